@@ -1,0 +1,134 @@
+//! The one error type of hookmap-core.
+//!
+//! Every failure has a [`ErrorKind`] (stable, machine readable: its [`ErrorKind::code`] is what the
+//! HTTP API puts in `error.code`), a human message naming the cause, and optionally the place in the
+//! mapping or payload it concerns (`at`), so the API and the preview page can point at it.
+
+use std::fmt;
+
+/// What went wrong. The code of each kind is part of the HTTP contract: never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The body (or the envelope's `data`/`iv`) is not valid base64.
+    NotBase64,
+    /// Ciphertext or IV has a length the algorithm cannot use.
+    BadLength,
+    /// CBC padding is invalid after decryption: almost always a wrong key or IV.
+    BadPadding,
+    /// The GCM authentication tag does not match: wrong key or IV, or the body was altered.
+    TagMismatch,
+    /// The `{iv, data}` envelope is malformed.
+    BadEnvelope,
+    /// The (decrypted) payload is not UTF-8 JSON.
+    NotJson,
+    /// The payload nests deeper than [`crate::payload::MAX_DEPTH`].
+    TooDeep,
+    /// The body exceeds [`crate::inbound::MAX_BODY`].
+    TooLarge,
+    /// An encryption setting (key or IV) is not of the required length.
+    InvalidEncryption,
+    /// The mapping is malformed: `at` names the offending member.
+    InvalidMapping,
+    /// A payload path is syntactically invalid.
+    InvalidPath,
+    /// A mapped path is absent from the payload.
+    MissingPath,
+    /// A payload value has the wrong JSON type for its target.
+    WrongType,
+    /// A currency amount is not a non-negative integer within range.
+    InvalidAmount,
+    /// A mapping targets a user field the community does not define.
+    UnknownField,
+}
+
+impl ErrorKind {
+    /// The stable snake_case code used in API error bodies and delivery histories.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NotBase64 => "not_base64",
+            Self::BadLength => "bad_length",
+            Self::BadPadding => "bad_padding",
+            Self::TagMismatch => "tag_mismatch",
+            Self::BadEnvelope => "bad_envelope",
+            Self::NotJson => "not_json",
+            Self::TooDeep => "json_too_deep",
+            Self::TooLarge => "payload_too_large",
+            Self::InvalidEncryption => "invalid_encryption",
+            Self::InvalidMapping => "invalid_mapping",
+            Self::InvalidPath => "invalid_path",
+            Self::MissingPath => "missing_path",
+            Self::WrongType => "wrong_type",
+            Self::InvalidAmount => "invalid_amount",
+            Self::UnknownField => "unknown_field",
+        }
+    }
+
+    /// True for failures of the envelope or payload decoding (HTTP 400 at the edge); the others are
+    /// mapping failures (HTTP 422).
+    pub fn is_decoding(self) -> bool {
+        matches!(
+            self,
+            Self::NotBase64
+                | Self::BadLength
+                | Self::BadPadding
+                | Self::TagMismatch
+                | Self::BadEnvelope
+                | Self::NotJson
+                | Self::TooDeep
+        )
+    }
+}
+
+/// A hookmap-core failure: a kind, a message for humans, and where it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    at: Option<String>,
+}
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            at: None,
+        }
+    }
+
+    /// Names the place the error concerns, e.g. `fields[2].path` in a mapping.
+    pub fn at(mut self, at: impl Into<String>) -> Self {
+        self.at = Some(at.into());
+        self
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.at.as_deref()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.at {
+            Some(at) => write!(f, "{} (at {at})", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

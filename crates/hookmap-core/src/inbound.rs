@@ -1,0 +1,68 @@
+//! A request body at the edge -> the JSON payload: decrypt when the webhook is encrypted, then parse.
+
+use serde_json::Value;
+
+use crate::envelope::Encryption;
+use crate::error::{Error, ErrorKind, Result};
+use crate::payload;
+
+/// Largest request body accepted at the edge, in bytes.
+pub const MAX_BODY: usize = 1 << 20;
+
+pub fn decode(body: &[u8], encryption: Option<&Encryption>) -> Result<Value> {
+    if body.len() > MAX_BODY {
+        return Err(Error::new(
+            ErrorKind::TooLarge,
+            format!(
+                "the body is {} bytes; at most {MAX_BODY} are accepted",
+                body.len()
+            ),
+        ));
+    }
+    let Some(encryption) = encryption else {
+        return payload::parse(body);
+    };
+    let plaintext = encryption.open(body)?;
+    payload::parse(&plaintext).map_err(|e| match e.kind() {
+        // CBC with a wrong IV decrypts "successfully" into a garbled first block.
+        ErrorKind::NotJson => Error::new(
+            ErrorKind::NotJson,
+            format!("{} (after decryption: check the IV and key)", e.message()),
+        ),
+        _ => e,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::envelope::Algorithm;
+
+    #[test]
+    fn plain_and_encrypted_bodies() {
+        assert_eq!(decode(b"{\"a\":1}", None).unwrap()["a"], 1);
+        let enc = Encryption::new(Algorithm::Aes256Cbc, &"k".repeat(32), &"i".repeat(16)).unwrap();
+        let body = enc.seal(b"{\"a\":2}", None).unwrap();
+        assert_eq!(decode(body.as_bytes(), Some(&enc)).unwrap()["a"], 2);
+    }
+
+    #[test]
+    fn a_wrong_cbc_iv_is_reported_as_not_json_with_a_hint() {
+        let enc = Encryption::new(Algorithm::Aes256Cbc, &"k".repeat(32), &"i".repeat(16)).unwrap();
+        let other =
+            Encryption::new(Algorithm::Aes256Cbc, &"k".repeat(32), &"j".repeat(16)).unwrap();
+        let body = enc
+            .seal(br#"{"customer": {"email": "a@b.c"}}"#, None)
+            .unwrap();
+        let err = decode(body.as_bytes(), Some(&other)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotJson);
+        assert!(err.message().contains("check the IV"), "{err}");
+    }
+
+    #[test]
+    fn bodies_over_the_limit_are_refused_before_any_work() {
+        let err = decode(&vec![b' '; MAX_BODY + 1], None).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::TooLarge);
+    }
+}

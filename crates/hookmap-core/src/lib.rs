@@ -1,0 +1,22 @@
+//! hookmap-core: the pure logic of the hookmap webhook edge.
+//!
+//! No I/O, no clock, no `worker` and no `wasm-bindgen`: the Cloudflare Worker and the browser page
+//! both call into this crate, so what the preview shows is what the edge does.
+//!
+//! The flow of one delivery: [`inbound::decode`] (envelope + JSON) -> [`plan::plan`] (effects) ->
+//! storage applies the plan.
+
+pub mod auth;
+pub mod envelope;
+pub mod error;
+pub mod inbound;
+pub mod mapping;
+pub mod path;
+pub mod payload;
+pub mod plan;
+
+pub use envelope::{Algorithm, Encryption};
+pub use error::{Error, ErrorKind, Result};
+pub use mapping::{Currency, FieldType, FieldTypes, Mapping, MatchBy, Op, Target};
+pub use path::Path;
+pub use plan::{plan, Effect, FieldValue, MemberRef, Plan};

@@ -1,0 +1,411 @@
+//! The mapping model of the contract and its validation.
+//!
+//! A mapping is parsed from JSON by hand rather than by serde derive so that every error names the
+//! exact member at fault (`fields[2].op`), which the API returns and the preview page shows next to
+//! the row that causes it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::path::Path;
+
+/// Most field mappings one webhook may hold.
+pub const MAX_FIELD_MAPPINGS: usize = 50;
+
+/// How the member is identified in the payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchBy {
+    Email,
+    Username,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Currency {
+    Xp,
+    Coins,
+}
+
+impl Currency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Xp => "xp",
+            Self::Coins => "coins",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    Add,
+    Subtract,
+    Overwrite,
+}
+
+/// The type of a community's custom user field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    Number,
+    Text,
+    Boolean,
+}
+
+impl FieldType {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "number" => Some(Self::Number),
+            "text" => Some(Self::Text),
+            "boolean" => Some(Self::Boolean),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Number => "number",
+            Self::Text => "text",
+            Self::Boolean => "boolean",
+        }
+    }
+}
+
+/// The community's field definitions a mapping is checked against: key -> type.
+pub type FieldTypes = BTreeMap<String, FieldType>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    Currency(Currency),
+    Field(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserMatch {
+    #[serde(rename = "match")]
+    pub by: MatchBy,
+    pub path: Path,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldMapping {
+    pub target: Target,
+    pub op: Op,
+    pub path: Path,
+}
+
+/// A validated mapping: payload -> member, effects and an optional idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mapping {
+    pub user: UserMatch,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotency_path: Option<Path>,
+    pub fields: Vec<FieldMapping>,
+}
+
+impl Serialize for Path {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl Mapping {
+    /// Parses and validates a mapping against the community's field definitions.
+    pub fn parse(value: &Value, fields: &FieldTypes) -> Result<Self> {
+        let root = object(value, "mapping")?;
+        reject_unknown(root, "", &["user", "idempotency_path", "fields"])?;
+        let user = object(required(root, "user", "user")?, "user")?;
+        reject_unknown(user, "user.", &["match", "path"])?;
+        let by = match string(required(user, "match", "user.match")?, "user.match")? {
+            "email" => MatchBy::Email,
+            "username" => MatchBy::Username,
+            other => {
+                return Err(invalid(
+                    "user.match",
+                    format!("{other:?} is not \"email\" or \"username\""),
+                ))
+            }
+        };
+        let user = UserMatch {
+            by,
+            path: path(required(user, "path", "user.path")?, "user.path")?,
+        };
+        let idempotency_path = match root.get("idempotency_path") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(path(v, "idempotency_path")?),
+        };
+        let list = match required(root, "fields", "fields")? {
+            Value::Array(list) => list,
+            _ => return Err(invalid("fields", "must be an array of field mappings")),
+        };
+        if list.is_empty() || list.len() > MAX_FIELD_MAPPINGS {
+            return Err(invalid(
+                "fields",
+                format!(
+                    "must hold 1 to {MAX_FIELD_MAPPINGS} field mappings, not {}",
+                    list.len()
+                ),
+            ));
+        }
+        let fields = list
+            .iter()
+            .enumerate()
+            .map(|(i, item)| field_mapping(item, &format!("fields[{i}]"), fields))
+            .collect::<Result<_>>()?;
+        Ok(Self {
+            user,
+            idempotency_path,
+            fields,
+        })
+    }
+
+    /// The mapping as the JSON the API stores and returns.
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+fn field_mapping(item: &Value, at: &str, fields: &FieldTypes) -> Result<FieldMapping> {
+    let obj = object(item, at)?;
+    reject_unknown(obj, &format!("{at}."), &["target", "op", "path"])?;
+    let op_at = format!("{at}.op");
+    let op = match string(required(obj, "op", &op_at)?, &op_at)? {
+        "add" => Op::Add,
+        "subtract" => Op::Subtract,
+        "overwrite" => Op::Overwrite,
+        other => {
+            return Err(invalid(
+                &op_at,
+                format!("{other:?} is not \"add\", \"subtract\" or \"overwrite\""),
+            ))
+        }
+    };
+    let target_at = format!("{at}.target");
+    let target_obj = object(required(obj, "target", &target_at)?, &target_at)?;
+    let target = match (
+        target_obj.get("currency"),
+        target_obj.get("field"),
+        target_obj.len(),
+    ) {
+        (Some(c), None, 1) => {
+            let c_at = format!("{target_at}.currency");
+            Target::Currency(match string(c, &c_at)? {
+                "xp" => Currency::Xp,
+                "coins" => Currency::Coins,
+                other => {
+                    return Err(invalid(
+                        &c_at,
+                        format!("{other:?} is not a currency (\"xp\" or \"coins\")"),
+                    ))
+                }
+            })
+        }
+        (None, Some(f), 1) => Target::Field(string(f, &format!("{target_at}.field"))?.to_owned()),
+        _ => {
+            return Err(invalid(
+                &target_at,
+                "must be {\"currency\": \"xp\"|\"coins\"} or {\"field\": \"<key>\"}",
+            ))
+        }
+    };
+    match &target {
+        Target::Currency(_) if op == Op::Overwrite => {
+            return Err(invalid(
+                &op_at,
+                "currencies take \"add\" or \"subtract\", not \"overwrite\"",
+            ));
+        }
+        Target::Field(key) => match fields.get(key) {
+            None => {
+                let at = format!("{target_at}.field");
+                return Err(Error::new(
+                    ErrorKind::UnknownField,
+                    format!("{at}: the community has no user field {key:?}"),
+                )
+                .at(at));
+            }
+            Some(ty @ (FieldType::Text | FieldType::Boolean)) if op != Op::Overwrite => {
+                return Err(invalid(
+                    &op_at,
+                    format!("{} fields take \"overwrite\" only", ty.as_str()),
+                ))
+            }
+            Some(_) => {}
+        },
+        Target::Currency(_) => {}
+    }
+    let path_at = format!("{at}.path");
+    Ok(FieldMapping {
+        target,
+        op,
+        path: path(required(obj, "path", &path_at)?, &path_at)?,
+    })
+}
+
+fn invalid(at: &str, why: impl Into<String>) -> Error {
+    let why = why.into();
+    Error::new(ErrorKind::InvalidMapping, format!("{at}: {why}")).at(at)
+}
+
+fn object<'v>(value: &'v Value, at: &str) -> Result<&'v Map<String, Value>> {
+    value
+        .as_object()
+        .ok_or_else(|| invalid(at, "must be an object"))
+}
+
+fn string<'v>(value: &'v Value, at: &str) -> Result<&'v str> {
+    value
+        .as_str()
+        .ok_or_else(|| invalid(at, "must be a string"))
+}
+
+fn required<'v>(obj: &'v Map<String, Value>, key: &str, at: &str) -> Result<&'v Value> {
+    obj.get(key).ok_or_else(|| invalid(at, "is required"))
+}
+
+fn path(value: &Value, at: &str) -> Result<Path> {
+    Path::parse(string(value, at)?).map_err(|e| {
+        let message = format!("{at}: {}", e.message());
+        Error::new(ErrorKind::InvalidPath, message).at(at)
+    })
+}
+
+fn reject_unknown(obj: &Map<String, Value>, prefix: &str, known: &[&str]) -> Result<()> {
+    match obj.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(invalid(
+            &format!("{prefix}{k}"),
+            format!("unknown member; expected one of: {}", known.join(", ")),
+        )),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    type Patch = Box<dyn FnOnce(&mut Value)>;
+
+    fn fields() -> FieldTypes {
+        [
+            ("tier".to_owned(), FieldType::Text),
+            ("orders".to_owned(), FieldType::Number),
+            ("vip".to_owned(), FieldType::Boolean),
+        ]
+        .into()
+    }
+
+    fn contract_example() -> Value {
+        json!({
+            "user": {"match": "email", "path": "customer.email"},
+            "idempotency_path": "order.id",
+            "fields": [
+                {"target": {"currency": "coins"}, "op": "add", "path": "reward.coins"},
+                {"target": {"currency": "xp"}, "op": "subtract", "path": "penalty"},
+                {"target": {"field": "tier"}, "op": "overwrite", "path": "tier"},
+                {"target": {"field": "orders"}, "op": "add", "path": "items[0].qty"}]
+        })
+    }
+
+    #[test]
+    fn parses_the_contract_example_and_round_trips() {
+        let m = Mapping::parse(&contract_example(), &fields()).unwrap();
+        assert_eq!(m.user.by, MatchBy::Email);
+        assert_eq!(m.fields.len(), 4);
+        assert_eq!(m.fields[3].target, Target::Field("orders".into()));
+        assert_eq!(m.to_value(), contract_example());
+    }
+
+    fn error_for(patch: impl FnOnce(&mut Value)) -> Error {
+        let mut v = contract_example();
+        patch(&mut v);
+        Mapping::parse(&v, &fields()).unwrap_err()
+    }
+
+    #[test]
+    fn errors_name_the_member_at_fault() {
+        let cases: Vec<(Patch, ErrorKind, &str)> = vec![
+            (
+                Box::new(|v| v["user"]["match"] = json!("phone")),
+                ErrorKind::InvalidMapping,
+                "user.match",
+            ),
+            (
+                Box::new(|v| {
+                    v["user"].as_object_mut().unwrap().remove("path");
+                }),
+                ErrorKind::InvalidMapping,
+                "user.path",
+            ),
+            (
+                Box::new(|v| v["user"]["path"] = json!("a..b")),
+                ErrorKind::InvalidPath,
+                "user.path",
+            ),
+            (
+                Box::new(|v| v["fields"][1]["op"] = json!("overwrite")),
+                ErrorKind::InvalidMapping,
+                "fields[1].op",
+            ),
+            (
+                Box::new(|v| v["fields"][2]["op"] = json!("add")),
+                ErrorKind::InvalidMapping,
+                "fields[2].op",
+            ),
+            (
+                Box::new(|v| v["fields"][2]["target"] = json!({"field": "nope"})),
+                ErrorKind::UnknownField,
+                "fields[2].target.field",
+            ),
+            (
+                Box::new(|v| v["fields"][0]["target"] = json!({"currency": "gems"})),
+                ErrorKind::InvalidMapping,
+                "fields[0].target.currency",
+            ),
+            (
+                Box::new(|v| v["fields"][0]["target"] = json!({"currency": "xp", "field": "tier"})),
+                ErrorKind::InvalidMapping,
+                "fields[0].target",
+            ),
+            (
+                Box::new(|v| v["fields"][3]["path"] = json!("items[x]")),
+                ErrorKind::InvalidPath,
+                "fields[3].path",
+            ),
+            (
+                Box::new(|v| v["fields"][0]["extra"] = json!(1)),
+                ErrorKind::InvalidMapping,
+                "fields[0].extra",
+            ),
+            (
+                Box::new(|v| v["fields"] = json!([])),
+                ErrorKind::InvalidMapping,
+                "fields",
+            ),
+            (
+                Box::new(|v| v["idempotency_path"] = json!(5)),
+                ErrorKind::InvalidMapping,
+                "idempotency_path",
+            ),
+        ];
+        for (patch, kind, at) in cases {
+            let err = error_for(patch);
+            assert_eq!((err.kind(), err.location()), (kind, Some(at)), "{err}");
+            assert!(err.message().contains(at), "{err}");
+        }
+    }
+
+    #[test]
+    fn limits_the_number_of_field_mappings() {
+        let one = json!({"target": {"currency": "xp"}, "op": "add", "path": "n"});
+        let err = error_for(|v| v["fields"] = Value::Array(vec![one; MAX_FIELD_MAPPINGS + 1]));
+        assert!(err.message().contains("1 to 50"), "{err}");
+    }
+}

@@ -1,0 +1,472 @@
+//! `plan`: mapping + payload -> the effects a delivery would have. Pure: storage executes a plan and
+//! never interprets payloads, and the preview page runs this very function.
+
+use serde::Serialize;
+use serde_json::{Number, Value};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::mapping::{Currency, FieldType, FieldTypes, Mapping, MatchBy, Op, Target};
+use crate::path::Path;
+
+/// Largest currency amount one effect may carry: far above any real reward, far below where i64
+/// arithmetic in storage could overflow.
+pub const MAX_AMOUNT: i64 = 1_000_000_000_000;
+/// Longest member identifier, idempotency key or text value taken from a payload.
+pub const MAX_TEXT_LEN: usize = 1024;
+
+/// Who the effects apply to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MemberRef {
+    #[serde(rename = "match")]
+    pub by: MatchBy,
+    pub value: String,
+}
+
+/// A new value for a user field.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum FieldValue {
+    Number(Number),
+    Text(String),
+    Boolean(bool),
+}
+
+/// One change to a member.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Effect {
+    /// `amount` is never negative; `op` says which way it moves the balance.
+    Currency {
+        currency: Currency,
+        op: Op,
+        amount: i64,
+    },
+    Field {
+        field: String,
+        #[serde(rename = "type")]
+        field_type: FieldType,
+        op: Op,
+        value: FieldValue,
+    },
+}
+
+impl Effect {
+    /// The signed change of a currency effect (`None` for field effects).
+    pub fn currency_delta(&self) -> Option<(Currency, i64)> {
+        match self {
+            Self::Currency {
+                currency,
+                op: Op::Subtract,
+                amount,
+            } => Some((*currency, -amount)),
+            Self::Currency {
+                currency, amount, ..
+            } => Some((*currency, *amount)),
+            Self::Field { .. } => None,
+        }
+    }
+}
+
+/// Everything a delivery will do, computed before anything is written.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub member: MemberRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    pub effects: Vec<Effect>,
+}
+
+/// Computes the effects of `payload` under `mapping`, checking field types against `fields`.
+/// It never panics, whatever the payload: every mismatch is an [`Error`] naming the mapping row.
+pub fn plan(mapping: &Mapping, payload: &Value, fields: &FieldTypes) -> Result<Plan> {
+    let member_value = text_at(payload, &mapping.user.path, "user.path")?;
+    let member = MemberRef {
+        by: mapping.user.by,
+        value: match mapping.user.by {
+            MatchBy::Email => member_value.trim().to_lowercase(),
+            MatchBy::Username => member_value.to_owned(),
+        },
+    };
+    if member.value.is_empty() {
+        return Err(Error::new(
+            ErrorKind::WrongType,
+            format!(
+                "the member identifier at {:?} is empty",
+                mapping.user.path.as_str()
+            ),
+        )
+        .at("user.path"));
+    }
+    let idempotency_key = match &mapping.idempotency_path {
+        None => None,
+        Some(path) => Some(key_at(payload, path)?),
+    };
+    let effects = mapping
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let at = format!("fields[{i}]");
+            let value = lookup(payload, &row.path, &format!("{at}.path"))?;
+            match &row.target {
+                Target::Currency(currency) => Ok(Effect::Currency {
+                    currency: *currency,
+                    op: row.op,
+                    amount: amount(value, &row.path, &at)?,
+                }),
+                Target::Field(key) => {
+                    let field_type = *fields.get(key).ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::UnknownField,
+                            format!("the community has no user field {key:?}"),
+                        )
+                        .at(format!("{at}.target.field"))
+                    })?;
+                    Ok(Effect::Field {
+                        field: key.clone(),
+                        field_type,
+                        op: row.op,
+                        value: field_value(value, field_type, &row.path, &at)?,
+                    })
+                }
+            }
+        })
+        .collect::<Result<_>>()?;
+    Ok(Plan {
+        member,
+        idempotency_key,
+        effects,
+    })
+}
+
+fn lookup<'v>(payload: &'v Value, path: &Path, at: &str) -> Result<&'v Value> {
+    path.lookup(payload).ok_or_else(|| {
+        Error::new(
+            ErrorKind::MissingPath,
+            format!("the payload has no value at {:?}", path.as_str()),
+        )
+        .at(at)
+    })
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn wrong_type(path: &Path, expected: &str, found: &Value, at: &str) -> Error {
+    Error::new(
+        ErrorKind::WrongType,
+        format!(
+            "expected {expected} at {:?}, found {}",
+            path.as_str(),
+            type_name(found)
+        ),
+    )
+    .at(at)
+}
+
+fn bounded_text(text: &str, path: &Path, at: &str) -> Result<()> {
+    if text.len() > MAX_TEXT_LEN {
+        return Err(Error::new(
+            ErrorKind::WrongType,
+            format!(
+                "the text at {:?} is longer than {MAX_TEXT_LEN} bytes",
+                path.as_str()
+            ),
+        )
+        .at(at));
+    }
+    Ok(())
+}
+
+fn text_at<'v>(payload: &'v Value, path: &Path, at: &str) -> Result<&'v str> {
+    let value = lookup(payload, path, at)?;
+    let text = value
+        .as_str()
+        .ok_or_else(|| wrong_type(path, "a string", value, at))?;
+    bounded_text(text, path, at)?;
+    Ok(text)
+}
+
+/// Idempotency keys may be strings or integers (order ids often are numbers).
+fn key_at(payload: &Value, path: &Path) -> Result<String> {
+    let at = "idempotency_path";
+    let value = lookup(payload, path, at)?;
+    let key = match value {
+        Value::String(s) if !s.is_empty() => s.clone(),
+        Value::Number(n) if n.is_i64() || n.is_u64() => n.to_string(),
+        other => {
+            return Err(wrong_type(
+                path,
+                "a non-empty string or an integer",
+                other,
+                at,
+            ))
+        }
+    };
+    bounded_text(&key, path, at)?;
+    Ok(key)
+}
+
+fn amount(value: &Value, path: &Path, at: &str) -> Result<i64> {
+    let Value::Number(n) = value else {
+        return Err(wrong_type(
+            path,
+            "an integer amount",
+            value,
+            &format!("{at}.path"),
+        ));
+    };
+    let bad = |why: String| Error::new(ErrorKind::InvalidAmount, why).at(format!("{at}.path"));
+    // 5.0 is an integer written as a float, as some senders do; 5.5 is not an amount.
+    let integral = n.as_i64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 1e18)
+            .map(|f| f as i64)
+    });
+    match integral {
+        None if n.is_u64() => Err(bad(format!(
+            "the amount {n} at {:?} is above {MAX_AMOUNT}",
+            path.as_str()
+        ))),
+        None => Err(bad(format!(
+            "the amount {n} at {:?} is not an integer",
+            path.as_str()
+        ))),
+        Some(a) if a < 0 => Err(bad(format!(
+            "the amount {n} at {:?} is negative; use the subtract operator instead",
+            path.as_str()
+        ))),
+        Some(a) if a > MAX_AMOUNT => Err(bad(format!(
+            "the amount {n} at {:?} is above {MAX_AMOUNT}",
+            path.as_str()
+        ))),
+        Some(a) => Ok(a),
+    }
+}
+
+fn field_value(value: &Value, field_type: FieldType, path: &Path, at: &str) -> Result<FieldValue> {
+    let at = format!("{at}.path");
+    match (field_type, value) {
+        (FieldType::Number, Value::Number(n)) => Ok(FieldValue::Number(n.clone())),
+        (FieldType::Number, other) => Err(wrong_type(path, "a number", other, &at)),
+        (FieldType::Boolean, Value::Bool(b)) => Ok(FieldValue::Boolean(*b)),
+        (FieldType::Boolean, other) => Err(wrong_type(path, "a boolean", other, &at)),
+        // Text fields take any scalar as its JSON text: an order id may arrive as a number.
+        (FieldType::Text, Value::String(s)) => {
+            bounded_text(s, path, &at).map(|()| FieldValue::Text(s.clone()))
+        }
+        (FieldType::Text, Value::Number(n)) => Ok(FieldValue::Text(n.to_string())),
+        (FieldType::Text, Value::Bool(b)) => Ok(FieldValue::Text(b.to_string())),
+        (FieldType::Text, other) => {
+            Err(wrong_type(path, "a string, number or boolean", other, &at))
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    type Patch = Box<dyn FnOnce(&mut Value)>;
+
+    fn fields() -> FieldTypes {
+        [
+            ("tier".to_owned(), FieldType::Text),
+            ("orders".to_owned(), FieldType::Number),
+            ("vip".to_owned(), FieldType::Boolean),
+        ]
+        .into()
+    }
+
+    fn mapping() -> Mapping {
+        Mapping::parse(
+            &json!({
+                "user": {"match": "email", "path": "customer.email"},
+                "idempotency_path": "order.id",
+                "fields": [
+                    {"target": {"currency": "coins"}, "op": "add", "path": "reward.coins"},
+                    {"target": {"currency": "xp"}, "op": "subtract", "path": "penalty"},
+                    {"target": {"field": "tier"}, "op": "overwrite", "path": "tier"},
+                    {"target": {"field": "orders"}, "op": "add", "path": "items[0].qty"},
+                    {"target": {"field": "vip"}, "op": "overwrite", "path": "/flags/vip"}]
+            }),
+            &fields(),
+        )
+        .unwrap()
+    }
+
+    fn payload() -> Value {
+        json!({
+            "customer": {"email": "  Ada@Example.COM "},
+            "order": {"id": 1001},
+            "reward": {"coins": 50},
+            "penalty": 3.0,
+            "tier": "gold",
+            "items": [{"qty": 2.5}],
+            "flags": {"vip": true}
+        })
+    }
+
+    #[test]
+    fn plans_every_effect_in_order() {
+        let plan = plan(&mapping(), &payload(), &fields()).unwrap();
+        assert_eq!(
+            plan.member,
+            MemberRef {
+                by: MatchBy::Email,
+                value: "ada@example.com".into()
+            }
+        );
+        assert_eq!(plan.idempotency_key.as_deref(), Some("1001"));
+        assert_eq!(
+            serde_json::to_value(&plan.effects).unwrap(),
+            json!([
+                {"kind": "currency", "currency": "coins", "op": "add", "amount": 50},
+                {"kind": "currency", "currency": "xp", "op": "subtract", "amount": 3},
+                {"kind": "field", "field": "tier", "type": "text", "op": "overwrite", "value": "gold"},
+                {"kind": "field", "field": "orders", "type": "number", "op": "add", "value": 2.5},
+                {"kind": "field", "field": "vip", "type": "boolean", "op": "overwrite", "value": true}
+            ])
+        );
+        assert_eq!(plan.effects[1].currency_delta(), Some((Currency::Xp, -3)));
+    }
+
+    fn error_for(patch: impl FnOnce(&mut Value)) -> Error {
+        let mut p = payload();
+        patch(&mut p);
+        plan(&mapping(), &p, &fields()).unwrap_err()
+    }
+
+    #[test]
+    fn every_mismatch_is_a_precise_error() {
+        let cases: Vec<(Patch, ErrorKind, &str, &str)> = vec![
+            (
+                Box::new(|p| p["customer"] = json!({})),
+                ErrorKind::MissingPath,
+                "user.path",
+                "no value at \"customer.email\"",
+            ),
+            (
+                Box::new(|p| p["customer"]["email"] = json!(7)),
+                ErrorKind::WrongType,
+                "user.path",
+                "expected a string",
+            ),
+            (
+                Box::new(|p| p["customer"]["email"] = json!("  ")),
+                ErrorKind::WrongType,
+                "user.path",
+                "empty",
+            ),
+            (
+                Box::new(|p| p["order"] = json!({"id": 1.5})),
+                ErrorKind::WrongType,
+                "idempotency_path",
+                "integer",
+            ),
+            (
+                Box::new(|p| p["reward"]["coins"] = json!("50")),
+                ErrorKind::WrongType,
+                "fields[0].path",
+                "found a string",
+            ),
+            (
+                Box::new(|p| p["reward"]["coins"] = json!(1.5)),
+                ErrorKind::InvalidAmount,
+                "fields[0].path",
+                "not an integer",
+            ),
+            (
+                Box::new(|p| p["reward"]["coins"] = json!(-1)),
+                ErrorKind::InvalidAmount,
+                "fields[0].path",
+                "negative",
+            ),
+            (
+                Box::new(|p| p["reward"]["coins"] = json!(MAX_AMOUNT + 1)),
+                ErrorKind::InvalidAmount,
+                "fields[0].path",
+                "above",
+            ),
+            (
+                Box::new(|p| p["reward"]["coins"] = json!(u64::MAX)),
+                ErrorKind::InvalidAmount,
+                "fields[0].path",
+                "above",
+            ),
+            (
+                Box::new(|p| p["tier"] = json!(["gold"])),
+                ErrorKind::WrongType,
+                "fields[2].path",
+                "found an array",
+            ),
+            (
+                Box::new(|p| p["items"] = json!([])),
+                ErrorKind::MissingPath,
+                "fields[3].path",
+                "items[0].qty",
+            ),
+            (
+                Box::new(|p| p["items"][0]["qty"] = json!("2")),
+                ErrorKind::WrongType,
+                "fields[3].path",
+                "expected a number",
+            ),
+            (
+                Box::new(|p| p["flags"]["vip"] = json!("yes")),
+                ErrorKind::WrongType,
+                "fields[4].path",
+                "expected a boolean",
+            ),
+        ];
+        for (patch, kind, at, text) in cases {
+            let err = error_for(patch);
+            assert_eq!((err.kind(), err.location()), (kind, Some(at)), "{err}");
+            assert!(err.message().contains(text), "{err}");
+        }
+    }
+
+    #[test]
+    fn text_fields_take_scalars_as_text() {
+        let plan = plan(
+            &mapping(),
+            &{
+                let mut p = payload();
+                p["tier"] = json!(3);
+                p
+            },
+            &fields(),
+        )
+        .unwrap();
+        assert_eq!(
+            plan.effects[2],
+            Effect::Field {
+                field: "tier".into(),
+                field_type: FieldType::Text,
+                op: Op::Overwrite,
+                value: FieldValue::Text("3".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn a_field_deleted_after_saving_is_reported() {
+        let mut defs = fields();
+        defs.remove("orders");
+        let err = plan(&mapping(), &payload(), &defs).unwrap_err();
+        assert_eq!(
+            (err.kind(), err.location()),
+            (ErrorKind::UnknownField, Some("fields[3].target.field"))
+        );
+    }
+}
