@@ -30,10 +30,12 @@ pub fn secrets_equal(a: &str, b: &str) -> bool {
 
 /// Lower-case hex, for digests and random identifiers.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 /// A secret shown once at creation and otherwise kept out of logs: `Debug` prints no part of it.

@@ -1,0 +1,89 @@
+//! Properties over generated input: nothing the outside world sends can make the core panic, and
+//! what is sealed opens again.
+#![allow(clippy::unwrap_used)]
+
+use hookmap_core::{inbound, plan, Algorithm, Encryption, FieldType, FieldTypes, Mapping, Path};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        "[a-z@. ]{0,12}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(5, 64, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map("(email|coins|qty|items|customer|[a-z]{1,3})", inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn fields() -> FieldTypes {
+    [
+        ("qty".to_owned(), FieldType::Number),
+        ("tier".to_owned(), FieldType::Text),
+        ("vip".to_owned(), FieldType::Boolean),
+    ]
+    .into()
+}
+
+fn mapping() -> Mapping {
+    Mapping::parse(
+        &json!({
+            "user": {"match": "email", "path": "customer.email"},
+            "idempotency_path": "/customer/email",
+            "fields": [
+                {"target": {"currency": "coins"}, "op": "add", "path": "coins"},
+                {"target": {"currency": "xp"}, "op": "subtract", "path": "items[1].coins"},
+                {"target": {"field": "qty"}, "op": "add", "path": "items[0].qty"},
+                {"target": {"field": "tier"}, "op": "overwrite", "path": "customer.tier"},
+                {"target": {"field": "vip"}, "op": "overwrite", "path": "/customer/vip"}]
+        }),
+        &fields(),
+    )
+    .unwrap()
+}
+
+proptest! {
+    #[test]
+    fn plan_never_panics_on_arbitrary_json(payload in arb_json()) {
+        let _ = plan(&mapping(), &payload, &fields());
+    }
+
+    #[test]
+    fn planned_currency_amounts_are_in_range(coins in any::<i64>(), email in "[a-z]{1,8}@x\\.io") {
+        let payload = json!({"customer": {"email": email, "tier": "t", "vip": true}, "coins": coins,
+                             "items": [{"qty": 1}, {"coins": 1}]});
+        match plan(&mapping(), &payload, &fields()) {
+            Ok(p) => prop_assert!((0..=hookmap_core::plan::MAX_AMOUNT).contains(&coins) && p.effects.len() == 5),
+            Err(e) => prop_assert!(!(0..=hookmap_core::plan::MAX_AMOUNT).contains(&coins) && e.code() == "invalid_amount"),
+        }
+    }
+
+    #[test]
+    fn paths_and_mappings_never_panic_on_arbitrary_text(text in ".{0,40}", mapping in arb_json()) {
+        let _ = Path::parse(&text);
+        let _ = Mapping::parse(&mapping, &fields());
+    }
+
+    #[test]
+    fn decode_never_panics_on_arbitrary_bytes(body in prop::collection::vec(any::<u8>(), 0..300)) {
+        let enc = Encryption::new(Algorithm::Aes256Gcm, &"k".repeat(32), &"v".repeat(16)).unwrap();
+        let _ = inbound::decode(&body, None);
+        let _ = inbound::decode(&body, Some(&enc));
+    }
+
+    #[test]
+    fn sealed_bodies_open_again(plaintext in prop::collection::vec(any::<u8>(), 0..200),
+                                gcm in any::<bool>(), iv in prop::option::of(prop::collection::vec(any::<u8>(), 16..=16))) {
+        let algorithm = if gcm { Algorithm::Aes256Gcm } else { Algorithm::Aes256Cbc };
+        let enc = Encryption::new(algorithm, "0123456789abcdef0123456789abcdef", "fedcba9876543210").unwrap();
+        let body = enc.seal(&plaintext, iv.as_deref()).unwrap();
+        prop_assert_eq!(enc.open(body.as_bytes()).unwrap(), plaintext);
+    }
+}
