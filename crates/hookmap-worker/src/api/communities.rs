@@ -1,0 +1,87 @@
+//! Communities and their API keys.
+
+use hookmap_core::auth;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use worker::{Request, Response};
+
+use super::Ctx;
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{self, Page};
+
+pub async fn create(ctx: &Ctx<'_>, req: &mut Request) -> ApiResult<Response> {
+    ctx.caller.require_root()?;
+    let body = http::object_body(req).await?;
+    http::only_known(&body, &["name"])?;
+    let name = http::required_str(&body, "name", 100)?;
+    let id = db::new_id("com")?;
+    let (_, now) = db::now();
+    db::run(
+        &ctx.db,
+        "INSERT INTO communities (id, name, created_at) VALUES (?1, ?2, ?3)",
+        &crate::args![&id, name, &now],
+    )
+    .await?;
+    http::json(201, &json!({"id": id, "name": name, "created_at": now}))
+}
+
+#[derive(Serialize, Deserialize)]
+struct KeyRow {
+    id: String,
+    name: String,
+    prefix: String,
+    created_at: String,
+}
+
+pub async fn create_key(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
+    let body = http::object_body(req).await?;
+    http::only_known(&body, &["name"])?;
+    let name = http::optional_str(&body, "name", 100)?.unwrap_or("API key");
+    let id = db::new_id("key")?;
+    let key = auth::Secret::new(format!("hmk_{}", db::random_hex(24)?));
+    let prefix: String = key.expose().chars().take(12).collect();
+    let (_, now) = db::now();
+    db::run(
+        &ctx.db,
+        "INSERT INTO api_keys (id, community_id, name, prefix, key_digest, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        &crate::args![&id, cid, name, &prefix, auth::digest(key.expose()).as_str(), &now],
+    )
+    .await?;
+    http::json(
+        201,
+        &json!({"id": id, "name": name, "prefix": prefix, "created_at": now, "key": key.expose(),
+                "note": "store this key now: it is shown only once"}),
+    )
+}
+
+pub async fn list_keys(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
+    let page = Page::from_url(&ctx.url)?;
+    let rows: Vec<KeyRow> = db::all(
+        &ctx.db,
+        "SELECT id, name, prefix, created_at FROM api_keys WHERE community_id = ?1 ORDER BY created_at, id LIMIT ?2 OFFSET ?3",
+        &crate::args![cid, page.per_page, page.offset()],
+    )
+    .await?;
+    let total = db::first::<db::Count>(
+        &ctx.db,
+        "SELECT COUNT(*) AS n FROM api_keys WHERE community_id = ?1",
+        &crate::args![cid],
+    )
+    .await?;
+    let data = rows.iter().map(|r| json!(r)).collect();
+    http::json(200, &page.wrap(data, total.map_or(0, |c| c.n)))
+}
+
+pub async fn delete_key(ctx: &Ctx<'_>, cid: &str, kid: &str) -> ApiResult<Response> {
+    let changed = db::run_changes(
+        &ctx.db,
+        "DELETE FROM api_keys WHERE id = ?1 AND community_id = ?2",
+        &crate::args![kid, cid],
+    )
+    .await?;
+    if changed == 0 {
+        return Err(ApiError::not_found("this API key"));
+    }
+    http::no_content()
+}

@@ -1,0 +1,163 @@
+//! A webhook's delivery history, its latest caught payload, and replays.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use worker::Response;
+
+use super::webhooks::load;
+use super::Ctx;
+use crate::db;
+use crate::edge;
+use crate::error::{ApiError, ApiResult};
+use crate::hooks;
+use crate::http::{self, Page};
+
+#[derive(Deserialize)]
+struct DeliveryRow {
+    id: String,
+    status: String,
+    http_status: i64,
+    error_code: Option<String>,
+    error_message: Option<String>,
+    error_at: Option<String>,
+    user_id: Option<String>,
+    idempotency_key: Option<String>,
+    payload: Option<String>,
+    effects: Option<String>,
+    replay_of: Option<String>,
+    created_at: String,
+}
+
+const SELECT: &str = "SELECT id, status, http_status, error_code, error_message, error_at, user_id, idempotency_key, payload, effects,
+                             replay_of, created_at FROM deliveries";
+
+fn parsed(text: Option<&str>) -> Value {
+    text.and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or(Value::Null)
+}
+
+fn render(row: &DeliveryRow, with_payload: bool) -> Value {
+    let error = row
+        .error_code
+        .as_ref()
+        .map(|code| json!({"code": code, "message": row.error_message, "at": row.error_at}));
+    let mut out = json!({
+        "id": row.id, "status": row.status, "http_status": row.http_status, "error": error,
+        "user_id": row.user_id, "idempotency_key": row.idempotency_key, "effects": parsed(row.effects.as_deref()),
+        "replay_of": row.replay_of, "created_at": row.created_at,
+    });
+    if let (true, Some(obj)) = (with_payload, out.as_object_mut()) {
+        obj.insert("payload".into(), parsed(row.payload.as_deref()));
+    }
+    out
+}
+
+/// The latest payload the webhook received (decrypted), to build a mapping from.
+pub async fn catch(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
+    load(ctx, cid, id).await?;
+    let row: Option<DeliveryRow> = db::first(
+        &ctx.db,
+        &format!(
+            "{SELECT} WHERE webhook_id = ?1 AND payload IS NOT NULL ORDER BY seq DESC LIMIT 1"
+        ),
+        &crate::args![id],
+    )
+    .await?;
+    let row = row.ok_or_else(|| {
+        ApiError::new(
+            404,
+            "nothing_caught",
+            "this webhook has not received a readable payload yet: send one to its URL",
+        )
+    })?;
+    http::json(
+        200,
+        &json!({"delivery_id": row.id, "received_at": row.created_at, "payload": parsed(row.payload.as_deref())}),
+    )
+}
+
+/// Newest first; `?status=success|failed|pending` filters.
+pub async fn list(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
+    load(ctx, cid, id).await?;
+    let page = Page::from_url(&ctx.url)?;
+    let status = http::query(&ctx.url, "status");
+    if let Some(s) = status.as_deref() {
+        if !["success", "failed", "pending"].contains(&s) {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("status must be success, failed or pending, not {s:?}"),
+            ));
+        }
+    }
+    let filter = "webhook_id = ?1 AND (?2 IS NULL OR status = ?2)";
+    let rows: Vec<DeliveryRow> = db::all(
+        &ctx.db,
+        &format!("{SELECT} WHERE {filter} ORDER BY seq DESC LIMIT ?3 OFFSET ?4"),
+        &crate::args![id, status.as_deref(), page.per_page, page.offset()],
+    )
+    .await?;
+    let total = db::first::<db::Count>(
+        &ctx.db,
+        &format!("SELECT COUNT(*) AS n FROM deliveries WHERE {filter}"),
+        &crate::args![id, status.as_deref()],
+    )
+    .await?;
+    http::json(
+        200,
+        &page.wrap(
+            rows.iter().map(|r| render(r, false)).collect(),
+            total.map_or(0, |c| c.n),
+        ),
+    )
+}
+
+async fn load_delivery(ctx: &Ctx<'_>, id: &str, did: &str) -> ApiResult<DeliveryRow> {
+    db::first(
+        &ctx.db,
+        &format!("{SELECT} WHERE id = ?1 AND webhook_id = ?2"),
+        &crate::args![did, id],
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("this delivery"))
+}
+
+pub async fn get(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<Response> {
+    load(ctx, cid, id).await?;
+    http::json(200, &render(&load_delivery(ctx, id, did).await?, true))
+}
+
+/// Runs a stored failed or pending delivery again with the current mapping. A success is never
+/// replayed, and a replay carries an idempotency key, so a delivery applies at most once.
+pub async fn replay(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<Response> {
+    let webhook = load(ctx, cid, id).await?;
+    let row = load_delivery(ctx, id, did).await?;
+    if row.status == "success" {
+        return Err(ApiError::conflict(
+            "already_applied",
+            "this delivery succeeded; replaying it would apply it twice",
+        ));
+    }
+    let Some(payload) = row
+        .payload
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<Value>(p).ok())
+    else {
+        return Err(ApiError::conflict(
+            "nothing_to_replay",
+            "this delivery has no readable payload (it failed before decoding)",
+        ));
+    };
+    let (hook, _) = hooks::by_token(ctx.env, &ctx.db, &webhook.token, true)
+        .await?
+        .ok_or_else(|| ApiError::not_found("this incoming webhook"))?;
+    let outcome = edge::run(
+        &ctx.db,
+        &hook,
+        payload,
+        row.idempotency_key.clone(),
+        false,
+        Some(did),
+    )
+    .await?;
+    edge::respond(&ctx.db, &hook, outcome, false, Some(did)).await
+}

@@ -1,0 +1,98 @@
+//! Read-only histories: user field changes and currency movements, newest first.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use worker::Response;
+
+use super::users::typed;
+use super::Ctx;
+use crate::db;
+use crate::error::ApiResult;
+use crate::http::{self, Page};
+
+#[derive(Deserialize)]
+struct HistoryRow {
+    id: String,
+    user_id: String,
+    field_key: String,
+    #[serde(rename = "type")]
+    field_type: Option<String>,
+    old_value: Value,
+    new_value: Value,
+    source: String,
+    delivery_id: Option<String>,
+    created_at: String,
+}
+
+/// `?user_id=` and `?field=` narrow the list; absent, they match everything.
+pub async fn field_histories(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
+    let page = Page::from_url(&ctx.url)?;
+    let user = http::query(&ctx.url, "user_id");
+    let field = http::query(&ctx.url, "field");
+    let filter = "h.community_id = ?1 AND (?2 IS NULL OR h.user_id = ?2) AND (?3 IS NULL OR h.field_key = ?3)";
+    let rows: Vec<HistoryRow> = db::all(
+        &ctx.db,
+        &format!(
+            "SELECT h.id, h.user_id, h.field_key, f.type, h.old_value, h.new_value, h.source, h.delivery_id, h.created_at
+               FROM user_field_histories h LEFT JOIN user_fields f ON f.community_id = h.community_id AND f.key = h.field_key
+              WHERE {filter} ORDER BY h.created_at DESC, h.id DESC LIMIT ?4 OFFSET ?5"
+        ),
+        &crate::args![cid, user.as_deref(), field.as_deref(), page.per_page, page.offset()],
+    )
+    .await?;
+    let total = db::first::<db::Count>(
+        &ctx.db,
+        &format!("SELECT COUNT(*) AS n FROM user_field_histories h WHERE {filter}"),
+        &crate::args![cid, user.as_deref(), field.as_deref()],
+    )
+    .await?;
+    let data = rows
+        .into_iter()
+        .map(|r| {
+            let t = r.field_type.as_deref().unwrap_or("");
+            json!({"id": r.id, "user_id": r.user_id, "field": r.field_key, "old_value": typed(t, r.old_value),
+                   "new_value": typed(t, r.new_value), "source": r.source, "delivery_id": r.delivery_id, "created_at": r.created_at})
+        })
+        .collect();
+    http::json(200, &page.wrap(data, total.map_or(0, |c| c.n)))
+}
+
+#[derive(Deserialize, serde::Serialize)]
+struct LogRow {
+    id: String,
+    user_id: String,
+    currency: String,
+    delta: i64,
+    balance_after: Option<i64>,
+    action: String,
+    delivery_id: Option<String>,
+    created_at: String,
+}
+
+pub async fn gamification(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
+    let page = Page::from_url(&ctx.url)?;
+    let user = http::query(&ctx.url, "user_id");
+    let filter = "community_id = ?1 AND (?2 IS NULL OR user_id = ?2)";
+    let rows: Vec<LogRow> = db::all(
+        &ctx.db,
+        &format!(
+            "SELECT id, user_id, currency, delta, balance_after, action, delivery_id, created_at FROM gamification_logs
+              WHERE {filter} ORDER BY created_at DESC, id DESC LIMIT ?3 OFFSET ?4"
+        ),
+        &crate::args![cid, user.as_deref(), page.per_page, page.offset()],
+    )
+    .await?;
+    let total = db::first::<db::Count>(
+        &ctx.db,
+        &format!("SELECT COUNT(*) AS n FROM gamification_logs WHERE {filter}"),
+        &crate::args![cid, user.as_deref()],
+    )
+    .await?;
+    http::json(
+        200,
+        &page.wrap(
+            rows.iter().map(|r| json!(r)).collect(),
+            total.map_or(0, |c| c.n),
+        ),
+    )
+}

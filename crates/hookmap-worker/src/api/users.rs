@@ -1,0 +1,154 @@
+//! Community members with their balances and custom field values.
+
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use worker::{Request, Response};
+
+use super::Ctx;
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{self, Page};
+
+#[derive(Deserialize)]
+struct UserRow {
+    id: String,
+    email: String,
+    username: String,
+    xp: i64,
+    coins: i64,
+    created_at: String,
+}
+
+#[derive(Deserialize)]
+struct ValueRow {
+    user_id: String,
+    field_key: String,
+    #[serde(rename = "type")]
+    field_type: String,
+    value: Value,
+}
+
+/// A stored field value as the API shows it: booleans are kept as 0/1 by SQLite.
+pub fn typed(field_type: &str, value: Value) -> Value {
+    match (field_type, &value) {
+        ("boolean", Value::Number(n)) => Value::Bool(n.as_f64() != Some(0.0)),
+        _ => value,
+    }
+}
+
+const SELECT: &str = "SELECT id, email, username, xp, coins, created_at FROM users";
+
+async fn render(ctx: &Ctx<'_>, cid: &str, users: Vec<UserRow>) -> ApiResult<Vec<Value>> {
+    let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
+    let values: Vec<ValueRow> = if ids.is_empty() {
+        Vec::new()
+    } else {
+        // json_each keeps the statement's text fixed whatever the number of users.
+        let ids = serde_json::to_string(&ids).map_err(ApiError::internal)?;
+        db::all(
+            &ctx.db,
+            "SELECT v.user_id, v.field_key, f.type, v.value FROM user_field_values v
+               JOIN user_fields f ON f.community_id = v.community_id AND f.key = v.field_key
+              WHERE v.community_id = ?1 AND v.user_id IN (SELECT value FROM json_each(?2))",
+            &crate::args![cid, ids.as_str()],
+        )
+        .await?
+    };
+    Ok(users
+        .into_iter()
+        .map(|u| {
+            let fields: Map<String, Value> = values
+                .iter()
+                .filter(|v| v.user_id == u.id)
+                .map(|v| (v.field_key.clone(), typed(&v.field_type, v.value.clone())))
+                .collect();
+            json!({"id": u.id, "email": u.email, "username": u.username, "xp": u.xp, "coins": u.coins,
+                   "fields": fields, "created_at": u.created_at})
+        })
+        .collect())
+}
+
+pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
+    let body = http::object_body(req).await?;
+    http::only_known(&body, &["email", "username"])?;
+    let email = http::required_str(&body, "email", 254)?.to_lowercase();
+    let username = http::required_str(&body, "username", 64)?;
+    if !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
+        return Err(ApiError::new(
+            422,
+            "invalid_field",
+            format!("email: {email:?} is not an email address"),
+        )
+        .with_details(json!({"at": "email"})));
+    }
+    let id = db::new_id("usr")?;
+    let (_, now) = db::now();
+    let inserted = db::stmt(
+        &ctx.db,
+        "INSERT INTO users (id, community_id, email, username, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        &crate::args![&id, cid, email.as_str(), username, &now],
+    )?
+    .run()
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(e) if db::is_unique_violation(&e) && db::failure_text(&e).contains("users.email") => {
+            return Err(ApiError::conflict(
+                "email_taken",
+                format!("a member with the email {email:?} already exists"),
+            ));
+        }
+        Err(e) if db::is_unique_violation(&e) => {
+            return Err(ApiError::conflict(
+                "username_taken",
+                format!("a member with the username {username:?} already exists"),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    http::json(
+        201,
+        &json!({"id": id, "email": email, "username": username, "xp": 0, "coins": 0, "fields": {}, "created_at": now}),
+    )
+}
+
+pub async fn get(ctx: &Ctx<'_>, cid: &str, uid: &str) -> ApiResult<Response> {
+    let user: Option<UserRow> = db::first(
+        &ctx.db,
+        &format!("{SELECT} WHERE id = ?1 AND community_id = ?2"),
+        &crate::args![uid, cid],
+    )
+    .await?;
+    let user = user.ok_or_else(|| ApiError::not_found("this member"))?;
+    let mut rendered = render(ctx, cid, vec![user]).await?;
+    http::json(200, &rendered.pop().unwrap_or(Value::Null))
+}
+
+/// `?email=` or `?username=` finds one member (a list of zero or one); without them, all members.
+pub async fn find(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
+    let page = Page::from_url(&ctx.url)?;
+    let (filter, value) = match (
+        http::query(&ctx.url, "email"),
+        http::query(&ctx.url, "username"),
+    ) {
+        (Some(email), _) => ("AND email = ?2", email.trim().to_lowercase()),
+        (None, Some(username)) => ("AND username = ?2", username),
+        (None, None) => ("AND ?2 = ?2", String::new()),
+    };
+    let rows: Vec<UserRow> = db::all(
+        &ctx.db,
+        &format!(
+            "{SELECT} WHERE community_id = ?1 {filter} ORDER BY created_at, id LIMIT ?3 OFFSET ?4"
+        ),
+        &crate::args![cid, value.as_str(), page.per_page, page.offset()],
+    )
+    .await?;
+    let total = db::first::<db::Count>(
+        &ctx.db,
+        &format!("SELECT COUNT(*) AS n FROM users WHERE community_id = ?1 {filter}"),
+        &crate::args![cid, value.as_str()],
+    )
+    .await?;
+    let data = render(ctx, cid, rows).await?;
+    http::json(200, &page.wrap(data, total.map_or(0, |c| c.n)))
+}

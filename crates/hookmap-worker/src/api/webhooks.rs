@@ -1,0 +1,280 @@
+//! Incoming webhook management. Secrets (the API key, the encryption key and IV) are accepted or
+//! generated here and never returned afterwards: reads show only whether they are set.
+
+use hookmap_core::{auth, Algorithm, Encryption, Mapping};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use worker::{Request, Response};
+
+use super::Ctx;
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::hooks::{self, FieldRow, StoredEncryption};
+use crate::http::{self, Page};
+
+const KNOWN: &[&str] = &[
+    "name",
+    "location",
+    "enabled",
+    "api_key",
+    "encryption",
+    "mapping",
+];
+const LOCATION: &str = "user_fields";
+
+#[derive(Deserialize)]
+pub struct WebhookRow {
+    pub id: String,
+    pub token: String,
+    pub name: String,
+    pub location: String,
+    pub enabled: i64,
+    pub api_key_digest: Option<String>,
+    pub encryption: Option<String>,
+    pub mapping: Option<String>,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const SELECT: &str = "SELECT id, token, name, location, enabled, api_key_digest, encryption, mapping, version, created_at, updated_at
+                        FROM incoming_webhooks";
+
+fn render(ctx: &Ctx<'_>, row: &WebhookRow) -> Value {
+    let algorithm = row
+        .encryption
+        .as_deref()
+        .and_then(|e| serde_json::from_str::<StoredEncryption>(e).ok())
+        .map(|e| json!({"algorithm": e.algorithm}));
+    let mapping = row
+        .mapping
+        .as_deref()
+        .and_then(|m| serde_json::from_str::<Value>(m).ok());
+    json!({
+        "id": row.id, "name": row.name, "location": row.location, "enabled": row.enabled != 0,
+        "url": format!("{}/hooks/{}", ctx.url.origin().ascii_serialization(), row.token),
+        "api_key": row.api_key_digest.is_some(), "encryption": algorithm, "mapping": mapping,
+        "version": row.version, "created_at": row.created_at, "updated_at": row.updated_at,
+    })
+}
+
+pub async fn load(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<WebhookRow> {
+    db::first(
+        &ctx.db,
+        &format!("{SELECT} WHERE id = ?1 AND community_id = ?2"),
+        &crate::args![id, cid],
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("this incoming webhook"))
+}
+
+fn invalid(at: &str, why: impl std::fmt::Display) -> ApiError {
+    ApiError::new(422, "invalid_field", format!("{at}: {why}")).with_details(json!({ "at": at }))
+}
+
+/// The `encryption` member: null (none) or `{algorithm, key, iv}`, checked and stored as given.
+fn encryption(value: &Value) -> ApiResult<Option<String>> {
+    let obj = match value {
+        Value::Null => return Ok(None),
+        Value::Object(obj) => obj,
+        _ => {
+            return Err(invalid(
+                "encryption",
+                "must be null or {algorithm, key, iv}",
+            ))
+        }
+    };
+    http::only_known(obj, &["algorithm", "key", "iv"])?;
+    let text = |name: &str| {
+        obj.get(name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid(&format!("encryption.{name}"), "is required (a string)"))
+    };
+    let algorithm_text = text("algorithm")?;
+    let algorithm = Algorithm::parse(algorithm_text).ok_or_else(|| {
+        invalid(
+            "encryption.algorithm",
+            format!("{algorithm_text:?} is not aes-256-cbc or aes-256-gcm"),
+        )
+    })?;
+    let (key, iv) = (text("key")?, text("iv")?);
+    Encryption::new(algorithm, key, iv).map_err(ApiError::from)?;
+    let stored = StoredEncryption {
+        algorithm: algorithm.as_str().into(),
+        key: key.into(),
+        iv: iv.into(),
+    };
+    serde_json::to_string(&stored)
+        .map(Some)
+        .map_err(ApiError::internal)
+}
+
+/// The `mapping` member: null (deliveries stay pending) or a mapping valid for the community's fields.
+async fn mapping(ctx: &Ctx<'_>, cid: &str, value: &Value) -> ApiResult<Option<String>> {
+    if value.is_null() {
+        return Ok(None);
+    }
+    let fields: Vec<FieldRow> = db::all(
+        &ctx.db,
+        "SELECT key, type FROM user_fields WHERE community_id = ?1",
+        &crate::args![cid],
+    )
+    .await?;
+    let types = fields
+        .into_iter()
+        .filter_map(|f| hookmap_core::FieldType::parse(&f.field_type).map(|t| (f.key, t)))
+        .collect();
+    let parsed = Mapping::parse(value, &types).map_err(ApiError::from)?;
+    Ok(Some(parsed.to_value().to_string()))
+}
+
+fn location(body: &Map<String, Value>) -> ApiResult<()> {
+    match http::optional_str(body, "location", 32)? {
+        None | Some(LOCATION) => Ok(()),
+        Some(other) => Err(invalid(
+            "location",
+            format!("{other:?} is not supported; use \"{LOCATION}\""),
+        )),
+    }
+}
+
+fn new_api_key() -> ApiResult<auth::Secret> {
+    Ok(auth::Secret::new(format!("hmw_{}", db::random_hex(24)?)))
+}
+
+pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
+    let body = http::object_body(req).await?;
+    http::only_known(&body, KNOWN)?;
+    let name = http::required_str(&body, "name", 100)?;
+    location(&body)?;
+    let enabled = http::optional_bool(&body, "enabled")?.unwrap_or(true);
+    let api_key = match http::optional_bool(&body, "api_key")? {
+        Some(true) => Some(new_api_key()?),
+        _ => None,
+    };
+    let encryption = encryption(body.get("encryption").unwrap_or(&Value::Null))?;
+    let mapping = mapping(ctx, cid, body.get("mapping").unwrap_or(&Value::Null)).await?;
+    let id = db::new_id("whk")?;
+    let token = db::random_hex(24)?;
+    let (_, now) = db::now();
+    let digest = api_key.as_ref().map(|k| auth::digest(k.expose()));
+    db::run(
+        &ctx.db,
+        "INSERT INTO incoming_webhooks (id, community_id, token, name, location, enabled, api_key_digest, encryption, mapping, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+        &crate::args![&id, cid, &token, name, LOCATION, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now],
+    )
+    .await?;
+    let mut out = render(ctx, &load(ctx, cid, &id).await?);
+    reveal(&mut out, api_key.as_ref());
+    http::json(201, &out)
+}
+
+/// Puts a newly generated API key into this one response: it is never shown again.
+fn reveal(out: &mut Value, api_key: Option<&auth::Secret>) {
+    if let (Some(key), Some(obj)) = (api_key, out.as_object_mut()) {
+        obj.insert("api_key".into(), Value::String(key.expose().to_owned()));
+        obj.insert(
+            "note".into(),
+            Value::String("store the api_key now: it is shown only once".into()),
+        );
+    }
+}
+
+pub async fn list(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
+    let page = Page::from_url(&ctx.url)?;
+    let rows: Vec<WebhookRow> = db::all(
+        &ctx.db,
+        &format!("{SELECT} WHERE community_id = ?1 ORDER BY created_at, id LIMIT ?2 OFFSET ?3"),
+        &crate::args![cid, page.per_page, page.offset()],
+    )
+    .await?;
+    let total = db::first::<db::Count>(
+        &ctx.db,
+        "SELECT COUNT(*) AS n FROM incoming_webhooks WHERE community_id = ?1",
+        &crate::args![cid],
+    )
+    .await?;
+    http::json(
+        200,
+        &page.wrap(
+            rows.iter().map(|r| render(ctx, r)).collect(),
+            total.map_or(0, |c| c.n),
+        ),
+    )
+}
+
+pub async fn get(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
+    http::json(200, &render(ctx, &load(ctx, cid, id).await?))
+}
+
+/// Any subset of the create members. `api_key: true` issues a new key (shown once), `false`
+/// removes it. Every change bumps the version, so no edge applies the old settings afterwards.
+pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> ApiResult<Response> {
+    let row = load(ctx, cid, id).await?;
+    let body = http::object_body(req).await?;
+    http::only_known(&body, KNOWN)?;
+    location(&body)?;
+    let name = http::optional_str(&body, "name", 100)?.unwrap_or(&row.name);
+    let enabled = http::optional_bool(&body, "enabled")?.unwrap_or(row.enabled != 0);
+    let api_key = match body.get("api_key") {
+        None => None,
+        Some(_) => Some(http::optional_bool(&body, "api_key")?.unwrap_or(false)),
+    };
+    let new_key = match api_key {
+        Some(true) => Some(new_api_key()?),
+        _ => None,
+    };
+    let digest = match api_key {
+        None => row.api_key_digest.clone(),
+        Some(false) => None,
+        Some(true) => new_key.as_ref().map(|k| auth::digest(k.expose())),
+    };
+    let encryption = match body.get("encryption") {
+        None => row.encryption.clone(),
+        Some(v) => encryption(v)?,
+    };
+    let mapping = match body.get("mapping") {
+        None => row.mapping.clone(),
+        Some(v) => mapping(ctx, cid, v).await?,
+    };
+    let (_, now) = db::now();
+    db::run(
+        &ctx.db,
+        "UPDATE incoming_webhooks SET name = ?3, enabled = ?4, api_key_digest = ?5, encryption = ?6, mapping = ?7,
+                version = version + 1, updated_at = ?8
+          WHERE id = ?1 AND community_id = ?2",
+        &crate::args![id, cid, name, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now],
+    )
+    .await?;
+    hooks::forget(ctx.env, std::slice::from_ref(&row.token)).await?;
+    let mut out = render(ctx, &load(ctx, cid, id).await?);
+    reveal(&mut out, new_key.as_ref());
+    http::json(200, &out)
+}
+
+/// Deletes the webhook; its delivery history and idempotency keys go with it.
+pub async fn delete(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
+    let row = load(ctx, cid, id).await?;
+    ctx.db
+        .batch(vec![
+            db::stmt(
+                &ctx.db,
+                "DELETE FROM incoming_webhooks WHERE id = ?1 AND community_id = ?2",
+                &crate::args![id, cid],
+            )?,
+            db::stmt(
+                &ctx.db,
+                "DELETE FROM deliveries WHERE webhook_id = ?1",
+                &crate::args![id],
+            )?,
+            db::stmt(
+                &ctx.db,
+                "DELETE FROM idempotency_keys WHERE webhook_id = ?1",
+                &crate::args![id],
+            )?,
+        ])
+        .await?;
+    hooks::forget(ctx.env, std::slice::from_ref(&row.token)).await?;
+    http::no_content()
+}

@@ -1,0 +1,245 @@
+//! Executing a plan: one D1 batch that writes the delivery, its effects, their logs and its
+//! idempotency key, or nothing at all.
+//!
+//! Balances move with `SET coins = coins + ?`, never read-modify-write, so concurrent deliveries
+//! lose no update; CHECK constraints keep them from going negative and the guard trigger refuses a
+//! stale or disabled webhook and an unknown member, each failure rolling the whole batch back.
+
+use hookmap_core::{Currency, Effect, FieldValue, MatchBy, Op, Plan};
+use serde::Deserialize;
+use serde_json::Value;
+use worker::{D1Database, D1PreparedStatement};
+
+use crate::db::{self, Arg};
+use crate::error::{ApiError, ApiResult};
+use crate::hooks::HookRecord;
+
+/// What a delivery is about, shared by successes and failures.
+#[derive(Debug, Clone)]
+pub struct DeliveryMeta<'a> {
+    pub id: String,
+    pub seq: i64,
+    pub now: &'a str,
+    pub hook: &'a HookRecord,
+    pub payload: Option<&'a Value>,
+    pub replay_of: Option<&'a str>,
+}
+
+/// Why an apply batch was refused, read off D1's error text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    Duplicate,
+    UnknownMember,
+    Insufficient(Currency),
+    WebhookDisabled,
+    WebhookGone,
+    StaleWebhook,
+    UnknownField,
+}
+
+/// The member's balances after a successful apply.
+#[derive(Debug, Deserialize, serde::Serialize)]
+pub struct Balances {
+    pub id: String,
+    pub xp: i64,
+    pub coins: i64,
+}
+
+pub enum Applied {
+    Done(Balances),
+    Refused(Refusal),
+}
+
+fn member_sql(by: MatchBy) -> &'static str {
+    match by {
+        MatchBy::Email => "(SELECT id FROM users WHERE community_id = ?3 AND email = ?9)",
+        MatchBy::Username => "(SELECT id FROM users WHERE community_id = ?3 AND username = ?9)",
+    }
+}
+
+pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> ApiResult<Applied> {
+    let effects = serde_json::to_string(&plan.effects).map_err(ApiError::internal)?;
+    let payload = meta.payload.map(Value::to_string);
+    let user = "(SELECT user_id FROM deliveries WHERE id = ?1)";
+    let mut batch: Vec<D1PreparedStatement> = vec![db::stmt(
+        db,
+        &format!(
+            "INSERT INTO deliveries (id, seq, community_id, webhook_id, webhook_version, status, http_status,
+                user_id, idempotency_key, payload, effects, replay_of, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'success', 200, {}, ?6, ?7, ?8, ?10, ?11)",
+            member_sql(plan.member.by)
+        ),
+        &crate::args![
+            &meta.id,
+            meta.seq,
+            &meta.hook.community_id,
+            &meta.hook.id,
+            meta.hook.version,
+            plan.idempotency_key.as_deref(),
+            payload.as_deref(),
+            effects.as_str(),
+            plan.member.value.as_str(),
+            meta.replay_of,
+            meta.now
+        ],
+    )?];
+    if let Some(key) = &plan.idempotency_key {
+        batch.push(db::stmt(
+            db,
+            "INSERT INTO idempotency_keys (webhook_id, key, delivery_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+            &crate::args![&meta.hook.id, key, &meta.id, meta.now],
+        )?);
+    }
+    let action = meta.hook.name.as_str();
+    for (n, effect) in plan.effects.iter().enumerate() {
+        let row_id = format!("{}_{n}", meta.id);
+        match effect {
+            Effect::Currency { currency, .. } => {
+                let delta = effect.currency_delta().map_or(0, |(_, d)| d);
+                let column = currency.as_str();
+                batch.push(db::stmt(
+                    db,
+                    &format!("UPDATE users SET {column} = {column} + ?2 WHERE id = {user}"),
+                    &crate::args![&meta.id, delta],
+                )?);
+                batch.push(db::stmt(
+                    db,
+                    &format!(
+                        "INSERT INTO gamification_logs (id, community_id, user_id, currency, delta, balance_after, action, delivery_id, created_at)
+                         SELECT ?2, ?3, u.id, '{column}', ?4, u.{column}, ?5, ?1, ?6 FROM users u WHERE u.id = {user}"
+                    ),
+                    &crate::args![&meta.id, row_id.as_str(), &meta.hook.community_id, delta, action, meta.now],
+                )?);
+            }
+            Effect::Field {
+                field, op, value, ..
+            } => {
+                let source = format!("webhook:{action}");
+                batch.push(db::stmt(
+                    db,
+                    "INSERT INTO user_field_histories (id, community_id, user_id, field_key, old_value, source, delivery_id, created_at)
+                         SELECT ?2, ?3, d.user_id, ?4,
+                                (SELECT value FROM user_field_values v WHERE v.user_id = d.user_id AND v.field_key = ?4),
+                                ?5, ?1, ?6
+                           FROM deliveries d WHERE d.id = ?1",
+                    &crate::args![&meta.id, row_id.as_str(), &meta.hook.community_id, field.as_str(), source.as_str(), meta.now],
+                )?);
+                let (bound, update) = match (op, value) {
+                    (Op::Subtract, FieldValue::Number(n)) => (
+                        Arg::Num(-n.as_f64().unwrap_or(0.0)),
+                        "COALESCE(value, 0) + excluded.value",
+                    ),
+                    (Op::Add, FieldValue::Number(n)) => (
+                        Arg::Num(n.as_f64().unwrap_or(0.0)),
+                        "COALESCE(value, 0) + excluded.value",
+                    ),
+                    (_, FieldValue::Number(n)) => {
+                        (Arg::Num(n.as_f64().unwrap_or(0.0)), "excluded.value")
+                    }
+                    (_, FieldValue::Text(t)) => (Arg::Text(t), "excluded.value"),
+                    (_, FieldValue::Boolean(b)) => (Arg::from(*b), "excluded.value"),
+                };
+                batch.push(db::stmt(
+                    db,
+                    &format!(
+                        "INSERT INTO user_field_values (community_id, user_id, field_key, value, updated_at)
+                         SELECT ?2, d.user_id, ?3, ?4, ?5 FROM deliveries d WHERE d.id = ?1
+                         ON CONFLICT (user_id, field_key) DO UPDATE SET value = {update}, updated_at = excluded.updated_at"
+                    ),
+                    &[Arg::from(&meta.id), Arg::from(&meta.hook.community_id), Arg::from(field.as_str()), bound, Arg::from(meta.now)],
+                )?);
+                batch.push(db::stmt(
+                    db,
+                    "UPDATE user_field_histories SET new_value =
+                        (SELECT v.value FROM user_field_values v WHERE v.user_id = user_field_histories.user_id AND v.field_key = user_field_histories.field_key)
+                      WHERE id = ?1",
+                    &crate::args![row_id.as_str()],
+                )?);
+            }
+        }
+    }
+    batch.push(db::stmt(
+        db,
+        &format!("SELECT id, xp, coins FROM users WHERE id = {user}"),
+        &crate::args![&meta.id],
+    )?);
+    match db.batch(batch).await {
+        Ok(results) => {
+            let balances = results
+                .last()
+                .map(|r| r.results::<Balances>())
+                .transpose()?
+                .and_then(|rows| rows.into_iter().next())
+                .ok_or_else(|| ApiError::internal("the apply batch did not return the member"))?;
+            Ok(Applied::Done(balances))
+        }
+        Err(e) => refusal(&e)
+            .map(Applied::Refused)
+            .ok_or_else(|| ApiError::internal(db::failure_text(&e))),
+    }
+}
+
+fn refusal(e: &worker::Error) -> Option<Refusal> {
+    let text = db::failure_text(e);
+    let has = |needle: &str| text.contains(needle);
+    Some(if has("hookmap:unknown_member") {
+        Refusal::UnknownMember
+    } else if has("hookmap:webhook_disabled") {
+        Refusal::WebhookDisabled
+    } else if has("hookmap:webhook_gone") {
+        Refusal::WebhookGone
+    } else if has("hookmap:stale_webhook") {
+        Refusal::StaleWebhook
+    } else if has("coins_not_negative") {
+        Refusal::Insufficient(Currency::Coins)
+    } else if has("xp_not_negative") {
+        Refusal::Insufficient(Currency::Xp)
+    } else if has("idempotency_keys") && has("UNIQUE") {
+        Refusal::Duplicate
+    } else if has("FOREIGN KEY") {
+        Refusal::UnknownField
+    } else {
+        return None;
+    })
+}
+
+/// Records a delivery that did not apply (failed or pending). One statement: a failure writes
+/// nothing else.
+pub async fn record_unapplied(
+    db: &D1Database,
+    meta: &DeliveryMeta<'_>,
+    status: &str,
+    error: Option<&ApiError>,
+    idempotency_key: Option<&str>,
+    effects: Option<&str>,
+) -> ApiResult<()> {
+    let at = error
+        .and_then(|e| e.details.as_ref())
+        .and_then(|d| d.get("at"))
+        .and_then(Value::as_str);
+    let payload = meta.payload.map(Value::to_string);
+    db::run(
+        db,
+        "INSERT INTO deliveries (id, seq, community_id, webhook_id, webhook_version, status, http_status,
+            error_code, error_message, error_at, idempotency_key, payload, effects, replay_of, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        &crate::args![
+            &meta.id,
+            meta.seq,
+            &meta.hook.community_id,
+            &meta.hook.id,
+            meta.hook.version,
+            status,
+            i64::from(error.map_or(202, |e| e.status)),
+            error.map(|e| e.code),
+            error.map(|e| e.message.as_str()),
+            at,
+            idempotency_key,
+            payload.as_deref(),
+            effects,
+            meta.replay_of,
+            meta.now
+        ],
+    )
+    .await
+}

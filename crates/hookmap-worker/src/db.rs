@@ -1,0 +1,135 @@
+//! Thin helpers over D1: binding arguments, reading rows, and the ids and clock the rows carry.
+
+use serde::de::DeserializeOwned;
+use worker::wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement};
+
+use crate::error::{ApiError, ApiResult};
+
+/// A value bound to a `?N` placeholder.
+#[derive(Debug)]
+pub enum Arg<'a> {
+    Text(&'a str),
+    Num(f64),
+    Null,
+}
+
+impl From<&Arg<'_>> for JsValue {
+    fn from(arg: &Arg<'_>) -> Self {
+        match arg {
+            Arg::Text(s) => JsValue::from_str(s),
+            Arg::Num(n) => JsValue::from_f64(*n),
+            Arg::Null => JsValue::null(),
+        }
+    }
+}
+
+impl<'a> From<&'a str> for Arg<'a> {
+    fn from(s: &'a str) -> Self {
+        Arg::Text(s)
+    }
+}
+
+impl<'a> From<&'a String> for Arg<'a> {
+    fn from(s: &'a String) -> Self {
+        Arg::Text(s)
+    }
+}
+
+impl From<i64> for Arg<'_> {
+    fn from(n: i64) -> Self {
+        // D1 takes JS numbers: exact up to 2^53, far beyond any bounded amount or counter here.
+        Arg::Num(n as f64)
+    }
+}
+
+impl From<f64> for Arg<'_> {
+    fn from(n: f64) -> Self {
+        Arg::Num(n)
+    }
+}
+
+impl From<bool> for Arg<'_> {
+    fn from(b: bool) -> Self {
+        Arg::Num(if b { 1.0 } else { 0.0 })
+    }
+}
+
+impl<'a, T: Into<Arg<'a>>> From<Option<T>> for Arg<'a> {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Arg::Null, Into::into)
+    }
+}
+
+/// `args![a, b, c]` binds heterogeneous values in placeholder order.
+#[macro_export]
+macro_rules! args {
+    ($($v:expr),* $(,)?) => { [$($crate::db::Arg::from($v)),*] };
+}
+
+pub fn stmt(db: &D1Database, sql: &str, args: &[Arg<'_>]) -> ApiResult<D1PreparedStatement> {
+    let values: Vec<JsValue> = args.iter().map(JsValue::from).collect();
+    Ok(db.prepare(sql).bind(&values)?)
+}
+
+pub async fn first<T: DeserializeOwned>(
+    db: &D1Database,
+    sql: &str,
+    args: &[Arg<'_>],
+) -> ApiResult<Option<T>> {
+    Ok(stmt(db, sql, args)?.first::<T>(None).await?)
+}
+
+pub async fn all<T: DeserializeOwned>(
+    db: &D1Database,
+    sql: &str,
+    args: &[Arg<'_>],
+) -> ApiResult<Vec<T>> {
+    Ok(stmt(db, sql, args)?.all().await?.results::<T>()?)
+}
+
+pub async fn run(db: &D1Database, sql: &str, args: &[Arg<'_>]) -> ApiResult<()> {
+    stmt(db, sql, args)?.run().await?;
+    Ok(())
+}
+
+/// Rows changed by the last statement of a `run`.
+pub async fn run_changes(db: &D1Database, sql: &str, args: &[Arg<'_>]) -> ApiResult<usize> {
+    let result = stmt(db, sql, args)?.run().await?;
+    Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0))
+}
+
+#[derive(serde::Deserialize)]
+pub struct Count {
+    pub n: i64,
+}
+
+/// The text of a D1 failure, to match constraint and trigger names against.
+pub fn failure_text(e: &worker::Error) -> String {
+    match e {
+        worker::Error::D1(d1) => format!("{} {}", d1.cause(), e),
+        other => other.to_string(),
+    }
+}
+
+/// True when a D1 failure is a UNIQUE/PRIMARY KEY violation.
+pub fn is_unique_violation(e: &worker::Error) -> bool {
+    failure_text(e).contains("UNIQUE constraint failed")
+}
+
+/// `prefix_` + 32 hex digits of randomness: opaque, unguessable ids.
+pub fn new_id(prefix: &str) -> ApiResult<String> {
+    Ok(format!("{prefix}_{}", random_hex(16)?))
+}
+
+pub fn random_hex(bytes: usize) -> ApiResult<String> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
+    Ok(hookmap_core::auth::hex(&buf))
+}
+
+/// Now, as milliseconds since the epoch and as the RFC 3339 text stored in rows.
+pub fn now() -> (u64, String) {
+    let date = worker::js_sys::Date::new_0();
+    (date.get_time() as u64, String::from(date.to_iso_string()))
+}

@@ -1,0 +1,438 @@
+//! The edge URL `POST /hooks/{token}`: authenticate, decrypt, parse, plan, apply, record.
+//!
+//! Every outcome but an unknown URL is recorded as a delivery. An outcome other than success that
+//! was reached with a cached webhook record is retried once with the record read from D1, so a
+//! change made a moment ago (a rotated key, a new mapping) is never blamed on the sender.
+
+use hookmap_core::{auth, inbound, plan, Currency, Plan};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use worker::{D1Database, Env, Headers, Request, Response, Url};
+
+use crate::apply::{self, Applied, DeliveryMeta, Refusal};
+use crate::caller::bearer;
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::hooks::{self, HookRecord, Source};
+use crate::http::{self, query};
+
+/// Longest idempotency key accepted from a header.
+const MAX_KEY_LEN: usize = 255;
+
+/// What processing a delivery came to.
+pub enum Outcome {
+    Applied {
+        delivery_id: String,
+        plan: Plan,
+        balances: apply::Balances,
+    },
+    Duplicate {
+        first: Value,
+    },
+    DryRun(Value),
+    Pending {
+        payload: Value,
+    },
+    Failed {
+        error: ApiError,
+        payload: Option<Value>,
+        idempotency_key: Option<String>,
+        effects: Option<String>,
+    },
+}
+
+impl Outcome {
+    fn failed(error: ApiError) -> Self {
+        Self::Failed {
+            error,
+            payload: None,
+            idempotency_key: None,
+            effects: None,
+        }
+    }
+
+    fn settled(&self) -> bool {
+        matches!(
+            self,
+            Self::Applied { .. } | Self::Duplicate { .. } | Self::DryRun(_)
+        )
+    }
+}
+
+pub async fn receive(mut req: Request, env: &Env, token: &str, url: &Url) -> ApiResult<Response> {
+    let db = env.d1("DB")?;
+    let dry_run = matches!(query(url, "dry_run").as_deref(), Some("true" | "1"));
+    let declared = req
+        .headers()
+        .get("content-length")?
+        .and_then(|n| n.parse::<usize>().ok());
+    // Refuse an oversized body before reading it; the delivery is still recorded below.
+    let body = match declared {
+        Some(n) if n > inbound::MAX_BODY => None,
+        _ => Some(req.bytes().await?),
+    };
+    let headers = req.headers().clone();
+    let mut fresh = false;
+    loop {
+        let Some((hook, source)) = hooks::by_token(env, &db, token, fresh).await? else {
+            return Err(ApiError::not_found("this webhook URL"));
+        };
+        let outcome = process(&db, &hook, &headers, body.as_deref(), dry_run).await?;
+        if !outcome.settled() && source == Source::Cache {
+            fresh = true;
+            continue;
+        }
+        return respond(&db, &hook, outcome, dry_run, None).await;
+    }
+}
+
+async fn process(
+    db: &D1Database,
+    hook: &HookRecord,
+    headers: &Headers,
+    body: Option<&[u8]>,
+    dry_run: bool,
+) -> ApiResult<Outcome> {
+    if let Some(digest) = &hook.api_key_digest {
+        let presented = match headers.get("x-api-key")? {
+            Some(key) => Some(key),
+            None => bearer(headers)?,
+        };
+        match presented {
+            None => return Ok(Outcome::failed(ApiError::unauthorized("missing_api_key", "this webhook requires its API key in the x-api-key header (or Authorization: Bearer)"))),
+            Some(key) if !auth::verify(key.trim(), digest) => {
+                return Ok(Outcome::failed(ApiError::unauthorized("invalid_api_key", "the API key is not this webhook's key")))
+            }
+            Some(_) => {}
+        }
+    }
+    if !hook.enabled {
+        return Ok(Outcome::failed(ApiError::new(
+            403,
+            "webhook_disabled",
+            "this webhook is disabled; enable it to accept deliveries",
+        )));
+    }
+    let Some(body) = body else {
+        return Ok(Outcome::failed(ApiError::new(
+            413,
+            "payload_too_large",
+            format!("the body is over {} bytes", inbound::MAX_BODY),
+        )));
+    };
+    let encryption = hook.encryption.as_ref().map(|e| e.to_core()).transpose()?;
+    let payload = match inbound::decode(body, encryption.as_ref()) {
+        Ok(payload) => payload,
+        Err(e) => return Ok(Outcome::failed(e.into())),
+    };
+    let header_key = match idempotency_header(headers)? {
+        Ok(key) => key,
+        Err(error) => {
+            return Ok(Outcome::Failed {
+                error,
+                payload: Some(payload),
+                idempotency_key: None,
+                effects: None,
+            })
+        }
+    };
+    run(db, hook, payload, header_key, dry_run, None).await
+}
+
+/// Plans and applies a decoded payload: shared by the edge and by replays.
+pub async fn run(
+    db: &D1Database,
+    hook: &HookRecord,
+    payload: Value,
+    header_key: Option<String>,
+    dry_run: bool,
+    replay_of: Option<&str>,
+) -> ApiResult<Outcome> {
+    let mapping = match hook.mapping() {
+        None => return Ok(Outcome::Pending { payload }),
+        Some(Ok(mapping)) => mapping,
+        Some(Err(e)) => {
+            return Ok(Outcome::Failed {
+                error: e.into(),
+                payload: Some(payload),
+                idempotency_key: header_key,
+                effects: None,
+            })
+        }
+    };
+    let mut plan = match plan(&mapping, &payload, &hook.field_types()) {
+        Ok(plan) => plan,
+        Err(e) => {
+            return Ok(Outcome::Failed {
+                error: e.into(),
+                payload: Some(payload),
+                idempotency_key: header_key,
+                effects: None,
+            })
+        }
+    };
+    if header_key.is_some() {
+        plan.idempotency_key = header_key;
+    }
+    // A replay without any key of its own still applies once, however often it is replayed.
+    if let (Some(original), None) = (replay_of, &plan.idempotency_key) {
+        plan.idempotency_key = Some(format!("replay:{original}"));
+    }
+    if dry_run {
+        return dry_run_outcome(db, hook, plan).await;
+    }
+    let (ms, now) = db::now();
+    let meta = DeliveryMeta {
+        id: db::new_id("dlv")?,
+        seq: sequence(ms)?,
+        now: &now,
+        hook,
+        payload: Some(&payload),
+        replay_of,
+    };
+    match apply::apply(db, &meta, &plan).await? {
+        Applied::Done(balances) => Ok(Outcome::Applied {
+            delivery_id: meta.id,
+            plan,
+            balances,
+        }),
+        Applied::Refused(Refusal::Duplicate) => duplicate(db, hook, &plan).await,
+        Applied::Refused(refusal) => {
+            let effects = serde_json::to_string(&plan.effects).ok();
+            Ok(Outcome::Failed {
+                error: refusal_error(&refusal, &plan),
+                payload: Some(payload),
+                idempotency_key: plan.idempotency_key,
+                effects,
+            })
+        }
+    }
+}
+
+fn refusal_error(refusal: &Refusal, plan: &Plan) -> ApiError {
+    let member = &plan.member.value;
+    match refusal {
+        Refusal::UnknownMember => ApiError::new(
+            422,
+            "unknown_member",
+            format!(
+                "no member of this community has the {} {member:?}",
+                match plan.member.by {
+                    hookmap_core::MatchBy::Email => "email",
+                    hookmap_core::MatchBy::Username => "username",
+                }
+            ),
+        ),
+        Refusal::Insufficient(currency) => ApiError::new(
+            422,
+            "insufficient_balance",
+            format!(
+                "the delivery would take {member}'s {} below zero",
+                currency.as_str()
+            ),
+        )
+        .with_details(json!({ "currency": currency.as_str() })),
+        Refusal::WebhookDisabled => ApiError::new(
+            403,
+            "webhook_disabled",
+            "this webhook is disabled; enable it to accept deliveries",
+        ),
+        Refusal::WebhookGone => ApiError::not_found("this webhook URL"),
+        Refusal::StaleWebhook => ApiError::new(
+            409,
+            "webhook_changed",
+            "the webhook changed while this delivery was processed; send it again",
+        ),
+        Refusal::UnknownField => ApiError::new(
+            422,
+            "unknown_field",
+            "a mapped user field was deleted; update the mapping",
+        ),
+        Refusal::Duplicate => {
+            ApiError::conflict("duplicate", "this idempotency key was already used")
+        }
+    }
+}
+
+async fn duplicate(db: &D1Database, hook: &HookRecord, plan: &Plan) -> ApiResult<Outcome> {
+    #[derive(Deserialize)]
+    struct First {
+        id: String,
+        user_id: Option<String>,
+        effects: Option<String>,
+        created_at: String,
+    }
+    let key = plan.idempotency_key.as_deref().unwrap_or_default();
+    let first: Option<First> = db::first(
+        db,
+        "SELECT d.id, d.user_id, d.effects, d.created_at FROM idempotency_keys k JOIN deliveries d ON d.id = k.delivery_id
+          WHERE k.webhook_id = ?1 AND k.key = ?2",
+        &crate::args![&hook.id, key],
+    )
+    .await?;
+    let first = first
+        .ok_or_else(|| ApiError::internal("idempotency key taken but its delivery is missing"))?;
+    let effects: Value = first
+        .effects
+        .as_deref()
+        .and_then(|e| serde_json::from_str(e).ok())
+        .unwrap_or(Value::Null);
+    Ok(Outcome::Duplicate {
+        first: json!({
+            "delivery_id": first.id, "status": "success", "duplicate": true, "idempotency_key": key,
+            "member": {"id": first.user_id}, "effects": effects, "first_received_at": first.created_at,
+        }),
+    })
+}
+
+/// What the delivery would do, computed against the member's current balances; writes nothing.
+async fn dry_run_outcome(db: &D1Database, hook: &HookRecord, plan: Plan) -> ApiResult<Outcome> {
+    let column = match plan.member.by {
+        hookmap_core::MatchBy::Email => "email",
+        hookmap_core::MatchBy::Username => "username",
+    };
+    let member: Option<apply::Balances> = db::first(
+        db,
+        &format!("SELECT id, xp, coins FROM users WHERE community_id = ?1 AND {column} = ?2"),
+        &crate::args![&hook.community_id, plan.member.value.as_str()],
+    )
+    .await?;
+    let Some(member) = member else {
+        return Ok(Outcome::failed(refusal_error(
+            &Refusal::UnknownMember,
+            &plan,
+        )));
+    };
+    let (mut xp, mut coins) = (member.xp, member.coins);
+    for (currency, delta) in plan.effects.iter().filter_map(|e| e.currency_delta()) {
+        let balance = match currency {
+            Currency::Xp => &mut xp,
+            Currency::Coins => &mut coins,
+        };
+        *balance += delta;
+        if *balance < 0 {
+            return Ok(Outcome::failed(refusal_error(
+                &Refusal::Insufficient(currency),
+                &plan,
+            )));
+        }
+    }
+    Ok(Outcome::DryRun(json!({
+        "dry_run": true, "status": "success", "member": member,
+        "balances_after": {"xp": xp, "coins": coins},
+        "idempotency_key": plan.idempotency_key, "effects": plan.effects,
+    })))
+}
+
+/// Records what needs recording and answers the sender.
+pub async fn respond(
+    db: &D1Database,
+    hook: &HookRecord,
+    outcome: Outcome,
+    dry_run: bool,
+    replay_of: Option<&str>,
+) -> ApiResult<Response> {
+    match outcome {
+        Outcome::Applied {
+            delivery_id,
+            plan,
+            balances,
+        } => http::json(
+            200,
+            &json!({
+                "delivery_id": delivery_id, "status": "success", "duplicate": false,
+                "idempotency_key": plan.idempotency_key, "member": balances, "effects": plan.effects,
+            }),
+        ),
+        Outcome::Duplicate { first } => http::json(200, &first),
+        Outcome::DryRun(body) => http::json(200, &body),
+        Outcome::Pending { payload } if dry_run => http::json(
+            202,
+            &json!({
+                "dry_run": true, "status": "pending", "message": "the webhook has no mapping yet: the payload would be caught", "payload": payload,
+            }),
+        ),
+        Outcome::Pending { payload } => {
+            let id = record(db, hook, &payload, "pending", None, None, None, replay_of).await?;
+            http::json(
+                202,
+                &json!({
+                    "delivery_id": id, "status": "pending",
+                    "message": "the webhook has no mapping yet: the payload was caught; build a mapping from it and replay this delivery",
+                }),
+            )
+        }
+        Outcome::Failed { error, .. } if dry_run => error.into_response().map_err(ApiError::from),
+        Outcome::Failed {
+            error,
+            payload,
+            idempotency_key,
+            effects,
+        } => {
+            let payload = payload.unwrap_or(Value::Null);
+            let id = record(
+                db,
+                hook,
+                &payload,
+                "failed",
+                Some(&error),
+                idempotency_key.as_deref(),
+                effects.as_deref(),
+                replay_of,
+            )
+            .await?;
+            let mut body = error.body();
+            if let Some(obj) = body.as_object_mut() {
+                obj.insert("delivery_id".into(), Value::String(id));
+            }
+            http::json(error.status, &body)
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn record(
+    db: &D1Database,
+    hook: &HookRecord,
+    payload: &Value,
+    status: &str,
+    error: Option<&ApiError>,
+    idempotency_key: Option<&str>,
+    effects: Option<&str>,
+    replay_of: Option<&str>,
+) -> ApiResult<String> {
+    let (ms, now) = db::now();
+    let meta = DeliveryMeta {
+        id: db::new_id("dlv")?,
+        seq: sequence(ms)?,
+        now: &now,
+        hook,
+        payload: (!payload.is_null()).then_some(payload),
+        replay_of,
+    };
+    apply::record_unapplied(db, &meta, status, error, idempotency_key, effects).await?;
+    Ok(meta.id)
+}
+
+/// Orders deliveries newest first: the millisecond clock, then randomness to break ties.
+pub fn sequence(ms: u64) -> ApiResult<i64> {
+    let mut buf = [0u8; 2];
+    getrandom::fill(&mut buf).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
+    Ok(i64::try_from(ms).unwrap_or(i64::MAX / 1000) * 1000
+        + i64::from(u16::from_le_bytes(buf) % 1000))
+}
+
+/// `Idempotency-Key`, else `webhook-id` (Standard Webhooks). The inner error is the sender's.
+fn idempotency_header(headers: &Headers) -> ApiResult<Result<Option<String>, ApiError>> {
+    let key = match headers.get("idempotency-key")? {
+        Some(k) => Some(k),
+        None => headers.get("webhook-id")?,
+    };
+    Ok(match key.map(|k| k.trim().to_owned()) {
+        Some(k) if k.is_empty() || k.len() > MAX_KEY_LEN => Err(ApiError::bad_request(
+            "invalid_idempotency_key",
+            format!("an idempotency key must be 1 to {MAX_KEY_LEN} bytes"),
+        )),
+        other => Ok(other),
+    })
+}

@@ -1,0 +1,206 @@
+//! Incoming webhook records as the edge needs them, read through the KV cache.
+//!
+//! D1 is the source of truth. KV only saves the edge a D1 read per delivery; it is eventually
+//! consistent across locations, so every record carries the webhook's `version` and the apply batch
+//! refuses a success planned with a stale one (see the trigger in migrations/).
+
+use std::collections::BTreeMap;
+
+use hookmap_core::{Algorithm, Encryption, FieldType, FieldTypes, Mapping};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use worker::{D1Database, Env};
+
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+
+/// Seconds a cached record may serve before it is read from D1 again.
+const CACHE_TTL: u64 = 300;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredEncryption {
+    pub algorithm: String,
+    pub key: String,
+    pub iv: String,
+}
+
+impl StoredEncryption {
+    pub fn to_core(&self) -> ApiResult<Encryption> {
+        let algorithm = Algorithm::parse(&self.algorithm).ok_or_else(|| {
+            ApiError::internal(format!("stored algorithm {:?} is unknown", self.algorithm))
+        })?;
+        Encryption::new(algorithm, &self.key, &self.iv).map_err(ApiError::internal)
+    }
+}
+
+/// Everything the edge needs to process a delivery for one webhook.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HookRecord {
+    pub id: String,
+    pub community_id: String,
+    pub name: String,
+    pub enabled: bool,
+    pub version: i64,
+    pub api_key_digest: Option<String>,
+    pub encryption: Option<StoredEncryption>,
+    pub mapping: Option<Value>,
+    /// The community's user fields (key -> type) at this version.
+    pub fields: BTreeMap<String, String>,
+}
+
+impl HookRecord {
+    pub fn field_types(&self) -> FieldTypes {
+        self.fields
+            .iter()
+            .filter_map(|(k, t)| FieldType::parse(t).map(|t| (k.clone(), t)))
+            .collect()
+    }
+
+    /// The stored mapping, re-validated against the current fields (a field may have been deleted
+    /// since the mapping was saved: that is the sender's 422, not a 500).
+    pub fn mapping(&self) -> Option<Result<Mapping, hookmap_core::Error>> {
+        self.mapping
+            .as_ref()
+            .map(|m| Mapping::parse(m, &self.field_types()))
+    }
+}
+
+#[derive(Deserialize)]
+struct HookRow {
+    id: String,
+    community_id: String,
+    name: String,
+    enabled: i64,
+    version: i64,
+    api_key_digest: Option<String>,
+    encryption: Option<String>,
+    mapping: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct FieldRow {
+    pub key: String,
+    #[serde(rename = "type")]
+    pub field_type: String,
+}
+
+fn cache_key(token: &str) -> String {
+    format!("hook:{token}")
+}
+
+/// Where a record came from: a cached one may be stale and is worth re-reading before blaming
+/// the sender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Cache,
+    Database,
+}
+
+pub async fn by_token(
+    env: &Env,
+    db: &D1Database,
+    token: &str,
+    fresh: bool,
+) -> ApiResult<Option<(HookRecord, Source)>> {
+    let kv = env.kv("CACHE")?;
+    if !fresh {
+        let cached = kv
+            .get(&cache_key(token))
+            .text()
+            .await
+            .map_err(ApiError::internal)?;
+        if let Some(record) = cached.and_then(|text| serde_json::from_str::<HookRecord>(&text).ok())
+        {
+            return Ok(Some((record, Source::Cache)));
+        }
+    }
+    let results = db
+        .batch(vec![
+            db::stmt(
+                db,
+                "SELECT id, community_id, name, enabled, version, api_key_digest, encryption, mapping
+                   FROM incoming_webhooks WHERE token = ?1",
+                &crate::args![token],
+            )?,
+            db::stmt(
+                db,
+                "SELECT f.key, f.type FROM user_fields f JOIN incoming_webhooks w ON w.community_id = f.community_id
+                  WHERE w.token = ?1",
+                &crate::args![token],
+            )?,
+        ])
+        .await?;
+    let (Some(hook_rows), Some(field_rows)) = (results.first(), results.get(1)) else {
+        return Err(ApiError::internal(
+            "D1 batch returned fewer results than statements",
+        ));
+    };
+    let Some(row) = hook_rows.results::<HookRow>()?.into_iter().next() else {
+        return Ok(None);
+    };
+    let record = HookRecord {
+        id: row.id,
+        community_id: row.community_id,
+        name: row.name,
+        enabled: row.enabled != 0,
+        version: row.version,
+        api_key_digest: row.api_key_digest,
+        encryption: row
+            .encryption
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(ApiError::internal)?,
+        mapping: row
+            .mapping
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(ApiError::internal)?,
+        fields: field_rows
+            .results::<FieldRow>()?
+            .into_iter()
+            .map(|f| (f.key, f.field_type))
+            .collect(),
+    };
+    let text = serde_json::to_string(&record).map_err(ApiError::internal)?;
+    kv.put(&cache_key(token), text)
+        .map_err(ApiError::internal)?
+        .expiration_ttl(CACHE_TTL)
+        .execute()
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Some((record, Source::Database)))
+}
+
+/// Drops cached records so this location sees a change at once (others within the TTL, and the
+/// version check keeps them from applying anything stale meanwhile).
+pub async fn forget(env: &Env, tokens: &[String]) -> ApiResult<()> {
+    let kv = env.kv("CACHE")?;
+    for token in tokens {
+        kv.delete(&cache_key(token))
+            .await
+            .map_err(ApiError::internal)?;
+    }
+    Ok(())
+}
+
+/// After a change to a community's user fields: every webhook of it gets a new version (so stale
+/// plans are refused) and loses its cached record.
+pub async fn fields_changed(env: &Env, db: &D1Database, community_id: &str) -> ApiResult<()> {
+    #[derive(Deserialize)]
+    struct Token {
+        token: String,
+    }
+    let tokens: Vec<Token> = db::all(
+        db,
+        "UPDATE incoming_webhooks SET version = version + 1 WHERE community_id = ?1 RETURNING token",
+        &crate::args![community_id],
+    )
+    .await?;
+    forget(
+        env,
+        &tokens.into_iter().map(|t| t.token).collect::<Vec<_>>(),
+    )
+    .await
+}

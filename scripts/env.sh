@@ -1,0 +1,9 @@
+# Sourced by the other scripts: where the locally installed build tools are, so worker-build and
+# wrangler never try to download anything.
+export PATH="$HOME/.cargo/bin:$PATH"
+root=$(cd "$(dirname "$0")/.." && pwd)
+export WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen"
+export WASM_OPT_BIN="$root/node_modules/.bin/wasm-opt"
+export ESBUILD_BIN="$root/node_modules/@esbuild/linux-x64/bin/esbuild"
+export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+export WRANGLER_LOG_PATH="$root/.wrangler/logs"
