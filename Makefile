@@ -1,0 +1,42 @@
+# The two commands a developer needs: `make dev` runs hookmap locally, `make test` runs every test.
+# Both install what is missing first (scripts/setup.sh).
+
+PORT ?= 8787
+STATE ?= .wrangler/state
+WRANGLER = . scripts/env.sh && npx wrangler
+
+.PHONY: setup build dev migrate test test-core test-e2e lint vectors clean
+
+setup:
+	sh scripts/setup.sh
+
+build: setup
+	sh scripts/build-worker.sh
+
+migrate: setup
+	$(WRANGLER) d1 migrations apply DB --local --persist-to $(STATE)
+
+# Serves the API and the edge URL on http://127.0.0.1:$(PORT) with local D1 and KV.
+dev: build migrate
+	HOOKMAP_PREBUILT=1 $(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(STATE)
+
+test: setup lint vectors test-core build test-e2e
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --workspace --target wasm32-unknown-unknown -- -D warnings
+
+# The committed known-answer vectors must be exactly what the independent implementation makes.
+vectors:
+	python3 tests/vectors/make_envelope_vectors.py | diff -u tests/vectors/envelope.json - && echo "vectors: up to date"
+
+test-core:
+	cargo test -p hookmap-core
+
+test-e2e:
+	. scripts/env.sh && HOOKMAP_PREBUILT=1 node --test --test-concurrency=1 --test-timeout=300000 tests/e2e/
+
+clean:
+	cargo clean
+	rm -rf crates/hookmap-worker/build .wrangler

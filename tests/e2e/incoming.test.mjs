@@ -1,0 +1,181 @@
+// The incoming-webhook flow end to end, as the README walks through it: an admin sets up a
+// community and a webhook, an external system sends encrypted payloads, the admin reads the results.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorker } from './support/worker.mjs';
+import { client, deliver, encryptGcm, encryptCbc, envelope, seedCommunity, KEY, IV, contractMapping } from './support/api.mjs';
+
+let worker, admin, cid, uid;
+before(async () => {
+  worker = await startWorker();
+  admin = client(worker.base, worker.adminToken);
+  ({ cid, uid } = await seedCommunity(admin));
+});
+after(async () => worker?.stop());
+
+const order = (id, extra = {}) => ({
+  customer: { email: 'ada@example.com' }, order: { id }, reward: { coins: 50 }, penalty: 0,
+  tier: 'gold', items: [{ qty: 2 }], ...extra,
+});
+
+async function member() {
+  const res = await admin.get(`/v1/communities/${cid}/users/${uid}`);
+  assert.equal(res.status, 200);
+  return res.body;
+}
+
+test('a GCM webhook with an API key applies an encrypted delivery exactly once', async () => {
+  const created = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, {
+    name: 'Shop rewards', location: 'user_fields', enabled: true, api_key: true,
+    encryption: { algorithm: 'aes-256-gcm', key: KEY, iv: IV }, mapping: contractMapping,
+  });
+  assert.equal(created.status, 201, created.text);
+  const hook = created.body;
+  assert.match(hook.url, /\/hooks\/[0-9a-f]{48}$/);
+  assert.match(hook.api_key, /^hmw_[0-9a-f]{48}$/);
+  assert.deepEqual(hook.encryption, { algorithm: 'aes-256-gcm' });
+
+  // Secrets are shown once: reads give only whether they are set.
+  const read = await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}`);
+  assert.equal(read.body.api_key, true);
+  assert.ok(!read.text.includes(KEY) && !read.text.includes(IV) && !read.text.includes(hook.api_key));
+
+  const before = await member();
+  const body = encryptGcm(KEY, IV, JSON.stringify(order('A-1', { penalty: 0 })));
+  const first = await deliver(hook.url, body, { 'x-api-key': hook.api_key });
+  assert.equal(first.status, 200, first.text);
+  assert.equal(first.body.status, 'success');
+  assert.equal(first.body.duplicate, false);
+  assert.equal(first.body.member.coins, before.coins + 50);
+
+  const again = await deliver(hook.url, body, { authorization: `Bearer ${hook.api_key}` });
+  assert.equal(again.status, 200);
+  assert.equal(again.body.duplicate, true);
+  assert.equal(again.body.delivery_id, first.body.delivery_id);
+
+  const after = await member();
+  assert.equal(after.coins, before.coins + 50);
+  assert.equal(after.fields.tier, 'gold');
+  assert.equal(after.fields.orders, (before.fields.orders ?? 0) + 2);
+
+  const logs = await admin.get(`/v1/communities/${cid}/gamification-logs?user_id=${uid}`);
+  const log = logs.body.data.find((l) => l.delivery_id === first.body.delivery_id && l.currency === 'coins');
+  assert.deepEqual({ ...log, id: undefined, created_at: undefined }, {
+    id: undefined, created_at: undefined, user_id: uid, currency: 'coins', delta: 50,
+    balance_after: before.coins + 50, action: 'Shop rewards', delivery_id: first.body.delivery_id,
+  });
+
+  const history = await admin.get(`/v1/communities/${cid}/user-field-histories?user_id=${uid}&field=tier`);
+  assert.equal(history.body.data[0].new_value, 'gold');
+  assert.equal(history.body.data[0].source, 'webhook:Shop rewards');
+
+  const deliveries = await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries?status=success`);
+  assert.equal(deliveries.body.total, 1, 'a duplicate is answered from the first delivery, not recorded again');
+  const detail = await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries/${first.body.delivery_id}`);
+  assert.deepEqual(detail.body.payload, order('A-1', { penalty: 0 }));
+  assert.equal(detail.body.idempotency_key, 'A-1');
+
+  const caught = await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/catch`);
+  assert.deepEqual(caught.body.payload, order('A-1', { penalty: 0 }));
+});
+
+test('CBC with a fixed IV and both ciphers with per-message IV envelopes', async () => {
+  const mk = async (algorithm) => (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, {
+    name: `Env ${algorithm}`, encryption: { algorithm, key: KEY, iv: IV }, mapping: contractMapping,
+  })).body;
+  const cbc = await mk('aes-256-cbc');
+  const gcm = await mk('aes-256-gcm');
+  const start = (await member()).coins;
+  const sends = [
+    [cbc.url, encryptCbc(KEY, IV, JSON.stringify(order('C-1')))],
+    [cbc.url, envelope('aes-256-cbc', KEY, JSON.stringify(order('C-2')))],
+    [gcm.url, envelope('aes-256-gcm', KEY, JSON.stringify(order('G-1')))],
+  ];
+  for (const [url, body] of sends) {
+    const res = await deliver(url, body);
+    assert.equal(res.status, 200, res.text);
+  }
+  assert.equal((await member()).coins, start + 150);
+});
+
+test('Idempotency-Key and webhook-id headers take precedence over the payload path', async () => {
+  const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'Plain', mapping: contractMapping })).body;
+  const start = (await member()).coins;
+  const a = await deliver(hook.url, JSON.stringify(order('same')), { 'idempotency-key': 'k-1' });
+  const b = await deliver(hook.url, JSON.stringify(order('same')), { 'idempotency-key': 'k-2' });
+  const c = await deliver(hook.url, JSON.stringify(order('other')), { 'webhook-id': 'k-1' });
+  assert.deepEqual([a.status, b.status, c.status], [200, 200, 200]);
+  assert.deepEqual([a.body.duplicate, b.body.duplicate, c.body.duplicate], [false, false, true]);
+  assert.equal((await member()).coins, start + 100);
+});
+
+test('dry_run computes effects against current balances and changes nothing', async () => {
+  const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'Dry', mapping: contractMapping })).body;
+  const before = await member();
+  const res = await deliver(`${hook.url}?dry_run=true`, JSON.stringify(order('D-1')));
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.body.dry_run, true);
+  assert.equal(res.body.balances_after.coins, before.coins + 50);
+  const tooMuch = await deliver(`${hook.url}?dry_run=true`, JSON.stringify(order('D-2', { penalty: before.xp + 1 })));
+  assert.equal(tooMuch.status, 422);
+  assert.equal(tooMuch.body.error.code, 'insufficient_balance');
+  assert.deepEqual(await member(), before);
+  const deliveries = await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries`);
+  assert.equal(deliveries.body.total, 0);
+  // A real delivery with the same key afterwards is not a duplicate: dry runs take no key.
+  const real = await deliver(hook.url, JSON.stringify(order('D-1')));
+  assert.equal(real.body.duplicate, false);
+});
+
+test('without a mapping a delivery is caught and pending; after mapping, a replay applies it once', async () => {
+  const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'Later' })).body;
+  const sample = { who: { name: 'ada' }, points: 7 };
+  const res = await deliver(hook.url, JSON.stringify(sample));
+  assert.equal(res.status, 202, res.text);
+  assert.equal(res.body.status, 'pending');
+  const caught = await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/catch`);
+  assert.deepEqual(caught.body.payload, sample);
+
+  const patched = await admin.patch(`/v1/communities/${cid}/incoming-webhooks/${hook.id}`, {
+    mapping: { user: { match: 'username', path: 'who.name' }, fields: [{ target: { currency: 'xp' }, op: 'add', path: 'points' }] },
+  });
+  assert.equal(patched.status, 200, patched.text);
+  const xp = (await member()).xp;
+  const replay = `/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries/${res.body.delivery_id}/replay`;
+  const first = await admin.post(replay);
+  assert.equal(first.status, 200, first.text);
+  assert.equal((await member()).xp, xp + 7);
+  const second = await admin.post(replay);
+  assert.equal(second.status, 200);
+  assert.equal(second.body.duplicate, true);
+  const ofSuccess = await admin.post(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries/${first.body.delivery_id}/replay`);
+  assert.equal(ofSuccess.status, 409);
+  assert.equal(ofSuccess.body.error.code, 'already_applied');
+  assert.equal((await member()).xp, xp + 7);
+  const history = await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries/${first.body.delivery_id}`);
+  assert.equal(history.body.replay_of, res.body.delivery_id);
+});
+
+test('updates, disabling and deleting a webhook take effect at the edge at once', async () => {
+  const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'Toggle', mapping: contractMapping })).body;
+  const warm = await deliver(hook.url, JSON.stringify(order('T-1')));
+  assert.equal(warm.status, 200, warm.text); // the record is now in the KV cache
+
+  await admin.patch(`/v1/communities/${cid}/incoming-webhooks/${hook.id}`, { enabled: false });
+  const off = await deliver(hook.url, JSON.stringify(order('T-2')));
+  assert.equal(off.status, 403);
+  assert.equal(off.body.error.code, 'webhook_disabled');
+
+  const rotated = await admin.patch(`/v1/communities/${cid}/incoming-webhooks/${hook.id}`, { enabled: true, api_key: true });
+  assert.match(rotated.body.api_key, /^hmw_/);
+  const noKey = await deliver(hook.url, JSON.stringify(order('T-3')));
+  assert.equal(noKey.status, 401);
+  assert.equal(noKey.body.error.code, 'missing_api_key');
+  const withKey = await deliver(hook.url, JSON.stringify(order('T-3')), { 'x-api-key': rotated.body.api_key });
+  assert.equal(withKey.status, 200, withKey.text);
+
+  assert.equal((await admin.del(`/v1/communities/${cid}/incoming-webhooks/${hook.id}`)).status, 204);
+  const gone = await deliver(hook.url, JSON.stringify(order('T-4')), { 'x-api-key': rotated.body.api_key });
+  assert.equal(gone.status, 404);
+  assert.equal((await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}`)).status, 404);
+});

@@ -1,0 +1,101 @@
+// Starts a real `wrangler dev` (workerd with local D1 and KV) on a free loopback port with a
+// throw-away state directory and the migrations applied. The worker must be built already
+// (`make build`); HOOKMAP_PREBUILT=1 keeps wrangler from rebuilding it.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const wrangler = join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
+const env = {
+  ...process.env,
+  HOOKMAP_PREBUILT: '1',
+  WRANGLER_SEND_METRICS: 'false',
+  WRANGLER_SEND_ERROR_REPORTS: 'false',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  WRANGLER_LOG_PATH: join(root, '.wrangler', 'logs'),
+};
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function migrate(state) {
+  const run = spawnSync(process.execPath, [wrangler, 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state],
+    { cwd: root, env, encoding: 'utf8', timeout: 120_000 });
+  if (run.status !== 0) throw new Error(`migrations failed:\n${run.stdout}\n${run.stderr}`);
+}
+
+async function waitReady(base, child, log, timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${log.join('')}`);
+    try {
+      const res = await fetch(`${base}/v1/ready-probe`);
+      await res.arrayBuffer();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`wrangler dev did not answer within ${timeoutMs} ms:\n${log.join('')}`);
+}
+
+/** A running worker: `base` URL, `adminToken`, `restart()` (same state) and `stop()`. */
+export async function startWorker() {
+  const state = mkdtempSync(join(tmpdir(), 'hookmap-e2e-'));
+  migrate(state);
+  const adminToken = `test-admin-${randomBytes(12).toString('hex')}`;
+  const worker = { state, adminToken, child: null, base: null, log: [] };
+
+  worker.start = async () => {
+    const port = await freePort();
+    const inspector = await freePort();
+    worker.log = [];
+    // Its own process group, so stop() can end wrangler and the workerd it spawns together.
+    const child = spawn(process.execPath, [wrangler, 'dev', '--ip', '127.0.0.1', '--port', String(port),
+      '--inspector-port', String(inspector), '--persist-to', state, '--var', `ADMIN_TOKEN:${adminToken}`,
+      '--show-interactive-dev-session=false', '--log-level', 'warn'],
+    { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (d) => worker.log.push(d.toString()));
+    child.stderr.on('data', (d) => worker.log.push(d.toString()));
+    worker.child = child;
+    worker.base = `http://127.0.0.1:${port}`;
+    await waitReady(worker.base, child, worker.log);
+  };
+
+  /** Ends wrangler and workerd; `signal` SIGKILL simulates a crash. */
+  worker.halt = async (signal = 'SIGTERM') => {
+    const child = worker.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    try { process.kill(-child.pid, signal); } catch { /* already gone */ }
+    const timer = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  worker.restart = async (signal) => {
+    await worker.halt(signal);
+    await worker.start();
+  };
+
+  worker.stop = async () => {
+    await worker.halt();
+    rmSync(state, { recursive: true, force: true });
+  };
+
+  await worker.start();
+  return worker;
+}
