@@ -16,9 +16,10 @@ build: setup
 migrate: setup
 	$(WRANGLER) d1 migrations apply DB --local --persist-to $(STATE)
 
-# Serves the API and the edge URL on http://127.0.0.1:$(PORT) with local D1 and KV.
-dev: build migrate
-	HOOKMAP_PREBUILT=1 $(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(STATE)
+# Serves the API and the edge URL on http://127.0.0.1:$(PORT) with local D1 and KV. wrangler
+# builds the worker itself (wrangler.toml [build]) and rebuilds it when crates/ change.
+dev: migrate
+	$(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(STATE)
 
 test: setup lint vectors test-core build test-e2e
 
@@ -34,8 +35,9 @@ vectors:
 test-core:
 	cargo test -p hookmap-core
 
+# The suites start wrangler dev with HOOKMAP_PREBUILT=1: the build above is used as it is.
 test-e2e:
-	. scripts/env.sh && HOOKMAP_PREBUILT=1 node --test --test-concurrency=1 --test-timeout=300000 tests/e2e/
+	. scripts/env.sh && node --test --test-concurrency=1 --test-timeout=300000 tests/e2e/
 
 clean:
 	cargo clean
