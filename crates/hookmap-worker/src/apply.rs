@@ -19,10 +19,37 @@ use crate::hooks::HookRecord;
 pub struct DeliveryMeta<'a> {
     pub id: String,
     pub seq: i64,
-    pub now: &'a str,
+    pub now: String,
     pub hook: &'a HookRecord,
     pub payload: Option<&'a Value>,
     pub replay_of: Option<&'a str>,
+}
+
+impl<'a> DeliveryMeta<'a> {
+    /// A new delivery, received now.
+    pub fn new(
+        hook: &'a HookRecord,
+        payload: Option<&'a Value>,
+        replay_of: Option<&'a str>,
+    ) -> ApiResult<Self> {
+        let (ms, now) = db::now();
+        Ok(Self {
+            id: db::new_id("dlv")?,
+            seq: sequence(ms)?,
+            now,
+            hook,
+            payload,
+            replay_of,
+        })
+    }
+}
+
+/// Orders deliveries newest first: the millisecond clock, then randomness to break ties.
+fn sequence(ms: u64) -> ApiResult<i64> {
+    let mut buf = [0u8; 2];
+    getrandom::fill(&mut buf).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
+    Ok(i64::try_from(ms).unwrap_or(i64::MAX / 1000) * 1000
+        + i64::from(u16::from_le_bytes(buf) % 1000))
 }
 
 /// Why an apply batch was refused, read off D1's error text.
@@ -80,14 +107,14 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
             effects.as_str(),
             plan.member.value.as_str(),
             meta.replay_of,
-            meta.now
+            &meta.now
         ],
     )?];
     if let Some(key) = &plan.idempotency_key {
         batch.push(db::stmt(
             db,
             "INSERT INTO idempotency_keys (webhook_id, key, delivery_id, created_at) VALUES (?1, ?2, ?3, ?4)",
-            &crate::args![&meta.hook.id, key, &meta.id, meta.now],
+            &crate::args![&meta.hook.id, key, &meta.id, &meta.now],
         )?);
     }
     let action = meta.hook.name.as_str();
@@ -108,7 +135,7 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
                         "INSERT INTO gamification_logs (id, community_id, user_id, currency, delta, balance_after, action, delivery_id, created_at)
                          SELECT ?2, ?3, u.id, '{column}', ?4, u.{column}, ?5, ?1, ?6 FROM users u WHERE u.id = {user}"
                     ),
-                    &crate::args![&meta.id, row_id.as_str(), &meta.hook.community_id, delta, action, meta.now],
+                    &crate::args![&meta.id, row_id.as_str(), &meta.hook.community_id, delta, action, &meta.now],
                 )?);
             }
             Effect::Field {
@@ -122,7 +149,7 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
                                 (SELECT value FROM user_field_values v WHERE v.user_id = d.user_id AND v.field_key = ?4),
                                 ?5, ?1, ?6
                            FROM deliveries d WHERE d.id = ?1",
-                    &crate::args![&meta.id, row_id.as_str(), &meta.hook.community_id, field.as_str(), source.as_str(), meta.now],
+                    &crate::args![&meta.id, row_id.as_str(), &meta.hook.community_id, field.as_str(), source.as_str(), &meta.now],
                 )?);
                 let (bound, update) = match (op, value) {
                     (Op::Subtract, FieldValue::Number(n)) => (
@@ -146,7 +173,7 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
                          SELECT ?2, d.user_id, ?3, ?4, ?5 FROM deliveries d WHERE d.id = ?1
                          ON CONFLICT (user_id, field_key) DO UPDATE SET value = {update}, updated_at = excluded.updated_at"
                     ),
-                    &[Arg::from(&meta.id), Arg::from(&meta.hook.community_id), Arg::from(field.as_str()), bound, Arg::from(meta.now)],
+                    &[Arg::from(&meta.id), Arg::from(&meta.hook.community_id), Arg::from(field.as_str()), bound, Arg::from(&meta.now)],
                 )?);
                 batch.push(db::stmt(
                     db,
@@ -238,7 +265,7 @@ pub async fn record_unapplied(
             payload.as_deref(),
             effects,
             meta.replay_of,
-            meta.now
+            &meta.now
         ],
     )
     .await

@@ -7,11 +7,22 @@ use worker::{D1Database, D1PreparedStatement};
 use crate::error::{ApiError, ApiResult};
 
 /// A value bound to a `?N` placeholder.
-#[derive(Debug)]
+#[derive(Clone, Copy)]
 pub enum Arg<'a> {
     Text(&'a str),
     Num(f64),
     Null,
+}
+
+/// Bound text may be a secret (a stored encryption key): Debug shows only its length.
+impl std::fmt::Debug for Arg<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Text(s) => write!(f, "Text(<{} bytes>)", s.len()),
+            Self::Num(n) => write!(f, "Num({n})"),
+            Self::Null => f.write_str("Null"),
+        }
+    }
 }
 
 impl From<&Arg<'_>> for JsValue {
@@ -102,6 +113,28 @@ pub async fn run_changes(db: &D1Database, sql: &str, args: &[Arg<'_>]) -> ApiRes
 #[derive(serde::Deserialize)]
 pub struct Count {
     pub n: i64,
+}
+
+/// One page of a list: `select` takes the filter `args` and then `LIMIT ?{n+1} OFFSET ?{n+2}`;
+/// `count` (a `SELECT COUNT(*) AS n`) takes the filter args alone.
+pub async fn paged<T: DeserializeOwned>(
+    db: &D1Database,
+    select: &str,
+    count: &str,
+    args: &[Arg<'_>],
+    page: &crate::http::Page,
+) -> ApiResult<(Vec<T>, i64)> {
+    let n = args.len();
+    let mut select_args = args.to_vec();
+    select_args.extend([Arg::from(page.per_page), Arg::from(page.offset())]);
+    let rows = all(
+        db,
+        &format!("{select} LIMIT ?{} OFFSET ?{}", n + 1, n + 2),
+        &select_args,
+    )
+    .await?;
+    let total = first::<Count>(db, count, args).await?.map_or(0, |c| c.n);
+    Ok((rows, total))
 }
 
 /// The text of a D1 failure, to match constraint and trigger names against.

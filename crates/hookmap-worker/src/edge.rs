@@ -181,15 +181,7 @@ pub async fn run(
     if dry_run {
         return dry_run_outcome(db, hook, plan).await;
     }
-    let (ms, now) = db::now();
-    let meta = DeliveryMeta {
-        id: db::new_id("dlv")?,
-        seq: sequence(ms)?,
-        now: &now,
-        hook,
-        payload: Some(&payload),
-        replay_of,
-    };
+    let meta = DeliveryMeta::new(hook, Some(&payload), replay_of)?;
     match apply::apply(db, &meta, &plan).await? {
         Applied::Done(balances) => Ok(Outcome::Applied {
             delivery_id: meta.id,
@@ -401,25 +393,9 @@ async fn record(
     effects: Option<&str>,
     replay_of: Option<&str>,
 ) -> ApiResult<String> {
-    let (ms, now) = db::now();
-    let meta = DeliveryMeta {
-        id: db::new_id("dlv")?,
-        seq: sequence(ms)?,
-        now: &now,
-        hook,
-        payload: (!payload.is_null()).then_some(payload),
-        replay_of,
-    };
+    let meta = DeliveryMeta::new(hook, (!payload.is_null()).then_some(payload), replay_of)?;
     apply::record_unapplied(db, &meta, status, error, idempotency_key, effects).await?;
     Ok(meta.id)
-}
-
-/// Orders deliveries newest first: the millisecond clock, then randomness to break ties.
-pub fn sequence(ms: u64) -> ApiResult<i64> {
-    let mut buf = [0u8; 2];
-    getrandom::fill(&mut buf).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
-    Ok(i64::try_from(ms).unwrap_or(i64::MAX / 1000) * 1000
-        + i64::from(u16::from_le_bytes(buf) % 1000))
 }
 
 /// `Idempotency-Key`, else `webhook-id` (Standard Webhooks). The inner error is the sender's.

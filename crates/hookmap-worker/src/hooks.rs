@@ -17,11 +17,21 @@ use crate::error::{ApiError, ApiResult};
 /// Seconds a cached record may serve before it is read from D1 again.
 const CACHE_TTL: u64 = 300;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct StoredEncryption {
     pub algorithm: String,
     pub key: String,
     pub iv: String,
+}
+
+impl std::fmt::Debug for StoredEncryption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredEncryption")
+            .field("algorithm", &self.algorithm)
+            .field("key", &"<redacted>")
+            .field("iv", &"<redacted>")
+            .finish()
+    }
 }
 
 impl StoredEncryption {

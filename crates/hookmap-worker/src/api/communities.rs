@@ -57,20 +57,18 @@ pub async fn create_key(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResul
 
 pub async fn list_keys(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
     let page = Page::from_url(&ctx.url)?;
-    let rows: Vec<KeyRow> = db::all(
+    let (rows, total): (Vec<KeyRow>, _) = db::paged(
         &ctx.db,
-        "SELECT id, name, prefix, created_at FROM api_keys WHERE community_id = ?1 ORDER BY created_at, id LIMIT ?2 OFFSET ?3",
-        &crate::args![cid, page.per_page, page.offset()],
-    )
-    .await?;
-    let total = db::first::<db::Count>(
-        &ctx.db,
+        "SELECT id, name, prefix, created_at FROM api_keys WHERE community_id = ?1 ORDER BY created_at, id",
         "SELECT COUNT(*) AS n FROM api_keys WHERE community_id = ?1",
         &crate::args![cid],
+        &page,
     )
     .await?;
-    let data = rows.iter().map(|r| json!(r)).collect();
-    http::json(200, &page.wrap(data, total.map_or(0, |c| c.n)))
+    http::json(
+        200,
+        &page.wrap(rows.iter().map(|r| json!(r)).collect(), total),
+    )
 }
 
 pub async fn delete_key(ctx: &Ctx<'_>, cid: &str, kid: &str) -> ApiResult<Response> {

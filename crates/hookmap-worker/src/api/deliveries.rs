@@ -90,24 +90,17 @@ pub async fn list(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
         }
     }
     let filter = "webhook_id = ?1 AND (?2 IS NULL OR status = ?2)";
-    let rows: Vec<DeliveryRow> = db::all(
+    let (rows, total): (Vec<DeliveryRow>, _) = db::paged(
         &ctx.db,
-        &format!("{SELECT} WHERE {filter} ORDER BY seq DESC LIMIT ?3 OFFSET ?4"),
-        &crate::args![id, status.as_deref(), page.per_page, page.offset()],
-    )
-    .await?;
-    let total = db::first::<db::Count>(
-        &ctx.db,
+        &format!("{SELECT} WHERE {filter} ORDER BY seq DESC"),
         &format!("SELECT COUNT(*) AS n FROM deliveries WHERE {filter}"),
         &crate::args![id, status.as_deref()],
+        &page,
     )
     .await?;
     http::json(
         200,
-        &page.wrap(
-            rows.iter().map(|r| render(r, false)).collect(),
-            total.map_or(0, |c| c.n),
-        ),
+        &page.wrap(rows.iter().map(|r| render(r, false)).collect(), total),
     )
 }
 

@@ -82,24 +82,17 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
 
 pub async fn list(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
     let page = Page::from_url(&ctx.url)?;
-    let rows: Vec<FieldRow> = db::all(
+    let (rows, total): (Vec<FieldRow>, _) = db::paged(
         &ctx.db,
-        "SELECT key, name, type, created_at FROM user_fields WHERE community_id = ?1 ORDER BY key LIMIT ?2 OFFSET ?3",
-        &crate::args![cid, page.per_page, page.offset()],
-    )
-    .await?;
-    let total = db::first::<db::Count>(
-        &ctx.db,
+        "SELECT key, name, type, created_at FROM user_fields WHERE community_id = ?1 ORDER BY key",
         "SELECT COUNT(*) AS n FROM user_fields WHERE community_id = ?1",
         &crate::args![cid],
+        &page,
     )
     .await?;
     http::json(
         200,
-        &page.wrap(
-            rows.iter().map(|r| json!(r)).collect(),
-            total.map_or(0, |c| c.n),
-        ),
+        &page.wrap(rows.iter().map(|r| json!(r)).collect(), total),
     )
 }
 

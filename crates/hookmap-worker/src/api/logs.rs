@@ -30,20 +30,16 @@ pub async fn field_histories(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
     let user = http::query(&ctx.url, "user_id");
     let field = http::query(&ctx.url, "field");
     let filter = "h.community_id = ?1 AND (?2 IS NULL OR h.user_id = ?2) AND (?3 IS NULL OR h.field_key = ?3)";
-    let rows: Vec<HistoryRow> = db::all(
+    let (rows, total): (Vec<HistoryRow>, _) = db::paged(
         &ctx.db,
         &format!(
             "SELECT h.id, h.user_id, h.field_key, f.type, h.old_value, h.new_value, h.source, h.delivery_id, h.created_at
                FROM user_field_histories h LEFT JOIN user_fields f ON f.community_id = h.community_id AND f.key = h.field_key
-              WHERE {filter} ORDER BY h.created_at DESC, h.id DESC LIMIT ?4 OFFSET ?5"
+              WHERE {filter} ORDER BY h.created_at DESC, h.id DESC"
         ),
-        &crate::args![cid, user.as_deref(), field.as_deref(), page.per_page, page.offset()],
-    )
-    .await?;
-    let total = db::first::<db::Count>(
-        &ctx.db,
         &format!("SELECT COUNT(*) AS n FROM user_field_histories h WHERE {filter}"),
         &crate::args![cid, user.as_deref(), field.as_deref()],
+        &page,
     )
     .await?;
     let data = rows
@@ -54,7 +50,7 @@ pub async fn field_histories(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
                    "new_value": typed(t, r.new_value), "source": r.source, "delivery_id": r.delivery_id, "created_at": r.created_at})
         })
         .collect();
-    http::json(200, &page.wrap(data, total.map_or(0, |c| c.n)))
+    http::json(200, &page.wrap(data, total))
 }
 
 #[derive(Deserialize, serde::Serialize)]
@@ -73,26 +69,19 @@ pub async fn gamification(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
     let page = Page::from_url(&ctx.url)?;
     let user = http::query(&ctx.url, "user_id");
     let filter = "community_id = ?1 AND (?2 IS NULL OR user_id = ?2)";
-    let rows: Vec<LogRow> = db::all(
+    let (rows, total): (Vec<LogRow>, _) = db::paged(
         &ctx.db,
         &format!(
             "SELECT id, user_id, currency, delta, balance_after, action, delivery_id, created_at FROM gamification_logs
-              WHERE {filter} ORDER BY created_at DESC, id DESC LIMIT ?3 OFFSET ?4"
+              WHERE {filter} ORDER BY created_at DESC, id DESC"
         ),
-        &crate::args![cid, user.as_deref(), page.per_page, page.offset()],
-    )
-    .await?;
-    let total = db::first::<db::Count>(
-        &ctx.db,
         &format!("SELECT COUNT(*) AS n FROM gamification_logs WHERE {filter}"),
         &crate::args![cid, user.as_deref()],
+        &page,
     )
     .await?;
     http::json(
         200,
-        &page.wrap(
-            rows.iter().map(|r| json!(r)).collect(),
-            total.map_or(0, |c| c.n),
-        ),
+        &page.wrap(rows.iter().map(|r| json!(r)).collect(), total),
     )
 }

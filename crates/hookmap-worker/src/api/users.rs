@@ -135,20 +135,14 @@ pub async fn find(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
         (None, Some(username)) => ("AND username = ?2", username),
         (None, None) => ("AND ?2 = ?2", String::new()),
     };
-    let rows: Vec<UserRow> = db::all(
+    let (rows, total): (Vec<UserRow>, _) = db::paged(
         &ctx.db,
-        &format!(
-            "{SELECT} WHERE community_id = ?1 {filter} ORDER BY created_at, id LIMIT ?3 OFFSET ?4"
-        ),
-        &crate::args![cid, value.as_str(), page.per_page, page.offset()],
-    )
-    .await?;
-    let total = db::first::<db::Count>(
-        &ctx.db,
+        &format!("{SELECT} WHERE community_id = ?1 {filter} ORDER BY created_at, id"),
         &format!("SELECT COUNT(*) AS n FROM users WHERE community_id = ?1 {filter}"),
         &crate::args![cid, value.as_str()],
+        &page,
     )
     .await?;
     let data = render(ctx, cid, rows).await?;
-    http::json(200, &page.wrap(data, total.map_or(0, |c| c.n)))
+    http::json(200, &page.wrap(data, total))
 }

@@ -183,24 +183,17 @@ fn reveal(out: &mut Value, api_key: Option<&auth::Secret>) {
 
 pub async fn list(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
     let page = Page::from_url(&ctx.url)?;
-    let rows: Vec<WebhookRow> = db::all(
+    let (rows, total): (Vec<WebhookRow>, _) = db::paged(
         &ctx.db,
-        &format!("{SELECT} WHERE community_id = ?1 ORDER BY created_at, id LIMIT ?2 OFFSET ?3"),
-        &crate::args![cid, page.per_page, page.offset()],
-    )
-    .await?;
-    let total = db::first::<db::Count>(
-        &ctx.db,
+        &format!("{SELECT} WHERE community_id = ?1 ORDER BY created_at, id"),
         "SELECT COUNT(*) AS n FROM incoming_webhooks WHERE community_id = ?1",
         &crate::args![cid],
+        &page,
     )
     .await?;
     http::json(
         200,
-        &page.wrap(
-            rows.iter().map(|r| render(ctx, r)).collect(),
-            total.map_or(0, |c| c.n),
-        ),
+        &page.wrap(rows.iter().map(|r| render(ctx, r)).collect(), total),
     )
 }
 
