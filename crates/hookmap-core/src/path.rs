@@ -159,6 +159,67 @@ fn parse_dotted(text: &str) -> Result<Vec<Segment>> {
     Ok(segments)
 }
 
+/// Every scalar (and empty container) in `root` with the path that reaches it, in document order:
+/// what the preview page offers to click. Paths use dot syntax where every key allows it and a JSON
+/// Pointer otherwise, so each one parses back and looks up the same value.
+pub fn leaves(root: &Value) -> Vec<(String, &Value)> {
+    let mut out = Vec::new();
+    let mut trail = Vec::new();
+    walk(root, &mut trail, &mut out);
+    out
+}
+
+enum Step<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
+fn walk<'v>(value: &'v Value, trail: &mut Vec<Step<'v>>, out: &mut Vec<(String, &'v Value)>) {
+    let children: Box<dyn Iterator<Item = (Step<'v>, &'v Value)>> = match value {
+        Value::Object(map) if !map.is_empty() => {
+            Box::new(map.iter().map(|(k, v)| (Step::Key(k), v)))
+        }
+        Value::Array(items) if !items.is_empty() => {
+            Box::new(items.iter().enumerate().map(|(i, v)| (Step::Index(i), v)))
+        }
+        _ => {
+            if !trail.is_empty() {
+                out.push((render(trail), value));
+            }
+            return;
+        }
+    };
+    for (step, child) in children {
+        trail.push(step);
+        walk(child, trail, out);
+        trail.pop();
+    }
+}
+
+fn render(trail: &[Step<'_>]) -> String {
+    let dot_safe = trail.iter().all(|s| match s {
+        Step::Key(k) => !k.is_empty() && !k.contains(['.', '[', ']']) && !k.starts_with('/'),
+        Step::Index(_) => true,
+    }) && matches!(trail.first(), Some(Step::Key(_)));
+    let mut text = String::new();
+    for step in trail {
+        match (step, dot_safe) {
+            (Step::Key(k), true) if text.is_empty() => text.push_str(k),
+            (Step::Key(k), true) => {
+                text.push('.');
+                text.push_str(k);
+            }
+            (Step::Index(i), true) => text.push_str(&format!("[{i}]")),
+            (Step::Key(k), false) => {
+                text.push('/');
+                text.push_str(&k.replace('~', "~0").replace('/', "~1"));
+            }
+            (Step::Index(i), false) => text.push_str(&format!("/{i}")),
+        }
+    }
+    text
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
@@ -199,6 +260,35 @@ mod tests {
         assert_eq!(get("/007"), Some(json!("bond")));
         // Leading zeros are not array indexes.
         assert_eq!(get("/items/01/qty"), None);
+    }
+
+    #[test]
+    fn leaves_list_every_scalar_with_a_path_that_finds_it() {
+        let doc = sample();
+        let found = leaves(&doc);
+        let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "//x",
+                "007",
+                "a/b.m~n",
+                "customer.email",
+                "items[0].qty",
+                "items[1].qty",
+                "items[1].tags[0]",
+                "items[1].tags[1]"
+            ]
+        );
+        for (path, value) in found {
+            assert_eq!(
+                Path::parse(&path).unwrap().lookup(&doc),
+                Some(value),
+                "{path}"
+            );
+        }
+        assert!(leaves(&json!(5)).is_empty());
+        assert_eq!(leaves(&json!({"e": [], "o": {}}))[0].0, "e");
     }
 
     #[test]

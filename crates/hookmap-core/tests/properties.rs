@@ -17,8 +17,12 @@ fn arb_json() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(5, 64, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::btree_map("(email|coins|qty|items|customer|[a-z]{1,3})", inner, 0..6)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map(
+                "(email|coins|qty|items|customer|[a-z]{1,3}|a\\.b|x/y|~1|\\[0\\]|/p|)",
+                inner,
+                0..6
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }
@@ -69,6 +73,15 @@ proptest! {
     fn paths_and_mappings_never_panic_on_arbitrary_text(text in ".{0,40}", mapping in arb_json()) {
         let _ = Path::parse(&text);
         let _ = Mapping::parse(&mapping, &fields());
+    }
+
+    #[test]
+    fn every_leaf_path_finds_its_value(doc in arb_json()) {
+        for (path, value) in hookmap_core::path::leaves(&doc) {
+            let parsed = Path::parse(&path);
+            prop_assert!(parsed.is_ok(), "{path} does not parse");
+            prop_assert_eq!(parsed.unwrap().lookup(&doc), Some(value), "{}", path);
+        }
     }
 
     #[test]
