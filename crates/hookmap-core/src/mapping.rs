@@ -23,6 +23,16 @@ pub enum MatchBy {
     Username,
 }
 
+impl MatchBy {
+    /// The identifier's name, which is also the member's column in storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Username => "username",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Currency {

@@ -9,19 +9,24 @@ fn vectors() -> Value {
     serde_json::from_str(include_str!("../../../tests/vectors/envelope.json")).unwrap()
 }
 
+/// The encryption settings a vector was made under.
+fn encryption(v: &Value, case: &Value) -> Encryption {
+    let algorithm = Algorithm::parse(case["algorithm"].as_str().unwrap()).unwrap();
+    Encryption::new(
+        algorithm,
+        v["key"].as_str().unwrap(),
+        v["iv"].as_str().unwrap(),
+    )
+    .unwrap()
+}
+
 #[test]
 fn opens_every_independent_vector() {
     let v = vectors();
     let list = v["vectors"].as_array().unwrap();
     assert_eq!(list.len(), 20);
     for case in list {
-        let algorithm = Algorithm::parse(case["algorithm"].as_str().unwrap()).unwrap();
-        let enc = Encryption::new(
-            algorithm,
-            v["key"].as_str().unwrap(),
-            v["iv"].as_str().unwrap(),
-        )
-        .unwrap();
+        let enc = encryption(&v, case);
         let body = case["body"].as_str().unwrap();
         let plaintext = enc
             .open(body.as_bytes())
@@ -43,13 +48,7 @@ fn seals_exactly_as_the_independent_implementation() {
         .filter(|c| !c["body"].as_str().unwrap().starts_with('{'));
     let mut n = 0;
     for case in fixed_iv_cases {
-        let algorithm = Algorithm::parse(case["algorithm"].as_str().unwrap()).unwrap();
-        let enc = Encryption::new(
-            algorithm,
-            v["key"].as_str().unwrap(),
-            v["iv"].as_str().unwrap(),
-        )
-        .unwrap();
+        let enc = encryption(&v, case);
         let sealed = enc
             .seal(case["plaintext"].as_str().unwrap().as_bytes(), None)
             .unwrap();

@@ -77,11 +77,11 @@ pub enum Applied {
     Refused(Refusal),
 }
 
-fn member_sql(by: MatchBy) -> &'static str {
-    match by {
-        MatchBy::Email => "(SELECT id FROM users WHERE community_id = ?3 AND email = ?9)",
-        MatchBy::Username => "(SELECT id FROM users WHERE community_id = ?3 AND username = ?9)",
-    }
+fn member_sql(by: MatchBy) -> String {
+    format!(
+        "(SELECT id FROM users WHERE community_id = ?3 AND {} = ?9)",
+        by.as_str()
+    )
 }
 
 pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> ApiResult<Applied> {

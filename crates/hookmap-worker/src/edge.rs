@@ -209,10 +209,7 @@ fn refusal_error(refusal: &Refusal, plan: &Plan) -> ApiError {
             "unknown_member",
             format!(
                 "no member of this community has the {} {member:?}",
-                match plan.member.by {
-                    hookmap_core::MatchBy::Email => "email",
-                    hookmap_core::MatchBy::Username => "username",
-                }
+                plan.member.by.as_str()
             ),
         ),
         Refusal::Insufficient(currency) => ApiError::new(
@@ -279,10 +276,7 @@ async fn duplicate(db: &D1Database, hook: &HookRecord, plan: &Plan) -> ApiResult
 
 /// What the delivery would do, computed against the member's current balances; writes nothing.
 async fn dry_run_outcome(db: &D1Database, hook: &HookRecord, plan: Plan) -> ApiResult<Outcome> {
-    let column = match plan.member.by {
-        hookmap_core::MatchBy::Email => "email",
-        hookmap_core::MatchBy::Username => "username",
-    };
+    let column = plan.member.by.as_str();
     let member: Option<apply::Balances> = db::first(
         db,
         &format!("SELECT id, xp, coins FROM users WHERE community_id = ?1 AND {column} = ?2"),

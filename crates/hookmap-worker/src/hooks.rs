@@ -60,10 +60,7 @@ pub struct HookRecord {
 
 impl HookRecord {
     pub fn field_types(&self) -> FieldTypes {
-        self.fields
-            .iter()
-            .filter_map(|(k, t)| FieldType::parse(t).map(|t| (k.clone(), t)))
-            .collect()
+        field_types(self.fields.iter().map(|(k, t)| (k.as_str(), t.as_str())))
     }
 
     /// The stored mapping, re-validated against the current fields (a field may have been deleted
@@ -73,6 +70,13 @@ impl HookRecord {
             .as_ref()
             .map(|m| Mapping::parse(m, &self.field_types()))
     }
+}
+
+/// Field definitions as stored (key, type name) -> the types a mapping is checked against.
+/// A type name this build does not know is left out, so a mapping using it fails as unknown.
+pub fn field_types<'a>(rows: impl Iterator<Item = (&'a str, &'a str)>) -> FieldTypes {
+    rows.filter_map(|(k, t)| FieldType::parse(t).map(|t| (k.to_owned(), t)))
+        .collect()
 }
 
 #[derive(Deserialize)]

@@ -120,10 +120,11 @@ async fn mapping(ctx: &Ctx<'_>, cid: &str, value: &Value) -> ApiResult<Option<St
         &crate::args![cid],
     )
     .await?;
-    let types = fields
-        .into_iter()
-        .filter_map(|f| hookmap_core::FieldType::parse(&f.field_type).map(|t| (f.key, t)))
-        .collect();
+    let types = hooks::field_types(
+        fields
+            .iter()
+            .map(|f| (f.key.as_str(), f.field_type.as_str())),
+    );
     let parsed = Mapping::parse(value, &types).map_err(ApiError::from)?;
     Ok(Some(parsed.to_value().to_string()))
 }
