@@ -132,3 +132,18 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `{"code", "message", "at"?}`: the shape the API's error bodies and the preview page use.
+impl serde::Serialize for Error {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("Error", 3)?;
+        out.serialize_field("code", self.code())?;
+        out.serialize_field("message", &self.message)?;
+        match &self.at {
+            Some(at) => out.serialize_field("at", at)?,
+            None => out.skip_field("at")?,
+        }
+        out.end()
+    }
+}

@@ -14,9 +14,11 @@ pub mod mapping;
 pub mod path;
 pub mod payload;
 pub mod plan;
+pub mod preview;
 
 pub use envelope::{Algorithm, Encryption};
 pub use error::{Error, ErrorKind, Result};
 pub use mapping::{Currency, FieldType, FieldTypes, Mapping, MatchBy, Op, Target};
 pub use path::Path;
 pub use plan::{plan, Effect, FieldValue, MemberRef, Plan};
+pub use preview::{preview, Preview};

@@ -125,47 +125,17 @@ impl Serialize for Path {
 }
 
 impl Mapping {
-    /// Parses and validates a mapping against the community's field definitions.
+    /// Parses and validates a mapping against the community's field definitions. The first error
+    /// found, in document order, is returned; [`crate::preview`] collects all of them instead.
     pub fn parse(value: &Value, fields: &FieldTypes) -> Result<Self> {
-        let root = object(value, "mapping")?;
-        reject_unknown(root, "", &["user", "idempotency_path", "fields"])?;
-        let user = object(required(root, "user", "user")?, "user")?;
-        reject_unknown(user, "user.", &["match", "path"])?;
-        let by = match string(required(user, "match", "user.match")?, "user.match")? {
-            "email" => MatchBy::Email,
-            "username" => MatchBy::Username,
-            other => {
-                return Err(invalid(
-                    "user.match",
-                    format!("{other:?} is not \"email\" or \"username\""),
-                ))
-            }
-        };
-        let user = UserMatch {
-            by,
-            path: path(required(user, "path", "user.path")?, "user.path")?,
-        };
-        let idempotency_path = match root.get("idempotency_path") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(path(v, "idempotency_path")?),
-        };
-        let list = match required(root, "fields", "fields")? {
-            Value::Array(list) => list,
-            _ => return Err(invalid("fields", "must be an array of field mappings")),
-        };
-        if list.is_empty() || list.len() > MAX_FIELD_MAPPINGS {
-            return Err(invalid(
-                "fields",
-                format!(
-                    "must hold 1 to {MAX_FIELD_MAPPINGS} field mappings, not {}",
-                    list.len()
-                ),
-            ));
-        }
-        let fields = list
+        let root = root(value)?;
+        reject_unknown_root(root)?;
+        let user = user(root)?;
+        let idempotency_path = idempotency_path(root)?;
+        let fields = rows(root)?
             .iter()
             .enumerate()
-            .map(|(i, item)| field_mapping(item, &format!("fields[{i}]"), fields))
+            .map(|(i, item)| field_mapping(item, i, fields))
             .collect::<Result<_>>()?;
         Ok(Self {
             user,
@@ -180,7 +150,67 @@ impl Mapping {
     }
 }
 
-fn field_mapping(item: &Value, at: &str, fields: &FieldTypes) -> Result<FieldMapping> {
+// The parts of a mapping, each parsed on its own so the preview can report every faulty part.
+
+pub(crate) fn root(value: &Value) -> Result<&Map<String, Value>> {
+    object(value, "mapping")
+}
+
+pub(crate) fn reject_unknown_root(root: &Map<String, Value>) -> Result<()> {
+    reject_unknown(root, "", &["user", "idempotency_path", "fields"])
+}
+
+pub(crate) fn user(root: &Map<String, Value>) -> Result<UserMatch> {
+    let user = object(required(root, "user", "user")?, "user")?;
+    reject_unknown(user, "user.", &["match", "path"])?;
+    let by = match string(required(user, "match", "user.match")?, "user.match")? {
+        "email" => MatchBy::Email,
+        "username" => MatchBy::Username,
+        other => {
+            return Err(invalid(
+                "user.match",
+                format!("{other:?} is not \"email\" or \"username\""),
+            ))
+        }
+    };
+    Ok(UserMatch {
+        by,
+        path: path(required(user, "path", "user.path")?, "user.path")?,
+    })
+}
+
+pub(crate) fn idempotency_path(root: &Map<String, Value>) -> Result<Option<Path>> {
+    match root.get("idempotency_path") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => path(v, "idempotency_path").map(Some),
+    }
+}
+
+/// The raw `fields` rows, checked for count only.
+pub(crate) fn rows(root: &Map<String, Value>) -> Result<&Vec<Value>> {
+    let list = match required(root, "fields", "fields")? {
+        Value::Array(list) => list,
+        _ => return Err(invalid("fields", "must be an array of field mappings")),
+    };
+    if list.is_empty() || list.len() > MAX_FIELD_MAPPINGS {
+        return Err(invalid(
+            "fields",
+            format!(
+                "must hold 1 to {MAX_FIELD_MAPPINGS} field mappings, not {}",
+                list.len()
+            ),
+        ));
+    }
+    Ok(list)
+}
+
+/// Parses row `index` of `fields`.
+pub(crate) fn field_mapping(
+    item: &Value,
+    index: usize,
+    fields: &FieldTypes,
+) -> Result<FieldMapping> {
+    let at = &format!("fields[{index}]");
     let obj = object(item, at)?;
     reject_unknown(obj, &format!("{at}."), &["target", "op", "path"])?;
     let op_at = format!("{at}.op");

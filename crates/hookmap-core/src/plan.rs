@@ -5,7 +5,9 @@ use serde::Serialize;
 use serde_json::{Number, Value};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::mapping::{Currency, FieldType, FieldTypes, Mapping, MatchBy, Op, Target};
+use crate::mapping::{
+    Currency, FieldMapping, FieldType, FieldTypes, Mapping, MatchBy, Op, Target, UserMatch,
+};
 use crate::path::Path;
 
 /// Largest currency amount one effect may carry: far above any real reward, far below where i64
@@ -79,24 +81,7 @@ pub struct Plan {
 /// Computes the effects of `payload` under `mapping`, checking field types against `fields`.
 /// It never panics, whatever the payload: every mismatch is an [`Error`] naming the mapping row.
 pub fn plan(mapping: &Mapping, payload: &Value, fields: &FieldTypes) -> Result<Plan> {
-    let member_value = text_at(payload, &mapping.user.path, "user.path")?;
-    let member = MemberRef {
-        by: mapping.user.by,
-        value: match mapping.user.by {
-            MatchBy::Email => member_value.trim().to_lowercase(),
-            MatchBy::Username => member_value.to_owned(),
-        },
-    };
-    if member.value.is_empty() {
-        return Err(Error::new(
-            ErrorKind::WrongType,
-            format!(
-                "the member identifier at {:?} is empty",
-                mapping.user.path.as_str()
-            ),
-        )
-        .at("user.path"));
-    }
+    let member = member(&mapping.user, payload)?;
     let idempotency_key = match &mapping.idempotency_path {
         None => None,
         Some(path) => Some(key_at(payload, path)?),
@@ -105,38 +90,66 @@ pub fn plan(mapping: &Mapping, payload: &Value, fields: &FieldTypes) -> Result<P
         .fields
         .iter()
         .enumerate()
-        .map(|(i, row)| {
-            let at = format!("fields[{i}]");
-            let value = lookup(payload, &row.path, &format!("{at}.path"))?;
-            match &row.target {
-                Target::Currency(currency) => Ok(Effect::Currency {
-                    currency: *currency,
-                    op: row.op,
-                    amount: amount(value, &row.path, &at)?,
-                }),
-                Target::Field(key) => {
-                    let field_type = *fields.get(key).ok_or_else(|| {
-                        Error::new(
-                            ErrorKind::UnknownField,
-                            format!("the community has no user field {key:?}"),
-                        )
-                        .at(format!("{at}.target.field"))
-                    })?;
-                    Ok(Effect::Field {
-                        field: key.clone(),
-                        field_type,
-                        op: row.op,
-                        value: field_value(value, field_type, &row.path, &at)?,
-                    })
-                }
-            }
-        })
+        .map(|(i, row)| effect(row, i, payload, fields))
         .collect::<Result<_>>()?;
     Ok(Plan {
         member,
         idempotency_key,
         effects,
     })
+}
+
+/// The member a payload names: emails are trimmed and lowercased, usernames taken as they are.
+pub(crate) fn member(user: &UserMatch, payload: &Value) -> Result<MemberRef> {
+    let member_value = text_at(payload, &user.path, "user.path")?;
+    let member = MemberRef {
+        by: user.by,
+        value: match user.by {
+            MatchBy::Email => member_value.trim().to_lowercase(),
+            MatchBy::Username => member_value.to_owned(),
+        },
+    };
+    if member.value.is_empty() {
+        return Err(Error::new(
+            ErrorKind::WrongType,
+            format!("the member identifier at {:?} is empty", user.path.as_str()),
+        )
+        .at("user.path"));
+    }
+    Ok(member)
+}
+
+/// The effect of row `index` of the mapping's `fields`.
+pub(crate) fn effect(
+    row: &FieldMapping,
+    index: usize,
+    payload: &Value,
+    fields: &FieldTypes,
+) -> Result<Effect> {
+    let at = format!("fields[{index}]");
+    let value = lookup(payload, &row.path, &format!("{at}.path"))?;
+    match &row.target {
+        Target::Currency(currency) => Ok(Effect::Currency {
+            currency: *currency,
+            op: row.op,
+            amount: amount(value, &row.path, &at)?,
+        }),
+        Target::Field(key) => {
+            let field_type = *fields.get(key).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::UnknownField,
+                    format!("the community has no user field {key:?}"),
+                )
+                .at(format!("{at}.target.field"))
+            })?;
+            Ok(Effect::Field {
+                field: key.clone(),
+                field_type,
+                op: row.op,
+                value: field_value(value, field_type, &row.path, &at)?,
+            })
+        }
+    }
 }
 
 fn lookup<'v>(payload: &'v Value, path: &Path, at: &str) -> Result<&'v Value> {
@@ -196,7 +209,7 @@ fn text_at<'v>(payload: &'v Value, path: &Path, at: &str) -> Result<&'v str> {
 }
 
 /// Idempotency keys may be strings or integers (order ids often are numbers).
-fn key_at(payload: &Value, path: &Path) -> Result<String> {
+pub(crate) fn key_at(payload: &Value, path: &Path) -> Result<String> {
     let at = "idempotency_path";
     let value = lookup(payload, path, at)?;
     let key = match value {

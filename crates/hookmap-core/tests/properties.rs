@@ -100,3 +100,76 @@ proptest! {
         prop_assert_eq!(enc.open(body.as_bytes()).unwrap(), plaintext);
     }
 }
+
+/// Mappings that are often valid and often wrong in one or several places.
+fn arb_mapping() -> impl Strategy<Value = Value> {
+    let path = prop::sample::select(vec![
+        "coins",
+        "customer.email",
+        "customer.tier",
+        "items[0].qty",
+        "/customer/vip",
+        "a..b",
+        "",
+    ]);
+    let target = prop::sample::select(vec![
+        json!({"currency": "coins"}),
+        json!({"currency": "xp"}),
+        json!({"currency": "gems"}),
+        json!({"field": "qty"}),
+        json!({"field": "tier"}),
+        json!({"field": "vip"}),
+        json!({"field": "nope"}),
+        json!("coins"),
+    ]);
+    let op = prop::sample::select(vec!["add", "subtract", "overwrite", "set"]);
+    let row =
+        (target, op, path.clone()).prop_map(|(t, o, p)| json!({"target": t, "op": o, "path": p}));
+    let by = prop::sample::select(vec!["email", "username", "phone"]);
+    (
+        by,
+        path.clone(),
+        prop::option::of(path),
+        prop::collection::vec(row, 0..5),
+        any::<bool>(),
+    )
+        .prop_map(|(by, user_path, key, rows, extra)| {
+            let mut m = json!({"user": {"match": by, "path": user_path}, "fields": rows});
+            if let Some(key) = key {
+                m["idempotency_path"] = json!(key);
+            }
+            if extra {
+                m["extra"] = json!(1);
+            }
+            m
+        })
+}
+
+fn arb_payload() -> impl Strategy<Value = Value> {
+    (any::<i64>(), "[A-Za-z@. ]{0,8}", arb_json(), any::<bool>()).prop_map(
+        |(coins, email, tier, vip)| {
+            json!({"customer": {"email": email, "tier": tier, "vip": vip}, "coins": coins,
+               "items": [{"qty": coins}]})
+        },
+    )
+}
+
+proptest! {
+    /// The page's preview and the edge can never disagree: same plan, and the edge's error is the
+    /// preview's first.
+    #[test]
+    fn the_preview_agrees_with_the_edge(mapping in arb_mapping(), payload in arb_payload()) {
+        let edge = Mapping::parse(&mapping, &fields()).and_then(|m| plan(&m, &payload, &fields()));
+        let shown = hookmap_core::preview(&mapping, &payload, &fields());
+        match edge {
+            Ok(plan) => {
+                prop_assert!(shown.errors.is_empty());
+                prop_assert_eq!(shown.plan, Some(plan));
+            }
+            Err(e) => {
+                prop_assert_eq!(shown.errors.first(), Some(&e));
+                prop_assert_eq!(shown.plan, None);
+            }
+        }
+    }
+}
