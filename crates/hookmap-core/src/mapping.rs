@@ -88,6 +88,13 @@ impl FieldType {
 /// The community's field definitions a mapping is checked against: key -> type.
 pub type FieldTypes = BTreeMap<String, FieldType>;
 
+/// Field definitions as stored (key, type name) -> the types a mapping is checked against.
+/// A type name this build does not know is left out, so a mapping using it fails as unknown.
+pub fn field_types<'a>(rows: impl Iterator<Item = (&'a str, &'a str)>) -> FieldTypes {
+    rows.filter_map(|(k, t)| FieldType::parse(t).map(|t| (k.to_owned(), t)))
+        .collect()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Target {

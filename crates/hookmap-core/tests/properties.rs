@@ -1,6 +1,6 @@
 //! Properties over generated input: nothing the outside world sends can make the core panic, and
 //! what is sealed opens again.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use hookmap_core::{inbound, plan, Algorithm, Encryption, FieldType, FieldTypes, Mapping, Path};
 use proptest::prelude::*;

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use hookmap_core::{Algorithm, Encryption, FieldType, FieldTypes, Mapping};
+use hookmap_core::{mapping, Algorithm, Encryption, FieldTypes, Mapping};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::{D1Database, Env};
@@ -60,7 +60,7 @@ pub struct HookRecord {
 
 impl HookRecord {
     pub fn field_types(&self) -> FieldTypes {
-        field_types(self.fields.iter().map(|(k, t)| (k.as_str(), t.as_str())))
+        mapping::field_types(self.fields.iter().map(|(k, t)| (k.as_str(), t.as_str())))
     }
 
     /// The stored mapping, re-validated against the current fields (a field may have been deleted
@@ -70,13 +70,6 @@ impl HookRecord {
             .as_ref()
             .map(|m| Mapping::parse(m, &self.field_types()))
     }
-}
-
-/// Field definitions as stored (key, type name) -> the types a mapping is checked against.
-/// A type name this build does not know is left out, so a mapping using it fails as unknown.
-pub fn field_types<'a>(rows: impl Iterator<Item = (&'a str, &'a str)>) -> FieldTypes {
-    rows.filter_map(|(k, t)| FieldType::parse(t).map(|t| (k.to_owned(), t)))
-        .collect()
 }
 
 #[derive(Deserialize)]

@@ -1,7 +1,7 @@
 //! Incoming webhook management. Secrets (the API key, the encryption key and IV) are accepted or
 //! generated here and never returned afterwards: reads show only whether they are set.
 
-use hookmap_core::{auth, Algorithm, Encryption, Mapping};
+use hookmap_core::{auth, mapping, Algorithm, Encryption, Mapping};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use worker::{Request, Response};
@@ -120,7 +120,7 @@ async fn mapping(ctx: &Ctx<'_>, cid: &str, value: &Value) -> ApiResult<Option<St
         &crate::args![cid],
     )
     .await?;
-    let types = hooks::field_types(
+    let types = mapping::field_types(
         fields
             .iter()
             .map(|f| (f.key.as_str(), f.field_type.as_str())),
