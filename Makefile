@@ -5,7 +5,7 @@ PORT ?= 8787
 STATE ?= .wrangler/state
 WRANGLER = . scripts/env.sh && npx wrangler
 
-.PHONY: setup build dev migrate test test-core test-e2e lint vectors clean
+.PHONY: setup build dev migrate test test-core test-wasm test-e2e lint vectors clean
 
 setup:
 	sh scripts/setup.sh
@@ -21,7 +21,7 @@ migrate: setup
 dev: migrate
 	$(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(STATE)
 
-test: setup lint vectors test-core build test-e2e
+test: setup lint vectors test-core test-wasm build test-e2e
 
 lint:
 	cargo fmt --all --check
@@ -34,6 +34,11 @@ vectors:
 
 test-core:
 	cargo test -p hookmap-core
+
+# The page's wasm facade, compiled to wasm32 and run under Node by wasm-bindgen-test-runner
+# (.cargo/config.toml), on the same parity corpus and envelope vectors as the native core.
+test-wasm:
+	. scripts/env.sh && cargo test -p hookmap-wasm --target wasm32-unknown-unknown
 
 # The suites start wrangler dev with HOOKMAP_PREBUILT=1: the build above is used as it is.
 test-e2e:

@@ -1,5 +1,6 @@
-//! The shared parity corpus (tests/parity/cases.json) through the native core. The same file is
-//! meant to run through the wasm build and the edge, and all three must agree exactly.
+//! The shared parity corpus (tests/parity/cases.json) through the native core. The same file runs
+//! through the wasm build (crates/hookmap-wasm/tests) and the edge (tests/e2e), and all three must
+//! agree exactly.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use hookmap_core::{plan, FieldType, FieldTypes, Mapping};

@@ -6,6 +6,7 @@ use serde_json::json;
 use worker::{Request, Response};
 
 use super::Ctx;
+use crate::caller::Caller;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, Page};
@@ -24,6 +25,26 @@ pub async fn create(ctx: &Ctx<'_>, req: &mut Request) -> ApiResult<Response> {
     )
     .await?;
     http::json(201, &json!({"id": id, "name": name, "created_at": now}))
+}
+
+/// Who the token belongs to: lets a client holding only an API key find its community.
+pub async fn me(ctx: &Ctx<'_>) -> ApiResult<Response> {
+    #[derive(Serialize, Deserialize)]
+    struct Community {
+        id: String,
+        name: String,
+        created_at: String,
+    }
+    let Caller::Community(cid) = &ctx.caller else {
+        return http::json(200, &json!({"caller": "admin"}));
+    };
+    let community: Option<Community> = db::first(
+        &ctx.db,
+        "SELECT id, name, created_at FROM communities WHERE id = ?1",
+        &crate::args![cid.as_str()],
+    )
+    .await?;
+    http::json(200, &json!({"caller": "community", "community": community}))
 }
 
 #[derive(Serialize, Deserialize)]

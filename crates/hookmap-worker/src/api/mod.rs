@@ -32,6 +32,9 @@ pub async fn dispatch(mut req: Request, env: &Env, url: Url, path: &[&str]) -> A
         caller,
     };
     use Method::{Delete, Get, Patch, Post};
+    if let ([_v1, "me"], Get) = (path, &method) {
+        return communities::me(&ctx).await;
+    }
     let [_v1, "communities", rest @ ..] = path else {
         return Err(no_route());
     };
