@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -159,22 +160,34 @@ fn parse_dotted(text: &str) -> Result<Vec<Segment>> {
     Ok(segments)
 }
 
-/// Every scalar (and empty container) in `root` with the path that reaches it, in document order:
-/// what the preview page offers to click. Paths use dot syntax where every key allows it and a JSON
-/// Pointer otherwise, so each one parses back and looks up the same value.
-pub fn leaves(root: &Value) -> Vec<(String, &Value)> {
+/// One value the preview page offers to click: the path that finds it, the keys and indexes
+/// leading to it (so the page can draw the nesting), and the value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Leaf<'v> {
+    pub path: String,
+    pub trail: Vec<Step<'v>>,
+    pub value: &'v Value,
+}
+
+/// One step from a container to its child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Step<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
+/// Every scalar (and empty container) in `root` with the path that reaches it, in document order.
+/// Paths use dot syntax where every key allows it and a JSON Pointer otherwise, so each one parses
+/// back and looks up the same value.
+pub fn leaves(root: &Value) -> Vec<Leaf<'_>> {
     let mut out = Vec::new();
     let mut trail = Vec::new();
     walk(root, &mut trail, &mut out);
     out
 }
 
-enum Step<'v> {
-    Key(&'v str),
-    Index(usize),
-}
-
-fn walk<'v>(value: &'v Value, trail: &mut Vec<Step<'v>>, out: &mut Vec<(String, &'v Value)>) {
+fn walk<'v>(value: &'v Value, trail: &mut Vec<Step<'v>>, out: &mut Vec<Leaf<'v>>) {
     let children: Box<dyn Iterator<Item = (Step<'v>, &'v Value)>> = match value {
         Value::Object(map) if !map.is_empty() => {
             Box::new(map.iter().map(|(k, v)| (Step::Key(k), v)))
@@ -184,7 +197,11 @@ fn walk<'v>(value: &'v Value, trail: &mut Vec<Step<'v>>, out: &mut Vec<(String, 
         }
         _ => {
             if !trail.is_empty() {
-                out.push((render(trail), value));
+                out.push(Leaf {
+                    path: render(trail),
+                    trail: trail.clone(),
+                    value,
+                });
             }
             return;
         }
@@ -266,7 +283,7 @@ mod tests {
     fn leaves_list_every_scalar_with_a_path_that_finds_it() {
         let doc = sample();
         let found = leaves(&doc);
-        let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+        let paths: Vec<&str> = found.iter().map(|l| l.path.as_str()).collect();
         assert_eq!(
             paths,
             [
@@ -280,15 +297,20 @@ mod tests {
                 "items[1].tags[1]"
             ]
         );
-        for (path, value) in found {
+        for leaf in &found {
             assert_eq!(
-                Path::parse(&path).unwrap().lookup(&doc),
-                Some(value),
-                "{path}"
+                Path::parse(&leaf.path).unwrap().lookup(&doc),
+                Some(leaf.value),
+                "{}",
+                leaf.path
             );
         }
+        assert_eq!(
+            found[5].trail,
+            [Step::Key("items"), Step::Index(1), Step::Key("qty")]
+        );
         assert!(leaves(&json!(5)).is_empty());
-        assert_eq!(leaves(&json!({"e": [], "o": {}}))[0].0, "e");
+        assert_eq!(leaves(&json!({"e": [], "o": {}}))[0].path, "e");
     }
 
     #[test]

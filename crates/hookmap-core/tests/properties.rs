@@ -77,10 +77,10 @@ proptest! {
 
     #[test]
     fn every_leaf_path_finds_its_value(doc in arb_json()) {
-        for (path, value) in hookmap_core::path::leaves(&doc) {
-            let parsed = Path::parse(&path);
-            prop_assert!(parsed.is_ok(), "{path} does not parse");
-            prop_assert_eq!(parsed.unwrap().lookup(&doc), Some(value), "{}", path);
+        for leaf in hookmap_core::path::leaves(&doc) {
+            let parsed = Path::parse(&leaf.path);
+            prop_assert!(parsed.is_ok(), "{} does not parse", leaf.path);
+            prop_assert_eq!(parsed.unwrap().lookup(&doc), Some(leaf.value), "{}", leaf.path);
         }
     }
 

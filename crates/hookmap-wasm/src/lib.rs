@@ -21,20 +21,11 @@ pub fn parse_payload(text: &str) -> JsResult {
     to_js(&sample(text)?)
 }
 
-/// Every leaf of a payload with a path that finds it: `[{path, value}]`, in document order.
+/// Every leaf of a payload, in document order: `[{path, trail, value}]`, where `trail` lists the
+/// keys and indexes leading to it and `path` is what to put in a mapping to reach it.
 #[wasm_bindgen]
 pub fn leaves(payload: &str) -> JsResult {
-    #[derive(Serialize)]
-    struct Leaf<'v> {
-        path: String,
-        value: &'v Value,
-    }
-    let doc = sample(payload)?;
-    let list: Vec<Leaf> = path::leaves(&doc)
-        .into_iter()
-        .map(|(path, value)| Leaf { path, value })
-        .collect();
-    to_js(&list)
+    to_js(&path::leaves(&sample(payload)?))
 }
 
 /// Validates a mapping against field definitions (`{"key": "number"|"text"|"boolean"}`) and

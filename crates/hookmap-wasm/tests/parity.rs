@@ -95,8 +95,9 @@ fn leaves_give_a_path_for_every_value() {
     let list = value(&hookmap_wasm::leaves(r#"{"a": {"b c": [1, true]}, "d.e": null}"#).unwrap());
     assert_eq!(
         list,
-        json!([{"path": "a.b c[0]", "value": 1}, {"path": "a.b c[1]", "value": true},
-               {"path": "/d.e", "value": null}])
+        json!([{"path": "a.b c[0]", "trail": ["a", "b c", 0], "value": 1},
+               {"path": "a.b c[1]", "trail": ["a", "b c", 1], "value": true},
+               {"path": "/d.e", "trail": ["d.e"], "value": null}])
     );
 }
 
