@@ -40,6 +40,8 @@ pub enum ErrorKind {
     InvalidAmount,
     /// A mapping targets a user field the community does not define.
     UnknownField,
+    /// The effects would take a currency balance below zero.
+    InsufficientBalance,
 }
 
 impl ErrorKind {
@@ -61,6 +63,7 @@ impl ErrorKind {
             Self::WrongType => "wrong_type",
             Self::InvalidAmount => "invalid_amount",
             Self::UnknownField => "unknown_field",
+            Self::InsufficientBalance => "insufficient_balance",
         }
     }
 

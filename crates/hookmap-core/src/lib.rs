@@ -15,6 +15,7 @@ pub mod path;
 pub mod payload;
 pub mod plan;
 pub mod preview;
+pub mod simulate;
 
 pub use envelope::{Algorithm, Encryption};
 pub use error::{Error, ErrorKind, Result};
@@ -22,3 +23,4 @@ pub use mapping::{Currency, FieldType, FieldTypes, Mapping, MatchBy, Op, Target}
 pub use path::Path;
 pub use plan::{plan, Effect, FieldValue, MemberRef, Plan};
 pub use preview::{preview, Preview};
+pub use simulate::{simulate, Change, MemberState};

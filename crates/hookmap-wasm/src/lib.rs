@@ -7,7 +7,10 @@
 
 mod error;
 
-use hookmap_core::{mapping, path, payload, Algorithm, Encryption, Error, ErrorKind, FieldTypes};
+use hookmap_core::{
+    mapping, path, payload, Algorithm, Change, Encryption, Error, ErrorKind, FieldTypes,
+    MemberState, Preview,
+};
 use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -46,13 +49,23 @@ pub fn plan(mapping: &str, payload: &str, fields: &str) -> JsResult {
     to_js(&plan)
 }
 
-/// What the page shows: every part's effect or error (`hookmap_core::Preview`). Only arguments
-/// that are not JSON at all are thrown; mapping and payload errors are in `errors`.
+/// What the page shows: every part's effect or error (`hookmap_core::Preview`), and `changes`:
+/// each effect's before -> after on `member` (`{xp, coins, fields}`, as the admin typed them).
+/// Only arguments that are not JSON at all are thrown; mapping and payload errors are in `errors`.
 #[wasm_bindgen]
-pub fn preview(mapping: &str, payload: &str, fields: &str) -> JsResult {
+pub fn preview(mapping: &str, payload: &str, fields: &str, member: &str) -> JsResult {
+    #[derive(Serialize)]
+    struct Shown {
+        #[serde(flatten)]
+        preview: Preview,
+        changes: Vec<Option<Change>>,
+    }
     let fields = field_types(fields)?;
+    let member: MemberState =
+        serde_json::from_str(member).map_err(|e| thrown(error::not_json("member", &e)))?;
     let preview = hookmap_core::preview(&json("mapping", mapping)?, &sample(payload)?, &fields);
-    to_js(&preview)
+    let changes = hookmap_core::simulate(&member, &preview.effects);
+    to_js(&Shown { preview, changes })
 }
 
 /// Encrypts `plaintext` as a sender would. With `message_iv` the body is the `{iv, data}`

@@ -56,7 +56,8 @@ fn the_preview_shows_the_edges_plan_or_error_first() {
     for case in corpus["cases"].as_array().unwrap() {
         let text = |k: &str| case[k].to_string();
         let shown = value(
-            &hookmap_wasm::preview(&text("mapping"), &text("payload"), &text("fields")).unwrap(),
+            &hookmap_wasm::preview(&text("mapping"), &text("payload"), &text("fields"), "{}")
+                .unwrap(),
         );
         let expect = &case["expect"];
         if expect.get("plan").is_some() {
@@ -72,6 +73,26 @@ fn the_preview_shows_the_edges_plan_or_error_first() {
 }
 
 #[wasm_bindgen_test]
+fn the_preview_shows_before_and_after_for_the_typed_in_member() {
+    let mapping = json!({"user": {"match": "username", "path": "u"}, "fields": [
+        {"target": {"currency": "coins"}, "op": "subtract", "path": "n"},
+        {"target": {"field": "orders"}, "op": "add", "path": "n"}]});
+    let shown = value(
+        &hookmap_wasm::preview(
+            &mapping.to_string(),
+            r#"{"u": "ada", "n": 3}"#,
+            r#"{"orders": "number"}"#,
+            r#"{"coins": 2, "fields": {"orders": 10}}"#,
+        )
+        .unwrap(),
+    );
+    assert_eq!(shown["changes"][0]["before"], json!(2));
+    assert_eq!(shown["changes"][0]["after"], json!(-1));
+    assert_eq!(shown["changes"][0]["error"]["code"], "insufficient_balance");
+    assert_eq!(shown["changes"][1], json!({"before": 10, "after": 13}));
+}
+
+#[wasm_bindgen_test]
 fn invalid_json_is_thrown_with_its_line_and_column() {
     let e = hookmap_wasm::parse_payload("{\n  \"a\": 1,\n  \"b\": }").unwrap_err();
     assert_eq!(prop(&e, "code"), "not_json");
@@ -83,7 +104,7 @@ fn invalid_json_is_thrown_with_its_line_and_column() {
         "{}",
         prop(&e, "message")
     );
-    let e = hookmap_wasm::preview("{", "{}", "{}").unwrap_err();
+    let e = hookmap_wasm::preview("{", "{}", "{}", "{}").unwrap_err();
     assert_eq!(
         (prop(&e, "code"), prop(&e, "at")),
         (json!("not_json"), json!("mapping"))

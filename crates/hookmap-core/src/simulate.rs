@@ -1,0 +1,205 @@
+//! `simulate`: what a plan's effects do to a member, before -> after, computed the way storage
+//! applies them (in order; currencies never below zero; number fields start from 0). The preview
+//! page shows it for balances the admin types in.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Number, Value};
+
+use crate::error::{Error, ErrorKind};
+use crate::mapping::{Currency, Op};
+use crate::plan::{Effect, FieldValue};
+
+/// A member's balances and custom field values (absent or null: never set).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MemberState {
+    pub xp: i64,
+    pub coins: i64,
+    pub fields: BTreeMap<String, Value>,
+}
+
+/// What one effect changes. `error` is set when storage would refuse the delivery at this effect.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub before: Value,
+    pub after: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<Error>,
+}
+
+/// Applies `effects` to `state` in order. `None` entries (rows the preview could not compute)
+/// change nothing and get `None`. `at` names each entry's row, `fields[i]`.
+pub fn simulate(state: &MemberState, effects: &[Option<Effect>]) -> Vec<Option<Change>> {
+    let mut state = state.clone();
+    effects
+        .iter()
+        .enumerate()
+        .map(|(i, effect)| Some(step(&mut state, effect.as_ref()?, i)))
+        .collect()
+}
+
+fn step(state: &mut MemberState, effect: &Effect, index: usize) -> Change {
+    match effect {
+        Effect::Currency { currency, .. } => {
+            let delta = effect.currency_delta().map_or(0, |(_, d)| d);
+            let balance = match currency {
+                Currency::Xp => &mut state.xp,
+                Currency::Coins => &mut state.coins,
+            };
+            let before = *balance;
+            *balance = before.saturating_add(delta);
+            let error = (*balance < 0).then(|| {
+                Error::new(
+                    ErrorKind::InsufficientBalance,
+                    format!(
+                        "{} would go from {before} to {}; balances never go below zero",
+                        currency.as_str(),
+                        *balance
+                    ),
+                )
+                .at(format!("fields[{index}]"))
+            });
+            Change {
+                before: before.into(),
+                after: (*balance).into(),
+                error,
+            }
+        }
+        Effect::Field {
+            field, op, value, ..
+        } => {
+            let before = state.fields.get(field).cloned().unwrap_or(Value::Null);
+            let after = match (op, value) {
+                (Op::Add | Op::Subtract, FieldValue::Number(n)) => {
+                    let start = before.as_f64().unwrap_or(0.0);
+                    let n = n.as_f64().unwrap_or(0.0);
+                    number(if *op == Op::Add { start + n } else { start - n })
+                }
+                (_, value) => serde_json::to_value(value).unwrap_or(Value::Null),
+            };
+            state.fields.insert(field.clone(), after.clone());
+            Change {
+                before,
+                after,
+                error: None,
+            }
+        }
+    }
+}
+
+/// A sum as storage shows it: 3 rather than 3.0 when it is a whole number.
+fn number(x: f64) -> Value {
+    if x.fract() == 0.0 && x.abs() < 9.007_199_254_740_992e15 {
+        Value::from(x as i64)
+    } else {
+        Number::from_f64(x).map_or(Value::Null, Value::Number)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::mapping::FieldType;
+    use serde_json::json;
+
+    fn currency(currency: Currency, op: Op, amount: i64) -> Option<Effect> {
+        Some(Effect::Currency {
+            currency,
+            op,
+            amount,
+        })
+    }
+
+    fn field(name: &str, field_type: FieldType, op: Op, value: FieldValue) -> Option<Effect> {
+        Some(Effect::Field {
+            field: name.into(),
+            field_type,
+            op,
+            value,
+        })
+    }
+
+    #[test]
+    fn effects_apply_in_order_from_the_given_state() {
+        let state = MemberState {
+            xp: 10,
+            coins: 5,
+            fields: [("orders".to_owned(), json!(2))].into(),
+        };
+        let changes = simulate(
+            &state,
+            &[
+                currency(Currency::Coins, Op::Add, 50),
+                None,
+                currency(Currency::Coins, Op::Subtract, 20),
+                field(
+                    "orders",
+                    FieldType::Number,
+                    Op::Add,
+                    FieldValue::Number(3.into()),
+                ),
+                field(
+                    "orders",
+                    FieldType::Number,
+                    Op::Subtract,
+                    FieldValue::Number(Number::from_f64(0.5).unwrap()),
+                ),
+                field(
+                    "tier",
+                    FieldType::Text,
+                    Op::Overwrite,
+                    FieldValue::Text("gold".into()),
+                ),
+                field(
+                    "left",
+                    FieldType::Number,
+                    Op::Subtract,
+                    FieldValue::Number(1.into()),
+                ),
+            ],
+        );
+        let shown: Vec<_> = changes
+            .iter()
+            .map(|c| {
+                c.as_ref()
+                    .map(|c| (c.before.clone(), c.after.clone(), c.error.is_some()))
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                Some((json!(5), json!(55), false)),
+                None,
+                Some((json!(55), json!(35), false)),
+                Some((json!(2), json!(5), false)),
+                Some((json!(5), json!(4.5), false)),
+                Some((json!(null), json!("gold"), false)),
+                Some((json!(null), json!(-1), false)),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_overdraft_is_the_edges_insufficient_balance_at_its_row() {
+        let changes = simulate(
+            &MemberState::default(),
+            &[
+                currency(Currency::Xp, Op::Add, 3),
+                currency(Currency::Xp, Op::Subtract, 4),
+            ],
+        );
+        let last = changes[1].as_ref().unwrap();
+        assert_eq!(
+            (last.before.clone(), last.after.clone()),
+            (json!(3), json!(-1))
+        );
+        let error = last.error.as_ref().unwrap();
+        assert_eq!(
+            (error.code(), error.location()),
+            ("insufficient_balance", Some("fields[1]"))
+        );
+    }
+}
