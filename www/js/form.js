@@ -1,0 +1,188 @@
+// The mapping form: member identifier, idempotency path and one row per field mapping. It turns
+// into the contract's mapping JSON and shows each engine error next to the part it names.
+
+const CURRENCIES = ['xp', 'coins'];
+// Which operators each kind of target takes (the engine enforces the same rule; offering only
+// these keeps the admin from building a mapping that cannot be saved).
+const OPS = {
+  currency: ['add', 'subtract'],
+  number: ['add', 'subtract', 'overwrite'],
+  text: ['overwrite'],
+  boolean: ['overwrite'],
+  unknown: ['add', 'subtract', 'overwrite'],
+};
+
+function option(value, text) {
+  const o = document.createElement('option');
+  o.value = value;
+  o.textContent = text;
+  return o;
+}
+
+export class MappingForm {
+  constructor(root, onChange) {
+    this.root = root;
+    this.onChange = onChange;
+    this.fields = {};
+    this.matchBy = root.querySelector('#match-by');
+    this.userPath = root.querySelector('#user-path');
+    this.idemPath = root.querySelector('#idem-path');
+    this.rows = root.querySelector('#rows');
+    this.template = document.querySelector('#row-template');
+    this.targetLabel = document.querySelector('#path-target');
+    this.setActive(this.userPath);
+    for (const input of [this.userPath, this.idemPath]) this.watchPath(input);
+    this.matchBy.addEventListener('change', () => this.onChange());
+    root.querySelector('#add-row').addEventListener('click', () => {
+      const row = this.addRow({ target: { currency: 'coins' }, op: 'add', path: '' });
+      this.setActive(row.querySelector('.path'));
+      row.querySelector('.target').focus();
+      this.onChange();
+    });
+  }
+
+  /** The community's field definitions: {key: type}. Rows keep their choice when it still exists. */
+  setFields(fields) {
+    this.fields = fields;
+    for (const row of this.rows.children) {
+      const { target, op } = this.readRow(row);
+      this.fillTargets(row, target);
+      this.fillOps(row, op);
+    }
+  }
+
+  /** Puts a mapping (as stored) into the form. */
+  load(mapping) {
+    this.matchBy.value = mapping?.user?.match === 'username' ? 'username' : 'email';
+    this.userPath.value = mapping?.user?.path ?? '';
+    this.idemPath.value = mapping?.idempotency_path ?? '';
+    this.rows.replaceChildren();
+    for (const row of mapping?.fields ?? []) this.addRow(row);
+    this.setActive(this.userPath);
+  }
+
+  /** The mapping the form describes, in the contract's shape. */
+  toMapping() {
+    const mapping = { user: { match: this.matchBy.value, path: this.userPath.value.trim() } };
+    if (this.idemPath.value.trim()) mapping.idempotency_path = this.idemPath.value.trim();
+    mapping.fields = [...this.rows.children].map((row) => this.readRow(row));
+    return mapping;
+  }
+
+  /** The path input that a click in the sample tree fills. */
+  fillActive(path) {
+    this.active.value = path;
+    this.onChange();
+  }
+
+  setActive(input) {
+    this.active?.classList.remove('active');
+    this.active = input;
+    input.classList.add('active');
+    this.targetLabel.textContent = input.dataset.label ?? 'this path';
+  }
+
+  /** Shows each error ({code, message, at}) beside the part its `at` names; clears the others. */
+  showErrors(errors) {
+    const byPart = new Map();
+    for (const error of errors) {
+      const part = partOf(error.at);
+      if (!byPart.has(part)) byPart.set(part, []);
+      byPart.get(part).push(error);
+    }
+    const show = (el, list) => {
+      el.hidden = !list?.length;
+      el.textContent = (list ?? []).map((e) => e.message).join(' · ');
+    };
+    for (const el of this.root.querySelectorAll('[data-error-for]')) show(el, byPart.get(el.dataset.errorFor));
+    [...this.rows.children].forEach((row, i) => {
+      const list = byPart.get(`fields[${i}]`);
+      row.classList.toggle('has-error', Boolean(list?.length));
+      show(row.querySelector('.error'), list);
+    });
+  }
+
+  addRow(row) {
+    const li = this.template.content.firstElementChild.cloneNode(true);
+    this.rows.append(li);
+    this.fillTargets(li, row.target);
+    this.fillOps(li, row.op);
+    const path = li.querySelector('.path');
+    path.value = row.path ?? '';
+    this.watchPath(path);
+    li.querySelector('.target').addEventListener('change', () => {
+      this.fillOps(li, li.querySelector('.op').value);
+      this.onChange();
+    });
+    li.querySelector('.op').addEventListener('change', () => this.onChange());
+    li.querySelector('.remove').addEventListener('click', () => {
+      if (this.active === path) this.setActive(this.userPath);
+      li.remove();
+      this.renumber();
+      this.onChange();
+    });
+    this.renumber();
+    return li;
+  }
+
+  renumber() {
+    [...this.rows.children].forEach((row, i) => {
+      row.querySelector('.path').dataset.label = `the path of field mapping ${i + 1}`;
+    });
+    if (this.active) this.targetLabel.textContent = this.active.dataset.label;
+  }
+
+  watchPath(input) {
+    input.addEventListener('focus', () => this.setActive(input));
+    input.addEventListener('input', () => this.onChange());
+  }
+
+  readRow(row) {
+    const [kind, name] = splitTarget(row.querySelector('.target').value);
+    return {
+      target: kind === 'currency' ? { currency: name } : { field: name },
+      op: row.querySelector('.op').value,
+      path: row.querySelector('.path').value.trim(),
+    };
+  }
+
+  fillTargets(row, target) {
+    const select = row.querySelector('.target');
+    const chosen = target?.currency ? `currency:${target.currency}` : `field:${target?.field ?? ''}`;
+    const currencies = document.createElement('optgroup');
+    currencies.label = 'Currency';
+    for (const c of CURRENCIES) currencies.append(option(`currency:${c}`, c));
+    const fields = document.createElement('optgroup');
+    fields.label = 'User field';
+    for (const [key, type] of Object.entries(this.fields)) fields.append(option(`field:${key}`, `${key} (${type})`));
+    // A field the community no longer has stays visible, so its error has something to point at.
+    if (chosen.startsWith('field:') && !(target.field in this.fields)) {
+      fields.append(option(chosen, `${target.field} (not a field)`));
+    }
+    select.replaceChildren(currencies, fields);
+    select.value = chosen;
+  }
+
+  fillOps(row, wanted) {
+    const select = row.querySelector('.op');
+    const [kind, name] = splitTarget(row.querySelector('.target').value);
+    const ops = kind === 'currency' ? OPS.currency : OPS[this.fields[name] ?? 'unknown'];
+    select.replaceChildren(...ops.map((op) => option(op, op)));
+    select.value = ops.includes(wanted) ? wanted : ops[0];
+  }
+}
+
+function splitTarget(value) {
+  const cut = value.indexOf(':');
+  return [value.slice(0, cut), value.slice(cut + 1)];
+}
+
+/** Which part of the form an engine error's `at` belongs to: `fields[2].op` -> `fields[2]`. */
+function partOf(at) {
+  if (!at) return 'mapping';
+  const row = /^fields\[\d+\]/.exec(at);
+  if (row) return row[0];
+  if (at.startsWith('user')) return 'user';
+  if (at === 'idempotency_path' || at === 'fields') return at;
+  return 'mapping';
+}

@@ -1,0 +1,130 @@
+// The live preview: who the sample names, each effect with before -> after for the balances and
+// field values the admin types in, and whether the edge would apply it.
+
+const shown = (value) => (value === null || value === undefined ? '(not set)' : JSON.stringify(value));
+
+export class PreviewPanel {
+  constructor(root, onChange) {
+    this.root = root;
+    this.onChange = onChange;
+    this.xp = root.querySelector('#before-xp');
+    this.coins = root.querySelector('#before-coins');
+    this.fieldBox = root.querySelector('#before-fields');
+    this.values = {};
+    for (const input of [this.xp, this.coins]) input.addEventListener('input', () => this.onChange());
+  }
+
+  /** The member as typed in: {xp, coins, fields}. */
+  member(fields) {
+    const int = (input) => Math.max(0, Math.trunc(Number(input.value) || 0));
+    const values = {};
+    for (const key of Object.keys(fields)) {
+      if (this.values[key] !== undefined) values[key] = this.values[key];
+    }
+    return { xp: int(this.xp), coins: int(this.coins), fields: values };
+  }
+
+  /** One input per field a mapping row targets, keeping what was typed. */
+  showFieldInputs(fields, targeted) {
+    const wanted = [...new Set(targeted)].filter((key) => key in fields);
+    const have = [...this.fieldBox.children].map((label) => label.dataset.field);
+    if (wanted.join('\n') === have.join('\n')) return;
+    this.fieldBox.replaceChildren(...wanted.map((key) => this.fieldInput(key, fields[key])));
+  }
+
+  fieldInput(key, type) {
+    const label = document.createElement('label');
+    label.dataset.field = key;
+    label.append(`${key} `);
+    let input;
+    if (type === 'boolean') {
+      input = document.createElement('select');
+      for (const [value, text] of [['', '(not set)'], ['true', 'true'], ['false', 'false']]) {
+        const o = document.createElement('option');
+        o.value = value;
+        o.textContent = text;
+        input.append(o);
+      }
+    } else {
+      input = document.createElement('input');
+      input.type = type === 'number' ? 'number' : 'text';
+      input.placeholder = '(not set)';
+    }
+    const current = this.values[key];
+    input.value = current === undefined || current === null ? '' : String(current);
+    input.addEventListener('input', () => {
+      const raw = input.value;
+      if (raw === '') delete this.values[key];
+      else if (type === 'number') this.values[key] = Number(raw);
+      else if (type === 'boolean') this.values[key] = raw === 'true';
+      else this.values[key] = raw;
+      this.onChange();
+    });
+    label.append(input);
+    return label;
+  }
+
+  /** Renders the engine's preview (with `changes`), or why there is none. */
+  render(result, rowCount) {
+    const member = this.root.querySelector('#preview-member');
+    const key = this.root.querySelector('#preview-key');
+    const list = this.root.querySelector('#effects');
+    const verdict = this.root.querySelector('#preview-verdict');
+    list.replaceChildren();
+    if (!result) {
+      member.textContent = 'Fix the sample payload to see the preview.';
+      key.textContent = '';
+      this.setVerdict(verdict, 'bad', 'No preview: the sample is not valid JSON.');
+      return;
+    }
+    member.textContent = result.member
+      ? `Member: the one whose ${result.member.match} is ${result.member.value}`
+      : 'Member: not found in the sample yet';
+    key.textContent = result.idempotency_key ? `Idempotency key: ${result.idempotency_key}` : '';
+    const rowErrors = new Map();
+    for (const e of result.errors) {
+      const row = /^fields\[(\d+)\]/.exec(e.at ?? '');
+      if (row && !rowErrors.has(Number(row[1]))) rowErrors.set(Number(row[1]), e);
+    }
+    for (let i = 0; i < rowCount; i += 1) {
+      const li = document.createElement('li');
+      const effect = result.effects[i];
+      const change = result.changes[i];
+      if (effect && change) {
+        li.append(describeEffect(effect), ': ', shown(change.before));
+        const arrow = document.createElement('span');
+        arrow.className = 'arrow';
+        arrow.textContent = '→';
+        const after = document.createElement('span');
+        after.className = 'after';
+        after.textContent = shown(change.after);
+        li.append(' ', arrow, ' ', after);
+        if (change.error) {
+          li.classList.add('bad');
+          li.append(` (${change.error.message})`);
+        }
+      } else {
+        li.classList.add('bad');
+        li.textContent = `no effect: ${rowErrors.get(i)?.message ?? 'see the mapping row'}`;
+      }
+      list.append(li);
+    }
+    const refused = result.errors[0] ?? result.changes.find((c) => c?.error)?.error;
+    if (refused) {
+      this.setVerdict(verdict, 'bad', `The edge would refuse this payload: ${refused.code}: ${refused.message}`);
+    } else {
+      const n = result.plan.effects.length;
+      this.setVerdict(verdict, 'ok', `The edge would apply ${n} effect${n === 1 ? '' : 's'} to ${result.member.value}, if that member exists.`);
+    }
+  }
+
+  setVerdict(el, kind, text) {
+    el.className = `verdict ${kind}`;
+    el.textContent = text;
+  }
+}
+
+function describeEffect(effect) {
+  if (effect.kind === 'currency') return `${effect.currency} ${effect.op} ${effect.amount}`;
+  return `${effect.field} (${effect.type}) ${effect.op} ${JSON.stringify(effect.value)}`;
+}
