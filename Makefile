@@ -10,8 +10,10 @@ WRANGLER = . scripts/env.sh && npx wrangler
 setup:
 	sh scripts/setup.sh
 
+# The worker (crates/hookmap-worker/build) and the page's wasm engine (www/pkg).
 build: setup
 	sh scripts/build-worker.sh
+	sh scripts/build-page.sh
 
 migrate: setup
 	$(WRANGLER) d1 migrations apply DB --local --persist-to $(STATE)
@@ -41,6 +43,7 @@ test-wasm:
 	. scripts/env.sh && cargo test -p hookmap-wasm --target wasm32-unknown-unknown
 
 # The suites start wrangler dev with HOOKMAP_PREBUILT=1: the build above is used as it is.
+# page.test.mjs drives the page in headless Chromium; its screenshots land in tests/artifacts/.
 test-e2e:
 	. scripts/env.sh && node --test --test-concurrency=1 --test-timeout=300000 tests/e2e/
 

@@ -34,6 +34,16 @@ if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.
 fi
 [ -x "$ESBUILD_BIN" ] || fail "esbuild is missing at $ESBUILD_BIN (it comes with wrangler): run npm ci"
 
+# The browser tests drive Debian's Chromium and run the page's curl command.
+if [ ! -x /usr/bin/chromium ] || ! command -v curl >/dev/null; then
+  step "installing Debian's chromium, chromium-driver and curl (browser tests)"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq || fail "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver curl \
+    || fail "apt-get install chromium chromium-driver curl failed"
+fi
+
 if ! python3 -c 'import cryptography' 2>/dev/null; then
   step "installing Python cryptography (regenerates the envelope test vectors)"
   python3 -m pip install --quiet cryptography || fail "pip install cryptography failed"

@@ -1,0 +1,227 @@
+// The mapping page in real headless Chromium, served by a real `wrangler dev`: paste or load a
+// sample, build a mapping by clicking, read the preview, encrypt and send the produced request,
+// save. Screenshots go to tests/artifacts/screenshots.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { startWorker } from './support/worker.mjs';
+import { client, deliver, envelope, seedCommunity, KEY, IV } from './support/api.mjs';
+import { launch, openPage, shot } from './support/browser.mjs';
+
+const SAMPLE = {
+  customer: { email: 'Ada@Example.com' },
+  order: { id: 'A-1001' },
+  reward: { coins: 50 },
+  tier: 'gold',
+  items: [{ qty: 3 }],
+};
+
+let worker, admin, browser, seed;
+before(async () => {
+  worker = await startWorker();
+  admin = client(worker.base, worker.adminToken);
+  browser = await launch();
+  const { cid, uid } = await seedCommunity(admin, 'Page guild');
+  const key = (await admin.post(`/v1/communities/${cid}/api-keys`, { name: 'page' })).body.key;
+  const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, {
+    name: 'Shop rewards', api_key: true, encryption: { algorithm: 'aes-256-gcm', key: KEY, iv: IV },
+  })).body;
+  // The sender's first delivery, encrypted by Node's crypto: caught as pending (no mapping yet).
+  const first = await deliver(hook.url, envelope('aes-256-gcm', KEY, JSON.stringify(SAMPLE)), { 'x-api-key': hook.api_key });
+  assert.equal(first.status, 202, first.text);
+  seed = { cid, uid, key, hook };
+});
+after(async () => {
+  await browser?.close();
+  await worker?.stop();
+});
+
+const texts = (page, selector) => page.$$eval(selector, (els) => els.map((e) => e.textContent.trim()));
+const options = (page, selector) => page.$$eval(`${selector} option`, (els) => els.map((e) => e.value));
+
+test('the page and its wasm engine load from wrangler dev, offline by default', async () => {
+  const { page, errors } = await openPage(browser, `${worker.base}/`);
+  assert.equal(await page.title(), 'hookmap · mapping preview');
+  assert.match(await page.textContent('#status'), /^Offline/);
+  assert.match(await page.textContent('#preview-verdict'), /refuse/);
+  await shot(page, '01-offline');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('invalid JSON in the sample is shown with its line and column', async () => {
+  const { page, errors } = await openPage(browser, `${worker.base}/`);
+  await page.fill('#sample-text', '{\n  "a": 1,\n  "b": \n}');
+  const error = await page.textContent('#sample-error');
+  assert.match(error, /^not_json: .*line 4 column 1/);
+  assert.equal(await page.isVisible('#sample-error'), true);
+  assert.match(await page.textContent('#preview-verdict'), /not valid JSON/);
+  await shot(page, '02-invalid-json');
+  await page.fill('#sample-text', '{"a": 1}');
+  assert.equal(await page.isVisible('#sample-error'), false);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('offline: a mapping built by clicking previews every effect, before -> after', async () => {
+  const { page, errors } = await openPage(browser, `${worker.base}/`);
+  await page.fill('#sample-text', JSON.stringify(SAMPLE, null, 2));
+  await page.click('#user-path');
+  await page.click('.leaf[data-path="customer.email"]');
+  assert.equal(await page.inputValue('#user-path'), 'customer.email');
+
+  await page.click('#add-row');
+  assert.deepEqual(await options(page, '#rows li:nth-child(1) .op'), ['add', 'subtract']);
+  await page.click('.leaf[data-path="reward.coins"]');
+
+  await page.click('#add-row');
+  await page.selectOption('#rows li:nth-child(2) .target', 'field:tier');
+  assert.deepEqual(await options(page, '#rows li:nth-child(2) .op'), ['overwrite'], 'text fields are overwrite only');
+  await page.click('.leaf[data-path="tier"]');
+
+  await page.click('#add-row');
+  await page.selectOption('#rows li:nth-child(3) .target', 'field:orders');
+  assert.deepEqual(await options(page, '#rows li:nth-child(3) .op'), ['add', 'subtract', 'overwrite']);
+  await page.click('.leaf[data-path="items[0].qty"]');
+
+  assert.equal(await page.textContent('#preview-member'), 'Member: the one whose email is ada@example.com');
+  assert.deepEqual(await texts(page, '#effects li'), [
+    'coins add 50: 0 → 50',
+    'tier (text) overwrite "gold": (not set) → "gold"',
+    'orders (number) add 3: (not set) → 3',
+  ]);
+  assert.match(await page.textContent('#preview-verdict'), /would apply 3 effects to ada@example.com/);
+
+  // The balances typed in are the "before" of the preview.
+  await page.fill('#before-coins', '7');
+  await page.fill('#before-fields label[data-field="orders"] input', '10');
+  assert.deepEqual((await texts(page, '#effects li')).filter((t) => !t.startsWith('tier')), [
+    'coins add 50: 7 → 57',
+    'orders (number) add 3: 10 → 13',
+  ]);
+  await shot(page, '03-offline-preview');
+
+  // A path the sample lacks: the error sits beside its row, and the verdict is the edge's error.
+  await page.fill('#rows li:nth-child(2) .path', 'tier.name');
+  const rowError = await page.textContent('#rows li:nth-child(2) .error');
+  assert.match(rowError, /no value at "tier.name"/);
+  assert.equal(await page.isVisible('#rows li:nth-child(1) .error'), false);
+  assert.match(await page.textContent('#preview-verdict'), /refuse this payload: missing_path/);
+  // Subtracting more than the member has is refused, as the edge refuses it.
+  await page.fill('#rows li:nth-child(2) .path', 'tier');
+  await page.selectOption('#rows li:nth-child(1) .op', 'subtract');
+  assert.match(await page.textContent('#preview-verdict'), /insufficient_balance/);
+  await shot(page, '04-offline-errors');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('connected: load the caught sample, map it, save, encrypt and send the produced request', async () => {
+  const { page, errors } = await openPage(browser, `${worker.base}/`);
+  await page.fill('#api-key', seed.key);
+  await page.click('#connect-form button[type=submit]');
+  await page.waitForSelector('#status.ok');
+  assert.equal(await page.textContent('#status'), 'Connected to Page guild: 1 incoming webhook.');
+  assert.match(await page.textContent('#webhook-info'), /encrypted with aes-256-gcm · requires its API key · no mapping yet/);
+
+  await page.click('#load-catch');
+  await page.waitForFunction(() => document.querySelector('#catch-info').textContent.startsWith('caught'));
+  assert.deepEqual(JSON.parse(await page.inputValue('#sample-text')), SAMPLE);
+
+  await page.click('#user-path');
+  await page.click('.leaf[data-path="customer.email"]');
+  await page.click('#idem-path');
+  await page.click('.leaf[data-path="order.id"]');
+  await page.click('#add-row');
+  await page.click('.leaf[data-path="reward.coins"]');
+  await page.click('#add-row');
+  await page.selectOption('#rows li:nth-child(2) .target', 'field:tier');
+  await page.click('.leaf[data-path="tier"]');
+  assert.equal(await page.textContent('#preview-key'), 'Idempotency key: A-1001');
+
+  await page.click('#save');
+  await page.waitForSelector('#save-result.ok');
+  assert.equal(await page.textContent('#save-result'), 'Saved: version 2. The edge uses this mapping from now on.');
+  const stored = (await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks/${seed.hook.id}`)).body.mapping;
+  assert.deepEqual(stored, {
+    user: { match: 'email', path: 'customer.email' },
+    idempotency_path: 'order.id',
+    fields: [
+      { target: { currency: 'coins' }, op: 'add', path: 'reward.coins' },
+      { target: { field: 'tier' }, op: 'overwrite', path: 'tier' },
+    ],
+  });
+
+  assert.equal(await page.inputValue('#algorithm'), 'aes-256-gcm');
+  assert.equal(await page.inputValue('#hook-url'), seed.hook.url);
+  await page.fill('#enc-key', KEY);
+  await page.fill('#enc-iv', IV);
+  await page.fill('#hook-key', seed.hook.api_key);
+
+  // The curl command, run by a shell, is a working request (as a dry run it changes nothing).
+  await page.check('#dry-run');
+  await page.click('#encrypt-form button[type=submit]');
+  const curl = await page.inputValue('#curl');
+  assert.match(curl, /^curl -sS -X POST '.*\/hooks\/.*\?dry_run=true'/);
+  assert.match(curl, new RegExp(`-H 'x-api-key: ${seed.hook.api_key}'`));
+  const dry = JSON.parse(execFileSync('sh', ['-c', curl], { encoding: 'utf8' }));
+  assert.equal(dry.dry_run, true, JSON.stringify(dry));
+  assert.deepEqual(dry.balances_after, { xp: 0, coins: 50 });
+
+  // The body is the {iv, data} envelope with a fresh 12-byte IV, and Send delivers it for real.
+  await page.uncheck('#dry-run');
+  await page.click('#encrypt-form button[type=submit]');
+  const body = JSON.parse(await page.inputValue('#enc-body'));
+  assert.equal(Buffer.from(body.iv, 'base64').length, 12);
+  await page.click('#send');
+  await page.waitForSelector('#send-status.ok, #send-status.bad');
+  assert.equal(await page.textContent('#send-status'), 'HTTP 200 OK', await page.textContent('#send-body'));
+  const answer = JSON.parse(await page.textContent('#send-body'));
+  assert.equal(answer.status, 'success');
+  assert.equal(answer.idempotency_key, 'A-1001');
+  await shot(page, '05-connected-sent');
+
+  const member = (await admin.get(`/v1/communities/${seed.cid}/users/${seed.uid}`)).body;
+  assert.equal(member.coins, 50);
+  assert.equal(member.fields.tier, 'gold');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("connected: a mapping the server refuses shows the server's validation result", async () => {
+  const { page, errors } = await openPage(browser, `${worker.base}/`);
+  await page.fill('#api-key', seed.key);
+  await page.click('#connect-form button[type=submit]');
+  await page.waitForSelector('#status.ok');
+  await page.fill('#user-path', 'customer..email');
+  assert.match(await page.textContent('[data-error-for="user"]'), /user.path/);
+  await page.click('#save');
+  await page.waitForSelector('#save-result.bad');
+  assert.match(await page.textContent('#save-result'), /^Not saved: invalid_path: .*\(at user.path\)$/);
+  const stored = (await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks/${seed.hook.id}`)).body;
+  assert.equal(stored.version, 2, 'a refused save changes nothing');
+  await shot(page, '06-save-refused');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a wrong API key is refused with the reason, and nothing is connected', async () => {
+  const { page } = await openPage(browser, `${worker.base}/`);
+  await page.fill('#api-key', 'hmk_not_a_key');
+  await page.click('#connect-form button[type=submit]');
+  await page.waitForSelector('#status.bad');
+  assert.match(await page.textContent('#status'), /^Could not connect: invalid_token: /);
+  assert.equal(await page.isVisible('#webhook-box'), false);
+  assert.equal(await page.isDisabled('#save'), true);
+  await page.close();
+});
+
+test('the page fits a phone screen without sideways scrolling', async () => {
+  const { page, errors } = await openPage(browser, `${worker.base}/`, { width: 390, height: 844 });
+  await page.click('#add-row');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
+  await shot(page, '07-phone');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
