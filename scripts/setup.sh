@@ -16,7 +16,8 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   rustup target add wasm32-unknown-unknown || fail "rustup could not add wasm32-unknown-unknown"
 fi
 
-if [ "$(worker-build --version 2>/dev/null)" != "worker-build 0.8.7" ]; then
+# worker-build prints its bare version ("0.8.7").
+if [ "$(worker-build --version 2>/dev/null)" != "0.8.7" ]; then
   step "installing worker-build 0.8.7 with cargo (about 4 minutes on 2 cores)"
   cargo install worker-build --version 0.8.7 || fail "cargo install worker-build failed"
 fi
