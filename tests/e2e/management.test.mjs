@@ -114,3 +114,16 @@ test('unknown routes and resources answer with JSON errors', async () => {
   assert.equal(missing.status, 404);
   assert.equal(missing.body.error.code, 'not_found');
 });
+
+test('GET /v1/me tells a token which community it belongs to', async () => {
+  const cid = (await admin.post('/v1/communities', { name: 'Whoami' })).body.id;
+  const key = (await admin.post(`/v1/communities/${cid}/api-keys`, { name: 'page' })).body.key;
+  const me = await client(worker.base, key).get('/v1/me');
+  assert.equal(me.status, 200);
+  assert.equal(me.body.caller, 'community');
+  assert.equal(me.body.community.id, cid);
+  assert.equal(me.body.community.name, 'Whoami');
+  assert.deepEqual((await admin.get('/v1/me')).body, { caller: 'admin' });
+  assert.equal((await client(worker.base, 'nope').get('/v1/me')).status, 401);
+  assert.equal((await admin.post('/v1/me', {})).status, 404);
+});
