@@ -42,6 +42,12 @@ pub enum ErrorKind {
     UnknownField,
     /// The effects would take a currency balance below zero.
     InsufficientBalance,
+    /// A message template is malformed; the message gives the character position.
+    InvalidTemplate,
+    /// A rendered message (or topic) is longer than allowed.
+    MessageTooLong,
+    /// A rendered message is empty or only whitespace.
+    EmptyMessage,
 }
 
 impl ErrorKind {
@@ -64,6 +70,9 @@ impl ErrorKind {
             Self::InvalidAmount => "invalid_amount",
             Self::UnknownField => "unknown_field",
             Self::InsufficientBalance => "insufficient_balance",
+            Self::InvalidTemplate => "invalid_template",
+            Self::MessageTooLong => "message_too_long",
+            Self::EmptyMessage => "empty_message",
         }
     }
 

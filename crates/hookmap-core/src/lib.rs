@@ -11,11 +11,13 @@ pub mod envelope;
 pub mod error;
 pub mod inbound;
 pub mod mapping;
+pub mod message;
 pub mod path;
 pub mod payload;
 pub mod plan;
 pub mod preview;
 pub mod simulate;
+pub mod template;
 
 pub use envelope::{Algorithm, Encryption};
 pub use error::{Error, ErrorKind, Result};

@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::message::{self, MessageMapping};
 use crate::path::Path;
 
 /// Most field mappings one webhook may hold.
@@ -116,13 +117,18 @@ pub struct FieldMapping {
     pub path: Path,
 }
 
-/// A validated mapping: payload -> member, effects and an optional idempotency key.
+/// A validated mapping: payload -> member, field effects, a chat message, and an optional
+/// idempotency key. It maps fields, or posts a message, or both; `user` is required with fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Mapping {
-    pub user: UserMatch,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserMatch>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idempotency_path: Option<Path>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldMapping>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<MessageMapping>,
 }
 
 impl Serialize for Path {
@@ -144,10 +150,12 @@ impl Mapping {
             .enumerate()
             .map(|(i, item)| field_mapping(item, i, fields))
             .collect::<Result<_>>()?;
+        let message = message(root)?;
         Ok(Self {
             user,
             idempotency_path,
             fields,
+            message,
         })
     }
 
@@ -164,11 +172,21 @@ pub(crate) fn root(value: &Value) -> Result<&Map<String, Value>> {
 }
 
 pub(crate) fn reject_unknown_root(root: &Map<String, Value>) -> Result<()> {
-    reject_unknown(root, "", &["user", "idempotency_path", "fields"])
+    reject_unknown(root, "", &["user", "idempotency_path", "fields", "message"])
 }
 
-pub(crate) fn user(root: &Map<String, Value>) -> Result<UserMatch> {
-    let user = object(required(root, "user", "user")?, "user")?;
+/// The member the payload names: required when fields are mapped, optional for a message (when
+/// given, the member must exist for the delivery to apply).
+pub(crate) fn user(root: &Map<String, Value>) -> Result<Option<UserMatch>> {
+    let maps_fields = matches!(root.get("fields"), Some(Value::Array(list)) if !list.is_empty())
+        || !root.contains_key("message");
+    let user = match root.get("user") {
+        None | Some(Value::Null) if maps_fields => {
+            return Err(invalid("user", "is required when fields are mapped"))
+        }
+        None | Some(Value::Null) => return Ok(None),
+        Some(user) => object(user, "user")?,
+    };
     reject_unknown(user, "user.", &["match", "path"])?;
     let by = match string(required(user, "match", "user.match")?, "user.match")? {
         "email" => MatchBy::Email,
@@ -180,10 +198,10 @@ pub(crate) fn user(root: &Map<String, Value>) -> Result<UserMatch> {
             ))
         }
     };
-    Ok(UserMatch {
+    Ok(Some(UserMatch {
         by,
         path: path(required(user, "path", "user.path")?, "user.path")?,
-    })
+    }))
 }
 
 pub(crate) fn idempotency_path(root: &Map<String, Value>) -> Result<Option<Path>> {
@@ -193,12 +211,18 @@ pub(crate) fn idempotency_path(root: &Map<String, Value>) -> Result<Option<Path>
     }
 }
 
-/// The raw `fields` rows, checked for count only.
-pub(crate) fn rows(root: &Map<String, Value>) -> Result<&Vec<Value>> {
-    let list = match required(root, "fields", "fields")? {
-        Value::Array(list) => list,
-        _ => return Err(invalid("fields", "must be an array of field mappings")),
+/// The raw `fields` rows, checked for count only. A mapping with a message may have none.
+pub(crate) fn rows(root: &Map<String, Value>) -> Result<&[Value]> {
+    let has_message = root.contains_key("message");
+    let list = match root.get("fields") {
+        None if has_message => return Ok(&[]),
+        None => return Err(invalid("fields", "is required (or a message)")),
+        Some(Value::Array(list)) => list,
+        Some(_) => return Err(invalid("fields", "must be an array of field mappings")),
     };
+    if list.is_empty() && has_message {
+        return Ok(list);
+    }
     if list.is_empty() || list.len() > MAX_FIELD_MAPPINGS {
         return Err(invalid(
             "fields",
@@ -209,6 +233,11 @@ pub(crate) fn rows(root: &Map<String, Value>) -> Result<&Vec<Value>> {
         ));
     }
     Ok(list)
+}
+
+/// The chat message, when the mapping posts one.
+pub(crate) fn message(root: &Map<String, Value>) -> Result<Option<MessageMapping>> {
+    root.get("message").map(message::parse).transpose()
 }
 
 /// Parses row `index` of `fields`.
@@ -294,35 +323,35 @@ pub(crate) fn field_mapping(
     })
 }
 
-fn invalid(at: &str, why: impl Into<String>) -> Error {
+pub(crate) fn invalid(at: &str, why: impl Into<String>) -> Error {
     let why = why.into();
     Error::new(ErrorKind::InvalidMapping, format!("{at}: {why}")).at(at)
 }
 
-fn object<'v>(value: &'v Value, at: &str) -> Result<&'v Map<String, Value>> {
+pub(crate) fn object<'v>(value: &'v Value, at: &str) -> Result<&'v Map<String, Value>> {
     value
         .as_object()
         .ok_or_else(|| invalid(at, "must be an object"))
 }
 
-fn string<'v>(value: &'v Value, at: &str) -> Result<&'v str> {
+pub(crate) fn string<'v>(value: &'v Value, at: &str) -> Result<&'v str> {
     value
         .as_str()
         .ok_or_else(|| invalid(at, "must be a string"))
 }
 
-fn required<'v>(obj: &'v Map<String, Value>, key: &str, at: &str) -> Result<&'v Value> {
+pub(crate) fn required<'v>(obj: &'v Map<String, Value>, key: &str, at: &str) -> Result<&'v Value> {
     obj.get(key).ok_or_else(|| invalid(at, "is required"))
 }
 
-fn path(value: &Value, at: &str) -> Result<Path> {
+pub(crate) fn path(value: &Value, at: &str) -> Result<Path> {
     Path::parse(string(value, at)?).map_err(|e| {
         let message = format!("{at}: {}", e.message());
         Error::new(ErrorKind::InvalidPath, message).at(at)
     })
 }
 
-fn reject_unknown(obj: &Map<String, Value>, prefix: &str, known: &[&str]) -> Result<()> {
+pub(crate) fn reject_unknown(obj: &Map<String, Value>, prefix: &str, known: &[&str]) -> Result<()> {
     match obj.keys().find(|k| !known.contains(&k.as_str())) {
         Some(k) => Err(invalid(
             &format!("{prefix}{k}"),
@@ -364,7 +393,7 @@ mod tests {
     #[test]
     fn parses_the_contract_example_and_round_trips() {
         let m = Mapping::parse(&contract_example(), &fields()).unwrap();
-        assert_eq!(m.user.by, MatchBy::Email);
+        assert_eq!(m.user.as_ref().unwrap().by, MatchBy::Email);
         assert_eq!(m.fields.len(), 4);
         assert_eq!(m.fields[3].target, Target::Field("orders".into()));
         assert_eq!(m.to_value(), contract_example());
@@ -454,5 +483,47 @@ mod tests {
         let one = json!({"target": {"currency": "xp"}, "op": "add", "path": "n"});
         let err = error_for(|v| v["fields"] = Value::Array(vec![one; MAX_FIELD_MAPPINGS + 1]));
         assert!(err.message().contains("1 to 50"), "{err}");
+    }
+
+    #[test]
+    fn a_mapping_posts_a_message_maps_fields_or_both() {
+        let message = json!({"channel": {"id": "chn_1"}, "template": "Hi {{name}}"});
+        let only = json!({"message": message});
+        let m = Mapping::parse(&only, &fields()).unwrap();
+        assert_eq!((m.user.is_none(), m.fields.len()), (true, 0));
+        assert_eq!(m.to_value(), only);
+
+        let with_member =
+            json!({"user": {"match": "email", "path": "e"}, "fields": [], "message": message});
+        assert!(Mapping::parse(&with_member, &fields())
+            .unwrap()
+            .user
+            .is_some());
+
+        let mut both = contract_example();
+        both["message"] = message.clone();
+        let m = Mapping::parse(&both, &fields()).unwrap();
+        assert_eq!((m.fields.len(), m.message.is_some()), (4, true));
+        assert_eq!(m.to_value(), both);
+
+        let mut fields_without_user = both.clone();
+        fields_without_user.as_object_mut().unwrap().remove("user");
+        let err = Mapping::parse(&fields_without_user, &fields()).unwrap_err();
+        assert_eq!(err.location(), Some("user"));
+
+        let err = Mapping::parse(&json!({"user": {"match": "email", "path": "e"}}), &fields())
+            .unwrap_err();
+        assert_eq!(err.location(), Some("fields"));
+        assert!(err.message().contains("or a message"), "{err}");
+
+        let err = Mapping::parse(
+            &json!({"message": {"channel": {"id": "c"}, "template": "{{"}}),
+            &fields(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (err.code(), err.location()),
+            ("invalid_template", Some("message.template"))
+        );
     }
 }

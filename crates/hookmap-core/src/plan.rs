@@ -8,6 +8,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::mapping::{
     Currency, FieldMapping, FieldType, FieldTypes, Mapping, MatchBy, Op, Target, UserMatch,
 };
+use crate::message::{self, PlannedMessage};
 use crate::path::Path;
 
 /// Largest currency amount one effect may carry: far above any real reward, far below where i64
@@ -72,16 +73,24 @@ impl Effect {
 /// Everything a delivery will do, computed before anything is written.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
-    pub member: MemberRef,
+    /// Who the field effects apply to; `None` for a message-only mapping without `user`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<MemberRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
     pub effects: Vec<Effect>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<PlannedMessage>,
 }
 
 /// Computes the effects of `payload` under `mapping`, checking field types against `fields`.
 /// It never panics, whatever the payload: every mismatch is an [`Error`] naming the mapping row.
 pub fn plan(mapping: &Mapping, payload: &Value, fields: &FieldTypes) -> Result<Plan> {
-    let member = member(&mapping.user, payload)?;
+    let member = mapping
+        .user
+        .as_ref()
+        .map(|user| member(user, payload))
+        .transpose()?;
     let idempotency_key = match &mapping.idempotency_path {
         None => None,
         Some(path) => Some(key_at(payload, path)?),
@@ -92,10 +101,16 @@ pub fn plan(mapping: &Mapping, payload: &Value, fields: &FieldTypes) -> Result<P
         .enumerate()
         .map(|(i, row)| effect(row, i, payload, fields))
         .collect::<Result<_>>()?;
+    let message = mapping
+        .message
+        .as_ref()
+        .map(|m| message::plan(m, payload))
+        .transpose()?;
     Ok(Plan {
         member,
         idempotency_key,
         effects,
+        message,
     })
 }
 
@@ -335,10 +350,10 @@ mod tests {
         let plan = plan(&mapping(), &payload(), &fields()).unwrap();
         assert_eq!(
             plan.member,
-            MemberRef {
+            Some(MemberRef {
                 by: MatchBy::Email,
                 value: "ada@example.com".into()
-            }
+            })
         );
         assert_eq!(plan.idempotency_key.as_deref(), Some("1001"));
         assert_eq!(

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::error::Error;
 use crate::mapping::{self, FieldTypes};
+use crate::message::{self, PlannedMessage};
 use crate::plan::{self as planning, Effect, MemberRef, Plan};
 
 /// The outcome of a mapping on a sample payload, part by part.
@@ -23,6 +24,8 @@ pub struct Preview {
     pub idempotency_key: Option<String>,
     /// One entry per `fields` row, in order: its effect, or null when the row has an error.
     pub effects: Vec<Option<Effect>>,
+    /// The rendered message, when the mapping posts one and it renders.
+    pub message: Option<PlannedMessage>,
     /// Every error, each naming its place (`at`). Mapping errors come first, in document order,
     /// then payload errors, so the first one is what the edge would answer.
     pub errors: Vec<Error>,
@@ -35,6 +38,7 @@ pub fn preview(mapping: &Value, payload: &Value, fields: &FieldTypes) -> Preview
         member: None,
         idempotency_key: None,
         effects: Vec::new(),
+        message: None,
         errors: Vec::new(),
     };
     let root = match mapping::root(mapping) {
@@ -58,9 +62,10 @@ pub fn preview(mapping: &Value, payload: &Value, fields: &FieldTypes) -> Preview
                 .collect()
         })
         .unwrap_or_default();
+    let message = parsed.keep(mapping::message(root));
     out.errors = parsed.0;
 
-    if let Some(user) = &user {
+    if let Some(Some(user)) = &user {
         out.member = out.keep(planning::member(user, payload));
     }
     if let Some(Some(path)) = &key_path {
@@ -74,15 +79,17 @@ pub fn preview(mapping: &Value, payload: &Value, fields: &FieldTypes) -> Preview
             out.keep(planning::effect(row, i, payload, fields))
         })
         .collect();
+    if let Some(Some(m)) = &message {
+        out.message = out.keep(message::plan(m, payload));
+    }
 
     if out.errors.is_empty() {
-        if let Some(member) = out.member.clone() {
-            out.plan = Some(Plan {
-                member,
-                idempotency_key: out.idempotency_key.clone(),
-                effects: out.effects.iter().flatten().cloned().collect(),
-            });
-        }
+        out.plan = Some(Plan {
+            member: out.member.clone(),
+            idempotency_key: out.idempotency_key.clone(),
+            effects: out.effects.iter().flatten().cloned().collect(),
+            message: out.message.clone(),
+        });
     }
     out
 }

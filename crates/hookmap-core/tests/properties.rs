@@ -126,20 +126,33 @@ fn arb_mapping() -> impl Strategy<Value = Value> {
     let row =
         (target, op, path.clone()).prop_map(|(t, o, p)| json!({"target": t, "op": o, "path": p}));
     let by = prop::sample::select(vec!["email", "username", "phone"]);
+    let message = prop::sample::select(vec![
+        json!({"channel": {"id": "chn_1"}, "template": "{{customer.email}} got {{coins}}"}),
+        json!({"channel": {"path": "customer.tier"}, "template": "{{nope | default: \"x\"}}", "topic": "{{coins}}"}),
+        json!({"channel": {"id": "chn_1"}, "template": "{{customer.vip}} {{items}}"}),
+        json!({"channel": {"id": "chn_1"}, "template": "{{customer."}),
+        json!({"channel": {}, "template": "x"}),
+    ]);
     (
-        by,
-        path.clone(),
+        (by, path.clone(), any::<bool>()),
         prop::option::of(path),
         prop::collection::vec(row, 0..5),
         any::<bool>(),
+        prop::option::of(message),
     )
-        .prop_map(|(by, user_path, key, rows, extra)| {
-            let mut m = json!({"user": {"match": by, "path": user_path}, "fields": rows});
+        .prop_map(|((by, user_path, with_user), key, rows, extra, message)| {
+            let mut m = json!({"fields": rows});
+            if with_user {
+                m["user"] = json!({"match": by, "path": user_path});
+            }
             if let Some(key) = key {
                 m["idempotency_path"] = json!(key);
             }
             if extra {
                 m["extra"] = json!(1);
+            }
+            if let Some(message) = message {
+                m["message"] = message;
             }
             m
         })

@@ -3,7 +3,8 @@
 //!
 //! Balances move with `SET coins = coins + ?`, never read-modify-write, so concurrent deliveries
 //! lose no update; CHECK constraints keep them from going negative and the guard trigger refuses a
-//! stale or disabled webhook and an unknown member, each failure rolling the whole batch back.
+//! stale or disabled webhook and an unknown member, and the message guard an unknown channel, each
+//! failure rolling the whole batch back.
 
 use hookmap_core::{Currency, Effect, FieldValue, MatchBy, Op, Plan};
 use serde::Deserialize;
@@ -62,6 +63,8 @@ pub enum Refusal {
     WebhookGone,
     StaleWebhook,
     UnknownField,
+    UnknownChannel,
+    TopicRequired,
 }
 
 /// The member's balances after a successful apply.
@@ -73,7 +76,11 @@ pub struct Balances {
 }
 
 pub enum Applied {
-    Done(Balances),
+    /// The member's new balances (when the plan names a member) and the posted message's id.
+    Done {
+        balances: Option<Balances>,
+        message_id: Option<String>,
+    },
     Refused(Refusal),
 }
 
@@ -88,13 +95,18 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
     let effects = serde_json::to_string(&plan.effects).map_err(ApiError::internal)?;
     let payload = meta.payload.map(Value::to_string);
     let user = "(SELECT user_id FROM deliveries WHERE id = ?1)";
+    let message_id = plan
+        .message
+        .as_ref()
+        .map(|_| db::new_id("msg"))
+        .transpose()?;
     let mut batch: Vec<D1PreparedStatement> = vec![db::stmt(
         db,
         &format!(
             "INSERT INTO deliveries (id, seq, community_id, webhook_id, webhook_version, status, http_status,
-                user_id, idempotency_key, payload, effects, replay_of, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'success', 200, {}, ?6, ?7, ?8, ?10, ?11)",
-            member_sql(plan.member.by)
+                user_id, member, message_id, idempotency_key, payload, effects, replay_of, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'success', 200, {}, ?9, ?12, ?6, ?7, ?8, ?10, ?11)",
+            plan.member.as_ref().map_or("NULL".into(), |m| member_sql(m.by))
         ),
         &crate::args![
             &meta.id,
@@ -105,11 +117,30 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
             plan.idempotency_key.as_deref(),
             payload.as_deref(),
             effects.as_str(),
-            plan.member.value.as_str(),
+            plan.member.as_ref().map(|m| m.value.as_str()),
             meta.replay_of,
-            &meta.now
+            &meta.now,
+            message_id.as_deref()
         ],
     )?];
+    if let (Some(message), Some(id)) = (&plan.message, &message_id) {
+        batch.push(db::stmt(
+            db,
+            "INSERT INTO messages (id, seq, community_id, channel_id, topic, text, webhook_id, delivery_id, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            &crate::args![
+                id.as_str(),
+                meta.seq,
+                &meta.hook.community_id,
+                message.channel.as_str(),
+                message.topic.as_deref(),
+                message.text.as_str(),
+                &meta.hook.id,
+                &meta.id,
+                &meta.now
+            ],
+        )?);
+    }
     if let Some(key) = &plan.idempotency_key {
         batch.push(db::stmt(
             db,
@@ -185,20 +216,32 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
             }
         }
     }
-    batch.push(db::stmt(
-        db,
-        &format!("SELECT id, xp, coins FROM users WHERE id = {user}"),
-        &crate::args![&meta.id],
-    )?);
+    if plan.member.is_some() {
+        batch.push(db::stmt(
+            db,
+            &format!("SELECT id, xp, coins FROM users WHERE id = {user}"),
+            &crate::args![&meta.id],
+        )?);
+    }
     match db.batch(batch).await {
         Ok(results) => {
-            let balances = results
-                .last()
-                .map(|r| r.results::<Balances>())
-                .transpose()?
-                .and_then(|rows| rows.into_iter().next())
-                .ok_or_else(|| ApiError::internal("the apply batch did not return the member"))?;
-            Ok(Applied::Done(balances))
+            let balances = match plan.member {
+                None => None,
+                Some(_) => Some(
+                    results
+                        .last()
+                        .map(|r| r.results::<Balances>())
+                        .transpose()?
+                        .and_then(|rows| rows.into_iter().next())
+                        .ok_or_else(|| {
+                            ApiError::internal("the apply batch did not return the member")
+                        })?,
+                ),
+            };
+            Ok(Applied::Done {
+                balances,
+                message_id,
+            })
         }
         Err(e) => refusal(&e)
             .map(Applied::Refused)
@@ -211,6 +254,10 @@ fn refusal(e: &worker::Error) -> Option<Refusal> {
     let has = |needle: &str| text.contains(needle);
     Some(if has("hookmap:unknown_member") {
         Refusal::UnknownMember
+    } else if has("hookmap:unknown_channel") {
+        Refusal::UnknownChannel
+    } else if has("hookmap:topic_required") {
+        Refusal::TopicRequired
     } else if has("hookmap:webhook_disabled") {
         Refusal::WebhookDisabled
     } else if has("hookmap:webhook_gone") {

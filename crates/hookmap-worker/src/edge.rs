@@ -24,7 +24,8 @@ pub enum Outcome {
     Applied {
         delivery_id: String,
         plan: Plan,
-        balances: apply::Balances,
+        balances: Option<apply::Balances>,
+        message_id: Option<String>,
     },
     Duplicate {
         first: Value,
@@ -183,10 +184,14 @@ pub async fn run(
     }
     let meta = DeliveryMeta::new(hook, Some(&payload), replay_of)?;
     match apply::apply(db, &meta, &plan).await? {
-        Applied::Done(balances) => Ok(Outcome::Applied {
+        Applied::Done {
+            balances,
+            message_id,
+        } => Ok(Outcome::Applied {
             delivery_id: meta.id,
             plan,
             balances,
+            message_id,
         }),
         Applied::Refused(Refusal::Duplicate) => duplicate(db, hook, &plan).await,
         Applied::Refused(refusal) => {
@@ -202,21 +207,23 @@ pub async fn run(
 }
 
 fn refusal_error(refusal: &Refusal, plan: &Plan) -> ApiError {
-    let member = &plan.member.value;
+    let member = plan.member.as_ref();
+    let who = member.map_or("the member", |m| m.value.as_str());
+    let channel = plan.message.as_ref().map_or("", |m| m.channel.as_str());
     match refusal {
         Refusal::UnknownMember => ApiError::new(
             422,
             "unknown_member",
             format!(
-                "no member of this community has the {} {member:?}",
-                plan.member.by.as_str()
+                "no member of this community has the {} {who:?}",
+                member.map_or("identifier", |m| m.by.as_str())
             ),
         ),
         Refusal::Insufficient(currency) => ApiError::new(
             422,
             "insufficient_balance",
             format!(
-                "the delivery would take {member}'s {} below zero",
+                "the delivery would take {who}'s {} below zero",
                 currency.as_str()
             ),
         )
@@ -237,6 +244,18 @@ fn refusal_error(refusal: &Refusal, plan: &Plan) -> ApiError {
             "unknown_field",
             "a mapped user field was deleted; update the mapping",
         ),
+        Refusal::UnknownChannel => ApiError::new(
+            422,
+            "unknown_channel",
+            format!("this community has no channel {channel:?}"),
+        )
+        .with_details(json!({ "at": "message.channel" })),
+        Refusal::TopicRequired => ApiError::new(
+            422,
+            "topic_required",
+            format!("channel {channel:?} is a forum: its messages need a topic (message.topic)"),
+        )
+        .with_details(json!({ "at": "message.topic" })),
         Refusal::Duplicate => {
             ApiError::conflict("duplicate", "this idempotency key was already used")
         }
@@ -248,13 +267,14 @@ async fn duplicate(db: &D1Database, hook: &HookRecord, plan: &Plan) -> ApiResult
     struct First {
         id: String,
         user_id: Option<String>,
+        message_id: Option<String>,
         effects: Option<String>,
         created_at: String,
     }
     let key = plan.idempotency_key.as_deref().unwrap_or_default();
     let first: Option<First> = db::first(
         db,
-        "SELECT d.id, d.user_id, d.effects, d.created_at FROM idempotency_keys k JOIN deliveries d ON d.id = k.delivery_id
+        "SELECT d.id, d.user_id, d.message_id, d.effects, d.created_at FROM idempotency_keys k JOIN deliveries d ON d.id = k.delivery_id
           WHERE k.webhook_id = ?1 AND k.key = ?2",
         &crate::args![&hook.id, key],
     )
@@ -269,18 +289,29 @@ async fn duplicate(db: &D1Database, hook: &HookRecord, plan: &Plan) -> ApiResult
     Ok(Outcome::Duplicate {
         first: json!({
             "delivery_id": first.id, "status": "success", "duplicate": true, "idempotency_key": key,
-            "member": {"id": first.user_id}, "effects": effects, "first_received_at": first.created_at,
+            "member": first.user_id.map(|id| json!({"id": id})), "effects": effects,
+            "message": first.message_id.map(|id| json!({"id": id})), "first_received_at": first.created_at,
         }),
     })
 }
 
-/// What the delivery would do, computed against the member's current balances; writes nothing.
+/// What the delivery would do, computed against the member's current balances and the community's
+/// channels; writes nothing.
 async fn dry_run_outcome(db: &D1Database, hook: &HookRecord, plan: Plan) -> ApiResult<Outcome> {
-    let column = plan.member.by.as_str();
+    if let Some(refusal) = channel_refusal(db, hook, &plan).await? {
+        return Ok(Outcome::failed(refusal_error(&refusal, &plan)));
+    }
+    let Some(member_ref) = &plan.member else {
+        return Ok(Outcome::DryRun(json!({
+            "dry_run": true, "status": "success", "member": null,
+            "idempotency_key": plan.idempotency_key, "effects": plan.effects, "message": plan.message,
+        })));
+    };
+    let column = member_ref.by.as_str();
     let member: Option<apply::Balances> = db::first(
         db,
         &format!("SELECT id, xp, coins FROM users WHERE community_id = ?1 AND {column} = ?2"),
-        &crate::args![&hook.community_id, plan.member.value.as_str()],
+        &crate::args![&hook.community_id, member_ref.value.as_str()],
     )
     .await?;
     let Some(member) = member else {
@@ -306,8 +337,36 @@ async fn dry_run_outcome(db: &D1Database, hook: &HookRecord, plan: Plan) -> ApiR
     Ok(Outcome::DryRun(json!({
         "dry_run": true, "status": "success", "member": member,
         "balances_after": {"xp": xp, "coins": coins},
-        "idempotency_key": plan.idempotency_key, "effects": plan.effects,
+        "idempotency_key": plan.idempotency_key, "effects": plan.effects, "message": plan.message,
     })))
+}
+
+/// What the message guard would refuse: a channel of another community or none, or a forum post
+/// without a topic.
+async fn channel_refusal(
+    db: &D1Database,
+    hook: &HookRecord,
+    plan: &Plan,
+) -> ApiResult<Option<Refusal>> {
+    #[derive(Deserialize)]
+    struct Channel {
+        #[serde(rename = "type")]
+        kind: String,
+    }
+    let Some(message) = &plan.message else {
+        return Ok(None);
+    };
+    let channel: Option<Channel> = db::first(
+        db,
+        "SELECT type FROM channels WHERE id = ?1 AND community_id = ?2",
+        &crate::args![message.channel.as_str(), &hook.community_id],
+    )
+    .await?;
+    Ok(match channel {
+        None => Some(Refusal::UnknownChannel),
+        Some(c) if c.kind == "forum" && message.topic.is_none() => Some(Refusal::TopicRequired),
+        Some(_) => None,
+    })
 }
 
 /// Records what needs recording and answers the sender.
@@ -323,13 +382,20 @@ pub async fn respond(
             delivery_id,
             plan,
             balances,
-        } => http::json(
-            200,
-            &json!({
-                "delivery_id": delivery_id, "status": "success", "duplicate": false,
-                "idempotency_key": plan.idempotency_key, "member": balances, "effects": plan.effects,
-            }),
-        ),
+            message_id,
+        } => {
+            let message = plan.message.as_ref().zip(message_id).map(|(m, id)| {
+                json!({"id": id, "channel_id": m.channel, "topic": m.topic, "text": m.text})
+            });
+            http::json(
+                200,
+                &json!({
+                    "delivery_id": delivery_id, "status": "success", "duplicate": false,
+                    "idempotency_key": plan.idempotency_key, "member": balances, "effects": plan.effects,
+                    "message": message,
+                }),
+            )
+        }
         Outcome::Duplicate { first } => http::json(200, &first),
         Outcome::DryRun(body) => http::json(200, &body),
         Outcome::Pending { payload } if dry_run => http::json(

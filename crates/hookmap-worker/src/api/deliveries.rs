@@ -21,6 +21,7 @@ struct DeliveryRow {
     error_message: Option<String>,
     error_at: Option<String>,
     user_id: Option<String>,
+    message_id: Option<String>,
     idempotency_key: Option<String>,
     payload: Option<String>,
     effects: Option<String>,
@@ -28,7 +29,7 @@ struct DeliveryRow {
     created_at: String,
 }
 
-const SELECT: &str = "SELECT id, status, http_status, error_code, error_message, error_at, user_id, idempotency_key, payload, effects,
+const SELECT: &str = "SELECT id, status, http_status, error_code, error_message, error_at, user_id, message_id, idempotency_key, payload, effects,
                              replay_of, created_at FROM deliveries";
 
 fn parsed(text: Option<&str>) -> Value {
@@ -43,7 +44,7 @@ fn render(row: &DeliveryRow, with_payload: bool) -> Value {
         .map(|code| json!({"code": code, "message": row.error_message, "at": row.error_at}));
     let mut out = json!({
         "id": row.id, "status": row.status, "http_status": row.http_status, "error": error,
-        "user_id": row.user_id, "idempotency_key": row.idempotency_key, "effects": parsed(row.effects.as_deref()),
+        "user_id": row.user_id, "message_id": row.message_id, "idempotency_key": row.idempotency_key, "effects": parsed(row.effects.as_deref()),
         "replay_of": row.replay_of, "created_at": row.created_at,
     });
     if let (true, Some(obj)) = (with_payload, out.as_object_mut()) {

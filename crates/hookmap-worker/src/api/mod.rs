@@ -1,5 +1,6 @@
 //! The management API (`/v1/...`): authentication, tenant scoping and the route table.
 
+mod chat;
 mod communities;
 mod deliveries;
 mod fields;
@@ -57,6 +58,12 @@ pub async fn dispatch(mut req: Request, env: &Env, url: Url, path: &[&str]) -> A
         (Delete, ["user-fields", key]) => fields::delete(&ctx, cid, key).await,
         (Get, ["user-field-histories"]) => logs::field_histories(&ctx, cid).await,
         (Get, ["gamification-logs"]) => logs::gamification(&ctx, cid).await,
+        (Post, ["channels"]) => chat::create_channel(&ctx, cid, &mut req).await,
+        (Get, ["channels"]) => chat::list_channels(&ctx, cid).await,
+        (Get, ["channels", chid]) => chat::get_channel(&ctx, cid, chid).await,
+        (Get, ["channels", chid, "messages"]) => chat::messages(&ctx, cid, chid).await,
+        (Get, ["bot"]) => chat::bot(&ctx, cid).await,
+        (Patch, ["bot"]) => chat::update_bot(&ctx, cid, &mut req).await,
         (Post, ["incoming-webhooks"]) => webhooks::create(&ctx, cid, &mut req).await,
         (Get, ["incoming-webhooks"]) => webhooks::list(&ctx, cid).await,
         (Get, ["incoming-webhooks", id]) => webhooks::get(&ctx, cid, id).await,

@@ -1,6 +1,7 @@
 //! Incoming webhook management. Secrets (the API key, the encryption key and IV) are accepted or
 //! generated here and never returned afterwards: reads show only whether they are set.
 
+use hookmap_core::message::ChannelRef;
 use hookmap_core::{auth, mapping, Algorithm, Encryption, Mapping};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -20,7 +21,9 @@ const KNOWN: &[&str] = &[
     "encryption",
     "mapping",
 ];
-const LOCATION: &str = "user_fields";
+/// Where a webhook's deliveries land: members' currencies and fields, or a chat channel. Either
+/// kind of mapping may carry the other part too (a chat webhook can also award coins).
+const LOCATIONS: &[&str] = &["user_fields", "chat"];
 
 #[derive(Deserialize)]
 pub struct WebhookRow {
@@ -109,8 +112,14 @@ fn encryption(value: &Value) -> ApiResult<Option<String>> {
         .map_err(ApiError::internal)
 }
 
-/// The `mapping` member: null (deliveries stay pending) or a mapping valid for the community's fields.
-async fn mapping(ctx: &Ctx<'_>, cid: &str, value: &Value) -> ApiResult<Option<String>> {
+/// The `mapping` member: null (deliveries stay pending) or a mapping valid for the community's
+/// fields and channels, and holding the part its location needs.
+async fn mapping(
+    ctx: &Ctx<'_>,
+    cid: &str,
+    location: &str,
+    value: &Value,
+) -> ApiResult<Option<String>> {
     if value.is_null() {
         return Ok(None);
     }
@@ -126,16 +135,49 @@ async fn mapping(ctx: &Ctx<'_>, cid: &str, value: &Value) -> ApiResult<Option<St
             .map(|f| (f.key.as_str(), f.field_type.as_str())),
     );
     let parsed = Mapping::parse(value, &types).map_err(ApiError::from)?;
+    match (location, &parsed.message) {
+        ("chat", None) => {
+            return Err(mapping_error(
+                "message",
+                "a chat webhook's mapping needs a message",
+            ))
+        }
+        ("user_fields", _) if parsed.fields.is_empty() => return Err(mapping_error(
+            "fields",
+            "a user_fields webhook's mapping needs field mappings (or set location to \"chat\")",
+        )),
+        _ => {}
+    }
+    if let Some(ChannelRef::Id(channel)) = parsed.message.as_ref().map(|m| &m.channel) {
+        let found = db::first::<db::Count>(
+            &ctx.db,
+            "SELECT COUNT(*) AS n FROM channels WHERE id = ?1 AND community_id = ?2",
+            &crate::args![channel.as_str(), cid],
+        )
+        .await?;
+        if found.is_none_or(|c| c.n <= 0) {
+            return Err(ApiError::new(
+                422,
+                "unknown_channel",
+                format!("message.channel.id: this community has no channel {channel:?}"),
+            )
+            .with_details(json!({"at": "message.channel.id"})));
+        }
+    }
     Ok(Some(parsed.to_value().to_string()))
 }
 
-fn location(body: &Map<String, Value>) -> ApiResult<()> {
+fn mapping_error(at: &str, why: &str) -> ApiError {
+    ApiError::new(422, "invalid_mapping", format!("{at}: {why}")).with_details(json!({ "at": at }))
+}
+
+fn location(body: &Map<String, Value>) -> ApiResult<Option<&str>> {
     match http::optional_str(body, "location", 32)? {
-        None | Some(LOCATION) => Ok(()),
-        Some(other) => Err(invalid(
+        Some(other) if !LOCATIONS.contains(&other) => Err(invalid(
             "location",
-            format!("{other:?} is not supported; use \"{LOCATION}\""),
+            format!("{other:?} is not \"user_fields\" or \"chat\""),
         )),
+        found => Ok(found),
     }
 }
 
@@ -147,14 +189,20 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     let body = http::object_body(req).await?;
     http::only_known(&body, KNOWN)?;
     let name = http::required_str(&body, "name", 100)?;
-    location(&body)?;
+    let location = location(&body)?.unwrap_or("user_fields");
     let enabled = http::optional_bool(&body, "enabled")?.unwrap_or(true);
     let api_key = match http::optional_bool(&body, "api_key")? {
         Some(true) => Some(new_api_key()?),
         _ => None,
     };
     let encryption = encryption(body.get("encryption").unwrap_or(&Value::Null))?;
-    let mapping = mapping(ctx, cid, body.get("mapping").unwrap_or(&Value::Null)).await?;
+    let mapping = mapping(
+        ctx,
+        cid,
+        location,
+        body.get("mapping").unwrap_or(&Value::Null),
+    )
+    .await?;
     let id = db::new_id("whk")?;
     let token = db::random_hex(24)?;
     let (_, now) = db::now();
@@ -163,7 +211,7 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         &ctx.db,
         "INSERT INTO incoming_webhooks (id, community_id, token, name, location, enabled, api_key_digest, encryption, mapping, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
-        &crate::args![&id, cid, &token, name, LOCATION, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now],
+        &crate::args![&id, cid, &token, name, location, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now],
     )
     .await?;
     let mut out = render(ctx, &load(ctx, cid, &id).await?);
@@ -208,7 +256,7 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
     let row = load(ctx, cid, id).await?;
     let body = http::object_body(req).await?;
     http::only_known(&body, KNOWN)?;
-    location(&body)?;
+    let location = location(&body)?.unwrap_or(&row.location);
     let name = http::optional_str(&body, "name", 100)?.unwrap_or(&row.name);
     let enabled = http::optional_bool(&body, "enabled")?.unwrap_or(row.enabled != 0);
     let api_key = match body.get("api_key") {
@@ -228,17 +276,23 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
         None => row.encryption.clone(),
         Some(v) => encryption(v)?,
     };
-    let mapping = match body.get("mapping") {
-        None => row.mapping.clone(),
-        Some(v) => mapping(ctx, cid, v).await?,
+    // A new location is checked against the mapping it will use, the stored one if none is sent.
+    let stored_mapping = row
+        .mapping
+        .as_deref()
+        .and_then(|m| serde_json::from_str(m).ok());
+    let mapping = match (body.get("mapping"), &stored_mapping) {
+        (Some(v), _) => mapping(ctx, cid, location, v).await?,
+        (None, Some(v)) if location != row.location => mapping(ctx, cid, location, v).await?,
+        (None, _) => row.mapping.clone(),
     };
     let (_, now) = db::now();
     db::run(
         &ctx.db,
         "UPDATE incoming_webhooks SET name = ?3, enabled = ?4, api_key_digest = ?5, encryption = ?6, mapping = ?7,
-                version = version + 1, updated_at = ?8
+                location = ?9, version = version + 1, updated_at = ?8
           WHERE id = ?1 AND community_id = ?2",
-        &crate::args![id, cid, name, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now],
+        &crate::args![id, cid, name, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, location],
     )
     .await?;
     hooks::forget(ctx.env, std::slice::from_ref(&row.token)).await?;

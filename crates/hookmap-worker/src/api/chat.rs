@@ -1,0 +1,206 @@
+//! Channels, their messages, and the community's bot, which authors every message an incoming
+//! webhook posts. Messages are plain text and are returned as JSON strings, never as markup.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use worker::{Request, Response};
+
+use super::Ctx;
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{self, Page};
+
+const CHANNEL_TYPES: &[&str] = &["text", "forum"];
+/// Longest bot avatar URL.
+const MAX_URL_LEN: usize = 500;
+
+#[derive(Serialize, Deserialize)]
+struct ChannelRow {
+    id: String,
+    name: String,
+    #[serde(rename = "type")]
+    kind: String,
+    created_at: String,
+}
+
+pub async fn create_channel(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
+    let body = http::object_body(req).await?;
+    http::only_known(&body, &["name", "type"])?;
+    let name = http::required_str(&body, "name", 100)?;
+    let kind = http::optional_str(&body, "type", 16)?.unwrap_or("text");
+    if !CHANNEL_TYPES.contains(&kind) {
+        return Err(ApiError::new(
+            422,
+            "invalid_field",
+            format!("type: {kind:?} is not \"text\" or \"forum\""),
+        )
+        .with_details(json!({"at": "type"})));
+    }
+    let id = db::new_id("chn")?;
+    let (_, now) = db::now();
+    let inserted = db::stmt(
+        &ctx.db,
+        "INSERT INTO channels (id, community_id, name, type, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        &crate::args![&id, cid, name, kind, &now],
+    )?
+    .run()
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(e) if db::is_unique_violation(&e) => {
+            return Err(ApiError::conflict(
+                "channel_exists",
+                format!("this community already has a channel named {name:?}"),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    http::json(
+        201,
+        &ChannelRow {
+            id,
+            name: name.into(),
+            kind: kind.into(),
+            created_at: now,
+        },
+    )
+}
+
+pub async fn list_channels(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
+    let page = Page::from_url(&ctx.url)?;
+    let (rows, total): (Vec<ChannelRow>, _) = db::paged(
+        &ctx.db,
+        "SELECT id, name, type, created_at FROM channels WHERE community_id = ?1 ORDER BY name",
+        "SELECT COUNT(*) AS n FROM channels WHERE community_id = ?1",
+        &crate::args![cid],
+        &page,
+    )
+    .await?;
+    http::json(
+        200,
+        &page.wrap(rows.iter().map(|r| json!(r)).collect(), total),
+    )
+}
+
+async fn load_channel(ctx: &Ctx<'_>, cid: &str, chid: &str) -> ApiResult<ChannelRow> {
+    db::first(
+        &ctx.db,
+        "SELECT id, name, type, created_at FROM channels WHERE id = ?1 AND community_id = ?2",
+        &crate::args![chid, cid],
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("this channel"))
+}
+
+pub async fn get_channel(ctx: &Ctx<'_>, cid: &str, chid: &str) -> ApiResult<Response> {
+    http::json(200, &load_channel(ctx, cid, chid).await?)
+}
+
+#[derive(Deserialize)]
+struct MessageRow {
+    id: String,
+    channel_id: String,
+    topic: Option<String>,
+    text: String,
+    webhook_id: Option<String>,
+    delivery_id: Option<String>,
+    created_at: String,
+    bot_name: String,
+    bot_avatar_url: Option<String>,
+}
+
+/// A channel's messages, newest first, each with its author: the community's bot as it is now.
+pub async fn messages(ctx: &Ctx<'_>, cid: &str, chid: &str) -> ApiResult<Response> {
+    load_channel(ctx, cid, chid).await?;
+    let page = Page::from_url(&ctx.url)?;
+    let (rows, total): (Vec<MessageRow>, _) = db::paged(
+        &ctx.db,
+        "SELECT m.id, m.channel_id, m.topic, m.text, m.webhook_id, m.delivery_id, m.created_at,
+                c.bot_name, c.bot_avatar_url
+           FROM messages m JOIN communities c ON c.id = m.community_id
+          WHERE m.channel_id = ?1 ORDER BY m.seq DESC",
+        "SELECT COUNT(*) AS n FROM messages WHERE channel_id = ?1",
+        &crate::args![chid],
+        &page,
+    )
+    .await?;
+    let data = rows
+        .into_iter()
+        .map(|m| {
+            json!({
+                "id": m.id, "channel_id": m.channel_id, "topic": m.topic, "text": m.text,
+                "author": {"kind": "bot", "name": m.bot_name, "avatar_url": m.bot_avatar_url},
+                "webhook_id": m.webhook_id, "delivery_id": m.delivery_id, "created_at": m.created_at,
+            })
+        })
+        .collect();
+    http::json(200, &page.wrap(data, total))
+}
+
+#[derive(Serialize, Deserialize)]
+struct Bot {
+    name: String,
+    avatar_url: Option<String>,
+}
+
+async fn load_bot(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Bot> {
+    db::first(
+        &ctx.db,
+        "SELECT bot_name AS name, bot_avatar_url AS avatar_url FROM communities WHERE id = ?1",
+        &crate::args![cid],
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("this community"))
+}
+
+pub async fn bot(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
+    http::json(200, &load_bot(ctx, cid).await?)
+}
+
+/// `{name?, avatar_url?}`; `avatar_url: null` removes the avatar.
+pub async fn update_bot(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
+    let body = http::object_body(req).await?;
+    http::only_known(&body, &["name", "avatar_url"])?;
+    let current = load_bot(ctx, cid).await?;
+    let name = http::optional_str(&body, "name", 80)?.unwrap_or(&current.name);
+    let avatar_url = match body.get("avatar_url") {
+        None => current.avatar_url.clone(),
+        Some(Value::Null) => None,
+        Some(_) => Some(avatar_url(http::optional_str(
+            &body,
+            "avatar_url",
+            MAX_URL_LEN,
+        )?)?),
+    };
+    db::run(
+        &ctx.db,
+        "UPDATE communities SET bot_name = ?2, bot_avatar_url = ?3 WHERE id = ?1",
+        &crate::args![cid, name, avatar_url.as_deref()],
+    )
+    .await?;
+    http::json(
+        200,
+        &Bot {
+            name: name.into(),
+            avatar_url,
+        },
+    )
+}
+
+/// An absolute http(s) URL: the avatar is shown by clients, so nothing else (no `javascript:`).
+fn avatar_url(text: Option<&str>) -> ApiResult<String> {
+    let bad = || {
+        ApiError::new(
+            422,
+            "invalid_field",
+            "avatar_url: must be an absolute http:// or https:// URL",
+        )
+        .with_details(json!({"at": "avatar_url"}))
+    };
+    let text = text.ok_or_else(bad)?;
+    let url = worker::Url::parse(text).map_err(|_| bad())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(bad());
+    }
+    Ok(text.to_owned())
+}
