@@ -17,6 +17,8 @@ const EXAMPLE_SAMPLE = {
   items: [{ qty: 3 }],
 };
 
+const EMPTY_MAPPING = { user: { match: 'email', path: '' }, fields: [] };
+
 const page = {
   engine: null,
   api: null,
@@ -73,11 +75,11 @@ function refresh() {
   if (!page.engine) return;
   const mapping = form.toMapping();
   $('#mapping-json').textContent = JSON.stringify(mapping, null, 2);
-  preview.showFieldInputs(page.fields, mapping.fields.map((row) => row.target.field).filter(Boolean));
+  preview.showFieldInputs(page.fields, (mapping.fields ?? []).map((row) => row.target.field).filter(Boolean));
   const text = $('#sample-text').value;
   if (!refreshSample(text)) {
     form.showErrors([]);
-    preview.render(null, mapping.fields.length);
+    preview.render(null, (mapping.fields ?? []).length);
     return;
   }
   const result = attempt(() => page.engine.preview(JSON.stringify(mapping), text,
@@ -87,7 +89,7 @@ function refresh() {
     return;
   }
   form.showErrors(result.value.errors);
-  preview.render(result.value, mapping.fields.length);
+  preview.render(result.value, (mapping.fields ?? []).length);
 }
 
 async function connect(event) {
@@ -96,7 +98,9 @@ async function connect(event) {
   status('Connecting…');
   try {
     const community = await api.community();
-    const [webhooks, fields] = await Promise.all([api.webhooks(), api.fields()]);
+    const [webhooks, fields, channels] = await Promise.all([api.webhooks(), api.fields(), api.channels()]);
+    form.setChannels(channels);
+    preview.channels = channels;
     page.api = api;
     page.webhooks = webhooks;
     const types = Object.fromEntries(fields.map((f) => [f.key, f.type]));
@@ -121,6 +125,7 @@ function pickWebhook(id) {
   $('#webhook').value = id;
   $('#webhook-info').textContent = [
     webhook.url,
+    webhook.location === 'chat' ? 'posts to chat' : 'maps to user fields',
     webhook.encryption ? `encrypted with ${webhook.encryption.algorithm}` : 'not encrypted',
     webhook.api_key ? 'requires its API key' : 'no API key',
     webhook.mapping ? 'has a mapping' : 'no mapping yet: deliveries wait as pending',
@@ -130,7 +135,8 @@ function pickWebhook(id) {
   if (webhook.encryption) $('#algorithm').value = webhook.encryption.algorithm;
   else $('#algorithm').value = '';
   tester.setUrl(webhook.url);
-  if (webhook.mapping) form.load(webhook.mapping);
+  // The form shows the picked webhook's own mapping: an empty one when it has none yet.
+  form.load(webhook.mapping ?? EMPTY_MAPPING);
   refresh();
 }
 
@@ -152,7 +158,11 @@ async function save() {
   out.className = '';
   out.textContent = 'Saving…';
   try {
-    const saved = await page.api.saveMapping(page.webhook.id, form.toMapping());
+    const mapping = form.toMapping();
+    // A mapping that only posts a message lives on a chat webhook, one without a message on a
+    // user_fields webhook; one with both keeps the webhook's location.
+    const location = !mapping.fields?.length ? 'chat' : mapping.message ? page.webhook.location : 'user_fields';
+    const saved = await page.api.saveMapping(page.webhook.id, mapping, location);
     Object.assign(page.webhook, saved);
     out.className = 'ok';
     out.textContent = `Saved: version ${saved.version}. The edge uses this mapping from now on.`;
@@ -168,7 +178,7 @@ let tester;
 
 async function main() {
   $('#sample-text').value = JSON.stringify(EXAMPLE_SAMPLE, null, 2);
-  form.load({ user: { match: 'email', path: '' }, fields: [] });
+  form.load(EMPTY_MAPPING);
   try {
     page.engine = await loadEngine();
   } catch (e) {

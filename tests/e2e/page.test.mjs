@@ -26,10 +26,12 @@ before(async () => {
   const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, {
     name: 'Shop rewards', api_key: true, encryption: { algorithm: 'aes-256-gcm', key: KEY, iv: IV },
   })).body;
+  const channel = (await admin.post(`/v1/communities/${cid}/channels`, { name: 'shop-news' })).body;
+  const chat = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'Shop news', location: 'chat' })).body;
   // The sender's first delivery, encrypted by Node's crypto: caught as pending (no mapping yet).
   const first = await deliver(hook.url, envelope('aes-256-gcm', KEY, JSON.stringify(SAMPLE)), { 'x-api-key': hook.api_key });
   assert.equal(first.status, 202, first.text);
-  seed = { cid, uid, key, hook };
+  seed = { cid, uid, key, hook, channel, chat };
 });
 after(async () => {
   await browser?.close();
@@ -121,7 +123,7 @@ test('connected: load the caught sample, map it, save, encrypt and send the prod
   await page.fill('#api-key', seed.key);
   await page.click('#connect-form button[type=submit]');
   await page.waitForSelector('#status.ok');
-  assert.equal(await page.textContent('#status'), 'Connected to Page guild: 1 incoming webhook.');
+  assert.equal(await page.textContent('#status'), 'Connected to Page guild: 2 incoming webhooks.');
   assert.match(await page.textContent('#webhook-info'), /encrypted with aes-256-gcm · requires its API key · no mapping yet/);
 
   await page.click('#load-catch');
@@ -179,11 +181,78 @@ test('connected: load the caught sample, map it, save, encrypt and send the prod
   const answer = JSON.parse(await page.textContent('#send-body'));
   assert.equal(answer.status, 'success');
   assert.equal(answer.idempotency_key, 'A-1001');
-  await shot(page, '05-connected-sent');
+  await shot(page, '04b-connected-sent');
 
   const member = (await admin.get(`/v1/communities/${seed.cid}/users/${seed.uid}`)).body;
   assert.equal(member.coins, 50);
   assert.equal(member.fields.tier, 'gold');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('offline: a chat message built by clicking values into its template previews as plain text', async () => {
+  const { page, errors } = await openPage(browser, `${worker.base}/`);
+  await page.fill('#sample-text', JSON.stringify({ ...SAMPLE, note: '<b>thanks</b>', room: 'chn_news' }, null, 2));
+  assert.equal(await page.isVisible('#template'), false, 'no message part until a channel mode is chosen');
+  await page.selectOption('#channel-mode', 'path');
+  assert.equal(await page.isVisible('#channel-id-box'), false);
+  await page.click('#channel-path');
+  await page.click('.leaf[data-path="room"]');
+  await page.click('#template');
+  await page.keyboard.type('Order ');
+  await page.click('.leaf[data-path="order.id"]');
+  await page.keyboard.type(' says ');
+  await page.click('.leaf[data-path="note"]');
+  assert.equal(await page.inputValue('#template'), 'Order {{order.id}} says {{note}}');
+  assert.equal(await page.textContent('#preview-message-text'), 'Order A-1001 says <b>thanks</b>');
+  assert.equal(await page.$$eval('#preview-message-text b', (els) => els.length), 0, 'the message is text, not markup');
+  assert.equal(await page.textContent('#preview-message-where'), 'The bot posts in chn_news:');
+  assert.equal(await page.textContent('#preview-verdict'), 'The edge would post the message, if the channel exists.');
+  assert.deepEqual(JSON.parse(await page.textContent('#mapping-json')), {
+    message: { channel: { path: 'room' }, template: 'Order {{order.id}} says {{note}}' },
+  });
+
+  // With coins for the member too, one delivery does both.
+  await page.click('#user-path');
+  await page.click('.leaf[data-path="customer.email"]');
+  await page.click('#add-row');
+  await page.click('.leaf[data-path="reward.coins"]');
+  assert.equal(await page.textContent('#preview-verdict'),
+    'The edge would apply 1 effect to ada@example.com and post the message, if that member and the channel exist.');
+  await shot(page, '05-offline-chat');
+
+  await page.fill('#template', 'Order {{order.id');
+  assert.match(await page.textContent('[data-error-for="message"]'), /never closed .* at character 7/);
+  assert.equal(await page.isVisible('#preview-message'), false);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('connected: a chat mapping saved from the page posts the message the preview showed', async () => {
+  const { page, errors } = await openPage(browser, `${worker.base}/`);
+  await page.fill('#api-key', seed.key);
+  await page.click('#connect-form button[type=submit]');
+  await page.waitForSelector('#status.ok');
+  await page.selectOption('#webhook', seed.chat.id);
+  assert.match(await page.textContent('#webhook-info'), /posts to chat · not encrypted/);
+  await page.fill('#sample-text', JSON.stringify({ who: 'Ada', item: 'a red hat' }));
+  await page.selectOption('#channel-mode', 'id');
+  assert.deepEqual(await page.$$eval('#channel-list option', (els) => els.map((o) => o.value)), [seed.channel.id]);
+  await page.fill('#channel-id', seed.channel.id);
+  await page.fill('#template', '{{who}} bought {{item}}');
+  assert.equal(await page.textContent('#preview-message-where'), 'The bot posts in #shop-news:');
+  assert.equal(await page.textContent('#preview-message-text'), 'Ada bought a red hat');
+  await page.click('#save');
+  await page.waitForSelector('#save-result.ok');
+
+  await page.selectOption('#algorithm', '');
+  await page.click('#encrypt-form button[type=submit]');
+  await page.click('#send');
+  await page.waitForSelector('#send-status.ok, #send-status.bad');
+  assert.equal(await page.textContent('#send-status'), 'HTTP 200 OK', await page.textContent('#send-body'));
+  const messages = (await admin.get(`/v1/communities/${seed.cid}/channels/${seed.channel.id}/messages`)).body.data;
+  assert.deepEqual(messages.map((m) => [m.text, m.author.kind]), [['Ada bought a red hat', 'bot']]);
+  await shot(page, '06-connected-chat');
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -200,7 +269,7 @@ test("connected: a mapping the server refuses shows the server's validation resu
   assert.match(await page.textContent('#save-result'), /^Not saved: invalid_path: .*\(at user.path\)$/);
   const stored = (await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks/${seed.hook.id}`)).body;
   assert.equal(stored.version, 2, 'a refused save changes nothing');
-  await shot(page, '06-save-refused');
+  await shot(page, '07-save-refused');
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -221,7 +290,7 @@ test('the page fits a phone screen without sideways scrolling', async () => {
   await page.click('#add-row');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
-  await shot(page, '07-phone');
+  await shot(page, '08-phone');
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -51,8 +51,9 @@ export class Api {
 
   webhooks() { return this.all(`${this.base}/incoming-webhooks`); }
   fields() { return this.all(`${this.base}/user-fields`); }
+  channels() { return this.all(`${this.base}/channels`); }
   caught(id) { return this.call('GET', `${this.base}/incoming-webhooks/${encodeURIComponent(id)}/catch`); }
-  saveMapping(id, mapping) {
-    return this.call('PATCH', `${this.base}/incoming-webhooks/${encodeURIComponent(id)}`, { mapping });
+  saveMapping(id, mapping, location) {
+    return this.call('PATCH', `${this.base}/incoming-webhooks/${encodeURIComponent(id)}`, { mapping, location });
   }
 }

@@ -28,10 +28,20 @@ export class MappingForm {
     this.userPath = root.querySelector('#user-path');
     this.idemPath = root.querySelector('#idem-path');
     this.rows = root.querySelector('#rows');
-    this.template = document.querySelector('#row-template');
+    this.rowTemplate = document.querySelector('#row-template');
     this.targetLabel = document.querySelector('#path-target');
+    this.channelMode = root.querySelector('#channel-mode');
+    this.channelId = root.querySelector('#channel-id');
+    this.channelPath = root.querySelector('#channel-path');
+    this.messageTemplate = root.querySelector('#template');
+    this.topic = root.querySelector('#topic');
     this.setActive(this.userPath);
-    for (const input of [this.userPath, this.idemPath]) this.watchPath(input);
+    for (const input of [this.userPath, this.idemPath, this.channelPath, this.messageTemplate, this.topic]) this.watchPath(input);
+    this.channelId.addEventListener('input', () => this.onChange());
+    this.channelMode.addEventListener('change', () => {
+      this.showChannelMode();
+      this.onChange();
+    });
     this.matchBy.addEventListener('change', () => this.onChange());
     root.querySelector('#add-row').addEventListener('click', () => {
       const row = this.addRow({ target: { currency: 'coins' }, op: 'add', path: '' });
@@ -51,6 +61,13 @@ export class MappingForm {
     }
   }
 
+  /** The community's channels, offered for a fixed channel: [{id, name, type}]. */
+  setChannels(channels) {
+    this.channels = channels;
+    const list = this.root.querySelector('#channel-list');
+    list.replaceChildren(...channels.map((c) => option(c.id, `#${c.name} (${c.type})`)));
+  }
+
   /** Puts a mapping (as stored) into the form. */
   load(mapping) {
     this.matchBy.value = mapping?.user?.match === 'username' ? 'username' : 'email';
@@ -58,20 +75,62 @@ export class MappingForm {
     this.idemPath.value = mapping?.idempotency_path ?? '';
     this.rows.replaceChildren();
     for (const row of mapping?.fields ?? []) this.addRow(row);
+    const message = mapping?.message;
+    this.channelMode.value = message?.channel?.id !== undefined ? 'id' : message?.channel?.path !== undefined ? 'path' : '';
+    this.channelId.value = message?.channel?.id ?? '';
+    this.channelPath.value = message?.channel?.path ?? '';
+    this.messageTemplate.value = message?.template ?? '';
+    this.topic.value = message?.topic ?? '';
+    this.showChannelMode();
     this.setActive(this.userPath);
   }
 
-  /** The mapping the form describes, in the contract's shape. */
+  /** The mapping the form describes, in the contract's shape. A mapping that only posts a
+   * message leaves out the member and the fields when they are empty. */
   toMapping() {
-    const mapping = { user: { match: this.matchBy.value, path: this.userPath.value.trim() } };
+    const fields = [...this.rows.children].map((row) => this.readRow(row));
+    const message = this.readMessage();
+    const userPath = this.userPath.value.trim();
+    const mapping = {};
+    if (userPath || fields.length || !message) mapping.user = { match: this.matchBy.value, path: userPath };
     if (this.idemPath.value.trim()) mapping.idempotency_path = this.idemPath.value.trim();
-    mapping.fields = [...this.rows.children].map((row) => this.readRow(row));
+    if (fields.length || !message) mapping.fields = fields;
+    if (message) mapping.message = message;
     return mapping;
   }
 
-  /** The path input that a click in the sample tree fills. */
+  readMessage() {
+    const mode = this.channelMode.value;
+    if (!mode) return null;
+    const channel = mode === 'id' ? { id: this.channelId.value.trim() } : { path: this.channelPath.value.trim() };
+    const message = { channel, template: this.messageTemplate.value };
+    if (this.topic.value.trim()) message.topic = this.topic.value;
+    return message;
+  }
+
+  showChannelMode() {
+    const mode = this.channelMode.value;
+    this.root.querySelector('#channel-id-box').hidden = mode !== 'id';
+    this.root.querySelector('#channel-path-box').hidden = mode !== 'path';
+    this.root.querySelector('#message-box').hidden = !mode;
+    if (!mode && this.active?.closest('[data-part="message"]')) this.setActive(this.userPath);
+  }
+
+  /** A click in the sample tree: the path goes into the active path box, or into the message or
+   * topic as a `{{path}}` placeholder at the cursor. */
   fillActive(path) {
-    this.active.value = path;
+    const input = this.active;
+    if (input.classList.contains('template')) {
+      const placeholder = `{{${path}}}`;
+      const start = input.selectionStart ?? input.value.length;
+      const end = input.selectionEnd ?? start;
+      input.value = input.value.slice(0, start) + placeholder + input.value.slice(end);
+      input.selectionStart = input.selectionEnd = start + placeholder.length;
+      // Back to the text, so the admin can go on typing after the placeholder.
+      input.focus();
+    } else {
+      input.value = path;
+    }
     this.onChange();
   }
 
@@ -103,7 +162,7 @@ export class MappingForm {
   }
 
   addRow(row) {
-    const li = this.template.content.firstElementChild.cloneNode(true);
+    const li = this.rowTemplate.content.firstElementChild.cloneNode(true);
     this.rows.append(li);
     this.fillTargets(li, row.target);
     this.fillOps(li, row.op);
@@ -183,6 +242,7 @@ function partOf(at) {
   const row = /^fields\[\d+\]/.exec(at);
   if (row) return row[0];
   if (at.startsWith('user')) return 'user';
+  if (at.startsWith('message')) return 'message';
   if (at === 'idempotency_path' || at === 'fields') return at;
   return 'mapping';
 }

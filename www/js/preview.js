@@ -11,6 +11,7 @@ export class PreviewPanel {
     this.coins = root.querySelector('#before-coins');
     this.fieldBox = root.querySelector('#before-fields');
     this.values = {};
+    this.channels = [];
     for (const input of [this.xp, this.coins]) input.addEventListener('input', () => this.onChange());
   }
 
@@ -72,6 +73,7 @@ export class PreviewPanel {
     const verdict = this.root.querySelector('#preview-verdict');
     list.replaceChildren();
     if (!result) {
+      this.renderMessage(null);
       member.textContent = 'Fix the sample payload to see the preview.';
       key.textContent = '';
       this.setVerdict(verdict, 'bad', 'No preview: the sample is not valid JSON.');
@@ -79,7 +81,7 @@ export class PreviewPanel {
     }
     member.textContent = result.member
       ? `Member: the one whose ${result.member.match} is ${result.member.value}`
-      : 'Member: not found in the sample yet';
+      : result.errors.some((e) => e.at?.startsWith('user')) ? 'Member: not found in the sample yet' : 'Member: none (the mapping only posts a message)';
     key.textContent = result.idempotency_key ? `Idempotency key: ${result.idempotency_key}` : '';
     const rowErrors = new Map();
     for (const e of result.errors) {
@@ -109,19 +111,39 @@ export class PreviewPanel {
       }
       list.append(li);
     }
+    this.renderMessage(result.message);
     const refused = result.errors[0] ?? result.changes.find((c) => c?.error)?.error;
     if (refused) {
       this.setVerdict(verdict, 'bad', `The edge would refuse this payload: ${refused.code}: ${refused.message}`);
     } else {
-      const n = result.plan.effects.length;
-      this.setVerdict(verdict, 'ok', `The edge would apply ${n} effect${n === 1 ? '' : 's'} to ${result.member.value}, if that member exists.`);
+      this.setVerdict(verdict, 'ok', summary(result.plan));
     }
+  }
+
+  /** The message as the channel will show it: plain text, never markup. */
+  renderMessage(message) {
+    const box = this.root.querySelector('#preview-message');
+    box.hidden = !message;
+    if (!message) return;
+    const channel = this.channels.find((c) => c.id === message.channel);
+    this.root.querySelector('#preview-message-where').textContent =
+      `The bot posts in ${channel ? `#${channel.name}` : message.channel}:`;
+    this.root.querySelector('#preview-message-topic').textContent = message.topic ?? '';
+    this.root.querySelector('#preview-message-text').textContent = message.text;
   }
 
   setVerdict(el, kind, text) {
     el.className = `verdict ${kind}`;
     el.textContent = text;
   }
+}
+
+function summary(plan) {
+  const n = plan.effects.length;
+  const effects = n ? `apply ${n} effect${n === 1 ? '' : 's'} to ${plan.member.value}` : '';
+  if (!plan.message) return `The edge would ${effects}, if that member exists.`;
+  if (!n) return 'The edge would post the message, if the channel exists.';
+  return `The edge would ${effects} and post the message, if that member and the channel exist.`;
 }
 
 function describeEffect(effect) {
