@@ -48,6 +48,10 @@ pub enum ErrorKind {
     MessageTooLong,
     /// A rendered message is empty or only whitespace.
     EmptyMessage,
+    /// An outgoing webhook URL is not an https URL of a public host.
+    InvalidUrl,
+    /// An event type is unknown, repeated, or not one the API may publish.
+    InvalidEvent,
 }
 
 impl ErrorKind {
@@ -73,6 +77,8 @@ impl ErrorKind {
             Self::InvalidTemplate => "invalid_template",
             Self::MessageTooLong => "message_too_long",
             Self::EmptyMessage => "empty_message",
+            Self::InvalidUrl => "invalid_url",
+            Self::InvalidEvent => "invalid_event",
         }
     }
 

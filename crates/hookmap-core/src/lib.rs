@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod envelope;
 pub mod error;
+pub mod event;
 pub mod inbound;
 pub mod mapping;
 pub mod message;
@@ -16,7 +17,10 @@ pub mod path;
 pub mod payload;
 pub mod plan;
 pub mod preview;
+pub mod retry;
+pub mod signature;
 pub mod simulate;
+pub mod target;
 pub mod template;
 
 pub use envelope::{Algorithm, Encryption};
