@@ -36,21 +36,13 @@ impl<'a> DeliveryMeta<'a> {
         let (ms, now) = db::now();
         Ok(Self {
             id: db::new_id("dlv")?,
-            seq: sequence(ms)?,
+            seq: db::sequence(ms)?,
             now,
             hook,
             payload,
             replay_of,
         })
     }
-}
-
-/// Orders deliveries newest first: the millisecond clock, then randomness to break ties.
-fn sequence(ms: u64) -> ApiResult<i64> {
-    let mut buf = [0u8; 2];
-    getrandom::fill(&mut buf).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
-    Ok(i64::try_from(ms).unwrap_or(i64::MAX / 1000) * 1000
-        + i64::from(u16::from_le_bytes(buf) % 1000))
 }
 
 /// Why an apply batch was refused, read off D1's error text.

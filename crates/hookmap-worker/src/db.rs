@@ -166,3 +166,11 @@ pub fn now() -> (u64, String) {
     let date = worker::js_sys::Date::new_0();
     (date.get_time() as u64, String::from(date.to_iso_string()))
 }
+
+/// Orders rows newest first: the millisecond clock, then randomness to break ties.
+pub fn sequence(ms: u64) -> ApiResult<i64> {
+    let mut buf = [0u8; 2];
+    getrandom::fill(&mut buf).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
+    Ok(i64::try_from(ms).unwrap_or(i64::MAX / 1000) * 1000
+        + i64::from(u16::from_le_bytes(buf) % 1000))
+}

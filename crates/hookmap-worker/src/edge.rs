@@ -4,6 +4,7 @@
 //! was reached with a cached webhook record is retried once with the record read from D1, so a
 //! change made a moment ago (a rotated key, a new mapping) is never blamed on the sender.
 
+use hookmap_core::event::EventType;
 use hookmap_core::{auth, inbound, plan, Currency, Plan};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -15,6 +16,7 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks::{self, HookRecord, Source};
 use crate::http::{self, query};
+use crate::outbox;
 
 /// Longest idempotency key accepted from a header.
 const MAX_KEY_LEN: usize = 255;
@@ -83,7 +85,44 @@ pub async fn receive(mut req: Request, env: &Env, token: &str, url: &Url) -> Api
             fresh = true;
             continue;
         }
+        announce(env, &db, &hook, &outcome).await;
         return respond(&db, &hook, outcome, dry_run, None).await;
+    }
+}
+
+/// A posted message is a `message.posted` event for outgoing webhooks. Publishing only queues
+/// deliveries; a failure to do so is logged and does not undo the delivery that posted it.
+pub async fn announce(env: &Env, db: &D1Database, hook: &HookRecord, outcome: &Outcome) {
+    let Outcome::Applied {
+        delivery_id,
+        plan,
+        message_id: Some(message_id),
+        ..
+    } = outcome
+    else {
+        return;
+    };
+    let Some(message) = &plan.message else {
+        return;
+    };
+    let data = json!({
+        "message": {"id": message_id, "channel_id": message.channel, "topic": message.topic, "text": message.text},
+        "incoming_webhook_id": hook.id, "delivery_id": delivery_id,
+    });
+    if let Err(e) = outbox::publish(
+        env,
+        db,
+        &hook.community_id,
+        EventType::MessagePosted,
+        &data,
+        Some(&message.channel),
+    )
+    .await
+    {
+        worker::console_error!(
+            "message.posted for {message_id} was not published: {}",
+            e.message
+        );
     }
 }
 

@@ -1,7 +1,8 @@
 //! The hookmap Cloudflare Worker: thin glue between HTTP, D1/KV and hookmap-core.
 //!
 //! `POST /hooks/{token}` is the edge URL external systems call (see `edge`); `/v1/...` is the
-//! management API (see `api`). Every error is a JSON answer; nothing here panics on input.
+//! management API (see `api`); the OUTBOX queue carries outgoing webhooks (see `outbox`). Every
+//! error is a JSON answer; nothing here panics on input.
 
 mod api;
 mod apply;
@@ -11,8 +12,9 @@ mod edge;
 mod error;
 mod hooks;
 mod http;
+mod outbox;
 
-use worker::{event, Context, Env, Method, Request, Response};
+use worker::{event, Context, Env, MessageBatch, Method, Request, Response};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -22,6 +24,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         Ok(response) => Ok(response),
         Err(error) => error.into_response(),
     }
+}
+
+/// The OUTBOX queue's consumer: outgoing webhook attempts (see `outbox`).
+#[event(queue)]
+async fn queue(batch: MessageBatch<outbox::Job>, env: Env, _ctx: Context) -> worker::Result<()> {
+    outbox::consume(batch, &env).await
 }
 
 async fn route(req: Request, env: &Env) -> ApiResult<Response> {

@@ -153,5 +153,6 @@ pub async fn replay(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<
         Some(did),
     )
     .await?;
+    edge::announce(ctx.env, &ctx.db, &hook, &outcome).await;
     edge::respond(&ctx.db, &hook, outcome, false, Some(did)).await
 }

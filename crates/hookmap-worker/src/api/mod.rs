@@ -5,6 +5,7 @@ mod communities;
 mod deliveries;
 mod fields;
 mod logs;
+mod subscriptions;
 mod users;
 mod webhooks;
 
@@ -64,6 +65,17 @@ pub async fn dispatch(mut req: Request, env: &Env, url: Url, path: &[&str]) -> A
         (Get, ["channels", chid, "messages"]) => chat::messages(&ctx, cid, chid).await,
         (Get, ["bot"]) => chat::bot(&ctx, cid).await,
         (Patch, ["bot"]) => chat::update_bot(&ctx, cid, &mut req).await,
+        (Post, ["webhooks"]) => subscriptions::create(&ctx, cid, &mut req).await,
+        (Get, ["webhooks"]) => subscriptions::list(&ctx, cid).await,
+        (Get, ["webhooks", id]) => subscriptions::get(&ctx, cid, id).await,
+        (Patch, ["webhooks", id]) => subscriptions::update(&ctx, cid, id, &mut req).await,
+        (Delete, ["webhooks", id]) => subscriptions::delete(&ctx, cid, id).await,
+        (Post, ["webhooks", id, "test"]) => subscriptions::test(&ctx, cid, id).await,
+        (Get, ["webhooks", id, "logs"]) => subscriptions::logs(&ctx, cid, id).await,
+        (Post, ["webhooks", id, "logs", log, "resend"]) => {
+            subscriptions::resend(&ctx, cid, id, log).await
+        }
+        (Post, ["events"]) => subscriptions::publish(&ctx, cid, &mut req).await,
         (Post, ["incoming-webhooks"]) => webhooks::create(&ctx, cid, &mut req).await,
         (Get, ["incoming-webhooks"]) => webhooks::list(&ctx, cid).await,
         (Get, ["incoming-webhooks", id]) => webhooks::get(&ctx, cid, id).await,

@@ -8,6 +8,8 @@ use super::Ctx;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, Page};
+use crate::outbox;
+use hookmap_core::event::EventType;
 
 #[derive(Deserialize)]
 struct UserRow {
@@ -106,10 +108,22 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         }
         Err(e) => return Err(e.into()),
     }
-    http::json(
-        201,
-        &json!({"id": id, "email": email, "username": username, "xp": 0, "coins": 0, "fields": {}, "created_at": now}),
+    let member = json!({"id": id, "email": email, "username": username, "xp": 0, "coins": 0, "fields": {}, "created_at": now});
+    // Publishing only queues deliveries; the member exists whatever happens to the event.
+    let joined = json!({ "member": member });
+    if let Err(e) = outbox::publish(
+        ctx.env,
+        &ctx.db,
+        cid,
+        EventType::MemberJoined,
+        &joined,
+        None,
     )
+    .await
+    {
+        worker::console_error!("member.joined for {id} was not published: {}", e.message);
+    }
+    http::json(201, &member)
 }
 
 pub async fn get(ctx: &Ctx<'_>, cid: &str, uid: &str) -> ApiResult<Response> {

@@ -71,12 +71,23 @@ pub async fn load(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<WebhookRow> {
     .ok_or_else(|| ApiError::not_found("this incoming webhook"))
 }
 
-fn invalid(at: &str, why: impl std::fmt::Display) -> ApiError {
+pub(super) fn invalid(at: &str, why: impl std::fmt::Display) -> ApiError {
     ApiError::new(422, "invalid_field", format!("{at}: {why}")).with_details(json!({ "at": at }))
 }
 
 /// The `encryption` member: null (none) or `{algorithm, key, iv}`, checked and stored as given.
 fn encryption(value: &Value) -> ApiResult<Option<String>> {
+    checked_encryption(value, &[])?
+        .map(|(stored, _)| serde_json::to_string(&stored).map_err(ApiError::internal))
+        .transpose()
+}
+
+/// Checks `{algorithm, key, iv}` (plus the `extra` members the caller reads itself from the
+/// returned object): null is no encryption.
+pub(super) fn checked_encryption<'v>(
+    value: &'v Value,
+    extra: &[&str],
+) -> ApiResult<Option<(StoredEncryption, &'v Map<String, Value>)>> {
     let obj = match value {
         Value::Null => return Ok(None),
         Value::Object(obj) => obj,
@@ -87,7 +98,12 @@ fn encryption(value: &Value) -> ApiResult<Option<String>> {
             ))
         }
     };
-    http::only_known(obj, &["algorithm", "key", "iv"])?;
+    let known: Vec<&str> = ["algorithm", "key", "iv"]
+        .iter()
+        .chain(extra)
+        .copied()
+        .collect();
+    http::only_known(obj, &known)?;
     let text = |name: &str| {
         obj.get(name)
             .and_then(Value::as_str)
@@ -107,9 +123,7 @@ fn encryption(value: &Value) -> ApiResult<Option<String>> {
         key: key.into(),
         iv: iv.into(),
     };
-    serde_json::to_string(&stored)
-        .map(Some)
-        .map_err(ApiError::internal)
+    Ok(Some((stored, obj)))
 }
 
 /// The `mapping` member: null (deliveries stay pending) or a mapping valid for the community's

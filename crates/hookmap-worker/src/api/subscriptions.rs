@@ -1,0 +1,374 @@
+//! Outgoing webhook subscriptions (`/v1/communities/{cid}/webhooks`), their attempt logs, the test
+//! ping, manual resends, and publishing events. The signing secret is shown once, when created or
+//! rotated; encryption keys are never shown.
+
+use hookmap_core::event::{self, EventType, Filter};
+use hookmap_core::{signature, target};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use worker::{Request, Response};
+
+use super::webhooks::{checked_encryption, invalid};
+use super::Ctx;
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{self, Page};
+use crate::outbox::{self, Job, StoredEncryption};
+
+const CREATE: &[&str] = &["url", "events", "channel_id", "is_active", "encryption"];
+const UPDATE: &[&str] = &[
+    "url",
+    "events",
+    "channel_id",
+    "is_active",
+    "encryption",
+    "rotate_secret",
+];
+/// How long the previous secret keeps signing after a rotation.
+const ROTATION_MS: u64 = 24 * 60 * 60 * 1000;
+
+#[derive(Deserialize)]
+struct Row {
+    id: String,
+    url: String,
+    events: String,
+    channel_id: Option<String>,
+    is_active: i64,
+    previous_secret_until: Option<String>,
+    encryption: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+const SELECT: &str = "SELECT id, url, events, channel_id, is_active, previous_secret_until, encryption, created_at, updated_at
+                        FROM webhook_subscriptions";
+
+fn render(row: &Row) -> Value {
+    let encryption = row
+        .encryption
+        .as_deref()
+        .and_then(|e| serde_json::from_str::<StoredEncryption>(e).ok())
+        .map(|e| json!({"algorithm": e.algorithm, "fixed_iv": e.fixed_iv}));
+    let events: Value = serde_json::from_str(&row.events).unwrap_or(Value::Null);
+    json!({
+        "id": row.id, "url": row.url, "events": events, "channel_id": row.channel_id,
+        "is_active": row.is_active != 0, "encryption": encryption,
+        "previous_secret_signs_until": row.previous_secret_until,
+        "created_at": row.created_at, "updated_at": row.updated_at,
+    })
+}
+
+async fn load(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Row> {
+    db::first(
+        &ctx.db,
+        &format!("{SELECT} WHERE id = ?1 AND community_id = ?2"),
+        &crate::args![id, cid],
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("this webhook subscription"))
+}
+
+fn url(ctx: &Ctx<'_>, body: &Map<String, Value>) -> ApiResult<Option<String>> {
+    http::optional_str(body, "url", target::MAX_URL_LEN)?
+        .map(|u| {
+            target::check(u, outbox::allow_http_loopback(ctx.env))
+                .map(|_| u.to_owned())
+                .map_err(ApiError::from)
+        })
+        .transpose()
+}
+
+/// `events` and `channel_id` together: the channel must be the community's, and only narrows
+/// `message.posted`.
+async fn filter(
+    ctx: &Ctx<'_>,
+    cid: &str,
+    events: &Value,
+    channel: Option<&str>,
+) -> ApiResult<Filter> {
+    let filter = Filter::parse(events, channel.map(str::to_owned))?;
+    if let Some(channel) = channel {
+        if !filter.events.contains(&EventType::MessagePosted) {
+            return Err(invalid(
+                "channel_id",
+                "filters message.posted, which events does not list",
+            ));
+        }
+        let found = db::first::<db::Count>(
+            &ctx.db,
+            "SELECT COUNT(*) AS n FROM channels WHERE id = ?1 AND community_id = ?2",
+            &crate::args![channel, cid],
+        )
+        .await?;
+        if found.is_none_or(|c| c.n <= 0) {
+            return Err(invalid(
+                "channel_id",
+                format!("this community has no channel {channel:?}"),
+            ));
+        }
+    }
+    Ok(filter)
+}
+
+fn stored_events(filter: &Filter) -> String {
+    Value::from(filter.events.iter().map(|e| e.as_str()).collect::<Vec<_>>()).to_string()
+}
+
+/// `encryption`: null or `{algorithm, key, iv, fixed_iv?}`; `fixed_iv: true` is the compatibility
+/// setting (every body under the configured IV); by default each body has a fresh random IV.
+fn encryption(value: &Value) -> ApiResult<Option<String>> {
+    let Some((checked, obj)) = checked_encryption(value, &["fixed_iv"])? else {
+        return Ok(None);
+    };
+    let fixed_iv = match obj.get("fixed_iv") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(invalid("encryption.fixed_iv", "must be true or false")),
+    };
+    let stored = StoredEncryption {
+        algorithm: checked.algorithm,
+        key: checked.key,
+        iv: checked.iv,
+        fixed_iv,
+    };
+    serde_json::to_string(&stored)
+        .map(Some)
+        .map_err(ApiError::internal)
+}
+
+fn new_secret() -> ApiResult<String> {
+    let mut bytes = [0u8; signature::SECRET_BYTES];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
+    Ok(signature::secret_from_bytes(&bytes))
+}
+
+fn reveal(out: &mut Value, secret: Option<&str>) {
+    if let (Some(secret), Some(obj)) = (secret, out.as_object_mut()) {
+        obj.insert("secret".into(), Value::from(secret));
+        obj.insert(
+            "note".into(),
+            Value::from("store the secret now: it is shown only once"),
+        );
+    }
+}
+
+pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
+    let body = http::object_body(req).await?;
+    http::only_known(&body, CREATE)?;
+    let url = url(ctx, &body)?.ok_or_else(|| invalid("url", "is required"))?;
+    let events = body.get("events").unwrap_or(&Value::Null);
+    let filter = filter(
+        ctx,
+        cid,
+        events,
+        http::optional_str(&body, "channel_id", 100)?,
+    )
+    .await?;
+    let is_active = http::optional_bool(&body, "is_active")?.unwrap_or(true);
+    let encryption = encryption(body.get("encryption").unwrap_or(&Value::Null))?;
+    let secret = new_secret()?;
+    let id = db::new_id("sub")?;
+    let (_, now) = db::now();
+    db::run(
+        &ctx.db,
+        "INSERT INTO webhook_subscriptions (id, community_id, url, events, channel_id, is_active, secret, encryption, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        &crate::args![&id, cid, &url, stored_events(&filter).as_str(), filter.channel.as_deref(), is_active, &secret, encryption.as_deref(), &now],
+    )
+    .await?;
+    let mut out = render(&load(ctx, cid, &id).await?);
+    reveal(&mut out, Some(&secret));
+    http::json(201, &out)
+}
+
+pub async fn list(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
+    let page = Page::from_url(&ctx.url)?;
+    let (rows, total): (Vec<Row>, _) = db::paged(
+        &ctx.db,
+        &format!("{SELECT} WHERE community_id = ?1 ORDER BY created_at, id"),
+        "SELECT COUNT(*) AS n FROM webhook_subscriptions WHERE community_id = ?1",
+        &crate::args![cid],
+        &page,
+    )
+    .await?;
+    http::json(200, &page.wrap(rows.iter().map(render).collect(), total))
+}
+
+pub async fn get(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
+    http::json(200, &render(&load(ctx, cid, id).await?))
+}
+
+/// Any subset of the create members; `rotate_secret: true` issues a new secret (shown once) and
+/// keeps the old one signing for 24 hours beside it.
+pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> ApiResult<Response> {
+    let row = load(ctx, cid, id).await?;
+    let body = http::object_body(req).await?;
+    http::only_known(&body, UPDATE)?;
+    let url = url(ctx, &body)?.unwrap_or(row.url);
+    let stored: Value = serde_json::from_str(&row.events).map_err(ApiError::internal)?;
+    let events = body.get("events").unwrap_or(&stored);
+    let channel = match body.get("channel_id") {
+        None => row.channel_id,
+        Some(_) => http::optional_str(&body, "channel_id", 100)?.map(str::to_owned),
+    };
+    let filter = filter(ctx, cid, events, channel.as_deref()).await?;
+    let is_active = http::optional_bool(&body, "is_active")?.unwrap_or(row.is_active != 0);
+    let encryption = match body.get("encryption") {
+        None => row.encryption,
+        Some(v) => encryption(v)?,
+    };
+    let (ms, now) = db::now();
+    let rotated = match http::optional_bool(&body, "rotate_secret")? {
+        Some(true) => Some(new_secret()?),
+        _ => None,
+    };
+    let until = rotated.as_ref().map(|_| {
+        String::from(worker::js_sys::Date::new(&((ms + ROTATION_MS) as f64).into()).to_iso_string())
+    });
+    db::run(
+        &ctx.db,
+        "UPDATE webhook_subscriptions SET url = ?3, events = ?4, channel_id = ?5, is_active = ?6, encryption = ?7,
+                previous_secret = CASE WHEN ?8 IS NULL THEN previous_secret ELSE secret END,
+                previous_secret_until = COALESCE(?9, previous_secret_until),
+                secret = COALESCE(?8, secret), updated_at = ?10
+          WHERE id = ?1 AND community_id = ?2",
+        &crate::args![id, cid, &url, stored_events(&filter).as_str(), filter.channel.as_deref(), is_active,
+            encryption.as_deref(), rotated.as_deref(), until.as_deref(), &now],
+    )
+    .await?;
+    let mut out = render(&load(ctx, cid, id).await?);
+    reveal(&mut out, rotated.as_deref());
+    http::json(200, &out)
+}
+
+pub async fn delete(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
+    load(ctx, cid, id).await?;
+    ctx.db
+        .batch(vec![
+            db::stmt(
+                &ctx.db,
+                "DELETE FROM outgoing_attempts WHERE subscription_id = ?1",
+                &crate::args![id],
+            )?,
+            db::stmt(
+                &ctx.db,
+                "DELETE FROM outgoing_deliveries WHERE subscription_id = ?1",
+                &crate::args![id],
+            )?,
+            db::stmt(
+                &ctx.db,
+                "DELETE FROM webhook_subscriptions WHERE id = ?1 AND community_id = ?2",
+                &crate::args![id, cid],
+            )?,
+        ])
+        .await?;
+    http::no_content()
+}
+
+/// Sends a `test.ping` now and answers with what the endpoint did; the attempt is logged.
+pub async fn test(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
+    load(ctx, cid, id).await?;
+    let data = json!({"message": "a test event from hookmap", "subscription_id": id});
+    let published = outbox::publish_to(&ctx.db, cid, EventType::TestPing, &data, id).await?;
+    // One attempt, no retries: the caller is waiting for this answer.
+    let job = Job {
+        delivery_id: published.deliveries.concat(),
+        attempt: 1,
+    };
+    let sent = outbox::run(ctx.env, &ctx.db, &job, &[0])
+        .await?
+        .ok_or_else(|| ApiError::internal("the test delivery was not attempted"))?;
+    http::json(
+        200,
+        &json!({
+            "event_id": published.id, "log_id": sent.log_id, "status_code": sent.status_code,
+            "response_time_ms": sent.response_time_ms, "error": sent.error,
+            "success": sent.delivery_status == "success",
+        }),
+    )
+}
+
+#[derive(Deserialize, serde::Serialize)]
+struct LogRow {
+    id: String,
+    event: String,
+    event_id: String,
+    delivery_id: String,
+    attempt: i64,
+    status_code: Option<i64>,
+    response_time_ms: i64,
+    error: Option<String>,
+    created_at: String,
+}
+
+/// Every attempt, newest first.
+pub async fn logs(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
+    load(ctx, cid, id).await?;
+    let page = Page::from_url(&ctx.url)?;
+    let (rows, total): (Vec<LogRow>, _) = db::paged(
+        &ctx.db,
+        "SELECT id, event, event_id, delivery_id, attempt, status_code, response_time_ms, error, created_at
+           FROM outgoing_attempts WHERE subscription_id = ?1 ORDER BY seq DESC",
+        "SELECT COUNT(*) AS n FROM outgoing_attempts WHERE subscription_id = ?1",
+        &crate::args![id],
+        &page,
+    )
+    .await?;
+    http::json(
+        200,
+        &page.wrap(rows.iter().map(|r| json!(r)).collect(), total),
+    )
+}
+
+/// Sends a logged attempt's event again, as a new delivery with a fresh retry schedule.
+pub async fn resend(ctx: &Ctx<'_>, cid: &str, id: &str, log_id: &str) -> ApiResult<Response> {
+    load(ctx, cid, id).await?;
+    let log: LogRow = db::first(
+        &ctx.db,
+        "SELECT id, event, event_id, delivery_id, attempt, status_code, response_time_ms, error, created_at
+           FROM outgoing_attempts WHERE id = ?1 AND subscription_id = ?2",
+        &crate::args![log_id, id],
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("this log entry"))?;
+    let delivery = db::new_id("odl")?;
+    let (_, now) = db::now();
+    outbox::new_delivery(&ctx.db, &delivery, cid, id, &log.event_id, &now)?
+        .run()
+        .await?;
+    outbox::enqueue(ctx.env, &delivery, 1, 0).await;
+    http::json(
+        202,
+        &json!({"delivery_id": delivery, "event_id": log.event_id, "status": "pending"}),
+    )
+}
+
+/// `POST /v1/communities/{cid}/events` `{type, data}`: the rest of the platform publishes
+/// `member.visited` and `store.purchased`.
+pub async fn publish(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
+    let body = http::object_body(req).await?;
+    http::only_known(&body, &["type", "data"])?;
+    let kind = event::event_type(http::required_str(&body, "type", 64)?, "type")?;
+    if !kind.publishable() {
+        return Err(ApiError::from(hookmap_core::Error::new(
+            hookmap_core::ErrorKind::InvalidEvent,
+            format!("type: {} is emitted by hookmap itself; publish member.visited or store.purchased", kind.as_str()),
+        )
+        .at("type")));
+    }
+    let data = match body.get("data") {
+        Some(d @ Value::Object(_)) => d,
+        _ => return Err(invalid("data", "must be an object")),
+    };
+    if data.to_string().len() > event::MAX_DATA_LEN {
+        return Err(invalid(
+            "data",
+            format!("is larger than {} bytes", event::MAX_DATA_LEN),
+        ));
+    }
+    let published = outbox::publish(ctx.env, &ctx.db, cid, kind, data, None).await?;
+    http::json(
+        202,
+        &json!({"id": published.id, "type": kind, "created_at": published.created_at, "deliveries": published.deliveries.len()}),
+    )
+}

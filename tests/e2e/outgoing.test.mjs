@@ -1,0 +1,233 @@
+// Outgoing webhooks over a real `wrangler dev` (its queue included) to a real receiver process on
+// loopback. Signatures are checked and bodies decrypted here with Node's crypto, independently of
+// the worker's Rust code.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createDecipheriv, createHmac } from 'node:crypto';
+import { once } from 'node:events';
+import { startWorker } from './support/worker.mjs';
+import { client, deliver, seedCommunity, KEY, IV } from './support/api.mjs';
+
+let worker, admin, receiver, hooks, cid;
+before(async () => {
+  worker = await startWorker();
+  admin = client(worker.base, worker.adminToken);
+  receiver = spawn(process.execPath, [new URL('./support/receiver.mjs', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = await once(receiver.stdout, 'data');
+  hooks = `http://127.0.0.1:${JSON.parse(line.toString()).port}`;
+  ({ cid } = await seedCommunity(admin, 'Outgoing'));
+});
+after(async () => {
+  receiver?.kill('SIGTERM');
+  await worker?.stop();
+});
+
+const base = () => `/v1/communities/${cid}`;
+const received = async (name) => (await fetch(`${hooks}/_received/${name}`)).json();
+const plan = (name, statuses) => fetch(`${hooks}/_plan/${name}`, { method: 'POST', body: JSON.stringify({ statuses }) });
+const logs = async (sub) => (await admin.get(`${base()}/webhooks/${sub.id}/logs`)).body;
+let members = 0;
+const join = async () => {
+  members += 1;
+  const res = await admin.post(`${base()}/users`, { email: `m${members}@example.com`, username: `m${members}` });
+  assert.equal(res.status, 201, res.text);
+  return res.body;
+};
+
+async function subscribe(body) {
+  const res = await admin.post(`${base()}/webhooks`, body);
+  assert.equal(res.status, 201, res.text);
+  return res.body;
+}
+
+/** Polls `probe` until it returns a truthy value (the queue works in the background). */
+async function eventually(probe, what, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Standard Webhooks verification, written from the specification with Node's HMAC. */
+function signatures(secret, request) {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  const { 'webhook-id': id, 'webhook-timestamp': ts, 'webhook-signature': header } = request.headers;
+  const expected = `v1,${createHmac('sha256', key).update(`${id}.${ts}.${request.body}`).digest('base64')}`;
+  return { valid: header.split(' ').includes(expected), count: header.split(' ').length };
+}
+
+function decryptEnvelope(algorithm, body) {
+  const { iv, data } = JSON.parse(body);
+  const bytes = Buffer.from(data, 'base64');
+  const ivBytes = Buffer.from(iv, 'base64');
+  if (algorithm === 'aes-256-gcm') {
+    const d = createDecipheriv(algorithm, Buffer.from(KEY), ivBytes);
+    d.setAuthTag(bytes.subarray(bytes.length - 16));
+    return Buffer.concat([d.update(bytes.subarray(0, bytes.length - 16)), d.final()]).toString();
+  }
+  const d = createDecipheriv(algorithm, Buffer.from(KEY), ivBytes);
+  return Buffer.concat([d.update(bytes), d.final()]).toString();
+}
+
+test('a member joins: the subscriber gets a signed member.joined event, logged', async () => {
+  const sub = await subscribe({ url: `${hooks}/hook/joined`, events: ['member.joined'] });
+  assert.match(sub.secret, /^whsec_/);
+  assert.equal((await admin.get(`${base()}/webhooks/${sub.id}`)).body.secret, undefined, 'the secret is shown once');
+  const member = await join();
+  const [request] = await eventually(async () => (await received('joined')).length && received('joined'), 'the event');
+  assert.equal(request.headers['content-type'], 'application/json');
+  assert.deepEqual(signatures(sub.secret, request), { valid: true, count: 1 });
+  assert.ok(Math.abs(Number(request.headers['webhook-timestamp']) - Date.now() / 1000) < 60);
+  const event = JSON.parse(request.body);
+  assert.equal(event.type, 'member.joined');
+  assert.equal(event.id, request.headers['webhook-id']);
+  assert.equal(event.data.member.id, member.id);
+  assert.equal(event.data.member.email, member.email);
+
+  const log = await eventually(async () => (await logs(sub)).data.length && logs(sub), 'the log');
+  assert.equal(log.total, 1);
+  const [attempt] = log.data;
+  assert.equal(attempt.event, 'member.joined');
+  assert.equal(attempt.status_code, 200);
+  assert.equal(attempt.error, null);
+  assert.ok(attempt.response_time_ms >= 0);
+});
+
+test('encrypted subscriptions: a fresh-IV envelope by default, the fixed IV as a setting', async () => {
+  const gcm = await subscribe({ url: `${hooks}/hook/gcm`, events: ['member.joined'], encryption: { algorithm: 'aes-256-gcm', key: KEY, iv: IV } });
+  const cbc = await subscribe({ url: `${hooks}/hook/cbc`, events: ['member.joined'], encryption: { algorithm: 'aes-256-cbc', key: KEY, iv: IV, fixed_iv: true } });
+  assert.deepEqual(gcm.encryption, { algorithm: 'aes-256-gcm', fixed_iv: false });
+  assert.equal(JSON.stringify(gcm).includes(KEY), false, 'the key is never shown');
+  const member = await join();
+  const [g] = await eventually(async () => (await received('gcm')).length && received('gcm'), 'the GCM event');
+  assert.equal(signatures(gcm.secret, g).valid, true, 'the signature covers the body as sent');
+  assert.equal(Buffer.from(JSON.parse(g.body).iv, 'base64').length, 12);
+  assert.equal(JSON.parse(decryptEnvelope('aes-256-gcm', g.body)).data.member.id, member.id);
+
+  const [c] = await eventually(async () => (await received('cbc')).length && received('cbc'), 'the CBC event');
+  assert.equal(c.headers['content-type'], 'text/plain');
+  const d = createDecipheriv('aes-256-cbc', Buffer.from(KEY), Buffer.from(IV));
+  const plain = Buffer.concat([d.update(Buffer.from(c.body, 'base64')), d.final()]).toString();
+  assert.equal(JSON.parse(plain).data.member.id, member.id);
+  for (const sub of [gcm, cbc]) assert.equal((await admin.patch(`${base()}/webhooks/${sub.id}`, { is_active: false })).status, 200);
+});
+
+test('a receiver that fails twice and then succeeds gets three attempts in the logs', async () => {
+  const sub = await subscribe({ url: `${hooks}/hook/flaky`, events: ['store.purchased'] });
+  await plan('flaky', [500, 503]);
+  const published = await admin.post(`${base()}/events`, { type: 'store.purchased', data: { item: 'hat', price: 5 } });
+  assert.equal(published.status, 202, published.text);
+  assert.equal(published.body.deliveries, 1);
+  const log = await eventually(async () => {
+    const l = await logs(sub);
+    return l.data[0]?.status_code === 200 && l;
+  }, 'the third attempt');
+  assert.deepEqual(log.data.map((a) => [a.attempt, a.status_code]), [[3, 200], [2, 503], [1, 500]]);
+  assert.match(log.data[2].error, /answered 500/);
+  const requests = await received('flaky');
+  assert.equal(requests.length, 3);
+  assert.equal(new Set(requests.map((r) => r.headers['webhook-id'])).size, 1, 'every attempt carries the same id');
+});
+
+test('a 4xx is not retried; the failed delivery can be resent by hand', async () => {
+  const sub = await subscribe({ url: `${hooks}/hook/gone`, events: ['member.visited'] });
+  await plan('gone', [410]);
+  await admin.post(`${base()}/events`, { type: 'member.visited', data: { member_id: 'x' } });
+  const first = await eventually(async () => (await logs(sub)).data[0], 'the attempt');
+  assert.equal(first.status_code, 410);
+  await new Promise((r) => setTimeout(r, 2500));
+  assert.equal((await logs(sub)).total, 1, 'no retry after a 4xx');
+
+  const resent = await admin.post(`${base()}/webhooks/${sub.id}/logs/${first.id}/resend`, {});
+  assert.equal(resent.status, 202, resent.text);
+  const again = await eventually(async () => (await logs(sub)).total === 2 && logs(sub), 'the resend');
+  assert.equal(again.data[0].status_code, 200);
+  assert.equal(again.data[0].event_id, first.event_id);
+});
+
+test('no answer is retried on the schedule, then the delivery fails', async () => {
+  const sub = await subscribe({ url: 'http://127.0.0.1:9/nothing-listens-here', events: ['member.visited'] });
+  await admin.post(`${base()}/events`, { type: 'member.visited', data: { member_id: 'y' } });
+  const log = await eventually(async () => (await logs(sub)).total === 4 && logs(sub), 'four attempts');
+  assert.ok(log.data.every((a) => a.status_code === null && /no answer/.test(a.error)), JSON.stringify(log.data));
+  await new Promise((r) => setTimeout(r, 2500));
+  assert.equal((await logs(sub)).total, 4, 'the schedule (4 attempts in tests) is over');
+});
+
+test('test sends a ping now and answers with the status and the time', async () => {
+  const sub = await subscribe({ url: `${hooks}/hook/ping`, events: ['store.purchased'] });
+  const res = await admin.post(`${base()}/webhooks/${sub.id}/test`, {});
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.body.status_code, 200);
+  assert.equal(res.body.success, true);
+  assert.ok(Number.isInteger(res.body.response_time_ms));
+  const [ping] = await received('ping');
+  assert.equal(JSON.parse(ping.body).type, 'test.ping');
+  assert.equal(signatures(sub.secret, ping).valid, true);
+  await plan('ping', [404]);
+  const refused = await admin.post(`${base()}/webhooks/${sub.id}/test`, {});
+  assert.deepEqual([refused.body.status_code, refused.body.success], [404, false]);
+  assert.deepEqual((await logs(sub)).data.map((a) => [a.event, a.status_code]), [['test.ping', 404], ['test.ping', 200]]);
+});
+
+test('subscriptions get only their events, and message.posted only from their channel', async () => {
+  const general = (await admin.post(`${base()}/channels`, { name: 'general' })).body;
+  const random = (await admin.post(`${base()}/channels`, { name: 'random' })).body;
+  const onlyGeneral = await subscribe({ url: `${hooks}/hook/general`, events: ['message.posted'], channel_id: general.id });
+  const purchases = await subscribe({ url: `${hooks}/hook/purchases`, events: ['store.purchased'] });
+  const chat = (await admin.post(`${base()}/incoming-webhooks`, { name: 'chat', location: 'chat',
+    mapping: { message: { channel: { path: 'room' }, template: 'hello {{room}}' } } })).body;
+  for (const room of [random.id, general.id]) assert.equal((await deliver(chat.url, JSON.stringify({ room }))).status, 200);
+  await join();
+  const [posted] = await eventually(async () => (await received('general')).length && received('general'), 'message.posted');
+  const event = JSON.parse(posted.body);
+  assert.equal(event.type, 'message.posted');
+  assert.equal(event.data.message.channel_id, general.id);
+  assert.equal(event.data.message.text, `hello ${general.id}`);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await received('general')).length, 1, 'the other channel and the other events did not come');
+  assert.equal((await received('purchases')).length, 0);
+  assert.equal((await logs(purchases)).total, 0);
+  assert.ok(onlyGeneral.id);
+});
+
+test('a rotated secret signs beside the new one for a day', async () => {
+  const sub = await subscribe({ url: `${hooks}/hook/rotate`, events: ['store.purchased'] });
+  const rotated = await admin.patch(`${base()}/webhooks/${sub.id}`, { rotate_secret: true });
+  assert.equal(rotated.status, 200, rotated.text);
+  assert.notEqual(rotated.body.secret, sub.secret);
+  const until = Date.parse(rotated.body.previous_secret_signs_until);
+  assert.ok(Math.abs(until - Date.now() - 24 * 3600 * 1000) < 60_000);
+  await admin.post(`${base()}/events`, { type: 'store.purchased', data: { item: 'cap' } });
+  const [request] = await eventually(async () => (await received('rotate')).length && received('rotate'), 'the event');
+  assert.deepEqual(signatures(rotated.body.secret, request), { valid: true, count: 2 });
+  assert.equal(signatures(sub.secret, request).valid, true);
+});
+
+test('bad subscriptions and events are refused with their reason', async () => {
+  const cases = [
+    [{ url: 'https://10.0.0.1/hook', events: ['member.joined'] }, 'invalid_url', 'url'],
+    [{ url: 'https://169.254.169.254/latest', events: ['member.joined'] }, 'invalid_url', 'url'],
+    [{ url: 'http://example.com/hook', events: ['member.joined'] }, 'invalid_url', 'url'],
+    [{ url: 'https://example.com/hook', events: ['member.left'] }, 'invalid_event', 'events[0]'],
+    [{ url: 'https://example.com/hook', events: [] }, 'invalid_event', 'events'],
+    [{ url: 'https://example.com/hook', events: ['member.joined'], channel_id: 'chn_x' }, 'invalid_field', 'channel_id'],
+    [{ url: 'https://example.com/hook', events: ['member.joined'], encryption: { algorithm: 'aes-256-gcm', key: 'short', iv: IV } }, 'invalid_encryption', null],
+    [{ events: ['member.joined'] }, 'invalid_field', 'url'],
+  ];
+  for (const [body, code, at] of cases) {
+    const res = await admin.post(`${base()}/webhooks`, body);
+    assert.equal(res.status, 422, `${JSON.stringify(body)}: ${res.text}`);
+    assert.equal(res.body.error.code, code, res.text);
+    if (at) assert.equal(res.body.error.details.at, at, res.text);
+  }
+  const joined = await admin.post(`${base()}/events`, { type: 'member.joined', data: {} });
+  assert.equal(joined.status, 422);
+  assert.equal(joined.body.error.code, 'invalid_event');
+  const notObject = await admin.post(`${base()}/events`, { type: 'store.purchased', data: [1] });
+  assert.equal(notObject.body.error.details.at, 'data');
+});
