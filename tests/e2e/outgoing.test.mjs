@@ -231,3 +231,26 @@ test('bad subscriptions and events are refused with their reason', async () => {
   const notObject = await admin.post(`${base()}/events`, { type: 'store.purchased', data: [1] });
   assert.equal(notObject.body.error.details.at, 'data');
 });
+
+test('inactive and deleted subscriptions receive nothing; other communities cannot see them', async () => {
+  const paused = await subscribe({ url: `${hooks}/hook/paused`, events: ['store.purchased'], is_active: false });
+  assert.equal(paused.is_active, false);
+  const deleted = await subscribe({ url: `${hooks}/hook/deleted`, events: ['store.purchased'] });
+  assert.equal((await admin.del(`${base()}/webhooks/${deleted.id}`)).status, 204);
+  assert.equal((await admin.get(`${base()}/webhooks/${deleted.id}`)).status, 404);
+  const live = await subscribe({ url: `${hooks}/hook/live`, events: ['store.purchased'] });
+  const published = await admin.post(`${base()}/events`, { type: 'store.purchased', data: { item: 'scarf' } });
+  assert.equal(published.body.deliveries, 1 + (await admin.get(`${base()}/webhooks`)).body.data
+    .filter((s) => s.is_active && s.events.includes('store.purchased') && s.id !== live.id).length);
+  await eventually(async () => (await received('live')).length, 'the live subscriber');
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal((await received('paused')).length, 0);
+  assert.equal((await received('deleted')).length, 0);
+
+  const other = await seedCommunity(admin, 'Someone else');
+  const key = (await admin.post(`/v1/communities/${other.cid}/api-keys`, {})).body.key;
+  const stranger = client(worker.base, key);
+  assert.equal((await stranger.get(`${base()}/webhooks/${live.id}`)).status, 404);
+  assert.equal((await stranger.get(`/v1/communities/${other.cid}/webhooks/${live.id}/logs`)).status, 404);
+  assert.equal((await stranger.get(`/v1/communities/${other.cid}/webhooks`)).body.total, 0);
+});
