@@ -18,6 +18,7 @@ pub mod payload;
 pub mod plan;
 pub mod preview;
 pub mod retry;
+pub mod secretbox;
 pub mod signature;
 pub mod simulate;
 pub mod target;

@@ -14,7 +14,7 @@ use crate::apply::{self, Applied, DeliveryMeta, Refusal};
 use crate::caller::bearer;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::hooks::{self, HookRecord, Source};
+use crate::hooks::{self, HookRecord, Source, StoredEncryption};
 use crate::http::{self, query};
 use crate::outbox;
 
@@ -80,7 +80,7 @@ pub async fn receive(mut req: Request, env: &Env, token: &str, url: &Url) -> Api
         let Some((hook, source)) = hooks::by_token(env, &db, token, fresh).await? else {
             return Err(ApiError::not_found("this webhook URL"));
         };
-        let outcome = process(&db, &hook, &headers, body.as_deref(), dry_run).await?;
+        let outcome = process(env, &db, &hook, &headers, body.as_deref(), dry_run).await?;
         if !outcome.settled() && source == Source::Cache {
             fresh = true;
             continue;
@@ -127,6 +127,7 @@ pub async fn announce(env: &Env, db: &D1Database, hook: &HookRecord, outcome: &O
 }
 
 async fn process(
+    env: &Env,
     db: &D1Database,
     hook: &HookRecord,
     headers: &Headers,
@@ -160,7 +161,11 @@ async fn process(
             format!("the body is over {} bytes", inbound::MAX_BODY),
         )));
     };
-    let encryption = hook.encryption.as_ref().map(|e| e.to_core()).transpose()?;
+    let encryption = hook
+        .encryption
+        .as_deref()
+        .map(|sealed| StoredEncryption::open(env, sealed)?.to_core())
+        .transpose()?;
     let payload = match inbound::decode(body, encryption.as_ref()) {
         Ok(payload) => payload,
         Err(e) => return Ok(Outcome::failed(e.into())),

@@ -13,6 +13,7 @@ use worker::{D1Database, Env};
 
 use crate::db;
 use crate::error::{ApiError, ApiResult};
+use crate::secrets;
 
 /// Seconds a cached record may serve before it is read from D1 again.
 const CACHE_TTL: u64 = 300;
@@ -35,6 +36,11 @@ impl std::fmt::Debug for StoredEncryption {
 }
 
 impl StoredEncryption {
+    /// Opens a sealed stored value (see `secrets`).
+    pub fn open(env: &Env, sealed: &str) -> ApiResult<Self> {
+        serde_json::from_str(&secrets::open(env, sealed)?).map_err(ApiError::internal)
+    }
+
     pub fn to_core(&self) -> ApiResult<Encryption> {
         let algorithm = Algorithm::parse(&self.algorithm).ok_or_else(|| {
             ApiError::internal(format!("stored algorithm {:?} is unknown", self.algorithm))
@@ -52,7 +58,8 @@ pub struct HookRecord {
     pub enabled: bool,
     pub version: i64,
     pub api_key_digest: Option<String>,
-    pub encryption: Option<StoredEncryption>,
+    /// Sealed under SECRETS_KEY, as in D1: the KV cache never holds a key in clear.
+    pub encryption: Option<String>,
     pub mapping: Option<Value>,
     /// The community's user fields (key -> type) at this version.
     pub fields: BTreeMap<String, String>,
@@ -152,12 +159,7 @@ pub async fn by_token(
         enabled: row.enabled != 0,
         version: row.version,
         api_key_digest: row.api_key_digest,
-        encryption: row
-            .encryption
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(ApiError::internal)?,
+        encryption: row.encryption,
         mapping: row
             .mapping
             .as_deref()

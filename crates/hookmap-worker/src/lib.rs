@@ -13,6 +13,7 @@ mod error;
 mod hooks;
 mod http;
 mod outbox;
+mod secrets;
 
 use worker::{event, Context, Env, MessageBatch, Method, Request, Response};
 

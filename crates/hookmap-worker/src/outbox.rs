@@ -21,6 +21,7 @@ use worker::{
 
 use crate::db;
 use crate::error::{ApiError, ApiResult};
+use crate::secrets;
 
 const QUEUE: &str = "OUTBOX";
 /// How long a subscriber has to answer.
@@ -350,7 +351,7 @@ async fn attempt(env: &Env, row: &Row) -> (Option<Attempt>, u64, Option<String>)
     if let Err(e) = target::check(&row.url, allow_http_loopback(env)) {
         return (None, 0, Some(e.message().to_owned()));
     }
-    let request = match signed_request(row) {
+    let request = match signed_request(env, row) {
         Ok(r) => r,
         Err(e) => return (None, 0, Some(e.message)),
     };
@@ -391,14 +392,16 @@ async fn attempt(env: &Env, row: &Row) -> (Option<Attempt>, u64, Option<String>)
 
 /// The POST a subscriber receives: the event body (sealed when the subscription encrypts) with
 /// Standard Webhooks headers. `webhook-id` is the event id, the same on every attempt.
-fn signed_request(row: &Row) -> ApiResult<Request> {
+fn signed_request(env: &Env, row: &Row) -> ApiResult<Request> {
     let kind = EventType::parse(&row.kind)
         .ok_or_else(|| ApiError::internal(format!("unknown stored event type {:?}", row.kind)))?;
     let data: Value = serde_json::from_str(&row.data).map_err(ApiError::internal)?;
     let encryption = row
         .encryption
         .as_deref()
-        .map(serde_json::from_str::<StoredEncryption>)
+        .map(|e| secrets::open(env, e))
+        .transpose()?
+        .map(|e| serde_json::from_str::<StoredEncryption>(&e))
         .transpose()
         .map_err(ApiError::internal)?;
     let sealer = encryption
@@ -424,12 +427,13 @@ fn signed_request(row: &Row) -> ApiResult<Request> {
     )?;
     let (ms, now) = db::now();
     let timestamp = i64::try_from(ms / 1000).unwrap_or(i64::MAX);
-    let mut secrets = vec![row.secret.as_str()];
+    let mut signing = vec![secrets::open(env, &row.secret)?];
     if let (Some(previous), Some(until)) = (&row.previous_secret, &row.previous_secret_until) {
         if until.as_str() > now.as_str() {
-            secrets.push(previous);
+            signing.push(secrets::open(env, previous)?);
         }
     }
+    let signing: Vec<&str> = signing.iter().map(String::as_str).collect();
     let headers = Headers::new();
     let content_type = if body.starts_with('{') {
         "application/json"
@@ -442,7 +446,7 @@ fn signed_request(row: &Row) -> ApiResult<Request> {
     headers.set("webhook-timestamp", &timestamp.to_string())?;
     headers.set(
         "webhook-signature",
-        &signature::header(&secrets, &row.event_id, timestamp, body.as_bytes())?,
+        &signature::header(&signing, &row.event_id, timestamp, body.as_bytes())?,
     )?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post)

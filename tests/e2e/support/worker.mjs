@@ -57,6 +57,8 @@ export async function startWorker() {
   const state = mkdtempSync(join(tmpdir(), 'hookmap-e2e-'));
   migrate(state);
   const adminToken = `test-admin-${randomBytes(12).toString('hex')}`;
+  // Kept across restarts: the sealed secrets in this state open only under it.
+  const secretsKey = randomBytes(32).toString('base64');
   const worker = { state, adminToken, child: null, base: null, log: [] };
 
   worker.start = async () => {
@@ -65,7 +67,7 @@ export async function startWorker() {
     worker.log = [];
     // Its own process group, so stop() can end wrangler and the workerd it spawns together.
     const child = spawn(process.execPath, [wrangler, 'dev', '--ip', '127.0.0.1', '--port', String(port),
-      '--inspector-port', String(inspector), '--persist-to', state, '--var', `ADMIN_TOKEN:${adminToken}`,
+      '--inspector-port', String(inspector), '--persist-to', state, '--var', `ADMIN_TOKEN:${adminToken}`, '--var', `SECRETS_KEY:${secretsKey}`,
       // Outgoing webhooks go to receivers on loopback, and retries come within seconds.
       '--var', 'ALLOW_HTTP_LOOPBACK:true', '--var', 'OUTBOX_RETRY_SCHEDULE:0,1,1,1',
       '--show-interactive-dev-session=false', '--log-level', 'warn'],

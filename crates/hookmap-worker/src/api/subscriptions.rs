@@ -14,6 +14,7 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, Page};
 use crate::outbox::{self, Job, StoredEncryption};
+use crate::secrets;
 
 const CREATE: &[&str] = &["url", "events", "channel_id", "is_active", "encryption"];
 const UPDATE: &[&str] = &[
@@ -43,19 +44,21 @@ struct Row {
 const SELECT: &str = "SELECT id, url, events, channel_id, is_active, previous_secret_until, encryption, created_at, updated_at
                         FROM webhook_subscriptions";
 
-fn render(row: &Row) -> Value {
+fn render(ctx: &Ctx<'_>, row: &Row) -> ApiResult<Value> {
     let encryption = row
         .encryption
         .as_deref()
-        .and_then(|e| serde_json::from_str::<StoredEncryption>(e).ok())
+        .map(|e| secrets::open(ctx.env, e))
+        .transpose()?
+        .and_then(|e| serde_json::from_str::<StoredEncryption>(&e).ok())
         .map(|e| json!({"algorithm": e.algorithm, "fixed_iv": e.fixed_iv}));
     let events: Value = serde_json::from_str(&row.events).unwrap_or(Value::Null);
-    json!({
+    Ok(json!({
         "id": row.id, "url": row.url, "events": events, "channel_id": row.channel_id,
         "is_active": row.is_active != 0, "encryption": encryption,
         "previous_secret_signs_until": row.previous_secret_until,
         "created_at": row.created_at, "updated_at": row.updated_at,
-    })
+    }))
 }
 
 async fn load(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Row> {
@@ -116,7 +119,7 @@ fn stored_events(filter: &Filter) -> String {
 
 /// `encryption`: null or `{algorithm, key, iv, fixed_iv?}`; `fixed_iv: true` is the compatibility
 /// setting (every body under the configured IV); by default each body has a fresh random IV.
-fn encryption(value: &Value) -> ApiResult<Option<String>> {
+fn encryption(ctx: &Ctx<'_>, value: &Value) -> ApiResult<Option<String>> {
     let Some((checked, obj)) = checked_encryption(value, &["fixed_iv"])? else {
         return Ok(None);
     };
@@ -131,9 +134,8 @@ fn encryption(value: &Value) -> ApiResult<Option<String>> {
         iv: checked.iv,
         fixed_iv,
     };
-    serde_json::to_string(&stored)
-        .map(Some)
-        .map_err(ApiError::internal)
+    let text = serde_json::to_string(&stored).map_err(ApiError::internal)?;
+    secrets::seal(ctx.env, &text).map(Some)
 }
 
 fn new_secret() -> ApiResult<String> {
@@ -165,18 +167,19 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     )
     .await?;
     let is_active = http::optional_bool(&body, "is_active")?.unwrap_or(true);
-    let encryption = encryption(body.get("encryption").unwrap_or(&Value::Null))?;
+    let encryption = encryption(ctx, body.get("encryption").unwrap_or(&Value::Null))?;
     let secret = new_secret()?;
+    let sealed_secret = secrets::seal(ctx.env, &secret)?;
     let id = db::new_id("sub")?;
     let (_, now) = db::now();
     db::run(
         &ctx.db,
         "INSERT INTO webhook_subscriptions (id, community_id, url, events, channel_id, is_active, secret, encryption, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-        &crate::args![&id, cid, &url, stored_events(&filter).as_str(), filter.channel.as_deref(), is_active, &secret, encryption.as_deref(), &now],
+        &crate::args![&id, cid, &url, stored_events(&filter).as_str(), filter.channel.as_deref(), is_active, &sealed_secret, encryption.as_deref(), &now],
     )
     .await?;
-    let mut out = render(&load(ctx, cid, &id).await?);
+    let mut out = render(ctx, &load(ctx, cid, &id).await?)?;
     reveal(&mut out, Some(&secret));
     http::json(201, &out)
 }
@@ -191,11 +194,15 @@ pub async fn list(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
         &page,
     )
     .await?;
-    http::json(200, &page.wrap(rows.iter().map(render).collect(), total))
+    let data = rows
+        .iter()
+        .map(|r| render(ctx, r))
+        .collect::<ApiResult<_>>()?;
+    http::json(200, &page.wrap(data, total))
 }
 
 pub async fn get(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
-    http::json(200, &render(&load(ctx, cid, id).await?))
+    http::json(200, &render(ctx, &load(ctx, cid, id).await?)?)
 }
 
 /// Any subset of the create members; `rotate_secret: true` issues a new secret (shown once) and
@@ -215,13 +222,17 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
     let is_active = http::optional_bool(&body, "is_active")?.unwrap_or(row.is_active != 0);
     let encryption = match body.get("encryption") {
         None => row.encryption,
-        Some(v) => encryption(v)?,
+        Some(v) => encryption(ctx, v)?,
     };
     let (ms, now) = db::now();
     let rotated = match http::optional_bool(&body, "rotate_secret")? {
         Some(true) => Some(new_secret()?),
         _ => None,
     };
+    let sealed_rotated = rotated
+        .as_deref()
+        .map(|s| secrets::seal(ctx.env, s))
+        .transpose()?;
     let until = rotated.as_ref().map(|_| {
         String::from(worker::js_sys::Date::new(&((ms + ROTATION_MS) as f64).into()).to_iso_string())
     });
@@ -233,10 +244,10 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
                 secret = COALESCE(?8, secret), updated_at = ?10
           WHERE id = ?1 AND community_id = ?2",
         &crate::args![id, cid, &url, stored_events(&filter).as_str(), filter.channel.as_deref(), is_active,
-            encryption.as_deref(), rotated.as_deref(), until.as_deref(), &now],
+            encryption.as_deref(), sealed_rotated.as_deref(), until.as_deref(), &now],
     )
     .await?;
-    let mut out = render(&load(ctx, cid, id).await?);
+    let mut out = render(ctx, &load(ctx, cid, id).await?)?;
     reveal(&mut out, rotated.as_deref());
     http::json(200, &out)
 }

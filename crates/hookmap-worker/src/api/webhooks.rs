@@ -12,6 +12,7 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks::{self, FieldRow, StoredEncryption};
 use crate::http::{self, Page};
+use crate::secrets;
 
 const KNOWN: &[&str] = &[
     "name",
@@ -43,22 +44,24 @@ pub struct WebhookRow {
 const SELECT: &str = "SELECT id, token, name, location, enabled, api_key_digest, encryption, mapping, version, created_at, updated_at
                         FROM incoming_webhooks";
 
-fn render(ctx: &Ctx<'_>, row: &WebhookRow) -> Value {
+fn render(ctx: &Ctx<'_>, row: &WebhookRow) -> ApiResult<Value> {
     let algorithm = row
         .encryption
         .as_deref()
-        .and_then(|e| serde_json::from_str::<StoredEncryption>(e).ok())
+        .map(|e| secrets::open(ctx.env, e))
+        .transpose()?
+        .and_then(|e| serde_json::from_str::<StoredEncryption>(&e).ok())
         .map(|e| json!({"algorithm": e.algorithm}));
     let mapping = row
         .mapping
         .as_deref()
         .and_then(|m| serde_json::from_str::<Value>(m).ok());
-    json!({
+    Ok(json!({
         "id": row.id, "name": row.name, "location": row.location, "enabled": row.enabled != 0,
         "url": format!("{}/hooks/{}", ctx.url.origin().ascii_serialization(), row.token),
         "api_key": row.api_key_digest.is_some(), "encryption": algorithm, "mapping": mapping,
         "version": row.version, "created_at": row.created_at, "updated_at": row.updated_at,
-    })
+    }))
 }
 
 pub async fn load(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<WebhookRow> {
@@ -76,9 +79,13 @@ pub(super) fn invalid(at: &str, why: impl std::fmt::Display) -> ApiError {
 }
 
 /// The `encryption` member: null (none) or `{algorithm, key, iv}`, checked and stored as given.
-fn encryption(value: &Value) -> ApiResult<Option<String>> {
+/// Stored sealed under SECRETS_KEY.
+fn encryption(ctx: &Ctx<'_>, value: &Value) -> ApiResult<Option<String>> {
     checked_encryption(value, &[])?
-        .map(|(stored, _)| serde_json::to_string(&stored).map_err(ApiError::internal))
+        .map(|(stored, _)| {
+            let text = serde_json::to_string(&stored).map_err(ApiError::internal)?;
+            secrets::seal(ctx.env, &text)
+        })
         .transpose()
 }
 
@@ -209,7 +216,7 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         Some(true) => Some(new_api_key()?),
         _ => None,
     };
-    let encryption = encryption(body.get("encryption").unwrap_or(&Value::Null))?;
+    let encryption = encryption(ctx, body.get("encryption").unwrap_or(&Value::Null))?;
     let mapping = mapping(
         ctx,
         cid,
@@ -228,7 +235,7 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         &crate::args![&id, cid, &token, name, location, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now],
     )
     .await?;
-    let mut out = render(ctx, &load(ctx, cid, &id).await?);
+    let mut out = render(ctx, &load(ctx, cid, &id).await?)?;
     reveal(&mut out, api_key.as_ref());
     http::json(201, &out)
 }
@@ -256,12 +263,17 @@ pub async fn list(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
     .await?;
     http::json(
         200,
-        &page.wrap(rows.iter().map(|r| render(ctx, r)).collect(), total),
+        &page.wrap(
+            rows.iter()
+                .map(|r| render(ctx, r))
+                .collect::<ApiResult<_>>()?,
+            total,
+        ),
     )
 }
 
 pub async fn get(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
-    http::json(200, &render(ctx, &load(ctx, cid, id).await?))
+    http::json(200, &render(ctx, &load(ctx, cid, id).await?)?)
 }
 
 /// Any subset of the create members. `api_key: true` issues a new key (shown once), `false`
@@ -288,7 +300,7 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
     };
     let encryption = match body.get("encryption") {
         None => row.encryption.clone(),
-        Some(v) => encryption(v)?,
+        Some(v) => encryption(ctx, v)?,
     };
     // A new location is checked against the mapping it will use, the stored one if none is sent.
     let stored_mapping = row
@@ -310,7 +322,7 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
     )
     .await?;
     hooks::forget(ctx.env, std::slice::from_ref(&row.token)).await?;
-    let mut out = render(ctx, &load(ctx, cid, id).await?);
+    let mut out = render(ctx, &load(ctx, cid, id).await?)?;
     reveal(&mut out, new_key.as_ref());
     http::json(200, &out)
 }

@@ -1,0 +1,29 @@
+//! Secrets at rest under the `SECRETS_KEY` worker secret (see `hookmap_core::secretbox`): every
+//! encryption key and signing secret is sealed before it is written to D1, and so also in the KV
+//! cache, and opened only where it is used.
+
+use hookmap_core::secretbox::{SecretsKey, NONCE_LEN};
+use worker::Env;
+
+use crate::error::{ApiError, ApiResult};
+
+fn key(env: &Env) -> ApiResult<SecretsKey> {
+    let text = env
+        .secret("SECRETS_KEY")
+        .map(|s| s.to_string())
+        .or_else(|_| env.var("SECRETS_KEY").map(|v| v.to_string()))
+        .map_err(|_| ApiError::internal("the SECRETS_KEY secret is not set"))?;
+    SecretsKey::parse(&text).map_err(ApiError::internal)
+}
+
+pub fn seal(env: &Env, plaintext: &str) -> ApiResult<String> {
+    let mut nonce = [0u8; NONCE_LEN];
+    getrandom::fill(&mut nonce).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
+    key(env)?
+        .seal(plaintext, &nonce)
+        .map_err(ApiError::internal)
+}
+
+pub fn open(env: &Env, stored: &str) -> ApiResult<String> {
+    key(env)?.open(stored).map_err(ApiError::internal)
+}
