@@ -34,8 +34,10 @@ lint:
 vectors:
 	python3 tests/vectors/make_envelope_vectors.py | diff -u tests/vectors/envelope.json - && echo "vectors: up to date"
 
+# The core, and the worker's pure pieces (its route table), natively.
 test-core:
 	cargo test -p hookmap-core
+	cargo test -p hookmap-worker --lib
 
 # The page's wasm facade, compiled to wasm32 and run under Node by wasm-bindgen-test-runner
 # (.cargo/config.toml), on the same parity corpus and envelope vectors as the native core.

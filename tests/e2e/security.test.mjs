@@ -51,3 +51,81 @@ test('encryption keys and signing secrets are sealed in D1 and KV, never stored 
   admin = client(worker.base, worker.adminToken);
   assert.deepEqual((await admin.get(`/v1/communities/${cid}/webhooks/${sub.id}`)).body.encryption, { algorithm: 'aes-256-cbc', fixed_iv: false });
 });
+
+// Plausible bodies, so that a route missing its tenant check would succeed and be caught.
+const BODIES = {
+  'POST /v1/communities/{cid}/api-keys': { name: 'intruder' },
+  'POST /v1/communities/{cid}/users': { email: 'intruder@example.com', username: 'intruder' },
+  'POST /v1/communities/{cid}/user-fields': { key: 'stolen', type: 'text' },
+  'PATCH /v1/communities/{cid}/user-fields/{key}': { name: 'Renamed' },
+  'POST /v1/communities/{cid}/channels': { name: 'intruders' },
+  'PATCH /v1/communities/{cid}/bot': { name: 'Intruder' },
+  'POST /v1/communities/{cid}/webhooks': { url: 'https://example.com/x', events: ['member.joined'] },
+  'PATCH /v1/communities/{cid}/webhooks/{sid}': { is_active: false },
+  'POST /v1/communities/{cid}/events': { type: 'store.purchased', data: {} },
+  'POST /v1/communities/{cid}/incoming-webhooks': { name: 'intruder' },
+  'PATCH /v1/communities/{cid}/incoming-webhooks/{wid}': { name: 'Renamed', enabled: false },
+};
+
+/** A community with one of everything, as its admin sees it. */
+async function richCommunity(name) {
+  const { cid, uid } = await seedCommunity(admin, name);
+  const call = (method, path, body) => admin.call(method, `/v1/communities/${cid}${path}`, body);
+  const kid = (await call('POST', '/api-keys', { name: 'k' })).body.id;
+  // Field keys are unique per community only: this one exists in this community alone.
+  const key = (await call('POST', '/user-fields', { key: `only_${name.toLowerCase()}`, type: 'number' })).body.key;
+  const chid = (await call('POST', '/channels', { name: 'general' })).body.id;
+  const sid = (await call('POST', '/webhooks', { url: 'http://127.0.0.1:9/none', events: ['store.purchased'] })).body.id;
+  const lid = (await call('POST', `/webhooks/${sid}/test`)).body.log_id;
+  const hook = (await call('POST', '/incoming-webhooks', { name: 'w' })).body;
+  const did = (await deliver(hook.url, JSON.stringify({ a: 1 }))).body.delivery_id;
+  const ids = { cid, uid, kid, key, chid, sid, lid, wid: hook.id, did };
+  assert.ok(Object.values(ids).every(Boolean), JSON.stringify(ids));
+  return ids;
+}
+
+/** Everything an admin can read about a community: it must not change under an intruder. */
+async function snapshot(ids) {
+  const paths = ['', '/api-keys', '/users', `/users/${ids.uid}`, '/user-fields', '/channels', `/channels/${ids.chid}/messages`,
+    '/bot', '/webhooks', `/webhooks/${ids.sid}`, `/webhooks/${ids.sid}/logs`, '/incoming-webhooks',
+    `/incoming-webhooks/${ids.wid}`, `/incoming-webhooks/${ids.wid}/deliveries`, '/gamification-logs', '/user-field-histories'];
+  const out = {};
+  for (const path of paths) out[path] = (await admin.get(`/v1/communities/${ids.cid}${path}`)).text;
+  return out;
+}
+
+test('tenant isolation over every route: another community is indistinguishable from none', async () => {
+  const victim = await richCommunity('Victim');
+  const intruderIds = await richCommunity('Intruder');
+  const intruderKey = (await admin.post(`/v1/communities/${intruderIds.cid}/api-keys`, { name: 'mine' })).body.key;
+  const intruder = client(worker.base, intruderKey);
+  const before = await snapshot(victim);
+
+  const routes = (await intruder.get('/v1/routes')).body.data;
+  assert.ok(routes.length >= 39, `only ${routes.length} routes listed`);
+  let checked = 0;
+  for (const { method, path } of routes) {
+    const fill = (ids) => path.replace(/\{(\w+)\}/g, (_, name) => {
+      assert.ok(name in ids, `${method} ${path}: the test does not know {${name}}; add it to richCommunity`);
+      return ids[name];
+    });
+    const body = BODIES[`${method} ${path}`] ?? (method === 'GET' || method === 'DELETE' ? undefined : {});
+    if (!path.includes('{cid}')) {
+      const res = await intruder.call(method, path, body);
+      if (method === 'POST' && path === '/v1/communities') assert.equal(res.status, 403, res.text);
+      continue;
+    }
+    // The victim's community, and the intruder's own community with the victim's resource ids.
+    const theirs = await intruder.call(method, fill(victim), body);
+    assert.equal(theirs.status, 404, `${method} ${fill(victim)}: ${theirs.text}`);
+    const none = await intruder.call(method, fill({ ...victim, cid: 'com_does_not_exist' }), body);
+    assert.deepEqual(theirs.body, none.body, `${method} ${path}: another community must look like none`);
+    if (path.split('{').length > 2) {
+      const mixed = await intruder.call(method, fill({ ...victim, cid: intruderIds.cid }), body);
+      assert.equal(mixed.status, 404, `${method} ${path} with the intruder's community: ${mixed.text}`);
+    }
+    checked += 1;
+  }
+  assert.ok(checked >= 36, `checked ${checked} community routes`);
+  assert.deepEqual(await snapshot(victim), before, 'the victim community is unchanged');
+});

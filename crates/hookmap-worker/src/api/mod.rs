@@ -5,15 +5,20 @@ mod communities;
 mod deliveries;
 mod fields;
 mod logs;
+pub mod routes;
 mod subscriptions;
 mod users;
 mod webhooks;
 
-use worker::{D1Database, Env, Method, Request, Response, Url};
+use serde_json::json;
+use worker::{D1Database, Env, Request, Response, Url};
+
+use self::routes::Route;
 
 use crate::caller::Caller;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
+use crate::http;
 
 /// What every management handler gets.
 pub struct Ctx<'a> {
@@ -27,69 +32,66 @@ pub async fn dispatch(mut req: Request, env: &Env, url: Url, path: &[&str]) -> A
     let db = env.d1("DB")?;
     let caller = Caller::from_request(&req, env, &db).await?;
     let method = req.method();
+    let (route, params) =
+        routes::find(method.as_ref(), path.get(1..).unwrap_or_default()).ok_or_else(no_route)?;
     let ctx = Ctx {
         env,
         db,
         url,
         caller,
     };
-    use Method::{Delete, Get, Patch, Post};
-    if let ([_v1, "me"], Get) = (path, &method) {
-        return communities::me(&ctx).await;
+    // Every route under communities/{cid} first checks that the caller may see that community.
+    if let Some(cid) = params.first() {
+        community_visible(&ctx, cid).await?;
     }
-    let [_v1, "communities", rest @ ..] = path else {
-        return Err(no_route());
-    };
-    let (cid, rest) = match rest {
-        [] if method == Post => return communities::create(&ctx, &mut req).await,
-        [cid, rest @ ..] => (*cid, rest),
-        _ => return Err(no_route()),
-    };
-    community_visible(&ctx, cid).await?;
-    match (method, rest) {
-        (Post, ["api-keys"]) => communities::create_key(&ctx, cid, &mut req).await,
-        (Get, ["api-keys"]) => communities::list_keys(&ctx, cid).await,
-        (Delete, ["api-keys", kid]) => communities::delete_key(&ctx, cid, kid).await,
-        (Post, ["users"]) => users::create(&ctx, cid, &mut req).await,
-        (Get, ["users"]) => users::find(&ctx, cid).await,
-        (Get, ["users", uid]) => users::get(&ctx, cid, uid).await,
-        (Post, ["user-fields"]) => fields::create(&ctx, cid, &mut req).await,
-        (Get, ["user-fields"]) => fields::list(&ctx, cid).await,
-        (Patch, ["user-fields", key]) => fields::update(&ctx, cid, key, &mut req).await,
-        (Delete, ["user-fields", key]) => fields::delete(&ctx, cid, key).await,
-        (Get, ["user-field-histories"]) => logs::field_histories(&ctx, cid).await,
-        (Get, ["gamification-logs"]) => logs::gamification(&ctx, cid).await,
-        (Post, ["channels"]) => chat::create_channel(&ctx, cid, &mut req).await,
-        (Get, ["channels"]) => chat::list_channels(&ctx, cid).await,
-        (Get, ["channels", chid]) => chat::get_channel(&ctx, cid, chid).await,
-        (Get, ["channels", chid, "messages"]) => chat::messages(&ctx, cid, chid).await,
-        (Get, ["bot"]) => chat::bot(&ctx, cid).await,
-        (Patch, ["bot"]) => chat::update_bot(&ctx, cid, &mut req).await,
-        (Post, ["webhooks"]) => subscriptions::create(&ctx, cid, &mut req).await,
-        (Get, ["webhooks"]) => subscriptions::list(&ctx, cid).await,
-        (Get, ["webhooks", id]) => subscriptions::get(&ctx, cid, id).await,
-        (Patch, ["webhooks", id]) => subscriptions::update(&ctx, cid, id, &mut req).await,
-        (Delete, ["webhooks", id]) => subscriptions::delete(&ctx, cid, id).await,
-        (Post, ["webhooks", id, "test"]) => subscriptions::test(&ctx, cid, id).await,
-        (Get, ["webhooks", id, "logs"]) => subscriptions::logs(&ctx, cid, id).await,
-        (Post, ["webhooks", id, "logs", log, "resend"]) => {
-            subscriptions::resend(&ctx, cid, id, log).await
+    use Route as R;
+    let req = &mut req;
+    match (route, params.as_slice()) {
+        (R::Me, []) => communities::me(&ctx).await,
+        (R::Routes, []) => http::json(200, &json!({ "data": routes::listing() })),
+        (R::CommunityCreate, []) => communities::create(&ctx, req).await,
+        (R::KeyCreate, [cid]) => communities::create_key(&ctx, cid, req).await,
+        (R::KeyList, [cid]) => communities::list_keys(&ctx, cid).await,
+        (R::KeyDelete, [cid, kid]) => communities::delete_key(&ctx, cid, kid).await,
+        (R::UserCreate, [cid]) => users::create(&ctx, cid, req).await,
+        (R::UserFind, [cid]) => users::find(&ctx, cid).await,
+        (R::UserGet, [cid, uid]) => users::get(&ctx, cid, uid).await,
+        (R::FieldCreate, [cid]) => fields::create(&ctx, cid, req).await,
+        (R::FieldList, [cid]) => fields::list(&ctx, cid).await,
+        (R::FieldUpdate, [cid, key]) => fields::update(&ctx, cid, key, req).await,
+        (R::FieldDelete, [cid, key]) => fields::delete(&ctx, cid, key).await,
+        (R::FieldHistories, [cid]) => logs::field_histories(&ctx, cid).await,
+        (R::GamificationLogs, [cid]) => logs::gamification(&ctx, cid).await,
+        (R::ChannelCreate, [cid]) => chat::create_channel(&ctx, cid, req).await,
+        (R::ChannelList, [cid]) => chat::list_channels(&ctx, cid).await,
+        (R::ChannelGet, [cid, chid]) => chat::get_channel(&ctx, cid, chid).await,
+        (R::ChannelMessages, [cid, chid]) => chat::messages(&ctx, cid, chid).await,
+        (R::BotGet, [cid]) => chat::bot(&ctx, cid).await,
+        (R::BotUpdate, [cid]) => chat::update_bot(&ctx, cid, req).await,
+        (R::SubscriptionCreate, [cid]) => subscriptions::create(&ctx, cid, req).await,
+        (R::SubscriptionList, [cid]) => subscriptions::list(&ctx, cid).await,
+        (R::SubscriptionGet, [cid, sid]) => subscriptions::get(&ctx, cid, sid).await,
+        (R::SubscriptionUpdate, [cid, sid]) => subscriptions::update(&ctx, cid, sid, req).await,
+        (R::SubscriptionDelete, [cid, sid]) => subscriptions::delete(&ctx, cid, sid).await,
+        (R::SubscriptionTest, [cid, sid]) => subscriptions::test(&ctx, cid, sid).await,
+        (R::SubscriptionLogs, [cid, sid]) => subscriptions::logs(&ctx, cid, sid).await,
+        (R::SubscriptionResend, [cid, sid, lid]) => {
+            subscriptions::resend(&ctx, cid, sid, lid).await
         }
-        (Post, ["events"]) => subscriptions::publish(&ctx, cid, &mut req).await,
-        (Post, ["incoming-webhooks"]) => webhooks::create(&ctx, cid, &mut req).await,
-        (Get, ["incoming-webhooks"]) => webhooks::list(&ctx, cid).await,
-        (Get, ["incoming-webhooks", id]) => webhooks::get(&ctx, cid, id).await,
-        (Patch, ["incoming-webhooks", id]) => webhooks::update(&ctx, cid, id, &mut req).await,
-        (Delete, ["incoming-webhooks", id]) => webhooks::delete(&ctx, cid, id).await,
-        (Get, ["incoming-webhooks", id, "catch"]) => deliveries::catch(&ctx, cid, id).await,
-        (Get, ["incoming-webhooks", id, "deliveries"]) => deliveries::list(&ctx, cid, id).await,
-        (Get, ["incoming-webhooks", id, "deliveries", did]) => {
-            deliveries::get(&ctx, cid, id, did).await
-        }
-        (Post, ["incoming-webhooks", id, "deliveries", did, "replay"]) => {
-            deliveries::replay(&ctx, cid, id, did).await
-        }
-        _ => Err(no_route()),
+        (R::EventPublish, [cid]) => subscriptions::publish(&ctx, cid, req).await,
+        (R::HookCreate, [cid]) => webhooks::create(&ctx, cid, req).await,
+        (R::HookList, [cid]) => webhooks::list(&ctx, cid).await,
+        (R::HookGet, [cid, wid]) => webhooks::get(&ctx, cid, wid).await,
+        (R::HookUpdate, [cid, wid]) => webhooks::update(&ctx, cid, wid, req).await,
+        (R::HookDelete, [cid, wid]) => webhooks::delete(&ctx, cid, wid).await,
+        (R::HookCatch, [cid, wid]) => deliveries::catch(&ctx, cid, wid).await,
+        (R::DeliveryList, [cid, wid]) => deliveries::list(&ctx, cid, wid).await,
+        (R::DeliveryGet, [cid, wid, did]) => deliveries::get(&ctx, cid, wid, did).await,
+        (R::DeliveryReplay, [cid, wid, did]) => deliveries::replay(&ctx, cid, wid, did).await,
+        _ => Err(ApiError::internal(format!(
+            "route {route:?} got {} parameters",
+            params.len()
+        ))),
     }
 }
 
