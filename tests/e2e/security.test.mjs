@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHmac } from 'node:crypto';
 import { startWorker } from './support/worker.mjs';
 import { client, deliver, envelope, seedCommunity, KEY, IV } from './support/api.mjs';
 
@@ -128,4 +129,52 @@ test('tenant isolation over every route: another community is indistinguishable 
   }
   assert.ok(checked >= 36, `checked ${checked} community routes`);
   assert.deepEqual(await snapshot(victim), before, 'the victim community is unchanged');
+});
+
+test('signed incoming webhooks: verified, fresh, rotatable, and keyed by webhook-id', async () => {
+  const { cid, uid } = await seedCommunity(admin, 'Signed');
+  const created = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, {
+    name: 'signed', signing_secret: true,
+    mapping: { user: { match: 'email', path: 'e' }, fields: [{ target: { currency: 'coins' }, op: 'add', path: 'n' }] },
+  });
+  assert.equal(created.status, 201, created.text);
+  const { url, signing_secret: secret, id } = created.body;
+  assert.match(secret, /^whsec_/);
+  assert.equal((await admin.get(`/v1/communities/${cid}/incoming-webhooks/${id}`)).body.signing_secret, true);
+
+  const body = JSON.stringify({ e: 'ada@example.com', n: 5 });
+  const sign = (msgId, ts, text, key = secret) => `v1,${createHmac('sha256', Buffer.from(key.slice(6), 'base64')).update(`${msgId}.${ts}.${text}`).digest('base64')}`;
+  const now = () => Math.floor(Date.now() / 1000);
+  const headers = (msgId, ts = now(), signature = sign(msgId, ts, body)) =>
+    ({ 'webhook-id': msgId, 'webhook-timestamp': String(ts), 'webhook-signature': signature });
+
+  const ok = await deliver(url, body, headers('msg_1'));
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(ok.body.idempotency_key, 'msg_1');
+  const again = await deliver(url, body, headers('msg_1'));
+  assert.equal(again.body.duplicate, true, 'the same webhook-id applies once');
+
+  const rotating = `v1,${Buffer.alloc(32).toString('base64')} ${sign('msg_2', now(), body)}`;
+  assert.equal((await deliver(url, body, headers('msg_2', now(), rotating))).status, 200, 'any one signature may match');
+
+  const refusals = [
+    ['no headers', {}],
+    ['an old timestamp', headers('msg_3', now() - 301)],
+    ['a future timestamp', headers('msg_4', now() + 301)],
+    ['another secret', headers('msg_5', now(), sign('msg_5', now(), body, `whsec_${Buffer.alloc(24, 1).toString('base64')}`))],
+    ['a changed body', headers('msg_6', now(), sign('msg_6', now(), body.replace('5', '500')))],
+  ];
+  for (const [what, h] of refusals) {
+    const res = await deliver(url, body, h);
+    assert.equal(res.status, 401, `${what}: ${res.text}`);
+    assert.equal(res.body.error.code, 'invalid_signature', what);
+  }
+  assert.equal((await admin.get(`/v1/communities/${cid}/users/${uid}`)).body.coins, 10, 'only the two signed deliveries applied');
+
+  const rotated = await admin.patch(`/v1/communities/${cid}/incoming-webhooks/${id}`, { signing_secret: true });
+  assert.notEqual(rotated.body.signing_secret, secret);
+  assert.equal((await deliver(url, body, headers('msg_7'))).status, 401, 'the old secret no longer verifies');
+  const off = await admin.patch(`/v1/communities/${cid}/incoming-webhooks/${id}`, { signing_secret: false });
+  assert.equal(off.body.signing_secret, false);
+  assert.equal((await deliver(url, body, {})).status, 200);
 });

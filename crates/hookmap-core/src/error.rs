@@ -52,6 +52,8 @@ pub enum ErrorKind {
     InvalidUrl,
     /// An event type is unknown, repeated, or not one the API may publish.
     InvalidEvent,
+    /// A signed incoming request's signature or timestamp does not verify.
+    InvalidSignature,
 }
 
 impl ErrorKind {
@@ -79,6 +81,7 @@ impl ErrorKind {
             Self::EmptyMessage => "empty_message",
             Self::InvalidUrl => "invalid_url",
             Self::InvalidEvent => "invalid_event",
+            Self::InvalidSignature => "invalid_signature",
         }
     }
 

@@ -55,6 +55,46 @@ pub fn header(secrets: &[&str], msg_id: &str, timestamp: i64, body: &[u8]) -> Re
     Ok(signatures.join(" "))
 }
 
+/// Seconds a signed request may be older (or newer) than the receiver's clock.
+pub const TOLERANCE_SECS: i64 = 5 * 60;
+
+/// Verifies a signed incoming request: `timestamp` within [`TOLERANCE_SECS`] of `now` (so a
+/// captured request cannot be replayed later), and any one of the space-separated `v1,`
+/// signatures made with `secret` (so a sender may rotate). Compared in constant time.
+pub fn verify(
+    secret: &str,
+    msg_id: &str,
+    timestamp: &str,
+    signatures: &str,
+    body: &[u8],
+    now: i64,
+) -> Result<()> {
+    let refused = |why: String| Error::new(ErrorKind::InvalidSignature, why);
+    let ts: i64 = timestamp.trim().parse().map_err(|_| {
+        refused(format!(
+            "webhook-timestamp {timestamp:?} is not Unix seconds"
+        ))
+    })?;
+    if (now - ts).abs() > TOLERANCE_SECS {
+        return Err(refused(format!(
+            "webhook-timestamp is {} s from now; at most {TOLERANCE_SECS} s are accepted",
+            (now - ts).abs()
+        )));
+    }
+    let expected = sign(secret, msg_id, ts, body)?;
+    let matched = signatures
+        .split(' ')
+        .filter(|s| s.starts_with("v1,"))
+        .any(|s| crate::auth::secrets_equal(s, &expected));
+    if matched {
+        Ok(())
+    } else {
+        Err(refused(
+            "no webhook-signature matches this webhook's signing secret".into(),
+        ))
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
@@ -88,6 +128,33 @@ mod tests {
         for signature in other {
             assert_ne!(signature.unwrap(), EXPECTED);
         }
+    }
+
+    #[test]
+    fn verifies_the_vector_within_the_tolerance_only() {
+        let body = BODY;
+        let ok = |sigs: &str, now: i64| verify(SECRET, MSG_ID, "1614265330", sigs, body, now);
+        assert!(ok(EXPECTED, TIMESTAMP).is_ok());
+        assert!(ok(
+            &format!("v1,bm9wZQ== {EXPECTED}"),
+            TIMESTAMP + TOLERANCE_SECS
+        )
+        .is_ok());
+        for (sigs, now) in [
+            (EXPECTED, TIMESTAMP + TOLERANCE_SECS + 1),
+            (EXPECTED, TIMESTAMP - TOLERANCE_SECS - 1),
+            ("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OF=", TIMESTAMP),
+            ("v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", TIMESTAMP),
+            ("", TIMESTAMP),
+        ] {
+            assert_eq!(
+                ok(sigs, now).unwrap_err().code(),
+                "invalid_signature",
+                "{sigs} {now}"
+            );
+        }
+        assert!(verify(SECRET, MSG_ID, "soon", EXPECTED, body, TIMESTAMP).is_err());
+        assert!(verify(SECRET, "msg_other", "1614265330", EXPECTED, body, TIMESTAMP).is_err());
     }
 
     #[test]

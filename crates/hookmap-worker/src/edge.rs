@@ -5,6 +5,7 @@
 //! change made a moment ago (a rotated key, a new mapping) is never blamed on the sender.
 
 use hookmap_core::event::EventType;
+use hookmap_core::signature;
 use hookmap_core::{auth, inbound, plan, Currency, Plan};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -147,6 +148,11 @@ async fn process(
             Some(_) => {}
         }
     }
+    if let (Some(sealed), Some(body)) = (&hook.signing_secret, body) {
+        if let Err(e) = verify_signature(env, sealed, headers, body) {
+            return Ok(Outcome::failed(e));
+        }
+    }
     if !hook.enabled {
         return Ok(Outcome::failed(ApiError::new(
             403,
@@ -182,6 +188,28 @@ async fn process(
         }
     };
     run(db, hook, payload, header_key, dry_run, None).await
+}
+
+/// Standard Webhooks: `webhook-id`, `webhook-timestamp` (within 5 minutes) and a matching
+/// `webhook-signature` over the raw body. The sender's `webhook-id` then keys idempotency.
+fn verify_signature(env: &Env, sealed: &str, headers: &Headers, body: &[u8]) -> ApiResult<()> {
+    let header = |name: &str| -> ApiResult<String> {
+        headers.get(name)?.ok_or_else(|| {
+            ApiError::unauthorized(
+                "invalid_signature",
+                format!("this webhook requires Standard Webhooks signatures: the {name} header is missing"),
+            )
+        })
+    };
+    let (id, timestamp, signatures) = (
+        header("webhook-id")?,
+        header("webhook-timestamp")?,
+        header("webhook-signature")?,
+    );
+    let secret = crate::secrets::open(env, sealed)?;
+    let (now_ms, _) = db::now();
+    let now = i64::try_from(now_ms / 1000).unwrap_or(i64::MAX);
+    signature::verify(&secret, &id, &timestamp, &signatures, body, now).map_err(ApiError::from)
 }
 
 /// Plans and applies a decoded payload: shared by the edge and by replays.

@@ -89,6 +89,7 @@ impl From<hookmap_core::Error> for ApiError {
     fn from(e: hookmap_core::Error) -> Self {
         let status = match e.kind() {
             ErrorKind::TooLarge => 413,
+            ErrorKind::InvalidSignature => 401,
             kind if kind.is_decoding() => 400,
             _ => 422,
         };

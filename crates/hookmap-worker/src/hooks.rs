@@ -58,6 +58,9 @@ pub struct HookRecord {
     pub enabled: bool,
     pub version: i64,
     pub api_key_digest: Option<String>,
+    /// The Standard Webhooks signing secret, sealed; when set, requests must be signed.
+    #[serde(default)]
+    pub signing_secret: Option<String>,
     /// Sealed under SECRETS_KEY, as in D1: the KV cache never holds a key in clear.
     pub encryption: Option<String>,
     pub mapping: Option<Value>,
@@ -87,6 +90,7 @@ struct HookRow {
     enabled: i64,
     version: i64,
     api_key_digest: Option<String>,
+    signing_secret: Option<String>,
     encryption: Option<String>,
     mapping: Option<String>,
 }
@@ -132,7 +136,7 @@ pub async fn by_token(
         .batch(vec![
             db::stmt(
                 db,
-                "SELECT id, community_id, name, enabled, version, api_key_digest, encryption, mapping
+                "SELECT id, community_id, name, enabled, version, api_key_digest, signing_secret, encryption, mapping
                    FROM incoming_webhooks WHERE token = ?1",
                 &crate::args![token],
             )?,
@@ -159,6 +163,7 @@ pub async fn by_token(
         enabled: row.enabled != 0,
         version: row.version,
         api_key_digest: row.api_key_digest,
+        signing_secret: row.signing_secret,
         encryption: row.encryption,
         mapping: row
             .mapping

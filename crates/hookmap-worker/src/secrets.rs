@@ -3,6 +3,7 @@
 //! cache, and opened only where it is used.
 
 use hookmap_core::secretbox::{SecretsKey, NONCE_LEN};
+use hookmap_core::signature;
 use worker::Env;
 
 use crate::error::{ApiError, ApiResult};
@@ -22,6 +23,13 @@ pub fn seal(env: &Env, plaintext: &str) -> ApiResult<String> {
     key(env)?
         .seal(plaintext, &nonce)
         .map_err(ApiError::internal)
+}
+
+/// A new Standard Webhooks signing secret (`whsec_...`), to show once and store sealed.
+pub fn new_signing_secret() -> ApiResult<String> {
+    let mut bytes = [0u8; signature::SECRET_BYTES];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
+    Ok(signature::secret_from_bytes(&bytes))
 }
 
 pub fn open(env: &Env, stored: &str) -> ApiResult<String> {

@@ -3,7 +3,7 @@
 //! rotated; encryption keys are never shown.
 
 use hookmap_core::event::{self, EventType, Filter};
-use hookmap_core::{signature, target};
+use hookmap_core::target;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use worker::{Request, Response};
@@ -138,12 +138,6 @@ fn encryption(ctx: &Ctx<'_>, value: &Value) -> ApiResult<Option<String>> {
     secrets::seal(ctx.env, &text).map(Some)
 }
 
-fn new_secret() -> ApiResult<String> {
-    let mut bytes = [0u8; signature::SECRET_BYTES];
-    getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
-    Ok(signature::secret_from_bytes(&bytes))
-}
-
 fn reveal(out: &mut Value, secret: Option<&str>) {
     if let (Some(secret), Some(obj)) = (secret, out.as_object_mut()) {
         obj.insert("secret".into(), Value::from(secret));
@@ -168,7 +162,7 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     .await?;
     let is_active = http::optional_bool(&body, "is_active")?.unwrap_or(true);
     let encryption = encryption(ctx, body.get("encryption").unwrap_or(&Value::Null))?;
-    let secret = new_secret()?;
+    let secret = secrets::new_signing_secret()?;
     let sealed_secret = secrets::seal(ctx.env, &secret)?;
     let id = db::new_id("sub")?;
     let (_, now) = db::now();
@@ -226,7 +220,7 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
     };
     let (ms, now) = db::now();
     let rotated = match http::optional_bool(&body, "rotate_secret")? {
-        Some(true) => Some(new_secret()?),
+        Some(true) => Some(secrets::new_signing_secret()?),
         _ => None,
     };
     let sealed_rotated = rotated

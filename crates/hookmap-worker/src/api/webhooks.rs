@@ -21,6 +21,7 @@ const KNOWN: &[&str] = &[
     "api_key",
     "encryption",
     "mapping",
+    "signing_secret",
 ];
 /// Where a webhook's deliveries land: members' currencies and fields, or a chat channel. Either
 /// kind of mapping may carry the other part too (a chat webhook can also award coins).
@@ -34,6 +35,7 @@ pub struct WebhookRow {
     pub location: String,
     pub enabled: i64,
     pub api_key_digest: Option<String>,
+    pub signing_secret: Option<String>,
     pub encryption: Option<String>,
     pub mapping: Option<String>,
     pub version: i64,
@@ -41,7 +43,7 @@ pub struct WebhookRow {
     pub updated_at: String,
 }
 
-const SELECT: &str = "SELECT id, token, name, location, enabled, api_key_digest, encryption, mapping, version, created_at, updated_at
+const SELECT: &str = "SELECT id, token, name, location, enabled, api_key_digest, signing_secret, encryption, mapping, version, created_at, updated_at
                         FROM incoming_webhooks";
 
 fn render(ctx: &Ctx<'_>, row: &WebhookRow) -> ApiResult<Value> {
@@ -59,7 +61,8 @@ fn render(ctx: &Ctx<'_>, row: &WebhookRow) -> ApiResult<Value> {
     Ok(json!({
         "id": row.id, "name": row.name, "location": row.location, "enabled": row.enabled != 0,
         "url": format!("{}/hooks/{}", ctx.url.origin().ascii_serialization(), row.token),
-        "api_key": row.api_key_digest.is_some(), "encryption": algorithm, "mapping": mapping,
+        "api_key": row.api_key_digest.is_some(), "signing_secret": row.signing_secret.is_some(),
+        "encryption": algorithm, "mapping": mapping,
         "version": row.version, "created_at": row.created_at, "updated_at": row.updated_at,
     }))
 }
@@ -217,6 +220,14 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         _ => None,
     };
     let encryption = encryption(ctx, body.get("encryption").unwrap_or(&Value::Null))?;
+    let signing = match http::optional_bool(&body, "signing_secret")? {
+        Some(true) => Some(secrets::new_signing_secret()?),
+        _ => None,
+    };
+    let sealed_signing = signing
+        .as_deref()
+        .map(|s| secrets::seal(ctx.env, s))
+        .transpose()?;
     let mapping = mapping(
         ctx,
         cid,
@@ -230,23 +241,32 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     let digest = api_key.as_ref().map(|k| auth::digest(k.expose()));
     db::run(
         &ctx.db,
-        "INSERT INTO incoming_webhooks (id, community_id, token, name, location, enabled, api_key_digest, encryption, mapping, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
-        &crate::args![&id, cid, &token, name, location, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now],
+        "INSERT INTO incoming_webhooks (id, community_id, token, name, location, enabled, api_key_digest, encryption, mapping, created_at, updated_at, signing_secret)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)",
+        &crate::args![&id, cid, &token, name, location, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, sealed_signing.as_deref()],
     )
     .await?;
     let mut out = render(ctx, &load(ctx, cid, &id).await?)?;
-    reveal(&mut out, api_key.as_ref());
+    reveal(&mut out, api_key.as_ref(), signing.as_deref());
     http::json(201, &out)
 }
 
-/// Puts a newly generated API key into this one response: it is never shown again.
-fn reveal(out: &mut Value, api_key: Option<&auth::Secret>) {
-    if let (Some(key), Some(obj)) = (api_key, out.as_object_mut()) {
+/// Puts a newly generated API key or signing secret into this one response: it is never shown
+/// again.
+fn reveal(out: &mut Value, api_key: Option<&auth::Secret>, signing: Option<&str>) {
+    let Some(obj) = out.as_object_mut() else {
+        return;
+    };
+    if let Some(secret) = signing {
+        obj.insert("signing_secret".into(), Value::from(secret));
+    }
+    if let Some(key) = api_key {
         obj.insert("api_key".into(), Value::String(key.expose().to_owned()));
+    }
+    if api_key.is_some() || signing.is_some() {
         obj.insert(
             "note".into(),
-            Value::String("store the api_key now: it is shown only once".into()),
+            Value::String("store the new secrets now: they are shown only once".into()),
         );
     }
 }
@@ -302,6 +322,15 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
         None => row.encryption.clone(),
         Some(v) => encryption(ctx, v)?,
     };
+    let new_signing = match http::optional_bool(&body, "signing_secret")? {
+        Some(true) => Some(secrets::new_signing_secret()?),
+        _ => None,
+    };
+    let signing_secret = match (body.get("signing_secret"), &new_signing) {
+        (None, _) => row.signing_secret.clone(),
+        (Some(_), None) => None,
+        (Some(_), Some(s)) => Some(secrets::seal(ctx.env, s)?),
+    };
     // A new location is checked against the mapping it will use, the stored one if none is sent.
     let stored_mapping = row
         .mapping
@@ -316,14 +345,14 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
     db::run(
         &ctx.db,
         "UPDATE incoming_webhooks SET name = ?3, enabled = ?4, api_key_digest = ?5, encryption = ?6, mapping = ?7,
-                location = ?9, version = version + 1, updated_at = ?8
+                location = ?9, signing_secret = ?10, version = version + 1, updated_at = ?8
           WHERE id = ?1 AND community_id = ?2",
-        &crate::args![id, cid, name, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, location],
+        &crate::args![id, cid, name, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, location, signing_secret.as_deref()],
     )
     .await?;
     hooks::forget(ctx.env, std::slice::from_ref(&row.token)).await?;
     let mut out = render(ctx, &load(ctx, cid, id).await?)?;
-    reveal(&mut out, new_key.as_ref());
+    reveal(&mut out, new_key.as_ref(), new_signing.as_deref());
     http::json(200, &out)
 }
 
