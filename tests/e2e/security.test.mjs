@@ -178,3 +178,35 @@ test('signed incoming webhooks: verified, fresh, rotatable, and keyed by webhook
   assert.equal(off.body.signing_secret, false);
   assert.equal((await deliver(url, body, {})).status, 200);
 });
+
+test('a webhook over its rate limit answers 429 with Retry-After, and others are unaffected', async () => {
+  const { cid } = await seedCommunity(admin, 'Busy');
+  const mapping = { user: { match: 'email', path: 'e' }, fields: [{ target: { currency: 'xp' }, op: 'add', path: 'n' }] };
+  const make = async (body) => (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'w', mapping, ...body })).body;
+  const bad = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'w', rate_limit: 0 });
+  assert.equal(bad.body.error.details.at, 'rate_limit');
+  const limited = await make({ rate_limit: 3 });
+  const other = await make({});
+  assert.deepEqual([limited.rate_limit, other.rate_limit], [3, 600]);
+  // Counts are per calendar minute: keep the burst inside one.
+  const second = new Date().getSeconds();
+  if (second >= 55) await new Promise((r) => setTimeout(r, (61 - second) * 1000));
+  const send = (url) => fetch(url, { method: 'POST', body: JSON.stringify({ e: 'ada@example.com', n: 1 }) });
+  const statuses = [];
+  let refused;
+  for (let i = 0; i < 5; i += 1) {
+    const res = await send(limited.url);
+    statuses.push(res.status);
+    if (res.status === 429) refused = { retryAfter: Number(res.headers.get('retry-after')), body: await res.json() };
+    else await res.arrayBuffer();
+  }
+  assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+  assert.ok(refused.retryAfter >= 1 && refused.retryAfter <= 60, `Retry-After ${refused.retryAfter}`);
+  assert.equal(refused.body.error.code, 'rate_limited');
+  assert.ok(refused.body.delivery_id, 'a refused request is in the history');
+  assert.equal((await send(other.url)).status, 200, 'another webhook has its own count');
+  const failed = (await admin.get(`/v1/communities/${cid}/incoming-webhooks/${limited.id}/deliveries?status=failed`)).body;
+  assert.deepEqual(failed.data.map((d) => [d.http_status, d.error.code]), [[429, 'rate_limited'], [429, 'rate_limited']]);
+  const user = (await admin.get(`/v1/communities/${cid}/users?email=ada@example.com`)).body.data[0];
+  assert.equal(user.xp, 4, 'refused requests changed nothing');
+});

@@ -81,6 +81,12 @@ pub async fn receive(mut req: Request, env: &Env, token: &str, url: &Url) -> Api
         let Some((hook, source)) = hooks::by_token(env, &db, token, fresh).await? else {
             return Err(ApiError::not_found("this webhook URL"));
         };
+        // Counted once per request, not again when a stale cached record is re-read.
+        if !fresh {
+            if let Some(limited) = rate_limited(&db, &hook).await? {
+                return respond(&db, &hook, Outcome::failed(limited), dry_run, None).await;
+            }
+        }
         let outcome = process(env, &db, &hook, &headers, body.as_deref(), dry_run).await?;
         if !outcome.settled() && source == Source::Cache {
             fresh = true;
@@ -188,6 +194,53 @@ async fn process(
         }
     };
     run(db, hook, payload, header_key, dry_run, None).await
+}
+
+/// Counts this request in the webhook's current one-minute window (D1: one count for every
+/// location) and refuses it with 429 and Retry-After beyond the webhook's `rate_limit`.
+async fn rate_limited(db: &D1Database, hook: &HookRecord) -> ApiResult<Option<ApiError>> {
+    #[derive(Deserialize)]
+    struct Counted {
+        count: i64,
+    }
+    let (ms, _) = db::now();
+    let window = i64::try_from(ms / 60_000).unwrap_or(i64::MAX);
+    let results = db
+        .batch(vec![
+            db::stmt(
+                db,
+                "DELETE FROM rate_windows WHERE webhook_id = ?1 AND window < ?2",
+                &crate::args![&hook.id, window],
+            )?,
+            db::stmt(
+                db,
+                "INSERT INTO rate_windows (webhook_id, window, count) VALUES (?1, ?2, 1)
+                 ON CONFLICT (webhook_id, window) DO UPDATE SET count = count + 1 RETURNING count",
+                &crate::args![&hook.id, window],
+            )?,
+        ])
+        .await?;
+    let count = results
+        .get(1)
+        .map(|r| r.results::<Counted>())
+        .transpose()?
+        .and_then(|rows| rows.into_iter().next())
+        .map_or(0, |c| c.count);
+    if count <= hook.rate_limit {
+        return Ok(None);
+    }
+    let retry_after = 60 - (ms / 1000) % 60;
+    Ok(Some(
+        ApiError::new(
+            429,
+            "rate_limited",
+            format!(
+                "this webhook accepts {} deliveries a minute; send again in {retry_after} s",
+                hook.rate_limit
+            ),
+        )
+        .with_details(json!({"retry_after": retry_after, "limit": hook.rate_limit})),
+    ))
 }
 
 /// Standard Webhooks: `webhook-id`, `webhook-timestamp` (within 5 minutes) and a matching
@@ -509,7 +562,7 @@ pub async fn respond(
             if let Some(obj) = body.as_object_mut() {
                 obj.insert("delivery_id".into(), Value::String(id));
             }
-            http::json(error.status, &body)
+            error.response(&body).map_err(ApiError::from)
         }
     }
 }

@@ -73,7 +73,23 @@ impl ApiError {
     }
 
     pub fn into_response(self) -> worker::Result<Response> {
-        Ok(Response::from_json(&self.body())?.with_status(self.status))
+        let body = self.body();
+        self.response(&body)
+    }
+
+    /// `body` with this error's status, and its `Retry-After` when it has one (429).
+    pub fn response(&self, body: &Value) -> worker::Result<Response> {
+        let response = Response::from_json(body)?.with_status(self.status);
+        if let Some(seconds) = self.retry_after() {
+            response
+                .headers()
+                .set("retry-after", &seconds.to_string())?;
+        }
+        Ok(response)
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        self.details.as_ref()?.get("retry_after")?.as_u64()
     }
 }
 

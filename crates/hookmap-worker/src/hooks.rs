@@ -15,6 +15,13 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::secrets;
 
+/// Deliveries a webhook accepts per minute unless set otherwise.
+pub const DEFAULT_RATE_LIMIT: i64 = 600;
+
+fn default_rate_limit() -> i64 {
+    DEFAULT_RATE_LIMIT
+}
+
 /// Seconds a cached record may serve before it is read from D1 again.
 const CACHE_TTL: u64 = 300;
 
@@ -58,6 +65,9 @@ pub struct HookRecord {
     pub enabled: bool,
     pub version: i64,
     pub api_key_digest: Option<String>,
+    /// Deliveries accepted per minute.
+    #[serde(default = "default_rate_limit")]
+    pub rate_limit: i64,
     /// The Standard Webhooks signing secret, sealed; when set, requests must be signed.
     #[serde(default)]
     pub signing_secret: Option<String>,
@@ -91,6 +101,7 @@ struct HookRow {
     version: i64,
     api_key_digest: Option<String>,
     signing_secret: Option<String>,
+    rate_limit: i64,
     encryption: Option<String>,
     mapping: Option<String>,
 }
@@ -136,7 +147,7 @@ pub async fn by_token(
         .batch(vec![
             db::stmt(
                 db,
-                "SELECT id, community_id, name, enabled, version, api_key_digest, signing_secret, encryption, mapping
+                "SELECT id, community_id, name, enabled, version, api_key_digest, signing_secret, rate_limit, encryption, mapping
                    FROM incoming_webhooks WHERE token = ?1",
                 &crate::args![token],
             )?,
@@ -164,6 +175,7 @@ pub async fn by_token(
         version: row.version,
         api_key_digest: row.api_key_digest,
         signing_secret: row.signing_secret,
+        rate_limit: row.rate_limit,
         encryption: row.encryption,
         mapping: row
             .mapping

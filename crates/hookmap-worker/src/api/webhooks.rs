@@ -22,6 +22,7 @@ const KNOWN: &[&str] = &[
     "encryption",
     "mapping",
     "signing_secret",
+    "rate_limit",
 ];
 /// Where a webhook's deliveries land: members' currencies and fields, or a chat channel. Either
 /// kind of mapping may carry the other part too (a chat webhook can also award coins).
@@ -36,6 +37,7 @@ pub struct WebhookRow {
     pub enabled: i64,
     pub api_key_digest: Option<String>,
     pub signing_secret: Option<String>,
+    pub rate_limit: i64,
     pub encryption: Option<String>,
     pub mapping: Option<String>,
     pub version: i64,
@@ -43,7 +45,7 @@ pub struct WebhookRow {
     pub updated_at: String,
 }
 
-const SELECT: &str = "SELECT id, token, name, location, enabled, api_key_digest, signing_secret, encryption, mapping, version, created_at, updated_at
+const SELECT: &str = "SELECT id, token, name, location, enabled, api_key_digest, signing_secret, rate_limit, encryption, mapping, version, created_at, updated_at
                         FROM incoming_webhooks";
 
 fn render(ctx: &Ctx<'_>, row: &WebhookRow) -> ApiResult<Value> {
@@ -62,6 +64,7 @@ fn render(ctx: &Ctx<'_>, row: &WebhookRow) -> ApiResult<Value> {
         "id": row.id, "name": row.name, "location": row.location, "enabled": row.enabled != 0,
         "url": format!("{}/hooks/{}", ctx.url.origin().ascii_serialization(), row.token),
         "api_key": row.api_key_digest.is_some(), "signing_secret": row.signing_secret.is_some(),
+        "rate_limit": row.rate_limit,
         "encryption": algorithm, "mapping": mapping,
         "version": row.version, "created_at": row.created_at, "updated_at": row.updated_at,
     }))
@@ -205,6 +208,22 @@ fn location(body: &Map<String, Value>) -> ApiResult<Option<&str>> {
     }
 }
 
+/// Most deliveries per minute a webhook may be set to accept.
+const MAX_RATE_LIMIT: i64 = 100_000;
+
+fn rate_limit(body: &Map<String, Value>) -> ApiResult<Option<i64>> {
+    match body.get("rate_limit") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => match v.as_i64() {
+            Some(n) if (1..=MAX_RATE_LIMIT).contains(&n) => Ok(Some(n)),
+            _ => Err(invalid(
+                "rate_limit",
+                format!("must be an integer from 1 to {MAX_RATE_LIMIT} (deliveries a minute)"),
+            )),
+        },
+    }
+}
+
 fn new_api_key() -> ApiResult<auth::Secret> {
     Ok(auth::Secret::new(format!("hmw_{}", db::random_hex(24)?)))
 }
@@ -220,6 +239,7 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         _ => None,
     };
     let encryption = encryption(ctx, body.get("encryption").unwrap_or(&Value::Null))?;
+    let rate_limit = rate_limit(&body)?.unwrap_or(hooks::DEFAULT_RATE_LIMIT);
     let signing = match http::optional_bool(&body, "signing_secret")? {
         Some(true) => Some(secrets::new_signing_secret()?),
         _ => None,
@@ -241,9 +261,9 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     let digest = api_key.as_ref().map(|k| auth::digest(k.expose()));
     db::run(
         &ctx.db,
-        "INSERT INTO incoming_webhooks (id, community_id, token, name, location, enabled, api_key_digest, encryption, mapping, created_at, updated_at, signing_secret)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)",
-        &crate::args![&id, cid, &token, name, location, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, sealed_signing.as_deref()],
+        "INSERT INTO incoming_webhooks (id, community_id, token, name, location, enabled, api_key_digest, encryption, mapping, created_at, updated_at, signing_secret, rate_limit)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12)",
+        &crate::args![&id, cid, &token, name, location, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, sealed_signing.as_deref(), rate_limit],
     )
     .await?;
     let mut out = render(ctx, &load(ctx, cid, &id).await?)?;
@@ -322,6 +342,7 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
         None => row.encryption.clone(),
         Some(v) => encryption(ctx, v)?,
     };
+    let rate_limit = rate_limit(&body)?.unwrap_or(row.rate_limit);
     let new_signing = match http::optional_bool(&body, "signing_secret")? {
         Some(true) => Some(secrets::new_signing_secret()?),
         _ => None,
@@ -345,9 +366,9 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
     db::run(
         &ctx.db,
         "UPDATE incoming_webhooks SET name = ?3, enabled = ?4, api_key_digest = ?5, encryption = ?6, mapping = ?7,
-                location = ?9, signing_secret = ?10, version = version + 1, updated_at = ?8
+                location = ?9, signing_secret = ?10, rate_limit = ?11, version = version + 1, updated_at = ?8
           WHERE id = ?1 AND community_id = ?2",
-        &crate::args![id, cid, name, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, location, signing_secret.as_deref()],
+        &crate::args![id, cid, name, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, location, signing_secret.as_deref(), rate_limit],
     )
     .await?;
     hooks::forget(ctx.env, std::slice::from_ref(&row.token)).await?;
@@ -374,6 +395,11 @@ pub async fn delete(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
             db::stmt(
                 &ctx.db,
                 "DELETE FROM idempotency_keys WHERE webhook_id = ?1",
+                &crate::args![id],
+            )?,
+            db::stmt(
+                &ctx.db,
+                "DELETE FROM rate_windows WHERE webhook_id = ?1",
                 &crate::args![id],
             )?,
         ])
