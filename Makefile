@@ -5,7 +5,7 @@ PORT ?= 8787
 STATE ?= .wrangler/state
 WRANGLER = . scripts/env.sh && npx wrangler
 
-.PHONY: setup build dev migrate test test-core test-wasm test-e2e lint vectors clean
+.PHONY: setup build dev migrate test test-core test-wasm test-e2e fuzz lint vectors clean
 
 setup:
 	sh scripts/setup.sh
@@ -23,7 +23,7 @@ migrate: setup
 dev: migrate
 	$(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(STATE)
 
-test: setup lint vectors test-core test-wasm build test-e2e
+test: setup lint vectors test-core test-wasm fuzz build test-e2e
 
 lint:
 	cargo fmt --all --check
@@ -43,6 +43,10 @@ test-core:
 # (.cargo/config.toml), on the same parity corpus and envelope vectors as the native core.
 test-wasm:
 	. scripts/env.sh && cargo test -p hookmap-wasm --target wasm32-unknown-unknown
+
+# libFuzzer on the envelope, paths, mapping validation and plan, FUZZ_SECONDS each (scripts/fuzz.sh).
+fuzz:
+	sh scripts/fuzz.sh
 
 # The suites start wrangler dev with HOOKMAP_PREBUILT=1: the build above is used as it is.
 # page.test.mjs drives the page in headless Chromium; its screenshots land in tests/artifacts/.

@@ -29,6 +29,11 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen 0.2.130" ]; then
   cargo install wasm-bindgen-cli --version 0.2.130 || fail "cargo install wasm-bindgen-cli failed"
 fi
 
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  step "installing cargo-fuzz with cargo (about 3 minutes)"
+  cargo install cargo-fuzz || fail "cargo install cargo-fuzz failed"
+fi
+
 if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   step "installing npm packages (wrangler, binaryen) from package-lock.json"
   npm ci --no-audit --no-fund || fail "npm ci failed"

@@ -179,7 +179,8 @@ pub enum Step<'v> {
 
 /// Every scalar (and empty container) in `root` with the path that reaches it, in document order.
 /// Paths use dot syntax where every key allows it and a JSON Pointer otherwise, so each one parses
-/// back and looks up the same value.
+/// back and looks up the same value. A value whose path would exceed [`MAX_PATH_LEN`] cannot be
+/// mapped, so it is left out rather than offered (found by fuzzing).
 pub fn leaves(root: &Value) -> Vec<Leaf<'_>> {
     let mut out = Vec::new();
     let mut trail = Vec::new();
@@ -196,9 +197,10 @@ fn walk<'v>(value: &'v Value, trail: &mut Vec<Step<'v>>, out: &mut Vec<Leaf<'v>>
             Box::new(items.iter().enumerate().map(|(i, v)| (Step::Index(i), v)))
         }
         _ => {
-            if !trail.is_empty() {
+            let path = render(trail);
+            if !trail.is_empty() && path.len() <= MAX_PATH_LEN {
                 out.push(Leaf {
-                    path: render(trail),
+                    path,
                     trail: trail.clone(),
                     value,
                 });
@@ -310,6 +312,15 @@ mod tests {
             [Step::Key("items"), Step::Index(1), Step::Key("qty")]
         );
         assert!(leaves(&json!(5)).is_empty());
+        let long = "k".repeat(MAX_PATH_LEN + 1);
+        let doc = json!({"a": 1, long: 2, "b": {"/x": 3}});
+        let found = leaves(&doc);
+        let paths: Vec<_> = found.iter().map(|l| l.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["a", "/b/~1x"],
+            "a path too long to map is not offered"
+        );
         assert_eq!(leaves(&json!({"e": [], "o": {}}))[0].path, "e");
     }
 

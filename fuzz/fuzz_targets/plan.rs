@@ -1,0 +1,39 @@
+//! Any payload under a mapping that touches every kind of target and a message: planning never
+//! panics, and the preview agrees with the edge.
+#![no_main]
+
+use hookmap_core::{plan, preview, FieldType, FieldTypes, Mapping};
+use libfuzzer_sys::fuzz_target;
+use serde_json::json;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(payload) = hookmap_core::payload::parse(data) else {
+        return;
+    };
+    let fields: FieldTypes = [
+        ("tier".to_owned(), FieldType::Text),
+        ("orders".to_owned(), FieldType::Number),
+        ("vip".to_owned(), FieldType::Boolean),
+    ]
+    .into();
+    let raw = json!({
+        "user": {"match": "email", "path": "a.email"},
+        "idempotency_path": "/a/id",
+        "fields": [
+            {"target": {"currency": "coins"}, "op": "add", "path": "a.n"},
+            {"target": {"currency": "xp"}, "op": "subtract", "path": "b[0]"},
+            {"target": {"field": "tier"}, "op": "overwrite", "path": "t"},
+            {"target": {"field": "orders"}, "op": "add", "path": "b[1]"},
+            {"target": {"field": "vip"}, "op": "overwrite", "path": "/v"}],
+        "message": {"channel": {"path": "c"}, "template": "{{a.email}} {{t | default: \"-\"}}", "topic": "{{b[2]}}"}
+    });
+    let Ok(mapping) = Mapping::parse(&raw, &fields) else {
+        panic!("the fuzz mapping is valid");
+    };
+    let edge = plan(&mapping, &payload, &fields);
+    let shown = preview(&raw, &payload, &fields);
+    match edge {
+        Ok(p) => assert_eq!(shown.plan, Some(p)),
+        Err(e) => assert_eq!(shown.errors.first(), Some(&e)),
+    }
+});
