@@ -53,13 +53,17 @@ function plan(count, prefix) {
   return items;
 }
 
-/** Sends every item from `CLIENTS` concurrent loops; `onSent(i)` may interrupt the worker. */
-async function run(items, onSent = async () => {}) {
+/** Sends every item from `CLIENTS` concurrent loops. `interrupt(i)`, after item i, may return a
+ * promise (a restart): the clients wait for it before sending more; requests in flight when the
+ * worker dies get no answer and count as unacknowledged. */
+async function run(items, interrupt = () => null) {
   const results = new Array(items.length);
   let next = 0;
+  let gate = Promise.resolve();
   const url = () => hook.url.replace(/^http:\/\/[^/]+/, worker.base);
   await Promise.all(Array.from({ length: CLIENTS }, async () => {
     while (next < items.length) {
+      await gate;
       const i = next;
       next += 1;
       const item = items[i];
@@ -70,7 +74,11 @@ async function run(items, onSent = async () => {}) {
       } catch (e) {
         results[i] = { status: 0, error: e.message };
       }
-      await onSent(i);
+      const pause = interrupt(i);
+      if (pause) {
+        gate = pause;
+        await pause;
+      }
     }
   }));
   return results;
@@ -139,11 +147,10 @@ test('workerd killed mid-run: every acknowledged delivery applied once, nothing 
   const items = plan(600, 'crash');
   const before = await ledger();
   let killed = false;
-  const results = await run(items, async (i) => {
-    if (!killed && i >= 200) {
-      killed = true;
-      await worker.restart('SIGKILL');
-    }
+  const results = await run(items, (i) => {
+    if (killed || i < 200) return null;
+    killed = true;
+    return worker.restart('SIGKILL');
   });
   assert.ok(killed);
   const after = await ledger();
