@@ -5,7 +5,7 @@ PORT ?= 8787
 STATE ?= .wrangler/state
 WRANGLER = . scripts/env.sh && npx wrangler
 
-.PHONY: setup build dev migrate test test-core test-wasm test-e2e fuzz lint vectors clean
+.PHONY: setup build dev migrate test test-core test-wasm test-e2e fuzz bench lint vectors clean
 
 setup:
 	sh scripts/setup.sh
@@ -43,6 +43,10 @@ test-core:
 # (.cargo/config.toml), on the same parity corpus and envelope vectors as the native core.
 test-wasm:
 	. scripts/env.sh && cargo test -p hookmap-wasm --target wasm32-unknown-unknown
+
+# Engine (native and wasm), sizes and the edge under load; writes BENCHMARKS.md. Not part of test.
+bench: build
+	sh scripts/bench.sh
 
 # libFuzzer on the envelope, paths, mapping validation and plan, FUZZ_SECONDS each (scripts/fuzz.sh).
 fuzz:

@@ -8,7 +8,9 @@ use crate::error::{Error, ErrorKind, Result};
 /// limit keeps a hostile body from costing stack or CPU.
 pub const MAX_DEPTH: usize = 32;
 
-/// Parses UTF-8 JSON, refusing nesting deeper than [`MAX_DEPTH`] before serde ever recurses.
+/// Parses UTF-8 JSON, refusing nesting deeper than [`MAX_DEPTH`]. serde_json's own recursion limit
+/// (128) keeps the parser's stack bounded whatever the input; the tighter limit is checked on the
+/// parsed tree, which costs a walk over its nodes rather than a second pass over every byte.
 pub fn parse(bytes: &[u8]) -> Result<Value> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         Error::new(
@@ -19,14 +21,10 @@ pub fn parse(bytes: &[u8]) -> Result<Value> {
             ),
         )
     })?;
-    let depth = max_depth(text.as_bytes());
-    if depth > MAX_DEPTH {
-        return Err(Error::new(
-            ErrorKind::TooDeep,
-            format!("the payload nests {depth} levels deep; at most {MAX_DEPTH} are allowed"),
-        ));
-    }
-    serde_json::from_str(text).map_err(|e| {
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        if e.to_string().starts_with("recursion limit exceeded") {
+            return too_deep("more than 128");
+        }
         Error::new(
             ErrorKind::NotJson,
             format!(
@@ -36,7 +34,19 @@ pub fn parse(bytes: &[u8]) -> Result<Value> {
                 e.column()
             ),
         )
-    })
+    })?;
+    let depth = depth(&value);
+    if depth > MAX_DEPTH {
+        return Err(too_deep(&depth.to_string()));
+    }
+    Ok(value)
+}
+
+fn too_deep(depth: &str) -> Error {
+    Error::new(
+        ErrorKind::TooDeep,
+        format!("the payload nests {depth} levels deep; at most {MAX_DEPTH} are allowed"),
+    )
 }
 
 fn describe(e: &serde_json::Error) -> String {
@@ -48,32 +58,14 @@ fn describe(e: &serde_json::Error) -> String {
     }
 }
 
-/// The deepest bracket nesting in `bytes`, ignoring brackets inside strings. It does not validate:
-/// serde does that afterwards, on input known to be shallow.
-fn max_depth(bytes: &[u8]) -> usize {
-    let (mut depth, mut max) = (0usize, 0usize);
-    let (mut in_string, mut escaped) = (false, false);
-    for &b in bytes {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
+/// Nesting depth of arrays and objects; a scalar is 0. Recursion is bounded by serde_json's
+/// limit on what it parses.
+fn depth(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+        _ => 0,
     }
-    max
 }
 
 #[cfg(test)]
@@ -112,5 +104,15 @@ mod tests {
         // Brackets inside strings (with escaped quotes) do not count.
         let quoted = format!(r#"{{"a": "\"{}"}}"#, "[".repeat(100));
         assert!(parse(quoted.as_bytes()).is_ok());
+        // Far deeper than serde_json's own limit: refused, without exhausting the stack.
+        let abyss = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let err = parse(abyss.as_bytes()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::TooDeep);
+        assert!(err.message().contains("more than 128"), "{err}");
+        let objects = format!("{}1{}", r#"{"a":"#.repeat(40), "}".repeat(40));
+        assert!(parse(objects.as_bytes())
+            .unwrap_err()
+            .message()
+            .contains("nests 40"));
     }
 }

@@ -5,6 +5,8 @@
 //! nesting limits the way the edge reads a request body. Results come back as plain JS values;
 //! failures are thrown as `HookmapError`s (see [`error`]).
 
+#[cfg(feature = "bench")]
+mod bench;
 mod error;
 
 use hookmap_core::{

@@ -57,6 +57,8 @@ pub enum Refusal {
     UnknownField,
     UnknownChannel,
     TopicRequired,
+    /// Over the webhook's rate limit this minute (counted in the same batch).
+    RateLimited,
 }
 
 /// The member's balances after a successful apply.
@@ -92,7 +94,8 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
         .as_ref()
         .map(|_| db::new_id("msg"))
         .transpose()?;
-    let mut batch: Vec<D1PreparedStatement> = vec![db::stmt(
+    let mut batch = rate_count(db, meta)?;
+    batch.push(db::stmt(
         db,
         &format!(
             "INSERT INTO deliveries (id, seq, community_id, webhook_id, webhook_version, status, http_status,
@@ -114,7 +117,7 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
             &meta.now,
             message_id.as_deref()
         ],
-    )?];
+    )?);
     if let (Some(message), Some(id)) = (&plan.message, &message_id) {
         batch.push(db::stmt(
             db,
@@ -215,7 +218,7 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
             &crate::args![&meta.id],
         )?);
     }
-    match db.batch(batch).await {
+    match db::batch(db, batch).await {
         Ok(results) => {
             let balances = match plan.member {
                 None => None,
@@ -246,6 +249,8 @@ fn refusal(e: &worker::Error) -> Option<Refusal> {
     let has = |needle: &str| text.contains(needle);
     Some(if has("hookmap:unknown_member") {
         Refusal::UnknownMember
+    } else if has("hookmap:rate_limited") {
+        Refusal::RateLimited
     } else if has("hookmap:unknown_channel") {
         Refusal::UnknownChannel
     } else if has("hookmap:topic_required") {
@@ -269,8 +274,32 @@ fn refusal(e: &worker::Error) -> Option<Refusal> {
     })
 }
 
-/// Records a delivery that did not apply (failed or pending). One statement: a failure writes
-/// nothing else.
+/// The statements that count a request in its webhook's one-minute window, leading every batch
+/// the edge writes; the `rate_windows_limit` trigger refuses the batch beyond the limit. Replays,
+/// which an admin starts, are not counted.
+fn rate_count(db: &D1Database, meta: &DeliveryMeta<'_>) -> ApiResult<Vec<D1PreparedStatement>> {
+    if meta.replay_of.is_some() {
+        return Ok(Vec::new());
+    }
+    let window = meta.seq / 1000 / 60_000;
+    Ok(vec![
+        db::stmt(
+            db,
+            "DELETE FROM rate_windows WHERE webhook_id = ?1 AND window < ?2",
+            &crate::args![&meta.hook.id, window],
+        )?,
+        db::stmt(
+            db,
+            "INSERT INTO rate_windows (webhook_id, window, count) VALUES (?1, ?2, 1)
+             ON CONFLICT (webhook_id, window) DO UPDATE SET count = count + 1",
+            &crate::args![&meta.hook.id, window],
+        )?,
+    ])
+}
+
+/// Records a delivery that did not apply (failed or pending), counted like any request: one
+/// batch, and a failure writes nothing else. `false` when the rate limit refused it, in which case
+/// nothing was written.
 pub async fn record_unapplied(
     db: &D1Database,
     meta: &DeliveryMeta<'_>,
@@ -278,13 +307,14 @@ pub async fn record_unapplied(
     error: Option<&ApiError>,
     idempotency_key: Option<&str>,
     effects: Option<&str>,
-) -> ApiResult<()> {
+) -> ApiResult<bool> {
     let at = error
         .and_then(|e| e.details.as_ref())
         .and_then(|d| d.get("at"))
         .and_then(Value::as_str);
     let payload = meta.payload.map(Value::to_string);
-    db::run(
+    let mut batch = rate_count(db, meta)?;
+    batch.push(db::stmt(
         db,
         "INSERT INTO deliveries (id, seq, community_id, webhook_id, webhook_version, status, http_status,
             error_code, error_message, error_at, idempotency_key, payload, effects, replay_of, created_at)
@@ -306,6 +336,10 @@ pub async fn record_unapplied(
             meta.replay_of,
             &meta.now
         ],
-    )
-    .await
+    )?);
+    match db::batch(db, batch).await {
+        Ok(_) => Ok(true),
+        Err(e) if refusal(&e) == Some(Refusal::RateLimited) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -88,6 +88,7 @@ pub async fn first<T: DeserializeOwned>(
     sql: &str,
     args: &[Arg<'_>],
 ) -> ApiResult<Option<T>> {
+    trip();
     Ok(stmt(db, sql, args)?.first::<T>(None).await?)
 }
 
@@ -96,17 +97,18 @@ pub async fn all<T: DeserializeOwned>(
     sql: &str,
     args: &[Arg<'_>],
 ) -> ApiResult<Vec<T>> {
+    trip();
     Ok(stmt(db, sql, args)?.all().await?.results::<T>()?)
 }
 
 pub async fn run(db: &D1Database, sql: &str, args: &[Arg<'_>]) -> ApiResult<()> {
-    stmt(db, sql, args)?.run().await?;
+    execute(stmt(db, sql, args)?).await?;
     Ok(())
 }
 
 /// Rows changed by the last statement of a `run`.
 pub async fn run_changes(db: &D1Database, sql: &str, args: &[Arg<'_>]) -> ApiResult<usize> {
-    let result = stmt(db, sql, args)?.run().await?;
+    let result = execute(stmt(db, sql, args)?).await?;
     Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0))
 }
 
@@ -173,4 +175,34 @@ pub fn sequence(ms: u64) -> ApiResult<i64> {
     getrandom::fill(&mut buf).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
     Ok(i64::try_from(ms).unwrap_or(i64::MAX / 1000) * 1000
         + i64::from(u16::from_le_bytes(buf) % 1000))
+}
+
+thread_local! {
+    /// Storage round trips (D1 calls and KV operations) made by the request being served.
+    static TRIPS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts one storage round trip.
+pub fn trip() {
+    TRIPS.with(|t| t.set(t.get() + 1));
+}
+
+/// The round trips counted since the last call (the worker takes them once per request).
+pub fn take_trips() -> u32 {
+    TRIPS.with(|t| t.replace(0))
+}
+
+/// Runs one statement: one round trip. Errors stay D1's, for callers that read constraint names.
+pub async fn execute(statement: D1PreparedStatement) -> worker::Result<worker::D1Result> {
+    trip();
+    statement.run().await
+}
+
+/// Runs statements as one atomic batch: one round trip.
+pub async fn batch(
+    db: &D1Database,
+    statements: Vec<D1PreparedStatement>,
+) -> worker::Result<Vec<worker::D1Result>> {
+    trip();
+    db.batch(statements).await
 }

@@ -18,10 +18,6 @@ use crate::secrets;
 /// Deliveries a webhook accepts per minute unless set otherwise.
 pub const DEFAULT_RATE_LIMIT: i64 = 600;
 
-fn default_rate_limit() -> i64 {
-    DEFAULT_RATE_LIMIT
-}
-
 /// Seconds a cached record may serve before it is read from D1 again.
 const CACHE_TTL: u64 = 300;
 
@@ -65,9 +61,6 @@ pub struct HookRecord {
     pub enabled: bool,
     pub version: i64,
     pub api_key_digest: Option<String>,
-    /// Deliveries accepted per minute.
-    #[serde(default = "default_rate_limit")]
-    pub rate_limit: i64,
     /// The Standard Webhooks signing secret, sealed; when set, requests must be signed.
     #[serde(default)]
     pub signing_secret: Option<String>,
@@ -101,7 +94,6 @@ struct HookRow {
     version: i64,
     api_key_digest: Option<String>,
     signing_secret: Option<String>,
-    rate_limit: i64,
     encryption: Option<String>,
     mapping: Option<String>,
 }
@@ -133,6 +125,7 @@ pub async fn by_token(
 ) -> ApiResult<Option<(HookRecord, Source)>> {
     let kv = env.kv("CACHE")?;
     if !fresh {
+        db::trip();
         let cached = kv
             .get(&cache_key(token))
             .text()
@@ -143,11 +136,10 @@ pub async fn by_token(
             return Ok(Some((record, Source::Cache)));
         }
     }
-    let results = db
-        .batch(vec![
+    let results = db::batch(db, vec![
             db::stmt(
                 db,
-                "SELECT id, community_id, name, enabled, version, api_key_digest, signing_secret, rate_limit, encryption, mapping
+                "SELECT id, community_id, name, enabled, version, api_key_digest, signing_secret, encryption, mapping
                    FROM incoming_webhooks WHERE token = ?1",
                 &crate::args![token],
             )?,
@@ -175,7 +167,6 @@ pub async fn by_token(
         version: row.version,
         api_key_digest: row.api_key_digest,
         signing_secret: row.signing_secret,
-        rate_limit: row.rate_limit,
         encryption: row.encryption,
         mapping: row
             .mapping
@@ -190,6 +181,7 @@ pub async fn by_token(
             .collect(),
     };
     let text = serde_json::to_string(&record).map_err(ApiError::internal)?;
+    db::trip();
     kv.put(&cache_key(token), text)
         .map_err(ApiError::internal)?
         .expiration_ttl(CACHE_TTL)
@@ -204,6 +196,7 @@ pub async fn by_token(
 pub async fn forget(env: &Env, tokens: &[String]) -> ApiResult<()> {
     let kv = env.kv("CACHE")?;
     for token in tokens {
+        db::trip();
         kv.delete(&cache_key(token))
             .await
             .map_err(ApiError::internal)?;

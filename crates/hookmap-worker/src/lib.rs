@@ -21,10 +21,27 @@ use crate::error::{ApiError, ApiResult};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    match route(req, &env).await {
+    db::take_trips();
+    let response = match route(req, &env).await {
         Ok(response) => Ok(response),
         Err(error) => error.into_response(),
+    };
+    // The benchmark reads how many storage round trips a request cost (BENCH_ROUTES only).
+    let trips = db::take_trips();
+    match response {
+        Ok(r) if bench_routes(&env) => {
+            r.headers()
+                .set("x-storage-round-trips", &trips.to_string())?;
+            Ok(r)
+        }
+        other => other,
     }
+}
+
+/// The benchmark's extra route and header: on only where the deployment says so (scripts/bench).
+fn bench_routes(env: &Env) -> bool {
+    env.var("BENCH_ROUTES")
+        .is_ok_and(|v| v.to_string() == "true")
 }
 
 /// The OUTBOX queue's consumer: outgoing webhook attempts (see `outbox`).
@@ -48,6 +65,9 @@ async fn route(req: Request, env: &Env) -> ApiResult<Response> {
             "the webhook URL accepts POST only",
         )),
         (_, ["v1", ..]) => api::dispatch(req, env, url.clone(), &path).await,
+        (Method::Post, ["bench", "batch", token]) if bench_routes(env) => {
+            edge::bench_batch(env, token).await
+        }
         _ => Err(api::no_route()),
     }
 }

@@ -145,7 +145,7 @@ async fn record(
         )?);
         deliveries.push(id);
     }
-    db.batch(batch).await?;
+    db::batch(db, batch).await?;
     Ok(Published {
         id: event_id,
         created_at: now,
@@ -291,7 +291,7 @@ pub async fn run(
         _ => None,
     };
     let next_at = next.map(|d| iso(ms + u64::from(d) * 1000));
-    db.batch(vec![
+    db::batch(db, vec![
         db::stmt(
             db,
             "INSERT INTO outgoing_attempts (id, seq, community_id, subscription_id, delivery_id, event_id, event, attempt,

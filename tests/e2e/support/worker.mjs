@@ -53,7 +53,7 @@ async function waitReady(base, child, log, timeoutMs = 90_000) {
 }
 
 /** A running worker: `base` URL, `adminToken`, `restart()` (same state) and `stop()`. */
-export async function startWorker() {
+export async function startWorker({ vars = {} } = {}) {
   const state = mkdtempSync(join(tmpdir(), 'hookmap-e2e-'));
   migrate(state);
   const adminToken = `test-admin-${randomBytes(12).toString('hex')}`;
@@ -70,6 +70,7 @@ export async function startWorker() {
       '--inspector-port', String(inspector), '--persist-to', state, '--var', `ADMIN_TOKEN:${adminToken}`, '--var', `SECRETS_KEY:${secretsKey}`,
       // Outgoing webhooks go to receivers on loopback, and retries come within seconds.
       '--var', 'ALLOW_HTTP_LOOPBACK:true', '--var', 'OUTBOX_RETRY_SCHEDULE:0,1,1,1',
+      ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
       '--show-interactive-dev-session=false', '--log-level', 'warn'],
     { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d) => worker.log.push(d.toString()));

@@ -38,12 +38,11 @@ pub async fn create_channel(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiR
     }
     let id = db::new_id("chn")?;
     let (_, now) = db::now();
-    let inserted = db::stmt(
+    let inserted = db::execute(db::stmt(
         &ctx.db,
         "INSERT INTO channels (id, community_id, name, type, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         &crate::args![&id, cid, name, kind, &now],
-    )?
-    .run()
+    )?)
     .await;
     match inserted {
         Ok(_) => {}

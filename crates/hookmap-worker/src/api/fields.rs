@@ -51,12 +51,11 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         .with_details(json!({"at": "type"}))
     })?;
     let (_, now) = db::now();
-    let inserted = db::stmt(
+    let inserted = db::execute(db::stmt(
         &ctx.db,
         "INSERT INTO user_fields (community_id, key, name, type, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         &crate::args![cid, key, name, field_type.as_str(), &now],
-    )?
-    .run()
+    )?)
     .await;
     match inserted {
         Ok(_) => {}

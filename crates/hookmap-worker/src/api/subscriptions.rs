@@ -248,8 +248,9 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
 
 pub async fn delete(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     load(ctx, cid, id).await?;
-    ctx.db
-        .batch(vec![
+    db::batch(
+        &ctx.db,
+        vec![
             db::stmt(
                 &ctx.db,
                 "DELETE FROM outgoing_attempts WHERE subscription_id = ?1",
@@ -265,8 +266,9 @@ pub async fn delete(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
                 "DELETE FROM webhook_subscriptions WHERE id = ?1 AND community_id = ?2",
                 &crate::args![id, cid],
             )?,
-        ])
-        .await?;
+        ],
+    )
+    .await?;
     http::no_content()
 }
 
@@ -338,9 +340,15 @@ pub async fn resend(ctx: &Ctx<'_>, cid: &str, id: &str, log_id: &str) -> ApiResu
     .ok_or_else(|| ApiError::not_found("this log entry"))?;
     let delivery = db::new_id("odl")?;
     let (_, now) = db::now();
-    outbox::new_delivery(&ctx.db, &delivery, cid, id, &log.event_id, &now)?
-        .run()
-        .await?;
+    db::execute(outbox::new_delivery(
+        &ctx.db,
+        &delivery,
+        cid,
+        id,
+        &log.event_id,
+        &now,
+    )?)
+    .await?;
     outbox::enqueue(ctx.env, &delivery, 1, 0).await;
     http::json(
         202,

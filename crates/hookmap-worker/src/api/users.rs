@@ -85,12 +85,11 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     }
     let id = db::new_id("usr")?;
     let (_, now) = db::now();
-    let inserted = db::stmt(
+    let inserted = db::execute(db::stmt(
         &ctx.db,
         "INSERT INTO users (id, community_id, email, username, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         &crate::args![&id, cid, email.as_str(), username, &now],
-    )?
-    .run()
+    )?)
     .await;
     match inserted {
         Ok(_) => {}

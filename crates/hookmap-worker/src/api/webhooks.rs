@@ -380,8 +380,9 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
 /// Deletes the webhook; its delivery history and idempotency keys go with it.
 pub async fn delete(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     let row = load(ctx, cid, id).await?;
-    ctx.db
-        .batch(vec![
+    db::batch(
+        &ctx.db,
+        vec![
             db::stmt(
                 &ctx.db,
                 "DELETE FROM incoming_webhooks WHERE id = ?1 AND community_id = ?2",
@@ -402,8 +403,9 @@ pub async fn delete(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
                 "DELETE FROM rate_windows WHERE webhook_id = ?1",
                 &crate::args![id],
             )?,
-        ])
-        .await?;
+        ],
+    )
+    .await?;
     hooks::forget(ctx.env, std::slice::from_ref(&row.token)).await?;
     http::no_content()
 }

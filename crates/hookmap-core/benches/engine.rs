@@ -1,0 +1,66 @@
+//! Engine benchmarks (criterion): what the edge does per delivery (parse + plan) against parsing
+//! the same bytes into serde_json::Value alone, and envelope decryption throughput.
+//! Run by `make bench` (scripts/bench.sh), which also runs the wasm build and the edge.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod workloads;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use hookmap_core::{payload, plan, Algorithm, Encryption, Mapping};
+use std::hint::black_box;
+
+fn engine(c: &mut Criterion) {
+    for w in workloads::all() {
+        let mapping = Mapping::parse(&w.mapping, &w.fields).unwrap();
+        let bytes: usize = w.payloads.iter().map(Vec::len).sum();
+        let mut group = c.benchmark_group(format!("plan/{}", w.name));
+        group.throughput(Throughput::Bytes(bytes as u64));
+        group.bench_function("serde_json parse alone", |b| {
+            b.iter(|| {
+                for p in &w.payloads {
+                    black_box(serde_json::from_slice::<serde_json::Value>(black_box(p)).unwrap());
+                }
+            })
+        });
+        group.bench_function("edge parse + plan", |b| {
+            b.iter(|| {
+                for p in &w.payloads {
+                    let value = payload::parse(black_box(p)).unwrap();
+                    black_box(plan(&mapping, &value, &w.fields).unwrap());
+                }
+            })
+        });
+        group.finish();
+    }
+}
+
+fn envelope(c: &mut Criterion) {
+    let mut group = c.benchmark_group("decrypt");
+    for algorithm in [Algorithm::Aes256Cbc, Algorithm::Aes256Gcm] {
+        let enc = Encryption::new(
+            algorithm,
+            "k3y-for-hookmap-benchmarks-32chr",
+            "iv-16-characters",
+        )
+        .unwrap();
+        for size in [1024usize, 64 * 1024] {
+            let plaintext = vec![b'x'; size];
+            // The {iv, data} envelope with a per-message IV: 16 bytes for CBC, 12 for GCM.
+            let iv: &[u8] = match algorithm {
+                Algorithm::Aes256Cbc => &[7; 16],
+                Algorithm::Aes256Gcm => &[7; 12],
+            };
+            let body = enc.seal(&plaintext, Some(iv)).unwrap();
+            group.throughput(Throughput::Bytes(size as u64));
+            group.bench_with_input(
+                BenchmarkId::new(algorithm.as_str(), format!("{}KB", size / 1024)),
+                &body,
+                |b, body| b.iter(|| black_box(enc.open(black_box(body.as_bytes())).unwrap())),
+            );
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, engine, envelope);
+criterion_main!(benches);

@@ -1,0 +1,89 @@
+//! The benchmark workloads, shared by the native criterion bench (benches/engine.rs) and the wasm
+//! bench (crates/hookmap-wasm, feature `bench`), so both measure exactly the same work.
+
+use hookmap_core::{FieldType, FieldTypes};
+use serde_json::{json, Value};
+
+/// One planning workload: payload bytes (as received), the mapping, the fields, and how many
+/// payloads one iteration plans.
+pub struct Workload {
+    pub name: &'static str,
+    pub payloads: Vec<Vec<u8>>,
+    pub mapping: Value,
+    pub fields: FieldTypes,
+}
+
+fn item(i: usize) -> Value {
+    json!({"sku": format!("SKU-{i:05}"), "qty": 1 + i % 7, "price": 1999 + i,
+           "title": "A reasonably descriptive product title", "tags": ["red", "wool", "winter"]})
+}
+
+fn order(i: usize, items: usize) -> Value {
+    json!({
+        "id": format!("evt_{i:08}"), "type": "order.paid", "created": 1_700_000_000 + i,
+        "customer": {"email": format!("Customer{i}@Example.com"), "name": "Ada Lovelace", "tier": "gold",
+                     "address": {"line1": "12 Analytical Way", "city": "London", "zip": "N1 9GU", "country": "GB"}},
+        "order": {"id": format!("ord_{i:08}"), "currency": "EUR", "total": 12990 + i, "paid": true},
+        "reward": {"coins": 50 + i % 10, "xp": 5},
+        "items": (0..items).map(item).collect::<Vec<_>>(),
+        "meta": {"source": "shop", "version": 3, "note": "x".repeat(200)}
+    })
+}
+
+fn small_mapping() -> Value {
+    json!({
+        "user": {"match": "email", "path": "customer.email"},
+        "idempotency_path": "order.id",
+        "fields": [
+            {"target": {"currency": "coins"}, "op": "add", "path": "reward.coins"},
+            {"target": {"currency": "xp"}, "op": "add", "path": "reward.xp"},
+            {"target": {"field": "tier"}, "op": "overwrite", "path": "customer.tier"},
+            {"target": {"field": "orders"}, "op": "add", "path": "items[0].qty"},
+            {"target": {"field": "paid"}, "op": "overwrite", "path": "/order/paid"}]
+    })
+}
+
+fn small_fields() -> FieldTypes {
+    [
+        ("tier".to_owned(), FieldType::Text),
+        ("orders".to_owned(), FieldType::Number),
+        ("paid".to_owned(), FieldType::Boolean),
+    ]
+    .into()
+}
+
+pub fn all() -> Vec<Workload> {
+    let mut big_fields = small_fields();
+    let mut big_rows = vec![
+        json!({"target": {"currency": "coins"}, "op": "add", "path": "reward.coins"}),
+        json!({"target": {"currency": "xp"}, "op": "add", "path": "reward.xp"}),
+    ];
+    for i in 0..18 {
+        big_fields.insert(format!("f{i}"), FieldType::Number);
+        big_rows.push(json!({"target": {"field": format!("f{i}")}, "op": "add", "path": format!("items[{i}].qty")}));
+    }
+    let big_mapping = json!({"user": {"match": "email", "path": "customer.email"},
+                             "idempotency_path": "order.id", "fields": big_rows});
+    vec![
+        Workload {
+            name: "1KB, 5 mappings",
+            payloads: vec![order(1, 2).to_string().into_bytes()],
+            mapping: small_mapping(),
+            fields: small_fields(),
+        },
+        Workload {
+            name: "16KB, 20 mappings",
+            payloads: vec![order(2, 100).to_string().into_bytes()],
+            mapping: big_mapping,
+            fields: big_fields,
+        },
+        Workload {
+            name: "batch of 100 x 1KB",
+            payloads: (0..100)
+                .map(|i| order(i, 2).to_string().into_bytes())
+                .collect(),
+            mapping: small_mapping(),
+            fields: small_fields(),
+        },
+    ]
+}

@@ -1,0 +1,37 @@
+#!/bin/sh
+# make bench: the engine natively (criterion) and in wasm under Node, the bundle sizes, and the
+# edge under load (wrk against wrangler dev on loopback); writes BENCHMARKS.md. Not part of make
+# test: it takes a few minutes and its figures depend on the machine.
+set -eu
+. "$(dirname "$0")/env.sh"
+cd "$root"
+sh scripts/setup.sh
+if ! command -v wrk >/dev/null; then
+  printf '== bench: installing wrk from Debian\n'
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get install -y -qq wrk || { echo "bench: apt-get install wrk failed" >&2; exit 1; }
+fi
+out=target/bench
+mkdir -p "$out"
+
+printf '== bench: engine, native (criterion)\n'
+cargo bench -p hookmap-core --bench engine -- --warm-up-time 1 --measurement-time 3 | tee "$out/criterion.txt" \
+  | grep -E '^(plan|decrypt)|time:' || true
+
+printf '== bench: engine, wasm under Node\n'
+cargo build --release -p hookmap-wasm --target wasm32-unknown-unknown --features bench
+"$WASM_BINDGEN_BIN" --target nodejs --out-dir "$out/wasm-node" target/wasm32-unknown-unknown/release/hookmap_wasm.wasm
+node scripts/bench/wasm.mjs "$root/$out/wasm-node/hookmap_wasm.js" >"$out/wasm.json"
+
+printf '== bench: release builds and sizes\n'
+sh scripts/build-worker.sh >/dev/null
+sh scripts/build-page.sh >/dev/null
+size() { printf '{"raw":%s,"gzip":%s}' "$(wc -c <"$1")" "$(gzip -9 -c "$1" | wc -c)"; }
+printf '{"worker":%s,"page":%s}\n' "$(size crates/hookmap-worker/build/index_bg.wasm)" "$(size www/pkg/hookmap_wasm_bg.wasm)" >"$out/sizes.json"
+
+printf '== bench: edge under load (wrk, %s s per target)\n' "${BENCH_SECONDS:-10}"
+HOOKMAP_PREBUILT=1 node scripts/bench/edge.mjs >"$out/edge.jsonl"
+cat "$out/edge.jsonl"
+
+node scripts/bench/report.mjs "$out" >BENCHMARKS.md
+printf '== bench: wrote BENCHMARKS.md\n'

@@ -1,0 +1,62 @@
+// Writes BENCHMARKS.md (to stdout) from the figures scripts/bench.sh collected in its output folder.
+import { readFileSync } from 'node:fs';
+import { execSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+
+const dir = process.argv[2];
+const criterion = (group, bench) => JSON.parse(readFileSync(join('target', 'criterion', group, bench, 'new', 'estimates.json'))).mean.point_estimate / 1000;
+const wasm = JSON.parse(readFileSync(join(dir, 'wasm.json')));
+const sizes = JSON.parse(readFileSync(join(dir, 'sizes.json')));
+const edge = readFileSync(join(dir, 'edge.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const sh = (cmd) => execSync(cmd, { encoding: 'utf8' }).trim();
+const us = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(2));
+const kb = (b) => `${(b / 1024).toFixed(1)} KB`;
+const verdict = (ok) => (ok ? 'met' : '**not met**');
+
+const rows = wasm.map((w) => {
+  const group = `plan_${w.name}`;
+  const parse = criterion(group, 'serde_json parse alone');
+  const plan = criterion(group, 'edge parse + plan');
+  return { ...w, native_parse: parse, native_plan: plan };
+});
+const decrypt = ['aes-256-cbc', 'aes-256-gcm'].flatMap((alg) => ['1KB', '64KB'].map((size) => {
+  const t = criterion(join('decrypt', alg), size);
+  const bytes = size === '1KB' ? 1024 : 65536;
+  return { alg, size, us: t, mbs: bytes / t };
+}));
+const byName = Object.fromEntries(edge.map((e) => [e.name, e]));
+const bare = byName['bare D1 batch of a delivery'];
+const real = edge.filter((e) => e.name.startsWith('POST /hooks'));
+
+const lines = [];
+lines.push('# Benchmarks', '');
+lines.push(`Measured ${new Date().toISOString().slice(0, 10)} with \`make bench\` (scripts/bench.sh) on ${cpus().length} × ${cpus()[0].model}, ${sh('uname -sr')}, ${sh('rustc --version')}, Node ${process.version}, wrangler ${sh('node node_modules/wrangler/bin/wrangler.js --version').split('\n').pop()}.`);
+lines.push('Absolute figures depend on the machine (and on what else it runs); the ratios are what the goals are about.', '');
+lines.push('## Engine: parse + plan against parsing alone (criterion, native) and in wasm (Node)', '');
+lines.push('| workload | serde_json parse alone | edge parse + plan | ratio (goal ≤ 1.3) | wasm parse + plan | wasm / native (goal ≤ 2) | wasm-bindgen call overhead |');
+lines.push('|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  const ratio = r.native_plan / r.native_parse;
+  const wratio = r.plan_us / r.native_plan;
+  lines.push(`| ${r.name} | ${us(r.native_parse)} µs | ${us(r.native_plan)} µs | ${ratio.toFixed(2)} (${verdict(ratio <= 1.3)}) | ${us(r.plan_us)} µs | ${wratio.toFixed(2)} (${verdict(wratio <= 2)}) | ${us(r.boundary_us_per_call)} µs per call |`);
+}
+lines.push('', 'The wasm figures loop inside wasm (no boundary crossings); the call overhead is the facade\'s `plan()` called from JS once per payload (JSON text in and out) minus that.', '');
+lines.push('## Envelope decryption (criterion, native)', '');
+lines.push('| algorithm | body | time | throughput |', '|---|---|---|---|');
+for (const d of decrypt) lines.push(`| ${d.alg} | ${d.size} | ${us(d.us)} µs | ${d.mbs.toFixed(0)} MB/s |`);
+lines.push('', '## Edge under load (wrk, 2 threads, 16 connections, loopback, `wrangler dev`)', '');
+lines.push('| target | requests/s | p50 | p99 | non-2xx | storage round trips per request |', '|---|---|---|---|---|---|');
+for (const e of edge) lines.push(`| ${e.name} | ${e.rps} | ${e.p50} | ${e.p99} | ${e.non_2xx} | ${e.round_trips} |`);
+lines.push('');
+for (const r of real) {
+  const share = Number(r.rps) / Number(bare.rps);
+  lines.push(`- ${r.name}: ${(share * 100).toFixed(0)} % of the bare batch's throughput (goal ≥ 80 %: ${verdict(share >= 0.8)}); ${r.round_trips} storage round trips (goal ≤ 2: ${verdict(Number(r.round_trips) <= 2)}).`);
+}
+lines.push('', 'The constant route answers 405 without storage: it is the ceiling of `wrangler dev`\'s proxy. The bare batch is a bench-only route (`BENCH_ROUTES=true`) that writes exactly the D1 batch of a delivery with a fixed plan and nothing else.', '');
+lines.push('## Sizes', '');
+lines.push('| module | raw | gzip -9 | goal |', '|---|---|---|---|');
+lines.push(`| worker (crates/hookmap-worker/build/index_bg.wasm) | ${kb(sizes.worker.raw)} | ${kb(sizes.worker.gzip)} | ≤ 250 KB gzipped: ${verdict(sizes.worker.gzip <= 250 * 1024)} |`);
+lines.push(`| page (www/pkg/hookmap_wasm_bg.wasm) | ${kb(sizes.page.raw)} | ${kb(sizes.page.gzip)} | ≤ 100 KB gzipped: ${verdict(sizes.page.gzip <= 100 * 1024)} |`);
+lines.push('', '## Reproduce', '', '```sh', 'make bench                 # BENCH_SECONDS=10 per edge target by default', '```', '');
+console.log(lines.join('\n'));
