@@ -21,6 +21,8 @@ cargo bench -p hookmap-core --bench engine -- --warm-up-time 1 --measurement-tim
 printf '== bench: engine, wasm under Node\n'
 cargo build --release -p hookmap-wasm --target wasm32-unknown-unknown --features bench
 "$WASM_BINDGEN_BIN" --target nodejs --out-dir "$out/wasm-node" target/wasm32-unknown-unknown/release/hookmap_wasm.wasm
+# wasm-bindgen's nodejs output is CommonJS; the project's package.json says "module".
+printf '{"type": "commonjs"}\n' >"$out/wasm-node/package.json"
 node scripts/bench/wasm.mjs "$root/$out/wasm-node/hookmap_wasm.js" >"$out/wasm.json"
 
 printf '== bench: release builds and sizes\n'
