@@ -19,8 +19,9 @@ cargo bench -p hookmap-core --bench engine -- --warm-up-time 1 --measurement-tim
   | grep -E '^(plan|decrypt)|time:' || true
 
 printf '== bench: engine, wasm under Node\n'
-cargo build --release -p hookmap-wasm --target wasm32-unknown-unknown --features bench
-"$WASM_BINDGEN_BIN" --target nodejs --out-dir "$out/wasm-node" target/wasm32-unknown-unknown/release/hookmap_wasm.wasm
+# Built as the page ships it (the page profile), with the benchmark exports added.
+cargo build --profile page -p hookmap-wasm --target wasm32-unknown-unknown --features bench
+"$WASM_BINDGEN_BIN" --target nodejs --out-dir "$out/wasm-node" target/wasm32-unknown-unknown/page/hookmap_wasm.wasm
 # wasm-bindgen's nodejs output is CommonJS; the project's package.json says "module".
 printf '{"type": "commonjs"}\n' >"$out/wasm-node/package.json"
 node scripts/bench/wasm.mjs "$root/$out/wasm-node/hookmap_wasm.js" >"$out/wasm.json"

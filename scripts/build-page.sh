@@ -9,9 +9,9 @@ out=www/pkg
 if [ "${HOOKMAP_PREBUILT:-0}" = 1 ] && [ -f "$out/hookmap_wasm_bg.wasm" ]; then
   exit 0
 fi
-cargo build --release -p hookmap-wasm --target wasm32-unknown-unknown
+cargo build --profile page -p hookmap-wasm --target wasm32-unknown-unknown
 "$WASM_BINDGEN_BIN" --target web --no-typescript --out-dir "$out" \
-  target/wasm32-unknown-unknown/release/hookmap_wasm.wasm
+  target/wasm32-unknown-unknown/page/hookmap_wasm.wasm
 "$WASM_OPT_BIN" -Os --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$out/hookmap_wasm_bg.wasm" -o "$out/hookmap_wasm_bg.wasm"

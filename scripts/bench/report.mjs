@@ -13,6 +13,8 @@ const sh = (cmd) => execSync(cmd, { encoding: 'utf8' }).trim();
 const us = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(2));
 const kb = (b) => `${(b / 1024).toFixed(1)} KB`;
 const verdict = (ok) => (ok ? 'met' : '**not met**');
+// The profiles' opt-levels, read from Cargo.toml so the report cannot drift from the build.
+const optLevel = (profile) => readFileSync('Cargo.toml', 'utf8').match(new RegExp(`\\[profile\\.${profile}\\][^\\[]*?opt-level = "(\\w+)"`))?.[1] ?? '?';
 
 const rows = wasm.map((w) => {
   const group = `plan_${w.name}`;
@@ -32,7 +34,7 @@ const real = edge.filter((e) => e.name.startsWith('POST /hooks'));
 const lines = [];
 lines.push('# Benchmarks', '');
 lines.push(`Measured ${new Date().toISOString().slice(0, 10)} with \`make bench\` (scripts/bench.sh) on ${cpus().length} × ${cpus()[0].model}, ${sh('uname -sr')}, ${sh('rustc --version')}, Node ${process.version}, wrangler ${sh('node node_modules/wrangler/bin/wrangler.js --version').split('\n').pop()}.`);
-lines.push('Absolute figures depend on the machine (and on what else it runs); the ratios are what the goals are about.', '');
+lines.push(`Absolute figures depend on the machine (and on what else it runs); the ratios are what the goals are about. Native code is built with the release profile the worker ships (\`opt-level = "${optLevel('release')}"\`), the wasm engine with the page profile (\`"${optLevel('page')}"\`).`, '');
 lines.push('## Engine: parse + plan against parsing alone (criterion, native) and in wasm (Node)', '');
 lines.push('| workload | serde_json parse alone | edge parse + plan | ratio (goal ≤ 1.3) | wasm parse + plan | wasm / native (goal ≤ 2) | wasm-bindgen call overhead |');
 lines.push('|---|---|---|---|---|---|---|');

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 /// One planning workload: payload bytes (as received), the mapping, the fields, and how many
 /// payloads one iteration plans.
+#[derive(Debug)]
 pub struct Workload {
     pub name: &'static str,
     pub payloads: Vec<Vec<u8>>,
