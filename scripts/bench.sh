@@ -26,6 +26,12 @@ cargo build --profile page -p hookmap-wasm --target wasm32-unknown-unknown --fea
 printf '{"type": "commonjs"}\n' >"$out/wasm-node/package.json"
 node scripts/bench/wasm.mjs "$root/$out/wasm-node/hookmap_wasm.js" >"$out/wasm.json"
 
+printf '== bench: decryption, wasm under Node, in the worker'"'"'s release profile\n'
+cargo build --release -p hookmap-wasm --target wasm32-unknown-unknown --features bench
+"$WASM_BINDGEN_BIN" --target nodejs --out-dir "$out/wasm-release" target/wasm32-unknown-unknown/release/hookmap_wasm.wasm
+printf '{"type": "commonjs"}\n' >"$out/wasm-release/package.json"
+node scripts/bench/decrypt.mjs "$root/$out/wasm-release/hookmap_wasm.js" >"$out/decrypt-wasm.json"
+
 printf '== bench: release builds and sizes\n'
 sh scripts/build-worker.sh >/dev/null
 sh scripts/build-page.sh >/dev/null

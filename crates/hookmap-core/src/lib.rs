@@ -17,12 +17,14 @@ pub mod path;
 pub mod payload;
 pub mod plan;
 pub mod preview;
+pub mod query;
 pub mod retry;
 pub mod secretbox;
 pub mod signature;
 pub mod simulate;
 pub mod target;
 pub mod template;
+pub mod weburl;
 
 pub use envelope::{Algorithm, Encryption};
 pub use error::{Error, ErrorKind, Result};

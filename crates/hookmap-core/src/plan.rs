@@ -120,7 +120,7 @@ pub(crate) fn member(user: &UserMatch, payload: &Value) -> Result<MemberRef> {
     let member = MemberRef {
         by: user.by,
         value: match user.by {
-            MatchBy::Email => member_value.trim().to_lowercase(),
+            MatchBy::Email => member_value.trim().to_ascii_lowercase(),
             MatchBy::Username => member_value.to_owned(),
         },
     };

@@ -8,7 +8,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use url::{Host, Url};
+use crate::weburl::{self, Host, WebUrl};
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -16,43 +16,33 @@ use crate::error::{Error, ErrorKind, Result};
 pub const MAX_URL_LEN: usize = 2000;
 
 /// Checks a subscriber URL; `allow_http_loopback` is the development setting.
-pub fn check(text: &str, allow_http_loopback: bool) -> Result<Url> {
+pub fn check(text: &str, allow_http_loopback: bool) -> Result<WebUrl> {
     let bad = |why: String| Error::new(ErrorKind::InvalidUrl, format!("url: {why}")).at("url");
     if text.len() > MAX_URL_LEN {
         return Err(bad(format!("longer than {MAX_URL_LEN} characters")));
     }
-    let url =
-        Url::parse(text).map_err(|e| bad(format!("{text:?} is not an absolute URL ({e})")))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(bad("credentials in the URL are not allowed".into()));
-    }
-    let host = url
-        .host()
-        .ok_or_else(|| bad("the URL has no host".into()))?;
-    let loopback = match &host {
+    let url = weburl::parse(text).map_err(bad)?;
+    let loopback = match &url.host {
         Host::Domain(name) => is_local_name(name),
         Host::Ipv4(ip) => ip.is_loopback(),
         Host::Ipv6(ip) => ip.is_loopback(),
     };
-    match url.scheme() {
+    match url.scheme {
         "https" if !loopback => {}
-        "http" | "https" if loopback && allow_http_loopback => return Ok(url),
-        "http" | "https" if loopback => {
-            return Err(bad("loopback addresses are not allowed".into()))
-        }
-        "http" => {
+        _ if loopback && allow_http_loopback => return Ok(url),
+        _ if loopback => return Err(bad("loopback addresses are not allowed".into())),
+        _ => {
             return Err(bad(
                 "use https (http is allowed only to loopback in development)".into(),
             ))
         }
-        other => return Err(bad(format!("the scheme {other:?} is not https"))),
     }
-    match host {
+    match &url.host {
         Host::Domain(name) if is_internal_name(name) => {
             Err(bad(format!("{name:?} is an internal host name")))
         }
-        Host::Ipv4(ip) if special_v4(ip) => Err(bad(format!("{ip} is not a public address"))),
-        Host::Ipv6(ip) if special_v6(ip) => Err(bad(format!("{ip} is not a public address"))),
+        Host::Ipv4(ip) if special_v4(*ip) => Err(bad(format!("{ip} is not a public address"))),
+        Host::Ipv6(ip) if special_v6(*ip) => Err(bad(format!("{ip} is not a public address"))),
         _ => Ok(url),
     }
 }

@@ -5,7 +5,7 @@
 #[allow(dead_code)]
 mod workloads;
 
-use hookmap_core::{payload, plan, Mapping};
+use hookmap_core::{payload, plan, Algorithm, Encryption, Mapping};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
@@ -57,4 +57,27 @@ pub fn bench_engine(index: usize, iterations: u32, parse_only: bool) -> Result<u
         }
     }
     Ok(planned)
+}
+
+/// Decrypts `body` (as the edge receives it) `iterations` times; returns the plaintext's length.
+#[wasm_bindgen(js_name = benchOpen)]
+pub fn bench_open(
+    algorithm: &str,
+    key: &str,
+    iv: &str,
+    body: &str,
+    iterations: u32,
+) -> Result<usize, JsValue> {
+    let algorithm =
+        Algorithm::parse(algorithm).ok_or_else(|| JsValue::from_str("unknown algorithm"))?;
+    let encryption =
+        Encryption::new(algorithm, key, iv).map_err(|e| JsValue::from_str(e.message()))?;
+    let mut len = 0;
+    for _ in 0..iterations {
+        len = encryption
+            .open(body.as_bytes())
+            .map_err(|e| JsValue::from_str(e.message()))?
+            .len();
+    }
+    Ok(len)
 }

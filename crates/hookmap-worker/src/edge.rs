@@ -9,14 +9,14 @@ use hookmap_core::signature;
 use hookmap_core::{auth, inbound, plan, Currency, Plan};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use worker::{D1Database, Env, Headers, Request, Response, Url};
+use worker::{D1Database, Env, Headers, Request, Response};
 
 use crate::apply::{self, Applied, DeliveryMeta, Refusal};
 use crate::caller::bearer;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks::{self, HookRecord, Source, StoredEncryption};
-use crate::http::{self, query};
+use crate::http::{self, query, RequestUrl};
 use crate::outbox;
 
 /// Longest idempotency key accepted from a header.
@@ -65,7 +65,12 @@ impl Outcome {
     }
 }
 
-pub async fn receive(mut req: Request, env: &Env, token: &str, url: &Url) -> ApiResult<Response> {
+pub async fn receive(
+    mut req: Request,
+    env: &Env,
+    token: &str,
+    url: &RequestUrl,
+) -> ApiResult<Response> {
     let db = env.d1("DB")?;
     let dry_run = matches!(query(url, "dry_run").as_deref(), Some("true" | "1"));
     let declared = req
@@ -78,6 +83,9 @@ pub async fn receive(mut req: Request, env: &Env, token: &str, url: &Url) -> Api
         _ => Some(req.bytes().await?),
     };
     let headers = req.headers().clone();
+    if !plausible_token(token) {
+        return Err(ApiError::not_found("this webhook URL"));
+    }
     let mut fresh = false;
     loop {
         let Some((hook, source)) = hooks::by_token(env, &db, token, fresh).await? else {
@@ -233,6 +241,13 @@ pub async fn bench_batch(env: &Env, token: &str) -> ApiResult<Response> {
         Applied::Done { balances, .. } => http::json(200, &json!({ "member": balances })),
         Applied::Refused(r) => Err(refusal_error(&r, &plan)),
     }
+}
+
+/// Whether `token` could name a webhook: issued tokens are 48 hex digits. Anything else is an
+/// unknown URL without a lookup (a long one would also exceed the KV cache's 512-byte key limit,
+/// which KV answers with an error, not a miss).
+fn plausible_token(token: &str) -> bool {
+    (1..=64).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The answer to a request over its webhook's rate limit: 429 with Retry-After (the end of the

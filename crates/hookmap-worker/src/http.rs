@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use worker::{Request, Response, Url};
+use worker::{Request, Response};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -101,10 +101,48 @@ pub fn only_known(body: &Map<String, Value>, known: &[&str]) -> ApiResult<()> {
     }
 }
 
-pub fn query(url: &Url, name: &str) -> Option<String> {
-    url.query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
+/// The parts of the request's URL that routes read. The runtime hands over a URL it has already
+/// parsed and normalised, so this only splits it (no URL parser: see `hookmap_core::weburl`).
+#[derive(Debug, Clone)]
+pub struct RequestUrl {
+    /// `scheme://host[:port]`.
+    pub origin: String,
+    /// The path, percent-encoded as received.
+    pub path: String,
+    query: String,
+}
+
+impl RequestUrl {
+    pub fn of(req: &Request) -> Self {
+        let full = req.inner().url();
+        let before_query = full.split(['?', '#']).next().unwrap_or_default();
+        let origin = match before_query.find("://") {
+            Some(i) => before_query
+                .get(i + 3..)
+                .and_then(|rest| rest.find('/'))
+                .and_then(|j| before_query.get(..i + 3 + j))
+                .unwrap_or(before_query),
+            None => "",
+        };
+        let query = full
+            .split_once('?')
+            .map(|(_, q)| q.split('#').next().unwrap_or_default())
+            .unwrap_or_default();
+        Self {
+            origin: origin.to_owned(),
+            path: req.path(),
+            query: query.to_owned(),
+        }
+    }
+
+    /// The path's segments: `/v1/me` is `["v1", "me"]`.
+    pub fn segments(&self) -> Vec<&str> {
+        self.path.split('/').skip(1).collect()
+    }
+}
+
+pub fn query(url: &RequestUrl, name: &str) -> Option<String> {
+    hookmap_core::query::param(&url.query, name)
 }
 
 /// `?page=&per_page=` of the contract: page from 1, per_page 1..=50, default 20.
@@ -117,7 +155,7 @@ pub struct Page {
 impl Page {
     pub const MAX_PER_PAGE: i64 = 50;
 
-    pub fn from_url(url: &Url) -> ApiResult<Self> {
+    pub fn from_url(url: &RequestUrl) -> ApiResult<Self> {
         let number = |name: &str, default: i64, max: i64| -> ApiResult<i64> {
             match query(url, name) {
                 None => Ok(default),

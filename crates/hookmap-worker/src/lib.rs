@@ -18,6 +18,7 @@ mod secrets;
 use worker::{event, Context, Env, MessageBatch, Method, Request, Response};
 
 use crate::error::{ApiError, ApiResult};
+use crate::http::RequestUrl;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
@@ -51,12 +52,8 @@ async fn queue(batch: MessageBatch<outbox::Job>, env: Env, _ctx: Context) -> wor
 }
 
 async fn route(req: Request, env: &Env) -> ApiResult<Response> {
-    let url = req.url()?;
-    let path: Vec<String> = url
-        .path_segments()
-        .map(|s| s.map(str::to_owned).collect())
-        .unwrap_or_default();
-    let path: Vec<&str> = path.iter().map(String::as_str).collect();
+    let url = RequestUrl::of(&req);
+    let path = url.segments();
     match (req.method(), path.as_slice()) {
         (Method::Post, ["hooks", token]) => edge::receive(req, env, token, &url).await,
         (_, ["hooks", _]) => Err(ApiError::new(

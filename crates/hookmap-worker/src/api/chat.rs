@@ -1,6 +1,7 @@
 //! Channels, their messages, and the community's bot, which authors every message an incoming
 //! webhook posts. Messages are plain text and are returned as JSON strings, never as markup.
 
+use hookmap_core::weburl;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{Request, Response};
@@ -188,18 +189,16 @@ pub async fn update_bot(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResul
 
 /// An absolute http(s) URL: the avatar is shown by clients, so nothing else (no `javascript:`).
 fn avatar_url(text: Option<&str>) -> ApiResult<String> {
-    let bad = || {
+    let bad = |why: Option<String>| {
+        let why = why.map_or(String::new(), |w| format!(" ({w})"));
         ApiError::new(
             422,
             "invalid_field",
-            "avatar_url: must be an absolute http:// or https:// URL",
+            format!("avatar_url: must be an absolute http:// or https:// URL{why}"),
         )
         .with_details(json!({"at": "avatar_url"}))
     };
-    let text = text.ok_or_else(bad)?;
-    let url = worker::Url::parse(text).map_err(|_| bad())?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(bad());
-    }
+    let text = text.ok_or_else(|| bad(None))?;
+    weburl::parse(text).map_err(|why| bad(Some(why)))?;
     Ok(text.to_owned())
 }

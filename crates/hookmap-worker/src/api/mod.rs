@@ -11,24 +11,29 @@ mod users;
 mod webhooks;
 
 use serde_json::json;
-use worker::{D1Database, Env, Request, Response, Url};
+use worker::{D1Database, Env, Request, Response};
 
 use self::routes::Route;
 
 use crate::caller::Caller;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::http;
+use crate::http::{self, RequestUrl};
 
 /// What every management handler gets.
 pub struct Ctx<'a> {
     pub env: &'a Env,
     pub db: D1Database,
-    pub url: Url,
+    pub url: RequestUrl,
     pub caller: Caller,
 }
 
-pub async fn dispatch(mut req: Request, env: &Env, url: Url, path: &[&str]) -> ApiResult<Response> {
+pub async fn dispatch(
+    mut req: Request,
+    env: &Env,
+    url: RequestUrl,
+    path: &[&str],
+) -> ApiResult<Response> {
     let db = env.d1("DB")?;
     let caller = Caller::from_request(&req, env, &db).await?;
     let method = req.method();

@@ -73,7 +73,7 @@ async fn render(ctx: &Ctx<'_>, cid: &str, users: Vec<UserRow>) -> ApiResult<Vec<
 pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
     let body = http::object_body(req).await?;
     http::only_known(&body, &["email", "username"])?;
-    let email = http::required_str(&body, "email", 254)?.to_lowercase();
+    let email = http::required_str(&body, "email", 254)?.to_ascii_lowercase();
     let username = http::required_str(&body, "username", 64)?;
     if !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
         return Err(ApiError::new(
@@ -144,7 +144,7 @@ pub async fn find(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
         http::query(&ctx.url, "email"),
         http::query(&ctx.url, "username"),
     ) {
-        (Some(email), _) => ("AND email = ?2", email.trim().to_lowercase()),
+        (Some(email), _) => ("AND email = ?2", email.trim().to_ascii_lowercase()),
         (None, Some(username)) => ("AND username = ?2", username),
         (None, None) => ("AND ?2 = ?2", String::new()),
     };

@@ -62,7 +62,7 @@ fn render(ctx: &Ctx<'_>, row: &WebhookRow) -> ApiResult<Value> {
         .and_then(|m| serde_json::from_str::<Value>(m).ok());
     Ok(json!({
         "id": row.id, "name": row.name, "location": row.location, "enabled": row.enabled != 0,
-        "url": format!("{}/hooks/{}", ctx.url.origin().ascii_serialization(), row.token),
+        "url": format!("{}/hooks/{}", ctx.url.origin, row.token),
         "api_key": row.api_key_digest.is_some(), "signing_secret": row.signing_secret.is_some(),
         "rate_limit": row.rate_limit,
         "encryption": algorithm, "mapping": mapping,
