@@ -17,7 +17,12 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks::{self, HookRecord, Source, StoredEncryption};
 use crate::http::{self, query, RequestUrl};
+use crate::log::RequestLog;
 use crate::outbox;
+
+/// Every answer about a recorded delivery names it in this header (as in its body), so a sender's
+/// HTTP log holds the id an admin looks up; the request log reads it from there too.
+pub const DELIVERY_ID_HEADER: &str = "hookmap-delivery-id";
 
 /// Longest idempotency key accepted from a header.
 const MAX_KEY_LEN: usize = 255;
@@ -70,6 +75,7 @@ pub async fn receive(
     env: &Env,
     token: &str,
     url: &RequestUrl,
+    log: &mut RequestLog,
 ) -> ApiResult<Response> {
     let db = env.d1("DB")?;
     let dry_run = matches!(query(url, "dry_run").as_deref(), Some("true" | "1"));
@@ -91,12 +97,16 @@ pub async fn receive(
         let Some((hook, source)) = hooks::by_token(env, &db, token, fresh).await? else {
             return Err(ApiError::not_found("this webhook URL"));
         };
+        log.community_id = Some(hook.community_id.clone());
         let outcome = process(env, &db, &hook, &headers, body.as_deref(), dry_run).await?;
         if !outcome.settled() && source == Source::Cache {
             fresh = true;
             continue;
         }
         announce(env, &db, &hook, &outcome).await;
+        if let Outcome::Failed { error, .. } = &outcome {
+            log.error = Some(error.code);
+        }
         return respond(&db, &hook, outcome, dry_run, None).await;
     }
 }
@@ -537,16 +547,23 @@ pub async fn respond(
             let message = plan.message.as_ref().zip(message_id).map(|(m, id)| {
                 json!({"id": id, "channel_id": m.channel, "topic": m.topic, "text": m.text})
             });
-            http::json(
+            let response = http::json(
                 200,
                 &json!({
                     "delivery_id": delivery_id, "status": "success", "duplicate": false,
                     "idempotency_key": plan.idempotency_key, "member": balances, "effects": plan.effects,
                     "message": message,
                 }),
-            )
+            )?;
+            naming(response, &delivery_id)
         }
-        Outcome::Duplicate { first } => http::json(200, &first),
+        Outcome::Duplicate { first } => {
+            let response = http::json(200, &first)?;
+            match first.get("delivery_id").and_then(Value::as_str) {
+                Some(id) => naming(response, id),
+                None => Ok(response),
+            }
+        }
         Outcome::DryRun(body) => http::json(200, &body),
         Outcome::RateLimited => rate_limited().into_response().map_err(ApiError::from),
         Outcome::Pending { payload } if dry_run => http::json(
@@ -561,13 +578,14 @@ pub async fn respond(
             else {
                 return rate_limited().into_response().map_err(ApiError::from);
             };
-            http::json(
+            let response = http::json(
                 202,
                 &json!({
                     "delivery_id": id, "status": "pending",
                     "message": "the webhook has no mapping yet: the payload was caught; build a mapping from it and replay this delivery",
                 }),
-            )
+            )?;
+            naming(response, &id)
         }
         Outcome::Failed { error, .. } if dry_run => error.into_response().map_err(ApiError::from),
         Outcome::Failed {
@@ -593,11 +611,18 @@ pub async fn respond(
             };
             let mut body = error.body();
             if let Some(obj) = body.as_object_mut() {
-                obj.insert("delivery_id".into(), Value::String(id));
+                obj.insert("delivery_id".into(), Value::String(id.clone()));
             }
-            error.response(&body).map_err(ApiError::from)
+            naming(error.response(&body)?, &id)
         }
     }
+}
+
+fn naming(mut response: Response, delivery_id: &str) -> ApiResult<Response> {
+    response
+        .headers_mut()
+        .set(DELIVERY_ID_HEADER, delivery_id)?;
+    Ok(response)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -12,6 +12,7 @@ mod edge;
 mod error;
 mod hooks;
 mod http;
+mod log;
 mod outbox;
 mod secrets;
 
@@ -19,14 +20,28 @@ use worker::{event, Context, Env, MessageBatch, Method, Request, Response};
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::RequestUrl;
+use crate::log::RequestLog;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     db::take_trips();
-    let response = match route(req, &env).await {
+    let started = worker::Date::now().as_millis();
+    let mut log = RequestLog::new(req.method().to_string());
+    let response = match route(req, &env, &mut log).await {
         Ok(response) => Ok(response),
-        Err(error) => error.into_response(),
+        Err(error) => {
+            log.error = Some(error.code);
+            error.into_response()
+        }
     };
+    log.duration_ms = worker::Date::now().as_millis().saturating_sub(started);
+    if let Ok(r) = &response {
+        log.status = r.status_code();
+        if let Ok(Some(id)) = r.headers().get(edge::DELIVERY_ID_HEADER) {
+            log.delivery_id = Some(id);
+        }
+    }
+    log.emit();
     // The benchmark reads how many storage round trips a request cost (BENCH_ROUTES only).
     let trips = db::take_trips();
     match response {
@@ -51,18 +66,22 @@ async fn queue(batch: MessageBatch<outbox::Job>, env: Env, _ctx: Context) -> wor
     outbox::consume(batch, &env).await
 }
 
-async fn route(req: Request, env: &Env) -> ApiResult<Response> {
+async fn route(req: Request, env: &Env, log: &mut RequestLog) -> ApiResult<Response> {
     let url = RequestUrl::of(&req);
     let path = url.segments();
+    if let ["hooks", _] = path.as_slice() {
+        log.route = "/hooks/{token}".into();
+    }
     match (req.method(), path.as_slice()) {
-        (Method::Post, ["hooks", token]) => edge::receive(req, env, token, &url).await,
+        (Method::Post, ["hooks", token]) => edge::receive(req, env, token, &url, log).await,
         (_, ["hooks", _]) => Err(ApiError::new(
             405,
             "method_not_allowed",
             "the webhook URL accepts POST only",
         )),
-        (_, ["v1", ..]) => api::dispatch(req, env, url.clone(), &path).await,
+        (_, ["v1", ..]) => api::dispatch(req, env, url.clone(), &path, log).await,
         (Method::Post, ["bench", "batch", token]) if bench_routes(env) => {
+            log.route = "/bench/batch/{token}".into();
             edge::bench_batch(env, token).await
         }
         _ => Err(api::no_route()),

@@ -13,7 +13,7 @@ use hookmap_core::event::{self, EventType, Filter};
 use hookmap_core::retry::{self, Attempt};
 use hookmap_core::{signature, target, Algorithm, Encryption};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 use worker::{
     console_error, AbortController, D1Database, Delay, Env, Fetch, Headers, Message, MessageBatch,
     MessageBuilder, MessageExt, Method, Request, RequestInit,
@@ -21,6 +21,7 @@ use worker::{
 
 use crate::db;
 use crate::error::{ApiError, ApiResult};
+use crate::log;
 use crate::secrets;
 
 const QUEUE: &str = "OUTBOX";
@@ -322,6 +323,20 @@ pub async fn run(
     if let Some(delay) = next {
         enqueue(env, &job.delivery_id, job.attempt + 1, delay).await;
     }
+    let level = if status == "failed" {
+        log::Level::Warn
+    } else {
+        log::Level::Info
+    };
+    log::line(
+        level,
+        "outgoing attempt",
+        &json!({
+            "community_id": row.community_id, "subscription_id": row.subscription_id,
+            "outgoing_delivery_id": job.delivery_id, "event": row.kind, "attempt": job.attempt,
+            "status_code": status_code, "duration_ms": response_time_ms, "delivery_status": status,
+        }),
+    );
     Ok(Some(Sent {
         log_id,
         status_code,

@@ -53,7 +53,8 @@ async function waitReady(base, child, log, timeoutMs = 90_000) {
 }
 
 /** A running worker: `base` URL, `adminToken`, `restart()` (same state) and `stop()`. */
-export async function startWorker({ vars = {} } = {}) {
+/** `logLevel`: wrangler's; at 'log' the worker's own console lines (the request log) are shown. */
+export async function startWorker({ vars = {}, logLevel = 'warn' } = {}) {
   const state = mkdtempSync(join(tmpdir(), 'hookmap-e2e-'));
   migrate(state);
   const adminToken = `test-admin-${randomBytes(12).toString('hex')}`;
@@ -71,7 +72,7 @@ export async function startWorker({ vars = {} } = {}) {
       // Outgoing webhooks go to receivers on loopback, and retries come within seconds.
       '--var', 'ALLOW_HTTP_LOOPBACK:true', '--var', 'OUTBOX_RETRY_SCHEDULE:0,1,1,1',
       ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
-      '--show-interactive-dev-session=false', '--log-level', 'warn'],
+      '--show-interactive-dev-session=false', '--log-level', logLevel],
     { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d) => worker.log.push(d.toString()));
     child.stderr.on('data', (d) => worker.log.push(d.toString()));

@@ -19,6 +19,7 @@ use crate::caller::Caller;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, RequestUrl};
+use crate::log::RequestLog;
 
 /// What every management handler gets.
 pub struct Ctx<'a> {
@@ -33,12 +34,24 @@ pub async fn dispatch(
     env: &Env,
     url: RequestUrl,
     path: &[&str],
+    log: &mut RequestLog,
 ) -> ApiResult<Response> {
+    let method = req.method();
+    let found = routes::find(method.as_ref(), path.get(1..).unwrap_or_default());
+    if let Some((route, params)) = &found {
+        if let Some((_, pattern, _)) = routes::ROUTES.iter().find(|(_, _, r)| r == route) {
+            log.route = format!("/v1/{pattern}");
+        }
+        log.community_id = params.first().map(|cid| (*cid).to_owned());
+        if matches!(route, Route::DeliveryGet | Route::DeliveryReplay) {
+            log.delivery_id = params.last().map(|did| (*did).to_owned());
+        }
+    }
+    // Credentials are checked before the route's existence is told, so that an unauthenticated
+    // caller cannot map the API by its 404s.
     let db = env.d1("DB")?;
     let caller = Caller::from_request(&req, env, &db).await?;
-    let method = req.method();
-    let (route, params) =
-        routes::find(method.as_ref(), path.get(1..).unwrap_or_default()).ok_or_else(no_route)?;
+    let (route, params) = found.ok_or_else(no_route)?;
     let ctx = Ctx {
         env,
         db,

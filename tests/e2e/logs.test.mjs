@@ -1,0 +1,85 @@
+// The request log: one JSON line per request on wrangler dev's console, naming the route by its
+// pattern, with ids and timing, and never a secret or a payload.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorker } from './support/worker.mjs';
+import { client, encryptGcm, seedCommunity, contractMapping, KEY, IV } from './support/api.mjs';
+
+let worker, admin, cid;
+before(async () => {
+  worker = await startWorker({ logLevel: 'log' });
+  admin = client(worker.base, worker.adminToken);
+  ({ cid } = await seedCommunity(admin, 'Logs'));
+});
+after(async () => {
+  await worker?.stop();
+});
+
+/** The worker's own JSON lines so far (wrangler prints each as it comes; warnings in colour). */
+function workerLines() {
+  // eslint-disable-next-line no-control-regex
+  return worker.log.join('').replace(/\x1b\[[0-9;]*m/g, '').split('\n')
+    .map((l) => l.slice(l.indexOf('{')))
+    .filter((l) => l.startsWith('{"'))
+    .map((l) => { try { return JSON.parse(l); } catch { return null; } })
+    .filter(Boolean);
+}
+const requestLines = () => workerLines().filter((l) => l.msg === 'request');
+
+async function eventually(probe, what, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; log:\n${worker.log.join('')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('each request logs one JSON line with its route pattern, status, timing and ids, and no secret', async () => {
+  const secretMarker = 'payload-marker-that-must-not-be-logged';
+  const created = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, {
+    name: 'Logged', location: 'user_fields', enabled: true, api_key: true,
+    encryption: { algorithm: 'aes-256-gcm', key: KEY, iv: IV }, mapping: contractMapping,
+  });
+  assert.equal(created.status, 201, created.text);
+  const hook = created.body;
+  const token = hook.url.split('/').pop();
+
+  const payload = { customer: { email: 'ada@example.com' }, order: { id: 'L-1' }, reward: { coins: 5 }, penalty: 0, tier: secretMarker, items: [{ qty: 1 }] };
+  const res = await fetch(hook.url, {
+    method: 'POST', body: encryptGcm(KEY, IV, JSON.stringify(payload)),
+    headers: { 'content-type': 'application/json', 'x-api-key': hook.api_key },
+  });
+  const body = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(body));
+  // The answer names the delivery in a header too, for the sender's HTTP log.
+  assert.equal(res.headers.get('hookmap-delivery-id'), body.delivery_id);
+
+  const wrongKey = await fetch(hook.url, { method: 'POST', body: '{}', headers: { 'x-api-key': 'hmw_wrong' } });
+  assert.equal(wrongKey.status, 401);
+  const unknown = await admin.get('/v1/no-such-route');
+  assert.equal(unknown.status, 404);
+
+  const edge = await eventually(() => requestLines().find((l) => l.delivery_id === body.delivery_id), 'the delivery line');
+  assert.deepEqual(
+    { ...edge, duration_ms: typeof edge.duration_ms },
+    { level: 'info', msg: 'request', method: 'POST', route: '/hooks/{token}', status: 200, duration_ms: 'number', community_id: cid, delivery_id: body.delivery_id },
+  );
+  const refused = await eventually(() => requestLines().find((l) => l.route === '/hooks/{token}' && l.status === 401), 'the 401 line');
+  assert.equal(refused.level, 'warn');
+  assert.equal(refused.error, 'invalid_api_key');
+  assert.match(refused.delivery_id, /./, 'a refused delivery is recorded, and its line names it');
+  const create = requestLines().find((l) => l.route === '/v1/communities/{cid}/incoming-webhooks' && l.method === 'POST');
+  assert.equal(create?.status, 201);
+  assert.equal(create.community_id, cid);
+  const missing = await eventually(() => requestLines().find((l) => l.status === 404 && l.error === 'no_route'), 'the 404 line');
+  assert.equal(missing.route, '(no route)');
+
+  // The worker's lines only: wrangler dev's own access log prints each path, tokens included.
+  const ours = JSON.stringify(workerLines());
+  assert.ok(requestLines().length >= 8, ours);
+  for (const secret of [token, hook.api_key, KEY, IV, worker.adminToken, secretMarker]) {
+    assert.ok(!ours.includes(secret), `the log shows a secret or payload: ${secret}`);
+  }
+});
