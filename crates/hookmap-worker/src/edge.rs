@@ -210,29 +210,15 @@ async fn process(
     run(db, hook, payload, header_key, dry_run, None).await
 }
 
-thread_local! {
-    /// The benchmark's webhook records, read once per isolate so the bare route costs one batch.
-    static BENCH_HOOKS: std::cell::RefCell<std::collections::HashMap<String, HookRecord>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
-}
-
 /// The benchmark's bare route (BENCH_ROUTES only): the one D1 batch a delivery writes, with a
 /// fixed plan (1 coin to bench@example.com under a fresh idempotency key), and nothing else: no
-/// KV lookup, no decoding, no planning, no rate count.
+/// decoding, no planning, no rate count; the record comes from the isolate's memory, as a warm
+/// delivery's does.
 pub async fn bench_batch(env: &Env, token: &str) -> ApiResult<Response> {
     let db = env.d1("DB")?;
-    let cached = BENCH_HOOKS.with(|h| h.borrow().get(token).cloned());
-    let hook = match cached {
-        Some(hook) => hook,
-        None => {
-            let (hook, _) = hooks::by_token(env, &db, token, true)
-                .await?
-                .ok_or_else(|| ApiError::not_found("this webhook URL"))?;
-            BENCH_HOOKS.with(|h| h.borrow_mut().insert(token.to_owned(), hook.clone()));
-            db::take_trips();
-            hook
-        }
-    };
+    let (hook, _) = hooks::by_token(env, &db, token, false)
+        .await?
+        .ok_or_else(|| ApiError::not_found("this webhook URL"))?;
     let plan = Plan {
         member: Some(hookmap_core::MemberRef {
             by: hookmap_core::MatchBy::Email,

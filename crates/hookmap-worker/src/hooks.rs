@@ -1,10 +1,14 @@
-//! Incoming webhook records as the edge needs them, read through the KV cache.
+//! Incoming webhook records as the edge needs them, read through two caches: the isolate's memory,
+//! then KV.
 //!
-//! D1 is the source of truth. KV only saves the edge a D1 read per delivery; it is eventually
-//! consistent across locations, so every record carries the webhook's `version` and the apply batch
-//! refuses a success planned with a stale one (see the trigger in migrations/).
+//! D1 is the source of truth. The caches only save the edge a read per delivery; neither is
+//! consistent with D1 (KV is eventually consistent across locations, and other isolates keep their
+//! memory), so every record carries the webhook's `version` and the apply batch refuses a success
+//! planned with a stale one (see the trigger in migrations/). A cached record that leads to
+//! anything but a success is read again from D1 before the sender is blamed (`Source::Cache`).
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 
 use hookmap_core::{mapping, Algorithm, Encryption, FieldTypes, Mapping};
 use serde::{Deserialize, Serialize};
@@ -20,6 +24,37 @@ pub const DEFAULT_RATE_LIMIT: i64 = 600;
 
 /// Seconds a cached record may serve before it is read from D1 again.
 const CACHE_TTL: u64 = 300;
+
+/// Milliseconds a record stays in an isolate's memory, and how many it holds. An isolate serves
+/// many requests in a row, so a hot webhook costs no lookup at all; the bound keeps a flood of
+/// distinct tokens from growing the isolate.
+const MEMORY_TTL_MS: u64 = 60_000;
+const MEMORY_ENTRIES: usize = 512;
+
+thread_local! {
+    static MEMORY: RefCell<HashMap<String, (u64, HookRecord)>> = RefCell::new(HashMap::new());
+}
+
+fn remember(token: &str, record: &HookRecord) {
+    let expires = worker::Date::now().as_millis() + MEMORY_TTL_MS;
+    MEMORY.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= MEMORY_ENTRIES {
+            m.clear();
+        }
+        m.insert(token.to_owned(), (expires, record.clone()));
+    });
+}
+
+fn recall(token: &str) -> Option<HookRecord> {
+    let now = worker::Date::now().as_millis();
+    MEMORY.with(|m| {
+        m.borrow()
+            .get(token)
+            .filter(|(expires, _)| *expires > now)
+            .map(|(_, record)| record.clone())
+    })
+}
 
 #[derive(Clone, Serialize, Deserialize)]
 pub struct StoredEncryption {
@@ -125,6 +160,9 @@ pub async fn by_token(
 ) -> ApiResult<Option<(HookRecord, Source)>> {
     let kv = env.kv("CACHE")?;
     if !fresh {
+        if let Some(record) = recall(token) {
+            return Ok(Some((record, Source::Cache)));
+        }
         db::trip();
         let cached = kv
             .get(&cache_key(token))
@@ -133,6 +171,7 @@ pub async fn by_token(
             .map_err(ApiError::internal)?;
         if let Some(record) = cached.and_then(|text| serde_json::from_str::<HookRecord>(&text).ok())
         {
+            remember(token, &record);
             return Ok(Some((record, Source::Cache)));
         }
     }
@@ -188,14 +227,16 @@ pub async fn by_token(
         .execute()
         .await
         .map_err(ApiError::internal)?;
+    remember(token, &record);
     Ok(Some((record, Source::Database)))
 }
 
-/// Drops cached records so this location sees a change at once (others within the TTL, and the
-/// version check keeps them from applying anything stale meanwhile).
+/// Drops cached records so this isolate and location see a change at once (others within their
+/// TTLs, and the version check keeps them from applying anything stale meanwhile).
 pub async fn forget(env: &Env, tokens: &[String]) -> ApiResult<()> {
     let kv = env.kv("CACHE")?;
     for token in tokens {
+        MEMORY.with(|m| m.borrow_mut().remove(token));
         db::trip();
         kv.delete(&cache_key(token))
             .await
