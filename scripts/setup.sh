@@ -54,4 +54,15 @@ if ! python3 -c 'import cryptography' 2>/dev/null; then
   step "installing Python cryptography (regenerates the envelope test vectors)"
   python3 -m pip install --quiet cryptography || fail "pip install cryptography failed"
 fi
+
+# The end-to-end suite's schemathesis run (tests/e2e/schemathesis.test.mjs), in a project-local
+# virtualenv so that nothing else on the machine moves it. Pinned exactly: a new release may
+# generate other cases or check more.
+SCHEMATHESIS_VERSION=4.32.5
+if [ "$(.venv/bin/schemathesis --version 2>/dev/null)" != "schemathesis, version $SCHEMATHESIS_VERSION" ]; then
+  step "installing schemathesis $SCHEMATHESIS_VERSION with pip into .venv (OpenAPI tests)"
+  [ -x .venv/bin/python ] || python3 -m venv .venv || fail "python3 -m venv .venv failed (Debian: apt-get install python3-venv)"
+  .venv/bin/python -m pip install --quiet "schemathesis==$SCHEMATHESIS_VERSION" \
+    || fail "pip install schemathesis==$SCHEMATHESIS_VERSION failed"
+fi
 printf '== setup: done\n'
