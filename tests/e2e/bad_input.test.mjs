@@ -146,3 +146,13 @@ test('an unknown webhook URL is 404 and records nothing; other methods are 405',
   const get = await fetch(plain.url);
   assert.equal(get.status, 405);
 });
+
+test('a webhook URL whose token cannot be one (too long for the cache key, not hex) is 404, not 500', async () => {
+  // Found by schemathesis: a token over KV's 512-byte key limit made the cache lookup fail (500).
+  for (const token of ['a'.repeat(600), 'f'.repeat(65), 'not-a-token', `${'0'.repeat(47)}g`]) {
+    const res = await deliver(`${worker.base}/hooks/${token}`, json());
+    assert.equal(res.status, 404, `${token.slice(0, 20)}: ${res.text}`);
+    assert.equal(res.body.error.code, 'not_found');
+  }
+});
+
