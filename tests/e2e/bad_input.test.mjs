@@ -156,3 +156,18 @@ test('a webhook URL whose token cannot be one (too long for the cache key, not h
   }
 });
 
+// Found while probing what schemathesis generates: adding to a number field can overflow to
+// Infinity, which SQLite stores and the API then shows as null (GET .../users: "fields": {"n": null}).
+// The fix belongs in the apply batch (a trigger or CHECK refusing a non-finite value, answered
+// as a 422); until then this is a todo, reported but not failing the suite.
+test('adding to a number field beyond the largest finite number is refused, not stored as null', { todo: 'apply.rs/migrations: refuse non-finite field values' }, async () => {
+  await admin.post(`/v1/communities/${cid}/user-fields`, { key: 'huge', type: 'number' });
+  const mapping = { user: { match: 'email', path: 'customer.email' }, fields: [{ target: { field: 'huge' }, op: 'add', path: 'n' }] };
+  const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'huge', mapping })).body;
+  const first = await deliver(hook.url, JSON.stringify({ customer: { email: 'ada@example.com' }, n: 1e308 }));
+  assert.equal(first.status, 200, first.text);
+  const second = await deliver(hook.url, JSON.stringify({ customer: { email: 'ada@example.com' }, n: 1e308 }));
+  assert.equal(second.status, 422, second.text);
+  const user = (await admin.get(`/v1/communities/${cid}/users/${uid}`)).body;
+  assert.equal(user.fields.huge, 1e308);
+});
