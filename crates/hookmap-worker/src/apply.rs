@@ -55,6 +55,8 @@ pub enum Refusal {
     WebhookGone,
     StaleWebhook,
     UnknownField,
+    /// A number field would leave the finite range (adding past ±1.8e308).
+    FieldOutOfRange,
     UnknownChannel,
     TopicRequired,
     /// Over the webhook's rate limit this minute (counted in the same batch).
@@ -255,6 +257,8 @@ fn refusal(e: &worker::Error) -> Option<Refusal> {
         Refusal::UnknownChannel
     } else if has("hookmap:topic_required") {
         Refusal::TopicRequired
+    } else if has("hookmap:field_out_of_range") {
+        Refusal::FieldOutOfRange
     } else if has("hookmap:webhook_disabled") {
         Refusal::WebhookDisabled
     } else if has("hookmap:webhook_gone") {

@@ -389,6 +389,11 @@ fn refusal_error(refusal: &Refusal, plan: &Plan) -> ApiError {
             "unknown_field",
             "a mapped user field was deleted; update the mapping",
         ),
+        Refusal::FieldOutOfRange => ApiError::new(
+            422,
+            "field_out_of_range",
+            "a number field would go past the largest number a field holds (about 1.8e308)",
+        ),
         Refusal::UnknownChannel => ApiError::new(
             422,
             "unknown_channel",
