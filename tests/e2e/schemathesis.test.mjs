@@ -129,9 +129,10 @@ test('every generated request gets a documented, schema-conformant answer and no
     '--config-file', file, 'run', `${worker.base}/openapi.json`, '--url', worker.base,
     '--header', `Authorization: Bearer ${ids.key}`,
     // Every answer: no 5xx, a documented status and content type, a body and headers (Retry-After)
-    // matching the schema; and a request the schema calls invalid must get a 4xx.
+    // matching the schema; a request the schema calls invalid must get a 4xx, and a method a path
+    // does not take a 405 with Allow.
     '--checks', 'not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,'
-      + 'response_headers_conformance,negative_data_rejection',
+      + 'response_headers_conformance,negative_data_rejection,unsupported_method',
     '--max-examples', String(MAX_EXAMPLES), '--seed', String(SEED), '--workers', '2',
     '--phases', 'examples,coverage,fuzzing', '--no-color', '--request-timeout', '30',
   ]);

@@ -49,6 +49,16 @@ impl ApiError {
         Self::new(409, code, message)
     }
 
+    /// 405 for a route that exists under other methods; the answer's `Allow` lists them.
+    pub fn method_not_allowed(allowed: &[&str]) -> Self {
+        Self::new(
+            405,
+            "method_not_allowed",
+            format!("this route accepts {} only", allowed.join(", ")),
+        )
+        .with_details(json!({ "allow": allowed }))
+    }
+
     pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(401, code, message)
     }
@@ -77,15 +87,25 @@ impl ApiError {
         self.response(&body)
     }
 
-    /// `body` with this error's status, and its `Retry-After` when it has one (429).
+    /// `body` with this error's status, its `Retry-After` when it has one (429) and its `Allow`
+    /// (405).
     pub fn response(&self, body: &Value) -> worker::Result<Response> {
-        let response = Response::from_json(body)?.with_status(self.status);
+        let mut response = Response::from_json(body)?.with_status(self.status);
         if let Some(seconds) = self.retry_after() {
             response
-                .headers()
+                .headers_mut()
                 .set("retry-after", &seconds.to_string())?;
         }
+        if let Some(allow) = self.allow() {
+            response.headers_mut().set("allow", &allow)?;
+        }
         Ok(response)
+    }
+
+    fn allow(&self) -> Option<String> {
+        let methods = self.details.as_ref()?.get("allow")?.as_array()?;
+        let names: Vec<&str> = methods.iter().filter_map(Value::as_str).collect();
+        Some(names.join(", "))
     }
 
     fn retry_after(&self) -> Option<u64> {

@@ -16,7 +16,7 @@ mod log;
 mod outbox;
 mod secrets;
 
-use worker::{event, Context, Env, MessageBatch, Method, Request, Response};
+use worker::{event, Context, Env, MessageBatch, Request, Response};
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::RequestUrl;
@@ -26,7 +26,7 @@ use crate::log::RequestLog;
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     db::take_trips();
     let started = worker::Date::now().as_millis();
-    let mut log = RequestLog::new(req.method().to_string());
+    let mut log = RequestLog::new(req.inner().method());
     let response = match route(req, &env, &mut log).await {
         Ok(response) => Ok(response),
         Err(error) => {
@@ -72,15 +72,13 @@ async fn route(req: Request, env: &Env, log: &mut RequestLog) -> ApiResult<Respo
     if let ["hooks", _] = path.as_slice() {
         log.route = "/hooks/{token}".into();
     }
-    match (req.method(), path.as_slice()) {
-        (Method::Post, ["hooks", token]) => edge::receive(req, env, token, &url, log).await,
-        (_, ["hooks", _]) => Err(ApiError::new(
-            405,
-            "method_not_allowed",
-            "the webhook URL accepts POST only",
-        )),
+    // The method as sent: worker's `Method` reads any method it does not know (QUERY, ...) as GET.
+    let method = req.inner().method();
+    match (method.as_str(), path.as_slice()) {
+        ("POST", ["hooks", token]) => edge::receive(req, env, token, &url, log).await,
+        (_, ["hooks", _]) => Err(ApiError::method_not_allowed(&["POST"])),
         (_, ["v1", ..]) => api::dispatch(req, env, url.clone(), &path, log).await,
-        (Method::Post, ["bench", "batch", token]) if bench_routes(env) => {
+        ("POST", ["bench", "batch", token]) if bench_routes(env) => {
             log.route = "/bench/batch/{token}".into();
             edge::bench_batch(env, token).await
         }

@@ -36,8 +36,9 @@ pub async fn dispatch(
     path: &[&str],
     log: &mut RequestLog,
 ) -> ApiResult<Response> {
-    let method = req.method();
-    let found = routes::find(method.as_ref(), path.get(1..).unwrap_or_default());
+    // The method as sent (worker's `Method` reads unknown methods as GET).
+    let method = req.inner().method();
+    let found = routes::find(&method, path.get(1..).unwrap_or_default());
     if let Some((route, params)) = &found {
         if let Some((_, pattern, _)) = routes::ROUTES.iter().find(|(_, _, r)| r == route) {
             log.route = format!("/v1/{pattern}");
@@ -51,7 +52,7 @@ pub async fn dispatch(
     // caller cannot map the API by its 404s.
     let db = env.d1("DB")?;
     let caller = Caller::from_request(&req, env, &db).await?;
-    let (route, params) = found.ok_or_else(no_route)?;
+    let (route, params) = found.ok_or_else(|| wrong_method_or_no_route(path))?;
     let ctx = Ctx {
         env,
         db,
@@ -111,6 +112,20 @@ pub async fn dispatch(
             params.len()
         ))),
     }
+}
+
+/// A path the API serves under other methods answers 405 with `Allow`, as HTTP says; any other
+/// path is an unknown route.
+fn wrong_method_or_no_route(path: &[&str]) -> ApiError {
+    let path = path.get(1..).unwrap_or_default();
+    let allowed: Vec<&str> = ["GET", "POST", "PATCH", "DELETE"]
+        .into_iter()
+        .filter(|m| routes::find(m, path).is_some())
+        .collect();
+    if allowed.is_empty() {
+        return no_route();
+    }
+    ApiError::method_not_allowed(&allowed)
 }
 
 pub fn no_route() -> ApiError {
