@@ -29,7 +29,7 @@ probe() {
     [ "$body" = plain ] && printf '{"email":"bench@example.com","key":"probe-%s-%s","n":1}' "$attempt" "$$" >"$dir/probe.json"
     data=/dev/null
     case $body in plain) data="$dir/probe.json" ;; gcm) data="$gcm_body" ;; esac
-    trips=$(curl -s -o /dev/null -D - -X "$method" -H 'content-type: application/json' --data-binary @"$data" "$url" \
+    trips=$(curl -s --max-time 30 -o /dev/null -D - -X "$method" -H 'content-type: application/json' --data-binary @"$data" "$url" \
       | tr -d '\r' | awk -F': ' 'tolower($1) == "x-storage-round-trips" {print $2}')
   done
   printf '%s' "${trips:-?}"

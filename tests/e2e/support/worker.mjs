@@ -78,7 +78,14 @@ export async function startWorker({ vars = {}, logLevel = 'warn' } = {}) {
     child.stderr.on('data', (d) => worker.log.push(d.toString()));
     worker.child = child;
     worker.base = `http://127.0.0.1:${port}`;
-    await waitReady(worker.base, child, worker.log);
+    try {
+      await waitReady(worker.base, child, worker.log);
+    } catch (e) {
+      // A worker that never answered must not outlive the test: its pipes would keep the test
+      // process waiting until the runner's timeout.
+      await worker.halt('SIGKILL');
+      throw e;
+    }
   };
 
   /** Ends wrangler and workerd; `signal` SIGKILL simulates a crash. */
