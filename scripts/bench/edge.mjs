@@ -1,14 +1,18 @@
 // The edge benchmark: starts `wrangler dev` (HOOKMAP_PREBUILT, BENCH_ROUTES on) on loopback,
 // seeds a community with a member and two webhooks (plain with an idempotency key per request,
 // and GCM), then runs scripts/bench/edge.sh (wrk) against it. Prints the JSON lines edge.sh prints.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startWorker } from '../../tests/e2e/support/worker.mjs';
 import { client, envelope, KEY, IV } from '../../tests/e2e/support/api.mjs';
 
-const worker = await startWorker({ vars: { BENCH_ROUTES: 'true' } });
+// The request log is off (BENCH_LOG_LEVEL to change it): under wrangler dev each console line
+// crosses the inspector to the terminal and costs more than the request (BENCHMARKS.md).
+const logLevel = process.env.BENCH_LOG_LEVEL ?? 'off';
+const worker = await startWorker({ vars: { BENCH_ROUTES: 'true', LOG_LEVEL: logLevel } });
 try {
   const admin = client(worker.base, worker.adminToken);
   const cid = (await admin.post('/v1/communities', { name: 'Bench' })).body.id;
@@ -27,10 +31,16 @@ try {
     await fetch(url, { method: 'POST', body: b, headers: { 'content-type': 'application/json' } });
   }
   const token = plain.url.split('/').pop();
-  const run = spawnSync('sh', [new URL('./edge.sh', import.meta.url).pathname, worker.base, plain.url, gcm.url, body,
-    `${worker.base}/bench/batch/${token}`], { encoding: 'utf8', env: process.env });
-  if (run.status !== 0) throw new Error(`edge.sh failed:\n${run.stdout}\n${run.stderr}`);
-  process.stdout.write(run.stdout);
+  // Not spawnSync: this process must keep reading wrangler's output while the load runs, or the
+  // worker's log lines fill the pipe and wrangler stalls writing them.
+  const child = spawn('sh', [new URL('./edge.sh', import.meta.url).pathname, worker.base, plain.url, gcm.url, body,
+    `${worker.base}/bench/batch/${token}`], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '', stderr = '';
+  child.stdout.on('data', (d) => { stdout += d; });
+  child.stderr.on('data', (d) => { stderr += d; });
+  const [status] = await once(child, 'exit');
+  if (status !== 0) throw new Error(`edge.sh failed:\n${stdout}\n${stderr}`);
+  process.stdout.write(stdout);
 } finally {
   await worker.stop();
 }

@@ -83,3 +83,18 @@ test('each request logs one JSON line with its route pattern, status, timing and
     assert.ok(!ours.includes(secret), `the log shows a secret or payload: ${secret}`);
   }
 });
+
+test('LOG_LEVEL=warn keeps 4xx lines and drops the rest', async () => {
+  const quiet = await startWorker({ logLevel: 'log', vars: { LOG_LEVEL: 'warn' } });
+  try {
+    const api = client(quiet.base, quiet.adminToken);
+    assert.equal((await api.get('/v1/me')).status, 200);
+    assert.equal((await api.get('/v1/nowhere')).status, 404);
+    const lines = () => quiet.log.join('').replace(/\x1b\[[0-9;]*m/g, '').split('\n') // eslint-disable-line no-control-regex
+      .filter((l) => l.includes('"msg":"request"'));
+    await eventually(() => lines().some((l) => l.includes('"status":404')), 'the 404 line');
+    assert.ok(!lines().some((l) => l.includes('"route":"/v1/me"')), lines().join('\n'));
+  } finally {
+    await quiet.stop();
+  }
+});

@@ -41,7 +41,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
             log.delivery_id = Some(id);
         }
     }
-    log.emit();
+    log.emit(&env);
     // The benchmark reads how many storage round trips a request cost (BENCH_ROUTES only).
     let trips = db::take_trips();
     match response {

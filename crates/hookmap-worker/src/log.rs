@@ -6,6 +6,7 @@
 //! error's code is enough to find the delivery, whose log holds the rest.
 
 use serde::Serialize;
+use worker::Env;
 
 /// What one request came to. Handlers fill in the ids they learn.
 #[derive(Debug, Default, Serialize)]
@@ -34,25 +35,40 @@ impl RequestLog {
     }
 
     /// Writes the line: 5xx as errors, 4xx as warnings, the rest as info.
-    pub fn emit(&self) {
+    pub fn emit(&self, env: &Env) {
         let level = match self.status {
             500.. => Level::Error,
             400.. => Level::Warn,
             _ => Level::Info,
         };
-        line(level, "request", self);
+        line(env, level, "request", self);
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     Info,
     Warn,
     Error,
 }
 
+/// The lowest level written, from the `LOG_LEVEL` var: `info` (the default), `warn`, `error` or
+/// `off`. Under `wrangler dev` every console line crosses the inspector to the terminal, which
+/// costs more than the request itself; production collects them off the request path.
+fn threshold(env: &Env) -> Option<Level> {
+    match env.var("LOG_LEVEL").map(|v| v.to_string()).as_deref() {
+        Ok("off") => None,
+        Ok("error") => Some(Level::Error),
+        Ok("warn") => Some(Level::Warn),
+        _ => Some(Level::Info),
+    }
+}
+
 /// Writes `fields` (an object) with `level` and `msg` added, as one JSON line.
-pub fn line(level: Level, msg: &str, fields: &impl Serialize) {
+pub fn line(env: &Env, level: Level, msg: &str, fields: &impl Serialize) {
+    if threshold(env).is_none_or(|lowest| level < lowest) {
+        return;
+    }
     let (name, write): (&str, fn(&str)) = match level {
         Level::Info => ("info", |l| worker::console_log!("{l}")),
         Level::Warn => ("warn", |l| worker::console_warn!("{l}")),

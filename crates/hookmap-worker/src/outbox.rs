@@ -329,6 +329,7 @@ pub async fn run(
         log::Level::Info
     };
     log::line(
+        env,
         level,
         "outgoing attempt",
         &json!({
