@@ -125,5 +125,7 @@ test('GET /v1/me tells a token which community it belongs to', async () => {
   assert.equal(me.body.community.name, 'Whoami');
   assert.deepEqual((await admin.get('/v1/me')).body, { caller: 'admin' });
   assert.equal((await client(worker.base, 'nope').get('/v1/me')).status, 401);
-  assert.equal((await admin.post('/v1/me', {})).status, 404);
+  const post = await admin.post('/v1/me', {});
+  assert.equal(post.status, 405);
+  assert.equal(post.headers.get('allow'), 'GET');
 });
