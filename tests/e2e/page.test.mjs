@@ -3,7 +3,8 @@
 // save. Screenshots go to tests/artifacts/screenshots.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { startWorker } from './support/worker.mjs';
 import { client, deliver, envelope, seedCommunity, KEY, IV } from './support/api.mjs';
 import { launch, openPage, shot } from './support/browser.mjs';
@@ -166,7 +167,8 @@ test('connected: load the caught sample, map it, save, encrypt and send the prod
   const curl = await page.inputValue('#curl');
   assert.match(curl, /^curl -sS -X POST '.*\/hooks\/.*\?dry_run=true'/);
   assert.match(curl, new RegExp(`-H 'x-api-key: ${seed.hook.api_key}'`));
-  const dry = JSON.parse(execFileSync('sh', ['-c', curl], { encoding: 'utf8' }));
+  // Asynchronously: this process must keep reading wrangler's output (the worker's log) meanwhile.
+  const dry = JSON.parse((await promisify(execFile)('sh', ['-c', curl], { encoding: 'utf8' })).stdout);
   assert.equal(dry.dry_run, true, JSON.stringify(dry));
   assert.deepEqual(dry.balances_after, { xp: 0, coins: 50 });
 
