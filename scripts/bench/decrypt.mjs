@@ -2,24 +2,12 @@
 // native criterion figures run on AES-NI-free soft AES too, but wasm is where the edge decrypts.
 // The same bodies as the criterion bench: {iv, data} envelopes with a per-message IV. Prints JSON.
 import { createRequire } from 'node:module';
-import { performance } from 'node:perf_hooks';
+import { measure } from './measure.mjs';
 
 const require = createRequire(import.meta.url);
 const wasm = require(process.argv[2]);
 const key = 'k3y-for-hookmap-benchmarks-32chr';
 const iv = 'iv-16-characters';
-
-function measure(fn, ms = 400) {
-  fn(3);
-  let n = 1;
-  for (;;) {
-    const start = performance.now();
-    fn(n);
-    const took = performance.now() - start;
-    if (took >= ms) return (took * 1000) / n;
-    n = Math.max(n * 2, Math.ceil((n * ms) / Math.max(took, 0.001)));
-  }
-}
 
 const out = [];
 for (const [alg, ivLen] of [['aes-256-cbc', 16], ['aes-256-gcm', 12]]) {

@@ -2,24 +2,11 @@
 // looped inside wasm (no boundary crossings), and the facade's `plan` called once per payload from
 // JS to measure what a wasm-bindgen call costs on top. Prints JSON.
 import { createRequire } from 'node:module';
-import { performance } from 'node:perf_hooks';
+import { measure } from './measure.mjs';
 
 const require = createRequire(import.meta.url);
 const wasm = require(process.argv[2]);
 const workloads = JSON.parse(wasm.benchWorkloads());
-
-/** Microseconds per iteration of `fn(n)`, after warming up, over at least `ms` of work. */
-function measure(fn, ms = 400) {
-  fn(3);
-  let n = 1;
-  for (;;) {
-    const start = performance.now();
-    fn(n);
-    const took = performance.now() - start;
-    if (took >= ms) return (took * 1000) / n;
-    n = Math.max(n * 2, Math.ceil((n * ms) / Math.max(took, 0.001)));
-  }
-}
 
 const out = [];
 for (const [i, w] of workloads.entries()) {
