@@ -14,21 +14,22 @@ fi
 out=target/bench
 mkdir -p "$out"
 
-printf '== bench: engine, native (criterion)\n'
+printf '== bench: engine and decryption, native (criterion)\n'
 cargo bench -p hookmap-core --bench engine -- --warm-up-time 1 --measurement-time 3 | tee "$out/criterion.txt" \
   | grep -E '^(plan|decrypt)|time:' || true
 
-printf '== bench: engine, wasm under Node\n'
-# Built as the page ships it (the page profile), with the benchmark exports added.
-cargo build --profile page -p hookmap-wasm --target wasm32-unknown-unknown --features bench
-"$WASM_BINDGEN_BIN" --target nodejs --out-dir "$out/wasm-node" target/wasm32-unknown-unknown/page/hookmap_wasm.wasm
-# wasm-bindgen's nodejs output is CommonJS; the project's package.json says "module".
-printf '{"type": "commonjs"}\n' >"$out/wasm-node/package.json"
-node scripts/bench/wasm.mjs "$root/$out/wasm-node/hookmap_wasm.js" >"$out/wasm.json"
+printf '== bench: engine, native and wasm under Node in paired rounds\n'
+cargo bench -p hookmap-core --bench paired --no-run
+sh scripts/build-page.sh --bench
+node scripts/bench/engine.mjs "$root/$out/wasm-node/hookmap_wasm.js" >"$out/engine.json"
 
 printf '== bench: decryption, wasm under Node, in the worker'"'"'s release profile\n'
 cargo build --release -p hookmap-wasm --target wasm32-unknown-unknown --features bench
 "$WASM_BINDGEN_BIN" --target nodejs --out-dir "$out/wasm-release" target/wasm32-unknown-unknown/release/hookmap_wasm.wasm
+# worker-build runs wasm-opt -O over the worker; so does this.
+"$WASM_OPT_BIN" -O --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  "$out/wasm-release/hookmap_wasm_bg.wasm" -o "$out/wasm-release/hookmap_wasm_bg.wasm"
 printf '{"type": "commonjs"}\n' >"$out/wasm-release/package.json"
 node scripts/bench/decrypt.mjs "$root/$out/wasm-release/hookmap_wasm.js" >"$out/decrypt-wasm.json"
 

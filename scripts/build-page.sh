@@ -2,16 +2,23 @@
 # Builds the mapping page's wasm module into www/pkg (served by the worker as a static asset):
 # hookmap-wasm for wasm32, then wasm-bindgen --target web, then wasm-opt for size.
 # HOOKMAP_PREBUILT=1 skips the build when its output exists, as for the worker.
+# `--bench` builds the same module with the benchmark exports, for Node, into target/bench/wasm-node
+# (scripts/bench.sh): the benchmark measures the engine exactly as the page ships it.
 set -eu
 . "$(dirname "$0")/env.sh"
 cd "$root"
-out=www/pkg
-if [ "${HOOKMAP_PREBUILT:-0}" = 1 ] && [ -f "$out/hookmap_wasm_bg.wasm" ]; then
+out=www/pkg target=web features=""
+if [ "${1:-}" = --bench ]; then
+  out=target/bench/wasm-node target=nodejs features="--features bench"
+elif [ "${HOOKMAP_PREBUILT:-0}" = 1 ] && [ -f "$out/hookmap_wasm_bg.wasm" ]; then
   exit 0
 fi
-cargo build --profile page -p hookmap-wasm --target wasm32-unknown-unknown
-"$WASM_BINDGEN_BIN" --target web --no-typescript --out-dir "$out" \
+# shellcheck disable=SC2086 # $features is empty or one flag and its value
+cargo build --profile page -p hookmap-wasm --target wasm32-unknown-unknown $features
+"$WASM_BINDGEN_BIN" --target "$target" --no-typescript --out-dir "$out" \
   target/wasm32-unknown-unknown/page/hookmap_wasm.wasm
 "$WASM_OPT_BIN" -Os --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$out/hookmap_wasm_bg.wasm" -o "$out/hookmap_wasm_bg.wasm"
+# wasm-bindgen's nodejs output is CommonJS; the project's package.json says "module".
+if [ "$target" = nodejs ]; then printf '{"type": "commonjs"}\n' >"$out/package.json"; fi

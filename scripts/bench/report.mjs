@@ -5,8 +5,14 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 
 const dir = process.argv[2];
-const criterion = (group, bench) => JSON.parse(readFileSync(join('target', 'criterion', group, bench, 'new', 'estimates.json'))).mean.point_estimate / 1000;
-const wasm = JSON.parse(readFileSync(join(dir, 'wasm.json')));
+// criterion's mean and its 95 % confidence interval, in µs.
+const estimate = (group, bench) => {
+  const { mean } = JSON.parse(readFileSync(join('target', 'criterion', group, bench, 'new', 'estimates.json')));
+  const ci = mean.confidence_interval;
+  return { us: mean.point_estimate / 1000, low: ci.lower_bound / 1000, high: ci.upper_bound / 1000 };
+};
+const criterion = (group, bench) => estimate(group, bench).us;
+const engine = JSON.parse(readFileSync(join(dir, 'engine.json')));
 const sizes = JSON.parse(readFileSync(join(dir, 'sizes.json')));
 const decryptWasm = JSON.parse(readFileSync(join(dir, 'decrypt-wasm.json')));
 const edge = readFileSync(join(dir, 'edge.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -17,12 +23,6 @@ const verdict = (ok) => (ok ? 'met' : '**not met**');
 // The profiles' opt-levels, read from Cargo.toml so the report cannot drift from the build.
 const optLevel = (profile) => readFileSync('Cargo.toml', 'utf8').match(new RegExp(`\\[profile\\.${profile}\\][^\\[]*?opt-level = "(\\w+)"`))?.[1] ?? '?';
 
-const rows = wasm.map((w) => {
-  const group = `plan_${w.name}`;
-  const parse = criterion(group, 'serde_json parse alone');
-  const plan = criterion(group, 'edge parse + plan');
-  return { ...w, native_parse: parse, native_plan: plan };
-});
 const decrypt = ['aes-256-cbc', 'aes-256-gcm'].flatMap((alg) => ['1KB', '64KB'].map((size) => {
   const t = criterion(join('decrypt', alg), size);
   const bytes = size === '1KB' ? 1024 : 65536;
@@ -36,17 +36,26 @@ const lines = [];
 lines.push('# Benchmarks', '');
 lines.push(`Measured ${new Date().toISOString().slice(0, 10)} with \`make bench\` (scripts/bench.sh) on ${cpus().length} × ${cpus()[0].model}, ${sh('uname -sr')}, ${sh('rustc --version')}, Node ${process.version}, wrangler ${sh('node node_modules/wrangler/bin/wrangler.js --version').split('\n').pop()}.`);
 lines.push(`Absolute figures depend on the machine (and on what else it runs); the ratios are what the goals are about. Optimisation levels (Cargo.toml): native benchmarks \`"${optLevel('bench')}"\`, the page's wasm engine \`"${optLevel('page')}"\`, the worker \`"${optLevel('release')}"\`.`, '');
-lines.push('## Engine: parse + plan against parsing alone (criterion, native) and in wasm (Node)', '');
-lines.push('| workload | serde_json parse alone | edge parse + plan | ratio (goal ≤ 1.3) | wasm parse + plan | wasm / native (goal ≤ 2) | wasm / native, parse alone | wasm-bindgen call overhead |');
-lines.push('|---|---|---|---|---|---|---|---|');
-for (const r of rows) {
-  const ratio = r.native_plan / r.native_parse;
-  const wratio = r.plan_us / r.native_plan;
-  lines.push(`| ${r.name} | ${us(r.native_parse)} µs | ${us(r.native_plan)} µs | ${ratio.toFixed(2)} (${verdict(ratio <= 1.3)}) | ${us(r.plan_us)} µs | ${wratio.toFixed(2)} (${verdict(wratio <= 2)}) | ${(r.parse_us / r.native_parse).toFixed(2)} | ${us(r.boundary_us_per_call)} µs per call |`);
+const rounds = engine[0].rounds;
+lines.push('## Engine: parse + plan against parsing alone, natively and in wasm', '');
+lines.push(`Paired rounds (\`scripts/bench/engine.mjs\`): in each of ${rounds} rounds the four variants of a workload (native and wasm, parse alone and parse + plan) run back to back, each for at least 100 ms, and the ratios are taken within the round, so that the VM's drift from one second to the next cancels out. The table gives medians over the rounds, and the interquartile range of each ratio in brackets. Natively the engine is built at the page's opt-level; the wasm is the page's module as \`scripts/build-page.sh\` ships it (wasm-opt included), with the benchmark exports added.`, '');
+lines.push('| workload | native parse alone | native parse + plan | plan / parse (goal ≤ 1.3) | wasm parse + plan | wasm / native (goal ≤ 2) | wasm / native, parse alone | wasm-bindgen call, payload in and out | the facade\'s `plan()` per call |');
+lines.push('|---|---|---|---|---|---|---|---|---|');
+const ratio = (r, goal) => `${r.median.toFixed(2)} (${r.q1.toFixed(2)}–${r.q3.toFixed(2)}): ${verdict(r.median <= goal)}`;
+for (const e of engine) {
+  lines.push(`| ${e.name} | ${us(e.native_parse.median)} µs | ${us(e.native_plan.median)} µs | ${ratio(e.plan_over_parse, 1.3)} | ${us(e.wasm_plan.median)} µs | ${ratio(e.wasm_over_native, 2)} | ${e.wasm_over_native_parse.median.toFixed(2)} | ${us(e.boundary_us_per_call)} µs | ${us(e.facade_us_per_call)} µs |`);
 }
-lines.push('', 'The wasm figures loop inside wasm (no boundary crossings); the call overhead is the facade\'s `plan()` called from JS once per payload (JSON text in and out) minus that. The parse-alone column is serde_json by itself in wasm against native: the part of the gap that is not the engine\'s.', '');
+lines.push('', 'The wasm timings loop inside wasm (no boundary crossings). The call column is a wasm-bindgen export that takes the payload as a string and hands back one as long; the facade column is what the page pays per preview on top of the engine: the mapping and fields parsed from JSON text, and the result serialised back. The parse-alone ratio is serde_json by itself in wasm against native: most of the gap is there, not in the engine.', '');
+lines.push('Criterion (native, the same workloads, each measured on its own for 3 s: mean and 95 % confidence interval):', '');
+lines.push('| workload | serde_json parse alone | edge parse + plan |', '|---|---|---|');
+const ci = (e) => `${us(e.us)} µs (${us(e.low)}–${us(e.high)})`;
+for (const e of engine) {
+  const group = `plan_${e.name}`;
+  lines.push(`| ${e.name} | ${ci(estimate(group, 'serde_json parse alone'))} | ${ci(estimate(group, 'edge parse + plan'))} |`);
+}
+lines.push('');
 lines.push('## Envelope decryption: natively (criterion) and in wasm as the worker is built', '');
-lines.push(`| algorithm | body | native time | native throughput | wasm time (release, \`"${optLevel('release')}"\`) | wasm throughput |`, '|---|---|---|---|---|---|');
+lines.push(`| algorithm | body | native time | native throughput | wasm time (the worker's build: \`"${optLevel('release')}"\`, wasm-opt -O) | wasm throughput |`, '|---|---|---|---|---|---|');
 for (const d of decrypt) {
   const w = decryptWasm.find((x) => x.alg === d.alg && x.size === d.size);
   lines.push(`| ${d.alg} | ${d.size} | ${us(d.us)} µs | ${d.mbs.toFixed(0)} MB/s | ${us(w.us)} µs | ${w.mbs.toFixed(0)} MB/s |`);

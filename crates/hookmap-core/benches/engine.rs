@@ -6,29 +6,19 @@
 mod workloads;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use hookmap_core::{payload, plan, Algorithm, Encryption, Mapping};
+use hookmap_core::{Algorithm, Encryption};
 use std::hint::black_box;
 
 fn engine(c: &mut Criterion) {
-    for w in workloads::all() {
-        let mapping = Mapping::parse(&w.mapping, &w.fields).unwrap();
+    for (w, mapping) in workloads::prepared().unwrap() {
         let bytes: usize = w.payloads.iter().map(Vec::len).sum();
         let mut group = c.benchmark_group(format!("plan/{}", w.name));
         group.throughput(Throughput::Bytes(bytes as u64));
         group.bench_function("serde_json parse alone", |b| {
-            b.iter(|| {
-                for p in &w.payloads {
-                    black_box(serde_json::from_slice::<serde_json::Value>(black_box(p)).unwrap());
-                }
-            })
+            b.iter(|| workloads::pass(&w, &mapping, true).unwrap())
         });
         group.bench_function("edge parse + plan", |b| {
-            b.iter(|| {
-                for p in &w.payloads {
-                    let value = payload::parse(black_box(p)).unwrap();
-                    black_box(plan(&mapping, &value, &w.fields).unwrap());
-                }
-            })
+            b.iter(|| workloads::pass(&w, &mapping, false).unwrap())
         });
         group.finish();
     }

@@ -1,8 +1,9 @@
 //! The benchmark workloads, shared by the native criterion bench (benches/engine.rs) and the wasm
 //! bench (crates/hookmap-wasm, feature `bench`), so both measure exactly the same work.
 
-use hookmap_core::{FieldType, FieldTypes};
+use hookmap_core::{payload, plan, FieldType, FieldTypes, Mapping};
 use serde_json::{json, Value};
+use std::hint::black_box;
 
 /// One planning workload: payload bytes (as received), the mapping, the fields, and how many
 /// payloads one iteration plans.
@@ -87,4 +88,32 @@ pub fn all() -> Vec<Workload> {
             fields: small_fields(),
         },
     ]
+}
+
+/// Runs `w`'s payloads once: serde_json parsing alone, or what the edge does with each (its own
+/// parse, then `plan`). Returns a count that depends on the results, so none of it is optimised away.
+pub fn pass(w: &Workload, mapping: &Mapping, parse_only: bool) -> Result<usize, String> {
+    let mut seen = 0;
+    for p in &w.payloads {
+        if parse_only {
+            let value: Value = serde_json::from_slice(black_box(p)).map_err(|e| e.to_string())?;
+            seen += usize::from(black_box(value).is_object());
+        } else {
+            let value = payload::parse(black_box(p)).map_err(|e| e.to_string())?;
+            let plan = plan(mapping, &value, &w.fields).map_err(|e| e.to_string())?;
+            seen += black_box(plan).effects.len();
+        }
+    }
+    Ok(seen)
+}
+
+/// Every workload with its mapping parsed, as the benchmarks loop over them.
+pub fn prepared() -> Result<Vec<(Workload, Mapping)>, String> {
+    all()
+        .into_iter()
+        .map(|w| {
+            let mapping = Mapping::parse(&w.mapping, &w.fields).map_err(|e| e.to_string())?;
+            Ok((w, mapping))
+        })
+        .collect()
 }
