@@ -41,7 +41,9 @@ test('a GCM webhook with an API key applies an encrypted delivery exactly once',
   assert.ok(!read.text.includes(KEY) && !read.text.includes(IV) && !read.text.includes(hook.api_key));
 
   const before = await member();
-  const body = encryptGcm(KEY, IV, JSON.stringify(order('A-1', { penalty: 0 })));
+  // The edge builds only what the mapping reads; the log keeps the rest too, as it was sent.
+  const sent = order('A-1', { penalty: 0, unread: { list: [1, 'two', { deep: [null, true] }] } });
+  const body = encryptGcm(KEY, IV, JSON.stringify(sent, null, 2));
   const first = await deliver(hook.url, body, { 'x-api-key': hook.api_key });
   assert.equal(first.status, 200, first.text);
   assert.equal(first.body.status, 'success');
@@ -72,11 +74,11 @@ test('a GCM webhook with an API key applies an encrypted delivery exactly once',
   const deliveries = await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries?status=success`);
   assert.equal(deliveries.body.total, 1, 'a duplicate is answered from the first delivery, not recorded again');
   const detail = await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries/${first.body.delivery_id}`);
-  assert.deepEqual(detail.body.payload, order('A-1', { penalty: 0 }));
+  assert.deepEqual(detail.body.payload, sent);
   assert.equal(detail.body.idempotency_key, 'A-1');
 
   const caught = await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/catch`);
-  assert.deepEqual(caught.body.payload, order('A-1', { penalty: 0 }));
+  assert.deepEqual(caught.body.payload, sent);
 });
 
 test('CBC with a fixed IV and both ciphers with per-message IV envelopes', async () => {

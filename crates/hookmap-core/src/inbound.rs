@@ -4,12 +4,27 @@ use serde_json::Value;
 
 use crate::envelope::Encryption;
 use crate::error::{Error, ErrorKind, Result};
+use crate::needs::{self, Needs};
 use crate::payload;
 
 /// Largest request body accepted at the edge, in bytes.
 pub const MAX_BODY: usize = 1 << 20;
 
-pub fn decode(body: &[u8], encryption: Option<&Encryption>) -> Result<Value> {
+/// A decoded delivery: the JSON text as the sender meant it (decrypted), which the delivery log
+/// keeps, and the value the mapping plans from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    pub text: String,
+    pub value: Value,
+}
+
+/// Decrypts and parses `body`. With `needs` (what the webhook's mapping reads), only that part of
+/// the payload is built ([`needs::parse`]); without, all of it (a caught payload is shown whole).
+pub fn decode(
+    body: &[u8],
+    encryption: Option<&Encryption>,
+    needs: Option<&Needs<'_>>,
+) -> Result<Decoded> {
     if body.len() > MAX_BODY {
         return Err(Error::new(
             ErrorKind::TooLarge,
@@ -19,13 +34,22 @@ pub fn decode(body: &[u8], encryption: Option<&Encryption>) -> Result<Value> {
             ),
         ));
     }
-    let Some(encryption) = encryption else {
-        return payload::parse(body);
+    let plaintext = match encryption {
+        None => body.to_vec(),
+        Some(encryption) => encryption.open(body)?,
     };
-    let plaintext = encryption.open(body)?;
-    payload::parse(&plaintext).map_err(|e| match e.kind() {
+    let parsed = String::from_utf8(plaintext)
+        .map_err(|e| payload::not_utf8(e.utf8_error()))
+        .and_then(|text| {
+            let value = match needs {
+                Some(needs) => needs::parse(&text, needs),
+                None => payload::parse_text(&text),
+            }?;
+            Ok(Decoded { text, value })
+        });
+    parsed.map_err(|e| match e.kind() {
         // CBC with a wrong IV decrypts "successfully" into a garbled first block.
-        ErrorKind::NotJson => Error::new(
+        ErrorKind::NotJson if encryption.is_some() => Error::new(
             ErrorKind::NotJson,
             format!("{} (after decryption: check the IV and key)", e.message()),
         ),
@@ -38,13 +62,18 @@ pub fn decode(body: &[u8], encryption: Option<&Encryption>) -> Result<Value> {
 mod tests {
     use super::*;
     use crate::envelope::Algorithm;
+    use serde_json::json;
 
     #[test]
     fn plain_and_encrypted_bodies() {
-        assert_eq!(decode(b"{\"a\":1}", None).unwrap()["a"], 1);
+        assert_eq!(decode(b"{\"a\":1}", None, None).unwrap().value["a"], 1);
         let enc = Encryption::new(Algorithm::Aes256Cbc, &"k".repeat(32), &"i".repeat(16)).unwrap();
         let body = enc.seal(b"{\"a\":2}", None).unwrap();
-        assert_eq!(decode(body.as_bytes(), Some(&enc)).unwrap()["a"], 2);
+        let decoded = decode(body.as_bytes(), Some(&enc), None).unwrap();
+        assert_eq!(
+            (decoded.text.as_str(), &decoded.value["a"]),
+            ("{\"a\":2}", &json!(2))
+        );
     }
 
     #[test]
@@ -55,14 +84,14 @@ mod tests {
         let body = enc
             .seal(br#"{"customer": {"email": "a@b.c"}}"#, None)
             .unwrap();
-        let err = decode(body.as_bytes(), Some(&other)).unwrap_err();
+        let err = decode(body.as_bytes(), Some(&other), None).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::NotJson);
         assert!(err.message().contains("check the IV"), "{err}");
     }
 
     #[test]
     fn bodies_over_the_limit_are_refused_before_any_work() {
-        let err = decode(&vec![b' '; MAX_BODY + 1], None).unwrap_err();
+        let err = decode(&vec![b' '; MAX_BODY + 1], None, None).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::TooLarge);
     }
 }

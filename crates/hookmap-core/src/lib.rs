@@ -13,6 +13,7 @@ pub mod event;
 pub mod inbound;
 pub mod mapping;
 pub mod message;
+pub mod needs;
 pub mod path;
 pub mod payload;
 pub mod plan;

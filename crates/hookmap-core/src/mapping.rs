@@ -163,6 +163,17 @@ impl Mapping {
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }
+
+    /// Every payload path the mapping reads: planning looks at nothing else.
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        let user = self.user.as_ref().map(|u| &u.path);
+        let rows = self.fields.iter().map(|row| &row.path);
+        let message = self.message.iter().flat_map(MessageMapping::paths);
+        user.into_iter()
+            .chain(&self.idempotency_path)
+            .chain(rows)
+            .chain(message)
+    }
 }
 
 // The parts of a mapping, each parsed on its own so the preview can report every faulty part.

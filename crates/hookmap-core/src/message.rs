@@ -146,6 +146,21 @@ pub(crate) fn plan(mapping: &MessageMapping, payload: &Value) -> Result<PlannedM
     })
 }
 
+impl MessageMapping {
+    /// The payload paths the message reads: its channel's, if it comes from the payload, and its
+    /// templates' placeholders.
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        let channel = match &self.channel {
+            ChannelRef::Path(path) => Some(path),
+            ChannelRef::Id(_) => None,
+        };
+        channel
+            .into_iter()
+            .chain(self.template.paths())
+            .chain(self.topic.iter().flat_map(Template::paths))
+    }
+}
+
 fn channel_at(payload: &Value, path: &Path) -> Result<String> {
     let at = "message.channel.path";
     match path.lookup(payload) {

@@ -14,7 +14,7 @@ use crate::error::{Error, ErrorKind, Result};
 pub const MAX_PATH_LEN: usize = 256;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Segment {
+pub(crate) enum Segment {
     /// An object key (dot syntax).
     Key(String),
     /// An array index (`[n]` in dot syntax).
@@ -53,6 +53,10 @@ impl Path {
 
     pub fn as_str(&self) -> &str {
         &self.source
+    }
+
+    pub(crate) fn segments(&self) -> &[Segment] {
+        &self.segments
     }
 
     /// The value at this path, or `None` when any step is missing.
@@ -111,7 +115,7 @@ fn parse_pointer(text: &str, pointer: &str) -> Result<Vec<Segment>> {
 }
 
 /// RFC 6901: an array index is "0" or digits without a leading zero.
-fn pointer_index(token: &str) -> Option<usize> {
+pub(crate) fn pointer_index(token: &str) -> Option<usize> {
     let digits = token.bytes().all(|b| b.is_ascii_digit());
     let canonical = token == "0" || !token.starts_with('0');
     (digits && canonical && !token.is_empty())

@@ -12,15 +12,22 @@ pub const MAX_DEPTH: usize = 32;
 /// (128) keeps the parser's stack bounded whatever the input; the tighter limit is checked on the
 /// parsed tree, which costs a walk over its nodes rather than a second pass over every byte.
 pub fn parse(bytes: &[u8]) -> Result<Value> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        Error::new(
-            ErrorKind::NotJson,
-            format!(
-                "the payload is not UTF-8 text (invalid byte at offset {})",
-                e.valid_up_to()
-            ),
-        )
-    })?;
+    parse_text(std::str::from_utf8(bytes).map_err(not_utf8)?)
+}
+
+/// The error for a body that is not UTF-8, naming the first bad byte.
+pub fn not_utf8(e: std::str::Utf8Error) -> Error {
+    Error::new(
+        ErrorKind::NotJson,
+        format!(
+            "the payload is not UTF-8 text (invalid byte at offset {})",
+            e.valid_up_to()
+        ),
+    )
+}
+
+/// [`parse`] for text already known to be UTF-8.
+pub fn parse_text(text: &str) -> Result<Value> {
     let value: Value = serde_json::from_str(text).map_err(|e| {
         if e.to_string().starts_with("recursion limit exceeded") {
             return too_deep("more than 128");
@@ -60,7 +67,7 @@ fn describe(e: &serde_json::Error) -> String {
 
 /// Nesting depth of arrays and objects; a scalar is 0. Recursion is bounded by serde_json's
 /// limit on what it parses.
-fn depth(value: &Value) -> usize {
+pub(crate) fn depth(value: &Value) -> usize {
     // Scalars are most of a payload: skipping them without a call halves the walk.
     let deepest = |deepest: usize, v: &Value| match v {
         Value::Array(_) | Value::Object(_) => deepest.max(depth(v)),

@@ -86,6 +86,14 @@ impl Template {
         &self.source
     }
 
+    /// The paths its placeholders read.
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        self.parts.iter().filter_map(|part| match part {
+            Part::Value { path, .. } => Some(path),
+            Part::Text(_) => None,
+        })
+    }
+
     /// Fills the placeholders from `payload`. Strings go in as they are, numbers and booleans as
     /// their JSON text; a missing or null value takes the default, or fails naming its path.
     pub fn render(&self, payload: &Value, at: &str) -> Result<String> {

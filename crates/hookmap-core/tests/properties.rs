@@ -2,7 +2,10 @@
 //! what is sealed opens again.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use hookmap_core::{inbound, plan, Algorithm, Encryption, FieldType, FieldTypes, Mapping, Path};
+use hookmap_core::needs::{self, Needs};
+use hookmap_core::{
+    inbound, payload, plan, Algorithm, Encryption, FieldType, FieldTypes, Mapping, Path,
+};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -87,8 +90,8 @@ proptest! {
     #[test]
     fn decode_never_panics_on_arbitrary_bytes(body in prop::collection::vec(any::<u8>(), 0..300)) {
         let enc = Encryption::new(Algorithm::Aes256Gcm, &"k".repeat(32), &"v".repeat(16)).unwrap();
-        let _ = inbound::decode(&body, None);
-        let _ = inbound::decode(&body, Some(&enc));
+        let _ = inbound::decode(&body, None, None);
+        let _ = inbound::decode(&body, Some(&enc), None);
     }
 
     #[test]
@@ -183,6 +186,71 @@ proptest! {
                 prop_assert_eq!(shown.errors.first(), Some(&e));
                 prop_assert_eq!(shown.plan, None);
             }
+        }
+    }
+}
+
+/// Paths into `doc`: every leaf's, every container's on the way there (cut at each step), and a
+/// few that miss or run through a scalar.
+fn paths_into(doc: &Value) -> Vec<Path> {
+    let mut texts: Vec<String> = Vec::new();
+    for leaf in hookmap_core::path::leaves(doc) {
+        let pointer = leaf.path.starts_with('/');
+        let separator = if pointer { '/' } else { '.' };
+        let cuts = leaf.path.match_indices([separator, '[']).map(|(i, _)| i);
+        texts.extend(cuts.filter(|&i| i > 0).map(|i| leaf.path[..i].to_owned()));
+        texts.push(format!("{}.nothing", leaf.path.trim_start_matches('/')));
+        texts.push(leaf.path);
+    }
+    texts.extend(["items[0].qty", "/items/1", "customer", "a.b", "x[3]"].map(String::from));
+    texts.iter().filter_map(|t| Path::parse(t).ok()).collect()
+}
+
+proptest! {
+    /// Parsing only what some paths read gives each of those paths the value the full parse does.
+    #[test]
+    fn the_sparse_parse_keeps_what_its_paths_read(doc in arb_json(), pick in any::<u64>()) {
+        let all = paths_into(&doc);
+        // Some of the paths, chosen by the bits of `pick`, so that siblings are sometimes left out.
+        let chosen: Vec<&Path> = all.iter().enumerate().filter(|(i, _)| pick >> (i % 64) & 1 == 1).map(|(_, p)| p).collect();
+        let needs = Needs::from_paths(chosen.iter().copied());
+        let text = doc.to_string();
+        let sparse = needs::parse(&text, &needs).unwrap();
+        // Against the full parse of the same text: serde_json's float parsing does not always
+        // give back the f64 that was printed.
+        let full = payload::parse_text(&text).unwrap();
+        for path in chosen {
+            prop_assert_eq!(path.lookup(&sparse), path.lookup(&full), "{}", path);
+        }
+    }
+
+    /// A mapping plans the same from the sparse parse as from the whole payload, errors included:
+    /// `Mapping::paths` misses nothing the plan reads.
+    #[test]
+    fn a_mapping_plans_the_same_from_the_sparse_parse(mapping in arb_mapping(), payload in arb_payload()) {
+        if let Ok(mapping) = Mapping::parse(&mapping, &fields()) {
+            let text = payload.to_string();
+            let sparse = needs::parse(&text, &Needs::of(&mapping)).unwrap();
+            let full = payload::parse_text(&text).unwrap();
+            prop_assert_eq!(plan(&mapping, &sparse, &fields()), plan(&mapping, &full, &fields()));
+        }
+    }
+
+    /// Broken text fails the sparse parse with the full parse's own error, wherever the fault is.
+    #[test]
+    fn the_sparse_parse_fails_as_the_full_parse(doc in arb_json(), cut in any::<prop::sample::Index>(),
+                                                 insert in "[\\[\\]{}:,\"\\\\a1e.-]?") {
+        let mut text = doc.to_string();
+        let at = cut.index(text.len() + 1);
+        if text.is_char_boundary(at) {
+            text.insert_str(at, &insert);
+        }
+        let paths = paths_into(&doc);
+        let needs = Needs::from_paths(paths.iter().take(2));
+        let sparse = needs::parse(&text, &needs);
+        match payload::parse_text(&text) {
+            Ok(_) => prop_assert!(sparse.is_ok()),
+            Err(full) => prop_assert_eq!(sparse.unwrap_err(), full),
         }
     }
 }

@@ -22,7 +22,8 @@ pub struct DeliveryMeta<'a> {
     pub seq: i64,
     pub now: String,
     pub hook: &'a HookRecord,
-    pub payload: Option<&'a Value>,
+    /// The payload's JSON text as it arrived (decrypted).
+    pub payload: Option<&'a str>,
     pub replay_of: Option<&'a str>,
 }
 
@@ -30,7 +31,7 @@ impl<'a> DeliveryMeta<'a> {
     /// A new delivery, received now.
     pub fn new(
         hook: &'a HookRecord,
-        payload: Option<&'a Value>,
+        payload: Option<&'a str>,
         replay_of: Option<&'a str>,
     ) -> ApiResult<Self> {
         let (ms, now) = db::now();
@@ -89,7 +90,6 @@ fn member_sql(by: MatchBy) -> String {
 
 pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> ApiResult<Applied> {
     let effects = serde_json::to_string(&plan.effects).map_err(ApiError::internal)?;
-    let payload = meta.payload.map(Value::to_string);
     let user = "(SELECT user_id FROM deliveries WHERE id = ?1)";
     let message_id = plan
         .message
@@ -112,7 +112,7 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
             &meta.hook.id,
             meta.hook.version,
             plan.idempotency_key.as_deref(),
-            payload.as_deref(),
+            meta.payload,
             effects.as_str(),
             plan.member.as_ref().map(|m| m.value.as_str()),
             meta.replay_of,
@@ -316,7 +316,6 @@ pub async fn record_unapplied(
         .and_then(|e| e.details.as_ref())
         .and_then(|d| d.get("at"))
         .and_then(Value::as_str);
-    let payload = meta.payload.map(Value::to_string);
     let mut batch = rate_count(db, meta)?;
     batch.push(db::stmt(
         db,
@@ -335,7 +334,7 @@ pub async fn record_unapplied(
             error.map(|e| e.message.as_str()),
             at,
             idempotency_key,
-            payload.as_deref(),
+            meta.payload,
             effects,
             meta.replay_of,
             &meta.now

@@ -5,8 +5,10 @@
 //! change made a moment ago (a rotated key, a new mapping) is never blamed on the sender.
 
 use hookmap_core::event::EventType;
+use hookmap_core::inbound::{self, Decoded};
+use hookmap_core::needs::{self, Needs};
 use hookmap_core::signature;
-use hookmap_core::{auth, inbound, plan, Currency, Plan};
+use hookmap_core::{auth, payload, plan, Currency, Mapping, Plan};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{D1Database, Env, Headers, Request, Response};
@@ -42,11 +44,12 @@ pub enum Outcome {
     /// Refused by the rate limit: answered, not recorded.
     RateLimited,
     Pending {
-        payload: Value,
+        payload: Decoded,
     },
     Failed {
         error: ApiError,
-        payload: Option<Value>,
+        /// The payload's text, when it was decoded.
+        payload: Option<String>,
         idempotency_key: Option<String>,
         effects: Option<String>,
     },
@@ -192,7 +195,13 @@ async fn process(
         .as_deref()
         .map(|sealed| StoredEncryption::open(env, sealed)?.to_core())
         .transpose()?;
-    let payload = match inbound::decode(body, encryption.as_ref()) {
+    let mapping = hook.mapping();
+    // Only what the mapping reads is built; without a mapping the payload is caught whole.
+    let needs = match &mapping {
+        Some(Ok(mapping)) => Some(Needs::of(mapping)),
+        _ => None,
+    };
+    let payload = match inbound::decode(body, encryption.as_ref(), needs.as_ref()) {
         Ok(payload) => payload,
         Err(e) => return Ok(Outcome::failed(e.into())),
     };
@@ -201,13 +210,13 @@ async fn process(
         Err(error) => {
             return Ok(Outcome::Failed {
                 error,
-                payload: Some(payload),
+                payload: Some(payload.text),
                 idempotency_key: None,
                 effects: None,
             })
         }
     };
-    run(db, hook, payload, header_key, dry_run, None).await
+    run(db, hook, mapping, payload, header_key, dry_run, None).await
 }
 
 /// The benchmark's bare route (BENCH_ROUTES only): the one D1 batch a delivery writes, with a
@@ -284,33 +293,48 @@ fn verify_signature(env: &Env, sealed: &str, headers: &Headers, body: &[u8]) -> 
     signature::verify(&secret, &id, &timestamp, &signatures, body, now).map_err(ApiError::from)
 }
 
-/// Plans and applies a decoded payload: shared by the edge and by replays.
+/// A payload the delivery log kept, decoded again for a replay as the edge decodes a body;
+/// `None` when it is not JSON.
+pub fn decode_stored(
+    text: String,
+    mapping: &Option<Result<Mapping, hookmap_core::Error>>,
+) -> Option<Decoded> {
+    let value = match mapping {
+        Some(Ok(mapping)) => needs::parse(&text, &Needs::of(mapping)),
+        _ => payload::parse_text(&text),
+    };
+    value.ok().map(|value| Decoded { text, value })
+}
+
+/// Plans and applies a decoded payload with the webhook's mapping (`hook.mapping()`, parsed once
+/// by the caller, which decoded the payload for it): shared by the edge and by replays.
 pub async fn run(
     db: &D1Database,
     hook: &HookRecord,
-    payload: Value,
+    mapping: Option<Result<Mapping, hookmap_core::Error>>,
+    payload: Decoded,
     header_key: Option<String>,
     dry_run: bool,
     replay_of: Option<&str>,
 ) -> ApiResult<Outcome> {
-    let mapping = match hook.mapping() {
+    let mapping = match mapping {
         None => return Ok(Outcome::Pending { payload }),
         Some(Ok(mapping)) => mapping,
         Some(Err(e)) => {
             return Ok(Outcome::Failed {
                 error: e.into(),
-                payload: Some(payload),
+                payload: Some(payload.text),
                 idempotency_key: header_key,
                 effects: None,
             })
         }
     };
-    let mut plan = match plan(&mapping, &payload, &hook.field_types()) {
+    let mut plan = match plan(&mapping, &payload.value, &hook.field_types()) {
         Ok(plan) => plan,
         Err(e) => {
             return Ok(Outcome::Failed {
                 error: e.into(),
-                payload: Some(payload),
+                payload: Some(payload.text),
                 idempotency_key: header_key,
                 effects: None,
             })
@@ -326,7 +350,7 @@ pub async fn run(
     if dry_run {
         return dry_run_outcome(db, hook, plan).await;
     }
-    let meta = DeliveryMeta::new(hook, Some(&payload), replay_of)?;
+    let meta = DeliveryMeta::new(hook, Some(&payload.text), replay_of)?;
     match apply::apply(db, &meta, &plan).await? {
         Applied::Done {
             balances,
@@ -343,7 +367,7 @@ pub async fn run(
             let effects = serde_json::to_string(&plan.effects).ok();
             Ok(Outcome::Failed {
                 error: refusal_error(&refusal, &plan),
-                payload: Some(payload),
+                payload: Some(payload.text),
                 idempotency_key: plan.idempotency_key,
                 effects,
             })
@@ -560,12 +584,21 @@ pub async fn respond(
         Outcome::Pending { payload } if dry_run => http::json(
             202,
             &json!({
-                "dry_run": true, "status": "pending", "message": "the webhook has no mapping yet: the payload would be caught", "payload": payload,
+                "dry_run": true, "status": "pending", "message": "the webhook has no mapping yet: the payload would be caught", "payload": payload.value,
             }),
         ),
         Outcome::Pending { payload } => {
-            let Some(id) =
-                record(db, hook, &payload, "pending", None, None, None, replay_of).await?
+            let Some(id) = record(
+                db,
+                hook,
+                Some(&payload.text),
+                "pending",
+                None,
+                None,
+                None,
+                replay_of,
+            )
+            .await?
             else {
                 return rate_limited().into_response().map_err(ApiError::from);
             };
@@ -585,11 +618,10 @@ pub async fn respond(
             idempotency_key,
             effects,
         } => {
-            let payload = payload.unwrap_or(Value::Null);
             let Some(id) = record(
                 db,
                 hook,
-                &payload,
+                payload.as_deref(),
                 "failed",
                 Some(&error),
                 idempotency_key.as_deref(),
@@ -620,14 +652,14 @@ fn naming(mut response: Response, delivery_id: &str) -> ApiResult<Response> {
 async fn record(
     db: &D1Database,
     hook: &HookRecord,
-    payload: &Value,
+    payload: Option<&str>,
     status: &str,
     error: Option<&ApiError>,
     idempotency_key: Option<&str>,
     effects: Option<&str>,
     replay_of: Option<&str>,
 ) -> ApiResult<Option<String>> {
-    let meta = DeliveryMeta::new(hook, (!payload.is_null()).then_some(payload), replay_of)?;
+    let meta = DeliveryMeta::new(hook, payload, replay_of)?;
     let recorded =
         apply::record_unapplied(db, &meta, status, error, idempotency_key, effects).await?;
     Ok(recorded.then_some(meta.id))

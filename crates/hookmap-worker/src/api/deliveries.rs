@@ -131,22 +131,23 @@ pub async fn replay(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<
             "this delivery succeeded; replaying it would apply it twice",
         ));
     }
+    let (hook, _) = hooks::by_token(ctx.env, &ctx.db, &webhook.token, true)
+        .await?
+        .ok_or_else(|| ApiError::not_found("this incoming webhook"))?;
+    let mapping = hook.mapping();
     let Some(payload) = row
         .payload
-        .as_deref()
-        .and_then(|p| serde_json::from_str::<Value>(p).ok())
+        .and_then(|text| edge::decode_stored(text, &mapping))
     else {
         return Err(ApiError::conflict(
             "nothing_to_replay",
             "this delivery has no readable payload (it failed before decoding)",
         ));
     };
-    let (hook, _) = hooks::by_token(ctx.env, &ctx.db, &webhook.token, true)
-        .await?
-        .ok_or_else(|| ApiError::not_found("this incoming webhook"))?;
     let outcome = edge::run(
         &ctx.db,
         &hook,
+        mapping,
         payload,
         row.idempotency_key.clone(),
         false,
