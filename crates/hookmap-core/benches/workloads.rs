@@ -1,7 +1,8 @@
 //! The benchmark workloads, shared by the native criterion bench (benches/engine.rs) and the wasm
 //! bench (crates/hookmap-wasm, feature `bench`), so both measure exactly the same work.
 
-use hookmap_core::{payload, plan, FieldType, FieldTypes, Mapping};
+use hookmap_core::needs::Needs;
+use hookmap_core::{inbound, plan, FieldType, FieldTypes, Mapping};
 use serde_json::{json, Value};
 use std::hint::black_box;
 
@@ -90,8 +91,9 @@ pub fn all() -> Vec<Workload> {
     ]
 }
 
-/// Runs `w`'s payloads once: serde_json parsing alone, or what the edge does with each (its own
-/// parse, then `plan`). Returns a count that depends on the results, so none of it is optimised away.
+/// Runs `w`'s payloads once: serde_json parsing alone, or what the edge does with each: find what
+/// the mapping reads, decode the body (only that part of it is built), and `plan`. Returns a count
+/// that depends on the results, so none of it is optimised away.
 pub fn pass(w: &Workload, mapping: &Mapping, parse_only: bool) -> Result<usize, String> {
     let mut seen = 0;
     for p in &w.payloads {
@@ -99,8 +101,10 @@ pub fn pass(w: &Workload, mapping: &Mapping, parse_only: bool) -> Result<usize, 
             let value: Value = serde_json::from_slice(black_box(p)).map_err(|e| e.to_string())?;
             seen += usize::from(black_box(value).is_object());
         } else {
-            let value = payload::parse(black_box(p)).map_err(|e| e.to_string())?;
-            let plan = plan(mapping, &value, &w.fields).map_err(|e| e.to_string())?;
+            let needs = Needs::of(mapping);
+            let decoded =
+                inbound::decode(black_box(p), None, Some(&needs)).map_err(|e| e.to_string())?;
+            let plan = plan(mapping, &decoded.value, &w.fields).map_err(|e| e.to_string())?;
             seen += black_box(plan).effects.len();
         }
     }
