@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { calibrate, measure, spread } from './measure.mjs';
 
-const rounds = Number(process.env.BENCH_ROUNDS ?? 15);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 25);
 const ms = 100; // the work each timing covers, at least
 const require = createRequire(import.meta.url);
 const wasm = require(process.argv[2]);
