@@ -39,20 +39,19 @@ pub async fn dispatch(
     // The method as sent (worker's `Method` reads unknown methods as GET).
     let method = req.inner().method();
     let found = routes::find(&method, path.get(1..).unwrap_or_default());
-    if let Some((route, params)) = &found {
-        if let Some((_, pattern, _)) = routes::ROUTES.iter().find(|(_, _, r)| r == route) {
-            log.route = format!("/v1/{pattern}");
-        }
-        log.community_id = params.first().map(|cid| (*cid).to_owned());
-        if matches!(route, Route::DeliveryGet | Route::DeliveryReplay) {
-            log.delivery_id = params.last().map(|did| (*did).to_owned());
+    if let Some(found) = &found {
+        log.route = format!("/v1/{}", found.pattern);
+        log.community_id = found.params.first().map(|cid| (*cid).to_owned());
+        if matches!(found.route, Route::DeliveryGet | Route::DeliveryReplay) {
+            log.delivery_id = found.params.last().map(|did| (*did).to_owned());
         }
     }
     // Credentials are checked before the route's existence is told, so that an unauthenticated
     // caller cannot map the API by its 404s.
     let db = env.d1("DB")?;
     let caller = Caller::from_request(&req, env, &db).await?;
-    let (route, params) = found.ok_or_else(|| wrong_method_or_no_route(path))?;
+    let routes::Found { route, params, .. } =
+        found.ok_or_else(|| wrong_method_or_no_route(path))?;
     let ctx = Ctx {
         env,
         db,

@@ -184,8 +184,16 @@ pub const ROUTES: &[(&str, &str, Route)] = &[
     ),
 ];
 
-/// The route for `method` and `path` (the segments after `v1`), with its parameters in order.
-pub fn find<'p>(method: &str, path: &[&'p str]) -> Option<(Route, Vec<&'p str>)> {
+/// A route `find` matched: which, its pattern (for the request log), its parameters in order.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Found<'p> {
+    pub route: Route,
+    pub pattern: &'static str,
+    pub params: Vec<&'p str>,
+}
+
+/// The route for `method` and `path` (the segments after `v1`).
+pub fn find<'p>(method: &str, path: &[&'p str]) -> Option<Found<'p>> {
     ROUTES.iter().find_map(|(m, pattern, route)| {
         if *m != method {
             return None;
@@ -199,7 +207,11 @@ pub fn find<'p>(method: &str, path: &[&'p str]) -> Option<(Route, Vec<&'p str>)>
                 _ => return None,
             }
         }
-        segments.next().is_none().then_some((*route, params))
+        segments.next().is_none().then_some(Found {
+            route: *route,
+            pattern,
+            params,
+        })
     })
 }
 
@@ -336,7 +348,7 @@ mod tests {
             "dlv_3",
         ];
         assert_eq!(
-            find("GET", &path),
+            find("GET", &path).map(|f| (f.route, f.params)),
             Some((Route::DeliveryGet, vec!["com_1", "whk_2", "dlv_3"]))
         );
         assert_eq!(find("POST", &path), None);
@@ -344,7 +356,8 @@ mod tests {
             find("GET", &["communities", "c", "users", "u", "extra"]),
             None
         );
-        assert_eq!(find("GET", &["me"]), Some((Route::Me, vec![])));
+        let me = find("GET", &["me"]).unwrap();
+        assert_eq!((me.route, me.pattern, me.params), (Route::Me, "me", vec![]));
         assert_eq!(find("GET", &[]), None);
     }
 }
