@@ -13,11 +13,11 @@ fuzz_target!(|body: &[u8]| {
         ) else {
             return;
         };
-        let _ = inbound::decode(body, Some(&enc));
+        let _ = inbound::decode(body, Some(&enc), None);
         if let Ok(plain) = enc.open(body) {
             let sealed = enc.seal(&plain, None).expect("what opened must seal again");
             assert_eq!(enc.open(sealed.as_bytes()).expect("and open again"), plain);
         }
     }
-    let _ = inbound::decode(body, None);
+    let _ = inbound::decode(body, None, None);
 });

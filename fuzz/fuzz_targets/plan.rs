@@ -1,15 +1,14 @@
 //! Any payload under a mapping that touches every kind of target and a message: planning never
-//! panics, and the preview agrees with the edge.
+//! panics, the preview agrees with the edge, and the edge's sparse decoding (only what the mapping
+//! reads) accepts, refuses and plans exactly as the full parse.
 #![no_main]
 
-use hookmap_core::{plan, preview, FieldType, FieldTypes, Mapping};
+use hookmap_core::needs::Needs;
+use hookmap_core::{inbound, plan, preview, FieldType, FieldTypes, Mapping};
 use libfuzzer_sys::fuzz_target;
 use serde_json::json;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(payload) = hookmap_core::payload::parse(data) else {
-        return;
-    };
     let fields: FieldTypes = [
         ("tier".to_owned(), FieldType::Text),
         ("orders".to_owned(), FieldType::Number),
@@ -29,6 +28,18 @@ fuzz_target!(|data: &[u8]| {
     });
     let Ok(mapping) = Mapping::parse(&raw, &fields) else {
         panic!("the fuzz mapping is valid");
+    };
+    let sparse = inbound::decode(data, None, Some(&Needs::of(&mapping)));
+    let payload = match (hookmap_core::payload::parse(data), sparse) {
+        (Err(full), Err(sparse)) => return assert_eq!(full, sparse),
+        (Ok(payload), Ok(sparse)) => {
+            assert_eq!(
+                plan(&mapping, &sparse.value, &fields),
+                plan(&mapping, &payload, &fields)
+            );
+            payload
+        }
+        (full, sparse) => panic!("the full parse gave {full:?}, the sparse one {sparse:?}"),
     };
     let edge = plan(&mapping, &payload, &fields);
     let shown = preview(&raw, &payload, &fields);
