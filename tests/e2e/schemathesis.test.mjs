@@ -133,7 +133,10 @@ test('every generated request gets a documented, schema-conformant answer and no
     // does not take a 405 with Allow.
     '--checks', 'not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,'
       + 'response_headers_conformance,negative_data_rejection,unsupported_method',
-    '--max-examples', String(MAX_EXAMPLES), '--seed', String(SEED), '--workers', '2',
+    // One worker: with two threads, CPython 3.11's ast module (which hypothesis calls to describe
+    // filters) can share its recursion counter between them and fail with "AST constructor
+    // recursion depth mismatch" (python/cpython#106905), an error in the tool, not in the API.
+    '--max-examples', String(MAX_EXAMPLES), '--seed', String(SEED), '--workers', '1',
     '--phases', 'examples,coverage,fuzzing', '--no-color', '--request-timeout', '30',
   ]);
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
