@@ -40,13 +40,7 @@ pub fn decode(
     };
     let parsed = String::from_utf8(plaintext)
         .map_err(|e| payload::not_utf8(e.utf8_error()))
-        .and_then(|text| {
-            let value = match needs {
-                Some(needs) => needs::parse(&text, needs),
-                None => payload::parse_text(&text),
-            }?;
-            Ok(Decoded { text, value })
-        });
+        .and_then(|text| parse(text, needs));
     parsed.map_err(|e| match e.kind() {
         // CBC with a wrong IV decrypts "successfully" into a garbled first block.
         ErrorKind::NotJson if encryption.is_some() => Error::new(
@@ -55,6 +49,16 @@ pub fn decode(
         ),
         _ => e,
     })
+}
+
+/// Parses JSON text already decrypted (a body, or a payload the delivery log kept): with `needs`,
+/// only what they reach is built.
+pub fn parse(text: String, needs: Option<&Needs<'_>>) -> Result<Decoded> {
+    let value = match needs {
+        Some(needs) => needs::parse(&text, needs),
+        None => payload::parse_text(&text),
+    }?;
+    Ok(Decoded { text, value })
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@
 
 use hookmap_core::event::EventType;
 use hookmap_core::inbound::{self, Decoded};
-use hookmap_core::needs::{self, Needs};
+use hookmap_core::needs::Needs;
 use hookmap_core::signature;
-use hookmap_core::{auth, payload, plan, Currency, Mapping, Plan};
+use hookmap_core::{auth, plan, Currency, Mapping, Plan};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{D1Database, Env, Headers, Request, Response};
@@ -196,12 +196,7 @@ async fn process(
         .map(|sealed| StoredEncryption::open(env, sealed)?.to_core())
         .transpose()?;
     let mapping = hook.mapping();
-    // Only what the mapping reads is built; without a mapping the payload is caught whole.
-    let needs = match &mapping {
-        Some(Ok(mapping)) => Some(Needs::of(mapping)),
-        _ => None,
-    };
-    let payload = match inbound::decode(body, encryption.as_ref(), needs.as_ref()) {
+    let payload = match inbound::decode(body, encryption.as_ref(), needs_of(&mapping).as_ref()) {
         Ok(payload) => payload,
         Err(e) => return Ok(Outcome::failed(e.into())),
     };
@@ -293,17 +288,13 @@ fn verify_signature(env: &Env, sealed: &str, headers: &Headers, body: &[u8]) -> 
     signature::verify(&secret, &id, &timestamp, &signatures, body, now).map_err(ApiError::from)
 }
 
-/// A payload the delivery log kept, decoded again for a replay as the edge decodes a body;
-/// `None` when it is not JSON.
-pub fn decode_stored(
-    text: String,
-    mapping: &Option<Result<Mapping, hookmap_core::Error>>,
-) -> Option<Decoded> {
-    let value = match mapping {
-        Some(Ok(mapping)) => needs::parse(&text, &Needs::of(mapping)),
-        _ => payload::parse_text(&text),
-    };
-    value.ok().map(|value| Decoded { text, value })
+/// What a payload must hold for `mapping`: only that is built. Without a (valid) mapping the
+/// payload is parsed whole, as the catch shows it.
+pub fn needs_of(mapping: &Option<Result<Mapping, hookmap_core::Error>>) -> Option<Needs<'_>> {
+    match mapping {
+        Some(Ok(mapping)) => Some(Needs::of(mapping)),
+        _ => None,
+    }
 }
 
 /// Plans and applies a decoded payload with the webhook's mapping (`hook.mapping()`, parsed once

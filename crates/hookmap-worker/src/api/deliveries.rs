@@ -1,5 +1,6 @@
 //! A webhook's delivery history, its latest caught payload, and replays.
 
+use hookmap_core::inbound;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::Response;
@@ -137,7 +138,7 @@ pub async fn replay(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<
     let mapping = hook.mapping();
     let Some(payload) = row
         .payload
-        .and_then(|text| edge::decode_stored(text, &mapping))
+        .and_then(|text| inbound::parse(text, edge::needs_of(&mapping).as_ref()).ok())
     else {
         return Err(ApiError::conflict(
             "nothing_to_replay",
