@@ -27,8 +27,8 @@ printf '== bench: decryption, wasm under Node, in the worker'"'"'s release profi
 cargo build --release -p hookmap-wasm --target wasm32-unknown-unknown --features bench
 "$WASM_BINDGEN_BIN" --target nodejs --out-dir "$out/wasm-release" target/wasm32-unknown-unknown/release/hookmap_wasm.wasm
 # worker-build runs wasm-opt -O over the worker; so does this.
-"$WASM_OPT_BIN" -O --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals --enable-reference-types --enable-multivalue \
+# shellcheck disable=SC2086 # the feature flags are words
+"$WASM_OPT_BIN" -O $WASM_OPT_FEATURES \
   "$out/wasm-release/hookmap_wasm_bg.wasm" -o "$out/wasm-release/hookmap_wasm_bg.wasm"
 printf '{"type": "commonjs"}\n' >"$out/wasm-release/package.json"
 node scripts/bench/decrypt.mjs "$root/$out/wasm-release/hookmap_wasm.js" >"$out/decrypt-wasm.json"
