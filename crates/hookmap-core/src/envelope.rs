@@ -58,6 +58,15 @@ impl Algorithm {
     }
 }
 
+/// Who sent a body, as far as the edge knows before decrypting it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sender {
+    /// Proved by an API key or a signature.
+    Authenticated,
+    /// Anyone who knows the URL.
+    Anonymous,
+}
+
 /// A webhook's encryption settings. The key and IV never appear in `Debug` output.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Encryption {
@@ -106,8 +115,17 @@ impl Encryption {
         self.algorithm
     }
 
-    /// Decrypts a request body (base64 ciphertext, or the `{iv, data}` JSON envelope).
+    /// Decrypts a request body (base64 ciphertext, or the `{iv, data}` JSON envelope) from a sender
+    /// whose identity is established otherwise, or who needs none (the page, tests, outgoing).
     pub fn open(&self, body: &[u8]) -> Result<Vec<u8>> {
+        self.open_from(body, Sender::Authenticated)
+    }
+
+    /// Decrypts a body from `sender`. An anonymous sender may not choose a CBC IV: CBC decrypts
+    /// anything, so with a chosen IV the difference between "bad padding" and any other outcome
+    /// is a padding oracle that decrypts captured bodies and forges new ones. GCM authenticates
+    /// whatever IV it is given, so its per-message IVs stay open to everyone.
+    pub fn open_from(&self, body: &[u8], sender: Sender) -> Result<Vec<u8>> {
         let body = body.trim_ascii();
         if body.first() == Some(&b'{') {
             let envelope: Value = serde_json::from_slice(body).map_err(|e| {
@@ -133,6 +151,15 @@ impl Encryption {
                 )
             })?;
             let iv = field("iv")?;
+            if let (Some(_), Algorithm::Aes256Cbc, Sender::Anonymous) =
+                (&iv, self.algorithm, sender)
+            {
+                return Err(Error::new(
+                    ErrorKind::MessageIvRefused,
+                    "a per-message IV for AES-256-CBC is accepted only when the webhook also has an \
+                     API key or a signing secret; send base64 under the configured IV, or add one",
+                ));
+            }
             return self.decrypt(&data, iv.as_deref().unwrap_or(&self.iv));
         }
         let text = std::str::from_utf8(body)

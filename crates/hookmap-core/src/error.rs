@@ -54,6 +54,15 @@ pub enum ErrorKind {
     InvalidEvent,
     /// A signed incoming request's signature or timestamp does not verify.
     InvalidSignature,
+    /// A CBC body chose its own IV (the `{iv, data}` envelope) on a webhook that does not
+    /// authenticate its sender: with a chosen IV, CBC answers are a padding oracle.
+    MessageIvRefused,
+    /// Two idempotency keys of one delivery disagree (see [`crate::idempotency`]).
+    IdempotencyConflict,
+    /// An idempotency key header is empty or too long.
+    InvalidIdempotencyKey,
+    /// What the sender is told of every decoding failure (see [`Error::for_sender`]).
+    Undecodable,
 }
 
 impl ErrorKind {
@@ -82,6 +91,10 @@ impl ErrorKind {
             Self::InvalidUrl => "invalid_url",
             Self::InvalidEvent => "invalid_event",
             Self::InvalidSignature => "invalid_signature",
+            Self::MessageIvRefused => "message_iv_refused",
+            Self::IdempotencyConflict => "idempotency_conflict",
+            Self::InvalidIdempotencyKey => "invalid_idempotency_key",
+            Self::Undecodable => "undecodable",
         }
     }
 
@@ -97,6 +110,8 @@ impl ErrorKind {
                 | Self::BadEnvelope
                 | Self::NotJson
                 | Self::TooDeep
+                | Self::MessageIvRefused
+                | Self::Undecodable
         )
     }
 }
@@ -139,6 +154,20 @@ impl Error {
     pub fn location(&self) -> Option<&str> {
         self.at.as_deref()
     }
+
+    /// The error as the sender of a body is told it. Every decoding failure reads the same: which
+    /// step failed (base64, length, padding, tag, UTF-8, JSON) is exactly what an oracle attack
+    /// needs, so only the delivery history, which an admin reads, keeps the precise cause.
+    pub fn for_sender(&self) -> Self {
+        if !self.kind.is_decoding() {
+            return self.clone();
+        }
+        Self::new(
+            ErrorKind::Undecodable,
+            "the body could not be decrypted and read as JSON; the webhook's delivery history \
+             names the cause",
+        )
+    }
 }
 
 impl fmt::Display for Error {
@@ -166,5 +195,34 @@ impl serde::Serialize for Error {
             None => out.skip_field("at")?,
         }
         out.end()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sender_learns_one_thing_of_any_decoding_failure() {
+        let kinds = [
+            ErrorKind::NotBase64,
+            ErrorKind::BadLength,
+            ErrorKind::BadPadding,
+            ErrorKind::TagMismatch,
+            ErrorKind::BadEnvelope,
+            ErrorKind::NotJson,
+            ErrorKind::TooDeep,
+            ErrorKind::MessageIvRefused,
+        ];
+        let told: Vec<Error> = kinds
+            .iter()
+            .map(|&k| Error::new(k, format!("precise {k:?}")).at("x").for_sender())
+            .collect();
+        assert!(told.windows(2).all(|w| w[0] == w[1]), "{told:?}");
+        assert_eq!(told[0].code(), "undecodable");
+        assert!(!told[0].message().contains("precise"));
+        let mapping = Error::new(ErrorKind::MissingPath, "no e").at("user.path");
+        assert_eq!(mapping.for_sender(), mapping);
     }
 }

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::envelope::Encryption;
+use crate::envelope::{Encryption, Sender};
 use crate::error::{Error, ErrorKind, Result};
 use crate::needs::{self, Needs};
 use crate::payload;
@@ -25,6 +25,16 @@ pub fn decode(
     encryption: Option<&Encryption>,
     needs: Option<&Needs<'_>>,
 ) -> Result<Decoded> {
+    decode_from(body, encryption, Sender::Authenticated, needs)
+}
+
+/// [`decode`] for a body from `sender` (see [`Encryption::open_from`]).
+pub fn decode_from(
+    body: &[u8],
+    encryption: Option<&Encryption>,
+    sender: Sender,
+    needs: Option<&Needs<'_>>,
+) -> Result<Decoded> {
     if body.len() > MAX_BODY {
         return Err(Error::new(
             ErrorKind::TooLarge,
@@ -36,7 +46,7 @@ pub fn decode(
     }
     let plaintext = match encryption {
         None => body.to_vec(),
-        Some(encryption) => encryption.open(body)?,
+        Some(encryption) => encryption.open_from(body, sender)?,
     };
     let parsed = String::from_utf8(plaintext)
         .map_err(|e| payload::not_utf8(e.utf8_error()))
@@ -91,6 +101,25 @@ mod tests {
         let err = decode(body.as_bytes(), Some(&other), None).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::NotJson);
         assert!(err.message().contains("check the IV"), "{err}");
+    }
+
+    #[test]
+    fn anonymous_senders_may_not_choose_a_cbc_iv() {
+        let key = "k".repeat(32);
+        let cbc = Encryption::new(Algorithm::Aes256Cbc, &key, &"i".repeat(16)).unwrap();
+        let gcm = Encryption::new(Algorithm::Aes256Gcm, &key, &"i".repeat(16)).unwrap();
+        let chosen = cbc.seal(b"{\"a\":1}", Some(&[7; 16])).unwrap();
+        let err = decode_from(chosen.as_bytes(), Some(&cbc), Sender::Anonymous, None).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MessageIvRefused);
+        assert!(err.kind().is_decoding());
+        let ok = decode_from(chosen.as_bytes(), Some(&cbc), Sender::Authenticated, None);
+        assert_eq!(ok.unwrap().value["a"], 1);
+        let fixed = cbc.seal(b"{\"a\":2}", None).unwrap();
+        let ok = decode_from(fixed.as_bytes(), Some(&cbc), Sender::Anonymous, None);
+        assert_eq!(ok.unwrap().value["a"], 2);
+        let gcm_chosen = gcm.seal(b"{\"a\":3}", Some(&[7; 12])).unwrap();
+        let ok = decode_from(gcm_chosen.as_bytes(), Some(&gcm), Sender::Anonymous, None);
+        assert_eq!(ok.unwrap().value["a"], 3);
     }
 
     #[test]

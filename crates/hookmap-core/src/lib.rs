@@ -10,6 +10,7 @@ pub mod auth;
 pub mod envelope;
 pub mod error;
 pub mod event;
+pub mod idempotency;
 pub mod inbound;
 pub mod mapping;
 pub mod message;
@@ -27,7 +28,7 @@ pub mod target;
 pub mod template;
 pub mod weburl;
 
-pub use envelope::{Algorithm, Encryption};
+pub use envelope::{Algorithm, Encryption, Sender};
 pub use error::{Error, ErrorKind, Result};
 pub use mapping::{Currency, FieldType, FieldTypes, Mapping, MatchBy, Op, Target};
 pub use path::Path;
