@@ -4,8 +4,11 @@
 // moved. SECURITY.md lists each attack with its defence and its test here.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { readFileSync, readdirSync } from 'node:fs';
+import { createHmac, randomBytes } from 'node:crypto';
 import { startWorker } from './support/worker.mjs';
-import { client, deliver, seedCommunity } from './support/api.mjs';
+import { client, deliver, encryptCbc, encryptGcm, envelope, seedCommunity, KEY, IV } from './support/api.mjs';
 
 let worker, admin;
 before(async () => {
@@ -21,6 +24,186 @@ async function balances(cid, uid) {
 }
 
 // --- the edge: replay, oracle, lockout, pending, bodies (1, 2, 3, 5, 6) ---
+
+const coinsMapping = (extra = {}) => ({
+  user: { match: 'email', path: 'e' }, fields: [{ target: { currency: 'coins' }, op: 'add', path: 'n' }], ...extra,
+});
+const webhooks = (cid) => `/v1/communities/${cid}/incoming-webhooks`;
+const now = () => Math.floor(Date.now() / 1000);
+const sign = (secret, id, ts, body) =>
+  `v1,${createHmac('sha256', Buffer.from(secret.slice(6), 'base64')).update(`${id}.${ts}.${body}`).digest('base64')}`;
+
+/** Per-minute counts start again each calendar minute: keep a burst inside one. */
+async function sameMinute(seconds) {
+  const second = new Date().getSeconds();
+  if (second > 59 - seconds) await new Promise((r) => setTimeout(r, (61 - second) * 1000));
+}
+
+test('attack 1: a captured signed delivery re-sent with a fresh Idempotency-Key mints nothing', async () => {
+  const { cid, uid } = await seedCommunity(admin, 'Replay signed');
+  const hook = (await admin.post(webhooks(cid), { name: 'signed', signing_secret: true, mapping: coinsMapping() })).body;
+  const body = JSON.stringify({ e: 'ada@example.com', n: 100 });
+  const ts = now();
+  const captured = { 'webhook-id': 'msg_captured', 'webhook-timestamp': String(ts), 'webhook-signature': sign(hook.signing_secret, 'msg_captured', ts, body) };
+  assert.equal((await deliver(hook.url, body, captured)).status, 200);
+  for (let i = 0; i < 3; i += 1) {
+    const res = await deliver(hook.url, body, { ...captured, 'idempotency-key': `fresh-${i}` });
+    assert.equal(res.status, 400, res.text);
+    assert.equal(res.body.error.code, 'idempotency_conflict');
+  }
+  const same = await deliver(hook.url, body, { ...captured, 'idempotency-key': 'msg_captured' });
+  assert.equal(same.body.duplicate, true, 'the same key as webhook-id is no conflict');
+  assert.deepEqual(await balances(cid, uid), { xp: 0, coins: 100 });
+});
+
+test('attack 1: a captured encrypted delivery keyed by its payload cannot be re-keyed by a header', async () => {
+  const { cid, uid } = await seedCommunity(admin, 'Replay path');
+  const hook = (await admin.post(webhooks(cid), {
+    name: 'path', encryption: { algorithm: 'aes-256-gcm', key: KEY, iv: IV }, mapping: coinsMapping({ idempotency_path: 'order' }),
+  })).body;
+  const body = envelope('aes-256-gcm', KEY, JSON.stringify({ e: 'ada@example.com', n: 100, order: 'A-1' }));
+  assert.equal((await deliver(hook.url, body)).status, 200);
+  const rekeyed = await deliver(hook.url, body, { 'idempotency-key': 'another' });
+  assert.equal(rekeyed.status, 400, rekeyed.text);
+  assert.equal(rekeyed.body.error.code, 'idempotency_conflict');
+  const viaWebhookId = await deliver(hook.url, body, { 'webhook-id': 'another' });
+  assert.equal(viaWebhookId.body.error?.code, 'idempotency_conflict', viaWebhookId.text);
+  assert.equal((await deliver(hook.url, body)).body.duplicate, true);
+  assert.deepEqual(await balances(cid, uid), { xp: 0, coins: 100 });
+  const failed = (await admin.get(`${webhooks(cid)}/${hook.id}/deliveries?status=failed`)).body.data;
+  assert.ok(failed.every((d) => d.error.code === 'idempotency_conflict'), 'the admin sees why');
+});
+
+test('attack 2: a CBC webhook without a key answers every decoding failure the same, dry run or not', async () => {
+  const { cid } = await seedCommunity(admin, 'Oracle');
+  const hook = (await admin.post(webhooks(cid), {
+    name: 'cbc', encryption: { algorithm: 'aes-256-cbc', key: KEY, iv: IV }, mapping: coinsMapping(),
+  })).body;
+  const forged = {
+    bad_padding: randomBytes(32).toString('base64'),
+    not_json: encryptCbc(KEY, IV, 'certainly not JSON'),
+    not_base64: '%%%',
+    bad_length: randomBytes(17).toString('base64'),
+  };
+  const answers = new Set();
+  for (const dryRun of [false, true]) {
+    for (const [cause, body] of Object.entries(forged)) {
+      const res = await deliver(`${hook.url}${dryRun ? '?dry_run=true' : ''}`, body);
+      assert.equal(res.status, 400, `${cause}: ${res.text}`);
+      answers.add(JSON.stringify({ ...res.body.error }));
+    }
+  }
+  assert.equal(answers.size, 1, `one answer for every cause: ${[...answers].join(' | ')}`);
+  assert.equal(JSON.parse([...answers][0]).code, 'undecodable');
+  const recorded = (await admin.get(`${webhooks(cid)}/${hook.id}/deliveries?status=failed`)).body.data;
+  assert.deepEqual(recorded.map((d) => d.error.code).sort(), Object.keys(forged).sort(), 'the history names each cause');
+});
+
+test('attack 2: a sender-chosen CBC IV is refused unless the webhook authenticates its sender', async () => {
+  const { cid, uid } = await seedCommunity(admin, 'Chosen IV');
+  const open = (await admin.post(webhooks(cid), {
+    name: 'open', encryption: { algorithm: 'aes-256-cbc', key: KEY, iv: IV }, mapping: coinsMapping(),
+  }));
+  assert.ok(open.body.warnings?.some((w) => w.code === 'encryption_without_authentication'), open.text);
+  const payload = JSON.stringify({ e: 'ada@example.com', n: 1 });
+  const refused = await deliver(open.body.url, envelope('aes-256-cbc', KEY, payload));
+  assert.equal(refused.status, 400, refused.text);
+  assert.equal(refused.body.error.code, 'undecodable');
+  const detail = (await admin.get(`${webhooks(cid)}/${open.body.id}/deliveries/${refused.body.delivery_id}`)).body;
+  assert.equal(detail.error.code, 'message_iv_refused');
+  assert.equal((await deliver(open.body.url, encryptCbc(KEY, IV, payload))).status, 200, 'the configured IV still works');
+  const keyed = (await admin.post(webhooks(cid), {
+    name: 'keyed', api_key: true, encryption: { algorithm: 'aes-256-cbc', key: KEY, iv: IV }, mapping: coinsMapping(),
+  })).body;
+  assert.equal(keyed.warnings, undefined);
+  const ok = await deliver(keyed.url, envelope('aes-256-cbc', KEY, payload), { 'x-api-key': keyed.api_key });
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal((await balances(cid, uid)).coins, 2);
+});
+
+test('attack 3: wrong keys neither spend the sender\'s rate limit nor fill the history', async () => {
+  const { cid, uid } = await seedCommunity(admin, 'Lockout');
+  const hook = (await admin.post(webhooks(cid), { name: 'keyed', api_key: true, rate_limit: 10, mapping: coinsMapping() })).body;
+  const body = JSON.stringify({ e: 'ada@example.com', n: 1 });
+  await sameMinute(25);
+  const statuses = [];
+  for (let i = 0; i < 45; i += 1) statuses.push((await deliver(hook.url, body, { 'x-api-key': `hmw_${'0'.repeat(48)}` })).status);
+  assert.deepEqual(statuses.slice(0, 30), Array(30).fill(401), 'failures up to the budget are answered and recorded');
+  assert.deepEqual(statuses.slice(30), Array(15).fill(429), 'beyond it they are refused unrecorded');
+  const real = await deliver(hook.url, body, { 'x-api-key': hook.api_key });
+  assert.equal(real.status, 200, `the real sender still gets through: ${real.text}`);
+  const failed = (await admin.get(`${webhooks(cid)}/${hook.id}/deliveries?status=failed`)).body.total;
+  assert.equal(failed, 30, 'the history holds the failures of the budget only');
+  assert.equal((await balances(cid, uid)).coins, 1);
+});
+
+test('attack 5: a pending delivery replayed by the admin is not applied again by the sender\'s retry', async () => {
+  const { cid, uid } = await seedCommunity(admin, 'Pending');
+  const hook = (await admin.post(webhooks(cid), { name: 'later' })).body;
+  const body = JSON.stringify({ e: 'ada@example.com', n: 7 });
+  const pending = await deliver(hook.url, body, { 'idempotency-key': 'order-7' });
+  assert.equal(pending.status, 202, pending.text);
+  await admin.patch(`${webhooks(cid)}/${hook.id}`, { mapping: coinsMapping() });
+  const replayed = await admin.post(`${webhooks(cid)}/${hook.id}/deliveries/${pending.body.delivery_id}/replay`);
+  assert.equal(replayed.status, 200, replayed.text);
+  assert.equal(replayed.body.idempotency_key, 'order-7', 'the replay keeps the key the delivery came with');
+  const retry = await deliver(hook.url, body, { 'idempotency-key': 'order-7' });
+  assert.equal(retry.status, 200, retry.text);
+  assert.equal(retry.body.duplicate, true);
+  assert.equal((await balances(cid, uid)).coins, 7);
+});
+
+/** Resident memory of wrangler's workerd processes, in bytes. */
+function workerdRss() {
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      if (pgrp !== worker.child.pid || !stat.includes('(workerd)')) continue;
+      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      total += Number(rss?.[1] ?? 0) * 1024;
+    } catch { /* the process ended */ }
+  }
+  return total;
+}
+
+/** Streams up to `mib` MiB without Content-Length until the worker answers; resolves its status. */
+function chunked(url, mib) {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } });
+    let answered = false;
+    req.on('response', (res) => { answered = true; res.resume(); resolve(res.statusCode); req.destroy(); });
+    req.on('error', (e) => (answered ? undefined : reject(e)));
+    const chunk = Buffer.alloc(1 << 20, 0x20);
+    (async () => {
+      for (let i = 0; i < mib && !answered; i += 1) {
+        if (!req.write(chunk)) await new Promise((r) => req.once('drain', r));
+      }
+      if (!answered) req.end();
+    })().catch(() => {});
+  });
+}
+
+test('attack 6: 256 MiB chunked bodies to a known and an unknown URL are cut off, not held', async () => {
+  const { cid } = await seedCommunity(admin, 'Flood');
+  const hook = (await admin.post(webhooks(cid), { name: 'big', mapping: coinsMapping() })).body;
+  const unknown = hook.url.replace(/[0-9a-f]{48}$/, 'f'.repeat(48));
+  const baseline = workerdRss();
+  assert.ok(baseline > 0, 'workerd is found');
+  let peak = baseline;
+  const sampler = setInterval(() => { peak = Math.max(peak, workerdRss()); }, 50);
+  try {
+    assert.equal(await chunked(unknown, 256), 404);
+    assert.equal(await chunked(hook.url, 256), 413);
+  } finally {
+    clearInterval(sampler);
+  }
+  peak = Math.max(peak, workerdRss());
+  assert.ok(peak - baseline < 64 << 20, `workerd grew by ${((peak - baseline) / 2 ** 20).toFixed(0)} MiB`);
+  const failed = (await admin.get(`${webhooks(cid)}/${hook.id}/deliveries?status=failed`)).body.data;
+  assert.equal(failed[0]?.error.code, 'payload_too_large');
+});
 
 // --- outbound: redirects, the URL guard, templates (4, 7, 8) ---
 

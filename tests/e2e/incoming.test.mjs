@@ -100,12 +100,27 @@ test('CBC with a fixed IV and both ciphers with per-message IV envelopes', async
   assert.equal((await member()).coins, start + 150);
 });
 
-test('Idempotency-Key and webhook-id headers take precedence over the payload path', async () => {
+test('a header key never overrides the payload path: it must be the same key, or none', async () => {
   const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'Plain', mapping: contractMapping })).body;
   const start = (await member()).coins;
-  const a = await deliver(hook.url, JSON.stringify(order('same')), { 'idempotency-key': 'k-1' });
-  const b = await deliver(hook.url, JSON.stringify(order('same')), { 'idempotency-key': 'k-2' });
-  const c = await deliver(hook.url, JSON.stringify(order('other')), { 'webhook-id': 'k-1' });
+  const a = await deliver(hook.url, JSON.stringify(order('same')), { 'idempotency-key': 'same' });
+  const b = await deliver(hook.url, JSON.stringify(order('same')));
+  const c = await deliver(hook.url, JSON.stringify(order('same')), { 'idempotency-key': 'k-2' });
+  const d = await deliver(hook.url, JSON.stringify(order('other')), { 'webhook-id': 'k-1' });
+  assert.deepEqual([a.status, b.status, c.status, d.status], [200, 200, 400, 400]);
+  assert.deepEqual([a.body.duplicate, b.body.duplicate], [false, true]);
+  assert.deepEqual([c.body.error.code, d.body.error.code], ['idempotency_conflict', 'idempotency_conflict']);
+  assert.match(c.body.error.message, /idempotency_path/);
+  assert.equal((await member()).coins, start + 50);
+});
+
+test('without a payload path, Idempotency-Key (else webhook-id) keys a delivery', async () => {
+  const { idempotency_path: _, ...unkeyed } = contractMapping;
+  const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'Headers', mapping: unkeyed })).body;
+  const start = (await member()).coins;
+  const a = await deliver(hook.url, JSON.stringify(order('x')), { 'idempotency-key': 'k-1' });
+  const b = await deliver(hook.url, JSON.stringify(order('y')), { 'idempotency-key': 'k-2' });
+  const c = await deliver(hook.url, JSON.stringify(order('z')), { 'webhook-id': 'k-1' });
   assert.deepEqual([a.status, b.status, c.status], [200, 200, 200]);
   assert.deepEqual([a.body.duplicate, b.body.duplicate, c.body.duplicate], [false, false, true]);
   assert.equal((await member()).coins, start + 100);

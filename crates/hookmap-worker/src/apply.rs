@@ -62,6 +62,8 @@ pub enum Refusal {
     TopicRequired,
     /// Over the webhook's rate limit this minute (counted in the same batch).
     RateLimited,
+    /// Over the webhook's failure budget this minute.
+    TooManyFailures,
 }
 
 /// The member's balances after a successful apply.
@@ -96,7 +98,7 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
         .as_ref()
         .map(|_| db::new_id("msg"))
         .transpose()?;
-    let mut batch = rate_count(db, meta)?;
+    let mut batch = count(db, meta, Budget::Rate)?;
     batch.push(db::stmt(
         db,
         &format!(
@@ -253,6 +255,8 @@ fn refusal(e: &worker::Error) -> Option<Refusal> {
         Refusal::UnknownMember
     } else if has("hookmap:rate_limited") {
         Refusal::RateLimited
+    } else if has("hookmap:too_many_failures") {
+        Refusal::TooManyFailures
     } else if has("hookmap:unknown_channel") {
         Refusal::UnknownChannel
     } else if has("hookmap:topic_required") {
@@ -278,45 +282,73 @@ fn refusal(e: &worker::Error) -> Option<Refusal> {
     })
 }
 
+/// Which per-minute count of its webhook a request spends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    /// The webhook's `rate_limit`: what its sender's requests spend.
+    Rate,
+    /// The failure budget: what requests whose sender was not proved spend, so that an outsider
+    /// cannot use up the real sender's rate limit (see migrations/0009).
+    Failures,
+}
+
 /// The statements that count a request in its webhook's one-minute window, leading every batch
-/// the edge writes; the `rate_windows_limit` trigger refuses the batch beyond the limit. Replays,
-/// which an admin starts, are not counted.
-fn rate_count(db: &D1Database, meta: &DeliveryMeta<'_>) -> ApiResult<Vec<D1PreparedStatement>> {
+/// the edge writes; the windows' triggers refuse the batch beyond the limit. Replays, which an
+/// admin starts, are not counted.
+fn count(
+    db: &D1Database,
+    meta: &DeliveryMeta<'_>,
+    budget: Budget,
+) -> ApiResult<Vec<D1PreparedStatement>> {
     if meta.replay_of.is_some() {
         return Ok(Vec::new());
     }
     let window = meta.seq / 1000 / 60_000;
+    let table = match budget {
+        Budget::Rate => "rate_windows",
+        Budget::Failures => "failure_windows",
+    };
     Ok(vec![
         db::stmt(
             db,
-            "DELETE FROM rate_windows WHERE webhook_id = ?1 AND window < ?2",
+            &format!("DELETE FROM {table} WHERE webhook_id = ?1 AND window < ?2"),
             &crate::args![&meta.hook.id, window],
         )?,
         db::stmt(
             db,
-            "INSERT INTO rate_windows (webhook_id, window, count) VALUES (?1, ?2, 1)
-             ON CONFLICT (webhook_id, window) DO UPDATE SET count = count + 1",
+            &format!(
+                "INSERT INTO {table} (webhook_id, window, count) VALUES (?1, ?2, 1)
+                 ON CONFLICT (webhook_id, window) DO UPDATE SET count = count + 1"
+            ),
             &crate::args![&meta.hook.id, window],
         )?,
     ])
 }
 
-/// Records a delivery that did not apply (failed or pending), counted like any request: one
-/// batch, and a failure writes nothing else. `false` when the rate limit refused it, in which case
-/// nothing was written.
+/// A delivery that did not apply, as the history keeps it.
+pub struct Unapplied<'a> {
+    /// `failed` or `pending`.
+    pub status: &'static str,
+    pub error: Option<&'a ApiError>,
+    pub idempotency_key: Option<&'a str>,
+    pub effects: Option<&'a str>,
+    pub budget: Budget,
+}
+
+/// Records a delivery that did not apply (failed or pending), counted in its budget: one batch,
+/// and a failure writes nothing else. `false` when the budget refused it, in which case nothing
+/// was written.
 pub async fn record_unapplied(
     db: &D1Database,
     meta: &DeliveryMeta<'_>,
-    status: &str,
-    error: Option<&ApiError>,
-    idempotency_key: Option<&str>,
-    effects: Option<&str>,
+    unapplied: &Unapplied<'_>,
 ) -> ApiResult<bool> {
+    let error = unapplied.error;
     let at = error
         .and_then(|e| e.details.as_ref())
         .and_then(|d| d.get("at"))
         .and_then(Value::as_str);
-    let mut batch = rate_count(db, meta)?;
+    let mut batch = count(db, meta, unapplied.budget)?;
     batch.push(db::stmt(
         db,
         "INSERT INTO deliveries (id, seq, community_id, webhook_id, webhook_version, status, http_status,
@@ -328,21 +360,28 @@ pub async fn record_unapplied(
             &meta.hook.community_id,
             &meta.hook.id,
             meta.hook.version,
-            status,
+            unapplied.status,
             i64::from(error.map_or(202, |e| e.status)),
             error.map(|e| e.code),
             error.map(|e| e.message.as_str()),
             at,
-            idempotency_key,
+            unapplied.idempotency_key,
             meta.payload,
-            effects,
+            unapplied.effects,
             meta.replay_of,
             &meta.now
         ],
     )?);
     match db::batch(db, batch).await {
         Ok(_) => Ok(true),
-        Err(e) if refusal(&e) == Some(Refusal::RateLimited) => Ok(false),
+        Err(e)
+            if matches!(
+                refusal(&e),
+                Some(Refusal::RateLimited | Refusal::TooManyFailures)
+            ) =>
+        {
+            Ok(false)
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -12,7 +12,7 @@ use worker::Response;
 /// wrong credentials, 403 a disabled webhook, 404 unknown (or another tenant's) resource, 409 a
 /// conflict with stored state, 413 too large, 422 a well-formed request that cannot be applied,
 /// 500 internal (no details).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: u16,
     pub code: &'static str,
@@ -126,6 +126,7 @@ impl From<hookmap_core::Error> for ApiError {
         let status = match e.kind() {
             ErrorKind::TooLarge => 413,
             ErrorKind::InvalidSignature => 401,
+            ErrorKind::IdempotencyConflict | ErrorKind::InvalidIdempotencyKey => 400,
             kind if kind.is_decoding() => 400,
             _ => 422,
         };

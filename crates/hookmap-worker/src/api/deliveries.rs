@@ -1,6 +1,5 @@
 //! A webhook's delivery history, its latest caught payload, and replays.
 
-use hookmap_core::inbound;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::Response;
@@ -135,26 +134,11 @@ pub async fn replay(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<
     let (hook, _) = hooks::by_token(ctx.env, &ctx.db, &webhook.token, true)
         .await?
         .ok_or_else(|| ApiError::not_found("this incoming webhook"))?;
-    let mapping = hook.mapping();
-    let Some(payload) = row
-        .payload
-        .and_then(|text| inbound::parse(text, edge::needs_of(&mapping).as_ref()).ok())
-    else {
+    let Some(stored) = edge::Decoded::stored(&hook, row.payload, row.idempotency_key, did) else {
         return Err(ApiError::conflict(
             "nothing_to_replay",
             "this delivery has no readable payload (it failed before decoding)",
         ));
     };
-    let outcome = edge::run(
-        &ctx.db,
-        &hook,
-        mapping,
-        payload,
-        row.idempotency_key.clone(),
-        false,
-        Some(did),
-    )
-    .await?;
-    edge::announce(ctx.env, &ctx.db, &hook, &outcome).await;
-    edge::respond(&ctx.db, &hook, outcome, false, Some(did)).await
+    edge::replay(ctx.env, &ctx.db, &hook, stored).await
 }

@@ -266,8 +266,10 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         &crate::args![&id, cid, &token, name, location, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, sealed_signing.as_deref(), rate_limit],
     )
     .await?;
-    let mut out = render(ctx, &load(ctx, cid, &id).await?)?;
+    let created = load(ctx, cid, &id).await?;
+    let mut out = render(ctx, &created)?;
     reveal(&mut out, api_key.as_ref(), signing.as_deref());
+    warn(&mut out, &created);
     http::json(201, &out)
 }
 
@@ -289,6 +291,25 @@ fn reveal(out: &mut Value, api_key: Option<&auth::Secret>, signing: Option<&str>
             Value::String("store the new secrets now: they are shown only once".into()),
         );
     }
+}
+
+/// Settings that work but leave the webhook open to an outsider who learns its URL, said when
+/// they are made: encryption keeps a payload secret, it does not tell who sent it.
+fn warn(out: &mut Value, row: &WebhookRow) {
+    let authenticated = row.api_key_digest.is_some() || row.signing_secret.is_some();
+    let (Some(obj), false, true) = (out.as_object_mut(), authenticated, row.encryption.is_some())
+    else {
+        return;
+    };
+    obj.insert(
+        "warnings".into(),
+        json!([{
+            "code": "encryption_without_authentication",
+            "message": "encryption is not authentication: anyone who learns this URL can send to it and \
+                        replay captured bodies; add an API key (api_key: true) or a signing secret \
+                        (signing_secret: true). Until then a CBC body may not choose its own IV.",
+        }]),
+    );
 }
 
 pub async fn list(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
@@ -372,8 +393,10 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
     )
     .await?;
     hooks::forget(ctx.env, std::slice::from_ref(&row.token)).await?;
-    let mut out = render(ctx, &load(ctx, cid, id).await?)?;
+    let updated = load(ctx, cid, id).await?;
+    let mut out = render(ctx, &updated)?;
     reveal(&mut out, new_key.as_ref(), new_signing.as_deref());
+    warn(&mut out, &updated);
     http::json(200, &out)
 }
 

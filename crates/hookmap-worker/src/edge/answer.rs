@@ -1,0 +1,92 @@
+//! What the sender is answered: made from a recorded outcome, writing nothing.
+
+use serde_json::{json, Value};
+use worker::Response;
+
+use super::outcome::Outcome;
+use super::record::Recorded;
+use super::refusal::rate_limited;
+use crate::error::{ApiError, ApiResult};
+use crate::http;
+
+/// Every answer about a recorded delivery names it in this header (as in its body), so a sender's
+/// HTTP log holds the id an admin looks up; the request log reads it from there too.
+pub const DELIVERY_ID_HEADER: &str = "hookmap-delivery-id";
+
+/// The error code the request log shows for this answer.
+pub fn error_code(recorded: &Recorded) -> Option<&'static str> {
+    match recorded {
+        Recorded::Failed { told, .. } | Recorded::Refused(told) => Some(told.code),
+        Recorded::Unwritten(Outcome::Failed(f)) => Some(f.told.code),
+        _ => None,
+    }
+}
+
+pub fn answer(recorded: Recorded) -> ApiResult<Response> {
+    let outcome = match recorded {
+        Recorded::Pending { delivery_id } => {
+            let response = http::json(
+                202,
+                &json!({
+                    "delivery_id": delivery_id, "status": "pending",
+                    "message": "the webhook has no mapping yet: the payload was caught; build a mapping from it and replay this delivery",
+                }),
+            )?;
+            return naming(response, &delivery_id);
+        }
+        Recorded::Failed { delivery_id, told } => {
+            let mut body = told.body();
+            if let Some(obj) = body.as_object_mut() {
+                obj.insert("delivery_id".into(), Value::String(delivery_id.clone()));
+            }
+            return naming(told.response(&body)?, &delivery_id);
+        }
+        Recorded::Refused(error) => return error.into_response().map_err(ApiError::from),
+        Recorded::Unwritten(outcome) => outcome,
+    };
+    match outcome {
+        Outcome::Applied {
+            delivery_id,
+            plan,
+            balances,
+            message_id,
+        } => {
+            let message = plan.message.as_ref().zip(message_id).map(|(m, id)| {
+                json!({"id": id, "channel_id": m.channel, "topic": m.topic, "text": m.text})
+            });
+            let response = http::json(
+                200,
+                &json!({
+                    "delivery_id": delivery_id, "status": "success", "duplicate": false,
+                    "idempotency_key": plan.idempotency_key, "member": balances, "effects": plan.effects,
+                    "message": message,
+                }),
+            )?;
+            naming(response, &delivery_id)
+        }
+        Outcome::Duplicate { first } => {
+            let response = http::json(200, &first)?;
+            match first.get("delivery_id").and_then(Value::as_str) {
+                Some(id) => naming(response, id),
+                None => Ok(response),
+            }
+        }
+        Outcome::DryRun(body) => http::json(200, &body),
+        Outcome::RateLimited => rate_limited().into_response().map_err(ApiError::from),
+        // Unwritten, so a dry run's.
+        Outcome::Pending { payload, .. } => http::json(
+            202,
+            &json!({
+                "dry_run": true, "status": "pending", "message": "the webhook has no mapping yet: the payload would be caught", "payload": payload.value,
+            }),
+        ),
+        Outcome::Failed(failure) => failure.told.into_response().map_err(ApiError::from),
+    }
+}
+
+fn naming(mut response: Response, delivery_id: &str) -> ApiResult<Response> {
+    response
+        .headers_mut()
+        .set(DELIVERY_ID_HEADER, delivery_id)?;
+    Ok(response)
+}

@@ -1,0 +1,142 @@
+//! The first stage: a request for a known webhook, its body read under a running cap.
+//!
+//! The token is checked and looked up before a byte of the body is read, and the body is read in
+//! chunks that stop at the cap: a body without Content-Length (chunked) can be any size, and an
+//! isolate has 128 MB.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use futures_util::StreamExt;
+use hookmap_core::inbound::MAX_BODY;
+use worker::{D1Database, Env, Headers, Request};
+
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::hooks::{self, HookRecord, Source};
+
+/// A request body as far as the edge read it.
+pub enum Body {
+    Read(Vec<u8>),
+    /// Over [`MAX_BODY`]: reading stopped there.
+    TooLarge,
+}
+
+/// A request to a known webhook, with its body.
+pub struct Arrived {
+    hook: HookRecord,
+    source: Source,
+    headers: Headers,
+    body: Body,
+}
+
+impl Arrived {
+    /// `None`: no webhook has this URL (the body is left unread).
+    pub async fn read(
+        req: &mut Request,
+        env: &Env,
+        db: &D1Database,
+        token: &str,
+    ) -> ApiResult<Option<Self>> {
+        if !plausible_token(token) {
+            return Ok(None);
+        }
+        let Some((hook, source)) = hooks::by_token(env, db, token, false).await? else {
+            return Ok(None);
+        };
+        let body = read_body(req).await?;
+        Ok(Some(Self {
+            hook,
+            source,
+            headers: req.headers().clone(),
+            body,
+        }))
+    }
+
+    /// Reads the webhook's record again from D1 when the one used came from a cache: `false`
+    /// when it was fresh already. A webhook deleted meanwhile is an unknown URL.
+    /// A webhook refreshed in this isolate less than [`REFRESH_EVERY_MS`] ago is not read again:
+    /// its memory cache holds what D1 said then, and a flood of failing requests must not cost a
+    /// D1 read and a KV write each.
+    pub async fn refresh(&mut self, env: &Env, db: &D1Database, token: &str) -> ApiResult<bool> {
+        if self.source != Source::Cache || !due(&self.hook.id) {
+            return Ok(false);
+        }
+        let (hook, source) = hooks::by_token(env, db, token, true)
+            .await?
+            .ok_or_else(|| ApiError::not_found("this webhook URL"))?;
+        self.hook = hook;
+        self.source = source;
+        Ok(true)
+    }
+
+    pub fn hook(&self) -> &HookRecord {
+        &self.hook
+    }
+
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    pub fn body(&self) -> &Body {
+        &self.body
+    }
+}
+
+/// How often a webhook's record may be re-read from D1 because of a failure, per isolate.
+const REFRESH_EVERY_MS: u64 = 5_000;
+const REFRESHED_ENTRIES: usize = 1024;
+
+thread_local! {
+    static REFRESHED: RefCell<HashMap<String, u64>> = RefCell::new(HashMap::new());
+}
+
+/// Whether the webhook may be refreshed now; if so, notes that it is.
+fn due(webhook_id: &str) -> bool {
+    let now = db::now().0;
+    REFRESHED.with(|r| {
+        let mut r = r.borrow_mut();
+        if r.get(webhook_id)
+            .is_some_and(|&at| now < at + REFRESH_EVERY_MS)
+        {
+            return false;
+        }
+        if r.len() >= REFRESHED_ENTRIES {
+            r.retain(|_, at| now < *at + REFRESH_EVERY_MS);
+        }
+        if r.len() < REFRESHED_ENTRIES {
+            r.insert(webhook_id.to_owned(), now);
+        }
+        true
+    })
+}
+
+/// Whether `token` could name a webhook: issued tokens are 48 hex digits. Anything else is an
+/// unknown URL without a lookup (a long one would also exceed the KV cache's 512-byte key limit,
+/// which KV answers with an error, not a miss).
+fn plausible_token(token: &str) -> bool {
+    (1..=64).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+async fn read_body(req: &mut Request) -> ApiResult<Body> {
+    let declared = req
+        .headers()
+        .get("content-length")?
+        .and_then(|n| n.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY) {
+        return Ok(Body::TooLarge);
+    }
+    if req.inner().body().is_none() {
+        return Ok(Body::Read(Vec::new()));
+    }
+    let mut stream = req.stream()?;
+    let mut body = Vec::with_capacity(declared.unwrap_or(0));
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        if body.len() + chunk.len() > MAX_BODY {
+            return Ok(Body::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Body::Read(body))
+}

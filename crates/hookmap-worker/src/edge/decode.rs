@@ -1,0 +1,130 @@
+//! The third stage: the payload, decrypted and parsed, with the idempotency keys it came with.
+//! Built from an authenticated request at the edge, or from a stored delivery by a replay, which
+//! an admin started: both then plan and apply the same way (`run`).
+
+use hookmap_core::inbound::{self, Decoded as Payload};
+use hookmap_core::needs::Needs;
+use hookmap_core::{Mapping, Sender};
+use worker::Env;
+
+use super::arrive::Body;
+use super::authenticate::{too_large, Authenticated};
+use super::outcome::Failure;
+use crate::error::{ApiError, ApiResult};
+use crate::hooks::{HookRecord, StoredEncryption};
+
+/// Where a delivery's idempotency key may come from (see `hookmap_core::idempotency`).
+pub enum Keys {
+    /// A request at the edge: the signed `webhook-id`, and a header key.
+    Arrived {
+        signed: Option<String>,
+        header: Option<String>,
+    },
+    /// A replay: the key the delivery was stored with, and whether the webhook signs.
+    Stored {
+        key: Option<String>,
+        signed_webhook: bool,
+    },
+}
+
+pub struct Decoded<'a> {
+    hook: &'a HookRecord,
+    mapping: Option<Result<Mapping, hookmap_core::Error>>,
+    payload: Payload,
+    keys: Keys,
+    replay_of: Option<&'a str>,
+}
+
+impl<'a> Decoded<'a> {
+    /// Decrypts and parses the request's body. Every decoding failure is told to the sender as one
+    /// `undecodable`; the history keeps the cause.
+    pub fn arrived(auth: Authenticated<'a>, env: &Env) -> ApiResult<Result<Self, Failure>> {
+        let arrived = auth.arrived();
+        let hook = arrived.hook();
+        let anonymous = auth.sender() == Sender::Anonymous;
+        if !hook.enabled {
+            let error = ApiError::new(
+                403,
+                "webhook_disabled",
+                "this webhook is disabled; enable it to accept deliveries",
+            );
+            return Ok(Err(Failure::new(error).anonymous(anonymous)));
+        }
+        let Body::Read(body) = arrived.body() else {
+            return Ok(Err(Failure::new(too_large()).anonymous(anonymous)));
+        };
+        let encryption = hook
+            .encryption
+            .as_deref()
+            .map(|sealed| StoredEncryption::open(env, sealed)?.to_core())
+            .transpose()?;
+        let mapping = hook.mapping();
+        let decoded = inbound::decode_from(
+            body,
+            encryption.as_ref(),
+            auth.sender(),
+            needs_of(&mapping).as_ref(),
+        );
+        let payload = match decoded {
+            Ok(payload) => payload,
+            Err(e) => return Ok(Err(Failure::core(&e).anonymous(anonymous))),
+        };
+        let headers = arrived.headers();
+        let signed = auth.signed_id().map(str::to_owned);
+        // Beside a signature, `webhook-id` is the signed key; without one it is a header like any.
+        let header = match (headers.get("idempotency-key")?, &signed) {
+            (Some(key), _) => Some(key),
+            (None, None) => headers.get("webhook-id")?,
+            (None, Some(_)) => None,
+        };
+        Ok(Ok(Self {
+            hook,
+            mapping,
+            payload,
+            keys: Keys::Arrived { signed, header },
+            replay_of: None,
+        }))
+    }
+
+    /// A stored delivery's payload, for a replay. `None`: it has none that reads.
+    pub fn stored(
+        hook: &'a HookRecord,
+        text: Option<String>,
+        key: Option<String>,
+        replay_of: &'a str,
+    ) -> Option<Self> {
+        let mapping = hook.mapping();
+        let payload = inbound::parse(text?, needs_of(&mapping).as_ref()).ok()?;
+        Some(Self {
+            hook,
+            mapping,
+            payload,
+            keys: Keys::Stored {
+                key,
+                signed_webhook: hook.signing_secret.is_some(),
+            },
+            replay_of: Some(replay_of),
+        })
+    }
+
+    pub fn hook(&self) -> &'a HookRecord {
+        self.hook
+    }
+
+    pub fn replay_of(&self) -> Option<&'a str> {
+        self.replay_of
+    }
+
+    pub fn into_parts(self) -> (Option<Result<Mapping, hookmap_core::Error>>, Payload, Keys) {
+        (self.mapping, self.payload, self.keys)
+    }
+}
+
+/// What a payload must hold for `mapping`: only that is built. Without a (valid) mapping the
+/// payload is parsed whole, as the catch shows it.
+pub fn needs_of(mapping: &Option<Result<Mapping, hookmap_core::Error>>) -> Option<Needs<'_>> {
+    match mapping {
+        Some(Ok(mapping)) => Some(Needs::of(mapping)),
+        _ => None,
+    }
+}

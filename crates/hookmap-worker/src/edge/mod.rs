@@ -1,0 +1,160 @@
+//! The edge URL `POST /hooks/{token}`, as a pipeline whose stages can only be built in order:
+//!
+//! `Arrived` (token well-formed and known, body read under its cap) -> `Authenticated` (API key or
+//! signature) -> `Decoded` (decrypted and parsed; or a stored delivery, for a replay) -> `run`
+//! (planned, keyed, applied) -> `record` (what did not apply goes to the history, in its sender's
+//! budget) -> `answer` (writes nothing).
+//!
+//! An outcome other than success that was reached with a cached webhook record is tried once more
+//! with the record read from D1, so a change made a moment ago (a rotated key, a new mapping) is
+//! never blamed on the sender.
+
+mod answer;
+mod arrive;
+mod authenticate;
+mod decode;
+mod dry_run;
+mod outcome;
+mod record;
+mod refusal;
+mod run;
+
+use hookmap_core::event::EventType;
+use hookmap_core::{Currency, Plan};
+use serde_json::json;
+use worker::{D1Database, Env, Request, Response};
+
+use self::arrive::Arrived;
+use self::authenticate::Authenticated;
+use self::outcome::Outcome;
+use crate::apply::{self, Applied, DeliveryMeta};
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::hooks::{self, HookRecord};
+use crate::http::{self, query, RequestUrl};
+use crate::log::RequestLog;
+use crate::outbox;
+
+pub use self::answer::DELIVERY_ID_HEADER;
+pub use self::decode::Decoded;
+
+pub async fn receive(
+    mut req: Request,
+    env: &Env,
+    token: &str,
+    url: &RequestUrl,
+    log: &mut RequestLog,
+) -> ApiResult<Response> {
+    let db = env.d1("DB")?;
+    let dry_run = matches!(query(url, "dry_run").as_deref(), Some("true" | "1"));
+    let Some(mut arrived) = Arrived::read(&mut req, env, &db, token).await? else {
+        return Err(ApiError::not_found("this webhook URL"));
+    };
+    loop {
+        log.community_id = Some(arrived.hook().community_id.clone());
+        let outcome = process(env, &db, &arrived, dry_run).await?;
+        if !outcome.settled() && arrived.refresh(env, &db, token).await? {
+            continue;
+        }
+        announce(env, &db, arrived.hook(), &outcome).await;
+        let recorded = record::record(&db, arrived.hook(), outcome, dry_run, None).await?;
+        log.error = answer::error_code(&recorded);
+        return answer::answer(recorded);
+    }
+}
+
+async fn process(
+    env: &Env,
+    db: &D1Database,
+    arrived: &Arrived,
+    dry_run: bool,
+) -> ApiResult<Outcome> {
+    let auth = match Authenticated::check(arrived, env)? {
+        Ok(auth) => auth,
+        Err(failure) => return Ok(failure.into()),
+    };
+    let decoded = match Decoded::arrived(auth, env)? {
+        Ok(decoded) => decoded,
+        Err(failure) => return Ok(failure.into()),
+    };
+    run::run(db, decoded, dry_run).await
+}
+
+/// Runs a stored delivery again (an admin's replay) through the same stages as the edge, from
+/// `Decoded` on. `None`: it has no payload that reads.
+pub async fn replay(
+    env: &Env,
+    db: &D1Database,
+    hook: &HookRecord,
+    stored: Decoded<'_>,
+) -> ApiResult<Response> {
+    let replay_of = stored.replay_of();
+    let outcome = run::run(db, stored, false).await?;
+    announce(env, db, hook, &outcome).await;
+    answer::answer(record::record(db, hook, outcome, false, replay_of).await?)
+}
+
+/// A posted message is a `message.posted` event for outgoing webhooks. Publishing only queues
+/// deliveries; a failure to do so is logged and does not undo the delivery that posted it.
+async fn announce(env: &Env, db: &D1Database, hook: &HookRecord, outcome: &Outcome) {
+    let Outcome::Applied {
+        delivery_id,
+        plan,
+        message_id: Some(message_id),
+        ..
+    } = outcome
+    else {
+        return;
+    };
+    let Some(message) = &plan.message else {
+        return;
+    };
+    let data = json!({
+        "message": {"id": message_id, "channel_id": message.channel, "topic": message.topic, "text": message.text},
+        "incoming_webhook_id": hook.id, "delivery_id": delivery_id,
+    });
+    if let Err(e) = outbox::publish(
+        env,
+        db,
+        &hook.community_id,
+        EventType::MessagePosted,
+        &data,
+        Some(&message.channel),
+    )
+    .await
+    {
+        worker::console_error!(
+            "message.posted for {message_id} was not published: {}",
+            e.message
+        );
+    }
+}
+
+/// The benchmark's bare route (BENCH_ROUTES only): the one D1 batch a delivery writes, with a
+/// fixed plan (1 coin to bench@example.com under a fresh idempotency key), and nothing else: no
+/// decoding, no planning, no rate count; the record comes from the isolate's memory, as a warm
+/// delivery's does.
+pub async fn bench_batch(env: &Env, token: &str) -> ApiResult<Response> {
+    let db = env.d1("DB")?;
+    let (hook, _) = hooks::by_token(env, &db, token, false)
+        .await?
+        .ok_or_else(|| ApiError::not_found("this webhook URL"))?;
+    let plan = Plan {
+        member: Some(hookmap_core::MemberRef {
+            by: hookmap_core::MatchBy::Email,
+            value: "bench@example.com".into(),
+        }),
+        idempotency_key: Some(db::random_hex(8)?),
+        effects: vec![hookmap_core::Effect::Currency {
+            currency: Currency::Coins,
+            op: hookmap_core::Op::Add,
+            amount: 1,
+        }],
+        message: None,
+    };
+    let meta = DeliveryMeta::new(&hook, None, None)?;
+    match apply::apply(&db, &meta, &plan).await? {
+        Applied::Done { balances, .. } => http::json(200, &json!({ "member": balances })),
+        Applied::Refused(r) => Err(refusal::refusal_error(&r, &plan)),
+    }
+}

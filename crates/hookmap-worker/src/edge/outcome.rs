@@ -1,0 +1,99 @@
+//! What processing a delivery came to, before anything about it is recorded.
+
+use hookmap_core::inbound::Decoded;
+use hookmap_core::Plan;
+use serde_json::Value;
+
+use crate::apply::Balances;
+use crate::error::ApiError;
+
+pub enum Outcome {
+    Applied {
+        delivery_id: String,
+        plan: Plan,
+        balances: Option<Balances>,
+        message_id: Option<String>,
+    },
+    Duplicate {
+        first: Value,
+    },
+    DryRun(Value),
+    /// Refused by the rate limit: answered, not recorded.
+    RateLimited,
+    /// No mapping yet: the payload is kept with the key it came with, for a replay.
+    Pending {
+        payload: Decoded,
+        idempotency_key: Option<String>,
+    },
+    Failed(Failure),
+}
+
+impl Outcome {
+    /// Final whatever the webhook record said: anything else is worth a fresh read of the record
+    /// before the sender is blamed (a key rotated or a mapping saved a moment ago).
+    pub fn settled(&self) -> bool {
+        matches!(
+            self,
+            Self::Applied { .. } | Self::Duplicate { .. } | Self::DryRun(_) | Self::RateLimited
+        )
+    }
+}
+
+/// A delivery that did not apply: what the admin reads in the history and what the sender is told.
+pub struct Failure {
+    /// The precise cause, recorded.
+    pub error: ApiError,
+    /// What the sender learns: the same, but for decoding failures (see `Error::for_sender`).
+    pub told: ApiError,
+    /// The payload's text, when it was decoded.
+    pub payload: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub effects: Option<String>,
+    /// The sender was not proved (a bad key or signature, or a webhook that checks neither and
+    /// failed before planning): counted in the webhook's failure budget, not its rate limit, so
+    /// an outsider cannot spend the real sender's deliveries.
+    pub anonymous: bool,
+}
+
+impl Failure {
+    /// A failure the sender may read in full.
+    pub fn new(error: ApiError) -> Self {
+        Self {
+            told: error.clone(),
+            error,
+            payload: None,
+            idempotency_key: None,
+            effects: None,
+            anonymous: false,
+        }
+    }
+
+    /// A failure of the core's, told to the sender as `Error::for_sender` says.
+    pub fn core(error: &hookmap_core::Error) -> Self {
+        Self {
+            told: error.for_sender().into(),
+            ..Self::new(error.clone().into())
+        }
+    }
+
+    pub fn anonymous(mut self, anonymous: bool) -> Self {
+        self.anonymous = anonymous;
+        self
+    }
+
+    pub fn with_payload(mut self, payload: String) -> Self {
+        self.payload = Some(payload);
+        self
+    }
+
+    pub fn with_key(mut self, key: Option<String>) -> Self {
+        self.idempotency_key = key;
+        self
+    }
+}
+
+impl From<Failure> for Outcome {
+    fn from(failure: Failure) -> Self {
+        Self::Failed(failure)
+    }
+}

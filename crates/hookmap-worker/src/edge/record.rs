@@ -1,0 +1,126 @@
+//! The last stage for a delivery that did not apply: it is recorded in the history, in the budget
+//! its sender spends. An applied delivery recorded itself in its batch; a dry run records nothing.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use worker::D1Database;
+
+use super::outcome::Outcome;
+use super::refusal::{rate_limited, too_many_failures};
+use crate::apply::{self, Budget, DeliveryMeta};
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::hooks::HookRecord;
+
+/// What the answer is made from.
+pub enum Recorded {
+    /// Nothing was written here: applied, duplicate, rate limited, or a dry run.
+    Unwritten(Outcome),
+    Pending {
+        delivery_id: String,
+    },
+    Failed {
+        delivery_id: String,
+        told: ApiError,
+    },
+    /// A budget refused the record, which wrote nothing: answered with this 429.
+    Refused(ApiError),
+}
+
+thread_local! {
+    /// Webhooks whose failure budget is spent, with the minute it is spent for: until the minute
+    /// ends, this isolate refuses their anonymous failures without a round trip.
+    static SPENT: RefCell<HashMap<String, u64>> = RefCell::new(HashMap::new());
+}
+
+/// Bounds `SPENT` against a flood of distinct webhooks; losing entries costs only round trips.
+const SPENT_ENTRIES: usize = 1024;
+
+fn minute() -> u64 {
+    db::now().0 / 60_000
+}
+
+fn spent(webhook_id: &str) -> bool {
+    let now = minute();
+    SPENT.with(|s| s.borrow().get(webhook_id) == Some(&now))
+}
+
+fn spend(webhook_id: &str) {
+    let now = minute();
+    SPENT.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.len() >= SPENT_ENTRIES {
+            s.retain(|_, m| *m == now);
+        }
+        if s.len() < SPENT_ENTRIES {
+            s.insert(webhook_id.to_owned(), now);
+        }
+    });
+}
+
+pub async fn record(
+    db: &D1Database,
+    hook: &HookRecord,
+    outcome: Outcome,
+    dry_run: bool,
+    replay_of: Option<&str>,
+) -> ApiResult<Recorded> {
+    if dry_run {
+        return Ok(Recorded::Unwritten(outcome));
+    }
+    match outcome {
+        Outcome::Pending {
+            payload,
+            idempotency_key,
+        } => {
+            let meta = DeliveryMeta::new(hook, Some(&payload.text), replay_of)?;
+            let unapplied = apply::Unapplied {
+                status: "pending",
+                error: None,
+                idempotency_key: idempotency_key.as_deref(),
+                effects: None,
+                budget: Budget::Rate,
+            };
+            Ok(if apply::record_unapplied(db, &meta, &unapplied).await? {
+                Recorded::Pending {
+                    delivery_id: meta.id,
+                }
+            } else {
+                Recorded::Refused(rate_limited())
+            })
+        }
+        Outcome::Failed(failure) => {
+            let budget = if failure.anonymous {
+                Budget::Failures
+            } else {
+                Budget::Rate
+            };
+            if budget == Budget::Failures && spent(&hook.id) {
+                return Ok(Recorded::Refused(too_many_failures()));
+            }
+            let meta = DeliveryMeta::new(hook, failure.payload.as_deref(), replay_of)?;
+            let unapplied = apply::Unapplied {
+                status: "failed",
+                error: Some(&failure.error),
+                idempotency_key: failure.idempotency_key.as_deref(),
+                effects: failure.effects.as_deref(),
+                budget,
+            };
+            if apply::record_unapplied(db, &meta, &unapplied).await? {
+                return Ok(Recorded::Failed {
+                    delivery_id: meta.id,
+                    told: failure.told,
+                });
+            }
+            Ok(Recorded::Refused(match budget {
+                Budget::Rate => rate_limited(),
+                Budget::Failures => {
+                    spend(&hook.id);
+                    too_many_failures()
+                }
+            }))
+        }
+        other => Ok(Recorded::Unwritten(other)),
+    }
+}

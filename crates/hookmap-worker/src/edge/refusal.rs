@@ -1,0 +1,102 @@
+//! The sender's errors for what the apply batch refused, and for requests over a budget.
+
+use hookmap_core::Plan;
+use serde_json::json;
+
+use crate::apply::Refusal;
+use crate::db;
+use crate::error::ApiError;
+
+pub fn refusal_error(refusal: &Refusal, plan: &Plan) -> ApiError {
+    let member = plan.member.as_ref();
+    let who = member.map_or("the member", |m| m.value.as_str());
+    let channel = plan.message.as_ref().map_or("", |m| m.channel.as_str());
+    match refusal {
+        Refusal::UnknownMember => ApiError::new(
+            422,
+            "unknown_member",
+            format!(
+                "no member of this community has the {} {who:?}",
+                member.map_or("identifier", |m| m.by.as_str())
+            ),
+        ),
+        Refusal::Insufficient(currency) => ApiError::new(
+            422,
+            "insufficient_balance",
+            format!(
+                "the delivery would take {who}'s {} below zero",
+                currency.as_str()
+            ),
+        )
+        .with_details(json!({ "currency": currency.as_str() })),
+        Refusal::WebhookDisabled => ApiError::new(
+            403,
+            "webhook_disabled",
+            "this webhook is disabled; enable it to accept deliveries",
+        ),
+        Refusal::WebhookGone => ApiError::not_found("this webhook URL"),
+        Refusal::StaleWebhook => ApiError::new(
+            409,
+            "webhook_changed",
+            "the webhook changed while this delivery was processed; send it again",
+        ),
+        Refusal::UnknownField => ApiError::new(
+            422,
+            "unknown_field",
+            "a mapped user field was deleted; update the mapping",
+        ),
+        Refusal::FieldOutOfRange => ApiError::new(
+            422,
+            "field_out_of_range",
+            "a number field would go past the largest number a field holds (about 1.8e308)",
+        ),
+        Refusal::UnknownChannel => ApiError::new(
+            422,
+            "unknown_channel",
+            format!("this community has no channel {channel:?}"),
+        )
+        .with_details(json!({ "at": "message.channel" })),
+        Refusal::TopicRequired => ApiError::new(
+            422,
+            "topic_required",
+            format!("channel {channel:?} is a forum: its messages need a topic (message.topic)"),
+        )
+        .with_details(json!({ "at": "message.topic" })),
+        Refusal::Duplicate => {
+            ApiError::conflict("duplicate", "this idempotency key was already used")
+        }
+        Refusal::RateLimited => rate_limited(),
+        Refusal::TooManyFailures => too_many_failures(),
+    }
+}
+
+/// The answer to a request over its webhook's rate limit: 429 with Retry-After (the end of the
+/// current one-minute window). It is not recorded: the refused batch wrote nothing, and a flood
+/// cannot fill the history.
+pub fn rate_limited() -> ApiError {
+    let (ms, _) = db::now();
+    let retry_after = 60 - (ms / 1000) % 60;
+    ApiError::new(
+        429,
+        "rate_limited",
+        format!(
+            "this webhook is over its rate limit for this minute; send again in {retry_after} s"
+        ),
+    )
+    .with_details(json!({ "retry_after": retry_after }))
+}
+
+/// The answer to an unauthenticated failure beyond the webhook's failure budget: 429 until the
+/// minute ends, not recorded. The real sender, who authenticates, is not affected.
+pub fn too_many_failures() -> ApiError {
+    let (ms, _) = db::now();
+    let retry_after = 60 - (ms / 1000) % 60;
+    ApiError::new(
+        429,
+        "too_many_failures",
+        format!(
+            "this webhook refused too many unauthenticated requests this minute; send again in {retry_after} s"
+        ),
+    )
+    .with_details(json!({ "retry_after": retry_after }))
+}

@@ -1,0 +1,125 @@
+//! The fourth stage and the fifth: plan a decoded payload with the webhook's mapping, settle its
+//! idempotency key, then apply the plan in one batch (or, for a dry run, compute what it would
+//! do). Shared by the edge and by replays.
+
+use hookmap_core::idempotency::{self, Keys as CoreKeys};
+use hookmap_core::{plan, Plan};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use worker::D1Database;
+
+use super::decode::{Decoded, Keys};
+use super::dry_run;
+use super::outcome::{Failure, Outcome};
+use super::refusal::refusal_error;
+use crate::apply::{self, Applied, DeliveryMeta, Refusal};
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::hooks::HookRecord;
+
+pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiResult<Outcome> {
+    let (hook, replay_of) = (decoded.hook(), decoded.replay_of());
+    let (mapping, payload, keys) = decoded.into_parts();
+    let mapping = match mapping {
+        None => {
+            return Ok(match key(&keys, None) {
+                Ok(idempotency_key) => Outcome::Pending {
+                    payload,
+                    idempotency_key,
+                },
+                Err(e) => Failure::core(&e).with_payload(payload.text).into(),
+            })
+        }
+        Some(Ok(mapping)) => mapping,
+        Some(Err(e)) => return Ok(Failure::core(&e).with_payload(payload.text).into()),
+    };
+    let mut plan = match plan(&mapping, &payload.value, &hook.field_types()) {
+        Ok(plan) => plan,
+        Err(e) => return Ok(Failure::core(&e).with_payload(payload.text).into()),
+    };
+    plan.idempotency_key = match key(&keys, plan.idempotency_key.as_deref()) {
+        Ok(key) => key,
+        Err(e) => return Ok(Failure::core(&e).with_payload(payload.text).into()),
+    };
+    // A replay without any key of its own still applies once, however often it is replayed.
+    if let (Some(original), None) = (replay_of, &plan.idempotency_key) {
+        plan.idempotency_key = Some(format!("replay:{original}"));
+    }
+    if dry_run {
+        return dry_run::outcome(db, hook, plan).await;
+    }
+    let meta = DeliveryMeta::new(hook, Some(&payload.text), replay_of)?;
+    match apply::apply(db, &meta, &plan).await? {
+        Applied::Done {
+            balances,
+            message_id,
+        } => Ok(Outcome::Applied {
+            delivery_id: meta.id,
+            plan,
+            balances,
+            message_id,
+        }),
+        Applied::Refused(Refusal::Duplicate) => duplicate(db, hook, &plan).await,
+        Applied::Refused(Refusal::RateLimited) => Ok(Outcome::RateLimited),
+        Applied::Refused(refusal) => {
+            let mut failure = Failure::new(refusal_error(&refusal, &plan))
+                .with_payload(payload.text)
+                .with_key(plan.idempotency_key);
+            failure.effects = serde_json::to_string(&plan.effects).ok();
+            Ok(failure.into())
+        }
+    }
+}
+
+/// The delivery's one idempotency key, given the key its payload holds (if the mapping reads one).
+fn key(keys: &Keys, payload: Option<&str>) -> hookmap_core::Result<Option<String>> {
+    match keys {
+        Keys::Arrived { signed, header } => idempotency::resolve(CoreKeys {
+            signed: signed.as_deref(),
+            header: header.as_deref(),
+            payload,
+        }),
+        Keys::Stored {
+            key,
+            signed_webhook,
+        } => Ok(idempotency::for_replay(
+            key.as_deref(),
+            *signed_webhook,
+            payload,
+        )),
+    }
+}
+
+/// The answer to a delivery whose key was taken: the first delivery's outcome.
+async fn duplicate(db: &D1Database, hook: &HookRecord, plan: &Plan) -> ApiResult<Outcome> {
+    #[derive(Deserialize)]
+    struct First {
+        id: String,
+        user_id: Option<String>,
+        message_id: Option<String>,
+        effects: Option<String>,
+        created_at: String,
+    }
+    let key = plan.idempotency_key.as_deref().unwrap_or_default();
+    let first: Option<First> = db::first(
+        db,
+        "SELECT d.id, d.user_id, d.message_id, d.effects, d.created_at FROM idempotency_keys k JOIN deliveries d ON d.id = k.delivery_id
+          WHERE k.webhook_id = ?1 AND k.key = ?2",
+        &crate::args![&hook.id, key],
+    )
+    .await?;
+    let first = first
+        .ok_or_else(|| ApiError::internal("idempotency key taken but its delivery is missing"))?;
+    let effects: Value = first
+        .effects
+        .as_deref()
+        .and_then(|e| serde_json::from_str(e).ok())
+        .unwrap_or(Value::Null);
+    Ok(Outcome::Duplicate {
+        first: json!({
+            "delivery_id": first.id, "status": "success", "duplicate": true, "idempotency_key": key,
+            "member": first.user_id.map(|id| json!({"id": id})), "effects": effects,
+            "message": first.message_id.map(|id| json!({"id": id})), "first_received_at": first.created_at,
+        }),
+    })
+}
