@@ -5,8 +5,10 @@
 use std::net::Ipv4Addr;
 
 use hookmap_core::needs::{self, Needs};
+use hookmap_core::template::{Limit, Template};
 use hookmap_core::{
-    inbound, payload, plan, target, Algorithm, Encryption, FieldType, FieldTypes, Mapping, Path,
+    inbound, payload, plan, target, Algorithm, Encryption, ErrorKind, FieldType, FieldTypes,
+    Mapping, Path,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -290,6 +292,61 @@ proptest! {
             ] {
                 prop_assert!(refused(&host), "{} embeds refused {}", host, v4);
             }
+        }
+    }
+}
+
+/// A template of text and placeholders over the paths `a` to `d`, some with a default.
+fn arb_template() -> impl Strategy<Value = String> {
+    let part = prop_oneof![
+        "[a-zé€ ]{0,6}",
+        ("[a-d]", prop::option::of("[x€ ]{0,3}")).prop_map(|(path, default)| match default {
+            Some(d) => format!("{{{{{path} | default: \"{d}\"}}}}"),
+            None => format!("{{{{{path}}}}}"),
+        }),
+    ];
+    prop::collection::vec(part, 0..8).prop_map(|parts| parts.concat())
+}
+
+/// Values for `a` to `d`: long and multi-byte strings, scalars, null, containers, or nothing.
+fn arb_template_payload() -> impl Strategy<Value = Value> {
+    let value = prop_oneof![
+        "[xü😀 ]{0,40}".prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<bool>().prop_map(Value::Bool),
+        Just(Value::Null),
+        Just(json!([1])),
+    ];
+    prop::collection::btree_map("[a-d]", value, 0..4)
+        .prop_map(|m| Value::Object(m.into_iter().collect()))
+}
+
+proptest! {
+    /// Attack 7: rendering under a limit gives the text rendered without one when that fits,
+    /// `message_too_long` with the full length exactly when it does not, and any other fault as
+    /// it is.
+    #[test]
+    fn bounded_rendering_agrees_with_the_whole_text(source in arb_template(),
+                                                     payload in arb_template_payload(),
+                                                     max_chars in 0usize..120) {
+        let template = Template::parse(&source, "message.template").unwrap();
+        let at = "message.template";
+        let limit = Limit { max_chars, what: "message" };
+        let bounded = template.render(&payload, at, limit);
+        match template.render(&payload, at, Limit::NONE) {
+            Ok(whole) if whole.chars().count() <= max_chars => {
+                prop_assert_eq!(bounded.unwrap(), whole);
+            }
+            Ok(whole) => {
+                let e = bounded.unwrap_err();
+                prop_assert_eq!((e.kind(), e.location()), (ErrorKind::MessageTooLong, Some(at)));
+                let expected = format!(
+                    "the rendered message is {} characters long; at most {max_chars} are allowed",
+                    whole.chars().count()
+                );
+                prop_assert_eq!(e.message(), expected.as_str());
+            }
+            Err(whole) => prop_assert_eq!(bounded.unwrap_err(), whole),
         }
     }
 }
