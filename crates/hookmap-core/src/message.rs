@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::error::{Error, ErrorKind, Result};
 use crate::mapping::{invalid, object, path, reject_unknown, required, string};
 use crate::path::Path;
-use crate::template::Template;
+use crate::template::{Limit, Template};
 
 /// Longest message, in characters, after rendering.
 pub const MAX_MESSAGE_LEN: usize = 2000;
@@ -122,7 +122,14 @@ pub(crate) fn plan(mapping: &MessageMapping, payload: &Value) -> Result<PlannedM
         ChannelRef::Id(id) => id.clone(),
         ChannelRef::Path(path) => channel_at(payload, path)?,
     };
-    let text = mapping.template.render(payload, "message.template")?;
+    let text = mapping.template.render(
+        payload,
+        "message.template",
+        Limit {
+            max_chars: MAX_MESSAGE_LEN,
+            what: "message",
+        },
+    )?;
     if text.trim().is_empty() {
         return Err(Error::new(
             ErrorKind::EmptyMessage,
@@ -130,12 +137,17 @@ pub(crate) fn plan(mapping: &MessageMapping, payload: &Value) -> Result<PlannedM
         )
         .at("message.template"));
     }
-    bounded(&text, MAX_MESSAGE_LEN, "message.template", "message")?;
     let topic = match &mapping.topic {
         None => None,
         Some(t) => {
-            let topic = t.render(payload, "message.topic")?;
-            bounded(&topic, MAX_TOPIC_LEN, "message.topic", "topic")?;
+            let topic = t.render(
+                payload,
+                "message.topic",
+                Limit {
+                    max_chars: MAX_TOPIC_LEN,
+                    what: "topic",
+                },
+            )?;
             Some(topic).filter(|t| !t.trim().is_empty())
         }
     };
@@ -179,18 +191,6 @@ fn channel_at(payload: &Value, path: &Path) -> Result<String> {
         )
         .at(at)),
     }
-}
-
-fn bounded(text: &str, max: usize, at: &str, what: &str) -> Result<()> {
-    let n = text.chars().count();
-    if n > max {
-        return Err(Error::new(
-            ErrorKind::MessageTooLong,
-            format!("the rendered {what} is {n} characters long; at most {max} are allowed"),
-        )
-        .at(at));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -20,6 +20,12 @@ impl Attempt {
         matches!(self, Self::Status(200..=299))
     }
 
+    /// The subscriber answered with a redirect. The edge does not follow it: the URL guard saw
+    /// only the subscription's URL, not the one a redirect points at.
+    pub fn redirected(self) -> bool {
+        matches!(self, Self::Status(300..=399))
+    }
+
     /// Worth trying again: no answer, a server error, 408 Request Timeout or 429 Too Many
     /// Requests. Any other answer is the subscriber's considered refusal.
     pub fn retryable(self) -> bool {
@@ -85,6 +91,24 @@ mod tests {
         }
         assert!(Attempt::Status(204).succeeded());
         assert!(!Attempt::Status(302).succeeded());
+    }
+
+    /// Attack 4: the edge does not follow redirects, so a 3xx is the end of the delivery: not a
+    /// success (nothing was delivered) and not worth retrying (it would answer the same).
+    #[test]
+    fn a_redirect_is_a_final_failure() {
+        for code in 300..400 {
+            assert!(Attempt::Status(code).redirected(), "{code}");
+            assert!(!Attempt::Status(code).succeeded(), "{code}");
+            assert!(!Attempt::Status(code).retryable(), "{code}");
+        }
+        for outcome in [
+            Attempt::Status(200),
+            Attempt::Status(400),
+            Attempt::NoAnswer,
+        ] {
+            assert!(!outcome.redirected(), "{outcome:?}");
+        }
     }
 
     #[test]

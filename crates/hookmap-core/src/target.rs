@@ -1,7 +1,8 @@
 //! Where outgoing webhooks may be sent: https URLs of public hosts. A subscriber must not be able to
 //! point the platform at its own network: private, loopback, link-local, metadata and other
-//! special-purpose addresses are refused. Plain http is allowed only to loopback, and only when the
-//! deployment says so (local development and tests).
+//! special-purpose addresses are refused, and so are ports other than https's (443 and 8443). Plain
+//! http is allowed only to loopback, and only when the deployment says so (local development and
+//! tests), which also frees the port.
 //!
 //! Host names are checked as written; the edge cannot pin DNS answers, so a public name that
 //! resolves to a private address is stopped by the platform's network, not here.
@@ -36,6 +37,17 @@ pub fn check(text: &str, allow_http_loopback: bool) -> Result<WebUrl> {
                 "use https (http is allowed only to loopback in development)".into(),
             ))
         }
+    }
+    // Only the https ports, so that a public host cannot be made to talk to its other services
+    // (mail, databases, admin consoles) with our signed requests. Development (loopback receivers
+    // on any port) is exempt, and so are the end-to-end tests, which run with that setting.
+    if let Some(port) = url
+        .port
+        .filter(|p| !allow_http_loopback && !matches!(p, 443 | 8443))
+    {
+        return Err(bad(format!(
+            "the port {port} is not allowed; use 443 or 8443 (or no port)"
+        )));
     }
     match &url.host {
         Host::Domain(name) if is_internal_name(name) => {
@@ -78,21 +90,26 @@ fn special_v4(ip: Ipv4Addr) -> bool {
 }
 
 fn special_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
     if let Some(v4) = ip.to_ipv4_mapped() {
         return special_v4(v4);
     }
-    ip.is_loopback()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        || (first & 0xfe00) == 0xfc00 // unique local
-        || (first & 0xffc0) == 0xfe80 // link-local
-        || first == 0x2001 && ip.segments()[1] == 0x0db8 // documentation
-        || first == 0x0064 && ip.segments()[1] == 0xff9b // NAT64 of any IPv4, private ones included
+    let [a, b, ..] = ip.segments();
+    // Public hosts live only in global unicast, 2000::/3. Outside it are the forms that embed an
+    // IPv4 address (the deprecated IPv4-compatible ::/96, SIIT's ::ffff:0:0/96, NAT64's
+    // 64:ff9b::/96 and 64:ff9b:1::/48, each of which reaches private addresses as well as public
+    // ones), unique local, site-local, link-local, multicast, loopback and unspecified: a list of
+    // ranges to refuse would miss the next one.
+    (a & 0xe000) != 0x2000
+        // IETF protocol assignments, Teredo's 2001::/32 first: a Teredo address carries its
+        // client's IPv4 address, and the relay it goes through is not ours to choose.
+        || (a == 0x2001 && b < 0x0200)
+        || a == 0x2002 // 6to4: the next 32 bits are any IPv4 address, private ones included
+        || (a == 0x2001 && b == 0x0db8) // documentation
+        || (a & 0xfff0) == 0x3ff0 // documentation, 3fff::/20
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -138,6 +155,101 @@ mod tests {
                 ("invalid_url", Some("url")),
                 "{url}"
             );
+        }
+    }
+
+    /// IPv6 forms that carry an IPv4 address or are not global unicast. Each range has an address
+    /// inside it that embeds a private or public IPv4 address (the whole range is refused either
+    /// way), and, where the neighbouring space is public, one just outside that passes.
+    #[test]
+    fn ipv6_ranges_that_embed_ipv4_or_are_not_global_are_refused() {
+        let refused = [
+            ("::a00:1", "IPv4-compatible ::10.0.0.1 (deprecated ::/96)"),
+            ("::7f00:1", "::127.0.0.1"),
+            ("::5db8:d822", "::93.184.216.34: public, still refused"),
+            ("::ffff:0:a9fe:a9fe", "SIIT ::ffff:0:169.254.169.254"),
+            ("::ffff:0:5db8:d822", "SIIT of a public address"),
+            ("2002:a00:1::", "6to4 of 10.0.0.1"),
+            ("2002:a9fe:a9fe::1", "6to4 of the metadata address"),
+            (
+                "2002:5db8:d822::1",
+                "6to4 of a public address: the relay decides",
+            ),
+            (
+                "2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+                "last of 2002::/16",
+            ),
+            ("2001::1", "Teredo 2001::/32"),
+            (
+                "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+                "a Teredo address (its client hidden)",
+            ),
+            ("2001:0:ffff:ffff:ffff:ffff:ffff:ffff", "last of 2001::/32"),
+            ("fec0::1", "site-local fec0::/10"),
+            ("feff:ffff::1", "last of fec0::/10"),
+            ("2001:2::1", "benchmarking, also in 2001::/23"),
+            (
+                "2001:1ff:ffff::1",
+                "last of 2001::/23, the IETF protocol assignments",
+            ),
+            ("64:ff9b:1::a00:1", "local-use NAT64 64:ff9b:1::/48"),
+            ("100::1", "discard-only 100::/64"),
+            ("3fff::1", "documentation 3fff::/20"),
+            ("4000::1", "not yet allocated: global unicast is 2000::/3"),
+        ];
+        for (ip, why) in refused {
+            let url = format!("https://[{ip}]/x");
+            let e = check(&url, false).expect_err(why);
+            assert_eq!(
+                (e.code(), e.location()),
+                ("invalid_url", Some("url")),
+                "{url}: {why}"
+            );
+            assert!(e.message().contains("not a public address"), "{url}: {e}");
+        }
+        for (ip, why) in [
+            (
+                "2001:200::1",
+                "just past 2001::/23 (Teredo's /32 is its first part)",
+            ),
+            ("2001:4860:4860::8888", "a public 2001:: address"),
+            ("2003::1", "just past 6to4"),
+            ("2001:ffff::1", "just before 6to4"),
+            (
+                "::ffff:5db8:d822",
+                "IPv4-mapped public: the mapped address decides",
+            ),
+        ] {
+            let url = format!("https://[{ip}]/x");
+            assert!(check(&url, false).is_ok(), "{url}: {why}");
+        }
+    }
+
+    #[test]
+    fn production_allows_only_the_https_ports() {
+        for url in [
+            "https://example.com/x",
+            "https://example.com:443/x",
+            "https://example.com:8443/x",
+        ] {
+            assert!(check(url, false).is_ok(), "{url}");
+        }
+        for url in [
+            "https://example.com:80/x",
+            "https://example.com:22/x",
+            "https://example.com:6379/x",
+            "https://93.184.216.34:8080/x",
+            "https://[2606:2800:220:1:248:1893:25c8:1946]:444/x",
+        ] {
+            let e = check(url, false).unwrap_err();
+            assert_eq!(
+                (e.code(), e.location()),
+                ("invalid_url", Some("url")),
+                "{url}"
+            );
+            assert!(e.message().contains("443 or 8443"), "{url}: {e}");
+            // Development (loopback receivers on any port) leaves the port free.
+            assert!(check(url, true).is_ok(), "{url}");
         }
     }
 

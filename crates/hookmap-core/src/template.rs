@@ -5,6 +5,8 @@
 //! position then, and rendering at the edge cannot fail on syntax. The output is plain text: nothing
 //! in it is interpreted as markup, here or by the API.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde_json::Value;
@@ -95,45 +97,115 @@ impl Template {
     }
 
     /// Fills the placeholders from `payload`. Strings go in as they are, numbers and booleans as
-    /// their JSON text; a missing or null value takes the default, or fails naming its path.
-    pub fn render(&self, payload: &Value, at: &str) -> Result<String> {
+    /// their JSON text; a missing or null value takes the default, or fails naming its path. A
+    /// text longer than `limit` fails with `message_too_long`.
+    pub fn render(&self, payload: &Value, at: &str, limit: Limit<'_>) -> Result<String> {
         let mut out = String::new();
+        self.render_into(payload, at, limit, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Template::render`] into `out`, which never grows past `limit`: a placeholder that would
+    /// take the text over it is not copied, and from then on the rest is only looked up and
+    /// counted. Looking up keeps a later fault (a missing value) the error it was when the whole
+    /// text was built; counting gives the error its full length. Each distinct string is counted
+    /// once, so 800 placeholders of one 1 MiB value cost 1 MiB of counting, not 800.
+    pub(crate) fn render_into(
+        &self,
+        payload: &Value,
+        at: &str,
+        limit: Limit<'_>,
+        out: &mut String,
+    ) -> Result<()> {
+        // Characters of the whole text so far, written to `out` or not.
+        let mut chars = 0usize;
+        let mut counted: BTreeMap<(*const u8, usize), usize> = BTreeMap::new();
         for part in &self.parts {
-            match part {
-                Part::Text(text) => out.push_str(text),
-                Part::Value { path, default } => {
-                    match (path.lookup(payload), default) {
-                        (Some(Value::String(s)), _) => out.push_str(s),
-                        (Some(Value::Number(n)), _) => out.push_str(&n.to_string()),
-                        (Some(Value::Bool(b)), _) => out.push_str(if *b { "true" } else { "false" }),
-                        (None | Some(Value::Null), Some(default)) => out.push_str(default),
-                        (None | Some(Value::Null), None) => {
-                            return Err(Error::new(
-                                ErrorKind::MissingPath,
-                                format!(
-                                    "the payload has no value at {:?} for {at} (give it a default: {{{{{} | default: \"...\"}}}})",
-                                    path.as_str(),
-                                    path.as_str()
-                                ),
-                            )
-                            .at(at))
-                        }
-                        (Some(other), _) => {
-                            return Err(Error::new(
-                                ErrorKind::WrongType,
-                                format!(
-                                    "{at} puts {:?} in the text, but it is {}, not a string, number or boolean",
-                                    path.as_str(),
-                                    if other.is_array() { "an array" } else { "an object" }
-                                ),
-                            )
-                            .at(at))
-                        }
-                    }
+            let piece = match part {
+                Part::Text(text) => Cow::Borrowed(text.as_str()),
+                Part::Value { path, default } => value(path, default.as_deref(), payload, at)?,
+            };
+            let room = limit.max_chars.saturating_sub(chars);
+            if chars <= limit.max_chars {
+                // At most `room + 1` characters are read to know whether the piece fits.
+                let n = piece.chars().take(room.saturating_add(1)).count();
+                if n <= room {
+                    out.push_str(&piece);
+                    chars += n;
+                    continue;
                 }
             }
+            let n = match &piece {
+                Cow::Borrowed(text) => *counted
+                    .entry((text.as_ptr(), text.len()))
+                    .or_insert_with(|| text.chars().count()),
+                Cow::Owned(text) => text.chars().count(),
+            };
+            chars = chars.saturating_add(n);
         }
-        Ok(out)
+        if chars > limit.max_chars {
+            return Err(limit.exceeded(chars, at));
+        }
+        Ok(())
+    }
+}
+
+/// The text a placeholder stands for.
+fn value<'a>(
+    path: &Path,
+    default: Option<&'a str>,
+    payload: &'a Value,
+    at: &str,
+) -> Result<Cow<'a, str>> {
+    match (path.lookup(payload), default) {
+        (Some(Value::String(s)), _) => Ok(Cow::Borrowed(s)),
+        (Some(Value::Number(n)), _) => Ok(Cow::Owned(n.to_string())),
+        (Some(Value::Bool(b)), _) => Ok(Cow::Borrowed(if *b { "true" } else { "false" })),
+        (None | Some(Value::Null), Some(default)) => Ok(Cow::Borrowed(default)),
+        (None | Some(Value::Null), None) => Err(Error::new(
+            ErrorKind::MissingPath,
+            format!(
+                "the payload has no value at {:?} for {at} (give it a default: {{{{{} | default: \"...\"}}}})",
+                path.as_str(),
+                path.as_str()
+            ),
+        )
+        .at(at)),
+        (Some(other), _) => Err(Error::new(
+            ErrorKind::WrongType,
+            format!(
+                "{at} puts {:?} in the text, but it is {}, not a string, number or boolean",
+                path.as_str(),
+                if other.is_array() { "an array" } else { "an object" }
+            ),
+        )
+        .at(at)),
+    }
+}
+
+/// The longest a rendered text may be, and what it is called in the error.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit<'a> {
+    /// In characters (Unicode scalar values), as a person counts them, not bytes.
+    pub max_chars: usize,
+    /// `message` or `topic`.
+    pub what: &'a str,
+}
+
+impl Limit<'_> {
+    /// No limit: the whole text, however long.
+    pub const NONE: Limit<'static> = Limit {
+        max_chars: usize::MAX,
+        what: "text",
+    };
+
+    fn exceeded(self, n: usize, at: &str) -> Error {
+        let (what, max) = (self.what, self.max_chars);
+        Error::new(
+            ErrorKind::MessageTooLong,
+            format!("the rendered {what} is {n} characters long; at most {max} are allowed"),
+        )
+        .at(at)
     }
 }
 
@@ -196,7 +268,11 @@ mod tests {
     use serde_json::json;
 
     fn render(source: &str, payload: Value) -> Result<String> {
-        Template::parse(source, "message.template")?.render(&payload, "message.template")
+        Template::parse(source, "message.template")?.render(
+            &payload,
+            "message.template",
+            Limit::NONE,
+        )
     }
 
     #[test]
@@ -266,6 +342,63 @@ mod tests {
             .unwrap_err()
             .message()
             .contains("at most"));
+    }
+
+    /// Attack 7: 800 placeholders of a 1 MiB value would be 800 MiB of text. Rendering stops at
+    /// the limit: the output never holds more than the limit's worth of bytes (4 per character at
+    /// most), and the error still gives the full length, as it did when the text was built whole.
+    #[test]
+    fn rendering_stops_at_the_limit() {
+        let max = 2000;
+        let template = Template::parse(&"{{v}}".repeat(800), "message.template").unwrap();
+        for value in [
+            "x".repeat(1 << 20),
+            "é".repeat(1 << 19),
+            "x".repeat(max / 800 + 1),
+        ] {
+            let limit = Limit {
+                max_chars: max,
+                what: "message",
+            };
+            let mut out = String::new();
+            let e = template
+                .render_into(&json!({ "v": value }), "message.template", limit, &mut out)
+                .unwrap_err();
+            assert_eq!(
+                (e.kind(), e.location()),
+                (ErrorKind::MessageTooLong, Some("message.template"))
+            );
+            let n = 800 * value.chars().count();
+            assert_eq!(
+                e.message(),
+                format!("the rendered message is {n} characters long; at most 2000 are allowed")
+            );
+            assert!(out.len() <= 4 * max, "{} bytes", out.len());
+            assert!(out.capacity() <= 2 * 4 * max, "{} bytes", out.capacity());
+        }
+    }
+
+    #[test]
+    fn a_text_at_the_limit_renders_whole() {
+        let template = Template::parse("{{a}}-{{b}}", "t").unwrap();
+        let limit = |max_chars| Limit {
+            max_chars,
+            what: "message",
+        };
+        let payload = json!({"a": "ü".repeat(3), "b": 42});
+        assert_eq!(template.render(&payload, "t", limit(6)).unwrap(), "üüü-42");
+        let e = template.render(&payload, "t", limit(5)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::MessageTooLong);
+        assert!(
+            e.message().contains("is 6 characters long; at most 5"),
+            "{e}"
+        );
+        // A fault after the limit is passed is still the one reported, as with the whole text.
+        let e = Template::parse("{{a}}{{missing}}", "t")
+            .unwrap()
+            .render(&payload, "t", limit(1))
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::MissingPath);
     }
 
     #[test]

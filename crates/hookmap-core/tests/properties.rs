@@ -2,9 +2,13 @@
 //! what is sealed opens again.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
+use std::net::Ipv4Addr;
+
 use hookmap_core::needs::{self, Needs};
+use hookmap_core::template::{Limit, Template};
 use hookmap_core::{
-    inbound, payload, plan, Algorithm, Encryption, FieldType, FieldTypes, Mapping, Path,
+    inbound, payload, plan, target, Algorithm, Encryption, ErrorKind, FieldType, FieldTypes,
+    Mapping, Path,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -251,6 +255,98 @@ proptest! {
         match payload::parse_text(&text) {
             Ok(_) => prop_assert!(sparse.is_ok()),
             Err(full) => prop_assert_eq!(sparse.unwrap_err(), full),
+        }
+    }
+}
+
+/// IPv4 addresses, most of them from the special ranges the URL guard refuses (a uniform pick
+/// would almost never land in one).
+fn arb_ipv4() -> impl Strategy<Value = Ipv4Addr> {
+    prop_oneof![
+        any::<u32>().prop_map(Ipv4Addr::from),
+        (
+            prop::sample::select(vec![
+                0u8, 10, 100, 127, 169, 172, 192, 198, 203, 224, 240, 255
+            ]),
+            any::<[u8; 3]>()
+        )
+            .prop_map(|(a, [b, c, d])| Ipv4Addr::new(a, b, c, d)),
+    ]
+}
+
+proptest! {
+    /// Attack 8: an IPv4 address the guard refuses stays refused when written inside an IPv6
+    /// address, whichever embedding is used; the IPv4-mapped form is judged as its IPv4 address.
+    #[test]
+    fn ipv4_embedded_in_ipv6_is_refused_as_the_ipv4_is(v4 in arb_ipv4()) {
+        let refused = |host: &str| target::check(&format!("https://{host}/x"), false).is_err();
+        let [a, b, c, d] = v4.octets();
+        let mapped = format!("[::ffff:{v4}]");
+        prop_assert_eq!(refused(&mapped), refused(&v4.to_string()), "{}", mapped);
+        if refused(&v4.to_string()) {
+            for host in [
+                format!("[::{v4}]"),
+                format!("[::ffff:0:{v4}]"),
+                format!("[64:ff9b::{v4}]"),
+                format!("[2002:{:02x}{:02x}:{:02x}{:02x}::]", a, b, c, d),
+            ] {
+                prop_assert!(refused(&host), "{} embeds refused {}", host, v4);
+            }
+        }
+    }
+}
+
+/// A template of text and placeholders over the paths `a` to `d`, some with a default.
+fn arb_template() -> impl Strategy<Value = String> {
+    let part = prop_oneof![
+        "[a-zé€ ]{0,6}",
+        ("[a-d]", prop::option::of("[x€ ]{0,3}")).prop_map(|(path, default)| match default {
+            Some(d) => format!("{{{{{path} | default: \"{d}\"}}}}"),
+            None => format!("{{{{{path}}}}}"),
+        }),
+    ];
+    prop::collection::vec(part, 0..8).prop_map(|parts| parts.concat())
+}
+
+/// Values for `a` to `d`: long and multi-byte strings, scalars, null, containers, or nothing.
+fn arb_template_payload() -> impl Strategy<Value = Value> {
+    let value = prop_oneof![
+        "[xü😀 ]{0,40}".prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<bool>().prop_map(Value::Bool),
+        Just(Value::Null),
+        Just(json!([1])),
+    ];
+    prop::collection::btree_map("[a-d]", value, 0..4)
+        .prop_map(|m| Value::Object(m.into_iter().collect()))
+}
+
+proptest! {
+    /// Attack 7: rendering under a limit gives the text rendered without one when that fits,
+    /// `message_too_long` with the full length exactly when it does not, and any other fault as
+    /// it is.
+    #[test]
+    fn bounded_rendering_agrees_with_the_whole_text(source in arb_template(),
+                                                     payload in arb_template_payload(),
+                                                     max_chars in 0usize..120) {
+        let template = Template::parse(&source, "message.template").unwrap();
+        let at = "message.template";
+        let limit = Limit { max_chars, what: "message" };
+        let bounded = template.render(&payload, at, limit);
+        match template.render(&payload, at, Limit::NONE) {
+            Ok(whole) if whole.chars().count() <= max_chars => {
+                prop_assert_eq!(bounded.unwrap(), whole);
+            }
+            Ok(whole) => {
+                let e = bounded.unwrap_err();
+                prop_assert_eq!((e.kind(), e.location()), (ErrorKind::MessageTooLong, Some(at)));
+                let expected = format!(
+                    "the rendered message is {} characters long; at most {max_chars} are allowed",
+                    whole.chars().count()
+                );
+                prop_assert_eq!(e.message(), expected.as_str());
+            }
+            Err(whole) => prop_assert_eq!(bounded.unwrap_err(), whole),
         }
     }
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{
     console_error, AbortController, D1Database, Delay, Env, Fetch, Headers, Message, MessageBatch,
-    MessageBuilder, MessageExt, Method, Request, RequestInit,
+    MessageBuilder, MessageExt, Method, Request, RequestInit, RequestRedirect,
 };
 
 use crate::db;
@@ -392,6 +392,13 @@ async fn attempt(env: &Env, row: &Row) -> (Option<Attempt>, u64, Option<String>)
     let (ended, _) = db::now();
     let elapsed = ended.saturating_sub(started);
     match result {
+        Ok(outcome @ Attempt::Status(code)) if outcome.redirected() => (
+            Some(outcome),
+            elapsed,
+            Some(format!(
+                "the subscriber answered {code} (a redirect; redirects are not followed)"
+            )),
+        ),
         Ok(outcome @ Attempt::Status(code)) if !outcome.succeeded() => (
             Some(outcome),
             elapsed,
@@ -465,8 +472,11 @@ fn signed_request(env: &Env, row: &Row) -> ApiResult<Request> {
         &signature::header(&signing, &row.event_id, timestamp, body.as_bytes())?,
     )?;
     let mut init = RequestInit::new();
+    // Following a redirect would send the event (and our signature) to an address the URL guard
+    // never saw, a private one included: the 3xx itself is the answer.
     init.with_method(Method::Post)
         .with_headers(headers)
+        .with_redirect(RequestRedirect::Manual)
         .with_body(Some(body.into()));
     Ok(Request::new_with_init(&row.url, &init)?)
 }
