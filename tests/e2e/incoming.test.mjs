@@ -82,19 +82,21 @@ test('a GCM webhook with an API key applies an encrypted delivery exactly once',
 });
 
 test('CBC with a fixed IV and both ciphers with per-message IV envelopes', async () => {
-  const mk = async (algorithm) => (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, {
-    name: `Env ${algorithm}`, encryption: { algorithm, key: KEY, iv: IV }, mapping: contractMapping,
+  // A per-message CBC IV needs a proved sender (a chosen IV makes CBC's answers an oracle).
+  const mk = async (algorithm, extra = {}) => (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, {
+    name: `Env ${algorithm}`, encryption: { algorithm, key: KEY, iv: IV }, mapping: contractMapping, ...extra,
   })).body;
-  const cbc = await mk('aes-256-cbc');
+  const cbc = await mk('aes-256-cbc', { api_key: true });
   const gcm = await mk('aes-256-gcm');
   const start = (await member()).coins;
+  const keyed = { 'x-api-key': cbc.api_key };
   const sends = [
-    [cbc.url, encryptCbc(KEY, IV, JSON.stringify(order('C-1')))],
-    [cbc.url, envelope('aes-256-cbc', KEY, JSON.stringify(order('C-2')))],
-    [gcm.url, envelope('aes-256-gcm', KEY, JSON.stringify(order('G-1')))],
+    [cbc.url, encryptCbc(KEY, IV, JSON.stringify(order('C-1'))), keyed],
+    [cbc.url, envelope('aes-256-cbc', KEY, JSON.stringify(order('C-2'))), keyed],
+    [gcm.url, envelope('aes-256-gcm', KEY, JSON.stringify(order('G-1'))), {}],
   ];
-  for (const [url, body] of sends) {
-    const res = await deliver(url, body);
+  for (const [url, body, headers] of sends) {
+    const res = await deliver(url, body, headers);
     assert.equal(res.status, 200, res.text);
   }
   assert.equal((await member()).coins, start + 150);
