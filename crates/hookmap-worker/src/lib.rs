@@ -15,6 +15,7 @@ mod http;
 mod log;
 mod outbox;
 mod secrets;
+mod stamps;
 
 use worker::{event, Context, Env, MessageBatch, Request, Response};
 

@@ -5,7 +5,6 @@
 //! isolate has 128 MB.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use futures_util::StreamExt;
 use hookmap_core::inbound::MAX_BODY;
@@ -14,6 +13,7 @@ use worker::{D1Database, Env, Headers, Request};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks::{self, HookRecord, Source};
+use crate::stamps::Stamps;
 
 /// A request body as far as the edge read it.
 pub enum Body {
@@ -85,28 +85,21 @@ impl Arrived {
 
 /// How often a webhook's record may be re-read from D1 because of a failure, per isolate.
 const REFRESH_EVERY_MS: u64 = 5_000;
-const REFRESHED_ENTRIES: usize = 1024;
 
 thread_local! {
-    static REFRESHED: RefCell<HashMap<String, u64>> = RefCell::new(HashMap::new());
+    static REFRESHED: RefCell<Stamps> = const { RefCell::new(Stamps::new(1024)) };
 }
 
 /// Whether the webhook may be refreshed now; if so, notes that it is.
 fn due(webhook_id: &str) -> bool {
     let now = db::now().0;
+    let recent = |at: u64| now < at + REFRESH_EVERY_MS;
     REFRESHED.with(|r| {
         let mut r = r.borrow_mut();
-        if r.get(webhook_id)
-            .is_some_and(|&at| now < at + REFRESH_EVERY_MS)
-        {
+        if r.get(webhook_id).is_some_and(recent) {
             return false;
         }
-        if r.len() >= REFRESHED_ENTRIES {
-            r.retain(|_, at| now < *at + REFRESH_EVERY_MS);
-        }
-        if r.len() < REFRESHED_ENTRIES {
-            r.insert(webhook_id.to_owned(), now);
-        }
+        r.set(webhook_id, now, recent);
         true
     })
 }

@@ -2,7 +2,6 @@
 //! its sender spends. An applied delivery recorded itself in its batch; a dry run records nothing.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use worker::D1Database;
 
@@ -12,6 +11,7 @@ use crate::apply::{self, Budget, DeliveryMeta};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks::HookRecord;
+use crate::stamps::Stamps;
 
 /// What the answer is made from.
 pub enum Recorded {
@@ -31,11 +31,8 @@ pub enum Recorded {
 thread_local! {
     /// Webhooks whose failure budget is spent, with the minute it is spent for: until the minute
     /// ends, this isolate refuses their anonymous failures without a round trip.
-    static SPENT: RefCell<HashMap<String, u64>> = RefCell::new(HashMap::new());
+    static SPENT: RefCell<Stamps> = const { RefCell::new(Stamps::new(1024)) };
 }
-
-/// Bounds `SPENT` against a flood of distinct webhooks; losing entries costs only round trips.
-const SPENT_ENTRIES: usize = 1024;
 
 fn minute() -> u64 {
     db::now().0 / 60_000
@@ -43,20 +40,12 @@ fn minute() -> u64 {
 
 fn spent(webhook_id: &str) -> bool {
     let now = minute();
-    SPENT.with(|s| s.borrow().get(webhook_id) == Some(&now))
+    SPENT.with(|s| s.borrow().get(webhook_id) == Some(now))
 }
 
 fn spend(webhook_id: &str) {
     let now = minute();
-    SPENT.with(|s| {
-        let mut s = s.borrow_mut();
-        if s.len() >= SPENT_ENTRIES {
-            s.retain(|_, m| *m == now);
-        }
-        if s.len() < SPENT_ENTRIES {
-            s.insert(webhook_id.to_owned(), now);
-        }
-    });
+    SPENT.with(|s| s.borrow_mut().set(webhook_id, now, |m| m == now));
 }
 
 pub async fn record(
