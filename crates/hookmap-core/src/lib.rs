@@ -25,6 +25,7 @@ pub mod signature;
 pub mod simulate;
 pub mod target;
 pub mod template;
+pub mod token;
 pub mod weburl;
 
 pub use envelope::{Algorithm, Encryption};
