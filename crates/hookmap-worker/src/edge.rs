@@ -247,7 +247,7 @@ pub async fn bench_batch(env: &Env, token: &str) -> ApiResult<Response> {
 /// unknown URL without a lookup (a long one would also exceed the KV cache's 512-byte key limit,
 /// which KV answers with an error, not a miss).
 fn plausible_token(token: &str) -> bool {
-    (1..=64).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_hexdigit())
+    hookmap_core::token::plausible(token)
 }
 
 /// The answer to a request over its webhook's rate limit: 429 with Retry-After (the end of the

@@ -10,6 +10,7 @@ mod caller;
 mod db;
 mod edge;
 mod error;
+mod hookcache;
 mod hooks;
 mod http;
 mod log;

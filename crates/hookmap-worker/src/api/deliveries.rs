@@ -132,7 +132,7 @@ pub async fn replay(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<
             "this delivery succeeded; replaying it would apply it twice",
         ));
     }
-    let (hook, _) = hooks::by_token(ctx.env, &ctx.db, &webhook.token, true)
+    let hook = hooks::by_id(&ctx.db, &webhook.id)
         .await?
         .ok_or_else(|| ApiError::not_found("this incoming webhook"))?;
     let mapping = hook.mapping();

@@ -2,7 +2,7 @@
 //! generated here and never returned afterwards: reads show only whether they are set.
 
 use hookmap_core::message::ChannelRef;
-use hookmap_core::{auth, mapping, Algorithm, Encryption, Mapping};
+use hookmap_core::{auth, mapping, token, Algorithm, Encryption, Mapping};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use worker::{Request, Response};
@@ -31,7 +31,11 @@ const LOCATIONS: &[&str] = &["user_fields", "chat"];
 #[derive(Deserialize)]
 pub struct WebhookRow {
     pub id: String,
-    pub token: String,
+    /// How D1 holds the URL's token: digested and sealed (or, for a row from before migration
+    /// 0008 not yet looked up, in clear).
+    pub token: Option<String>,
+    pub token_digest: Option<String>,
+    pub token_sealed: Option<String>,
     pub name: String,
     pub location: String,
     pub enabled: i64,
@@ -45,10 +49,22 @@ pub struct WebhookRow {
     pub updated_at: String,
 }
 
-const SELECT: &str = "SELECT id, token, name, location, enabled, api_key_digest, signing_secret, rate_limit, encryption, mapping, version, created_at, updated_at
+impl WebhookRow {
+    /// The digest its records are cached under.
+    fn digest(&self) -> String {
+        hooks::stored_digest(self.token_digest.as_deref(), self.token.as_deref())
+    }
+}
+
+const SELECT: &str = "SELECT id, token, token_digest, token_sealed, name, location, enabled, api_key_digest, signing_secret, rate_limit, encryption, mapping, version, created_at, updated_at
                         FROM incoming_webhooks";
 
 fn render(ctx: &Ctx<'_>, row: &WebhookRow) -> ApiResult<Value> {
+    let token = match (&row.token_sealed, &row.token) {
+        (Some(sealed), _) => secrets::open(ctx.env, sealed)?,
+        (None, Some(token)) => token.clone(),
+        (None, None) => return Err(ApiError::internal("a webhook row has no token")),
+    };
     let algorithm = row
         .encryption
         .as_deref()
@@ -62,7 +78,7 @@ fn render(ctx: &Ctx<'_>, row: &WebhookRow) -> ApiResult<Value> {
         .and_then(|m| serde_json::from_str::<Value>(m).ok());
     Ok(json!({
         "id": row.id, "name": row.name, "location": row.location, "enabled": row.enabled != 0,
-        "url": format!("{}/hooks/{}", ctx.url.origin, row.token),
+        "url": format!("{}/hooks/{token}", ctx.url.origin),
         "api_key": row.api_key_digest.is_some(), "signing_secret": row.signing_secret.is_some(),
         "rate_limit": row.rate_limit,
         "encryption": algorithm, "mapping": mapping,
@@ -256,16 +272,19 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     )
     .await?;
     let id = db::new_id("whk")?;
-    let token = db::random_hex(24)?;
+    let token = db::random_hex(token::LEN / 2)?;
+    let token_digest = token::digest(&token);
+    let token_sealed = secrets::seal(ctx.env, &token)?;
     let (_, now) = db::now();
     let digest = api_key.as_ref().map(|k| auth::digest(k.expose()));
     db::run(
         &ctx.db,
-        "INSERT INTO incoming_webhooks (id, community_id, token, name, location, enabled, api_key_digest, encryption, mapping, created_at, updated_at, signing_secret, rate_limit)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12)",
-        &crate::args![&id, cid, &token, name, location, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, sealed_signing.as_deref(), rate_limit],
+        "INSERT INTO incoming_webhooks (id, community_id, token_digest, token_sealed, name, location, enabled, api_key_digest, encryption, mapping, created_at, updated_at, signing_secret, rate_limit)
+         VALUES (?1, ?2, ?3, ?13, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12)",
+        &crate::args![&id, cid, &token_digest, name, location, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, sealed_signing.as_deref(), rate_limit, &token_sealed],
     )
     .await?;
+    hooks::created(&token_digest);
     let mut out = render(ctx, &load(ctx, cid, &id).await?)?;
     reveal(&mut out, api_key.as_ref(), signing.as_deref());
     http::json(201, &out)
@@ -371,7 +390,7 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
         &crate::args![id, cid, name, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, location, signing_secret.as_deref(), rate_limit],
     )
     .await?;
-    hooks::forget(ctx.env, std::slice::from_ref(&row.token)).await?;
+    hooks::forget(ctx.env, &[row.digest()]).await;
     let mut out = render(ctx, &load(ctx, cid, id).await?)?;
     reveal(&mut out, new_key.as_ref(), new_signing.as_deref());
     http::json(200, &out)
@@ -406,6 +425,6 @@ pub async fn delete(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
         ],
     )
     .await?;
-    hooks::forget(ctx.env, std::slice::from_ref(&row.token)).await?;
+    hooks::forget(ctx.env, &[row.digest()]).await;
     http::no_content()
 }
