@@ -19,6 +19,7 @@ pub mod payload;
 pub mod plan;
 pub mod preview;
 pub mod query;
+pub mod quota;
 pub mod retry;
 pub mod secretbox;
 pub mod signature;
