@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 
+use hookmap_core::quota::Quota;
 use hookmap_core::token;
 use hookmap_core::{mapping, Algorithm, Encryption, FieldTypes, Mapping};
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,7 @@ use worker::{D1Database, Env};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hookcache;
+use crate::quotas;
 use crate::secrets;
 
 pub use crate::hookcache::{created, forget};
@@ -77,6 +79,15 @@ pub struct HookRecord {
     pub mapping: Option<Value>,
     /// The community's user fields (key -> type) at this version.
     pub fields: BTreeMap<String, String>,
+    /// The most payload bytes a failed delivery keeps (the community's quota), carried here so
+    /// that recording a failure needs no lookup of its own.
+    #[serde(default = "builtin_failed_payload_bytes")]
+    pub failed_payload_bytes: i64,
+}
+
+/// For records cached before they carried the cap.
+fn builtin_failed_payload_bytes() -> i64 {
+    Quota::FailedPayloadBytes.builtin()
 }
 
 impl HookRecord {
@@ -106,6 +117,8 @@ struct HookRow {
     mapping: Option<String>,
     /// NULL only for a row from before migration 0008, found by its token in clear.
     token_digest: Option<String>,
+    /// The community's override of the cap, if any.
+    failed_payload_bytes: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -149,6 +162,7 @@ pub async fn by_token(
     }
     // Rows from before migration 0008 have no digest yet: they are found by their token.
     let found = load(
+        env,
         db,
         "w.token_digest = ?1 OR (w.token_digest IS NULL AND w.token = ?2)",
         &crate::args![digest.as_str(), token],
@@ -167,14 +181,15 @@ pub async fn by_token(
 }
 
 /// The webhook `id`, read from D1 (an admin's replay: no cache, and no token needed).
-pub async fn by_id(db: &D1Database, id: &str) -> ApiResult<Option<HookRecord>> {
-    Ok(load(db, "w.id = ?1", &crate::args![id])
+pub async fn by_id(env: &Env, db: &D1Database, id: &str) -> ApiResult<Option<HookRecord>> {
+    Ok(load(env, db, "w.id = ?1", &crate::args![id])
         .await?
         .map(|(record, _)| record))
 }
 
 /// The record of the webhook `filter` (a condition on `w`) selects, with its stored token digest.
 async fn load(
+    env: &Env,
     db: &D1Database,
     filter: &str,
     args: &[db::Arg<'_>],
@@ -186,8 +201,9 @@ async fn load(
                 db,
                 &format!(
                     "SELECT w.id, w.community_id, w.name, w.enabled, w.version, w.api_key_digest, w.signing_secret,
-                            w.encryption, w.mapping, w.token_digest
-                       FROM incoming_webhooks w WHERE {filter}"
+                            w.encryption, w.mapping, w.token_digest, q.failed_payload_bytes
+                       FROM incoming_webhooks w LEFT JOIN community_quotas q ON q.community_id = w.community_id
+                      WHERE {filter}"
                 ),
                 args,
             )?,
@@ -230,6 +246,9 @@ async fn load(
             .into_iter()
             .map(|f| (f.key, f.field_type))
             .collect(),
+        failed_payload_bytes: row
+            .failed_payload_bytes
+            .unwrap_or_else(|| quotas::default(env, Quota::FailedPayloadBytes)),
     };
     Ok(Some((record, row.token_digest)))
 }
@@ -260,6 +279,18 @@ pub async fn fields_changed(env: &Env, db: &D1Database, community_id: &str) -> A
         db,
         "UPDATE incoming_webhooks SET version = version + 1 WHERE community_id = ?1
          RETURNING token_digest, token",
+        &crate::args![community_id],
+    )
+    .await?;
+    hookcache::forget(env, &rows.iter().map(TokenRow::digest).collect::<Vec<_>>()).await;
+    Ok(())
+}
+
+/// After a change to a community's quotas: its webhooks' cached records, which carry one, go.
+pub async fn community_changed(env: &Env, db: &D1Database, community_id: &str) -> ApiResult<()> {
+    let rows: Vec<TokenRow> = db::all(
+        db,
+        "SELECT token_digest, token FROM incoming_webhooks WHERE community_id = ?1",
         &crate::args![community_id],
     )
     .await?;

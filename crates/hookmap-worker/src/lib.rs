@@ -15,6 +15,7 @@ mod hooks;
 mod http;
 mod log;
 mod outbox;
+mod quotas;
 mod secrets;
 
 use worker::{event, Context, Env, MessageBatch, Request, Response};

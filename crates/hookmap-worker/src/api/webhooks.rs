@@ -2,6 +2,7 @@
 //! generated here and never returned afterwards: reads show only whether they are set.
 
 use hookmap_core::message::ChannelRef;
+use hookmap_core::quota::Quota;
 use hookmap_core::{auth, mapping, token, Algorithm, Encryption, Mapping};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -12,6 +13,7 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks::{self, FieldRow, StoredEncryption};
 use crate::http::{self, Page};
+use crate::quotas;
 use crate::secrets;
 
 const KNOWN: &[&str] = &[
@@ -224,13 +226,17 @@ fn location(body: &Map<String, Value>) -> ApiResult<Option<&str>> {
     }
 }
 
-/// Most deliveries per minute a webhook may be set to accept.
+/// Most deliveries per minute a webhook may be set to accept, whatever its community's quota.
 const MAX_RATE_LIMIT: i64 = 100_000;
 
-fn rate_limit(body: &Map<String, Value>) -> ApiResult<Option<i64>> {
+/// `rate_limit`, within the community's `max_rate_limit` quota (`max`).
+fn rate_limit(body: &Map<String, Value>, max: i64) -> ApiResult<Option<i64>> {
     match body.get("rate_limit") {
         None | Some(Value::Null) => Ok(None),
         Some(v) => match v.as_i64() {
+            Some(n) if n > max && n <= MAX_RATE_LIMIT => {
+                Err(quotas::exceeded(Quota::MaxRateLimit, max))
+            }
             Some(n) if (1..=MAX_RATE_LIMIT).contains(&n) => Ok(Some(n)),
             _ => Err(invalid(
                 "rate_limit",
@@ -255,7 +261,10 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         _ => None,
     };
     let encryption = encryption(ctx, body.get("encryption").unwrap_or(&Value::Null))?;
-    let rate_limit = rate_limit(&body)?.unwrap_or(hooks::DEFAULT_RATE_LIMIT);
+    let overrides = quotas::overrides(&ctx.db, cid).await?;
+    let max_rate = quotas::limit(ctx.env, &overrides, Quota::MaxRateLimit);
+    let rate_limit =
+        rate_limit(&body, max_rate)?.unwrap_or(hooks::DEFAULT_RATE_LIMIT.min(max_rate));
     let signing = match http::optional_bool(&body, "signing_secret")? {
         Some(true) => Some(secrets::new_signing_secret()?),
         _ => None,
@@ -277,13 +286,16 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     let token_sealed = secrets::seal(ctx.env, &token)?;
     let (_, now) = db::now();
     let digest = api_key.as_ref().map(|k| auth::digest(k.expose()));
-    db::run(
+    let most = quotas::limit(ctx.env, &overrides, Quota::IncomingWebhooks);
+    let inserted = db::run_changes(
         &ctx.db,
         "INSERT INTO incoming_webhooks (id, community_id, token_digest, token_sealed, name, location, enabled, api_key_digest, encryption, mapping, created_at, updated_at, signing_secret, rate_limit)
-         VALUES (?1, ?2, ?3, ?13, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12)",
-        &crate::args![&id, cid, &token_digest, name, location, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, sealed_signing.as_deref(), rate_limit, &token_sealed],
+         SELECT ?1, ?2, ?3, ?13, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12
+          WHERE (SELECT COUNT(*) FROM incoming_webhooks WHERE community_id = ?2) < ?14",
+        &crate::args![&id, cid, &token_digest, name, location, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, sealed_signing.as_deref(), rate_limit, &token_sealed, most],
     )
     .await?;
+    quotas::check_inserted(inserted, Quota::IncomingWebhooks, most)?;
     hooks::created(&token_digest);
     let mut out = render(ctx, &load(ctx, cid, &id).await?)?;
     reveal(&mut out, api_key.as_ref(), signing.as_deref());
@@ -361,7 +373,15 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
         None => row.encryption.clone(),
         Some(v) => encryption(ctx, v)?,
     };
-    let rate_limit = rate_limit(&body)?.unwrap_or(row.rate_limit);
+    let max_rate = match body.get("rate_limit") {
+        None => MAX_RATE_LIMIT,
+        Some(_) => quotas::limit(
+            ctx.env,
+            &quotas::overrides(&ctx.db, cid).await?,
+            Quota::MaxRateLimit,
+        ),
+    };
+    let rate_limit = rate_limit(&body, max_rate)?.unwrap_or(row.rate_limit);
     let new_signing = match http::optional_bool(&body, "signing_secret")? {
         Some(true) => Some(secrets::new_signing_secret()?),
         _ => None,
