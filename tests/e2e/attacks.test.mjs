@@ -68,11 +68,11 @@ function d1(state, command) {
 const sha256 = (text) => tqNode.crypto.createHash('sha256').update(text).digest('hex');
 const tokenOf = (url) => url.split('/hooks/')[1];
 const trips = (res) => Number(res.headers.get('x-storage-round-trips'));
-const coinsMapping = { user: { match: 'email', path: 'e' }, fields: [{ target: { currency: 'coins' }, op: 'add', path: 'n' }] };
+const tqCoins = { user: { match: 'email', path: 'e' }, fields: [{ target: { currency: 'coins' }, op: 'add', path: 'n' }] };
 
 test('attack 9: a copy of D1 and KV reveals no webhook URL, and the URLs still work', async () => {
   const { cid, uid } = await seedCommunity(tqAdmin, 'Digests');
-  const hook = (await tqAdmin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'digested', mapping: coinsMapping })).body;
+  const hook = (await tqAdmin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'digested', mapping: tqCoins })).body;
   const token = tokenOf(hook.url);
   assert.match(token, /^[0-9a-f]{48}$/);
   // A delivery puts the record in the KV cache too.
@@ -83,7 +83,7 @@ test('attack 9: a copy of D1 and KV reveals no webhook URL, and the URLs still w
   const legacy = tqNode.crypto.randomBytes(24).toString('hex');
   const now = new Date().toISOString();
   d1(tq.state, `INSERT INTO incoming_webhooks (id, community_id, token, name, location, enabled, mapping, version, created_at, updated_at)
-    VALUES ('whk_legacy', '${cid}', '${legacy}', 'legacy', 'user_fields', 1, '${JSON.stringify(coinsMapping)}', 1, '${now}', '${now}')`);
+    VALUES ('whk_legacy', '${cid}', '${legacy}', 'legacy', 'user_fields', 1, '${JSON.stringify(tqCoins)}', 1, '${now}', '${now}')`);
   await tq.start();
   tqAdmin = client(tq.base, tq.adminToken);
 
@@ -204,7 +204,7 @@ test('attack 10: published events past the community quota a minute answer 429 w
 
 test('attack 10: a failed delivery keeps only the first bytes of its payload, up to the cap', async () => {
   const { cid } = await seedCommunity(tqAdmin, 'Hoarder');
-  const hook = (await tqAdmin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'big', mapping: coinsMapping })).body;
+  const hook = (await tqAdmin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'big', mapping: tqCoins })).body;
   const history = `/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries`;
   // About 200 KB, of three-byte characters, for an unknown member: a failed delivery.
   const body = JSON.stringify({ e: 'nobody@example.com', n: 1, pad: '€'.repeat(70_000) });
