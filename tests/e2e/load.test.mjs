@@ -15,6 +15,8 @@ const admin = () => client(worker.base, worker.adminToken);
 before(async () => {
   worker = await startWorker();
   ({ cid } = await seedCommunity(admin(), 'Load'));
+  // Above the default max_rate_limit quota: the rate limit is not what this test measures.
+  await admin().patch(`/v1/communities/${cid}/quotas`, { max_rate_limit: 100000 });
   members = [];
   for (let i = 0; i < MEMBERS; i += 1) {
     members.push((await admin().post(`/v1/communities/${cid}/users`, { email: `load${i}@example.com`, username: `load${i}` })).body);

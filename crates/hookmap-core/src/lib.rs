@@ -20,12 +20,14 @@ pub mod payload;
 pub mod plan;
 pub mod preview;
 pub mod query;
+pub mod quota;
 pub mod retry;
 pub mod secretbox;
 pub mod signature;
 pub mod simulate;
 pub mod target;
 pub mod template;
+pub mod token;
 pub mod weburl;
 
 pub use envelope::{Algorithm, Encryption, Sender};

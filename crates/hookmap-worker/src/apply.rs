@@ -6,6 +6,7 @@
 //! stale or disabled webhook and an unknown member, and the message guard an unknown channel, each
 //! failure rolling the whole batch back.
 
+use hookmap_core::quota;
 use hookmap_core::{Currency, Effect, FieldValue, MatchBy, Op, Plan};
 use serde::Deserialize;
 use serde_json::Value;
@@ -338,6 +339,10 @@ pub struct Unapplied<'a> {
 /// Records a delivery that did not apply (failed or pending), counted in its budget: one batch,
 /// and a failure writes nothing else. `false` when the budget refused it, in which case nothing
 /// was written.
+///
+/// A failure keeps only the first `failed_payload_bytes` of its payload (the community's quota),
+/// marked truncated: failures are what a flood of junk makes. A pending delivery keeps its
+/// payload whole: it is the catch a mapping is built from, and what is replayed once there is one.
 pub async fn record_unapplied(
     db: &D1Database,
     meta: &DeliveryMeta<'_>,
@@ -348,12 +353,20 @@ pub async fn record_unapplied(
         .and_then(|e| e.details.as_ref())
         .and_then(|d| d.get("at"))
         .and_then(Value::as_str);
+    let (payload, truncated) = match meta.payload {
+        Some(text) if unapplied.status == "failed" => {
+            let cap = usize::try_from(meta.hook.failed_payload_bytes).unwrap_or(0);
+            let (kept, cut) = quota::cut(text, cap);
+            (Some(kept), cut)
+        }
+        other => (other, false),
+    };
     let mut batch = count(db, meta, unapplied.budget)?;
     batch.push(db::stmt(
         db,
         "INSERT INTO deliveries (id, seq, community_id, webhook_id, webhook_version, status, http_status,
-            error_code, error_message, error_at, idempotency_key, payload, effects, replay_of, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            error_code, error_message, error_at, idempotency_key, payload, effects, replay_of, created_at, payload_truncated)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         &crate::args![
             &meta.id,
             meta.seq,
@@ -366,10 +379,11 @@ pub async fn record_unapplied(
             error.map(|e| e.message.as_str()),
             at,
             unapplied.idempotency_key,
-            meta.payload,
+            payload,
             unapplied.effects,
             meta.replay_of,
-            &meta.now
+            &meta.now,
+            truncated
         ],
     )?);
     match db::batch(db, batch).await {

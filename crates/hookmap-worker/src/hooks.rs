@@ -6,10 +6,15 @@
 //! memory), so every record carries the webhook's `version` and the apply batch refuses a success
 //! planned with a stale one (see the trigger in migrations/). A cached record that leads to
 //! anything but a success is read again from D1 before the sender is blamed (`Source::Cache`).
+//!
+//! Records are found by the SHA-256 digest of their URL's token (`hookmap_core::token`) and cached
+//! under it (`hookcache`): neither D1 nor KV holds a token in clear. An unknown token is
+//! remembered for a few seconds, so repeating it costs no lookup; KV failures never fail a request.
 
-use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
+use hookmap_core::quota::Quota;
+use hookmap_core::token;
 use hookmap_core::{mapping, Algorithm, Encryption, FieldTypes, Mapping};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -17,44 +22,14 @@ use worker::{D1Database, Env};
 
 use crate::db;
 use crate::error::{ApiError, ApiResult};
+use crate::hookcache;
+use crate::quotas;
 use crate::secrets;
+
+pub use crate::hookcache::{created, forget};
 
 /// Deliveries a webhook accepts per minute unless set otherwise.
 pub const DEFAULT_RATE_LIMIT: i64 = 600;
-
-/// Seconds a cached record may serve before it is read from D1 again.
-const CACHE_TTL: u64 = 300;
-
-/// Milliseconds a record stays in an isolate's memory, and how many it holds. An isolate serves
-/// many requests in a row, so a hot webhook costs no lookup at all; the bound keeps a flood of
-/// distinct tokens from growing the isolate.
-const MEMORY_TTL_MS: u64 = 60_000;
-const MEMORY_ENTRIES: usize = 512;
-
-thread_local! {
-    static MEMORY: RefCell<HashMap<String, (u64, HookRecord)>> = RefCell::new(HashMap::new());
-}
-
-fn remember(token: &str, record: &HookRecord) {
-    let expires = worker::Date::now().as_millis() + MEMORY_TTL_MS;
-    MEMORY.with(|m| {
-        let mut m = m.borrow_mut();
-        if m.len() >= MEMORY_ENTRIES {
-            m.clear();
-        }
-        m.insert(token.to_owned(), (expires, record.clone()));
-    });
-}
-
-fn recall(token: &str) -> Option<HookRecord> {
-    let now = worker::Date::now().as_millis();
-    MEMORY.with(|m| {
-        m.borrow()
-            .get(token)
-            .filter(|(expires, _)| *expires > now)
-            .map(|(_, record)| record.clone())
-    })
-}
 
 #[derive(Clone, Serialize, Deserialize)]
 pub struct StoredEncryption {
@@ -104,6 +79,15 @@ pub struct HookRecord {
     pub mapping: Option<Value>,
     /// The community's user fields (key -> type) at this version.
     pub fields: BTreeMap<String, String>,
+    /// The most payload bytes a failed delivery keeps (the community's quota), carried here so
+    /// that recording a failure needs no lookup of its own.
+    #[serde(default = "builtin_failed_payload_bytes")]
+    pub failed_payload_bytes: i64,
+}
+
+/// For records cached before they carried the cap.
+fn builtin_failed_payload_bytes() -> i64 {
+    Quota::FailedPayloadBytes.builtin()
 }
 
 impl HookRecord {
@@ -131,6 +115,10 @@ struct HookRow {
     signing_secret: Option<String>,
     encryption: Option<String>,
     mapping: Option<String>,
+    /// NULL only for a row from before migration 0008, found by its token in clear.
+    token_digest: Option<String>,
+    /// The community's override of the cap, if any.
+    failed_payload_bytes: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -138,10 +126,6 @@ pub struct FieldRow {
     pub key: String,
     #[serde(rename = "type")]
     pub field_type: String,
-}
-
-fn cache_key(token: &str) -> String {
-    format!("hook:{token}")
 }
 
 /// Where a record came from: a cached one may be stale and is worth re-reading before blaming
@@ -152,44 +136,88 @@ pub enum Source {
     Database,
 }
 
+/// The webhook whose edge URL carries `token`, or None for an unknown or malformed token.
+/// `fresh` skips the caches (the record is read from D1).
 pub async fn by_token(
     env: &Env,
     db: &D1Database,
     token: &str,
     fresh: bool,
 ) -> ApiResult<Option<(HookRecord, Source)>> {
-    let kv = env.kv("CACHE")?;
+    if !token::plausible(token) {
+        return Ok(None);
+    }
+    let digest = token::digest(token);
     if !fresh {
-        if let Some(record) = recall(token) {
+        if let Some(record) = hookcache::recall(&digest) {
             return Ok(Some((record, Source::Cache)));
         }
-        db::trip();
-        let cached = kv
-            .get(&cache_key(token))
-            .text()
-            .await
-            .map_err(ApiError::internal)?;
-        if let Some(record) = cached.and_then(|text| serde_json::from_str::<HookRecord>(&text).ok())
-        {
-            remember(token, &record);
+        if hookcache::missed_recently(&digest) {
+            return Ok(None);
+        }
+        if let Some(record) = hookcache::kv_get(env, &digest).await {
+            hookcache::remember(&digest, &record);
             return Ok(Some((record, Source::Cache)));
         }
     }
-    let results = db::batch(db, vec![
+    // Rows from before migration 0008 have no digest yet: they are found by their token.
+    let found = load(
+        env,
+        db,
+        "w.token_digest = ?1 OR (w.token_digest IS NULL AND w.token = ?2)",
+        &crate::args![digest.as_str(), token],
+    )
+    .await?;
+    let Some((record, stored_digest)) = found else {
+        hookcache::note_miss(&digest);
+        return Ok(None);
+    };
+    if stored_digest.is_none() {
+        seal_legacy(env, db, &record.id, token, &digest).await;
+    }
+    hookcache::kv_put(env, &digest, &record).await;
+    hookcache::remember(&digest, &record);
+    Ok(Some((record, Source::Database)))
+}
+
+/// The webhook `id`, read from D1 (an admin's replay: no cache, and no token needed).
+pub async fn by_id(env: &Env, db: &D1Database, id: &str) -> ApiResult<Option<HookRecord>> {
+    Ok(load(env, db, "w.id = ?1", &crate::args![id])
+        .await?
+        .map(|(record, _)| record))
+}
+
+/// The record of the webhook `filter` (a condition on `w`) selects, with its stored token digest.
+async fn load(
+    env: &Env,
+    db: &D1Database,
+    filter: &str,
+    args: &[db::Arg<'_>],
+) -> ApiResult<Option<(HookRecord, Option<String>)>> {
+    let results = db::batch(
+        db,
+        vec![
             db::stmt(
                 db,
-                "SELECT id, community_id, name, enabled, version, api_key_digest, signing_secret, encryption, mapping
-                   FROM incoming_webhooks WHERE token = ?1",
-                &crate::args![token],
+                &format!(
+                    "SELECT w.id, w.community_id, w.name, w.enabled, w.version, w.api_key_digest, w.signing_secret,
+                            w.encryption, w.mapping, w.token_digest, q.failed_payload_bytes
+                       FROM incoming_webhooks w LEFT JOIN community_quotas q ON q.community_id = w.community_id
+                      WHERE {filter}"
+                ),
+                args,
             )?,
             db::stmt(
                 db,
-                "SELECT f.key, f.type FROM user_fields f JOIN incoming_webhooks w ON w.community_id = f.community_id
-                  WHERE w.token = ?1",
-                &crate::args![token],
+                &format!(
+                    "SELECT f.key, f.type FROM user_fields f JOIN incoming_webhooks w ON w.community_id = f.community_id
+                      WHERE {filter}"
+                ),
+                args,
             )?,
-        ])
-        .await?;
+        ],
+    )
+    .await?;
     let (Some(hook_rows), Some(field_rows)) = (results.first(), results.get(1)) else {
         return Err(ApiError::internal(
             "D1 batch returned fewer results than statements",
@@ -218,49 +246,91 @@ pub async fn by_token(
             .into_iter()
             .map(|f| (f.key, f.field_type))
             .collect(),
+        failed_payload_bytes: row
+            .failed_payload_bytes
+            .unwrap_or_else(|| quotas::default(env, Quota::FailedPayloadBytes)),
     };
-    let text = serde_json::to_string(&record).map_err(ApiError::internal)?;
-    db::trip();
-    kv.put(&cache_key(token), text)
-        .map_err(ApiError::internal)?
-        .expiration_ttl(CACHE_TTL)
-        .execute()
-        .await
-        .map_err(ApiError::internal)?;
-    remember(token, &record);
-    Ok(Some((record, Source::Database)))
+    Ok(Some((record, row.token_digest)))
 }
 
-/// Drops cached records so this isolate and location see a change at once (others within their
-/// TTLs, and the version check keeps them from applying anything stale meanwhile).
-pub async fn forget(env: &Env, tokens: &[String]) -> ApiResult<()> {
-    let kv = env.kv("CACHE")?;
-    for token in tokens {
-        MEMORY.with(|m| m.borrow_mut().remove(token));
-        db::trip();
-        kv.delete(&cache_key(token))
-            .await
-            .map_err(ApiError::internal)?;
+/// Trades a pre-0008 row's token in clear for its digest and sealed copy. Best effort: the
+/// delivery goes on either way, and a row left as it was is sealed at its next lookup.
+async fn seal_legacy(env: &Env, db: &D1Database, id: &str, token: &str, digest: &str) {
+    let sealed = match secrets::seal(env, token) {
+        Ok(sealed) => sealed,
+        Err(e) => return hookcache::report(env, "token_not_sealed", e.message),
+    };
+    let result = db::run(
+        db,
+        "UPDATE incoming_webhooks SET token_digest = ?2, token_sealed = ?3, token = NULL
+          WHERE id = ?1 AND token_digest IS NULL",
+        &crate::args![id, digest, sealed.as_str()],
+    )
+    .await;
+    if let Err(e) = result {
+        hookcache::report(env, "token_not_sealed", e.message);
     }
-    Ok(())
 }
 
 /// After a change to a community's user fields: every webhook of it gets a new version (so stale
 /// plans are refused) and loses its cached record.
 pub async fn fields_changed(env: &Env, db: &D1Database, community_id: &str) -> ApiResult<()> {
-    #[derive(Deserialize)]
-    struct Token {
-        token: String,
-    }
-    let tokens: Vec<Token> = db::all(
+    let rows: Vec<TokenRow> = db::all(
         db,
-        "UPDATE incoming_webhooks SET version = version + 1 WHERE community_id = ?1 RETURNING token",
+        "UPDATE incoming_webhooks SET version = version + 1 WHERE community_id = ?1
+         RETURNING token_digest, token",
         &crate::args![community_id],
     )
     .await?;
-    forget(
-        env,
-        &tokens.into_iter().map(|t| t.token).collect::<Vec<_>>(),
+    hookcache::forget(env, &rows.iter().map(TokenRow::digest).collect::<Vec<_>>()).await;
+    Ok(())
+}
+
+/// After a change to a community's quotas: its webhooks' cached records, which carry one, go.
+pub async fn community_changed(env: &Env, db: &D1Database, community_id: &str) -> ApiResult<()> {
+    let rows: Vec<TokenRow> = db::all(
+        db,
+        "SELECT token_digest, token FROM incoming_webhooks WHERE community_id = ?1",
+        &crate::args![community_id],
     )
-    .await
+    .await?;
+    hookcache::forget(env, &rows.iter().map(TokenRow::digest).collect::<Vec<_>>()).await;
+    Ok(())
+}
+
+/// A webhook's token as D1 holds it: its digest, or (before its first lookup since migration
+/// 0008) the token in clear.
+#[derive(Debug, Deserialize)]
+struct TokenRow {
+    token_digest: Option<String>,
+    token: Option<String>,
+}
+
+impl TokenRow {
+    fn digest(&self) -> String {
+        stored_digest(self.token_digest.as_deref(), self.token.as_deref())
+    }
+}
+
+/// The digest a webhook's records are cached under, from its row's `token_digest` and `token`.
+pub fn stored_digest(token_digest: Option<&str>, token: Option<&str>) -> String {
+    match (token_digest, token) {
+        (Some(digest), _) => digest.to_owned(),
+        (None, Some(token)) => token::digest(token),
+        // The CHECK of migration 0008 rules this out; an empty key matches no cache entry.
+        (None, None) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_legacy_row_is_cached_under_its_tokens_digest() {
+        let token = "0123456789abcdef0123456789abcdef0123456789abcdef";
+        let digest = token::digest(token);
+        assert_eq!(stored_digest(None, Some(token)), digest);
+        assert_eq!(stored_digest(Some(&digest), None), digest);
+    }
 }

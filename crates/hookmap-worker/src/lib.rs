@@ -10,10 +10,12 @@ mod caller;
 mod db;
 mod edge;
 mod error;
+mod hookcache;
 mod hooks;
 mod http;
 mod log;
 mod outbox;
+mod quotas;
 mod secrets;
 mod stamps;
 

@@ -24,13 +24,15 @@ struct DeliveryRow {
     message_id: Option<String>,
     idempotency_key: Option<String>,
     payload: Option<String>,
+    /// 1 when a failure's payload was cut to the community's cap: then it is text, not JSON.
+    payload_truncated: i64,
     effects: Option<String>,
     replay_of: Option<String>,
     created_at: String,
 }
 
-const SELECT: &str = "SELECT id, status, http_status, error_code, error_message, error_at, user_id, message_id, idempotency_key, payload, effects,
-                             replay_of, created_at FROM deliveries";
+const SELECT: &str = "SELECT id, status, http_status, error_code, error_message, error_at, user_id, message_id, idempotency_key, payload,
+                             payload_truncated, effects, replay_of, created_at FROM deliveries";
 
 fn parsed(text: Option<&str>) -> Value {
     text.and_then(|t| serde_json::from_str(t).ok())
@@ -48,9 +50,22 @@ fn render(row: &DeliveryRow, with_payload: bool) -> Value {
         "replay_of": row.replay_of, "created_at": row.created_at,
     });
     if let (true, Some(obj)) = (with_payload, out.as_object_mut()) {
-        obj.insert("payload".into(), parsed(row.payload.as_deref()));
+        payload_members(obj, row);
     }
     out
+}
+
+/// `payload` (the JSON), `payload_truncated`, and for a payload cut to the community's cap (no
+/// longer JSON) `payload_text`, the bytes kept, with `payload` null.
+fn payload_members(obj: &mut serde_json::Map<String, Value>, row: &DeliveryRow) {
+    let truncated = row.payload_truncated != 0;
+    if truncated {
+        obj.insert("payload".into(), Value::Null);
+        obj.insert("payload_text".into(), json!(row.payload));
+    } else {
+        obj.insert("payload".into(), parsed(row.payload.as_deref()));
+    }
+    obj.insert("payload_truncated".into(), Value::Bool(truncated));
 }
 
 /// The latest payload the webhook received (decrypted), to build a mapping from.
@@ -71,10 +86,11 @@ pub async fn catch(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
             "this webhook has not received a readable payload yet: send one to its URL",
         )
     })?;
-    http::json(
-        200,
-        &json!({"delivery_id": row.id, "received_at": row.created_at, "payload": parsed(row.payload.as_deref())}),
-    )
+    let mut out = json!({"delivery_id": row.id, "received_at": row.created_at});
+    if let Some(obj) = out.as_object_mut() {
+        payload_members(obj, &row);
+    }
+    http::json(200, &out)
 }
 
 /// Newest first; `?status=success|failed|pending` filters.
@@ -131,7 +147,7 @@ pub async fn replay(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<
             "this delivery succeeded; replaying it would apply it twice",
         ));
     }
-    let (hook, _) = hooks::by_token(ctx.env, &ctx.db, &webhook.token, true)
+    let hook = hooks::by_id(ctx.env, &ctx.db, &webhook.id)
         .await?
         .ok_or_else(|| ApiError::not_found("this incoming webhook"))?;
     let Some(stored) = edge::Decoded::stored(&hook, row.payload, row.idempotency_key, did) else {

@@ -5,6 +5,7 @@ mod communities;
 mod deliveries;
 mod fields;
 mod logs;
+mod quotas;
 pub mod routes;
 mod subscriptions;
 mod users;
@@ -106,6 +107,8 @@ pub async fn dispatch(
         (R::DeliveryList, [cid, wid]) => deliveries::list(&ctx, cid, wid).await,
         (R::DeliveryGet, [cid, wid, did]) => deliveries::get(&ctx, cid, wid, did).await,
         (R::DeliveryReplay, [cid, wid, did]) => deliveries::replay(&ctx, cid, wid, did).await,
+        (R::QuotaGet, [cid]) => quotas::get(&ctx, cid).await,
+        (R::QuotaUpdate, [cid]) => quotas::update(&ctx, cid, req).await,
         _ => Err(ApiError::internal(format!(
             "route {route:?} got {} parameters",
             params.len()

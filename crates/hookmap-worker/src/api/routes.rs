@@ -46,6 +46,8 @@ pub enum Route {
     DeliveryList,
     DeliveryGet,
     DeliveryReplay,
+    QuotaGet,
+    QuotaUpdate,
 }
 
 /// (method, path under `/v1/`, route). `{name}` segments are parameters; a path that starts with
@@ -182,6 +184,8 @@ pub const ROUTES: &[(&str, &str, Route)] = &[
         "communities/{cid}/incoming-webhooks/{wid}/deliveries/{did}/replay",
         Route::DeliveryReplay,
     ),
+    ("GET", "communities/{cid}/quotas", Route::QuotaGet),
+    ("PATCH", "communities/{cid}/quotas", Route::QuotaUpdate),
 ];
 
 /// A route `find` matched: which, its pattern (for the request log), its parameters in order.

@@ -3,6 +3,7 @@
 //! rotated; encryption keys are never shown.
 
 use hookmap_core::event::{self, EventType, Filter};
+use hookmap_core::quota::Quota;
 use hookmap_core::target;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -14,6 +15,7 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, Page};
 use crate::outbox::{self, Job, StoredEncryption};
+use crate::quotas;
 use crate::secrets;
 
 const CREATE: &[&str] = &["url", "events", "channel_id", "is_active", "encryption"];
@@ -166,13 +168,20 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     let sealed_secret = secrets::seal(ctx.env, &secret)?;
     let id = db::new_id("sub")?;
     let (_, now) = db::now();
-    db::run(
+    let most = quotas::limit(
+        ctx.env,
+        &quotas::overrides(&ctx.db, cid).await?,
+        Quota::Subscriptions,
+    );
+    let inserted = db::run_changes(
         &ctx.db,
         "INSERT INTO webhook_subscriptions (id, community_id, url, events, channel_id, is_active, secret, encryption, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-        &crate::args![&id, cid, &url, stored_events(&filter).as_str(), filter.channel.as_deref(), is_active, &sealed_secret, encryption.as_deref(), &now],
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9
+          WHERE (SELECT COUNT(*) FROM webhook_subscriptions WHERE community_id = ?2) < ?10",
+        &crate::args![&id, cid, &url, stored_events(&filter).as_str(), filter.channel.as_deref(), is_active, &sealed_secret, encryption.as_deref(), &now, most],
     )
     .await?;
+    quotas::check_inserted(inserted, Quota::Subscriptions, most)?;
     let mut out = render(ctx, &load(ctx, cid, &id).await?)?;
     reveal(&mut out, Some(&secret));
     http::json(201, &out)
@@ -379,6 +388,7 @@ pub async fn publish(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<R
             format!("is larger than {} bytes", event::MAX_DATA_LEN),
         ));
     }
+    quotas::count_event(ctx.env, &ctx.db, cid).await?;
     let published = outbox::publish(ctx.env, &ctx.db, cid, kind, data, None).await?;
     http::json(
         202,

@@ -2,7 +2,8 @@
 //! generated here and never returned afterwards: reads show only whether they are set.
 
 use hookmap_core::message::ChannelRef;
-use hookmap_core::{auth, mapping, Algorithm, Encryption, Mapping};
+use hookmap_core::quota::Quota;
+use hookmap_core::{auth, mapping, token, Algorithm, Encryption, Mapping};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use worker::{Request, Response};
@@ -12,6 +13,7 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks::{self, FieldRow, StoredEncryption};
 use crate::http::{self, Page};
+use crate::quotas;
 use crate::secrets;
 
 const KNOWN: &[&str] = &[
@@ -31,7 +33,11 @@ const LOCATIONS: &[&str] = &["user_fields", "chat"];
 #[derive(Deserialize)]
 pub struct WebhookRow {
     pub id: String,
-    pub token: String,
+    /// How D1 holds the URL's token: digested and sealed (or, for a row from before migration
+    /// 0008 not yet looked up, in clear).
+    pub token: Option<String>,
+    pub token_digest: Option<String>,
+    pub token_sealed: Option<String>,
     pub name: String,
     pub location: String,
     pub enabled: i64,
@@ -45,10 +51,22 @@ pub struct WebhookRow {
     pub updated_at: String,
 }
 
-const SELECT: &str = "SELECT id, token, name, location, enabled, api_key_digest, signing_secret, rate_limit, encryption, mapping, version, created_at, updated_at
+impl WebhookRow {
+    /// The digest its records are cached under.
+    fn digest(&self) -> String {
+        hooks::stored_digest(self.token_digest.as_deref(), self.token.as_deref())
+    }
+}
+
+const SELECT: &str = "SELECT id, token, token_digest, token_sealed, name, location, enabled, api_key_digest, signing_secret, rate_limit, encryption, mapping, version, created_at, updated_at
                         FROM incoming_webhooks";
 
 fn render(ctx: &Ctx<'_>, row: &WebhookRow) -> ApiResult<Value> {
+    let token = match (&row.token_sealed, &row.token) {
+        (Some(sealed), _) => secrets::open(ctx.env, sealed)?,
+        (None, Some(token)) => token.clone(),
+        (None, None) => return Err(ApiError::internal("a webhook row has no token")),
+    };
     let algorithm = row
         .encryption
         .as_deref()
@@ -62,7 +80,7 @@ fn render(ctx: &Ctx<'_>, row: &WebhookRow) -> ApiResult<Value> {
         .and_then(|m| serde_json::from_str::<Value>(m).ok());
     Ok(json!({
         "id": row.id, "name": row.name, "location": row.location, "enabled": row.enabled != 0,
-        "url": format!("{}/hooks/{}", ctx.url.origin, row.token),
+        "url": format!("{}/hooks/{token}", ctx.url.origin),
         "api_key": row.api_key_digest.is_some(), "signing_secret": row.signing_secret.is_some(),
         "rate_limit": row.rate_limit,
         "encryption": algorithm, "mapping": mapping,
@@ -208,13 +226,17 @@ fn location(body: &Map<String, Value>) -> ApiResult<Option<&str>> {
     }
 }
 
-/// Most deliveries per minute a webhook may be set to accept.
+/// Most deliveries per minute a webhook may be set to accept, whatever its community's quota.
 const MAX_RATE_LIMIT: i64 = 100_000;
 
-fn rate_limit(body: &Map<String, Value>) -> ApiResult<Option<i64>> {
+/// `rate_limit`, within the community's `max_rate_limit` quota (`max`).
+fn rate_limit(body: &Map<String, Value>, max: i64) -> ApiResult<Option<i64>> {
     match body.get("rate_limit") {
         None | Some(Value::Null) => Ok(None),
         Some(v) => match v.as_i64() {
+            Some(n) if n > max && n <= MAX_RATE_LIMIT => {
+                Err(quotas::exceeded(Quota::MaxRateLimit, max))
+            }
             Some(n) if (1..=MAX_RATE_LIMIT).contains(&n) => Ok(Some(n)),
             _ => Err(invalid(
                 "rate_limit",
@@ -239,7 +261,10 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         _ => None,
     };
     let encryption = encryption(ctx, body.get("encryption").unwrap_or(&Value::Null))?;
-    let rate_limit = rate_limit(&body)?.unwrap_or(hooks::DEFAULT_RATE_LIMIT);
+    let overrides = quotas::overrides(&ctx.db, cid).await?;
+    let max_rate = quotas::limit(ctx.env, &overrides, Quota::MaxRateLimit);
+    let rate_limit =
+        rate_limit(&body, max_rate)?.unwrap_or(hooks::DEFAULT_RATE_LIMIT.min(max_rate));
     let signing = match http::optional_bool(&body, "signing_secret")? {
         Some(true) => Some(secrets::new_signing_secret()?),
         _ => None,
@@ -256,16 +281,22 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     )
     .await?;
     let id = db::new_id("whk")?;
-    let token = db::random_hex(24)?;
+    let token = db::random_hex(token::LEN / 2)?;
+    let token_digest = token::digest(&token);
+    let token_sealed = secrets::seal(ctx.env, &token)?;
     let (_, now) = db::now();
     let digest = api_key.as_ref().map(|k| auth::digest(k.expose()));
-    db::run(
+    let most = quotas::limit(ctx.env, &overrides, Quota::IncomingWebhooks);
+    let inserted = db::run_changes(
         &ctx.db,
-        "INSERT INTO incoming_webhooks (id, community_id, token, name, location, enabled, api_key_digest, encryption, mapping, created_at, updated_at, signing_secret, rate_limit)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12)",
-        &crate::args![&id, cid, &token, name, location, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, sealed_signing.as_deref(), rate_limit],
+        "INSERT INTO incoming_webhooks (id, community_id, token_digest, token_sealed, name, location, enabled, api_key_digest, encryption, mapping, created_at, updated_at, signing_secret, rate_limit)
+         SELECT ?1, ?2, ?3, ?13, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12
+          WHERE (SELECT COUNT(*) FROM incoming_webhooks WHERE community_id = ?2) < ?14",
+        &crate::args![&id, cid, &token_digest, name, location, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, sealed_signing.as_deref(), rate_limit, &token_sealed, most],
     )
     .await?;
+    quotas::check_inserted(inserted, Quota::IncomingWebhooks, most)?;
+    hooks::created(&token_digest);
     let created = load(ctx, cid, &id).await?;
     let mut out = render(ctx, &created)?;
     reveal(&mut out, api_key.as_ref(), signing.as_deref());
@@ -363,7 +394,15 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
         None => row.encryption.clone(),
         Some(v) => encryption(ctx, v)?,
     };
-    let rate_limit = rate_limit(&body)?.unwrap_or(row.rate_limit);
+    let max_rate = match body.get("rate_limit") {
+        None => MAX_RATE_LIMIT,
+        Some(_) => quotas::limit(
+            ctx.env,
+            &quotas::overrides(&ctx.db, cid).await?,
+            Quota::MaxRateLimit,
+        ),
+    };
+    let rate_limit = rate_limit(&body, max_rate)?.unwrap_or(row.rate_limit);
     let new_signing = match http::optional_bool(&body, "signing_secret")? {
         Some(true) => Some(secrets::new_signing_secret()?),
         _ => None,
@@ -392,7 +431,7 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
         &crate::args![id, cid, name, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, location, signing_secret.as_deref(), rate_limit],
     )
     .await?;
-    hooks::forget(ctx.env, std::slice::from_ref(&row.token)).await?;
+    hooks::forget(ctx.env, &[row.digest()]).await;
     let updated = load(ctx, cid, id).await?;
     let mut out = render(ctx, &updated)?;
     reveal(&mut out, new_key.as_ref(), new_signing.as_deref());
@@ -429,6 +468,6 @@ pub async fn delete(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
         ],
     )
     .await?;
-    hooks::forget(ctx.env, std::slice::from_ref(&row.token)).await?;
+    hooks::forget(ctx.env, &[row.digest()]).await;
     http::no_content()
 }

@@ -1,0 +1,185 @@
+//! Per-community quotas: how much of the platform one community may take.
+//!
+//! Each quota has a built-in default, which the deployment may change with a `QUOTA_*` var and
+//! the operator may override per community. The worker enforces counts inside the INSERT that
+//! would exceed them, so concurrent creates cannot overshoot; this module holds the names, the
+//! bounds and the arithmetic.
+
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quota {
+    /// Incoming webhooks a community may have.
+    IncomingWebhooks,
+    /// Outgoing webhook subscriptions a community may have.
+    Subscriptions,
+    /// Events a community may publish through the API per clock minute.
+    EventsPerMinute,
+    /// Bytes of payload kept with a failed delivery; the rest is cut off.
+    FailedPayloadBytes,
+    /// The highest `rate_limit` (deliveries a minute) a webhook of the community may have.
+    MaxRateLimit,
+}
+
+impl Quota {
+    pub const ALL: [Self; 5] = [
+        Self::IncomingWebhooks,
+        Self::Subscriptions,
+        Self::EventsPerMinute,
+        Self::FailedPayloadBytes,
+        Self::MaxRateLimit,
+    ];
+
+    /// Its name in the API and its column in `community_quotas`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::IncomingWebhooks => "incoming_webhooks",
+            Self::Subscriptions => "subscriptions",
+            Self::EventsPerMinute => "events_per_minute",
+            Self::FailedPayloadBytes => "failed_payload_bytes",
+            Self::MaxRateLimit => "max_rate_limit",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|q| q.name() == name)
+    }
+
+    /// The worker var that sets the deployment's default.
+    pub fn var(self) -> &'static str {
+        match self {
+            Self::IncomingWebhooks => "QUOTA_INCOMING_WEBHOOKS",
+            Self::Subscriptions => "QUOTA_SUBSCRIPTIONS",
+            Self::EventsPerMinute => "QUOTA_EVENTS_PER_MINUTE",
+            Self::FailedPayloadBytes => "QUOTA_FAILED_PAYLOAD_BYTES",
+            Self::MaxRateLimit => "QUOTA_MAX_RATE_LIMIT",
+        }
+    }
+
+    /// The default when the var is absent (or unusable).
+    pub fn builtin(self) -> i64 {
+        match self {
+            Self::IncomingWebhooks | Self::Subscriptions => 50,
+            Self::EventsPerMinute => 600,
+            Self::FailedPayloadBytes => 65_536,
+            Self::MaxRateLimit => 6_000,
+        }
+    }
+
+    /// The values a default or an override may take. Zero shuts a count off; a webhook's rate
+    /// limit is at least 1 and at most 100,000 whatever the quota; a failed delivery never kept
+    /// more than the 1 MiB a body may have.
+    pub fn bounds(self) -> (i64, i64) {
+        match self {
+            Self::IncomingWebhooks | Self::Subscriptions => (0, 10_000),
+            Self::EventsPerMinute => (0, 100_000),
+            Self::FailedPayloadBytes => (0, 1 << 20),
+            Self::MaxRateLimit => (1, 100_000),
+        }
+    }
+
+    /// The deployment's default from its var's text: a var out of bounds or not a number is a
+    /// deployment mistake, which falls back to the built-in default rather than lifting a limit.
+    pub fn default_from(self, var: Option<&str>) -> i64 {
+        let (low, high) = self.bounds();
+        var.and_then(|v| v.trim().parse::<i64>().ok())
+            .filter(|n| (low..=high).contains(n))
+            .unwrap_or_else(|| self.builtin())
+    }
+
+    /// An override as sent to the API: an integer within bounds, or null (back to the default).
+    /// The error is a sentence for the caller.
+    pub fn parse_override(self, value: &Value) -> Result<Option<i64>, String> {
+        let (low, high) = self.bounds();
+        match value {
+            Value::Null => Ok(None),
+            v => match v.as_i64() {
+                Some(n) if (low..=high).contains(&n) => Ok(Some(n)),
+                _ => Err(format!(
+                    "must be an integer from {low} to {high}, or null for the default"
+                )),
+            },
+        }
+    }
+}
+
+/// The start of `text` that fits in `max` bytes, cut between characters, and whether anything
+/// was cut off.
+pub fn cut(text: &str, max: usize) -> (&str, bool) {
+    if text.len() <= max {
+        return (text, false);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (text.get(..end).unwrap_or_default(), true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn names_round_trip_and_are_distinct() {
+        for q in Quota::ALL {
+            assert_eq!(Quota::from_name(q.name()), Some(q));
+            assert!(q.var().ends_with(&q.name().to_uppercase()));
+            let (low, high) = q.bounds();
+            assert!((low..=high).contains(&q.builtin()), "{q:?}");
+        }
+        assert_eq!(Quota::from_name("webhooks"), None);
+    }
+
+    #[test]
+    fn a_deployment_default_out_of_bounds_falls_back_to_the_builtin() {
+        let q = Quota::IncomingWebhooks;
+        assert_eq!(q.default_from(Some("7")), 7);
+        assert_eq!(q.default_from(Some(" 0 ")), 0);
+        for bad in ["-1", "lots", "", "99999999", "1.5"] {
+            assert_eq!(q.default_from(Some(bad)), 50, "{bad}");
+        }
+        assert_eq!(q.default_from(None), 50);
+        assert_eq!(Quota::MaxRateLimit.default_from(Some("0")), 6_000);
+    }
+
+    #[test]
+    fn overrides_are_integers_within_bounds_or_null() {
+        let q = Quota::FailedPayloadBytes;
+        assert_eq!(q.parse_override(&json!(1000)), Ok(Some(1000)));
+        assert_eq!(q.parse_override(&json!(null)), Ok(None));
+        for bad in [
+            json!(-1),
+            json!(2_000_000),
+            json!("10"),
+            json!(1.5),
+            json!(true),
+        ] {
+            assert!(q.parse_override(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cut_keeps_whole_characters_within_the_limit() {
+        assert_eq!(cut("hello", 10), ("hello", false));
+        assert_eq!(cut("hello", 5), ("hello", false));
+        assert_eq!(cut("hello", 3), ("hel", true));
+        assert_eq!(cut("hello", 0), ("", true));
+        // "€" is three bytes: a limit inside one keeps the characters before it.
+        assert_eq!(cut("a€b", 1), ("a", true));
+        assert_eq!(cut("a€b", 2), ("a", true));
+        assert_eq!(cut("a€b", 3), ("a", true));
+        assert_eq!(cut("a€b", 4), ("a€", true));
+        let text = "é".repeat(1000) + "😀".repeat(100).as_str();
+        for max in 0..text.len() + 2 {
+            let (kept, truncated) = cut(&text, max);
+            assert!(kept.len() <= max && text.starts_with(kept));
+            assert!(
+                kept.len() + 3 >= max.min(text.len()),
+                "cut more than a character at {max}"
+            );
+            assert_eq!(truncated, kept.len() < text.len());
+        }
+    }
+}

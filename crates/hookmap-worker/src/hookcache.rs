@@ -1,0 +1,172 @@
+//! The caches in front of D1 for webhook records, keyed by the SHA-256 digest of the URL's token:
+//! the isolate's memory (records, and tokens recently found unknown), then KV.
+//!
+//! Neither is consistent with D1 (KV is eventually consistent across locations, and other
+//! isolates keep their memory); `hooks` explains why a stale record can do no harm. KV failures
+//! never fail a request: KV only saves lookups.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use hookmap_core::token::MissCache;
+use worker::Env;
+
+use crate::db;
+use crate::hooks::HookRecord;
+use crate::log;
+
+/// Seconds a cached record may serve before it is read from D1 again.
+const CACHE_TTL: u64 = 300;
+
+/// Milliseconds a record stays in an isolate's memory, and how many it holds. An isolate serves
+/// many requests in a row, so a hot webhook costs no lookup at all; the bound keeps a flood of
+/// distinct tokens from growing the isolate.
+const MEMORY_TTL_MS: u64 = 60_000;
+const MEMORY_ENTRIES: usize = 512;
+
+/// Milliseconds an unknown token stays known as unknown, and how many are remembered: short, so
+/// that a webhook created through another isolate is found within seconds.
+const MISS_TTL_MS: u64 = 5_000;
+const MISS_ENTRIES: usize = 1024;
+
+thread_local! {
+    static MEMORY: RefCell<HashMap<String, (u64, HookRecord)>> = RefCell::new(HashMap::new());
+    static MISSES: RefCell<MissCache> = RefCell::new(MissCache::new(MISS_ENTRIES, MISS_TTL_MS));
+}
+
+fn now_ms() -> u64 {
+    worker::Date::now().as_millis()
+}
+
+pub fn remember(digest: &str, record: &HookRecord) {
+    let expires = now_ms() + MEMORY_TTL_MS;
+    MEMORY.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= MEMORY_ENTRIES {
+            m.clear();
+        }
+        m.insert(digest.to_owned(), (expires, record.clone()));
+    });
+}
+
+pub fn recall(digest: &str) -> Option<HookRecord> {
+    let now = now_ms();
+    MEMORY.with(|m| {
+        m.borrow()
+            .get(digest)
+            .filter(|(expires, _)| *expires > now)
+            .map(|(_, record)| record.clone())
+    })
+}
+
+/// Remembers that no webhook has the token of this digest, for a few seconds.
+pub fn note_miss(digest: &str) {
+    let now = now_ms();
+    MISSES.with(|m| m.borrow_mut().insert(digest, now));
+}
+
+pub fn missed_recently(digest: &str) -> bool {
+    let now = now_ms();
+    MISSES.with(|m| m.borrow().contains(digest, now))
+}
+
+fn cache_key(digest: &str) -> String {
+    format!("hook:{digest}")
+}
+
+/// A webhook was just created with the token of this digest: this isolate stops calling it
+/// unknown at once (others within the miss TTL).
+pub fn created(digest: &str) {
+    MISSES.with(|m| m.borrow_mut().remove(digest));
+}
+
+/// Drops cached records, by token digest, so this isolate and location see a change at once
+/// (others within their TTLs, and the version check keeps them from applying anything stale
+/// meanwhile). A KV delete that fails is logged: the record it leaves expires within the cache
+/// TTL and cannot apply a stale plan.
+pub async fn forget(env: &Env, digests: &[String]) {
+    for digest in digests {
+        MEMORY.with(|m| m.borrow_mut().remove(digest));
+        let Some(kv) = best_effort("kv_delete", env.kv("CACHE"), |op, e| report(env, op, e)) else {
+            return;
+        };
+        db::trip();
+        let deleted = kv.delete(&cache_key(digest)).await;
+        best_effort("kv_delete", deleted, |op, e| report(env, op, e));
+    }
+}
+
+pub async fn kv_get(env: &Env, digest: &str) -> Option<HookRecord> {
+    let kv = best_effort("kv_get", env.kv("CACHE"), |op, e| report(env, op, e))?;
+    db::trip();
+    let text = best_effort(
+        "kv_get",
+        kv.get(&cache_key(digest)).text().await,
+        |op, e| report(env, op, e),
+    )??;
+    // A record this version cannot read is a miss: D1 answers and the cache is rewritten.
+    serde_json::from_str(&text).ok()
+}
+
+pub async fn kv_put(env: &Env, digest: &str, record: &HookRecord) {
+    let Ok(text) = serde_json::to_string(record) else {
+        return;
+    };
+    let Some(kv) = best_effort("kv_put", env.kv("CACHE"), |op, e| report(env, op, e)) else {
+        return;
+    };
+    db::trip();
+    let put = match kv.put(&cache_key(digest), text) {
+        Ok(put) => put.expiration_ttl(CACHE_TTL).execute().await,
+        Err(e) => Err(e),
+    };
+    best_effort("kv_put", put, |op, e| report(env, op, e));
+}
+
+/// KV only saves lookups, so it never fails a request: a read that fails is a miss (D1
+/// answers), and a write or delete that fails leaves D1 the truth it always is. `report` gets the
+/// failure (the log).
+pub fn best_effort<T, E: std::fmt::Display>(
+    op: &'static str,
+    result: Result<T, E>,
+    report: impl FnOnce(&'static str, String),
+) -> Option<T> {
+    match result {
+        Ok(value) => Some(value),
+        Err(e) => {
+            report(op, e.to_string());
+            None
+        }
+    }
+}
+
+pub fn report(env: &Env, op: &'static str, error: String) {
+    log::line(
+        env,
+        log::Level::Error,
+        "cache_failed",
+        &serde_json::json!({ "op": op, "cause": error }),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cache_failure_is_reported_and_treated_as_absent() {
+        let mut reported = Vec::new();
+        let got = best_effort("kv_get", Err::<String, _>("KV is down"), |op, e| {
+            reported.push(format!("{op}: {e}"))
+        });
+        assert_eq!(got, None);
+        assert_eq!(reported, ["kv_get: KV is down"]);
+    }
+
+    #[test]
+    fn a_cache_success_is_passed_on_and_not_reported() {
+        let mut reported = 0;
+        let got = best_effort("kv_put", Ok::<_, String>(7), |_, _| reported += 1);
+        assert_eq!((got, reported), (Some(7), 0));
+    }
+}

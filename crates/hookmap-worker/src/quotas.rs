@@ -1,0 +1,136 @@
+//! Per-community quotas as the worker enforces them (`hookmap_core::quota` holds the names and
+//! bounds). A limit is the community's override if the admin set one, else the deployment's
+//! `QUOTA_*` var, else the built-in default.
+//!
+//! Counts are checked inside the statement that would exceed them (`INSERT ... SELECT ... WHERE
+//! (SELECT COUNT(*) ...) < limit`), never read first and written after, so concurrent requests
+//! cannot overshoot.
+
+use hookmap_core::quota::Quota;
+use serde::Deserialize;
+use serde_json::json;
+use worker::{D1Database, Env};
+
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+
+/// The deployment's default for `quota`.
+pub fn default(env: &Env, quota: Quota) -> i64 {
+    let var = env.var(quota.var()).ok().map(|v| v.to_string());
+    quota.default_from(var.as_deref())
+}
+
+/// A community's overrides, as stored (NULL: the default).
+#[derive(Debug, Default, Deserialize)]
+pub struct Overrides {
+    pub incoming_webhooks: Option<i64>,
+    pub subscriptions: Option<i64>,
+    pub events_per_minute: Option<i64>,
+    pub failed_payload_bytes: Option<i64>,
+    pub max_rate_limit: Option<i64>,
+}
+
+impl Overrides {
+    pub fn get(&self, quota: Quota) -> Option<i64> {
+        match quota {
+            Quota::IncomingWebhooks => self.incoming_webhooks,
+            Quota::Subscriptions => self.subscriptions,
+            Quota::EventsPerMinute => self.events_per_minute,
+            Quota::FailedPayloadBytes => self.failed_payload_bytes,
+            Quota::MaxRateLimit => self.max_rate_limit,
+        }
+    }
+}
+
+pub async fn overrides(db: &D1Database, community_id: &str) -> ApiResult<Overrides> {
+    Ok(db::first(
+        db,
+        "SELECT incoming_webhooks, subscriptions, events_per_minute, failed_payload_bytes, max_rate_limit
+           FROM community_quotas WHERE community_id = ?1",
+        &crate::args![community_id],
+    )
+    .await?
+    .unwrap_or_default())
+}
+
+/// The limit of `quota` for a community with these overrides.
+pub fn limit(env: &Env, overrides: &Overrides, quota: Quota) -> i64 {
+    overrides.get(quota).unwrap_or_else(|| default(env, quota))
+}
+
+/// The refusal of a request that would go past `quota` (422; the event rate has its own 429).
+pub fn exceeded(quota: Quota, limit: i64) -> ApiError {
+    let what = match quota {
+        Quota::IncomingWebhooks => format!("at most {limit} incoming webhooks"),
+        Quota::Subscriptions => format!("at most {limit} webhook subscriptions"),
+        Quota::MaxRateLimit => format!("webhooks with a rate_limit of at most {limit} a minute"),
+        Quota::EventsPerMinute => format!("at most {limit} published events a minute"),
+        Quota::FailedPayloadBytes => format!("at most {limit} bytes of a failed payload"),
+    };
+    ApiError::new(
+        422,
+        "quota_exceeded",
+        format!("this community may have {what}; the platform operator can raise its quota"),
+    )
+    .with_details(json!({"quota": quota.name(), "limit": limit}))
+}
+
+/// Counts one published event in the community's current minute, in one statement that refuses
+/// to count past the limit: over it, the answer is 429 with Retry-After and nothing is counted.
+pub async fn count_event(env: &Env, db: &D1Database, community_id: &str) -> ApiResult<()> {
+    let (ms, _) = db::now();
+    let window = i64::try_from(ms / 60_000).unwrap_or(i64::MAX);
+    let fallback = default(env, Quota::EventsPerMinute);
+    let limit =
+        "COALESCE((SELECT events_per_minute FROM community_quotas WHERE community_id = ?1), ?3)";
+    let results = db::batch(
+        db,
+        vec![
+            db::stmt(
+                db,
+                "DELETE FROM event_windows WHERE community_id = ?1 AND window < ?2",
+                &crate::args![community_id, window],
+            )?,
+            db::stmt(
+                db,
+                &format!(
+                    "INSERT INTO event_windows (community_id, window, count) SELECT ?1, ?2, 1 WHERE {limit} > 0
+                     ON CONFLICT (community_id, window) DO UPDATE SET count = count + 1 WHERE count < {limit}"
+                ),
+                &crate::args![community_id, window, fallback],
+            )?,
+        ],
+    )
+    .await?;
+    let counted = results
+        .get(1)
+        .map(|r| r.meta())
+        .transpose()?
+        .flatten()
+        .and_then(|m| m.changes)
+        .unwrap_or(0);
+    if counted > 0 {
+        return Ok(());
+    }
+    let limit = limit_of(env, db, community_id, Quota::EventsPerMinute).await?;
+    let retry_after = 60 - (ms / 1000) % 60;
+    Err(ApiError::new(
+        429,
+        "quota_exceeded",
+        format!("this community may publish at most {limit} events a minute; send again in {retry_after} s"),
+    )
+    .with_details(json!({"quota": Quota::EventsPerMinute.name(), "limit": limit, "retry_after": retry_after})))
+}
+
+async fn limit_of(env: &Env, db: &D1Database, community_id: &str, quota: Quota) -> ApiResult<i64> {
+    Ok(limit(env, &overrides(db, community_id).await?, quota))
+}
+
+/// Whether a counted INSERT wrote its row; when not, the community is at its `quota`.
+pub fn check_inserted(changes: usize, quota: Quota, limit: i64) -> ApiResult<()> {
+    if changes == 0 {
+        Err(exceeded(quota, limit))
+    } else {
+        Ok(())
+    }
+}
