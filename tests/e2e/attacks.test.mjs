@@ -8,7 +8,7 @@ import { createServer, request } from 'node:http';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createHmac, randomBytes } from 'node:crypto';
 import { startWorker } from './support/worker.mjs';
-import { client, deliver, encryptCbc, encryptGcm, envelope, seedCommunity, KEY, IV } from './support/api.mjs';
+import { client, deliver, encryptCbc, encryptGcm, envelope, eventually, seedCommunity, KEY, IV } from './support/api.mjs';
 
 let worker, admin;
 before(async () => {
@@ -229,17 +229,6 @@ async function loopbackServer(t, answer) {
   return { url: `http://127.0.0.1:${server.address().port}`, hits };
 }
 
-/** Polls `probe` until it returns a truthy value (the outbox queue works in the background). */
-async function pollUntil(probe, what, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /**
  * A subscriber whose URL passes the guard answers with a redirect to an address the guard would
  * refuse (in production a private one; here a second loopback server stands for it).
@@ -260,7 +249,7 @@ test('attack 4: a queued delivery does not follow the subscriber\'s 307; it fail
   assert.equal(published.status, 202, published.text);
   assert.equal(published.body.deliveries, 1);
   const logs = async () => (await admin.get(`/v1/communities/${cid}/webhooks/${sub.id}/logs`)).body;
-  const first = await pollUntil(async () => (await logs()).data[0], 'the attempt');
+  const first = await eventually(async () => (await logs()).data[0], 'the attempt');
   assert.equal(first.attempt, 1);
   assert.equal(first.status_code, 307);
   assert.match(first.error, /answered 307 \(a redirect; redirects are not followed\)/);

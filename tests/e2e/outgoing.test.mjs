@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { createDecipheriv, createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { startWorker } from './support/worker.mjs';
-import { client, deliver, seedCommunity, KEY, IV } from './support/api.mjs';
+import { client, deliver, eventually, seedCommunity, KEY, IV } from './support/api.mjs';
 
 let worker, admin, receiver, hooks, cid;
 before(async () => {
@@ -39,17 +39,6 @@ async function subscribe(body) {
   const res = await admin.post(`${base()}/webhooks`, body);
   assert.equal(res.status, 201, res.text);
   return res.body;
-}
-
-/** Polls `probe` until it returns a truthy value (the queue works in the background). */
-async function eventually(probe, what, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** Standard Webhooks verification, written from the specification with Node's HMAC. */

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod envelope;
 pub mod error;
 pub mod event;
+pub mod expiring;
 pub mod idempotency;
 pub mod inbound;
 pub mod mapping;

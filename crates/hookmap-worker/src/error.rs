@@ -37,6 +37,14 @@ impl ApiError {
         self
     }
 
+    /// A 429 that lasts until the current one-minute window ends (every per-minute count here is
+    /// kept in calendar minutes): the message, `details.retry_after` and `Retry-After` say how long.
+    pub fn until_next_minute(code: &'static str, why: &str, now_ms: u64) -> Self {
+        let retry_after = 60 - (now_ms / 1000) % 60;
+        Self::new(429, code, format!("{why}; send again in {retry_after} s"))
+            .with_details(json!({ "retry_after": retry_after }))
+    }
+
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(400, code, message)
     }

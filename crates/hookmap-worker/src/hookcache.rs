@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use hookmap_core::token::MissCache;
+use hookmap_core::expiring::Expiring;
 use worker::Env;
 
 use crate::db;
@@ -31,7 +31,7 @@ const MISS_ENTRIES: usize = 1024;
 
 thread_local! {
     static MEMORY: RefCell<HashMap<String, (u64, HookRecord)>> = RefCell::new(HashMap::new());
-    static MISSES: RefCell<MissCache> = RefCell::new(MissCache::new(MISS_ENTRIES, MISS_TTL_MS));
+    static MISSES: RefCell<Expiring> = RefCell::new(Expiring::new(MISS_ENTRIES));
 }
 
 fn now_ms() -> u64 {
@@ -62,12 +62,12 @@ pub fn recall(digest: &str) -> Option<HookRecord> {
 /// Remembers that no webhook has the token of this digest, for a few seconds.
 pub fn note_miss(digest: &str) {
     let now = now_ms();
-    MISSES.with(|m| m.borrow_mut().insert(digest, now));
+    MISSES.with(|m| m.borrow_mut().remember(digest, now + MISS_TTL_MS, now));
 }
 
 pub fn missed_recently(digest: &str) -> bool {
     let now = now_ms();
-    MISSES.with(|m| m.borrow().contains(digest, now))
+    MISSES.with(|m| m.borrow().holds(digest, now))
 }
 
 fn cache_key(digest: &str) -> String {
@@ -77,7 +77,7 @@ fn cache_key(digest: &str) -> String {
 /// A webhook was just created with the token of this digest: this isolate stops calling it
 /// unknown at once (others within the miss TTL).
 pub fn created(digest: &str) {
-    MISSES.with(|m| m.borrow_mut().remove(digest));
+    MISSES.with(|m| m.borrow_mut().forget(digest));
 }
 
 /// Drops cached records, by token digest, so this isolate and location see a change at once

@@ -17,7 +17,6 @@ mod log;
 mod outbox;
 mod quotas;
 mod secrets;
-mod stamps;
 
 use worker::{event, Context, Env, MessageBatch, Request, Response};
 

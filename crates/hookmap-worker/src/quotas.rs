@@ -8,7 +8,7 @@
 
 use hookmap_core::quota::Quota;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 use worker::{D1Database, Env};
 
 use crate::db;
@@ -113,13 +113,16 @@ pub async fn count_event(env: &Env, db: &D1Database, community_id: &str) -> ApiR
         return Ok(());
     }
     let limit = limit_of(env, db, community_id, Quota::EventsPerMinute).await?;
-    let retry_after = 60 - (ms / 1000) % 60;
-    Err(ApiError::new(
-        429,
+    let mut error = ApiError::until_next_minute(
         "quota_exceeded",
-        format!("this community may publish at most {limit} events a minute; send again in {retry_after} s"),
-    )
-    .with_details(json!({"quota": Quota::EventsPerMinute.name(), "limit": limit, "retry_after": retry_after})))
+        &format!("this community may publish at most {limit} events a minute"),
+        ms,
+    );
+    if let Some(details) = error.details.as_mut().and_then(Value::as_object_mut) {
+        details.insert("quota".into(), Quota::EventsPerMinute.name().into());
+        details.insert("limit".into(), limit.into());
+    }
+    Err(error)
 }
 
 async fn limit_of(env: &Env, db: &D1Database, community_id: &str, quota: Quota) -> ApiResult<i64> {

@@ -78,3 +78,14 @@ export const contractMapping = {
     { target: { field: 'orders' }, op: 'add', path: 'items[0].qty' },
   ],
 };
+
+/** Polls `probe` until it returns a truthy value (queues and caches work in the background). */
+export async function eventually(probe, what, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

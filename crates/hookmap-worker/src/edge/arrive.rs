@@ -7,13 +7,13 @@
 use std::cell::RefCell;
 
 use futures_util::StreamExt;
+use hookmap_core::expiring::Expiring;
 use hookmap_core::inbound::MAX_BODY;
 use worker::{D1Database, Env, Headers, Request};
 
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks::{self, HookRecord, Source};
-use crate::stamps::Stamps;
 
 /// A request body as far as the edge read it.
 pub enum Body {
@@ -85,19 +85,19 @@ impl Arrived {
 const REFRESH_EVERY_MS: u64 = 5_000;
 
 thread_local! {
-    static REFRESHED: RefCell<Stamps> = const { RefCell::new(Stamps::new(1024)) };
+    /// Webhooks re-read from D1 because of a failure in the last [`REFRESH_EVERY_MS`].
+    static REFRESHED: RefCell<Expiring> = RefCell::new(Expiring::new(1024));
 }
 
 /// Whether the webhook may be refreshed now; if so, notes that it is.
 fn due(webhook_id: &str) -> bool {
     let now = db::now().0;
-    let recent = |at: u64| now < at + REFRESH_EVERY_MS;
     REFRESHED.with(|r| {
         let mut r = r.borrow_mut();
-        if r.get(webhook_id).is_some_and(recent) {
+        if r.holds(webhook_id, now) {
             return false;
         }
-        r.set(webhook_id, now, recent);
+        r.remember(webhook_id, now + REFRESH_EVERY_MS, now);
         true
     })
 }

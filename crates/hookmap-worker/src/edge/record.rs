@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 
+use hookmap_core::expiring::Expiring;
 use worker::D1Database;
 
 use super::outcome::Outcome;
@@ -11,7 +12,6 @@ use crate::apply::{self, Budget, DeliveryMeta};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks::HookRecord;
-use crate::stamps::Stamps;
 
 /// What the answer is made from.
 pub enum Recorded {
@@ -29,23 +29,20 @@ pub enum Recorded {
 }
 
 thread_local! {
-    /// Webhooks whose failure budget is spent, with the minute it is spent for: until the minute
-    /// ends, this isolate refuses their anonymous failures without a round trip.
-    static SPENT: RefCell<Stamps> = const { RefCell::new(Stamps::new(1024)) };
-}
-
-fn minute() -> u64 {
-    db::now().0 / 60_000
+    /// Webhooks whose failure budget is spent, until the minute ends: this isolate refuses their
+    /// anonymous failures meanwhile without a round trip.
+    static SPENT: RefCell<Expiring> = RefCell::new(Expiring::new(1024));
 }
 
 fn spent(webhook_id: &str) -> bool {
-    let now = minute();
-    SPENT.with(|s| s.borrow().get(webhook_id) == Some(now))
+    let now = db::now().0;
+    SPENT.with(|s| s.borrow().holds(webhook_id, now))
 }
 
 fn spend(webhook_id: &str) {
-    let now = minute();
-    SPENT.with(|s| s.borrow_mut().set(webhook_id, now, |m| m == now));
+    let now = db::now().0;
+    let minute_ends = (now / 60_000 + 1) * 60_000;
+    SPENT.with(|s| s.borrow_mut().remember(webhook_id, minute_ends, now));
 }
 
 pub async fn record(

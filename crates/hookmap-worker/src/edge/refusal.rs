@@ -70,33 +70,22 @@ pub fn refusal_error(refusal: &Refusal, plan: &Plan) -> ApiError {
     }
 }
 
-/// The answer to a request over its webhook's rate limit: 429 with Retry-After (the end of the
-/// current one-minute window). It is not recorded: the refused batch wrote nothing, and a flood
-/// cannot fill the history.
+/// The answer to a request over its webhook's rate limit. It is not recorded: the refused batch
+/// wrote nothing, and a flood cannot fill the history.
 pub fn rate_limited() -> ApiError {
-    let (ms, _) = db::now();
-    let retry_after = 60 - (ms / 1000) % 60;
-    ApiError::new(
-        429,
+    ApiError::until_next_minute(
         "rate_limited",
-        format!(
-            "this webhook is over its rate limit for this minute; send again in {retry_after} s"
-        ),
+        "this webhook is over its rate limit for this minute",
+        db::now().0,
     )
-    .with_details(json!({ "retry_after": retry_after }))
 }
 
-/// The answer to an unauthenticated failure beyond the webhook's failure budget: 429 until the
-/// minute ends, not recorded. The real sender, who authenticates, is not affected.
+/// The answer to an unauthenticated failure beyond the webhook's failure budget, not recorded.
+/// The real sender, who authenticates, is not affected.
 pub fn too_many_failures() -> ApiError {
-    let (ms, _) = db::now();
-    let retry_after = 60 - (ms / 1000) % 60;
-    ApiError::new(
-        429,
+    ApiError::until_next_minute(
         "too_many_failures",
-        format!(
-            "this webhook refused too many unauthenticated requests this minute; send again in {retry_after} s"
-        ),
+        "this webhook refused too many unauthenticated requests this minute",
+        db::now().0,
     )
-    .with_details(json!({ "retry_after": retry_after }))
 }
