@@ -7,8 +7,8 @@ use std::net::Ipv4Addr;
 use hookmap_core::needs::{self, Needs};
 use hookmap_core::template::{Limit, Template};
 use hookmap_core::{
-    inbound, payload, plan, target, Algorithm, Encryption, ErrorKind, FieldType, FieldTypes,
-    Mapping, Path,
+    idempotency, inbound, payload, plan, target, Algorithm, Encryption, ErrorKind, FieldType,
+    FieldTypes, Mapping, Path, Sender,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -347,6 +347,69 @@ proptest! {
                 prop_assert_eq!(e.message(), expected.as_str());
             }
             Err(whole) => prop_assert_eq!(bounded.unwrap_err(), whole),
+        }
+    }
+}
+
+fn arb_key() -> impl Strategy<Value = Option<String>> {
+    prop::option::of(prop_oneof![
+        "[a-z0-9_-]{1,12}",
+        Just(String::new()),
+        Just(" k ".to_owned()),
+        "k{256}",
+    ])
+}
+
+proptest! {
+    /// Whatever keys a request carries, the one it applies under is the signed `webhook-id` when
+    /// there is one, else the payload's: a header never replaces either, so a captured request
+    /// re-sent under a fresh header key can only be refused or be a duplicate.
+    #[test]
+    fn a_header_key_never_replaces_the_signed_or_the_payload_key(
+        signed in arb_key(), header in arb_key(), payload in arb_key(),
+    ) {
+        let keys = idempotency::Keys {
+            signed: signed.as_deref(),
+            header: header.as_deref(),
+            payload: payload.as_deref(),
+        };
+        match (idempotency::resolve(keys), signed.as_deref().or(payload.as_deref())) {
+            (Ok(key), Some(fixed)) => prop_assert_eq!(key.as_deref(), Some(fixed)),
+            (Ok(key), None) => prop_assert_eq!(key.as_deref(), header.as_deref().map(str::trim)),
+            (Err(e), _) => prop_assert!(matches!(
+                e.kind(),
+                ErrorKind::IdempotencyConflict | ErrorKind::InvalidIdempotencyKey
+            )),
+        }
+        // A replay takes the key a retry of the same request would carry.
+        let replayed = idempotency::for_replay(header.as_deref(), signed.is_some(), payload.as_deref());
+        if signed.is_none() && payload.is_some() {
+            prop_assert_eq!(replayed, payload);
+        }
+    }
+
+    /// Every body an encrypted webhook cannot decode, whatever the reason, tells its sender the
+    /// same thing; the precise reason stays with the error (for the history).
+    #[test]
+    fn every_decoding_failure_tells_the_sender_the_same(
+        body in prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..120),
+            // Whole blocks of ciphertext: they reach the padding and the tag checks.
+            (1..5usize).prop_flat_map(|n| prop::collection::vec(any::<u8>(), n * 16))
+                .prop_map(|c| hookmap_core::envelope::base64_encode(&c).into_bytes()),
+            "[A-Za-z0-9+/]{0,64}={0,2}".prop_map(String::into_bytes),
+            "\\{\"iv\":\"[A-Za-z0-9+/]{0,24}\",\"data\":\"[A-Za-z0-9+/]{0,48}\"\\}".prop_map(String::into_bytes),
+        ],
+        gcm in any::<bool>(),
+        anonymous in any::<bool>(),
+    ) {
+        let algorithm = if gcm { Algorithm::Aes256Gcm } else { Algorithm::Aes256Cbc };
+        let enc = Encryption::new(algorithm, &"k".repeat(32), &"i".repeat(16)).unwrap();
+        let sender = if anonymous { Sender::Anonymous } else { Sender::Authenticated };
+        let told = hookmap_core::Error::new(ErrorKind::NotJson, "x").for_sender();
+        if let Err(e) = inbound::decode_from(&body, Some(&enc), sender, None) {
+            prop_assert!(e.kind().is_decoding(), "{e}");
+            prop_assert_eq!(e.for_sender(), told.clone());
         }
     }
 }
