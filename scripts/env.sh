@@ -1,7 +1,13 @@
 # Sourced by the other scripts: where the locally installed build tools are, so worker-build and
 # wrangler never try to download anything.
 export PATH="$HOME/.cargo/bin:$PATH"
-root=$(cd "$(dirname "$0")/.." && pwd)
+# The repository root. Run as a script, $0 is that script (in scripts/); sourced by make, $0 is the
+# shell, so the root is then the nearest folder up from the working one that holds wrangler.toml.
+root=$(cd "$(dirname "$0")/.." 2>/dev/null && pwd)
+if [ ! -f "$root/wrangler.toml" ]; then
+  root=$PWD
+  while [ "$root" != / ] && [ ! -f "$root/wrangler.toml" ]; do root=$(dirname "$root"); done
+fi
 export WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen"
 export WASM_OPT_BIN="$root/node_modules/.bin/wasm-opt"
 # The features rustc's wasm32-unknown-unknown target enables by default, which wasm-opt must accept.

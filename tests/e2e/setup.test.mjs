@@ -31,3 +31,17 @@ test('without Rust it stops at the first piece, naming it and the fix', () => {
   assert.match(run.stderr, /setup failed at \[1\/\d+\] the toolchains .*: cargo or rustup is missing/);
   assert.match(run.stderr, /fix: install Rust with rustup/);
 });
+
+test('env.sh finds the repository root however it is run, never a folder outside it', () => {
+  const rootOf = (cwd, script) => spawnSync('/bin/sh', ['-c', `. ${script} && printf %s "$root"`], { cwd, encoding: 'utf8' });
+  const bare = root.replace(/\/$/, '');
+  // Sourced as the Makefile does ($0 is the shell), from the root and from a folder inside it.
+  assert.equal(rootOf(root, 'scripts/env.sh').stdout, bare);
+  assert.equal(rootOf(join(root, 'crates'), '../scripts/env.sh').stdout, bare);
+  // Sourced by a script of scripts/ ($0 is that script), from elsewhere.
+  const run = spawnSync('/bin/sh', [join(root, 'scripts', 'build-worker.sh')], {
+    cwd: tmpdir(), encoding: 'utf8', env: { ...process.env, HOOKMAP_PREBUILT: '1' },
+  });
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(spawnSync('/bin/sh', ['-c', `cd /tmp && . ${join(root, 'scripts', 'env.sh')} && printf %s "$WRANGLER_LOG_PATH"`], { encoding: 'utf8' }).stdout.startsWith('/tmp'), false);
+});
