@@ -523,6 +523,9 @@ test('attack 10: a failed delivery keeps only the first bytes of its payload, up
   const kept = Buffer.byteLength(stored.payload_text);
   assert.ok(kept <= cap && kept > cap - 3, `kept ${kept} bytes of a ${cap}-byte cap`);
   assert.ok(body.startsWith(stored.payload_text), 'the kept text is the payload\'s start, cut between characters');
+  const replay = await tqAdmin.post(`${history}/${failed.body.delivery_id}/replay`);
+  assert.equal(replay.status, 409, replay.text);
+  assert.match(replay.body.error.message, /cut to the community's failed_payload_bytes quota/);
 
   // A lower cap applies to the very next delivery; a small failure is kept whole.
   assert.equal((await tqAdmin.patch(`/v1/communities/${cid}/quotas`, { failed_payload_bytes: 1000 })).status, 200);

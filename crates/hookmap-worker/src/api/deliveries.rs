@@ -150,11 +150,14 @@ pub async fn replay(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<
     let hook = hooks::by_id(ctx.env, &ctx.db, &webhook.id)
         .await?
         .ok_or_else(|| ApiError::not_found("this incoming webhook"))?;
+    let why = if row.payload_truncated != 0 {
+        "this delivery's payload was cut to the community's failed_payload_bytes quota when it \
+         was recorded, so it cannot be replayed; have the sender send it again"
+    } else {
+        "this delivery has no readable payload (it failed before decoding)"
+    };
     let Some(stored) = edge::Decoded::stored(&hook, row.payload, row.idempotency_key, did) else {
-        return Err(ApiError::conflict(
-            "nothing_to_replay",
-            "this delivery has no readable payload (it failed before decoding)",
-        ));
+        return Err(ApiError::conflict("nothing_to_replay", why));
     };
     edge::replay(ctx.env, &ctx.db, &hook, stored).await
 }
