@@ -23,6 +23,7 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::log;
 use crate::secrets;
+use crate::stored::StoredEncryption;
 
 const QUEUE: &str = "OUTBOX";
 /// How long a subscriber has to answer.
@@ -34,16 +35,6 @@ const TIMEOUT: Duration = Duration::from_secs(15);
 pub struct Job {
     pub delivery_id: String,
     pub attempt: u32,
-}
-
-/// How a subscription encrypts its deliveries, as stored.
-#[derive(Serialize, Deserialize)]
-pub struct StoredEncryption {
-    pub algorithm: String,
-    pub key: String,
-    pub iv: String,
-    /// The compatibility setting: every body under the configured IV (no envelope).
-    pub fixed_iv: bool,
 }
 
 /// The development setting that lets subscriptions use http to loopback.
@@ -422,18 +413,13 @@ fn signed_request(env: &Env, row: &Row) -> ApiResult<Request> {
     let encryption = row
         .encryption
         .as_deref()
-        .map(|e| secrets::open(env, e))
-        .transpose()?
-        .map(|e| serde_json::from_str::<StoredEncryption>(&e))
-        .transpose()
-        .map_err(ApiError::internal)?;
+        .map(|e| StoredEncryption::open(env, e))
+        .transpose()?;
     let sealer = encryption
         .as_ref()
         .map(|e| -> ApiResult<(Encryption, Option<Vec<u8>>)> {
-            let algorithm = Algorithm::parse(&e.algorithm)
-                .ok_or_else(|| ApiError::internal("unknown stored algorithm"))?;
-            let enc = Encryption::new(algorithm, &e.key, &e.iv)?;
-            let iv = match (e.fixed_iv, algorithm) {
+            let enc = e.to_core()?;
+            let iv = match (e.fixed_iv(), enc.algorithm()) {
                 (true, _) => None,
                 (false, Algorithm::Aes256Gcm) => Some(random_bytes(12)?),
                 (false, Algorithm::Aes256Cbc) => Some(random_bytes(16)?),

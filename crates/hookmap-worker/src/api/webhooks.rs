@@ -11,10 +11,11 @@ use worker::{Request, Response};
 use super::Ctx;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::hooks::{self, FieldRow, StoredEncryption};
+use crate::hooks::{self, FieldRow};
 use crate::http::{self, Page};
 use crate::quotas;
 use crate::secrets;
+use crate::stored::StoredEncryption;
 
 const KNOWN: &[&str] = &[
     "name",
@@ -67,12 +68,7 @@ fn render(ctx: &Ctx<'_>, row: &WebhookRow) -> ApiResult<Value> {
         (None, Some(token)) => token.clone(),
         (None, None) => return Err(ApiError::internal("a webhook row has no token")),
     };
-    let algorithm = row
-        .encryption
-        .as_deref()
-        .map(|e| secrets::open(ctx.env, e))
-        .transpose()?
-        .and_then(|e| serde_json::from_str::<StoredEncryption>(&e).ok())
+    let algorithm = StoredEncryption::shown(ctx.env, row.encryption.as_deref())?
         .map(|e| json!({"algorithm": e.algorithm}));
     let mapping = row
         .mapping
@@ -106,10 +102,7 @@ pub(super) fn invalid(at: &str, why: impl std::fmt::Display) -> ApiError {
 /// Stored sealed under SECRETS_KEY.
 fn encryption(ctx: &Ctx<'_>, value: &Value) -> ApiResult<Option<String>> {
     checked_encryption(value, &[])?
-        .map(|(stored, _)| {
-            let text = serde_json::to_string(&stored).map_err(ApiError::internal)?;
-            secrets::seal(ctx.env, &text)
-        })
+        .map(|(stored, _)| stored.seal(ctx.env))
         .transpose()
 }
 
@@ -149,12 +142,7 @@ pub(super) fn checked_encryption<'v>(
     })?;
     let (key, iv) = (text("key")?, text("iv")?);
     Encryption::new(algorithm, key, iv).map_err(ApiError::from)?;
-    let stored = StoredEncryption {
-        algorithm: algorithm.as_str().into(),
-        key: key.into(),
-        iv: iv.into(),
-    };
-    Ok(Some((stored, obj)))
+    Ok(Some((StoredEncryption::new(algorithm, key, iv), obj)))
 }
 
 /// The `mapping` member: null (deliveries stay pending) or a mapping valid for the community's
