@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use worker::{Request, Response};
 
+use super::chat::community_has_channel;
 use super::webhooks::{checked_encryption, invalid};
 use super::Ctx;
 use crate::db;
@@ -95,13 +96,7 @@ async fn filter(
                 "filters message.posted, which events does not list",
             ));
         }
-        let found = db::first::<db::Count>(
-            &ctx.db,
-            "SELECT COUNT(*) AS n FROM channels WHERE id = ?1 AND community_id = ?2",
-            &crate::args![channel, cid],
-        )
-        .await?;
-        if found.is_none_or(|c| c.n <= 0) {
+        if !community_has_channel(ctx, cid, channel).await? {
             return Err(invalid(
                 "channel_id",
                 format!("this community has no channel {channel:?}"),

@@ -6,6 +6,7 @@ use hookmap_core::quota::Quota;
 use hookmap_core::{mapping, Algorithm, Encryption, Mapping};
 use serde_json::{json, Map, Value};
 
+use crate::api::chat::community_has_channel;
 use crate::api::Ctx;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
@@ -116,13 +117,7 @@ pub(super) async fn mapping(
         _ => {}
     }
     if let Some(ChannelRef::Id(channel)) = parsed.message.as_ref().map(|m| &m.channel) {
-        let found = db::first::<db::Count>(
-            &ctx.db,
-            "SELECT COUNT(*) AS n FROM channels WHERE id = ?1 AND community_id = ?2",
-            &crate::args![channel.as_str(), cid],
-        )
-        .await?;
-        if found.is_none_or(|c| c.n <= 0) {
+        if !community_has_channel(ctx, cid, channel).await? {
             return Err(ApiError::new(
                 422,
                 "unknown_channel",
