@@ -14,8 +14,9 @@ use worker::{AbortController, D1Database, Delay, Env, Fetch};
 use super::request::signed_request;
 use super::{allow_http_loopback, enqueue, Job};
 use crate::db;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::log;
+use crate::secrets;
 
 /// How long a subscriber has to answer.
 const TIMEOUT: Duration = Duration::from_secs(15);
@@ -158,7 +159,7 @@ pub async fn run(
 
 fn jitter() -> ApiResult<f64> {
     let mut buf = [0u8; 4];
-    getrandom::fill(&mut buf).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
+    secrets::fill_random(&mut buf)?;
     Ok(f64::from(u32::from_le_bytes(buf)) / (f64::from(u32::MAX) + 1.0))
 }
 

@@ -78,6 +78,6 @@ pub(super) fn signed_request(env: &Env, row: &Row) -> ApiResult<Request> {
 
 fn random_bytes(n: usize) -> ApiResult<Vec<u8>> {
     let mut buf = vec![0u8; n];
-    getrandom::fill(&mut buf).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
+    secrets::fill_random(&mut buf)?;
     Ok(buf)
 }
