@@ -4,7 +4,7 @@ use serde::de::DeserializeOwned;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 
 /// A value bound to a `?N` placeholder.
 #[derive(Clone, Copy)]
@@ -159,7 +159,7 @@ pub fn new_id(prefix: &str) -> ApiResult<String> {
 
 pub fn random_hex(bytes: usize) -> ApiResult<String> {
     let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
+    crate::secrets::fill_random(&mut buf)?;
     Ok(hookmap_core::auth::hex(&buf))
 }
 
@@ -172,7 +172,7 @@ pub fn now() -> (u64, String) {
 /// Orders rows newest first: the millisecond clock, then randomness to break ties.
 pub fn sequence(ms: u64) -> ApiResult<i64> {
     let mut buf = [0u8; 2];
-    getrandom::fill(&mut buf).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
+    crate::secrets::fill_random(&mut buf)?;
     Ok(i64::try_from(ms).unwrap_or(i64::MAX / 1000) * 1000
         + i64::from(u16::from_le_bytes(buf) % 1000))
 }

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use hookmap_core::quota::Quota;
 use hookmap_core::token;
-use hookmap_core::{mapping, Algorithm, Encryption, FieldTypes, Mapping};
+use hookmap_core::{mapping, FieldTypes, Mapping};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::{D1Database, Env};
@@ -30,37 +30,6 @@ pub use crate::hookcache::{created, forget};
 
 /// Deliveries a webhook accepts per minute unless set otherwise.
 pub const DEFAULT_RATE_LIMIT: i64 = 600;
-
-#[derive(Clone, Serialize, Deserialize)]
-pub struct StoredEncryption {
-    pub algorithm: String,
-    pub key: String,
-    pub iv: String,
-}
-
-impl std::fmt::Debug for StoredEncryption {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoredEncryption")
-            .field("algorithm", &self.algorithm)
-            .field("key", &"<redacted>")
-            .field("iv", &"<redacted>")
-            .finish()
-    }
-}
-
-impl StoredEncryption {
-    /// Opens a sealed stored value (see `secrets`).
-    pub fn open(env: &Env, sealed: &str) -> ApiResult<Self> {
-        serde_json::from_str(&secrets::open(env, sealed)?).map_err(ApiError::internal)
-    }
-
-    pub fn to_core(&self) -> ApiResult<Encryption> {
-        let algorithm = Algorithm::parse(&self.algorithm).ok_or_else(|| {
-            ApiError::internal(format!("stored algorithm {:?} is unknown", self.algorithm))
-        })?;
-        Encryption::new(algorithm, &self.key, &self.iv).map_err(ApiError::internal)
-    }
-}
 
 /// Everything the edge needs to process a delivery for one webhook.
 #[derive(Debug, Clone, Serialize, Deserialize)]

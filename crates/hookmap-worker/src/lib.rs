@@ -17,6 +17,7 @@ mod log;
 mod outbox;
 mod quotas;
 mod secrets;
+mod stored;
 
 use worker::{event, Context, Env, MessageBatch, Request, Response};
 

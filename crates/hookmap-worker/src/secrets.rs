@@ -17,9 +17,15 @@ fn key(env: &Env) -> ApiResult<SecretsKey> {
     SecretsKey::parse(&text).map_err(ApiError::internal)
 }
 
+/// Fills `buf` from the platform's generator. Every key, nonce, id and secret depends on it, so
+/// its failure is the server's error, never something to work around.
+pub fn fill_random(buf: &mut [u8]) -> ApiResult<()> {
+    getrandom::fill(buf).map_err(|e| ApiError::internal(format!("no randomness: {e}")))
+}
+
 pub fn seal(env: &Env, plaintext: &str) -> ApiResult<String> {
     let mut nonce = [0u8; NONCE_LEN];
-    getrandom::fill(&mut nonce).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
+    fill_random(&mut nonce)?;
     key(env)?
         .seal(plaintext, &nonce)
         .map_err(ApiError::internal)
@@ -28,7 +34,7 @@ pub fn seal(env: &Env, plaintext: &str) -> ApiResult<String> {
 /// A new Standard Webhooks signing secret (`whsec_...`), to show once and store sealed.
 pub fn new_signing_secret() -> ApiResult<String> {
     let mut bytes = [0u8; signature::SECRET_BYTES];
-    getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
+    fill_random(&mut bytes)?;
     Ok(signature::secret_from_bytes(&bytes))
 }
 

@@ -82,6 +82,22 @@ pub async fn list_channels(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
     )
 }
 
+/// Whether `channel` is one of community `cid`'s: what a webhook's mapping or a subscription's
+/// filter may name.
+pub(super) async fn community_has_channel(
+    ctx: &Ctx<'_>,
+    cid: &str,
+    channel: &str,
+) -> ApiResult<bool> {
+    let found = db::first::<db::Count>(
+        &ctx.db,
+        "SELECT COUNT(*) AS n FROM channels WHERE id = ?1 AND community_id = ?2",
+        &crate::args![channel, cid],
+    )
+    .await?;
+    Ok(found.is_some_and(|c| c.n > 0))
+}
+
 async fn load_channel(ctx: &Ctx<'_>, cid: &str, chid: &str) -> ApiResult<ChannelRow> {
     db::first(
         &ctx.db,

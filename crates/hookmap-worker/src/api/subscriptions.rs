@@ -9,14 +9,16 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use worker::{Request, Response};
 
+use super::chat::community_has_channel;
 use super::webhooks::{checked_encryption, invalid};
 use super::Ctx;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, Page};
-use crate::outbox::{self, Job, StoredEncryption};
+use crate::outbox::{self, Job};
 use crate::quotas;
 use crate::secrets;
+use crate::stored::StoredEncryption;
 
 const CREATE: &[&str] = &["url", "events", "channel_id", "is_active", "encryption"];
 const UPDATE: &[&str] = &[
@@ -47,13 +49,8 @@ const SELECT: &str = "SELECT id, url, events, channel_id, is_active, previous_se
                         FROM webhook_subscriptions";
 
 fn render(ctx: &Ctx<'_>, row: &Row) -> ApiResult<Value> {
-    let encryption = row
-        .encryption
-        .as_deref()
-        .map(|e| secrets::open(ctx.env, e))
-        .transpose()?
-        .and_then(|e| serde_json::from_str::<StoredEncryption>(&e).ok())
-        .map(|e| json!({"algorithm": e.algorithm, "fixed_iv": e.fixed_iv}));
+    let encryption = StoredEncryption::shown(ctx.env, row.encryption.as_deref())?
+        .map(|e| json!({"algorithm": e.algorithm, "fixed_iv": e.fixed_iv()}));
     let events: Value = serde_json::from_str(&row.events).unwrap_or(Value::Null);
     Ok(json!({
         "id": row.id, "url": row.url, "events": events, "channel_id": row.channel_id,
@@ -99,13 +96,7 @@ async fn filter(
                 "filters message.posted, which events does not list",
             ));
         }
-        let found = db::first::<db::Count>(
-            &ctx.db,
-            "SELECT COUNT(*) AS n FROM channels WHERE id = ?1 AND community_id = ?2",
-            &crate::args![channel, cid],
-        )
-        .await?;
-        if found.is_none_or(|c| c.n <= 0) {
+        if !community_has_channel(ctx, cid, channel).await? {
             return Err(invalid(
                 "channel_id",
                 format!("this community has no channel {channel:?}"),
@@ -130,14 +121,7 @@ fn encryption(ctx: &Ctx<'_>, value: &Value) -> ApiResult<Option<String>> {
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(invalid("encryption.fixed_iv", "must be true or false")),
     };
-    let stored = StoredEncryption {
-        algorithm: checked.algorithm,
-        key: checked.key,
-        iv: checked.iv,
-        fixed_iv,
-    };
-    let text = serde_json::to_string(&stored).map_err(ApiError::internal)?;
-    secrets::seal(ctx.env, &text).map(Some)
+    checked.for_subscription(fixed_iv).seal(ctx.env).map(Some)
 }
 
 fn reveal(out: &mut Value, secret: Option<&str>) {

@@ -1,34 +1,25 @@
 //! Incoming webhook management. Secrets (the API key, the encryption key and IV) are accepted or
 //! generated here and never returned afterwards: reads show only whether they are set.
 
-use hookmap_core::message::ChannelRef;
 use hookmap_core::quota::Quota;
-use hookmap_core::{auth, mapping, token, Algorithm, Encryption, Mapping};
+use hookmap_core::{auth, token};
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use worker::{Request, Response};
+
+mod body;
+
+pub(super) use body::{checked_encryption, invalid};
+use body::{encryption, location, mapping, rate_limit, KNOWN, MAX_RATE_LIMIT};
 
 use super::Ctx;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::hooks::{self, FieldRow, StoredEncryption};
+use crate::hooks;
 use crate::http::{self, Page};
 use crate::quotas;
 use crate::secrets;
-
-const KNOWN: &[&str] = &[
-    "name",
-    "location",
-    "enabled",
-    "api_key",
-    "encryption",
-    "mapping",
-    "signing_secret",
-    "rate_limit",
-];
-/// Where a webhook's deliveries land: members' currencies and fields, or a chat channel. Either
-/// kind of mapping may carry the other part too (a chat webhook can also award coins).
-const LOCATIONS: &[&str] = &["user_fields", "chat"];
+use crate::stored::StoredEncryption;
 
 #[derive(Deserialize)]
 pub struct WebhookRow {
@@ -67,12 +58,7 @@ fn render(ctx: &Ctx<'_>, row: &WebhookRow) -> ApiResult<Value> {
         (None, Some(token)) => token.clone(),
         (None, None) => return Err(ApiError::internal("a webhook row has no token")),
     };
-    let algorithm = row
-        .encryption
-        .as_deref()
-        .map(|e| secrets::open(ctx.env, e))
-        .transpose()?
-        .and_then(|e| serde_json::from_str::<StoredEncryption>(&e).ok())
+    let algorithm = StoredEncryption::shown(ctx.env, row.encryption.as_deref())?
         .map(|e| json!({"algorithm": e.algorithm}));
     let mapping = row
         .mapping
@@ -96,154 +82,6 @@ pub async fn load(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<WebhookRow> {
     )
     .await?
     .ok_or_else(|| ApiError::not_found("this incoming webhook"))
-}
-
-pub(super) fn invalid(at: &str, why: impl std::fmt::Display) -> ApiError {
-    ApiError::new(422, "invalid_field", format!("{at}: {why}")).with_details(json!({ "at": at }))
-}
-
-/// The `encryption` member: null (none) or `{algorithm, key, iv}`, checked and stored as given.
-/// Stored sealed under SECRETS_KEY.
-fn encryption(ctx: &Ctx<'_>, value: &Value) -> ApiResult<Option<String>> {
-    checked_encryption(value, &[])?
-        .map(|(stored, _)| {
-            let text = serde_json::to_string(&stored).map_err(ApiError::internal)?;
-            secrets::seal(ctx.env, &text)
-        })
-        .transpose()
-}
-
-/// Checks `{algorithm, key, iv}` (plus the `extra` members the caller reads itself from the
-/// returned object): null is no encryption.
-pub(super) fn checked_encryption<'v>(
-    value: &'v Value,
-    extra: &[&str],
-) -> ApiResult<Option<(StoredEncryption, &'v Map<String, Value>)>> {
-    let obj = match value {
-        Value::Null => return Ok(None),
-        Value::Object(obj) => obj,
-        _ => {
-            return Err(invalid(
-                "encryption",
-                "must be null or {algorithm, key, iv}",
-            ))
-        }
-    };
-    let known: Vec<&str> = ["algorithm", "key", "iv"]
-        .iter()
-        .chain(extra)
-        .copied()
-        .collect();
-    http::only_known(obj, &known)?;
-    let text = |name: &str| {
-        obj.get(name)
-            .and_then(Value::as_str)
-            .ok_or_else(|| invalid(&format!("encryption.{name}"), "is required (a string)"))
-    };
-    let algorithm_text = text("algorithm")?;
-    let algorithm = Algorithm::parse(algorithm_text).ok_or_else(|| {
-        invalid(
-            "encryption.algorithm",
-            format!("{algorithm_text:?} is not aes-256-cbc or aes-256-gcm"),
-        )
-    })?;
-    let (key, iv) = (text("key")?, text("iv")?);
-    Encryption::new(algorithm, key, iv).map_err(ApiError::from)?;
-    let stored = StoredEncryption {
-        algorithm: algorithm.as_str().into(),
-        key: key.into(),
-        iv: iv.into(),
-    };
-    Ok(Some((stored, obj)))
-}
-
-/// The `mapping` member: null (deliveries stay pending) or a mapping valid for the community's
-/// fields and channels, and holding the part its location needs.
-async fn mapping(
-    ctx: &Ctx<'_>,
-    cid: &str,
-    location: &str,
-    value: &Value,
-) -> ApiResult<Option<String>> {
-    if value.is_null() {
-        return Ok(None);
-    }
-    let fields: Vec<FieldRow> = db::all(
-        &ctx.db,
-        "SELECT key, type FROM user_fields WHERE community_id = ?1",
-        &crate::args![cid],
-    )
-    .await?;
-    let types = mapping::field_types(
-        fields
-            .iter()
-            .map(|f| (f.key.as_str(), f.field_type.as_str())),
-    );
-    let parsed = Mapping::parse(value, &types).map_err(ApiError::from)?;
-    match (location, &parsed.message) {
-        ("chat", None) => {
-            return Err(mapping_error(
-                "message",
-                "a chat webhook's mapping needs a message",
-            ))
-        }
-        ("user_fields", _) if parsed.fields.is_empty() => return Err(mapping_error(
-            "fields",
-            "a user_fields webhook's mapping needs field mappings (or set location to \"chat\")",
-        )),
-        _ => {}
-    }
-    if let Some(ChannelRef::Id(channel)) = parsed.message.as_ref().map(|m| &m.channel) {
-        let found = db::first::<db::Count>(
-            &ctx.db,
-            "SELECT COUNT(*) AS n FROM channels WHERE id = ?1 AND community_id = ?2",
-            &crate::args![channel.as_str(), cid],
-        )
-        .await?;
-        if found.is_none_or(|c| c.n <= 0) {
-            return Err(ApiError::new(
-                422,
-                "unknown_channel",
-                format!("message.channel.id: this community has no channel {channel:?}"),
-            )
-            .with_details(json!({"at": "message.channel.id"})));
-        }
-    }
-    Ok(Some(parsed.to_value().to_string()))
-}
-
-fn mapping_error(at: &str, why: &str) -> ApiError {
-    ApiError::new(422, "invalid_mapping", format!("{at}: {why}")).with_details(json!({ "at": at }))
-}
-
-fn location(body: &Map<String, Value>) -> ApiResult<Option<&str>> {
-    match http::optional_str(body, "location", 32)? {
-        Some(other) if !LOCATIONS.contains(&other) => Err(invalid(
-            "location",
-            format!("{other:?} is not \"user_fields\" or \"chat\""),
-        )),
-        found => Ok(found),
-    }
-}
-
-/// Most deliveries per minute a webhook may be set to accept, whatever its community's quota.
-const MAX_RATE_LIMIT: i64 = 100_000;
-
-/// `rate_limit`, within the community's `max_rate_limit` quota (`max`).
-fn rate_limit(body: &Map<String, Value>, max: i64) -> ApiResult<Option<i64>> {
-    match body.get("rate_limit") {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => match v.as_i64() {
-            Some(n) if n > max && n <= MAX_RATE_LIMIT => {
-                Err(quotas::exceeded(Quota::MaxRateLimit, max))
-            }
-            Some(n) if (1..=MAX_RATE_LIMIT).contains(&n) => Ok(Some(n)),
-            _ => Err(invalid(
-                "rate_limit",
-                format!("must be an integer from 1 to {MAX_RATE_LIMIT} (deliveries a minute)"),
-            )),
-        },
-    }
 }
 
 fn new_api_key() -> ApiResult<auth::Secret> {

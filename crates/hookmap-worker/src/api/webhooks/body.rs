@@ -1,0 +1,164 @@
+//! The members a create or update of an incoming webhook may send, each checked before anything
+//! is written (a refused request changes nothing); a refusal names the member at fault (`at`).
+
+use hookmap_core::message::ChannelRef;
+use hookmap_core::quota::Quota;
+use hookmap_core::{mapping, Algorithm, Encryption, Mapping};
+use serde_json::{json, Map, Value};
+
+use crate::api::chat::community_has_channel;
+use crate::api::Ctx;
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::hooks::FieldRow;
+use crate::http;
+use crate::quotas;
+use crate::stored::StoredEncryption;
+
+pub(super) const KNOWN: &[&str] = &[
+    "name",
+    "location",
+    "enabled",
+    "api_key",
+    "encryption",
+    "mapping",
+    "signing_secret",
+    "rate_limit",
+];
+/// Where a webhook's deliveries land: members' currencies and fields, or a chat channel. Either
+/// kind of mapping may carry the other part too (a chat webhook can also award coins).
+const LOCATIONS: &[&str] = &["user_fields", "chat"];
+
+pub(in crate::api) fn invalid(at: &str, why: impl std::fmt::Display) -> ApiError {
+    ApiError::new(422, "invalid_field", format!("{at}: {why}")).with_details(json!({ "at": at }))
+}
+
+/// The `encryption` member: null (none) or `{algorithm, key, iv}`, checked and stored as given.
+/// Stored sealed under SECRETS_KEY.
+pub(super) fn encryption(ctx: &Ctx<'_>, value: &Value) -> ApiResult<Option<String>> {
+    checked_encryption(value, &[])?
+        .map(|(stored, _)| stored.seal(ctx.env))
+        .transpose()
+}
+
+/// Checks `{algorithm, key, iv}` (plus the `extra` members the caller reads itself from the
+/// returned object): null is no encryption.
+pub(in crate::api) fn checked_encryption<'v>(
+    value: &'v Value,
+    extra: &[&str],
+) -> ApiResult<Option<(StoredEncryption, &'v Map<String, Value>)>> {
+    let obj = match value {
+        Value::Null => return Ok(None),
+        Value::Object(obj) => obj,
+        _ => {
+            return Err(invalid(
+                "encryption",
+                "must be null or {algorithm, key, iv}",
+            ))
+        }
+    };
+    let known: Vec<&str> = ["algorithm", "key", "iv"]
+        .iter()
+        .chain(extra)
+        .copied()
+        .collect();
+    http::only_known(obj, &known)?;
+    let text = |name: &str| {
+        obj.get(name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid(&format!("encryption.{name}"), "is required (a string)"))
+    };
+    let algorithm_text = text("algorithm")?;
+    let algorithm = Algorithm::parse(algorithm_text).ok_or_else(|| {
+        invalid(
+            "encryption.algorithm",
+            format!("{algorithm_text:?} is not aes-256-cbc or aes-256-gcm"),
+        )
+    })?;
+    let (key, iv) = (text("key")?, text("iv")?);
+    Encryption::new(algorithm, key, iv).map_err(ApiError::from)?;
+    Ok(Some((StoredEncryption::new(algorithm, key, iv), obj)))
+}
+
+/// The `mapping` member: null (deliveries stay pending) or a mapping valid for the community's
+/// fields and channels, and holding the part its location needs.
+pub(super) async fn mapping(
+    ctx: &Ctx<'_>,
+    cid: &str,
+    location: &str,
+    value: &Value,
+) -> ApiResult<Option<String>> {
+    if value.is_null() {
+        return Ok(None);
+    }
+    let fields: Vec<FieldRow> = db::all(
+        &ctx.db,
+        "SELECT key, type FROM user_fields WHERE community_id = ?1",
+        &crate::args![cid],
+    )
+    .await?;
+    let types = mapping::field_types(
+        fields
+            .iter()
+            .map(|f| (f.key.as_str(), f.field_type.as_str())),
+    );
+    let parsed = Mapping::parse(value, &types).map_err(ApiError::from)?;
+    match (location, &parsed.message) {
+        ("chat", None) => {
+            return Err(mapping_error(
+                "message",
+                "a chat webhook's mapping needs a message",
+            ))
+        }
+        ("user_fields", _) if parsed.fields.is_empty() => return Err(mapping_error(
+            "fields",
+            "a user_fields webhook's mapping needs field mappings (or set location to \"chat\")",
+        )),
+        _ => {}
+    }
+    if let Some(ChannelRef::Id(channel)) = parsed.message.as_ref().map(|m| &m.channel) {
+        if !community_has_channel(ctx, cid, channel).await? {
+            return Err(ApiError::new(
+                422,
+                "unknown_channel",
+                format!("message.channel.id: this community has no channel {channel:?}"),
+            )
+            .with_details(json!({"at": "message.channel.id"})));
+        }
+    }
+    Ok(Some(parsed.to_value().to_string()))
+}
+
+fn mapping_error(at: &str, why: &str) -> ApiError {
+    ApiError::new(422, "invalid_mapping", format!("{at}: {why}")).with_details(json!({ "at": at }))
+}
+
+pub(super) fn location(body: &Map<String, Value>) -> ApiResult<Option<&str>> {
+    match http::optional_str(body, "location", 32)? {
+        Some(other) if !LOCATIONS.contains(&other) => Err(invalid(
+            "location",
+            format!("{other:?} is not \"user_fields\" or \"chat\""),
+        )),
+        found => Ok(found),
+    }
+}
+
+/// Most deliveries per minute a webhook may be set to accept, whatever its community's quota.
+pub(super) const MAX_RATE_LIMIT: i64 = 100_000;
+
+/// `rate_limit`, within the community's `max_rate_limit` quota (`max`).
+pub(super) fn rate_limit(body: &Map<String, Value>, max: i64) -> ApiResult<Option<i64>> {
+    match body.get("rate_limit") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => match v.as_i64() {
+            Some(n) if n > max && n <= MAX_RATE_LIMIT => {
+                Err(quotas::exceeded(Quota::MaxRateLimit, max))
+            }
+            Some(n) if (1..=MAX_RATE_LIMIT).contains(&n) => Ok(Some(n)),
+            _ => Err(invalid(
+                "rate_limit",
+                format!("must be an integer from 1 to {MAX_RATE_LIMIT} (deliveries a minute)"),
+            )),
+        },
+    }
+}

@@ -1,0 +1,224 @@
+//! One attempt at a delivery: claimed in D1 first (so a redelivered queue message sends once),
+//! sent with a deadline, recorded, and followed by the next attempt's message when the outcome is
+//! worth retrying.
+
+use std::time::Duration;
+
+use futures_util::future::{select, Either};
+use hookmap_core::retry::{self, Attempt};
+use hookmap_core::target;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use worker::{AbortController, D1Database, Delay, Env, Fetch};
+
+use super::request::signed_request;
+use super::{allow_http_loopback, enqueue, Job};
+use crate::db;
+use crate::error::ApiResult;
+use crate::log;
+use crate::secrets;
+
+/// How long a subscriber has to answer.
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A delivery with its subscription and its event: all one attempt reads.
+#[derive(Deserialize)]
+pub(super) struct Row {
+    pub(super) community_id: String,
+    pub(super) subscription_id: String,
+    pub(super) event_id: String,
+    pub(super) status: String,
+    pub(super) url: String,
+    pub(super) is_active: i64,
+    pub(super) secret: String,
+    pub(super) previous_secret: Option<String>,
+    pub(super) previous_secret_until: Option<String>,
+    pub(super) encryption: Option<String>,
+    #[serde(rename = "type")]
+    pub(super) kind: String,
+    pub(super) data: String,
+    pub(super) created_at: String,
+}
+
+/// What one attempt came to, as the logs and the test endpoint show it.
+#[derive(Debug, Serialize)]
+pub struct Sent {
+    pub log_id: String,
+    pub status_code: Option<u16>,
+    pub response_time_ms: u64,
+    pub error: Option<String>,
+    pub delivery_status: &'static str,
+}
+
+/// Makes attempt `job.attempt` of its delivery and records it; schedules the next one when the
+/// failure is worth retrying and `schedule` has one left. `None`: nothing to do (the delivery is
+/// gone, settled, or this attempt was already made).
+pub async fn run(
+    env: &Env,
+    db: &D1Database,
+    job: &Job,
+    schedule: &[u32],
+) -> ApiResult<Option<Sent>> {
+    let row: Option<Row> = db::first(
+        db,
+        "SELECT d.community_id, d.subscription_id, d.event_id, d.status, s.url, s.is_active, s.secret,
+                s.previous_secret, s.previous_secret_until, s.encryption, e.type, e.data, e.created_at
+           FROM outgoing_deliveries d
+           JOIN webhook_subscriptions s ON s.id = d.subscription_id
+           JOIN events e ON e.id = d.event_id
+          WHERE d.id = ?1",
+        &crate::args![&job.delivery_id],
+    )
+    .await?;
+    let Some(row) = row.filter(|r| r.status == "pending") else {
+        return Ok(None);
+    };
+    let (_, now) = db::now();
+    let claimed = db::run_changes(
+        db,
+        "UPDATE outgoing_deliveries SET attempts = ?2, updated_at = ?3
+          WHERE id = ?1 AND attempts = ?2 - 1 AND status = 'pending'",
+        &crate::args![&job.delivery_id, i64::from(job.attempt), &now],
+    )
+    .await?;
+    if claimed == 0 {
+        return Ok(None);
+    }
+    let (outcome, response_time_ms, error) = attempt(env, &row).await;
+    // `None` (not sent: inactive, or the URL is no longer allowed) is final, like a 4xx.
+    let next = match outcome {
+        Some(a) if a.retryable() => retry::delay_before(schedule, job.attempt + 1, jitter()?),
+        _ => None,
+    };
+    let status = match (outcome, next) {
+        (Some(a), _) if a.succeeded() => "success",
+        (_, Some(_)) => "pending",
+        _ => "failed",
+    };
+    let log_id = db::new_id("olog")?;
+    let (ms, now) = db::now();
+    let status_code = match outcome {
+        Some(Attempt::Status(code)) => Some(code),
+        _ => None,
+    };
+    let next_at = next.map(|d| iso(ms + u64::from(d) * 1000));
+    db::batch(db, vec![
+        db::stmt(
+            db,
+            "INSERT INTO outgoing_attempts (id, seq, community_id, subscription_id, delivery_id, event_id, event, attempt,
+                status_code, response_time_ms, error, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            &crate::args![
+                &log_id,
+                db::sequence(ms)?,
+                &row.community_id,
+                &row.subscription_id,
+                &job.delivery_id,
+                &row.event_id,
+                row.kind.as_str(),
+                i64::from(job.attempt),
+                status_code.map(i64::from),
+                i64::try_from(response_time_ms).unwrap_or(i64::MAX),
+                error.as_deref(),
+                &now
+            ],
+        )?,
+        db::stmt(
+            db,
+            "UPDATE outgoing_deliveries SET status = ?2, next_attempt_at = ?3, updated_at = ?4 WHERE id = ?1",
+            &crate::args![&job.delivery_id, status, next_at.as_deref(), &now],
+        )?,
+    ])
+    .await?;
+    if let Some(delay) = next {
+        enqueue(env, &job.delivery_id, job.attempt + 1, delay).await;
+    }
+    let level = if status == "failed" {
+        log::Level::Warn
+    } else {
+        log::Level::Info
+    };
+    log::line(
+        env,
+        level,
+        "outgoing attempt",
+        &json!({
+            "community_id": row.community_id, "subscription_id": row.subscription_id,
+            "outgoing_delivery_id": job.delivery_id, "event": row.kind, "attempt": job.attempt,
+            "status_code": status_code, "duration_ms": response_time_ms, "delivery_status": status,
+        }),
+    );
+    Ok(Some(Sent {
+        log_id,
+        status_code,
+        response_time_ms,
+        error,
+        delivery_status: status,
+    }))
+}
+
+fn jitter() -> ApiResult<f64> {
+    let mut buf = [0u8; 4];
+    secrets::fill_random(&mut buf)?;
+    Ok(f64::from(u32::from_le_bytes(buf)) / (f64::from(u32::MAX) + 1.0))
+}
+
+fn iso(ms: u64) -> String {
+    // Milliseconds since the epoch fit an f64 exactly until the year 287396.
+    String::from(worker::js_sys::Date::new(&(ms as f64).into()).to_iso_string())
+}
+
+/// Sends the delivery once: the outcome (`None` when it was not sent: the subscription is
+/// inactive or its URL is no longer allowed), the time taken, and the error if any.
+async fn attempt(env: &Env, row: &Row) -> (Option<Attempt>, u64, Option<String>) {
+    if row.is_active == 0 {
+        return (None, 0, Some("the subscription is inactive".into()));
+    }
+    if let Err(e) = target::check(&row.url, allow_http_loopback(env)) {
+        return (None, 0, Some(e.message().to_owned()));
+    }
+    let request = match signed_request(env, row) {
+        Ok(r) => r,
+        Err(e) => return (None, 0, Some(e.message)),
+    };
+    let (started, _) = db::now();
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Request(request);
+    let sending = Box::pin(fetch.send_with_signal(&signal));
+    let timeout = Box::pin(Delay::from(TIMEOUT));
+    let result = match select(sending, timeout).await {
+        Either::Left((result, _)) => result.map(|r| Attempt::Status(r.status_code())),
+        Either::Right(_) => {
+            controller.abort();
+            let (ended, _) = db::now();
+            return (
+                Some(Attempt::NoAnswer),
+                ended.saturating_sub(started),
+                Some(format!("no answer within {} s", TIMEOUT.as_secs())),
+            );
+        }
+    };
+    let (ended, _) = db::now();
+    let elapsed = ended.saturating_sub(started);
+    match result {
+        Ok(outcome @ Attempt::Status(code)) if outcome.redirected() => (
+            Some(outcome),
+            elapsed,
+            Some(format!(
+                "the subscriber answered {code} (a redirect; redirects are not followed)"
+            )),
+        ),
+        Ok(outcome @ Attempt::Status(code)) if !outcome.succeeded() => (
+            Some(outcome),
+            elapsed,
+            Some(format!("the subscriber answered {code}")),
+        ),
+        Ok(outcome) => (Some(outcome), elapsed, None),
+        Err(e) => (
+            Some(Attempt::NoAnswer),
+            elapsed,
+            Some(format!("no answer: {e}")),
+        ),
+    }
+}

@@ -1,0 +1,62 @@
+//! Outgoing webhooks: events fan out to the subscriptions that want them, one delivery per
+//! (event, subscription), each carried by a message on the OUTBOX queue so that the request that
+//! caused the event never waits on a subscriber.
+//!
+//! The consumer makes one attempt per queue message and schedules the next one itself (a new
+//! message with a delay from the retry schedule), so the schedule is ours, not the queue's. An
+//! attempt is claimed in D1 before it is made: a queue message delivered twice sends once.
+//!
+//! `publish` records events and their deliveries and queues them, `attempt` makes and records one
+//! attempt, `request` builds the signed (and maybe sealed) POST that attempt sends.
+
+mod attempt;
+mod publish;
+mod request;
+
+use hookmap_core::retry;
+use serde::{Deserialize, Serialize};
+use worker::{console_error, Env, Message, MessageBatch, MessageExt};
+
+pub use attempt::run;
+pub use publish::{enqueue, new_delivery, publish, publish_to};
+
+const QUEUE: &str = "OUTBOX";
+
+/// One queue message: make attempt `attempt` of delivery `delivery_id`. A typed body: a
+/// `serde_json::Value` arrives as an empty object under workerd.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Job {
+    pub delivery_id: String,
+    pub attempt: u32,
+}
+
+/// The development setting that lets subscriptions use http to loopback.
+pub fn allow_http_loopback(env: &Env) -> bool {
+    env.var("ALLOW_HTTP_LOOPBACK")
+        .is_ok_and(|v| v.to_string() == "true")
+}
+
+fn schedule(env: &Env) -> Vec<u32> {
+    env.var("OUTBOX_RETRY_SCHEDULE")
+        .ok()
+        .and_then(|v| retry::parse_schedule(&v.to_string()))
+        .unwrap_or_else(|| retry::SCHEDULE.to_vec())
+}
+
+/// The queue consumer: one attempt per message. A message is retried by the queue only when
+/// storage failed; the subscriber's failures are scheduled as new attempts.
+pub async fn consume(batch: MessageBatch<Job>, env: &Env) -> worker::Result<()> {
+    let db = env.d1("DB")?;
+    let schedule = schedule(env);
+    for message in batch.messages()? {
+        let job: &Message<Job> = &message;
+        match run(env, &db, job.body(), &schedule).await {
+            Ok(_) => message.ack(),
+            Err(e) => {
+                console_error!("outbox: attempt failed to run: {}", e.message);
+                message.retry();
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,146 @@
+//! Publishing: an event and its deliveries are written in one batch, then queued. Queueing is
+//! best effort because D1, not the queue, is the record of what is owed.
+
+use hookmap_core::event::{EventType, Filter};
+use serde::Deserialize;
+use serde_json::Value;
+use worker::{console_error, D1Database, Env, MessageBuilder};
+
+use super::{Job, QUEUE};
+use crate::db;
+use crate::error::ApiResult;
+
+/// An event as published: its id and how many deliveries it made.
+pub struct Published {
+    pub id: String,
+    pub created_at: String,
+    pub deliveries: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Subscriber {
+    id: String,
+    events: String,
+    channel_id: Option<String>,
+}
+
+/// Records `kind` with `data` and queues a delivery to every active subscription that wants it.
+pub async fn publish(
+    env: &Env,
+    db: &D1Database,
+    community_id: &str,
+    kind: EventType,
+    data: &Value,
+    channel: Option<&str>,
+) -> ApiResult<Published> {
+    let subscribers: Vec<Subscriber> = db::all(
+        db,
+        "SELECT id, events, channel_id FROM webhook_subscriptions WHERE community_id = ?1 AND is_active = 1",
+        &crate::args![community_id],
+    )
+    .await?;
+    let wanted: Vec<String> = subscribers
+        .into_iter()
+        .filter(|s| {
+            serde_json::from_str(&s.events)
+                .ok()
+                .and_then(|events| Filter::parse(&events, s.channel_id.clone()).ok())
+                .is_some_and(|f| f.matches(kind, channel))
+        })
+        .map(|s| s.id)
+        .collect();
+    let published = record(db, community_id, kind, data, &wanted).await?;
+    for id in &published.deliveries {
+        enqueue(env, id, 1, 0).await;
+    }
+    Ok(published)
+}
+
+/// Records `kind` with one delivery to `subscription_id`, whatever its filter, without queueing
+/// it: the caller makes the attempt itself (the test ping).
+pub async fn publish_to(
+    db: &D1Database,
+    community_id: &str,
+    kind: EventType,
+    data: &Value,
+    subscription_id: &str,
+) -> ApiResult<Published> {
+    record(db, community_id, kind, data, &[subscription_id.to_owned()]).await
+}
+
+/// The event and its deliveries, in one batch.
+async fn record(
+    db: &D1Database,
+    community_id: &str,
+    kind: EventType,
+    data: &Value,
+    subscriptions: &[String],
+) -> ApiResult<Published> {
+    let event_id = db::new_id("evt")?;
+    let (_, now) = db::now();
+    let mut batch =
+        vec![db::stmt(
+        db,
+        "INSERT INTO events (id, community_id, type, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        &crate::args![&event_id, community_id, kind.as_str(), data.to_string().as_str(), &now],
+    )?];
+    let mut deliveries = Vec::new();
+    for subscription in subscriptions {
+        let id = db::new_id("odl")?;
+        batch.push(new_delivery(
+            db,
+            &id,
+            community_id,
+            subscription,
+            &event_id,
+            &now,
+        )?);
+        deliveries.push(id);
+    }
+    db::batch(db, batch).await?;
+    Ok(Published {
+        id: event_id,
+        created_at: now,
+        deliveries,
+    })
+}
+
+pub fn new_delivery(
+    db: &D1Database,
+    id: &str,
+    community_id: &str,
+    subscription_id: &str,
+    event_id: &str,
+    now: &str,
+) -> ApiResult<worker::D1PreparedStatement> {
+    db::stmt(
+        db,
+        "INSERT INTO outgoing_deliveries (id, community_id, subscription_id, event_id, status, attempts, next_attempt_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5, ?5)",
+        &crate::args![id, community_id, subscription_id, event_id, now],
+    )
+}
+
+/// Queues attempt `attempt` of a delivery. A failure is logged, not returned: the event is
+/// recorded and its delivery stays pending in D1, where it can be resent by hand.
+pub async fn enqueue(env: &Env, delivery_id: &str, attempt: u32, delay_seconds: u32) {
+    let job = Job {
+        delivery_id: delivery_id.to_owned(),
+        attempt,
+    };
+    let sent = match env.queue(QUEUE) {
+        Ok(queue) => {
+            queue
+                .send(
+                    MessageBuilder::new(job)
+                        .delay_seconds(delay_seconds)
+                        .build(),
+                )
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    if let Err(e) = sent {
+        console_error!("outbox: could not queue delivery {delivery_id}: {e}");
+    }
+}
