@@ -20,12 +20,17 @@ const EXAMPLE_SAMPLE = {
 const EMPTY_MAPPING = { user: { match: 'email', path: '' }, fields: [] };
 
 const page = {
+  wasm: null,
+  // The one wasm Engine: told each input when it changes (and only then), so a keystroke in the
+  // sample does not parse the mapping again, nor one in the mapping the sample.
   engine: null,
   api: null,
   webhooks: [],
   webhook: null,
   fields: {},
   lastSample: null,
+  lastMapping: null,
+  lastMember: null,
 };
 
 function status(text, kind = '') {
@@ -51,6 +56,7 @@ function setFields(fields) {
   page.fields = fields;
   const n = Object.keys(fields).length;
   $('#fields-summary').textContent = `(${n} defined)`;
+  page.engine?.setFields(JSON.stringify(fields));
   form.setFields(fields);
 }
 
@@ -58,7 +64,10 @@ function setFields(fields) {
 function refreshSample(text) {
   if (text === page.lastSample) return page.sampleOk;
   page.lastSample = text;
-  const leaves = attempt(() => page.engine.leaves(text));
+  const leaves = attempt(() => {
+    page.engine.setPayload(text);
+    return page.engine.leaves();
+  });
   page.sampleOk = leaves.ok;
   if (leaves.ok) {
     showError($('#sample-error'), '');
@@ -82,8 +91,19 @@ function refresh() {
     preview.render(null, (mapping.fields ?? []).length);
     return;
   }
-  const result = attempt(() => page.engine.preview(JSON.stringify(mapping), text,
-    JSON.stringify(page.fields), JSON.stringify(preview.member(page.fields))));
+  const mappingText = JSON.stringify(mapping);
+  if (mappingText !== page.lastMapping) {
+    page.engine.setMapping(mappingText);
+    page.lastMapping = mappingText;
+  }
+  const result = attempt(() => {
+    const member = JSON.stringify(preview.member(page.fields));
+    if (member !== page.lastMember) {
+      page.engine.setMember(member);
+      page.lastMember = member;
+    }
+    return page.engine.preview();
+  });
   if (!result.ok) {
     status(describe(result.error), 'bad');
     return;
@@ -180,12 +200,13 @@ async function main() {
   $('#sample-text').value = JSON.stringify(EXAMPLE_SAMPLE, null, 2);
   form.load(EMPTY_MAPPING);
   try {
-    page.engine = await loadEngine();
+    page.wasm = await loadEngine();
+    page.engine = new page.wasm.Engine('{}');
   } catch (e) {
     status(`The mapping engine did not load: ${e.message}`, 'bad');
     return;
   }
-  tester = new RequestTester($('#encrypt-card'), page.engine, () => $('#sample-text').value);
+  tester = new RequestTester($('#encrypt-card'), page.wasm, () => $('#sample-text').value);
   setFields(readOfflineFields());
   $('#connect-form').addEventListener('submit', connect);
   $('#webhook').addEventListener('change', (e) => pickWebhook(e.target.value));

@@ -2,6 +2,8 @@
 // scripts/build-page.sh). The preview runs the very code the edge runs.
 import init, * as wasm from '../pkg/hookmap_wasm.js';
 
+/** The wasm module: its `Engine` class (the page keeps one: fields, mapping, payload and member,
+ * each parsed when it changes) and the stateless `seal` and `open`. */
 export async function loadEngine() {
   await init();
   return wasm;

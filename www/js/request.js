@@ -8,9 +8,9 @@ function sh(text) {
 }
 
 export class RequestTester {
-  constructor(root, engine, sample) {
+  constructor(root, wasm, sample) {
     this.root = root;
-    this.engine = engine;
+    this.wasm = wasm;
     this.sample = sample;
     this.el = (id) => root.querySelector(`#${id}`);
     this.request = null;
@@ -36,7 +36,7 @@ export class RequestTester {
     if (algorithm) {
       const perMessage = this.el('per-message-iv').checked;
       const iv = perMessage ? crypto.getRandomValues(new Uint8Array(algorithm === 'aes-256-gcm' ? 12 : 16)) : undefined;
-      const sealed = attempt(() => this.engine.seal(algorithm, this.el('enc-key').value, this.el('enc-iv').value, plaintext, iv));
+      const sealed = attempt(() => this.wasm.seal(algorithm, this.el('enc-key').value, this.el('enc-iv').value, plaintext, iv));
       if (!sealed.ok) {
         this.fail(describe(sealed.error));
         return;

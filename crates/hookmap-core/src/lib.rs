@@ -36,5 +36,5 @@ pub use error::{Error, ErrorKind, Result};
 pub use mapping::{Currency, FieldType, FieldTypes, Mapping, MatchBy, Op, Target};
 pub use path::Path;
 pub use plan::{plan, Effect, FieldValue, MemberRef, Plan};
-pub use preview::{preview, Preview};
+pub use preview::{preview, Draft, Preview};
 pub use simulate::{simulate, Change, MemberState};

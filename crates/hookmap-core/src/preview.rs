@@ -9,8 +9,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::mapping::{self, FieldTypes};
-use crate::message::{self, PlannedMessage};
+use crate::mapping::{self, FieldMapping, FieldTypes, Mapping, UserMatch};
+use crate::message::{self, MessageMapping, PlannedMessage};
+use crate::path::Path;
 use crate::plan::{self as planning, Effect, MemberRef, Plan};
 
 /// The outcome of a mapping on a sample payload, part by part.
@@ -33,65 +34,118 @@ pub struct Preview {
 
 /// Previews `mapping` (raw JSON, possibly invalid) on `payload`.
 pub fn preview(mapping: &Value, payload: &Value, fields: &FieldTypes) -> Preview {
-    let mut out = Preview {
-        plan: None,
-        member: None,
-        idempotency_key: None,
-        effects: Vec::new(),
-        message: None,
-        errors: Vec::new(),
-    };
-    let root = match mapping::root(mapping) {
-        Ok(root) => root,
-        Err(e) => {
-            out.errors.push(e);
-            return out;
+    Draft::parse(mapping, fields).preview(payload)
+}
+
+/// A mapping as the admin is writing it, parsed once: every part on its own, with the errors of
+/// the faulty ones. The page keeps one while the sample payload changes, so a keystroke in the
+/// payload only plans ([`Draft::preview`], [`Draft::plan`]) and never parses the mapping again.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    fields: FieldTypes,
+    user: Option<UserMatch>,
+    key_path: Option<Path>,
+    /// One entry per `fields` row: the parsed row, or `None` when it has an error.
+    rows: Vec<Option<FieldMapping>>,
+    message: Option<MessageMapping>,
+    /// The mapping as [`Mapping::parse`] gives it, or its first error (that of `errors`).
+    mapping: Result<Mapping, Error>,
+    /// Every mapping error, in document order.
+    errors: Vec<Error>,
+}
+
+impl Draft {
+    /// Parses every part of `mapping` against the field definitions `fields`.
+    pub fn parse(mapping: &Value, fields: &FieldTypes) -> Self {
+        let mut parsed = ParseErrors::default();
+        let (mut user, mut key_path, mut rows, mut message) = (None, None, Vec::new(), None);
+        if let Some(root) = parsed.keep(mapping::root(mapping)) {
+            // Parse every part: a mapping error anywhere outranks any payload error.
+            parsed.keep(mapping::reject_unknown_root(root));
+            user = parsed.keep(mapping::user(root)).flatten();
+            key_path = parsed.keep(mapping::idempotency_path(root)).flatten();
+            rows = parsed
+                .keep(mapping::rows(root))
+                .map(|list| {
+                    list.iter()
+                        .enumerate()
+                        .map(|(i, row)| parsed.keep(mapping::field_mapping(row, i, fields)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            message = parsed.keep(mapping::message(root)).flatten();
         }
-    };
-    // Parse every part first: a mapping error anywhere outranks any payload error.
-    let mut parsed = ParseErrors::default();
-    parsed.keep(mapping::reject_unknown_root(root));
-    let user = parsed.keep(mapping::user(root));
-    let key_path = parsed.keep(mapping::idempotency_path(root));
-    let rows: Vec<_> = parsed
-        .keep(mapping::rows(root))
-        .map(|rows| {
-            rows.iter()
-                .enumerate()
-                .map(|(i, row)| parsed.keep(mapping::field_mapping(row, i, fields)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let message = parsed.keep(mapping::message(root));
-    out.errors = parsed.0;
-
-    if let Some(Some(user)) = &user {
-        out.member = out.keep(planning::member(user, payload));
-    }
-    if let Some(Some(path)) = &key_path {
-        out.idempotency_key = out.keep(planning::key_at(payload, path));
-    }
-    out.effects = rows
-        .iter()
-        .enumerate()
-        .map(|(i, row)| {
-            let row = row.as_ref()?;
-            out.keep(planning::effect(row, i, payload, fields))
-        })
-        .collect();
-    if let Some(Some(m)) = &message {
-        out.message = out.keep(message::plan(m, payload));
+        let errors = parsed.0;
+        let valid = match errors.first() {
+            Some(first) => Err(first.clone()),
+            None => Ok(Mapping {
+                user: user.clone(),
+                idempotency_path: key_path.clone(),
+                fields: rows.iter().flatten().cloned().collect(),
+                message: message.clone(),
+            }),
+        };
+        Self {
+            fields: fields.clone(),
+            user,
+            key_path,
+            rows,
+            message,
+            mapping: valid,
+            errors,
+        }
     }
 
-    if out.errors.is_empty() {
-        out.plan = Some(Plan {
-            member: out.member.clone(),
-            idempotency_key: out.idempotency_key.clone(),
-            effects: out.effects.iter().flatten().cloned().collect(),
-            message: out.message.clone(),
-        });
+    /// The valid mapping, as the API would store it, or the first error (the edge's).
+    pub fn mapping(&self) -> Result<&Mapping, &Error> {
+        self.mapping.as_ref()
     }
-    out
+
+    /// What the edge does with `payload`: [`Mapping::parse`] then [`planning::plan`].
+    pub fn plan(&self, payload: &Value) -> Result<Plan, Error> {
+        let mapping = self.mapping().map_err(Clone::clone)?;
+        planning::plan(mapping, payload, &self.fields)
+    }
+
+    /// Every part's effect or error on `payload`.
+    pub fn preview(&self, payload: &Value) -> Preview {
+        let mut out = Preview {
+            plan: None,
+            member: None,
+            idempotency_key: None,
+            effects: Vec::new(),
+            message: None,
+            errors: self.errors.clone(),
+        };
+        if let Some(user) = &self.user {
+            out.member = out.keep(planning::member(user, payload));
+        }
+        if let Some(path) = &self.key_path {
+            out.idempotency_key = out.keep(planning::key_at(payload, path));
+        }
+        out.effects = self
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let row = row.as_ref()?;
+                out.keep(planning::effect(row, i, payload, &self.fields))
+            })
+            .collect();
+        if let Some(m) = &self.message {
+            out.message = out.keep(message::plan(m, payload));
+        }
+
+        if out.errors.is_empty() {
+            out.plan = Some(Plan {
+                member: out.member.clone(),
+                idempotency_key: out.idempotency_key.clone(),
+                effects: out.effects.iter().flatten().cloned().collect(),
+                message: out.message.clone(),
+            });
+        }
+        out
+    }
 }
 
 #[derive(Default)]

@@ -3,7 +3,7 @@
 //! agree exactly.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use hookmap_core::{plan, FieldType, FieldTypes, Mapping};
+use hookmap_core::{plan, preview, Draft, FieldType, FieldTypes, Mapping};
 use serde_json::{json, Value};
 
 /// What the core makes of one case, in the corpus's `expect` shape.
@@ -30,5 +30,45 @@ fn the_native_core_gives_every_expected_outcome() {
     assert!(cases.len() >= 9);
     for case in cases {
         assert_eq!(outcome(case), case["expect"], "{}", case["name"]);
+    }
+}
+
+/// The mapping page's Engine parses a mapping once ([`Draft`]) and previews or plans each new
+/// payload with it: on every case that must be what the one-shot functions give.
+#[test]
+fn a_draft_parsed_once_gives_what_the_one_shot_functions_give() {
+    let corpus: Value =
+        serde_json::from_str(include_str!("../../../tests/parity/cases.json")).unwrap();
+    for case in corpus["cases"].as_array().unwrap() {
+        let fields: FieldTypes = case["fields"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, t)| (k.clone(), FieldType::parse(t.as_str().unwrap()).unwrap()))
+            .collect();
+        let draft = Draft::parse(&case["mapping"], &fields);
+        let (mapping, payload) = (&case["mapping"], &case["payload"]);
+        assert_eq!(
+            draft.mapping().cloned().map_err(Clone::clone),
+            Mapping::parse(mapping, &fields),
+            "{}",
+            case["name"]
+        );
+        let one_shot = Mapping::parse(mapping, &fields).and_then(|m| plan(&m, payload, &fields));
+        assert_eq!(draft.plan(payload), one_shot, "{}", case["name"]);
+        assert_eq!(
+            draft.preview(payload),
+            preview(mapping, payload, &fields),
+            "{}",
+            case["name"]
+        );
+        // The same draft, reused on another payload, still answers as the one-shot functions.
+        let other = json!({"unrelated": true});
+        assert_eq!(
+            draft.preview(&other),
+            preview(mapping, &other, &fields),
+            "{}",
+            case["name"]
+        );
     }
 }

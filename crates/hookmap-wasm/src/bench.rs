@@ -9,7 +9,8 @@ use hookmap_core::{Algorithm, Encryption, Mapping};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
-/// The workloads as JSON text, for the boundary measurement: `[{name, payloads, mapping, fields}]`.
+/// The workloads as JSON text, for the boundary measurement and the page's keystroke (an `Engine`
+/// given the fields and mapping once, then each payload): `[{name, payloads, mapping, fields}]`.
 #[wasm_bindgen(js_name = benchWorkloads)]
 pub fn bench_workloads() -> String {
     let list: Vec<Value> = workloads::all()

@@ -1,6 +1,8 @@
 //! hookmap-wasm: hookmap-core for the mapping page, compiled to wasm with wasm-bindgen.
 //!
-//! A thin facade: each function converts its arguments, calls the core and converts the result.
+//! A thin facade: the page's state is an [`Engine`] (fields, mapping, payload and member, each
+//! parsed once when it changes); each method converts its arguments, calls the core and converts
+//! the result. `seal` and `open` are stateless.
 //! JSON crosses the boundary as text, exactly as the admin typed it, so the page reads numbers and
 //! nesting limits the way the edge reads a request body. Results come back as plain JS values;
 //! failures are thrown as `HookmapError`s (see [`error`]).
@@ -10,7 +12,7 @@ mod bench;
 mod error;
 
 use hookmap_core::{
-    mapping, path, payload, Algorithm, Change, Encryption, Error, ErrorKind, FieldTypes,
+    mapping, path, payload, Algorithm, Change, Draft, Encryption, Error, ErrorKind, FieldTypes,
     MemberState, Preview,
 };
 use serde::Serialize;
@@ -19,55 +21,126 @@ use wasm_bindgen::prelude::*;
 
 type JsResult<T = JsValue> = Result<T, JsValue>;
 
-/// Parses a sample payload with the edge's rules (UTF-8, depth limit); the error names the line
-/// and column of invalid JSON.
-#[wasm_bindgen(js_name = parsePayload)]
-pub fn parse_payload(text: &str) -> JsResult {
-    to_js(&sample(text)?)
-}
-
-/// Every leaf of a payload, in document order: `[{path, trail, value}]`, where `trail` lists the
-/// keys and indexes leading to it and `path` is what to put in a mapping to reach it.
+/// The mapping page's state, like ruff's playground `Workspace`: the field definitions, the mapping
+/// and the sample payload are each parsed when they change, and kept; [`Engine::preview`] and
+/// [`Engine::plan`] reuse them, so a keystroke in the payload does not parse the mapping again, and
+/// one in the mapping does not parse the payload.
+///
+/// Until they are set, the mapping is `{}` (which is not valid: `user` is required), the payload
+/// `{}` and the member empty.
 #[wasm_bindgen]
-pub fn leaves(payload: &str) -> JsResult {
-    to_js(&path::leaves(&sample(payload)?))
+#[derive(Debug)]
+pub struct Engine {
+    fields: FieldTypes,
+    /// The mapping as typed, parsed for previews, or why it is not JSON at all.
+    mapping: Result<(Value, Draft), Error>,
+    payload: Result<Value, Error>,
+    member: MemberState,
 }
 
-/// Validates a mapping against field definitions (`{"key": "number"|"text"|"boolean"}`) and
-/// returns it as the API would store it.
-#[wasm_bindgen(js_name = validateMapping)]
-pub fn validate_mapping(mapping: &str, fields: &str) -> JsResult {
-    let fields = field_types(fields)?;
-    let parsed = mapping::Mapping::parse(&json("mapping", mapping)?, &fields).map_err(thrown)?;
-    to_js(&parsed)
-}
-
-/// What the edge does: the plan of `payload` under `mapping`, or the edge's error.
 #[wasm_bindgen]
-pub fn plan(mapping: &str, payload: &str, fields: &str) -> JsResult {
-    let fields = field_types(fields)?;
-    let mapping = mapping::Mapping::parse(&json("mapping", mapping)?, &fields).map_err(thrown)?;
-    let plan = hookmap_core::plan(&mapping, &sample(payload)?, &fields).map_err(thrown)?;
-    to_js(&plan)
-}
-
-/// What the page shows: every part's effect or error (`hookmap_core::Preview`), and `changes`:
-/// each effect's before -> after on `member` (`{xp, coins, fields}`, as the admin typed them).
-/// Only arguments that are not JSON at all are thrown; mapping and payload errors are in `errors`.
-#[wasm_bindgen]
-pub fn preview(mapping: &str, payload: &str, fields: &str, member: &str) -> JsResult {
-    #[derive(Serialize)]
-    struct Shown {
-        #[serde(flatten)]
-        preview: Preview,
-        changes: Vec<Option<Change>>,
+impl Engine {
+    /// An engine for field definitions `fields` (`{"key": "number"|"text"|"boolean"}`).
+    #[wasm_bindgen(constructor)]
+    pub fn new(fields: &str) -> JsResult<Engine> {
+        let fields = field_types(fields)?;
+        let empty = Value::Object(serde_json::Map::new());
+        let draft = Draft::parse(&empty, &fields);
+        Ok(Engine {
+            fields,
+            mapping: Ok((empty.clone(), draft)),
+            payload: Ok(empty),
+            member: MemberState::default(),
+        })
     }
-    let fields = field_types(fields)?;
-    let member: MemberState =
-        serde_json::from_str(member).map_err(|e| thrown(error::not_json("member", &e)))?;
-    let preview = hookmap_core::preview(&json("mapping", mapping)?, &sample(payload)?, &fields);
-    let changes = hookmap_core::simulate(&member, &preview.effects);
-    to_js(&Shown { preview, changes })
+
+    /// New field definitions: the mapping is checked against them again.
+    #[wasm_bindgen(js_name = setFields)]
+    pub fn set_fields(&mut self, fields: &str) -> JsResult<()> {
+        self.fields = field_types(fields)?;
+        if let Ok((value, draft)) = &mut self.mapping {
+            *draft = Draft::parse(value, &self.fields);
+        }
+        Ok(())
+    }
+
+    /// A new mapping (JSON text). Never throws: its errors, if any, are kept and reported by
+    /// [`Engine::mapping`], [`Engine::plan`] and [`Engine::preview`] until a valid one is set.
+    #[wasm_bindgen(js_name = setMapping)]
+    pub fn set_mapping(&mut self, mapping: &str) {
+        self.mapping = serde_json::from_str(mapping)
+            .map(|value| {
+                let draft = Draft::parse(&value, &self.fields);
+                (value, draft)
+            })
+            .map_err(|e| error::not_json("mapping", &e));
+    }
+
+    /// A new sample payload, parsed with the edge's rules (UTF-8, depth limit). Invalid JSON is
+    /// thrown, its message naming the line and column, and kept until a valid payload is set.
+    #[wasm_bindgen(js_name = setPayload)]
+    pub fn set_payload(&mut self, text: &str) -> JsResult<()> {
+        self.payload = payload::parse(text.as_bytes());
+        self.payload.as_ref().map(|_| ()).map_err(error::to_js)
+    }
+
+    /// The member whose balances and fields the preview shows before -> after:
+    /// `{xp, coins, fields}`, as the admin typed them.
+    #[wasm_bindgen(js_name = setMember)]
+    pub fn set_member(&mut self, member: &str) -> JsResult<()> {
+        self.member =
+            serde_json::from_str(member).map_err(|e| thrown(error::not_json("member", &e)))?;
+        Ok(())
+    }
+
+    /// The mapping as the API would store it, or its first error (the one the API answers).
+    pub fn mapping(&self) -> JsResult {
+        to_js(self.draft()?.mapping().map_err(error::to_js)?)
+    }
+
+    /// Every leaf of the payload, in document order: `[{path, trail, value}]`, where `trail`
+    /// lists the keys and indexes leading to it and `path` is what to put in a mapping to reach it.
+    pub fn leaves(&self) -> JsResult {
+        to_js(&path::leaves(self.payload()?))
+    }
+
+    /// What the edge does: the plan of the payload under the mapping, or the edge's error (the
+    /// mapping's first, then the payload's).
+    pub fn plan(&self) -> JsResult {
+        let draft = self.draft()?;
+        // The mapping's error outranks the payload's, as at the edge.
+        draft.mapping().map_err(error::to_js)?;
+        to_js(&draft.plan(self.payload()?).map_err(thrown)?)
+    }
+
+    /// What the page shows: every part's effect or error (`hookmap_core::Preview`), and
+    /// `changes`: each effect's before -> after on the member. Only a mapping that is not JSON at
+    /// all and an invalid payload are thrown; the mapping's other errors are in `errors`.
+    pub fn preview(&self) -> JsResult {
+        #[derive(Serialize)]
+        struct Shown {
+            #[serde(flatten)]
+            preview: Preview,
+            changes: Vec<Option<Change>>,
+        }
+        let draft = self.draft()?;
+        let preview = draft.preview(self.payload()?);
+        let changes = hookmap_core::simulate(&self.member, &preview.effects);
+        to_js(&Shown { preview, changes })
+    }
+}
+
+impl Engine {
+    fn draft(&self) -> JsResult<&Draft> {
+        match &self.mapping {
+            Ok((_, draft)) => Ok(draft),
+            Err(e) => Err(error::to_js(e)),
+        }
+    }
+
+    fn payload(&self) -> JsResult<&Value> {
+        self.payload.as_ref().map_err(error::to_js)
+    }
 }
 
 /// Encrypts `plaintext` as a sender would. With `message_iv` the body is the `{iv, data}`
@@ -101,14 +174,6 @@ pub fn open(algorithm: &str, key: &str, iv: &str, body: &str) -> JsResult<String
 
 fn thrown(error: Error) -> JsValue {
     error::to_js(&error)
-}
-
-fn sample(text: &str) -> JsResult<Value> {
-    payload::parse(text.as_bytes()).map_err(thrown)
-}
-
-fn json(argument: &str, text: &str) -> JsResult<Value> {
-    serde_json::from_str(text).map_err(|e| thrown(error::not_json(argument, &e)))
 }
 
 /// Field definitions as `{"key": "type"}`; unknown type names are left out, as at the edge.

@@ -1,10 +1,14 @@
 //! The wasm build, run by wasm-bindgen-test under Node: the shared parity corpus and the
-//! independent envelope vectors must come out of the facade exactly as they come out of the native
-//! core (crates/hookmap-core/tests) and the edge (tests/e2e/parity.test.mjs).
+//! independent envelope vectors must come out of the facade (the page's `Engine`, `seal`, `open`)
+//! exactly as they come out of the native core (crates/hookmap-core/tests) and the edge
+//! (tests/e2e/parity.test.mjs), however long the engine has been kept and in whatever order its
+//! inputs change.
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use base64::Engine;
+use base64::Engine as _;
+use hookmap_core::{FieldType, FieldTypes};
+use hookmap_wasm::Engine;
 use serde_json::{json, Value};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -27,16 +31,27 @@ fn prop(js: &JsValue, key: &str) -> Value {
     }
 }
 
-/// What the wasm facade makes of one case, in the corpus's `expect` shape.
-fn outcome(case: &Value) -> Value {
+/// An engine with the case's fields, mapping and payload set.
+fn engine(case: &Value) -> Engine {
     let text = |k: &str| case[k].to_string();
-    match hookmap_wasm::plan(&text("mapping"), &text("payload"), &text("fields")) {
+    let mut engine = Engine::new(&text("fields")).unwrap();
+    engine.set_mapping(&text("mapping"));
+    engine.set_payload(&text("payload")).unwrap();
+    engine
+}
+
+/// A thrown HookmapError in the corpus's `{code, at}` shape.
+fn thrown(e: &JsValue) -> Value {
+    assert_eq!(prop(e, "name"), "HookmapError");
+    assert!(!prop(e, "message").as_str().unwrap().is_empty());
+    json!({ "code": prop(e, "code"), "at": prop(e, "at") })
+}
+
+/// What the wasm facade makes of one case, in the corpus's `expect` shape.
+fn outcome(engine: &Engine) -> Value {
+    match engine.plan() {
         Ok(plan) => json!({ "plan": value(&plan) }),
-        Err(e) => {
-            assert_eq!(prop(&e, "name"), "HookmapError");
-            assert!(!prop(&e, "message").as_str().unwrap().is_empty());
-            json!({ "error": { "code": prop(&e, "code"), "at": prop(&e, "at") } })
-        }
+        Err(e) => json!({ "error": thrown(&e) }),
     }
 }
 
@@ -46,7 +61,7 @@ fn the_wasm_build_gives_every_expected_outcome() {
     let cases = corpus["cases"].as_array().unwrap();
     assert!(cases.len() >= 9);
     for case in cases {
-        assert_eq!(outcome(case), case["expect"], "{}", case["name"]);
+        assert_eq!(outcome(&engine(case)), case["expect"], "{}", case["name"]);
     }
 }
 
@@ -54,11 +69,7 @@ fn the_wasm_build_gives_every_expected_outcome() {
 fn the_preview_shows_the_edges_plan_or_error_first() {
     let corpus = corpus(include_str!("../../../tests/parity/cases.json"));
     for case in corpus["cases"].as_array().unwrap() {
-        let text = |k: &str| case[k].to_string();
-        let shown = value(
-            &hookmap_wasm::preview(&text("mapping"), &text("payload"), &text("fields"), "{}")
-                .unwrap(),
-        );
+        let shown = value(&engine(case).preview().unwrap());
         let expect = &case["expect"];
         if expect.get("plan").is_some() {
             assert_eq!(shown["plan"], expect["plan"], "{}", case["name"]);
@@ -72,29 +83,165 @@ fn the_preview_shows_the_edges_plan_or_error_first() {
     }
 }
 
+/// One engine, kept across the whole corpus as the page keeps it, set in every order: its
+/// previews and plans are the stateless core's, whatever it held before.
+#[wasm_bindgen_test]
+fn one_engine_reused_over_the_corpus_gives_the_stateless_cores_results() {
+    let corpus = corpus(include_str!("../../../tests/parity/cases.json"));
+    let mut engine = Engine::new("{}").unwrap();
+    for (i, case) in corpus["cases"].as_array().unwrap().iter().enumerate() {
+        let text = |k: &str| case[k].to_string();
+        let fields: FieldTypes = case["fields"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, t)| (k.clone(), FieldType::parse(t.as_str().unwrap()).unwrap()))
+            .collect();
+        // Alternate which of mapping, payload and fields changes first.
+        if i % 2 == 0 {
+            engine.set_payload(&text("payload")).unwrap();
+            engine.set_mapping(&text("mapping"));
+            engine.set_fields(&text("fields")).unwrap();
+        } else {
+            engine.set_fields(&text("fields")).unwrap();
+            engine.set_mapping(&text("mapping"));
+            engine.set_payload(&text("payload")).unwrap();
+        }
+        let core = hookmap_core::preview(&case["mapping"], &case["payload"], &fields);
+        let mut shown = value(&engine.preview().unwrap());
+        let changes = shown.as_object_mut().unwrap().remove("changes").unwrap();
+        assert_eq!(
+            shown,
+            serde_json::to_value(&core).unwrap(),
+            "{}",
+            case["name"]
+        );
+        assert_eq!(changes.as_array().unwrap().len(), core.effects.len());
+        assert_eq!(outcome(&engine), case["expect"], "{}", case["name"]);
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_engine_keeps_a_mappings_error_until_a_valid_mapping_is_set() {
+    let mut engine = Engine::new(r#"{"tier": "text"}"#).unwrap();
+    // Until a mapping is set, the empty one: `user` is required.
+    assert_eq!(thrown(&engine.plan().unwrap_err())["at"], "user");
+    let bad = json!({"user": {"match": "email", "path": "who"},
+                     "fields": [{"target": {"field": "tier"}, "op": "add", "path": "t"}]});
+    engine.set_mapping(&bad.to_string());
+    let error = json!({"code": "invalid_mapping", "at": "fields[0].op"});
+    assert_eq!(thrown(&engine.mapping().unwrap_err()), error);
+    for payload in [r#"{"who": "a@b.io", "t": "gold"}"#, "{}", r#"{"t": 1}"#] {
+        engine.set_payload(payload).unwrap();
+        engine.set_member(r#"{"xp": 1}"#).unwrap();
+        assert_eq!(thrown(&engine.mapping().unwrap_err()), error);
+        assert_eq!(thrown(&engine.plan().unwrap_err()), error);
+        let shown = value(&engine.preview().unwrap());
+        assert_eq!(shown["errors"][0]["at"], "fields[0].op");
+        assert_eq!(shown["plan"], Value::Null);
+    }
+    // Not JSON at all: thrown by everything that needs the mapping, kept just the same.
+    engine.set_mapping("{");
+    let not_json = json!({"code": "not_json", "at": "mapping"});
+    engine.set_payload("{}").unwrap();
+    assert_eq!(thrown(&engine.preview().unwrap_err()), not_json);
+    assert_eq!(thrown(&engine.plan().unwrap_err()), not_json);
+    assert_eq!(thrown(&engine.mapping().unwrap_err()), not_json);
+    let good = json!({"user": {"match": "email", "path": "who"},
+                      "fields": [{"target": {"field": "tier"}, "op": "overwrite", "path": "t"}]});
+    engine.set_mapping(&good.to_string());
+    engine
+        .set_payload(r#"{"who": "A@B.io", "t": "gold"}"#)
+        .unwrap();
+    assert_eq!(value(&engine.mapping().unwrap()), good);
+    assert_eq!(
+        value(&engine.plan().unwrap()),
+        json!({"member": {"match": "email", "value": "a@b.io"}, "effects": [
+            {"kind": "field", "field": "tier", "type": "text", "op": "overwrite", "value": "gold"}]})
+    );
+}
+
+#[wasm_bindgen_test]
+fn setting_the_payload_alone_does_not_change_the_mappings_result() {
+    let mapping = json!({"user": {"match": "username", "path": "u"}, "idempotency_path": "id",
+        "fields": [{"target": {"currency": "xp"}, "op": "add", "path": "n"}]});
+    let mut engine = Engine::new("{}").unwrap();
+    engine.set_mapping(&mapping.to_string());
+    let valid = value(&engine.mapping().unwrap());
+    for (payload, plan) in [
+        (r#"{"u": "ada", "id": "1", "n": 2}"#, Some(2)),
+        (r#"{"u": "ada", "id": "1", "n": "two"}"#, None),
+        (r#"{"u": "bob", "id": "2", "n": 5}"#, Some(5)),
+    ] {
+        engine.set_payload(payload).unwrap();
+        assert_eq!(value(&engine.mapping().unwrap()), valid);
+        let shown = value(&engine.preview().unwrap());
+        assert_eq!(
+            shown["plan"]["effects"][0]["amount"],
+            json!(plan),
+            "{payload}"
+        );
+        // A fresh engine given the same three agrees: nothing of the previous payload remains.
+        let mut fresh = Engine::new("{}").unwrap();
+        fresh.set_payload(payload).unwrap();
+        fresh.set_mapping(&mapping.to_string());
+        assert_eq!(value(&fresh.preview().unwrap()), shown, "{payload}");
+    }
+    // An invalid payload is thrown and kept until a valid one is set; the mapping stays valid.
+    assert!(engine.set_payload("{").is_err());
+    assert_eq!(thrown(&engine.preview().unwrap_err())["code"], "not_json");
+    assert_eq!(thrown(&engine.leaves().unwrap_err())["code"], "not_json");
+    assert_eq!(value(&engine.mapping().unwrap()), valid);
+}
+
+#[wasm_bindgen_test]
+fn new_fields_check_the_kept_mapping_again() {
+    let mapping = json!({"user": {"match": "username", "path": "u"},
+        "fields": [{"target": {"field": "orders"}, "op": "add", "path": "n"}]});
+    let mut engine = Engine::new("{}").unwrap();
+    engine.set_mapping(&mapping.to_string());
+    engine.set_payload(r#"{"u": "ada", "n": 3}"#).unwrap();
+    let error = thrown(&engine.plan().unwrap_err());
+    assert_eq!(
+        error,
+        json!({"code": "unknown_field", "at": "fields[0].target.field"})
+    );
+    engine.set_fields(r#"{"orders": "number"}"#).unwrap();
+    assert_eq!(
+        value(&engine.plan().unwrap())["effects"][0]["value"],
+        json!(3)
+    );
+    let e = engine.set_fields("[").unwrap_err();
+    assert_eq!(thrown(&e), json!({"code": "not_json", "at": "fields"}));
+    assert_eq!(thrown(&Engine::new("nope").unwrap_err())["at"], "fields");
+}
+
 #[wasm_bindgen_test]
 fn the_preview_shows_before_and_after_for_the_typed_in_member() {
     let mapping = json!({"user": {"match": "username", "path": "u"}, "fields": [
         {"target": {"currency": "coins"}, "op": "subtract", "path": "n"},
         {"target": {"field": "orders"}, "op": "add", "path": "n"}]});
-    let shown = value(
-        &hookmap_wasm::preview(
-            &mapping.to_string(),
-            r#"{"u": "ada", "n": 3}"#,
-            r#"{"orders": "number"}"#,
-            r#"{"coins": 2, "fields": {"orders": 10}}"#,
-        )
-        .unwrap(),
-    );
+    let mut engine = Engine::new(r#"{"orders": "number"}"#).unwrap();
+    engine.set_mapping(&mapping.to_string());
+    engine.set_payload(r#"{"u": "ada", "n": 3}"#).unwrap();
+    engine
+        .set_member(r#"{"coins": 2, "fields": {"orders": 10}}"#)
+        .unwrap();
+    let shown = value(&engine.preview().unwrap());
     assert_eq!(shown["changes"][0]["before"], json!(2));
     assert_eq!(shown["changes"][0]["after"], json!(-1));
     assert_eq!(shown["changes"][0]["error"]["code"], "insufficient_balance");
     assert_eq!(shown["changes"][1], json!({"before": 10, "after": 13}));
+    let e = engine.set_member("{").unwrap_err();
+    assert_eq!(thrown(&e)["at"], "member");
 }
 
 #[wasm_bindgen_test]
 fn invalid_json_is_thrown_with_its_line_and_column() {
-    let e = hookmap_wasm::parse_payload("{\n  \"a\": 1,\n  \"b\": }").unwrap_err();
+    let mut engine = Engine::new("{}").unwrap();
+    let e = engine
+        .set_payload("{\n  \"a\": 1,\n  \"b\": }")
+        .unwrap_err();
     assert_eq!(prop(&e, "code"), "not_json");
     assert!(
         prop(&e, "message")
@@ -104,7 +251,9 @@ fn invalid_json_is_thrown_with_its_line_and_column() {
         "{}",
         prop(&e, "message")
     );
-    let e = hookmap_wasm::preview("{", "{}", "{}", "{}").unwrap_err();
+    engine.set_payload("{}").unwrap();
+    engine.set_mapping("{");
+    let e = engine.preview().unwrap_err();
     assert_eq!(
         (prop(&e, "code"), prop(&e, "at")),
         (json!("not_json"), json!("mapping"))
@@ -113,7 +262,11 @@ fn invalid_json_is_thrown_with_its_line_and_column() {
 
 #[wasm_bindgen_test]
 fn leaves_give_a_path_for_every_value() {
-    let list = value(&hookmap_wasm::leaves(r#"{"a": {"b c": [1, true]}, "d.e": null}"#).unwrap());
+    let mut engine = Engine::new("{}").unwrap();
+    engine
+        .set_payload(r#"{"a": {"b c": [1, true]}, "d.e": null}"#)
+        .unwrap();
+    let list = value(&engine.leaves().unwrap());
     assert_eq!(
         list,
         json!([{"path": "a.b c[0]", "trail": ["a", "b c", 0], "value": 1},
