@@ -6,14 +6,19 @@
 use hookmap_core::{plan, preview, Draft, FieldType, FieldTypes, Mapping};
 use serde_json::{json, Value};
 
-/// What the core makes of one case, in the corpus's `expect` shape.
-fn outcome(case: &Value) -> Value {
-    let fields: FieldTypes = case["fields"]
+/// A case's field definitions; a type the core does not know fails the test (a broken corpus).
+fn fields_of(case: &Value) -> FieldTypes {
+    case["fields"]
         .as_object()
         .unwrap()
         .iter()
         .map(|(k, t)| (k.clone(), FieldType::parse(t.as_str().unwrap()).unwrap()))
-        .collect();
+        .collect()
+}
+
+/// What the core makes of one case, in the corpus's `expect` shape.
+fn outcome(case: &Value) -> Value {
+    let fields = fields_of(case);
     let result =
         Mapping::parse(&case["mapping"], &fields).and_then(|m| plan(&m, &case["payload"], &fields));
     match result {
@@ -40,12 +45,7 @@ fn a_draft_parsed_once_gives_what_the_one_shot_functions_give() {
     let corpus: Value =
         serde_json::from_str(include_str!("../../../tests/parity/cases.json")).unwrap();
     for case in corpus["cases"].as_array().unwrap() {
-        let fields: FieldTypes = case["fields"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, t)| (k.clone(), FieldType::parse(t.as_str().unwrap()).unwrap()))
-            .collect();
+        let fields = fields_of(case);
         let draft = Draft::parse(&case["mapping"], &fields);
         let (mapping, payload) = (&case["mapping"], &case["payload"]);
         assert_eq!(
