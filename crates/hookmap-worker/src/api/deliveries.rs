@@ -159,5 +159,5 @@ pub async fn replay(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<
     let Some(stored) = edge::Decoded::stored(&hook, row.payload, row.idempotency_key, did) else {
         return Err(ApiError::conflict("nothing_to_replay", why));
     };
-    edge::replay(ctx.env, &ctx.db, &hook, stored).await
+    edge::replay(ctx.env, &ctx.db, stored).await
 }

@@ -95,21 +95,23 @@ fn verify_signature(
     arrived: &Arrived,
     body: &[u8],
 ) -> ApiResult<Result<String, ApiError>> {
-    let headers = arrived.headers();
-    let mut values = Vec::with_capacity(3);
-    for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
-        match headers.get(name)? {
-            Some(value) => values.push(value),
-            None => {
-                return Ok(Err(ApiError::unauthorized(
-                    "invalid_signature",
-                    format!("this webhook requires Standard Webhooks signatures: the {name} header is missing"),
-                )))
-            }
+    let read = |name: &'static str| match arrived.headers().get(name) {
+        Ok(Some(value)) => Ok(value),
+        _ => Err(name),
+    };
+    let (id, timestamp, signatures) = match (
+        read("webhook-id"),
+        read("webhook-timestamp"),
+        read("webhook-signature"),
+    ) {
+        (Ok(id), Ok(timestamp), Ok(signatures)) => (id, timestamp, signatures),
+        (Err(name), ..) | (_, Err(name), _) | (_, _, Err(name)) => {
+            return Ok(Err(ApiError::unauthorized(
+                "invalid_signature",
+                format!("this webhook requires Standard Webhooks signatures: the {name} header is missing"),
+            )))
         }
-    }
-    let [id, timestamp, signatures] = <[String; 3]>::try_from(values)
-        .map_err(|_| ApiError::internal("three signature headers were read"))?;
+    };
     let secret = crate::secrets::open(env, sealed)?;
     let (now_ms, _) = db::now();
     let now = i64::try_from(now_ms / 1000).unwrap_or(i64::MAX);

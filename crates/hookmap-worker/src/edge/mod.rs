@@ -81,14 +81,9 @@ async fn process(
 }
 
 /// Runs a stored delivery again (an admin's replay) through the same stages as the edge, from
-/// `Decoded` on. `None`: it has no payload that reads.
-pub async fn replay(
-    env: &Env,
-    db: &D1Database,
-    hook: &HookRecord,
-    stored: Decoded<'_>,
-) -> ApiResult<Response> {
-    let replay_of = stored.replay_of();
+/// `Decoded` on.
+pub async fn replay(env: &Env, db: &D1Database, stored: Decoded<'_>) -> ApiResult<Response> {
+    let (hook, replay_of) = (stored.hook(), stored.replay_of());
     let outcome = run::run(db, stored, false).await?;
     announce(env, db, hook, &outcome).await;
     answer::answer(record::record(db, hook, outcome, false, replay_of).await?)

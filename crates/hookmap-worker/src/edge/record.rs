@@ -55,58 +55,47 @@ pub async fn record(
     if dry_run {
         return Ok(Recorded::Unwritten(outcome));
     }
-    match outcome {
+    let (status, failure, payload, key) = match outcome {
         Outcome::Pending {
             payload,
             idempotency_key,
-        } => {
-            let meta = DeliveryMeta::new(hook, Some(&payload.text), replay_of)?;
-            let unapplied = apply::Unapplied {
-                status: "pending",
-                error: None,
-                idempotency_key: idempotency_key.as_deref(),
-                effects: None,
-                budget: Budget::Rate,
-            };
-            Ok(if apply::record_unapplied(db, &meta, &unapplied).await? {
-                Recorded::Pending {
-                    delivery_id: meta.id,
-                }
-            } else {
-                Recorded::Refused(rate_limited())
-            })
+        } => ("pending", None, Some(payload.text), idempotency_key),
+        Outcome::Failed(mut failure) => {
+            let (payload, key) = (failure.payload.take(), failure.idempotency_key.take());
+            ("failed", Some(failure), payload, key)
         }
-        Outcome::Failed(failure) => {
-            let budget = if failure.anonymous {
-                Budget::Failures
-            } else {
-                Budget::Rate
-            };
-            if budget == Budget::Failures && spent(&hook.id) {
-                return Ok(Recorded::Refused(too_many_failures()));
-            }
-            let meta = DeliveryMeta::new(hook, failure.payload.as_deref(), replay_of)?;
-            let unapplied = apply::Unapplied {
-                status: "failed",
-                error: Some(&failure.error),
-                idempotency_key: failure.idempotency_key.as_deref(),
-                effects: failure.effects.as_deref(),
-                budget,
-            };
-            if apply::record_unapplied(db, &meta, &unapplied).await? {
-                return Ok(Recorded::Failed {
-                    delivery_id: meta.id,
-                    told: failure.told,
-                });
-            }
-            Ok(Recorded::Refused(match budget {
-                Budget::Rate => rate_limited(),
-                Budget::Failures => {
-                    spend(&hook.id);
-                    too_many_failures()
-                }
-            }))
-        }
-        other => Ok(Recorded::Unwritten(other)),
+        other => return Ok(Recorded::Unwritten(other)),
+    };
+    let budget = match &failure {
+        Some(f) if f.anonymous => Budget::Failures,
+        _ => Budget::Rate,
+    };
+    if budget == Budget::Failures && spent(&hook.id) {
+        return Ok(Recorded::Refused(too_many_failures()));
     }
+    let meta = DeliveryMeta::new(hook, payload.as_deref(), replay_of)?;
+    let unapplied = apply::Unapplied {
+        status,
+        error: failure.as_ref().map(|f| &f.error),
+        idempotency_key: key.as_deref(),
+        effects: failure.as_ref().and_then(|f| f.effects.as_deref()),
+        budget,
+    };
+    if !apply::record_unapplied(db, &meta, &unapplied).await? {
+        return Ok(Recorded::Refused(match budget {
+            Budget::Rate => rate_limited(),
+            Budget::Failures => {
+                spend(&hook.id);
+                too_many_failures()
+            }
+        }));
+    }
+    let delivery_id = meta.id;
+    Ok(match failure {
+        Some(failure) => Recorded::Failed {
+            delivery_id,
+            told: failure.told,
+        },
+        None => Recorded::Pending { delivery_id },
+    })
 }
