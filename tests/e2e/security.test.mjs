@@ -1,10 +1,8 @@
 // Trust: secrets at rest, tenant isolation over every route, incoming signatures, rate limits.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { createHmac } from 'node:crypto';
-import { startWorker } from './support/worker.mjs';
+import { persisted, startWorker } from './support/worker.mjs';
 import { client, deliver, envelope, seedCommunity, KEY, IV } from './support/api.mjs';
 
 let worker, admin;
@@ -13,17 +11,6 @@ before(async () => {
   admin = client(worker.base, worker.adminToken);
 });
 after(async () => worker?.stop());
-
-/** Every byte wrangler dev persisted (D1's SQLite files and KV's blobs), as one buffer. */
-function persisted(dir) {
-  const parts = [];
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) parts.push(persisted(path));
-    else parts.push(readFileSync(path));
-  }
-  return Buffer.concat(parts);
-}
 
 test('encryption keys and signing secrets are sealed in D1 and KV, never stored in clear', async () => {
   const { cid } = await seedCommunity(admin, 'Vault');

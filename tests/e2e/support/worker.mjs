@@ -2,7 +2,7 @@
 // throw-away state directory and the migrations applied. The worker must be built already
 // (`make build`); HOOKMAP_PREBUILT=1 keeps wrangler from rebuilding it.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -111,4 +111,15 @@ export async function startWorker({ vars = {}, logLevel = 'warn' } = {}) {
 
   await worker.start();
   return worker;
+}
+
+/** Every byte wrangler dev persisted under `dir` (D1's SQLite files and KV's blobs), as one buffer. */
+export function persisted(dir) {
+  const parts = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) parts.push(persisted(path));
+    else parts.push(readFileSync(path));
+  }
+  return Buffer.concat(parts);
 }
