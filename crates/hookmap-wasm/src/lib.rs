@@ -101,6 +101,11 @@ impl Engine {
         Ok(())
     }
 
+    /// Every currency a mapping may name now, the built-in ones included, in key order.
+    pub fn currencies(&self) -> Vec<String> {
+        self.catalog.currencies().map(str::to_owned).collect()
+    }
+
     /// The mapping as the API would store it, or its first error (the one the API answers).
     pub fn mapping(&self) -> JsResult {
         to_js(self.draft()?.mapping().map_err(error::to_js)?)

@@ -245,6 +245,7 @@ fn the_preview_shows_before_and_after_for_the_typed_in_member() {
     let shown = value(&engine.preview().unwrap());
     assert_eq!(shown["errors"][0]["code"], "unknown_currency");
     engine.set_currencies(r#"["gems"]"#).unwrap();
+    assert_eq!(engine.currencies(), ["coins", "gems", "xp"]);
     let shown = value(&engine.preview().unwrap());
     assert_eq!(shown["changes"][0]["before"], json!(2));
     assert_eq!(shown["changes"][0]["after"], json!(-1));
