@@ -113,6 +113,8 @@ pub async fn get(ctx: &Ctx<'_>, cid: &str, key: &str) -> ApiResult<Response> {
 
 /// Only the name changes: the key is what mappings, balances and logs hold.
 pub async fn update(ctx: &Ctx<'_>, cid: &str, key: &str, req: &mut Request) -> ApiResult<Response> {
+    // Another community's currency is a 404 whatever the body says.
+    load(ctx, cid, key).await?;
     let body = http::object_body(req).await?;
     http::only_known(&body, &["name"])?;
     let name = http::required_str(&body, "name", 100)?;
