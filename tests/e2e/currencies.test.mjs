@@ -122,3 +122,14 @@ test('a currency is deleted only while unused; xp and coins never', async () => 
   assert.equal((await admin.del(`${base()}/currencies/tokens`)).status, 404);
   assert.equal((await balances()).tokens, undefined);
 });
+
+test('a tenant cannot define currencies without bound: every member answer and cached record lists them all', async () => {
+  const have = (await admin.get(`${base()}/currencies`)).body.total;
+  const results = await Promise.all(Array.from({ length: 40 - have }, (_, i) => admin.post(`${base()}/currencies`, { key: `c${i}` })));
+  const created = results.filter((r) => r.status === 201).length;
+  const refused = results.filter((r) => r.status === 422);
+  assert.equal(have + created, 32, 'concurrent creates stop exactly at the cap');
+  assert.ok(refused.every((r) => r.body.error.code === 'too_many_currencies'), refused[0]?.text);
+  assert.equal((await admin.get(`${base()}/currencies`)).body.total, 32);
+  assert.equal(Object.keys(await balances()).length, 32);
+});

@@ -11,6 +11,10 @@ use crate::mapping::FieldType;
 /// The currencies every community has; the only ones a community cannot delete.
 pub const BUILT_IN_CURRENCIES: [&str; 2] = ["xp", "coins"];
 
+/// Most currencies a community may have, the built-in ones included: every member's answer, every
+/// cached webhook record and every page lists them all.
+pub const MAX_CURRENCIES: usize = 32;
+
 /// Longest key of a field or a currency.
 pub const MAX_KEY_LEN: usize = 64;
 

@@ -51,13 +51,25 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     }
     let name = http::optional_str(&body, "name", 100)?.unwrap_or(key);
     let (_, now) = db::now();
+    // The cap is counted inside the INSERT, so concurrent creates cannot overshoot it.
     let inserted = db::execute(db::stmt(
         &ctx.db,
-        "INSERT INTO currencies (community_id, key, name, built_in, created_at) VALUES (?1, ?2, ?3, 0, ?4)",
-        &crate::args![cid, key, name, &now],
+        "INSERT INTO currencies (community_id, key, name, built_in, created_at)
+         SELECT ?1, ?2, ?3, 0, ?4 WHERE (SELECT COUNT(*) FROM currencies WHERE community_id = ?1) < ?5",
+        &crate::args![cid, key, name, &now, catalog::MAX_CURRENCIES as i64],
     )?)
     .await;
     match inserted {
+        Ok(result) if result.meta()?.and_then(|m| m.changes) == Some(0) => {
+            return Err(ApiError::new(
+                422,
+                "too_many_currencies",
+                format!(
+                    "a community has at most {} currencies, xp and coins included; delete an unused one first",
+                    catalog::MAX_CURRENCIES
+                ),
+            ))
+        }
         Ok(_) => {}
         Err(e) if db::is_unique_violation(&e) => {
             return Err(ApiError::conflict(
