@@ -54,10 +54,33 @@ function readOfflineFields() {
 
 function setFields(fields) {
   page.fields = fields;
-  const n = Object.keys(fields).length;
-  $('#fields-summary').textContent = `(${n} defined)`;
+  summarize();
   page.engine?.setFields(JSON.stringify(fields));
   form.setFields(fields);
+}
+
+/** The community's own currencies (keys): the server's when connected, else the offline editor's. */
+function readOfflineCurrencies() {
+  const parsed = attempt(() => JSON.parse($('#currencies-json').value || '[]'));
+  const valid = parsed.ok && Array.isArray(parsed.value) && parsed.value.every((k) => typeof k === 'string');
+  showError($('#currencies-error'), valid ? '' : 'Write the currencies as a JSON array of keys, e.g. ["gems"].');
+  return valid ? parsed.value : null;
+}
+
+/** The engine knows which currencies are built in; the form and the balances follow it. */
+function setCurrencies(own) {
+  if (!page.engine || !own) return;
+  page.engine.setCurrencies(JSON.stringify(own));
+  const all = page.engine.currencies();
+  form.setCurrencies(all);
+  preview.showBalanceInputs(all);
+  summarize();
+}
+
+function summarize() {
+  const fields = Object.keys(page.fields).length;
+  const currencies = page.engine ? page.engine.currencies().length : 0;
+  $('#fields-summary').textContent = `(${fields} fields, ${currencies} currencies)`;
 }
 
 /** Re-renders the sample tree when the sample changed; answers whether it is valid JSON. */
@@ -118,7 +141,7 @@ async function connect(event) {
   status('Connecting…');
   try {
     const community = await api.community();
-    const [webhooks, fields, channels] = await Promise.all([api.webhooks(), api.fields(), api.channels()]);
+    const [webhooks, fields, currencies, channels] = await Promise.all([api.webhooks(), api.fields(), api.currencies(), api.channels()]);
     form.setChannels(channels);
     preview.channels = channels;
     page.api = api;
@@ -127,6 +150,10 @@ async function connect(event) {
     $('#fields-json').value = JSON.stringify(types, null, 1);
     $('#fields-json').readOnly = true;
     setFields(types);
+    const own = currencies.map((c) => c.key);
+    $('#currencies-json').value = JSON.stringify(own);
+    $('#currencies-json').readOnly = true;
+    setCurrencies(own);
     const select = $('#webhook');
     select.replaceChildren(...webhooks.map((w) => new Option(`${w.name}${w.enabled ? '' : ' (disabled)'}`, w.id)));
     $('#webhook-box').hidden = false;
@@ -208,6 +235,7 @@ async function main() {
   }
   tester = new RequestTester($('#encrypt-card'), page.wasm, () => $('#sample-text').value);
   setFields(readOfflineFields());
+  setCurrencies(readOfflineCurrencies());
   $('#connect-form').addEventListener('submit', connect);
   $('#webhook').addEventListener('change', (e) => pickWebhook(e.target.value));
   $('#load-catch').addEventListener('click', loadCaught);
@@ -215,6 +243,10 @@ async function main() {
   $('#sample-text').addEventListener('input', refresh);
   $('#fields-json').addEventListener('input', () => {
     if (!page.api) setFields(readOfflineFields());
+    refresh();
+  });
+  $('#currencies-json').addEventListener('input', () => {
+    if (!page.api) setCurrencies(readOfflineCurrencies());
     refresh();
   });
   status('Offline: the preview runs in this page. Connect to load samples and save.');

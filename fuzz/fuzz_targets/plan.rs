@@ -4,7 +4,7 @@
 #![no_main]
 
 use hookmap_core::needs::Needs;
-use hookmap_core::{inbound, plan, preview, FieldType, FieldTypes, Mapping};
+use hookmap_core::{inbound, plan, preview, Catalog, FieldType, FieldTypes, Mapping};
 use libfuzzer_sys::fuzz_target;
 use serde_json::json;
 
@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
             {"target": {"field": "vip"}, "op": "overwrite", "path": "/v"}],
         "message": {"channel": {"path": "c"}, "template": "{{a.email}} {{t | default: \"-\"}}", "topic": "{{b[2]}}"}
     });
-    let Ok(mapping) = Mapping::parse(&raw, &fields) else {
+    let Ok(mapping) = Mapping::parse(&raw, &Catalog::with_fields(fields.clone())) else {
         panic!("the fuzz mapping is valid");
     };
     let sparse = inbound::decode(data, None, Some(&Needs::of(&mapping)));
@@ -42,7 +42,7 @@ fuzz_target!(|data: &[u8]| {
         (full, sparse) => panic!("the full parse gave {full:?}, the sparse one {sparse:?}"),
     };
     let edge = plan(&mapping, &payload, &fields);
-    let shown = preview(&raw, &payload, &fields);
+    let shown = preview(&raw, &payload, &Catalog::with_fields(fields.clone()));
     match edge {
         Ok(p) => assert_eq!(shown.plan, Some(p)),
         Err(e) => assert_eq!(shown.errors.first(), Some(&e)),

@@ -65,6 +65,8 @@ function decryptEnvelope(algorithm, body) {
 test('a member joins: the subscriber gets a signed member.joined event, logged', async () => {
   const sub = await subscribe({ url: `${hooks}/hook/joined`, events: ['member.joined'] });
   assert.match(sub.secret, /^whsec_/);
+  // The community's own currency is in the event with the built-in ones.
+  assert.equal((await admin.post(`${base()}/currencies`, { key: 'gems' })).status, 201);
   assert.equal((await admin.get(`${base()}/webhooks/${sub.id}`)).body.secret, undefined, 'the secret is shown once');
   const member = await join();
   const [request] = await eventually(async () => (await received('joined')).length && received('joined'), 'the event');
@@ -76,6 +78,7 @@ test('a member joins: the subscriber gets a signed member.joined event, logged',
   assert.equal(event.id, request.headers['webhook-id']);
   assert.equal(event.data.member.id, member.id);
   assert.equal(event.data.member.email, member.email);
+  assert.deepEqual(event.data.member.balances, { xp: 0, coins: 0, gems: 0 });
 
   const log = await eventually(async () => (await logs(sub)).data.length && logs(sub), 'the log');
   assert.equal(log.total, 1);

@@ -96,13 +96,27 @@ test('offline: a mapping built by clicking previews every effect, before -> afte
   assert.match(await page.textContent('#preview-verdict'), /would apply 3 effects to ada@example.com/);
 
   // The balances typed in are the "before" of the preview.
-  await page.fill('#before-coins', '7');
+  await page.fill('#before-balances label[data-currency="coins"] input', '7');
   await page.fill('#before-fields label[data-field="orders"] input', '10');
   assert.deepEqual((await texts(page, '#effects li')).filter((t) => !t.startsWith('tier')), [
     'coins add 50: 7 → 57',
     'orders (number) add 3: 10 → 13',
   ]);
   await shot(page, '03-offline-preview');
+
+  // The community's own currencies are data: the offline list offers gems beside xp and coins,
+  // with a balance to type, and a currency removed from the list is the edge's unknown_currency.
+  await page.click('#fields-box summary');
+  assert.deepEqual(await texts(page, '#before-balances label'), ['coins', 'gems', 'xp']);
+  assert.deepEqual(await options(page, '#rows li:nth-child(1) .target optgroup[label=Currency]'), ['currency:coins', 'currency:gems', 'currency:xp']);
+  await page.selectOption('#rows li:nth-child(1) .target', 'currency:gems');
+  await page.fill('#before-balances label[data-currency="gems"] input', '2');
+  assert.equal((await texts(page, '#effects li'))[0], 'gems add 50: 2 → 52');
+  await page.fill('#currencies-json', '[]');
+  assert.match(await page.textContent('#rows li:nth-child(1) .error'), /no currency "gems"/);
+  assert.deepEqual(await texts(page, '#before-balances label'), ['coins', 'xp']);
+  await page.fill('#currencies-json', '["gems"]');
+  await page.selectOption('#rows li:nth-child(1) .target', 'currency:coins');
 
   // A path the sample lacks: the error sits beside its row, and the verdict is the edge's error.
   await page.fill('#rows li:nth-child(2) .path', 'tier.name');

@@ -14,11 +14,14 @@ before(async () => {
 });
 after(async () => worker?.stop());
 
-/** A community with the case's fields and, when the case plans, its member holding 1000 xp and coins. */
+/** A community with the case's fields and currencies and, when the case plans, its member holding 1000 xp and coins. */
 async function setUp(c) {
   const cid = (await admin.post('/v1/communities', { name: c.name })).body.id;
   for (const [key, type] of Object.entries(c.fields)) {
     assert.equal((await admin.post(`/v1/communities/${cid}/user-fields`, { key, type })).status, 201);
+  }
+  for (const key of c.currencies ?? []) {
+    assert.equal((await admin.post(`/v1/communities/${cid}/currencies`, { key })).status, 201);
   }
   const member = c.expect.plan?.member;
   if (!member) return { cid };

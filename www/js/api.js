@@ -51,6 +51,7 @@ export class Api {
 
   webhooks() { return this.all(`${this.base}/incoming-webhooks`); }
   fields() { return this.all(`${this.base}/user-fields`); }
+  currencies() { return this.all(`${this.base}/currencies`); }
   channels() { return this.all(`${this.base}/channels`); }
   caught(id) { return this.call('GET', `${this.base}/incoming-webhooks/${encodeURIComponent(id)}/catch`); }
   saveMapping(id, mapping, location) {

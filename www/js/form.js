@@ -1,7 +1,6 @@
 // The mapping form: member identifier, idempotency path and one row per field mapping. It turns
 // into the contract's mapping JSON and shows each engine error next to the part it names.
 
-const CURRENCIES = ['xp', 'coins'];
 // Which operators each kind of target takes (the engine enforces the same rule; offering only
 // these keeps the admin from building a mapping that cannot be saved).
 const OPS = {
@@ -24,6 +23,7 @@ export class MappingForm {
     this.root = root;
     this.onChange = onChange;
     this.fields = {};
+    this.currencies = [];
     this.matchBy = root.querySelector('#match-by');
     this.userPath = root.querySelector('#user-path');
     this.idemPath = root.querySelector('#idem-path');
@@ -54,6 +54,16 @@ export class MappingForm {
   /** The community's field definitions: {key: type}. Rows keep their choice when it still exists. */
   setFields(fields) {
     this.fields = fields;
+    this.refillRows();
+  }
+
+  /** The community's currencies: [key], the built-in ones included. */
+  setCurrencies(currencies) {
+    this.currencies = currencies;
+    this.refillRows();
+  }
+
+  refillRows() {
     for (const row of this.rows.children) {
       const { target, op } = this.readRow(row);
       this.fillTargets(row, target);
@@ -210,7 +220,11 @@ export class MappingForm {
     const chosen = target?.currency ? `currency:${target.currency}` : `field:${target?.field ?? ''}`;
     const currencies = document.createElement('optgroup');
     currencies.label = 'Currency';
-    for (const c of CURRENCIES) currencies.append(option(`currency:${c}`, c));
+    for (const c of this.currencies) currencies.append(option(`currency:${c}`, c));
+    // A currency the community no longer has stays visible too.
+    if (target?.currency && !this.currencies.includes(target.currency)) {
+      currencies.append(option(chosen, `${target.currency} (not a currency)`));
+    }
     const fields = document.createElement('optgroup');
     fields.label = 'User field';
     for (const [key, type] of Object.entries(this.fields)) fields.append(option(`field:${key}`, `${key} (${type})`));

@@ -7,22 +7,38 @@ export class PreviewPanel {
   constructor(root, onChange) {
     this.root = root;
     this.onChange = onChange;
-    this.xp = root.querySelector('#before-xp');
-    this.coins = root.querySelector('#before-coins');
+    this.balanceBox = root.querySelector('#before-balances');
     this.fieldBox = root.querySelector('#before-fields');
+    this.balances = {};
     this.values = {};
     this.channels = [];
-    for (const input of [this.xp, this.coins]) input.addEventListener('input', () => this.onChange());
   }
 
-  /** The member as typed in: {xp, coins, fields}. */
+  /** The member as typed in: {balances: {currency: amount}, fields: {key: value}}. */
   member(fields) {
-    const int = (input) => Math.max(0, Math.trunc(Number(input.value) || 0));
     const values = {};
     for (const key of Object.keys(fields)) {
       if (this.values[key] !== undefined) values[key] = this.values[key];
     }
-    return { xp: int(this.xp), coins: int(this.coins), fields: values };
+    return { balances: { ...this.balances }, fields: values };
+  }
+
+  /** One balance input per currency of the community, keeping what was typed. */
+  showBalanceInputs(currencies) {
+    const have = [...this.balanceBox.children].map((label) => label.dataset.currency);
+    if (currencies.join('\n') === have.join('\n')) return;
+    this.balanceBox.replaceChildren(...currencies.map((key) => {
+      const label = document.createElement('label');
+      label.dataset.currency = key;
+      const input = document.createElement('input');
+      Object.assign(input, { type: 'number', min: '0', step: '1', value: String(this.balances[key] ?? 0) });
+      input.addEventListener('input', () => {
+        this.balances[key] = Math.max(0, Math.trunc(Number(input.value) || 0));
+        this.onChange();
+      });
+      label.append(`${key} `, input);
+      return label;
+    }));
   }
 
   /** One input per field a mapping row targets, keeping what was typed. */

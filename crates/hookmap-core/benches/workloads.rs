@@ -2,7 +2,7 @@
 //! bench (crates/hookmap-wasm, feature `bench`), so both measure exactly the same work.
 
 use hookmap_core::needs::Needs;
-use hookmap_core::{inbound, plan, FieldType, FieldTypes, Mapping};
+use hookmap_core::{inbound, plan, Catalog, FieldType, FieldTypes, Mapping};
 use serde_json::{json, Value};
 use std::hint::black_box;
 
@@ -116,7 +116,8 @@ pub fn prepared() -> Result<Vec<(Workload, Mapping)>, String> {
     all()
         .into_iter()
         .map(|w| {
-            let mapping = Mapping::parse(&w.mapping, &w.fields).map_err(|e| e.to_string())?;
+            let mapping = Mapping::parse(&w.mapping, &Catalog::with_fields(w.fields.clone()))
+                .map_err(|e| e.to_string())?;
             Ok((w, mapping))
         })
         .collect()

@@ -40,6 +40,8 @@ pub enum ErrorKind {
     InvalidAmount,
     /// A mapping targets a user field the community does not define.
     UnknownField,
+    /// A mapping targets a currency the community does not have.
+    UnknownCurrency,
     /// The effects would take a currency balance below zero.
     InsufficientBalance,
     /// A message template is malformed; the message gives the character position.
@@ -84,6 +86,7 @@ impl ErrorKind {
             Self::WrongType => "wrong_type",
             Self::InvalidAmount => "invalid_amount",
             Self::UnknownField => "unknown_field",
+            Self::UnknownCurrency => "unknown_currency",
             Self::InsufficientBalance => "insufficient_balance",
             Self::InvalidTemplate => "invalid_template",
             Self::MessageTooLong => "message_too_long",

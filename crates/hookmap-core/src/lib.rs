@@ -7,6 +7,7 @@
 //! storage applies the plan.
 
 pub mod auth;
+pub mod catalog;
 pub mod envelope;
 pub mod error;
 pub mod event;
@@ -31,9 +32,10 @@ pub mod template;
 pub mod token;
 pub mod weburl;
 
+pub use catalog::{Catalog, Currency, FieldTypes, BUILT_IN_CURRENCIES};
 pub use envelope::{Algorithm, Encryption, Sender};
 pub use error::{Error, ErrorKind, Result};
-pub use mapping::{Currency, FieldType, FieldTypes, Mapping, MatchBy, Op, Target};
+pub use mapping::{FieldType, Mapping, MatchBy, Op, Target};
 pub use path::Path;
 pub use plan::{plan, Effect, FieldValue, MemberRef, Plan};
 pub use preview::{preview, Draft, Preview};

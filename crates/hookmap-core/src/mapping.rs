@@ -4,11 +4,10 @@
 //! exact member at fault (`fields[2].op`), which the API returns and the preview page shows next to
 //! the row that causes it.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::catalog::{Catalog, Currency};
 use crate::error::{Error, ErrorKind, Result};
 use crate::message::{self, MessageMapping};
 use crate::path::Path;
@@ -30,22 +29,6 @@ impl MatchBy {
         match self {
             Self::Email => "email",
             Self::Username => "username",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Currency {
-    Xp,
-    Coins,
-}
-
-impl Currency {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Xp => "xp",
-            Self::Coins => "coins",
         }
     }
 }
@@ -84,16 +67,6 @@ impl FieldType {
             Self::Boolean => "boolean",
         }
     }
-}
-
-/// The community's field definitions a mapping is checked against: key -> type.
-pub type FieldTypes = BTreeMap<String, FieldType>;
-
-/// Field definitions as stored (key, type name) -> the types a mapping is checked against.
-/// A type name this build does not know is left out, so a mapping using it fails as unknown.
-pub fn field_types<'a>(rows: impl Iterator<Item = (&'a str, &'a str)>) -> FieldTypes {
-    rows.filter_map(|(k, t)| FieldType::parse(t).map(|t| (k.to_owned(), t)))
-        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -138,9 +111,9 @@ impl Serialize for Path {
 }
 
 impl Mapping {
-    /// Parses and validates a mapping against the community's field definitions. The first error
-    /// found, in document order, is returned; [`crate::preview`] collects all of them instead.
-    pub fn parse(value: &Value, fields: &FieldTypes) -> Result<Self> {
+    /// Parses and validates a mapping against the community's fields and currencies. The first
+    /// error found, in document order, is returned; [`crate::preview`] collects all of them instead.
+    pub fn parse(value: &Value, catalog: &Catalog) -> Result<Self> {
         let root = root(value)?;
         reject_unknown_root(root)?;
         let user = user(root)?;
@@ -148,7 +121,7 @@ impl Mapping {
         let fields = rows(root)?
             .iter()
             .enumerate()
-            .map(|(i, item)| field_mapping(item, i, fields))
+            .map(|(i, item)| field_mapping(item, i, catalog))
             .collect::<Result<_>>()?;
         let message = message(root)?;
         Ok(Self {
@@ -252,11 +225,7 @@ pub(crate) fn message(root: &Map<String, Value>) -> Result<Option<MessageMapping
 }
 
 /// Parses row `index` of `fields`.
-pub(crate) fn field_mapping(
-    item: &Value,
-    index: usize,
-    fields: &FieldTypes,
-) -> Result<FieldMapping> {
+pub(crate) fn field_mapping(item: &Value, index: usize, catalog: &Catalog) -> Result<FieldMapping> {
     let at = &format!("fields[{index}]");
     let obj = object(item, at)?;
     reject_unknown(obj, &format!("{at}."), &["target", "op", "path"])?;
@@ -281,22 +250,24 @@ pub(crate) fn field_mapping(
     ) {
         (Some(c), None, 1) => {
             let c_at = format!("{target_at}.currency");
-            Target::Currency(match string(c, &c_at)? {
-                "xp" => Currency::Xp,
-                "coins" => Currency::Coins,
-                other => {
-                    return Err(invalid(
-                        &c_at,
-                        format!("{other:?} is not a currency (\"xp\" or \"coins\")"),
-                    ))
-                }
-            })
+            let key = string(c, &c_at)?;
+            Target::Currency(catalog.currency(key).ok_or_else(|| {
+                let known: Vec<_> = catalog.currencies().collect();
+                Error::new(
+                    ErrorKind::UnknownCurrency,
+                    format!(
+                        "{c_at}: the community has no currency {key:?} (it has: {})",
+                        known.join(", ")
+                    ),
+                )
+                .at(&c_at)
+            })?)
         }
         (None, Some(f), 1) => Target::Field(string(f, &format!("{target_at}.field"))?.to_owned()),
         _ => {
             return Err(invalid(
                 &target_at,
-                "must be {\"currency\": \"xp\"|\"coins\"} or {\"field\": \"<key>\"}",
+                "must be {\"currency\": \"<key>\"} or {\"field\": \"<key>\"}",
             ))
         }
     };
@@ -307,7 +278,7 @@ pub(crate) fn field_mapping(
                 "currencies take \"add\" or \"subtract\", not \"overwrite\"",
             ));
         }
-        Target::Field(key) => match fields.get(key) {
+        Target::Field(key) => match catalog.field(key) {
             None => {
                 let at = format!("{target_at}.field");
                 return Err(Error::new(
@@ -380,13 +351,13 @@ mod tests {
 
     type Patch = Box<dyn FnOnce(&mut Value)>;
 
-    fn fields() -> FieldTypes {
-        [
+    fn fields() -> Catalog {
+        let fields = [
             ("tier".to_owned(), FieldType::Text),
             ("orders".to_owned(), FieldType::Number),
             ("vip".to_owned(), FieldType::Boolean),
-        ]
-        .into()
+        ];
+        Catalog::new(fields.into(), ["gems"])
     }
 
     fn contract_example() -> Value {
@@ -452,8 +423,8 @@ mod tests {
                 "fields[2].target.field",
             ),
             (
-                Box::new(|v| v["fields"][0]["target"] = json!({"currency": "gems"})),
-                ErrorKind::InvalidMapping,
+                Box::new(|v| v["fields"][0]["target"] = json!({"currency": "rubies"})),
+                ErrorKind::UnknownCurrency,
                 "fields[0].target.currency",
             ),
             (

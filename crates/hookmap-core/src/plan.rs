@@ -4,10 +4,9 @@
 use serde::Serialize;
 use serde_json::{Number, Value};
 
+use crate::catalog::{Currency, FieldTypes};
 use crate::error::{Error, ErrorKind, Result};
-use crate::mapping::{
-    Currency, FieldMapping, FieldType, FieldTypes, Mapping, MatchBy, Op, Target, UserMatch,
-};
+use crate::mapping::{FieldMapping, FieldType, Mapping, MatchBy, Op, Target, UserMatch};
 use crate::message::{self, PlannedMessage};
 use crate::path::Path;
 
@@ -55,16 +54,16 @@ pub enum Effect {
 
 impl Effect {
     /// The signed change of a currency effect (`None` for field effects).
-    pub fn currency_delta(&self) -> Option<(Currency, i64)> {
+    pub fn currency_delta(&self) -> Option<(&Currency, i64)> {
         match self {
             Self::Currency {
                 currency,
                 op: Op::Subtract,
                 amount,
-            } => Some((*currency, -amount)),
+            } => Some((currency, -amount)),
             Self::Currency {
                 currency, amount, ..
-            } => Some((*currency, *amount)),
+            } => Some((currency, *amount)),
             Self::Field { .. } => None,
         }
     }
@@ -145,7 +144,7 @@ pub(crate) fn effect(
     let value = lookup(payload, &row.path, at)?;
     match &row.target {
         Target::Currency(currency) => Ok(Effect::Currency {
-            currency: *currency,
+            currency: currency.clone(),
             op: row.op,
             amount: amount(value, &row.path, at)?,
         }),
@@ -314,6 +313,7 @@ fn field_value(value: &Value, field_type: FieldType, path: &Path, at: At) -> Res
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use crate::catalog::Catalog;
     use serde_json::json;
 
     type Patch = Box<dyn FnOnce(&mut Value)>;
@@ -339,7 +339,7 @@ mod tests {
                     {"target": {"field": "orders"}, "op": "add", "path": "items[0].qty"},
                     {"target": {"field": "vip"}, "op": "overwrite", "path": "/flags/vip"}]
             }),
-            &fields(),
+            &Catalog::new(fields(), ["gems"]),
         )
         .unwrap()
     }
@@ -377,7 +377,33 @@ mod tests {
                 {"kind": "field", "field": "vip", "type": "boolean", "op": "overwrite", "value": true}
             ])
         );
-        assert_eq!(plan.effects[1].currency_delta(), Some((Currency::Xp, -3)));
+        let xp = Catalog::default().currency("xp").unwrap();
+        assert_eq!(plan.effects[1].currency_delta(), Some((&xp, -3)));
+    }
+
+    #[test]
+    fn a_communitys_own_currency_plans_like_a_built_in() {
+        let mapping = json!({
+            "user": {"match": "email", "path": "customer.email"},
+            "fields": [{"target": {"currency": "gems"}, "op": "subtract", "path": "reward.coins"}]
+        });
+        let catalog = Catalog::new(fields(), ["gems"]);
+        let plan = plan(
+            &Mapping::parse(&mapping, &catalog).unwrap(),
+            &payload(),
+            &fields(),
+        )
+        .unwrap();
+        let gems = catalog.currency("gems").unwrap();
+        assert_eq!(plan.effects[0].currency_delta(), Some((&gems, -50)));
+        let err = Mapping::parse(&mapping, &Catalog::new(fields(), ["rubies"])).unwrap_err();
+        assert_eq!(
+            (err.kind(), err.location()),
+            (
+                ErrorKind::UnknownCurrency,
+                Some("fields[0].target.currency")
+            )
+        );
     }
 
     fn error_for(patch: impl FnOnce(&mut Value)) -> Error {

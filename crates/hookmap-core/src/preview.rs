@@ -8,8 +8,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::catalog::Catalog;
 use crate::error::Error;
-use crate::mapping::{self, FieldMapping, FieldTypes, Mapping, UserMatch};
+use crate::mapping::{self, FieldMapping, Mapping, UserMatch};
 use crate::message::{self, MessageMapping, PlannedMessage};
 use crate::path::Path;
 use crate::plan::{self as planning, Effect, MemberRef, Plan};
@@ -33,8 +34,8 @@ pub struct Preview {
 }
 
 /// Previews `mapping` (raw JSON, possibly invalid) on `payload`.
-pub fn preview(mapping: &Value, payload: &Value, fields: &FieldTypes) -> Preview {
-    Draft::parse(mapping, fields).preview(payload)
+pub fn preview(mapping: &Value, payload: &Value, catalog: &Catalog) -> Preview {
+    Draft::parse(mapping, catalog).preview(payload)
 }
 
 /// A mapping as the admin is writing it, parsed once: every part on its own, with the errors of
@@ -42,7 +43,7 @@ pub fn preview(mapping: &Value, payload: &Value, fields: &FieldTypes) -> Preview
 /// payload only plans ([`Draft::preview`], [`Draft::plan`]) and never parses the mapping again.
 #[derive(Debug, Clone)]
 pub struct Draft {
-    fields: FieldTypes,
+    catalog: Catalog,
     user: Option<UserMatch>,
     key_path: Option<Path>,
     /// One entry per `fields` row: the parsed row, or `None` when it has an error.
@@ -55,8 +56,8 @@ pub struct Draft {
 }
 
 impl Draft {
-    /// Parses every part of `mapping` against the field definitions `fields`.
-    pub fn parse(mapping: &Value, fields: &FieldTypes) -> Self {
+    /// Parses every part of `mapping` against the community's fields and currencies.
+    pub fn parse(mapping: &Value, catalog: &Catalog) -> Self {
         let mut parsed = ParseErrors::default();
         let (mut user, mut key_path, mut rows, mut message) = (None, None, Vec::new(), None);
         if let Some(root) = parsed.keep(mapping::root(mapping)) {
@@ -69,7 +70,7 @@ impl Draft {
                 .map(|list| {
                     list.iter()
                         .enumerate()
-                        .map(|(i, row)| parsed.keep(mapping::field_mapping(row, i, fields)))
+                        .map(|(i, row)| parsed.keep(mapping::field_mapping(row, i, catalog)))
                         .collect()
                 })
                 .unwrap_or_default();
@@ -86,7 +87,7 @@ impl Draft {
             }),
         };
         Self {
-            fields: fields.clone(),
+            catalog: catalog.clone(),
             user,
             key_path,
             rows,
@@ -104,7 +105,7 @@ impl Draft {
     /// What the edge does with `payload`: [`Mapping::parse`] then [`planning::plan`].
     pub fn plan(&self, payload: &Value) -> Result<Plan, Error> {
         let mapping = self.mapping().map_err(Clone::clone)?;
-        planning::plan(mapping, payload, &self.fields)
+        planning::plan(mapping, payload, self.catalog.fields())
     }
 
     /// Every part's effect or error on `payload`.
@@ -129,7 +130,7 @@ impl Draft {
             .enumerate()
             .map(|(i, row)| {
                 let row = row.as_ref()?;
-                out.keep(planning::effect(row, i, payload, &self.fields))
+                out.keep(planning::effect(row, i, payload, self.catalog.fields()))
             })
             .collect();
         if let Some(m) = &self.message {
@@ -170,8 +171,8 @@ mod tests {
     use crate::mapping::FieldType;
     use serde_json::json;
 
-    fn fields() -> FieldTypes {
-        [("tier".to_owned(), FieldType::Text)].into()
+    fn fields() -> Catalog {
+        Catalog::new([("tier".to_owned(), FieldType::Text)].into(), ["gems"])
     }
 
     #[test]

@@ -8,15 +8,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
 
 use crate::error::{Error, ErrorKind};
-use crate::mapping::{Currency, Op};
+use crate::mapping::Op;
 use crate::plan::{Effect, FieldValue};
 
-/// A member's balances and custom field values (absent or null: never set).
+/// A member's balances (currency key -> amount; absent: 0) and custom field values (absent or
+/// null: never set).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MemberState {
-    pub xp: i64,
-    pub coins: i64,
+    pub balances: BTreeMap<String, i64>,
     pub fields: BTreeMap<String, Value>,
 }
 
@@ -44,10 +44,10 @@ fn step(state: &mut MemberState, effect: &Effect, index: usize) -> Change {
     match effect {
         Effect::Currency { currency, .. } => {
             let delta = effect.currency_delta().map_or(0, |(_, d)| d);
-            let balance = match currency {
-                Currency::Xp => &mut state.xp,
-                Currency::Coins => &mut state.coins,
-            };
+            let balance = state
+                .balances
+                .entry(currency.as_str().to_owned())
+                .or_insert(0);
             let before = *balance;
             *balance = before.saturating_add(delta);
             let error = (*balance < 0).then(|| {
@@ -102,12 +102,14 @@ fn number(x: f64) -> Value {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use crate::catalog::Catalog;
     use crate::mapping::FieldType;
     use serde_json::json;
 
-    fn currency(currency: Currency, op: Op, amount: i64) -> Option<Effect> {
+    fn currency(key: &str, op: Op, amount: i64) -> Option<Effect> {
+        let catalog = Catalog::new(Default::default(), ["gems"]);
         Some(Effect::Currency {
-            currency,
+            currency: catalog.currency(key).unwrap(),
             op,
             amount,
         })
@@ -125,16 +127,15 @@ mod tests {
     #[test]
     fn effects_apply_in_order_from_the_given_state() {
         let state = MemberState {
-            xp: 10,
-            coins: 5,
+            balances: [("xp".to_owned(), 10), ("coins".to_owned(), 5)].into(),
             fields: [("orders".to_owned(), json!(2))].into(),
         };
         let changes = simulate(
             &state,
             &[
-                currency(Currency::Coins, Op::Add, 50),
+                currency("coins", Op::Add, 50),
                 None,
-                currency(Currency::Coins, Op::Subtract, 20),
+                currency("coins", Op::Subtract, 20),
                 field(
                     "orders",
                     FieldType::Number,
@@ -187,8 +188,8 @@ mod tests {
         let changes = simulate(
             &MemberState::default(),
             &[
-                currency(Currency::Xp, Op::Add, 3),
-                currency(Currency::Xp, Op::Subtract, 4),
+                currency("gems", Op::Add, 3),
+                currency("gems", Op::Subtract, 4),
             ],
         );
         let last = changes[1].as_ref().unwrap();

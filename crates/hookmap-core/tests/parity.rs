@@ -3,24 +3,27 @@
 //! agree exactly.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use hookmap_core::{plan, preview, Draft, FieldType, FieldTypes, Mapping};
+use hookmap_core::{plan, preview, Catalog, Draft, FieldType, Mapping};
 use serde_json::{json, Value};
 
-/// A case's field definitions; a type the core does not know fails the test (a broken corpus).
-fn fields_of(case: &Value) -> FieldTypes {
-    case["fields"]
+/// A case's field definitions and currencies (besides the built-in ones); a type the core does
+/// not know fails the test (a broken corpus).
+fn catalog_of(case: &Value) -> Catalog {
+    let fields = case["fields"]
         .as_object()
         .unwrap()
         .iter()
         .map(|(k, t)| (k.clone(), FieldType::parse(t.as_str().unwrap()).unwrap()))
-        .collect()
+        .collect();
+    let currencies = case["currencies"].as_array().into_iter().flatten();
+    Catalog::new(fields, currencies.map(|c| c.as_str().unwrap()))
 }
 
 /// What the core makes of one case, in the corpus's `expect` shape.
 fn outcome(case: &Value) -> Value {
-    let fields = fields_of(case);
-    let result =
-        Mapping::parse(&case["mapping"], &fields).and_then(|m| plan(&m, &case["payload"], &fields));
+    let catalog = catalog_of(case);
+    let result = Mapping::parse(&case["mapping"], &catalog)
+        .and_then(|m| plan(&m, &case["payload"], catalog.fields()));
     match result {
         Ok(plan) => json!({ "plan": plan }),
         Err(e) => json!({ "error": { "code": e.code(), "at": e.location() } }),
@@ -45,20 +48,21 @@ fn a_draft_parsed_once_gives_what_the_one_shot_functions_give() {
     let corpus: Value =
         serde_json::from_str(include_str!("../../../tests/parity/cases.json")).unwrap();
     for case in corpus["cases"].as_array().unwrap() {
-        let fields = fields_of(case);
-        let draft = Draft::parse(&case["mapping"], &fields);
+        let catalog = catalog_of(case);
+        let draft = Draft::parse(&case["mapping"], &catalog);
         let (mapping, payload) = (&case["mapping"], &case["payload"]);
         assert_eq!(
             draft.mapping().cloned().map_err(Clone::clone),
-            Mapping::parse(mapping, &fields),
+            Mapping::parse(mapping, &catalog),
             "{}",
             case["name"]
         );
-        let one_shot = Mapping::parse(mapping, &fields).and_then(|m| plan(&m, payload, &fields));
+        let one_shot =
+            Mapping::parse(mapping, &catalog).and_then(|m| plan(&m, payload, catalog.fields()));
         assert_eq!(draft.plan(payload), one_shot, "{}", case["name"]);
         assert_eq!(
             draft.preview(payload),
-            preview(mapping, payload, &fields),
+            preview(mapping, payload, &catalog),
             "{}",
             case["name"]
         );
@@ -66,7 +70,7 @@ fn a_draft_parsed_once_gives_what_the_one_shot_functions_give() {
         let other = json!({"unrelated": true});
         assert_eq!(
             draft.preview(&other),
-            preview(mapping, &other, &fields),
+            preview(mapping, &other, &catalog),
             "{}",
             case["name"]
         );

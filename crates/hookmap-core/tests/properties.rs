@@ -7,8 +7,8 @@ use std::net::Ipv4Addr;
 use hookmap_core::needs::{self, Needs};
 use hookmap_core::template::{Limit, Template};
 use hookmap_core::{
-    idempotency, inbound, payload, plan, target, Algorithm, Encryption, ErrorKind, FieldType,
-    FieldTypes, Mapping, Path, Sender,
+    idempotency, inbound, payload, plan, target, Algorithm, Catalog, Encryption, ErrorKind,
+    FieldType, FieldTypes, Mapping, Path, Sender,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -35,12 +35,16 @@ fn arb_json() -> impl Strategy<Value = Value> {
 }
 
 fn fields() -> FieldTypes {
-    [
+    catalog().fields().clone()
+}
+
+fn catalog() -> Catalog {
+    let fields = [
         ("qty".to_owned(), FieldType::Number),
         ("tier".to_owned(), FieldType::Text),
         ("vip".to_owned(), FieldType::Boolean),
-    ]
-    .into()
+    ];
+    Catalog::new(fields.into(), ["gems"])
 }
 
 fn mapping() -> Mapping {
@@ -55,7 +59,7 @@ fn mapping() -> Mapping {
                 {"target": {"field": "tier"}, "op": "overwrite", "path": "customer.tier"},
                 {"target": {"field": "vip"}, "op": "overwrite", "path": "/customer/vip"}]
         }),
-        &fields(),
+        &catalog(),
     )
     .unwrap()
 }
@@ -79,7 +83,7 @@ proptest! {
     #[test]
     fn paths_and_mappings_never_panic_on_arbitrary_text(text in ".{0,40}", mapping in arb_json()) {
         let _ = Path::parse(&text);
-        let _ = Mapping::parse(&mapping, &fields());
+        let _ = Mapping::parse(&mapping, &catalog());
     }
 
     #[test]
@@ -122,6 +126,8 @@ fn arb_mapping() -> impl Strategy<Value = Value> {
     let target = prop::sample::select(vec![
         json!({"currency": "coins"}),
         json!({"currency": "xp"}),
+        json!({"currency": "gems"}),
+        json!({"currency": "rubies"}),
         json!({"currency": "gems"}),
         json!({"field": "qty"}),
         json!({"field": "tier"}),
@@ -179,8 +185,8 @@ proptest! {
     /// preview's first.
     #[test]
     fn the_preview_agrees_with_the_edge(mapping in arb_mapping(), payload in arb_payload()) {
-        let edge = Mapping::parse(&mapping, &fields()).and_then(|m| plan(&m, &payload, &fields()));
-        let shown = hookmap_core::preview(&mapping, &payload, &fields());
+        let edge = Mapping::parse(&mapping, &catalog()).and_then(|m| plan(&m, &payload, &fields()));
+        let shown = hookmap_core::preview(&mapping, &payload, &catalog());
         match edge {
             Ok(plan) => {
                 prop_assert!(shown.errors.is_empty());
@@ -232,7 +238,7 @@ proptest! {
     /// `Mapping::paths` misses nothing the plan reads.
     #[test]
     fn a_mapping_plans_the_same_from_the_sparse_parse(mapping in arb_mapping(), payload in arb_payload()) {
-        if let Ok(mapping) = Mapping::parse(&mapping, &fields()) {
+        if let Ok(mapping) = Mapping::parse(&mapping, &catalog()) {
             let text = payload.to_string();
             let sparse = needs::parse(&text, &Needs::of(&mapping)).unwrap();
             let full = payload::parse_text(&text).unwrap();

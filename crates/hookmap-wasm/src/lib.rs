@@ -12,7 +12,7 @@ mod bench;
 mod error;
 
 use hookmap_core::{
-    mapping, path, payload, Algorithm, Change, Draft, Encryption, Error, ErrorKind, FieldTypes,
+    path, payload, Algorithm, Catalog, Change, Draft, Encryption, Error, ErrorKind, FieldTypes,
     MemberState, Preview,
 };
 use serde::Serialize;
@@ -21,17 +21,17 @@ use wasm_bindgen::prelude::*;
 
 type JsResult<T = JsValue> = Result<T, JsValue>;
 
-/// The mapping page's state, like ruff's playground `Workspace`: the field definitions, the mapping
-/// and the sample payload are each parsed when they change, and kept; [`Engine::preview`] and
+/// The mapping page's state, like ruff's playground `Workspace`: the community's fields and
+/// currencies, the mapping and the sample payload are each parsed when they change, and kept; [`Engine::preview`] and
 /// [`Engine::plan`] reuse them, so a keystroke in the payload does not parse the mapping again, and
 /// one in the mapping does not parse the payload.
 ///
-/// Until they are set, the mapping is `{}` (which is not valid: `user` is required), the payload
-/// `{}` and the member empty.
+/// Until they are set, the currencies are the built-in ones, the mapping is `{}` (which is not
+/// valid: `user` is required), the payload `{}` and the member empty.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Engine {
-    fields: FieldTypes,
+    catalog: Catalog,
     /// The mapping as typed, parsed for previews, or why it is not JSON at all.
     mapping: Result<(Value, Draft), Error>,
     payload: Result<Value, Error>,
@@ -43,11 +43,11 @@ impl Engine {
     /// An engine for field definitions `fields` (`{"key": "number"|"text"|"boolean"}`).
     #[wasm_bindgen(constructor)]
     pub fn new(fields: &str) -> JsResult<Engine> {
-        let fields = field_types(fields)?;
+        let catalog = Catalog::with_fields(field_types(fields)?);
         let empty = Value::Object(serde_json::Map::new());
-        let draft = Draft::parse(&empty, &fields);
+        let draft = Draft::parse(&empty, &catalog);
         Ok(Engine {
-            fields,
+            catalog,
             mapping: Ok((empty.clone(), draft)),
             payload: Ok(empty),
             member: MemberState::default(),
@@ -57,10 +57,18 @@ impl Engine {
     /// New field definitions: the mapping is checked against them again.
     #[wasm_bindgen(js_name = setFields)]
     pub fn set_fields(&mut self, fields: &str) -> JsResult<()> {
-        self.fields = field_types(fields)?;
-        if let Ok((value, draft)) = &mut self.mapping {
-            *draft = Draft::parse(value, &self.fields);
-        }
+        let currencies: Vec<String> = self.catalog.currencies().map(str::to_owned).collect();
+        self.set_catalog(Catalog::new(field_types(fields)?, currencies));
+        Ok(())
+    }
+
+    /// The community's currencies (a JSON array of keys; the built-in ones are always there): the
+    /// mapping is checked against them again.
+    #[wasm_bindgen(js_name = setCurrencies)]
+    pub fn set_currencies(&mut self, currencies: &str) -> JsResult<()> {
+        let keys: Vec<String> = serde_json::from_str(currencies)
+            .map_err(|e| thrown(error::not_json("currencies", &e)))?;
+        self.set_catalog(Catalog::new(self.catalog.fields().clone(), keys));
         Ok(())
     }
 
@@ -70,7 +78,7 @@ impl Engine {
     pub fn set_mapping(&mut self, mapping: &str) {
         self.mapping = serde_json::from_str(mapping)
             .map(|value| {
-                let draft = Draft::parse(&value, &self.fields);
+                let draft = Draft::parse(&value, &self.catalog);
                 (value, draft)
             })
             .map_err(|e| error::not_json("mapping", &e));
@@ -85,12 +93,17 @@ impl Engine {
     }
 
     /// The member whose balances and fields the preview shows before -> after:
-    /// `{xp, coins, fields}`, as the admin typed them.
+    /// `{balances: {currency: amount}, fields: {key: value}}`, as the admin typed them.
     #[wasm_bindgen(js_name = setMember)]
     pub fn set_member(&mut self, member: &str) -> JsResult<()> {
         self.member =
             serde_json::from_str(member).map_err(|e| thrown(error::not_json("member", &e)))?;
         Ok(())
+    }
+
+    /// Every currency a mapping may name now, the built-in ones included, in key order.
+    pub fn currencies(&self) -> Vec<String> {
+        self.catalog.currencies().map(str::to_owned).collect()
     }
 
     /// The mapping as the API would store it, or its first error (the one the API answers).
@@ -131,6 +144,13 @@ impl Engine {
 }
 
 impl Engine {
+    fn set_catalog(&mut self, catalog: Catalog) {
+        self.catalog = catalog;
+        if let Ok((value, draft)) = &mut self.mapping {
+            *draft = Draft::parse(value, &self.catalog);
+        }
+    }
+
     fn draft(&self) -> JsResult<&Draft> {
         match &self.mapping {
             Ok((_, draft)) => Ok(draft),
@@ -180,7 +200,7 @@ fn thrown(error: Error) -> JsValue {
 fn field_types(text: &str) -> JsResult<FieldTypes> {
     let defs: serde_json::Map<String, Value> =
         serde_json::from_str(text).map_err(|e| thrown(error::not_json("fields", &e)))?;
-    Ok(mapping::field_types(
+    Ok(Catalog::fields_from(
         defs.iter()
             .filter_map(|(k, t)| t.as_str().map(|t| (k.as_str(), t))),
     ))

@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use base64::Engine as _;
-use hookmap_core::{FieldType, FieldTypes};
+use hookmap_core::{Catalog, FieldType};
 use hookmap_wasm::Engine;
 use serde_json::{json, Value};
 use wasm_bindgen::JsValue;
@@ -31,10 +31,19 @@ fn prop(js: &JsValue, key: &str) -> Value {
     }
 }
 
-/// An engine with the case's fields, mapping and payload set.
+/// A case's currencies, as the page passes them (a JSON array; none: `[]`).
+fn currencies(case: &Value) -> String {
+    case.get("currencies")
+        .cloned()
+        .unwrap_or(json!([]))
+        .to_string()
+}
+
+/// An engine with the case's fields, currencies, mapping and payload set.
 fn engine(case: &Value) -> Engine {
     let text = |k: &str| case[k].to_string();
     let mut engine = Engine::new(&text("fields")).unwrap();
+    engine.set_currencies(&currencies(case)).unwrap();
     engine.set_mapping(&text("mapping"));
     engine.set_payload(&text("payload")).unwrap();
     engine
@@ -91,23 +100,27 @@ fn one_engine_reused_over_the_corpus_gives_the_stateless_cores_results() {
     let mut engine = Engine::new("{}").unwrap();
     for (i, case) in corpus["cases"].as_array().unwrap().iter().enumerate() {
         let text = |k: &str| case[k].to_string();
-        let fields: FieldTypes = case["fields"]
+        let fields = case["fields"]
             .as_object()
             .unwrap()
             .iter()
             .map(|(k, t)| (k.clone(), FieldType::parse(t.as_str().unwrap()).unwrap()))
             .collect();
-        // Alternate which of mapping, payload and fields changes first.
+        let keys: Vec<String> = serde_json::from_str(&currencies(case)).unwrap();
+        let catalog = Catalog::new(fields, keys);
+        // Alternate which of mapping, payload, currencies and fields changes first.
         if i % 2 == 0 {
             engine.set_payload(&text("payload")).unwrap();
             engine.set_mapping(&text("mapping"));
+            engine.set_currencies(&currencies(case)).unwrap();
             engine.set_fields(&text("fields")).unwrap();
         } else {
             engine.set_fields(&text("fields")).unwrap();
+            engine.set_currencies(&currencies(case)).unwrap();
             engine.set_mapping(&text("mapping"));
             engine.set_payload(&text("payload")).unwrap();
         }
-        let core = hookmap_core::preview(&case["mapping"], &case["payload"], &fields);
+        let core = hookmap_core::preview(&case["mapping"], &case["payload"], &catalog);
         let mut shown = value(&engine.preview().unwrap());
         let changes = shown.as_object_mut().unwrap().remove("changes").unwrap();
         assert_eq!(
@@ -133,7 +146,7 @@ fn the_engine_keeps_a_mappings_error_until_a_valid_mapping_is_set() {
     assert_eq!(thrown(&engine.mapping().unwrap_err()), error);
     for payload in [r#"{"who": "a@b.io", "t": "gold"}"#, "{}", r#"{"t": 1}"#] {
         engine.set_payload(payload).unwrap();
-        engine.set_member(r#"{"xp": 1}"#).unwrap();
+        engine.set_member(r#"{"balances": {"xp": 1}}"#).unwrap();
         assert_eq!(thrown(&engine.mapping().unwrap_err()), error);
         assert_eq!(thrown(&engine.plan().unwrap_err()), error);
         let shown = value(&engine.preview().unwrap());
@@ -220,18 +233,27 @@ fn new_fields_check_the_kept_mapping_again() {
 fn the_preview_shows_before_and_after_for_the_typed_in_member() {
     let mapping = json!({"user": {"match": "username", "path": "u"}, "fields": [
         {"target": {"currency": "coins"}, "op": "subtract", "path": "n"},
-        {"target": {"field": "orders"}, "op": "add", "path": "n"}]});
+        {"target": {"field": "orders"}, "op": "add", "path": "n"},
+        {"target": {"currency": "gems"}, "op": "add", "path": "n"}]});
     let mut engine = Engine::new(r#"{"orders": "number"}"#).unwrap();
     engine.set_mapping(&mapping.to_string());
     engine.set_payload(r#"{"u": "ada", "n": 3}"#).unwrap();
     engine
-        .set_member(r#"{"coins": 2, "fields": {"orders": 10}}"#)
+        .set_member(r#"{"balances": {"coins": 2, "gems": 4}, "fields": {"orders": 10}}"#)
         .unwrap();
+    // Until the community's currencies are set, gems is not one of them.
+    let shown = value(&engine.preview().unwrap());
+    assert_eq!(shown["errors"][0]["code"], "unknown_currency");
+    engine.set_currencies(r#"["gems"]"#).unwrap();
+    assert_eq!(engine.currencies(), ["coins", "gems", "xp"]);
     let shown = value(&engine.preview().unwrap());
     assert_eq!(shown["changes"][0]["before"], json!(2));
     assert_eq!(shown["changes"][0]["after"], json!(-1));
     assert_eq!(shown["changes"][0]["error"]["code"], "insufficient_balance");
     assert_eq!(shown["changes"][1], json!({"before": 10, "after": 13}));
+    assert_eq!(shown["changes"][2], json!({"before": 4, "after": 7}));
+    let e = engine.set_currencies("[1]").unwrap_err();
+    assert_eq!(thrown(&e)["at"], "currencies");
     let e = engine.set_member("{").unwrap_err();
     assert_eq!(thrown(&e)["at"], "member");
 }

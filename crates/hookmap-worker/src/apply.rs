@@ -1,17 +1,17 @@
 //! Executing a plan: one D1 batch that writes the delivery, its effects, their logs and its
 //! idempotency key, or nothing at all.
 //!
-//! Balances move with `SET coins = coins + ?`, never read-modify-write, so concurrent deliveries
+//! Balances move with `SET amount = amount + ?`, never read-modify-write, so concurrent deliveries
 //! lose no update; CHECK constraints keep them from going negative and the guard trigger refuses a
 //! stale or disabled webhook and an unknown member, and the message guard an unknown channel, each
 //! failure rolling the whole batch back.
 
 use hookmap_core::quota;
 use hookmap_core::{Currency, Effect, FieldValue, MatchBy, Op, Plan};
-use serde::Deserialize;
 use serde_json::Value;
 use worker::{D1Database, D1PreparedStatement};
 
+use crate::balances::{self, Member};
 use crate::db::{self, Arg};
 use crate::error::{ApiError, ApiResult};
 use crate::hooks::HookRecord;
@@ -52,7 +52,11 @@ impl<'a> DeliveryMeta<'a> {
 pub enum Refusal {
     Duplicate,
     UnknownMember,
-    Insufficient(Currency),
+    /// A balance would go below zero: which one, when the refusal alone tells (see
+    /// `edge::dry_run::overdrawn` for the others).
+    Insufficient(Option<Currency>),
+    /// A mapped currency was deleted since the plan was made.
+    UnknownCurrency,
     WebhookDisabled,
     WebhookGone,
     StaleWebhook,
@@ -67,18 +71,10 @@ pub enum Refusal {
     TooManyFailures,
 }
 
-/// The member's balances after a successful apply.
-#[derive(Debug, Deserialize, serde::Serialize)]
-pub struct Balances {
-    pub id: String,
-    pub xp: i64,
-    pub coins: i64,
-}
-
 pub enum Applied {
     /// The member's new balances (when the plan names a member) and the posted message's id.
     Done {
-        balances: Option<Balances>,
+        balances: Option<Member>,
         message_id: Option<String>,
     },
     Refused(Refusal),
@@ -154,19 +150,17 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
         match effect {
             Effect::Currency { currency, .. } => {
                 let delta = effect.currency_delta().map_or(0, |(_, d)| d);
-                let column = currency.as_str();
-                batch.push(db::stmt(
-                    db,
-                    &format!("UPDATE users SET {column} = {column} + ?2 WHERE id = {user}"),
-                    &crate::args![&meta.id, delta],
-                )?);
+                let key = currency.as_str();
+                let community = meta.hook.community_id.as_str();
+                batch.extend(balances::moved(db, &meta.id, community, key, delta)?);
                 batch.push(db::stmt(
                     db,
                     &format!(
                         "INSERT INTO gamification_logs (id, community_id, user_id, currency, delta, balance_after, action, delivery_id, created_at)
-                         SELECT ?2, ?3, u.id, '{column}', ?4, u.{column}, ?5, ?1, ?6 FROM users u WHERE u.id = {user}"
+                         SELECT ?2, ?3, b.user_id, ?7, ?4, b.amount, ?5, ?1, ?6 FROM balances b
+                          WHERE b.user_id = {user} AND b.currency = ?7"
                     ),
-                    &crate::args![&meta.id, row_id.as_str(), &meta.hook.community_id, delta, action, &meta.now],
+                    &crate::args![&meta.id, row_id.as_str(), community, delta, action, &meta.now, key],
                 )?);
             }
             Effect::Field {
@@ -219,7 +213,7 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
     if plan.member.is_some() {
         batch.push(db::stmt(
             db,
-            &format!("SELECT id, xp, coins FROM users WHERE id = {user}"),
+            balances::OF_DELIVERY_MEMBER,
             &crate::args![&meta.id],
         )?);
     }
@@ -230,9 +224,9 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
                 Some(_) => Some(
                     results
                         .last()
-                        .map(|r| r.results::<Balances>())
+                        .map(|r| r.results::<balances::Row>())
                         .transpose()?
-                        .and_then(|rows| rows.into_iter().next())
+                        .and_then(Member::from_rows)
                         .ok_or_else(|| {
                             ApiError::internal("the apply batch did not return the member")
                         })?,
@@ -270,10 +264,10 @@ fn refusal(e: &worker::Error) -> Option<Refusal> {
         Refusal::WebhookGone
     } else if has("hookmap:stale_webhook") {
         Refusal::StaleWebhook
-    } else if has("coins_not_negative") {
-        Refusal::Insufficient(Currency::Coins)
-    } else if has("xp_not_negative") {
-        Refusal::Insufficient(Currency::Xp)
+    } else if has("hookmap:unknown_currency") {
+        Refusal::UnknownCurrency
+    } else if has("balance_not_negative") {
+        Refusal::Insufficient(None)
     } else if has("idempotency_keys") && has("UNIQUE") {
         Refusal::Duplicate
     } else if has("FOREIGN KEY") {

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use hookmap_core::quota::Quota;
 use hookmap_core::token;
-use hookmap_core::{mapping, FieldTypes, Mapping};
+use hookmap_core::{Catalog, Mapping};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::{D1Database, Env};
@@ -48,6 +48,10 @@ pub struct HookRecord {
     pub mapping: Option<Value>,
     /// The community's user fields (key -> type) at this version.
     pub fields: BTreeMap<String, String>,
+    /// The community's currencies at this version (records cached before currencies were data
+    /// have none: the built-in ones are always there).
+    #[serde(default)]
+    pub currencies: Vec<String>,
     /// The most payload bytes a failed delivery keeps (the community's quota), carried here so
     /// that recording a failure needs no lookup of its own.
     #[serde(default = "builtin_failed_payload_bytes")]
@@ -60,16 +64,21 @@ fn builtin_failed_payload_bytes() -> i64 {
 }
 
 impl HookRecord {
-    pub fn field_types(&self) -> FieldTypes {
-        mapping::field_types(self.fields.iter().map(|(k, t)| (k.as_str(), t.as_str())))
+    /// What the community defines that its mappings may name: fields and currencies.
+    pub fn catalog(&self) -> Catalog {
+        let fields = self.fields.iter().map(|(k, t)| (k.as_str(), t.as_str()));
+        Catalog::new(
+            Catalog::fields_from(fields),
+            self.currencies.iter().cloned(),
+        )
     }
 
-    /// The stored mapping, re-validated against the current fields (a field may have been deleted
-    /// since the mapping was saved: that is the sender's 422, not a 500).
+    /// The stored mapping, re-validated against the current catalog (a field or a currency may
+    /// have been deleted since the mapping was saved: that is the sender's 422, not a 500).
     pub fn mapping(&self) -> Option<Result<Mapping, hookmap_core::Error>> {
         self.mapping
             .as_ref()
-            .map(|m| Mapping::parse(m, &self.field_types()))
+            .map(|m| Mapping::parse(m, &self.catalog()))
     }
 }
 
@@ -91,10 +100,15 @@ struct HookRow {
 }
 
 #[derive(Deserialize)]
-pub struct FieldRow {
+struct FieldRow {
     pub key: String,
     #[serde(rename = "type")]
     pub field_type: String,
+}
+
+#[derive(Deserialize)]
+struct KeyRow {
+    key: String,
 }
 
 /// Where a record came from: a cached one may be stale and is worth re-reading before blaming
@@ -184,10 +198,20 @@ async fn load(
                 ),
                 args,
             )?,
+            db::stmt(
+                db,
+                &format!(
+                    "SELECT c.key FROM currencies c JOIN incoming_webhooks w ON w.community_id = c.community_id
+                      WHERE {filter}"
+                ),
+                args,
+            )?,
         ],
     )
     .await?;
-    let (Some(hook_rows), Some(field_rows)) = (results.first(), results.get(1)) else {
+    let (Some(hook_rows), Some(field_rows), Some(currency_rows)) =
+        (results.first(), results.get(1), results.get(2))
+    else {
         return Err(ApiError::internal(
             "D1 batch returned fewer results than statements",
         ));
@@ -215,6 +239,11 @@ async fn load(
             .into_iter()
             .map(|f| (f.key, f.field_type))
             .collect(),
+        currencies: currency_rows
+            .results::<KeyRow>()?
+            .into_iter()
+            .map(|c| c.key)
+            .collect(),
         failed_payload_bytes: row
             .failed_payload_bytes
             .unwrap_or_else(|| quotas::default(env, Quota::FailedPayloadBytes)),
@@ -241,9 +270,41 @@ async fn seal_legacy(env: &Env, db: &D1Database, id: &str, token: &str, digest: 
     }
 }
 
-/// After a change to a community's user fields: every webhook of it gets a new version (so stale
-/// plans are refused) and loses its cached record.
-pub async fn fields_changed(env: &Env, db: &D1Database, community_id: &str) -> ApiResult<()> {
+/// What community `community_id` defines now, read from D1 (to check a mapping being saved).
+pub async fn catalog_of(db: &D1Database, community_id: &str) -> ApiResult<Catalog> {
+    let args = crate::args![community_id];
+    let results = db::batch(
+        db,
+        vec![
+            db::stmt(
+                db,
+                "SELECT key, type FROM user_fields WHERE community_id = ?1",
+                &args,
+            )?,
+            db::stmt(
+                db,
+                "SELECT key FROM currencies WHERE community_id = ?1",
+                &args,
+            )?,
+        ],
+    )
+    .await?;
+    let (Some(fields), Some(currencies)) = (results.first(), results.get(1)) else {
+        return Err(ApiError::internal(
+            "D1 batch returned fewer results than statements",
+        ));
+    };
+    let fields = fields.results::<FieldRow>()?;
+    let fields = fields
+        .iter()
+        .map(|f| (f.key.as_str(), f.field_type.as_str()));
+    let currencies = currencies.results::<KeyRow>()?.into_iter().map(|c| c.key);
+    Ok(Catalog::new(Catalog::fields_from(fields), currencies))
+}
+
+/// After a change to a community's user fields or currencies: every webhook of it gets a new
+/// version (so stale plans are refused) and loses its cached record.
+pub async fn catalog_changed(env: &Env, db: &D1Database, community_id: &str) -> ApiResult<()> {
     let rows: Vec<TokenRow> = db::all(
         db,
         "UPDATE incoming_webhooks SET version = version + 1 WHERE community_id = ?1

@@ -6,6 +6,7 @@
 
 mod api;
 mod apply;
+mod balances;
 mod caller;
 mod db;
 mod edge;

@@ -2,7 +2,7 @@
 // throw-away state directory and the migrations applied. The worker must be built already
 // (`make build`); HOOKMAP_PREBUILT=1 keeps wrangler from rebuilding it.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -31,10 +31,36 @@ export function freePort() {
   });
 }
 
-function migrate(state) {
-  const run = spawnSync(process.execPath, [wrangler, 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state],
+function migrate(state, config = []) {
+  const run = spawnSync(process.execPath, [wrangler, 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state, ...config],
     { cwd: root, env, encoding: 'utf8', timeout: 120_000 });
   if (run.status !== 0) throw new Error(`migrations failed:\n${run.stdout}\n${run.stderr}`);
+}
+
+/**
+ * A database as an older release left it: a state directory with the migrations up to `last` (a
+ * file name in migrations/) applied, and `execute(sql)` to fill it. `startWorker({ state })` then
+ * applies the newer migrations to it, as a deploy would.
+ */
+export function olderDatabase(last) {
+  const state = mkdtempSync(join(tmpdir(), 'hookmap-e2e-'));
+  const dir = mkdtempSync(join(tmpdir(), 'hookmap-migrations-'));
+  mkdirSync(join(dir, 'migrations'));
+  for (const name of readdirSync(join(root, 'migrations')).filter((n) => n <= last)) {
+    copyFileSync(join(root, 'migrations', name), join(dir, 'migrations', name));
+  }
+  // The same D1 database (same id, so the same local file) with only the older migrations.
+  const d1 = readFileSync(join(root, 'wrangler.toml'), 'utf8').match(/\[\[d1_databases\]\][^[]*/)[0];
+  writeFileSync(join(dir, 'wrangler.toml'), `name = "hookmap-older"\ncompatibility_date = "2025-09-01"\n${d1}`);
+  const config = ['--config', join(dir, 'wrangler.toml')];
+  migrate(state, config);
+  const execute = (sql) => {
+    const run = spawnSync(process.execPath, [wrangler, 'd1', 'execute', 'DB', '--local', '--persist-to', state, ...config,
+      '--json', '--command', sql], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
+    if (run.status !== 0) throw new Error(`d1 execute failed:\n${run.stdout}\n${run.stderr}`);
+    return JSON.parse(run.stdout);
+  };
+  return { state, execute, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 async function waitReady(base, child, log, timeoutMs = 90_000) {
@@ -54,8 +80,8 @@ async function waitReady(base, child, log, timeoutMs = 90_000) {
 
 /** A running worker: `base` URL, `adminToken`, `restart()` (same state) and `stop()`. */
 /** `logLevel`: wrangler's; at 'log' the worker's own console lines (the request log) are shown. */
-export async function startWorker({ vars = {}, logLevel = 'warn' } = {}) {
-  const state = mkdtempSync(join(tmpdir(), 'hookmap-e2e-'));
+/** `state`: an existing state directory (`olderDatabase`) instead of a new, empty one. */
+export async function startWorker({ vars = {}, logLevel = 'warn', state = mkdtempSync(join(tmpdir(), 'hookmap-e2e-')) } = {}) {
   migrate(state);
   const adminToken = `test-admin-${randomBytes(12).toString('hex')}`;
   // Kept across restarts: the sealed secrets in this state open only under it.

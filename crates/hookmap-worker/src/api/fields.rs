@@ -1,7 +1,7 @@
 //! Custom user field definitions. A field's type is fixed at creation: stored values and saved
 //! mappings depend on it.
 
-use hookmap_core::FieldType;
+use hookmap_core::{catalog, FieldType};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use worker::{Request, Response};
@@ -21,18 +21,11 @@ struct FieldRow {
     created_at: String,
 }
 
-fn valid_key(key: &str) -> bool {
-    let mut chars = key.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && key.len() <= 64
-}
-
 pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
     let body = http::object_body(req).await?;
     http::only_known(&body, &["key", "name", "type"])?;
     let key = http::required_str(&body, "key", 64)?;
-    if !valid_key(key) {
+    if !catalog::valid_key(key) {
         return Err(ApiError::new(
             422,
             "invalid_field",
@@ -67,7 +60,7 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         }
         Err(e) => return Err(e.into()),
     }
-    hooks::fields_changed(ctx.env, &ctx.db, cid).await?;
+    hooks::catalog_changed(ctx.env, &ctx.db, cid).await?;
     http::json(
         201,
         &FieldRow {
@@ -145,6 +138,6 @@ pub async fn delete(ctx: &Ctx<'_>, cid: &str, key: &str) -> ApiResult<Response> 
     if changed == 0 {
         return Err(ApiError::not_found("this user field"));
     }
-    hooks::fields_changed(ctx.env, &ctx.db, cid).await?;
+    hooks::catalog_changed(ctx.env, &ctx.db, cid).await?;
     http::no_content()
 }

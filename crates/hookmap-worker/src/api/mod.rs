@@ -2,6 +2,7 @@
 
 mod chat;
 mod communities;
+mod currencies;
 mod deliveries;
 mod fields;
 mod logs;
@@ -80,6 +81,11 @@ pub async fn dispatch(
         (R::FieldUpdate, [cid, key]) => fields::update(&ctx, cid, key, req).await,
         (R::FieldDelete, [cid, key]) => fields::delete(&ctx, cid, key).await,
         (R::FieldHistories, [cid]) => logs::field_histories(&ctx, cid).await,
+        (R::CurrencyCreate, [cid]) => currencies::create(&ctx, cid, req).await,
+        (R::CurrencyList, [cid]) => currencies::list(&ctx, cid).await,
+        (R::CurrencyGet, [cid, key]) => currencies::get(&ctx, cid, key).await,
+        (R::CurrencyUpdate, [cid, key]) => currencies::update(&ctx, cid, key, req).await,
+        (R::CurrencyDelete, [cid, key]) => currencies::delete(&ctx, cid, key).await,
         (R::GamificationLogs, [cid]) => logs::gamification(&ctx, cid).await,
         (R::ChannelCreate, [cid]) => chat::create_channel(&ctx, cid, req).await,
         (R::ChannelList, [cid]) => chat::list_channels(&ctx, cid).await,

@@ -5,6 +5,7 @@ use serde_json::{json, Map, Value};
 use worker::{Request, Response};
 
 use super::Ctx;
+use crate::balances;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, Page};
@@ -16,8 +17,6 @@ struct UserRow {
     id: String,
     email: String,
     username: String,
-    xp: i64,
-    coins: i64,
     created_at: String,
 }
 
@@ -38,7 +37,7 @@ pub fn typed(field_type: &str, value: Value) -> Value {
     }
 }
 
-const SELECT: &str = "SELECT id, email, username, xp, coins, created_at FROM users";
+const SELECT: &str = "SELECT id, email, username, created_at FROM users";
 
 async fn render(ctx: &Ctx<'_>, cid: &str, users: Vec<UserRow>) -> ApiResult<Vec<Value>> {
     let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
@@ -56,6 +55,7 @@ async fn render(ctx: &Ctx<'_>, cid: &str, users: Vec<UserRow>) -> ApiResult<Vec<
         )
         .await?
     };
+    let mut balances = balances::of_members(&ctx.db, cid, &ids).await?;
     Ok(users
         .into_iter()
         .map(|u| {
@@ -64,10 +64,23 @@ async fn render(ctx: &Ctx<'_>, cid: &str, users: Vec<UserRow>) -> ApiResult<Vec<
                 .filter(|v| v.user_id == u.id)
                 .map(|v| (v.field_key.clone(), typed(&v.field_type, v.value.clone())))
                 .collect();
-            json!({"id": u.id, "email": u.email, "username": u.username, "xp": u.xp, "coins": u.coins,
-                   "fields": fields, "created_at": u.created_at})
+            let amounts = balances.remove(&u.id).unwrap_or_default();
+            member_json(&u, &amounts, fields)
         })
         .collect())
+}
+
+/// A member as the API shows it (and `member.joined` sends it): every currency's balance in
+/// `balances`, the built-in ones also at the top level.
+fn member_json(user: &UserRow, amounts: &balances::Amounts, fields: Map<String, Value>) -> Value {
+    let mut member = json!({"id": user.id, "email": user.email, "username": user.username,
+                            "fields": fields, "created_at": user.created_at});
+    if let Some(obj) = member.as_object_mut() {
+        for (key, value) in balances::shown(amounts) {
+            obj.insert(key.into(), value);
+        }
+    }
+    member
 }
 
 pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
@@ -107,7 +120,14 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         }
         Err(e) => return Err(e.into()),
     }
-    let member = json!({"id": id, "email": email, "username": username, "xp": 0, "coins": 0, "fields": {}, "created_at": now});
+    let user = UserRow {
+        id,
+        email,
+        username: username.to_owned(),
+        created_at: now,
+    };
+    let member = member_json(&user, &balances::zero(&ctx.db, cid).await?, Map::new());
+    let id = &user.id;
     // Publishing only queues deliveries; the member exists whatever happens to the event.
     let joined = json!({ "member": member });
     if let Err(e) = outbox::publish(

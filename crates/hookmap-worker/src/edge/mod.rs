@@ -20,7 +20,7 @@ mod refusal;
 mod run;
 
 use hookmap_core::event::EventType;
-use hookmap_core::{Currency, Plan};
+use hookmap_core::Plan;
 use serde_json::json;
 use worker::{D1Database, Env, Request, Response};
 
@@ -141,7 +141,10 @@ pub async fn bench_batch(env: &Env, token: &str) -> ApiResult<Response> {
         }),
         idempotency_key: Some(db::random_hex(8)?),
         effects: vec![hookmap_core::Effect::Currency {
-            currency: Currency::Coins,
+            currency: hook
+                .catalog()
+                .currency("coins")
+                .ok_or_else(|| ApiError::internal("coins is built in"))?,
             op: hookmap_core::Op::Add,
             amount: 1,
         }],

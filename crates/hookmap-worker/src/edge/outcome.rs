@@ -4,14 +4,14 @@ use hookmap_core::inbound::Decoded;
 use hookmap_core::Plan;
 use serde_json::Value;
 
-use crate::apply::Balances;
+use crate::balances::Member;
 use crate::error::ApiError;
 
 pub enum Outcome {
     Applied {
         delivery_id: String,
         plan: Plan,
-        balances: Option<Balances>,
+        balances: Option<Member>,
         message_id: Option<String>,
     },
     Duplicate {

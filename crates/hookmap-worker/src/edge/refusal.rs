@@ -20,7 +20,7 @@ pub fn refusal_error(refusal: &Refusal, plan: &Plan) -> ApiError {
                 member.map_or("identifier", |m| m.by.as_str())
             ),
         ),
-        Refusal::Insufficient(currency) => ApiError::new(
+        Refusal::Insufficient(Some(currency)) => ApiError::new(
             422,
             "insufficient_balance",
             format!(
@@ -29,6 +29,16 @@ pub fn refusal_error(refusal: &Refusal, plan: &Plan) -> ApiError {
             ),
         )
         .with_details(json!({ "currency": currency.as_str() })),
+        Refusal::Insufficient(None) => ApiError::new(
+            422,
+            "insufficient_balance",
+            format!("the delivery would take one of {who}'s balances below zero"),
+        ),
+        Refusal::UnknownCurrency => ApiError::new(
+            422,
+            "unknown_currency",
+            "a mapped currency was deleted; update the mapping",
+        ),
         Refusal::WebhookDisabled => ApiError::new(
             403,
             "webhook_disabled",

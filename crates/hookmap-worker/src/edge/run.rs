@@ -33,7 +33,7 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
         Some(Ok(mapping)) => mapping,
         Some(Err(e)) => return Ok(Failure::core(&e).with_payload(payload.text).into()),
     };
-    let mut plan = match plan(&mapping, &payload.value, &hook.field_types()) {
+    let mut plan = match plan(&mapping, &payload.value, hook.catalog().fields()) {
         Ok(plan) => plan,
         Err(e) => return Ok(Failure::core(&e).with_payload(payload.text).into()),
     };
@@ -61,7 +61,10 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
         }),
         Applied::Refused(Refusal::Duplicate) => duplicate(db, hook, &plan).await,
         Applied::Refused(Refusal::RateLimited) => Ok(Outcome::RateLimited),
-        Applied::Refused(refusal) => {
+        Applied::Refused(mut refusal) => {
+            if refusal == Refusal::Insufficient(None) {
+                refusal = Refusal::Insufficient(dry_run::overdrawn(db, hook, &plan).await?);
+            }
             let mut failure = Failure::new(refusal_error(&refusal, &plan))
                 .with_payload(payload.text)
                 .with_key(plan.idempotency_key);

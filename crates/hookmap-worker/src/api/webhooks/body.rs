@@ -3,14 +3,13 @@
 
 use hookmap_core::message::ChannelRef;
 use hookmap_core::quota::Quota;
-use hookmap_core::{mapping, Algorithm, Encryption, Mapping};
+use hookmap_core::{Algorithm, Encryption, Mapping};
 use serde_json::{json, Map, Value};
 
 use crate::api::chat::community_has_channel;
 use crate::api::Ctx;
-use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::hooks::FieldRow;
+use crate::hooks;
 use crate::http;
 use crate::quotas;
 use crate::stored::StoredEncryption;
@@ -91,18 +90,8 @@ pub(super) async fn mapping(
     if value.is_null() {
         return Ok(None);
     }
-    let fields: Vec<FieldRow> = db::all(
-        &ctx.db,
-        "SELECT key, type FROM user_fields WHERE community_id = ?1",
-        &crate::args![cid],
-    )
-    .await?;
-    let types = mapping::field_types(
-        fields
-            .iter()
-            .map(|f| (f.key.as_str(), f.field_type.as_str())),
-    );
-    let parsed = Mapping::parse(value, &types).map_err(ApiError::from)?;
+    let catalog = hooks::catalog_of(&ctx.db, cid).await?;
+    let parsed = Mapping::parse(value, &catalog).map_err(ApiError::from)?;
     match (location, &parsed.message) {
         ("chat", None) => {
             return Err(mapping_error(

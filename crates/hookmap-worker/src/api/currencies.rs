@@ -1,0 +1,190 @@
+//! A community's currencies. `xp` and `coins` are built in (migrations/0011 gives every community
+//! both); a community adds its own the way it adds user fields, and mappings, balances, logs and
+//! the page pick them up as data. A currency can be renamed; it can be deleted only while unused.
+
+use hookmap_core::catalog;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use worker::{Request, Response};
+
+use super::Ctx;
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::hooks;
+use crate::http::{self, Page};
+
+#[derive(Serialize, Deserialize)]
+struct CurrencyRow {
+    key: String,
+    name: String,
+    #[serde(with = "flag")]
+    built_in: bool,
+    created_at: String,
+}
+
+/// SQLite keeps booleans as 0/1.
+mod flag {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &bool, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bool(*value)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        Ok(i64::deserialize(d)? != 0)
+    }
+}
+
+const COLUMNS: &str = "key, name, built_in, created_at";
+
+pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
+    let body = http::object_body(req).await?;
+    http::only_known(&body, &["key", "name"])?;
+    let key = http::required_str(&body, "key", catalog::MAX_KEY_LEN)?;
+    if !catalog::valid_key(key) {
+        return Err(ApiError::new(
+            422,
+            "invalid_field",
+            format!("key: {key:?} must start with a-z and hold only a-z, 0-9 and _"),
+        )
+        .with_details(json!({"at": "key"})));
+    }
+    let name = http::optional_str(&body, "name", 100)?.unwrap_or(key);
+    let (_, now) = db::now();
+    // The cap is counted inside the INSERT, so concurrent creates cannot overshoot it.
+    let inserted = db::execute(db::stmt(
+        &ctx.db,
+        "INSERT INTO currencies (community_id, key, name, built_in, created_at)
+         SELECT ?1, ?2, ?3, 0, ?4 WHERE (SELECT COUNT(*) FROM currencies WHERE community_id = ?1) < ?5",
+        &crate::args![cid, key, name, &now, catalog::MAX_CURRENCIES as i64],
+    )?)
+    .await;
+    match inserted {
+        Ok(result) if result.meta()?.and_then(|m| m.changes) == Some(0) => {
+            return Err(ApiError::new(
+                422,
+                "too_many_currencies",
+                format!(
+                    "a community has at most {} currencies, xp and coins included; delete an unused one first",
+                    catalog::MAX_CURRENCIES
+                ),
+            ))
+        }
+        Ok(_) => {}
+        Err(e) if db::is_unique_violation(&e) => {
+            return Err(ApiError::conflict(
+                "currency_exists",
+                format!("the currency {key:?} already exists"),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    hooks::catalog_changed(ctx.env, &ctx.db, cid).await?;
+    http::json(
+        201,
+        &CurrencyRow {
+            key: key.into(),
+            name: name.into(),
+            built_in: false,
+            created_at: now,
+        },
+    )
+}
+
+pub async fn list(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
+    let page = Page::from_url(&ctx.url)?;
+    let (rows, total): (Vec<CurrencyRow>, _) = db::paged(
+        &ctx.db,
+        &format!(
+            "SELECT {COLUMNS} FROM currencies WHERE community_id = ?1 ORDER BY built_in DESC, key"
+        ),
+        "SELECT COUNT(*) AS n FROM currencies WHERE community_id = ?1",
+        &crate::args![cid],
+        &page,
+    )
+    .await?;
+    http::json(
+        200,
+        &page.wrap(rows.iter().map(|r| json!(r)).collect(), total),
+    )
+}
+
+async fn load(ctx: &Ctx<'_>, cid: &str, key: &str) -> ApiResult<CurrencyRow> {
+    db::first(
+        &ctx.db,
+        &format!("SELECT {COLUMNS} FROM currencies WHERE community_id = ?1 AND key = ?2"),
+        &crate::args![cid, key],
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("this currency"))
+}
+
+pub async fn get(ctx: &Ctx<'_>, cid: &str, key: &str) -> ApiResult<Response> {
+    http::json(200, &load(ctx, cid, key).await?)
+}
+
+/// Only the name changes: the key is what mappings, balances and logs hold.
+pub async fn update(ctx: &Ctx<'_>, cid: &str, key: &str, req: &mut Request) -> ApiResult<Response> {
+    // Another community's currency is a 404 whatever the body says.
+    load(ctx, cid, key).await?;
+    let body = http::object_body(req).await?;
+    http::only_known(&body, &["name"])?;
+    let name = http::required_str(&body, "name", 100)?;
+    let changed = db::run_changes(
+        &ctx.db,
+        "UPDATE currencies SET name = ?3 WHERE community_id = ?1 AND key = ?2",
+        &crate::args![cid, key, name],
+    )
+    .await?;
+    if changed == 0 {
+        return Err(ApiError::not_found("this currency"));
+    }
+    http::json(200, &load(ctx, cid, key).await?)
+}
+
+/// Deletes a currency nobody uses: not built in, no member holding any of it, no mapping naming
+/// it. The three conditions are part of the DELETE itself, so a balance or mapping that appears
+/// meanwhile cannot be lost; when nothing was deleted, a second read says why.
+pub async fn delete(ctx: &Ctx<'_>, cid: &str, key: &str) -> ApiResult<Response> {
+    let changed = db::run_changes(
+        &ctx.db,
+        &format!("DELETE FROM currencies WHERE community_id = ?1 AND key = ?2 AND built_in = 0 AND {UNUSED}"),
+        &crate::args![cid, key],
+    )
+    .await?;
+    if changed == 1 {
+        hooks::catalog_changed(ctx.env, &ctx.db, cid).await?;
+        return http::no_content();
+    }
+    #[derive(Deserialize)]
+    struct Why {
+        built_in: i64,
+        unused: i64,
+    }
+    let why: Option<Why> = db::first(
+        &ctx.db,
+        &format!("SELECT built_in, {UNUSED} AS unused FROM currencies WHERE community_id = ?1 AND key = ?2"),
+        &crate::args![cid, key],
+    )
+    .await?;
+    match why {
+        None => Err(ApiError::not_found("this currency")),
+        Some(w) if w.built_in != 0 => Err(ApiError::conflict(
+            "built_in_currency",
+            format!("{key:?} is built in: every community keeps it"),
+        )),
+        Some(w) if w.unused == 0 => Err(ApiError::conflict(
+            "currency_in_use",
+            format!("members hold {key:?} or a webhook's mapping names it; only an unused currency can be deleted"),
+        )),
+        // Deleted meanwhile by another request.
+        Some(_) => Err(ApiError::not_found("this currency")),
+    }
+}
+
+/// No member holds currency `?2` of community `?1` and no webhook's mapping names it.
+const UNUSED: &str = "NOT EXISTS (SELECT 1 FROM balances b
+                                   WHERE b.community_id = ?1 AND b.currency = ?2 AND b.amount <> 0)
+   AND NOT EXISTS (SELECT 1 FROM incoming_webhooks w, json_each(w.mapping, '$.fields') f
+                    WHERE w.community_id = ?1 AND w.mapping IS NOT NULL
+                      AND json_extract(f.value, '$.target.currency') = ?2)";

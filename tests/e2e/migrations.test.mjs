@@ -1,0 +1,64 @@
+// A populated database from before currencies were data (migrations up to 0010) is migrated by
+// the worker's deploy step (wrangler d1 migrations apply) and served: every balance arrives in
+// the balances rows, the logs stay, and the old columns are gone.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { olderDatabase, startWorker } from './support/worker.mjs';
+import { client } from './support/api.mjs';
+
+let older;
+let worker;
+let admin;
+
+before(async () => {
+  older = olderDatabase('0010_quotas.sql');
+  older.execute(`
+    INSERT INTO communities (id, name, created_at) VALUES ('com_old', 'Old', '2026-01-01T00:00:00Z');
+    INSERT INTO users (id, community_id, email, username, xp, coins, created_at) VALUES
+      ('usr_rich', 'com_old', 'rich@example.com', 'rich', 1200, 345, '2026-01-02T00:00:00Z'),
+      ('usr_xp', 'com_old', 'xp@example.com', 'xp', 7, 0, '2026-01-03T00:00:00Z'),
+      ('usr_none', 'com_old', 'none@example.com', 'none', 0, 0, '2026-01-04T00:00:00Z');
+    INSERT INTO gamification_logs (id, community_id, user_id, currency, delta, balance_after, action, delivery_id, created_at)
+      VALUES ('log_1', 'com_old', 'usr_rich', 'coins', 345, 345, 'shop', NULL, '2026-01-05T00:00:00Z');`);
+  worker = await startWorker({ state: older.state });
+  admin = client(worker.base, worker.adminToken);
+});
+
+after(async () => {
+  await worker?.stop();
+  older?.cleanup();
+});
+
+test('every balance survives the move to balance rows, and members show them', async () => {
+  const want = { usr_rich: { xp: 1200, coins: 345 }, usr_xp: { xp: 7, coins: 0 }, usr_none: { xp: 0, coins: 0 } };
+  for (const [id, balances] of Object.entries(want)) {
+    const member = await admin.get(`/v1/communities/com_old/users/${id}`);
+    assert.equal(member.status, 200, member.text);
+    assert.deepEqual(member.body.balances, balances, id);
+    assert.deepEqual({ xp: member.body.xp, coins: member.body.coins }, balances, id);
+  }
+});
+
+test('the old community has the built-in currencies, its log stays, and a new currency works at once', async () => {
+  const currencies = await admin.get('/v1/communities/com_old/currencies');
+  assert.deepEqual(currencies.body.data.map((c) => [c.key, c.built_in]), [['coins', true], ['xp', true]]);
+  const logs = await admin.get('/v1/communities/com_old/gamification-logs');
+  assert.deepEqual(logs.body.data.map((l) => [l.id, l.currency, l.delta, l.balance_after]), [['log_1', 'coins', 345, 345]]);
+  assert.equal((await admin.post('/v1/communities/com_old/currencies', { key: 'gems', name: 'Gems' })).status, 201);
+  const member = await admin.get('/v1/communities/com_old/users/usr_rich');
+  assert.deepEqual(member.body.balances, { xp: 1200, coins: 345, gems: 0 });
+});
+
+test('stored, the balances are rows and the old columns are gone', async () => {
+  // Read with wrangler's own D1 client, which must not share the files with a running worker.
+  await worker.halt();
+  const rows = older.execute('SELECT user_id, currency, amount FROM balances ORDER BY user_id, currency')[0].results;
+  // Zeros need no row; the others are exactly the old columns.
+  assert.deepEqual(rows, [
+    { user_id: 'usr_rich', currency: 'coins', amount: 345 },
+    { user_id: 'usr_rich', currency: 'xp', amount: 1200 },
+    { user_id: 'usr_xp', currency: 'xp', amount: 7 },
+  ]);
+  const columns = older.execute("SELECT name FROM pragma_table_info('users')")[0].results.map((c) => c.name);
+  assert.ok(!columns.includes('xp') && !columns.includes('coins'), columns.join());
+});
