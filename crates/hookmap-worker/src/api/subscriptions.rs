@@ -10,11 +10,12 @@ use serde_json::{json, Map, Value};
 use worker::{Request, Response};
 
 use super::chat::community_has_channel;
-use super::webhooks::{checked_encryption, invalid};
+use super::webhooks::checked_encryption;
 use super::Ctx;
+use crate::api::list::Listing;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{self, Page};
+use crate::http;
 use crate::outbox::{self, Job};
 use crate::quotas;
 use crate::secrets;
@@ -91,13 +92,13 @@ async fn filter(
     let filter = Filter::parse(events, channel.map(str::to_owned))?;
     if let Some(channel) = channel {
         if !filter.events.contains(&EventType::MessagePosted) {
-            return Err(invalid(
+            return Err(ApiError::invalid_field(
                 "channel_id",
                 "filters message.posted, which events does not list",
             ));
         }
         if !community_has_channel(ctx, cid, channel).await? {
-            return Err(invalid(
+            return Err(ApiError::invalid_field(
                 "channel_id",
                 format!("this community has no channel {channel:?}"),
             ));
@@ -119,7 +120,12 @@ fn encryption(ctx: &Ctx<'_>, value: &Value) -> ApiResult<Option<String>> {
     let fixed_iv = match obj.get("fixed_iv") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(invalid("encryption.fixed_iv", "must be true or false")),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "encryption.fixed_iv",
+                "must be true or false",
+            ))
+        }
     };
     checked.for_subscription(fixed_iv).seal(ctx.env).map(Some)
 }
@@ -137,7 +143,7 @@ fn reveal(out: &mut Value, secret: Option<&str>) {
 pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
     let body = http::object_body(req).await?;
     http::only_known(&body, CREATE)?;
-    let url = url(ctx, &body)?.ok_or_else(|| invalid("url", "is required"))?;
+    let url = url(ctx, &body)?.ok_or_else(|| ApiError::invalid_field("url", "is required"))?;
     let events = body.get("events").unwrap_or(&Value::Null);
     let filter = filter(
         ctx,
@@ -172,20 +178,15 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
 }
 
 pub async fn list(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
-    let page = Page::from_url(&ctx.url)?;
-    let (rows, total): (Vec<Row>, _) = db::paged(
-        &ctx.db,
-        &format!("{SELECT} WHERE community_id = ?1 ORDER BY created_at, id"),
-        "SELECT COUNT(*) AS n FROM webhook_subscriptions WHERE community_id = ?1",
-        &crate::args![cid],
-        &page,
-    )
-    .await?;
-    let data = rows
-        .iter()
-        .map(|r| render(ctx, r))
-        .collect::<ApiResult<_>>()?;
-    http::json(200, &page.wrap(data, total))
+    Listing {
+        select: SELECT,
+        counted: "webhook_subscriptions",
+        filter: "community_id = ?1",
+        order: "created_at, id",
+    }
+    .fetch::<Row>(ctx, &crate::args![cid])
+    .await?
+    .answer_each(|r| render(ctx, r))
 }
 
 pub async fn get(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
@@ -304,20 +305,16 @@ struct LogRow {
 /// Every attempt, newest first.
 pub async fn logs(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     load(ctx, cid, id).await?;
-    let page = Page::from_url(&ctx.url)?;
-    let (rows, total): (Vec<LogRow>, _) = db::paged(
-        &ctx.db,
-        "SELECT id, event, event_id, delivery_id, attempt, status_code, response_time_ms, error, created_at
-           FROM outgoing_attempts WHERE subscription_id = ?1 ORDER BY seq DESC",
-        "SELECT COUNT(*) AS n FROM outgoing_attempts WHERE subscription_id = ?1",
-        &crate::args![id],
-        &page,
-    )
-    .await?;
-    http::json(
-        200,
-        &page.wrap(rows.iter().map(|r| json!(r)).collect(), total),
-    )
+    Listing {
+        select: "SELECT id, event, event_id, delivery_id, attempt, status_code, response_time_ms, error, created_at
+                   FROM outgoing_attempts",
+        counted: "outgoing_attempts",
+        filter: "subscription_id = ?1",
+        order: "seq DESC",
+    }
+    .fetch::<LogRow>(ctx, &crate::args![id])
+    .await?
+    .answer_rows()
 }
 
 /// Sends a logged attempt's event again, as a new delivery with a fresh retry schedule.
@@ -364,10 +361,10 @@ pub async fn publish(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<R
     }
     let data = match body.get("data") {
         Some(d @ Value::Object(_)) => d,
-        _ => return Err(invalid("data", "must be an object")),
+        _ => return Err(ApiError::invalid_field("data", "must be an object")),
     };
     if data.to_string().len() > event::MAX_DATA_LEN {
-        return Err(invalid(
+        return Err(ApiError::invalid_field(
             "data",
             format!("is larger than {} bytes", event::MAX_DATA_LEN),
         ));

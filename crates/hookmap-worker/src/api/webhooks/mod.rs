@@ -9,14 +9,15 @@ use worker::{Request, Response};
 
 mod body;
 
-pub(super) use body::{checked_encryption, invalid};
+pub(super) use body::checked_encryption;
 use body::{encryption, location, mapping, rate_limit, KNOWN, MAX_RATE_LIMIT};
 
 use super::Ctx;
+use crate::api::list::Listing;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks;
-use crate::http::{self, Page};
+use crate::http;
 use crate::quotas;
 use crate::secrets;
 use crate::stored::StoredEncryption;
@@ -182,24 +183,15 @@ fn warn(out: &mut Value, row: &WebhookRow) {
 }
 
 pub async fn list(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
-    let page = Page::from_url(&ctx.url)?;
-    let (rows, total): (Vec<WebhookRow>, _) = db::paged(
-        &ctx.db,
-        &format!("{SELECT} WHERE community_id = ?1 ORDER BY created_at, id"),
-        "SELECT COUNT(*) AS n FROM incoming_webhooks WHERE community_id = ?1",
-        &crate::args![cid],
-        &page,
-    )
-    .await?;
-    http::json(
-        200,
-        &page.wrap(
-            rows.iter()
-                .map(|r| render(ctx, r))
-                .collect::<ApiResult<_>>()?,
-            total,
-        ),
-    )
+    Listing {
+        select: SELECT,
+        counted: "incoming_webhooks",
+        filter: "community_id = ?1",
+        order: "created_at, id",
+    }
+    .fetch::<WebhookRow>(ctx, &crate::args![cid])
+    .await?
+    .answer_each(|r| render(ctx, r))
 }
 
 pub async fn get(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
