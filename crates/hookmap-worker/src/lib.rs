@@ -7,6 +7,7 @@
 mod api;
 mod apply;
 mod caller;
+mod channels;
 mod db;
 mod edge;
 mod error;

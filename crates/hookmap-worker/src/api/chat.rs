@@ -8,6 +8,7 @@ use worker::{Request, Response};
 
 use super::Ctx;
 use crate::api::list::Listing;
+use crate::channels::{self, Channel};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http;
@@ -15,15 +16,6 @@ use crate::http;
 const CHANNEL_TYPES: &[&str] = &["text", "forum"];
 /// Longest bot avatar URL.
 const MAX_URL_LEN: usize = 500;
-
-#[derive(Serialize, Deserialize)]
-struct ChannelRow {
-    id: String,
-    name: String,
-    #[serde(rename = "type")]
-    kind: String,
-    created_at: String,
-}
 
 pub async fn create_channel(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
     let body = http::object_body(req).await?;
@@ -52,7 +44,7 @@ pub async fn create_channel(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiR
     .await?;
     http::json(
         201,
-        &ChannelRow {
+        &Channel {
             id,
             name: name.into(),
             kind: kind.into(),
@@ -68,35 +60,15 @@ pub async fn list_channels(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
         filter: "community_id = ?1",
         order: "name",
     }
-    .fetch::<ChannelRow>(ctx, &crate::args![cid])
+    .fetch::<Channel>(ctx, &crate::args![cid])
     .await?
     .answer_rows()
 }
 
-/// Whether `channel` is one of community `cid`'s: what a webhook's mapping or a subscription's
-/// filter may name.
-pub(super) async fn community_has_channel(
-    ctx: &Ctx<'_>,
-    cid: &str,
-    channel: &str,
-) -> ApiResult<bool> {
-    let found = db::first::<db::Count>(
-        &ctx.db,
-        "SELECT COUNT(*) AS n FROM channels WHERE id = ?1 AND community_id = ?2",
-        &crate::args![channel, cid],
-    )
-    .await?;
-    Ok(found.is_some_and(|c| c.n > 0))
-}
-
-async fn load_channel(ctx: &Ctx<'_>, cid: &str, chid: &str) -> ApiResult<ChannelRow> {
-    db::first(
-        &ctx.db,
-        "SELECT id, name, type, created_at FROM channels WHERE id = ?1 AND community_id = ?2",
-        &crate::args![chid, cid],
-    )
-    .await?
-    .ok_or_else(|| ApiError::not_found("this channel"))
+async fn load_channel(ctx: &Ctx<'_>, cid: &str, chid: &str) -> ApiResult<Channel> {
+    channels::find(&ctx.db, cid, chid)
+        .await?
+        .ok_or_else(|| ApiError::not_found("this channel"))
 }
 
 pub async fn get_channel(ctx: &Ctx<'_>, cid: &str, chid: &str) -> ApiResult<Response> {

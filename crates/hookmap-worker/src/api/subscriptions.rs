@@ -9,10 +9,10 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use worker::{Request, Response};
 
-use super::chat::community_has_channel;
 use super::webhooks::checked_encryption;
 use super::Ctx;
 use crate::api::list::Listing;
+use crate::channels;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http;
@@ -97,7 +97,7 @@ async fn filter(
                 "filters message.posted, which events does not list",
             ));
         }
-        if !community_has_channel(ctx, cid, channel).await? {
+        if channels::find(&ctx.db, cid, channel).await?.is_none() {
             return Err(ApiError::invalid_field(
                 "channel_id",
                 format!("this community has no channel {channel:?}"),

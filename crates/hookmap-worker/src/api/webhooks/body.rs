@@ -6,8 +6,8 @@ use hookmap_core::quota::Quota;
 use hookmap_core::{mapping, Algorithm, Encryption, Mapping};
 use serde_json::{Map, Value};
 
-use crate::api::chat::community_has_channel;
 use crate::api::Ctx;
+use crate::channels;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks::FieldRow;
@@ -113,7 +113,7 @@ pub(super) async fn mapping(
         _ => {}
     }
     if let Some(ChannelRef::Id(channel)) = parsed.message.as_ref().map(|m| &m.channel) {
-        if !community_has_channel(ctx, cid, channel).await? {
+        if channels::find(&ctx.db, cid, channel).await?.is_none() {
             return Err(ApiError::unprocessable_at(
                 "message.channel.id",
                 "unknown_channel",
