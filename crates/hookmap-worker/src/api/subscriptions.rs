@@ -19,7 +19,7 @@ use crate::http;
 use crate::outbox::{self, Job};
 use crate::quotas;
 use crate::secrets;
-use crate::stored::StoredEncryption;
+use crate::stored::{InClear, Sealed};
 
 const CREATE: &[&str] = &["url", "events", "channel_id", "is_active", "encryption"];
 const UPDATE: &[&str] = &[
@@ -42,16 +42,26 @@ struct Row {
     is_active: i64,
     previous_secret_until: Option<String>,
     encryption: Option<String>,
+    /// `encryption`'s algorithm and IV choice, in clear (NULL in a row sealed before 0012).
+    encryption_algorithm: Option<String>,
+    encryption_fixed_iv: Option<i64>,
     created_at: String,
     updated_at: String,
 }
 
-const SELECT: &str = "SELECT id, url, events, channel_id, is_active, previous_secret_until, encryption, created_at, updated_at
+const SELECT: &str =
+    "SELECT id, url, events, channel_id, is_active, previous_secret_until, encryption,
+                             encryption_algorithm, encryption_fixed_iv, created_at, updated_at
                         FROM webhook_subscriptions";
 
 fn render(ctx: &Ctx<'_>, row: &Row) -> ApiResult<Value> {
-    let encryption = StoredEncryption::shown(ctx.env, row.encryption.as_deref())?
-        .map(|e| json!({"algorithm": e.algorithm, "fixed_iv": e.fixed_iv()}));
+    let encryption = InClear::subscription(
+        row.encryption.as_deref(),
+        row.encryption_algorithm.as_deref(),
+        row.encryption_fixed_iv,
+    )
+    .shown(ctx.env)?
+    .map(|e| json!({"algorithm": e.algorithm, "fixed_iv": e.fixed_iv.unwrap_or(false)}));
     let events: Value = serde_json::from_str(&row.events).unwrap_or(Value::Null);
     Ok(json!({
         "id": row.id, "url": row.url, "events": events, "channel_id": row.channel_id,
@@ -113,7 +123,7 @@ fn stored_events(filter: &Filter) -> String {
 
 /// `encryption`: null or `{algorithm, key, iv, fixed_iv?}`; `fixed_iv: true` is the compatibility
 /// setting (every body under the configured IV); by default each body has a fresh random IV.
-fn encryption(ctx: &Ctx<'_>, value: &Value) -> ApiResult<Option<String>> {
+fn encryption(ctx: &Ctx<'_>, value: &Value) -> ApiResult<Option<Sealed>> {
     let Some((checked, obj)) = checked_encryption(value, &["fixed_iv"])? else {
         return Ok(None);
     };
@@ -165,10 +175,13 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     );
     let inserted = db::run_changes(
         &ctx.db,
-        "INSERT INTO webhook_subscriptions (id, community_id, url, events, channel_id, is_active, secret, encryption, created_at, updated_at)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9
+        "INSERT INTO webhook_subscriptions (id, community_id, url, events, channel_id, is_active, secret, encryption,
+                encryption_algorithm, encryption_fixed_iv, created_at, updated_at)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?11, ?12, ?9, ?9
           WHERE (SELECT COUNT(*) FROM webhook_subscriptions WHERE community_id = ?2) < ?10",
-        &crate::args![&id, cid, &url, stored_events(&filter).as_str(), filter.channel.as_deref(), is_active, &sealed_secret, encryption.as_deref(), &now, most],
+        &crate::args![&id, cid, &url, stored_events(&filter).as_str(), filter.channel.as_deref(), is_active, &sealed_secret,
+            encryption.as_ref().map(|e| e.value.as_str()), &now, most,
+            encryption.as_ref().map(|e| e.shown.algorithm.as_str()), encryption.as_ref().and_then(|e| e.shown.fixed_iv)],
     )
     .await?;
     quotas::check_inserted(inserted, Quota::Subscriptions, most)?;
@@ -208,9 +221,15 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
     };
     let filter = filter(ctx, cid, events, channel.as_deref()).await?;
     let is_active = http::optional_bool(&body, "is_active")?.unwrap_or(row.is_active != 0);
-    let encryption = match body.get("encryption") {
-        None => row.encryption,
-        Some(v) => encryption(ctx, v)?,
+    let (encryption, algorithm, fixed_iv) = match body.get("encryption") {
+        None => (
+            row.encryption,
+            row.encryption_algorithm,
+            row.encryption_fixed_iv.map(|f| f != 0),
+        ),
+        Some(v) => encryption(ctx, v)?.map_or((None, None, None), |e| {
+            (Some(e.value), Some(e.shown.algorithm), e.shown.fixed_iv)
+        }),
     };
     let (ms, now) = db::now();
     let rotated = match http::optional_bool(&body, "rotate_secret")? {
@@ -227,12 +246,13 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
     db::run(
         &ctx.db,
         "UPDATE webhook_subscriptions SET url = ?3, events = ?4, channel_id = ?5, is_active = ?6, encryption = ?7,
+                encryption_algorithm = ?11, encryption_fixed_iv = ?12,
                 previous_secret = CASE WHEN ?8 IS NULL THEN previous_secret ELSE secret END,
                 previous_secret_until = COALESCE(?9, previous_secret_until),
                 secret = COALESCE(?8, secret), updated_at = ?10
           WHERE id = ?1 AND community_id = ?2",
         &crate::args![id, cid, &url, stored_events(&filter).as_str(), filter.channel.as_deref(), is_active,
-            encryption.as_deref(), sealed_rotated.as_deref(), until.as_deref(), &now],
+            encryption.as_deref(), sealed_rotated.as_deref(), until.as_deref(), &now, algorithm.as_deref(), fixed_iv],
     )
     .await?;
     let mut out = render(ctx, &load(ctx, cid, id).await?)?;

@@ -13,7 +13,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::hooks::FieldRow;
 use crate::http;
 use crate::quotas;
-use crate::stored::StoredEncryption;
+use crate::stored::{Sealed, StoredEncryption};
 
 pub(super) const KNOWN: &[&str] = &[
     "name",
@@ -30,8 +30,8 @@ pub(super) const KNOWN: &[&str] = &[
 const LOCATIONS: &[&str] = &["user_fields", "chat"];
 
 /// The `encryption` member: null (none) or `{algorithm, key, iv}`, checked and stored as given.
-/// Stored sealed under SECRETS_KEY.
-pub(super) fn encryption(ctx: &Ctx<'_>, value: &Value) -> ApiResult<Option<String>> {
+/// Stored sealed under SECRETS_KEY, its algorithm in clear beside it.
+pub(super) fn encryption(ctx: &Ctx<'_>, value: &Value) -> ApiResult<Option<Sealed>> {
     checked_encryption(value, &[])?
         .map(|(stored, _)| stored.seal(ctx.env))
         .transpose()
