@@ -6,10 +6,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request } from 'node:http';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { persisted, startWorker } from './support/worker.mjs';
+import { d1, persisted, startWorker } from './support/worker.mjs';
 import { client, deliver, encryptCbc, encryptGcm, envelope, eventually, seedCommunity, KEY, IV } from './support/api.mjs';
 
 let worker, admin;
@@ -335,17 +333,6 @@ test('attack 7: 800 placeholders of a 900 KB value are refused as too long witho
 });
 
 // --- tokens and quotas (9, 10) ---
-
-/** Runs SQL on the worker's local D1 with wrangler's own CLI (the worker must be halted). */
-function d1(state, command) {
-  const root = join(import.meta.dirname, '..', '..');
-  const run = spawnSync(process.execPath,
-    [join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js'), 'd1', 'execute', 'DB', '--local',
-      '--persist-to', state, '--json', '--command', command],
-    { cwd: root, encoding: 'utf8', timeout: 120_000, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
-  assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
-  return JSON.parse(run.stdout)[0].results;
-}
 
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 const tokenOf = (url) => url.split('/hooks/')[1];

@@ -2,7 +2,9 @@
 // community and a webhook, an external system sends encrypted payloads, the admin reads the results.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker } from './support/worker.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { d1, startWorker } from './support/worker.mjs';
 import { client, deliver, encryptGcm, encryptCbc, envelope, seedCommunity, KEY, IV, contractMapping } from './support/api.mjs';
 
 let worker, admin, cid, uid;
@@ -197,4 +199,44 @@ test('updates, disabling and deleting a webhook take effect at the edge at once'
   const gone = await deliver(hook.url, JSON.stringify(order('T-4')), { 'x-api-key': rotated.body.api_key });
   assert.equal(gone.status, 404);
   assert.equal((await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}`)).status, 404);
+});
+
+test('settings sealed before migration 0012 still list their algorithm; unsealed ones are backfilled', async () => {
+  const { cid: legacy } = await seedCommunity(admin, 'Sealed before 0012');
+  const hooks = `/v1/communities/${legacy}/incoming-webhooks`;
+  const subs = `/v1/communities/${legacy}/webhooks`;
+  const gcm = (await admin.post(hooks, { name: 'sealed', encryption: { algorithm: 'aes-256-gcm', key: KEY, iv: IV } })).body;
+  const plain = (await admin.post(hooks, { name: 'unsealed', encryption: { algorithm: 'aes-256-gcm', key: KEY, iv: IV } })).body;
+  const sub = (await admin.post(subs, { url: 'https://example.com/hook', events: ['member.joined'],
+    encryption: { algorithm: 'aes-256-cbc', key: KEY, iv: IV, fixed_iv: true } })).body;
+  assert.deepEqual(sub.encryption, { algorithm: 'aes-256-cbc', fixed_iv: true });
+
+  await worker.halt();
+  // New rows keep the algorithm in clear beside the sealed setting.
+  const [written] = d1(worker.state, `SELECT encryption, encryption_algorithm FROM incoming_webhooks WHERE id = '${gcm.id}'`);
+  assert.match(written.encryption, /^sealed:v1:/);
+  assert.equal(written.encryption_algorithm, 'aes-256-gcm');
+  // Rows as the worker wrote them before: sealed with NULL columns, or (older still) unsealed JSON.
+  d1(worker.state, `UPDATE incoming_webhooks SET encryption_algorithm = NULL WHERE id = '${gcm.id}';
+    UPDATE webhook_subscriptions SET encryption_algorithm = NULL, encryption_fixed_iv = NULL WHERE id = '${sub.id}';
+    UPDATE incoming_webhooks SET encryption_algorithm = NULL,
+      encryption = '${JSON.stringify({ algorithm: 'aes-256-cbc', key: KEY, iv: IV })}' WHERE id = '${plain.id}'`);
+  // The migration's backfill fills what SQL can read (the unsealed row), and only that.
+  const migration = readFileSync(join(import.meta.dirname, '..', '..', 'migrations', '0012_algorithm_in_clear.sql'), 'utf8');
+  const backfill = migration.split(';').map((s) => s.replace(/--.*$/gm, '').trim()).filter((s) => s.startsWith('UPDATE'));
+  assert.equal(backfill.length, 2);
+  d1(worker.state, backfill.join(';\n'));
+  const rows = d1(worker.state, `SELECT id, encryption_algorithm FROM incoming_webhooks WHERE community_id = '${legacy}' ORDER BY name`);
+  assert.deepEqual(rows, [{ id: gcm.id, encryption_algorithm: null }, { id: plain.id, encryption_algorithm: 'aes-256-cbc' }]);
+  await worker.start();
+  admin = client(worker.base, worker.adminToken);
+
+  // The sealed rows are opened to list them; the backfilled one is listed from its column.
+  const listed = (await admin.get(hooks)).body.data;
+  assert.deepEqual(Object.fromEntries(listed.map((h) => [h.id, h.encryption])),
+    { [gcm.id]: { algorithm: 'aes-256-gcm' }, [plain.id]: { algorithm: 'aes-256-cbc' } });
+  assert.deepEqual((await admin.get(subs)).body.data.map((s) => s.encryption), [{ algorithm: 'aes-256-cbc', fixed_iv: true }]);
+  // Writing the setting again fills the columns.
+  await admin.patch(`${subs}/${sub.id}`, { encryption: { algorithm: 'aes-256-gcm', key: KEY, iv: IV } });
+  assert.deepEqual((await admin.get(`${subs}/${sub.id}`)).body.encryption, { algorithm: 'aes-256-gcm', fixed_iv: false });
 });

@@ -8,7 +8,6 @@
 
 use hookmap_core::quota;
 use hookmap_core::{Currency, Effect, FieldValue, MatchBy, Op, Plan};
-use serde_json::Value;
 use worker::{D1Database, D1PreparedStatement};
 
 use crate::balances::{self, Member};
@@ -343,10 +342,7 @@ pub async fn record_unapplied(
     unapplied: &Unapplied<'_>,
 ) -> ApiResult<bool> {
     let error = unapplied.error;
-    let at = error
-        .and_then(|e| e.details.as_ref())
-        .and_then(|d| d.get("at"))
-        .and_then(Value::as_str);
+    let at = error.and_then(|e| e.at.as_deref());
     let (payload, truncated) = match meta.payload {
         Some(text) if unapplied.status == "failed" => {
             let cap = usize::try_from(meta.hook.failed_payload_bytes).unwrap_or(0);

@@ -51,8 +51,7 @@ impl Caller {
     pub fn require_root(&self) -> ApiResult<()> {
         match self {
             Self::Root => Ok(()),
-            Self::Community(_) => Err(ApiError::new(
-                403,
+            Self::Community(_) => Err(ApiError::forbidden(
                 "forbidden",
                 "only the admin token may do this",
             )),

@@ -4,7 +4,7 @@ use serde::de::DeserializeOwned;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 
 /// A value bound to a `?N` placeholder.
 #[derive(Clone, Copy)]
@@ -117,28 +117,6 @@ pub struct Count {
     pub n: i64,
 }
 
-/// One page of a list: `select` takes the filter `args` and then `LIMIT ?{n+1} OFFSET ?{n+2}`;
-/// `count` (a `SELECT COUNT(*) AS n`) takes the filter args alone.
-pub async fn paged<T: DeserializeOwned>(
-    db: &D1Database,
-    select: &str,
-    count: &str,
-    args: &[Arg<'_>],
-    page: &crate::http::Page,
-) -> ApiResult<(Vec<T>, i64)> {
-    let n = args.len();
-    let mut select_args = args.to_vec();
-    select_args.extend([Arg::from(page.per_page), Arg::from(page.offset())]);
-    let rows = all(
-        db,
-        &format!("{select} LIMIT ?{} OFFSET ?{}", n + 1, n + 2),
-        &select_args,
-    )
-    .await?;
-    let total = first::<Count>(db, count, args).await?.map_or(0, |c| c.n);
-    Ok((rows, total))
-}
-
 /// The text of a D1 failure, to match constraint and trigger names against.
 pub fn failure_text(e: &worker::Error) -> String {
     match e {
@@ -147,9 +125,26 @@ pub fn failure_text(e: &worker::Error) -> String {
     }
 }
 
-/// True when a D1 failure is a UNIQUE/PRIMARY KEY violation.
-pub fn is_unique_violation(e: &worker::Error) -> bool {
-    failure_text(e).contains("UNIQUE constraint failed")
+/// Runs an INSERT that a UNIQUE (or PRIMARY KEY) constraint may refuse. That refusal is the
+/// caller's 409, which `conflict` makes from the failure's text (it names the constraint's columns,
+/// for a table with more than one); any other failure is internal.
+pub async fn insert_unique(
+    db: &D1Database,
+    sql: &str,
+    args: &[Arg<'_>],
+    conflict: impl FnOnce(&str) -> ApiError,
+) -> ApiResult<usize> {
+    match execute(stmt(db, sql, args)?).await {
+        // An `INSERT .. SELECT .. WHERE` may insert nothing: the caller says what that means.
+        Ok(result) => Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0)),
+        Err(e) => Err(unique_conflict(&failure_text(&e), conflict).unwrap_or_else(|| e.into())),
+    }
+}
+
+/// `conflict(text)` when a D1 failure's `text` is a UNIQUE/PRIMARY KEY violation.
+fn unique_conflict(text: &str, conflict: impl FnOnce(&str) -> ApiError) -> Option<ApiError> {
+    text.contains("UNIQUE constraint failed")
+        .then(|| conflict(text))
 }
 
 /// `prefix_` + 32 hex digits of randomness: opaque, unguessable ids.
@@ -205,4 +200,33 @@ pub async fn batch(
 ) -> worker::Result<Vec<worker::D1Result>> {
     trip();
     db.batch(statements).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_unique_violation_is_the_callers_conflict() {
+        let conflict = |text: &str| {
+            let code = if text.contains("users.email") {
+                "email_taken"
+            } else {
+                "username_taken"
+            };
+            ApiError::conflict(code, "taken")
+        };
+        let email = "D1_ERROR: UNIQUE constraint failed: users.community_id, users.email: SQLITE_CONSTRAINT";
+        assert_eq!(
+            unique_conflict(email, conflict).map(|e| (e.status, e.code)),
+            Some((409, "email_taken"))
+        );
+        let name = "UNIQUE constraint failed: users.community_id, users.username";
+        assert_eq!(
+            unique_conflict(name, conflict).map(|e| e.code),
+            Some("username_taken")
+        );
+        assert!(unique_conflict("CHECK constraint failed: coins >= 0", conflict).is_none());
+        assert!(unique_conflict("D1_ERROR: network connection lost", conflict).is_none());
+    }
 }

@@ -5,75 +5,156 @@
 //! cause; the cause goes to the log only.
 
 use hookmap_core::ErrorKind;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use worker::Response;
 
-/// An error answer. Kinds by status: 400 malformed request or undecodable body, 401 missing or
-/// wrong credentials, 403 a disabled webhook, 404 unknown (or another tenant's) resource, 409 a
-/// conflict with stored state, 413 too large, 422 a well-formed request that cannot be applied,
-/// 500 internal (no details).
-#[derive(Debug, Clone)]
+/// An error answer. Its kinds, by status, each with its constructor:
+///
+/// - 400 [`bad_request`](Self::bad_request): a malformed request, query or undecodable body;
+/// - 401 [`unauthorized`](Self::unauthorized): missing or wrong credentials;
+/// - 403 [`forbidden`](Self::forbidden): known credentials that may not do this, a disabled
+///   webhook;
+/// - 404 [`not_found`](Self::not_found) (code `not_found`) or
+///   [`not_found_with`](Self::not_found_with) (another code): an unknown resource, or another
+///   tenant's, which answers the same;
+/// - 405 [`method_not_allowed`](Self::method_not_allowed): `details.allow` and the `Allow` header
+///   list the route's methods;
+/// - 409 [`conflict`](Self::conflict): a conflict with stored state (`db::insert_unique` turns a
+///   refused duplicate into one);
+/// - 413 [`too_large`](Self::too_large) (code `payload_too_large`);
+/// - 422 [`unprocessable`](Self::unprocessable): a well-formed request that cannot be applied;
+///   [`invalid_field`](Self::invalid_field) and [`unprocessable_at`](Self::unprocessable_at) say
+///   which member is at fault in `details.at` and in a message that starts with it;
+/// - 429 [`until_next_minute`](Self::until_next_minute): `details.retry_after` and the
+///   `Retry-After` header say when to send again;
+/// - 500 [`internal`](Self::internal): no details.
+///
+/// `details` is built from the typed members `at` and `extra`, and is absent when neither is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: u16,
     pub code: &'static str,
     pub message: String,
-    pub details: Option<Value>,
+    /// `details.at`: the request member (or mapping path) at fault.
+    pub at: Option<String>,
+    /// What else the answer says, in `details` and in headers.
+    pub extra: Option<Extra>,
+}
+
+/// The rest of an error's `details`, one kind per error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Extra {
+    /// 405: `details.allow` and `Allow`, the methods the route accepts.
+    Allow(Vec<&'static str>),
+    /// 429: `details.retry_after` and `Retry-After`, in seconds; and the quota when a quota's
+    /// count refused the request.
+    RetryAfter {
+        seconds: u64,
+        quota: Option<QuotaLimit>,
+    },
+    /// 422: the quota a request would go past.
+    Quota(QuotaLimit),
+    /// 422: `details.currency`, the balance a delivery would take below zero.
+    Currency(String),
+}
+
+/// `details.quota` and `details.limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaLimit {
+    pub name: &'static str,
+    pub limit: i64,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+    fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
             message: message.into(),
-            details: None,
+            at: None,
+            extra: None,
         }
-    }
-
-    pub fn with_details(mut self, details: Value) -> Self {
-        self.details = Some(details);
-        self
-    }
-
-    /// A 429 that lasts until the current one-minute window ends (every per-minute count here is
-    /// kept in calendar minutes): the message, `details.retry_after` and `Retry-After` say how long.
-    pub fn until_next_minute(code: &'static str, why: &str, now_ms: u64) -> Self {
-        let retry_after = 60 - (now_ms / 1000) % 60;
-        Self::new(429, code, format!("{why}; send again in {retry_after} s"))
-            .with_details(json!({ "retry_after": retry_after }))
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(400, code, message)
     }
 
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(401, code, message)
+    }
+
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(403, code, message)
+    }
+
+    /// 404 `not_found`: "`what` does not exist".
     pub fn not_found(what: &str) -> Self {
         Self::new(404, "not_found", format!("{what} does not exist"))
+    }
+
+    /// A 404 with its own code (an unknown route, nothing caught yet).
+    pub fn not_found_with(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(404, code, message)
+    }
+
+    /// 405 for a route that exists under other methods; the answer's `Allow` lists them.
+    pub fn method_not_allowed(allowed: &[&'static str]) -> Self {
+        let mut error = Self::new(
+            405,
+            "method_not_allowed",
+            format!("this route accepts {} only", allowed.join(", ")),
+        );
+        error.extra = Some(Extra::Allow(allowed.to_vec()));
+        error
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(409, code, message)
     }
 
-    /// 405 for a route that exists under other methods; the answer's `Allow` lists them.
-    pub fn method_not_allowed(allowed: &[&str]) -> Self {
-        Self::new(
-            405,
-            "method_not_allowed",
-            format!("this route accepts {} only", allowed.join(", ")),
-        )
-        .with_details(json!({ "allow": allowed }))
+    /// 413 `payload_too_large`.
+    pub fn too_large(message: impl Into<String>) -> Self {
+        Self::new(413, "payload_too_large", message)
     }
 
-    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(401, code, message)
+    /// A 422 that no single member is blamed for.
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(422, code, message)
+    }
+
+    /// A 422 blaming the member `at`: the message is `"{at}: {why}"` and `details.at` is `at`.
+    pub fn unprocessable_at(at: &str, code: &'static str, why: impl std::fmt::Display) -> Self {
+        Self::new(422, code, format!("{at}: {why}")).at(at)
+    }
+
+    /// The 422 `invalid_field` of a request member that is missing, of the wrong type or out of
+    /// range: every handler's field check ends here.
+    pub fn invalid_field(at: &str, why: impl std::fmt::Display) -> Self {
+        Self::unprocessable_at(at, "invalid_field", why)
+    }
+
+    /// A 429 that lasts until the current one-minute window ends (every per-minute count here is
+    /// kept in calendar minutes): the message, `details.retry_after` and `Retry-After` say how long.
+    pub fn until_next_minute(code: &'static str, why: &str, now_ms: u64) -> Self {
+        let retry_after = 60 - (now_ms / 1000) % 60;
+        let mut error = Self::new(429, code, format!("{why}; send again in {retry_after} s"));
+        error.extra = Some(Extra::RetryAfter {
+            seconds: retry_after,
+            quota: None,
+        });
+        error
     }
 
     /// Logs the real cause and returns the opaque 500.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         worker::console_error!("internal error: {cause}");
+        Self::opaque()
+    }
+
+    fn opaque() -> Self {
         Self::new(
             500,
             "internal",
@@ -81,11 +162,65 @@ impl ApiError {
         )
     }
 
+    /// Blames the member (or mapping path) `at`, in `details.at`.
+    pub fn at(mut self, at: &str) -> Self {
+        self.at = Some(at.to_owned());
+        self
+    }
+
+    /// Names the quota this request would go past and its limit (beside a 429's retry time).
+    pub fn quota(mut self, name: &'static str, limit: i64) -> Self {
+        let quota = QuotaLimit { name, limit };
+        self.extra = Some(match self.extra {
+            Some(Extra::RetryAfter { seconds, .. }) => Extra::RetryAfter {
+                seconds,
+                quota: Some(quota),
+            },
+            _ => Extra::Quota(quota),
+        });
+        self
+    }
+
+    /// Names the currency a delivery would take below zero.
+    pub fn currency(mut self, currency: impl Into<String>) -> Self {
+        self.extra = Some(Extra::Currency(currency.into()));
+        self
+    }
+
+    /// `details`, from the typed members; `None` when none is set.
+    fn details(&self) -> Option<Value> {
+        let mut details = Map::new();
+        if let Some(at) = &self.at {
+            details.insert("at".into(), at.as_str().into());
+        }
+        let quota = |details: &mut Map<String, Value>, q: &QuotaLimit| {
+            details.insert("quota".into(), q.name.into());
+            details.insert("limit".into(), q.limit.into());
+        };
+        match &self.extra {
+            None => {}
+            Some(Extra::Allow(methods)) => {
+                details.insert("allow".into(), json!(methods));
+            }
+            Some(Extra::RetryAfter { seconds, quota: q }) => {
+                if let Some(q) = q {
+                    quota(&mut details, q);
+                }
+                details.insert("retry_after".into(), (*seconds).into());
+            }
+            Some(Extra::Quota(q)) => quota(&mut details, q),
+            Some(Extra::Currency(currency)) => {
+                details.insert("currency".into(), currency.as_str().into());
+            }
+        }
+        (!details.is_empty()).then_some(Value::Object(details))
+    }
+
     /// The JSON body of this error.
     pub fn body(&self) -> Value {
         let mut error = json!({"code": self.code, "message": self.message});
-        if let (Some(details), Some(obj)) = (&self.details, error.as_object_mut()) {
-            obj.insert("details".into(), details.clone());
+        if let (Some(details), Some(obj)) = (self.details(), error.as_object_mut()) {
+            obj.insert("details".into(), details);
         }
         json!({ "error": error })
     }
@@ -95,29 +230,23 @@ impl ApiError {
         self.response(&body)
     }
 
-    /// `body` with this error's status, its `Retry-After` when it has one (429) and its `Allow`
+    /// The headers this error's answer carries beside its body: `Retry-After` (429) and `Allow`
     /// (405).
+    fn headers(&self) -> Vec<(&'static str, String)> {
+        match &self.extra {
+            Some(Extra::RetryAfter { seconds, .. }) => vec![("retry-after", seconds.to_string())],
+            Some(Extra::Allow(methods)) => vec![("allow", methods.join(", "))],
+            _ => Vec::new(),
+        }
+    }
+
+    /// `body` with this error's status and headers.
     pub fn response(&self, body: &Value) -> worker::Result<Response> {
         let mut response = Response::from_json(body)?.with_status(self.status);
-        if let Some(seconds) = self.retry_after() {
-            response
-                .headers_mut()
-                .set("retry-after", &seconds.to_string())?;
-        }
-        if let Some(allow) = self.allow() {
-            response.headers_mut().set("allow", &allow)?;
+        for (name, value) in self.headers() {
+            response.headers_mut().set(name, &value)?;
         }
         Ok(response)
-    }
-
-    fn allow(&self) -> Option<String> {
-        let methods = self.details.as_ref()?.get("allow")?.as_array()?;
-        let names: Vec<&str> = methods.iter().filter_map(Value::as_str).collect();
-        Some(names.join(", "))
-    }
-
-    fn retry_after(&self) -> Option<u64> {
-        self.details.as_ref()?.get("retry_after")?.as_u64()
     }
 }
 
@@ -138,12 +267,133 @@ impl From<hookmap_core::Error> for ApiError {
             kind if kind.is_decoding() => 400,
             _ => 422,
         };
-        let details = e.location().map(|at| json!({ "at": at }));
         Self {
-            status,
-            code: e.code(),
-            message: e.message().to_owned(),
-            details,
+            at: e.location().map(str::to_owned),
+            ..Self::new(status, e.code(), e.message())
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn wire(e: &ApiError) -> (u16, Value, Vec<(&'static str, String)>) {
+        (e.status, e.body(), e.headers())
+    }
+
+    #[test]
+    fn an_error_without_details_has_no_details_member() {
+        for e in [
+            ApiError::bad_request("invalid_body", "the body must be a JSON object"),
+            ApiError::unauthorized("invalid_token", "no"),
+            ApiError::forbidden("forbidden", "only the admin token may do this"),
+            ApiError::conflict("duplicate", "again"),
+            ApiError::too_large("the body is over 10 bytes"),
+            ApiError::unprocessable("unknown_member", "nobody"),
+            ApiError::opaque(),
+        ] {
+            let body = e.body();
+            assert_eq!(
+                body,
+                json!({"error": {"code": e.code, "message": e.message}})
+            );
+            assert!(e.headers().is_empty());
+        }
+        assert_eq!(ApiError::too_large("x").code, "payload_too_large");
+        assert_eq!(ApiError::too_large("x").status, 413);
+    }
+
+    #[test]
+    fn not_found_says_what_does_not_exist() {
+        let e = ApiError::not_found("this channel");
+        assert_eq!(
+            wire(&e),
+            (
+                404,
+                json!({"error": {"code": "not_found", "message": "this channel does not exist"}}),
+                vec![]
+            )
+        );
+        assert_eq!(ApiError::not_found_with("no_route", "x").code, "no_route");
+    }
+
+    #[test]
+    fn an_invalid_field_names_the_member_in_its_message_and_details() {
+        let e = ApiError::invalid_field("email", "\"x\" is not an email address");
+        assert_eq!(
+            wire(&e),
+            (
+                422,
+                json!({"error": {"code": "invalid_field", "message": "email: \"x\" is not an email address",
+                                 "details": {"at": "email"}}}),
+                vec![]
+            )
+        );
+        let e = ApiError::unprocessable_at("message", "invalid_mapping", "needs a message");
+        assert_eq!(e.code, "invalid_mapping");
+        assert_eq!(e.message, "message: needs a message");
+        assert_eq!(e.body()["error"]["details"], json!({"at": "message"}));
+        let e = ApiError::unprocessable("immutable_type", "no").at("type");
+        assert_eq!(e.message, "no");
+        assert_eq!(e.body()["error"]["details"], json!({"at": "type"}));
+    }
+
+    #[test]
+    fn method_not_allowed_lists_the_methods_in_details_and_allow() {
+        let e = ApiError::method_not_allowed(&["GET", "POST"]);
+        assert_eq!(
+            wire(&e),
+            (
+                405,
+                json!({"error": {"code": "method_not_allowed", "message": "this route accepts GET, POST only",
+                                 "details": {"allow": ["GET", "POST"]}}}),
+                vec![("allow", "GET, POST".to_owned())]
+            )
+        );
+    }
+
+    #[test]
+    fn a_429_says_when_to_send_again_in_details_and_retry_after() {
+        // 12:00:45.500: the window ends in 15 s.
+        let now_ms = 12 * 3_600_000 + 45_500;
+        let e = ApiError::until_next_minute("rate_limited", "over", now_ms);
+        assert_eq!(
+            wire(&e),
+            (
+                429,
+                json!({"error": {"code": "rate_limited", "message": "over; send again in 15 s",
+                                 "details": {"retry_after": 15}}}),
+                vec![("retry-after", "15".to_owned())]
+            )
+        );
+        let e =
+            ApiError::until_next_minute("quota_exceeded", "over", 0).quota("events_per_minute", 3);
+        assert_eq!(
+            e.body()["error"]["details"],
+            json!({"retry_after": 60, "quota": "events_per_minute", "limit": 3})
+        );
+        assert_eq!(e.headers(), vec![("retry-after", "60".to_owned())]);
+    }
+
+    #[test]
+    fn quota_and_currency_details() {
+        let e = ApiError::unprocessable("quota_exceeded", "no").quota("subscriptions", 1);
+        assert_eq!(
+            e.body()["error"]["details"],
+            json!({"quota": "subscriptions", "limit": 1})
+        );
+        let e = ApiError::unprocessable("insufficient_balance", "no").currency("coins");
+        assert_eq!(e.body()["error"]["details"], json!({"currency": "coins"}));
+    }
+
+    #[test]
+    fn a_core_error_keeps_its_code_message_and_location() {
+        let core = hookmap_core::Error::new(ErrorKind::InvalidEvent, "type: no").at("type");
+        let e = ApiError::from(core);
+        assert_eq!(e.status, 422);
+        assert_eq!(e.body()["error"]["details"], json!({"at": "type"}));
+        assert_eq!(e.body()["error"]["message"], "type: no");
     }
 }

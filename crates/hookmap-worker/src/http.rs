@@ -21,11 +21,9 @@ pub fn no_content() -> ApiResult<Response> {
 pub async fn object_body(req: &mut Request) -> ApiResult<Map<String, Value>> {
     let bytes = req.bytes().await?;
     if bytes.len() > MAX_API_BODY {
-        return Err(ApiError::new(
-            413,
-            "payload_too_large",
-            format!("the body is over {MAX_API_BODY} bytes"),
-        ));
+        return Err(ApiError::too_large(format!(
+            "the body is over {MAX_API_BODY} bytes"
+        )));
     }
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
@@ -40,11 +38,6 @@ pub async fn object_body(req: &mut Request) -> ApiResult<Map<String, Value>> {
     }
 }
 
-fn invalid_field(name: &str, why: &str) -> ApiError {
-    ApiError::new(422, "invalid_field", format!("{name}: {why}"))
-        .with_details(json!({ "at": name }))
-}
-
 /// A required string member, trimmed, 1..=max characters.
 pub fn required_str<'a>(
     body: &'a Map<String, Value>,
@@ -52,7 +45,7 @@ pub fn required_str<'a>(
     max: usize,
 ) -> ApiResult<&'a str> {
     match body.get(name) {
-        None | Some(Value::Null) => Err(invalid_field(name, "is required")),
+        None | Some(Value::Null) => Err(ApiError::invalid_field(name, "is required")),
         Some(v) => checked_str(v, name, max),
     }
 }
@@ -71,12 +64,12 @@ pub fn optional_str<'a>(
 fn checked_str<'a>(v: &'a Value, name: &str, max: usize) -> ApiResult<&'a str> {
     let s = v
         .as_str()
-        .ok_or_else(|| invalid_field(name, "must be a string"))?
+        .ok_or_else(|| ApiError::invalid_field(name, "must be a string"))?
         .trim();
     if s.is_empty() || s.chars().count() > max {
-        return Err(invalid_field(
+        return Err(ApiError::invalid_field(
             name,
-            &format!("must be 1 to {max} characters"),
+            format!("must be 1 to {max} characters"),
         ));
     }
     Ok(s)
@@ -86,16 +79,16 @@ pub fn optional_bool(body: &Map<String, Value>, name: &str) -> ApiResult<Option<
     match body.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(_) => Err(invalid_field(name, "must be true or false")),
+        Some(_) => Err(ApiError::invalid_field(name, "must be true or false")),
     }
 }
 
 /// Refuses members the endpoint does not know, so typos are not silently ignored.
 pub fn only_known(body: &Map<String, Value>, known: &[&str]) -> ApiResult<()> {
     match body.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(k) => Err(invalid_field(
+        Some(k) => Err(ApiError::invalid_field(
             k,
-            &format!("unknown member; expected one of: {}", known.join(", ")),
+            format!("unknown member; expected one of: {}", known.join(", ")),
         )),
         None => Ok(()),
     }

@@ -8,6 +8,7 @@ mod api;
 mod apply;
 mod balances;
 mod caller;
+mod channels;
 mod db;
 mod edge;
 mod error;

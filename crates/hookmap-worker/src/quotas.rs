@@ -8,7 +8,6 @@
 
 use hookmap_core::quota::Quota;
 use serde::Deserialize;
-use serde_json::{json, Value};
 use worker::{D1Database, Env};
 
 use crate::db;
@@ -67,12 +66,11 @@ pub fn exceeded(quota: Quota, limit: i64) -> ApiError {
         Quota::EventsPerMinute => format!("at most {limit} published events a minute"),
         Quota::FailedPayloadBytes => format!("at most {limit} bytes of a failed payload"),
     };
-    ApiError::new(
-        422,
+    ApiError::unprocessable(
         "quota_exceeded",
         format!("this community may have {what}; the platform operator can raise its quota"),
     )
-    .with_details(json!({"quota": quota.name(), "limit": limit}))
+    .quota(quota.name(), limit)
 }
 
 /// Counts one published event in the community's current minute, in one statement that refuses
@@ -113,16 +111,12 @@ pub async fn count_event(env: &Env, db: &D1Database, community_id: &str) -> ApiR
         return Ok(());
     }
     let limit = limit_of(env, db, community_id, Quota::EventsPerMinute).await?;
-    let mut error = ApiError::until_next_minute(
+    Err(ApiError::until_next_minute(
         "quota_exceeded",
         &format!("this community may publish at most {limit} events a minute"),
         ms,
-    );
-    if let Some(details) = error.details.as_mut().and_then(Value::as_object_mut) {
-        details.insert("quota".into(), Quota::EventsPerMinute.name().into());
-        details.insert("limit".into(), limit.into());
-    }
-    Err(error)
+    )
+    .quota(Quota::EventsPerMinute.name(), limit))
 }
 
 async fn limit_of(env: &Env, db: &D1Database, community_id: &str, quota: Quota) -> ApiResult<i64> {

@@ -65,18 +65,20 @@ impl StoredEncryption {
         serde_json::from_str(text).map_err(ApiError::internal)
     }
 
-    /// For the management API's reads, which show the algorithm only: a value that does not
-    /// parse is shown as no encryption rather than failing the whole listing.
-    pub fn shown(env: &Env, sealed: Option<&str>) -> ApiResult<Option<Self>> {
-        Ok(sealed
-            .map(|e| secrets::open(env, e))
-            .transpose()?
-            .and_then(|e| serde_json::from_str(&e).ok()))
+    /// Seals this setting, with what is kept in clear beside it.
+    pub fn seal(&self, env: &Env) -> ApiResult<Sealed> {
+        let text = serde_json::to_string(self).map_err(ApiError::internal)?;
+        Ok(Sealed {
+            value: secrets::seal(env, &text)?,
+            shown: self.shown(),
+        })
     }
 
-    pub fn seal(&self, env: &Env) -> ApiResult<String> {
-        let text = serde_json::to_string(self).map_err(ApiError::internal)?;
-        secrets::seal(env, &text)
+    fn shown(&self) -> Shown {
+        Shown {
+            algorithm: self.algorithm.clone(),
+            fixed_iv: self.fixed_iv,
+        }
     }
 
     pub fn to_core(&self) -> ApiResult<Encryption> {
@@ -84,6 +86,90 @@ impl StoredEncryption {
             ApiError::internal(format!("stored algorithm {:?} is unknown", self.algorithm))
         })?;
         Encryption::new(algorithm, &self.key, &self.iv).map_err(ApiError::internal)
+    }
+}
+
+/// A setting as a row stores it: sealed, and what the management API shows of it in clear beside
+/// it (migration 0012's columns).
+#[derive(Debug)]
+pub struct Sealed {
+    pub value: String,
+    pub shown: Shown,
+}
+
+/// What the management API shows of a setting: its algorithm and, for a subscription, whether its
+/// IV is fixed (`None` for an incoming webhook, which has no such choice).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    pub algorithm: String,
+    pub fixed_iv: Option<bool>,
+}
+
+/// A row's setting as read: the sealed value and the columns in clear beside it. Rows written
+/// since migration 0012 have the columns set and are shown without opening the sealed value; rows
+/// sealed before it (the migration backfills only unsealed ones) have them NULL, and only those
+/// are opened.
+pub struct InClear<'a> {
+    sealed: Option<&'a str>,
+    algorithm: Option<&'a str>,
+    /// `Some` for a subscription (its `encryption_fixed_iv`, NULL in an old row), `None` for an
+    /// incoming webhook.
+    fixed_iv: Option<Option<i64>>,
+}
+
+impl<'a> InClear<'a> {
+    pub fn webhook(sealed: Option<&'a str>, algorithm: Option<&'a str>) -> Self {
+        Self {
+            sealed,
+            algorithm,
+            fixed_iv: None,
+        }
+    }
+
+    pub fn subscription(
+        sealed: Option<&'a str>,
+        algorithm: Option<&'a str>,
+        fixed_iv: Option<i64>,
+    ) -> Self {
+        Self {
+            sealed,
+            algorithm,
+            fixed_iv: Some(fixed_iv),
+        }
+    }
+
+    /// What the columns alone show: `Some(None)` for no encryption, `Some(Some(..))` for a set
+    /// setting, and `None` for a row from before the columns, whose sealed value must be opened.
+    fn read(&self) -> Option<Option<Shown>> {
+        let Some(_) = self.sealed else {
+            return Some(None);
+        };
+        let fixed_iv = match self.fixed_iv {
+            None => None,
+            Some(column) => Some(column? != 0),
+        };
+        Some(Some(Shown {
+            algorithm: self.algorithm?.to_owned(),
+            fixed_iv,
+        }))
+    }
+
+    /// What the management API shows, opening the sealed value only for a row without the clear
+    /// columns. A sealed value that does not parse is shown as no encryption rather than failing
+    /// the whole listing.
+    pub fn shown(&self, env: &Env) -> ApiResult<Option<Shown>> {
+        if let Some(shown) = self.read() {
+            return Ok(shown);
+        }
+        let opened = self
+            .sealed
+            .map(|e| secrets::open(env, e))
+            .transpose()?
+            .and_then(|e| serde_json::from_str::<StoredEncryption>(&e).ok());
+        Ok(opened.map(|e| Shown {
+            fixed_iv: self.fixed_iv.map(|_| e.fixed_iv()),
+            ..e.shown()
+        }))
     }
 }
 
@@ -156,6 +242,57 @@ mod tests {
             );
             assert_eq!(serde_json::to_string(&opened).unwrap(), plain);
         }
+    }
+
+    #[test]
+    fn the_columns_in_clear_show_a_setting_without_opening_it() {
+        let shown = |algorithm: &str, fixed_iv| {
+            Some(Some(Shown {
+                algorithm: algorithm.into(),
+                fixed_iv,
+            }))
+        };
+        let sealed = Some("sealed:v1:AAAA");
+        assert_eq!(InClear::webhook(None, None).read(), Some(None));
+        assert_eq!(
+            InClear::webhook(sealed, Some("aes-256-gcm")).read(),
+            shown("aes-256-gcm", None)
+        );
+        assert_eq!(
+            InClear::subscription(sealed, Some("aes-256-cbc"), Some(1)).read(),
+            shown("aes-256-cbc", Some(true))
+        );
+        assert_eq!(
+            InClear::subscription(sealed, Some("aes-256-cbc"), Some(0)).read(),
+            shown("aes-256-cbc", Some(false))
+        );
+        assert_eq!(InClear::subscription(None, None, None).read(), Some(None));
+    }
+
+    /// Rows sealed before migration 0012 have NULL columns: only they are opened.
+    #[test]
+    fn a_row_from_before_the_columns_must_be_opened() {
+        let sealed = Some("sealed:v1:AAAA");
+        assert_eq!(InClear::webhook(sealed, None).read(), None);
+        assert_eq!(InClear::subscription(sealed, None, None).read(), None);
+        assert_eq!(
+            InClear::subscription(sealed, Some("aes-256-gcm"), None).read(),
+            None
+        );
+    }
+
+    #[test]
+    fn what_is_kept_in_clear_is_what_is_shown() {
+        let webhook = StoredEncryption::new(Algorithm::Aes256Gcm, KEY, IV);
+        assert_eq!(
+            webhook.shown(),
+            Shown {
+                algorithm: "aes-256-gcm".into(),
+                fixed_iv: None
+            }
+        );
+        let subscription = webhook.for_subscription(true);
+        assert_eq!(subscription.shown().fixed_iv, Some(true));
     }
 
     #[test]

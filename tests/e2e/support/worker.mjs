@@ -149,3 +149,14 @@ export function persisted(dir) {
   }
   return Buffer.concat(parts);
 }
+
+/** Runs SQL on a halted worker's local D1 (its state directory) with wrangler's own CLI: the
+ * results of the last statement. */
+export function d1(state, command) {
+  const run = spawnSync(process.execPath,
+    [wrangler, 'd1', 'execute', 'DB', '--local', '--persist-to', state, '--json', '--command', command],
+    { cwd: root, encoding: 'utf8', timeout: 120_000, env });
+  if (run.status !== 0) throw new Error(`d1 execute failed:\n${run.stdout}\n${run.stderr}`);
+  const results = JSON.parse(run.stdout);
+  return results[results.length - 1].results;
+}

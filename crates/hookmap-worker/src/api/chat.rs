@@ -7,22 +7,15 @@ use serde_json::{json, Value};
 use worker::{Request, Response};
 
 use super::Ctx;
+use crate::api::list::Listing;
+use crate::channels::{self, Channel};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{self, Page};
+use crate::http;
 
 const CHANNEL_TYPES: &[&str] = &["text", "forum"];
 /// Longest bot avatar URL.
 const MAX_URL_LEN: usize = 500;
-
-#[derive(Serialize, Deserialize)]
-struct ChannelRow {
-    id: String,
-    name: String,
-    #[serde(rename = "type")]
-    kind: String,
-    created_at: String,
-}
 
 pub async fn create_channel(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
     let body = http::object_body(req).await?;
@@ -30,34 +23,28 @@ pub async fn create_channel(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiR
     let name = http::required_str(&body, "name", 100)?;
     let kind = http::optional_str(&body, "type", 16)?.unwrap_or("text");
     if !CHANNEL_TYPES.contains(&kind) {
-        return Err(ApiError::new(
-            422,
-            "invalid_field",
-            format!("type: {kind:?} is not \"text\" or \"forum\""),
-        )
-        .with_details(json!({"at": "type"})));
+        return Err(ApiError::invalid_field(
+            "type",
+            format!("{kind:?} is not \"text\" or \"forum\""),
+        ));
     }
     let id = db::new_id("chn")?;
     let (_, now) = db::now();
-    let inserted = db::execute(db::stmt(
+    db::insert_unique(
         &ctx.db,
         "INSERT INTO channels (id, community_id, name, type, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         &crate::args![&id, cid, name, kind, &now],
-    )?)
-    .await;
-    match inserted {
-        Ok(_) => {}
-        Err(e) if db::is_unique_violation(&e) => {
-            return Err(ApiError::conflict(
+        |_| {
+            ApiError::conflict(
                 "channel_exists",
                 format!("this community already has a channel named {name:?}"),
-            ))
-        }
-        Err(e) => return Err(e.into()),
-    }
+            )
+        },
+    )
+    .await?;
     http::json(
         201,
-        &ChannelRow {
+        &Channel {
             id,
             name: name.into(),
             kind: kind.into(),
@@ -67,45 +54,21 @@ pub async fn create_channel(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiR
 }
 
 pub async fn list_channels(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
-    let page = Page::from_url(&ctx.url)?;
-    let (rows, total): (Vec<ChannelRow>, _) = db::paged(
-        &ctx.db,
-        "SELECT id, name, type, created_at FROM channels WHERE community_id = ?1 ORDER BY name",
-        "SELECT COUNT(*) AS n FROM channels WHERE community_id = ?1",
-        &crate::args![cid],
-        &page,
-    )
-    .await?;
-    http::json(
-        200,
-        &page.wrap(rows.iter().map(|r| json!(r)).collect(), total),
-    )
-}
-
-/// Whether `channel` is one of community `cid`'s: what a webhook's mapping or a subscription's
-/// filter may name.
-pub(super) async fn community_has_channel(
-    ctx: &Ctx<'_>,
-    cid: &str,
-    channel: &str,
-) -> ApiResult<bool> {
-    let found = db::first::<db::Count>(
-        &ctx.db,
-        "SELECT COUNT(*) AS n FROM channels WHERE id = ?1 AND community_id = ?2",
-        &crate::args![channel, cid],
-    )
-    .await?;
-    Ok(found.is_some_and(|c| c.n > 0))
-}
-
-async fn load_channel(ctx: &Ctx<'_>, cid: &str, chid: &str) -> ApiResult<ChannelRow> {
-    db::first(
-        &ctx.db,
-        "SELECT id, name, type, created_at FROM channels WHERE id = ?1 AND community_id = ?2",
-        &crate::args![chid, cid],
-    )
+    Listing {
+        select: "SELECT id, name, type, created_at FROM channels",
+        counted: "channels",
+        filter: "community_id = ?1",
+        order: "name",
+    }
+    .fetch::<Channel>(ctx, &crate::args![cid])
     .await?
-    .ok_or_else(|| ApiError::not_found("this channel"))
+    .answer_rows()
+}
+
+async fn load_channel(ctx: &Ctx<'_>, cid: &str, chid: &str) -> ApiResult<Channel> {
+    channels::find(&ctx.db, cid, chid)
+        .await?
+        .ok_or_else(|| ApiError::not_found("this channel"))
 }
 
 pub async fn get_channel(ctx: &Ctx<'_>, cid: &str, chid: &str) -> ApiResult<Response> {
@@ -128,29 +91,24 @@ struct MessageRow {
 /// A channel's messages, newest first, each with its author: the community's bot as it is now.
 pub async fn messages(ctx: &Ctx<'_>, cid: &str, chid: &str) -> ApiResult<Response> {
     load_channel(ctx, cid, chid).await?;
-    let page = Page::from_url(&ctx.url)?;
-    let (rows, total): (Vec<MessageRow>, _) = db::paged(
-        &ctx.db,
-        "SELECT m.id, m.channel_id, m.topic, m.text, m.webhook_id, m.delivery_id, m.created_at,
-                c.bot_name, c.bot_avatar_url
-           FROM messages m JOIN communities c ON c.id = m.community_id
-          WHERE m.channel_id = ?1 ORDER BY m.seq DESC",
-        "SELECT COUNT(*) AS n FROM messages WHERE channel_id = ?1",
-        &crate::args![chid],
-        &page,
-    )
-    .await?;
-    let data = rows
-        .into_iter()
-        .map(|m| {
-            json!({
-                "id": m.id, "channel_id": m.channel_id, "topic": m.topic, "text": m.text,
-                "author": {"kind": "bot", "name": m.bot_name, "avatar_url": m.bot_avatar_url},
-                "webhook_id": m.webhook_id, "delivery_id": m.delivery_id, "created_at": m.created_at,
-            })
-        })
-        .collect();
-    http::json(200, &page.wrap(data, total))
+    Listing {
+        select:
+            "SELECT m.id, m.channel_id, m.topic, m.text, m.webhook_id, m.delivery_id, m.created_at,
+                        c.bot_name, c.bot_avatar_url
+                   FROM messages m JOIN communities c ON c.id = m.community_id",
+        counted: "messages m",
+        filter: "m.channel_id = ?1",
+        order: "m.seq DESC",
+    }
+    .fetch::<MessageRow>(ctx, &crate::args![chid])
+    .await?
+    .answer_each(|m| {
+        Ok(json!({
+            "id": m.id, "channel_id": m.channel_id, "topic": m.topic, "text": m.text,
+            "author": {"kind": "bot", "name": m.bot_name, "avatar_url": m.bot_avatar_url},
+            "webhook_id": m.webhook_id, "delivery_id": m.delivery_id, "created_at": m.created_at,
+        }))
+    })
 }
 
 #[derive(Serialize, Deserialize)]
@@ -207,12 +165,10 @@ pub async fn update_bot(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResul
 fn avatar_url(text: Option<&str>) -> ApiResult<String> {
     let bad = |why: Option<String>| {
         let why = why.map_or(String::new(), |w| format!(" ({w})"));
-        ApiError::new(
-            422,
-            "invalid_field",
-            format!("avatar_url: must be an absolute http:// or https:// URL{why}"),
+        ApiError::invalid_field(
+            "avatar_url",
+            format!("must be an absolute http:// or https:// URL{why}"),
         )
-        .with_details(json!({"at": "avatar_url"}))
     };
     let text = text.ok_or_else(|| bad(None))?;
     weburl::parse(text).map_err(|why| bad(Some(why)))?;

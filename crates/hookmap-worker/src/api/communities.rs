@@ -6,10 +6,11 @@ use serde_json::json;
 use worker::{Request, Response};
 
 use super::Ctx;
+use crate::api::list::Listing;
 use crate::caller::Caller;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{self, Page};
+use crate::http;
 
 pub async fn create(ctx: &Ctx<'_>, req: &mut Request) -> ApiResult<Response> {
     ctx.caller.require_root()?;
@@ -77,19 +78,15 @@ pub async fn create_key(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResul
 }
 
 pub async fn list_keys(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
-    let page = Page::from_url(&ctx.url)?;
-    let (rows, total): (Vec<KeyRow>, _) = db::paged(
-        &ctx.db,
-        "SELECT id, name, prefix, created_at FROM api_keys WHERE community_id = ?1 ORDER BY created_at, id",
-        "SELECT COUNT(*) AS n FROM api_keys WHERE community_id = ?1",
-        &crate::args![cid],
-        &page,
-    )
-    .await?;
-    http::json(
-        200,
-        &page.wrap(rows.iter().map(|r| json!(r)).collect(), total),
-    )
+    Listing {
+        select: "SELECT id, name, prefix, created_at FROM api_keys",
+        counted: "api_keys",
+        filter: "community_id = ?1",
+        order: "created_at, id",
+    }
+    .fetch::<KeyRow>(ctx, &crate::args![cid])
+    .await?
+    .answer_rows()
 }
 
 pub async fn delete_key(ctx: &Ctx<'_>, cid: &str, kid: &str) -> ApiResult<Response> {

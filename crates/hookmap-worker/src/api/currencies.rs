@@ -4,14 +4,14 @@
 
 use hookmap_core::catalog;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use worker::{Request, Response};
 
+use super::list::Listing;
 use super::Ctx;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks;
-use crate::http::{self, Page};
+use crate::http;
 
 #[derive(Serialize, Deserialize)]
 struct CurrencyRow {
@@ -42,42 +42,30 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     http::only_known(&body, &["key", "name"])?;
     let key = http::required_str(&body, "key", catalog::MAX_KEY_LEN)?;
     if !catalog::valid_key(key) {
-        return Err(ApiError::new(
-            422,
-            "invalid_field",
-            format!("key: {key:?} must start with a-z and hold only a-z, 0-9 and _"),
-        )
-        .with_details(json!({"at": "key"})));
+        return Err(ApiError::invalid_field(
+            "key",
+            format!("{key:?} must start with a-z and hold only a-z, 0-9 and _"),
+        ));
     }
     let name = http::optional_str(&body, "name", 100)?.unwrap_or(key);
     let (_, now) = db::now();
     // The cap is counted inside the INSERT, so concurrent creates cannot overshoot it.
-    let inserted = db::execute(db::stmt(
+    let inserted = db::insert_unique(
         &ctx.db,
         "INSERT INTO currencies (community_id, key, name, built_in, created_at)
          SELECT ?1, ?2, ?3, 0, ?4 WHERE (SELECT COUNT(*) FROM currencies WHERE community_id = ?1) < ?5",
         &crate::args![cid, key, name, &now, catalog::MAX_CURRENCIES as i64],
-    )?)
-    .await;
-    match inserted {
-        Ok(result) if result.meta()?.and_then(|m| m.changes) == Some(0) => {
-            return Err(ApiError::new(
-                422,
-                "too_many_currencies",
-                format!(
-                    "a community has at most {} currencies, xp and coins included; delete an unused one first",
-                    catalog::MAX_CURRENCIES
-                ),
-            ))
-        }
-        Ok(_) => {}
-        Err(e) if db::is_unique_violation(&e) => {
-            return Err(ApiError::conflict(
-                "currency_exists",
-                format!("the currency {key:?} already exists"),
-            ))
-        }
-        Err(e) => return Err(e.into()),
+        |_| ApiError::conflict("currency_exists", format!("the currency {key:?} already exists")),
+    )
+    .await?;
+    if inserted == 0 {
+        return Err(ApiError::unprocessable(
+            "too_many_currencies",
+            format!(
+                "a community has at most {} currencies, xp and coins included; delete an unused one first",
+                catalog::MAX_CURRENCIES
+            ),
+        ));
     }
     hooks::catalog_changed(ctx.env, &ctx.db, cid).await?;
     http::json(
@@ -92,21 +80,15 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
 }
 
 pub async fn list(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
-    let page = Page::from_url(&ctx.url)?;
-    let (rows, total): (Vec<CurrencyRow>, _) = db::paged(
-        &ctx.db,
-        &format!(
-            "SELECT {COLUMNS} FROM currencies WHERE community_id = ?1 ORDER BY built_in DESC, key"
-        ),
-        "SELECT COUNT(*) AS n FROM currencies WHERE community_id = ?1",
-        &crate::args![cid],
-        &page,
-    )
-    .await?;
-    http::json(
-        200,
-        &page.wrap(rows.iter().map(|r| json!(r)).collect(), total),
-    )
+    Listing {
+        select: &format!("SELECT {COLUMNS} FROM currencies"),
+        counted: "currencies",
+        filter: "community_id = ?1",
+        order: "built_in DESC, key",
+    }
+    .fetch::<CurrencyRow>(ctx, &crate::args![cid])
+    .await?
+    .answer_rows()
 }
 
 async fn load(ctx: &Ctx<'_>, cid: &str, key: &str) -> ApiResult<CurrencyRow> {

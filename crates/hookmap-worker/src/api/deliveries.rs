@@ -6,11 +6,12 @@ use worker::Response;
 
 use super::webhooks::load;
 use super::Ctx;
+use crate::api::list::Listing;
 use crate::db;
 use crate::edge;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks;
-use crate::http::{self, Page};
+use crate::http;
 
 #[derive(Deserialize)]
 struct DeliveryRow {
@@ -80,8 +81,7 @@ pub async fn catch(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     )
     .await?;
     let row = row.ok_or_else(|| {
-        ApiError::new(
-            404,
+        ApiError::not_found_with(
             "nothing_caught",
             "this webhook has not received a readable payload yet: send one to its URL",
         )
@@ -96,7 +96,6 @@ pub async fn catch(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
 /// Newest first; `?status=success|failed|pending` filters.
 pub async fn list(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     load(ctx, cid, id).await?;
-    let page = Page::from_url(&ctx.url)?;
     let status = http::query(&ctx.url, "status");
     if let Some(s) = status.as_deref() {
         if !["success", "failed", "pending"].contains(&s) {
@@ -106,19 +105,15 @@ pub async fn list(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
             ));
         }
     }
-    let filter = "webhook_id = ?1 AND (?2 IS NULL OR status = ?2)";
-    let (rows, total): (Vec<DeliveryRow>, _) = db::paged(
-        &ctx.db,
-        &format!("{SELECT} WHERE {filter} ORDER BY seq DESC"),
-        &format!("SELECT COUNT(*) AS n FROM deliveries WHERE {filter}"),
-        &crate::args![id, status.as_deref()],
-        &page,
-    )
-    .await?;
-    http::json(
-        200,
-        &page.wrap(rows.iter().map(|r| render(r, false)).collect(), total),
-    )
+    Listing {
+        select: SELECT,
+        counted: "deliveries",
+        filter: "webhook_id = ?1 AND (?2 IS NULL OR status = ?2)",
+        order: "seq DESC",
+    }
+    .fetch::<DeliveryRow>(ctx, &crate::args![id, status.as_deref()])
+    .await?
+    .answer_each(|r| Ok(render(r, false)))
 }
 
 async fn load_delivery(ctx: &Ctx<'_>, id: &str, did: &str) -> ApiResult<DeliveryRow> {

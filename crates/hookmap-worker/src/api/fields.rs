@@ -3,14 +3,14 @@
 
 use hookmap_core::{catalog, FieldType};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use worker::{Request, Response};
 
 use super::Ctx;
+use crate::api::list::Listing;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks;
-use crate::http::{self, Page};
+use crate::http;
 
 #[derive(Serialize, Deserialize)]
 struct FieldRow {
@@ -26,40 +26,27 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     http::only_known(&body, &["key", "name", "type"])?;
     let key = http::required_str(&body, "key", 64)?;
     if !catalog::valid_key(key) {
-        return Err(ApiError::new(
-            422,
-            "invalid_field",
-            format!("key: {key:?} must start with a-z and hold only a-z, 0-9 and _"),
-        )
-        .with_details(json!({"at": "key"})));
+        return Err(ApiError::invalid_field(
+            "key",
+            format!("{key:?} must start with a-z and hold only a-z, 0-9 and _"),
+        ));
     }
     let name = http::optional_str(&body, "name", 100)?.unwrap_or(key);
     let type_text = http::required_str(&body, "type", 16)?;
     let field_type = FieldType::parse(type_text).ok_or_else(|| {
-        ApiError::new(
-            422,
-            "invalid_field",
-            format!("type: {type_text:?} is not number, text or boolean"),
+        ApiError::invalid_field(
+            "type",
+            format!("{type_text:?} is not number, text or boolean"),
         )
-        .with_details(json!({"at": "type"}))
     })?;
     let (_, now) = db::now();
-    let inserted = db::execute(db::stmt(
+    db::insert_unique(
         &ctx.db,
         "INSERT INTO user_fields (community_id, key, name, type, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         &crate::args![cid, key, name, field_type.as_str(), &now],
-    )?)
-    .await;
-    match inserted {
-        Ok(_) => {}
-        Err(e) if db::is_unique_violation(&e) => {
-            return Err(ApiError::conflict(
-                "field_exists",
-                format!("the field {key:?} already exists"),
-            ))
-        }
-        Err(e) => return Err(e.into()),
-    }
+        |_| ApiError::conflict("field_exists", format!("the field {key:?} already exists")),
+    )
+    .await?;
     hooks::catalog_changed(ctx.env, &ctx.db, cid).await?;
     http::json(
         201,
@@ -73,19 +60,15 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
 }
 
 pub async fn list(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
-    let page = Page::from_url(&ctx.url)?;
-    let (rows, total): (Vec<FieldRow>, _) = db::paged(
-        &ctx.db,
-        "SELECT key, name, type, created_at FROM user_fields WHERE community_id = ?1 ORDER BY key",
-        "SELECT COUNT(*) AS n FROM user_fields WHERE community_id = ?1",
-        &crate::args![cid],
-        &page,
-    )
-    .await?;
-    http::json(
-        200,
-        &page.wrap(rows.iter().map(|r| json!(r)).collect(), total),
-    )
+    Listing {
+        select: "SELECT key, name, type, created_at FROM user_fields",
+        counted: "user_fields",
+        filter: "community_id = ?1",
+        order: "key",
+    }
+    .fetch::<FieldRow>(ctx, &crate::args![cid])
+    .await?
+    .answer_rows()
 }
 
 async fn load(ctx: &Ctx<'_>, cid: &str, key: &str) -> ApiResult<FieldRow> {
@@ -104,15 +87,14 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, key: &str, req: &mut Request) -> A
     http::only_known(&body, &["name", "type"])?;
     if let Some(t) = http::optional_str(&body, "type", 16)? {
         if t != row.field_type {
-            return Err(ApiError::new(
-                422,
+            return Err(ApiError::unprocessable(
                 "immutable_type",
                 format!(
                     "a field's type cannot change ({} -> {t}); create a new field instead",
                     row.field_type
                 ),
             )
-            .with_details(json!({"at": "type"})));
+            .at("type"));
         }
     }
     if let Some(name) = http::optional_str(&body, "name", 100)? {

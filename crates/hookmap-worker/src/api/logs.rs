@@ -6,9 +6,9 @@ use worker::Response;
 
 use super::users::typed;
 use super::Ctx;
-use crate::db;
+use crate::api::list::Listing;
 use crate::error::ApiResult;
-use crate::http::{self, Page};
+use crate::http;
 
 #[derive(Deserialize)]
 struct HistoryRow {
@@ -26,31 +26,22 @@ struct HistoryRow {
 
 /// `?user_id=` and `?field=` narrow the list; absent, they match everything.
 pub async fn field_histories(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
-    let page = Page::from_url(&ctx.url)?;
     let user = http::query(&ctx.url, "user_id");
     let field = http::query(&ctx.url, "field");
-    let filter = "h.community_id = ?1 AND (?2 IS NULL OR h.user_id = ?2) AND (?3 IS NULL OR h.field_key = ?3)";
-    let (rows, total): (Vec<HistoryRow>, _) = db::paged(
-        &ctx.db,
-        &format!(
-            "SELECT h.id, h.user_id, h.field_key, f.type, h.old_value, h.new_value, h.source, h.delivery_id, h.created_at
-               FROM user_field_histories h LEFT JOIN user_fields f ON f.community_id = h.community_id AND f.key = h.field_key
-              WHERE {filter} ORDER BY h.created_at DESC, h.id DESC"
-        ),
-        &format!("SELECT COUNT(*) AS n FROM user_field_histories h WHERE {filter}"),
-        &crate::args![cid, user.as_deref(), field.as_deref()],
-        &page,
-    )
-    .await?;
-    let data = rows
-        .into_iter()
-        .map(|r| {
-            let t = r.field_type.as_deref().unwrap_or("");
-            json!({"id": r.id, "user_id": r.user_id, "field": r.field_key, "old_value": typed(t, r.old_value),
-                   "new_value": typed(t, r.new_value), "source": r.source, "delivery_id": r.delivery_id, "created_at": r.created_at})
-        })
-        .collect();
-    http::json(200, &page.wrap(data, total))
+    Listing {
+        select: "SELECT h.id, h.user_id, h.field_key, f.type, h.old_value, h.new_value, h.source, h.delivery_id, h.created_at
+                   FROM user_field_histories h LEFT JOIN user_fields f ON f.community_id = h.community_id AND f.key = h.field_key",
+        counted: "user_field_histories h",
+        filter: "h.community_id = ?1 AND (?2 IS NULL OR h.user_id = ?2) AND (?3 IS NULL OR h.field_key = ?3)",
+        order: "h.created_at DESC, h.id DESC",
+    }
+    .fetch::<HistoryRow>(ctx, &crate::args![cid, user.as_deref(), field.as_deref()])
+    .await?
+    .answer_each(|r| {
+        let t = r.field_type.as_deref().unwrap_or("");
+        Ok(json!({"id": r.id, "user_id": r.user_id, "field": r.field_key, "old_value": typed(t, r.old_value.clone()),
+                  "new_value": typed(t, r.new_value.clone()), "source": r.source, "delivery_id": r.delivery_id, "created_at": r.created_at}))
+    })
 }
 
 #[derive(Deserialize, serde::Serialize)]
@@ -66,22 +57,14 @@ struct LogRow {
 }
 
 pub async fn gamification(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
-    let page = Page::from_url(&ctx.url)?;
     let user = http::query(&ctx.url, "user_id");
-    let filter = "community_id = ?1 AND (?2 IS NULL OR user_id = ?2)";
-    let (rows, total): (Vec<LogRow>, _) = db::paged(
-        &ctx.db,
-        &format!(
-            "SELECT id, user_id, currency, delta, balance_after, action, delivery_id, created_at FROM gamification_logs
-              WHERE {filter} ORDER BY created_at DESC, id DESC"
-        ),
-        &format!("SELECT COUNT(*) AS n FROM gamification_logs WHERE {filter}"),
-        &crate::args![cid, user.as_deref()],
-        &page,
-    )
-    .await?;
-    http::json(
-        200,
-        &page.wrap(rows.iter().map(|r| json!(r)).collect(), total),
-    )
+    Listing {
+        select: "SELECT id, user_id, currency, delta, balance_after, action, delivery_id, created_at FROM gamification_logs",
+        counted: "gamification_logs",
+        filter: "community_id = ?1 AND (?2 IS NULL OR user_id = ?2)",
+        order: "created_at DESC, id DESC",
+    }
+    .fetch::<LogRow>(ctx, &crate::args![cid, user.as_deref()])
+    .await?
+    .answer_rows()
 }

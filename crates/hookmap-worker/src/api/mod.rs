@@ -5,6 +5,7 @@ mod communities;
 mod currencies;
 mod deliveries;
 mod fields;
+mod list;
 mod logs;
 mod quotas;
 pub mod routes;
@@ -137,8 +138,7 @@ fn wrong_method_or_no_route(path: &[&str]) -> ApiError {
 }
 
 pub fn no_route() -> ApiError {
-    ApiError::new(
-        404,
+    ApiError::not_found_with(
         "no_route",
         "no such route or method; see the API list in the README",
     )

@@ -6,7 +6,6 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use worker::{Request, Response};
 
-use super::webhooks::invalid;
 use super::Ctx;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
@@ -61,7 +60,7 @@ fn parsed(body: &Map<String, Value>) -> ApiResult<Vec<(Quota, Option<i64>)>> {
         .map(|(q, v)| {
             q.parse_override(v)
                 .map(|n| (q, n))
-                .map_err(|why| invalid(q.name(), why))
+                .map_err(|why| ApiError::invalid_field(q.name(), why))
         })
         .collect()
 }

@@ -9,16 +9,17 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use worker::{Request, Response};
 
-use super::chat::community_has_channel;
-use super::webhooks::{checked_encryption, invalid};
+use super::webhooks::checked_encryption;
 use super::Ctx;
+use crate::api::list::Listing;
+use crate::channels;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{self, Page};
+use crate::http;
 use crate::outbox::{self, Job};
 use crate::quotas;
 use crate::secrets;
-use crate::stored::StoredEncryption;
+use crate::stored::{InClear, Sealed};
 
 const CREATE: &[&str] = &["url", "events", "channel_id", "is_active", "encryption"];
 const UPDATE: &[&str] = &[
@@ -41,16 +42,26 @@ struct Row {
     is_active: i64,
     previous_secret_until: Option<String>,
     encryption: Option<String>,
+    /// `encryption`'s algorithm and IV choice, in clear (NULL in a row sealed before 0012).
+    encryption_algorithm: Option<String>,
+    encryption_fixed_iv: Option<i64>,
     created_at: String,
     updated_at: String,
 }
 
-const SELECT: &str = "SELECT id, url, events, channel_id, is_active, previous_secret_until, encryption, created_at, updated_at
+const SELECT: &str =
+    "SELECT id, url, events, channel_id, is_active, previous_secret_until, encryption,
+                             encryption_algorithm, encryption_fixed_iv, created_at, updated_at
                         FROM webhook_subscriptions";
 
 fn render(ctx: &Ctx<'_>, row: &Row) -> ApiResult<Value> {
-    let encryption = StoredEncryption::shown(ctx.env, row.encryption.as_deref())?
-        .map(|e| json!({"algorithm": e.algorithm, "fixed_iv": e.fixed_iv()}));
+    let encryption = InClear::subscription(
+        row.encryption.as_deref(),
+        row.encryption_algorithm.as_deref(),
+        row.encryption_fixed_iv,
+    )
+    .shown(ctx.env)?
+    .map(|e| json!({"algorithm": e.algorithm, "fixed_iv": e.fixed_iv.unwrap_or(false)}));
     let events: Value = serde_json::from_str(&row.events).unwrap_or(Value::Null);
     Ok(json!({
         "id": row.id, "url": row.url, "events": events, "channel_id": row.channel_id,
@@ -91,13 +102,13 @@ async fn filter(
     let filter = Filter::parse(events, channel.map(str::to_owned))?;
     if let Some(channel) = channel {
         if !filter.events.contains(&EventType::MessagePosted) {
-            return Err(invalid(
+            return Err(ApiError::invalid_field(
                 "channel_id",
                 "filters message.posted, which events does not list",
             ));
         }
-        if !community_has_channel(ctx, cid, channel).await? {
-            return Err(invalid(
+        if channels::find(&ctx.db, cid, channel).await?.is_none() {
+            return Err(ApiError::invalid_field(
                 "channel_id",
                 format!("this community has no channel {channel:?}"),
             ));
@@ -112,14 +123,19 @@ fn stored_events(filter: &Filter) -> String {
 
 /// `encryption`: null or `{algorithm, key, iv, fixed_iv?}`; `fixed_iv: true` is the compatibility
 /// setting (every body under the configured IV); by default each body has a fresh random IV.
-fn encryption(ctx: &Ctx<'_>, value: &Value) -> ApiResult<Option<String>> {
+fn encryption(ctx: &Ctx<'_>, value: &Value) -> ApiResult<Option<Sealed>> {
     let Some((checked, obj)) = checked_encryption(value, &["fixed_iv"])? else {
         return Ok(None);
     };
     let fixed_iv = match obj.get("fixed_iv") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(invalid("encryption.fixed_iv", "must be true or false")),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "encryption.fixed_iv",
+                "must be true or false",
+            ))
+        }
     };
     checked.for_subscription(fixed_iv).seal(ctx.env).map(Some)
 }
@@ -137,7 +153,7 @@ fn reveal(out: &mut Value, secret: Option<&str>) {
 pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
     let body = http::object_body(req).await?;
     http::only_known(&body, CREATE)?;
-    let url = url(ctx, &body)?.ok_or_else(|| invalid("url", "is required"))?;
+    let url = url(ctx, &body)?.ok_or_else(|| ApiError::invalid_field("url", "is required"))?;
     let events = body.get("events").unwrap_or(&Value::Null);
     let filter = filter(
         ctx,
@@ -159,10 +175,13 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     );
     let inserted = db::run_changes(
         &ctx.db,
-        "INSERT INTO webhook_subscriptions (id, community_id, url, events, channel_id, is_active, secret, encryption, created_at, updated_at)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9
+        "INSERT INTO webhook_subscriptions (id, community_id, url, events, channel_id, is_active, secret, encryption,
+                encryption_algorithm, encryption_fixed_iv, created_at, updated_at)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?11, ?12, ?9, ?9
           WHERE (SELECT COUNT(*) FROM webhook_subscriptions WHERE community_id = ?2) < ?10",
-        &crate::args![&id, cid, &url, stored_events(&filter).as_str(), filter.channel.as_deref(), is_active, &sealed_secret, encryption.as_deref(), &now, most],
+        &crate::args![&id, cid, &url, stored_events(&filter).as_str(), filter.channel.as_deref(), is_active, &sealed_secret,
+            encryption.as_ref().map(|e| e.value.as_str()), &now, most,
+            encryption.as_ref().map(|e| e.shown.algorithm.as_str()), encryption.as_ref().and_then(|e| e.shown.fixed_iv)],
     )
     .await?;
     quotas::check_inserted(inserted, Quota::Subscriptions, most)?;
@@ -172,20 +191,15 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
 }
 
 pub async fn list(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
-    let page = Page::from_url(&ctx.url)?;
-    let (rows, total): (Vec<Row>, _) = db::paged(
-        &ctx.db,
-        &format!("{SELECT} WHERE community_id = ?1 ORDER BY created_at, id"),
-        "SELECT COUNT(*) AS n FROM webhook_subscriptions WHERE community_id = ?1",
-        &crate::args![cid],
-        &page,
-    )
-    .await?;
-    let data = rows
-        .iter()
-        .map(|r| render(ctx, r))
-        .collect::<ApiResult<_>>()?;
-    http::json(200, &page.wrap(data, total))
+    Listing {
+        select: SELECT,
+        counted: "webhook_subscriptions",
+        filter: "community_id = ?1",
+        order: "created_at, id",
+    }
+    .fetch::<Row>(ctx, &crate::args![cid])
+    .await?
+    .answer_each(|r| render(ctx, r))
 }
 
 pub async fn get(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
@@ -207,9 +221,15 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
     };
     let filter = filter(ctx, cid, events, channel.as_deref()).await?;
     let is_active = http::optional_bool(&body, "is_active")?.unwrap_or(row.is_active != 0);
-    let encryption = match body.get("encryption") {
-        None => row.encryption,
-        Some(v) => encryption(ctx, v)?,
+    let (encryption, algorithm, fixed_iv) = match body.get("encryption") {
+        None => (
+            row.encryption,
+            row.encryption_algorithm,
+            row.encryption_fixed_iv.map(|f| f != 0),
+        ),
+        Some(v) => encryption(ctx, v)?.map_or((None, None, None), |e| {
+            (Some(e.value), Some(e.shown.algorithm), e.shown.fixed_iv)
+        }),
     };
     let (ms, now) = db::now();
     let rotated = match http::optional_bool(&body, "rotate_secret")? {
@@ -226,12 +246,13 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
     db::run(
         &ctx.db,
         "UPDATE webhook_subscriptions SET url = ?3, events = ?4, channel_id = ?5, is_active = ?6, encryption = ?7,
+                encryption_algorithm = ?11, encryption_fixed_iv = ?12,
                 previous_secret = CASE WHEN ?8 IS NULL THEN previous_secret ELSE secret END,
                 previous_secret_until = COALESCE(?9, previous_secret_until),
                 secret = COALESCE(?8, secret), updated_at = ?10
           WHERE id = ?1 AND community_id = ?2",
         &crate::args![id, cid, &url, stored_events(&filter).as_str(), filter.channel.as_deref(), is_active,
-            encryption.as_deref(), sealed_rotated.as_deref(), until.as_deref(), &now],
+            encryption.as_deref(), sealed_rotated.as_deref(), until.as_deref(), &now, algorithm.as_deref(), fixed_iv],
     )
     .await?;
     let mut out = render(ctx, &load(ctx, cid, id).await?)?;
@@ -304,20 +325,16 @@ struct LogRow {
 /// Every attempt, newest first.
 pub async fn logs(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     load(ctx, cid, id).await?;
-    let page = Page::from_url(&ctx.url)?;
-    let (rows, total): (Vec<LogRow>, _) = db::paged(
-        &ctx.db,
-        "SELECT id, event, event_id, delivery_id, attempt, status_code, response_time_ms, error, created_at
-           FROM outgoing_attempts WHERE subscription_id = ?1 ORDER BY seq DESC",
-        "SELECT COUNT(*) AS n FROM outgoing_attempts WHERE subscription_id = ?1",
-        &crate::args![id],
-        &page,
-    )
-    .await?;
-    http::json(
-        200,
-        &page.wrap(rows.iter().map(|r| json!(r)).collect(), total),
-    )
+    Listing {
+        select: "SELECT id, event, event_id, delivery_id, attempt, status_code, response_time_ms, error, created_at
+                   FROM outgoing_attempts",
+        counted: "outgoing_attempts",
+        filter: "subscription_id = ?1",
+        order: "seq DESC",
+    }
+    .fetch::<LogRow>(ctx, &crate::args![id])
+    .await?
+    .answer_rows()
 }
 
 /// Sends a logged attempt's event again, as a new delivery with a fresh retry schedule.
@@ -364,10 +381,10 @@ pub async fn publish(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<R
     }
     let data = match body.get("data") {
         Some(d @ Value::Object(_)) => d,
-        _ => return Err(invalid("data", "must be an object")),
+        _ => return Err(ApiError::invalid_field("data", "must be an object")),
     };
     if data.to_string().len() > event::MAX_DATA_LEN {
-        return Err(invalid(
+        return Err(ApiError::invalid_field(
             "data",
             format!("is larger than {} bytes", event::MAX_DATA_LEN),
         ));

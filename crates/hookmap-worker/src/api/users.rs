@@ -5,10 +5,11 @@ use serde_json::{json, Map, Value};
 use worker::{Request, Response};
 
 use super::Ctx;
+use crate::api::list::Listing;
 use crate::balances;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{self, Page};
+use crate::http;
 use crate::outbox;
 use hookmap_core::event::EventType;
 
@@ -89,37 +90,32 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     let email = http::required_str(&body, "email", 254)?.to_ascii_lowercase();
     let username = http::required_str(&body, "username", 64)?;
     if !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
-        return Err(ApiError::new(
-            422,
-            "invalid_field",
-            format!("email: {email:?} is not an email address"),
-        )
-        .with_details(json!({"at": "email"})));
+        return Err(ApiError::invalid_field(
+            "email",
+            format!("{email:?} is not an email address"),
+        ));
     }
     let id = db::new_id("usr")?;
     let (_, now) = db::now();
-    let inserted = db::execute(db::stmt(
+    db::insert_unique(
         &ctx.db,
         "INSERT INTO users (id, community_id, email, username, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         &crate::args![&id, cid, email.as_str(), username, &now],
-    )?)
-    .await;
-    match inserted {
-        Ok(_) => {}
-        Err(e) if db::is_unique_violation(&e) && db::failure_text(&e).contains("users.email") => {
-            return Err(ApiError::conflict(
-                "email_taken",
-                format!("a member with the email {email:?} already exists"),
-            ));
-        }
-        Err(e) if db::is_unique_violation(&e) => {
-            return Err(ApiError::conflict(
-                "username_taken",
-                format!("a member with the username {username:?} already exists"),
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    }
+        |failure| {
+            if failure.contains("users.email") {
+                ApiError::conflict(
+                    "email_taken",
+                    format!("a member with the email {email:?} already exists"),
+                )
+            } else {
+                ApiError::conflict(
+                    "username_taken",
+                    format!("a member with the username {username:?} already exists"),
+                )
+            }
+        },
+    )
+    .await?;
     let user = UserRow {
         id,
         email,
@@ -159,23 +155,26 @@ pub async fn get(ctx: &Ctx<'_>, cid: &str, uid: &str) -> ApiResult<Response> {
 
 /// `?email=` or `?username=` finds one member (a list of zero or one); without them, all members.
 pub async fn find(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
-    let page = Page::from_url(&ctx.url)?;
     let (filter, value) = match (
         http::query(&ctx.url, "email"),
         http::query(&ctx.url, "username"),
     ) {
-        (Some(email), _) => ("AND email = ?2", email.trim().to_ascii_lowercase()),
-        (None, Some(username)) => ("AND username = ?2", username),
-        (None, None) => ("AND ?2 = ?2", String::new()),
+        (Some(email), _) => (
+            "community_id = ?1 AND email = ?2",
+            email.trim().to_ascii_lowercase(),
+        ),
+        (None, Some(username)) => ("community_id = ?1 AND username = ?2", username),
+        (None, None) => ("community_id = ?1 AND ?2 = ?2", String::new()),
     };
-    let (rows, total): (Vec<UserRow>, _) = db::paged(
-        &ctx.db,
-        &format!("{SELECT} WHERE community_id = ?1 {filter} ORDER BY created_at, id"),
-        &format!("SELECT COUNT(*) AS n FROM users WHERE community_id = ?1 {filter}"),
-        &crate::args![cid, value.as_str()],
-        &page,
-    )
-    .await?;
-    let data = render(ctx, cid, rows).await?;
-    http::json(200, &page.wrap(data, total))
+    let listing = Listing {
+        select: SELECT,
+        counted: "users",
+        filter,
+        order: "created_at, id",
+    };
+    let mut listed = listing
+        .fetch::<UserRow>(ctx, &crate::args![cid, value.as_str()])
+        .await?;
+    let data = render(ctx, cid, std::mem::take(&mut listed.rows)).await?;
+    listed.answer(data)
 }

@@ -80,11 +80,10 @@ impl<'a> Authenticated<'a> {
 }
 
 pub fn too_large() -> ApiError {
-    ApiError::new(
-        413,
-        "payload_too_large",
-        format!("the body is over {} bytes", hookmap_core::inbound::MAX_BODY),
-    )
+    ApiError::too_large(format!(
+        "the body is over {} bytes",
+        hookmap_core::inbound::MAX_BODY
+    ))
 }
 
 /// Standard Webhooks: `webhook-id`, `webhook-timestamp` (within 5 minutes) and a matching

@@ -44,8 +44,7 @@ impl<'a> Decoded<'a> {
         let hook = arrived.hook();
         let anonymous = auth.sender() == Sender::Anonymous;
         if !hook.enabled {
-            let error = ApiError::new(
-                403,
+            let error = ApiError::forbidden(
                 "webhook_disabled",
                 "this webhook is disabled; enable it to accept deliveries",
             );

@@ -2,7 +2,6 @@
 //! channels. Writes nothing.
 
 use hookmap_core::{Currency, Plan};
-use serde::Deserialize;
 use serde_json::json;
 use worker::D1Database;
 
@@ -10,6 +9,7 @@ use super::outcome::{Failure, Outcome};
 use super::refusal::refusal_error;
 use crate::apply::Refusal;
 use crate::balances::{self, Member};
+use crate::channels;
 use crate::db;
 use crate::error::ApiResult;
 use crate::hooks::HookRecord;
@@ -101,20 +101,10 @@ async fn channel_refusal(
     hook: &HookRecord,
     plan: &Plan,
 ) -> ApiResult<Option<Refusal>> {
-    #[derive(Deserialize)]
-    struct Channel {
-        #[serde(rename = "type")]
-        kind: String,
-    }
     let Some(message) = &plan.message else {
         return Ok(None);
     };
-    let channel: Option<Channel> = db::first(
-        db,
-        "SELECT type FROM channels WHERE id = ?1 AND community_id = ?2",
-        &crate::args![message.channel.as_str(), &hook.community_id],
-    )
-    .await?;
+    let channel = channels::find(db, &hook.community_id, message.channel.as_str()).await?;
     Ok(match channel {
         None => Some(Refusal::UnknownChannel),
         Some(c) if c.kind == "forum" && message.topic.is_none() => Some(Refusal::TopicRequired),

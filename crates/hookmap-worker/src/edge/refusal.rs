@@ -1,7 +1,6 @@
 //! The sender's errors for what the apply batch refused, and for requests over a budget.
 
 use hookmap_core::Plan;
-use serde_json::json;
 
 use crate::apply::Refusal;
 use crate::db;
@@ -12,66 +11,56 @@ pub fn refusal_error(refusal: &Refusal, plan: &Plan) -> ApiError {
     let who = member.map_or("the member", |m| m.value.as_str());
     let channel = plan.message.as_ref().map_or("", |m| m.channel.as_str());
     match refusal {
-        Refusal::UnknownMember => ApiError::new(
-            422,
+        Refusal::UnknownMember => ApiError::unprocessable(
             "unknown_member",
             format!(
                 "no member of this community has the {} {who:?}",
                 member.map_or("identifier", |m| m.by.as_str())
             ),
         ),
-        Refusal::Insufficient(Some(currency)) => ApiError::new(
-            422,
+        Refusal::Insufficient(Some(currency)) => ApiError::unprocessable(
             "insufficient_balance",
             format!(
                 "the delivery would take {who}'s {} below zero",
                 currency.as_str()
             ),
         )
-        .with_details(json!({ "currency": currency.as_str() })),
-        Refusal::Insufficient(None) => ApiError::new(
-            422,
+        .currency(currency.as_str()),
+        Refusal::Insufficient(None) => ApiError::unprocessable(
             "insufficient_balance",
             format!("the delivery would take one of {who}'s balances below zero"),
         ),
-        Refusal::UnknownCurrency => ApiError::new(
-            422,
+        Refusal::UnknownCurrency => ApiError::unprocessable(
             "unknown_currency",
             "a mapped currency was deleted; update the mapping",
         ),
-        Refusal::WebhookDisabled => ApiError::new(
-            403,
+        Refusal::WebhookDisabled => ApiError::forbidden(
             "webhook_disabled",
             "this webhook is disabled; enable it to accept deliveries",
         ),
         Refusal::WebhookGone => ApiError::not_found("this webhook URL"),
-        Refusal::StaleWebhook => ApiError::new(
-            409,
+        Refusal::StaleWebhook => ApiError::conflict(
             "webhook_changed",
             "the webhook changed while this delivery was processed; send it again",
         ),
-        Refusal::UnknownField => ApiError::new(
-            422,
+        Refusal::UnknownField => ApiError::unprocessable(
             "unknown_field",
             "a mapped user field was deleted; update the mapping",
         ),
-        Refusal::FieldOutOfRange => ApiError::new(
-            422,
+        Refusal::FieldOutOfRange => ApiError::unprocessable(
             "field_out_of_range",
             "a number field would go past the largest number a field holds (about 1.8e308)",
         ),
-        Refusal::UnknownChannel => ApiError::new(
-            422,
+        Refusal::UnknownChannel => ApiError::unprocessable(
             "unknown_channel",
             format!("this community has no channel {channel:?}"),
         )
-        .with_details(json!({ "at": "message.channel" })),
-        Refusal::TopicRequired => ApiError::new(
-            422,
+        .at("message.channel"),
+        Refusal::TopicRequired => ApiError::unprocessable(
             "topic_required",
             format!("channel {channel:?} is a forum: its messages need a topic (message.topic)"),
         )
-        .with_details(json!({ "at": "message.topic" })),
+        .at("message.topic"),
         Refusal::Duplicate => {
             ApiError::conflict("duplicate", "this idempotency key was already used")
         }

@@ -4,15 +4,15 @@
 use hookmap_core::message::ChannelRef;
 use hookmap_core::quota::Quota;
 use hookmap_core::{Algorithm, Encryption, Mapping};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
-use crate::api::chat::community_has_channel;
 use crate::api::Ctx;
+use crate::channels;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks;
 use crate::http;
 use crate::quotas;
-use crate::stored::StoredEncryption;
+use crate::stored::{Sealed, StoredEncryption};
 
 pub(super) const KNOWN: &[&str] = &[
     "name",
@@ -28,13 +28,9 @@ pub(super) const KNOWN: &[&str] = &[
 /// kind of mapping may carry the other part too (a chat webhook can also award coins).
 const LOCATIONS: &[&str] = &["user_fields", "chat"];
 
-pub(in crate::api) fn invalid(at: &str, why: impl std::fmt::Display) -> ApiError {
-    ApiError::new(422, "invalid_field", format!("{at}: {why}")).with_details(json!({ "at": at }))
-}
-
 /// The `encryption` member: null (none) or `{algorithm, key, iv}`, checked and stored as given.
-/// Stored sealed under SECRETS_KEY.
-pub(super) fn encryption(ctx: &Ctx<'_>, value: &Value) -> ApiResult<Option<String>> {
+/// Stored sealed under SECRETS_KEY, its algorithm in clear beside it.
+pub(super) fn encryption(ctx: &Ctx<'_>, value: &Value) -> ApiResult<Option<Sealed>> {
     checked_encryption(value, &[])?
         .map(|(stored, _)| stored.seal(ctx.env))
         .transpose()
@@ -50,7 +46,7 @@ pub(in crate::api) fn checked_encryption<'v>(
         Value::Null => return Ok(None),
         Value::Object(obj) => obj,
         _ => {
-            return Err(invalid(
+            return Err(ApiError::invalid_field(
                 "encryption",
                 "must be null or {algorithm, key, iv}",
             ))
@@ -63,13 +59,13 @@ pub(in crate::api) fn checked_encryption<'v>(
         .collect();
     http::only_known(obj, &known)?;
     let text = |name: &str| {
-        obj.get(name)
-            .and_then(Value::as_str)
-            .ok_or_else(|| invalid(&format!("encryption.{name}"), "is required (a string)"))
+        obj.get(name).and_then(Value::as_str).ok_or_else(|| {
+            ApiError::invalid_field(&format!("encryption.{name}"), "is required (a string)")
+        })
     };
     let algorithm_text = text("algorithm")?;
     let algorithm = Algorithm::parse(algorithm_text).ok_or_else(|| {
-        invalid(
+        ApiError::invalid_field(
             "encryption.algorithm",
             format!("{algorithm_text:?} is not aes-256-cbc or aes-256-gcm"),
         )
@@ -106,25 +102,24 @@ pub(super) async fn mapping(
         _ => {}
     }
     if let Some(ChannelRef::Id(channel)) = parsed.message.as_ref().map(|m| &m.channel) {
-        if !community_has_channel(ctx, cid, channel).await? {
-            return Err(ApiError::new(
-                422,
+        if channels::find(&ctx.db, cid, channel).await?.is_none() {
+            return Err(ApiError::unprocessable_at(
+                "message.channel.id",
                 "unknown_channel",
-                format!("message.channel.id: this community has no channel {channel:?}"),
-            )
-            .with_details(json!({"at": "message.channel.id"})));
+                format!("this community has no channel {channel:?}"),
+            ));
         }
     }
     Ok(Some(parsed.to_value().to_string()))
 }
 
 fn mapping_error(at: &str, why: &str) -> ApiError {
-    ApiError::new(422, "invalid_mapping", format!("{at}: {why}")).with_details(json!({ "at": at }))
+    ApiError::unprocessable_at(at, "invalid_mapping", why)
 }
 
 pub(super) fn location(body: &Map<String, Value>) -> ApiResult<Option<&str>> {
     match http::optional_str(body, "location", 32)? {
-        Some(other) if !LOCATIONS.contains(&other) => Err(invalid(
+        Some(other) if !LOCATIONS.contains(&other) => Err(ApiError::invalid_field(
             "location",
             format!("{other:?} is not \"user_fields\" or \"chat\""),
         )),
@@ -144,7 +139,7 @@ pub(super) fn rate_limit(body: &Map<String, Value>, max: i64) -> ApiResult<Optio
                 Err(quotas::exceeded(Quota::MaxRateLimit, max))
             }
             Some(n) if (1..=MAX_RATE_LIMIT).contains(&n) => Ok(Some(n)),
-            _ => Err(invalid(
+            _ => Err(ApiError::invalid_field(
                 "rate_limit",
                 format!("must be an integer from 1 to {MAX_RATE_LIMIT} (deliveries a minute)"),
             )),

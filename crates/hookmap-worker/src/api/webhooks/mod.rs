@@ -9,17 +9,18 @@ use worker::{Request, Response};
 
 mod body;
 
-pub(super) use body::{checked_encryption, invalid};
+pub(super) use body::checked_encryption;
 use body::{encryption, location, mapping, rate_limit, KNOWN, MAX_RATE_LIMIT};
 
 use super::Ctx;
+use crate::api::list::Listing;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks;
-use crate::http::{self, Page};
+use crate::http;
 use crate::quotas;
 use crate::secrets;
-use crate::stored::StoredEncryption;
+use crate::stored::InClear;
 
 #[derive(Deserialize)]
 pub struct WebhookRow {
@@ -36,6 +37,8 @@ pub struct WebhookRow {
     pub signing_secret: Option<String>,
     pub rate_limit: i64,
     pub encryption: Option<String>,
+    /// The algorithm of `encryption`, in clear (NULL in a row sealed before migration 0012).
+    pub encryption_algorithm: Option<String>,
     pub mapping: Option<String>,
     pub version: i64,
     pub created_at: String,
@@ -49,7 +52,7 @@ impl WebhookRow {
     }
 }
 
-const SELECT: &str = "SELECT id, token, token_digest, token_sealed, name, location, enabled, api_key_digest, signing_secret, rate_limit, encryption, mapping, version, created_at, updated_at
+const SELECT: &str = "SELECT id, token, token_digest, token_sealed, name, location, enabled, api_key_digest, signing_secret, rate_limit, encryption, encryption_algorithm, mapping, version, created_at, updated_at
                         FROM incoming_webhooks";
 
 fn render(ctx: &Ctx<'_>, row: &WebhookRow) -> ApiResult<Value> {
@@ -58,8 +61,12 @@ fn render(ctx: &Ctx<'_>, row: &WebhookRow) -> ApiResult<Value> {
         (None, Some(token)) => token.clone(),
         (None, None) => return Err(ApiError::internal("a webhook row has no token")),
     };
-    let algorithm = StoredEncryption::shown(ctx.env, row.encryption.as_deref())?
-        .map(|e| json!({"algorithm": e.algorithm}));
+    let algorithm = InClear::webhook(
+        row.encryption.as_deref(),
+        row.encryption_algorithm.as_deref(),
+    )
+    .shown(ctx.env)?
+    .map(|e| json!({"algorithm": e.algorithm}));
     let mapping = row
         .mapping
         .as_deref()
@@ -127,10 +134,11 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     let most = quotas::limit(ctx.env, &overrides, Quota::IncomingWebhooks);
     let inserted = db::run_changes(
         &ctx.db,
-        "INSERT INTO incoming_webhooks (id, community_id, token_digest, token_sealed, name, location, enabled, api_key_digest, encryption, mapping, created_at, updated_at, signing_secret, rate_limit)
-         SELECT ?1, ?2, ?3, ?13, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12
+        "INSERT INTO incoming_webhooks (id, community_id, token_digest, token_sealed, name, location, enabled, api_key_digest, encryption, encryption_algorithm, mapping, created_at, updated_at, signing_secret, rate_limit)
+         SELECT ?1, ?2, ?3, ?13, ?4, ?5, ?6, ?7, ?8, ?15, ?9, ?10, ?10, ?11, ?12
           WHERE (SELECT COUNT(*) FROM incoming_webhooks WHERE community_id = ?2) < ?14",
-        &crate::args![&id, cid, &token_digest, name, location, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, sealed_signing.as_deref(), rate_limit, &token_sealed, most],
+        &crate::args![&id, cid, &token_digest, name, location, enabled, digest.as_deref(), encryption.as_ref().map(|e| e.value.as_str()), mapping.as_deref(), &now, sealed_signing.as_deref(), rate_limit, &token_sealed, most,
+            encryption.as_ref().map(|e| e.shown.algorithm.as_str())],
     )
     .await?;
     quotas::check_inserted(inserted, Quota::IncomingWebhooks, most)?;
@@ -182,24 +190,15 @@ fn warn(out: &mut Value, row: &WebhookRow) {
 }
 
 pub async fn list(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
-    let page = Page::from_url(&ctx.url)?;
-    let (rows, total): (Vec<WebhookRow>, _) = db::paged(
-        &ctx.db,
-        &format!("{SELECT} WHERE community_id = ?1 ORDER BY created_at, id"),
-        "SELECT COUNT(*) AS n FROM incoming_webhooks WHERE community_id = ?1",
-        &crate::args![cid],
-        &page,
-    )
-    .await?;
-    http::json(
-        200,
-        &page.wrap(
-            rows.iter()
-                .map(|r| render(ctx, r))
-                .collect::<ApiResult<_>>()?,
-            total,
-        ),
-    )
+    Listing {
+        select: SELECT,
+        counted: "incoming_webhooks",
+        filter: "community_id = ?1",
+        order: "created_at, id",
+    }
+    .fetch::<WebhookRow>(ctx, &crate::args![cid])
+    .await?
+    .answer_each(|r| render(ctx, r))
 }
 
 pub async fn get(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
@@ -228,9 +227,11 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
         Some(false) => None,
         Some(true) => new_key.as_ref().map(|k| auth::digest(k.expose())),
     };
-    let encryption = match body.get("encryption") {
-        None => row.encryption.clone(),
-        Some(v) => encryption(ctx, v)?,
+    let (encryption, algorithm) = match body.get("encryption") {
+        None => (row.encryption.clone(), row.encryption_algorithm.clone()),
+        Some(v) => {
+            encryption(ctx, v)?.map_or((None, None), |e| (Some(e.value), Some(e.shown.algorithm)))
+        }
     };
     let max_rate = match body.get("rate_limit") {
         None => MAX_RATE_LIMIT,
@@ -264,9 +265,11 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
     db::run(
         &ctx.db,
         "UPDATE incoming_webhooks SET name = ?3, enabled = ?4, api_key_digest = ?5, encryption = ?6, mapping = ?7,
-                location = ?9, signing_secret = ?10, rate_limit = ?11, version = version + 1, updated_at = ?8
+                location = ?9, signing_secret = ?10, rate_limit = ?11, encryption_algorithm = ?12,
+                version = version + 1, updated_at = ?8
           WHERE id = ?1 AND community_id = ?2",
-        &crate::args![id, cid, name, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, location, signing_secret.as_deref(), rate_limit],
+        &crate::args![id, cid, name, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, location, signing_secret.as_deref(), rate_limit,
+            algorithm.as_deref()],
     )
     .await?;
     hooks::forget(ctx.env, &[row.digest()]).await;

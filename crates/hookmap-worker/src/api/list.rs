@@ -1,0 +1,116 @@
+//! Every list route's skeleton: `?page=&per_page=`, one page of rows and the count of them all,
+//! answered in the contract's envelope (`{data, page, per_page, total}`).
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{json, Value};
+use worker::Response;
+
+use super::Ctx;
+use crate::db::{self, Arg};
+use crate::error::ApiResult;
+use crate::http::{self, Page};
+
+/// A list's query. The page is `{select} WHERE {filter} ORDER BY {order} LIMIT .. OFFSET ..`;
+/// the total is `SELECT COUNT(*) AS n FROM {counted} WHERE {filter}`. The filter's placeholders
+/// are the `args` given to [`fetch`](Self::fetch), from `?1`.
+pub struct Listing<'a> {
+    /// `SELECT <columns> FROM <table> [joins]`.
+    pub select: &'a str,
+    /// The listed table, with the alias `filter` uses if any (joins that only add columns to each
+    /// row are left out of the count).
+    pub counted: &'a str,
+    pub filter: &'a str,
+    pub order: &'a str,
+}
+
+impl Listing<'_> {
+    /// The page's statement and the count's, for a filter with `args` placeholders.
+    fn statements(&self, args: usize) -> (String, String) {
+        let Self {
+            select,
+            counted,
+            filter,
+            order,
+        } = self;
+        (
+            format!(
+                "{select} WHERE {filter} ORDER BY {order} LIMIT ?{} OFFSET ?{}",
+                args + 1,
+                args + 2
+            ),
+            format!("SELECT COUNT(*) AS n FROM {counted} WHERE {filter}"),
+        )
+    }
+
+    /// Reads the page the request's query asks for (400 `invalid_query` for a bad one) and the
+    /// total.
+    pub async fn fetch<T: DeserializeOwned>(
+        &self,
+        ctx: &Ctx<'_>,
+        args: &[Arg<'_>],
+    ) -> ApiResult<Listed<T>> {
+        let page = Page::from_url(&ctx.url)?;
+        let (select, count) = self.statements(args.len());
+        let mut select_args = args.to_vec();
+        select_args.extend([Arg::from(page.per_page), Arg::from(page.offset())]);
+        let rows = db::all(&ctx.db, &select, &select_args).await?;
+        let total = db::first::<db::Count>(&ctx.db, &count, args)
+            .await?
+            .map_or(0, |c| c.n);
+        Ok(Listed { rows, page, total })
+    }
+}
+
+/// One page of rows, and what its answer says beside them.
+pub struct Listed<T> {
+    pub rows: Vec<T>,
+    page: Page,
+    total: i64,
+}
+
+impl<T> Listed<T> {
+    /// The answer, with the rows as `data` rendered (a render that needs more reads takes `rows`
+    /// out first).
+    pub fn answer(&self, data: Vec<Value>) -> ApiResult<Response> {
+        http::json(200, &self.page.wrap(data, self.total))
+    }
+
+    /// The answer, with each row rendered by `render`.
+    pub fn answer_each(&self, render: impl FnMut(&T) -> ApiResult<Value>) -> ApiResult<Response> {
+        self.answer(self.rows.iter().map(render).collect::<ApiResult<_>>()?)
+    }
+
+    /// The answer, with each row as it serializes.
+    pub fn answer_rows(&self) -> ApiResult<Response>
+    where
+        T: Serialize,
+    {
+        self.answer_each(|row| Ok(json!(row)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_takes_the_filter_args_then_limit_and_offset_and_the_count_the_filter_alone() {
+        let listing = Listing {
+            select: "SELECT m.id, c.bot_name FROM messages m JOIN communities c ON c.id = m.community_id",
+            counted: "messages m",
+            filter: "m.channel_id = ?1 AND (?2 IS NULL OR m.topic = ?2)",
+            order: "m.seq DESC",
+        };
+        let (select, count) = listing.statements(2);
+        assert_eq!(
+            select,
+            "SELECT m.id, c.bot_name FROM messages m JOIN communities c ON c.id = m.community_id \
+             WHERE m.channel_id = ?1 AND (?2 IS NULL OR m.topic = ?2) ORDER BY m.seq DESC LIMIT ?3 OFFSET ?4"
+        );
+        assert_eq!(
+            count,
+            "SELECT COUNT(*) AS n FROM messages m WHERE m.channel_id = ?1 AND (?2 IS NULL OR m.topic = ?2)"
+        );
+    }
+}
