@@ -26,9 +26,11 @@ pub mod retry;
 pub mod secretbox;
 pub mod signature;
 pub mod simulate;
+pub mod stored;
 pub mod target;
 pub mod template;
 pub mod token;
+pub mod vocabulary;
 pub mod weburl;
 
 pub use envelope::{Algorithm, Encryption, Sender};
@@ -38,3 +40,5 @@ pub use path::Path;
 pub use plan::{plan, Effect, FieldValue, MemberRef, Plan};
 pub use preview::{preview, Draft, Preview};
 pub use simulate::{simulate, Change, MemberState};
+pub use stored::{ChannelType, DeliveryStatus, Location, StorageRefusal};
+pub use vocabulary::BUILT_IN_CURRENCIES;

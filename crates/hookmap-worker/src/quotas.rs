@@ -72,7 +72,7 @@ pub fn exceeded(quota: Quota, limit: i64) -> ApiError {
         "quota_exceeded",
         format!("this community may have {what}; the platform operator can raise its quota"),
     )
-    .with_details(json!({"quota": quota.name(), "limit": limit}))
+    .with_details(json!({"quota": quota.as_str(), "limit": limit}))
 }
 
 /// Counts one published event in the community's current minute, in one statement that refuses
@@ -119,7 +119,7 @@ pub async fn count_event(env: &Env, db: &D1Database, community_id: &str) -> ApiR
         ms,
     );
     if let Some(details) = error.details.as_mut().and_then(Value::as_object_mut) {
-        details.insert("quota".into(), Quota::EventsPerMinute.name().into());
+        details.insert("quota".into(), Quota::EventsPerMinute.as_str().into());
         details.insert("limit".into(), limit.into());
     }
     Err(error)
