@@ -7,7 +7,7 @@
 //! failure rolling the whole batch back.
 
 use hookmap_core::quota;
-use hookmap_core::{Currency, Effect, FieldValue, MatchBy, Op, Plan};
+use hookmap_core::{Currency, Effect, FieldValue, MatchBy, Op, Plan, StorageRefusal};
 use serde::Deserialize;
 use serde_json::Value;
 use worker::{D1Database, D1PreparedStatement};
@@ -252,25 +252,10 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
 fn refusal(e: &worker::Error) -> Option<Refusal> {
     let text = db::failure_text(e);
     let has = |needle: &str| text.contains(needle);
-    Some(if has("hookmap:unknown_member") {
-        Refusal::UnknownMember
-    } else if has("hookmap:rate_limited") {
-        Refusal::RateLimited
-    } else if has("hookmap:too_many_failures") {
-        Refusal::TooManyFailures
-    } else if has("hookmap:unknown_channel") {
-        Refusal::UnknownChannel
-    } else if has("hookmap:topic_required") {
-        Refusal::TopicRequired
-    } else if has("hookmap:field_out_of_range") {
-        Refusal::FieldOutOfRange
-    } else if has("hookmap:webhook_disabled") {
-        Refusal::WebhookDisabled
-    } else if has("hookmap:webhook_gone") {
-        Refusal::WebhookGone
-    } else if has("hookmap:stale_webhook") {
-        Refusal::StaleWebhook
-    } else if has("coins_not_negative") {
+    if let Some(refused) = StorageRefusal::from_error_text(&text) {
+        return Some(refused.into());
+    }
+    Some(if has("coins_not_negative") {
         Refusal::Insufficient(Currency::Coins)
     } else if has("xp_not_negative") {
         Refusal::Insufficient(Currency::Xp)

@@ -3,7 +3,8 @@
 
 use hookmap_core::message::ChannelRef;
 use hookmap_core::quota::Quota;
-use hookmap_core::{mapping, Algorithm, Encryption, Mapping};
+use hookmap_core::vocabulary::quoted_or;
+use hookmap_core::{mapping, Algorithm, Encryption, Location, Mapping};
 use serde_json::{json, Map, Value};
 
 use crate::api::chat::community_has_channel;
@@ -25,9 +26,6 @@ pub(super) const KNOWN: &[&str] = &[
     "signing_secret",
     "rate_limit",
 ];
-/// Where a webhook's deliveries land: members' currencies and fields, or a chat channel. Either
-/// kind of mapping may carry the other part too (a chat webhook can also award coins).
-const LOCATIONS: &[&str] = &["user_fields", "chat"];
 
 pub(in crate::api) fn invalid(at: &str, why: impl std::fmt::Display) -> ApiError {
     ApiError::new(422, "invalid_field", format!("{at}: {why}")).with_details(json!({ "at": at }))
@@ -103,14 +101,14 @@ pub(super) async fn mapping(
             .map(|f| (f.key.as_str(), f.field_type.as_str())),
     );
     let parsed = Mapping::parse(value, &types).map_err(ApiError::from)?;
-    match (location, &parsed.message) {
-        ("chat", None) => {
+    match (Location::parse(location), &parsed.message) {
+        (Some(Location::Chat), None) => {
             return Err(mapping_error(
                 "message",
                 "a chat webhook's mapping needs a message",
             ))
         }
-        ("user_fields", _) if parsed.fields.is_empty() => return Err(mapping_error(
+        (Some(Location::UserFields), _) if parsed.fields.is_empty() => return Err(mapping_error(
             "fields",
             "a user_fields webhook's mapping needs field mappings (or set location to \"chat\")",
         )),
@@ -135,9 +133,9 @@ fn mapping_error(at: &str, why: &str) -> ApiError {
 
 pub(super) fn location(body: &Map<String, Value>) -> ApiResult<Option<&str>> {
     match http::optional_str(body, "location", 32)? {
-        Some(other) if !LOCATIONS.contains(&other) => Err(invalid(
+        Some(other) if Location::parse(other).is_none() => Err(invalid(
             "location",
-            format!("{other:?} is not \"user_fields\" or \"chat\""),
+            format!("{other:?} is not {}", quoted_or(&Location::NAMES)),
         )),
         found => Ok(found),
     }
