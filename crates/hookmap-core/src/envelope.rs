@@ -40,6 +40,17 @@ vocabulary! {
     }
 }
 
+impl Algorithm {
+    /// The length of the IV a sender draws for each message: GCM's standard 96-bit nonce, CBC's
+    /// one block.
+    pub const fn message_iv_len(self) -> usize {
+        match self {
+            Self::Aes256Cbc => BLOCK,
+            Self::Aes256Gcm => 12,
+        }
+    }
+}
+
 /// Who sent a body, as far as the edge knows before decrypting it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sender {

@@ -72,6 +72,17 @@ impl FieldType {
     }
 }
 
+impl FieldType {
+    /// The JSON type of the values a field of this type holds.
+    pub const fn value_kind(self) -> &'static str {
+        match self {
+            Self::Number => "number",
+            Self::Text => "string",
+            Self::Boolean => "boolean",
+        }
+    }
+}
+
 impl Op {
     pub fn applies_to(self, ty: FieldType) -> bool {
         ty.ops().contains(&self)

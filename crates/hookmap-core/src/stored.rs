@@ -22,6 +22,29 @@ vocabulary! {
     }
 }
 
+impl Location {
+    /// Whether a webhook here can use a mapping with these parts: a chat webhook's mapping posts
+    /// a message, a user_fields webhook's maps fields.
+    pub const fn accepts(self, has_fields: bool, has_message: bool) -> bool {
+        match self {
+            Self::UserFields => has_fields,
+            Self::Chat => has_message,
+        }
+    }
+
+    /// Where a mapping with these parts belongs: `current` if it accepts the mapping, else the
+    /// first location that does (`current` again when none does: the mapping is refused anyway).
+    pub fn suited(has_fields: bool, has_message: bool, current: Self) -> Self {
+        if current.accepts(has_fields, has_message) {
+            return current;
+        }
+        Self::ALL
+            .into_iter()
+            .find(|l| l.accepts(has_fields, has_message))
+            .unwrap_or(current)
+    }
+}
+
 vocabulary! {
     pub enum ChannelType {
         Text = "text",
@@ -65,6 +88,20 @@ impl StorageRefusal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mapping_keeps_its_location_when_it_can() {
+        use Location::{Chat, UserFields};
+        for (fields, message, current, suited) in [
+            (false, true, UserFields, Chat),
+            (true, false, Chat, UserFields),
+            (true, true, Chat, Chat),
+            (true, true, UserFields, UserFields),
+            (false, false, Chat, Chat),
+        ] {
+            assert_eq!(Location::suited(fields, message, current), suited);
+        }
+    }
 
     #[test]
     fn refusals_are_read_off_error_text() {

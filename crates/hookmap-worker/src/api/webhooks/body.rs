@@ -101,18 +101,20 @@ pub(super) async fn mapping(
             .map(|f| (f.key.as_str(), f.field_type.as_str())),
     );
     let parsed = Mapping::parse(value, &types).map_err(ApiError::from)?;
-    match (Location::parse(location), &parsed.message) {
-        (Some(Location::Chat), None) => {
+    let (has_fields, has_message) = (!parsed.fields.is_empty(), parsed.message.is_some());
+    match Location::parse(location) {
+        Some(l) if l.accepts(has_fields, has_message) => {}
+        Some(Location::Chat) => {
             return Err(mapping_error(
                 "message",
                 "a chat webhook's mapping needs a message",
             ))
         }
-        (Some(Location::UserFields), _) if parsed.fields.is_empty() => return Err(mapping_error(
+        Some(Location::UserFields) => return Err(mapping_error(
             "fields",
             "a user_fields webhook's mapping needs field mappings (or set location to \"chat\")",
         )),
-        _ => {}
+        None => {}
     }
     if let Some(ChannelRef::Id(channel)) = parsed.message.as_ref().map(|m| &m.channel) {
         if !community_has_channel(ctx, cid, channel).await? {
