@@ -4,7 +4,7 @@
 use hookmap_core::event::EventType;
 use hookmap_core::mapping::CURRENCY_OPS;
 use hookmap_core::{Algorithm, FieldType, Location, MatchBy, Op, BUILT_IN_CURRENCIES};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
 use crate::{to_js, JsResult};
@@ -15,26 +15,26 @@ fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<&'static str> {
 
 /// The sets as JSON: see [`capabilities`].
 fn capabilities_value() -> Value {
-    let field_types: Map<String, Value> = FieldType::ALL
+    let field_types: Vec<Value> = FieldType::ALL
         .into_iter()
-        .map(|t| {
-            let ops = names(t.ops(), Op::as_str);
-            (
-                t.to_string(),
-                json!({"ops": ops, "value_kind": t.value_kind()}),
-            )
-        })
+        .map(
+            |t| json!({"name": t, "ops": names(t.ops(), Op::as_str), "value_kind": t.value_kind()}),
+        )
         .collect();
     let algorithms: Vec<Value> = Algorithm::ALL
         .into_iter()
         .map(|a| json!({"name": a, "message_iv_len": a.message_iv_len()}))
+        .collect();
+    let locations: Vec<Value> = Location::ALL
+        .into_iter()
+        .map(|l| json!({"name": l, "does": does(l)}))
         .collect();
     json!({
         "ops": Op::NAMES,
         "currency_ops": names(&CURRENCY_OPS, Op::as_str),
         "field_types": field_types,
         "match_by": MatchBy::NAMES,
-        "locations": Location::NAMES,
+        "locations": locations,
         "event_types": EventType::NAMES,
         "algorithms": algorithms,
         // GCM authenticates the body; CBC is there for senders that only have CBC.
@@ -43,8 +43,16 @@ fn capabilities_value() -> Value {
     })
 }
 
-/// What the page may offer: `{ops, currency_ops, field_types: {type: {ops, value_kind}},
-/// match_by, locations, event_types, algorithms: [{name, message_iv_len}], default_algorithm,
+/// How the page describes a webhook of each location.
+fn does(location: Location) -> &'static str {
+    match location {
+        Location::UserFields => "maps to user fields",
+        Location::Chat => "posts to chat",
+    }
+}
+
+/// What the page may offer: `{ops, currency_ops, field_types: [{name, ops, value_kind}],
+/// match_by, locations: [{name, does}], event_types, algorithms: [{name, message_iv_len}], default_algorithm,
 /// currencies}`, every list in the core's order.
 #[wasm_bindgen]
 pub fn capabilities() -> JsResult {
