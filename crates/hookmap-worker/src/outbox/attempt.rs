@@ -78,8 +78,13 @@ pub async fn run(
     let claimed = db::run_changes(
         db,
         "UPDATE outgoing_deliveries SET attempts = ?2, updated_at = ?3
-          WHERE id = ?1 AND attempts = ?2 - 1 AND status = 'pending'",
-        &crate::args![&job.delivery_id, i64::from(job.attempt), &now],
+          WHERE id = ?1 AND attempts = ?2 - 1 AND status = ?4",
+        &crate::args![
+            &job.delivery_id,
+            i64::from(job.attempt),
+            &now,
+            DeliveryStatus::Pending.as_str()
+        ],
     )
     .await?;
     if claimed == 0 {
