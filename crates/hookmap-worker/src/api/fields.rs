@@ -1,6 +1,7 @@
 //! Custom user field definitions. A field's type is fixed at creation: stored values and saved
 //! mappings depend on it.
 
+use hookmap_core::vocabulary::quoted_or;
 use hookmap_core::FieldType;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -46,7 +47,10 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         ApiError::new(
             422,
             "invalid_field",
-            format!("type: {type_text:?} is not number, text or boolean"),
+            format!(
+                "type: {type_text:?} is not {}",
+                quoted_or(&FieldType::NAMES)
+            ),
         )
         .with_details(json!({"at": "type"}))
     })?;

@@ -70,7 +70,7 @@ pub(in crate::api) fn checked_encryption<'v>(
     let algorithm = Algorithm::parse(algorithm_text).ok_or_else(|| {
         invalid(
             "encryption.algorithm",
-            format!("{algorithm_text:?} is not aes-256-cbc or aes-256-gcm"),
+            format!("{algorithm_text:?} is not {}", quoted_or(&Algorithm::NAMES)),
         )
     })?;
     let (key, iv) = (text("key")?, text("iv")?);
