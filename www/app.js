@@ -17,10 +17,12 @@ const EXAMPLE_SAMPLE = {
   items: [{ qty: 3 }],
 };
 
-const EMPTY_MAPPING = { user: { match: 'email', path: '' }, fields: [] };
 
 const page = {
   wasm: null,
+  // The engine's capabilities(): every set the page offers (operators, identifiers, locations,
+  // algorithms), so the page spells none of them itself.
+  caps: null,
   // The one wasm Engine: told each input when it changes (and only then), so a keystroke in the
   // sample does not parse the mapping again, nor one in the mapping the sample.
   engine: null,
@@ -57,6 +59,11 @@ function setFields(fields) {
   summarize();
   page.engine?.setFields(JSON.stringify(fields));
   form.setFields(fields);
+}
+
+/** A mapping with nothing in it yet, for the form to start from. */
+function emptyMapping() {
+  return { user: { match: page.caps.match_by[0], path: '' }, fields: [] };
 }
 
 /** The community's own currencies (keys): the server's when connected, else the offline editor's. */
@@ -172,7 +179,7 @@ function pickWebhook(id) {
   $('#webhook').value = id;
   $('#webhook-info').textContent = [
     webhook.url,
-    webhook.location === 'chat' ? 'posts to chat' : 'maps to user fields',
+    page.caps.locations.find((l) => l.name === webhook.location)?.does ?? webhook.location,
     webhook.encryption ? `encrypted with ${webhook.encryption.algorithm}` : 'not encrypted',
     webhook.api_key ? 'requires its API key' : 'no API key',
     webhook.mapping ? 'has a mapping' : 'no mapping yet: deliveries wait as pending',
@@ -183,7 +190,7 @@ function pickWebhook(id) {
   else $('#algorithm').value = '';
   tester.setUrl(webhook.url);
   // The form shows the picked webhook's own mapping: an empty one when it has none yet.
-  form.load(webhook.mapping ?? EMPTY_MAPPING);
+  form.load(webhook.mapping ?? emptyMapping());
   refresh();
 }
 
@@ -206,9 +213,8 @@ async function save() {
   out.textContent = 'Saving…';
   try {
     const mapping = form.toMapping();
-    // A mapping that only posts a message lives on a chat webhook, one without a message on a
-    // user_fields webhook; one with both keeps the webhook's location.
-    const location = !mapping.fields?.length ? 'chat' : mapping.message ? page.webhook.location : 'user_fields';
+    // The webhook keeps its location when the mapping fits it; the engine knows which fits.
+    const location = page.wasm.suitedLocation(Boolean(mapping.fields?.length), Boolean(mapping.message), page.webhook.location);
     const saved = await page.api.saveMapping(page.webhook.id, mapping, location);
     Object.assign(page.webhook, saved);
     out.className = 'ok';
@@ -219,13 +225,13 @@ async function save() {
   }
 }
 
-const form = new MappingForm($('#mapping-card'), refresh);
-const preview = new PreviewPanel($('#preview-card'), refresh);
+// Made once the engine has loaded: what they offer comes from it.
+let form;
+let preview;
 let tester;
 
 async function main() {
   $('#sample-text').value = JSON.stringify(EXAMPLE_SAMPLE, null, 2);
-  form.load(EMPTY_MAPPING);
   try {
     page.wasm = await loadEngine();
     page.engine = new page.wasm.Engine('{}');
@@ -233,6 +239,12 @@ async function main() {
     status(`The mapping engine did not load: ${e.message}`, 'bad');
     return;
   }
+  page.caps = page.wasm.capabilities();
+  form = new MappingForm($('#mapping-card'), page.caps, refresh);
+  preview = new PreviewPanel($('#preview-card'), page.caps, refresh);
+  form.load(emptyMapping());
+  const types = page.caps.field_types.map((t) => JSON.stringify(t.name));
+  $('#field-types-hint').textContent = `{"key": ${types.join(' | ')}}`;
   tester = new RequestTester($('#encrypt-card'), page.wasm, () => $('#sample-text').value);
   setFields(readOfflineFields());
   setCurrencies(readOfflineCurrencies());

@@ -1,15 +1,6 @@
 // The mapping form: member identifier, idempotency path and one row per field mapping. It turns
 // into the contract's mapping JSON and shows each engine error next to the part it names.
 
-// Which operators each kind of target takes (the engine enforces the same rule; offering only
-// these keeps the admin from building a mapping that cannot be saved).
-const OPS = {
-  currency: ['add', 'subtract'],
-  number: ['add', 'subtract', 'overwrite'],
-  text: ['overwrite'],
-  boolean: ['overwrite'],
-  unknown: ['add', 'subtract', 'overwrite'],
-};
 
 function option(value, text) {
   const o = document.createElement('option');
@@ -19,12 +10,15 @@ function option(value, text) {
 }
 
 export class MappingForm {
-  constructor(root, onChange) {
+  /** `caps`: the engine's capabilities(), the one source of what each select offers. */
+  constructor(root, caps, onChange) {
     this.root = root;
+    this.caps = caps;
     this.onChange = onChange;
     this.fields = {};
     this.currencies = [];
     this.matchBy = root.querySelector('#match-by');
+    this.matchBy.replaceChildren(...caps.match_by.map((by) => option(by, by)));
     this.userPath = root.querySelector('#user-path');
     this.idemPath = root.querySelector('#idem-path');
     this.rows = root.querySelector('#rows');
@@ -44,7 +38,7 @@ export class MappingForm {
     });
     this.matchBy.addEventListener('change', () => this.onChange());
     root.querySelector('#add-row').addEventListener('click', () => {
-      const row = this.addRow({ target: { currency: 'coins' }, op: 'add', path: '' });
+      const row = this.addRow({ target: { currency: this.currencies[0] }, path: '' });
       this.setActive(row.querySelector('.path'));
       row.querySelector('.target').focus();
       this.onChange();
@@ -80,7 +74,8 @@ export class MappingForm {
 
   /** Puts a mapping (as stored) into the form. */
   load(mapping) {
-    this.matchBy.value = mapping?.user?.match === 'username' ? 'username' : 'email';
+    const by = mapping?.user?.match;
+    this.matchBy.value = this.caps.match_by.includes(by) ? by : this.caps.match_by[0];
     this.userPath.value = mapping?.user?.path ?? '';
     this.idemPath.value = mapping?.idempotency_path ?? '';
     this.rows.replaceChildren();
@@ -236,10 +231,12 @@ export class MappingForm {
     select.value = chosen;
   }
 
+  /** Offers the operators the engine accepts on the row's target; every one for a field of a type
+   * the engine does not know, so the engine's error shows. */
   fillOps(row, wanted) {
     const select = row.querySelector('.op');
     const [kind, name] = splitTarget(row.querySelector('.target').value);
-    const ops = kind === 'currency' ? OPS.currency : OPS[this.fields[name] ?? 'unknown'];
+    const ops = kind === 'currency' ? this.caps.currency_ops : this.caps.field_types.find((t) => t.name === this.fields[name])?.ops ?? this.caps.ops;
     select.replaceChildren(...ops.map((op) => option(op, op)));
     select.value = ops.includes(wanted) ? wanted : ops[0];
   }

@@ -4,8 +4,10 @@
 const shown = (value) => (value === null || value === undefined ? '(not set)' : JSON.stringify(value));
 
 export class PreviewPanel {
-  constructor(root, onChange) {
+  /** `caps`: the engine's capabilities(); a field's input follows its type's `value_kind`. */
+  constructor(root, caps, onChange) {
     this.root = root;
+    this.caps = caps;
     this.onChange = onChange;
     this.balanceBox = root.querySelector('#before-balances');
     this.fieldBox = root.querySelector('#before-fields');
@@ -53,8 +55,9 @@ export class PreviewPanel {
     const label = document.createElement('label');
     label.dataset.field = key;
     label.append(`${key} `);
+    const kind = this.caps.field_types.find((t) => t.name === type)?.value_kind;
     let input;
-    if (type === 'boolean') {
+    if (kind === 'boolean') {
       input = document.createElement('select');
       for (const [value, text] of [['', '(not set)'], ['true', 'true'], ['false', 'false']]) {
         const o = document.createElement('option');
@@ -64,7 +67,7 @@ export class PreviewPanel {
       }
     } else {
       input = document.createElement('input');
-      input.type = type === 'number' ? 'number' : 'text';
+      input.type = kind === 'number' ? 'number' : 'text';
       input.placeholder = '(not set)';
     }
     const current = this.values[key];
@@ -72,8 +75,8 @@ export class PreviewPanel {
     input.addEventListener('input', () => {
       const raw = input.value;
       if (raw === '') delete this.values[key];
-      else if (type === 'number') this.values[key] = Number(raw);
-      else if (type === 'boolean') this.values[key] = raw === 'true';
+      else if (kind === 'number') this.values[key] = Number(raw);
+      else if (kind === 'boolean') this.values[key] = raw === 'true';
       else this.values[key] = raw;
       this.onChange();
     });

@@ -13,6 +13,10 @@ export class RequestTester {
     this.wasm = wasm;
     this.sample = sample;
     this.el = (id) => root.querySelector(`#${id}`);
+    this.algorithms = wasm.capabilities().algorithms;
+    const select = this.el('algorithm');
+    for (const a of this.algorithms) select.append(new Option(a.name.toUpperCase(), a.name));
+    select.value = wasm.capabilities().default_algorithm;
     this.request = null;
     this.el('encrypt-form').addEventListener('submit', (event) => {
       event.preventDefault();
@@ -35,7 +39,7 @@ export class RequestTester {
     let body = plaintext;
     if (algorithm) {
       const perMessage = this.el('per-message-iv').checked;
-      const iv = perMessage ? crypto.getRandomValues(new Uint8Array(algorithm === 'aes-256-gcm' ? 12 : 16)) : undefined;
+      const iv = perMessage ? crypto.getRandomValues(new Uint8Array(this.algorithms.find((a) => a.name === algorithm).message_iv_len)) : undefined;
       const sealed = attempt(() => this.wasm.seal(algorithm, this.el('enc-key').value, this.el('enc-iv').value, plaintext, iv));
       if (!sealed.ok) {
         this.fail(describe(sealed.error));

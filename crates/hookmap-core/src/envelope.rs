@@ -14,10 +14,10 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
 use cbc::cipher::block_padding::Pkcs7;
 use cbc::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit};
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::vocabulary::vocabulary;
 
 /// GCM with the contract's 16-byte IV used directly as the nonce.
 type Aes256Gcm16 = AesGcm<aes::Aes256, U16>;
@@ -33,27 +33,20 @@ pub const IV_LEN: usize = 16;
 const TAG_LEN: usize = 16;
 const BLOCK: usize = 16;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Algorithm {
-    #[serde(rename = "aes-256-cbc")]
-    Aes256Cbc,
-    #[serde(rename = "aes-256-gcm")]
-    Aes256Gcm,
+vocabulary! {
+    pub enum Algorithm {
+        Aes256Cbc = "aes-256-cbc",
+        Aes256Gcm = "aes-256-gcm",
+    }
 }
 
 impl Algorithm {
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "aes-256-cbc" => Some(Self::Aes256Cbc),
-            "aes-256-gcm" => Some(Self::Aes256Gcm),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
+    /// The length of the IV a sender draws for each message: GCM's standard 96-bit nonce, CBC's
+    /// one block.
+    pub const fn message_iv_len(self) -> usize {
         match self {
-            Self::Aes256Cbc => "aes-256-cbc",
-            Self::Aes256Gcm => "aes-256-gcm",
+            Self::Aes256Cbc => BLOCK,
+            Self::Aes256Gcm => 12,
         }
     }
 }

@@ -6,99 +6,74 @@
 
 use std::fmt;
 
-/// What went wrong. The code of each kind is part of the HTTP contract: never rename one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorKind {
-    /// The body (or the envelope's `data`/`iv`) is not valid base64.
-    NotBase64,
-    /// Ciphertext or IV has a length the algorithm cannot use.
-    BadLength,
-    /// CBC padding is invalid after decryption: almost always a wrong key or IV.
-    BadPadding,
-    /// The GCM authentication tag does not match: wrong key or IV, or the body was altered.
-    TagMismatch,
-    /// The `{iv, data}` envelope is malformed.
-    BadEnvelope,
-    /// The (decrypted) payload is not UTF-8 JSON.
-    NotJson,
-    /// The payload nests deeper than [`crate::payload::MAX_DEPTH`].
-    TooDeep,
-    /// The body exceeds [`crate::inbound::MAX_BODY`].
-    TooLarge,
-    /// An encryption setting (key or IV) is not of the required length.
-    InvalidEncryption,
-    /// The mapping is malformed: `at` names the offending member.
-    InvalidMapping,
-    /// A payload path is syntactically invalid.
-    InvalidPath,
-    /// A mapped path is absent from the payload.
-    MissingPath,
-    /// A payload value has the wrong JSON type for its target.
-    WrongType,
-    /// A currency amount is not a non-negative integer within range.
-    InvalidAmount,
-    /// A mapping targets a user field the community does not define.
-    UnknownField,
-    /// A mapping targets a currency the community does not have.
-    UnknownCurrency,
-    /// The effects would take a currency balance below zero.
-    InsufficientBalance,
-    /// A message template is malformed; the message gives the character position.
-    InvalidTemplate,
-    /// A rendered message (or topic) is longer than allowed.
-    MessageTooLong,
-    /// A rendered message is empty or only whitespace.
-    EmptyMessage,
-    /// An outgoing webhook URL is not an https URL of a public host.
-    InvalidUrl,
-    /// An event type is unknown, repeated, or not one the API may publish.
-    InvalidEvent,
-    /// A signed incoming request's signature or timestamp does not verify.
-    InvalidSignature,
-    /// A CBC body chose its own IV (the `{iv, data}` envelope) on a webhook that does not
-    /// authenticate its sender: with a chosen IV, CBC answers are a padding oracle.
-    MessageIvRefused,
-    /// Two idempotency keys of one delivery disagree (see [`crate::idempotency`]).
-    IdempotencyConflict,
-    /// An idempotency key header is empty or too long.
-    InvalidIdempotencyKey,
-    /// What the sender is told of every decoding failure (see [`Error::for_sender`]).
-    Undecodable,
+use crate::vocabulary::vocabulary;
+
+vocabulary! {
+    /// What went wrong. The code of each kind is part of the HTTP contract: never rename one.
+    #[non_exhaustive]
+    pub enum ErrorKind {
+        /// The body (or the envelope's `data`/`iv`) is not valid base64.
+        NotBase64 = "not_base64",
+        /// Ciphertext or IV has a length the algorithm cannot use.
+        BadLength = "bad_length",
+        /// CBC padding is invalid after decryption: almost always a wrong key or IV.
+        BadPadding = "bad_padding",
+        /// The GCM authentication tag does not match: wrong key or IV, or the body was altered.
+        TagMismatch = "tag_mismatch",
+        /// The `{iv, data}` envelope is malformed.
+        BadEnvelope = "bad_envelope",
+        /// The (decrypted) payload is not UTF-8 JSON.
+        NotJson = "not_json",
+        /// The payload nests deeper than [`crate::payload::MAX_DEPTH`].
+        TooDeep = "json_too_deep",
+        /// The body exceeds [`crate::inbound::MAX_BODY`].
+        TooLarge = "payload_too_large",
+        /// An encryption setting (key or IV) is not of the required length.
+        InvalidEncryption = "invalid_encryption",
+        /// The mapping is malformed: `at` names the offending member.
+        InvalidMapping = "invalid_mapping",
+        /// A payload path is syntactically invalid.
+        InvalidPath = "invalid_path",
+        /// A mapped path is absent from the payload.
+        MissingPath = "missing_path",
+        /// A payload value has the wrong JSON type for its target.
+        WrongType = "wrong_type",
+        /// A currency amount is not a non-negative integer within range.
+        InvalidAmount = "invalid_amount",
+        /// A mapping targets a user field the community does not define.
+        UnknownField = "unknown_field",
+        /// A mapping targets a currency the community does not have.
+        UnknownCurrency = "unknown_currency",
+        /// The effects would take a currency balance below zero.
+        InsufficientBalance = "insufficient_balance",
+        /// A message template is malformed; the message gives the character position.
+        InvalidTemplate = "invalid_template",
+        /// A rendered message (or topic) is longer than allowed.
+        MessageTooLong = "message_too_long",
+        /// A rendered message is empty or only whitespace.
+        EmptyMessage = "empty_message",
+        /// An outgoing webhook URL is not an https URL of a public host.
+        InvalidUrl = "invalid_url",
+        /// An event type is unknown, repeated, or not one the API may publish.
+        InvalidEvent = "invalid_event",
+        /// A signed incoming request's signature or timestamp does not verify.
+        InvalidSignature = "invalid_signature",
+        /// A CBC body chose its own IV (the `{iv, data}` envelope) on a webhook that does not
+        /// authenticate its sender: with a chosen IV, CBC answers are a padding oracle.
+        MessageIvRefused = "message_iv_refused",
+        /// Two idempotency keys of one delivery disagree (see [`crate::idempotency`]).
+        IdempotencyConflict = "idempotency_conflict",
+        /// An idempotency key header is empty or too long.
+        InvalidIdempotencyKey = "invalid_idempotency_key",
+        /// What the sender is told of every decoding failure (see [`Error::for_sender`]).
+        Undecodable = "undecodable",
+    }
 }
 
 impl ErrorKind {
     /// The stable snake_case code used in API error bodies and delivery histories.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::NotBase64 => "not_base64",
-            Self::BadLength => "bad_length",
-            Self::BadPadding => "bad_padding",
-            Self::TagMismatch => "tag_mismatch",
-            Self::BadEnvelope => "bad_envelope",
-            Self::NotJson => "not_json",
-            Self::TooDeep => "json_too_deep",
-            Self::TooLarge => "payload_too_large",
-            Self::InvalidEncryption => "invalid_encryption",
-            Self::InvalidMapping => "invalid_mapping",
-            Self::InvalidPath => "invalid_path",
-            Self::MissingPath => "missing_path",
-            Self::WrongType => "wrong_type",
-            Self::InvalidAmount => "invalid_amount",
-            Self::UnknownField => "unknown_field",
-            Self::UnknownCurrency => "unknown_currency",
-            Self::InsufficientBalance => "insufficient_balance",
-            Self::InvalidTemplate => "invalid_template",
-            Self::MessageTooLong => "message_too_long",
-            Self::EmptyMessage => "empty_message",
-            Self::InvalidUrl => "invalid_url",
-            Self::InvalidEvent => "invalid_event",
-            Self::InvalidSignature => "invalid_signature",
-            Self::MessageIvRefused => "message_iv_refused",
-            Self::IdempotencyConflict => "idempotency_conflict",
-            Self::InvalidIdempotencyKey => "invalid_idempotency_key",
-            Self::Undecodable => "undecodable",
-        }
+    pub const fn code(self) -> &'static str {
+        self.as_str()
     }
 
     /// True for failures of the envelope or payload decoding (HTTP 400 at the edge); the others are

@@ -3,52 +3,26 @@
 //! An event goes out as `{"id", "type", "timestamp", "data"}` (the Standard Webhooks payload shape),
 //! signed, and encrypted when the subscription has a key.
 
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::envelope::Encryption;
 use crate::error::{Error, ErrorKind, Result};
+use crate::vocabulary::vocabulary;
 
 /// Largest `data` of a published event, in bytes of JSON.
 pub const MAX_DATA_LEN: usize = 64 * 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub enum EventType {
-    #[serde(rename = "member.joined")]
-    MemberJoined,
-    #[serde(rename = "member.visited")]
-    MemberVisited,
-    #[serde(rename = "message.posted")]
-    MessagePosted,
-    #[serde(rename = "store.purchased")]
-    StorePurchased,
-    #[serde(rename = "test.ping")]
-    TestPing,
+vocabulary! {
+    pub enum EventType {
+        MemberJoined = "member.joined",
+        MemberVisited = "member.visited",
+        MessagePosted = "message.posted",
+        StorePurchased = "store.purchased",
+        TestPing = "test.ping",
+    }
 }
 
 impl EventType {
-    pub const ALL: [Self; 5] = [
-        Self::MemberJoined,
-        Self::MemberVisited,
-        Self::MessagePosted,
-        Self::StorePurchased,
-        Self::TestPing,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::MemberJoined => "member.joined",
-            Self::MemberVisited => "member.visited",
-            Self::MessagePosted => "message.posted",
-            Self::StorePurchased => "store.purchased",
-            Self::TestPing => "test.ping",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == text)
-    }
-
     /// Whether the rest of the platform may publish it through the API: the worker emits
     /// `member.joined` and `message.posted` itself, and `test.ping` comes from the test endpoint.
     pub fn publishable(self) -> bool {
@@ -63,8 +37,8 @@ fn invalid(at: &str, why: String) -> Error {
 /// Parses one event type name; `at` names the member it came from.
 pub fn event_type(text: &str, at: &str) -> Result<EventType> {
     EventType::parse(text).ok_or_else(|| {
-        let known: Vec<_> = EventType::ALL.iter().map(|t| t.as_str()).collect();
-        invalid(at, format!("{text:?} is not one of {}", known.join(", ")))
+        let known = EventType::NAMES.join(", ");
+        invalid(at, format!("{text:?} is not one of {known}"))
     })
 }
 

@@ -27,9 +27,11 @@ pub mod retry;
 pub mod secretbox;
 pub mod signature;
 pub mod simulate;
+pub mod stored;
 pub mod target;
 pub mod template;
 pub mod token;
+pub mod vocabulary;
 pub mod weburl;
 
 pub use catalog::{Catalog, Currency, FieldTypes, BUILT_IN_CURRENCIES};
@@ -40,3 +42,4 @@ pub use path::Path;
 pub use plan::{plan, Effect, FieldValue, MemberRef, Plan};
 pub use preview::{preview, Draft, Preview};
 pub use simulate::{simulate, Change, MemberState};
+pub use stored::{ChannelType, DeliveryStatus, Location, StorageRefusal};

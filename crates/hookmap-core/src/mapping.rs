@@ -11,61 +11,64 @@ use crate::catalog::{Catalog, Currency};
 use crate::error::{Error, ErrorKind, Result};
 use crate::message::{self, MessageMapping};
 use crate::path::Path;
+use crate::vocabulary::{quoted_or, vocabulary};
 
 /// Most field mappings one webhook may hold.
 pub const MAX_FIELD_MAPPINGS: usize = 50;
 
-/// How the member is identified in the payload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MatchBy {
-    Email,
-    Username,
-}
-
-impl MatchBy {
-    /// The identifier's name, which is also the member's column in storage.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Email => "email",
-            Self::Username => "username",
-        }
+vocabulary! {
+    /// How the member is identified in the payload; the name is also the member's column in
+    /// storage.
+    pub enum MatchBy {
+        Email = "email",
+        Username = "username",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Op {
-    Add,
-    Subtract,
-    Overwrite,
+vocabulary! {
+    pub enum Op {
+        Add = "add",
+        Subtract = "subtract",
+        Overwrite = "overwrite",
+    }
 }
 
-/// The type of a community's custom user field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FieldType {
-    Number,
-    Text,
-    Boolean,
+vocabulary! {
+    /// The type of a community's custom user field.
+    pub enum FieldType {
+        Number = "number",
+        Text = "text",
+        Boolean = "boolean",
+    }
+}
+
+/// The operations a currency takes: a balance is counted, never set.
+pub const CURRENCY_OPS: [Op; 2] = [Op::Add, Op::Subtract];
+
+impl FieldType {
+    /// The operations a field of this type takes: only numbers can be counted.
+    pub const fn ops(self) -> &'static [Op] {
+        match self {
+            Self::Number => &Op::ALL,
+            Self::Text | Self::Boolean => &[Op::Overwrite],
+        }
+    }
 }
 
 impl FieldType {
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "number" => Some(Self::Number),
-            "text" => Some(Self::Text),
-            "boolean" => Some(Self::Boolean),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
+    /// The JSON type of the values a field of this type holds.
+    pub const fn value_kind(self) -> &'static str {
         match self {
             Self::Number => "number",
-            Self::Text => "text",
+            Self::Text => "string",
             Self::Boolean => "boolean",
         }
+    }
+}
+
+impl Op {
+    pub fn applies_to(self, ty: FieldType) -> bool {
+        ty.ops().contains(&self)
     }
 }
 
@@ -172,16 +175,13 @@ pub(crate) fn user(root: &Map<String, Value>) -> Result<Option<UserMatch>> {
         Some(user) => object(user, "user")?,
     };
     reject_unknown(user, "user.", &["match", "path"])?;
-    let by = match string(required(user, "match", "user.match")?, "user.match")? {
-        "email" => MatchBy::Email,
-        "username" => MatchBy::Username,
-        other => {
-            return Err(invalid(
-                "user.match",
-                format!("{other:?} is not \"email\" or \"username\""),
-            ))
-        }
-    };
+    let by = string(required(user, "match", "user.match")?, "user.match")?;
+    let by = MatchBy::parse(by).ok_or_else(|| {
+        invalid(
+            "user.match",
+            format!("{by:?} is not {}", quoted_or(&MatchBy::NAMES)),
+        )
+    })?;
     Ok(Some(UserMatch {
         by,
         path: path(required(user, "path", "user.path")?, "user.path")?,
@@ -230,17 +230,9 @@ pub(crate) fn field_mapping(item: &Value, index: usize, catalog: &Catalog) -> Re
     let obj = object(item, at)?;
     reject_unknown(obj, &format!("{at}."), &["target", "op", "path"])?;
     let op_at = format!("{at}.op");
-    let op = match string(required(obj, "op", &op_at)?, &op_at)? {
-        "add" => Op::Add,
-        "subtract" => Op::Subtract,
-        "overwrite" => Op::Overwrite,
-        other => {
-            return Err(invalid(
-                &op_at,
-                format!("{other:?} is not \"add\", \"subtract\" or \"overwrite\""),
-            ))
-        }
-    };
+    let op = string(required(obj, "op", &op_at)?, &op_at)?;
+    let op = Op::parse(op)
+        .ok_or_else(|| invalid(&op_at, format!("{op:?} is not {}", quoted_or(&Op::NAMES))))?;
     let target_at = format!("{at}.target");
     let target_obj = object(required(obj, "target", &target_at)?, &target_at)?;
     let target = match (
@@ -272,10 +264,11 @@ pub(crate) fn field_mapping(item: &Value, index: usize, catalog: &Catalog) -> Re
         }
     };
     match &target {
-        Target::Currency(_) if op == Op::Overwrite => {
+        Target::Currency(_) if !CURRENCY_OPS.contains(&op) => {
+            let names: Vec<&str> = CURRENCY_OPS.iter().map(|o| o.as_str()).collect();
             return Err(invalid(
                 &op_at,
-                "currencies take \"add\" or \"subtract\", not \"overwrite\"",
+                format!("currencies take {}, not \"{op}\"", quoted_or(&names)),
             ));
         }
         Target::Field(key) => match catalog.field(key) {
@@ -287,11 +280,12 @@ pub(crate) fn field_mapping(item: &Value, index: usize, catalog: &Catalog) -> Re
                 )
                 .at(at));
             }
-            Some(ty @ (FieldType::Text | FieldType::Boolean)) if op != Op::Overwrite => {
+            Some(ty) if !op.applies_to(ty) => {
+                let names: Vec<&str> = ty.ops().iter().map(|o| o.as_str()).collect();
                 return Err(invalid(
                     &op_at,
-                    format!("{} fields take \"overwrite\" only", ty.as_str()),
-                ))
+                    format!("{ty} fields take {} only", quoted_or(&names)),
+                ));
             }
             Some(_) => {}
         },
@@ -457,6 +451,23 @@ mod tests {
             let err = error_for(patch);
             assert_eq!((err.kind(), err.location()), (kind, Some(at)), "{err}");
             assert!(err.message().contains(at), "{err}");
+        }
+    }
+
+    #[test]
+    fn ops_are_accepted_exactly_where_the_rules_allow() {
+        let fields = Catalog::with_fields(FieldType::ALL.map(|t| (t.to_string(), t)).into());
+        let row = |target: Value, op: Op| {
+            json!({"user": {"match": "email", "path": "e"},
+                   "fields": [{"target": target, "op": op, "path": "n"}]})
+        };
+        for op in Op::ALL {
+            for ty in FieldType::ALL {
+                let parsed = Mapping::parse(&row(json!({"field": ty}), op), &fields);
+                assert_eq!(parsed.is_ok(), op.applies_to(ty), "{op} on {ty}");
+            }
+            let parsed = Mapping::parse(&row(json!({"currency": "xp"}), op), &fields);
+            assert_eq!(parsed.is_ok(), CURRENCY_OPS.contains(&op), "{op} on xp");
         }
     }
 

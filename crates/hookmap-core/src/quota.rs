@@ -7,44 +7,25 @@
 
 use serde_json::Value;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Quota {
-    /// Incoming webhooks a community may have.
-    IncomingWebhooks,
-    /// Outgoing webhook subscriptions a community may have.
-    Subscriptions,
-    /// Events a community may publish through the API per clock minute.
-    EventsPerMinute,
-    /// Bytes of payload kept with a failed delivery; the rest is cut off.
-    FailedPayloadBytes,
-    /// The highest `rate_limit` (deliveries a minute) a webhook of the community may have.
-    MaxRateLimit,
+use crate::vocabulary::vocabulary;
+
+vocabulary! {
+    /// Each name is also the quota's member in the API and its column in `community_quotas`.
+    pub enum Quota {
+        /// Incoming webhooks a community may have.
+        IncomingWebhooks = "incoming_webhooks",
+        /// Outgoing webhook subscriptions a community may have.
+        Subscriptions = "subscriptions",
+        /// Events a community may publish through the API per clock minute.
+        EventsPerMinute = "events_per_minute",
+        /// Bytes of payload kept with a failed delivery; the rest is cut off.
+        FailedPayloadBytes = "failed_payload_bytes",
+        /// The highest `rate_limit` (deliveries a minute) a webhook of the community may have.
+        MaxRateLimit = "max_rate_limit",
+    }
 }
 
 impl Quota {
-    pub const ALL: [Self; 5] = [
-        Self::IncomingWebhooks,
-        Self::Subscriptions,
-        Self::EventsPerMinute,
-        Self::FailedPayloadBytes,
-        Self::MaxRateLimit,
-    ];
-
-    /// Its name in the API and its column in `community_quotas`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::IncomingWebhooks => "incoming_webhooks",
-            Self::Subscriptions => "subscriptions",
-            Self::EventsPerMinute => "events_per_minute",
-            Self::FailedPayloadBytes => "failed_payload_bytes",
-            Self::MaxRateLimit => "max_rate_limit",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|q| q.name() == name)
-    }
-
     /// The worker var that sets the deployment's default.
     pub fn var(self) -> &'static str {
         match self {
@@ -124,12 +105,12 @@ mod tests {
     #[test]
     fn names_round_trip_and_are_distinct() {
         for q in Quota::ALL {
-            assert_eq!(Quota::from_name(q.name()), Some(q));
-            assert!(q.var().ends_with(&q.name().to_uppercase()));
+            assert_eq!(Quota::parse(q.as_str()), Some(q));
+            assert!(q.var().ends_with(&q.as_str().to_uppercase()));
             let (low, high) = q.bounds();
             assert!((low..=high).contains(&q.builtin()), "{q:?}");
         }
-        assert_eq!(Quota::from_name("webhooks"), None);
+        assert_eq!(Quota::parse("webhooks"), None);
     }
 
     #[test]

@@ -10,7 +10,9 @@
 #[cfg(feature = "bench")]
 mod bench;
 mod error;
+mod vocabulary;
 
+use hookmap_core::vocabulary::quoted_or;
 use hookmap_core::{
     path, payload, Algorithm, Catalog, Change, Draft, Encryption, Error, ErrorKind, FieldTypes,
     MemberState, Preview,
@@ -18,6 +20,8 @@ use hookmap_core::{
 use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
+
+pub use vocabulary::{capabilities, suited_location};
 
 type JsResult<T = JsValue> = Result<T, JsValue>;
 
@@ -210,7 +214,7 @@ fn encryption(algorithm: &str, key: &str, iv: &str) -> JsResult<Encryption> {
     let algorithm = Algorithm::parse(algorithm).ok_or_else(|| {
         thrown(Error::new(
             ErrorKind::InvalidEncryption,
-            format!("{algorithm:?} is not \"aes-256-cbc\" or \"aes-256-gcm\""),
+            format!("{algorithm:?} is not {}", quoted_or(&Algorithm::NAMES)),
         ))
     })?;
     Encryption::new(algorithm, key, iv).map_err(thrown)

@@ -7,7 +7,9 @@
 //! failure rolling the whole batch back.
 
 use hookmap_core::quota;
-use hookmap_core::{Currency, Effect, FieldValue, MatchBy, Op, Plan};
+use hookmap_core::{
+    Currency, DeliveryStatus, Effect, FieldValue, MatchBy, Op, Plan, StorageRefusal,
+};
 use worker::{D1Database, D1PreparedStatement};
 
 use crate::balances::{self, Member};
@@ -100,7 +102,7 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
         &format!(
             "INSERT INTO deliveries (id, seq, community_id, webhook_id, webhook_version, status, http_status,
                 user_id, member, message_id, idempotency_key, payload, effects, replay_of, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'success', 200, {}, ?9, ?12, ?6, ?7, ?8, ?10, ?11)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?13, 200, {}, ?9, ?12, ?6, ?7, ?8, ?10, ?11)",
             plan.member.as_ref().map_or("NULL".into(), |m| member_sql(m.by))
         ),
         &crate::args![
@@ -115,7 +117,8 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
             plan.member.as_ref().map(|m| m.value.as_str()),
             meta.replay_of,
             &meta.now,
-            message_id.as_deref()
+            message_id.as_deref(),
+            DeliveryStatus::Success.as_str()
         ],
     )?);
     if let (Some(message), Some(id)) = (&plan.message, &message_id) {
@@ -245,27 +248,10 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
 fn refusal(e: &worker::Error) -> Option<Refusal> {
     let text = db::failure_text(e);
     let has = |needle: &str| text.contains(needle);
-    Some(if has("hookmap:unknown_member") {
-        Refusal::UnknownMember
-    } else if has("hookmap:rate_limited") {
-        Refusal::RateLimited
-    } else if has("hookmap:too_many_failures") {
-        Refusal::TooManyFailures
-    } else if has("hookmap:unknown_channel") {
-        Refusal::UnknownChannel
-    } else if has("hookmap:topic_required") {
-        Refusal::TopicRequired
-    } else if has("hookmap:field_out_of_range") {
-        Refusal::FieldOutOfRange
-    } else if has("hookmap:webhook_disabled") {
-        Refusal::WebhookDisabled
-    } else if has("hookmap:webhook_gone") {
-        Refusal::WebhookGone
-    } else if has("hookmap:stale_webhook") {
-        Refusal::StaleWebhook
-    } else if has("hookmap:unknown_currency") {
-        Refusal::UnknownCurrency
-    } else if has("balance_not_negative") {
+    if let Some(refused) = StorageRefusal::from_error_text(&text) {
+        return Some(refused.into());
+    }
+    Some(if has("balance_not_negative") {
         Refusal::Insufficient(None)
     } else if has("idempotency_keys") && has("UNIQUE") {
         Refusal::Duplicate
@@ -321,8 +307,8 @@ fn count(
 
 /// A delivery that did not apply, as the history keeps it.
 pub struct Unapplied<'a> {
-    /// `failed` or `pending`.
-    pub status: &'static str,
+    /// Failed or pending.
+    pub status: DeliveryStatus,
     pub error: Option<&'a ApiError>,
     pub idempotency_key: Option<&'a str>,
     pub effects: Option<&'a str>,
@@ -344,7 +330,7 @@ pub async fn record_unapplied(
     let error = unapplied.error;
     let at = error.and_then(|e| e.at.as_deref());
     let (payload, truncated) = match meta.payload {
-        Some(text) if unapplied.status == "failed" => {
+        Some(text) if unapplied.status == DeliveryStatus::Failed => {
             let cap = usize::try_from(meta.hook.failed_payload_bytes).unwrap_or(0);
             let (kept, cut) = quota::cut(text, cap);
             (Some(kept), cut)
@@ -363,7 +349,7 @@ pub async fn record_unapplied(
             &meta.hook.community_id,
             &meta.hook.id,
             meta.hook.version,
-            unapplied.status,
+            unapplied.status.as_str(),
             i64::from(error.map_or(202, |e| e.status)),
             error.map(|e| e.code),
             error.map(|e| e.message.as_str()),

@@ -70,7 +70,7 @@ pub fn exceeded(quota: Quota, limit: i64) -> ApiError {
         "quota_exceeded",
         format!("this community may have {what}; the platform operator can raise its quota"),
     )
-    .quota(quota.name(), limit)
+    .quota(quota.as_str(), limit)
 }
 
 /// Counts one published event in the community's current minute, in one statement that refuses
@@ -116,7 +116,7 @@ pub async fn count_event(env: &Env, db: &D1Database, community_id: &str) -> ApiR
         &format!("this community may publish at most {limit} events a minute"),
         ms,
     )
-    .quota(Quota::EventsPerMinute.name(), limit))
+    .quota(Quota::EventsPerMinute.as_str(), limit))
 }
 
 async fn limit_of(env: &Env, db: &D1Database, community_id: &str, quota: Quota) -> ApiResult<i64> {

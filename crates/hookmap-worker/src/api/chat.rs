@@ -1,7 +1,8 @@
 //! Channels, their messages, and the community's bot, which authors every message an incoming
 //! webhook posts. Messages are plain text and are returned as JSON strings, never as markup.
 
-use hookmap_core::weburl;
+use hookmap_core::vocabulary::quoted_or;
+use hookmap_core::{weburl, ChannelType};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{Request, Response};
@@ -13,7 +14,6 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http;
 
-const CHANNEL_TYPES: &[&str] = &["text", "forum"];
 /// Longest bot avatar URL.
 const MAX_URL_LEN: usize = 500;
 
@@ -21,11 +21,11 @@ pub async fn create_channel(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiR
     let body = http::object_body(req).await?;
     http::only_known(&body, &["name", "type"])?;
     let name = http::required_str(&body, "name", 100)?;
-    let kind = http::optional_str(&body, "type", 16)?.unwrap_or("text");
-    if !CHANNEL_TYPES.contains(&kind) {
+    let kind = http::optional_str(&body, "type", 16)?.unwrap_or(ChannelType::Text.as_str());
+    if ChannelType::parse(kind).is_none() {
         return Err(ApiError::invalid_field(
             "type",
-            format!("{kind:?} is not \"text\" or \"forum\""),
+            format!("{kind:?} is not {}", quoted_or(&ChannelType::NAMES)),
         ));
     }
     let id = db::new_id("chn")?;

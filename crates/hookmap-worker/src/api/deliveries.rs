@@ -1,5 +1,7 @@
 //! A webhook's delivery history, its latest caught payload, and replays.
 
+use hookmap_core::vocabulary::quoted_or;
+use hookmap_core::DeliveryStatus;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::Response;
@@ -98,10 +100,13 @@ pub async fn list(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     load(ctx, cid, id).await?;
     let status = http::query(&ctx.url, "status");
     if let Some(s) = status.as_deref() {
-        if !["success", "failed", "pending"].contains(&s) {
+        if DeliveryStatus::parse(s).is_none() {
             return Err(ApiError::bad_request(
                 "invalid_query",
-                format!("status must be success, failed or pending, not {s:?}"),
+                format!(
+                    "status must be {}, not {s:?}",
+                    quoted_or(&DeliveryStatus::NAMES)
+                ),
             ));
         }
     }
@@ -136,7 +141,7 @@ pub async fn get(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<Res
 pub async fn replay(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<Response> {
     let webhook = load(ctx, cid, id).await?;
     let row = load_delivery(ctx, id, did).await?;
-    if row.status == "success" {
+    if row.status == DeliveryStatus::Success.as_str() {
         return Err(ApiError::conflict(
             "already_applied",
             "this delivery succeeded; replaying it would apply it twice",

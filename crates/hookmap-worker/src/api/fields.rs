@@ -1,6 +1,7 @@
 //! Custom user field definitions. A field's type is fixed at creation: stored values and saved
 //! mappings depend on it.
 
+use hookmap_core::vocabulary::quoted_or;
 use hookmap_core::{catalog, FieldType};
 use serde::{Deserialize, Serialize};
 use worker::{Request, Response};
@@ -36,7 +37,7 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     let field_type = FieldType::parse(type_text).ok_or_else(|| {
         ApiError::invalid_field(
             "type",
-            format!("{type_text:?} is not number, text or boolean"),
+            format!("{type_text:?} is not {}", quoted_or(&FieldType::NAMES)),
         )
     })?;
     let (_, now) = db::now();

@@ -21,11 +21,11 @@ pub async fn get(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
 pub async fn update(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
     ctx.caller.require_root()?;
     let body = http::object_body(req).await?;
-    let names: Vec<&str> = Quota::ALL.iter().map(|q| q.name()).collect();
+    let names: Vec<&str> = Quota::ALL.iter().map(|q| q.as_str()).collect();
     http::only_known(&body, &names)?;
     let changes = parsed(&body)?;
     if !changes.is_empty() {
-        let columns: Vec<&str> = changes.iter().map(|(q, _)| q.name()).collect();
+        let columns: Vec<&str> = changes.iter().map(|(q, _)| q.as_str()).collect();
         let placeholders: Vec<String> = (0..columns.len()).map(|n| format!("?{}", n + 3)).collect();
         let updates: Vec<String> = columns
             .iter()
@@ -56,11 +56,11 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
 fn parsed(body: &Map<String, Value>) -> ApiResult<Vec<(Quota, Option<i64>)>> {
     Quota::ALL
         .into_iter()
-        .filter_map(|q| body.get(q.name()).map(|v| (q, v)))
+        .filter_map(|q| body.get(q.as_str()).map(|v| (q, v)))
         .map(|(q, v)| {
             q.parse_override(v)
                 .map(|n| (q, n))
-                .map_err(|why| ApiError::invalid_field(q.name(), why))
+                .map_err(|why| ApiError::invalid_field(q.as_str(), why))
         })
         .collect()
 }
@@ -89,10 +89,10 @@ async fn render(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Value> {
     let mut set = Map::new();
     for q in Quota::ALL {
         out.insert(
-            q.name().into(),
+            q.as_str().into(),
             Value::from(quotas::limit(ctx.env, &overrides, q)),
         );
-        set.insert(q.name().into(), json!(overrides.get(q)));
+        set.insert(q.as_str().into(), json!(overrides.get(q)));
     }
     out.insert("overrides".into(), Value::Object(set));
     out.insert(

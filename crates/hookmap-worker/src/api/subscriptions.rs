@@ -5,6 +5,7 @@
 use hookmap_core::event::{self, EventType, Filter};
 use hookmap_core::quota::Quota;
 use hookmap_core::target;
+use hookmap_core::DeliveryStatus;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use worker::{Request, Response};
@@ -304,7 +305,7 @@ pub async fn test(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
         &json!({
             "event_id": published.id, "log_id": sent.log_id, "status_code": sent.status_code,
             "response_time_ms": sent.response_time_ms, "error": sent.error,
-            "success": sent.delivery_status == "success",
+            "success": sent.delivery_status == DeliveryStatus::Success.as_str(),
         }),
     )
 }
@@ -362,7 +363,7 @@ pub async fn resend(ctx: &Ctx<'_>, cid: &str, id: &str, log_id: &str) -> ApiResu
     outbox::enqueue(ctx.env, &delivery, 1, 0).await;
     http::json(
         202,
-        &json!({"delivery_id": delivery, "event_id": log.event_id, "status": "pending"}),
+        &json!({"delivery_id": delivery, "event_id": log.event_id, "status": DeliveryStatus::Pending}),
     )
 }
 

@@ -12,6 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http;
 use crate::outbox;
 use hookmap_core::event::EventType;
+use hookmap_core::FieldType;
 
 #[derive(Deserialize)]
 struct UserRow {
@@ -32,8 +33,8 @@ struct ValueRow {
 
 /// A stored field value as the API shows it: booleans are kept as 0/1 by SQLite.
 pub fn typed(field_type: &str, value: Value) -> Value {
-    match (field_type, &value) {
-        ("boolean", Value::Number(n)) => Value::Bool(n.as_f64() != Some(0.0)),
+    match (FieldType::parse(field_type), &value) {
+        (Some(FieldType::Boolean), Value::Number(n)) => Value::Bool(n.as_f64() != Some(0.0)),
         _ => value,
     }
 }

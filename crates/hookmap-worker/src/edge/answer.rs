@@ -1,5 +1,6 @@
 //! What the sender is answered: made from a recorded outcome, writing nothing.
 
+use hookmap_core::DeliveryStatus;
 use serde_json::{json, Value};
 use worker::Response;
 
@@ -28,7 +29,7 @@ pub fn answer(recorded: Recorded) -> ApiResult<Response> {
             let response = http::json(
                 202,
                 &json!({
-                    "delivery_id": delivery_id, "status": "pending",
+                    "delivery_id": delivery_id, "status": DeliveryStatus::Pending,
                     "message": "the webhook has no mapping yet: the payload was caught; build a mapping from it and replay this delivery",
                 }),
             )?;
@@ -57,7 +58,7 @@ pub fn answer(recorded: Recorded) -> ApiResult<Response> {
             let response = http::json(
                 200,
                 &json!({
-                    "delivery_id": delivery_id, "status": "success", "duplicate": false,
+                    "delivery_id": delivery_id, "status": DeliveryStatus::Success, "duplicate": false,
                     "idempotency_key": plan.idempotency_key, "member": balances, "effects": plan.effects,
                     "message": message,
                 }),
@@ -77,7 +78,7 @@ pub fn answer(recorded: Recorded) -> ApiResult<Response> {
         Outcome::Pending { payload, .. } => http::json(
             202,
             &json!({
-                "dry_run": true, "status": "pending", "message": "the webhook has no mapping yet: the payload would be caught", "payload": payload.value,
+                "dry_run": true, "status": DeliveryStatus::Pending, "message": "the webhook has no mapping yet: the payload would be caught", "payload": payload.value,
             }),
         ),
         Outcome::Failed(failure) => failure.told.into_response().map_err(ApiError::from),

@@ -1,7 +1,7 @@
 //! A dry run: what a delivery would do against the member's current balances and the community's
 //! channels. Writes nothing.
 
-use hookmap_core::{Currency, Plan};
+use hookmap_core::{ChannelType, Currency, DeliveryStatus, Plan};
 use serde_json::json;
 use worker::D1Database;
 
@@ -22,7 +22,7 @@ pub async fn outcome(db: &D1Database, hook: &HookRecord, plan: Plan) -> ApiResul
     }
     if plan.member.is_none() {
         return Ok(Outcome::DryRun(json!({
-            "dry_run": true, "status": "success", "member": null,
+            "dry_run": true, "status": DeliveryStatus::Success, "member": null,
             "idempotency_key": plan.idempotency_key, "effects": plan.effects, "message": plan.message,
         })));
     }
@@ -35,7 +35,7 @@ pub async fn outcome(db: &D1Database, hook: &HookRecord, plan: Plan) -> ApiResul
         return Ok(Failure::new(refusal_error(&refusal, &plan)).into());
     }
     Ok(Outcome::DryRun(json!({
-        "dry_run": true, "status": "success", "member": member,
+        "dry_run": true, "status": DeliveryStatus::Success, "member": member,
         "balances_after": after,
         "idempotency_key": plan.idempotency_key, "effects": plan.effects, "message": plan.message,
     })))
@@ -107,7 +107,9 @@ async fn channel_refusal(
     let channel = channels::find(db, &hook.community_id, message.channel.as_str()).await?;
     Ok(match channel {
         None => Some(Refusal::UnknownChannel),
-        Some(c) if c.kind == "forum" && message.topic.is_none() => Some(Refusal::TopicRequired),
+        Some(c) if c.kind == ChannelType::Forum.as_str() && message.topic.is_none() => {
+            Some(Refusal::TopicRequired)
+        }
         Some(_) => None,
     })
 }

@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 
 use hookmap_core::expiring::Expiring;
+use hookmap_core::DeliveryStatus;
 use worker::D1Database;
 
 use super::outcome::Outcome;
@@ -59,10 +60,15 @@ pub async fn record(
         Outcome::Pending {
             payload,
             idempotency_key,
-        } => ("pending", None, Some(payload.text), idempotency_key),
+        } => (
+            DeliveryStatus::Pending,
+            None,
+            Some(payload.text),
+            idempotency_key,
+        ),
         Outcome::Failed(mut failure) => {
             let (payload, key) = (failure.payload.take(), failure.idempotency_key.take());
-            ("failed", Some(failure), payload, key)
+            (DeliveryStatus::Failed, Some(failure), payload, key)
         }
         other => return Ok(Recorded::Unwritten(other)),
     };

@@ -1,10 +1,28 @@
 //! The sender's errors for what the apply batch refused, and for requests over a budget.
 
-use hookmap_core::Plan;
+use hookmap_core::{Plan, StorageRefusal};
 
 use crate::apply::Refusal;
 use crate::db;
 use crate::error::ApiError;
+
+/// The storage refusals are the apply batch's triggers; the others are read off other text.
+impl From<StorageRefusal> for Refusal {
+    fn from(refused: StorageRefusal) -> Self {
+        match refused {
+            StorageRefusal::UnknownMember => Self::UnknownMember,
+            StorageRefusal::RateLimited => Self::RateLimited,
+            StorageRefusal::TooManyFailures => Self::TooManyFailures,
+            StorageRefusal::UnknownChannel => Self::UnknownChannel,
+            StorageRefusal::TopicRequired => Self::TopicRequired,
+            StorageRefusal::FieldOutOfRange => Self::FieldOutOfRange,
+            StorageRefusal::WebhookDisabled => Self::WebhookDisabled,
+            StorageRefusal::WebhookGone => Self::WebhookGone,
+            StorageRefusal::StaleWebhook => Self::StaleWebhook,
+            StorageRefusal::UnknownCurrency => Self::UnknownCurrency,
+        }
+    }
+}
 
 pub fn refusal_error(refusal: &Refusal, plan: &Plan) -> ApiError {
     let member = plan.member.as_ref();

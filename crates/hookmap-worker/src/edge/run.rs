@@ -3,7 +3,7 @@
 //! do). Shared by the edge and by replays.
 
 use hookmap_core::idempotency::{self, Keys as CoreKeys};
-use hookmap_core::{plan, Plan};
+use hookmap_core::{plan, DeliveryStatus, Plan};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::D1Database;
@@ -120,7 +120,7 @@ async fn duplicate(db: &D1Database, hook: &HookRecord, plan: &Plan) -> ApiResult
         .unwrap_or(Value::Null);
     Ok(Outcome::Duplicate {
         first: json!({
-            "delivery_id": first.id, "status": "success", "duplicate": true, "idempotency_key": key,
+            "delivery_id": first.id, "status": DeliveryStatus::Success, "duplicate": true, "idempotency_key": key,
             "member": first.user_id.map(|id| json!({"id": id})), "effects": effects,
             "message": first.message_id.map(|id| json!({"id": id})), "first_received_at": first.created_at,
         }),

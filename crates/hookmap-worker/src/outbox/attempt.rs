@@ -7,6 +7,7 @@ use std::time::Duration;
 use futures_util::future::{select, Either};
 use hookmap_core::retry::{self, Attempt};
 use hookmap_core::target;
+use hookmap_core::DeliveryStatus;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use worker::{AbortController, D1Database, Delay, Env, Fetch};
@@ -70,15 +71,20 @@ pub async fn run(
         &crate::args![&job.delivery_id],
     )
     .await?;
-    let Some(row) = row.filter(|r| r.status == "pending") else {
+    let Some(row) = row.filter(|r| r.status == DeliveryStatus::Pending.as_str()) else {
         return Ok(None);
     };
     let (_, now) = db::now();
     let claimed = db::run_changes(
         db,
         "UPDATE outgoing_deliveries SET attempts = ?2, updated_at = ?3
-          WHERE id = ?1 AND attempts = ?2 - 1 AND status = 'pending'",
-        &crate::args![&job.delivery_id, i64::from(job.attempt), &now],
+          WHERE id = ?1 AND attempts = ?2 - 1 AND status = ?4",
+        &crate::args![
+            &job.delivery_id,
+            i64::from(job.attempt),
+            &now,
+            DeliveryStatus::Pending.as_str()
+        ],
     )
     .await?;
     if claimed == 0 {
@@ -91,10 +97,11 @@ pub async fn run(
         _ => None,
     };
     let status = match (outcome, next) {
-        (Some(a), _) if a.succeeded() => "success",
-        (_, Some(_)) => "pending",
-        _ => "failed",
-    };
+        (Some(a), _) if a.succeeded() => DeliveryStatus::Success,
+        (_, Some(_)) => DeliveryStatus::Pending,
+        _ => DeliveryStatus::Failed,
+    }
+    .as_str();
     let log_id = db::new_id("olog")?;
     let (ms, now) = db::now();
     let status_code = match outcome {
@@ -133,7 +140,7 @@ pub async fn run(
     if let Some(delay) = next {
         enqueue(env, &job.delivery_id, job.attempt + 1, delay).await;
     }
-    let level = if status == "failed" {
+    let level = if status == DeliveryStatus::Failed.as_str() {
         log::Level::Warn
     } else {
         log::Level::Info

@@ -2,6 +2,7 @@
 //! best effort because D1, not the queue, is the record of what is owed.
 
 use hookmap_core::event::{EventType, Filter};
+use hookmap_core::DeliveryStatus;
 use serde::Deserialize;
 use serde_json::Value;
 use worker::{console_error, D1Database, Env, MessageBuilder};
@@ -116,8 +117,8 @@ pub fn new_delivery(
     db::stmt(
         db,
         "INSERT INTO outgoing_deliveries (id, community_id, subscription_id, event_id, status, attempts, next_attempt_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5, ?5)",
-        &crate::args![id, community_id, subscription_id, event_id, now],
+         VALUES (?1, ?2, ?3, ?4, ?6, 0, ?5, ?5, ?5)",
+        &crate::args![id, community_id, subscription_id, event_id, now, DeliveryStatus::Pending.as_str()],
     )
 }
 

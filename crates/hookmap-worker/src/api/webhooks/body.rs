@@ -3,7 +3,8 @@
 
 use hookmap_core::message::ChannelRef;
 use hookmap_core::quota::Quota;
-use hookmap_core::{Algorithm, Encryption, Mapping};
+use hookmap_core::vocabulary::quoted_or;
+use hookmap_core::{Algorithm, Encryption, Location, Mapping};
 use serde_json::{Map, Value};
 
 use crate::api::Ctx;
@@ -24,9 +25,6 @@ pub(super) const KNOWN: &[&str] = &[
     "signing_secret",
     "rate_limit",
 ];
-/// Where a webhook's deliveries land: members' currencies and fields, or a chat channel. Either
-/// kind of mapping may carry the other part too (a chat webhook can also award coins).
-const LOCATIONS: &[&str] = &["user_fields", "chat"];
 
 /// The `encryption` member: null (none) or `{algorithm, key, iv}`, checked and stored as given.
 /// Stored sealed under SECRETS_KEY, its algorithm in clear beside it.
@@ -67,7 +65,7 @@ pub(in crate::api) fn checked_encryption<'v>(
     let algorithm = Algorithm::parse(algorithm_text).ok_or_else(|| {
         ApiError::invalid_field(
             "encryption.algorithm",
-            format!("{algorithm_text:?} is not aes-256-cbc or aes-256-gcm"),
+            format!("{algorithm_text:?} is not {}", quoted_or(&Algorithm::NAMES)),
         )
     })?;
     let (key, iv) = (text("key")?, text("iv")?);
@@ -88,18 +86,20 @@ pub(super) async fn mapping(
     }
     let catalog = hooks::catalog_of(&ctx.db, cid).await?;
     let parsed = Mapping::parse(value, &catalog).map_err(ApiError::from)?;
-    match (location, &parsed.message) {
-        ("chat", None) => {
+    let (has_fields, has_message) = (!parsed.fields.is_empty(), parsed.message.is_some());
+    match Location::parse(location) {
+        Some(l) if l.accepts(has_fields, has_message) => {}
+        Some(Location::Chat) => {
             return Err(mapping_error(
                 "message",
                 "a chat webhook's mapping needs a message",
             ))
         }
-        ("user_fields", _) if parsed.fields.is_empty() => return Err(mapping_error(
+        Some(Location::UserFields) => return Err(mapping_error(
             "fields",
             "a user_fields webhook's mapping needs field mappings (or set location to \"chat\")",
         )),
-        _ => {}
+        None => {}
     }
     if let Some(ChannelRef::Id(channel)) = parsed.message.as_ref().map(|m| &m.channel) {
         if channels::find(&ctx.db, cid, channel).await?.is_none() {
@@ -119,9 +119,9 @@ fn mapping_error(at: &str, why: &str) -> ApiError {
 
 pub(super) fn location(body: &Map<String, Value>) -> ApiResult<Option<&str>> {
     match http::optional_str(body, "location", 32)? {
-        Some(other) if !LOCATIONS.contains(&other) => Err(ApiError::invalid_field(
+        Some(other) if Location::parse(other).is_none() => Err(ApiError::invalid_field(
             "location",
-            format!("{other:?} is not \"user_fields\" or \"chat\""),
+            format!("{other:?} is not {}", quoted_or(&Location::NAMES)),
         )),
         found => Ok(found),
     }

@@ -2,7 +2,7 @@
 //! generated here and never returned afterwards: reads show only whether they are set.
 
 use hookmap_core::quota::Quota;
-use hookmap_core::{auth, token};
+use hookmap_core::{auth, token, Location};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{Request, Response};
@@ -99,7 +99,7 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     let body = http::object_body(req).await?;
     http::only_known(&body, KNOWN)?;
     let name = http::required_str(&body, "name", 100)?;
-    let location = location(&body)?.unwrap_or("user_fields");
+    let location = location(&body)?.unwrap_or(Location::UserFields.as_str());
     let enabled = http::optional_bool(&body, "enabled")?.unwrap_or(true);
     let api_key = match http::optional_bool(&body, "api_key")? {
         Some(true) => Some(new_api_key()?),

@@ -1,0 +1,68 @@
+//! The core's closed sets for the page, so it offers exactly what the edge accepts and spells
+//! none of them itself.
+
+use hookmap_core::event::EventType;
+use hookmap_core::mapping::CURRENCY_OPS;
+use hookmap_core::{Algorithm, FieldType, Location, MatchBy, Op, BUILT_IN_CURRENCIES};
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+
+use crate::{to_js, JsResult};
+
+fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<&'static str> {
+    all.iter().map(|&t| name(t)).collect()
+}
+
+/// The sets as JSON: see [`capabilities`].
+fn capabilities_value() -> Value {
+    let field_types: Vec<Value> = FieldType::ALL
+        .into_iter()
+        .map(
+            |t| json!({"name": t, "ops": names(t.ops(), Op::as_str), "value_kind": t.value_kind()}),
+        )
+        .collect();
+    let algorithms: Vec<Value> = Algorithm::ALL
+        .into_iter()
+        .map(|a| json!({"name": a, "message_iv_len": a.message_iv_len()}))
+        .collect();
+    let locations: Vec<Value> = Location::ALL
+        .into_iter()
+        .map(|l| json!({"name": l, "does": does(l)}))
+        .collect();
+    json!({
+        "ops": Op::NAMES,
+        "currency_ops": names(&CURRENCY_OPS, Op::as_str),
+        "field_types": field_types,
+        "match_by": MatchBy::NAMES,
+        "locations": locations,
+        "event_types": EventType::NAMES,
+        "algorithms": algorithms,
+        // GCM authenticates the body; CBC is there for senders that only have CBC.
+        "default_algorithm": Algorithm::Aes256Gcm,
+        "currencies": BUILT_IN_CURRENCIES,
+    })
+}
+
+/// How the page describes a webhook of each location.
+fn does(location: Location) -> &'static str {
+    match location {
+        Location::UserFields => "maps to user fields",
+        Location::Chat => "posts to chat",
+    }
+}
+
+/// What the page may offer: `{ops, currency_ops, field_types: [{name, ops, value_kind}],
+/// match_by, locations: [{name, does}], event_types, algorithms: [{name, message_iv_len}], default_algorithm,
+/// currencies}`, every list in the core's order.
+#[wasm_bindgen]
+pub fn capabilities() -> JsResult {
+    to_js(&capabilities_value())
+}
+
+/// Where a mapping with these parts is saved: `current` when it fits, else the location that
+/// does (see `hookmap_core::Location::suited`).
+#[wasm_bindgen(js_name = suitedLocation)]
+pub fn suited_location(has_fields: bool, has_message: bool, current: &str) -> String {
+    let current = Location::parse(current).unwrap_or(Location::UserFields);
+    Location::suited(has_fields, has_message, current).to_string()
+}

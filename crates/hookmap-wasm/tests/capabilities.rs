@@ -1,0 +1,87 @@
+//! What the page offers comes from the core: `capabilities()` lists each core set in order, and
+//! every operator it offers for a target is one the core accepts there (and no other).
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use hookmap_core::event::EventType;
+use hookmap_core::{
+    Algorithm, FieldType, FieldTypes, Location, Mapping, MatchBy, Op, BUILT_IN_CURRENCIES,
+};
+use hookmap_wasm::{capabilities, suited_location};
+use serde_json::{json, Value};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+fn caps() -> Value {
+    let js = capabilities().unwrap();
+    serde_json::from_str(&String::from(js_sys::JSON::stringify(&js).unwrap())).unwrap()
+}
+
+fn accepted(target: Value, op: &str) -> bool {
+    let fields: FieldTypes = FieldType::ALL.map(|t| (t.to_string(), t)).into();
+    let mapping = json!({"user": {"match": "email", "path": "e"},
+                         "fields": [{"target": target, "op": op, "path": "n"}]});
+    Mapping::parse(&mapping, &fields).is_ok()
+}
+
+#[wasm_bindgen_test]
+fn the_lists_are_the_core_sets() {
+    let caps = caps();
+    assert_eq!(caps["ops"], json!(Op::NAMES));
+    assert_eq!(caps["match_by"], json!(MatchBy::NAMES));
+    let locations: Vec<&str> = caps["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(locations, Location::NAMES);
+    assert_eq!(caps["event_types"], json!(EventType::NAMES));
+    assert_eq!(caps["currencies"], json!(BUILT_IN_CURRENCIES));
+    let algorithms: Vec<&str> = caps["algorithms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(algorithms, Algorithm::NAMES);
+    assert_eq!(caps["default_algorithm"], "aes-256-gcm");
+    assert_eq!(caps["algorithms"][1]["message_iv_len"], 12);
+    let types: Vec<&str> = caps["field_types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, FieldType::NAMES);
+}
+
+#[wasm_bindgen_test]
+fn offered_operators_are_exactly_the_accepted_ones() {
+    let caps = caps();
+    let offered = |list: &Value, op: Op| list.as_array().unwrap().contains(&json!(op));
+    for op in Op::ALL {
+        for (i, t) in FieldType::ALL.into_iter().enumerate() {
+            let list = &caps["field_types"][i]["ops"];
+            assert_eq!(
+                offered(list, op),
+                accepted(json!({"field": t}), op.as_str()),
+                "{op} on {t}"
+            );
+        }
+        for currency in caps["currencies"].as_array().unwrap() {
+            let target = json!({ "currency": currency });
+            assert_eq!(
+                offered(&caps["currency_ops"], op),
+                accepted(target, op.as_str()),
+                "{op} on {currency}"
+            );
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn a_mapping_is_saved_where_it_fits() {
+    assert_eq!(suited_location(false, true, "user_fields"), "chat");
+    assert_eq!(suited_location(true, false, "chat"), "user_fields");
+    assert_eq!(suited_location(true, true, "chat"), "chat");
+}
