@@ -5,7 +5,7 @@
 
 use hookmap_core::event::EventType;
 use hookmap_core::{
-    Algorithm, FieldType, FieldTypes, Location, Mapping, MatchBy, Op, BUILT_IN_CURRENCIES,
+    Algorithm, Catalog, FieldType, Location, Mapping, MatchBy, Op, BUILT_IN_CURRENCIES,
 };
 use hookmap_wasm::{capabilities, suited_location};
 use serde_json::{json, Value};
@@ -17,7 +17,7 @@ fn caps() -> Value {
 }
 
 fn accepted(target: Value, op: &str) -> bool {
-    let fields: FieldTypes = FieldType::ALL.map(|t| (t.to_string(), t)).into();
+    let fields = Catalog::with_fields(FieldType::ALL.map(|t| (t.to_string(), t)).into());
     let mapping = json!({"user": {"match": "email", "path": "e"},
                          "fields": [{"target": target, "op": op, "path": "n"}]});
     Mapping::parse(&mapping, &fields).is_ok()
