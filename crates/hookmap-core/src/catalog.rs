@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::mapping::FieldType;
+use crate::ops::FieldType;
 
 /// The currencies every community has; the only ones a community cannot delete.
 pub const BUILT_IN_CURRENCIES: [&str; 2] = ["xp", "coins"];

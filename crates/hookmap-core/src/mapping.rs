@@ -10,7 +10,9 @@ use serde_json::{Map, Value};
 use crate::catalog::{Catalog, Currency};
 use crate::error::{Error, ErrorKind, Result};
 use crate::message::{self, MessageMapping};
+use crate::ops::{Op, CURRENCY_OPS};
 use crate::path::Path;
+use crate::shape::{invalid, object, path, reject_unknown, required, string};
 use crate::vocabulary::{quoted_or, vocabulary};
 
 /// Most field mappings one webhook may hold.
@@ -22,53 +24,6 @@ vocabulary! {
     pub enum MatchBy {
         Email = "email",
         Username = "username",
-    }
-}
-
-vocabulary! {
-    pub enum Op {
-        Add = "add",
-        Subtract = "subtract",
-        Overwrite = "overwrite",
-    }
-}
-
-vocabulary! {
-    /// The type of a community's custom user field.
-    pub enum FieldType {
-        Number = "number",
-        Text = "text",
-        Boolean = "boolean",
-    }
-}
-
-/// The operations a currency takes: a balance is counted, never set.
-pub const CURRENCY_OPS: [Op; 2] = [Op::Add, Op::Subtract];
-
-impl FieldType {
-    /// The operations a field of this type takes: only numbers can be counted.
-    pub const fn ops(self) -> &'static [Op] {
-        match self {
-            Self::Number => &Op::ALL,
-            Self::Text | Self::Boolean => &[Op::Overwrite],
-        }
-    }
-}
-
-impl FieldType {
-    /// The JSON type of the values a field of this type holds.
-    pub const fn value_kind(self) -> &'static str {
-        match self {
-            Self::Number => "number",
-            Self::Text => "string",
-            Self::Boolean => "boolean",
-        }
-    }
-}
-
-impl Op {
-    pub fn applies_to(self, ty: FieldType) -> bool {
-        ty.ops().contains(&self)
     }
 }
 
@@ -299,48 +254,11 @@ pub(crate) fn field_mapping(item: &Value, index: usize, catalog: &Catalog) -> Re
     })
 }
 
-pub(crate) fn invalid(at: &str, why: impl Into<String>) -> Error {
-    let why = why.into();
-    Error::new(ErrorKind::InvalidMapping, format!("{at}: {why}")).at(at)
-}
-
-pub(crate) fn object<'v>(value: &'v Value, at: &str) -> Result<&'v Map<String, Value>> {
-    value
-        .as_object()
-        .ok_or_else(|| invalid(at, "must be an object"))
-}
-
-pub(crate) fn string<'v>(value: &'v Value, at: &str) -> Result<&'v str> {
-    value
-        .as_str()
-        .ok_or_else(|| invalid(at, "must be a string"))
-}
-
-pub(crate) fn required<'v>(obj: &'v Map<String, Value>, key: &str, at: &str) -> Result<&'v Value> {
-    obj.get(key).ok_or_else(|| invalid(at, "is required"))
-}
-
-pub(crate) fn path(value: &Value, at: &str) -> Result<Path> {
-    Path::parse(string(value, at)?).map_err(|e| {
-        let message = format!("{at}: {}", e.message());
-        Error::new(ErrorKind::InvalidPath, message).at(at)
-    })
-}
-
-pub(crate) fn reject_unknown(obj: &Map<String, Value>, prefix: &str, known: &[&str]) -> Result<()> {
-    match obj.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(k) => Err(invalid(
-            &format!("{prefix}{k}"),
-            format!("unknown member; expected one of: {}", known.join(", ")),
-        )),
-        None => Ok(()),
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use crate::ops::FieldType;
     use serde_json::json;
 
     type Patch = Box<dyn FnOnce(&mut Value)>;

@@ -11,8 +11,8 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::mapping::{invalid, object, path, reject_unknown, required, string};
 use crate::path::Path;
+use crate::shape::{invalid, object, path, reject_unknown, required, string};
 use crate::template::{Limit, Template};
 
 /// Longest message, in characters, after rendering.

@@ -6,8 +6,9 @@ use serde_json::{Number, Value};
 
 use crate::catalog::{Currency, FieldTypes};
 use crate::error::{Error, ErrorKind, Result};
-use crate::mapping::{FieldMapping, FieldType, Mapping, MatchBy, Op, Target, UserMatch};
+use crate::mapping::{FieldMapping, Mapping, MatchBy, Target, UserMatch};
 use crate::message::{self, PlannedMessage};
+use crate::ops::{FieldType, Op};
 use crate::path::Path;
 
 /// Largest currency amount one effect may carry: far above any real reward, far below where i64

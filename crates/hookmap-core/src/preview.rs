@@ -168,7 +168,7 @@ impl Preview {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
-    use crate::mapping::FieldType;
+    use crate::ops::FieldType;
     use serde_json::json;
 
     fn fields() -> Catalog {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
 
 use crate::error::{Error, ErrorKind};
-use crate::mapping::Op;
+use crate::ops::Op;
 use crate::plan::{Effect, FieldValue};
 
 /// A member's balances (currency key -> amount; absent: 0) and custom field values (absent or
@@ -103,7 +103,7 @@ fn number(x: f64) -> Value {
 mod tests {
     use super::*;
     use crate::catalog::Catalog;
-    use crate::mapping::FieldType;
+    use crate::ops::FieldType;
     use serde_json::json;
 
     fn currency(key: &str, op: Op, amount: i64) -> Option<Effect> {

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use hookmap_core::event::EventType;
-use hookmap_core::mapping::CURRENCY_OPS;
+use hookmap_core::ops::CURRENCY_OPS;
 use hookmap_core::quota::Quota;
 use hookmap_core::stored::REFUSAL_PREFIX;
 use hookmap_core::{

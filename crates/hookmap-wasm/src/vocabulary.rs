@@ -2,7 +2,7 @@
 //! none of them itself.
 
 use hookmap_core::event::EventType;
-use hookmap_core::mapping::CURRENCY_OPS;
+use hookmap_core::ops::CURRENCY_OPS;
 use hookmap_core::{Algorithm, FieldType, Location, MatchBy, Op, BUILT_IN_CURRENCIES};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;

@@ -15,7 +15,7 @@ use worker::{D1Database, D1PreparedStatement};
 use crate::balances::{self, Member};
 use crate::db::{self, Arg};
 use crate::error::{ApiError, ApiResult};
-use crate::hooks::HookRecord;
+use crate::hook::HookRecord;
 
 /// What a delivery is about, shared by successes and failures.
 #[derive(Debug, Clone)]

@@ -12,7 +12,7 @@ use hookmap_core::expiring::Expiring;
 use worker::Env;
 
 use crate::db;
-use crate::hooks::HookRecord;
+use crate::hook::HookRecord;
 use crate::log;
 
 /// Seconds a cached record may serve before it is read from D1 again.

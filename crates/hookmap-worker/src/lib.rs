@@ -12,6 +12,7 @@ mod channels;
 mod db;
 mod edge;
 mod error;
+mod hook;
 mod hookcache;
 mod hooks;
 mod http;

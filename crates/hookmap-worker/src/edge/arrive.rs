@@ -13,7 +13,8 @@ use worker::{D1Database, Env, Headers, Request};
 
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::hooks::{self, HookRecord, Source};
+use crate::hook::HookRecord;
+use crate::hooks::{self, Source};
 
 /// A request body as far as the edge read it.
 pub enum Body {

@@ -11,7 +11,7 @@ use super::arrive::Body;
 use super::authenticate::{too_large, Authenticated};
 use super::outcome::Failure;
 use crate::error::{ApiError, ApiResult};
-use crate::hooks::HookRecord;
+use crate::hook::HookRecord;
 use crate::stored::StoredEncryption;
 
 /// Where a delivery's idempotency key may come from (see `hookmap_core::idempotency`).

@@ -12,7 +12,7 @@ use crate::balances::{self, Member};
 use crate::channels;
 use crate::db;
 use crate::error::ApiResult;
-use crate::hooks::HookRecord;
+use crate::hook::HookRecord;
 
 /// What the delivery would do, computed against the member's current balances and the community's
 /// channels; writes nothing.

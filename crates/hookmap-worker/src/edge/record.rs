@@ -12,7 +12,7 @@ use super::refusal::{rate_limited, too_many_failures};
 use crate::apply::{self, Budget, DeliveryMeta};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::hooks::HookRecord;
+use crate::hook::HookRecord;
 
 /// What the answer is made from.
 pub enum Recorded {

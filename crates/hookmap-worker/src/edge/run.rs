@@ -15,7 +15,7 @@ use super::refusal::refusal_error;
 use crate::apply::{self, Applied, DeliveryMeta, Refusal};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::hooks::HookRecord;
+use crate::hook::HookRecord;
 
 pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiResult<Outcome> {
     let (hook, replay_of) = (decoded.hook(), decoded.replay_of());

@@ -8,11 +8,11 @@ use futures_util::future::{select, Either};
 use hookmap_core::retry::{self, Attempt};
 use hookmap_core::target;
 use hookmap_core::DeliveryStatus;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 use worker::{AbortController, D1Database, Delay, Env, Fetch};
 
-use super::request::signed_request;
+use super::request::{signed_request, Row};
 use super::{allow_http_loopback, enqueue, Job};
 use crate::db;
 use crate::error::ApiResult;
@@ -21,25 +21,6 @@ use crate::secrets;
 
 /// How long a subscriber has to answer.
 const TIMEOUT: Duration = Duration::from_secs(15);
-
-/// A delivery with its subscription and its event: all one attempt reads.
-#[derive(Deserialize)]
-pub(super) struct Row {
-    pub(super) community_id: String,
-    pub(super) subscription_id: String,
-    pub(super) event_id: String,
-    pub(super) status: String,
-    pub(super) url: String,
-    pub(super) is_active: i64,
-    pub(super) secret: String,
-    pub(super) previous_secret: Option<String>,
-    pub(super) previous_secret_until: Option<String>,
-    pub(super) encryption: Option<String>,
-    #[serde(rename = "type")]
-    pub(super) kind: String,
-    pub(super) data: String,
-    pub(super) created_at: String,
-}
 
 /// What one attempt came to, as the logs and the test endpoint show it.
 #[derive(Debug, Serialize)]

@@ -4,14 +4,33 @@
 
 use hookmap_core::event::{self, EventType};
 use hookmap_core::{signature, Algorithm, Encryption};
+use serde::Deserialize;
 use serde_json::Value;
 use worker::{Env, Headers, Method, Request, RequestInit, RequestRedirect};
 
-use super::attempt::Row;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::secrets;
 use crate::stored::StoredEncryption;
+
+/// A delivery with its subscription and its event: all one attempt reads.
+#[derive(Deserialize)]
+pub(super) struct Row {
+    pub(super) community_id: String,
+    pub(super) subscription_id: String,
+    pub(super) event_id: String,
+    pub(super) status: String,
+    pub(super) url: String,
+    pub(super) is_active: i64,
+    pub(super) secret: String,
+    pub(super) previous_secret: Option<String>,
+    pub(super) previous_secret_until: Option<String>,
+    pub(super) encryption: Option<String>,
+    #[serde(rename = "type")]
+    pub(super) kind: String,
+    pub(super) data: String,
+    pub(super) created_at: String,
+}
 
 /// The POST a subscriber receives: the event body (sealed when the subscription encrypts) with
 /// Standard Webhooks headers. `webhook-id` is the event id, the same on every attempt.

@@ -1,0 +1,59 @@
+//! A webhook record: everything the edge needs to process a delivery for one webhook, as D1
+//! gives it and the caches (`hookcache`) keep it.
+
+use std::collections::BTreeMap;
+
+use hookmap_core::quota::Quota;
+use hookmap_core::{Catalog, Mapping};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HookRecord {
+    pub id: String,
+    pub community_id: String,
+    pub name: String,
+    pub enabled: bool,
+    pub version: i64,
+    pub api_key_digest: Option<String>,
+    /// The Standard Webhooks signing secret, sealed; when set, requests must be signed.
+    #[serde(default)]
+    pub signing_secret: Option<String>,
+    /// Sealed under SECRETS_KEY, as in D1: the KV cache never holds a key in clear.
+    pub encryption: Option<String>,
+    pub mapping: Option<Value>,
+    /// The community's user fields (key -> type) at this version.
+    pub fields: BTreeMap<String, String>,
+    /// The community's currencies at this version (records cached before currencies were data
+    /// have none: the built-in ones are always there).
+    #[serde(default)]
+    pub currencies: Vec<String>,
+    /// The most payload bytes a failed delivery keeps (the community's quota), carried here so
+    /// that recording a failure needs no lookup of its own.
+    #[serde(default = "builtin_failed_payload_bytes")]
+    pub failed_payload_bytes: i64,
+}
+
+/// For records cached before they carried the cap.
+fn builtin_failed_payload_bytes() -> i64 {
+    Quota::FailedPayloadBytes.builtin()
+}
+
+impl HookRecord {
+    /// What the community defines that its mappings may name: fields and currencies.
+    pub fn catalog(&self) -> Catalog {
+        let fields = self.fields.iter().map(|(k, t)| (k.as_str(), t.as_str()));
+        Catalog::new(
+            Catalog::fields_from(fields),
+            self.currencies.iter().cloned(),
+        )
+    }
+
+    /// The stored mapping, re-validated against the current catalog (a field or a currency may
+    /// have been deleted since the mapping was saved: that is the sender's 422, not a 500).
+    pub fn mapping(&self) -> Option<Result<Mapping, hookmap_core::Error>> {
+        self.mapping
+            .as_ref()
+            .map(|m| Mapping::parse(m, &self.catalog()))
+    }
+}
