@@ -22,6 +22,12 @@ vocabulary! {
         FailedPayloadBytes = "failed_payload_bytes",
         /// The highest `rate_limit` (deliveries a minute) a webhook of the community may have.
         MaxRateLimit = "max_rate_limit",
+        /// Days a delivery keeps its payload text; after that only the row (status, error,
+        /// effects) remains, and it can no longer be replayed.
+        PayloadDays = "payload_days",
+        /// Days delivery and attempt rows are kept, and the idempotency keys with them: the
+        /// window in which a repeated delivery is recognised.
+        HistoryDays = "history_days",
     }
 }
 
@@ -34,6 +40,8 @@ impl Quota {
             Self::EventsPerMinute => "QUOTA_EVENTS_PER_MINUTE",
             Self::FailedPayloadBytes => "QUOTA_FAILED_PAYLOAD_BYTES",
             Self::MaxRateLimit => "QUOTA_MAX_RATE_LIMIT",
+            Self::PayloadDays => "QUOTA_PAYLOAD_DAYS",
+            Self::HistoryDays => "QUOTA_HISTORY_DAYS",
         }
     }
 
@@ -44,18 +52,22 @@ impl Quota {
             Self::EventsPerMinute => 600,
             Self::FailedPayloadBytes => 65_536,
             Self::MaxRateLimit => 6_000,
+            Self::PayloadDays => 30,
+            Self::HistoryDays => 90,
         }
     }
 
     /// The values a default or an override may take. Zero shuts a count off; a webhook's rate
     /// limit is at least 1 and at most 100,000 whatever the quota; a failed delivery never kept
-    /// more than the 1 MiB a body may have.
+    /// more than the 1 MiB a body may have; nothing is kept for less than a day or more than ten
+    /// years.
     pub fn bounds(self) -> (i64, i64) {
         match self {
             Self::IncomingWebhooks | Self::Subscriptions => (0, 10_000),
             Self::EventsPerMinute => (0, 100_000),
             Self::FailedPayloadBytes => (0, 1 << 20),
             Self::MaxRateLimit => (1, 100_000),
+            Self::PayloadDays | Self::HistoryDays => (1, 3_650),
         }
     }
 

@@ -19,10 +19,13 @@ mod http;
 mod log;
 mod outbox;
 mod quotas;
+mod retention;
 mod secrets;
 mod stored;
 
-use worker::{event, Context, Env, MessageBatch, Request, Response};
+use worker::{
+    event, Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent,
+};
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::RequestUrl;
@@ -70,6 +73,15 @@ fn bench_routes(env: &Env) -> bool {
 #[event(queue)]
 async fn queue(batch: MessageBatch<outbox::Job>, env: Env, _ctx: Context) -> worker::Result<()> {
     outbox::consume(batch, &env).await
+}
+
+/// The cron (wrangler.toml `[triggers]`): retention, at the scheduled time (see `retention`).
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let now_ms = event.schedule().max(0.0) as u64;
+    if let Err(e) = retention::run(&env, now_ms).await {
+        worker::console_error!("retention did not finish: {}", e.message);
+    }
 }
 
 async fn route(req: Request, env: &Env, log: &mut RequestLog) -> ApiResult<Response> {

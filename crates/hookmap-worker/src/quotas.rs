@@ -7,7 +7,7 @@
 //! cannot overshoot.
 
 use hookmap_core::quota::Quota;
-use serde::Deserialize;
+use serde_json::{Map, Value};
 use worker::{D1Database, Env};
 
 use crate::db;
@@ -19,37 +19,34 @@ pub fn default(env: &Env, quota: Quota) -> i64 {
     quota.default_from(var.as_deref())
 }
 
-/// A community's overrides, as stored (NULL: the default).
-#[derive(Debug, Default, Deserialize)]
-pub struct Overrides {
-    pub incoming_webhooks: Option<i64>,
-    pub subscriptions: Option<i64>,
-    pub events_per_minute: Option<i64>,
-    pub failed_payload_bytes: Option<i64>,
-    pub max_rate_limit: Option<i64>,
-}
+/// A community's overrides, as stored (NULL: the default), one per quota of the core's set.
+#[derive(Debug, Default)]
+pub struct Overrides(Vec<(Quota, i64)>);
 
 impl Overrides {
     pub fn get(&self, quota: Quota) -> Option<i64> {
-        match quota {
-            Quota::IncomingWebhooks => self.incoming_webhooks,
-            Quota::Subscriptions => self.subscriptions,
-            Quota::EventsPerMinute => self.events_per_minute,
-            Quota::FailedPayloadBytes => self.failed_payload_bytes,
-            Quota::MaxRateLimit => self.max_rate_limit,
-        }
+        self.0.iter().find(|(q, _)| *q == quota).map(|(_, n)| *n)
     }
 }
 
 pub async fn overrides(db: &D1Database, community_id: &str) -> ApiResult<Overrides> {
-    Ok(db::first(
+    let columns: Vec<&str> = Quota::ALL.iter().map(|q| q.as_str()).collect();
+    let row: Option<Map<String, Value>> = db::first(
         db,
-        "SELECT incoming_webhooks, subscriptions, events_per_minute, failed_payload_bytes, max_rate_limit
-           FROM community_quotas WHERE community_id = ?1",
+        &format!(
+            "SELECT {} FROM community_quotas WHERE community_id = ?1",
+            columns.join(", ")
+        ),
         &crate::args![community_id],
     )
-    .await?
-    .unwrap_or_default())
+    .await?;
+    let row = row.unwrap_or_default();
+    Ok(Overrides(
+        Quota::ALL
+            .into_iter()
+            .filter_map(|q| Some((q, row.get(q.as_str())?.as_i64()?)))
+            .collect(),
+    ))
 }
 
 /// The limit of `quota` for a community with these overrides.
@@ -65,6 +62,8 @@ pub fn exceeded(quota: Quota, limit: i64) -> ApiError {
         Quota::MaxRateLimit => format!("webhooks with a rate_limit of at most {limit} a minute"),
         Quota::EventsPerMinute => format!("at most {limit} published events a minute"),
         Quota::FailedPayloadBytes => format!("at most {limit} bytes of a failed payload"),
+        Quota::PayloadDays => format!("payloads kept for at most {limit} days"),
+        Quota::HistoryDays => format!("deliveries kept for at most {limit} days"),
     };
     ApiError::unprocessable(
         "quota_exceeded",

@@ -98,6 +98,8 @@ export async function startWorker({ vars = {}, logLevel = 'warn', state = mkdtem
       // Outgoing webhooks go to receivers on loopback, and retries come within seconds.
       '--var', 'ALLOW_HTTP_LOOPBACK:true', '--var', 'OUTBOX_RETRY_SCHEDULE:0,1,1,1',
       ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+      // GET /__scheduled runs the cron's handler (retention) when a test asks.
+      '--test-scheduled',
       '--show-interactive-dev-session=false', '--log-level', logLevel],
     { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d) => worker.log.push(d.toString()));

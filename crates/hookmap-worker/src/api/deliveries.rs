@@ -29,13 +29,15 @@ struct DeliveryRow {
     payload: Option<String>,
     /// 1 when a failure's payload was cut to the community's cap: then it is text, not JSON.
     payload_truncated: i64,
+    /// 1 when retention dropped the payload (`payload_days`).
+    payload_expired: i64,
     effects: Option<String>,
     replay_of: Option<String>,
     created_at: String,
 }
 
 const SELECT: &str = "SELECT id, status, http_status, error_code, error_message, error_at, user_id, message_id, idempotency_key, payload,
-                             payload_truncated, effects, replay_of, created_at FROM deliveries";
+                             payload_truncated, payload_expired, effects, replay_of, created_at FROM deliveries";
 
 fn parsed(text: Option<&str>) -> Value {
     text.and_then(|t| serde_json::from_str(t).ok())
@@ -69,6 +71,10 @@ fn payload_members(obj: &mut serde_json::Map<String, Value>, row: &DeliveryRow) 
         obj.insert("payload".into(), parsed(row.payload.as_deref()));
     }
     obj.insert("payload_truncated".into(), Value::Bool(truncated));
+    obj.insert(
+        "payload_expired".into(),
+        Value::Bool(row.payload_expired != 0),
+    );
 }
 
 /// The latest payload the webhook received (decrypted), to build a mapping from.
@@ -150,7 +156,10 @@ pub async fn replay(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<
     let hook = hooks::by_id(ctx.env, &ctx.db, &webhook.id)
         .await?
         .ok_or_else(|| ApiError::not_found("this incoming webhook"))?;
-    let why = if row.payload_truncated != 0 {
+    let why = if row.payload_expired != 0 {
+        "this delivery's payload was dropped after the community's payload_days (retention), so \
+         it cannot be replayed; have the sender send it again"
+    } else if row.payload_truncated != 0 {
         "this delivery's payload was cut to the community's failed_payload_bytes quota when it \
          was recorded, so it cannot be replayed; have the sender send it again"
     } else {

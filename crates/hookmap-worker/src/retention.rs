@@ -1,0 +1,115 @@
+//! Retention, run by the cron (wrangler.toml `[triggers]`): each delivery's payload is dropped
+//! after its community's `payload_days`, and delivery rows (with their idempotency keys), outgoing
+//! deliveries, attempts and events after its `history_days` (`hookmap_core::quota`). Without it
+//! nothing was ever deleted, and one sender could fill D1 for every community.
+//!
+//! The work of one run is bounded: each sweep takes at most `BATCH` rows, oldest first, and runs
+//! again only while it keeps finding a full batch, at most `ROUNDS` times. The clock is the
+//! scheduled time the runtime passes in, so a test can run the cron "in 91 days".
+
+use hookmap_core::quota::Quota;
+use serde::Serialize;
+use worker::{D1Database, Env};
+
+use crate::db;
+use crate::error::ApiResult;
+use crate::log::{self, Level};
+use crate::quotas;
+
+/// Rows one statement of a sweep touches at most.
+const BATCH: i64 = 1_000;
+/// Batches a sweep runs in one cron run at most.
+const ROUNDS: usize = 5;
+
+/// What one run did, for its log line.
+#[derive(Debug, Default, Serialize)]
+pub struct Swept {
+    pub payloads_dropped: usize,
+    pub deliveries_deleted: usize,
+    pub keys_deleted: usize,
+    pub outgoing_deleted: usize,
+}
+
+/// The cutoff for rows of the community `{alias}.community_id`: `?1` (the run's time, in seconds)
+/// less the community's `column` days, or the deployment default bound to `default`.
+fn cutoff(alias: &str, column: &str, default: &str) -> String {
+    format!(
+        "strftime('%Y-%m-%dT%H:%M:%fZ', ?1, 'unixepoch', '-' || COALESCE(
+            (SELECT q.{column} FROM community_quotas q WHERE q.community_id = {alias}.community_id),
+            {default}) || ' days')"
+    )
+}
+
+/// One retention run at `now_ms`.
+pub async fn run(env: &Env, now_ms: u64) -> ApiResult<Swept> {
+    let d1 = env.d1("DB")?;
+    let now = i64::try_from(now_ms / 1000).unwrap_or(i64::MAX);
+    let payload_days = quotas::default(env, Quota::PayloadDays);
+    let history_days = quotas::default(env, Quota::HistoryDays);
+    let kept = cutoff("d", "history_days", "?2");
+    let payload = (
+        payload_days,
+        // Payloads first: the largest part of a row, and the first to go.
+        format!(
+            "UPDATE deliveries SET payload = NULL, payload_expired = 1 WHERE id IN (
+               SELECT d.id FROM deliveries d
+                WHERE d.payload IS NOT NULL AND d.created_at < {}
+                ORDER BY d.created_at LIMIT ?3)",
+            cutoff("d", "payload_days", "?2")
+        ),
+    );
+    // Keys go with their deliveries, never before: a repeat inside the window stays a repeat.
+    let keys = format!(
+        "DELETE FROM idempotency_keys WHERE rowid IN (
+           SELECT k.rowid FROM idempotency_keys k JOIN deliveries d ON d.id = k.delivery_id
+            WHERE d.created_at < {kept} ORDER BY d.created_at LIMIT ?3)"
+    );
+    let rows = |table: &str, unless: &str| {
+        format!(
+            "DELETE FROM {table} WHERE id IN (
+               SELECT d.id FROM {table} d WHERE d.created_at < {kept} {unless}
+                ORDER BY d.created_at LIMIT ?3)"
+        )
+    };
+    let sweeps = [
+        payload,
+        (history_days, keys),
+        (history_days, rows("deliveries", "")),
+        (history_days, rows("outgoing_attempts", "")),
+        (history_days, rows("outgoing_deliveries", "")),
+        // An event goes once no delivery of it is left.
+        (
+            history_days,
+            rows(
+                "events",
+                "AND NOT EXISTS (SELECT 1 FROM outgoing_deliveries o WHERE o.event_id = d.id)",
+            ),
+        ),
+    ];
+    let mut counts = [0usize; 6];
+    for ((days, sweep), count) in sweeps.iter().zip(counts.iter_mut()) {
+        *count = rounds(&d1, sweep, now, *days).await?;
+    }
+    let [payloads_dropped, keys_deleted, deliveries_deleted, attempts, outgoing, events] = counts;
+    let swept = Swept {
+        payloads_dropped,
+        deliveries_deleted,
+        keys_deleted,
+        outgoing_deleted: attempts + outgoing + events,
+    };
+    log::line(env, Level::Info, "retention", &swept);
+    Ok(swept)
+}
+
+/// Runs `sweep` until it finds less than a full batch, at most `ROUNDS` times; rows touched.
+async fn rounds(d1: &D1Database, sweep: &str, now: i64, days: i64) -> ApiResult<usize> {
+    let mut total = 0;
+    for _ in 0..ROUNDS {
+        let changed = db::run_changes(d1, sweep, &crate::args![now, days, BATCH]).await?;
+        total += changed;
+        if i64::try_from(changed).unwrap_or(i64::MAX) < BATCH {
+            break;
+        }
+    }
+    Ok(total)
+}

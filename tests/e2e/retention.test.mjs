@@ -1,0 +1,88 @@
+// Retention, run by the cron (`wrangler dev --test-scheduled`): payloads go after payload_days,
+// delivery rows and their idempotency keys after history_days, each community by its own
+// settings; until then a repeat stays a repeat. The cron runs at the real time; the test moves
+// the clock by ageing the stored rows (their created_at) as that many days would.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { d1, startWorker } from './support/worker.mjs';
+import { client, deliver } from './support/api.mjs';
+
+let worker, admin;
+
+/** `days` pass: every stored row is that much older; then the cron runs. wrangler's own D1 client
+ * must not write the files under a running worker, so the worker stops meanwhile. */
+async function pass(days) {
+  await worker.halt();
+  const tables = ['deliveries', 'outgoing_deliveries', 'outgoing_attempts', 'events'];
+  d1(worker.state, tables.map((t) =>
+    `UPDATE ${t} SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '-${days} days');`).join(' '));
+  await worker.start();
+  admin = client(worker.base, worker.adminToken);
+  const res = await fetch(`${worker.base}/__scheduled?cron=*/5+*+*+*+*`);
+  assert.equal(res.status, 200, await res.text());
+}
+
+/** A community with a member and a keyed coins webhook; `quotas` overrides its retention. */
+async function community(name, quotas) {
+  const cid = (await admin.post('/v1/communities', { name })).body.id;
+  if (quotas) assert.equal((await admin.patch(`/v1/communities/${cid}/quotas`, quotas)).status, 200);
+  await admin.post(`/v1/communities/${cid}/users`, { email: 'ada@example.com', username: 'ada' });
+  const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, {
+    name: 'coins', location: 'user_fields',
+    mapping: { user: { match: 'email', path: 'who' }, idempotency_path: 'id', fields: [{ target: { currency: 'coins' }, op: 'add', path: 'n' }] },
+  })).body;
+  // The worker restarts on another port as days pass: the URL's path is what stays.
+  const send = (id) => deliver(`${worker.base}${new URL(hook.url).pathname}`, JSON.stringify({ who: 'ada@example.com', id, n: 1 }));
+  const history = async () => (await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries`)).body;
+  const one = async (did) => (await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries/${did}`)).body;
+  return { cid, hook, send, history, one };
+}
+
+before(async () => {
+  worker = await startWorker();
+  admin = client(worker.base, worker.adminToken);
+});
+after(async () => worker?.stop());
+
+test('payloads go after payload_days and rows with their keys after history_days, per community', async () => {
+  const plain = await community('Defaults');
+  const brief = await community('Brief', { payload_days: 1, history_days: 3 });
+  const [a, b] = [await plain.send('k-1'), await brief.send('k-1')];
+  assert.deepEqual([a.status, b.status], [200, 200]);
+
+  const quotas = (await admin.get(`/v1/communities/${plain.cid}/quotas`)).body;
+  assert.deepEqual([quotas.payload_days, quotas.history_days], [30, 90]);
+
+  // Two days on: only the brief community's payload is gone; both rows stay, and a repeat of the
+  // same key is still a repeat in both.
+  await pass(2);
+  const kept = await plain.one(a.body.delivery_id);
+  const dropped = await brief.one(b.body.delivery_id);
+  assert.deepEqual([kept.payload_expired, kept.payload.id], [false, 'k-1']);
+  assert.deepEqual([dropped.payload_expired, dropped.payload], [true, null]);
+  assert.equal((await brief.send('k-1')).body.duplicate, true);
+
+  // Four days on: the brief community's history is gone with its keys, so the key applies again.
+  await pass(2);
+  assert.equal((await brief.history()).total, 0);
+  assert.equal((await plain.history()).total, 1);
+  const again = await brief.send('k-1');
+  assert.deepEqual([again.status, again.body.duplicate], [200, false]);
+
+  // After the defaults' 30 and 90 days (31, then 91, days on), the same for the other.
+  await pass(27);
+  assert.equal((await plain.one(a.body.delivery_id)).payload_expired, true);
+  assert.equal((await plain.send('k-1')).body.duplicate, true);
+  await pass(60);
+  assert.equal((await plain.history()).total, 0);
+  assert.equal((await plain.send('k-1')).body.duplicate, false);
+});
+
+test('retention settings are the operator\'s: bounded, and a community key cannot change them', async () => {
+  const c = await community('Settings');
+  const bad = await admin.patch(`/v1/communities/${c.cid}/quotas`, { payload_days: 0 });
+  assert.deepEqual([bad.status, bad.body.error.details.at], [422, 'payload_days']);
+  const key = (await admin.post(`/v1/communities/${c.cid}/api-keys`, { name: 'k' })).body.key;
+  const tenant = client(worker.base, key);
+  assert.equal((await tenant.patch(`/v1/communities/${c.cid}/quotas`, { history_days: 3650 })).status, 403);
+});
