@@ -1,4 +1,5 @@
-// The edge benchmark: starts `wrangler dev` (HOOKMAP_PREBUILT, BENCH_ROUTES on) on loopback,
+// The edge benchmark: starts `wrangler dev` (HOOKMAP_PREBUILT) on loopback over the worker built
+// with the `bench` feature (scripts/bench.sh builds it: the bare batch route, round-trip headers),
 // seeds a community with a member and two webhooks (plain with an idempotency key per request,
 // and GCM), then runs scripts/bench/edge.sh (wrk) against it. Prints the JSON lines edge.sh prints.
 import { spawn } from 'node:child_process';
@@ -12,7 +13,7 @@ import { client, envelope, KEY, IV } from '../../tests/e2e/support/api.mjs';
 // The request log is off (BENCH_LOG_LEVEL to change it): under wrangler dev each console line
 // crosses the inspector to the terminal and costs more than the request (BENCHMARKS.md).
 const logLevel = process.env.BENCH_LOG_LEVEL ?? 'off';
-const worker = await startWorker({ vars: { BENCH_ROUTES: 'true', LOG_LEVEL: logLevel } });
+const worker = await startWorker({ vars: { LOG_LEVEL: logLevel } });
 try {
   const admin = client(worker.base, worker.adminToken);
   const cid = (await admin.post('/v1/communities', { name: 'Bench' })).body.id;
@@ -30,7 +31,12 @@ try {
   writeFileSync(body, envelope('aes-256-gcm', KEY, JSON.stringify({ email: 'bench@example.com', n: 1 })));
   // A first delivery of each fills the KV cache, as in steady state.
   for (const [url, b] of [[plain.url, JSON.stringify({ email: 'bench@example.com', key: 'warm', n: 1 })]]) {
-    await fetch(url, { method: 'POST', body: b, headers: { 'content-type': 'application/json' } });
+    const res = await fetch(url, { method: 'POST', body: b, headers: { 'content-type': 'application/json' } });
+    await res.arrayBuffer();
+    // The production build has neither the header nor the bare route: say so, not "?" in a table.
+    if (!res.headers.has('x-storage-round-trips')) {
+      throw new Error('this worker was built without the bench feature: HOOKMAP_WORKER_FEATURES=bench sh scripts/build-worker.sh');
+    }
   }
   const token = plain.url.split('/').pop();
   // Not spawnSync: this process must keep reading wrangler's output while the load runs, or the

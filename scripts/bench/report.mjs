@@ -71,7 +71,7 @@ for (const r of real) {
   lines.push(`- ${r.name}: ${(share * 100).toFixed(0)} % of the bare batch's throughput (goal ≥ 80 %: ${verdict(share >= 0.8)}); ${r.round_trips} storage round trips (goal ≤ 2: ${verdict(Number(r.round_trips) <= 2)}).`);
 }
 lines.push('', `The request log is \`LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'off'}\` here: under \`wrangler dev\` every console line crosses the inspector to the terminal and costs more than the request itself (\`BENCH_LOG_LEVEL=info make bench\` shows how much); deployed Workers collect logs off the request path.`);
-lines.push('', 'The constant route answers 405 without storage: it is the ceiling of `wrangler dev`\'s proxy. The bare batch is a bench-only route (`BENCH_ROUTES=true`) that writes exactly the D1 batch of a delivery with a fixed plan and nothing else.', '');
+lines.push('', 'The constant route answers 405 without storage: it is the ceiling of `wrangler dev`\'s proxy. The bare batch is a bench-only route (`POST /bench/batch/{token}`, compiled only with the worker\'s `bench` feature: the load runs on that build, and the sizes below are the production build\'s) that writes exactly the D1 batch of a delivery with a fixed plan and nothing else.', '');
 lines.push('## Sizes', '');
 lines.push('| module | raw | gzip -9 | goal |', '|---|---|---|---|');
 lines.push(`| worker (crates/hookmap-worker/build/index_bg.wasm) | ${kb(sizes.worker.raw)} | ${kb(sizes.worker.gzip)} | ≤ 250 KB gzipped: ${verdict(sizes.worker.gzip <= 250 * 1024)} |`);

@@ -2,7 +2,7 @@
 // pattern, with ids and timing, and never a secret or a payload.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker } from './support/worker.mjs';
+import { startWorker, workerLines as linesOf } from './support/worker.mjs';
 import { client, encryptGcm, seedCommunity, contractMapping, KEY, IV } from './support/api.mjs';
 
 let worker, admin, cid;
@@ -15,15 +15,7 @@ after(async () => {
   await worker?.stop();
 });
 
-/** The worker's own JSON lines so far (wrangler prints each as it comes; warnings in colour). */
-function workerLines() {
-  // eslint-disable-next-line no-control-regex
-  return worker.log.join('').replace(/\x1b\[[0-9;]*m/g, '').split('\n')
-    .map((l) => l.slice(l.indexOf('{')))
-    .filter((l) => l.startsWith('{"'))
-    .map((l) => { try { return JSON.parse(l); } catch { return null; } })
-    .filter(Boolean);
-}
+const workerLines = () => linesOf(worker);
 const requestLines = () => workerLines().filter((l) => l.msg === 'request');
 
 async function eventually(probe, what, timeoutMs = 10_000) {
@@ -62,9 +54,11 @@ test('each request logs one JSON line with its route pattern, status, timing and
   assert.equal(unknown.status, 404);
 
   const edge = await eventually(() => requestLines().find((l) => l.delivery_id === body.delivery_id), 'the delivery line');
+  // A delivery that applied wrote its batch: at least one storage round trip.
   assert.deepEqual(
-    { ...edge, duration_ms: typeof edge.duration_ms },
-    { level: 'info', msg: 'request', method: 'POST', route: '/hooks/{token}', status: 200, duration_ms: 'number', community_id: cid, delivery_id: body.delivery_id },
+    { ...edge, duration_ms: typeof edge.duration_ms, storage_round_trips: edge.storage_round_trips >= 1 },
+    { level: 'info', msg: 'request', method: 'POST', route: '/hooks/{token}', status: 200, duration_ms: 'number',
+      community_id: cid, delivery_id: body.delivery_id, storage_round_trips: true },
   );
   const refused = await eventually(() => requestLines().find((l) => l.route === '/hooks/{token}' && l.status === 401), 'the 401 line');
   assert.equal(refused.level, 'warn');

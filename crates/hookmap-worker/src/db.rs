@@ -173,18 +173,27 @@ pub fn sequence(ms: u64) -> ApiResult<i64> {
 }
 
 thread_local! {
-    /// Storage round trips (D1 calls and KV operations) made by the request being served.
+    /// Storage round trips (D1 calls and KV operations) this isolate has made. Never reset: a
+    /// request reads it when it starts and when it ends (`trips_since`), so requests that overlap
+    /// in one isolate do not take each other's counts away.
     static TRIPS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 /// Counts one storage round trip.
 pub fn trip() {
-    TRIPS.with(|t| t.set(t.get() + 1));
+    TRIPS.with(|t| t.set(t.get().wrapping_add(1)));
 }
 
-/// The round trips counted since the last call (the worker takes them once per request).
-pub fn take_trips() -> u32 {
-    TRIPS.with(|t| t.replace(0))
+/// The isolate's count so far, to pass to `trips_since` later.
+pub fn trips() -> u32 {
+    TRIPS.with(std::cell::Cell::get)
+}
+
+/// The round trips the isolate made since `start` (a `trips()` reading): all of them this
+/// request's when no other request overlapped it, and at most this many otherwise. Zero means
+/// the request made none.
+pub fn trips_since(start: u32) -> u32 {
+    trips().wrapping_sub(start)
 }
 
 /// Runs one statement: one round trip. Errors stay D1's, for callers that read constraint names.

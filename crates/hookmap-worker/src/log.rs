@@ -16,6 +16,9 @@ pub struct RequestLog {
     pub route: String,
     pub status: u16,
     pub duration_ms: u64,
+    /// D1 calls and KV operations the isolate made while the request ran (`db::trips_since`):
+    /// exact for a request that ran alone, an upper bound otherwise, and 0 only when it made none.
+    pub storage_round_trips: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub community_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

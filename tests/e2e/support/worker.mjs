@@ -141,6 +141,19 @@ export async function startWorker({ vars = {}, logLevel = 'warn', state = mkdtem
   return worker;
 }
 
+/**
+ * The worker's own JSON lines that `worker` (started with logLevel 'log') printed so far, parsed;
+ * wrangler prints each as it comes, warnings in colour.
+ */
+export function workerLines(worker) {
+  // eslint-disable-next-line no-control-regex
+  return worker.log.join('').replace(/\x1b\[[0-9;]*m/g, '').split('\n')
+    .map((l) => l.slice(l.indexOf('{')))
+    .filter((l) => l.startsWith('{"'))
+    .map((l) => { try { return JSON.parse(l); } catch { return null; } })
+    .filter(Boolean);
+}
+
 /** Every byte wrangler dev persisted under `dir` (D1's SQLite files and KV's blobs), as one buffer. */
 export function persisted(dir) {
   const parts = [];

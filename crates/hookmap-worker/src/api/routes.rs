@@ -312,8 +312,8 @@ mod tests {
             .collect();
         // Served outside the route table (lib.rs): the edge URL. Any other method on it is 405,
         // and any other path outside /v1 is a static asset (www/) or 404. Left out on purpose:
-        // `POST /bench/batch/{token}`, which exists only with BENCH_ROUTES=true (the benchmark's
-        // own deployment, scripts/bench) and is no part of the API.
+        // `POST /bench/batch/{token}`, which exists only in the `bench` feature's build (the
+        // benchmark's own, scripts/bench.sh) and is no part of the API.
         served.insert(shape("POST", "/hooks/{token}"));
         let undocumented: Vec<_> = served.difference(&documented).collect();
         let not_served: Vec<_> = documented.difference(&served).collect();

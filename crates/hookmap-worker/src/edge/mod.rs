@@ -12,6 +12,8 @@
 mod answer;
 mod arrive;
 mod authenticate;
+#[cfg(feature = "bench")]
+mod bench;
 mod decode;
 mod dry_run;
 mod outcome;
@@ -20,23 +22,21 @@ mod refusal;
 mod run;
 
 use hookmap_core::event::EventType;
-use hookmap_core::Plan;
 use serde_json::json;
 use worker::{D1Database, Env, Request, Response};
 
 use self::arrive::Arrived;
 use self::authenticate::Authenticated;
 use self::outcome::Outcome;
-use crate::apply::{self, Applied, DeliveryMeta};
-use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
-use crate::hooks;
-use crate::http::{self, query, RequestUrl};
+use crate::http::{query, RequestUrl};
 use crate::log::RequestLog;
 use crate::outbox;
 
 pub use self::answer::DELIVERY_ID_HEADER;
+#[cfg(feature = "bench")]
+pub use self::bench::bench_batch;
 pub use self::decode::Decoded;
 
 pub async fn receive(
@@ -123,37 +123,5 @@ async fn announce(env: &Env, db: &D1Database, hook: &HookRecord, outcome: &Outco
             "message.posted for {message_id} was not published: {}",
             e.message
         );
-    }
-}
-
-/// The benchmark's bare route (BENCH_ROUTES only): the one D1 batch a delivery writes, with a
-/// fixed plan (1 coin to bench@example.com under a fresh idempotency key), and nothing else: no
-/// decoding, no planning, no rate count; the record comes from the isolate's memory, as a warm
-/// delivery's does.
-pub async fn bench_batch(env: &Env, token: &str) -> ApiResult<Response> {
-    let db = env.d1("DB")?;
-    let (hook, _) = hooks::by_token(env, &db, token, false)
-        .await?
-        .ok_or_else(|| ApiError::not_found("this webhook URL"))?;
-    let plan = Plan {
-        member: Some(hookmap_core::MemberRef {
-            by: hookmap_core::MatchBy::Email,
-            value: "bench@example.com".into(),
-        }),
-        idempotency_key: Some(db::random_hex(8)?),
-        effects: vec![hookmap_core::Effect::Currency {
-            currency: hook
-                .catalog()
-                .currency("coins")
-                .ok_or_else(|| ApiError::internal("coins is built in"))?,
-            op: hookmap_core::Op::Add,
-            amount: 1,
-        }],
-        message: None,
-    };
-    let meta = DeliveryMeta::new(&hook, None, None)?;
-    match apply::apply(&db, &meta, &plan).await? {
-        Applied::Done { balances, .. } => http::json(200, &json!({ "member": balances })),
-        Applied::Refused(r) => Err(refusal::refusal_error(&r, &plan)),
     }
 }
