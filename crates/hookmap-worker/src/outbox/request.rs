@@ -6,7 +6,8 @@ use hookmap_core::event::{self, EventType};
 use hookmap_core::{signature, Algorithm, Encryption};
 use serde::Deserialize;
 use serde_json::Value;
-use worker::{Env, Headers, Method, Request, RequestInit, RequestRedirect};
+use worker::wasm_bindgen::JsValue;
+use worker::{web_sys, Env, Headers, Request};
 
 use crate::db;
 use crate::error::{ApiError, ApiResult};
@@ -85,14 +86,18 @@ pub(super) fn signed_request(env: &Env, row: &Row) -> ApiResult<Request> {
         "webhook-signature",
         &signature::header(&signing, &row.event_id, timestamp, body.as_bytes())?,
     )?;
-    let mut init = RequestInit::new();
+    // web-sys's RequestInit, not worker's: converting worker's always carries the code that
+    // serialises Cloudflare's `cf` options (image resizing and the rest), which nothing here sets.
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(headers.as_ref());
     // Following a redirect would send the event (and our signature) to an address the URL guard
     // never saw, a private one included: the 3xx itself is the answer.
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_redirect(RequestRedirect::Manual)
-        .with_body(Some(body.into()));
-    Ok(Request::new_with_init(&row.url, &init)?)
+    init.set_redirect(web_sys::RequestRedirect::Manual);
+    init.set_body(&JsValue::from_str(&body));
+    let request = web_sys::Request::new_with_str_and_init(&row.url, &init)
+        .map_err(|e| ApiError::internal(worker::Error::from(e)))?;
+    Ok(Request::from(request))
 }
 
 fn random_bytes(n: usize) -> ApiResult<Vec<u8>> {
