@@ -1,7 +1,8 @@
 #!/bin/sh
-# make bench: the engine natively (criterion) and in wasm under Node, the bundle sizes, and the
-# edge under load (wrk against wrangler dev on loopback); writes BENCHMARKS.md. Not part of make
-# test: it takes a few minutes and its figures depend on the machine.
+# make bench: the engine natively (criterion) and in wasm under Node, the bundle sizes, the
+# worker's cold start under workerd, and the edge under load (wrk against wrangler dev on loopback,
+# on the worker built with its `bench` feature); writes BENCHMARKS.md. Not part of make test: it
+# takes a few minutes and its figures depend on the machine.
 set -eu
 . "$(dirname "$0")/env.sh"
 cd "$root"
@@ -38,6 +39,10 @@ sh scripts/build-worker.sh >/dev/null
 sh scripts/build-page.sh >/dev/null
 size() { printf '{"raw":%s,"gzip":%s}' "$(wc -c <"$1")" "$(gzip -9 -c "$1" | wc -c)"; }
 printf '{"worker":%s,"page":%s}\n' "$(size crates/hookmap-worker/build/index_bg.wasm)" "$(size www/pkg/hookmap_wasm_bg.wasm)" >"$out/sizes.json"
+
+printf '== bench: cold start of the production worker under workerd\n'
+node scripts/bench/coldstart.mjs crates/hookmap-worker/build >"$out/coldstart.json"
+cat "$out/coldstart.json"
 
 # The load runs on the bench variant (the bare batch route, x-storage-round-trips on answers);
 # the production worker is rebuilt afterwards, so build/ holds what the sizes above describe.
