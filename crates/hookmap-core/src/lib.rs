@@ -14,6 +14,7 @@ pub mod event;
 pub mod expiring;
 pub mod idempotency;
 pub mod inbound;
+pub mod instant;
 pub mod mapping;
 pub mod message;
 pub mod needs;

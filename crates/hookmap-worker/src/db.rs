@@ -164,6 +164,12 @@ pub fn now() -> (u64, String) {
     (date.get_time() as u64, String::from(date.to_iso_string()))
 }
 
+/// The stored text of the instant `ms` (milliseconds since the epoch), as `now` writes it.
+pub fn iso(ms: u64) -> String {
+    let date = worker::js_sys::Date::new(&worker::wasm_bindgen::JsValue::from_f64(ms as f64));
+    String::from(date.to_iso_string())
+}
+
 /// Orders rows newest first: the millisecond clock, then randomness to break ties.
 pub fn sequence(ms: u64) -> ApiResult<i64> {
     let mut buf = [0u8; 2];

@@ -1,7 +1,7 @@
 //! A webhook's delivery history, its latest caught payload, and replays.
 
 use hookmap_core::vocabulary::quoted_or;
-use hookmap_core::DeliveryStatus;
+use hookmap_core::{instant, DeliveryStatus};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::Response;
@@ -44,7 +44,17 @@ fn parsed(text: Option<&str>) -> Value {
         .unwrap_or(Value::Null)
 }
 
-fn render(row: &DeliveryRow, with_payload: bool) -> Value {
+/// A pending delivery older than this is flagged `stale`: the seeds' "if still pending after
+/// 1 hour, contact an admin".
+const STALE_AFTER_MS: u64 = 3_600_000;
+
+/// Pending deliveries received before the returned instant are stale.
+fn stale_before() -> String {
+    let (now, _) = db::now();
+    db::iso(now.saturating_sub(STALE_AFTER_MS))
+}
+
+fn render(row: &DeliveryRow, with_payload: bool, stale_before: &str) -> Value {
     let error = row
         .error_code
         .as_ref()
@@ -53,6 +63,7 @@ fn render(row: &DeliveryRow, with_payload: bool) -> Value {
         "id": row.id, "status": row.status, "http_status": row.http_status, "error": error,
         "user_id": row.user_id, "message_id": row.message_id, "idempotency_key": row.idempotency_key, "effects": parsed(row.effects.as_deref()),
         "replay_of": row.replay_of, "created_at": row.created_at,
+        "stale": row.status == DeliveryStatus::Pending.as_str() && row.created_at.as_str() < stale_before,
     });
     if let (true, Some(obj)) = (with_payload, out.as_object_mut()) {
         payload_members(obj, row);
@@ -101,7 +112,9 @@ pub async fn catch(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     http::json(200, &out)
 }
 
-/// Newest first; `?status=success|failed|pending` filters.
+/// Newest first. Filters, each optional: `?status=`, `?since=` and `?until=` (received at or
+/// after, before; `YYYY-MM-DD` or RFC 3339 UTC), `?user_id=` (the member it applied to) and
+/// `?error_code=`.
 pub async fn list(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     load(ctx, cid, id).await?;
     let status = http::query(&ctx.url, "status");
@@ -116,15 +129,52 @@ pub async fn list(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
             ));
         }
     }
+    let since = instant_param(ctx, "since")?;
+    let until = instant_param(ctx, "until")?;
+    let (user, code) = (
+        http::query(&ctx.url, "user_id"),
+        http::query(&ctx.url, "error_code"),
+    );
+    let stale_before = stale_before();
     Listing {
         select: SELECT,
         counted: "deliveries",
-        filter: "webhook_id = ?1 AND (?2 IS NULL OR status = ?2)",
+        filter:
+            "webhook_id = ?1 AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR created_at >= ?3)
+                 AND (?4 IS NULL OR created_at < ?4) AND (?5 IS NULL OR user_id = ?5)
+                 AND (?6 IS NULL OR error_code = ?6)",
         order: "seq DESC",
     }
-    .fetch::<DeliveryRow>(ctx, &crate::args![id, status.as_deref()])
+    .fetch::<DeliveryRow>(
+        ctx,
+        &crate::args![
+            id,
+            status.as_deref(),
+            since.as_deref(),
+            until.as_deref(),
+            user.as_deref(),
+            code.as_deref()
+        ],
+    )
     .await?
-    .answer_each(|r| Ok(render(r, false)))
+    .answer_each(|r| Ok(render(r, false, &stale_before)))
+}
+
+/// Query parameter `name` as a stored instant (`hookmap_core::instant`), if given.
+fn instant_param(ctx: &Ctx<'_>, name: &str) -> ApiResult<Option<String>> {
+    http::query(&ctx.url, name)
+        .map(|text| {
+            instant::canonical(&text).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_query",
+                    format!(
+                        "{name} must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.sss]Z, not {text:?}"
+                    ),
+                )
+                .at(name)
+            })
+        })
+        .transpose()
 }
 
 async fn load_delivery(ctx: &Ctx<'_>, id: &str, did: &str) -> ApiResult<DeliveryRow> {
@@ -139,7 +189,8 @@ async fn load_delivery(ctx: &Ctx<'_>, id: &str, did: &str) -> ApiResult<Delivery
 
 pub async fn get(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<Response> {
     load(ctx, cid, id).await?;
-    http::json(200, &render(&load_delivery(ctx, id, did).await?, true))
+    let row = load_delivery(ctx, id, did).await?;
+    http::json(200, &render(&row, true, &stale_before()))
 }
 
 /// Runs a stored failed or pending delivery again with the current mapping. A success is never

@@ -1,0 +1,74 @@
+// The incoming history helps find what went wrong: filters by status, time, member and error
+// code, and a pending delivery left over an hour is flagged stale.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { d1, startWorker } from './support/worker.mjs';
+import { client, deliver } from './support/api.mjs';
+
+let worker, admin, cid, ada, hook, caught;
+const history = async (query = '') =>
+  admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries${query}`);
+const ids = (res) => res.body.data.map((d) => d.id);
+const send = (url, body) => deliver(`${worker.base}${new URL(url).pathname}`, JSON.stringify(body));
+
+before(async () => {
+  worker = await startWorker();
+  admin = client(worker.base, worker.adminToken);
+  cid = (await admin.post('/v1/communities', { name: 'History' })).body.id;
+  ada = (await admin.post(`/v1/communities/${cid}/users`, { email: 'ada@example.com', username: 'ada' })).body;
+  await admin.post(`/v1/communities/${cid}/users`, { email: 'bob@example.com', username: 'bob' });
+  hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, {
+    name: 'coins', location: 'user_fields',
+    mapping: { user: { match: 'email', path: 'who' }, fields: [{ target: { currency: 'coins' }, op: 'subtract', path: 'n' }] },
+  })).body;
+  caught = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'no mapping yet', location: 'user_fields' })).body;
+});
+after(async () => worker?.stop());
+
+test('the history filters by status, member, error code and time', async () => {
+  const gift = (who, n) => send(hook.url, { who, n });
+  // Nothing to subtract from: every one fails, for two different reasons.
+  const broke = await gift('ada@example.com', 5);
+  const nobody = await gift('carol@example.com', 1);
+  assert.deepEqual([broke.body.error.code, nobody.body.error.code], ['insufficient_balance', 'unknown_member']);
+  // Subtracting nothing succeeds, and names Ada.
+  const fine = await gift('ada@example.com', 0);
+  assert.equal(fine.status, 200, fine.text);
+  const all = await history();
+  assert.equal(all.body.total, 3);
+
+  assert.deepEqual(ids(await history('?status=success')), [fine.body.delivery_id]);
+  assert.equal((await history('?status=failed')).body.total, 2);
+  assert.deepEqual(ids(await history('?error_code=unknown_member')), [nobody.body.delivery_id]);
+  assert.deepEqual(ids(await history('?error_code=insufficient_balance')), [broke.body.delivery_id]);
+  // The member is recorded with what applied to them.
+  assert.deepEqual(ids(await history(`?user_id=${ada.id}`)), [fine.body.delivery_id]);
+  assert.equal((await history('?user_id=usr_nobody')).body.total, 0);
+
+  const first = all.body.data[2].created_at;
+  assert.equal((await history(`?since=${first}`)).body.total, 3);
+  assert.equal((await history(`?until=${first}`)).body.total, 0);
+  assert.equal((await history('?since=2000-01-01&until=2999-12-31')).body.total, 3);
+  assert.equal((await history('?until=2000-01-01')).body.total, 0);
+
+  const bad = await history('?since=yesterday');
+  assert.deepEqual([bad.status, bad.body.error.code, bad.body.error.details.at], [400, 'invalid_query', 'since']);
+});
+
+test('a pending delivery over an hour old is stale; a fresh one is not', async () => {
+  const list = () => admin.get(`/v1/communities/${cid}/incoming-webhooks/${caught.id}/deliveries`);
+  assert.equal((await send(caught.url, { who: 'ada@example.com' })).status, 202);
+  assert.deepEqual((await list()).body.data.map((d) => [d.status, d.stale]), [['pending', false]]);
+  // An hour and a minute pass for the stored row (wrangler's D1 client must not write under a
+  // running worker).
+  await worker.halt();
+  d1(worker.state, "UPDATE deliveries SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '-61 minutes')");
+  await worker.start();
+  admin = client(worker.base, worker.adminToken);
+  const [old] = (await list()).body.data;
+  assert.deepEqual([old.status, old.stale], ['pending', true]);
+  const one = await admin.get(`/v1/communities/${cid}/incoming-webhooks/${caught.id}/deliveries/${old.id}`);
+  assert.equal(one.body.stale, true);
+  // Failures are never stale: only a delivery still waiting is.
+  assert.ok((await history()).body.data.every((d) => d.stale === false));
+});
