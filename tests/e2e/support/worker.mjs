@@ -88,9 +88,23 @@ export async function startWorker({ vars = {}, logLevel = 'warn', state = mkdtem
   const secretsKey = randomBytes(32).toString('base64');
   const worker = { state, adminToken, child: null, base: null, log: [] };
 
+  // A port free when asked can be taken before wrangler binds it (the OS may hand the same one
+  // out twice, or a workerd still shutting down may hold it): a start that finds its address in
+  // use is tried again on new ports.
   worker.start = async () => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await startOnce();
+      } catch (e) {
+        if (attempt >= 3 || !/Address already in use/.test(e.message)) throw e;
+      }
+    }
+  };
+
+  const startOnce = async () => {
     const port = await freePort();
-    const inspector = await freePort();
+    let inspector = await freePort();
+    while (inspector === port) inspector = await freePort();
     worker.log = [];
     // Its own process group, so stop() can end wrangler and the workerd it spawns together.
     const child = spawn(process.execPath, [wrangler, 'dev', '--ip', '127.0.0.1', '--port', String(port),
