@@ -37,10 +37,6 @@ impl Currency {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    pub fn is_built_in(&self) -> bool {
-        BUILT_IN_CURRENCIES.contains(&self.as_str())
-    }
 }
 
 /// The community's field definitions a mapping is checked against: key -> type.
@@ -117,8 +113,6 @@ mod tests {
             catalog.currencies().collect::<Vec<_>>(),
             ["coins", "gems", "xp"]
         );
-        assert!(catalog.currency("coins").unwrap().is_built_in());
-        assert!(!catalog.currency("gems").unwrap().is_built_in());
         assert_eq!(catalog.currency("Bad Key"), None);
         assert_eq!(Catalog::default().currencies().count(), 2);
     }

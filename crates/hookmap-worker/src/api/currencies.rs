@@ -40,13 +40,7 @@ const COLUMNS: &str = "key, name, built_in, created_at";
 pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
     let body = http::object_body(req).await?;
     http::only_known(&body, &["key", "name"])?;
-    let key = http::required_str(&body, "key", catalog::MAX_KEY_LEN)?;
-    if !catalog::valid_key(key) {
-        return Err(ApiError::invalid_field(
-            "key",
-            format!("{key:?} must start with a-z and hold only a-z, 0-9 and _"),
-        ));
-    }
+    let key = super::fields::catalog_key(&body)?;
     let name = http::optional_str(&body, "name", 100)?.unwrap_or(key);
     let (_, now) = db::now();
     // The cap is counted inside the INSERT, so concurrent creates cannot overshoot it.

@@ -4,6 +4,7 @@
 use hookmap_core::vocabulary::quoted_or;
 use hookmap_core::{catalog, FieldType};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use worker::{Request, Response};
 
 use super::Ctx;
@@ -22,16 +23,22 @@ struct FieldRow {
     created_at: String,
 }
 
-pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
-    let body = http::object_body(req).await?;
-    http::only_known(&body, &["key", "name", "type"])?;
-    let key = http::required_str(&body, "key", 64)?;
+/// The `key` of a new field or currency: required, and plain (`hookmap_core::catalog`).
+pub(super) fn catalog_key(body: &Map<String, Value>) -> ApiResult<&str> {
+    let key = http::required_str(body, "key", catalog::MAX_KEY_LEN)?;
     if !catalog::valid_key(key) {
         return Err(ApiError::invalid_field(
             "key",
             format!("{key:?} must start with a-z and hold only a-z, 0-9 and _"),
         ));
     }
+    Ok(key)
+}
+
+pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
+    let body = http::object_body(req).await?;
+    http::only_known(&body, &["key", "name", "type"])?;
+    let key = catalog_key(&body)?;
     let name = http::optional_str(&body, "name", 100)?.unwrap_or(key);
     let type_text = http::required_str(&body, "type", 16)?;
     let field_type = FieldType::parse(type_text).ok_or_else(|| {
