@@ -23,12 +23,10 @@ pub struct Row {
 }
 
 /// A member's balances as answers show them: `balances` holds every currency; `xp` and `coins`
-/// repeat the built-in ones at the top level, where the API has always shown them.
-#[derive(Debug, Clone, Default, Serialize)]
+/// repeat the built-in ones at the top level, where the API has always shown them ([`shown`]).
+#[derive(Debug, Clone, Default)]
 pub struct Member {
     pub id: String,
-    pub xp: i64,
-    pub coins: i64,
     pub balances: Amounts,
 }
 
@@ -36,13 +34,21 @@ impl Member {
     /// The member of `rows` (all of one member); `None` when there are none.
     pub fn from_rows(rows: Vec<Row>) -> Option<Self> {
         let id = rows.first()?.id.clone();
-        let balances: Amounts = rows.into_iter().map(|r| (r.currency, r.amount)).collect();
-        Some(Self {
-            id,
-            xp: balances.get("xp").copied().unwrap_or(0),
-            coins: balances.get("coins").copied().unwrap_or(0),
-            balances,
-        })
+        let balances = rows.into_iter().map(|r| (r.currency, r.amount)).collect();
+        Some(Self { id, balances })
+    }
+}
+
+impl Serialize for Member {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let shown = shown(&self.balances);
+        let mut map = s.serialize_map(Some(1 + shown.len()))?;
+        map.serialize_entry("id", &self.id)?;
+        for (key, value) in &shown {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
     }
 }
 
@@ -102,32 +108,22 @@ pub fn moved(
     ])
 }
 
-/// Every currency's amount for each of `user_ids` (members of `community_id`), 0 where no row.
-pub async fn of_members(
-    d1: &D1Database,
-    community_id: &str,
-    user_ids: &[&str],
-) -> ApiResult<BTreeMap<String, Amounts>> {
-    if user_ids.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    // json_each keeps the statement's text fixed whatever the number of members.
-    let ids = serde_json::to_string(user_ids).map_err(crate::error::ApiError::internal)?;
-    let rows: Vec<Row> = db::all(
-        d1,
-        "SELECT u.value AS id, c.key AS currency, COALESCE(b.amount, 0) AS amount
-           FROM json_each(?2) u JOIN currencies c ON c.community_id = ?1
-           LEFT JOIN balances b ON b.user_id = u.value AND b.currency = c.key",
-        &crate::args![community_id, ids.as_str()],
-    )
-    .await?;
+/// Every currency's amount for each member of community `?1` whose id is in the JSON array `?2`
+/// (json_each keeps the text fixed whatever their number), 0 where no row: [`by_member`] reads it.
+pub const OF_MEMBERS: &str =
+    "SELECT u.value AS id, c.key AS currency, COALESCE(b.amount, 0) AS amount
+       FROM json_each(?2) u JOIN currencies c ON c.community_id = ?1
+       LEFT JOIN balances b ON b.user_id = u.value AND b.currency = c.key";
+
+/// The rows of [`OF_MEMBERS`], by member id.
+pub fn by_member(rows: Vec<Row>) -> BTreeMap<String, Amounts> {
     let mut out: BTreeMap<String, Amounts> = BTreeMap::new();
     for row in rows {
         out.entry(row.id)
             .or_default()
             .insert(row.currency, row.amount);
     }
-    Ok(out)
+    out
 }
 
 /// A new member's balances: 0 in every currency of the community.

@@ -42,22 +42,35 @@ pub fn typed(field_type: &str, value: Value) -> Value {
 const SELECT: &str = "SELECT id, email, username, created_at FROM users";
 
 async fn render(ctx: &Ctx<'_>, cid: &str, users: Vec<UserRow>) -> ApiResult<Vec<Value>> {
+    if users.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Field values and balances in one round trip; json_each keeps the statements' text fixed
+    // whatever the number of users.
     let ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
-    let values: Vec<ValueRow> = if ids.is_empty() {
-        Vec::new()
-    } else {
-        // json_each keeps the statement's text fixed whatever the number of users.
-        let ids = serde_json::to_string(&ids).map_err(ApiError::internal)?;
-        db::all(
-            &ctx.db,
-            "SELECT v.user_id, v.field_key, f.type, v.value FROM user_field_values v
-               JOIN user_fields f ON f.community_id = v.community_id AND f.key = v.field_key
-              WHERE v.community_id = ?1 AND v.user_id IN (SELECT value FROM json_each(?2))",
-            &crate::args![cid, ids.as_str()],
-        )
-        .await?
+    let ids = serde_json::to_string(&ids).map_err(ApiError::internal)?;
+    let args = crate::args![cid, ids.as_str()];
+    let results = db::batch(
+        &ctx.db,
+        vec![
+            db::stmt(
+                &ctx.db,
+                "SELECT v.user_id, v.field_key, f.type, v.value FROM user_field_values v
+                   JOIN user_fields f ON f.community_id = v.community_id AND f.key = v.field_key
+                  WHERE v.community_id = ?1 AND v.user_id IN (SELECT value FROM json_each(?2))",
+                &args,
+            )?,
+            db::stmt(&ctx.db, balances::OF_MEMBERS, &args)?,
+        ],
+    )
+    .await?;
+    let (Some(values), Some(amounts)) = (results.first(), results.get(1)) else {
+        return Err(ApiError::internal(
+            "D1 batch returned fewer results than statements",
+        ));
     };
-    let mut balances = balances::of_members(&ctx.db, cid, &ids).await?;
+    let values: Vec<ValueRow> = values.results()?;
+    let mut balances = balances::by_member(amounts.results()?);
     Ok(users
         .into_iter()
         .map(|u| {
