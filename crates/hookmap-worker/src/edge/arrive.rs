@@ -54,11 +54,18 @@ impl Arrived {
 
     /// Reads the webhook's record again from D1 when the one used came from a cache: `false`
     /// when it was fresh already. A webhook deleted meanwhile is an unknown URL.
-    /// A webhook refreshed in this isolate less than [`REFRESH_EVERY_MS`] ago is not read again:
-    /// its memory cache holds what D1 said then, and a flood of failing requests must not cost a
-    /// D1 read and a KV write each.
-    pub async fn refresh(&mut self, env: &Env, db: &D1Database, token: &str) -> ApiResult<bool> {
-        if self.source != Source::Cache || !due(&self.hook.id) {
+    /// A webhook refreshed in this isolate less than [`REFRESH_EVERY_MS`] ago is not read again
+    /// (its memory cache holds what D1 said then, and a flood of failing requests must not cost a
+    /// D1 read and a KV write each) unless D1 `proved_stale` the record: only a change to the
+    /// webhook does that, and the read puts the current record in the caches.
+    pub async fn refresh(
+        &mut self,
+        env: &Env,
+        db: &D1Database,
+        token: &str,
+        proved_stale: bool,
+    ) -> ApiResult<bool> {
+        if self.source != Source::Cache || !(proved_stale || due(&self.hook.id)) {
             return Ok(false);
         }
         let (hook, source) = hooks::by_token(env, db, token, true)

@@ -54,7 +54,8 @@ pub async fn receive(
     loop {
         log.community_id = Some(arrived.hook().community_id.clone());
         let outcome = process(env, &db, &arrived, dry_run).await?;
-        if !outcome.settled() && arrived.refresh(env, &db, token).await? {
+        let stale = outcome.proves_stale();
+        if !outcome.settled() && arrived.refresh(env, &db, token, stale).await? {
             continue;
         }
         announce(env, &db, arrived.hook(), &outcome).await;

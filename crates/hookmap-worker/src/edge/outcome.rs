@@ -37,6 +37,11 @@ impl Outcome {
             Self::Applied { .. } | Self::Duplicate { .. } | Self::DryRun(_) | Self::RateLimited
         )
     }
+
+    /// Whether D1 proved the record used out of date (see [`Failure::stale_record`]).
+    pub fn proves_stale(&self) -> bool {
+        matches!(self, Self::Failed(f) if f.stale_record)
+    }
 }
 
 /// A delivery that did not apply: what the admin reads in the history and what the sender is told.
@@ -53,6 +58,9 @@ pub struct Failure {
     /// failed before planning): counted in the webhook's failure budget, not its rate limit, so
     /// an outsider cannot spend the real sender's deliveries.
     pub anonymous: bool,
+    /// The apply batch found the webhook disabled, deleted or changed since the record used was
+    /// read: that record is out of date, so it is read again whatever the refresh interval.
+    pub stale_record: bool,
 }
 
 impl Failure {
@@ -65,6 +73,7 @@ impl Failure {
             idempotency_key: None,
             effects: None,
             anonymous: false,
+            stale_record: false,
         }
     }
 

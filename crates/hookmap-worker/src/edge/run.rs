@@ -69,6 +69,10 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
                 .with_payload(payload.text)
                 .with_key(plan.idempotency_key);
             failure.effects = serde_json::to_string(&plan.effects).ok();
+            failure.stale_record = matches!(
+                refusal,
+                Refusal::WebhookDisabled | Refusal::WebhookGone | Refusal::StaleWebhook
+            );
             Ok(failure.into())
         }
     }
