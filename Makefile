@@ -10,7 +10,8 @@ WRANGLER = . scripts/env.sh && npx wrangler
 setup:
 	sh scripts/setup.sh
 
-# The worker (crates/hookmap-worker/build) and the page's wasm engine (www/pkg).
+# The two workers, edge and API (crates/hookmap-worker/build/{edge,api}), and the page's wasm
+# engine (www/pkg).
 build: setup
 	sh scripts/build-worker.sh
 	sh scripts/build-page.sh
@@ -18,10 +19,11 @@ build: setup
 migrate: setup
 	$(WRANGLER) d1 migrations apply DB --local --persist-to $(STATE)
 
-# Serves the API and the edge URL on http://127.0.0.1:$(PORT) with local D1 and KV. wrangler
-# builds the worker itself (wrangler.toml [build]) and rebuilds it when crates/ change.
+# Serves the API and the edge URL on http://127.0.0.1:$(PORT) with local D1 and KV: the edge
+# worker (wrangler.toml) answers, and passes /v1/... to the API worker (wrangler.api.toml) that
+# runs beside it. wrangler builds each (their [build]) and rebuilds them when crates/ change.
 dev: migrate
-	$(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(STATE)
+	$(WRANGLER) dev -c wrangler.toml -c wrangler.api.toml --ip 127.0.0.1 --port $(PORT) --persist-to $(STATE)
 
 test: setup lint vectors test-core test-wasm fuzz build test-e2e
 
@@ -29,6 +31,9 @@ lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --workspace --target wasm32-unknown-unknown -- -D warnings
+	# Each deployed worker is the crate with one feature (src/lib.rs).
+	cargo clippy -p hookmap-worker --target wasm32-unknown-unknown --no-default-features --features edge -- -D warnings
+	cargo clippy -p hookmap-worker --target wasm32-unknown-unknown --no-default-features --features api -- -D warnings
 
 # The committed known-answer vectors must be exactly what the independent implementation makes.
 vectors:

@@ -1,6 +1,6 @@
 #!/bin/sh
 # make bench: the engine natively (criterion) and in wasm under Node, the bundle sizes, the
-# worker's cold start under workerd, and the edge under load (wrk against wrangler dev on loopback,
+# workers' cold starts under workerd, and the edge under load (wrk against wrangler dev on loopback,
 # on the worker built with its `bench` feature); writes BENCHMARKS.md. Not part of make test: it
 # takes a few minutes and its figures depend on the machine.
 set -eu
@@ -38,19 +38,22 @@ printf '== bench: release builds and sizes\n'
 sh scripts/build-worker.sh >/dev/null
 sh scripts/build-page.sh >/dev/null
 size() { printf '{"raw":%s,"gzip":%s}' "$(wc -c <"$1")" "$(gzip -9 -c "$1" | wc -c)"; }
-printf '{"worker":%s,"page":%s}\n' "$(size crates/hookmap-worker/build/index_bg.wasm)" "$(size www/pkg/hookmap_wasm_bg.wasm)" >"$out/sizes.json"
+build=crates/hookmap-worker/build
+printf '{"edge":%s,"api":%s,"page":%s}\n' "$(size $build/edge/index_bg.wasm)" "$(size $build/api/index_bg.wasm)" \
+  "$(size www/pkg/hookmap_wasm_bg.wasm)" >"$out/sizes.json"
 
-printf '== bench: cold start of the production worker under workerd\n'
-node scripts/bench/coldstart.mjs crates/hookmap-worker/build >"$out/coldstart.json"
-cat "$out/coldstart.json"
+printf '== bench: cold start of the production workers under workerd\n'
+node scripts/bench/coldstart.mjs $build/edge >"$out/coldstart.json"
+node scripts/bench/coldstart.mjs $build/api >"$out/coldstart-api.json"
+cat "$out/coldstart.json" "$out/coldstart-api.json"
 
 # The load runs on the bench variant (the bare batch route, x-storage-round-trips on answers);
-# the production worker is rebuilt afterwards, so build/ holds what the sizes above describe.
+# the production edge is rebuilt afterwards, so build/ holds what the sizes above describe.
 printf '== bench: edge under load (wrk, %s s per target), on the bench feature'"'"'s build\n' "${BENCH_SECONDS:-10}"
-HOOKMAP_WORKER_FEATURES=bench sh scripts/build-worker.sh >/dev/null
+HOOKMAP_WORKER_FEATURES=bench sh scripts/build-worker.sh edge >/dev/null
 status=0
 HOOKMAP_PREBUILT=1 node scripts/bench/edge.mjs >"$out/edge.jsonl" || status=$?
-sh scripts/build-worker.sh >/dev/null
+sh scripts/build-worker.sh edge >/dev/null
 [ "$status" = 0 ] || { echo "bench: the edge benchmark failed" >&2; exit "$status"; }
 cat "$out/edge.jsonl"
 

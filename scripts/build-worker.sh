@@ -1,17 +1,26 @@
 #!/bin/sh
-# Builds the worker into crates/hookmap-worker/build (wrangler's [build] command).
-# HOOKMAP_PREBUILT=1 skips the build when its output exists: the end-to-end tests build once and
-# then start `wrangler dev` many times. HOOKMAP_WORKER_FEATURES (e.g. `bench`) builds a variant
-# with those cargo features into the same place; scripts/bench.sh uses it and then rebuilds
-# without, so what stays in build/ is always the production worker unless someone asked.
+# Builds the workers (crates/hookmap-worker/src/lib.rs), each from the one crate with only its own
+# cargo feature: `edge` into crates/hookmap-worker/build/edge, `api` into .../build/api. With no
+# argument it builds both; each wrangler config's [build] names its own.
+# HOOKMAP_PREBUILT=1 skips a worker whose output exists: the end-to-end tests build once and then
+# start `wrangler dev` many times. HOOKMAP_WORKER_FEATURES (e.g. `bench`) adds cargo features to
+# the edge; scripts/bench.sh uses it and then rebuilds without, so what stays in build/ is the
+# production worker unless someone asked.
 set -eu
 . "$(dirname "$0")/env.sh"
-if [ "${HOOKMAP_PREBUILT:-0}" = 1 ] && [ -f "$root/crates/hookmap-worker/build/index.js" ]; then
-  exit 0
-fi
 cd "$root"
-if [ -n "${HOOKMAP_WORKER_FEATURES:-}" ]; then
-  # Words after `--` go to `cargo build` as they are.
-  exec worker-build --release crates/hookmap-worker -- --features "$HOOKMAP_WORKER_FEATURES"
-fi
-exec worker-build --release crates/hookmap-worker
+for worker in ${1:-edge api}; do
+  case "$worker" in
+    edge) features="edge${HOOKMAP_WORKER_FEATURES:+,$HOOKMAP_WORKER_FEATURES}" ;;
+    api) features=api ;;
+    *) echo "build-worker.sh: no worker named $worker (edge, api)" >&2; exit 2 ;;
+  esac
+  if [ "${HOOKMAP_PREBUILT:-0}" = 1 ] && [ -f "crates/hookmap-worker/build/$worker/index.js" ]; then
+    continue
+  fi
+  mkdir -p target
+  # Both builds write the same cargo artifact before wasm-bindgen reads it, and `wrangler dev`
+  # runs both configs' builds at once: one at a time.
+  flock target/.build-worker.lock worker-build --release --out-dir "build/$worker" \
+    crates/hookmap-worker -- --no-default-features --features "$features"
+done

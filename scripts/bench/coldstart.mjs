@@ -1,4 +1,4 @@
-// Cold start of the worker: how long workerd takes from process start to its first answer with
+// Cold start of a worker (the edge's, unless BUILD_DIR names another): how long workerd takes from process start to its first answer with
 // hookmap's module (the wasm compiled and instantiated by the wasm-bindgen glue, then one request
 // that touches no storage), against the same for a worker of a few lines. The difference is what
 // hookmap's module costs a cold isolate.
@@ -20,7 +20,7 @@ import { join, relative, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const build = resolve(process.argv[2] ?? join(root, 'crates', 'hookmap-worker', 'build'));
+const build = resolve(process.argv[2] ?? join(root, 'crates', 'hookmap-worker', 'build', 'edge'));
 const runs = Number(process.argv[3] ?? process.env.COLDSTART_RUNS ?? 21);
 const workerd = join(root, 'node_modules', '.bin', 'workerd');
 const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(readFileSync(join(root, 'wrangler.toml'), 'utf8'))[1];
@@ -55,7 +55,8 @@ const workers = {
   baseline: config('baseline', [`(name = "baseline.mjs", esModule = embed "${embed(baseline)}")`]),
 };
 
-/** Milliseconds from spawning workerd to the head of the first answer (GET /hooks/x: 405). */
+/** Milliseconds from spawning workerd to the head of the first answer (GET /hooks/x: the edge's
+ * 405, the API worker's 404; neither touches storage). */
 async function once(configPath) {
   const started = process.hrtime.bigint();
   const child = spawn(workerd, ['serve', configPath, '--control-fd=3'], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });

@@ -15,6 +15,7 @@ const criterion = (group, bench) => estimate(group, bench).us;
 const engine = JSON.parse(readFileSync(join(dir, 'engine.json')));
 const sizes = JSON.parse(readFileSync(join(dir, 'sizes.json')));
 const coldstart = JSON.parse(readFileSync(join(dir, 'coldstart.json')));
+const coldstartApi = JSON.parse(readFileSync(join(dir, 'coldstart-api.json')));
 const decryptWasm = JSON.parse(readFileSync(join(dir, 'decrypt-wasm.json')));
 const edge = readFileSync(join(dir, 'edge.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 const sh = (cmd) => execSync(cmd, { encoding: 'utf8' }).trim();
@@ -75,13 +76,16 @@ lines.push('', `The request log is \`LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 
 lines.push('', 'The constant route answers 405 without storage: it is the ceiling of `wrangler dev`\'s proxy. The bare batch is a bench-only route (`POST /bench/batch/{token}`, compiled only with the worker\'s `bench` feature: the load runs on that build, and the sizes below are the production build\'s) that writes exactly the D1 batch of a delivery with a fixed plan and nothing else.', '');
 lines.push('## Sizes', '');
 lines.push('| module | raw | gzip -9 | goal |', '|---|---|---|---|');
-lines.push(`| worker (crates/hookmap-worker/build/index_bg.wasm) | ${kb(sizes.worker.raw)} | ${kb(sizes.worker.gzip)} | ≤ 200 KB gzipped: ${verdict(sizes.worker.gzip <= 200 * 1024)} |`);
+lines.push(`| edge worker (crates/hookmap-worker/build/edge/index_bg.wasm) | ${kb(sizes.edge.raw)} | ${kb(sizes.edge.gzip)} | ≤ 200 KB gzipped: ${verdict(sizes.edge.gzip <= 200 * 1024)} |`);
+lines.push(`| API worker (crates/hookmap-worker/build/api/index_bg.wasm) | ${kb(sizes.api.raw)} | ${kb(sizes.api.gzip)} | none: only admins' requests and the queue load it |`);
 lines.push(`| page (www/pkg/hookmap_wasm_bg.wasm) | ${kb(sizes.page.raw)} | ${kb(sizes.page.gzip)} | ≤ 100 KB gzipped: ${verdict(sizes.page.gzip <= 100 * 1024)} |`);
-lines.push('', `The worker is the production build (\`sh scripts/build-worker.sh\`, no \`bench\` feature); its gzipped size is \`gzip -9c crates/hookmap-worker/build/index_bg.wasm | wc -c\` = ${sizes.worker.gzip} bytes.`, '');
-lines.push('## Cold start of the worker (workerd)', '');
-lines.push(`\`node scripts/bench/coldstart.mjs\`: ${coldstart.runs} runs each, alternating, of ${coldstart.workerd} started on the production worker (${kb(coldstart.wasm_bytes)} of wasm) and on a worker of a few lines of JS, each timed from process start to the head of its first answer (GET /hooks/x, a 405 that touches no storage). The difference is what hookmap's module costs a cold isolate: compiling and instantiating the wasm and running the glue.`, '');
-lines.push('| worker | process start to first answer (median) |', '|---|---|');
-lines.push(`| hookmap | ${coldstart.hookmap_ms} ms |`, `| a few lines of JS | ${coldstart.baseline_ms} ms |`);
-lines.push('', `hookmap's module: ${coldstart.module_ms} ms (median of the paired differences; interquartile ${coldstart.module_ms_q1}–${coldstart.module_ms_q3} ms). Not measured under Node: the module uses the exception-handling proposal's newer encoding (\`try_table\`, from wasm-bindgen's catch wrappers), which Node 20's V8 refuses to compile.`, '');
+lines.push('', `The workers are the production builds (\`sh scripts/build-worker.sh\`, no \`bench\` feature), one crate built twice with a feature each (crates/hookmap-worker/src/lib.rs): the edge, which every sender's request loads, holds \`POST /hooks/{token}\` and the cron and passes \`/v1/...\` on to the API worker over a service binding. The edge's gzipped size is \`gzip -9c crates/hookmap-worker/build/edge/index_bg.wasm | wc -c\` = ${sizes.edge.gzip} bytes.`, '');
+lines.push('## Cold start of the workers (workerd)', '');
+lines.push(`\`node scripts/bench/coldstart.mjs crates/hookmap-worker/build/{edge,api}\`: for each worker, ${coldstart.runs} runs each, alternating, of ${coldstart.workerd} started on it and on a worker of a few lines of JS, each timed from process start to the head of its first answer (GET /hooks/x, which touches no storage). The difference is what the module costs a cold isolate: compiling and instantiating the wasm and running the glue.`, '');
+lines.push('| worker | wasm | process start to first answer (median) | a few lines of JS, paired (median) | the module\'s cost: median of the paired differences (interquartile) |', '|---|---|---|---|---|');
+for (const [name, c] of [['edge', coldstart], ['API', coldstartApi]]) {
+  lines.push(`| ${name} | ${kb(c.wasm_bytes)} | ${c.hookmap_ms} ms | ${c.baseline_ms} ms | ${c.module_ms} ms (${c.module_ms_q1}–${c.module_ms_q3} ms) |`);
+}
+lines.push('', `Not measured under Node: the module uses the exception-handling proposal's newer encoding (\`try_table\`, from wasm-bindgen's catch wrappers), which Node 20's V8 refuses to compile.`, '');
 lines.push('', '## Reproduce', '', '```sh', 'make bench                 # BENCH_SECONDS=10 per edge target by default', '```', '');
 console.log(lines.join('\n'));

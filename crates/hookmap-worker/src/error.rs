@@ -100,6 +100,14 @@ impl ApiError {
         Self::new(404, code, message)
     }
 
+    /// 404 for a path that names no route (any worker, before or after authentication).
+    pub fn no_route() -> Self {
+        Self::not_found_with(
+            "no_route",
+            "no such route or method; see the API list in the README",
+        )
+    }
+
     /// 405 for a route that exists under other methods; the answer's `Allow` lists them.
     pub fn method_not_allowed(allowed: &[&'static str]) -> Self {
         let mut error = Self::new(

@@ -1,9 +1,26 @@
-//! The hookmap Cloudflare Worker: thin glue between HTTP, D1/KV and hookmap-core.
+//! The hookmap Cloudflare Workers: thin glue between HTTP, D1/KV and hookmap-core.
 //!
-//! `POST /hooks/{token}` is the edge URL external systems call (see `edge`); `/v1/...` is the
-//! management API (see `api`); the OUTBOX queue carries outgoing webhooks (see `outbox`). Every
-//! error is a JSON answer; nothing here panics on input.
+//! One crate builds the two deployed workers, chosen by cargo feature:
+//! - `edge` (wrangler.toml, worker `hookmap`): `POST /hooks/{token}`, the URL external systems
+//!   call (see `edge`), and the cron's retention (see `retention`). It passes `/v1/...` on to the
+//!   API worker over the `API` service binding.
+//! - `api` (wrangler.api.toml, worker `hookmap-api`): the management API `/v1/...` (see `api`) and
+//!   the OUTBOX queue's consumer, which sends outgoing webhooks (see `outbox`).
+//!
+//! Two workers because senders wait on the edge: its cold start carries only what a delivery
+//! needs (BENCHMARKS.md gives both sizes), and a fault in admin code cannot end deliveries in
+//! flight, which run in another isolate. Both features are on by default, so that tests and lints
+//! see every line; a build with both serves everything itself. Every error is a JSON answer;
+//! nothing here panics on input.
 
+// One worker's build leaves out the other's entry points: what only they use is dead there, and
+// is judged on the full build, which the lints and tests use.
+#![cfg_attr(
+    not(all(feature = "edge", feature = "api")),
+    allow(dead_code, unused_imports)
+)]
+
+#[cfg(feature = "api")]
 mod api;
 mod apply;
 mod balances;
@@ -19,6 +36,7 @@ mod http;
 mod log;
 mod outbox;
 mod quotas;
+#[cfg(feature = "edge")]
 mod retention;
 mod secrets;
 mod stored;
@@ -33,6 +51,14 @@ use crate::log::RequestLog;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    // The API worker answers (and logs) its own routes.
+    #[cfg(not(feature = "api"))]
+    if matches!(RequestUrl::of(&req).segments().first(), Some(&"v1")) {
+        return match forward_to_api(req, &env).await {
+            Ok(response) => Ok(response),
+            Err(error) => error.into_response(),
+        };
+    }
     let trips = db::trips();
     let started = worker::Date::now().as_millis();
     let mut log = RequestLog::new(req.inner().method());
@@ -62,13 +88,22 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     response
 }
 
+/// The management API's worker, over the service binding: the request as it came, its answer as
+/// it goes.
+#[cfg(not(feature = "api"))]
+async fn forward_to_api(req: Request, env: &Env) -> ApiResult<Response> {
+    Ok(env.service("API")?.fetch_request(req).await?)
+}
+
 /// The OUTBOX queue's consumer: outgoing webhook attempts (see `outbox`).
+#[cfg(feature = "api")]
 #[event(queue)]
 async fn queue(batch: MessageBatch<outbox::Job>, env: Env, _ctx: Context) -> worker::Result<()> {
     outbox::consume(batch, &env).await
 }
 
 /// The cron (wrangler.toml `[triggers]`): retention, at the scheduled time (see `retention`).
+#[cfg(feature = "edge")]
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let now_ms = event.schedule().max(0.0) as u64;
@@ -80,20 +115,67 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 async fn route(req: Request, env: &Env, log: &mut RequestLog) -> ApiResult<Response> {
     let url = RequestUrl::of(&req);
     let path = url.segments();
+    #[cfg(feature = "edge")]
     if let ["hooks", _] = path.as_slice() {
         log.route = "/hooks/{token}".into();
     }
     // The method as sent: worker's `Method` reads any method it does not know (QUERY, ...) as GET.
     let method = req.inner().method();
     match (method.as_str(), path.as_slice()) {
+        #[cfg(feature = "edge")]
         ("POST", ["hooks", token]) => edge::receive(req, env, token, &url, log).await,
+        #[cfg(feature = "edge")]
         (_, ["hooks", _]) => Err(ApiError::method_not_allowed(&["POST"])),
+        #[cfg(feature = "api")]
         (_, ["v1", ..]) => api::dispatch(req, env, url.clone(), &path, log).await,
         #[cfg(feature = "bench")]
         ("POST", ["bench", "batch", token]) => {
             log.route = "/bench/batch/{token}".into();
             edge::bench_batch(env, token).await
         }
-        _ => Err(api::no_route()),
+        _ => Err(ApiError::no_route()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The settings in the section of a wrangler config that starts at the line `header`, up to
+    /// the next one; comments and blank lines left out.
+    fn section(config: &str, header: &str) -> Option<Vec<String>> {
+        let start = config.find(&format!("\n{header}\n"))? + 1;
+        let rest = config.get(start + header.len()..)?;
+        let end = rest.find("\n[").map_or(rest.len(), |i| i + 1);
+        let lines = rest.get(..end)?.lines().map(str::trim);
+        Some(
+            lines
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(String::from)
+                .collect(),
+        )
+    }
+
+    /// The two workers share one database, one cache, one queue and one set of settings (quotas,
+    /// retention, the log level): their configs must say the same.
+    #[test]
+    fn both_workers_name_the_same_storage_and_settings() {
+        let edge = include_str!("../../../wrangler.toml");
+        let api = include_str!("../../../wrangler.api.toml");
+        for header in [
+            "[[d1_databases]]",
+            "[[kv_namespaces]]",
+            "[[queues.producers]]",
+            "[vars]",
+        ] {
+            assert!(
+                section(edge, header).is_some(),
+                "wrangler.toml has no {header}"
+            );
+            assert_eq!(section(edge, header), section(api, header), "{header}");
+        }
+        let history = "QUOTA_HISTORY_DAYS = \"90\"".to_owned();
+        assert_eq!(
+            section(edge, "[vars]").map(|v| v.contains(&history)),
+            Some(true)
+        );
     }
 }

@@ -87,6 +87,25 @@ export async function startWorker({ vars = {}, logLevel = 'warn', state = mkdtem
   // Kept across restarts: the sealed secrets in this state open only under it.
   const secretsKey = randomBytes(32).toString('base64');
   const worker = { state, adminToken, child: null, base: null, log: [] };
+  const settings = {
+    ADMIN_TOKEN: adminToken,
+    SECRETS_KEY: secretsKey,
+    // Outgoing webhooks go to receivers on loopback, and retries come within seconds.
+    ALLOW_HTTP_LOOPBACK: 'true',
+    OUTBOX_RETRY_SCHEDULE: '0,1,1,1',
+    ...vars,
+  };
+  // The management API's worker (wrangler.api.toml) runs in the same wrangler dev, behind the
+  // edge's API service binding. `--var` reaches only the first config, and a config's .dev.vars
+  // is read from its own directory: so the API worker's config is copied, with `main` made
+  // absolute and no [build] (it is built already), into a directory of its own, outside `state`
+  // (whose bytes tests search for secrets), with the same settings in its .dev.vars.
+  const apiDir = mkdtempSync(join(tmpdir(), 'hookmap-api-'));
+  const apiConfig = join(apiDir, 'wrangler.api.toml');
+  writeFileSync(apiConfig, readFileSync(join(root, 'wrangler.api.toml'), 'utf8')
+    .replace(/^main = "/m, `main = "${root}/`)
+    .replace(/^\[build\]\n(?:[^[\n].*\n|\n)*/m, ''));
+  writeFileSync(join(apiDir, '.dev.vars'), Object.entries(settings).map(([k, v]) => `${k}=${JSON.stringify(String(v))}\n`).join(''));
 
   // A port free when asked can be taken before wrangler binds it (the OS may hand the same one
   // out twice, or a workerd still shutting down may hold it): a start that finds its address in
@@ -107,11 +126,9 @@ export async function startWorker({ vars = {}, logLevel = 'warn', state = mkdtem
     while (inspector === port) inspector = await freePort();
     worker.log = [];
     // Its own process group, so stop() can end wrangler and the workerd it spawns together.
-    const child = spawn(process.execPath, [wrangler, 'dev', '--ip', '127.0.0.1', '--port', String(port),
-      '--inspector-port', String(inspector), '--persist-to', state, '--var', `ADMIN_TOKEN:${adminToken}`, '--var', `SECRETS_KEY:${secretsKey}`,
-      // Outgoing webhooks go to receivers on loopback, and retries come within seconds.
-      '--var', 'ALLOW_HTTP_LOOPBACK:true', '--var', 'OUTBOX_RETRY_SCHEDULE:0,1,1,1',
-      ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+    const child = spawn(process.execPath, [wrangler, 'dev', '--config', join(root, 'wrangler.toml'), '--config', apiConfig,
+      '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector), '--persist-to', state,
+      ...Object.entries(settings).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
       // GET /__scheduled runs the cron's handler (retention) when a test asks.
       '--test-scheduled',
       '--show-interactive-dev-session=false', '--log-level', logLevel],
@@ -149,6 +166,7 @@ export async function startWorker({ vars = {}, logLevel = 'warn', state = mkdtem
   worker.stop = async () => {
     await worker.halt();
     rmSync(state, { recursive: true, force: true });
+    rmSync(apiDir, { recursive: true, force: true });
   };
 
   await worker.start();

@@ -132,16 +132,9 @@ fn wrong_method_or_no_route(path: &[&str]) -> ApiError {
         .filter(|m| routes::find(m, path).is_some())
         .collect();
     if allowed.is_empty() {
-        return no_route();
+        return ApiError::no_route();
     }
     ApiError::method_not_allowed(&allowed)
-}
-
-pub fn no_route() -> ApiError {
-    ApiError::not_found_with(
-        "no_route",
-        "no such route or method; see the API list in the README",
-    )
 }
 
 /// A community the caller may not see answers exactly like one that does not exist.
