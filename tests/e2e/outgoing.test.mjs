@@ -25,7 +25,7 @@ after(async () => {
 
 const base = () => `/v1/communities/${cid}`;
 const received = async (name) => (await fetch(`${hooks}/_received/${name}`)).json();
-const plan = (name, statuses) => fetch(`${hooks}/_plan/${name}`, { method: 'POST', body: JSON.stringify({ statuses }) });
+const plan = (name, statuses, answer = {}) => fetch(`${hooks}/_plan/${name}`, { method: 'POST', body: JSON.stringify({ statuses, ...answer }) });
 const logs = async (sub) => (await admin.get(`${base()}/webhooks/${sub.id}/logs`)).body;
 let members = 0;
 const join = async () => {
@@ -123,6 +123,61 @@ test('a receiver that fails twice and then succeeds gets three attempts in the l
   const requests = await received('flaky');
   assert.equal(requests.length, 3);
   assert.equal(new Set(requests.map((r) => r.headers['webhook-id'])).size, 1, 'every attempt carries the same id');
+});
+
+test('deliveries list each event once with its attempts; a log entry holds the request as sent and the answer', async () => {
+  const sub = await subscribe({ url: `${hooks}/hook/inspect`, events: ['store.purchased'] });
+  const long = `${'x'.repeat(6000)}<end>`;
+  await plan('inspect', [500], { body: long, headers: { 'x-answer': 'kept' } });
+  const published = await admin.post(`${base()}/events`, { type: 'store.purchased', data: { item: 'lamp', price: 7 } });
+  assert.equal(published.status, 202, published.text);
+  const deliveries = `${base()}/webhooks/${sub.id}/deliveries`;
+  const done = await eventually(async () => {
+    const d = (await admin.get(deliveries)).body;
+    return d.data?.[0]?.status === 'success' && d;
+  }, 'the second attempt');
+  assert.equal(done.total, 1, 'one row per event, however many attempts');
+  const [row] = done.data;
+  assert.deepEqual([row.event_id, row.event, row.attempts, row.next_attempt_at], [published.body.id, 'store.purchased', 2, null]);
+  assert.equal((await admin.get(`${deliveries}?status=success`)).body.total, 1);
+  assert.equal((await admin.get(`${deliveries}?status=pending`)).body.total, 0);
+  assert.equal((await admin.get(`${deliveries}?since=2999-01-01`)).body.total, 0);
+  const bad = await admin.get(`${deliveries}?status=sent`);
+  assert.deepEqual([bad.status, bad.body.error.code], [400, 'invalid_query']);
+
+  const [second, first] = (await logs(sub)).data;
+  const requests = await received('inspect');
+  const one = async (log) => {
+    const res = await admin.get(`${base()}/webhooks/${sub.id}/logs/${log.id}`);
+    assert.equal(res.status, 200, res.text);
+    return res.body;
+  };
+  const failed = await one(first);
+  // The request as the receiver got it: the same bytes, the same signature.
+  assert.equal(failed.request.body, requests[0].body);
+  assert.equal(failed.request.headers['webhook-signature'], requests[0].headers['webhook-signature']);
+  assert.equal(failed.request.headers['webhook-id'], published.body.id);
+  assert.deepEqual([failed.response.status_code, failed.response.headers['x-answer']], [500, 'kept']);
+  assert.equal(failed.response.body, long.slice(0, 4096), 'the first 4 KiB of the answer');
+  assert.equal(failed.response.body_truncated, true);
+  assert.equal(failed.exchange_expired, false);
+  const succeeded = await one(second);
+  assert.deepEqual([succeeded.response.status_code, succeeded.response.body, succeeded.response.body_truncated], [200, long.slice(0, 4096), true]);
+  assert.equal(succeeded.request.body, requests[1].body);
+
+  const missing = await admin.get(`${base()}/webhooks/${sub.id}/logs/olog_${'0'.repeat(32)}`);
+  assert.equal(missing.status, 404);
+});
+
+test('a log entry of a request that got no answer has the request and no response', async () => {
+  const sub = await subscribe({ url: 'http://127.0.0.1:9/nothing-listens-here', events: ['member.visited'] });
+  await admin.post(`${base()}/events`, { type: 'member.visited', data: { member_id: 'z' } });
+  const [log] = (await eventually(async () => (await logs(sub)).total && logs(sub), 'an attempt')).data;
+  const entry = (await admin.get(`${base()}/webhooks/${sub.id}/logs/${log.id}`)).body;
+  assert.equal(entry.response, null);
+  assert.equal(JSON.parse(entry.request.body).data.member_id, 'z');
+  assert.equal(entry.request.headers['content-type'], 'application/json');
+  assert.equal((await admin.patch(`${base()}/webhooks/${sub.id}`, { is_active: false })).status, 200);
 });
 
 test('a 4xx is not retried; the failed delivery can be resent by hand', async () => {

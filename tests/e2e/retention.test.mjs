@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { d1, startWorker } from './support/worker.mjs';
-import { client, deliver } from './support/api.mjs';
+import { client, deliver, eventually } from './support/api.mjs';
 
 let worker, admin;
 
@@ -50,6 +50,18 @@ test('payloads go after payload_days and rows with their keys after history_days
   const [a, b] = [await plain.send('k-1'), await brief.send('k-1')];
   assert.deepEqual([a.status, b.status], [200, 200]);
 
+  // The brief community's subscriber gets member.joined (nothing answers it): each attempt's log
+  // keeps the request as sent until payload_days.
+  const sub = (await admin.post(`/v1/communities/${brief.cid}/webhooks`, { url: 'http://127.0.0.1:9/retention', events: ['member.joined'] })).body;
+  await admin.post(`/v1/communities/${brief.cid}/users`, { email: 'bo@example.com', username: 'bo' });
+  const attempts = `/v1/communities/${brief.cid}/webhooks/${sub.id}/logs`;
+  const [attempt] = (await eventually(async () => {
+    const l = (await admin.get(attempts)).body;
+    return l.total && l;
+  }, 'an outgoing attempt')).data;
+  const entry = async () => (await admin.get(`${attempts}/${attempt.id}`)).body;
+  assert.equal(JSON.parse((await entry()).request.body).type, 'member.joined');
+
   const quotas = (await admin.get(`/v1/communities/${plain.cid}/quotas`)).body;
   assert.deepEqual([quotas.payload_days, quotas.history_days], [30, 90]);
 
@@ -60,6 +72,8 @@ test('payloads go after payload_days and rows with their keys after history_days
   const dropped = await brief.one(b.body.delivery_id);
   assert.deepEqual([kept.payload_expired, kept.payload.id], [false, 'k-1']);
   assert.deepEqual([dropped.payload_expired, dropped.payload], [true, null]);
+  const expired = await entry();
+  assert.deepEqual([expired.exchange_expired, expired.request, expired.response, expired.attempt], [true, null, null, 1]);
   assert.equal((await brief.send('k-1')).body.duplicate, true);
 
   // Four days on: the brief community's history is gone with its keys, so the key applies again.

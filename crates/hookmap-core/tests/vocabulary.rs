@@ -225,22 +225,51 @@ fn openapi_enums() -> BTreeMap<&'static str, Vec<String>> {
         .collect();
     let statuses = names(&DeliveryStatus::ALL, DeliveryStatus::as_str);
     BTreeMap::from([
-        ("/components/schemas/FieldType", names(&FieldType::ALL, FieldType::as_str)),
-        ("/components/schemas/ChannelType", names(&ChannelType::ALL, ChannelType::as_str)),
-        ("/components/schemas/Algorithm", names(&Algorithm::ALL, Algorithm::as_str)),
-        ("/components/schemas/UserMatch/properties/match", names(&MatchBy::ALL, MatchBy::as_str)),
-        ("/components/schemas/FieldMapping/properties/op", ops(&Op::ALL)),
-        ("/components/schemas/WebhookLocation", names(&Location::ALL, Location::as_str)),
-        ("/components/schemas/Effect/oneOf/0/properties/op", ops(&CURRENCY_OPS)),
-        ("/components/schemas/Effect/oneOf/1/properties/op", ops(&Op::ALL)),
-        ("/components/schemas/Delivery/properties/status", statuses.clone()),
         (
-            "/paths/~1v1~1communities~1{cid}~1incoming-webhooks~1{wid}~1deliveries/get/parameters/4/schema",
-            statuses,
+            "/components/schemas/FieldType",
+            names(&FieldType::ALL, FieldType::as_str),
         ),
-        ("/components/schemas/EventType", names(&EventType::ALL, EventType::as_str)),
-        ("/components/schemas/EventPublish/properties/type", names(&publishable, EventType::as_str)),
-        ("/components/schemas/ErrorBody/properties/details/properties/quota", names(&Quota::ALL, Quota::as_str)),
+        (
+            "/components/schemas/ChannelType",
+            names(&ChannelType::ALL, ChannelType::as_str),
+        ),
+        (
+            "/components/schemas/Algorithm",
+            names(&Algorithm::ALL, Algorithm::as_str),
+        ),
+        (
+            "/components/schemas/UserMatch/properties/match",
+            names(&MatchBy::ALL, MatchBy::as_str),
+        ),
+        (
+            "/components/schemas/FieldMapping/properties/op",
+            ops(&Op::ALL),
+        ),
+        (
+            "/components/schemas/WebhookLocation",
+            names(&Location::ALL, Location::as_str),
+        ),
+        (
+            "/components/schemas/Effect/oneOf/0/properties/op",
+            ops(&CURRENCY_OPS),
+        ),
+        (
+            "/components/schemas/Effect/oneOf/1/properties/op",
+            ops(&Op::ALL),
+        ),
+        ("/components/schemas/DeliveryStatus", statuses),
+        (
+            "/components/schemas/EventType",
+            names(&EventType::ALL, EventType::as_str),
+        ),
+        (
+            "/components/schemas/EventPublish/properties/type",
+            names(&publishable, EventType::as_str),
+        ),
+        (
+            "/components/schemas/ErrorBody/properties/details/properties/quota",
+            names(&Quota::ALL, Quota::as_str),
+        ),
     ])
 }
 

@@ -1,5 +1,5 @@
-//! Retention, run by the cron (wrangler.toml `[triggers]`): each delivery's payload is dropped
-//! after its community's `payload_days`, and delivery rows (with their idempotency keys), outgoing
+//! Retention, run by the cron (wrangler.toml `[triggers]`): each delivery's payload, and what each
+//! outgoing attempt sent and got back, is dropped after its community's `payload_days`, and delivery rows (with their idempotency keys), outgoing
 //! deliveries, attempts and events after its `history_days` (`hookmap_core::quota`). Without it
 //! nothing was ever deleted, and one sender could fill D1 for every community.
 //!
@@ -25,6 +25,8 @@ const ROUNDS: usize = 5;
 #[derive(Debug, Default, Serialize)]
 pub struct Swept {
     pub payloads_dropped: usize,
+    /// Outgoing attempts whose request and answer were dropped.
+    pub exchanges_dropped: usize,
     pub deliveries_deleted: usize,
     pub keys_deleted: usize,
     pub outgoing_deleted: usize,
@@ -58,6 +60,19 @@ pub async fn run(env: &Env, now_ms: u64) -> ApiResult<Swept> {
             cutoff("d", "payload_days", "?2")
         ),
     );
+    // What outgoing attempts sent and got back goes with the payloads.
+    let exchanges = (
+        payload_days,
+        format!(
+            "UPDATE outgoing_attempts SET request_headers = NULL, request_body = NULL,
+                    response_headers = NULL, response_body = NULL, exchange_expired = 1
+              WHERE id IN (
+               SELECT d.id FROM outgoing_attempts d
+                WHERE d.exchange_expired = 0 AND d.request_body IS NOT NULL AND d.created_at < {}
+                ORDER BY d.created_at LIMIT ?3)",
+            cutoff("d", "payload_days", "?2")
+        ),
+    );
     // Keys go with their deliveries, never before: a repeat inside the window stays a repeat.
     let keys = format!(
         "DELETE FROM idempotency_keys WHERE rowid IN (
@@ -73,6 +88,7 @@ pub async fn run(env: &Env, now_ms: u64) -> ApiResult<Swept> {
     };
     let sweeps = [
         payload,
+        exchanges,
         (history_days, keys),
         (history_days, rows("deliveries", "")),
         (history_days, rows("outgoing_attempts", "")),
@@ -86,13 +102,15 @@ pub async fn run(env: &Env, now_ms: u64) -> ApiResult<Swept> {
             ),
         ),
     ];
-    let mut counts = [0usize; 6];
+    let mut counts = [0usize; 7];
     for ((days, sweep), count) in sweeps.iter().zip(counts.iter_mut()) {
         *count = rounds(&d1, sweep, now, *days).await?;
     }
-    let [payloads_dropped, keys_deleted, deliveries_deleted, attempts, outgoing, events] = counts;
+    let [payloads_dropped, exchanges_dropped, keys_deleted, deliveries_deleted, attempts, outgoing, events] =
+        counts;
     let swept = Swept {
         payloads_dropped,
+        exchanges_dropped,
         deliveries_deleted,
         keys_deleted,
         outgoing_deleted: attempts + outgoing + events,

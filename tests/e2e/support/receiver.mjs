@@ -2,12 +2,14 @@
 // /hook/<name> and answers with the statuses planned for <name> (then 200). The tests read the
 // records and set plans over HTTP:
 //   GET  /_received/<name>   -> [{headers, body, at}]
-//   POST /_plan/<name>       {"statuses": [500, 503]}
+//   POST /_plan/<name>       {"statuses": [500, 503], "body"?: "text", "headers"?: {...}}
+//                            (body and headers, when given, answer every request to <name>)
 // It prints {"port": N} on its first line of output.
 import { createServer } from 'node:http';
 
 const received = new Map();
 const plans = new Map();
+const answers = new Map();
 
 function readBody(req) {
   return new Promise((resolve) => {
@@ -26,13 +28,20 @@ const server = createServer(async (req, res) => {
   };
   if (kind === '_received' && req.method === 'GET') return reply(200, received.get(name) ?? []);
   if (kind === '_plan' && req.method === 'POST') {
-    plans.set(name, JSON.parse(body).statuses);
+    const { statuses, ...answer } = JSON.parse(body);
+    plans.set(name, statuses);
+    answers.set(name, answer);
     return reply(204, null);
   }
   if (kind === 'hook' && req.method === 'POST') {
     if (!received.has(name)) received.set(name, []);
     received.get(name).push({ headers: req.headers, body, at: Date.now() });
     const status = plans.get(name)?.shift() ?? 200;
+    const answer = answers.get(name);
+    if (answer?.body !== undefined) {
+      res.writeHead(status, { 'content-type': 'text/plain', ...answer.headers });
+      return res.end(answer.body);
+    }
     return reply(status, { ok: status < 300 });
   }
   return reply(404, { error: 'no such receiver route' });

@@ -117,18 +117,7 @@ pub async fn catch(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
 /// `?error_code=`.
 pub async fn list(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     load(ctx, cid, id).await?;
-    let status = http::query(&ctx.url, "status");
-    if let Some(s) = status.as_deref() {
-        if DeliveryStatus::parse(s).is_none() {
-            return Err(ApiError::bad_request(
-                "invalid_query",
-                format!(
-                    "status must be {}, not {s:?}",
-                    quoted_or(&DeliveryStatus::NAMES)
-                ),
-            ));
-        }
-    }
+    let status = status_param(ctx)?;
     let since = instant_param(ctx, "since")?;
     let until = instant_param(ctx, "until")?;
     let (user, code) = (
@@ -160,8 +149,24 @@ pub async fn list(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     .answer_each(|r| Ok(render(r, false, &stale_before)))
 }
 
+/// The `?status=` filter, if given: a delivery status (incoming and outgoing deliveries share them).
+pub(super) fn status_param(ctx: &Ctx<'_>) -> ApiResult<Option<String>> {
+    let status = http::query(&ctx.url, "status");
+    match status.as_deref() {
+        Some(s) if DeliveryStatus::parse(s).is_none() => Err(ApiError::bad_request(
+            "invalid_query",
+            format!(
+                "status must be {}, not {s:?}",
+                quoted_or(&DeliveryStatus::NAMES)
+            ),
+        )
+        .at("status")),
+        _ => Ok(status),
+    }
+}
+
 /// Query parameter `name` as a stored instant (`hookmap_core::instant`), if given.
-fn instant_param(ctx: &Ctx<'_>, name: &str) -> ApiResult<Option<String>> {
+pub(super) fn instant_param(ctx: &Ctx<'_>, name: &str) -> ApiResult<Option<String>> {
     http::query(&ctx.url, name)
         .map(|text| {
             instant::canonical(&text).ok_or_else(|| {

@@ -7,6 +7,7 @@ mod deliveries;
 mod fields;
 mod list;
 mod logs;
+mod outgoing;
 mod quotas;
 pub mod routes;
 mod subscriptions;
@@ -100,10 +101,10 @@ pub async fn dispatch(
         (R::SubscriptionUpdate, [cid, sid]) => subscriptions::update(&ctx, cid, sid, req).await,
         (R::SubscriptionDelete, [cid, sid]) => subscriptions::delete(&ctx, cid, sid).await,
         (R::SubscriptionTest, [cid, sid]) => subscriptions::test(&ctx, cid, sid).await,
-        (R::SubscriptionLogs, [cid, sid]) => subscriptions::logs(&ctx, cid, sid).await,
-        (R::SubscriptionResend, [cid, sid, lid]) => {
-            subscriptions::resend(&ctx, cid, sid, lid).await
-        }
+        (R::SubscriptionDeliveries, [cid, sid]) => outgoing::deliveries(&ctx, cid, sid).await,
+        (R::SubscriptionLogs, [cid, sid]) => outgoing::logs(&ctx, cid, sid).await,
+        (R::SubscriptionLog, [cid, sid, lid]) => outgoing::log(&ctx, cid, sid, lid).await,
+        (R::SubscriptionResend, [cid, sid, lid]) => outgoing::resend(&ctx, cid, sid, lid).await,
         (R::EventPublish, [cid]) => subscriptions::publish(&ctx, cid, req).await,
         (R::HookCreate, [cid]) => webhooks::create(&ctx, cid, req).await,
         (R::HookList, [cid]) => webhooks::list(&ctx, cid).await,

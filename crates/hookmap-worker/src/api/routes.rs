@@ -39,7 +39,9 @@ pub enum Route {
     SubscriptionUpdate,
     SubscriptionDelete,
     SubscriptionTest,
+    SubscriptionDeliveries,
     SubscriptionLogs,
+    SubscriptionLog,
     SubscriptionResend,
     EventPublish,
     HookCreate,
@@ -156,8 +158,18 @@ pub const ROUTES: &[(&str, &str, Route)] = &[
     ),
     (
         "GET",
+        "communities/{cid}/webhooks/{sid}/deliveries",
+        Route::SubscriptionDeliveries,
+    ),
+    (
+        "GET",
         "communities/{cid}/webhooks/{sid}/logs",
         Route::SubscriptionLogs,
+    ),
+    (
+        "GET",
+        "communities/{cid}/webhooks/{sid}/logs/{lid}",
+        Route::SubscriptionLog,
     ),
     (
         "POST",

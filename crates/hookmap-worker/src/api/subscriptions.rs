@@ -1,5 +1,5 @@
-//! Outgoing webhook subscriptions (`/v1/communities/{cid}/webhooks`), their attempt logs, the test
-//! ping, manual resends, and publishing events. The signing secret is shown once, when created or
+//! Outgoing webhook subscriptions (`/v1/communities/{cid}/webhooks`), the test ping, and
+//! publishing events (what their deliveries came to: `outgoing`). The signing secret is shown once, when created or
 //! rotated; encryption keys are never shown.
 
 use hookmap_core::event::{self, EventType, Filter};
@@ -70,6 +70,11 @@ fn render(ctx: &Ctx<'_>, row: &Row) -> ApiResult<Value> {
         "previous_secret_signs_until": row.previous_secret_until,
         "created_at": row.created_at, "updated_at": row.updated_at,
     }))
+}
+
+/// 404 unless the community has this subscription: the one check behind its deliveries and logs.
+pub(super) async fn found(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<()> {
+    load(ctx, cid, id).await.map(drop)
 }
 
 async fn load(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Row> {
@@ -307,63 +312,6 @@ pub async fn test(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
             "response_time_ms": sent.response_time_ms, "error": sent.error,
             "success": sent.delivery_status == DeliveryStatus::Success.as_str(),
         }),
-    )
-}
-
-#[derive(Deserialize, serde::Serialize)]
-struct LogRow {
-    id: String,
-    event: String,
-    event_id: String,
-    delivery_id: String,
-    attempt: i64,
-    status_code: Option<i64>,
-    response_time_ms: i64,
-    error: Option<String>,
-    created_at: String,
-}
-
-/// Every attempt, newest first.
-pub async fn logs(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
-    load(ctx, cid, id).await?;
-    Listing {
-        select: "SELECT id, event, event_id, delivery_id, attempt, status_code, response_time_ms, error, created_at
-                   FROM outgoing_attempts",
-        counted: "outgoing_attempts",
-        filter: "subscription_id = ?1",
-        order: "seq DESC",
-    }
-    .fetch::<LogRow>(ctx, &crate::args![id])
-    .await?
-    .answer_rows()
-}
-
-/// Sends a logged attempt's event again, as a new delivery with a fresh retry schedule.
-pub async fn resend(ctx: &Ctx<'_>, cid: &str, id: &str, log_id: &str) -> ApiResult<Response> {
-    load(ctx, cid, id).await?;
-    let log: LogRow = db::first(
-        &ctx.db,
-        "SELECT id, event, event_id, delivery_id, attempt, status_code, response_time_ms, error, created_at
-           FROM outgoing_attempts WHERE id = ?1 AND subscription_id = ?2",
-        &crate::args![log_id, id],
-    )
-    .await?
-    .ok_or_else(|| ApiError::not_found("this log entry"))?;
-    let delivery = db::new_id("odl")?;
-    let (_, now) = db::now();
-    db::execute(outbox::new_delivery(
-        &ctx.db,
-        &delivery,
-        cid,
-        id,
-        &log.event_id,
-        &now,
-    )?)
-    .await?;
-    outbox::enqueue(ctx.env, &delivery, 1, 0).await;
-    http::json(
-        202,
-        &json!({"delivery_id": delivery, "event_id": log.event_id, "status": DeliveryStatus::Pending}),
     )
 }
 

@@ -12,7 +12,8 @@ use serde::Serialize;
 use serde_json::json;
 use worker::{AbortController, D1Database, Delay, Env, Fetch};
 
-use super::request::{signed_request, Row};
+use super::exchange::{self, Answer};
+use super::request::{signed_request, Row, Signed};
 use super::{allow_http_loopback, enqueue, Job};
 use crate::db;
 use crate::error::ApiResult;
@@ -71,7 +72,8 @@ pub async fn run(
     if claimed == 0 {
         return Ok(None);
     }
-    let (outcome, response_time_ms, error) = attempt(env, &row).await;
+    let made = attempt(env, &row).await;
+    let outcome = made.outcome;
     // `None` (not sent: inactive, or the URL is no longer allowed) is final, like a 4xx.
     let next = match outcome {
         Some(a) if a.retryable() => retry::delay_before(schedule, job.attempt + 1, jitter()?),
@@ -90,12 +92,15 @@ pub async fn run(
         _ => None,
     };
     let next_at = next.map(|d| iso(ms + u64::from(d) * 1000));
+    let (request_headers, request_body) = made.sent.unzip();
+    let answer = made.answer.as_ref();
     db::batch(db, vec![
         db::stmt(
             db,
             "INSERT INTO outgoing_attempts (id, seq, community_id, subscription_id, delivery_id, event_id, event, attempt,
-                status_code, response_time_ms, error, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                status_code, response_time_ms, error, created_at, request_headers, request_body, response_headers,
+                response_body, response_truncated)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             &crate::args![
                 &log_id,
                 db::sequence(ms)?,
@@ -106,9 +111,14 @@ pub async fn run(
                 row.kind.as_str(),
                 i64::from(job.attempt),
                 status_code.map(i64::from),
-                i64::try_from(response_time_ms).unwrap_or(i64::MAX),
-                error.as_deref(),
-                &now
+                i64::try_from(made.response_time_ms).unwrap_or(i64::MAX),
+                made.error.as_deref(),
+                &now,
+                request_headers.as_ref(),
+                request_body.as_ref(),
+                answer.map(|a| a.headers.as_str()),
+                answer.map(|a| a.body.as_str()),
+                answer.is_some_and(|a| a.truncated)
             ],
         )?,
         db::stmt(
@@ -133,14 +143,14 @@ pub async fn run(
         &json!({
             "community_id": row.community_id, "subscription_id": row.subscription_id,
             "outgoing_delivery_id": job.delivery_id, "event": row.kind, "attempt": job.attempt,
-            "status_code": status_code, "duration_ms": response_time_ms, "delivery_status": status,
+            "status_code": status_code, "duration_ms": made.response_time_ms, "delivery_status": status,
         }),
     );
     Ok(Some(Sent {
         log_id,
         status_code,
-        response_time_ms,
-        error,
+        response_time_ms: made.response_time_ms,
+        error: made.error,
         delivery_status: status,
     }))
 }
@@ -156,57 +166,90 @@ fn iso(ms: u64) -> String {
     String::from(worker::js_sys::Date::new(&(ms as f64).into()).to_iso_string())
 }
 
-/// Sends the delivery once: the outcome (`None` when it was not sent: the subscription is
-/// inactive or its URL is no longer allowed), the time taken, and the error if any.
-async fn attempt(env: &Env, row: &Row) -> (Option<Attempt>, u64, Option<String>) {
+/// One attempt as made: what it came to, and what its log keeps.
+struct Made {
+    /// `None` when nothing was sent: the subscription is inactive or its URL no longer allowed.
+    outcome: Option<Attempt>,
+    /// Until the answer's status came (or the deadline).
+    response_time_ms: u64,
+    error: Option<String>,
+    /// The request's headers (a JSON object) and body as sent, when one was.
+    sent: Option<(String, String)>,
+    answer: Option<Answer>,
+}
+
+impl Made {
+    fn not_sent(error: String) -> Self {
+        Self {
+            outcome: None,
+            response_time_ms: 0,
+            error: Some(error),
+            sent: None,
+            answer: None,
+        }
+    }
+}
+
+/// Sends the delivery once, with a deadline for the answer's status and what is left of it for
+/// the first bytes of its body.
+async fn attempt(env: &Env, row: &Row) -> Made {
     if row.is_active == 0 {
-        return (None, 0, Some("the subscription is inactive".into()));
+        return Made::not_sent("the subscription is inactive".into());
     }
     if let Err(e) = target::check(&row.url, allow_http_loopback(env)) {
-        return (None, 0, Some(e.message().to_owned()));
+        return Made::not_sent(e.message().to_owned());
     }
-    let request = match signed_request(env, row) {
-        Ok(r) => r,
-        Err(e) => return (None, 0, Some(e.message)),
+    let Signed {
+        request,
+        headers,
+        body,
+    } = match signed_request(env, row) {
+        Ok(signed) => signed,
+        Err(e) => return Made::not_sent(e.message),
     };
+    let sent = Some((headers, body));
     let (started, _) = db::now();
     let controller = AbortController::default();
     let signal = controller.signal();
     let fetch = Fetch::Request(request);
     let sending = Box::pin(fetch.send_with_signal(&signal));
     let timeout = Box::pin(Delay::from(TIMEOUT));
-    let result = match select(sending, timeout).await {
-        Either::Left((result, _)) => result.map(|r| Attempt::Status(r.status_code())),
+    let result = select(sending, timeout).await;
+    let (ended, _) = db::now();
+    let response_time_ms = ended.saturating_sub(started);
+    let no_answer = |error: String, sent| Made {
+        outcome: Some(Attempt::NoAnswer),
+        response_time_ms,
+        error: Some(error),
+        sent,
+        answer: None,
+    };
+    let mut response = match result {
+        Either::Left((Ok(response), _)) => response,
+        Either::Left((Err(e), _)) => return no_answer(format!("no answer: {e}"), sent),
         Either::Right(_) => {
             controller.abort();
-            let (ended, _) = db::now();
-            return (
-                Some(Attempt::NoAnswer),
-                ended.saturating_sub(started),
-                Some(format!("no answer within {} s", TIMEOUT.as_secs())),
-            );
+            let error = format!("no answer within {} s", TIMEOUT.as_secs());
+            return no_answer(error, sent);
         }
     };
-    let (ended, _) = db::now();
-    let elapsed = ended.saturating_sub(started);
-    match result {
-        Ok(outcome @ Attempt::Status(code)) if outcome.redirected() => (
-            Some(outcome),
-            elapsed,
-            Some(format!(
-                "the subscriber answered {code} (a redirect; redirects are not followed)"
-            )),
-        ),
-        Ok(outcome @ Attempt::Status(code)) if !outcome.succeeded() => (
-            Some(outcome),
-            elapsed,
-            Some(format!("the subscriber answered {code}")),
-        ),
-        Ok(outcome) => (Some(outcome), elapsed, None),
-        Err(e) => (
-            Some(Attempt::NoAnswer),
-            elapsed,
-            Some(format!("no answer: {e}")),
-        ),
+    let outcome = Attempt::Status(response.status_code());
+    let left = TIMEOUT.saturating_sub(Duration::from_millis(response_time_ms));
+    let answer = exchange::answer(&mut response, left).await;
+    let error = match outcome {
+        Attempt::Status(code) if outcome.redirected() => Some(format!(
+            "the subscriber answered {code} (a redirect; redirects are not followed)"
+        )),
+        Attempt::Status(code) if !outcome.succeeded() => {
+            Some(format!("the subscriber answered {code}"))
+        }
+        _ => None,
+    };
+    Made {
+        outcome: Some(outcome),
+        response_time_ms,
+        error,
+        sent,
+        answer: Some(answer),
     }
 }

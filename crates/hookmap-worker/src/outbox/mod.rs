@@ -7,9 +7,11 @@
 //! attempt is claimed in D1 before it is made: a queue message delivered twice sends once.
 //!
 //! `publish` records events and their deliveries and queues them, `attempt` makes and records one
-//! attempt, `request` builds the signed (and maybe sealed) POST that attempt sends.
+//! attempt, `request` builds the signed (and maybe sealed) POST that attempt sends, and `exchange`
+//! is what the attempt's log keeps of the request and the answer.
 
 mod attempt;
+mod exchange;
 mod publish;
 mod request;
 

@@ -33,9 +33,17 @@ pub(super) struct Row {
     pub(super) created_at: String,
 }
 
+/// A request ready to send, and what its log keeps of it.
+pub(super) struct Signed {
+    pub(super) request: Request,
+    /// The headers as sent, a JSON object (`exchange::headers_json`).
+    pub(super) headers: String,
+    pub(super) body: String,
+}
+
 /// The POST a subscriber receives: the event body (sealed when the subscription encrypts) with
 /// Standard Webhooks headers. `webhook-id` is the event id, the same on every attempt.
-pub(super) fn signed_request(env: &Env, row: &Row) -> ApiResult<Request> {
+pub(super) fn signed_request(env: &Env, row: &Row) -> ApiResult<Signed> {
     let kind = EventType::parse(&row.kind)
         .ok_or_else(|| ApiError::internal(format!("unknown stored event type {:?}", row.kind)))?;
     let data: Value = serde_json::from_str(&row.data).map_err(ApiError::internal)?;
@@ -97,7 +105,11 @@ pub(super) fn signed_request(env: &Env, row: &Row) -> ApiResult<Request> {
     init.set_body(&JsValue::from_str(&body));
     let request = web_sys::Request::new_with_str_and_init(&row.url, &init)
         .map_err(|e| ApiError::internal(worker::Error::from(e)))?;
-    Ok(Request::from(request))
+    Ok(Signed {
+        request: Request::from(request),
+        headers: super::exchange::headers_json(&headers),
+        body,
+    })
 }
 
 fn random_bytes(n: usize) -> ApiResult<Vec<u8>> {
