@@ -35,6 +35,8 @@ mod hooks;
 mod http;
 mod log;
 mod outbox;
+#[cfg(feature = "edge")]
+mod overdue;
 mod quotas;
 #[cfg(feature = "edge")]
 mod retention;
@@ -102,13 +104,17 @@ async fn queue(batch: MessageBatch<outbox::Job>, env: Env, _ctx: Context) -> wor
     outbox::consume(batch, &env).await
 }
 
-/// The cron (wrangler.toml `[triggers]`): retention, at the scheduled time (see `retention`).
+/// The cron (wrangler.toml `[triggers]`), at the scheduled time: retention (see `retention`), and
+/// outgoing deliveries whose queue message was lost queued again (see `overdue`).
 #[cfg(feature = "edge")]
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let now_ms = event.schedule().max(0.0) as u64;
     if let Err(e) = retention::run(&env, now_ms).await {
         worker::console_error!("retention did not finish: {}", e.message);
+    }
+    if let Err(e) = overdue::run(&env, now_ms).await {
+        worker::console_error!("overdue deliveries were not queued again: {}", e.message);
     }
 }
 

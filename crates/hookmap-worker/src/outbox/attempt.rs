@@ -56,16 +56,20 @@ pub async fn run(
     let Some(row) = row.filter(|r| r.status == DeliveryStatus::Pending.as_str()) else {
         return Ok(None);
     };
-    let (_, now) = db::now();
+    let (ms, now) = db::now();
+    // While the attempt runs, its delivery's next attempt is not due: the cron's sweep of overdue
+    // deliveries (src/overdue.rs) leaves it alone until well after the attempt's deadline.
+    let running_until = iso(ms + 2 * TIMEOUT.as_millis() as u64);
     let claimed = db::run_changes(
         db,
-        "UPDATE outgoing_deliveries SET attempts = ?2, updated_at = ?3
+        "UPDATE outgoing_deliveries SET attempts = ?2, updated_at = ?3, next_attempt_at = ?5
           WHERE id = ?1 AND attempts = ?2 - 1 AND status = ?4",
         &crate::args![
             &job.delivery_id,
             i64::from(job.attempt),
             &now,
-            DeliveryStatus::Pending.as_str()
+            DeliveryStatus::Pending.as_str(),
+            &running_until
         ],
     )
     .await?;
