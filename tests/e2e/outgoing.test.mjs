@@ -196,6 +196,34 @@ test('a 4xx is not retried; the failed delivery can be resent by hand', async ()
   assert.equal(again.data[0].event_id, first.event_id);
 });
 
+test('recover resends every failed delivery since a time, each once, concurrent calls included', async () => {
+  const sub = await subscribe({ url: `${hooks}/hook/recover`, events: ['member.visited'] });
+  await plan('recover', [410, 410, 410]);
+  for (const n of [1, 2, 3]) await admin.post(`${base()}/events`, { type: 'member.visited', data: { member_id: `r${n}` } });
+  const deliveries = `${base()}/webhooks/${sub.id}/deliveries`;
+  await eventually(async () => (await admin.get(`${deliveries}?status=failed`)).body.total === 3, 'three final failures');
+  const recover = (since) => admin.post(`${base()}/webhooks/${sub.id}/recover`, { since });
+
+  const bad = await recover('yesterday');
+  assert.deepEqual([bad.status, bad.body.error.code, bad.body.error.details.at], [422, 'invalid_field', 'since']);
+  assert.deepEqual((await recover('2999-01-01')).body, { recovered: 0, remaining: 0 });
+  assert.equal((await admin.get(`${deliveries}?status=failed`)).body.total, 3, 'refusals change nothing');
+
+  // Two calls at once: between them every failure is resent exactly once.
+  const [a, b] = await Promise.all([recover('2000-01-01'), recover('2000-01-01')]);
+  assert.deepEqual([a.status, b.status], [202, 202]);
+  assert.equal(a.body.recovered + b.body.recovered, 3);
+  assert.deepEqual([a.body.remaining, b.body.remaining], [0, 0]);
+  await eventually(async () => (await admin.get(`${deliveries}?status=success`)).body.total === 3, 'the three resent');
+  const originals = (await admin.get(`${deliveries}?status=failed`)).body.data;
+  const resent = new Set((await admin.get(`${deliveries}?status=success`)).body.data.map((d) => d.id));
+  assert.ok(originals.every((d) => resent.has(d.resent_as)), 'each original names its resend');
+
+  assert.deepEqual((await recover('2000-01-01')).body, { recovered: 0, remaining: 0 }, 'nothing is resent twice');
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal((await received('recover')).length, 6);
+});
+
 test('no answer is retried on the schedule, then the delivery fails', async () => {
   const sub = await subscribe({ url: 'http://127.0.0.1:9/nothing-listens-here', events: ['member.visited'] });
   await admin.post(`${base()}/events`, { type: 'member.visited', data: { member_id: 'y' } });

@@ -105,6 +105,7 @@ pub async fn dispatch(
         (R::SubscriptionLogs, [cid, sid]) => outgoing::logs(&ctx, cid, sid).await,
         (R::SubscriptionLog, [cid, sid, lid]) => outgoing::log(&ctx, cid, sid, lid).await,
         (R::SubscriptionResend, [cid, sid, lid]) => outgoing::resend(&ctx, cid, sid, lid).await,
+        (R::SubscriptionRecover, [cid, sid]) => outgoing::recover(&ctx, cid, sid, req).await,
         (R::EventPublish, [cid]) => subscriptions::publish(&ctx, cid, req).await,
         (R::HookCreate, [cid]) => webhooks::create(&ctx, cid, req).await,
         (R::HookList, [cid]) => webhooks::list(&ctx, cid).await,

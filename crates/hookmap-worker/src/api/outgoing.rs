@@ -1,11 +1,11 @@
 //! What a subscription's deliveries came to (`/v1/communities/{cid}/webhooks/{sid}/...`): one row
 //! per event with its status and attempts, the attempt logs with the request as sent and the
-//! subscriber's answer, and resending a logged event.
+//! subscriber's answer, and resending: one logged event, or every failed one since a time.
 
-use hookmap_core::DeliveryStatus;
+use hookmap_core::{instant, DeliveryStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use worker::Response;
+use worker::{Request, Response};
 
 use super::deliveries::{instant_param, status_param};
 use super::subscriptions::found;
@@ -24,6 +24,8 @@ struct DeliveryRow {
     status: String,
     attempts: i64,
     next_attempt_at: Option<String>,
+    /// The delivery that resent this one, if any (the newest).
+    resent_as: Option<String>,
     created_at: String,
     updated_at: String,
 }
@@ -37,7 +39,7 @@ pub async fn deliveries(ctx: &Ctx<'_>, cid: &str, sid: &str) -> ApiResult<Respon
     let since = instant_param(ctx, "since")?;
     let until = instant_param(ctx, "until")?;
     Listing {
-        select: "SELECT d.id, d.event_id, e.type AS event, d.status, d.attempts, d.next_attempt_at, d.created_at, d.updated_at
+        select: "SELECT d.id, d.event_id, e.type AS event, d.status, d.attempts, d.next_attempt_at, d.resent_as, d.created_at, d.updated_at
                    FROM outgoing_deliveries d JOIN events e ON e.id = d.event_id",
         counted: "outgoing_deliveries d",
         filter: "d.subscription_id = ?1 AND (?2 IS NULL OR d.status = ?2)
@@ -145,24 +147,91 @@ pub async fn log(ctx: &Ctx<'_>, cid: &str, sid: &str, lid: &str) -> ApiResult<Re
     http::json(200, &out)
 }
 
-/// Sends a logged attempt's event again, as a new delivery with a fresh retry schedule.
+/// Sends a logged attempt's event again, as a new delivery with a fresh retry schedule; the
+/// attempt's delivery names it (`resent_as`).
 pub async fn resend(ctx: &Ctx<'_>, cid: &str, sid: &str, lid: &str) -> ApiResult<Response> {
     found(ctx, cid, sid).await?;
     let log: LogRow = load_log(ctx, LOG_COLUMNS, sid, lid).await?;
     let delivery = db::new_id("odl")?;
     let (_, now) = db::now();
-    db::execute(outbox::new_delivery(
-        &ctx.db,
-        &delivery,
-        cid,
-        sid,
-        &log.event_id,
-        &now,
-    )?)
-    .await?;
+    let statements = outbox::resend_delivery(&ctx.db, &log.delivery_id, &delivery, &now, false)?;
+    db::batch(&ctx.db, statements.into()).await?;
     outbox::enqueue(ctx.env, &delivery, 1, 0).await;
     http::json(
         202,
         &json!({"delivery_id": delivery, "event_id": log.event_id, "status": DeliveryStatus::Pending}),
+    )
+}
+
+/// Failed deliveries one `recover` call resends at most.
+const RECOVER_BATCH: i64 = 100;
+
+/// Failed deliveries of `?1` created since `?3` and not resent yet.
+const UNRECOVERED: &str =
+    "FROM outgoing_deliveries WHERE subscription_id = ?1 AND status = ?2 AND resent_as IS NULL AND created_at >= ?3";
+
+#[derive(Deserialize)]
+struct Unrecovered {
+    id: String,
+}
+
+/// `POST .../recover {"since"}` (Svix's recover): every failed delivery created since then that
+/// was not resent yet is resent, as a new delivery with a fresh retry schedule. At most
+/// [`RECOVER_BATCH`] a call, oldest first; `remaining` counts the rest, so calling again goes on,
+/// and no delivery is resent twice, concurrent calls included.
+pub async fn recover(
+    ctx: &Ctx<'_>,
+    cid: &str,
+    sid: &str,
+    req: &mut Request,
+) -> ApiResult<Response> {
+    found(ctx, cid, sid).await?;
+    let body = http::object_body(req).await?;
+    http::only_known(&body, &["since"])?;
+    let since = http::required_str(&body, "since", 64)?;
+    let since = instant::canonical(since).ok_or_else(|| {
+        ApiError::invalid_field("since", "must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.sss]Z")
+    })?;
+    let failed = DeliveryStatus::Failed.as_str();
+    let found: Vec<Unrecovered> = db::all(
+        &ctx.db,
+        &format!("SELECT id {UNRECOVERED} ORDER BY created_at LIMIT ?4"),
+        &crate::args![sid, failed, since.as_str(), RECOVER_BATCH],
+    )
+    .await?;
+    let (_, now) = db::now();
+    let mut made = Vec::with_capacity(found.len());
+    let mut statements = Vec::with_capacity(2 * found.len());
+    for original in &found {
+        let id = db::new_id("odl")?;
+        statements.extend(outbox::resend_delivery(
+            &ctx.db,
+            &original.id,
+            &id,
+            &now,
+            true,
+        )?);
+        made.push(id);
+    }
+    let mut recovered = 0;
+    if !statements.is_empty() {
+        let results = db::batch(&ctx.db, statements).await?;
+        // Each pair's insert: skipped when another recover resent that delivery meanwhile.
+        for (id, insert) in made.iter().zip(results.iter().skip(1).step_by(2)) {
+            if insert.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0 {
+                outbox::enqueue(ctx.env, id, 1, 0).await;
+                recovered += 1;
+            }
+        }
+    }
+    let remaining: Option<db::Count> = db::first(
+        &ctx.db,
+        &format!("SELECT COUNT(*) AS n {UNRECOVERED}"),
+        &crate::args![sid, failed, since.as_str()],
+    )
+    .await?;
+    http::json(
+        202,
+        &json!({"recovered": recovered, "remaining": remaining.map_or(0, |c| c.n)}),
     )
 }

@@ -43,6 +43,7 @@ pub enum Route {
     SubscriptionLogs,
     SubscriptionLog,
     SubscriptionResend,
+    SubscriptionRecover,
     EventPublish,
     HookCreate,
     HookList,
@@ -175,6 +176,11 @@ pub const ROUTES: &[(&str, &str, Route)] = &[
         "POST",
         "communities/{cid}/webhooks/{sid}/logs/{lid}/resend",
         Route::SubscriptionResend,
+    ),
+    (
+        "POST",
+        "communities/{cid}/webhooks/{sid}/recover",
+        Route::SubscriptionRecover,
     ),
     ("POST", "communities/{cid}/events", Route::EventPublish),
     (

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use worker::{console_error, Env, Message, MessageBatch, MessageExt};
 
 pub use attempt::run;
-pub use publish::{enqueue, new_delivery, publish, publish_to};
+pub use publish::{enqueue, publish, publish_to, resend_delivery};
 
 const QUEUE: &str = "OUTBOX";
 

@@ -106,7 +106,7 @@ async fn record(
     })
 }
 
-pub fn new_delivery(
+fn new_delivery(
     db: &D1Database,
     id: &str,
     community_id: &str,
@@ -116,10 +116,48 @@ pub fn new_delivery(
 ) -> ApiResult<worker::D1PreparedStatement> {
     db::stmt(
         db,
-        "INSERT INTO outgoing_deliveries (id, community_id, subscription_id, event_id, status, attempts, next_attempt_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?6, 0, ?5, ?5, ?5)",
-        &crate::args![id, community_id, subscription_id, event_id, now, DeliveryStatus::Pending.as_str()],
+        &format!("{INSERT_DELIVERY} VALUES (?1, ?2, ?3, ?4, ?6, 0, ?5, ?5, ?5)"),
+        &crate::args![
+            id,
+            community_id,
+            subscription_id,
+            event_id,
+            now,
+            DeliveryStatus::Pending.as_str()
+        ],
     )
+}
+
+const INSERT_DELIVERY: &str = "INSERT INTO outgoing_deliveries
+    (id, community_id, subscription_id, event_id, status, attempts, next_attempt_at, created_at, updated_at)";
+
+/// Resending delivery `original`, in one batch: it is marked resent as `id`, and delivery `id` of
+/// the same event is made. With `once`, only when `original` was not resent before (the mark is
+/// then the claim: of two concurrent recovers, one makes the delivery); the second statement's
+/// changes say whether it was made.
+pub fn resend_delivery(
+    db: &D1Database,
+    original: &str,
+    id: &str,
+    now: &str,
+    once: bool,
+) -> ApiResult<[worker::D1PreparedStatement; 2]> {
+    let unless_resent = if once { "AND resent_as IS NULL" } else { "" };
+    Ok([
+        db::stmt(
+            db,
+            &format!("UPDATE outgoing_deliveries SET resent_as = ?2 WHERE id = ?1 {unless_resent}"),
+            &crate::args![original, id],
+        )?,
+        db::stmt(
+            db,
+            &format!(
+                "{INSERT_DELIVERY} SELECT ?2, community_id, subscription_id, event_id, ?4, 0, ?3, ?3, ?3
+                   FROM outgoing_deliveries WHERE id = ?1 AND resent_as = ?2"
+            ),
+            &crate::args![original, id, now, DeliveryStatus::Pending.as_str()],
+        )?,
+    ])
 }
 
 /// Queues attempt `attempt` of a delivery. A failure is logged, not returned: the event is
