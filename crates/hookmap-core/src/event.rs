@@ -18,6 +18,8 @@ vocabulary! {
         MemberVisited = "member.visited",
         MessagePosted = "message.posted",
         StorePurchased = "store.purchased",
+        /// A subscription of the community was turned off because its deliveries kept failing.
+        SubscriptionDisabled = "subscription.disabled",
         TestPing = "test.ping",
     }
 }

@@ -14,6 +14,14 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Why a subscription was turned off by hookmap rather than by hand.
+    pub enum DisabledReason {
+        /// Its deliveries kept failing (`failing::AutoDisable`).
+        Failing = "failing",
+    }
+}
+
+vocabulary! {
     /// Where an incoming webhook's deliveries land: members' currencies and fields, or a chat
     /// channel. Either kind of mapping may carry the other part too.
     pub enum Location {

@@ -46,13 +46,17 @@ struct Row {
     /// `encryption`'s algorithm and IV choice, in clear (NULL in a row sealed before 0012).
     encryption_algorithm: Option<String>,
     encryption_fixed_iv: Option<i64>,
+    disabled_reason: Option<String>,
+    failures_in_a_row: i64,
+    failing_since: Option<String>,
     created_at: String,
     updated_at: String,
 }
 
 const SELECT: &str =
     "SELECT id, url, events, channel_id, is_active, previous_secret_until, encryption,
-                             encryption_algorithm, encryption_fixed_iv, created_at, updated_at
+                             encryption_algorithm, encryption_fixed_iv, disabled_reason, failures_in_a_row,
+                             failing_since, created_at, updated_at
                         FROM webhook_subscriptions";
 
 fn render(ctx: &Ctx<'_>, row: &Row) -> ApiResult<Value> {
@@ -68,7 +72,8 @@ fn render(ctx: &Ctx<'_>, row: &Row) -> ApiResult<Value> {
         "id": row.id, "url": row.url, "events": events, "channel_id": row.channel_id,
         "is_active": row.is_active != 0, "encryption": encryption,
         "previous_secret_signs_until": row.previous_secret_until,
-        "created_at": row.created_at, "updated_at": row.updated_at,
+        "disabled_reason": row.disabled_reason, "failures_in_a_row": row.failures_in_a_row,
+        "failing_since": row.failing_since, "created_at": row.created_at, "updated_at": row.updated_at,
     }))
 }
 
@@ -226,7 +231,8 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
         Some(_) => http::optional_str(&body, "channel_id", 100)?.map(str::to_owned),
     };
     let filter = filter(ctx, cid, events, channel.as_deref()).await?;
-    let is_active = http::optional_bool(&body, "is_active")?.unwrap_or(row.is_active != 0);
+    let switched = http::optional_bool(&body, "is_active")?;
+    let is_active = switched.unwrap_or(row.is_active != 0);
     let (encryption, algorithm, fixed_iv) = match body.get("encryption") {
         None => (
             row.encryption,
@@ -255,10 +261,15 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
                 encryption_algorithm = ?11, encryption_fixed_iv = ?12,
                 previous_secret = CASE WHEN ?8 IS NULL THEN previous_secret ELSE secret END,
                 previous_secret_until = COALESCE(?9, previous_secret_until),
-                secret = COALESCE(?8, secret), updated_at = ?10
+                secret = COALESCE(?8, secret), updated_at = ?10,
+                disabled_reason = CASE WHEN ?13 THEN NULL ELSE disabled_reason END,
+                failures_in_a_row = CASE WHEN ?13 THEN 0 ELSE failures_in_a_row END,
+                failing_since = CASE WHEN ?13 THEN NULL ELSE failing_since END
           WHERE id = ?1 AND community_id = ?2",
+        // Switching it on or off by hand (?13) ends hookmap's reason and the failing streak.
         &crate::args![id, cid, &url, stored_events(&filter).as_str(), filter.channel.as_deref(), is_active,
-            encryption.as_deref(), sealed_rotated.as_deref(), until.as_deref(), &now, algorithm.as_deref(), fixed_iv],
+            encryption.as_deref(), sealed_rotated.as_deref(), until.as_deref(), &now, algorithm.as_deref(), fixed_iv,
+            switched.is_some()],
     )
     .await?;
     let mut out = render(ctx, &load(ctx, cid, id).await?)?;

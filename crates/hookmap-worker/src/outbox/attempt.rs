@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
+use hookmap_core::event::EventType;
 use hookmap_core::retry::{self, Attempt};
 use hookmap_core::target;
 use hookmap_core::DeliveryStatus;
@@ -13,6 +14,7 @@ use serde_json::json;
 use worker::{AbortController, D1Database, Delay, Env, Fetch};
 
 use super::exchange::{self, Answer};
+use super::failing;
 use super::request::{signed_request, Row, Signed};
 use super::{allow_http_loopback, enqueue, Job};
 use crate::db;
@@ -83,12 +85,12 @@ pub async fn run(
         Some(a) if a.retryable() => retry::delay_before(schedule, job.attempt + 1, jitter()?),
         _ => None,
     };
-    let status = match (outcome, next) {
+    let delivery_status = match (outcome, next) {
         (Some(a), _) if a.succeeded() => DeliveryStatus::Success,
         (_, Some(_)) => DeliveryStatus::Pending,
         _ => DeliveryStatus::Failed,
-    }
-    .as_str();
+    };
+    let status = delivery_status.as_str();
     let log_id = db::new_id("olog")?;
     let (ms, now) = db::now();
     let status_code = match outcome {
@@ -98,7 +100,7 @@ pub async fn run(
     let next_at = next.map(|d| iso(ms + u64::from(d) * 1000));
     let (request_headers, request_body) = made.sent.unzip();
     let answer = made.answer.as_ref();
-    db::batch(db, vec![
+    let mut statements = vec![
         db::stmt(
             db,
             "INSERT INTO outgoing_attempts (id, seq, community_id, subscription_id, delivery_id, event_id, event, attempt,
@@ -130,8 +132,22 @@ pub async fn run(
             "UPDATE outgoing_deliveries SET status = ?2, next_attempt_at = ?3, updated_at = ?4 WHERE id = ?1",
             &crate::args![&job.delivery_id, status, next_at.as_deref(), &now],
         )?,
-    ])
-    .await?;
+    ];
+    // A test ping and a request never sent (the subscription is off, or its URL no longer
+    // allowed) say nothing about whether the subscriber is failing.
+    let counts = made.outcome.is_some() && row.kind != EventType::TestPing.as_str();
+    if counts {
+        let streak = failing::streak(env, db, &row.subscription_id, delivery_status, ms)?;
+        statements.extend(streak);
+    }
+    let results = db::batch(db, statements).await?;
+    let turned_off = match delivery_status {
+        DeliveryStatus::Failed if counts => failing::disabled(results.last())?,
+        _ => None,
+    };
+    if let Some(subscription) = &turned_off {
+        failing::announce(env, db, subscription).await;
+    }
     if let Some(delay) = next {
         enqueue(env, &job.delivery_id, job.attempt + 1, delay).await;
     }

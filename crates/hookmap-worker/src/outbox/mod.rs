@@ -7,11 +7,13 @@
 //! attempt is claimed in D1 before it is made: a queue message delivered twice sends once.
 //!
 //! `publish` records events and their deliveries and queues them, `attempt` makes and records one
-//! attempt, `request` builds the signed (and maybe sealed) POST that attempt sends, and `exchange`
-//! is what the attempt's log keeps of the request and the answer.
+//! attempt, `request` builds the signed (and maybe sealed) POST that attempt sends, `exchange`
+//! is what the attempt's log keeps of the request and the answer, and `failing` turns off a
+//! subscription whose deliveries keep failing.
 
 mod attempt;
 mod exchange;
+mod failing;
 mod publish;
 mod request;
 
