@@ -38,7 +38,13 @@ test('the history filters by status, member, error code and time', async () => {
   assert.equal(all.body.total, 3);
 
   assert.deepEqual(ids(await history('?status=success')), [fine.body.delivery_id]);
-  assert.equal((await history('?status=failed')).body.total, 2);
+  const failedOnly = (await history('?status=failed')).body;
+  assert.equal(failedOnly.total, 2);
+  // Totals per status follow the other filters, never the status filter: each tab's count.
+  assert.deepEqual(all.body.totals, { success: 1, failed: 2, pending: 0 });
+  assert.deepEqual(failedOnly.totals, { success: 1, failed: 2, pending: 0 });
+  assert.deepEqual((await history('?error_code=unknown_member')).body.totals, { success: 0, failed: 1, pending: 0 });
+  assert.deepEqual((await history('?until=2000-01-01')).body.totals, { success: 0, failed: 0, pending: 0 });
   assert.deepEqual(ids(await history('?error_code=unknown_member')), [nobody.body.delivery_id]);
   assert.deepEqual(ids(await history('?error_code=insufficient_balance')), [broke.body.delivery_id]);
   // The member is recorded with what applied to them.

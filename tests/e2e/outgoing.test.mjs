@@ -141,6 +141,7 @@ test('deliveries list each event once with its attempts; a log entry holds the r
   assert.deepEqual([row.event_id, row.event, row.attempts, row.next_attempt_at], [published.body.id, 'store.purchased', 2, null]);
   assert.equal((await admin.get(`${deliveries}?status=success`)).body.total, 1);
   assert.equal((await admin.get(`${deliveries}?status=pending`)).body.total, 0);
+  assert.deepEqual((await admin.get(`${deliveries}?status=pending`)).body.totals, { success: 1, failed: 0, pending: 0 });
   assert.equal((await admin.get(`${deliveries}?since=2999-01-01`)).body.total, 0);
   const bad = await admin.get(`${deliveries}?status=sent`);
   assert.deepEqual([bad.status, bad.body.error.code], [400, 'invalid_query']);

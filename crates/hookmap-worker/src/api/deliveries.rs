@@ -125,7 +125,7 @@ pub async fn list(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
         http::query(&ctx.url, "error_code"),
     );
     let stale_before = stale_before();
-    Listing {
+    let listing = Listing {
         select: SELECT,
         counted: "deliveries",
         filter:
@@ -133,20 +133,21 @@ pub async fn list(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
                  AND (?4 IS NULL OR created_at < ?4) AND (?5 IS NULL OR user_id = ?5)
                  AND (?6 IS NULL OR error_code = ?6)",
         order: "seq DESC",
-    }
-    .fetch::<DeliveryRow>(
-        ctx,
-        &crate::args![
-            id,
-            status.as_deref(),
-            since.as_deref(),
-            until.as_deref(),
-            user.as_deref(),
-            code.as_deref()
-        ],
-    )
-    .await?
-    .answer_each(|r| Ok(render(r, false, &stale_before)))
+    };
+    let args = crate::args![
+        id,
+        status.as_deref(),
+        since.as_deref(),
+        until.as_deref(),
+        user.as_deref(),
+        code.as_deref()
+    ];
+    let totals = listing.totals_by_status(ctx, &args, 1).await?;
+    listing
+        .fetch::<DeliveryRow>(ctx, &args)
+        .await?
+        .with_totals(totals)
+        .answer_each(|r| Ok(render(r, false, &stale_before)))
 }
 
 /// The `?status=` filter, if given: a delivery status (incoming and outgoing deliveries share them).

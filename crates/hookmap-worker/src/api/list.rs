@@ -7,6 +7,8 @@ use serde_json::{json, Value};
 use worker::Response;
 
 use super::Ctx;
+use hookmap_core::DeliveryStatus;
+
 use crate::db::{self, Arg};
 use crate::error::ApiResult;
 use crate::http::{self, Page};
@@ -58,7 +60,48 @@ impl Listing<'_> {
         let total = db::first::<db::Count>(&ctx.db, &count, args)
             .await?
             .map_or(0, |c| c.n);
-        Ok(Listed { rows, page, total })
+        Ok(Listed {
+            rows,
+            page,
+            total,
+            totals: None,
+        })
+    }
+
+    /// How many rows of each delivery status the filter finds, the status filter aside: what
+    /// each tab of a history would list. `args` are the filter's, with the status (`status_at`,
+    /// its placeholder's index from 0) left unbound, which the filter must read as "any".
+    pub async fn totals_by_status(
+        &self,
+        ctx: &Ctx<'_>,
+        args: &[Arg<'_>],
+        status_at: usize,
+    ) -> ApiResult<Value> {
+        #[derive(serde::Deserialize)]
+        struct Total {
+            status: String,
+            n: i64,
+        }
+        let mut any_status = args.to_vec();
+        if let Some(status) = any_status.get_mut(status_at) {
+            *status = Arg::Null;
+        }
+        let sql = format!(
+            "SELECT status, COUNT(*) AS n FROM {} WHERE {} GROUP BY status",
+            self.counted, self.filter
+        );
+        let found: Vec<Total> = db::all(&ctx.db, &sql, &any_status).await?;
+        let totals: serde_json::Map<String, Value> = DeliveryStatus::ALL
+            .iter()
+            .map(|s| {
+                let n = found
+                    .iter()
+                    .find(|t| t.status == s.as_str())
+                    .map_or(0, |t| t.n);
+                (s.as_str().to_owned(), json!(n))
+            })
+            .collect();
+        Ok(Value::Object(totals))
     }
 }
 
@@ -67,13 +110,25 @@ pub struct Listed<T> {
     pub rows: Vec<T>,
     page: Page,
     total: i64,
+    /// `totals` beside `total`, for histories (`Listing::totals_by_status`).
+    totals: Option<Value>,
 }
 
 impl<T> Listed<T> {
     /// The answer, with the rows as `data` rendered (a render that needs more reads takes `rows`
     /// out first).
     pub fn answer(&self, data: Vec<Value>) -> ApiResult<Response> {
-        http::json(200, &self.page.wrap(data, self.total))
+        let mut out = self.page.wrap(data, self.total);
+        if let (Some(totals), Some(obj)) = (&self.totals, out.as_object_mut()) {
+            obj.insert("totals".into(), totals.clone());
+        }
+        http::json(200, &out)
+    }
+
+    /// The answer says `totals` too.
+    pub fn with_totals(mut self, totals: Value) -> Self {
+        self.totals = Some(totals);
+        self
     }
 
     /// The answer, with each row rendered by `render`.

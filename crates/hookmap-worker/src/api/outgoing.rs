@@ -38,20 +38,21 @@ pub async fn deliveries(ctx: &Ctx<'_>, cid: &str, sid: &str) -> ApiResult<Respon
     let status = status_param(ctx)?;
     let since = instant_param(ctx, "since")?;
     let until = instant_param(ctx, "until")?;
-    Listing {
+    let listing = Listing {
         select: "SELECT d.id, d.event_id, e.type AS event, d.status, d.attempts, d.next_attempt_at, d.resent_as, d.created_at, d.updated_at
                    FROM outgoing_deliveries d JOIN events e ON e.id = d.event_id",
         counted: "outgoing_deliveries d",
         filter: "d.subscription_id = ?1 AND (?2 IS NULL OR d.status = ?2)
                  AND (?3 IS NULL OR d.created_at >= ?3) AND (?4 IS NULL OR d.created_at < ?4)",
         order: "d.created_at DESC, d.id DESC",
-    }
-    .fetch::<DeliveryRow>(
-        ctx,
-        &crate::args![sid, status.as_deref(), since.as_deref(), until.as_deref()],
-    )
-    .await?
-    .answer_rows()
+    };
+    let args = crate::args![sid, status.as_deref(), since.as_deref(), until.as_deref()];
+    let totals = listing.totals_by_status(ctx, &args, 1).await?;
+    listing
+        .fetch::<DeliveryRow>(ctx, &args)
+        .await?
+        .with_totals(totals)
+        .answer_rows()
 }
 
 #[derive(Deserialize, Serialize)]
