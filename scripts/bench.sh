@@ -47,6 +47,10 @@ node scripts/bench/coldstart.mjs $build/edge >"$out/coldstart.json"
 node scripts/bench/coldstart.mjs $build/api >"$out/coldstart-api.json"
 cat "$out/coldstart.json" "$out/coldstart-api.json"
 
+printf '== bench: bytes of D1 per delivery (local D1, %s deliveries)\n' "${BENCH_STORED_DELIVERIES:-2000}"
+HOOKMAP_PREBUILT=1 node scripts/bench/stored.mjs >"$out/stored.json"
+cat "$out/stored.json"
+
 # The load runs on the bench variant (the bare batch route, x-storage-round-trips on answers);
 # the production edge is rebuilt afterwards, so build/ holds what the sizes above describe.
 printf '== bench: edge under load (wrk, %s s per target), on the bench feature'"'"'s build\n' "${BENCH_SECONDS:-10}"

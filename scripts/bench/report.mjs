@@ -16,6 +16,7 @@ const engine = JSON.parse(readFileSync(join(dir, 'engine.json')));
 const sizes = JSON.parse(readFileSync(join(dir, 'sizes.json')));
 const coldstart = JSON.parse(readFileSync(join(dir, 'coldstart.json')));
 const coldstartApi = JSON.parse(readFileSync(join(dir, 'coldstart-api.json')));
+const stored = JSON.parse(readFileSync(join(dir, 'stored.json')));
 const decryptWasm = JSON.parse(readFileSync(join(dir, 'decrypt-wasm.json')));
 const edge = readFileSync(join(dir, 'edge.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 const sh = (cmd) => execSync(cmd, { encoding: 'utf8' }).trim();
@@ -80,6 +81,24 @@ lines.push(`| edge worker (crates/hookmap-worker/build/edge/index_bg.wasm) | ${k
 lines.push(`| API worker (crates/hookmap-worker/build/api/index_bg.wasm) | ${kb(sizes.api.raw)} | ${kb(sizes.api.gzip)} | none: only admins' requests and the queue load it |`);
 lines.push(`| page (www/pkg/hookmap_wasm_bg.wasm) | ${kb(sizes.page.raw)} | ${kb(sizes.page.gzip)} | ≤ 100 KB gzipped: ${verdict(sizes.page.gzip <= 100 * 1024)} |`);
 lines.push('', `The workers are the production builds (\`sh scripts/build-worker.sh\`, no \`bench\` feature), one crate built twice with a feature each (crates/hookmap-worker/src/lib.rs): the edge, which every sender's request loads, holds \`POST /hooks/{token}\` and the cron and passes \`/v1/...\` on to the API worker over a service binding. The edge's gzipped size is \`gzip -9c crates/hookmap-worker/build/edge/index_bg.wasm | wc -c\` = ${sizes.edge.gzip} bytes.`, '');
+lines.push('## Stored size: D1 bytes per delivery, and how long 10 GB lasts', '');
+lines.push(`\`node scripts/bench/stored.mjs\`: ${stored.deliveries} successful deliveries of a ${stored.payload_bytes}-byte order payload (the shape of the seeds' shop webhooks) to a webhook with a coins mapping and an idempotency key, on \`wrangler dev\`'s local D1 (SQLite). The database's used pages grew by **${stored.bytes_per_delivery} bytes per delivery** (the delivery row with its payload and effects, its idempotency key, the gamification log, and their indexes); once retention has dropped the payload (after \`payload_days\`) a delivery keeps **${stored.bytes_per_delivery_without_payload} bytes**. Outgoing deliveries, attempts and chat messages are not in this figure.`, '');
+const cap = 10e9;
+const rates = [1e3, 1e4, 1e5, 5e5];
+const full = stored.bytes_per_delivery;
+const kept = stored.bytes_per_delivery_without_payload;
+const days = (d) => (d >= 365 ? `${(d / 365).toFixed(1)} years` : `${d.toFixed(1)} days`);
+/** Days until `cap` at `rate` a day with retention's defaults (payloads 30 days, rows 90 days). */
+function withRetention(rate) {
+  const steady = rate * (30 * full + 60 * kept);
+  if (steady < cap) return `never: it levels off at ${(steady / 1e9).toFixed(2)} GB`;
+  if (rate * 30 * full >= cap) return days(cap / (rate * full));
+  return days(30 + (cap - rate * 30 * full) / (rate * kept));
+}
+lines.push('| deliveries a day | without retention: days until 10 GB | with retention\'s defaults (payloads 30 days, history 90 days) |', '|---|---|---|');
+for (const rate of rates) lines.push(`| ${rate.toLocaleString('en-US')} | ${days(cap / (rate * full))} | ${withRetention(rate)} |`);
+const ceiling = cap / (30 * full + 60 * kept);
+lines.push('', `D1 holds at most 10 GB (taken here as 10^10 bytes) per database. With the defaults it levels off below that up to about ${(Math.floor(ceiling / 1000) * 1000).toLocaleString('en-US')} deliveries a day; beyond, lower \`payload_days\` and \`history_days\` for the busiest communities (\`PATCH .../quotas\`), or split communities across databases.`, '');
 lines.push('## Cold start of the workers (workerd)', '');
 lines.push(`\`node scripts/bench/coldstart.mjs crates/hookmap-worker/build/{edge,api}\`: for each worker, ${coldstart.runs} runs each, alternating, of ${coldstart.workerd} started on it and on a worker of a few lines of JS, each timed from process start to the head of its first answer (GET /hooks/x, which touches no storage). The difference is what the module costs a cold isolate: compiling and instantiating the wasm and running the glue.`, '');
 lines.push('| worker | wasm | process start to first answer (median) | a few lines of JS, paired (median) | the module\'s cost: median of the paired differences (interquartile) |', '|---|---|---|---|---|');
