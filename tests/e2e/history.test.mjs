@@ -41,10 +41,10 @@ test('the history filters by status, member, error code and time', async () => {
   const failedOnly = (await history('?status=failed')).body;
   assert.equal(failedOnly.total, 2);
   // Totals per status follow the other filters, never the status filter: each tab's count.
-  assert.deepEqual(all.body.totals, { success: 1, failed: 2, pending: 0 });
-  assert.deepEqual(failedOnly.totals, { success: 1, failed: 2, pending: 0 });
-  assert.deepEqual((await history('?error_code=unknown_member')).body.totals, { success: 0, failed: 1, pending: 0 });
-  assert.deepEqual((await history('?until=2000-01-01')).body.totals, { success: 0, failed: 0, pending: 0 });
+  assert.deepEqual(all.body.totals, { success: 1, failed: 2, pending: 0, replayed: 0 });
+  assert.deepEqual(failedOnly.totals, { success: 1, failed: 2, pending: 0, replayed: 0 });
+  assert.deepEqual((await history('?error_code=unknown_member')).body.totals, { success: 0, failed: 1, pending: 0, replayed: 0 });
+  assert.deepEqual((await history('?until=2000-01-01')).body.totals, { success: 0, failed: 0, pending: 0, replayed: 0 });
   assert.deepEqual(ids(await history('?error_code=unknown_member')), [nobody.body.delivery_id]);
   assert.deepEqual(ids(await history('?error_code=insufficient_balance')), [broke.body.delivery_id]);
   // The member is recorded with what applied to them.
@@ -77,4 +77,32 @@ test('a pending delivery over an hour old is stale; a fresh one is not', async (
   assert.equal(one.body.stale, true);
   // Failures are never stale: only a delivery still waiting is.
   assert.ok((await history()).body.data.every((d) => d.stale === false));
+});
+
+test('a replayed delivery is listed as replayed and names its replay, so the pending list empties', async () => {
+  const waiting = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'caught first', location: 'user_fields' })).body;
+  const base = `/v1/communities/${cid}/incoming-webhooks/${waiting.id}/deliveries`;
+  const list = async (query = '') => (await admin.get(`${base}${query}`)).body;
+  const [a, b] = [await send(waiting.url, { who: 'bob@example.com', id: 'k-a', n: 2 }), await send(waiting.url, { who: 'bob@example.com', id: 'k-b', n: 3 })];
+  assert.deepEqual([a.status, b.status], [202, 202]);
+  assert.equal((await list('?status=pending')).total, 2);
+
+  const saved = await admin.patch(`/v1/communities/${cid}/incoming-webhooks/${waiting.id}`, {
+    mapping: { user: { match: 'email', path: 'who' }, idempotency_path: 'id', fields: [{ target: { currency: 'coins' }, op: 'add', path: 'n' }] },
+  });
+  assert.equal(saved.status, 200, saved.text);
+  const replayed = await admin.post(`${base}/${a.body.delivery_id}/replay`, {});
+  assert.equal(replayed.status, 200, replayed.text);
+
+  const original = (await admin.get(`${base}/${a.body.delivery_id}`)).body;
+  assert.deepEqual([original.status, original.replayed_as], ['replayed', replayed.body.delivery_id]);
+  assert.deepEqual((await list('?status=pending')).data.map((d) => d.id), [b.body.delivery_id]);
+  assert.deepEqual((await list('?status=replayed')).data.map((d) => d.id), [a.body.delivery_id]);
+  assert.deepEqual((await list()).totals, { success: 1, failed: 0, pending: 1, replayed: 1 });
+
+  // Replayed again, its key already applied: it now names the delivery that applied it, and
+  // nothing applies twice.
+  const again = await admin.post(`${base}/${a.body.delivery_id}/replay`, {});
+  assert.equal(again.body.duplicate, true, again.text);
+  assert.equal((await admin.get(`${base}/${a.body.delivery_id}`)).body.replayed_as, replayed.body.delivery_id);
 });

@@ -47,4 +47,6 @@ pub use path::Path;
 pub use plan::{plan, Effect, FieldValue, MemberRef, Plan};
 pub use preview::{preview, Draft, Preview};
 pub use simulate::{simulate, Change, MemberState};
-pub use stored::{ChannelType, DeliveryStatus, DisabledReason, Location, StorageRefusal};
+pub use stored::{
+    ChannelType, DeliveryStatus, DisabledReason, HistoryStatus, Location, StorageRefusal,
+};

@@ -14,6 +14,17 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// What an incoming delivery's history lists it as: its stored status, or `replayed` once a
+    /// replay of it was recorded (the delivery names it: `replayed_as`).
+    pub enum HistoryStatus {
+        Success = "success",
+        Failed = "failed",
+        Pending = "pending",
+        Replayed = "replayed",
+    }
+}
+
+vocabulary! {
     /// Why a subscription was turned off by hookmap rather than by hand.
     pub enum DisabledReason {
         /// Its deliveries kept failing (`failing::AutoDisable`).

@@ -11,8 +11,8 @@ use hookmap_core::ops::CURRENCY_OPS;
 use hookmap_core::quota::Quota;
 use hookmap_core::stored::REFUSAL_PREFIX;
 use hookmap_core::{
-    Algorithm, ChannelType, DeliveryStatus, DisabledReason, FieldType, Location, MatchBy, Op,
-    StorageRefusal,
+    Algorithm, ChannelType, DeliveryStatus, DisabledReason, FieldType, HistoryStatus, Location,
+    MatchBy, Op, StorageRefusal,
 };
 use serde_json::Value;
 
@@ -259,6 +259,10 @@ fn openapi_enums() -> BTreeMap<&'static str, Vec<String>> {
             ops(&Op::ALL),
         ),
         ("/components/schemas/DeliveryStatus", statuses),
+        (
+            "/components/schemas/HistoryStatus",
+            names(&HistoryStatus::ALL, HistoryStatus::as_str),
+        ),
         (
             "/components/schemas/DisabledReason",
             names(&DisabledReason::ALL, DisabledReason::as_str),

@@ -121,6 +121,7 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
             DeliveryStatus::Success.as_str()
         ],
     )?);
+    batch.extend(replay_link(db, meta)?);
     if let (Some(message), Some(id)) = (&plan.message, &message_id) {
         batch.push(db::stmt(
             db,
@@ -262,6 +263,19 @@ fn refusal(e: &worker::Error) -> Option<Refusal> {
     })
 }
 
+/// A replay's record names it on the delivery it replays, in the same batch: the history then
+/// lists the original as `replayed` (`replayed_as`), and the pending list empties.
+fn replay_link(db: &D1Database, meta: &DeliveryMeta<'_>) -> ApiResult<Vec<D1PreparedStatement>> {
+    let Some(original) = meta.replay_of else {
+        return Ok(Vec::new());
+    };
+    Ok(vec![db::stmt(
+        db,
+        "UPDATE deliveries SET replayed_as = ?2 WHERE id = ?1",
+        &crate::args![original, &meta.id],
+    )?])
+}
+
 /// Which per-minute count of its webhook a request spends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Budget {
@@ -362,6 +376,7 @@ pub async fn record_unapplied(
             truncated
         ],
     )?);
+    batch.extend(replay_link(db, meta)?);
     match db::batch(db, batch).await {
         Ok(_) => Ok(true),
         Err(e)

@@ -1,7 +1,7 @@
 //! A webhook's delivery history, its latest caught payload, and replays.
 
 use hookmap_core::vocabulary::quoted_or;
-use hookmap_core::{instant, DeliveryStatus};
+use hookmap_core::{instant, DeliveryStatus, HistoryStatus};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::Response;
@@ -33,11 +33,19 @@ struct DeliveryRow {
     payload_expired: i64,
     effects: Option<String>,
     replay_of: Option<String>,
+    /// The newest replay of it, or the delivery that applied its key meanwhile.
+    replayed_as: Option<String>,
     created_at: String,
 }
 
-const SELECT: &str = "SELECT id, status, http_status, error_code, error_message, error_at, user_id, message_id, idempotency_key, payload,
-                             payload_truncated, payload_expired, effects, replay_of, created_at FROM deliveries";
+/// A delivery's status as its history shows it (`HistoryStatus`): `replayed` once a replay of it
+/// was recorded, else the stored one.
+const HISTORY_STATUS: &str = "CASE WHEN replayed_as IS NULL THEN status ELSE 'replayed' END";
+
+const SELECT: &str = "SELECT id, CASE WHEN replayed_as IS NULL THEN status ELSE 'replayed' END AS status, http_status,
+                             error_code, error_message, error_at, user_id, message_id, idempotency_key, payload,
+                             payload_truncated, payload_expired, effects, replay_of, replayed_as, created_at
+                        FROM deliveries";
 
 fn parsed(text: Option<&str>) -> Value {
     text.and_then(|t| serde_json::from_str(t).ok())
@@ -62,7 +70,7 @@ fn render(row: &DeliveryRow, with_payload: bool, stale_before: &str) -> Value {
     let mut out = json!({
         "id": row.id, "status": row.status, "http_status": row.http_status, "error": error,
         "user_id": row.user_id, "message_id": row.message_id, "idempotency_key": row.idempotency_key, "effects": parsed(row.effects.as_deref()),
-        "replay_of": row.replay_of, "created_at": row.created_at,
+        "replay_of": row.replay_of, "replayed_as": row.replayed_as, "created_at": row.created_at,
         "stale": row.status == DeliveryStatus::Pending.as_str() && row.created_at.as_str() < stale_before,
     });
     if let (true, Some(obj)) = (with_payload, out.as_object_mut()) {
@@ -117,7 +125,7 @@ pub async fn catch(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
 /// `?error_code=`.
 pub async fn list(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     load(ctx, cid, id).await?;
-    let status = status_param(ctx)?;
+    let status = status_param(ctx, &HistoryStatus::NAMES)?;
     let since = instant_param(ctx, "since")?;
     let until = instant_param(ctx, "until")?;
     let (user, code) = (
@@ -125,13 +133,15 @@ pub async fn list(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
         http::query(&ctx.url, "error_code"),
     );
     let stale_before = stale_before();
+    let filter = format!(
+        "webhook_id = ?1 AND (?2 IS NULL OR {HISTORY_STATUS} = ?2) AND (?3 IS NULL OR created_at >= ?3)
+             AND (?4 IS NULL OR created_at < ?4) AND (?5 IS NULL OR user_id = ?5)
+             AND (?6 IS NULL OR error_code = ?6)"
+    );
     let listing = Listing {
         select: SELECT,
         counted: "deliveries",
-        filter:
-            "webhook_id = ?1 AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR created_at >= ?3)
-                 AND (?4 IS NULL OR created_at < ?4) AND (?5 IS NULL OR user_id = ?5)
-                 AND (?6 IS NULL OR error_code = ?6)",
+        filter: &filter,
         order: "seq DESC",
     };
     let args = crate::args![
@@ -142,7 +152,9 @@ pub async fn list(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
         user.as_deref(),
         code.as_deref()
     ];
-    let totals = listing.totals_by_status(ctx, &args, 1).await?;
+    let totals = listing
+        .totals_by_status(ctx, &args, 1, HISTORY_STATUS, &HistoryStatus::NAMES)
+        .await?;
     listing
         .fetch::<DeliveryRow>(ctx, &args)
         .await?
@@ -150,16 +162,14 @@ pub async fn list(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
         .answer_each(|r| Ok(render(r, false, &stale_before)))
 }
 
-/// The `?status=` filter, if given: a delivery status (incoming and outgoing deliveries share them).
-pub(super) fn status_param(ctx: &Ctx<'_>) -> ApiResult<Option<String>> {
+/// The `?status=` filter, if given: one of `names` (a history's statuses: `HistoryStatus` for
+/// incoming deliveries, `DeliveryStatus` for outgoing ones).
+pub(super) fn status_param(ctx: &Ctx<'_>, names: &[&str]) -> ApiResult<Option<String>> {
     let status = http::query(&ctx.url, "status");
     match status.as_deref() {
-        Some(s) if DeliveryStatus::parse(s).is_none() => Err(ApiError::bad_request(
+        Some(s) if !names.contains(&s) => Err(ApiError::bad_request(
             "invalid_query",
-            format!(
-                "status must be {}, not {s:?}",
-                quoted_or(&DeliveryStatus::NAMES)
-            ),
+            format!("status must be {}, not {s:?}", quoted_or(names)),
         )
         .at("status")),
         _ => Ok(status),
@@ -226,4 +236,16 @@ pub async fn replay(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<
         return Err(ApiError::conflict("nothing_to_replay", why));
     };
     edge::replay(ctx.env, &ctx.db, stored).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_history_status_is_one_expression_naming_the_core_status() {
+        assert!(SELECT.contains(&format!("{HISTORY_STATUS} AS status")));
+        let replayed = format!("'{}'", HistoryStatus::Replayed.as_str());
+        assert!(HISTORY_STATUS.contains(&replayed));
+    }
 }

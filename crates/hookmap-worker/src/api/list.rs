@@ -7,8 +7,6 @@ use serde_json::{json, Value};
 use worker::Response;
 
 use super::Ctx;
-use hookmap_core::DeliveryStatus;
-
 use crate::db::{self, Arg};
 use crate::error::ApiResult;
 use crate::http::{self, Page};
@@ -68,14 +66,17 @@ impl Listing<'_> {
         })
     }
 
-    /// How many rows of each delivery status the filter finds, the status filter aside: what
-    /// each tab of a history would list. `args` are the filter's, with the status (`status_at`,
-    /// its placeholder's index from 0) left unbound, which the filter must read as "any".
+    /// How many rows of each status (`names`, the values of the SQL `status` expression) the
+    /// filter finds, the status filter aside: what each tab of a history would list. `args` are
+    /// the filter's, with the status (`status_at`, its placeholder's index from 0) left unbound,
+    /// which the filter must read as "any".
     pub async fn totals_by_status(
         &self,
         ctx: &Ctx<'_>,
         args: &[Arg<'_>],
         status_at: usize,
+        status: &str,
+        names: &[&str],
     ) -> ApiResult<Value> {
         #[derive(serde::Deserialize)]
         struct Total {
@@ -87,18 +88,15 @@ impl Listing<'_> {
             *status = Arg::Null;
         }
         let sql = format!(
-            "SELECT status, COUNT(*) AS n FROM {} WHERE {} GROUP BY status",
+            "SELECT {status} AS status, COUNT(*) AS n FROM {} WHERE {} GROUP BY 1",
             self.counted, self.filter
         );
         let found: Vec<Total> = db::all(&ctx.db, &sql, &any_status).await?;
-        let totals: serde_json::Map<String, Value> = DeliveryStatus::ALL
+        let totals: serde_json::Map<String, Value> = names
             .iter()
-            .map(|s| {
-                let n = found
-                    .iter()
-                    .find(|t| t.status == s.as_str())
-                    .map_or(0, |t| t.n);
-                (s.as_str().to_owned(), json!(n))
+            .map(|name| {
+                let n = found.iter().find(|t| t.status == *name).map_or(0, |t| t.n);
+                ((*name).to_owned(), json!(n))
             })
             .collect();
         Ok(Value::Object(totals))

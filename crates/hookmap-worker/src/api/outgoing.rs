@@ -35,7 +35,7 @@ struct DeliveryRow {
 /// `?until=` (created at or after, before).
 pub async fn deliveries(ctx: &Ctx<'_>, cid: &str, sid: &str) -> ApiResult<Response> {
     found(ctx, cid, sid).await?;
-    let status = status_param(ctx)?;
+    let status = status_param(ctx, &DeliveryStatus::NAMES)?;
     let since = instant_param(ctx, "since")?;
     let until = instant_param(ctx, "until")?;
     let listing = Listing {
@@ -47,7 +47,9 @@ pub async fn deliveries(ctx: &Ctx<'_>, cid: &str, sid: &str) -> ApiResult<Respon
         order: "d.created_at DESC, d.id DESC",
     };
     let args = crate::args![sid, status.as_deref(), since.as_deref(), until.as_deref()];
-    let totals = listing.totals_by_status(ctx, &args, 1).await?;
+    let totals = listing
+        .totals_by_status(ctx, &args, 1, "d.status", &DeliveryStatus::NAMES)
+        .await?;
     listing
         .fetch::<DeliveryRow>(ctx, &args)
         .await?

@@ -22,12 +22,13 @@ mod refusal;
 mod run;
 
 use hookmap_core::event::EventType;
-use serde_json::json;
+use serde_json::{json, Value};
 use worker::{D1Database, Env, Request, Response};
 
 use self::arrive::Arrived;
 use self::authenticate::Authenticated;
 use self::outcome::Outcome;
+use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
 use crate::http::{query, RequestUrl};
@@ -88,6 +89,18 @@ pub async fn replay(env: &Env, db: &D1Database, stored: Decoded<'_>) -> ApiResul
     let (hook, replay_of) = (stored.hook(), stored.replay_of());
     let outcome = run::run(db, stored, false).await?;
     announce(env, db, hook, &outcome).await;
+    // A replay's record names it on the original (apply.rs); one whose key applied meanwhile
+    // writes nothing, so the original names the delivery that applied it.
+    if let (Outcome::Duplicate { first }, Some(original)) = (&outcome, replay_of) {
+        if let Some(applied) = first.get("delivery_id").and_then(Value::as_str) {
+            db::run(
+                db,
+                "UPDATE deliveries SET replayed_as = ?2 WHERE id = ?1",
+                &crate::args![original, applied],
+            )
+            .await?;
+        }
+    }
     answer::answer(record::record(db, hook, outcome, false, replay_of).await?)
 }
 
