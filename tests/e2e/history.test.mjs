@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { d1, startWorker } from './support/worker.mjs';
-import { client, deliver } from './support/api.mjs';
+import { client, deliver, eventually } from './support/api.mjs';
 
 let worker, admin, cid, ada, hook, caught;
 const history = async (query = '') =>
@@ -105,4 +105,46 @@ test('a replayed delivery is listed as replayed and names its replay, so the pen
   const again = await admin.post(`${base}/${a.body.delivery_id}/replay`, {});
   assert.equal(again.body.duplicate, true, again.text);
   assert.equal((await admin.get(`${base}/${a.body.delivery_id}`)).body.replayed_as, replayed.body.delivery_id);
+});
+
+test('bulk replay takes the failed and pending deliveries the filters find, through the queue, with its progress readable', async () => {
+  const bulk = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'bulk', location: 'user_fields' })).body;
+  const base = `/v1/communities/${cid}/incoming-webhooks/${bulk.id}`;
+  const [bob] = (await admin.get(`/v1/communities/${cid}/users?email=bob@example.com`)).body.data;
+  const coins = async () => (await admin.get(`/v1/communities/${cid}/users/${bob.id}`)).body.coins;
+  const before = await coins();
+  for (const [who, id, n] of [['bob@example.com', 'b-1', 2], ['bob@example.com', 'b-2', 3], ['nobody@example.com', 'b-3', 4]]) {
+    assert.equal((await send(bulk.url, { who, id, n })).status, 202);
+  }
+  assert.equal((await admin.patch(base, {
+    mapping: { user: { match: 'email', path: 'who' }, idempotency_path: 'id', fields: [{ target: { currency: 'coins' }, op: 'add', path: 'n' }] },
+  })).status, 200);
+
+  const start = (filters) => admin.post(`${base}/deliveries/replay`, filters);
+  const wrong = await start({ status: 'success' });
+  assert.deepEqual([wrong.status, wrong.body.error.code, wrong.body.error.details.at], [422, 'invalid_field', 'status']);
+  assert.equal((await start({ since: 'yesterday' })).status, 422);
+  assert.equal((await start({ user: 'x' })).status, 422, 'unknown members are refused');
+  assert.deepEqual((await start({ until: '2000-01-01' })).body.queued, 0);
+
+  const run = await start({ status: 'pending' });
+  assert.equal(run.status, 202, run.text);
+  assert.deepEqual([run.body.queued, run.body.remaining, run.body.filters], [3, 0, { status: 'pending' }]);
+  const done = await eventually(async () => {
+    const r = (await admin.get(`${base}/replays/${run.body.id}`)).body;
+    return r.finished && r;
+  }, 'the run');
+  assert.deepEqual([done.done, done.succeeded, done.failed, done.pending, done.skipped], [3, 2, 1, 0, 0]);
+  assert.equal(await coins(), before + 5);
+
+  const history = (await admin.get(`${base}/deliveries`)).body;
+  assert.deepEqual(history.totals, { success: 2, failed: 1, pending: 0, replayed: 3 });
+  // Nothing is left to replay but the new failure, which a second run takes; the first run's
+  // deliveries are never taken again.
+  const again = await start({});
+  assert.deepEqual([again.body.queued, again.body.remaining], [1, 0]);
+  await eventually(async () => (await admin.get(`${base}/replays/${again.body.id}`)).body.finished, 'the second run');
+  assert.equal(await coins(), before + 5, 'nothing applied twice');
+  assert.equal((await admin.get(`/v1/communities/${cid}/incoming-webhooks/${caught.id}/replays/${run.body.id}`)).status, 404,
+    'a run is read under its own webhook only');
 });

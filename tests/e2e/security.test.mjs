@@ -67,7 +67,8 @@ async function richCommunity(name) {
   const lid = (await call('POST', `/webhooks/${sid}/test`)).body.log_id;
   const hook = (await call('POST', '/incoming-webhooks', { name: 'w' })).body;
   const did = (await deliver(hook.url, JSON.stringify({ a: 1 }))).body.delivery_id;
-  const ids = { cid, uid, kid, key, chid, sid, lid, wid: hook.id, did };
+  const rid = (await call('POST', `/incoming-webhooks/${hook.id}/deliveries/replay`, { until: '2000-01-01' })).body.id;
+  const ids = { cid, uid, kid, key, chid, sid, lid, wid: hook.id, did, rid };
   assert.ok(Object.values(ids).every(Boolean), JSON.stringify(ids));
   return ids;
 }

@@ -13,6 +13,11 @@ vocabulary! {
     }
 }
 
+impl DeliveryStatus {
+    /// What a replay may take: a success is never replayed (it would apply twice).
+    pub const REPLAYABLE: [Self; 2] = [Self::Failed, Self::Pending];
+}
+
 vocabulary! {
     /// What an incoming delivery's history lists it as: its stored status, or `replayed` once a
     /// replay of it was recorded (the delivery names it: `replayed_as`).

@@ -260,6 +260,10 @@ fn openapi_enums() -> BTreeMap<&'static str, Vec<String>> {
         ),
         ("/components/schemas/DeliveryStatus", statuses),
         (
+            "/paths/~1v1~1communities~1{cid}~1incoming-webhooks~1{wid}~1deliveries~1replay/post/requestBody/content/application~1json/schema/properties/status",
+            names(&DeliveryStatus::REPLAYABLE, DeliveryStatus::as_str),
+        ),
+        (
             "/components/schemas/HistoryStatus",
             names(&HistoryStatus::ALL, HistoryStatus::as_str),
         ),

@@ -38,6 +38,7 @@ mod outbox;
 #[cfg(feature = "edge")]
 mod overdue;
 mod quotas;
+mod replays;
 #[cfg(feature = "edge")]
 mod retention;
 mod secrets;

@@ -30,6 +30,7 @@ pub struct Swept {
     pub deliveries_deleted: usize,
     pub keys_deleted: usize,
     pub outgoing_deleted: usize,
+    pub replay_runs_deleted: usize,
 }
 
 /// The cutoff for rows of the community `{alias}.community_id`: `?1` (the run's time, in seconds)
@@ -93,6 +94,7 @@ pub async fn run(env: &Env, now_ms: u64) -> ApiResult<Swept> {
         (history_days, rows("deliveries", "")),
         (history_days, rows("outgoing_attempts", "")),
         (history_days, rows("outgoing_deliveries", "")),
+        (history_days, rows("replay_runs", "")),
         // An event goes once no delivery of it is left.
         (
             history_days,
@@ -102,11 +104,11 @@ pub async fn run(env: &Env, now_ms: u64) -> ApiResult<Swept> {
             ),
         ),
     ];
-    let mut counts = [0usize; 7];
+    let mut counts = [0usize; 8];
     for ((days, sweep), count) in sweeps.iter().zip(counts.iter_mut()) {
         *count = rounds(&d1, sweep, now, *days).await?;
     }
-    let [payloads_dropped, exchanges_dropped, keys_deleted, deliveries_deleted, attempts, outgoing, events] =
+    let [payloads_dropped, exchanges_dropped, keys_deleted, deliveries_deleted, attempts, outgoing, runs, events] =
         counts;
     let swept = Swept {
         payloads_dropped,
@@ -114,6 +116,7 @@ pub async fn run(env: &Env, now_ms: u64) -> ApiResult<Swept> {
         deliveries_deleted,
         keys_deleted,
         outgoing_deleted: attempts + outgoing + events,
+        replay_runs_deleted: runs,
     };
     log::line(env, Level::Info, "retention", &swept);
     Ok(swept)

@@ -9,6 +9,7 @@ mod list;
 mod logs;
 mod outgoing;
 mod quotas;
+mod replays;
 pub mod routes;
 mod subscriptions;
 mod users;
@@ -116,6 +117,8 @@ pub async fn dispatch(
         (R::DeliveryList, [cid, wid]) => deliveries::list(&ctx, cid, wid).await,
         (R::DeliveryGet, [cid, wid, did]) => deliveries::get(&ctx, cid, wid, did).await,
         (R::DeliveryReplay, [cid, wid, did]) => deliveries::replay(&ctx, cid, wid, did).await,
+        (R::ReplayStart, [cid, wid]) => replays::start(&ctx, cid, wid, req).await,
+        (R::ReplayGet, [cid, wid, rid]) => replays::get(&ctx, cid, wid, rid).await,
         (R::QuotaGet, [cid]) => quotas::get(&ctx, cid).await,
         (R::QuotaUpdate, [cid]) => quotas::update(&ctx, cid, req).await,
         _ => Err(ApiError::internal(format!(

@@ -54,6 +54,8 @@ pub enum Route {
     DeliveryList,
     DeliveryGet,
     DeliveryReplay,
+    ReplayStart,
+    ReplayGet,
     QuotaGet,
     QuotaUpdate,
 }
@@ -227,6 +229,16 @@ pub const ROUTES: &[(&str, &str, Route)] = &[
         "POST",
         "communities/{cid}/incoming-webhooks/{wid}/deliveries/{did}/replay",
         Route::DeliveryReplay,
+    ),
+    (
+        "POST",
+        "communities/{cid}/incoming-webhooks/{wid}/deliveries/replay",
+        Route::ReplayStart,
+    ),
+    (
+        "GET",
+        "communities/{cid}/incoming-webhooks/{wid}/replays/{rid}",
+        Route::ReplayGet,
     ),
     ("GET", "communities/{cid}/quotas", Route::QuotaGet),
     ("PATCH", "communities/{cid}/quotas", Route::QuotaUpdate),

@@ -312,6 +312,7 @@ pub async fn test(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     let job = Job {
         delivery_id: published.deliveries.concat(),
         attempt: 1,
+        replay_run: None,
     };
     let sent = outbox::run(ctx.env, &ctx.db, &job, &[0])
         .await?

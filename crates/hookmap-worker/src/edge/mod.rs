@@ -39,6 +39,8 @@ pub use self::answer::DELIVERY_ID_HEADER;
 #[cfg(feature = "bench")]
 pub use self::bench::bench_batch;
 pub use self::decode::Decoded;
+pub use self::outcome::Outcome as ReplayOutcome;
+pub use self::record::Recorded;
 
 pub async fn receive(
     mut req: Request,
@@ -86,6 +88,15 @@ async fn process(
 /// Runs a stored delivery again (an admin's replay) through the same stages as the edge, from
 /// `Decoded` on.
 pub async fn replay(env: &Env, db: &D1Database, stored: Decoded<'_>) -> ApiResult<Response> {
+    answer::answer(replay_recorded(env, db, stored).await?)
+}
+
+/// A replay as recorded, for a caller that answers no sender (bulk replay's queue consumer).
+pub async fn replay_recorded(
+    env: &Env,
+    db: &D1Database,
+    stored: Decoded<'_>,
+) -> ApiResult<Recorded> {
     let (hook, replay_of) = (stored.hook(), stored.replay_of());
     let outcome = run::run(db, stored, false).await?;
     announce(env, db, hook, &outcome).await;
@@ -101,7 +112,7 @@ pub async fn replay(env: &Env, db: &D1Database, stored: Decoded<'_>) -> ApiResul
             .await?;
         }
     }
-    answer::answer(record::record(db, hook, outcome, false, replay_of).await?)
+    record::record(db, hook, outcome, false, replay_of).await
 }
 
 /// A posted message is a `message.posted` event for outgoing webhooks. Publishing only queues

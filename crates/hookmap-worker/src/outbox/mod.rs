@@ -22,16 +22,20 @@ use serde::{Deserialize, Serialize};
 use worker::{console_error, Env, Message, MessageBatch, MessageExt};
 
 pub use attempt::run;
-pub use publish::{enqueue, publish, publish_to, resend_delivery};
+pub use publish::{enqueue, enqueue_replay, publish, publish_to, resend_delivery};
 
 const QUEUE: &str = "OUTBOX";
 
-/// One queue message: make attempt `attempt` of delivery `delivery_id`. A typed body: a
-/// `serde_json::Value` arrives as an empty object under workerd.
+/// One queue message: make attempt `attempt` of outgoing delivery `delivery_id`, or with
+/// `replay_run`, replay incoming delivery `delivery_id` for that bulk replay (`crate::replays`).
+/// One flat, typed body rather than an enum: a `serde_json::Value` arrives as an empty object
+/// under workerd, and messages queued before `replay_run` existed still read as attempts.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Job {
     pub delivery_id: String,
     pub attempt: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_run: Option<String>,
 }
 
 /// The development setting that lets subscriptions use http to loopback.
@@ -54,7 +58,13 @@ pub async fn consume(batch: MessageBatch<Job>, env: &Env) -> worker::Result<()> 
     let schedule = schedule(env);
     for message in batch.messages()? {
         let job: &Message<Job> = &message;
-        match run(env, &db, job.body(), &schedule).await {
+        let done = match &job.body().replay_run {
+            Some(run_id) => {
+                crate::replays::replay_one(env, &db, run_id, &job.body().delivery_id).await
+            }
+            None => run(env, &db, job.body(), &schedule).await.map(drop),
+        };
+        match done {
             Ok(_) => message.ack(),
             Err(e) => {
                 console_error!("outbox: attempt failed to run: {}", e.message);

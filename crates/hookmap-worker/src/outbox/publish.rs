@@ -166,7 +166,23 @@ pub async fn enqueue(env: &Env, delivery_id: &str, attempt: u32, delay_seconds: 
     let job = Job {
         delivery_id: delivery_id.to_owned(),
         attempt,
+        replay_run: None,
     };
+    send(env, job, delay_seconds).await;
+}
+
+/// Queues the replay of incoming delivery `delivery_id` for bulk replay `run`.
+pub async fn enqueue_replay(env: &Env, delivery_id: &str, run: &str) {
+    let job = Job {
+        delivery_id: delivery_id.to_owned(),
+        attempt: 0,
+        replay_run: Some(run.to_owned()),
+    };
+    send(env, job, 0).await;
+}
+
+async fn send(env: &Env, job: Job, delay_seconds: u32) {
+    let delivery_id = job.delivery_id.clone();
     let sent = match env.queue(QUEUE) {
         Ok(queue) => {
             queue

@@ -1,0 +1,75 @@
+//! Bulk replay, the queue's side: each message replays one incoming delivery of a run with the
+//! webhook's current mapping, exactly as a replay by hand does (`edge::replay_recorded`), and
+//! counts what it came to on the run, which is how its progress is read.
+//!
+//! A delivery is replayed at most once however often it is queued: a replay carries the
+//! original's idempotency key, or `replay:{id}` for one without (`edge::run`), so a second replay
+//! is a duplicate that applies nothing.
+
+use hookmap_core::DeliveryStatus;
+use serde::Deserialize;
+use worker::{D1Database, Env};
+
+use crate::db;
+use crate::edge::{self, Recorded, ReplayOutcome};
+use crate::error::ApiResult;
+use crate::hooks;
+
+#[derive(Deserialize)]
+struct Original {
+    webhook_id: String,
+    status: String,
+    payload: Option<String>,
+    payload_truncated: i64,
+    idempotency_key: Option<String>,
+    replayed_as: Option<String>,
+}
+
+/// What one replay of a run came to: the run's counter it adds to.
+fn counter(recorded: &Recorded) -> &'static str {
+    match recorded {
+        Recorded::Unwritten(ReplayOutcome::Applied { .. } | ReplayOutcome::Duplicate { .. }) => {
+            "succeeded"
+        }
+        Recorded::Pending { .. } => "pending",
+        _ => "failed",
+    }
+}
+
+/// Replays delivery `delivery_id` for run `run_id` and counts it there. A delivery replayed,
+/// succeeded or gone meanwhile, or with nothing left to replay, is counted as skipped.
+pub async fn replay_one(
+    env: &Env,
+    db: &D1Database,
+    run_id: &str,
+    delivery_id: &str,
+) -> ApiResult<()> {
+    let original: Option<Original> = db::first(
+        db,
+        "SELECT webhook_id, status, payload, payload_truncated, idempotency_key, replayed_as
+           FROM deliveries WHERE id = ?1",
+        &crate::args![delivery_id],
+    )
+    .await?;
+    let replayable = original.filter(|o| {
+        o.replayed_as.is_none()
+            && o.status != DeliveryStatus::Success.as_str()
+            && o.payload_truncated == 0
+    });
+    let mut count = "skipped";
+    if let Some(original) = replayable {
+        if let Some(hook) = hooks::by_id(env, db, &original.webhook_id).await? {
+            let key = original.idempotency_key;
+            if let Some(stored) = edge::Decoded::stored(&hook, original.payload, key, delivery_id) {
+                count = counter(&edge::replay_recorded(env, db, stored).await?);
+            }
+        }
+    }
+    let (_, now) = db::now();
+    db::run(
+        db,
+        &format!("UPDATE replay_runs SET {count} = {count} + 1, updated_at = ?2 WHERE id = ?1"),
+        &crate::args![run_id, &now],
+    )
+    .await
+}
