@@ -187,7 +187,7 @@ pub fn built_ins() -> Vec<BuiltIn> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::schema;

@@ -116,7 +116,7 @@ fn check_at(schema: &Value, at: &str, depth: usize) -> Result<()> {
                 }
                 check_at(value, &here, depth + 1)?;
             }
-            "enum" if !value.as_array().is_some_and(|l| !l.is_empty()) => {
+            "enum" if value.as_array().is_none_or(Vec::is_empty) => {
                 return Err(refused(&here, "must be a non-empty array of values"))
             }
             "minimum" | "maximum" if !value.is_number() => {
