@@ -4,9 +4,7 @@
 //! schemas are hookmap-core's (`event_types`, `schema`); this file stores and shows them.
 
 use hookmap_core::event::EventType;
-use hookmap_core::event_types::{
-    self, Emitter, MAX_DESCRIPTION_LEN, MAX_EVENT_TYPES, MAX_NAME_LEN,
-};
+use hookmap_core::event_types::{self, Emitter, MAX_DESCRIPTION_LEN, MAX_EVENT_TYPES};
 use hookmap_core::schema;
 use serde::Deserialize;
 use serde_json::{json, Value};
