@@ -5,6 +5,7 @@ mod communities;
 mod currencies;
 mod deliveries;
 mod event_types;
+mod events;
 mod fields;
 mod list;
 mod logs;
@@ -106,7 +107,7 @@ pub async fn dispatch(
         (R::SubscriptionLogs, [cid, sid]) => outgoing::logs(&ctx, cid, sid).await,
         (R::SubscriptionLog, [cid, sid, lid]) => outgoing::log(&ctx, cid, sid, lid).await,
         (R::SubscriptionResend, [cid, sid, lid]) => outgoing::resend(&ctx, cid, sid, lid).await,
-        (R::EventPublish, [cid]) => subscriptions::publish(&ctx, cid, req).await,
+        (R::EventPublish, [cid]) => events::publish(&ctx, cid, req).await,
         (R::EventTypeCatalog, []) => event_types::catalog().await,
         (R::EventTypeList, [cid]) => event_types::list(&ctx, cid).await,
         (R::EventTypeCreate, [cid]) => event_types::create(&ctx, cid, req).await,

@@ -1,11 +1,9 @@
-//! Outgoing webhook subscriptions (`/v1/communities/{cid}/webhooks`), the test ping, and
-//! publishing events (what their deliveries came to: `outgoing`). The signing secret is shown once, when created or
-//! rotated; encryption keys are never shown.
+//! Outgoing webhook subscriptions (`/v1/communities/{cid}/webhooks`) and the test ping (what
+//! their deliveries came to: `outgoing`; publishing events: `events`). The signing secret is
+//! shown once, when created or rotated; encryption keys are never shown.
 
-use hookmap_core::event::{self, EventName, EventType, Filter};
-use hookmap_core::event_types::MAX_NAME_LEN;
+use hookmap_core::event::{EventType, Filter};
 use hookmap_core::quota::Quota;
-use hookmap_core::schema;
 use hookmap_core::target;
 use hookmap_core::DeliveryStatus;
 use serde::Deserialize;
@@ -369,54 +367,5 @@ pub async fn test(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
             "response_time_ms": sent.response_time_ms, "error": sent.error,
             "success": sent.delivery_status == DeliveryStatus::Success.as_str(),
         }),
-    )
-}
-
-/// `POST /v1/communities/{cid}/events` `{type, data}`: the rest of the platform publishes
-/// `member.visited`, `store.purchased` and the community's own types; `data` must match the
-/// type's schema (422 `invalid_event_data` naming the place).
-pub async fn publish(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
-    let body = http::object_body(req).await?;
-    http::only_known(&body, &["type", "data"])?;
-    let text = http::required_str(&body, "type", MAX_NAME_LEN)?;
-    let (kind, schema) = match EventType::parse(text) {
-        Some(kind) if !kind.publishable() => {
-            return Err(ApiError::unprocessable_at(
-                "type",
-                "invalid_event",
-                format!(
-                    "{} is emitted by hookmap itself; publish member.visited, store.purchased or a \
-                     type this community registered",
-                    kind.as_str()
-                ),
-            ))
-        }
-        Some(kind) => (
-            EventName::from(kind),
-            Some(hookmap_core::event_types::built_in(kind).schema),
-        ),
-        None => (
-            EventName::Custom(text.to_owned()),
-            super::event_types::schema_of(ctx, cid, text).await?,
-        ),
-    };
-    let data = match body.get("data") {
-        Some(d @ Value::Object(_)) => d,
-        _ => return Err(ApiError::invalid_field("data", "must be an object")),
-    };
-    if data.to_string().len() > event::MAX_DATA_LEN {
-        return Err(ApiError::invalid_field(
-            "data",
-            format!("is larger than {} bytes", event::MAX_DATA_LEN),
-        ));
-    }
-    if let Some(schema) = &schema {
-        schema::validate(schema, data, "data")?;
-    }
-    quotas::count_event(ctx.env, &ctx.db, cid).await?;
-    let published = outbox::publish(ctx.env, &ctx.db, cid, &kind, data, None).await?;
-    http::json(
-        202,
-        &json!({"id": published.id, "type": kind, "created_at": published.created_at, "deliveries": published.deliveries.len()}),
     )
 }
