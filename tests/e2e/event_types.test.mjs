@@ -134,6 +134,8 @@ test('unknown, malformed and built-in names are refused; bad schemas name the ke
   refused(await admin.post(`${base()}/webhooks`, { url: `${hooks}/hook/x`, events: ['member.joined', 'order.shipped'] }), 422, 'invalid_event', 'events[1]');
   refused(await admin.post(`${base()}/events`, { type: 'order.shipped', data: {} }), 422, 'invalid_event', 'type');
   refused(await admin.post(`${base()}/events`, { type: 'member.joined', data: {} }), 422, 'invalid_event', 'type');
+  refused(await admin.post(`${base()}/events`, { type: ' store.purchased', data: {} }), 422, 'invalid_event', 'type');
+  refused(await admin.post(`${base()}/events`, { type: 'x'.repeat(300), data: {} }), 422, 'invalid_event', 'type');
   refused(await admin.post(`${base()}/event-types`, { name: 'store.purchased', description: 'mine' }), 409, 'built_in_event_type');
   refused(await admin.del(`${base()}/event-types/member.joined`), 409, 'built_in_event_type');
   assert.equal((await admin.get(`${base()}/event-types/member.joined`)).body.built_in, true);

@@ -2,7 +2,7 @@
 //! community's subscribers, its `data` checked against the type's schema first.
 
 use hookmap_core::event::{self, EventName, EventType};
-use hookmap_core::event_types::MAX_NAME_LEN;
+use hookmap_core::event_types::{self, MAX_NAME_LEN};
 use hookmap_core::schema;
 use serde_json::{json, Value};
 use worker::{Request, Response};
@@ -19,7 +19,12 @@ use crate::quotas;
 pub async fn publish(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
     let body = http::object_body(req).await?;
     http::only_known(&body, &["type", "data"])?;
-    let text = http::required_str(&body, "type", MAX_NAME_LEN)?;
+    // Taken as sent, not trimmed: a type is an identifier.
+    let text = match body.get("type") {
+        Some(Value::String(text)) => text.as_str(),
+        None | Some(Value::Null) => return Err(ApiError::invalid_field("type", "is required")),
+        Some(_) => return Err(ApiError::invalid_field("type", "must be a string")),
+    };
     let (kind, schema) = match EventType::parse(text) {
         Some(kind) if !kind.publishable() => {
             return Err(ApiError::unprocessable_at(
@@ -34,8 +39,16 @@ pub async fn publish(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<R
         }
         Some(kind) => (
             EventName::from(kind),
-            Some(hookmap_core::event_types::built_in(kind).schema),
+            Some(event_types::built_in(kind).schema),
         ),
+        // A malformed name cannot be registered: no need to look for it.
+        None if !event_types::is_name(text) => {
+            return Err(ApiError::unprocessable_at(
+                "type",
+                "invalid_event",
+                format!("{text:?} is not an event type name (dotted lowercase words, at most {MAX_NAME_LEN} characters)"),
+            ))
+        }
         None => (
             EventName::Custom(text.to_owned()),
             super::event_types::schema_of(ctx, cid, text).await?,
