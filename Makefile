@@ -35,9 +35,11 @@ lint:
 	cargo clippy -p hookmap-worker --target wasm32-unknown-unknown --no-default-features --features edge -- -D warnings
 	cargo clippy -p hookmap-worker --target wasm32-unknown-unknown --no-default-features --features api -- -D warnings
 
-# The committed known-answer vectors must be exactly what the independent implementation makes.
+# The committed known-answer vectors and JSON Schema verdicts must be exactly what the independent
+# implementations make (Python's cryptography and jsonschema).
 vectors:
 	python3 tests/vectors/make_envelope_vectors.py | diff -u tests/vectors/envelope.json - && echo "vectors: up to date"
+	python3 tests/jsonschema/make_cases.py | diff -u tests/jsonschema/cases.json - && echo "JSON Schema cases: up to date"
 
 # The core, and the worker's pure pieces (its route table), natively.
 test-core:
@@ -53,7 +55,7 @@ test-wasm:
 bench: build
 	sh scripts/bench.sh
 
-# libFuzzer on the envelope, paths, mapping validation and plan, FUZZ_SECONDS each (scripts/fuzz.sh).
+# libFuzzer on the envelope, paths, mapping validation, plan and the JSON Schema subset, FUZZ_SECONDS each (scripts/fuzz.sh).
 fuzz:
 	sh scripts/fuzz.sh
 

@@ -108,6 +108,15 @@ else
   installed
 fi
 
+piece "Python jsonschema (makes the JSON Schema test corpus)"
+if python3 -c 'import jsonschema' 2>/dev/null; then
+  present
+else
+  installing "with pip"
+  python3 -m pip install --quiet jsonschema || fail "pip install jsonschema failed" "$registry"
+  installed
+fi
+
 # The end-to-end suite's schemathesis run (tests/e2e/schemathesis.test.mjs), in a project-local
 # virtualenv so that nothing else on the machine moves it. Pinned exactly: a new release may
 # generate other cases or check more.

@@ -64,10 +64,15 @@ async function seed() {
   const failed = await deliver(plain.url, JSON.stringify({ customer: { email: 'nobody@example.com' } }));
   assert.equal(failed.status, 422, failed.text);
   // The only subscription goes to the loopback receiver, and one test ping gives a log to resend.
-  const sid = (await created('/webhooks', { url: `${receiver.base}/hook/schemathesis`, events: ['member.joined', 'message.posted', 'store.purchased'] })).id;
+  // A community event type with a schema: reads go to it, and publishing it checks its data.
+  const name = (await created('/event-types', {
+    name: 'payment.completed', description: 'A payment went through.',
+    schema: { type: 'object', properties: { amount: { type: 'integer', minimum: 1 } } },
+  })).name;
+  const sid = (await created('/webhooks', { url: `${receiver.base}/hook/schemathesis`, events: ['member.joined', 'message.posted', 'store.purchased', name] })).id;
   const ping = await admin.post(`/v1/communities/${cid}/webhooks/${sid}/test`);
   assert.equal(ping.status, 200, ping.text);
-  const params = { cid, uid, chid, wid: plain.id, did: failed.body.delivery_id, sid, lid: ping.body.log_id, key: 'tier' };
+  const params = { cid, uid, chid, wid: plain.id, did: failed.body.delivery_id, sid, lid: ping.body.log_id, key: 'tier', name };
   return { key, tokens, params };
 }
 

@@ -51,6 +51,7 @@ const BODIES = {
   'POST /v1/communities/{cid}/webhooks': { url: 'https://example.com/x', events: ['member.joined'] },
   'PATCH /v1/communities/{cid}/webhooks/{sid}': { is_active: false },
   'POST /v1/communities/{cid}/events': { type: 'store.purchased', data: {} },
+  'POST /v1/communities/{cid}/event-types': { name: 'intruder.arrived', description: 'x' },
   'POST /v1/communities/{cid}/incoming-webhooks': { name: 'intruder' },
   'PATCH /v1/communities/{cid}/incoming-webhooks/{wid}': { name: 'Renamed', enabled: false },
 };
@@ -63,12 +64,14 @@ async function richCommunity(name) {
   // Field keys are unique per community only: this one exists in this community alone.
   const key = (await call('POST', '/user-fields', { key: `only_${name.toLowerCase()}`, type: 'number' })).body.key;
   const chid = (await call('POST', '/channels', { name: 'general' })).body.id;
-  const sid = (await call('POST', '/webhooks', { url: 'http://127.0.0.1:9/none', events: ['store.purchased'] })).body.id;
+  // Event type names are unique per community only: this one exists in this community alone.
+  const typeName = (await call('POST', '/event-types', { name: `only_${name.toLowerCase()}.happened`, description: 'x' })).body.name;
+  const sid = (await call('POST', '/webhooks', { url: 'http://127.0.0.1:9/none', events: ['store.purchased', typeName] })).body.id;
   const lid = (await call('POST', `/webhooks/${sid}/test`)).body.log_id;
   const hook = (await call('POST', '/incoming-webhooks', { name: 'w' })).body;
   const did = (await deliver(hook.url, JSON.stringify({ a: 1 }))).body.delivery_id;
   const rid = (await call('POST', `/incoming-webhooks/${hook.id}/deliveries/replay`, { until: '2000-01-01' })).body.id;
-  const ids = { cid, uid, kid, key, chid, sid, lid, wid: hook.id, did, rid };
+  const ids = { cid, uid, kid, key, chid, sid, lid, wid: hook.id, did, rid, name: typeName };
   assert.ok(Object.values(ids).every(Boolean), JSON.stringify(ids));
   return ids;
 }
@@ -77,7 +80,7 @@ async function richCommunity(name) {
 async function snapshot(ids) {
   const paths = ['', '/api-keys', '/users', `/users/${ids.uid}`, '/user-fields', '/channels', `/channels/${ids.chid}/messages`,
     '/bot', '/webhooks', `/webhooks/${ids.sid}`, `/webhooks/${ids.sid}/logs`, '/incoming-webhooks',
-    `/incoming-webhooks/${ids.wid}`, `/incoming-webhooks/${ids.wid}/deliveries`, '/gamification-logs', '/user-field-histories'];
+    '/event-types', `/event-types/${ids.name}`, `/incoming-webhooks/${ids.wid}`, `/incoming-webhooks/${ids.wid}/deliveries`, '/gamification-logs', '/user-field-histories'];
   const out = {};
   for (const path of paths) out[path] = (await admin.get(`/v1/communities/${ids.cid}${path}`)).text;
   return out;

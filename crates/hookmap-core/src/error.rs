@@ -54,8 +54,13 @@ vocabulary! {
         EmptyMessage = "empty_message",
         /// An outgoing webhook URL is not an https URL of a public host.
         InvalidUrl = "invalid_url",
-        /// An event type is unknown, repeated, or not one the API may publish.
+        /// An event type is unknown, repeated, malformed, or not one the API may publish.
         InvalidEvent = "invalid_event",
+        /// A published event's `data` does not match its type's schema: `at` names the place.
+        InvalidEventData = "invalid_event_data",
+        /// An event type's schema uses a keyword outside the supported subset, or is malformed
+        /// or too large (see [`crate::schema`]).
+        InvalidSchema = "invalid_schema",
         /// A signed incoming request's signature or timestamp does not verify.
         InvalidSignature = "invalid_signature",
         /// A CBC body chose its own IV (the `{iv, data}` envelope) on a webhook that does not

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::envelope::Encryption;
 use crate::error::{Error, ErrorKind, Result};
+use crate::event_types;
 use crate::vocabulary::vocabulary;
 
 /// Largest `data` of a published event, in bytes of JSON.
@@ -32,29 +33,108 @@ impl EventType {
     }
 }
 
+/// An event's name: a built-in type, or one a community registered (`payment.completed`, see
+/// [`crate::event_types`]). Stored as its text in `events.type` and subscriptions' `events`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum EventName {
+    BuiltIn(EventType),
+    Custom(String),
+}
+
+impl EventName {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::BuiltIn(t) => t.as_str(),
+            Self::Custom(name) => name,
+        }
+    }
+
+    /// Reads a stored name: a built-in by its name, any other well-formed name as custom.
+    pub fn parse(text: &str) -> Option<Self> {
+        match EventType::parse(text) {
+            Some(t) => Some(Self::BuiltIn(t)),
+            None => event_types::is_name(text).then(|| Self::Custom(text.to_owned())),
+        }
+    }
+
+    pub fn built_in(&self) -> Option<EventType> {
+        match self {
+            Self::BuiltIn(t) => Some(*t),
+            Self::Custom(_) => None,
+        }
+    }
+}
+
+impl From<EventType> for EventName {
+    fn from(t: EventType) -> Self {
+        Self::BuiltIn(t)
+    }
+}
+
+impl std::fmt::Display for EventName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for EventName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 fn invalid(at: &str, why: String) -> Error {
     Error::new(ErrorKind::InvalidEvent, format!("{at}: {why}")).at(at)
 }
 
-/// Parses one event type name; `at` names the member it came from.
-pub fn event_type(text: &str, at: &str) -> Result<EventType> {
-    EventType::parse(text).ok_or_else(|| {
-        let known = EventType::NAMES.join(", ");
-        invalid(at, format!("{text:?} is not one of {known}"))
-    })
+/// One event name from a request: a built-in, or one of `registered` (the community's own
+/// types); `at` names the member it came from.
+pub fn event_name(text: &str, at: &str, registered: &[String]) -> Result<EventName> {
+    if let Some(t) = EventType::parse(text) {
+        return Ok(EventName::BuiltIn(t));
+    }
+    if registered.iter().any(|r| r == text) {
+        return Ok(EventName::Custom(text.to_owned()));
+    }
+    let known = EventType::NAMES.join(", ");
+    Err(invalid(
+        at,
+        format!(
+            "{text:?} is neither a built-in type ({known}) nor one this community registered \
+             (POST .../event-types)"
+        ),
+    ))
 }
 
 /// Which events a subscription receives: the listed types, and for `message.posted`, when
 /// `channel` is set, only messages in that channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Filter {
-    pub events: Vec<EventType>,
+    pub events: Vec<EventName>,
     pub channel: Option<String>,
 }
 
 impl Filter {
-    /// `events`: a non-empty array of type names, without repeats.
-    pub fn parse(events: &Value, channel: Option<String>) -> Result<Self> {
+    /// `events`: a non-empty array of type names, without repeats, each built in or one of
+    /// `registered`.
+    pub fn parse(events: &Value, channel: Option<String>, registered: &[String]) -> Result<Self> {
+        Self::parse_with(events, channel, |text, at| event_name(text, at, registered))
+    }
+
+    /// A filter as stored: its custom names were registered when it was written (and a type
+    /// cannot be deleted while a subscription lists it), so any well-formed name is taken.
+    pub fn stored(events: &Value, channel: Option<String>) -> Result<Self> {
+        Self::parse_with(events, channel, |text, at| {
+            EventName::parse(text)
+                .ok_or_else(|| invalid(at, format!("{text:?} is not an event name")))
+        })
+    }
+
+    fn parse_with(
+        events: &Value,
+        channel: Option<String>,
+        name: impl Fn(&str, &str) -> Result<EventName>,
+    ) -> Result<Self> {
         let list = events
             .as_array()
             .filter(|l| !l.is_empty())
@@ -65,7 +145,7 @@ impl Filter {
             let text = item
                 .as_str()
                 .ok_or_else(|| invalid(&at, "must be a string".into()))?;
-            let t = event_type(text, &at)?;
+            let t = name(text, &at)?;
             if out.contains(&t) {
                 return Err(invalid(&at, format!("{text:?} is listed twice")));
             }
@@ -79,13 +159,23 @@ impl Filter {
 
     /// Whether an event of `kind` (posted in `channel`, for messages) goes to this subscription.
     /// `test.ping` is sent to one subscription by hand and never fanned out.
-    pub fn matches(&self, kind: EventType, channel: Option<&str>) -> bool {
-        kind != EventType::TestPing
-            && self.events.contains(&kind)
-            && match (kind, &self.channel) {
-                (EventType::MessagePosted, Some(wanted)) => channel == Some(wanted.as_str()),
+    pub fn matches(&self, kind: &EventName, channel: Option<&str>) -> bool {
+        let built_in = kind.built_in();
+        built_in != Some(EventType::TestPing)
+            && self.events.contains(kind)
+            && match (built_in, &self.channel) {
+                (Some(EventType::MessagePosted), Some(wanted)) => channel == Some(wanted.as_str()),
                 _ => true,
             }
+    }
+
+    /// The custom names the filter lists: each must stay registered while it does.
+    pub fn custom(&self) -> Vec<&str> {
+        self.events
+            .iter()
+            .filter(|e| e.built_in().is_none())
+            .map(EventName::as_str)
+            .collect()
     }
 }
 
@@ -94,7 +184,7 @@ impl Filter {
 /// the `{iv, data}` envelope; `None` only for the fixed-IV compatibility setting).
 pub fn body(
     id: &str,
-    kind: EventType,
+    kind: &EventName,
     timestamp: &str,
     data: &Value,
     encryption: Option<(&Encryption, Option<&[u8]>)>,
@@ -119,15 +209,16 @@ mod tests {
         let f = Filter::parse(
             &json!(["message.posted", "member.joined"]),
             Some("chn_a".into()),
+            &[],
         )
         .unwrap();
-        assert!(f.matches(EventType::MessagePosted, Some("chn_a")));
-        assert!(!f.matches(EventType::MessagePosted, Some("chn_b")));
-        assert!(f.matches(EventType::MemberJoined, None));
-        assert!(!f.matches(EventType::StorePurchased, None));
-        let any = Filter::parse(&json!(["message.posted", "test.ping"]), None).unwrap();
-        assert!(any.matches(EventType::MessagePosted, Some("chn_b")));
-        assert!(!any.matches(EventType::TestPing, None));
+        assert!(f.matches(&EventType::MessagePosted.into(), Some("chn_a")));
+        assert!(!f.matches(&EventType::MessagePosted.into(), Some("chn_b")));
+        assert!(f.matches(&EventType::MemberJoined.into(), None));
+        assert!(!f.matches(&EventType::StorePurchased.into(), None));
+        let any = Filter::parse(&json!(["message.posted", "test.ping"]), None, &[]).unwrap();
+        assert!(any.matches(&EventType::MessagePosted.into(), Some("chn_b")));
+        assert!(!any.matches(&EventType::TestPing.into(), None));
     }
 
     #[test]
@@ -138,8 +229,16 @@ mod tests {
             (json!(["member.joined", "member.left"]), "events[1]"),
             (json!(["member.joined", 5]), "events[1]"),
             (json!(["test.ping", "test.ping"]), "events[1]"),
+            (
+                json!(["payment.completed", "payment.completed"]),
+                "events[1]",
+            ),
+            (
+                json!(["payment.completed", "payment.refunded"]),
+                "events[1]",
+            ),
         ] {
-            let e = Filter::parse(&events, None).unwrap_err();
+            let e = Filter::parse(&events, None, &["payment.completed".to_owned()]).unwrap_err();
             assert_eq!(
                 (e.code(), e.location()),
                 ("invalid_event", Some(at)),
@@ -151,11 +250,37 @@ mod tests {
     }
 
     #[test]
+    fn custom_names_are_listed_once_registered_and_matched_by_name() {
+        let registered = ["payment.completed".to_owned()];
+        let f = Filter::parse(
+            &json!(["member.joined", "payment.completed"]),
+            None,
+            &registered,
+        )
+        .unwrap();
+        let paid = EventName::parse("payment.completed").unwrap();
+        assert!(f.matches(&paid, None));
+        assert!(!f.matches(&EventName::parse("payment.refunded").unwrap(), None));
+        assert_eq!(f.custom(), ["payment.completed"]);
+        let stored = Filter::stored(&json!(["member.joined", "payment.completed"]), None).unwrap();
+        assert_eq!(stored, f);
+        assert!(Filter::stored(&json!(["Payment"]), None).is_err());
+        assert_eq!(
+            EventName::parse("store.purchased"),
+            Some(EventType::StorePurchased.into())
+        );
+        assert_eq!(
+            serde_json::to_value(&paid).unwrap(),
+            json!("payment.completed")
+        );
+    }
+
+    #[test]
     fn bodies_are_the_event_or_its_sealed_envelope() {
         let data = json!({"member": {"id": "usr_1"}});
         let plain = body(
             "evt_1",
-            EventType::MemberJoined,
+            &EventType::MemberJoined.into(),
             "2026-01-01T00:00:00Z",
             &data,
             None,
@@ -170,7 +295,7 @@ mod tests {
         let enc = Encryption::new(Algorithm::Aes256Gcm, &"k".repeat(32), &"v".repeat(16)).unwrap();
         let sealed = body(
             "evt_1",
-            EventType::MemberJoined,
+            &EventType::MemberJoined.into(),
             "2026-01-01T00:00:00Z",
             &data,
             Some((&enc, Some(&[9; 12]))),
@@ -180,7 +305,7 @@ mod tests {
         assert_eq!(enc.open(sealed.as_bytes()).unwrap(), plain.as_bytes());
         let fixed = body(
             "evt_1",
-            EventType::MemberJoined,
+            &EventType::MemberJoined.into(),
             "2026-01-01T00:00:00Z",
             &data,
             Some((&enc, None)),

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use hookmap_core::event::EventType;
+use hookmap_core::event_types::Emitter;
 use hookmap_core::ops::CURRENCY_OPS;
 use hookmap_core::quota::Quota;
 use hookmap_core::stored::REFUSAL_PREFIX;
@@ -276,8 +277,12 @@ fn openapi_enums() -> BTreeMap<&'static str, Vec<String>> {
             names(&EventType::ALL, EventType::as_str),
         ),
         (
-            "/components/schemas/EventPublish/properties/type",
+            "/components/schemas/EventPublish/properties/type/anyOf/0",
             names(&publishable, EventType::as_str),
+        ),
+        (
+            "/components/schemas/Emitter",
+            names(&Emitter::ALL, Emitter::as_str),
         ),
         (
             "/components/schemas/ErrorBody/properties/details/properties/quota",

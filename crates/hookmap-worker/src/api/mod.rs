@@ -4,6 +4,8 @@ mod chat;
 mod communities;
 mod currencies;
 mod deliveries;
+mod event_types;
+mod events;
 mod fields;
 mod list;
 mod logs;
@@ -107,7 +109,12 @@ pub async fn dispatch(
         (R::SubscriptionLog, [cid, sid, lid]) => outgoing::log(&ctx, cid, sid, lid).await,
         (R::SubscriptionResend, [cid, sid, lid]) => outgoing::resend(&ctx, cid, sid, lid).await,
         (R::SubscriptionRecover, [cid, sid]) => outgoing::recover(&ctx, cid, sid, req).await,
-        (R::EventPublish, [cid]) => subscriptions::publish(&ctx, cid, req).await,
+        (R::EventPublish, [cid]) => events::publish(&ctx, cid, req).await,
+        (R::EventTypeCatalog, []) => event_types::catalog().await,
+        (R::EventTypeList, [cid]) => event_types::list(&ctx, cid).await,
+        (R::EventTypeCreate, [cid]) => event_types::create(&ctx, cid, req).await,
+        (R::EventTypeGet, [cid, name]) => event_types::get(&ctx, cid, name).await,
+        (R::EventTypeDelete, [cid, name]) => event_types::delete(&ctx, cid, name).await,
         (R::HookCreate, [cid]) => webhooks::create(&ctx, cid, req).await,
         (R::HookList, [cid]) => webhooks::list(&ctx, cid).await,
         (R::HookGet, [cid, wid]) => webhooks::get(&ctx, cid, wid).await,

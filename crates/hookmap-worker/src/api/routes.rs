@@ -45,6 +45,11 @@ pub enum Route {
     SubscriptionResend,
     SubscriptionRecover,
     EventPublish,
+    EventTypeCatalog,
+    EventTypeList,
+    EventTypeCreate,
+    EventTypeGet,
+    EventTypeDelete,
     HookCreate,
     HookList,
     HookGet,
@@ -65,6 +70,7 @@ pub enum Route {
 pub const ROUTES: &[(&str, &str, Route)] = &[
     ("GET", "me", Route::Me),
     ("GET", "routes", Route::Routes),
+    ("GET", "event-types", Route::EventTypeCatalog),
     ("POST", "communities", Route::CommunityCreate),
     ("POST", "communities/{cid}/api-keys", Route::KeyCreate),
     ("GET", "communities/{cid}/api-keys", Route::KeyList),
@@ -185,6 +191,22 @@ pub const ROUTES: &[(&str, &str, Route)] = &[
         Route::SubscriptionRecover,
     ),
     ("POST", "communities/{cid}/events", Route::EventPublish),
+    (
+        "POST",
+        "communities/{cid}/event-types",
+        Route::EventTypeCreate,
+    ),
+    ("GET", "communities/{cid}/event-types", Route::EventTypeList),
+    (
+        "GET",
+        "communities/{cid}/event-types/{name}",
+        Route::EventTypeGet,
+    ),
+    (
+        "DELETE",
+        "communities/{cid}/event-types/{name}",
+        Route::EventTypeDelete,
+    ),
     (
         "POST",
         "communities/{cid}/incoming-webhooks",

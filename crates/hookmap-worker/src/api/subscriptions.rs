@@ -1,8 +1,8 @@
-//! Outgoing webhook subscriptions (`/v1/communities/{cid}/webhooks`), the test ping, and
-//! publishing events (what their deliveries came to: `outgoing`). The signing secret is shown once, when created or
-//! rotated; encryption keys are never shown.
+//! Outgoing webhook subscriptions (`/v1/communities/{cid}/webhooks`) and the test ping (what
+//! their deliveries came to: `outgoing`; publishing events: `events`). The signing secret is
+//! shown once, when created or rotated; encryption keys are never shown.
 
-use hookmap_core::event::{self, EventType, Filter};
+use hookmap_core::event::{EventType, Filter};
 use hookmap_core::quota::Quota;
 use hookmap_core::target;
 use hookmap_core::DeliveryStatus;
@@ -110,9 +110,10 @@ async fn filter(
     events: &Value,
     channel: Option<&str>,
 ) -> ApiResult<Filter> {
-    let filter = Filter::parse(events, channel.map(str::to_owned))?;
+    let registered = super::event_types::registered(ctx, cid).await?;
+    let filter = Filter::parse(events, channel.map(str::to_owned), &registered)?;
     if let Some(channel) = channel {
-        if !filter.events.contains(&EventType::MessagePosted) {
+        if !filter.events.contains(&EventType::MessagePosted.into()) {
             return Err(ApiError::invalid_field(
                 "channel_id",
                 "filters message.posted, which events does not list",
@@ -130,6 +131,44 @@ async fn filter(
 
 fn stored_events(filter: &Filter) -> String {
     Value::from(filter.events.iter().map(|e| e.as_str()).collect::<Vec<_>>()).to_string()
+}
+
+/// The filter's custom names as a JSON array, and how many: the INSERT or UPDATE that stores the
+/// filter holds only while all of them are still registered (a type cannot be deleted while a
+/// subscription lists it, and this closes the race the other way).
+fn custom_events(filter: &Filter) -> (String, i64) {
+    let custom = filter.custom();
+    let n = i64::try_from(custom.len()).unwrap_or(i64::MAX);
+    (Value::from(custom).to_string(), n)
+}
+
+/// Still registered: `?{a}` is the JSON array of custom names of community `?{c}`, `?{b}` their
+/// count.
+fn registered_condition(c: u8, a: u8, b: u8) -> String {
+    format!(
+        "(SELECT COUNT(*) FROM event_types WHERE community_id = ?{c}
+           AND name IN (SELECT value FROM json_each(?{a}))) = ?{b}"
+    )
+}
+
+/// Why a store of `filter` changed nothing when a custom type it lists was deleted meanwhile.
+async fn unregistered_meanwhile(
+    ctx: &Ctx<'_>,
+    cid: &str,
+    filter: &Filter,
+) -> ApiResult<Option<ApiError>> {
+    let registered = super::event_types::registered(ctx, cid).await?;
+    Ok(filter
+        .custom()
+        .into_iter()
+        .find(|name| !registered.iter().any(|r| r == name))
+        .map(|name| {
+            ApiError::unprocessable_at(
+                "events",
+                "invalid_event",
+                format!("{name:?} was deleted from the community's event types meanwhile"),
+            )
+        }))
 }
 
 /// `encryption`: null or `{algorithm, key, iv, fixed_iv?}`; `fixed_iv: true` is the compatibility
@@ -184,17 +223,25 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         &quotas::overrides(&ctx.db, cid).await?,
         Quota::Subscriptions,
     );
+    let (custom, customs) = custom_events(&filter);
     let inserted = db::run_changes(
         &ctx.db,
-        "INSERT INTO webhook_subscriptions (id, community_id, url, events, channel_id, is_active, secret, encryption,
+        &format!("INSERT INTO webhook_subscriptions (id, community_id, url, events, channel_id, is_active, secret, encryption,
                 encryption_algorithm, encryption_fixed_iv, created_at, updated_at)
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?11, ?12, ?9, ?9
-          WHERE (SELECT COUNT(*) FROM webhook_subscriptions WHERE community_id = ?2) < ?10",
+          WHERE (SELECT COUNT(*) FROM webhook_subscriptions WHERE community_id = ?2) < ?10 AND {}",
+          registered_condition(2, 13, 14)),
         &crate::args![&id, cid, &url, stored_events(&filter).as_str(), filter.channel.as_deref(), is_active, &sealed_secret,
             encryption.as_ref().map(|e| e.value.as_str()), &now, most,
-            encryption.as_ref().map(|e| e.shown.algorithm.as_str()), encryption.as_ref().and_then(|e| e.shown.fixed_iv)],
+            encryption.as_ref().map(|e| e.shown.algorithm.as_str()), encryption.as_ref().and_then(|e| e.shown.fixed_iv),
+            custom.as_str(), customs],
     )
     .await?;
+    if inserted == 0 {
+        if let Some(e) = unregistered_meanwhile(ctx, cid, &filter).await? {
+            return Err(e);
+        }
+    }
     quotas::check_inserted(inserted, Quota::Subscriptions, most)?;
     let mut out = render(ctx, &load(ctx, cid, &id).await?)?;
     reveal(&mut out, Some(&secret));
@@ -255,23 +302,29 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
     let until = rotated.as_ref().map(|_| {
         String::from(worker::js_sys::Date::new(&((ms + ROTATION_MS) as f64).into()).to_iso_string())
     });
-    db::run(
+    let (custom, customs) = custom_events(&filter);
+    let changed = db::run_changes(
         &ctx.db,
-        "UPDATE webhook_subscriptions SET url = ?3, events = ?4, channel_id = ?5, is_active = ?6, encryption = ?7,
+        &format!("UPDATE webhook_subscriptions SET url = ?3, events = ?4, channel_id = ?5, is_active = ?6, encryption = ?7,
                 encryption_algorithm = ?11, encryption_fixed_iv = ?12,
                 previous_secret = CASE WHEN ?8 IS NULL THEN previous_secret ELSE secret END,
                 previous_secret_until = COALESCE(?9, previous_secret_until),
                 secret = COALESCE(?8, secret), updated_at = ?10,
-                disabled_reason = CASE WHEN ?13 THEN NULL ELSE disabled_reason END,
-                failures_in_a_row = CASE WHEN ?13 THEN 0 ELSE failures_in_a_row END,
-                failing_since = CASE WHEN ?13 THEN NULL ELSE failing_since END
-          WHERE id = ?1 AND community_id = ?2",
-        // Switching it on or off by hand (?13) ends hookmap's reason and the failing streak.
+                disabled_reason = CASE WHEN ?15 THEN NULL ELSE disabled_reason END,
+                failures_in_a_row = CASE WHEN ?15 THEN 0 ELSE failures_in_a_row END,
+                failing_since = CASE WHEN ?15 THEN NULL ELSE failing_since END
+          WHERE id = ?1 AND community_id = ?2 AND {}", registered_condition(2, 13, 14)),
+        // Switching it on or off by hand (?15) ends hookmap's reason and the failing streak.
         &crate::args![id, cid, &url, stored_events(&filter).as_str(), filter.channel.as_deref(), is_active,
             encryption.as_deref(), sealed_rotated.as_deref(), until.as_deref(), &now, algorithm.as_deref(), fixed_iv,
-            switched.is_some()],
+            custom.as_str(), customs, switched.is_some()],
     )
     .await?;
+    if changed == 0 {
+        if let Some(e) = unregistered_meanwhile(ctx, cid, &filter).await? {
+            return Err(e);
+        }
+    }
     let mut out = render(ctx, &load(ctx, cid, id).await?)?;
     reveal(&mut out, rotated.as_deref());
     http::json(200, &out)
@@ -307,7 +360,8 @@ pub async fn delete(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
 pub async fn test(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     load(ctx, cid, id).await?;
     let data = json!({"message": "a test event from hookmap", "subscription_id": id});
-    let published = outbox::publish_to(&ctx.db, cid, EventType::TestPing, &data, id).await?;
+    let published =
+        outbox::publish_to(&ctx.db, cid, &EventType::TestPing.into(), &data, id).await?;
     // One attempt, no retries: the caller is waiting for this answer.
     let job = Job {
         delivery_id: published.deliveries.concat(),
@@ -324,36 +378,5 @@ pub async fn test(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
             "response_time_ms": sent.response_time_ms, "error": sent.error,
             "success": sent.delivery_status == DeliveryStatus::Success.as_str(),
         }),
-    )
-}
-
-/// `POST /v1/communities/{cid}/events` `{type, data}`: the rest of the platform publishes
-/// `member.visited` and `store.purchased`.
-pub async fn publish(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
-    let body = http::object_body(req).await?;
-    http::only_known(&body, &["type", "data"])?;
-    let kind = event::event_type(http::required_str(&body, "type", 64)?, "type")?;
-    if !kind.publishable() {
-        return Err(ApiError::from(hookmap_core::Error::new(
-            hookmap_core::ErrorKind::InvalidEvent,
-            format!("type: {} is emitted by hookmap itself; publish member.visited or store.purchased", kind.as_str()),
-        )
-        .at("type")));
-    }
-    let data = match body.get("data") {
-        Some(d @ Value::Object(_)) => d,
-        _ => return Err(ApiError::invalid_field("data", "must be an object")),
-    };
-    if data.to_string().len() > event::MAX_DATA_LEN {
-        return Err(ApiError::invalid_field(
-            "data",
-            format!("is larger than {} bytes", event::MAX_DATA_LEN),
-        ));
-    }
-    quotas::count_event(ctx.env, &ctx.db, cid).await?;
-    let published = outbox::publish(ctx.env, &ctx.db, cid, kind, data, None).await?;
-    http::json(
-        202,
-        &json!({"id": published.id, "type": kind, "created_at": published.created_at, "deliveries": published.deliveries.len()}),
     )
 }

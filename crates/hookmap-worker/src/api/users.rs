@@ -144,7 +144,7 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         ctx.env,
         &ctx.db,
         cid,
-        EventType::MemberJoined,
+        &EventType::MemberJoined.into(),
         &joined,
         None,
     )

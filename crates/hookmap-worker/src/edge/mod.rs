@@ -138,7 +138,7 @@ async fn announce(env: &Env, db: &D1Database, hook: &HookRecord, outcome: &Outco
         env,
         db,
         &hook.community_id,
-        EventType::MessagePosted,
+        &EventType::MessagePosted.into(),
         &data,
         Some(&message.channel),
     )

@@ -96,8 +96,8 @@ pub(super) async fn announce(env: &Env, db: &D1Database, disabled: &Disabled) {
         "id": disabled.id, "url": disabled.url, "disabled_reason": DisabledReason::Failing,
         "failures_in_a_row": disabled.failures_in_a_row, "failing_since": disabled.failing_since,
     }});
-    let kind = EventType::SubscriptionDisabled;
-    if let Err(e) = publish(env, db, &disabled.community_id, kind, &data, None).await {
+    let kind = EventType::SubscriptionDisabled.into();
+    if let Err(e) = publish(env, db, &disabled.community_id, &kind, &data, None).await {
         worker::console_error!("outbox: subscription.disabled not published: {}", e.message);
     }
 }

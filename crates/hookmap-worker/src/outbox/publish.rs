@@ -1,7 +1,7 @@
 //! Publishing: an event and its deliveries are written in one batch, then queued. Queueing is
 //! best effort because D1, not the queue, is the record of what is owed.
 
-use hookmap_core::event::{EventType, Filter};
+use hookmap_core::event::{EventName, Filter};
 use hookmap_core::DeliveryStatus;
 use serde::Deserialize;
 use serde_json::Value;
@@ -30,7 +30,7 @@ pub async fn publish(
     env: &Env,
     db: &D1Database,
     community_id: &str,
-    kind: EventType,
+    kind: &EventName,
     data: &Value,
     channel: Option<&str>,
 ) -> ApiResult<Published> {
@@ -45,7 +45,7 @@ pub async fn publish(
         .filter(|s| {
             serde_json::from_str(&s.events)
                 .ok()
-                .and_then(|events| Filter::parse(&events, s.channel_id.clone()).ok())
+                .and_then(|events| Filter::stored(&events, s.channel_id.clone()).ok())
                 .is_some_and(|f| f.matches(kind, channel))
         })
         .map(|s| s.id)
@@ -62,7 +62,7 @@ pub async fn publish(
 pub async fn publish_to(
     db: &D1Database,
     community_id: &str,
-    kind: EventType,
+    kind: &EventName,
     data: &Value,
     subscription_id: &str,
 ) -> ApiResult<Published> {
@@ -73,7 +73,7 @@ pub async fn publish_to(
 async fn record(
     db: &D1Database,
     community_id: &str,
-    kind: EventType,
+    kind: &EventName,
     data: &Value,
     subscriptions: &[String],
 ) -> ApiResult<Published> {

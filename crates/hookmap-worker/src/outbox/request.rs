@@ -2,7 +2,7 @@
 //! the attempt's, and an encrypting subscription seals each body under a new IV (unless it chose
 //! the fixed-IV compatibility setting).
 
-use hookmap_core::event::{self, EventType};
+use hookmap_core::event::{self, EventName};
 use hookmap_core::{signature, Algorithm, Encryption};
 use serde::Deserialize;
 use serde_json::Value;
@@ -44,7 +44,8 @@ pub(super) struct Signed {
 /// The POST a subscriber receives: the event body (sealed when the subscription encrypts) with
 /// Standard Webhooks headers. `webhook-id` is the event id, the same on every attempt.
 pub(super) fn signed_request(env: &Env, row: &Row) -> ApiResult<Signed> {
-    let kind = EventType::parse(&row.kind)
+    // A built-in or a community's registered name (checked when it was published).
+    let kind = EventName::parse(&row.kind)
         .ok_or_else(|| ApiError::internal(format!("unknown stored event type {:?}", row.kind)))?;
     let data: Value = serde_json::from_str(&row.data).map_err(ApiError::internal)?;
     let encryption = row
@@ -66,7 +67,7 @@ pub(super) fn signed_request(env: &Env, row: &Row) -> ApiResult<Signed> {
         .transpose()?;
     let body = event::body(
         &row.event_id,
-        kind,
+        &kind,
         &row.created_at,
         &data,
         sealer.as_ref().map(|(enc, iv)| (enc, iv.as_deref())),

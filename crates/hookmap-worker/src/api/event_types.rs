@@ -1,0 +1,202 @@
+//! The event catalogue: `GET /v1/event-types` (the built-ins, each with its data's schema), and a
+//! community's own types under `/v1/communities/{cid}/event-types`, registered like currencies:
+//! counted inside the INSERT, deleted only while unused. What the types mean, their names and
+//! schemas are hookmap-core's (`event_types`, `schema`); this file stores and shows them.
+
+use hookmap_core::event::EventType;
+use hookmap_core::event_types::{self, Emitter, MAX_DESCRIPTION_LEN, MAX_EVENT_TYPES};
+use hookmap_core::schema;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use worker::{Request, Response};
+
+use super::Ctx;
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{self, Page};
+
+#[derive(Deserialize)]
+struct Row {
+    name: String,
+    description: String,
+    schema: Option<String>,
+    created_at: String,
+}
+
+const COLUMNS: &str = "name, description, schema, created_at";
+
+fn render(row: &Row) -> Value {
+    // Stored schemas were checked when registered; one that no longer parses shows as none.
+    let schema = row
+        .schema
+        .as_deref()
+        .and_then(|s| serde_json::from_str::<Value>(s).ok());
+    json!({
+        "name": row.name, "description": row.description, "built_in": false,
+        "emitted_by": Emitter::Api, "schema": schema, "created_at": row.created_at,
+    })
+}
+
+fn built_in_conflict(name: &str) -> ApiError {
+    ApiError::conflict(
+        "built_in_event_type",
+        format!("{name:?} is a built-in event type: it cannot be registered or deleted"),
+    )
+}
+
+/// `GET /v1/event-types`: the built-in types, the same for every community.
+pub async fn catalog() -> ApiResult<Response> {
+    let data: Vec<Value> = event_types::built_ins()
+        .iter()
+        .map(event_types::BuiltIn::to_json)
+        .collect();
+    http::json(200, &json!({ "data": data }))
+}
+
+/// The names the community registered: what its subscriptions may list beside the built-ins.
+pub async fn registered(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Name {
+        name: String,
+    }
+    let rows: Vec<Name> = db::all(
+        &ctx.db,
+        "SELECT name FROM event_types WHERE community_id = ?1",
+        &crate::args![cid],
+    )
+    .await?;
+    Ok(rows.into_iter().map(|r| r.name).collect())
+}
+
+async fn find(ctx: &Ctx<'_>, cid: &str, name: &str) -> ApiResult<Option<Row>> {
+    db::first(
+        &ctx.db,
+        &format!("SELECT {COLUMNS} FROM event_types WHERE community_id = ?1 AND name = ?2"),
+        &crate::args![cid, name],
+    )
+    .await
+}
+
+/// The schema a published event of the community's type `name` must match: `Ok(None)` when the
+/// type takes any object, `Err` when the community has no such type.
+pub async fn schema_of(ctx: &Ctx<'_>, cid: &str, name: &str) -> ApiResult<Option<Value>> {
+    let row = find(ctx, cid, name).await?.ok_or_else(|| {
+        ApiError::unprocessable_at(
+            "type",
+            "invalid_event",
+            format!("{name:?} is neither a built-in type nor one this community registered (POST .../event-types)"),
+        )
+    })?;
+    row.schema
+        .as_deref()
+        .map(|s| serde_json::from_str(s).map_err(ApiError::internal))
+        .transpose()
+}
+
+/// `GET .../event-types`: the built-ins, then the community's own by name, one page of them.
+pub async fn list(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
+    let page = Page::from_url(&ctx.url)?;
+    let rows: Vec<Row> = db::all(
+        &ctx.db,
+        &format!("SELECT {COLUMNS} FROM event_types WHERE community_id = ?1 ORDER BY name"),
+        &crate::args![cid],
+    )
+    .await?;
+    // At most MAX_EVENT_TYPES rows and five built-ins: paged here rather than in SQL.
+    let all: Vec<Value> = event_types::built_ins()
+        .iter()
+        .map(event_types::BuiltIn::to_json)
+        .chain(rows.iter().map(render))
+        .collect();
+    let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
+    let skip = usize::try_from(page.offset()).unwrap_or(usize::MAX);
+    let take = usize::try_from(page.per_page).unwrap_or(0);
+    let data = all.into_iter().skip(skip).take(take).collect();
+    http::json(200, &page.wrap(data, total))
+}
+
+/// `POST .../event-types {name, description, schema?}`.
+pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
+    let body = http::object_body(req).await?;
+    http::only_known(&body, &["name", "description", "schema"])?;
+    // Taken as sent, not trimmed: the name is an identifier, and `check_name` says what is wrong.
+    let name = match body.get("name") {
+        Some(Value::String(name)) => name.as_str(),
+        None | Some(Value::Null) => return Err(ApiError::invalid_field("name", "is required")),
+        Some(_) => return Err(ApiError::invalid_field("name", "must be a string")),
+    };
+    if EventType::parse(name).is_some() {
+        return Err(built_in_conflict(name));
+    }
+    event_types::check_name(name, "name")?;
+    let description = http::required_str(&body, "description", MAX_DESCRIPTION_LEN)?;
+    let schema = match body.get("schema") {
+        None | Some(Value::Null) => None,
+        Some(s) => {
+            schema::check(s, "schema")?;
+            Some(s.to_string())
+        }
+    };
+    let (_, now) = db::now();
+    // The cap is counted inside the INSERT, so concurrent creates cannot overshoot it.
+    let inserted = db::insert_unique(
+        &ctx.db,
+        "INSERT INTO event_types (community_id, name, description, schema, created_at)
+         SELECT ?1, ?2, ?3, ?4, ?5 WHERE (SELECT COUNT(*) FROM event_types WHERE community_id = ?1) < ?6",
+        &crate::args![cid, name, description, schema.as_deref(), &now, MAX_EVENT_TYPES as i64],
+        |_| ApiError::conflict("event_type_exists", format!("the event type {name:?} already exists")),
+    )
+    .await?;
+    if inserted == 0 {
+        return Err(ApiError::unprocessable(
+            "too_many_event_types",
+            format!("a community registers at most {MAX_EVENT_TYPES} event types; delete an unused one first"),
+        ));
+    }
+    let row = Row {
+        name: name.to_owned(),
+        description: description.to_owned(),
+        schema,
+        created_at: now,
+    };
+    http::json(201, &render(&row))
+}
+
+/// `GET .../event-types/{name}`: a built-in or one of the community's own.
+pub async fn get(ctx: &Ctx<'_>, cid: &str, name: &str) -> ApiResult<Response> {
+    if let Some(kind) = EventType::parse(name) {
+        return http::json(200, &event_types::built_in(kind).to_json());
+    }
+    let row = find(ctx, cid, name)
+        .await?
+        .ok_or_else(|| ApiError::not_found("this event type"))?;
+    http::json(200, &render(&row))
+}
+
+/// No subscription of community `?1` lists type `?2`.
+const UNUSED: &str = "NOT EXISTS (SELECT 1 FROM webhook_subscriptions s, json_each(s.events) e
+                                   WHERE s.community_id = ?1 AND e.value = ?2)";
+
+/// `DELETE .../event-types/{name}`: only a type no subscription lists. The condition is part of
+/// the DELETE, so a subscription created meanwhile cannot be left listing a missing type.
+pub async fn delete(ctx: &Ctx<'_>, cid: &str, name: &str) -> ApiResult<Response> {
+    if EventType::parse(name).is_some() {
+        return Err(built_in_conflict(name));
+    }
+    let changed = db::run_changes(
+        &ctx.db,
+        &format!("DELETE FROM event_types WHERE community_id = ?1 AND name = ?2 AND {UNUSED}"),
+        &crate::args![cid, name],
+    )
+    .await?;
+    if changed == 1 {
+        return http::no_content();
+    }
+    match find(ctx, cid, name).await? {
+        None => Err(ApiError::not_found("this event type")),
+        Some(_) => Err(ApiError::conflict(
+            "event_type_in_use",
+            format!("a webhook subscription lists {name:?}; remove it from its events first"),
+        )),
+    }
+}

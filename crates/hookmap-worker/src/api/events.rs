@@ -1,0 +1,76 @@
+//! `POST /v1/communities/{cid}/events`: the rest of the platform publishes an event to the
+//! community's subscribers, its `data` checked against the type's schema first.
+
+use hookmap_core::event::{self, EventName, EventType};
+use hookmap_core::event_types::{self, MAX_NAME_LEN};
+use hookmap_core::schema;
+use serde_json::{json, Value};
+use worker::{Request, Response};
+
+use super::Ctx;
+use crate::error::{ApiError, ApiResult};
+use crate::http;
+use crate::outbox;
+use crate::quotas;
+
+/// `POST /v1/communities/{cid}/events` `{type, data}`: the rest of the platform publishes
+/// `member.visited`, `store.purchased` and the community's own types; `data` must match the
+/// type's schema (422 `invalid_event_data` naming the place).
+pub async fn publish(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
+    let body = http::object_body(req).await?;
+    http::only_known(&body, &["type", "data"])?;
+    // Taken as sent, not trimmed: a type is an identifier.
+    let text = match body.get("type") {
+        Some(Value::String(text)) => text.as_str(),
+        None | Some(Value::Null) => return Err(ApiError::invalid_field("type", "is required")),
+        Some(_) => return Err(ApiError::invalid_field("type", "must be a string")),
+    };
+    let (kind, schema) = match EventType::parse(text) {
+        Some(kind) if !kind.publishable() => {
+            return Err(ApiError::unprocessable_at(
+                "type",
+                "invalid_event",
+                format!(
+                    "{} is emitted by hookmap itself; publish member.visited, store.purchased or a \
+                     type this community registered",
+                    kind.as_str()
+                ),
+            ))
+        }
+        Some(kind) => (
+            EventName::from(kind),
+            Some(event_types::built_in(kind).schema),
+        ),
+        // A malformed name cannot be registered: no need to look for it.
+        None if !event_types::is_name(text) => {
+            return Err(ApiError::unprocessable_at(
+                "type",
+                "invalid_event",
+                format!("{text:?} is not an event type name (dotted lowercase words, at most {MAX_NAME_LEN} characters)"),
+            ))
+        }
+        None => (
+            EventName::Custom(text.to_owned()),
+            super::event_types::schema_of(ctx, cid, text).await?,
+        ),
+    };
+    let data = match body.get("data") {
+        Some(d @ Value::Object(_)) => d,
+        _ => return Err(ApiError::invalid_field("data", "must be an object")),
+    };
+    if data.to_string().len() > event::MAX_DATA_LEN {
+        return Err(ApiError::invalid_field(
+            "data",
+            format!("is larger than {} bytes", event::MAX_DATA_LEN),
+        ));
+    }
+    if let Some(schema) = &schema {
+        schema::validate(schema, data, "data")?;
+    }
+    quotas::count_event(ctx.env, &ctx.db, cid).await?;
+    let published = outbox::publish(ctx.env, &ctx.db, cid, &kind, data, None).await?;
+    http::json(
+        202,
+        &json!({"id": published.id, "type": kind, "created_at": published.created_at, "deliveries": published.deliveries.len()}),
+    )
+}
