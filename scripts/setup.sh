@@ -7,7 +7,7 @@ set -eu
 . "$(dirname "$0")/env.sh"
 cd "$root"
 
-total=9 n=0 what="" started=0
+total=10 n=0 what="" started=0
 piece() { n=$((n + 1)) what=$1; }
 present() { printf '[%s/%s] %s: present\n' "$n" "$total" "$what"; }
 installing() {

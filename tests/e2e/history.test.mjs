@@ -148,3 +148,24 @@ test('bulk replay takes the failed and pending deliveries the filters find, thro
   assert.equal((await admin.get(`/v1/communities/${cid}/incoming-webhooks/${caught.id}/replays/${run.body.id}`)).status, 404,
     'a run is read under its own webhook only');
 });
+
+test('saving a mapping says how many caught deliveries wait, and process_pending replays them', async () => {
+  const hook2 = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'process me', location: 'user_fields' })).body;
+  const base = `/v1/communities/${cid}/incoming-webhooks/${hook2.id}`;
+  for (const id of ['p-1', 'p-2']) assert.equal((await send(hook2.url, { who: 'ada@example.com', id, n: 1 })).status, 202);
+  const mapping = { user: { match: 'email', path: 'who' }, idempotency_path: 'id', fields: [{ target: { currency: 'xp' }, op: 'add', path: 'n' }] };
+
+  const refused = await admin.patch(base, { process_pending: true });
+  assert.deepEqual([refused.status, refused.body.error.details.at], [422, 'process_pending'], 'no mapping: nothing to process with');
+  const saved = await admin.patch(base, { mapping });
+  assert.deepEqual([saved.status, saved.body.pending_deliveries, saved.body.replay], [200, 2, undefined]);
+  assert.equal((await admin.get(`${base}/deliveries?status=pending`)).body.total, 2, 'saving alone replays nothing');
+
+  const processed = await admin.patch(base, { mapping, process_pending: true });
+  assert.equal(processed.status, 200, processed.text);
+  assert.deepEqual([processed.body.pending_deliveries, processed.body.replay.queued, processed.body.replay.filters], [2, 2, { status: 'pending' }]);
+  await eventually(async () => (await admin.get(`${base}/replays/${processed.body.replay.id}`)).body.finished, 'the run');
+  const after = (await admin.get(`${base}/deliveries`)).body.totals;
+  assert.deepEqual(after, { success: 2, failed: 0, pending: 0, replayed: 2 });
+  assert.equal((await admin.patch(base, { name: 'renamed' })).body.pending_deliveries, undefined, 'only a saved mapping says it');
+});

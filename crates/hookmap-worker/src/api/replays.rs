@@ -54,7 +54,39 @@ pub async fn start(ctx: &Ctx<'_>, cid: &str, wid: &str, req: &mut Request) -> Ap
     load(ctx, cid, wid).await?;
     let body = http::object_body(req).await?;
     http::only_known(&body, FILTERS)?;
-    let status = http::optional_str(&body, "status", 16)?;
+    http::json(202, &queue_run(ctx, cid, wid, &body).await?)
+}
+
+/// The pending deliveries of webhook `wid` that a replay would take: what saving its mapping
+/// says wait (`pending_deliveries`).
+pub(super) async fn pending(ctx: &Ctx<'_>, wid: &str) -> ApiResult<i64> {
+    let status = Some(DeliveryStatus::Pending.as_str());
+    let args = crate::args![
+        wid,
+        status,
+        None::<&str>,
+        None::<&str>,
+        None::<&str>,
+        None::<&str>
+    ];
+    Ok(db::first::<db::Count>(
+        &ctx.db,
+        &format!("SELECT COUNT(*) AS n {}", candidates()),
+        &args,
+    )
+    .await?
+    .map_or(0, |c| c.n))
+}
+
+/// Queues a run of the deliveries `filters` (the request's members, already checked for
+/// unknown ones) find; the run as its answer shows it, with `remaining`.
+pub(super) async fn queue_run(
+    ctx: &Ctx<'_>,
+    cid: &str,
+    wid: &str,
+    body: &Map<String, Value>,
+) -> ApiResult<Value> {
+    let status = http::optional_str(body, "status", 16)?;
     let replayable = DeliveryStatus::REPLAYABLE.map(DeliveryStatus::as_str);
     if let Some(s) = status.filter(|s| !replayable.contains(s)) {
         return Err(ApiError::invalid_field(
@@ -62,10 +94,10 @@ pub async fn start(ctx: &Ctx<'_>, cid: &str, wid: &str, req: &mut Request) -> Ap
             format!("must be \"failed\" or \"pending\", not {s:?}: a success is never replayed"),
         ));
     }
-    let since = instant_field(&body, "since")?;
-    let until = instant_field(&body, "until")?;
-    let user = http::optional_str(&body, "user_id", 100)?;
-    let code = http::optional_str(&body, "error_code", 100)?;
+    let since = instant_field(body, "since")?;
+    let until = instant_field(body, "until")?;
+    let user = http::optional_str(body, "user_id", 100)?;
+    let code = http::optional_str(body, "error_code", 100)?;
     let args = crate::args![wid, status, since.as_deref(), until.as_deref(), user, code];
     let mut page = args.to_vec();
     page.push(db::Arg::from(RUN_SIZE));
@@ -107,7 +139,7 @@ pub async fn start(ctx: &Ctx<'_>, cid: &str, wid: &str, req: &mut Request) -> Ap
     if let Some(obj) = out.as_object_mut() {
         obj.insert("remaining".into(), json!(total.saturating_sub(queued)));
     }
-    http::json(202, &out)
+    Ok(out)
 }
 
 #[derive(Deserialize, Serialize)]

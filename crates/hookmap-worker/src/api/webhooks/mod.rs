@@ -2,7 +2,7 @@
 //! generated here and never returned afterwards: reads show only whether they are set.
 
 use hookmap_core::quota::Quota;
-use hookmap_core::{auth, token, Location};
+use hookmap_core::{auth, token, DeliveryStatus, Location};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{Request, Response};
@@ -207,10 +207,13 @@ pub async fn get(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
 
 /// Any subset of the create members. `api_key: true` issues a new key (shown once), `false`
 /// removes it. Every change bumps the version, so no edge applies the old settings afterwards.
+/// Saving a mapping answers how many caught deliveries wait (`pending_deliveries`), and with
+/// `process_pending: true` replays them through the queue (`replay`, a bulk replay's run).
 pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> ApiResult<Response> {
     let row = load(ctx, cid, id).await?;
     let body = http::object_body(req).await?;
-    http::only_known(&body, KNOWN)?;
+    http::only_known(&body, &[KNOWN, &["process_pending"]].concat())?;
+    let process_pending = http::optional_bool(&body, "process_pending")?.unwrap_or(false);
     let location = location(&body)?.unwrap_or(&row.location);
     let name = http::optional_str(&body, "name", 100)?.unwrap_or(&row.name);
     let enabled = http::optional_bool(&body, "enabled")?.unwrap_or(row.enabled != 0);
@@ -261,6 +264,12 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
         (None, Some(v)) if location != row.location => mapping(ctx, cid, location, v).await?,
         (None, _) => row.mapping.clone(),
     };
+    if process_pending && mapping.is_none() {
+        return Err(ApiError::invalid_field(
+            "process_pending",
+            "needs a mapping: the caught deliveries would only be caught again",
+        ));
+    }
     let (_, now) = db::now();
     db::run(
         &ctx.db,
@@ -277,6 +286,25 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
     let mut out = render(ctx, &updated)?;
     reveal(&mut out, new_key.as_ref(), new_signing.as_deref());
     warn(&mut out, &updated);
+    if body.contains_key("mapping") {
+        let waiting = super::replays::pending(ctx, id).await?;
+        let replay = match process_pending && waiting > 0 {
+            true => {
+                let only_pending = serde_json::Map::from_iter([(
+                    "status".to_owned(),
+                    Value::from(DeliveryStatus::Pending.as_str()),
+                )]);
+                Some(super::replays::queue_run(ctx, cid, id, &only_pending).await?)
+            }
+            false => None,
+        };
+        if let Some(obj) = out.as_object_mut() {
+            obj.insert("pending_deliveries".into(), waiting.into());
+            if let Some(run) = replay {
+                obj.insert("replay".into(), run);
+            }
+        }
+    }
     http::json(200, &out)
 }
 
