@@ -97,6 +97,13 @@ function withRetention(rate) {
 }
 lines.push('| deliveries a day | without retention: days until 10 GB | with retention\'s defaults (payloads 30 days, history 90 days) |', '|---|---|---|');
 for (const rate of rates) lines.push(`| ${rate.toLocaleString('en-US')} | ${days(cap / (rate * full))} | ${withRetention(rate)} |`);
+lines.push('', `**500,000 deliveries** take ${(500000 * full / 1e9).toFixed(2)} GB with their payloads. At 500,000 a day, what retention keeps (payloads for \`payload_days\`, rows for \`history_days\`) levels off at:`, '');
+lines.push('| payload_days | history_days | the database levels off at | under 10 GB |', '|---|---|---|---|');
+for (const [p, h] of [[30, 90], [7, 30], [3, 14], [1, 7]]) {
+  const steady = 500000 * (p * full + (h - p) * kept);
+  lines.push(`| ${p} | ${h} | ${(steady / 1e9).toFixed(1)} GB | ${steady < cap ? "yes" : "**no**"} |`);
+}
+lines.push('', 'Both are per community (`PATCH .../quotas`, the admin token): the busiest senders get the short settings, the rest keep the defaults.');
 const ceiling = cap / (30 * full + 60 * kept);
 lines.push('', `D1 holds at most 10 GB (taken here as 10^10 bytes) per database. With the defaults it levels off below that up to about ${(Math.floor(ceiling / 1000) * 1000).toLocaleString('en-US')} deliveries a day; beyond, lower \`payload_days\` and \`history_days\` for the busiest communities (\`PATCH .../quotas\`), or split communities across databases.`, '');
 lines.push('## Cold start of the workers (workerd)', '');
