@@ -3,8 +3,7 @@
 // 1 day; the test moves a streak's start back a day in D1 (the worker halted meanwhile).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { startReceiver } from './support/receivers.mjs';
 import { d1, startWorker } from './support/worker.mjs';
 import { client, eventually, seedCommunity } from './support/api.mjs';
 
@@ -12,18 +11,17 @@ let worker, admin, receiver, hooks, cid;
 before(async () => {
   worker = await startWorker({ vars: { AUTO_DISABLE_FAILURES: '2', AUTO_DISABLE_DAYS: '1' } });
   admin = client(worker.base, worker.adminToken);
-  receiver = spawn(process.execPath, [new URL('./support/receiver.mjs', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [line] = await once(receiver.stdout, 'data');
-  hooks = `http://127.0.0.1:${JSON.parse(line.toString()).port}`;
+  receiver = await startReceiver();
+  hooks = receiver.url;
   ({ cid } = await seedCommunity(admin, 'Failing'));
 });
 after(async () => {
-  receiver?.kill('SIGTERM');
+  receiver?.stop();
   await worker?.stop();
 });
 
-const received = async (name) => (await fetch(`${hooks}/_received/${name}`)).json();
-const plan = (name, statuses) => fetch(`${hooks}/_plan/${name}`, { method: 'POST', body: JSON.stringify({ statuses }) });
+const received = (name) => receiver.received(name);
+const plan = (name, statuses) => receiver.plan(name, statuses);
 const subscription = async (id) => (await admin.get(`/v1/communities/${cid}/webhooks/${id}`)).body;
 /** Publishes a store.purchased event and waits until `sub` has `total` settled deliveries. */
 async function purchase(sub, item, total) {

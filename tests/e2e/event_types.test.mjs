@@ -3,9 +3,8 @@
 // published (checked against the schema) and received signed by a real receiver process.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { once } from 'node:events';
+import { startReceiver } from './support/receivers.mjs';
 import { startWorker } from './support/worker.mjs';
 import { client, eventually, seedCommunity } from './support/api.mjs';
 
@@ -13,18 +12,17 @@ let worker, admin, receiver, hooks, cid;
 before(async () => {
   worker = await startWorker();
   admin = client(worker.base, worker.adminToken);
-  receiver = spawn(process.execPath, [new URL('./support/receiver.mjs', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [line] = await once(receiver.stdout, 'data');
-  hooks = `http://127.0.0.1:${JSON.parse(line.toString()).port}`;
+  receiver = await startReceiver();
+  hooks = receiver.url;
   ({ cid } = await seedCommunity(admin, 'Catalogue'));
 });
 after(async () => {
-  receiver?.kill('SIGTERM');
+  receiver?.stop();
   await worker?.stop();
 });
 
 const base = () => `/v1/communities/${cid}`;
-const received = async (name) => (await fetch(`${hooks}/_received/${name}`)).json();
+const received = (name) => receiver.received(name);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const PAYMENT = {

@@ -3,9 +3,8 @@
 // the worker's Rust code.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createDecipheriv, createHmac } from 'node:crypto';
-import { once } from 'node:events';
+import { startReceiver } from './support/receivers.mjs';
 import { startWorker } from './support/worker.mjs';
 import { client, deliver, eventually, seedCommunity, KEY, IV } from './support/api.mjs';
 
@@ -13,19 +12,18 @@ let worker, admin, receiver, hooks, cid;
 before(async () => {
   worker = await startWorker();
   admin = client(worker.base, worker.adminToken);
-  receiver = spawn(process.execPath, [new URL('./support/receiver.mjs', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [line] = await once(receiver.stdout, 'data');
-  hooks = `http://127.0.0.1:${JSON.parse(line.toString()).port}`;
+  receiver = await startReceiver();
+  hooks = receiver.url;
   ({ cid } = await seedCommunity(admin, 'Outgoing'));
 });
 after(async () => {
-  receiver?.kill('SIGTERM');
+  receiver?.stop();
   await worker?.stop();
 });
 
 const base = () => `/v1/communities/${cid}`;
-const received = async (name) => (await fetch(`${hooks}/_received/${name}`)).json();
-const plan = (name, statuses, answer = {}) => fetch(`${hooks}/_plan/${name}`, { method: 'POST', body: JSON.stringify({ statuses, ...answer }) });
+const received = (name) => receiver.received(name);
+const plan = (name, statuses, answer) => receiver.plan(name, statuses, answer);
 const logs = async (sub) => (await admin.get(`${base()}/webhooks/${sub.id}/logs`)).body;
 let members = 0;
 const join = async () => {

@@ -4,8 +4,7 @@
 // worker halted), then runs the cron and reads what the subscriber got.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { startReceiver } from './support/receivers.mjs';
 import { d1, startWorker } from './support/worker.mjs';
 import { client, eventually, seedCommunity } from './support/api.mjs';
 
@@ -13,16 +12,15 @@ let worker, admin, receiver, hooks;
 before(async () => {
   worker = await startWorker();
   admin = client(worker.base, worker.adminToken);
-  receiver = spawn(process.execPath, [new URL('./support/receiver.mjs', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [line] = await once(receiver.stdout, 'data');
-  hooks = `http://127.0.0.1:${JSON.parse(line.toString()).port}`;
+  receiver = await startReceiver();
+  hooks = receiver.url;
 });
 after(async () => {
-  receiver?.kill('SIGTERM');
+  receiver?.stop();
   await worker?.stop();
 });
 
-const received = async (name) => (await fetch(`${hooks}/_received/${name}`)).json();
+const received = (name) => receiver.received(name);
 const ago = (minutes) => new Date(Date.now() - minutes * 60_000).toISOString();
 
 test('deliveries whose queue message was lost are sent when the cron finds them overdue, once', async () => {
