@@ -7,8 +7,39 @@ use serde_json::Value;
 
 use crate::envelope::Encryption;
 use crate::error::{Error, ErrorKind, Result};
-use crate::event_types;
 use crate::vocabulary::vocabulary;
+
+/// Longest event type name.
+pub const MAX_NAME_LEN: usize = 64;
+/// A name a community may register: dotted lowercase words (`payment.completed`), each starting
+/// with a letter, then letters, digits or `_`; at least two words; at most [`MAX_NAME_LEN`].
+pub fn is_name(text: &str) -> bool {
+    text.len() <= MAX_NAME_LEN
+        && text.split('.').count() >= 2
+        && text.split('.').all(|word| {
+            word.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                && word
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        })
+}
+
+/// Checks a name to register; `at` names the request member. A built-in name is refused by the
+/// caller (a conflict, not a malformed name).
+pub fn check_name(text: &str, at: &str) -> Result<()> {
+    if is_name(text) {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::InvalidEvent,
+        format!(
+            "{at}: {text:?} is not an event type name: dotted lowercase words like \
+             \"payment.completed\" (a-z, 0-9 and _, each word starting with a letter), at most \
+             {MAX_NAME_LEN} characters"
+        ),
+    )
+    .at(at))
+}
 
 /// Largest `data` of a published event, in bytes of JSON.
 pub const MAX_DATA_LEN: usize = 64 * 1024;
@@ -53,7 +84,7 @@ impl EventName {
     pub fn parse(text: &str) -> Option<Self> {
         match EventType::parse(text) {
             Some(t) => Some(Self::BuiltIn(t)),
-            None => event_types::is_name(text).then(|| Self::Custom(text.to_owned())),
+            None => is_name(text).then(|| Self::Custom(text.to_owned())),
         }
     }
 

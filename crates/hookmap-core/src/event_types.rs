@@ -6,12 +6,10 @@
 
 use serde_json::{json, Value};
 
-use crate::error::{Error, ErrorKind, Result};
-use crate::event::EventType;
+use crate::error::Result;
+pub use crate::event::{check_name, is_name, EventType, MAX_NAME_LEN};
 use crate::vocabulary::vocabulary;
 
-/// Longest event type name.
-pub const MAX_NAME_LEN: usize = 64;
 /// Longest description of a registered type, in characters.
 pub const MAX_DESCRIPTION_LEN: usize = 500;
 /// How many types one community may register (built-ins not counted).
@@ -25,36 +23,6 @@ vocabulary! {
         /// The rest of the platform, through `POST .../events`: some built-ins, every custom type.
         Api = "api",
     }
-}
-
-/// A name a community may register: dotted lowercase words (`payment.completed`), each starting
-/// with a letter, then letters, digits or `_`; at least two words; at most [`MAX_NAME_LEN`].
-pub fn is_name(text: &str) -> bool {
-    text.len() <= MAX_NAME_LEN
-        && text.split('.').count() >= 2
-        && text.split('.').all(|word| {
-            word.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-                && word
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        })
-}
-
-/// Checks a name to register; `at` names the request member. A built-in name is refused by the
-/// caller (a conflict, not a malformed name).
-pub fn check_name(text: &str, at: &str) -> Result<()> {
-    if is_name(text) {
-        return Ok(());
-    }
-    Err(Error::new(
-        ErrorKind::InvalidEvent,
-        format!(
-            "{at}: {text:?} is not an event type name: dotted lowercase words like \
-             \"payment.completed\" (a-z, 0-9 and _, each word starting with a letter), at most \
-             {MAX_NAME_LEN} characters"
-        ),
-    )
-    .at(at))
 }
 
 /// One built-in event type as the catalogue describes it.

@@ -37,6 +37,8 @@ mod log;
 mod outbox;
 #[cfg(feature = "edge")]
 mod overdue;
+#[cfg(feature = "api")]
+mod queue;
 mod quotas;
 mod replays;
 #[cfg(feature = "edge")]
@@ -102,7 +104,7 @@ async fn forward_to_api(req: Request, env: &Env) -> ApiResult<Response> {
 #[cfg(feature = "api")]
 #[event(queue)]
 async fn queue(batch: MessageBatch<outbox::Job>, env: Env, _ctx: Context) -> worker::Result<()> {
-    outbox::consume(batch, &env).await
+    queue::consume(batch, &env).await
 }
 
 /// The cron (wrangler.toml `[triggers]`), at the scheduled time: retention (see `retention`), and

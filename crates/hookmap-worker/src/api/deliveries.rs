@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::Response;
 
-use super::webhooks::load;
+use super::webhooks::row::load;
 use super::Ctx;
 use crate::api::list::Listing;
 use crate::db;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use worker::{Request, Response};
 
-use super::webhooks::load;
+use super::webhooks::row::load;
 use super::Ctx;
 use crate::db;
 use crate::error::{ApiError, ApiResult};

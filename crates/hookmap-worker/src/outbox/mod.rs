@@ -19,7 +19,7 @@ mod request;
 
 use hookmap_core::retry;
 use serde::{Deserialize, Serialize};
-use worker::{console_error, Env, Message, MessageBatch, MessageExt};
+use worker::Env;
 
 pub use attempt::run;
 pub use publish::{enqueue, enqueue_replay, publish, publish_to, resend_delivery};
@@ -44,33 +44,9 @@ pub fn allow_http_loopback(env: &Env) -> bool {
         .is_ok_and(|v| v.to_string() == "true")
 }
 
-fn schedule(env: &Env) -> Vec<u32> {
+pub fn schedule(env: &Env) -> Vec<u32> {
     env.var("OUTBOX_RETRY_SCHEDULE")
         .ok()
         .and_then(|v| retry::parse_schedule(&v.to_string()))
         .unwrap_or_else(|| retry::SCHEDULE.to_vec())
-}
-
-/// The queue consumer: one attempt per message. A message is retried by the queue only when
-/// storage failed; the subscriber's failures are scheduled as new attempts.
-pub async fn consume(batch: MessageBatch<Job>, env: &Env) -> worker::Result<()> {
-    let db = env.d1("DB")?;
-    let schedule = schedule(env);
-    for message in batch.messages()? {
-        let job: &Message<Job> = &message;
-        let done = match &job.body().replay_run {
-            Some(run_id) => {
-                crate::replays::replay_one(env, &db, run_id, &job.body().delivery_id).await
-            }
-            None => run(env, &db, job.body(), &schedule).await.map(drop),
-        };
-        match done {
-            Ok(_) => message.ack(),
-            Err(e) => {
-                console_error!("outbox: attempt failed to run: {}", e.message);
-                message.retry();
-            }
-        }
-    }
-    Ok(())
 }

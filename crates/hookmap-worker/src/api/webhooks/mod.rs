@@ -3,14 +3,15 @@
 
 use hookmap_core::quota::Quota;
 use hookmap_core::{auth, token, DeliveryStatus, Location};
-use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{Request, Response};
 
 mod body;
+pub(super) mod row;
 
 pub(super) use body::checked_encryption;
 use body::{encryption, location, mapping, rate_limit, KNOWN, MAX_RATE_LIMIT};
+use row::{load, WebhookRow, SELECT};
 
 use super::Ctx;
 use crate::api::list::Listing;
@@ -21,39 +22,6 @@ use crate::http;
 use crate::quotas;
 use crate::secrets;
 use crate::stored::InClear;
-
-#[derive(Deserialize)]
-pub struct WebhookRow {
-    pub id: String,
-    /// How D1 holds the URL's token: digested and sealed (or, for a row from before migration
-    /// 0008 not yet looked up, in clear).
-    pub token: Option<String>,
-    pub token_digest: Option<String>,
-    pub token_sealed: Option<String>,
-    pub name: String,
-    pub location: String,
-    pub enabled: i64,
-    pub api_key_digest: Option<String>,
-    pub signing_secret: Option<String>,
-    pub rate_limit: i64,
-    pub encryption: Option<String>,
-    /// The algorithm of `encryption`, in clear (NULL in a row sealed before migration 0012).
-    pub encryption_algorithm: Option<String>,
-    pub mapping: Option<String>,
-    pub version: i64,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-impl WebhookRow {
-    /// The digest its records are cached under.
-    fn digest(&self) -> String {
-        hooks::stored_digest(self.token_digest.as_deref(), self.token.as_deref())
-    }
-}
-
-const SELECT: &str = "SELECT id, token, token_digest, token_sealed, name, location, enabled, api_key_digest, signing_secret, rate_limit, encryption, encryption_algorithm, mapping, version, created_at, updated_at
-                        FROM incoming_webhooks";
 
 fn render(ctx: &Ctx<'_>, row: &WebhookRow) -> ApiResult<Value> {
     let token = match (&row.token_sealed, &row.token) {
@@ -79,16 +47,6 @@ fn render(ctx: &Ctx<'_>, row: &WebhookRow) -> ApiResult<Value> {
         "encryption": algorithm, "mapping": mapping,
         "version": row.version, "created_at": row.created_at, "updated_at": row.updated_at,
     }))
-}
-
-pub async fn load(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<WebhookRow> {
-    db::first(
-        &ctx.db,
-        &format!("{SELECT} WHERE id = ?1 AND community_id = ?2"),
-        &crate::args![id, cid],
-    )
-    .await?
-    .ok_or_else(|| ApiError::not_found("this incoming webhook"))
 }
 
 fn new_api_key() -> ApiResult<auth::Secret> {

@@ -1,0 +1,52 @@
+//! An incoming webhook's row as the management API reads it, and the one check that the caller's
+//! community owns it (`load`), which the history, replays and the webhook routes share.
+
+use serde::Deserialize;
+
+use crate::api::Ctx;
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::hooks;
+
+#[derive(Deserialize)]
+pub struct WebhookRow {
+    pub id: String,
+    /// How D1 holds the URL's token: digested and sealed (or, for a row from before migration
+    /// 0008 not yet looked up, in clear).
+    pub token: Option<String>,
+    pub token_digest: Option<String>,
+    pub token_sealed: Option<String>,
+    pub name: String,
+    pub location: String,
+    pub enabled: i64,
+    pub api_key_digest: Option<String>,
+    pub signing_secret: Option<String>,
+    pub rate_limit: i64,
+    pub encryption: Option<String>,
+    /// The algorithm of `encryption`, in clear (NULL in a row sealed before migration 0012).
+    pub encryption_algorithm: Option<String>,
+    pub mapping: Option<String>,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl WebhookRow {
+    /// The digest its records are cached under.
+    pub(super) fn digest(&self) -> String {
+        hooks::stored_digest(self.token_digest.as_deref(), self.token.as_deref())
+    }
+}
+
+pub(super) const SELECT: &str = "SELECT id, token, token_digest, token_sealed, name, location, enabled, api_key_digest, signing_secret, rate_limit, encryption, encryption_algorithm, mapping, version, created_at, updated_at
+                        FROM incoming_webhooks";
+
+pub async fn load(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<WebhookRow> {
+    db::first(
+        &ctx.db,
+        &format!("{SELECT} WHERE id = ?1 AND community_id = ?2"),
+        &crate::args![id, cid],
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("this incoming webhook"))
+}
