@@ -47,7 +47,8 @@ const SELECT: &str = "SELECT id, CASE WHEN replayed_as IS NULL THEN status ELSE 
                              payload_truncated, payload_expired, effects, replay_of, replayed_as, created_at
                         FROM deliveries";
 
-fn parsed(text: Option<&str>) -> Value {
+/// Stored JSON text as JSON; null when there is none.
+pub(super) fn parsed(text: Option<&str>) -> Value {
     text.and_then(|t| serde_json::from_str(t).ok())
         .unwrap_or(Value::Null)
 }
@@ -174,6 +175,20 @@ pub(super) fn status_param(ctx: &Ctx<'_>, names: &[&str]) -> ApiResult<Option<St
         .at("status")),
         _ => Ok(status),
     }
+}
+
+/// Body member `name` as a stored instant (`hookmap_core::instant`), if given.
+pub(super) fn instant_field(
+    body: &serde_json::Map<String, Value>,
+    name: &str,
+) -> ApiResult<Option<String>> {
+    http::optional_str(body, name, 64)?
+        .map(|text| {
+            instant::canonical(text).ok_or_else(|| {
+                ApiError::invalid_field(name, "must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.sss]Z")
+            })
+        })
+        .transpose()
 }
 
 /// Query parameter `name` as a stored instant (`hookmap_core::instant`), if given.

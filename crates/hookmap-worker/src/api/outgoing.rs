@@ -2,12 +2,12 @@
 //! per event with its status and attempts, the attempt logs with the request as sent and the
 //! subscriber's answer, and resending: one logged event, or every failed one since a time.
 
-use hookmap_core::{instant, DeliveryStatus};
+use hookmap_core::DeliveryStatus;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{Request, Response};
 
-use super::deliveries::{instant_param, status_param};
+use super::deliveries::{instant_field, instant_param, parsed, status_param};
 use super::subscriptions::found;
 use super::Ctx;
 use crate::api::list::Listing;
@@ -114,11 +114,6 @@ async fn load_log<T: serde::de::DeserializeOwned + 'static>(
     .ok_or_else(|| ApiError::not_found("this log entry"))
 }
 
-fn object(text: Option<&str>) -> Value {
-    text.and_then(|t| serde_json::from_str(t).ok())
-        .unwrap_or(Value::Null)
-}
-
 /// One attempt with its exchange: the request as sent (headers and body; null when nothing was
 /// sent), and the subscriber's answer (status, headers, the first 4 KiB of the body; null when
 /// none came). Retention drops both after the community's `payload_days`.
@@ -131,10 +126,10 @@ pub async fn log(ctx: &Ctx<'_>, cid: &str, sid: &str, lid: &str) -> ApiResult<Re
     let request = row
         .request_body
         .as_ref()
-        .map(|body| json!({"headers": object(row.request_headers.as_deref()), "body": body}));
+        .map(|body| json!({"headers": parsed(row.request_headers.as_deref()), "body": body}));
     let response = row.response_headers.as_ref().map(|headers| {
         json!({
-            "status_code": row.log.status_code, "headers": object(Some(headers)),
+            "status_code": row.log.status_code, "headers": parsed(Some(headers)),
             "body": row.response_body, "body_truncated": row.response_truncated != 0,
         })
     });
@@ -191,10 +186,8 @@ pub async fn recover(
     found(ctx, cid, sid).await?;
     let body = http::object_body(req).await?;
     http::only_known(&body, &["since"])?;
-    let since = http::required_str(&body, "since", 64)?;
-    let since = instant::canonical(since).ok_or_else(|| {
-        ApiError::invalid_field("since", "must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.sss]Z")
-    })?;
+    let since = instant_field(&body, "since")?
+        .ok_or_else(|| ApiError::invalid_field("since", "is required"))?;
     let failed = DeliveryStatus::Failed.as_str();
     let found: Vec<Unrecovered> = db::all(
         &ctx.db,

@@ -3,11 +3,12 @@
 //! chosen with the history's filters, replayed through the queue (`crate::replays`), at most
 //! [`RUN_SIZE`] a call, oldest first.
 
-use hookmap_core::{instant, DeliveryStatus};
+use hookmap_core::DeliveryStatus;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use worker::{Request, Response};
 
+use super::deliveries::instant_field;
 use super::webhooks::row::load;
 use super::Ctx;
 use crate::db;
@@ -31,16 +32,6 @@ fn candidates() -> String {
         DeliveryStatus::REPLAYABLE[0].as_str(),
         DeliveryStatus::REPLAYABLE[1].as_str()
     )
-}
-
-fn instant_field(body: &Map<String, Value>, name: &str) -> ApiResult<Option<String>> {
-    http::optional_str(body, name, 64)?
-        .map(|text| {
-            instant::canonical(text).ok_or_else(|| {
-                ApiError::invalid_field(name, "must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.sss]Z")
-            })
-        })
-        .transpose()
 }
 
 #[derive(Deserialize)]
