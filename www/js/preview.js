@@ -135,7 +135,7 @@ export class PreviewPanel {
     if (refused) {
       this.setVerdict(verdict, 'bad', `The edge would refuse this payload: ${refused.code}: ${refused.message}`);
     } else {
-      this.setVerdict(verdict, 'ok', summary(result.plan));
+      this.setVerdict(verdict, 'ok', summary(result));
     }
   }
 
@@ -157,6 +157,7 @@ export class PreviewPanel {
   }
 }
 
+/** What the edge would do with a preview that has no error (its parts are then the plan). */
 function summary(plan) {
   const n = plan.effects.length;
   const effects = n ? `apply ${n} effect${n === 1 ? '' : 's'} to ${plan.member.value}` : '';

@@ -5,7 +5,7 @@
 #[allow(dead_code)]
 mod workloads;
 
-use hookmap_core::{Algorithm, Encryption, Mapping};
+use hookmap_core::{payload, Algorithm, Catalog, Draft, Encryption, Mapping, MemberState};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
@@ -84,4 +84,44 @@ pub fn bench_open(
             .len();
     }
     Ok(len)
+}
+
+/// What [`crate::Engine`] does for one keystroke, looped inside wasm with no crossing and no
+/// result handed out: the engine's own cost, against which the facade's is judged. In the sample
+/// (`in_mapping` false) each payload is parsed with the edge's rules and previewed; in the mapping
+/// the mapping text is parsed again and the first payload (parsed once) previewed. Both simulate
+/// the effects on an empty member, as the page does.
+#[wasm_bindgen(js_name = benchPreview)]
+pub fn bench_preview(index: usize, iterations: u32, in_mapping: bool) -> Result<usize, JsValue> {
+    let w = workloads::all()
+        .into_iter()
+        .nth(index)
+        .ok_or_else(|| JsValue::from_str("no such workload"))?;
+    let catalog = Catalog::with_fields(w.fields.clone());
+    let mapping_text = w.mapping.to_string();
+    let first = payload::parse(&w.payloads[0]).map_err(|e| JsValue::from_str(e.message()))?;
+    let member = MemberState::default();
+    let mut draft = Draft::parse(&w.mapping, &catalog);
+    let mut seen = 0;
+    for _ in 0..iterations {
+        if in_mapping {
+            let value: Value = serde_json::from_str(std::hint::black_box(&mapping_text))
+                .map_err(|e| JsValue::from_str(&e.to_string()))?;
+            draft = Draft::parse(&value, &catalog);
+            seen += shown(&draft, &first, &member);
+        } else {
+            for p in &w.payloads {
+                let value = payload::parse(std::hint::black_box(p))
+                    .map_err(|e| JsValue::from_str(e.message()))?;
+                seen += shown(&draft, &value, &member);
+            }
+        }
+    }
+    Ok(seen)
+}
+
+fn shown(draft: &Draft, payload: &Value, member: &MemberState) -> usize {
+    let preview = draft.preview(payload);
+    let changes = hookmap_core::simulate(member, &preview.effects);
+    std::hint::black_box(&preview).effects.len() + std::hint::black_box(changes).len()
 }

@@ -130,20 +130,32 @@ impl Engine {
         to_js(&draft.plan(self.payload()?).map_err(thrown)?)
     }
 
-    /// What the page shows: every part's effect or error (`hookmap_core::Preview`), and
-    /// `changes`: each effect's before -> after on the member. Only a mapping that is not JSON at
-    /// all and an invalid payload are thrown; the mapping's other errors are in `errors`.
+    /// What the page shows: every part's effect or error (`hookmap_core::Preview` without its
+    /// `plan`), and `changes`: each effect's before -> after on the member. Only a mapping that
+    /// is not JSON at all and an invalid payload are thrown; the mapping's other errors are in
+    /// `errors`. When `errors` is empty, `member`, `idempotency_key`, `effects` and `message` are
+    /// the edge's plan ([`Engine::plan`]), so it is not sent twice: it was half of every result.
     pub fn preview(&self) -> JsResult {
         #[derive(Serialize)]
-        struct Shown {
-            #[serde(flatten)]
-            preview: Preview,
+        struct Shown<'a> {
+            member: &'a Option<hookmap_core::MemberRef>,
+            idempotency_key: &'a Option<String>,
+            effects: &'a [Option<hookmap_core::Effect>],
+            message: &'a Option<hookmap_core::message::PlannedMessage>,
+            errors: &'a [Error],
             changes: Vec<Option<Change>>,
         }
         let draft = self.draft()?;
-        let preview = draft.preview(self.payload()?);
+        let preview: Preview = draft.preview(self.payload()?);
         let changes = hookmap_core::simulate(&self.member, &preview.effects);
-        to_js(&Shown { preview, changes })
+        to_js(&Shown {
+            member: &preview.member,
+            idempotency_key: &preview.idempotency_key,
+            effects: &preview.effects,
+            message: &preview.message,
+            errors: &preview.errors,
+            changes,
+        })
     }
 }
 
