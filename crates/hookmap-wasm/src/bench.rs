@@ -99,7 +99,11 @@ pub fn bench_preview(index: usize, iterations: u32, in_mapping: bool) -> Result<
         .ok_or_else(|| JsValue::from_str("no such workload"))?;
     let catalog = Catalog::with_fields(w.fields.clone());
     let mapping_text = w.mapping.to_string();
-    let first = payload::parse(&w.payloads[0]).map_err(|e| JsValue::from_str(e.message()))?;
+    let first = w
+        .payloads
+        .first()
+        .ok_or_else(|| JsValue::from_str("a workload without payloads"))?;
+    let first = payload::parse(first).map_err(|e| JsValue::from_str(e.message()))?;
     let member = MemberState::default();
     let mut draft = Draft::parse(&w.mapping, &catalog);
     let mut seen = 0;
