@@ -74,7 +74,7 @@ else
   installed
 fi
 
-piece "npm packages (wrangler, binaryen, playwright-core)"
+piece "npm packages (wrangler, binaryen, playwright-core, axe-core)"
 if [ -x node_modules/.bin/wrangler ] && [ ! package-lock.json -nt node_modules/.package-lock.json ]; then
   present
 else

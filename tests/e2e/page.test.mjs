@@ -1,6 +1,7 @@
-// The mapping page in real headless Chromium, served by a real `wrangler dev`: paste or load a
-// sample, build a mapping by clicking, read the preview, encrypt and send the produced request,
-// save. Screenshots go to tests/artifacts/screenshots.
+// The mapping editor in real headless Chromium, served by a real `wrangler dev`: in the playground
+// (offline) and as a webhook's Mapping tab in the console: paste or load a sample, build a mapping
+// by clicking, read the preview, encrypt and send the produced request, save. Screenshots go to
+// tests/artifacts/screenshots.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -39,13 +40,27 @@ after(async () => {
   await worker?.stop();
 });
 
+const PLAYGROUND = () => `${worker.base}/#/playground`;
+
+/** The console signed in with the community key, at webhook `id`'s Mapping tab. */
+async function mappingTab(id) {
+  const opened = await openPage(browser, `${worker.base}/`);
+  await opened.page.fill('#token', seed.key);
+  await opened.page.press('#token', 'Enter');
+  await opened.page.waitForSelector('#nav:not([hidden])');
+  await opened.page.evaluate((h) => { location.hash = h; }, `#/webhooks/${id}/mapping`);
+  await opened.page.waitForSelector('#editor:not([hidden]) #save:not([hidden])');
+  return opened;
+}
+
 const texts = (page, selector) => page.$$eval(selector, (els) => els.map((e) => e.textContent.trim()));
 const options = (page, selector) => page.$$eval(`${selector} option`, (els) => els.map((e) => e.value));
 
-test('the page and its wasm engine load from wrangler dev, offline by default', async () => {
-  const { page, errors } = await openPage(browser, `${worker.base}/`);
-  assert.equal(await page.title(), 'hookmap · mapping preview');
-  assert.match(await page.textContent('#status'), /^Offline/);
+test('the playground and its wasm engine load from wrangler dev, with no sign-in', async () => {
+  const { page, errors } = await openPage(browser, PLAYGROUND());
+  assert.equal(await page.title(), 'hookmap console');
+  assert.equal(await page.textContent('#where'), 'mapping playground');
+  assert.equal(await page.isVisible('#save'), false, 'nothing is saved from the playground');
   assert.match(await page.textContent('#preview-verdict'), /refuse/);
   await shot(page, '01-offline');
   assert.deepEqual(errors, []);
@@ -53,7 +68,7 @@ test('the page and its wasm engine load from wrangler dev, offline by default', 
 });
 
 test('invalid JSON in the sample is shown with its line and column', async () => {
-  const { page, errors } = await openPage(browser, `${worker.base}/`);
+  const { page, errors } = await openPage(browser, PLAYGROUND());
   await page.fill('#sample-text', '{\n  "a": 1,\n  "b": \n}');
   const error = await page.textContent('#sample-error');
   assert.match(error, /^not_json: .*line 4 column 1/);
@@ -67,7 +82,7 @@ test('invalid JSON in the sample is shown with its line and column', async () =>
 });
 
 test('offline: a mapping built by clicking previews every effect, before -> after', async () => {
-  const { page, errors } = await openPage(browser, `${worker.base}/`);
+  const { page, errors } = await openPage(browser, PLAYGROUND());
   await page.fill('#sample-text', JSON.stringify(SAMPLE, null, 2));
   await page.click('#user-path');
   await page.click('.leaf[data-path="customer.email"]');
@@ -134,13 +149,10 @@ test('offline: a mapping built by clicking previews every effect, before -> afte
 });
 
 test('connected: load the caught sample, map it, save, encrypt and send the produced request', async () => {
-  const { page, errors } = await openPage(browser, `${worker.base}/`);
-  await page.fill('#api-key', seed.key);
-  await page.click('#connect-form button[type=submit]');
-  await page.waitForSelector('#status.ok');
-  assert.equal(await page.textContent('#status'), 'Connected to Page guild: 2 incoming webhooks.');
-  assert.match(await page.textContent('#webhook-info'), /encrypted with aes-256-gcm · requires its API key · no mapping yet/);
-
+  const { page, errors } = await mappingTab(seed.hook.id);
+  // A webhook without a mapping opens on its caught sample; loading it again gives the same.
+  await page.waitForFunction(() => document.querySelector('#catch-info').textContent.startsWith('caught'));
+  await page.fill('#sample-text', '{}');
   await page.click('#load-catch');
   await page.waitForFunction(() => document.querySelector('#catch-info').textContent.startsWith('caught'));
   assert.deepEqual(JSON.parse(await page.inputValue('#sample-text')), SAMPLE);
@@ -207,7 +219,7 @@ test('connected: load the caught sample, map it, save, encrypt and send the prod
 });
 
 test('offline: a chat message built by clicking values into its template previews as plain text', async () => {
-  const { page, errors } = await openPage(browser, `${worker.base}/`);
+  const { page, errors } = await openPage(browser, PLAYGROUND());
   await page.fill('#sample-text', JSON.stringify({ ...SAMPLE, note: '<b>thanks</b>', room: 'chn_news' }, null, 2));
   assert.equal(await page.isVisible('#template'), false, 'no message part until a channel mode is chosen');
   await page.selectOption('#channel-mode', 'path');
@@ -245,12 +257,8 @@ test('offline: a chat message built by clicking values into its template preview
 });
 
 test('connected: a chat mapping saved from the page posts the message the preview showed', async () => {
-  const { page, errors } = await openPage(browser, `${worker.base}/`);
-  await page.fill('#api-key', seed.key);
-  await page.click('#connect-form button[type=submit]');
-  await page.waitForSelector('#status.ok');
-  await page.selectOption('#webhook', seed.chat.id);
-  assert.match(await page.textContent('#webhook-info'), /posts to chat · not encrypted/);
+  const { page, errors } = await mappingTab(seed.chat.id);
+  assert.equal(await page.inputValue('#algorithm'), '', 'the chat webhook is not encrypted');
   await page.fill('#sample-text', JSON.stringify({ who: 'Ada', item: 'a red hat' }));
   await page.selectOption('#channel-mode', 'id');
   assert.deepEqual(await page.$$eval('#channel-list option', (els) => els.map((o) => o.value)), [seed.channel.id]);
@@ -274,10 +282,7 @@ test('connected: a chat mapping saved from the page posts the message the previe
 });
 
 test("connected: a mapping the server refuses shows the server's validation result", async () => {
-  const { page, errors } = await openPage(browser, `${worker.base}/`);
-  await page.fill('#api-key', seed.key);
-  await page.click('#connect-form button[type=submit]');
-  await page.waitForSelector('#status.ok');
+  const { page, errors } = await mappingTab(seed.hook.id);
   await page.fill('#user-path', 'customer..email');
   assert.match(await page.textContent('[data-error-for="user"]'), /user.path/);
   await page.click('#save');
@@ -290,19 +295,8 @@ test("connected: a mapping the server refuses shows the server's validation resu
   await page.close();
 });
 
-test('a wrong API key is refused with the reason, and nothing is connected', async () => {
-  const { page } = await openPage(browser, `${worker.base}/`);
-  await page.fill('#api-key', 'hmk_not_a_key');
-  await page.click('#connect-form button[type=submit]');
-  await page.waitForSelector('#status.bad');
-  assert.match(await page.textContent('#status'), /^Could not connect: invalid_token: /);
-  assert.equal(await page.isVisible('#webhook-box'), false);
-  assert.equal(await page.isDisabled('#save'), true);
-  await page.close();
-});
-
-test('the page fits a phone screen without sideways scrolling', async () => {
-  const { page, errors } = await openPage(browser, `${worker.base}/`, { width: 390, height: 844 });
+test('the playground fits a phone screen without sideways scrolling', async () => {
+  const { page, errors } = await openPage(browser, PLAYGROUND(), { width: 390, height: 844 });
   await page.click('#add-row');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);

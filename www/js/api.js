@@ -1,4 +1,4 @@
-// The management API, called with a community API key from the same origin.
+// The management API, called from the same origin with a community API key or the admin token.
 
 export class ApiError extends Error {
   constructor(status, error) {
@@ -9,52 +9,98 @@ export class ApiError extends Error {
   }
 }
 
+const enc = encodeURIComponent;
+
+/** `?a=1&b=2` of the set values of `query`. */
+function search(query = {}) {
+  const set = Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== '');
+  return set.length ? `?${new URLSearchParams(set)}` : '';
+}
+
 export class Api {
-  constructor(key) {
-    this.key = key;
+  constructor(token) {
+    this.token = token;
+    this.base = null;
   }
 
-  async call(method, path, body) {
-    const headers = { authorization: `Bearer ${this.key}` };
+  /** The answer's text as it came (for the engine, which reads numbers exactly), or its ApiError. */
+  async text(method, path, body) {
+    const headers = { authorization: `Bearer ${this.token}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
-    let data = null;
+    if (res.ok) return text;
+    let error;
     try {
-      data = text ? JSON.parse(text) : null;
+      error = JSON.parse(text).error;
     } catch {
-      data = { error: { code: 'bad_response', message: `the server answered ${res.status} with non-JSON text` } };
+      error = null;
     }
-    if (!res.ok) throw new ApiError(res.status, data?.error ?? { code: `http_${res.status}`, message: res.statusText });
-    return data;
+    throw new ApiError(res.status, error ?? { code: `http_${res.status}`, message: `the server answered ${res.status} ${res.statusText}` });
   }
 
+  async call(method, path, body) {
+    const text = await this.text(method, path, body);
+    try {
+      return text ? JSON.parse(text) : null;
+    } catch {
+      throw new ApiError(200, { code: 'bad_response', message: 'the server answered with non-JSON text' });
+    }
+  }
+
+  get(path, query) { return this.call('GET', `${path}${search(query)}`); }
+
   /** Every item of a paged list. */
-  async all(path) {
+  async all(path, query = {}) {
     const items = [];
     for (let page = 1; ; page += 1) {
-      const { data, total } = await this.call('GET', `${path}?per_page=50&page=${page}`);
+      const { data, total } = await this.get(path, { ...query, per_page: 50, page });
       items.push(...data);
       if (data.length === 0 || items.length >= total) return items;
     }
   }
 
-  /** The community this key belongs to. */
-  async community() {
-    const me = await this.call('GET', '/v1/me');
-    if (me.caller !== 'community') {
-      throw new ApiError(400, { code: 'not_a_community_key', message: 'this is the admin token; connect with a community API key' });
-    }
-    this.base = `/v1/communities/${encodeURIComponent(me.community.id)}`;
-    return me.community;
-  }
+  /** Who this token is: `{caller: "admin"}` or `{caller: "community", community}`. */
+  me() { return this.call('GET', '/v1/me'); }
+  communities() { return this.all('/v1/communities'); }
+  /** Calls from now on are about community `cid`. */
+  use(cid) { this.base = `/v1/communities/${enc(cid)}`; }
+  at(path) { return `${this.base}${path}`; }
 
-  webhooks() { return this.all(`${this.base}/incoming-webhooks`); }
-  fields() { return this.all(`${this.base}/user-fields`); }
-  currencies() { return this.all(`${this.base}/currencies`); }
-  channels() { return this.all(`${this.base}/channels`); }
-  caught(id) { return this.call('GET', `${this.base}/incoming-webhooks/${encodeURIComponent(id)}/catch`); }
-  saveMapping(id, mapping, location) {
-    return this.call('PATCH', `${this.base}/incoming-webhooks/${encodeURIComponent(id)}`, { mapping, location });
+  webhooks() { return this.all(this.at('/incoming-webhooks')); }
+  webhook(wid) { return this.get(this.at(`/incoming-webhooks/${enc(wid)}`)); }
+  createWebhook(body) { return this.call('POST', this.at('/incoming-webhooks'), body); }
+  updateWebhook(wid, body) { return this.call('PATCH', this.at(`/incoming-webhooks/${enc(wid)}`), body); }
+  deleteWebhook(wid) { return this.call('DELETE', this.at(`/incoming-webhooks/${enc(wid)}`)); }
+  caught(wid) { return this.get(this.at(`/incoming-webhooks/${enc(wid)}/catch`)); }
+  deliveries(wid, query) { return this.get(this.at(`/incoming-webhooks/${enc(wid)}/deliveries`), query); }
+  /** The latest deliveries with their payloads, as text: what the shadow replay reads. */
+  deliveriesText(wid, query) {
+    return this.text('GET', `${this.at(`/incoming-webhooks/${enc(wid)}/deliveries`)}${search({ ...query, include: 'payload' })}`);
   }
+  delivery(wid, did) { return this.get(this.at(`/incoming-webhooks/${enc(wid)}/deliveries/${enc(did)}`)); }
+  replay(wid, did) { return this.call('POST', this.at(`/incoming-webhooks/${enc(wid)}/deliveries/${enc(did)}/replay`)); }
+  replayAll(wid, filters) { return this.call('POST', this.at(`/incoming-webhooks/${enc(wid)}/deliveries/replay`), filters); }
+  replayRun(wid, rid) { return this.get(this.at(`/incoming-webhooks/${enc(wid)}/replays/${enc(rid)}`)); }
+
+  fields() { return this.all(this.at('/user-fields')); }
+  currencies() { return this.all(this.at('/currencies')); }
+  channels() { return this.all(this.at('/channels')); }
+  messages(chid, query) { return this.get(this.at(`/channels/${enc(chid)}/messages`), query); }
+  bot() { return this.get(this.at('/bot')); }
+  users(query) { return this.get(this.at('/users'), query); }
+  user(uid) { return this.get(this.at(`/users/${enc(uid)}`)); }
+  gamificationLogs(query) { return this.get(this.at('/gamification-logs'), query); }
+  fieldHistories(query) { return this.get(this.at('/user-field-histories'), query); }
+
+  eventTypes() { return this.all(this.at('/event-types')); }
+  subscriptions() { return this.all(this.at('/webhooks')); }
+  subscription(sid) { return this.get(this.at(`/webhooks/${enc(sid)}`)); }
+  createSubscription(body) { return this.call('POST', this.at('/webhooks'), body); }
+  updateSubscription(sid, body) { return this.call('PATCH', this.at(`/webhooks/${enc(sid)}`), body); }
+  deleteSubscription(sid) { return this.call('DELETE', this.at(`/webhooks/${enc(sid)}`)); }
+  testSubscription(sid) { return this.call('POST', this.at(`/webhooks/${enc(sid)}/test`)); }
+  subscriptionLogs(sid, query) { return this.get(this.at(`/webhooks/${enc(sid)}/logs`), query); }
+  subscriptionLog(sid, lid) { return this.get(this.at(`/webhooks/${enc(sid)}/logs/${enc(lid)}`)); }
+  resend(sid, lid) { return this.call('POST', this.at(`/webhooks/${enc(sid)}/logs/${enc(lid)}/resend`)); }
 }

@@ -166,7 +166,7 @@ function summary(plan) {
   return `The edge would ${effects} and post the message, if that member and the channel exist.`;
 }
 
-function describeEffect(effect) {
+export function describeEffect(effect) {
   if (effect.kind === 'currency') return `${effect.currency} ${effect.op} ${effect.amount}`;
   return `${effect.field} (${effect.type}) ${effect.op} ${JSON.stringify(effect.value)}`;
 }

@@ -3,7 +3,9 @@
 
 use hookmap_core::event::EventType;
 use hookmap_core::ops::CURRENCY_OPS;
-use hookmap_core::{Algorithm, FieldType, Location, MatchBy, Op, BUILT_IN_CURRENCIES};
+use hookmap_core::{
+    Algorithm, DeliveryStatus, FieldType, HistoryStatus, Location, MatchBy, Op, BUILT_IN_CURRENCIES,
+};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
@@ -40,6 +42,9 @@ fn capabilities_value() -> Value {
         // GCM authenticates the body; CBC is there for senders that only have CBC.
         "default_algorithm": Algorithm::Aes256Gcm,
         "currencies": BUILT_IN_CURRENCIES,
+        // The console's history filter, and which of them a replay takes.
+        "history_statuses": HistoryStatus::NAMES,
+        "replayable": names(&DeliveryStatus::REPLAYABLE, DeliveryStatus::as_str),
     })
 }
 
@@ -53,7 +58,7 @@ fn does(location: Location) -> &'static str {
 
 /// What the page may offer: `{ops, currency_ops, field_types: [{name, ops, value_kind}],
 /// match_by, locations: [{name, does}], event_types, algorithms: [{name, message_iv_len}], default_algorithm,
-/// currencies}`, every list in the core's order.
+/// currencies, history_statuses, replayable}`, every list in the core's order.
 #[wasm_bindgen]
 pub fn capabilities() -> JsResult {
     to_js(&capabilities_value())

@@ -5,7 +5,8 @@
 
 use hookmap_core::event::EventType;
 use hookmap_core::{
-    Algorithm, Catalog, FieldType, Location, Mapping, MatchBy, Op, BUILT_IN_CURRENCIES,
+    Algorithm, Catalog, DeliveryStatus, FieldType, HistoryStatus, Location, Mapping, MatchBy, Op,
+    BUILT_IN_CURRENCIES,
 };
 use hookmap_wasm::{capabilities, suited_location};
 use serde_json::{json, Value};
@@ -37,6 +38,12 @@ fn the_lists_are_the_core_sets() {
     assert_eq!(locations, Location::NAMES);
     assert_eq!(caps["event_types"], json!(EventType::NAMES));
     assert_eq!(caps["currencies"], json!(BUILT_IN_CURRENCIES));
+    assert_eq!(caps["history_statuses"], json!(HistoryStatus::NAMES));
+    let replayable: Vec<&str> = DeliveryStatus::REPLAYABLE
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    assert_eq!(caps["replayable"], json!(replayable));
     let algorithms: Vec<&str> = caps["algorithms"]
         .as_array()
         .unwrap()

@@ -1,0 +1,303 @@
+// The admin console in real headless Chromium against a real `wrangler dev`, as a new admin uses
+// it: sign in, create an incoming webhook (with the keyboard alone), send deliveries with this
+// test's own HTTP client, watch them in Histories, fix the mapping after a shadow replay, replay the
+// failed and pending ones, set up an outgoing subscription with a test and its logs; members, logs
+// and chat; every view checked with axe-core and at a phone's width. Screenshots of each state go
+// to tests/artifacts/screenshots (console-*.png).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorker } from './support/worker.mjs';
+import { client, deliver, deliverOnceLoosened, eventually, seedCommunity } from './support/api.mjs';
+import { launch, openPage, shot } from './support/browser.mjs';
+import { seriousViolations } from './support/axe.mjs';
+import { startReceiver } from './support/receivers.mjs';
+
+const MARKUP = '<img src=x onerror="window.__xss=1">';
+
+let worker, admin, browser, receiver, seed;
+const state = {};
+before(async () => {
+  worker = await startWorker();
+  admin = client(worker.base, worker.adminToken);
+  browser = await launch();
+  receiver = await startReceiver();
+  const { cid, uid } = await seedCommunity(admin, 'Console guild');
+  const key = (await admin.post(`/v1/communities/${cid}/api-keys`, { name: 'console' })).body.key;
+  seed = { cid, uid, key };
+});
+after(async () => {
+  await browser?.close();
+  receiver?.stop();
+  await worker?.stop();
+});
+
+const texts = (page, selector) => page.$$eval(selector, (els) => els.map((e) => e.textContent.trim()));
+const ids = (page, selector, attr) => page.$$eval(selector, (els, a) => els.map((e) => e.dataset[a]), attr);
+
+/** A page signed in with the community key, at `hash`. */
+async function signedIn(hash = '#/webhooks', viewport) {
+  const opened = await openPage(browser, `${worker.base}/`, viewport);
+  await opened.page.fill('#token', seed.key);
+  await opened.page.press('#token', 'Enter');
+  await opened.page.waitForSelector('#nav:not([hidden])');
+  await opened.page.evaluate((h) => { location.hash = h; }, hash);
+  return opened;
+}
+
+async function noSeriousViolations(page, view) {
+  const found = await seriousViolations(page);
+  assert.deepEqual(found, [], `${view}: ${JSON.stringify(found, null, 1)}`);
+}
+
+test('sign in: a wrong key says why; the admin token picks a community; the key stays in this tab', async () => {
+  const { page, errors } = await openPage(browser, `${worker.base}/`);
+  assert.equal(await page.title(), 'hookmap console');
+  await noSeriousViolations(page, 'sign in');
+  await shot(page, 'console-01-sign-in');
+  await page.fill('#token', 'hmk_not_a_key');
+  await page.click('#signin-form button[type=submit]');
+  await page.waitForSelector('#signin-result.bad');
+  assert.match(await page.textContent('#signin-result'), /^Not signed in: invalid_token: /);
+  assert.equal(await page.isVisible('#nav'), false);
+
+  await page.fill('#token', worker.adminToken);
+  await page.click('#signin-form button[type=submit]');
+  await page.waitForSelector('#community');
+  await page.selectOption('#community', seed.cid);
+  await page.click('#open-community');
+  await page.waitForSelector('#new-webhook');
+  assert.equal(await page.textContent('#who-name'), 'Console guild (as admin)');
+  // The token is in sessionStorage (this tab) and nowhere that outlives it.
+  const stored = await page.evaluate(() => ({ session: sessionStorage.getItem('hookmap.session'), local: localStorage.length, cookie: document.cookie }));
+  assert.equal(JSON.parse(stored.session).token, worker.adminToken);
+  assert.deepEqual([stored.local, stored.cookie], [0, '']);
+  await page.click('#sign-out');
+  await page.waitForSelector('#signin-form');
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('hookmap.session')), null);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a new incoming webhook is created with the keyboard alone; its URL and key are shown once', async () => {
+  const { page, errors } = await openPage(browser, `${worker.base}/`);
+  await page.keyboard.type(seed.key);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#new-webhook');
+  await noSeriousViolations(page, 'webhook list (empty)');
+  // Tab to the "New incoming webhook" link, as a keyboard user does.
+  const tabTo = async (selector) => {
+    for (let i = 0; i < 40; i += 1) {
+      if (await page.evaluate((s) => document.activeElement?.matches(s), selector)) return;
+      await page.keyboard.press('Tab');
+    }
+    assert.fail(`Tab never reached ${selector}`);
+  };
+  await tabTo('#new-webhook');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#webhook-form');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'wh-name');
+  await page.keyboard.type('Shop rewards');
+  await tabTo('#wh-api-key');
+  await page.keyboard.press('Space');
+  await noSeriousViolations(page, 'new webhook form');
+  await tabTo('#webhook-form button[type=submit]');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#created .once');
+  const url = await page.inputValue('#created-url');
+  const apiKey = await page.inputValue('#created .once input');
+  assert.match(url, /\/hooks\/[0-9a-f]{48}$/);
+  assert.match(apiKey, /^hmw_[0-9a-f]{48}$/);
+  await shot(page, 'console-02-created');
+  const listed = (await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks`)).body.data;
+  assert.deepEqual(listed.map((w) => [w.name, w.url, w.api_key]), [['Shop rewards', url, true]]);
+  state.hook = { id: listed[0].id, url, apiKey };
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+const send = (body) => deliver(state.hook.url, JSON.stringify(body), { 'x-api-key': state.hook.apiKey });
+const sendSettled = (body) => deliverOnceLoosened(409, state.hook.url, JSON.stringify(body), { 'x-api-key': state.hook.apiKey });
+
+test('deliveries arrive: caught as pending, then the mapping is built from the catch in the Mapping tab', async () => {
+  const first = await send({ customer: { email: 'ada@example.com' }, reward: { points: 3 }, note: MARKUP });
+  assert.equal(first.status, 202, first.text);
+  const { page, errors } = await signedIn(`#/webhooks/${state.hook.id}/mapping`);
+  // The caught payload is the sample already: the admin clicks values into the mapping.
+  await page.waitForSelector('.leaf[data-path="customer.email"]');
+  assert.match(await page.textContent('#catch-info'), /^caught /);
+  await page.click('#user-path');
+  await page.click('.leaf[data-path="customer.email"]');
+  await page.click('#add-row');
+  // The admin guesses the path the next payloads use: reward.coins (the catch has reward.points).
+  await page.fill('#rows li:nth-child(1) .path', 'reward.coins');
+  await page.click('#save');
+  await page.waitForSelector('#save-result.ok');
+  await noSeriousViolations(page, 'mapping tab');
+  await shot(page, 'console-03-mapping');
+  assert.deepEqual(errors, []);
+  await page.close();
+
+  // An edge isolate that cached the webhook without a mapping answers webhook_changed once, then
+  // reads the saved one: a success and a failure follow.
+  const ok = await sendSettled({ customer: { email: 'ada@example.com' }, reward: { coins: 5 } });
+  assert.equal(ok.status, 200, ok.text);
+  const failed = await sendSettled({ customer: { email: 'ada@example.com' }, reward: { points: 7 } });
+  assert.equal(failed.status, 422, failed.text);
+});
+
+test('Histories shows success, failed and pending with their icons, and a failure\'s details', async () => {
+  const { page, errors } = await signedIn(`#/webhooks/${state.hook.id}/histories`);
+  await page.waitForSelector('#history-list tr[data-status]');
+  assert.deepEqual(await ids(page, '#history-list tr[data-status]', 'status'), ['failed', 'success', 'pending']);
+  assert.deepEqual(await texts(page, '#history-list .badge'), ['✗ failed', '✓ success', '○ pending']);
+  await noSeriousViolations(page, 'histories');
+  await shot(page, 'console-04-histories');
+
+  await page.click('#history-list tr[data-status=failed] button');
+  await page.waitForSelector('#delivery-details:not([hidden]) #detail-error');
+  assert.match(await page.textContent('#detail-error'), /^missing_path: .*\(at fields\[0\]\.path\)$/);
+  assert.equal(await page.textContent('#detail-answer'), 'HTTP 422');
+  assert.deepEqual(await ids(page, '#delivery-details .leaf', 'path'), ['customer.email', 'reward.points']);
+  await noSeriousViolations(page, 'delivery details');
+  await shot(page, 'console-05-failed-details');
+
+  // The filter narrows the list (and says what it shows in totals).
+  await page.selectOption('#f-status', 'pending');
+  await page.click('#history-filters button[type=submit]');
+  await page.waitForFunction(() => document.querySelectorAll('#history-list tr[data-status]').length === 1);
+  assert.deepEqual(await ids(page, '#history-list tr[data-status]', 'status'), ['pending']);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('payload markup is shown as text everywhere: history details, the sample tree, the webhook list', async () => {
+  await admin.post(`/v1/communities/${seed.cid}/incoming-webhooks`, { name: MARKUP });
+  const { page, errors } = await signedIn('#/webhooks');
+  await page.waitForSelector(`text=${MARKUP}`);
+  await page.evaluate((h) => { location.hash = h; }, `#/webhooks/${state.hook.id}/histories`);
+  await page.waitForSelector('#history-list tr[data-status=pending] button');
+  await page.click('#history-list tr[data-status=pending] button');
+  await page.waitForSelector('#delivery-details .leaf[data-path="note"]');
+  assert.equal(await page.textContent('#delivery-details .leaf[data-path="note"] .value'), JSON.stringify(MARKUP));
+  assert.equal(await page.$$eval('img', (els) => els.length), 0, 'no element was made from the markup');
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  await shot(page, 'console-06-markup-as-text');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('an outgoing subscription: created from the catalogue, tested, its log read, the event resent', async () => {
+  await receiver.plan('console', [200, 200, 200, 200, 200, 200]);
+  const { page, errors } = await signedIn('#/outgoing/new');
+  await page.waitForSelector('#subscription-form');
+  const offered = await page.$$eval('#sub-events input', (els) => els.map((e) => e.value));
+  const catalogue = (await admin.get(`/v1/communities/${seed.cid}/event-types?per_page=50`)).body.data.map((t) => t.name);
+  assert.deepEqual(offered, catalogue, 'the events offered are the catalogue');
+  await page.fill('#sub-url', `${receiver.url}/hook/console`);
+  await page.check('#sub-events input[value="member.joined"]');
+  await page.selectOption('#sub-algorithm', 'aes-256-gcm');
+  await page.click('#sub-key-generate, #subscription-form button:has-text("Generate a key")');
+  await page.click('#subscription-form button:has-text("Generate an IV")');
+  assert.equal((await page.inputValue('#sub-key')).length, 32);
+  assert.equal((await page.inputValue('#sub-iv')).length, 16);
+  await noSeriousViolations(page, 'new subscription');
+  await page.click('#subscription-form button[type=submit]');
+  await page.waitForSelector('#created .once');
+  assert.match(await page.inputValue('#created .once input'), /^whsec_/);
+  await page.click('#to-subscription');
+
+  await page.waitForSelector('#sub-test');
+  await page.click('#sub-test');
+  await page.waitForSelector('#sub-test-result.ok');
+  assert.match(await page.textContent('#sub-test-result'), /^HTTP 200 in \d+ ms\.$/);
+  await page.waitForSelector('#sub-logs tr[data-log] button');
+  await page.click('#sub-logs tr[data-log] button');
+  await page.waitForSelector('#log-answer-status');
+  assert.equal(await page.textContent('#log-answer-status'), 'HTTP 200');
+  // The request as sent: sealed with GCM, the body an {iv, data} envelope.
+  assert.deepEqual(Object.keys(JSON.parse(await page.textContent('#log-request-body'))).sort(), ['data', 'iv']);
+  await noSeriousViolations(page, 'subscription with its log');
+  await shot(page, 'console-07-subscription-log');
+  await page.click('#log-resend');
+  await page.waitForFunction(() => document.querySelector('#log-resend-result').textContent.startsWith('Queued again'));
+  await eventually(async () => (await receiver.received('console')).length >= 2, 'the resent event at the receiver');
+
+  // Rotating the secret shows the new one once.
+  await page.click('#sub-rotate');
+  await page.waitForSelector('#sub-secret .once');
+  assert.match(await page.inputValue('#sub-secret .once input'), /^whsec_/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a disabled subscription says why and is enabled again from its page', async () => {
+  const sub = (await admin.post(`/v1/communities/${seed.cid}/webhooks`, { url: `${receiver.url}/hook/off`, events: ['member.joined'], is_active: false })).body;
+  const { page, errors } = await signedIn(`#/outgoing/${sub.id}`);
+  await page.waitForSelector('#sub-enable');
+  assert.match(await page.textContent('#sub-state'), /State: disabled/);
+  await page.click('#sub-enable');
+  await page.waitForSelector('#sub-enable[hidden]', { state: 'attached' });
+  assert.equal((await admin.get(`/v1/communities/${seed.cid}/webhooks/${sub.id}`)).body.is_active, true);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('members: found by email, with balances and fields; their logs filtered by webhook', async () => {
+  const { page, errors } = await signedIn('#/members');
+  await page.waitForSelector('#member-search');
+  await page.fill('#member-query', 'ADA@example.com');
+  await page.click('#member-search button[type=submit]');
+  await page.waitForSelector('#member-results a');
+  await page.click('#member-results a');
+  await page.waitForSelector('#member-logs');
+  const member = (await admin.get(`/v1/communities/${seed.cid}/users/${seed.uid}`)).body;
+  await page.waitForFunction(() => document.querySelector('#member-logs table, #member-logs p'));
+  const balances = await page.$$eval('section[aria-label=Balances] tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+  assert.deepEqual(balances, Object.entries(member.balances).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, String(v)]));
+  const logged = (await admin.get(`/v1/communities/${seed.cid}/gamification-logs?user_id=${seed.uid}`)).body.data;
+  assert.equal(await page.$$eval('#member-logs tbody tr', (rows) => rows.length), logged.length);
+  await page.selectOption('#member-webhook', state.hook.id);
+  await page.waitForFunction((n) => document.querySelectorAll('#member-logs tbody tr').length === n,
+    logged.filter((l) => l.action === 'Shop rewards').length);
+  await noSeriousViolations(page, 'member');
+  await shot(page, 'console-09-member');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('chat: the bot, the channels and their messages, markup shown as text', async () => {
+  const channel = (await admin.post(`/v1/communities/${seed.cid}/channels`, { name: 'shop-news' })).body;
+  const chat = (await admin.post(`/v1/communities/${seed.cid}/incoming-webhooks`, {
+    name: 'News', location: 'chat', mapping: { message: { channel: { id: channel.id }, template: '{{who}} says {{what}}' } },
+  })).body;
+  const posted = await deliver(chat.url, JSON.stringify({ who: 'Ada', what: MARKUP }));
+  assert.equal(posted.status, 200, posted.text);
+  const { page, errors } = await signedIn(`#/chat/${channel.id}`);
+  await page.waitForSelector('#messages tbody tr');
+  assert.equal((await texts(page, '#messages tbody td:last-child'))[0], `Ada says ${MARKUP}`);
+  assert.equal(await page.$$eval('#messages img', (els) => els.length), 0);
+  assert.match(await page.textContent('#bot'), /The bot posts as /);
+  await noSeriousViolations(page, 'chat');
+  await shot(page, 'console-10-chat');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('every view passes axe and fits a phone (390 px) without sideways scrolling', async () => {
+  const views = ['#/webhooks', '#/webhooks/new', `#/webhooks/${state.hook.id}/settings`, `#/webhooks/${state.hook.id}/mapping`,
+    `#/webhooks/${state.hook.id}/histories`, '#/outgoing', '#/outgoing/new', '#/members', '#/logs', '#/chat', '#/playground'];
+  const { page, errors } = await signedIn('#/webhooks', { width: 390, height: 844 });
+  for (const view of views) {
+    await page.evaluate((h) => { location.hash = h; }, view);
+    await page.waitForFunction(() => document.querySelector('#view').childElementCount > 0);
+    await page.waitForLoadState('networkidle');
+    await noSeriousViolations(page, view);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${view} is ${overflow}px wider than the phone`);
+  }
+  await page.evaluate((h) => { location.hash = h; }, `#/webhooks/${state.hook.id}/histories`);
+  await page.waitForSelector('#history-list tr[data-status]');
+  await shot(page, 'console-11-phone-histories');
+  assert.deepEqual(errors, []);
+  await page.close();
+});

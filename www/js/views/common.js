@@ -1,0 +1,54 @@
+// Pieces several views share: the history's status icons, paging, finding a member, effects.
+import { h } from '../dom.js';
+
+/** The seeds' icons, each with its word so it is not told by colour alone. */
+const ICONS = { success: '✓', failed: '✗', pending: '○', replayed: '↻' };
+
+/** A delivery's status as icon and word (`status` comes from the API's HistoryStatus). */
+export function statusBadge(status) {
+  return h('span', { class: `badge ${status}` }, h('span', { 'aria-hidden': 'true' }, ICONS[status] ?? '•'), ` ${status}`);
+}
+
+/** "3 success · 1 failed ..." of an answer's `totals`. */
+export function totalsLine(totals) {
+  return Object.entries(totals ?? {}).map(([k, n]) => `${n} ${k}`).join(' · ');
+}
+
+/** Older/newer buttons under a paged list; `go(page)` draws that page. */
+export function pager(answer, go) {
+  const pages = Math.max(1, Math.ceil(answer.total / answer.per_page));
+  const prev = h('button', { type: 'button', class: 'small', disabled: answer.page <= 1 }, 'Newer');
+  const next = h('button', { type: 'button', class: 'small', disabled: answer.page >= pages }, 'Older');
+  prev.addEventListener('click', () => go(answer.page - 1));
+  next.addEventListener('click', () => go(answer.page + 1));
+  return h('div', { class: 'inline pager' }, prev, h('span', { class: 'muted' }, `page ${answer.page} of ${pages} (${answer.total})`), next);
+}
+
+/**
+ * The member `who` names: a member id, an email (it has an @) or a username. Answers the id, or
+ * null when there is no such member; an empty `who` is undefined (no filter).
+ */
+export async function findMember(api, who) {
+  const text = who.trim();
+  if (!text) return undefined;
+  if (/^usr_[0-9a-f]+$/.test(text)) return text;
+  const query = text.includes('@') ? { email: text } : { username: text };
+  const { data } = await api.users({ ...query, per_page: 1 });
+  return data[0]?.id ?? null;
+}
+
+/** An `<a>` to a member's page, or "—" when there is none. */
+export function memberLink(uid) {
+  return uid ? h('a', { href: `#/members/${encodeURIComponent(uid)}` }, uid) : '—';
+}
+
+/** An error `{code, message, at}` as one line. */
+export function errorLine(error) {
+  if (!error) return '';
+  return `${error.code}${error.message ? `: ${error.message}` : ''}${error.at ? ` (at ${error.at})` : ''}`;
+}
+
+/** A view's heading and an optional line under it. */
+export function title(text, ...after) {
+  return [h('h2', { class: 'view-title' }, text), ...after];
+}

@@ -1,0 +1,131 @@
+// A webhook's Histories: every delivery with the seeds' icons, filters, a details panel (payload as
+// a tree, effects, error, the answer the sender got), and replay: one, or all the filter shows.
+import { field, fill, h, table, when } from '../dom.js';
+import { attempt, describe } from '../engine.js';
+import { describeEffect } from '../preview.js';
+import { renderTree } from '../tree.js';
+import { errorLine, findMember, memberLink, pager, statusBadge, totalsLine } from './common.js';
+
+/** How long to wait between looks at a bulk replay's progress. */
+const POLL_MS = 700;
+
+export async function histories(ctx, webhook, body) {
+  const status = h('select', { id: 'f-status' }, h('option', { value: '' }, 'any'),
+    ctx.caps.history_statuses.map((s) => h('option', { value: s }, s)));
+  const since = h('input', { id: 'f-since', type: 'date' });
+  const until = h('input', { id: 'f-until', type: 'date' });
+  const member = h('input', { id: 'f-member', placeholder: 'email, username or id', spellcheck: 'false' });
+  const code = h('input', { id: 'f-code', placeholder: 'e.g. missing_path', spellcheck: 'false' });
+  const filters = h('form', { id: 'history-filters', class: 'inline filters' },
+    field('Status', status), field('From', since), field('Before', until), field('Member', member), field('Error code', code),
+    h('button', { type: 'submit' }, 'Filter'));
+  const summary = h('p', { id: 'history-totals', role: 'status' });
+  const list = h('div', { id: 'history-list' });
+  const details = h('section', { id: 'delivery-details', class: 'card', hidden: true, 'aria-label': 'Delivery details', tabindex: '-1' });
+  const replayAll = h('button', { type: 'button', id: 'replay-all' }, 'Replay what the filter shows');
+  const replayOut = h('p', { id: 'replay-all-result', role: 'status' });
+  fill(body, filters, h('div', { class: 'inline' }, replayAll, replayOut), summary, h('div', { class: 'split' }, list, details));
+
+  let query = {};
+  const load = async (page = 1) => {
+    const answer = await ctx.api.deliveries(webhook.id, { ...query, page, per_page: 20 });
+    summary.textContent = `${totalsLine(answer.totals)} (all time).`;
+    fill(list, answer.data.length === 0
+      ? h('p', { class: 'hint' }, 'No deliveries match. Senders\' deliveries appear here as they arrive.')
+      : table('Deliveries', ['Status', 'Received', 'Member', 'Idempotency key', 'Error', ''], answer.data, (d) => [
+        statusBadge(d.status), when(d.created_at), memberLink(d.user_id), d.idempotency_key ?? '—', d.error?.code ?? '',
+        h('button', { type: 'button', class: 'small', onclick: () => open(d.id) }, 'Details'),
+      ], (d) => ({ dataset: { delivery: d.id, status: d.status } })),
+    answer.total > answer.per_page ? pager(answer, load) : null);
+    // A success is never replayed; the API says which statuses a bulk replay takes.
+    replayAll.disabled = answer.total === 0 || Boolean(query.status && !ctx.caps.replayable.includes(query.status));
+  };
+
+  const open = async (did) => {
+    const d = await ctx.api.delivery(webhook.id, did);
+    const tree = h('div', { class: 'tree', 'aria-label': 'Payload' });
+    const replay = h('button', { type: 'button', id: 'replay-one', hidden: !ctx.caps.replayable.includes(d.status) }, 'Replay this delivery');
+    const replayResult = h('p', { id: 'replay-one-result', role: 'status' });
+    replay.addEventListener('click', async () => {
+      replayResult.className = '';
+      replayResult.textContent = 'Replaying…';
+      try {
+        const r = await ctx.api.replay(webhook.id, did);
+        replayResult.className = 'ok';
+        replayResult.textContent = `Replayed: ${r.status}${r.delivery_id ? ` as ${r.delivery_id}` : ''}.`;
+      } catch (e) {
+        replayResult.className = 'bad';
+        replayResult.textContent = `The replay failed: ${describe(e)}`;
+      }
+      await load();
+    });
+    fill(details,
+      h('h3', {}, statusBadge(d.status), ` ${d.id}`),
+      h('dl', { class: 'facts' },
+        h('dt', {}, 'Received'), h('dd', {}, when(d.created_at)),
+        h('dt', {}, 'The sender got'), h('dd', { id: 'detail-answer' }, `HTTP ${d.http_status}`),
+        h('dt', {}, 'Member'), h('dd', {}, memberLink(d.user_id)),
+        h('dt', {}, 'Idempotency key'), h('dd', {}, d.idempotency_key ?? '—'),
+        d.error ? [h('dt', {}, 'Error'), h('dd', { id: 'detail-error', class: 'bad' }, errorLine(d.error))] : null,
+        d.replay_of ? [h('dt', {}, 'Replay of'), h('dd', {}, d.replay_of)] : null,
+        d.replayed_as ? [h('dt', {}, 'Replayed as'), h('dd', {}, d.replayed_as)] : null),
+      h('h4', {}, d.status === 'success' ? 'Effects applied' : 'Effects planned'),
+      d.effects?.length ? h('ul', { id: 'detail-effects' }, d.effects.map((e) => h('li', {}, describeEffect(e)))) : h('p', { class: 'muted' }, 'none'),
+      h('h4', {}, 'Payload'),
+      tree,
+      h('div', { class: 'inline' }, replay, replayResult));
+    drawPayload(ctx, d, tree);
+    details.hidden = false;
+    details.focus();
+  };
+
+  filters.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const uid = await findMember(ctx.api, member.value);
+    if (uid === null) {
+      summary.textContent = `No member is ${member.value.trim()}.`;
+      fill(list);
+      return;
+    }
+    query = { status: status.value, since: since.value, until: until.value, user_id: uid, error_code: code.value.trim() };
+    await load();
+  });
+
+  replayAll.addEventListener('click', async () => {
+    const { status: s, ...rest } = query;
+    const body = Object.fromEntries(Object.entries({ ...rest, status: s }).filter(([, v]) => v));
+    replayOut.className = '';
+    replayOut.textContent = 'Queued…';
+    try {
+      let run = await ctx.api.replayAll(webhook.id, body);
+      while (!run.finished) {
+        replayOut.textContent = `Replaying: ${run.done} of ${run.queued} done…`;
+        await new Promise((r) => setTimeout(r, POLL_MS));
+        run = await ctx.api.replayRun(webhook.id, run.id);
+      }
+      replayOut.className = run.failed ? 'bad' : 'ok';
+      replayOut.textContent = `Replayed ${run.done} of ${run.queued}: ${run.succeeded} succeeded, ${run.failed} failed, ${run.pending} still pending, ${run.skipped} skipped${run.remaining ? `; ${run.remaining} more wait for another run` : ''}.`;
+    } catch (e) {
+      replayOut.className = 'bad';
+      replayOut.textContent = `Not replayed: ${describe(e)}`;
+    }
+    await load();
+  });
+
+  await load();
+}
+
+/** The payload as a tree (its leaves from the engine, as in the editor), or why there is none. */
+function drawPayload(ctx, d, container) {
+  if (d.payload_expired) return fill(container, 'Dropped by retention: this delivery can no longer be replayed.');
+  if (d.payload_truncated) return fill(container, h('pre', {}, d.payload_text ?? ''), h('p', { class: 'muted' }, 'Cut: only its first bytes were kept.'));
+  if (d.payload === null || d.payload === undefined) return fill(container, 'No payload: it could not be decoded.');
+  const engine = new ctx.wasm.Engine('{}');
+  const leaves = attempt(() => {
+    engine.setPayload(JSON.stringify(d.payload));
+    return engine.leaves();
+  });
+  engine.free();
+  if (!leaves.ok) return fill(container, h('pre', {}, JSON.stringify(d.payload, null, 2)));
+  renderTree(container, leaves.value, () => {});
+}

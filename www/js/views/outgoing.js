@@ -1,0 +1,189 @@
+// Outgoing webhooks: the community's subscriptions; creating and editing one (URL, events from the
+// catalogue, channel, encryption, active); Test; the attempt logs with request and answer; resend;
+// rotating the secret (shown once); a disabled subscription says why and can be enabled again.
+import { field, fill, h, randomText, table, when } from '../dom.js';
+import { describe } from '../engine.js';
+import { pager, title } from './common.js';
+import { confirmThen, shownOnce } from './webhook_form.js';
+
+const USE = 'The receiver checks the Standard Webhooks signature with it.';
+
+export async function list(ctx) {
+  const subs = await ctx.api.subscriptions();
+  fill(ctx.view,
+    title('Outgoing webhooks'),
+    h('p', {}, h('a', { href: '#/outgoing/new', class: 'button', id: 'new-subscription' }, 'New outgoing webhook')),
+    subs.length === 0
+      ? h('p', { class: 'hint' }, 'No subscriptions yet: the community\'s events (member joined, message posted...) go to the URLs you add here, signed.')
+      : table('Outgoing webhooks', ['URL', 'Events', 'State'], subs, (s) => [
+        h('a', { href: `#/outgoing/${encodeURIComponent(s.id)}` }, s.url), s.events.join(', '), state(s),
+      ], (s) => ({ dataset: { subscription: s.id } })));
+}
+
+/** Active, or disabled (and why). */
+function state(s) {
+  if (s.is_active) return s.failures_in_a_row ? `active, ${s.failures_in_a_row} failures in a row` : 'active';
+  return h('span', { class: 'bad' }, s.disabled_reason ? `disabled: ${s.disabled_reason} since ${when(s.failing_since)}` : 'disabled');
+}
+
+export async function create(ctx) {
+  const done = h('div', { id: 'created' });
+  const form = await subscriptionForm(ctx, null, (saved) => {
+    fill(done, h('h3', {}, 'Created'), shownOnce('Signing secret', saved.secret, USE),
+      h('p', {}, h('a', { href: `#/outgoing/${encodeURIComponent(saved.id)}`, id: 'to-subscription' }, 'Open it: test it and read its logs')));
+    form.hidden = true;
+    done.querySelector('a').focus();
+  });
+  fill(ctx.view, title('New outgoing webhook'), form, done);
+  ctx.view.querySelector('#sub-url').focus();
+}
+
+async function subscriptionForm(ctx, sub, onSaved) {
+  const [types, channels] = await Promise.all([ctx.api.eventTypes(), ctx.api.channels()]);
+  const url = h('input', { id: 'sub-url', type: 'url', required: true, value: sub?.url ?? '', placeholder: 'https://example.com/hooks' });
+  const events = h('fieldset', { id: 'sub-events' }, h('legend', {}, 'Events'),
+    types.map((t) => h('label', { class: 'check' },
+      h('input', { type: 'checkbox', value: t.name, checked: sub?.events.includes(t.name) ?? false }),
+      t.name, t.description ? h('span', { class: 'muted' }, ` ${t.description}`) : null)));
+  const channel = h('select', { id: 'sub-channel' }, h('option', { value: '' }, 'any channel'),
+    channels.map((c) => h('option', { value: c.id, selected: c.id === sub?.channel_id }, `#${c.name}`)));
+  const active = h('input', { id: 'sub-active', type: 'checkbox', checked: sub?.is_active ?? true });
+  const algorithm = h('select', { id: 'sub-algorithm' }, h('option', { value: '' }, 'none'),
+    ctx.caps.algorithms.map((a) => h('option', { value: a.name, selected: a.name === sub?.encryption?.algorithm }, a.name)));
+  const key = h('input', { id: 'sub-key', autocomplete: 'off', spellcheck: 'false', maxlength: 32 });
+  const iv = h('input', { id: 'sub-iv', autocomplete: 'off', spellcheck: 'false', maxlength: 16 });
+  const fixed = h('input', { id: 'sub-fixed-iv', type: 'checkbox', checked: sub?.encryption?.fixed_iv ?? false });
+  const gen = (input, n, what) => h('button', { type: 'button', class: 'small', onclick: () => { input.value = randomText(n); } }, `Generate ${what}`);
+  const encBox = h('div', {},
+    h('div', { class: 'inline' },
+      h('div', { class: 'grow' }, field('AES key', key, '32 characters'), gen(key, 32, 'a key')),
+      h('div', { class: 'grow' }, field('IV', iv, '16 characters'), gen(iv, 16, 'an IV'))),
+    h('label', { class: 'check' }, fixed, 'Fixed IV: every body is base64 under this IV (only for receivers that cannot read the {iv, data} envelope)'));
+  const showEnc = () => { encBox.hidden = !algorithm.value; };
+  algorithm.addEventListener('change', showEnc);
+  showEnc();
+  const out = h('p', { id: 'sub-result', role: 'status' });
+  const form = h('form', { id: 'subscription-form', class: 'card' },
+    field('URL', url), events, field('Channel', channel, 'for message.posted'),
+    h('label', { class: 'check' }, active, 'Active'),
+    h('fieldset', {}, h('legend', {}, 'Encryption'), field('Algorithm', algorithm),
+      sub?.encryption ? h('p', { class: 'hint' }, 'The key is never shown again: type or generate a key and IV to change them.') : null, encBox),
+    h('button', { type: 'submit' }, sub ? 'Save' : 'Create the subscription'), out);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const body = {
+      url: url.value.trim(),
+      events: [...events.querySelectorAll('input:checked')].map((i) => i.value),
+      channel_id: channel.value || null,
+      is_active: active.checked,
+    };
+    if (!algorithm.value) {
+      if (!sub || sub.encryption) body.encryption = null;
+    } else if (key.value || iv.value || !sub?.encryption || fixed.checked !== sub.encryption.fixed_iv || algorithm.value !== sub.encryption.algorithm) {
+      body.encryption = { algorithm: algorithm.value, key: key.value, iv: iv.value, fixed_iv: fixed.checked };
+    }
+    out.className = '';
+    out.textContent = 'Saving…';
+    try {
+      const saved = sub ? await ctx.api.updateSubscription(sub.id, body) : await ctx.api.createSubscription(body);
+      out.className = 'ok';
+      out.textContent = 'Saved.';
+      onSaved(saved);
+    } catch (e) {
+      out.className = 'bad';
+      out.textContent = `Not saved: ${describe(e)}${e.at ? ` (at ${e.at})` : ''}`;
+    }
+  });
+  return form;
+}
+
+export async function show(ctx, sid) {
+  const sub = await ctx.api.subscription(sid);
+  const head = h('div', { id: 'sub-state' });
+  const drawHead = () => {
+    const enable = h('button', { type: 'button', id: 'sub-enable', hidden: sub.is_active }, 'Enable it again');
+    enable.addEventListener('click', async () => {
+      Object.assign(sub, await ctx.api.updateSubscription(sid, { is_active: true }));
+      drawHead();
+    });
+    fill(head, h('p', {}, 'State: ', state(sub)), enable);
+  };
+  drawHead();
+  const test = h('button', { type: 'button', id: 'sub-test' }, 'Send a test event');
+  const testOut = h('p', { id: 'sub-test-result', role: 'status' });
+  const rotate = h('button', { type: 'button', id: 'sub-rotate' }, 'Rotate the signing secret');
+  const secretBox = h('div', { id: 'sub-secret' });
+  const del = h('button', { type: 'button', class: 'danger', id: 'sub-delete' }, 'Delete this subscription');
+  const logs = h('div', { id: 'sub-logs' });
+  const detail = h('section', { id: 'log-detail', class: 'card', hidden: true, tabindex: '-1', 'aria-label': 'Attempt details' });
+
+  const loadLogs = async (page = 1) => {
+    const answer = await ctx.api.subscriptionLogs(sid, { page, per_page: 20 });
+    fill(logs, answer.data.length === 0 ? h('p', { class: 'muted' }, 'No attempts yet.')
+      : table('Attempts', ['When', 'Event', 'Attempt', 'Status code', 'Time', 'Error', ''], answer.data, (l) => [
+        when(l.created_at), l.event, String(l.attempt), l.status_code === null ? 'no answer' : String(l.status_code),
+        `${l.response_time_ms} ms`, l.error ?? '', h('button', { type: 'button', class: 'small', onclick: () => openLog(l.id) }, 'Details'),
+      ], (l) => ({ dataset: { log: l.id } })),
+    answer.total > answer.per_page ? pager(answer, loadLogs) : null);
+  };
+  const openLog = async (lid) => {
+    const l = await ctx.api.subscriptionLog(sid, lid);
+    const resend = h('button', { type: 'button', id: 'log-resend' }, 'Resend this event');
+    const resendOut = h('p', { role: 'status', id: 'log-resend-result' });
+    resend.addEventListener('click', async () => {
+      try {
+        const r = await ctx.api.resend(sid, lid);
+        resendOut.textContent = `Queued again as ${r.delivery_id} (${r.status}).`;
+      } catch (e) {
+        resendOut.textContent = `Not resent: ${describe(e)}`;
+      }
+    });
+    const headers = (hs) => h('pre', {}, Object.entries(hs ?? {}).map(([k, v]) => `${k}: ${v}`).join('\n'));
+    fill(detail,
+      h('h3', {}, `${l.event}, attempt ${l.attempt}`),
+      l.exchange_expired ? h('p', { class: 'muted' }, 'The request and answer were dropped by retention.') : null,
+      h('h4', {}, 'Request'), l.request ? [headers(l.request.headers), h('pre', { id: 'log-request-body' }, l.request.body)] : h('p', { class: 'muted' }, 'Nothing was sent.'),
+      h('h4', {}, 'Answer'), l.response
+        ? [h('p', { id: 'log-answer-status' }, `HTTP ${l.response.status_code}`), headers(l.response.headers),
+          h('pre', { id: 'log-answer-body' }, l.response.body), l.response.body_truncated ? h('p', { class: 'muted' }, 'Cut after 4 KiB.') : null]
+        : h('p', { class: 'muted' }, l.error ?? 'No answer.'),
+      h('div', { class: 'inline' }, resend, resendOut));
+    detail.hidden = false;
+    detail.focus();
+  };
+
+  test.addEventListener('click', async () => {
+    testOut.className = '';
+    testOut.textContent = 'Sending…';
+    try {
+      const r = await ctx.api.testSubscription(sid);
+      testOut.className = r.success ? 'ok' : 'bad';
+      testOut.textContent = `${r.status_code === null ? 'No answer' : `HTTP ${r.status_code}`} in ${r.response_time_ms} ms${r.error ? `: ${r.error}` : ''}.`;
+    } catch (e) {
+      testOut.className = 'bad';
+      testOut.textContent = `Not sent: ${describe(e)}`;
+    }
+    await loadLogs();
+  });
+  rotate.addEventListener('click', async () => {
+    const saved = await ctx.api.updateSubscription(sid, { rotate_secret: true });
+    Object.assign(sub, saved);
+    fill(secretBox, shownOnce('New signing secret', saved.secret, `${USE} ${saved.note ?? ''}`));
+  });
+  del.addEventListener('click', () => confirmThen(del, 'Delete it? Its events stop at once.', async () => {
+    await ctx.api.deleteSubscription(sid);
+    ctx.go('#/outgoing');
+  }));
+  const form = await subscriptionForm(ctx, sub, (saved) => {
+    Object.assign(sub, saved);
+    drawHead();
+  });
+  fill(ctx.view,
+    h('p', { class: 'crumbs' }, h('a', { href: '#/outgoing' }, 'Outgoing webhooks'), ' / '),
+    title(sub.url), head,
+    h('div', { class: 'inline' }, test, testOut),
+    h('div', { class: 'inline' }, rotate), secretBox,
+    h('h3', {}, 'Attempts'), h('div', { class: 'split' }, logs, detail),
+    h('h3', {}, 'Settings'), form, h('p', {}, del));
+  await loadLogs();
+}
