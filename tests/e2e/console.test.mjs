@@ -49,6 +49,19 @@ async function noSeriousViolations(page, view) {
   assert.deepEqual(found, [], `${view}: ${JSON.stringify(found, null, 1)}`);
 }
 
+test('the console is served with a policy that runs only its own scripts (and the wasm engine)', async () => {
+  for (const path of ['/', '/app.js', '/js/views/histories.js']) {
+    const res = await fetch(`${worker.base}${path}`);
+    assert.equal(res.status, 200, path);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /script-src 'self' 'wasm-unsafe-eval';/, path);
+    assert.doesNotMatch(csp, /unsafe-inline|script-src[^;]*\*/, path);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
+  }
+  // The header file itself is not served.
+  assert.equal((await fetch(`${worker.base}/_headers`)).status, 404);
+});
+
 test('sign in: a wrong key says why; the admin token picks a community; the key stays in this tab', async () => {
   const { page, errors } = await openPage(browser, `${worker.base}/`);
   assert.equal(await page.title(), 'hookmap console');
