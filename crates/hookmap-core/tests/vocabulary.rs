@@ -10,6 +10,7 @@ use hookmap_core::event::EventType;
 use hookmap_core::event_types::Emitter;
 use hookmap_core::ops::CURRENCY_OPS;
 use hookmap_core::quota::Quota;
+use hookmap_core::shadow::ShadowKind;
 use hookmap_core::stored::REFUSAL_PREFIX;
 use hookmap_core::{
     Algorithm, ChannelType, DeliveryStatus, DisabledReason, FieldType, HistoryStatus, Location,
@@ -372,6 +373,7 @@ fn the_page_spells_none_of_the_sets() {
         &Algorithm::NAMES,
         &EventType::NAMES,
         &DeliveryStatus::NAMES,
+        &ShadowKind::NAMES,
     ]
     .concat();
     let www = repo().join("www");
