@@ -3,6 +3,7 @@
 
 use hookmap_core::event::EventType;
 use hookmap_core::ops::CURRENCY_OPS;
+use hookmap_core::shadow::ShadowKind;
 use hookmap_core::{Algorithm, FieldType, Location, MatchBy, Op, BUILT_IN_CURRENCIES};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
@@ -40,6 +41,8 @@ fn capabilities_value() -> Value {
         // GCM authenticates the body; CBC is there for senders that only have CBC.
         "default_algorithm": Algorithm::Aes256Gcm,
         "currencies": BUILT_IN_CURRENCIES,
+        // What Engine.shadow calls each delivery, in the order its summary counts them.
+        "shadow_kinds": ShadowKind::NAMES,
     })
 }
 
@@ -53,7 +56,7 @@ fn does(location: Location) -> &'static str {
 
 /// What the page may offer: `{ops, currency_ops, field_types: [{name, ops, value_kind}],
 /// match_by, locations: [{name, does}], event_types, algorithms: [{name, message_iv_len}], default_algorithm,
-/// currencies}`, every list in the core's order.
+/// currencies, shadow_kinds}`, every list in the core's order.
 #[wasm_bindgen]
 pub fn capabilities() -> JsResult {
     to_js(&capabilities_value())

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use hookmap_core::event::EventType;
+use hookmap_core::shadow::ShadowKind;
 use hookmap_core::{
     Algorithm, Catalog, FieldType, Location, Mapping, MatchBy, Op, BUILT_IN_CURRENCIES,
 };
@@ -37,6 +38,7 @@ fn the_lists_are_the_core_sets() {
     assert_eq!(locations, Location::NAMES);
     assert_eq!(caps["event_types"], json!(EventType::NAMES));
     assert_eq!(caps["currencies"], json!(BUILT_IN_CURRENCIES));
+    assert_eq!(caps["shadow_kinds"], json!(ShadowKind::NAMES));
     let algorithms: Vec<&str> = caps["algorithms"]
         .as_array()
         .unwrap()
