@@ -46,7 +46,8 @@ vocabulary! {
         /// says whether its effects differ), and only a replay tells whether it would apply now.
         FailedAfterPlanning = "failed_after_planning",
         /// Already replayed (`replayed_as`): the replay is a delivery of its own, judged on its
-        /// own row, so this one is not counted twice. `new` is still computed, for reference.
+        /// own row, so this one is not counted twice. `new` is still computed, for reference,
+        /// when the payload is there.
         Replayed = "replayed",
         /// The payload is gone (expired), cut to the failure quota (truncated) or absent (not
         /// requested with `include=payload`, or never decoded): nothing to replay. `new` is null.
