@@ -17,7 +17,7 @@ mkdir -p "$out"
 
 printf '== bench: engine and decryption, native (criterion)\n'
 cargo bench -p hookmap-core --bench engine -- --warm-up-time 1 --measurement-time 3 | tee "$out/criterion.txt" \
-  | grep -E '^(plan|decrypt)|time:' || true
+  | grep -E '^(plan|shadow|decrypt)|time:' || true
 
 printf '== bench: engine, native and wasm under Node in paired rounds\n'
 cargo bench -p hookmap-core --bench paired --no-run

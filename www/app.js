@@ -13,6 +13,7 @@ import * as members from './js/views/members.js';
 import * as logs from './js/views/logs.js';
 import * as outgoing from './js/views/outgoing.js';
 import * as chat from './js/views/chat.js';
+import { useStatuses } from './js/views/common.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -53,8 +54,8 @@ const ROUTES = [
   ['members', () => members.search(ctx)],
   ['members/:uid', (p) => members.show(ctx, p.uid)],
   ['logs', () => logs.show(ctx)],
-  ['chat', () => chat.show(ctx)],
-  ['chat/:chid', (p) => chat.show(ctx, p.chid)],
+  ['channels', () => chat.show(ctx)],
+  ['channels/:chid', (p) => chat.show(ctx, p.chid)],
 ];
 
 function match(steps) {
@@ -135,6 +136,7 @@ async function main() {
     return;
   }
   ctx.caps = ctx.wasm.capabilities();
+  useStatuses(ctx.caps);
   ctx.editor = new MappingEditor($('#editor'), ctx.wasm);
   const saved = session.load();
   if (saved) start(saved);

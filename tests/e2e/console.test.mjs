@@ -285,7 +285,7 @@ test('chat: the bot, the channels and their messages, markup shown as text', asy
   })).body;
   const posted = await deliver(chat.url, JSON.stringify({ who: 'Ada', what: MARKUP }));
   assert.equal(posted.status, 200, posted.text);
-  const { page, errors } = await signedIn(`#/chat/${channel.id}`);
+  const { page, errors } = await signedIn(`#/channels/${channel.id}`);
   await page.waitForSelector('#messages tbody tr');
   assert.equal((await texts(page, '#messages tbody td:last-child'))[0], `Ada says ${MARKUP}`);
   assert.equal(await page.$$eval('#messages img', (els) => els.length), 0);
@@ -298,7 +298,7 @@ test('chat: the bot, the channels and their messages, markup shown as text', asy
 
 test('every view passes axe and fits a phone (390 px) without sideways scrolling', async () => {
   const views = ['#/webhooks', '#/webhooks/new', `#/webhooks/${state.hook.id}/settings`, `#/webhooks/${state.hook.id}/mapping`,
-    `#/webhooks/${state.hook.id}/histories`, '#/outgoing', '#/outgoing/new', '#/members', '#/logs', '#/chat', '#/playground'];
+    `#/webhooks/${state.hook.id}/histories`, '#/outgoing', '#/outgoing/new', '#/members', '#/logs', '#/channels', '#/playground'];
   const { page, errors } = await signedIn('#/webhooks', { width: 390, height: 844 });
   for (const view of views) {
     await page.evaluate((h) => { location.hash = h; }, view);

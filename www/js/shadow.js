@@ -44,28 +44,43 @@ export class ShadowPanel {
 
   render(result) {
     const counts = Object.entries(result.summary).filter(([, n]) => n > 0);
-    this.summary.className = result.summary.would_fail ? 'bad' : 'ok';
+    const breaks = result.items.some((item) => this.kinds[item.kind]?.breaks);
+    this.summary.className = breaks ? 'bad' : 'ok';
     this.summary.textContent = result.items.length === 0
       ? 'This webhook has no stored deliveries yet.'
       : `${result.items.length} deliveries: ${counts.map(([k, n]) => `${n} ${this.label(k)}`).join(', ')}.`;
-    fill(this.list, result.items.length === 0 ? null : table('Shadow replay', ['Delivery', 'Received', 'Saved mapping did', 'This mapping would', 'Verdict'],
-      result.items, (item) => [item.delivery_id, when(item.created_at), outcome(item.before), outcome(item.after), this.verdict(item.kind)],
-      (item) => ({ dataset: { delivery: item.delivery_id, kind: item.kind }, class: `shadow ${item.kind}` })));
+    fill(this.list, result.items.length === 0 ? null : table('Shadow replay', ['Delivery', 'Received', 'Saved mapping', 'This mapping', 'Verdict'],
+      result.items, (item) => [item.id, when(item.created_at), stored(item.stored), planned(item.new), this.verdict(item.kind)],
+      (item) => ({ dataset: { delivery: item.id, kind: item.kind }, class: this.tone(item.kind) })));
   }
 
   label(kind) {
-    return this.kinds[kind]?.label ?? kind.replaceAll('_', ' ');
+    return this.kinds[kind]?.label ?? kind;
+  }
+
+  /** Rows that would change for the worse or the better stand out. */
+  tone(kind) {
+    if (this.kinds[kind]?.breaks) return 'shadow breaks';
+    return this.kinds[kind]?.fixes ? 'shadow fixes' : 'shadow';
   }
 
   verdict(kind) {
-    return h('span', { title: this.kinds[kind]?.means ?? '' }, this.label(kind));
+    return [h('strong', {}, this.label(kind)), h('br'), h('span', { class: 'muted' }, this.kinds[kind]?.means ?? '')];
   }
 }
 
-/** One side of a comparison: its status or error, and its effects. */
-function outcome(side) {
+/** What happened: the stored status, its error, and the effects applied or planned. */
+function stored(side) {
+  return [side.status, side.error ? `: ${side.error.code}` : '', effectList(side.effects)];
+}
+
+/** What the new mapping would do: its effects, or its error; nothing when there is no payload. */
+function planned(side) {
   if (!side) return '—';
-  const effects = side.effects?.length ? h('ul', {}, side.effects.map((e) => h('li', {}, describeEffect(e)))) : null;
-  const head = side.error ? `${side.status ?? 'fails'}: ${side.error.code}` : side.status ?? 'applies';
-  return [head, effects];
+  if (side.error) return `fails: ${side.error.code}${side.error.at ? ` (at ${side.error.at})` : ''}`;
+  return ['plans', effectList(side.plan?.effects)];
+}
+
+function effectList(effects) {
+  return effects?.length ? h('ul', {}, effects.map((e) => h('li', {}, describeEffect(e)))) : null;
 }

@@ -99,6 +99,28 @@ impl ErrorKind {
     }
 }
 
+impl ErrorKind {
+    /// True for the failures a mapping decides: [`crate::Mapping::parse`] and [`crate::plan()`]
+    /// fail with these and no others. A delivery that failed with another code got past planning
+    /// (storage refused it, or its keys disagreed) or never reached it (decoding), so another
+    /// mapping alone does not change its fate (see [`crate::shadow`]).
+    pub fn is_planning(self) -> bool {
+        matches!(
+            self,
+            Self::InvalidMapping
+                | Self::InvalidPath
+                | Self::MissingPath
+                | Self::WrongType
+                | Self::InvalidAmount
+                | Self::UnknownField
+                | Self::UnknownCurrency
+                | Self::InvalidTemplate
+                | Self::MessageTooLong
+                | Self::EmptyMessage
+        )
+    }
+}
+
 /// A hookmap-core failure: a kind, a message for humans, and where it happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {

@@ -30,6 +30,7 @@ pub mod quota;
 pub mod retry;
 pub mod schema;
 pub mod secretbox;
+pub mod shadow;
 pub mod shape;
 pub mod signature;
 pub mod simulate;

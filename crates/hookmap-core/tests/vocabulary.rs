@@ -10,6 +10,7 @@ use hookmap_core::event::EventType;
 use hookmap_core::event_types::Emitter;
 use hookmap_core::ops::CURRENCY_OPS;
 use hookmap_core::quota::Quota;
+use hookmap_core::shadow::ShadowKind;
 use hookmap_core::stored::REFUSAL_PREFIX;
 use hookmap_core::{
     Algorithm, ChannelType, DeliveryStatus, DisabledReason, FieldType, HistoryStatus, Location,
@@ -372,13 +373,25 @@ fn the_page_spells_none_of_the_sets() {
         &Algorithm::NAMES,
         &EventType::NAMES,
         &DeliveryStatus::NAMES,
+        &HistoryStatus::NAMES,
+        &ShadowKind::NAMES,
     ]
     .concat();
     let www = repo().join("www");
     let mut files = vec![www.join("app.js"), www.join("index.html")];
-    for entry in std::fs::read_dir(www.join("js")).unwrap() {
-        files.push(entry.unwrap().path());
+    // Every module under js/, its folders included.
+    let mut dirs = vec![www.join("js")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
     }
+    assert!(files.len() > 10, "the page's modules were not found");
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
         for name in &sets {

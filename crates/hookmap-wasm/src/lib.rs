@@ -12,6 +12,7 @@ mod bench;
 mod error;
 mod vocabulary;
 
+use hookmap_core::shadow;
 use hookmap_core::vocabulary::quoted_or;
 use hookmap_core::{
     path, payload, Algorithm, Catalog, Change, Draft, Encryption, Error, ErrorKind, FieldTypes,
@@ -156,6 +157,25 @@ impl Engine {
             errors: &preview.errors,
             changes,
         })
+    }
+
+    /// The mapping, as it stands, replayed over a webhook's stored deliveries before it is saved:
+    /// `deliveries` is the text of the history's list answer
+    /// (`GET .../deliveries?include=payload&per_page=50`, `{data: [Delivery...], ...}`), passed as
+    /// is so the payloads' numbers stay exact. Answers `{items: [{id, created_at, kind, stored:
+    /// {status, error, effects}, new: {plan, error} | null, effects_changed}], summary: {kind:
+    /// count}}` (`hookmap_core::shadow`; the kinds are `capabilities().shadow_kinds`). Text that
+    /// is not such an answer is thrown. A mapping with errors, or not JSON at all, is not thrown:
+    /// each delivery gets its first error as `new.error` (successes and pending deliveries are then
+    /// `would_fail`, failures `still_fails`), as the edge would answer with it; the editor shows
+    /// the mapping's errors beside their rows anyway.
+    pub fn shadow(&self, deliveries: &str) -> JsResult {
+        let list = shadow::deliveries(deliveries).map_err(thrown)?;
+        let judged = match &self.mapping {
+            Ok((_, draft)) => shadow::judge(&list, |payload| draft.plan(payload)),
+            Err(e) => shadow::judge(&list, |_| Err(e.clone())),
+        };
+        to_js(&judged)
     }
 }
 

@@ -3,6 +3,7 @@
 
 use hookmap_core::event::EventType;
 use hookmap_core::ops::CURRENCY_OPS;
+use hookmap_core::shadow::ShadowKind;
 use hookmap_core::{
     Algorithm, DeliveryStatus, FieldType, HistoryStatus, Location, MatchBy, Op, BUILT_IN_CURRENCIES,
 };
@@ -31,6 +32,18 @@ fn capabilities_value() -> Value {
         .into_iter()
         .map(|l| json!({"name": l, "does": does(l)}))
         .collect();
+    let shadow_kinds: Vec<Value> = ShadowKind::ALL
+        .into_iter()
+        .map(|k| {
+            let (label, means) = shown(k);
+            json!({"name": k, "label": label, "means": means,
+                   "fixes": k == ShadowKind::WouldSucceed, "breaks": k == ShadowKind::WouldFail})
+        })
+        .collect();
+    let history_statuses: Vec<Value> = HistoryStatus::ALL
+        .into_iter()
+        .map(|s| json!({"name": s, "icon": icon(s), "applied": s == HistoryStatus::Success}))
+        .collect();
     json!({
         "ops": Op::NAMES,
         "currency_ops": names(&CURRENCY_OPS, Op::as_str),
@@ -43,8 +56,10 @@ fn capabilities_value() -> Value {
         "default_algorithm": Algorithm::Aes256Gcm,
         "currencies": BUILT_IN_CURRENCIES,
         // The console's history filter, and which of them a replay takes.
-        "history_statuses": HistoryStatus::NAMES,
+        "history_statuses": history_statuses,
         "replayable": names(&DeliveryStatus::REPLAYABLE, DeliveryStatus::as_str),
+        // What Engine.shadow calls each delivery, in the order its summary counts them.
+        "shadow_kinds": shadow_kinds,
     })
 }
 
@@ -56,9 +71,49 @@ fn does(location: Location) -> &'static str {
     }
 }
 
+/// The seeds' icon for a delivery's status in the history (shown beside its name).
+fn icon(status: HistoryStatus) -> &'static str {
+    match status {
+        HistoryStatus::Success => "✓",
+        HistoryStatus::Failed => "✗",
+        HistoryStatus::Pending => "○",
+        HistoryStatus::Replayed => "↻",
+    }
+}
+
+/// How the console names a shadow replay's verdict, and what it tells the admin.
+fn shown(kind: ShadowKind) -> (&'static str, &'static str) {
+    match kind {
+        ShadowKind::Same => (
+            "same",
+            "the new mapping plans the effects the saved one applied",
+        ),
+        ShadowKind::EffectsChange => ("effects change", "both apply, with other effects"),
+        ShadowKind::WouldSucceed => (
+            "would succeed",
+            "it failed on the mapping (or waited for one); the new mapping plans it",
+        ),
+        ShadowKind::WouldFail => (
+            "would now fail",
+            "it applied (or waits); the new mapping fails on it",
+        ),
+        ShadowKind::StillFails => ("still fails", "it failed, and the new mapping fails too"),
+        ShadowKind::FailedAfterPlanning => (
+            "failed in storage",
+            "it failed after planning (member, balance, channel): only a replay tells",
+        ),
+        ShadowKind::Replayed => ("replayed", "already replayed: its replay has its own row"),
+        ShadowKind::NoPayload => (
+            "no payload",
+            "the payload is gone or was cut: nothing to replay",
+        ),
+    }
+}
+
 /// What the page may offer: `{ops, currency_ops, field_types: [{name, ops, value_kind}],
 /// match_by, locations: [{name, does}], event_types, algorithms: [{name, message_iv_len}], default_algorithm,
-/// currencies, history_statuses, replayable}`, every list in the core's order.
+/// currencies, history_statuses: [{name, icon, applied}], replayable, shadow_kinds: [{name, label,
+/// means, fixes, breaks}]}`, every list in the core's order.
 #[wasm_bindgen]
 pub fn capabilities() -> JsResult {
     to_js(&capabilities_value())

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use hookmap_core::event::EventType;
+use hookmap_core::shadow::ShadowKind;
 use hookmap_core::{
     Algorithm, Catalog, DeliveryStatus, FieldType, HistoryStatus, Location, Mapping, MatchBy, Op,
     BUILT_IN_CURRENCIES,
@@ -38,12 +39,29 @@ fn the_lists_are_the_core_sets() {
     assert_eq!(locations, Location::NAMES);
     assert_eq!(caps["event_types"], json!(EventType::NAMES));
     assert_eq!(caps["currencies"], json!(BUILT_IN_CURRENCIES));
-    assert_eq!(caps["history_statuses"], json!(HistoryStatus::NAMES));
+    let statuses: Vec<&str> = caps["history_statuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, HistoryStatus::NAMES);
+    assert_eq!(
+        caps["history_statuses"][0]["applied"], true,
+        "success applied"
+    );
     let replayable: Vec<&str> = DeliveryStatus::REPLAYABLE
         .iter()
         .map(|s| s.as_str())
         .collect();
     assert_eq!(caps["replayable"], json!(replayable));
+    let kinds: Vec<&str> = caps["shadow_kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ShadowKind::NAMES);
     let algorithms: Vec<&str> = caps["algorithms"]
         .as_array()
         .unwrap()

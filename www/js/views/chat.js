@@ -10,7 +10,7 @@ export async function show(ctx, chid) {
     h('p', { id: 'bot' }, 'The bot posts as ', h('strong', {}, bot.name),
       bot.avatar_url ? [' ', h('img', { src: bot.avatar_url, alt: `${bot.name}'s avatar`, width: 24, height: 24, class: 'avatar' })] : null, '.'),
     h('nav', { class: 'tabs', 'aria-label': 'Channels' },
-      channels.map((c) => h('a', { href: `#/chat/${encodeURIComponent(c.id)}`, 'aria-current': c.id === chid ? 'page' : null }, `#${c.name}`))),
+      channels.map((c) => h('a', { href: `#/channels/${encodeURIComponent(c.id)}`, 'aria-current': c.id === chid ? 'page' : null }, `#${c.name}`))),
     channels.length === 0 ? h('p', { class: 'hint' }, 'No channels yet.') : null,
     messages);
   if (!chid) return;

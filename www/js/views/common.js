@@ -1,12 +1,22 @@
 // Pieces several views share: the history's status icons, paging, finding a member, effects.
 import { h } from '../dom.js';
 
-/** The seeds' icons, each with its word so it is not told by colour alone. */
-const ICONS = { success: '✓', failed: '✗', pending: '○', replayed: '↻' };
+/** The history's statuses by name, from the engine's capabilities (`useStatuses`). */
+let STATUSES = {};
 
-/** A delivery's status as icon and word (`status` comes from the API's HistoryStatus). */
+/** Called once the engine has loaded: the statuses' icons come from it. */
+export function useStatuses(caps) {
+  STATUSES = Object.fromEntries(caps.history_statuses.map((s) => [s.name, s]));
+}
+
+/** Whether a delivery of this status applied its effects (else they were only planned). */
+export function applied(status) {
+  return Boolean(STATUSES[status]?.applied);
+}
+
+/** A delivery's status as the seeds' icon and its word, so it is not told by colour alone. */
 export function statusBadge(status) {
-  return h('span', { class: `badge ${status}` }, h('span', { 'aria-hidden': 'true' }, ICONS[status] ?? '•'), ` ${status}`);
+  return h('span', { class: `badge ${status}` }, h('span', { 'aria-hidden': 'true' }, STATUSES[status]?.icon ?? '•'), ` ${status}`);
 }
 
 /** "3 success · 1 failed ..." of an answer's `totals`. */

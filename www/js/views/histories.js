@@ -4,14 +4,14 @@ import { field, fill, h, table, when } from '../dom.js';
 import { attempt, describe } from '../engine.js';
 import { describeEffect } from '../preview.js';
 import { renderTree } from '../tree.js';
-import { errorLine, findMember, memberLink, pager, statusBadge, totalsLine } from './common.js';
+import { applied, errorLine, findMember, memberLink, pager, statusBadge, totalsLine } from './common.js';
 
 /** How long to wait between looks at a bulk replay's progress. */
 const POLL_MS = 700;
 
 export async function histories(ctx, webhook, body) {
   const status = h('select', { id: 'f-status' }, h('option', { value: '' }, 'any'),
-    ctx.caps.history_statuses.map((s) => h('option', { value: s }, s)));
+    ctx.caps.history_statuses.map((s) => h('option', { value: s.name }, s.name)));
   const since = h('input', { id: 'f-since', type: 'date' });
   const until = h('input', { id: 'f-until', type: 'date' });
   const member = h('input', { id: 'f-member', placeholder: 'email, username or id', spellcheck: 'false' });
@@ -69,7 +69,7 @@ export async function histories(ctx, webhook, body) {
         d.error ? [h('dt', {}, 'Error'), h('dd', { id: 'detail-error', class: 'bad' }, errorLine(d.error))] : null,
         d.replay_of ? [h('dt', {}, 'Replay of'), h('dd', {}, d.replay_of)] : null,
         d.replayed_as ? [h('dt', {}, 'Replayed as'), h('dd', {}, d.replayed_as)] : null),
-      h('h4', {}, d.status === 'success' ? 'Effects applied' : 'Effects planned'),
+      h('h4', {}, applied(d.status) ? 'Effects applied' : 'Effects planned'),
       d.effects?.length ? h('ul', { id: 'detail-effects' }, d.effects.map((e) => h('li', {}, describeEffect(e)))) : h('p', { class: 'muted' }, 'none'),
       h('h4', {}, 'Payload'),
       tree,
