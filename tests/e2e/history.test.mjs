@@ -169,3 +169,47 @@ test('saving a mapping says how many caught deliveries wait, and process_pending
   assert.deepEqual(after, { success: 2, failed: 0, pending: 0, replayed: 2 });
   assert.equal((await admin.patch(base, { name: 'renamed' })).body.pending_deliveries, undefined, 'only a saved mapping says it');
 });
+
+test('include=payload lists each delivery with its payload exactly as the single answer gives it', async () => {
+  const own = (await admin.post('/v1/communities', { name: 'Shadow' })).body.id;
+  await admin.post(`/v1/communities/${own}/users`, { email: 'ada@example.com', username: 'ada' });
+  assert.equal((await admin.patch(`/v1/communities/${own}/quotas`, { failed_payload_bytes: 1000 })).status, 200);
+  const shadow = (await admin.post(`/v1/communities/${own}/incoming-webhooks`, {
+    name: 'shadow', location: 'user_fields',
+    mapping: { user: { match: 'email', path: 'who' }, fields: [{ target: { currency: 'coins' }, op: 'add', path: 'n' }] },
+  })).body;
+  const base = `/v1/communities/${own}/incoming-webhooks/${shadow.id}/deliveries`;
+  assert.equal((await send(shadow.url, { who: 'ada@example.com', n: 2 })).status, 200);
+  // A failure longer than the cap keeps its first 1000 bytes (ASCII: no character to cut
+  // around); one that is not JSON keeps none.
+  assert.equal((await send(shadow.url, { who: 'nobody@example.com', n: 1, pad: 'x'.repeat(2000) })).status, 422);
+  assert.equal((await deliver(`${worker.base}${new URL(shadow.url).pathname}`, 'not json')).status, 400);
+
+  const listed = await admin.get(`${base}?include=payload&per_page=50`);
+  assert.equal(listed.status, 200, listed.text);
+  assert.equal(listed.body.data.length, 3);
+  for (const item of listed.body.data) {
+    assert.deepEqual(item, (await admin.get(`${base}/${item.id}`)).body, 'the same as the single answer');
+  }
+  const payloads = listed.body.data.map((d) => [d.payload, d.payload_truncated, d.payload_text?.length, d.payload_expired]);
+  assert.deepEqual(payloads, [[null, false, undefined, false], [null, true, 1000, false], [{ who: 'ada@example.com', n: 2 }, false, undefined, false]]);
+  // Without it the list stays as light as before.
+  const plain = (await admin.get(base)).body.data;
+  assert.ok(plain.every((d) => !['payload', 'payload_truncated', 'payload_text', 'payload_expired'].some((k) => k in d)), JSON.stringify(plain));
+
+  const wrong = await admin.get(`${base}?include=effects`);
+  assert.deepEqual([wrong.status, wrong.body.error.code, wrong.body.error.details.at], [400, 'invalid_query', 'include'], wrong.text);
+  assert.match(wrong.body.error.message, /"payload"/);
+  assert.equal((await admin.get(`${base}?include=payload&per_page=51`)).status, 400, 'per_page stays at most 50');
+
+  // Another community's webhook, by a key of this one: 404 as without include, no payload.
+  const key = (await admin.post(`/v1/communities/${own}/api-keys`, { name: 'console' })).body.key;
+  const keyed = client(worker.base, key);
+  for (const path of [`/v1/communities/${own}/incoming-webhooks/${hook.id}/deliveries`, `/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries`]) {
+    const plainly = await keyed.get(path);
+    const withPayload = await keyed.get(`${path}?include=payload`);
+    assert.equal(withPayload.status, 404, withPayload.text);
+    assert.deepEqual(withPayload.body, plainly.body);
+  }
+});
+
