@@ -213,3 +213,42 @@ test('include=payload lists each delivery with its payload exactly as the single
   }
 });
 
+test('gamification logs and field histories filter by webhook_id, with user_id and field; another community\'s webhook matches nothing', async () => {
+  const own = (await admin.post('/v1/communities', { name: 'Sources' })).body.id;
+  const make = async (c, path, body) => (await admin.post(`/v1/communities/${c}${path}`, body)).body;
+  const ann = await make(own, '/users', { email: 'ann@example.com', username: 'ann' });
+  await make(own, '/users', { email: 'ben@example.com', username: 'ben' });
+  const mapping = (currency) => ({ user: { match: 'email', path: 'who' }, fields: [
+    { target: { currency }, op: 'add', path: 'n' }, { target: { field: 'tier' }, op: 'overwrite', path: 'tier' }] });
+  await make(own, '/user-fields', { key: 'tier', type: 'text' });
+  const shop = await make(own, '/incoming-webhooks', { name: 'shop', mapping: mapping('coins') });
+  const game = await make(own, '/incoming-webhooks', { name: 'game', mapping: mapping('xp') });
+  for (const [h, who, n] of [[shop, 'ann', 1], [shop, 'ben', 2], [game, 'ann', 3]]) {
+    const res = await send(h.url, { who: `${who}@example.com`, n, tier: `${h.name}-${n}` });
+    assert.equal(res.status, 200, res.text);
+  }
+  // A community with the same shape elsewhere: its webhook's rows must never show in `own`'s lists.
+  const other = (await admin.post('/v1/communities', { name: 'Elsewhere' })).body.id;
+  await make(other, '/users', { email: 'ann@example.com', username: 'ann' });
+  await make(other, '/user-fields', { key: 'tier', type: 'text' });
+  const theirs = await make(other, '/incoming-webhooks', { name: 'theirs', mapping: mapping('coins') });
+  assert.equal((await send(theirs.url, { who: 'ann@example.com', n: 9, tier: 'theirs' })).status, 200);
+
+  const logs = async (c, query) => (await admin.get(`/v1/communities/${c}/gamification-logs?${query}`)).body;
+  const changes = async (c, query) => (await admin.get(`/v1/communities/${c}/user-field-histories?${query}`)).body;
+  const rows = (list) => [list.total, list.data.map((r) => [r.action ?? r.field, r.delta ?? r.new_value])];
+  assert.deepEqual(rows(await logs(own, `webhook_id=${shop.id}`)), [2, [['shop', 2], ['shop', 1]]]);
+  assert.deepEqual(rows(await logs(own, `webhook_id=${shop.id}&user_id=${ann.id}`)), [1, [['shop', 1]]]);
+  assert.deepEqual(rows(await logs(own, `webhook_id=${game.id}`)), [1, [['game', 3]]]);
+  assert.deepEqual(rows(await changes(own, `webhook_id=${game.id}`)), [1, [['tier', 'game-3']]]);
+  assert.deepEqual(rows(await changes(own, `webhook_id=${shop.id}&user_id=${ann.id}&field=tier`)), [1, [['tier', 'shop-1']]]);
+  assert.deepEqual(rows(await changes(own, `webhook_id=${shop.id}&field=nothing`)), [0, []]);
+  assert.equal((await logs(own, '')).total, 3, 'without the filter: every row');
+
+  for (const query of [`webhook_id=${theirs.id}`, `webhook_id=${theirs.id}&user_id=${ann.id}`, 'webhook_id=whk_nothing']) {
+    assert.deepEqual(rows(await logs(own, query)), [0, []], query);
+    assert.deepEqual(rows(await changes(own, query)), [0, []], query);
+  }
+  assert.deepEqual(rows(await logs(other, `webhook_id=${shop.id}`)), [0, []]);
+  assert.deepEqual(rows(await logs(other, `webhook_id=${theirs.id}`)), [1, [['theirs', 9]]]);
+});
