@@ -169,3 +169,86 @@ test('saving a mapping says how many caught deliveries wait, and process_pending
   assert.deepEqual(after, { success: 2, failed: 0, pending: 0, replayed: 2 });
   assert.equal((await admin.patch(base, { name: 'renamed' })).body.pending_deliveries, undefined, 'only a saved mapping says it');
 });
+
+test('include=payload lists each delivery with its payload exactly as the single answer gives it', async () => {
+  const own = (await admin.post('/v1/communities', { name: 'Shadow' })).body.id;
+  await admin.post(`/v1/communities/${own}/users`, { email: 'ada@example.com', username: 'ada' });
+  assert.equal((await admin.patch(`/v1/communities/${own}/quotas`, { failed_payload_bytes: 1000 })).status, 200);
+  const shadow = (await admin.post(`/v1/communities/${own}/incoming-webhooks`, {
+    name: 'shadow', location: 'user_fields',
+    mapping: { user: { match: 'email', path: 'who' }, fields: [{ target: { currency: 'coins' }, op: 'add', path: 'n' }] },
+  })).body;
+  const base = `/v1/communities/${own}/incoming-webhooks/${shadow.id}/deliveries`;
+  assert.equal((await send(shadow.url, { who: 'ada@example.com', n: 2 })).status, 200);
+  // A failure longer than the cap keeps its first 1000 bytes (ASCII: no character to cut
+  // around); one that is not JSON keeps none.
+  assert.equal((await send(shadow.url, { who: 'nobody@example.com', n: 1, pad: 'x'.repeat(2000) })).status, 422);
+  assert.equal((await deliver(`${worker.base}${new URL(shadow.url).pathname}`, 'not json')).status, 400);
+
+  const listed = await admin.get(`${base}?include=payload&per_page=50`);
+  assert.equal(listed.status, 200, listed.text);
+  assert.equal(listed.body.data.length, 3);
+  for (const item of listed.body.data) {
+    assert.deepEqual(item, (await admin.get(`${base}/${item.id}`)).body, 'the same as the single answer');
+  }
+  const payloads = listed.body.data.map((d) => [d.payload, d.payload_truncated, d.payload_text?.length, d.payload_expired]);
+  assert.deepEqual(payloads, [[null, false, undefined, false], [null, true, 1000, false], [{ who: 'ada@example.com', n: 2 }, false, undefined, false]]);
+  // Without it the list stays as light as before.
+  const plain = (await admin.get(base)).body.data;
+  assert.ok(plain.every((d) => !['payload', 'payload_truncated', 'payload_text', 'payload_expired'].some((k) => k in d)), JSON.stringify(plain));
+
+  const wrong = await admin.get(`${base}?include=effects`);
+  assert.deepEqual([wrong.status, wrong.body.error.code, wrong.body.error.details.at], [400, 'invalid_query', 'include'], wrong.text);
+  assert.match(wrong.body.error.message, /"payload"/);
+  assert.equal((await admin.get(`${base}?include=payload&per_page=51`)).status, 400, 'per_page stays at most 50');
+
+  // Another community's webhook, by a key of this one: 404 as without include, no payload.
+  const key = (await admin.post(`/v1/communities/${own}/api-keys`, { name: 'console' })).body.key;
+  const keyed = client(worker.base, key);
+  for (const path of [`/v1/communities/${own}/incoming-webhooks/${hook.id}/deliveries`, `/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries`]) {
+    const plainly = await keyed.get(path);
+    const withPayload = await keyed.get(`${path}?include=payload`);
+    assert.equal(withPayload.status, 404, withPayload.text);
+    assert.deepEqual(withPayload.body, plainly.body);
+  }
+});
+
+test('gamification logs and field histories filter by webhook_id, with user_id and field; another community\'s webhook matches nothing', async () => {
+  const own = (await admin.post('/v1/communities', { name: 'Sources' })).body.id;
+  const make = async (c, path, body) => (await admin.post(`/v1/communities/${c}${path}`, body)).body;
+  const ann = await make(own, '/users', { email: 'ann@example.com', username: 'ann' });
+  await make(own, '/users', { email: 'ben@example.com', username: 'ben' });
+  const mapping = (currency) => ({ user: { match: 'email', path: 'who' }, fields: [
+    { target: { currency }, op: 'add', path: 'n' }, { target: { field: 'tier' }, op: 'overwrite', path: 'tier' }] });
+  await make(own, '/user-fields', { key: 'tier', type: 'text' });
+  const shop = await make(own, '/incoming-webhooks', { name: 'shop', mapping: mapping('coins') });
+  const game = await make(own, '/incoming-webhooks', { name: 'game', mapping: mapping('xp') });
+  for (const [h, who, n] of [[shop, 'ann', 1], [shop, 'ben', 2], [game, 'ann', 3]]) {
+    const res = await send(h.url, { who: `${who}@example.com`, n, tier: `${h.name}-${n}` });
+    assert.equal(res.status, 200, res.text);
+  }
+  // A community with the same shape elsewhere: its webhook's rows must never show in `own`'s lists.
+  const other = (await admin.post('/v1/communities', { name: 'Elsewhere' })).body.id;
+  await make(other, '/users', { email: 'ann@example.com', username: 'ann' });
+  await make(other, '/user-fields', { key: 'tier', type: 'text' });
+  const theirs = await make(other, '/incoming-webhooks', { name: 'theirs', mapping: mapping('coins') });
+  assert.equal((await send(theirs.url, { who: 'ann@example.com', n: 9, tier: 'theirs' })).status, 200);
+
+  const logs = async (c, query) => (await admin.get(`/v1/communities/${c}/gamification-logs?${query}`)).body;
+  const changes = async (c, query) => (await admin.get(`/v1/communities/${c}/user-field-histories?${query}`)).body;
+  const rows = (list) => [list.total, list.data.map((r) => [r.action ?? r.field, r.delta ?? r.new_value])];
+  assert.deepEqual(rows(await logs(own, `webhook_id=${shop.id}`)), [2, [['shop', 2], ['shop', 1]]]);
+  assert.deepEqual(rows(await logs(own, `webhook_id=${shop.id}&user_id=${ann.id}`)), [1, [['shop', 1]]]);
+  assert.deepEqual(rows(await logs(own, `webhook_id=${game.id}`)), [1, [['game', 3]]]);
+  assert.deepEqual(rows(await changes(own, `webhook_id=${game.id}`)), [1, [['tier', 'game-3']]]);
+  assert.deepEqual(rows(await changes(own, `webhook_id=${shop.id}&user_id=${ann.id}&field=tier`)), [1, [['tier', 'shop-1']]]);
+  assert.deepEqual(rows(await changes(own, `webhook_id=${shop.id}&field=nothing`)), [0, []]);
+  assert.equal((await logs(own, '')).total, 3, 'without the filter: every row');
+
+  for (const query of [`webhook_id=${theirs.id}`, `webhook_id=${theirs.id}&user_id=${ann.id}`, 'webhook_id=whk_nothing']) {
+    assert.deepEqual(rows(await logs(own, query)), [0, []], query);
+    assert.deepEqual(rows(await changes(own, query)), [0, []], query);
+  }
+  assert.deepEqual(rows(await logs(other, `webhook_id=${shop.id}`)), [0, []]);
+  assert.deepEqual(rows(await logs(other, `webhook_id=${theirs.id}`)), [1, [['theirs', 9]]]);
+});

@@ -129,3 +129,32 @@ test('GET /v1/me tells a token which community it belongs to', async () => {
   assert.equal(post.status, 405);
   assert.equal(post.headers.get('allow'), 'GET');
 });
+
+test('GET /v1/communities: the admin token pages through every community; a community key may not list them', async () => {
+  const made = [];
+  for (const name of ['Listed one', 'Listed two', 'Listed three']) made.push((await admin.post('/v1/communities', { name })).body);
+  const all = await admin.get('/v1/communities?per_page=50');
+  assert.equal(all.status, 200, all.text);
+  assert.deepEqual(Object.keys(all.body).sort(), ['data', 'page', 'per_page', 'total']);
+  const { total } = all.body;
+  assert.ok(total >= 3, all.text);
+  // Oldest first, like every other list of resources: the three just made are the last page's tail.
+  const last = await admin.get(`/v1/communities?per_page=1&page=${total}`);
+  assert.deepEqual([last.body.page, last.body.per_page, last.body.total, last.body.data], [total, 1, total, [made[2]]]);
+  const beyond = await admin.get(`/v1/communities?per_page=1&page=${total + 1}`);
+  assert.deepEqual([beyond.status, beyond.body.data, beyond.body.total], [200, [], total]);
+  const tooBig = await admin.get('/v1/communities?per_page=51');
+  assert.deepEqual([tooBig.status, tooBig.body.error.code], [400, 'invalid_query']);
+
+  // A community's own key gets exactly what creating a community gives it: 403, and no names.
+  const key = (await admin.post(`/v1/communities/${made[0].id}/api-keys`, { name: 'console' })).body.key;
+  const keyed = client(worker.base, key);
+  const listed = await keyed.get('/v1/communities');
+  const created = await keyed.post('/v1/communities', { name: 'Sneaky' });
+  assert.equal(listed.status, 403, listed.text);
+  assert.deepEqual(listed.body, created.body);
+  assert.equal(listed.body.error.code, 'forbidden');
+  assert.ok(!made.some((c) => listed.text.includes(c.id) || listed.text.includes(c.name)), listed.text);
+  assert.equal((await client(worker.base, null).get('/v1/communities')).status, 401);
+  assert.equal((await client(worker.base, 'nope').get('/v1/communities')).status, 401);
+});

@@ -104,7 +104,8 @@ test('tenant isolation over every route: another community is indistinguishable 
     const body = BODIES[`${method} ${path}`] ?? (method === 'GET' || method === 'DELETE' ? undefined : {});
     if (!path.includes('{cid}')) {
       const res = await intruder.call(method, path, body);
-      if (method === 'POST' && path === '/v1/communities') assert.equal(res.status, 403, res.text);
+      // Creating and listing communities is the admin token's alone.
+      if (path === '/v1/communities') assert.equal(res.status, 403, `${method} ${path}: ${res.text}`);
       continue;
     }
     // The victim's community, and the intruder's own community with the victim's resource ids.

@@ -1,6 +1,17 @@
 //! Query-string parameters (`?page=2&dry_run=true`), decoded as HTML forms encode them: `+` is a
 //! space, `%XX` a byte, and bytes that are not UTF-8 become U+FFFD.
 
+use crate::vocabulary::vocabulary;
+
+vocabulary! {
+    /// What `?include=` may add to each item of an incoming delivery history: members the
+    /// single-delivery answer carries and the list leaves out to stay light.
+    pub enum DeliveryInclude {
+        /// `payload`, `payload_truncated`, `payload_text` and `payload_expired`.
+        Payload = "payload",
+    }
+}
+
 /// The first value of `name` in `query` (the text after `?`, without the `#fragment`).
 pub fn param(query: &str, name: &str) -> Option<String> {
     query

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use hookmap_core::event::EventType;
 use hookmap_core::event_types::Emitter;
 use hookmap_core::ops::CURRENCY_OPS;
+use hookmap_core::query::DeliveryInclude;
 use hookmap_core::quota::Quota;
 use hookmap_core::shadow::ShadowKind;
 use hookmap_core::stored::REFUSAL_PREFIX;
@@ -264,6 +265,10 @@ fn openapi_enums() -> BTreeMap<&'static str, Vec<String>> {
         (
             "/paths/~1v1~1communities~1{cid}~1incoming-webhooks~1{wid}~1deliveries~1replay/post/requestBody/content/application~1json/schema/properties/status",
             names(&DeliveryStatus::REPLAYABLE, DeliveryStatus::as_str),
+        ),
+        (
+            "/paths/~1v1~1communities~1{cid}~1incoming-webhooks~1{wid}~1deliveries/get/parameters/9/schema",
+            names(&DeliveryInclude::ALL, DeliveryInclude::as_str),
         ),
         (
             "/components/schemas/HistoryStatus",

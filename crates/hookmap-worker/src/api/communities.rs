@@ -28,14 +28,30 @@ pub async fn create(ctx: &Ctx<'_>, req: &mut Request) -> ApiResult<Response> {
     http::json(201, &json!({"id": id, "name": name, "created_at": now}))
 }
 
+#[derive(Serialize, Deserialize)]
+struct Community {
+    id: String,
+    name: String,
+    created_at: String,
+}
+
+/// Every community, oldest first like the other lists of resources. Admin token only: a key
+/// must not learn which other communities exist.
+pub async fn list(ctx: &Ctx<'_>) -> ApiResult<Response> {
+    ctx.caller.require_root()?;
+    Listing {
+        select: "SELECT id, name, created_at FROM communities",
+        counted: "communities",
+        filter: "1",
+        order: "created_at, id",
+    }
+    .fetch::<Community>(ctx, &[])
+    .await?
+    .answer_rows()
+}
+
 /// Who the token belongs to: lets a client holding only an API key find its community.
 pub async fn me(ctx: &Ctx<'_>) -> ApiResult<Response> {
-    #[derive(Serialize, Deserialize)]
-    struct Community {
-        id: String,
-        name: String,
-        created_at: String,
-    }
     let Caller::Community(cid) = &ctx.caller else {
         return http::json(200, &json!({"caller": "admin"}));
     };

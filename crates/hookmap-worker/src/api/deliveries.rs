@@ -1,5 +1,6 @@
 //! A webhook's delivery history, its latest caught payload, and replays.
 
+use hookmap_core::query::DeliveryInclude;
 use hookmap_core::vocabulary::quoted_or;
 use hookmap_core::{instant, DeliveryStatus, HistoryStatus};
 use serde::Deserialize;
@@ -123,9 +124,11 @@ pub async fn catch(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
 
 /// Newest first. Filters, each optional: `?status=`, `?since=` and `?until=` (received at or
 /// after, before; `YYYY-MM-DD` or RFC 3339 UTC), `?user_id=` (the member it applied to) and
-/// `?error_code=`.
+/// `?error_code=`. `?include=payload` gives each item the payload members of the single answer,
+/// so a client can read a page of payloads in one call.
 pub async fn list(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     load(ctx, cid, id).await?;
+    let with_payload = include_param(ctx)? == Some(DeliveryInclude::Payload);
     let status = status_param(ctx, &HistoryStatus::NAMES)?;
     let since = instant_param(ctx, "since")?;
     let until = instant_param(ctx, "until")?;
@@ -160,7 +163,25 @@ pub async fn list(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
         .fetch::<DeliveryRow>(ctx, &args)
         .await?
         .with_totals(totals)
-        .answer_each(|r| Ok(render(r, false, &stale_before)))
+        .answer_each(|r| Ok(render(r, with_payload, &stale_before)))
+}
+
+/// The `?include=` of a delivery history, if given.
+fn include_param(ctx: &Ctx<'_>) -> ApiResult<Option<DeliveryInclude>> {
+    http::query(&ctx.url, "include")
+        .map(|text| {
+            DeliveryInclude::parse(&text).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_query",
+                    format!(
+                        "include must be {}, not {text:?}",
+                        quoted_or(&DeliveryInclude::NAMES)
+                    ),
+                )
+                .at("include")
+            })
+        })
+        .transpose()
 }
 
 /// The `?status=` filter, if given: one of `names` (a history's statuses: `HistoryStatus` for

@@ -24,18 +24,36 @@ struct HistoryRow {
     created_at: String,
 }
 
-/// `?user_id=` and `?field=` narrow the list; absent, they match everything.
+/// `?webhook_id=`: only rows a delivery of that incoming webhook wrote. The delivery must be of
+/// the listed community too, so another community's webhook id matches nothing rather than
+/// telling whether it exists. `{delivery}` is the column naming a row's delivery, `{n}` the
+/// webhook id's placeholder (`?1` being the community's).
+fn from_webhook(delivery: &str, n: usize) -> String {
+    format!(
+        "(?{n} IS NULL OR {delivery} IN (SELECT d.id FROM deliveries d WHERE d.webhook_id = ?{n} AND d.community_id = ?1))"
+    )
+}
+
+/// `?user_id=`, `?field=` and `?webhook_id=` narrow the list; absent, they match everything.
 pub async fn field_histories(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
     let user = http::query(&ctx.url, "user_id");
     let field = http::query(&ctx.url, "field");
+    let webhook = http::query(&ctx.url, "webhook_id");
+    let filter = format!(
+        "h.community_id = ?1 AND (?2 IS NULL OR h.user_id = ?2) AND (?3 IS NULL OR h.field_key = ?3) AND {}",
+        from_webhook("h.delivery_id", 4)
+    );
     Listing {
         select: "SELECT h.id, h.user_id, h.field_key, f.type, h.old_value, h.new_value, h.source, h.delivery_id, h.created_at
                    FROM user_field_histories h LEFT JOIN user_fields f ON f.community_id = h.community_id AND f.key = h.field_key",
         counted: "user_field_histories h",
-        filter: "h.community_id = ?1 AND (?2 IS NULL OR h.user_id = ?2) AND (?3 IS NULL OR h.field_key = ?3)",
+        filter: &filter,
         order: "h.created_at DESC, h.id DESC",
     }
-    .fetch::<HistoryRow>(ctx, &crate::args![cid, user.as_deref(), field.as_deref()])
+    .fetch::<HistoryRow>(
+        ctx,
+        &crate::args![cid, user.as_deref(), field.as_deref(), webhook.as_deref()],
+    )
     .await?
     .answer_each(|r| {
         let t = r.field_type.as_deref().unwrap_or("");
@@ -56,15 +74,21 @@ struct LogRow {
     created_at: String,
 }
 
+/// `?user_id=` and `?webhook_id=` narrow the list; absent, they match everything.
 pub async fn gamification(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
     let user = http::query(&ctx.url, "user_id");
+    let webhook = http::query(&ctx.url, "webhook_id");
+    let filter = format!(
+        "g.community_id = ?1 AND (?2 IS NULL OR g.user_id = ?2) AND {}",
+        from_webhook("g.delivery_id", 3)
+    );
     Listing {
-        select: "SELECT id, user_id, currency, delta, balance_after, action, delivery_id, created_at FROM gamification_logs",
-        counted: "gamification_logs",
-        filter: "community_id = ?1 AND (?2 IS NULL OR user_id = ?2)",
-        order: "created_at DESC, id DESC",
+        select: "SELECT g.id, g.user_id, g.currency, g.delta, g.balance_after, g.action, g.delivery_id, g.created_at FROM gamification_logs g",
+        counted: "gamification_logs g",
+        filter: &filter,
+        order: "g.created_at DESC, g.id DESC",
     }
-    .fetch::<LogRow>(ctx, &crate::args![cid, user.as_deref()])
+    .fetch::<LogRow>(ctx, &crate::args![cid, user.as_deref(), webhook.as_deref()])
     .await?
     .answer_rows()
 }

@@ -75,6 +75,7 @@ pub async fn dispatch(
         (R::Me, []) => communities::me(&ctx).await,
         (R::Routes, []) => http::json(200, &json!({ "data": routes::listing() })),
         (R::CommunityCreate, []) => communities::create(&ctx, req).await,
+        (R::CommunityList, []) => communities::list(&ctx).await,
         (R::KeyCreate, [cid]) => communities::create_key(&ctx, cid, req).await,
         (R::KeyList, [cid]) => communities::list_keys(&ctx, cid).await,
         (R::KeyDelete, [cid, kid]) => communities::delete_key(&ctx, cid, kid).await,

@@ -10,6 +10,7 @@ pub enum Route {
     Me,
     Routes,
     CommunityCreate,
+    CommunityList,
     KeyCreate,
     KeyList,
     KeyDelete,
@@ -72,6 +73,7 @@ pub const ROUTES: &[(&str, &str, Route)] = &[
     ("GET", "routes", Route::Routes),
     ("GET", "event-types", Route::EventTypeCatalog),
     ("POST", "communities", Route::CommunityCreate),
+    ("GET", "communities", Route::CommunityList),
     ("POST", "communities/{cid}/api-keys", Route::KeyCreate),
     ("GET", "communities/{cid}/api-keys", Route::KeyList),
     (
