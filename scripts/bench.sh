@@ -51,6 +51,9 @@ printf '== bench: bytes of D1 per delivery (local D1, %s deliveries)\n' "${BENCH
 HOOKMAP_PREBUILT=1 node scripts/bench/stored.mjs >"$out/stored.json"
 cat "$out/stored.json"
 
+printf '== bench: the console in headless Chromium (its sizes, first preview, shadow replay of 50)\n'
+HOOKMAP_PREBUILT=1 node scripts/bench/console.mjs >"$out/console.json"
+
 # The load runs on the bench variant (the bare batch route, x-storage-round-trips on answers);
 # the production edge is rebuilt afterwards, so build/ holds what the sizes above describe.
 printf '== bench: edge under load (wrk, %s s per target), on the bench feature'"'"'s build\n' "${BENCH_SECONDS:-10}"

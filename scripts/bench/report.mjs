@@ -17,6 +17,7 @@ const sizes = JSON.parse(readFileSync(join(dir, 'sizes.json')));
 const coldstart = JSON.parse(readFileSync(join(dir, 'coldstart.json')));
 const coldstartApi = JSON.parse(readFileSync(join(dir, 'coldstart-api.json')));
 const stored = JSON.parse(readFileSync(join(dir, 'stored.json')));
+const consoleRun = JSON.parse(readFileSync(join(dir, 'console.json')));
 const decryptWasm = JSON.parse(readFileSync(join(dir, 'decrypt-wasm.json')));
 const edge = readFileSync(join(dir, 'edge.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 const sh = (cmd) => execSync(cmd, { encoding: 'utf8' }).trim();
@@ -120,5 +121,13 @@ for (const [name, c] of [['edge', coldstart], ['API', coldstartApi]]) {
   lines.push(`| ${name} | ${kb(c.wasm_bytes)} | ${c.hookmap_ms} ms | ${c.baseline_ms} ms | ${c.module_ms} ms (${c.module_ms_q1}–${c.module_ms_q3} ms) |`);
 }
 lines.push('', `Not measured under Node: the module uses the exception-handling proposal's newer encoding (\`try_table\`, from wasm-bindgen's catch wrappers), which Node 20's V8 refuses to compile.`, '');
+lines.push('## The console (headless Chromium)', '');
+lines.push(`\`node scripts/bench/console.mjs\`: the console's own files as served, each gzipped (\`gzip -9\`), and, on \`wrangler dev\`, ${consoleRun.loads} loads of a webhook's Mapping tab (signed in, the engine fetched and compiled each time, as on a first visit) whose history holds 50 deliveries of a 1 KB order. The times are the page's own performance marks: \`first-preview\` from the navigation's start, and \`shadow-replay\` from the click to the 50 verdicts drawn (the history fetched with its payloads, judged by the wasm engine, the table built). Medians.`, '');
+lines.push('| what | measured | budget |', '|---|---|---|');
+lines.push(`| the console's JS, CSS and HTML (${consoleRun.sizes.js_css_html.length} files, www/pkg's glue included), gzipped | ${kb(consoleRun.sizes.total_gzip)} | ≤ 60 KB: ${verdict(consoleRun.sizes.total_gzip <= 60 * 1024)} |`);
+lines.push(`| its wasm engine (www/pkg/hookmap_wasm_bg.wasm), gzipped | ${kb(consoleRun.sizes.wasm.gzip)} | ≤ 100 KB: ${verdict(consoleRun.sizes.wasm.gzip <= 100 * 1024)} |`);
+lines.push(`| load to the first preview | ${Math.round(consoleRun.first_preview_ms)} ms | measured, not bounded |`);
+lines.push(`| shadow replay of 50 deliveries | ${Math.round(consoleRun.shadow_replay_ms)} ms | measured, not bounded |`);
+lines.push('');
 lines.push('', '## Reproduce', '', '```sh', 'make bench                 # BENCH_SECONDS=10 per edge target by default', '```', '');
 console.log(lines.join('\n'));

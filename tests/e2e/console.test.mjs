@@ -199,6 +199,56 @@ test('payload markup is shown as text everywhere: history details, the sample tr
   await page.close();
 });
 
+test('the mapping is fixed after a shadow replay shows what changes; the failed and pending ones are replayed', async () => {
+  const before = (await admin.get(`/v1/communities/${seed.cid}/users/${seed.uid}`)).body;
+  const version = (await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks/${state.hook.id}`)).body.version;
+  const { page, errors } = await signedIn(`#/webhooks/${state.hook.id}/mapping`);
+  await page.waitForSelector('#rows li');
+  // The senders use reward.points: the admin edits the saved row and checks the history first.
+  await page.fill('#rows li:nth-child(1) .path', 'reward.points');
+  await page.click('#shadow-run');
+  await page.waitForSelector('#shadow-list tr[data-kind]');
+  // Newest first: the failure would succeed, the success would now fail, the pending one would apply.
+  assert.deepEqual(await ids(page, '#shadow-list tr[data-kind]', 'kind'), ['would_succeed', 'would_fail', 'would_succeed']);
+  assert.match(await page.textContent('#shadow-summary'), /^3 deliveries: 2 would succeed, 1 would now fail\.$/);
+  assert.match(await page.textContent('#shadow-list tr[data-kind=would_fail]'), /fails: missing_path \(at fields\[0\]\.path\)/);
+  await noSeriousViolations(page, 'shadow replay');
+  await shot(page, 'console-06b-shadow-replay');
+  // Nothing was sent: the member and the saved mapping are as they were.
+  assert.deepEqual((await admin.get(`/v1/communities/${seed.cid}/users/${seed.uid}`)).body.balances, before.balances);
+  assert.equal((await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks/${state.hook.id}`)).body.version, version);
+  // Editing again says the replay no longer describes the mapping.
+  await page.fill('#rows li:nth-child(1) .path', 'reward.point');
+  assert.match(await page.textContent('#shadow-summary'), /changed since this shadow replay/);
+  await page.fill('#rows li:nth-child(1) .path', 'reward.points');
+  await page.click('#save');
+  await page.waitForSelector('#save-result.ok');
+
+  // Histories: replay the failed one from its details, then every pending one the filter shows.
+  await page.click('#tab-histories');
+  await page.waitForSelector('#history-list tr[data-status=failed] button');
+  await page.click('#history-list tr[data-status=failed] button');
+  await page.waitForSelector('#replay-one:not([hidden])');
+  await page.click('#replay-one');
+  await page.waitForSelector('#replay-one-result.ok, #replay-one-result.bad');
+  assert.match(await page.textContent('#replay-one-result'), /^Replayed: success as dlv_/);
+  await page.selectOption('#f-status', 'pending');
+  await page.click('#history-filters button[type=submit]');
+  await page.waitForFunction(() => document.querySelectorAll('#history-list tr[data-status]').length === 1);
+  await page.click('#replay-all');
+  await page.waitForSelector('#replay-all-result.ok, #replay-all-result.bad', { timeout: 30_000 });
+  assert.equal(await page.textContent('#replay-all-result'), 'Replayed 1 of 1: 1 succeeded, 0 failed, 0 still pending, 0 skipped.');
+  await page.selectOption('#f-status', '');
+  await page.click('#history-filters button[type=submit]');
+  await page.waitForFunction(() => document.querySelectorAll('#history-list tr[data-status]').length === 5);
+  assert.deepEqual((await ids(page, '#history-list tr[data-status]', 'status')).sort(), ['replayed', 'replayed', 'success', 'success', 'success']);
+  await shot(page, 'console-06c-replayed');
+  const after = (await admin.get(`/v1/communities/${seed.cid}/users/${seed.uid}`)).body;
+  assert.equal(after.balances.coins, before.balances.coins + 7 + 3);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('an outgoing subscription: created from the catalogue, tested, its log read, the event resent', async () => {
   await receiver.plan('console', [200, 200, 200, 200, 200, 200]);
   const { page, errors } = await signedIn('#/outgoing/new');

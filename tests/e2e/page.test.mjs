@@ -150,7 +150,7 @@ test('offline: a mapping built by clicking previews every effect, before -> afte
 
 test('connected: load the caught sample, map it, save, encrypt and send the produced request', async () => {
   const { page, errors } = await mappingTab(seed.hook.id);
-  // A webhook without a mapping opens on its caught sample; loading it again gives the same.
+  // The tab opens on the webhook's caught sample; loading it again gives the same.
   await page.waitForFunction(() => document.querySelector('#catch-info').textContent.startsWith('caught'));
   await page.fill('#sample-text', '{}');
   await page.click('#load-catch');

@@ -94,7 +94,7 @@ export class MappingEditor {
     this.shadow.reset();
     this.refresh();
     // Start from what the sender sent last, when it has sent anything (the seeds' Catch).
-    if (webhook.mapping === null) await this.loadCaught({ quiet: true });
+    await this.loadCaught({ quiet: true });
   }
 
   /** Field definitions typed in the playground (the last valid ones while they are not valid). */
