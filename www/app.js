@@ -17,14 +17,17 @@ import { useStatuses } from './js/views/common.js';
 
 const $ = (selector) => document.querySelector(selector);
 
-/** What every view gets: the API, the engine, the shared editor, and the page's status line. */
+/** What every view gets (through its own `vctx`, see `route`): the API, the engine, the shared
+ * editor, the page's status line, its container and whether it is still the view on screen. */
 const ctx = {
   api: null,
   session: null,
   wasm: null,
   caps: null,
   editor: null,
-  view: $('#view'),
+  // Each drawing of a view gets its own container in #view (see `route`).
+  view: null,
+  current: () => true,
   status(text, kind = '') {
     const el = $('#status');
     el.textContent = text;
@@ -43,19 +46,19 @@ const ctx = {
 
 /** Routes: a pattern of path steps (`:name` takes one) and the view that draws it. */
 const ROUTES = [
-  ['playground', () => playground()],
-  ['webhooks', () => webhooks.list(ctx)],
-  ['webhooks/new', () => webhooks.create(ctx)],
-  ['webhooks/:wid', (p) => webhook.show(ctx, p.wid, 'settings')],
-  ['webhooks/:wid/:tab', (p) => webhook.show(ctx, p.wid, p.tab)],
-  ['outgoing', () => outgoing.list(ctx)],
-  ['outgoing/new', () => outgoing.create(ctx)],
-  ['outgoing/:sid', (p) => outgoing.show(ctx, p.sid)],
-  ['members', () => members.search(ctx)],
-  ['members/:uid', (p) => members.show(ctx, p.uid)],
-  ['logs', () => logs.show(ctx)],
-  ['channels', () => chat.show(ctx)],
-  ['channels/:chid', (p) => chat.show(ctx, p.chid)],
+  ['playground', (c) => playground(c)],
+  ['webhooks', (c) => webhooks.list(c)],
+  ['webhooks/new', (c) => webhooks.create(c)],
+  ['webhooks/:wid', (c, p) => webhook.show(c, p.wid, 'settings')],
+  ['webhooks/:wid/:tab', (c, p) => webhook.show(c, p.wid, p.tab)],
+  ['outgoing', (c) => outgoing.list(c)],
+  ['outgoing/new', (c) => outgoing.create(c)],
+  ['outgoing/:sid', (c, p) => outgoing.show(c, p.sid)],
+  ['members', (c) => members.search(c)],
+  ['members/:uid', (c, p) => members.show(c, p.uid)],
+  ['logs', (c) => logs.show(c)],
+  ['channels', (c) => chat.show(c)],
+  ['channels/:chid', (c, p) => chat.show(c, p.chid)],
 ];
 
 function match(steps) {
@@ -64,47 +67,54 @@ function match(steps) {
     if (want.length !== steps.length) continue;
     const params = {};
     if (want.every((w, i) => (w.startsWith(':') ? (params[w.slice(1)] = steps[i]) !== undefined : w === steps[i]))) {
-      return () => draw(params);
+      return (vctx) => draw(vctx, params);
     }
   }
   return null;
 }
 
 /** The mapping editor on its own: no webhook, nothing saved. Needs no sign-in. */
-function playground() {
+function playground(vctx) {
   $('#where').textContent = 'mapping playground';
-  ctx.editor.offline();
-  fill(ctx.view, h('h2', { class: 'view-title' }, 'Mapping playground'),
+  vctx.editor.offline();
+  fill(vctx.view, h('h2', { class: 'view-title' }, 'Mapping playground'),
     h('p', { class: 'hint' }, 'Try a mapping on a sample payload. Nothing here is saved: sign in and open a webhook to save one.'));
-  show(ctx.editor.root);
+  vctx.editor.root.hidden = false;
+  vctx.view.append(vctx.editor.root);
 }
 
-/** Puts the editor into the view (it is one set of elements, moved where it is needed). */
-function show(editorRoot) {
-  editorRoot.hidden = false;
-  ctx.view.append(editorRoot);
-}
+let turn = 0;
 
+/**
+ * Draws the view the address names. Each drawing gets a fresh container in #view and a `current()`
+ * that stays true until the address changes again: a view still loading when the admin moves on
+ * draws into a container no longer on the page, and takes nothing shared (the editor) from the
+ * view that replaced it.
+ */
 async function route() {
+  const mine = ++turn;
   const steps = decodeURIComponent(location.hash.replace(/^#\/?/, '')).split('/').filter(Boolean);
   // The editor goes back home before a view is drawn; the views that want it take it again.
   ctx.editor.root.hidden = true;
   document.body.append(ctx.editor.root);
+  const container = h('div', { class: 'view-body' });
+  fill($('#view'), container);
+  const vctx = Object.create(ctx, { view: { value: container }, current: { value: () => mine === turn } });
   for (const a of document.querySelectorAll('#nav a')) {
-    a.toggleAttribute('aria-current', a.dataset.section === steps[0]);
-    if (a.hasAttribute('aria-current')) a.setAttribute('aria-current', 'page');
+    if (a.dataset.section === steps[0]) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
   }
   const draw = match(steps);
   if (steps[0] !== 'playground' && !ctx.api) {
     $('#where').textContent = 'sign in';
-    return signin.show(ctx);
+    return signin.show(vctx);
   }
   if (!draw) return ctx.go('#/webhooks');
   $('#where').textContent = 'console';
   try {
-    await draw();
+    await draw(vctx);
   } catch (e) {
-    ctx.status(`Could not load this view: ${describe(e)}`, 'bad');
+    if (vctx.current()) ctx.status(`Could not load this view: ${describe(e)}`, 'bad');
   }
 }
 

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker } from './support/worker.mjs';
-import { client, deliver, deliverOnceLoosened, eventually, seedCommunity } from './support/api.mjs';
+import { client, deliver, deliverOnceLoosened, envelope, eventually, seedCommunity } from './support/api.mjs';
 import { launch, openPage, shot } from './support/browser.mjs';
 import { seriousViolations } from './support/axe.mjs';
 import { startReceiver } from './support/receivers.mjs';
@@ -245,6 +245,62 @@ test('the mapping is fixed after a shadow replay shows what changes; the failed 
   await shot(page, 'console-06c-replayed');
   const after = (await admin.get(`/v1/communities/${seed.cid}/users/${seed.uid}`)).body;
   assert.equal(after.balances.coins, before.balances.coins + 7 + 3);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('Histories shows new deliveries as they arrive, without a reload', async () => {
+  const { page, errors } = await signedIn(`#/webhooks/${state.hook.id}/histories`);
+  await page.waitForSelector('#history-list tr[data-status]');
+  const rows = await page.$$eval('#history-list tr[data-status]', (els) => els.length);
+  const sent = await send({ customer: { email: 'ada@example.com' }, reward: { points: 1 } });
+  assert.equal(sent.status, 200, sent.text);
+  await page.waitForFunction((n) => document.querySelectorAll('#history-list tr[data-status]').length === n + 1, rows, { timeout: 15_000 });
+  assert.equal(await page.getAttribute('#history-list tbody tr:first-child', 'data-status'), 'success');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('Settings: the API key rotated, a signing secret added and removed, encryption set with generated values', async () => {
+  const { page, errors } = await signedIn(`#/webhooks/${state.hook.id}/settings`);
+  await page.waitForSelector('#webhook-form');
+  const body = JSON.stringify({ customer: { email: 'ada@example.com' }, reward: { points: 1 } });
+  await page.click('[data-secret=api_key] button[data-action=rotate]');
+  await page.waitForSelector('[data-secret=api_key] .once input');
+  const rotated = await page.inputValue('[data-secret=api_key] .once input');
+  assert.match(rotated, /^hmw_[0-9a-f]{48}$/);
+  assert.notEqual(rotated, state.hook.apiKey);
+  // The old key is refused from now on (an edge that cached it learns at its first try), the new one works.
+  assert.equal((await deliverOnceLoosened(409, state.hook.url, body, { 'x-api-key': state.hook.apiKey })).status, 401);
+  state.hook.apiKey = rotated;
+  assert.equal((await sendSettled(JSON.parse(body))).status, 200);
+
+  await page.click('[data-secret=signing_secret] button[data-action=rotate]');
+  await page.waitForSelector('[data-secret=signing_secret] .once input');
+  assert.match(await page.inputValue('[data-secret=signing_secret] .once input'), /^whsec_/);
+  assert.match(await page.textContent('[data-secret=signing_secret]'), /Signing secret: required/);
+  // Removing asks first; No keeps it.
+  await page.click('[data-secret=signing_secret] button[data-action=remove]');
+  await page.click('.confirm button:has-text("No")');
+  assert.equal((await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks/${state.hook.id}`)).body.signing_secret, true);
+  await page.click('[data-secret=signing_secret] button[data-action=remove]');
+  await page.click('.confirm button:has-text("Yes")');
+  await page.waitForFunction(() => /Signing secret: not required/.test(document.querySelector('[data-secret=signing_secret]').textContent));
+
+  await page.selectOption('#wh-algorithm', 'aes-256-gcm');
+  await page.click('#wh-key-generate');
+  await page.click('#wh-iv-generate');
+  const [key, iv] = [await page.inputValue('#wh-key'), await page.inputValue('#wh-iv')];
+  assert.match(key, /^[A-Za-z0-9]{32}$/);
+  assert.match(iv, /^[A-Za-z0-9]{16}$/);
+  await page.click('#webhook-form button[type=submit]');
+  await page.waitForSelector('#wh-result.ok');
+  await noSeriousViolations(page, 'webhook settings');
+  await shot(page, 'console-08-settings');
+  // A sender sealing with Node's crypto under the generated key is applied.
+  const sealed = await deliverOnceLoosened(409, state.hook.url, envelope('aes-256-gcm', key, body), { 'x-api-key': rotated });
+  assert.equal(sealed.status, 200, sealed.text);
+  assert.deepEqual((await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks/${state.hook.id}`)).body.encryption, { algorithm: 'aes-256-gcm' });
   assert.deepEqual(errors, []);
   await page.close();
 });

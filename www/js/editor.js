@@ -34,6 +34,8 @@ export class MappingEditor {
     this.engine = new wasm.Engine('{}');
     this.api = null;
     this.webhook = null;
+    // Bumped by each connect and by the playground: a connect that an other one overtook stops.
+    this.turn = 0;
     this.fields = {};
     this.last = { sample: null, mapping: null, member: null, sampleOk: false };
     const refresh = () => this.refresh();
@@ -59,6 +61,7 @@ export class MappingEditor {
 
   /** The playground: nothing saved, the fields and currencies typed in. */
   offline() {
+    this.turn += 1;
     this.api = null;
     this.webhook = null;
     for (const id of ['#fields-json', '#currencies-json']) this.$(id).readOnly = false;
@@ -70,9 +73,14 @@ export class MappingEditor {
     this.refresh();
   }
 
-  /** A webhook's Mapping tab: the community's fields, currencies and channels, its own mapping. */
+  /**
+   * A webhook's Mapping tab: the community's fields, currencies and channels, its own mapping.
+   * Answers false, changing nothing, when another connect or the playground came after it.
+   */
   async connect(api, webhook) {
+    const mine = ++this.turn;
     const [fields, currencies, channels] = await Promise.all([api.fields(), api.currencies(), api.channels()]);
+    if (mine !== this.turn) return false;
     this.api = api;
     this.webhook = webhook;
     this.form.setChannels(channels);
@@ -95,6 +103,7 @@ export class MappingEditor {
     this.refresh();
     // Start from what the sender sent last, when it has sent anything (the seeds' Catch).
     await this.loadCaught({ quiet: true });
+    return mine === this.turn;
   }
 
   /** Field definitions typed in the playground (the last valid ones while they are not valid). */
@@ -204,12 +213,15 @@ export class MappingEditor {
   async loadCaught({ quiet = false } = {}) {
     const info = this.$('#catch-info');
     info.textContent = 'Loading…';
+    const mine = this.turn;
     try {
       const caught = await this.api.caught(this.webhook.id);
+      if (mine !== this.turn) return;
       if (caught.payload === null) throw new Error('the latest delivery has no payload to show');
       this.$('#sample-text').value = JSON.stringify(caught.payload, null, 2);
       info.textContent = `caught ${caught.received_at}`;
     } catch (e) {
+      if (mine !== this.turn) return;
       info.textContent = quiet ? 'Nothing caught yet: send a delivery to the URL, then load it.' : describe(e);
     }
     this.refresh();

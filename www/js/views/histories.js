@@ -8,6 +8,8 @@ import { applied, errorLine, findMember, memberLink, pager, statusBadge, totalsL
 
 /** How long to wait between looks at a bulk replay's progress. */
 const POLL_MS = 700;
+/** How often the first page looks for new deliveries while it is shown. */
+const LIVE_MS = 3000;
 
 export async function histories(ctx, webhook, body) {
   const status = h('select', { id: 'f-status' }, h('option', { value: '' }, 'any'),
@@ -24,11 +26,15 @@ export async function histories(ctx, webhook, body) {
   const details = h('section', { id: 'delivery-details', class: 'card', hidden: true, 'aria-label': 'Delivery details', tabindex: '-1' });
   const replayAll = h('button', { type: 'button', id: 'replay-all' }, 'Replay what the filter shows');
   const replayOut = h('p', { id: 'replay-all-result', role: 'status' });
-  fill(body, filters, h('div', { class: 'inline' }, replayAll, replayOut), summary, h('div', { class: 'split' }, list, details));
+  const live = h('input', { type: 'checkbox', id: 'live', checked: true });
+  fill(body, filters, h('div', { class: 'inline' }, replayAll, replayOut, h('label', { class: 'check' }, live, 'Show new deliveries as they arrive')),
+    summary, h('div', { class: 'split' }, list, details));
 
   let query = {};
+  let shown = { page: 1, newest: null };
   const load = async (page = 1) => {
     const answer = await ctx.api.deliveries(webhook.id, { ...query, page, per_page: 20 });
+    shown = { page, newest: answer.data[0]?.id ?? null, total: answer.total };
     summary.textContent = `${totalsLine(answer.totals)} (all time).`;
     fill(list, answer.data.length === 0
       ? h('p', { class: 'hint' }, 'No deliveries match. Senders\' deliveries appear here as they arrive.')
@@ -113,6 +119,18 @@ export async function histories(ctx, webhook, body) {
   });
 
   await load();
+  // Watching deliveries arrive: the first page is read again while it is on screen, and redrawn
+  // only when something changed, so a details panel or a button in use is left alone otherwise.
+  const timer = setInterval(async () => {
+    if (!body.isConnected) return clearInterval(timer);
+    if (!live.checked || shown.page !== 1 || document.hidden) return;
+    try {
+      const latest = await ctx.api.deliveries(webhook.id, { ...query, page: 1, per_page: 1 });
+      if ((latest.data[0]?.id ?? null) !== shown.newest || latest.total !== shown.total) await load(1);
+    } catch {
+      // A failed look is tried again at the next tick; the list on screen stays as it was.
+    }
+  }, LIVE_MS);
 }
 
 /** The payload as a tree (its leaves from the engine, as in the editor), or why there is none. */

@@ -43,7 +43,8 @@ function settings(ctx, webhook, body) {
 }
 
 async function mapping(ctx, webhook, body) {
-  await ctx.editor.connect(ctx.api, webhook);
+  // The editor is shared: only the view still on screen takes it.
+  if (!(await ctx.editor.connect(ctx.api, webhook)) || !ctx.current()) return;
   ctx.editor.root.hidden = false;
   body.append(ctx.editor.root);
 }
