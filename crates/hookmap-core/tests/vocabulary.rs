@@ -199,23 +199,32 @@ fn refusals_raised_by_migrations_are_the_core_set() {
 /// The worker reads refusals through `StorageRefusal::from_error_text`, never by its own literal.
 #[test]
 fn the_worker_spells_no_refusal_itself() {
-    let mut dirs = vec![repo().join("crates/hookmap-worker/src")];
+    for path in files_under(repo().join("crates/hookmap-worker/src")) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let literal = format!("\"{REFUSAL_PREFIX}");
+        assert!(
+            !text.contains(&literal),
+            "{} matches a refusal by hand",
+            path.display()
+        );
+    }
+}
+
+/// Every file under `dir`, its folders included.
+fn files_under(dir: std::path::PathBuf) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir];
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 dirs.push(path);
             } else {
-                let text = std::fs::read_to_string(&path).unwrap();
-                let literal = format!("\"{REFUSAL_PREFIX}");
-                assert!(
-                    !text.contains(&literal),
-                    "{} matches a refusal by hand",
-                    path.display()
-                );
+                files.push(path);
             }
         }
     }
+    files
 }
 
 // ---- OpenAPI ----
@@ -384,18 +393,7 @@ fn the_page_spells_none_of_the_sets() {
     .concat();
     let www = repo().join("www");
     let mut files = vec![www.join("app.js"), www.join("index.html")];
-    // Every module under js/, its folders included.
-    let mut dirs = vec![www.join("js")];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
+    files.extend(files_under(www.join("js")));
     assert!(files.len() > 10, "the page's modules were not found");
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();

@@ -18,6 +18,16 @@ fn caps() -> Value {
     serde_json::from_str(&String::from(js_sys::JSON::stringify(&js).unwrap())).unwrap()
 }
 
+/// The `name` of each entry of the list `caps[key]`.
+fn names_in<'a>(caps: &'a Value, key: &str) -> Vec<&'a str> {
+    caps[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["name"].as_str().unwrap())
+        .collect()
+}
+
 fn accepted(target: Value, op: &str) -> bool {
     let fields = Catalog::with_fields(FieldType::ALL.map(|t| (t.to_string(), t)).into());
     let mapping = json!({"user": {"match": "email", "path": "e"},
@@ -30,21 +40,11 @@ fn the_lists_are_the_core_sets() {
     let caps = caps();
     assert_eq!(caps["ops"], json!(Op::NAMES));
     assert_eq!(caps["match_by"], json!(MatchBy::NAMES));
-    let locations: Vec<&str> = caps["locations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["name"].as_str().unwrap())
-        .collect();
+    let locations = names_in(&caps, "locations");
     assert_eq!(locations, Location::NAMES);
     assert_eq!(caps["event_types"], json!(EventType::NAMES));
     assert_eq!(caps["currencies"], json!(BUILT_IN_CURRENCIES));
-    let statuses: Vec<&str> = caps["history_statuses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
+    let statuses = names_in(&caps, "history_statuses");
     assert_eq!(statuses, HistoryStatus::NAMES);
     assert_eq!(
         caps["history_statuses"][0]["applied"], true,
@@ -55,28 +55,13 @@ fn the_lists_are_the_core_sets() {
         .map(|s| s.as_str())
         .collect();
     assert_eq!(caps["replayable"], json!(replayable));
-    let kinds: Vec<&str> = caps["shadow_kinds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["name"].as_str().unwrap())
-        .collect();
+    let kinds = names_in(&caps, "shadow_kinds");
     assert_eq!(kinds, ShadowKind::NAMES);
-    let algorithms: Vec<&str> = caps["algorithms"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap())
-        .collect();
+    let algorithms = names_in(&caps, "algorithms");
     assert_eq!(algorithms, Algorithm::NAMES);
     assert_eq!(caps["default_algorithm"], "aes-256-gcm");
     assert_eq!(caps["algorithms"][1]["message_iv_len"], 12);
-    let types: Vec<&str> = caps["field_types"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let types = names_in(&caps, "field_types");
     assert_eq!(types, FieldType::NAMES);
 }
 
