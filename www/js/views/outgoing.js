@@ -1,7 +1,8 @@
 // Outgoing webhooks: the community's subscriptions; creating and editing one (URL, events from the
 // catalogue, channel, encryption, active); Test; the attempt logs with request and answer; resend;
 // rotating the secret (shown once); a disabled subscription says why and can be enabled again.
-import { field, fill, h, randomText, table, when } from '../dom.js';
+import { field, fill, h, table, when } from '../dom.js';
+import { encryptionFields } from './encryption.js';
 import { describe } from '../engine.js';
 import { pager, title } from './common.js';
 import { confirmThen, shownOnce } from './webhook_form.js';
@@ -48,26 +49,12 @@ async function subscriptionForm(ctx, sub, onSaved) {
   const channel = h('select', { id: 'sub-channel' }, h('option', { value: '' }, 'any channel'),
     channels.map((c) => h('option', { value: c.id, selected: c.id === sub?.channel_id }, `#${c.name}`)));
   const active = h('input', { id: 'sub-active', type: 'checkbox', checked: sub?.is_active ?? true });
-  const algorithm = h('select', { id: 'sub-algorithm' }, h('option', { value: '' }, 'none'),
-    ctx.caps.algorithms.map((a) => h('option', { value: a.name, selected: a.name === sub?.encryption?.algorithm }, a.name)));
-  const key = h('input', { id: 'sub-key', autocomplete: 'off', spellcheck: 'false', maxlength: 32 });
-  const iv = h('input', { id: 'sub-iv', autocomplete: 'off', spellcheck: 'false', maxlength: 16 });
-  const fixed = h('input', { id: 'sub-fixed-iv', type: 'checkbox', checked: sub?.encryption?.fixed_iv ?? false });
-  const gen = (input, n, what) => h('button', { type: 'button', class: 'small', onclick: () => { input.value = randomText(n); } }, `Generate ${what}`);
-  const encBox = h('div', {},
-    h('div', { class: 'inline' },
-      h('div', { class: 'grow' }, field('AES key', key, '32 characters'), gen(key, 32, 'a key')),
-      h('div', { class: 'grow' }, field('IV', iv, '16 characters'), gen(iv, 16, 'an IV'))),
-    h('label', { class: 'check' }, fixed, 'Fixed IV: every body is base64 under this IV (only for receivers that cannot read the {iv, data} envelope)'));
-  const showEnc = () => { encBox.hidden = !algorithm.value; };
-  algorithm.addEventListener('change', showEnc);
-  showEnc();
+  const encryption = encryptionFields(ctx.caps, 'sub', sub?.encryption ?? null, { fixedIv: true });
   const out = h('p', { id: 'sub-result', role: 'status' });
   const form = h('form', { id: 'subscription-form', class: 'card' },
     field('URL', url), events, field('Channel', channel, 'for message.posted'),
     h('label', { class: 'check' }, active, 'Active'),
-    h('fieldset', {}, h('legend', {}, 'Encryption'), field('Algorithm', algorithm),
-      sub?.encryption ? h('p', { class: 'hint' }, 'The key is never shown again: type or generate a key and IV to change them.') : null, encBox),
+    encryption.fieldset,
     h('button', { type: 'submit' }, sub ? 'Save' : 'Create the subscription'), out);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -77,11 +64,8 @@ async function subscriptionForm(ctx, sub, onSaved) {
       channel_id: channel.value || null,
       is_active: active.checked,
     };
-    if (!algorithm.value) {
-      if (!sub || sub.encryption) body.encryption = null;
-    } else if (key.value || iv.value || !sub?.encryption || fixed.checked !== sub.encryption.fixed_iv || algorithm.value !== sub.encryption.algorithm) {
-      body.encryption = { algorithm: algorithm.value, key: key.value, iv: iv.value, fixed_iv: fixed.checked };
-    }
+    const sealed = encryption.read();
+    if (sealed !== undefined) body.encryption = sealed;
     out.className = '';
     out.textContent = 'Saving…';
     try {
