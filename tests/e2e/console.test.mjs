@@ -402,6 +402,59 @@ test('chat: the bot, the channels and their messages, markup shown as text', asy
   await page.close();
 });
 
+test('Histories filters by member and dates; the logs view by member and webhook', async () => {
+  const { page, errors } = await signedIn(`#/webhooks/${state.hook.id}/histories`);
+  await page.waitForSelector('#history-list tr[data-status]');
+  const all = (await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks/${state.hook.id}/deliveries?per_page=50`)).body;
+  const ada = all.data.filter((d) => d.user_id === seed.uid).length;
+  assert.ok(ada > 0 && ada < all.total, 'some deliveries name ada, some (the pending ones) no one');
+  await page.fill('#f-member', 'ada');
+  await page.click('#history-filters button[type=submit]');
+  await page.waitForFunction((n) => document.querySelectorAll('#history-list tr[data-status]').length === n, ada);
+  await page.fill('#f-member', 'nobody@example.com');
+  await page.click('#history-filters button[type=submit]');
+  await page.waitForFunction(() => /No member is nobody@example.com/.test(document.querySelector('#history-totals').textContent));
+  await page.fill('#f-member', '');
+  await page.fill('#f-since', '2099-01-01');
+  await page.click('#history-filters button[type=submit]');
+  await page.waitForSelector('#history-list p.hint');
+  assert.match(await page.textContent('#history-list'), /No deliveries match/);
+
+  await page.evaluate(() => { location.hash = '#/logs'; });
+  await page.waitForSelector('#logs-filters');
+  await page.fill('#logs-member', 'ada@example.com');
+  await page.selectOption('#logs-webhook', state.hook.id);
+  await page.click('#logs-filters button[type=submit]');
+  const logs = (await admin.get(`/v1/communities/${seed.cid}/gamification-logs?user_id=${seed.uid}&webhook_id=${state.hook.id}&per_page=50`)).body;
+  assert.ok(logs.total > 0);
+  await page.waitForFunction((n) => document.querySelectorAll('#logs-out table:first-of-type tbody tr').length === n, logs.total);
+  assert.deepEqual(new Set(await texts(page, '#logs-out table:first-of-type tbody td:last-child')), new Set(['Shop rewards']));
+  await noSeriousViolations(page, 'logs');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('Settings: a webhook disabled from the page refuses its sender; deleted, it leaves the list', async () => {
+  const hook = (await admin.post(`/v1/communities/${seed.cid}/incoming-webhooks`, { name: 'Short lived' })).body;
+  assert.equal((await deliver(hook.url, '{}')).status, 202);
+  const { page, errors } = await signedIn(`#/webhooks/${hook.id}/settings`);
+  await page.waitForSelector('#webhook-form');
+  await page.uncheck('#wh-enabled');
+  await page.fill('#wh-rate', '30');
+  await page.click('#webhook-form button[type=submit]');
+  await page.waitForSelector('#wh-result.ok');
+  const saved = (await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks/${hook.id}`)).body;
+  assert.deepEqual([saved.enabled, saved.rate_limit], [false, 30]);
+  assert.notEqual((await deliverOnceLoosened(202, hook.url, '{}')).status, 202, 'a disabled webhook takes nothing');
+  await page.click('#delete-webhook');
+  await page.click('.confirm button:has-text("Yes")');
+  await page.waitForSelector('#new-webhook');
+  assert.equal((await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks/${hook.id}`)).status, 404);
+  assert.equal(await page.$$eval(`tr[data-webhook="${hook.id}"]`, (els) => els.length), 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('every view passes axe and fits a phone (390 px) without sideways scrolling', async () => {
   const views = ['#/webhooks', '#/webhooks/new', `#/webhooks/${state.hook.id}/settings`, `#/webhooks/${state.hook.id}/mapping`,
     `#/webhooks/${state.hook.id}/histories`, '#/outgoing', '#/outgoing/new', '#/members', '#/logs', '#/channels', '#/playground'];
