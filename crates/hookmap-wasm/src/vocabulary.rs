@@ -1,6 +1,7 @@
 //! The core's closed sets for the page, so it offers exactly what the edge accepts and spells
 //! none of them itself.
 
+use hookmap_core::envelope::{IV_LEN, KEY_LEN};
 use hookmap_core::event::EventType;
 use hookmap_core::ops::CURRENCY_OPS;
 use hookmap_core::shadow::ShadowKind;
@@ -26,7 +27,10 @@ fn capabilities_value() -> Value {
         .collect();
     let algorithms: Vec<Value> = Algorithm::ALL
         .into_iter()
-        .map(|a| json!({"name": a, "message_iv_len": a.message_iv_len()}))
+        .map(|a| {
+            json!({"name": a, "webcrypto": webcrypto(a), "key_len": KEY_LEN, "iv_len": IV_LEN,
+                   "message_iv_len": a.message_iv_len()})
+        })
         .collect();
     let locations: Vec<Value> = Location::ALL
         .into_iter()
@@ -61,6 +65,15 @@ fn capabilities_value() -> Value {
         // What Engine.shadow calls each delivery, in the order its summary counts them.
         "shadow_kinds": shadow_kinds,
     })
+}
+
+/// The WebCrypto algorithm the request tester seals with: the same cipher and padding (PKCS#7 for
+/// CBC; GCM's 16-byte tag appended, no associated data), so the page needs no cipher of its own.
+fn webcrypto(algorithm: Algorithm) -> &'static str {
+    match algorithm {
+        Algorithm::Aes256Cbc => "AES-CBC",
+        Algorithm::Aes256Gcm => "AES-GCM",
+    }
 }
 
 /// How the page describes a webhook of each location.
@@ -111,7 +124,8 @@ fn shown(kind: ShadowKind) -> (&'static str, &'static str) {
 }
 
 /// What the page may offer: `{ops, currency_ops, field_types: [{name, ops, value_kind}],
-/// match_by, locations: [{name, does}], event_types, algorithms: [{name, message_iv_len}], default_algorithm,
+/// match_by, locations: [{name, does}], event_types, algorithms: [{name, webcrypto, key_len, iv_len,
+/// message_iv_len}], default_algorithm,
 /// currencies, history_statuses: [{name, icon, applied}], replayable, shadow_kinds: [{name, label,
 /// means, fixes, breaks}]}`, every list in the core's order.
 #[wasm_bindgen]
