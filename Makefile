@@ -47,7 +47,7 @@ test-core:
 	cargo test -p hookmap-worker --lib
 
 # The page's wasm facade, compiled to wasm32 and run under Node by wasm-bindgen-test-runner
-# (.cargo/config.toml), on the same parity corpus and envelope vectors as the native core.
+# (.cargo/config.toml), on the same parity corpus as the native core.
 test-wasm:
 	. scripts/env.sh && cargo test -p hookmap-wasm --target wasm32-unknown-unknown
 

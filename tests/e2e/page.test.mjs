@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { readFile } from 'node:fs/promises';
 import { startWorker } from './support/worker.mjs';
 import { client, deliver, envelope, seedCommunity, KEY, IV } from './support/api.mjs';
 import { launch, openPage, shot } from './support/browser.mjs';
@@ -63,6 +64,39 @@ test('the playground and its wasm engine load from wrangler dev, with no sign-in
   assert.equal(await page.isVisible('#save'), false, 'nothing is saved from the playground');
   assert.match(await page.textContent('#preview-verdict'), /refuse/);
   await shot(page, '01-offline');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("the request tester seals with WebCrypto exactly as Python's cryptography, and names a bad key or IV", async () => {
+  const { page, errors } = await openPage(browser, PLAYGROUND());
+  const vectors = JSON.parse(await readFile(new URL('../vectors/envelope.json', import.meta.url), 'utf8'));
+  const sealed = await page.evaluate(async (v) => {
+    const { seal } = await import('/js/seal.js');
+    const { loadEngine } = await import('/js/engine.js');
+    const algorithms = (await loadEngine()).capabilities().algorithms;
+    const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    return Promise.all(v.vectors.map((c) => seal(algorithms.find((a) => a.name === c.algorithm), v.key, v.iv,
+      c.plaintext, c.body.startsWith('{') ? bytes(JSON.parse(c.body).iv) : undefined)));
+  }, vectors);
+  assert.equal(sealed.length, 20);
+  for (const [i, c] of vectors.vectors.entries()) {
+    // The envelope's members in any order; the fixed-IV body byte for byte.
+    if (c.body.startsWith('{')) assert.deepEqual(JSON.parse(sealed[i]), JSON.parse(c.body), c.body);
+    else assert.equal(sealed[i], c.body);
+  }
+
+  for (const [key, iv, said] of [
+    ['short', 'abcdef9876543210', 'the key must be exactly 32 single-byte (ASCII) characters, not 5'],
+    ['0123456789abcdef0123456789abcdef', 'ééééééééééééééé!', 'the iv must be exactly 16 single-byte (ASCII) characters, not 16'],
+  ]) {
+    await page.fill('#enc-key', key);
+    await page.fill('#enc-iv', iv);
+    await page.click('#encrypt-form button[type=submit]');
+    await page.waitForSelector('#encrypt-error:not([hidden])');
+    assert.equal(await page.textContent('#encrypt-error'), `Not encrypted: ${said}`);
+    assert.equal(await page.isDisabled('#send'), true);
+  }
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -190,6 +224,8 @@ test('connected: load the caught sample, map it, save, encrypt and send the prod
   // The curl command, run by a shell, is a working request (as a dry run it changes nothing).
   await page.check('#dry-run');
   await page.click('#encrypt-form button[type=submit]');
+  // WebCrypto seals asynchronously: the request is there when Send is enabled.
+  await page.waitForSelector('#send:not([disabled])');
   const curl = await page.inputValue('#curl');
   assert.match(curl, /^curl -sS -X POST '.*\/hooks\/.*\?dry_run=true'/);
   assert.match(curl, new RegExp(`-H 'x-api-key: ${seed.hook.api_key}'`));
@@ -201,6 +237,7 @@ test('connected: load the caught sample, map it, save, encrypt and send the prod
   // The body is the {iv, data} envelope with a fresh 12-byte IV, and Send delivers it for real.
   await page.uncheck('#dry-run');
   await page.click('#encrypt-form button[type=submit]');
+  await page.waitForSelector('#send:not([disabled])');
   const body = JSON.parse(await page.inputValue('#enc-body'));
   assert.equal(Buffer.from(body.iv, 'base64').length, 12);
   await page.click('#send');

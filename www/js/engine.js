@@ -3,7 +3,7 @@
 import init, * as wasm from '../pkg/hookmap_wasm.js';
 
 /** The wasm module: its `Engine` class (the page keeps one: fields, mapping, payload and member,
- * each parsed when it changes) and the stateless `seal` and `open`. */
+ * each parsed when it changes), `capabilities` and `suitedLocation`. */
 export async function loadEngine() {
   await init();
   return wasm;

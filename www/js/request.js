@@ -1,6 +1,6 @@
-// The request tester: encrypts the sample as a sender would (with the engine's own envelope code),
-// shows the body and a ready-to-paste curl command, and can send it to the edge URL.
-import { attempt, describe } from './engine.js';
+// The request tester: encrypts the sample as a sender would (with the browser's WebCrypto,
+// seal.js), shows the body and a ready-to-paste curl command, and can send it to the edge URL.
+import { seal } from './seal.js';
 
 /** Quotes a string for a POSIX shell. */
 function sh(text) {
@@ -18,6 +18,8 @@ export class RequestTester {
     for (const a of this.algorithms) select.append(new Option(a.name.toUpperCase(), a.name));
     select.value = wasm.capabilities().default_algorithm;
     this.request = null;
+    // Sealing is asynchronous: only the latest build may show its request.
+    this.builds = 0;
     this.el('encrypt-form').addEventListener('submit', (event) => {
       event.preventDefault();
       this.build();
@@ -30,22 +32,28 @@ export class RequestTester {
     this.el('hook-url').value = url ?? '';
   }
 
-  /** Builds the request from the form: body, headers, URL and the curl command. */
-  build() {
-    const error = this.el('encrypt-error');
-    error.hidden = true;
-    const algorithm = this.el('algorithm').value;
+  /** Builds the request from the form: body, headers, URL and the curl command. Until it is
+   * built, the body and the command are empty and Send is disabled. */
+  async build() {
+    const build = ++this.builds;
+    this.el('encrypt-error').hidden = true;
+    this.request = null;
+    this.el('enc-body').value = '';
+    this.el('curl').value = '';
+    this.el('send').disabled = true;
+    const algorithm = this.algorithms.find((a) => a.name === this.el('algorithm').value);
     const plaintext = this.sample();
     let body = plaintext;
     if (algorithm) {
       const perMessage = this.el('per-message-iv').checked;
-      const iv = perMessage ? crypto.getRandomValues(new Uint8Array(this.algorithms.find((a) => a.name === algorithm).message_iv_len)) : undefined;
-      const sealed = attempt(() => this.wasm.seal(algorithm, this.el('enc-key').value, this.el('enc-iv').value, plaintext, iv));
-      if (!sealed.ok) {
-        this.fail(describe(sealed.error));
+      const iv = perMessage ? crypto.getRandomValues(new Uint8Array(algorithm.message_iv_len)) : undefined;
+      try {
+        body = await seal(algorithm, this.el('enc-key').value, this.el('enc-iv').value, plaintext, iv);
+      } catch (e) {
+        if (build === this.builds) this.fail(`Not encrypted: ${e.message}`);
         return;
       }
-      body = sealed.value;
+      if (build !== this.builds) return;
     }
     const base = this.el('hook-url').value.trim();
     if (!base) {

@@ -1,7 +1,10 @@
 //! Known-answer tests: bodies made by Python's `cryptography` (tests/vectors/) must open to their
-//! plaintext, and what hookmap seals with the fixed IV must equal them byte for byte.
+//! plaintext, and what hookmap seals must equal them: byte for byte under the fixed IV, member for
+//! member as an `{iv, data}` envelope under the vector's IV.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use hookmap_core::{Algorithm, Encryption};
 use serde_json::Value;
 
@@ -56,4 +59,25 @@ fn seals_exactly_as_the_independent_implementation() {
         n += 1;
     }
     assert_eq!(n, 8);
+}
+
+#[test]
+fn seals_envelopes_exactly_as_the_independent_implementation() {
+    let v = vectors();
+    let mut n = 0;
+    for case in v["vectors"].as_array().unwrap() {
+        let Ok(envelope) = serde_json::from_str::<Value>(case["body"].as_str().unwrap()) else {
+            continue;
+        };
+        let message_iv = STANDARD.decode(envelope["iv"].as_str().unwrap()).unwrap();
+        let sealed = encryption(&v, case)
+            .seal(
+                case["plaintext"].as_str().unwrap().as_bytes(),
+                Some(&message_iv),
+            )
+            .unwrap();
+        assert_eq!(serde_json::from_str::<Value>(&sealed).unwrap(), envelope);
+        n += 1;
+    }
+    assert_eq!(n, 12);
 }

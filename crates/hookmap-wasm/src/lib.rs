@@ -2,7 +2,8 @@
 //!
 //! A thin facade: the page's state is an [`Engine`] (fields, mapping, payload and member, each
 //! parsed once when it changes); each method converts its arguments, calls the core and converts
-//! the result. `seal` and `open` are stateless.
+//! the result. The request tester seals with the browser's WebCrypto (www/js/seal.js), so the
+//! ciphers stay out of this module.
 //! JSON crosses the boundary as text, exactly as the admin typed it, so the page reads numbers and
 //! nesting limits the way the edge reads a request body. Results come back as plain JS values;
 //! failures are thrown as `HookmapError`s (see [`error`]).
@@ -13,10 +14,8 @@ mod error;
 mod vocabulary;
 
 use hookmap_core::shadow;
-use hookmap_core::vocabulary::quoted_or;
 use hookmap_core::{
-    path, payload, Algorithm, Catalog, Change, Draft, Encryption, Error, ErrorKind, FieldTypes,
-    MemberState, Preview,
+    path, payload, Catalog, Change, Draft, Error, ErrorKind, FieldTypes, MemberState, Preview,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -199,35 +198,6 @@ impl Engine {
     }
 }
 
-/// Encrypts `plaintext` as a sender would. With `message_iv` the body is the `{iv, data}`
-/// envelope; without, base64 of the ciphertext under the webhook's configured `iv`.
-#[wasm_bindgen]
-pub fn seal(
-    algorithm: &str,
-    key: &str,
-    iv: &str,
-    plaintext: &str,
-    message_iv: Option<Vec<u8>>,
-) -> JsResult<String> {
-    encryption(algorithm, key, iv)?
-        .seal(plaintext.as_bytes(), message_iv.as_deref())
-        .map_err(thrown)
-}
-
-/// Decrypts a body as the edge does and returns the plaintext.
-#[wasm_bindgen]
-pub fn open(algorithm: &str, key: &str, iv: &str, body: &str) -> JsResult<String> {
-    let plain = encryption(algorithm, key, iv)?
-        .open(body.as_bytes())
-        .map_err(thrown)?;
-    String::from_utf8(plain).map_err(|_| {
-        thrown(Error::new(
-            ErrorKind::NotJson,
-            "the decrypted body is not UTF-8 text",
-        ))
-    })
-}
-
 fn thrown(error: Error) -> JsValue {
     error::to_js(&error)
 }
@@ -240,16 +210,6 @@ fn field_types(text: &str) -> JsResult<FieldTypes> {
         defs.iter()
             .filter_map(|(k, t)| t.as_str().map(|t| (k.as_str(), t))),
     ))
-}
-
-fn encryption(algorithm: &str, key: &str, iv: &str) -> JsResult<Encryption> {
-    let algorithm = Algorithm::parse(algorithm).ok_or_else(|| {
-        thrown(Error::new(
-            ErrorKind::InvalidEncryption,
-            format!("{algorithm:?} is not {}", quoted_or(&Algorithm::NAMES)),
-        ))
-    })?;
-    Encryption::new(algorithm, key, iv).map_err(thrown)
 }
 
 fn to_js<T: Serialize + ?Sized>(value: &T) -> JsResult {

@@ -61,6 +61,17 @@ fn the_lists_are_the_core_sets() {
     assert_eq!(algorithms, Algorithm::NAMES);
     assert_eq!(caps["default_algorithm"], "aes-256-gcm");
     assert_eq!(caps["algorithms"][1]["message_iv_len"], 12);
+    // What the request tester checks a typed key and IV against, and seals with.
+    for (a, webcrypto) in caps["algorithms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(["AES-CBC", "AES-GCM"])
+    {
+        assert_eq!(a["key_len"], hookmap_core::envelope::KEY_LEN);
+        assert_eq!(a["iv_len"], hookmap_core::envelope::IV_LEN);
+        assert_eq!(a["webcrypto"], webcrypto);
+    }
     let types = names_in(&caps, "field_types");
     assert_eq!(types, FieldType::NAMES);
 }
