@@ -6,7 +6,7 @@
 // to tests/artifacts/screenshots (console-*.png).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker } from './support/worker.mjs';
+import { d1, startWorker } from './support/worker.mjs';
 import { client, deliver, deliverOnceLoosened, envelope, eventually, seedCommunity } from './support/api.mjs';
 import { launch, openPage, shot } from './support/browser.mjs';
 import { seriousViolations } from './support/axe.mjs';
@@ -351,14 +351,28 @@ test('an outgoing subscription: created from the catalogue, tested, its log read
   await page.close();
 });
 
-test('a disabled subscription says why and is enabled again from its page', async () => {
-  const sub = (await admin.post(`/v1/communities/${seed.cid}/webhooks`, { url: `${receiver.url}/hook/off`, events: ['member.joined'], is_active: false })).body;
+test('a subscription turned off for failing says why, is edited and enabled again from its page', async () => {
+  const sub = (await admin.post(`/v1/communities/${seed.cid}/webhooks`, { url: `${receiver.url}/hook/off`, events: ['member.joined'] })).body;
+  // Turned off as auto-disable leaves it (auto_disable.test.mjs drives the real streak; here the
+  // console only has to show it): the worker halted, the row set in D1, the worker started again.
+  await worker.halt();
+  d1(worker.state, `UPDATE webhook_subscriptions SET is_active = 0, disabled_reason = 'failing', failures_in_a_row = 12,
+    failing_since = '2026-11-01T00:00:00.000Z' WHERE id = '${sub.id}'`);
+  await worker.start();
+  admin = client(worker.base, worker.adminToken);
   const { page, errors } = await signedIn(`#/outgoing/${sub.id}`);
   await page.waitForSelector('#sub-enable');
-  assert.match(await page.textContent('#sub-state'), /State: disabled/);
+  assert.equal(await page.textContent('#sub-state p'), 'State: disabled: failing since 2026-11-01 00:00:00');
+  await noSeriousViolations(page, 'disabled subscription');
+  await shot(page, 'console-07b-subscription-disabled');
+  await page.fill('#sub-url', `${receiver.url}/hook/back`);
+  await page.click('#subscription-form button[type=submit]');
+  await page.waitForSelector('#sub-result.ok');
   await page.click('#sub-enable');
   await page.waitForSelector('#sub-enable[hidden]', { state: 'attached' });
-  assert.equal((await admin.get(`/v1/communities/${seed.cid}/webhooks/${sub.id}`)).body.is_active, true);
+  const now = (await admin.get(`/v1/communities/${seed.cid}/webhooks/${sub.id}`)).body;
+  assert.deepEqual([now.url, now.is_active, now.disabled_reason, now.failures_in_a_row], [`${receiver.url}/hook/back`, true, null, 0]);
+  assert.equal(await page.textContent('#sub-state p'), 'State: active');
   assert.deepEqual(errors, []);
   await page.close();
 });
