@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { d1, startWorker } from './support/worker.mjs';
 import { client, deliver, deliverOnceLoosened, envelope, eventually, seedCommunity } from './support/api.mjs';
-import { launch, openPage, shot } from './support/browser.mjs';
+import { launch, openPage, shot, signedIn as signIn } from './support/browser.mjs';
 import { seriousViolations } from './support/axe.mjs';
 import { startReceiver } from './support/receivers.mjs';
 
@@ -35,14 +35,7 @@ const texts = (page, selector) => page.$$eval(selector, (els) => els.map((e) => 
 const ids = (page, selector, attr) => page.$$eval(selector, (els, a) => els.map((e) => e.dataset[a]), attr);
 
 /** A page signed in with the community key, at `hash`. */
-async function signedIn(hash = '#/webhooks', viewport) {
-  const opened = await openPage(browser, `${worker.base}/`, viewport);
-  await opened.page.fill('#token', seed.key);
-  await opened.page.press('#token', 'Enter');
-  await opened.page.waitForSelector('#nav:not([hidden])');
-  await opened.page.evaluate((h) => { location.hash = h; }, hash);
-  return opened;
-}
+const signedIn = (hash = '#/webhooks', viewport) => signIn(browser, worker.base, seed.key, hash, viewport);
 
 async function noSeriousViolations(page, view) {
   const found = await seriousViolations(page);

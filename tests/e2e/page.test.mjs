@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { startWorker } from './support/worker.mjs';
 import { client, deliver, envelope, seedCommunity, KEY, IV } from './support/api.mjs';
-import { launch, openPage, shot } from './support/browser.mjs';
+import { launch, openPage, shot, signedIn } from './support/browser.mjs';
 
 const SAMPLE = {
   customer: { email: 'Ada@Example.com' },
@@ -45,11 +45,7 @@ const PLAYGROUND = () => `${worker.base}/#/playground`;
 
 /** The console signed in with the community key, at webhook `id`'s Mapping tab. */
 async function mappingTab(id) {
-  const opened = await openPage(browser, `${worker.base}/`);
-  await opened.page.fill('#token', seed.key);
-  await opened.page.press('#token', 'Enter');
-  await opened.page.waitForSelector('#nav:not([hidden])');
-  await opened.page.evaluate((h) => { location.hash = h; }, `#/webhooks/${id}/mapping`);
+  const opened = await signedIn(browser, worker.base, seed.key, `#/webhooks/${id}/mapping`);
   await opened.page.waitForSelector('#editor:not([hidden]) #save:not([hidden])');
   return opened;
 }

@@ -35,3 +35,13 @@ export async function openPage(browser, url, viewport = { width: 1280, height: 9
 export function shot(page, name) {
   return page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
+
+/** The console at `base`, signed in with `token` (typed and entered as an admin would), at `hash`. */
+export async function signedIn(browser, base, token, hash, viewport) {
+  const opened = await openPage(browser, `${base}/`, viewport);
+  await opened.page.fill('#token', token);
+  await opened.page.press('#token', 'Enter');
+  await opened.page.waitForSelector('#nav:not([hidden])');
+  await opened.page.evaluate((h) => { location.hash = h; }, hash);
+  return opened;
+}
