@@ -204,6 +204,34 @@ test('disabling, rotating and deleting a webhook refuse at the edge at once; ena
   assert.equal((await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}`)).status, 404);
 });
 
+test('a delivery judged by a record a change has outdated is judged again, not kept as the old settings\' failure', async () => {
+  const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'Sealed later', api_key: true, mapping: contractMapping })).body;
+  const warm = await deliver(hook.url, JSON.stringify(order('S-1')), { 'x-api-key': hook.api_key });
+  assert.equal(warm.status, 200, warm.text);
+  // The key rotates: the old one is refused once the edge has read the record again, which then
+  // reads it no more for 5 s on a failure (the flood guard of attack 3).
+  const key = { 'x-api-key': (await admin.patch(`/v1/communities/${cid}/incoming-webhooks/${hook.id}`, { api_key: true })).body.api_key };
+  const old = await deliverOnceLoosened(409, hook.url, JSON.stringify(order('S-2')), { 'x-api-key': hook.api_key });
+  assert.equal(old.status, 401, old.text);
+  // Within those 5 s the webhook starts to decrypt bodies, and the sender's next one is sealed.
+  await admin.patch(`/v1/communities/${cid}/incoming-webhooks/${hook.id}`, { encryption: { algorithm: 'aes-256-gcm', key: KEY, iv: IV } });
+  const sealed = await deliver(hook.url, envelope('aes-256-gcm', KEY, JSON.stringify(order('S-3'))), key);
+  assert.equal(sealed.status, 200, sealed.text);
+  const history = (await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries`)).body;
+  assert.deepEqual([history.data[0].status, history.data[0].error], ['success', null]);
+  assert.ok(!history.data.some((d) => d.error?.code === 'missing_path'), 'no failure made up by the old settings');
+
+  // The same for a mapping saved while deliveries were caught: the next one applies, not pending.
+  const caught = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'Mapped later', api_key: true })).body;
+  const caughtKey = { 'x-api-key': caught.api_key };
+  assert.equal((await deliver(caught.url, JSON.stringify(order('S-4')), caughtKey)).status, 202);
+  const rotated = { 'x-api-key': (await admin.patch(`/v1/communities/${cid}/incoming-webhooks/${caught.id}`, { api_key: true })).body.api_key };
+  assert.equal((await deliverOnceLoosened(409, caught.url, JSON.stringify(order('S-5')), caughtKey)).status, 401);
+  await admin.patch(`/v1/communities/${cid}/incoming-webhooks/${caught.id}`, { mapping: contractMapping });
+  const applied = await deliver(caught.url, JSON.stringify(order('S-6')), rotated);
+  assert.equal(applied.status, 200, applied.text);
+});
+
 test('settings sealed before migration 0012 still list their algorithm; unsealed ones are backfilled', async () => {
   const { cid: legacy } = await seedCommunity(admin, 'Sealed before 0012');
   const hooks = `/v1/communities/${legacy}/incoming-webhooks`;

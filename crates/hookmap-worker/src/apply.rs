@@ -329,9 +329,19 @@ pub struct Unapplied<'a> {
     pub budget: Budget,
 }
 
+/// What became of the record of a delivery that did not apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    Recorded,
+    /// Its budget refused it: nothing was written.
+    OverBudget,
+    /// The webhook changed since the record the delivery was judged by: nothing was written, and
+    /// the delivery must be judged again by the current one (migration 0020).
+    Outdated,
+}
+
 /// Records a delivery that did not apply (failed or pending), counted in its budget: one batch,
-/// and a failure writes nothing else. `false` when the budget refused it, in which case nothing
-/// was written.
+/// and a failure writes nothing else; see [`Written`] for when nothing is written.
 ///
 /// A failure keeps only the first `failed_payload_bytes` of its payload (the community's quota),
 /// marked truncated: failures are what a flood of junk makes. A pending delivery keeps its
@@ -340,7 +350,7 @@ pub async fn record_unapplied(
     db: &D1Database,
     meta: &DeliveryMeta<'_>,
     unapplied: &Unapplied<'_>,
-) -> ApiResult<bool> {
+) -> ApiResult<Written> {
     let error = unapplied.error;
     let at = error.and_then(|e| e.at.as_deref());
     let (payload, truncated) = match meta.payload {
@@ -378,15 +388,11 @@ pub async fn record_unapplied(
     )?);
     batch.extend(replay_link(db, meta)?);
     match db::batch(db, batch).await {
-        Ok(_) => Ok(true),
-        Err(e)
-            if matches!(
-                refusal(&e),
-                Some(Refusal::RateLimited | Refusal::TooManyFailures)
-            ) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(e.into()),
+        Ok(_) => Ok(Written::Recorded),
+        Err(e) => match refusal(&e) {
+            Some(Refusal::RateLimited | Refusal::TooManyFailures) => Ok(Written::OverBudget),
+            Some(Refusal::StaleWebhook) => Ok(Written::Outdated),
+            _ => Err(e.into()),
+        },
     }
 }

@@ -6,7 +6,7 @@ use worker::Response;
 
 use super::outcome::Outcome;
 use super::record::Recorded;
-use super::refusal::rate_limited;
+use super::refusal::{rate_limited, webhook_changed};
 use crate::error::{ApiError, ApiResult};
 use crate::http;
 
@@ -19,6 +19,7 @@ pub fn error_code(recorded: &Recorded) -> Option<&'static str> {
     match recorded {
         Recorded::Failed { told, .. } | Recorded::Refused(told) => Some(told.code),
         Recorded::Unwritten(Outcome::Failed(f)) => Some(f.told.code),
+        Recorded::Outdated => Some(webhook_changed().code),
         _ => None,
     }
 }
@@ -43,6 +44,7 @@ pub fn answer(recorded: Recorded) -> ApiResult<Response> {
             return naming(told.response(&body)?, &delivery_id);
         }
         Recorded::Refused(error) => return error.into_response().map_err(ApiError::from),
+        Recorded::Outdated => return webhook_changed().into_response().map_err(ApiError::from),
         Recorded::Unwritten(outcome) => outcome,
     };
     match outcome {

@@ -54,6 +54,9 @@ pub async fn receive(
     let Some(mut arrived) = Arrived::read(&mut req, env, &db, token).await? else {
         return Err(ApiError::not_found("this webhook URL"));
     };
+    // A record D1 proves outdated while the outcome is written is read again, once: the next
+    // pass then reads D1 itself, and if the webhook changes again meanwhile the answer is 409.
+    let mut judged_again = false;
     loop {
         log.community_id = Some(arrived.hook().community_id.clone());
         let outcome = process(env, &db, &arrived, dry_run).await?;
@@ -63,6 +66,13 @@ pub async fn receive(
         }
         announce(env, &db, arrived.hook(), &outcome).await;
         let recorded = record::record(&db, arrived.hook(), outcome, dry_run, None).await?;
+        if matches!(recorded, Recorded::Outdated)
+            && !judged_again
+            && arrived.refresh(env, &db, token, true).await?
+        {
+            judged_again = true;
+            continue;
+        }
         log.error = answer::error_code(&recorded);
         return answer::answer(recorded);
     }

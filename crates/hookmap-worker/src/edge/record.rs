@@ -27,6 +27,10 @@ pub enum Recorded {
     },
     /// A budget refused the record, which wrote nothing: answered with this 429.
     Refused(ApiError),
+    /// The webhook changed since the record the delivery was judged by, so nothing was written:
+    /// the edge judges it again by the current record (`edge::receive`), or answers
+    /// `409 webhook_changed` when it cannot.
+    Outdated,
 }
 
 thread_local! {
@@ -87,14 +91,18 @@ pub async fn record(
         effects: failure.as_ref().and_then(|f| f.effects.as_deref()),
         budget,
     };
-    if !apply::record_unapplied(db, &meta, &unapplied).await? {
-        return Ok(Recorded::Refused(match budget {
-            Budget::Rate => rate_limited(),
-            Budget::Failures => {
-                spend(&hook.id);
-                too_many_failures()
-            }
-        }));
+    match apply::record_unapplied(db, &meta, &unapplied).await? {
+        apply::Written::Recorded => {}
+        apply::Written::Outdated => return Ok(Recorded::Outdated),
+        apply::Written::OverBudget => {
+            return Ok(Recorded::Refused(match budget {
+                Budget::Rate => rate_limited(),
+                Budget::Failures => {
+                    spend(&hook.id);
+                    too_many_failures()
+                }
+            }))
+        }
     }
     let delivery_id = meta.id;
     Ok(match failure {

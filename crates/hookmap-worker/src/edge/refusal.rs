@@ -57,10 +57,7 @@ pub fn refusal_error(refusal: &Refusal, plan: &Plan) -> ApiError {
             "this webhook is disabled; enable it to accept deliveries",
         ),
         Refusal::WebhookGone => ApiError::not_found("this webhook URL"),
-        Refusal::StaleWebhook => ApiError::conflict(
-            "webhook_changed",
-            "the webhook changed while this delivery was processed; send it again",
-        ),
+        Refusal::StaleWebhook => webhook_changed(),
         Refusal::UnknownField => ApiError::unprocessable(
             "unknown_field",
             "a mapped user field was deleted; update the mapping",
@@ -104,5 +101,13 @@ pub fn too_many_failures() -> ApiError {
         "too_many_failures",
         "this webhook refused too many unauthenticated requests this minute",
         db::now().0,
+    )
+}
+
+/// The webhook changed while the delivery was judged, and the edge could not judge it again.
+pub fn webhook_changed() -> ApiError {
+    ApiError::conflict(
+        "webhook_changed",
+        "the webhook changed while this delivery was processed; send it again",
     )
 }
