@@ -99,23 +99,19 @@ else
   installed
 fi
 
-piece "Python cryptography (makes the envelope test vectors)"
-if python3 -c 'import cryptography' 2>/dev/null; then
-  present
-else
-  installing "with pip"
-  python3 -m pip install --quiet cryptography || fail "pip install cryptography failed" "$registry"
-  installed
-fi
-
-piece "Python jsonschema (makes the JSON Schema test corpus)"
-if python3 -c 'import jsonschema' 2>/dev/null; then
-  present
-else
-  installing "with pip"
-  python3 -m pip install --quiet jsonschema || fail "pip install jsonschema failed" "$registry"
-  installed
-fi
+# A Python module the test corpora are made with, installed by pip when it is missing.
+pip_piece() {
+  piece "Python $1 ($2)"
+  if python3 -c "import $1" 2>/dev/null; then
+    present
+  else
+    installing "with pip"
+    python3 -m pip install --quiet "$1" || fail "pip install $1 failed" "$registry"
+    installed
+  fi
+}
+pip_piece cryptography "makes the envelope test vectors"
+pip_piece jsonschema "makes the JSON Schema test corpus"
 
 # The end-to-end suite's schemathesis run (tests/e2e/schemathesis.test.mjs), in a project-local
 # virtualenv so that nothing else on the machine moves it. Pinned exactly: a new release may

@@ -1,5 +1,5 @@
 // Pieces several views share: the history's status icons, paging, finding a member, effects.
-import { h } from '../dom.js';
+import { copyButton, h } from '../dom.js';
 
 /** The history's statuses by name, from the engine's capabilities (`useStatuses`). */
 let STATUSES = {};
@@ -42,9 +42,13 @@ export async function findMember(api, who) {
   const text = who.trim();
   if (!text) return undefined;
   if (/^usr_[0-9a-f]+$/.test(text)) return text;
-  const query = text.includes('@') ? { email: text } : { username: text };
-  const { data } = await api.users({ ...query, per_page: 1 });
+  const { data } = await api.users({ ...memberQuery(text), per_page: 1 });
   return data[0]?.id ?? null;
+}
+
+/** The users query for `text`: an email when it has an @, else a username. */
+export function memberQuery(text) {
+  return text.includes('@') ? { email: text } : { username: text };
 }
 
 /** An `<a>` to a member's page, or "—" when there is none. */
@@ -61,4 +65,23 @@ export function errorLine(error) {
 /** A view's heading and an optional line under it. */
 export function title(text, ...after) {
   return [h('h2', { class: 'view-title' }, text), ...after];
+}
+
+/** A secret the server shows this once, with a copy button. */
+export function shownOnce(label, value, use) {
+  const input = h('input', { readonly: true, value, class: 'secret-value', 'aria-label': label });
+  return h('div', { class: 'once' },
+    h('p', {}, h('strong', {}, `${label}, shown once: `), use, ' Copy it now: it cannot be shown again.'),
+    h('div', { class: 'inline' }, input, copyButton('Copy', () => value)));
+}
+
+/** Replaces `button` by a question and a Yes button that runs `then`. */
+export function confirmThen(button, question, then) {
+  const yes = h('button', { type: 'button', class: 'small danger' }, 'Yes');
+  const no = h('button', { type: 'button', class: 'small' }, 'No');
+  const ask = h('span', { class: 'confirm' }, question, ' ', yes, ' ', no);
+  button.replaceWith(ask);
+  yes.addEventListener('click', () => { ask.replaceWith(button); then(); });
+  no.addEventListener('click', () => { ask.replaceWith(button); button.focus(); });
+  yes.focus();
 }

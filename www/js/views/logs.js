@@ -22,6 +22,12 @@ export function fieldHistoryTable(rows) {
   ]);
 }
 
+/** The movements and field changes `query` selects, each as its table. */
+export async function movements(api, query) {
+  const [l, f] = await Promise.all([api.gamificationLogs(query), api.fieldHistories(query)]);
+  return [logTable(l.data), fieldHistoryTable(f.data)];
+}
+
 export async function show(ctx) {
   const webhooks = await ctx.api.webhooks();
   const who = h('input', { id: 'logs-member', placeholder: 'email, username or id', spellcheck: 'false' });
@@ -33,8 +39,8 @@ export async function show(ctx) {
       const uid = await findMember(ctx.api, who.value);
       if (uid === null) return fill(out, h('p', {}, `No member is ${who.value.trim()}.`));
       const query = { user_id: uid, webhook_id: from.value, per_page: 50 };
-      const [l, f] = await Promise.all([ctx.api.gamificationLogs(query), ctx.api.fieldHistories(query)]);
-      fill(out, h('h3', {}, 'Gamification logs'), logTable(l.data), h('h3', {}, 'Field histories'), fieldHistoryTable(f.data));
+      const [logs, changes] = await movements(ctx.api, query);
+      fill(out, h('h3', {}, 'Gamification logs'), logs, h('h3', {}, 'Field histories'), changes);
     } catch (e) {
       fill(out, h('p', { class: 'bad' }, describe(e)));
     }

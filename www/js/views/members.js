@@ -2,8 +2,8 @@
 // histories (the logs filtered by webhook).
 import { field, fill, h, table, when } from '../dom.js';
 import { describe } from '../engine.js';
-import { title } from './common.js';
-import { fieldHistoryTable, logTable, webhookSelect } from './logs.js';
+import { memberQuery, title } from './common.js';
+import { movements, webhookSelect } from './logs.js';
 
 export function search(ctx) {
   const who = h('input', { id: 'member-query', placeholder: 'ada@example.com or ada', spellcheck: 'false', required: true });
@@ -13,7 +13,7 @@ export function search(ctx) {
     event.preventDefault();
     const text = who.value.trim();
     try {
-      const { data } = await ctx.api.users(text.includes('@') ? { email: text } : { username: text });
+      const { data } = await ctx.api.users(memberQuery(text));
       fill(out, data.length === 0
         ? h('p', {}, `No member is ${text}.`)
         : table('Members found', ['Member', 'Email', ...balanceKeys(data)], data, (m) => [
@@ -39,10 +39,9 @@ export async function show(ctx, uid) {
   const logs = h('div', { id: 'member-logs' });
   const histories = h('div', { id: 'member-field-histories' });
   const load = async () => {
-    const query = { user_id: uid, webhook_id: from.value, per_page: 50 };
-    const [l, f] = await Promise.all([ctx.api.gamificationLogs(query), ctx.api.fieldHistories(query)]);
-    fill(logs, logTable(l.data));
-    fill(histories, fieldHistoryTable(f.data));
+    const [moved, changed] = await movements(ctx.api, { user_id: uid, webhook_id: from.value, per_page: 50 });
+    fill(logs, moved);
+    fill(histories, changed);
   };
   from.addEventListener('change', load);
   fill(ctx.view,

@@ -4,8 +4,7 @@
 import { field, fill, h, table, when } from '../dom.js';
 import { encryptionFields } from './encryption.js';
 import { describe } from '../engine.js';
-import { pager, title } from './common.js';
-import { confirmThen, shownOnce } from './webhook_form.js';
+import { confirmThen, pager, shownOnce, title } from './common.js';
 
 const USE = 'The receiver checks the Standard Webhooks signature with it.';
 

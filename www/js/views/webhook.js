@@ -2,7 +2,8 @@
 import { copyButton, fill, h } from '../dom.js';
 import { describe } from '../engine.js';
 import { histories } from './histories.js';
-import { confirmThen, webhookForm } from './webhook_form.js';
+import { confirmThen } from './common.js';
+import { webhookForm } from './webhook_form.js';
 
 const TABS = [['settings', 'Settings'], ['mapping', 'Mapping'], ['histories', 'Histories']];
 

@@ -1,8 +1,8 @@
 // The incoming webhooks: the list (with each one's latest delivery and counts per status), and
 // creating one.
 import { copyButton, fill, h, table, when } from '../dom.js';
-import { statusBadge, title } from './common.js';
-import { shownOnce, webhookForm } from './webhook_form.js';
+import { shownOnce, statusBadge, title } from './common.js';
+import { SECRETS, webhookForm } from './webhook_form.js';
 
 export async function list(ctx) {
   const webhooks = await ctx.api.webhooks();
@@ -42,8 +42,7 @@ export function create(ctx) {
       h('h3', {}, `${saved.name} is ready`),
       h('p', {}, 'Its URL: senders POST their events here.'),
       h('div', { class: 'inline' }, h('input', { readonly: true, value: saved.url, id: 'created-url', 'aria-label': 'Edge URL' }), copyButton('Copy URL', () => saved.url)),
-      typeof saved.api_key === 'string' ? shownOnce('API key', saved.api_key, 'Senders put it in the x-api-key header.') : null,
-      typeof saved.signing_secret === 'string' ? shownOnce('Signing secret', saved.signing_secret, 'Senders sign with it (Standard Webhooks).') : null,
+      SECRETS.filter((s) => typeof saved[s.prop] === 'string').map((s) => shownOnce(s.label, saved[s.prop], s.use)),
       h('p', {}, 'Next: send a first delivery to it (it is caught and kept pending), then ',
         h('a', { href: `#/webhooks/${encodeURIComponent(saved.id)}/mapping`, id: 'to-mapping' }, 'build its mapping from it'), '.'));
     ctx.view.querySelector('#webhook-form').hidden = true;
