@@ -39,6 +39,7 @@ lint:
 # implementations make (Python's cryptography and jsonschema).
 vectors:
 	python3 tests/vectors/make_envelope_vectors.py | diff -u tests/vectors/envelope.json - && echo "vectors: up to date"
+	python3 tests/vectors/make_signature_vectors.py | diff -u tests/vectors/signatures.json - && echo "signature vectors: up to date"
 	python3 tests/jsonschema/make_cases.py | diff -u tests/jsonschema/cases.json - && echo "JSON Schema cases: up to date"
 
 # The core, and the worker's pure pieces (its route table), natively.

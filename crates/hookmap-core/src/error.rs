@@ -63,6 +63,8 @@ vocabulary! {
         InvalidSchema = "invalid_schema",
         /// A signed incoming request's signature or timestamp does not verify.
         InvalidSignature = "invalid_signature",
+        /// A setting sent to the API is malformed (a signature profile's part, say): `at` names it.
+        InvalidField = "invalid_field",
         /// A CBC body chose its own IV (the `{iv, data}` envelope) on a webhook that does not
         /// authenticate its sender: with a chosen IV, CBC answers are a padding oracle.
         MessageIvRefused = "message_iv_refused",

@@ -1,9 +1,11 @@
 //! Which idempotency key a delivery is applied under: one key per delivery, from the source the
 //! sender cannot re-choose when replaying a captured request.
 //!
-//! - A signed webhook: the verified `webhook-id`, which the signature covers. Any other key beside
-//!   it could be changed by whoever holds a captured request, so a different `Idempotency-Key` is
-//!   refused rather than ignored.
+//! - A signed webhook: the provider's delivery id of the verified request (`webhook-id`, a Stripe
+//!   event's `id`, `X-GitHub-Delivery`, ...; see [`crate::profile`]). Any other key beside it could
+//!   be changed by whoever holds a captured request, so a different `Idempotency-Key` is refused
+//!   rather than ignored. Where the signature does not cover the id, the signed content's guard
+//!   is claimed beside it, so a fresh id on captured bytes applies nothing.
 //! - Else the mapping's `idempotency_path`: the key is in the payload (inside the encryption, when
 //!   there is one). A header naming another key is refused for the same reason.
 //! - Else the `Idempotency-Key` header, else an (unsigned) `webhook-id` header.
@@ -19,7 +21,7 @@ pub const MAX_KEY_LEN: usize = 255;
 /// The keys one delivery carries, by where they come from.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Keys<'a> {
-    /// `webhook-id` of a request whose signature verified.
+    /// The provider's delivery id of a request whose signature verified.
     pub signed: Option<&'a str>,
     /// `Idempotency-Key`, else an unsigned `webhook-id`: what the sender may pick freely. A replay
     /// passes the key its delivery was stored with here.
@@ -31,8 +33,8 @@ pub struct Keys<'a> {
 /// The key the delivery applies under (`None`: it carries none), or why the keys are refused.
 pub fn resolve(keys: Keys<'_>) -> Result<Option<String>> {
     let header = keys.header.map(str::trim);
-    if let Some(header) = header {
-        check(header)?;
+    for key in header.iter().chain(&keys.signed) {
+        check(key)?;
     }
     let (authoritative, what) = match (keys.signed, keys.payload) {
         (Some(signed), _) => (signed, "the signed webhook-id"),
@@ -72,7 +74,9 @@ fn check(key: &str) -> Result<()> {
     if key.is_empty() || key.len() > MAX_KEY_LEN {
         return Err(Error::new(
             ErrorKind::InvalidIdempotencyKey,
-            format!("an idempotency key must be 1 to {MAX_KEY_LEN} bytes"),
+            format!(
+                "an idempotency key (or a signed delivery id) must be 1 to {MAX_KEY_LEN} bytes"
+            ),
         ));
     }
     Ok(())
@@ -166,5 +170,9 @@ mod tests {
             assert_eq!(e.kind(), ErrorKind::InvalidIdempotencyKey, "{bad:?}");
         }
         assert!(resolve(keys(None, Some(&"k".repeat(MAX_KEY_LEN)), None)).is_ok());
+        // A provider's id beside its signature may be unsigned (X-GitHub-Delivery): bounded too.
+        let long = "k".repeat(MAX_KEY_LEN + 1);
+        let e = resolve(keys(Some(&long), None, None)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidIdempotencyKey);
     }
 }

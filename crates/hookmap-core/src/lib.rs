@@ -14,6 +14,7 @@ pub mod event;
 pub mod event_types;
 pub mod expiring;
 pub mod failing;
+pub mod hmac_profile;
 pub mod idempotency;
 pub mod inbound;
 pub mod instant;
@@ -25,6 +26,7 @@ pub mod path;
 pub mod payload;
 pub mod plan;
 pub mod preview;
+pub mod profile;
 pub mod query;
 pub mod quota;
 pub mod retry;
@@ -49,6 +51,7 @@ pub use ops::{FieldType, Op};
 pub use path::Path;
 pub use plan::{plan, Effect, FieldValue, MemberRef, Plan};
 pub use preview::{preview, Draft, Preview};
+pub use profile::{Profile, SignatureScheme};
 pub use simulate::{simulate, Change, MemberState};
 pub use stored::{
     ChannelType, DeliveryStatus, DisabledReason, HistoryStatus, Location, StorageRefusal,
