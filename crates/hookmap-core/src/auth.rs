@@ -8,6 +8,19 @@ use std::fmt::{self, Write as _};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::vocabulary::vocabulary;
+
+vocabulary! {
+    /// Where an incoming webhook's sender presents its API key.
+    pub enum ApiKeyPlace {
+        /// `x-api-key`, or `Authorization: Bearer`.
+        Header = "header",
+        /// `?api_key=` in the URL, for senders that cannot set a header (proxies log URLs, so a
+        /// header is better; a key in the URL of a header webhook is refused, not used).
+        Query = "query",
+    }
+}
+
 /// The hex SHA-256 digest under which a secret is stored.
 pub fn digest(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))

@@ -10,6 +10,9 @@ use crate::payload;
 /// Largest request body accepted at the edge, in bytes.
 pub const MAX_BODY: usize = 1 << 20;
 
+/// Query parameters the edge reads itself (`?dry_run=true`, `?api_key=`): never part of a payload.
+pub const RESERVED_PARAMS: [&str; 2] = ["dry_run", "api_key"];
+
 /// A decoded delivery: the JSON text as the sender meant it (decrypted), which the delivery log
 /// keeps, and the value the mapping plans from.
 #[derive(Debug, Clone, PartialEq)]

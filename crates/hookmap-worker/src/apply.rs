@@ -27,6 +27,9 @@ pub struct DeliveryMeta<'a> {
     /// The payload's JSON text as it arrived (decrypted).
     pub payload: Option<&'a str>,
     pub replay_of: Option<&'a str>,
+    /// A verified signature's replay guard (`hookmap_core::profile::Verified::guard`), claimed
+    /// like a second idempotency key: the same signed bytes apply once, whatever id they carry.
+    pub guard: Option<&'a str>,
 }
 
 impl<'a> DeliveryMeta<'a> {
@@ -44,6 +47,7 @@ impl<'a> DeliveryMeta<'a> {
             hook,
             payload,
             replay_of,
+            guard: None,
         })
     }
 }
@@ -140,7 +144,12 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
             ],
         )?);
     }
-    if let Some(key) = &plan.idempotency_key {
+    for key in plan
+        .idempotency_key
+        .as_deref()
+        .into_iter()
+        .chain(meta.guard)
+    {
         batch.push(db::stmt(
             db,
             "INSERT INTO idempotency_keys (webhook_id, key, delivery_id, created_at) VALUES (?1, ?2, ?3, ?4)",

@@ -3,10 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use hookmap_core::auth::ApiKeyPlace;
 use hookmap_core::quota::Quota;
-use hookmap_core::{Catalog, Mapping};
+use hookmap_core::{Catalog, Mapping, Profile};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
+
+use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HookRecord {
@@ -16,9 +19,18 @@ pub struct HookRecord {
     pub enabled: bool,
     pub version: i64,
     pub api_key_digest: Option<String>,
-    /// The Standard Webhooks signing secret, sealed; when set, requests must be signed.
+    /// The signing secret, sealed; when set, requests must be signed by the scheme below.
     #[serde(default)]
     pub signing_secret: Option<String>,
+    /// The signature scheme and its settings as stored (`signature_scheme`, `signature_settings`);
+    /// records cached before migration 0021 have neither: their secret is Standard Webhooks'.
+    #[serde(default)]
+    pub signature_scheme: Option<String>,
+    #[serde(default)]
+    pub signature_settings: Option<String>,
+    /// Where the sender presents its API key (`ApiKeyPlace`); absent in older cached records.
+    #[serde(default)]
+    pub api_key_in: Option<String>,
     /// Sealed under SECRETS_KEY, as in D1: the KV cache never holds a key in clear.
     pub encryption: Option<String>,
     pub mapping: Option<Value>,
@@ -56,4 +68,30 @@ impl HookRecord {
             .as_ref()
             .map(|m| Mapping::parse(m, &self.catalog()))
     }
+
+    /// How requests must be signed: `None` when they need not be.
+    pub fn profile(&self) -> Option<ApiResult<Profile>> {
+        self.signing_secret.as_ref()?;
+        Some(stored_profile(
+            self.signature_scheme.as_deref(),
+            self.signature_settings.as_deref(),
+        ))
+    }
+
+    /// Whether the sender may put its API key in the URL.
+    pub fn api_key_in_query(&self) -> bool {
+        self.api_key_in.as_deref() == Some(ApiKeyPlace::Query.as_str())
+    }
+}
+
+/// A stored scheme and its settings as a profile (a secret set before migration 0021 is a
+/// Standard Webhooks secret). What storage holds was checked when it was saved: a failure here is
+/// ours, not the sender's.
+pub fn stored_profile(scheme: Option<&str>, settings: Option<&str>) -> ApiResult<Profile> {
+    let value = match (settings, scheme) {
+        (Some(settings), _) => serde_json::from_str(settings).map_err(ApiError::internal)?,
+        (None, Some(scheme)) => json!({ "scheme": scheme }),
+        (None, None) => return Ok(Profile::StandardWebhooks),
+    };
+    Profile::parse(&value, "signature").map_err(|e| ApiError::internal(e.message()))
 }

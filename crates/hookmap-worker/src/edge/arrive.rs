@@ -28,6 +28,8 @@ pub struct Arrived {
     hook: HookRecord,
     source: Source,
     headers: Headers,
+    /// The URL's query parameters, decoded, in order.
+    query: Vec<(String, String)>,
     body: Body,
 }
 
@@ -43,11 +45,17 @@ impl Arrived {
         let Some((hook, source)) = hooks::by_token(env, db, token, false).await? else {
             return Ok(None);
         };
+        let query = req
+            .url()?
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
         let body = read_body(req).await?;
         Ok(Some(Self {
             hook,
             source,
             headers: req.headers().clone(),
+            query,
             body,
         }))
     }
@@ -82,6 +90,10 @@ impl Arrived {
 
     pub fn headers(&self) -> &Headers {
         &self.headers
+    }
+
+    pub fn query(&self) -> &[(String, String)] {
+        &self.query
     }
 
     pub fn body(&self) -> &Body {

@@ -1,7 +1,8 @@
-//! The second stage: the sender proved, by the webhook's API key or its Standard Webhooks
-//! signature, or known to be anyone (a webhook that checks neither).
+//! The second stage: the sender proved, by the webhook's API key or its signature scheme
+//! (`hookmap_core::profile`), or known to be anyone (a webhook that checks neither).
 
-use hookmap_core::{auth, signature, Sender};
+use hookmap_core::profile::Verified;
+use hookmap_core::Sender;
 use worker::Env;
 
 use super::arrive::{Arrived, Body};
@@ -10,11 +11,14 @@ use crate::caller::bearer;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 
+/// The query parameter that carries an API key, where a webhook allows it.
+pub const API_KEY_PARAM: &str = "api_key";
+
 pub struct Authenticated<'a> {
     arrived: &'a Arrived,
     sender: Sender,
-    /// The `webhook-id` the verified signature covers.
-    signed_id: Option<String>,
+    /// What the verified signature proves: the provider's delivery id, and the replay guard.
+    verified: Option<Verified>,
 }
 
 impl<'a> Authenticated<'a> {
@@ -22,39 +26,47 @@ impl<'a> Authenticated<'a> {
     /// budget, never the real sender's rate limit.
     pub fn check(arrived: &'a Arrived, env: &Env) -> ApiResult<Result<Self, Failure>> {
         let hook = arrived.hook();
-        let headers = arrived.headers();
+        let refused = |error| Ok(Err(Failure::new(error).anonymous(true)));
         if let Some(digest) = &hook.api_key_digest {
-            let presented = match headers.get("x-api-key")? {
-                Some(key) => Some(key),
-                None => bearer(headers)?,
-            };
-            let refused = match presented {
-                None => Some(ApiError::unauthorized(
-                    "missing_api_key",
-                    "this webhook requires its API key in the x-api-key header (or Authorization: Bearer)",
-                )),
-                Some(key) if !auth::verify(key.trim(), digest) => Some(ApiError::unauthorized(
-                    "invalid_api_key",
-                    "the API key is not this webhook's key",
-                )),
-                Some(_) => None,
-            };
-            if let Some(error) = refused {
-                return Ok(Err(Failure::new(error).anonymous(true)));
+            if let Some(error) = api_key(arrived, digest)? {
+                return refused(error);
             }
         }
-        let mut signed_id = None;
-        if let Some(sealed) = &hook.signing_secret {
+        let mut verified = None;
+        if let Some(profile) = hook.profile() {
+            let profile = profile?;
             let Body::Read(body) = arrived.body() else {
                 // A signature over a body not read cannot be checked.
-                return Ok(Err(Failure::new(too_large()).anonymous(true)));
+                return refused(too_large());
             };
-            match verify_signature(env, sealed, arrived, body)? {
-                Ok(id) => signed_id = Some(id),
-                Err(error) => return Ok(Err(Failure::new(error).anonymous(true))),
+            let sealed = hook.signing_secret.as_deref().unwrap_or_default();
+            let secret = crate::secrets::open(env, sealed)?;
+            let header = |name: &str| arrived.headers().get(name).ok().flatten();
+            let now = i64::try_from(db::now().0 / 1000).unwrap_or(i64::MAX);
+            match profile.verify(&secret, &header, body, now) {
+                Ok(v) => verified = Some(v),
+                Err(e) => return refused(ApiError::from(e)),
+            }
+            // The signature covers the body (and its headers), never the URL: a parameter there
+            // could be added to a captured request.
+            let unsigned: Vec<&str> = arrived
+                .query()
+                .iter()
+                .map(|(name, _)| name.as_str())
+                .filter(|name| !hookmap_core::inbound::RESERVED_PARAMS.contains(name))
+                .collect();
+            if !unsigned.is_empty() {
+                return refused(ApiError::unauthorized(
+                    "unsigned_parameters",
+                    format!(
+                        "this webhook verifies a {} signature over the body; the query parameters {} are not signed: send them in the body",
+                        profile.scheme(),
+                        unsigned.join(", ")
+                    ),
+                ));
             }
         }
-        let proved = hook.api_key_digest.is_some() || hook.signing_secret.is_some();
+        let proved = hook.api_key_digest.is_some() || verified.is_some();
         Ok(Ok(Self {
             arrived,
             sender: if proved {
@@ -62,7 +74,7 @@ impl<'a> Authenticated<'a> {
             } else {
                 Sender::Anonymous
             },
-            signed_id,
+            verified,
         }))
     }
 
@@ -74,9 +86,53 @@ impl<'a> Authenticated<'a> {
         self.sender
     }
 
-    pub fn signed_id(&self) -> Option<&str> {
-        self.signed_id.as_deref()
+    pub fn verified(&self) -> Option<&Verified> {
+        self.verified.as_ref()
     }
+}
+
+/// Why the request's API key is refused, if it is: in the `x-api-key` header (or `Authorization:
+/// Bearer`), or `?api_key=` where the webhook allows it. Every key presented must be the webhook's.
+fn api_key(arrived: &Arrived, digest: &str) -> ApiResult<Option<ApiError>> {
+    let headers = arrived.headers();
+    let in_header = match headers.get("x-api-key")? {
+        Some(key) => Some(key),
+        None => bearer(headers)?,
+    };
+    let in_query = arrived
+        .query()
+        .iter()
+        .find(|(name, _)| name == API_KEY_PARAM)
+        .map(|(_, key)| key.clone());
+    let query_allowed = arrived.hook().api_key_in_query();
+    if in_query.is_some() && !query_allowed {
+        return Ok(Some(ApiError::unauthorized(
+            "api_key_in_url",
+            "this webhook takes its API key in the x-api-key header only: proxies log URLs, so a key \
+             in one is refused (rotate the key if this was it)",
+        )));
+    }
+    let presented: Vec<String> = in_header.into_iter().chain(in_query).collect();
+    if presented.is_empty() {
+        let where_ = match query_allowed {
+            true => "in the x-api-key header (or Authorization: Bearer, or ?api_key= in the URL)",
+            false => "in the x-api-key header (or Authorization: Bearer)",
+        };
+        return Ok(Some(ApiError::unauthorized(
+            "missing_api_key",
+            format!("this webhook requires its API key {where_}"),
+        )));
+    }
+    if !presented
+        .iter()
+        .all(|key| hookmap_core::auth::verify(key.trim(), digest))
+    {
+        return Ok(Some(ApiError::unauthorized(
+            "invalid_api_key",
+            "the API key is not this webhook's key",
+        )));
+    }
+    Ok(None)
 }
 
 pub fn too_large() -> ApiError {
@@ -84,39 +140,4 @@ pub fn too_large() -> ApiError {
         "the body is over {} bytes",
         hookmap_core::inbound::MAX_BODY
     ))
-}
-
-/// Standard Webhooks: `webhook-id`, `webhook-timestamp` (within 5 minutes) and a matching
-/// `webhook-signature` over the raw body. The inner error is the sender's; the id is returned.
-fn verify_signature(
-    env: &Env,
-    sealed: &str,
-    arrived: &Arrived,
-    body: &[u8],
-) -> ApiResult<Result<String, ApiError>> {
-    let read = |name: &'static str| match arrived.headers().get(name) {
-        Ok(Some(value)) => Ok(value),
-        _ => Err(name),
-    };
-    let (id, timestamp, signatures) = match (
-        read("webhook-id"),
-        read("webhook-timestamp"),
-        read("webhook-signature"),
-    ) {
-        (Ok(id), Ok(timestamp), Ok(signatures)) => (id, timestamp, signatures),
-        (Err(name), ..) | (_, Err(name), _) | (_, _, Err(name)) => {
-            return Ok(Err(ApiError::unauthorized(
-                "invalid_signature",
-                format!("this webhook requires Standard Webhooks signatures: the {name} header is missing"),
-            )))
-        }
-    };
-    let secret = crate::secrets::open(env, sealed)?;
-    let (now_ms, _) = db::now();
-    let now = i64::try_from(now_ms / 1000).unwrap_or(i64::MAX);
-    Ok(
-        signature::verify(&secret, &id, &timestamp, &signatures, body, now)
-            .map(|()| id)
-            .map_err(ApiError::from),
-    )
 }

@@ -16,10 +16,12 @@ use crate::stored::StoredEncryption;
 
 /// Where a delivery's idempotency key may come from (see `hookmap_core::idempotency`).
 pub enum Keys {
-    /// A request at the edge: the signed `webhook-id`, and a header key.
+    /// A request at the edge: the provider's delivery id of a verified signature, a header key,
+    /// and the replay guard when the signature does not cover that id.
     Arrived {
         signed: Option<String>,
         header: Option<String>,
+        guard: Option<String>,
     },
     /// A replay: the key the delivery was stored with, and whether the webhook signs.
     Stored {
@@ -70,9 +72,12 @@ impl<'a> Decoded<'a> {
             Err(e) => return Ok(Err(Failure::core(&e).anonymous(anonymous))),
         };
         let headers = arrived.headers();
-        let signed = auth.signed_id().map(str::to_owned);
-        // Beside a signature, `webhook-id` is the signed key; without one it is a header like any.
-        let header = match (headers.get("idempotency-key")?, &signed) {
+        let verified = auth.verified();
+        let signed = verified.and_then(|v| v.delivery_id.clone());
+        let guard = verified.and_then(|v| v.guard.clone());
+        // Beside a signature, the provider's id is the key; without one `webhook-id` is a header
+        // like any.
+        let header = match (headers.get("idempotency-key")?, verified) {
             (Some(key), _) => Some(key),
             (None, None) => headers.get("webhook-id")?,
             (None, Some(_)) => None,
@@ -81,7 +86,11 @@ impl<'a> Decoded<'a> {
             hook,
             mapping,
             payload,
-            keys: Keys::Arrived { signed, header },
+            keys: Keys::Arrived {
+                signed,
+                header,
+                guard,
+            },
             replay_of: None,
         }))
     }

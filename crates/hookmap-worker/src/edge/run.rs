@@ -48,7 +48,10 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
     if dry_run {
         return dry_run::outcome(db, hook, plan).await;
     }
-    let meta = DeliveryMeta::new(hook, Some(&payload.text), replay_of)?;
+    let mut meta = DeliveryMeta::new(hook, Some(&payload.text), replay_of)?;
+    if let Keys::Arrived { guard, .. } = &keys {
+        meta.guard = guard.as_deref();
+    }
     match apply::apply(db, &meta, &plan).await? {
         Applied::Done {
             balances,
@@ -59,7 +62,7 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
             balances,
             message_id,
         }),
-        Applied::Refused(Refusal::Duplicate) => duplicate(db, hook, &plan).await,
+        Applied::Refused(Refusal::Duplicate) => duplicate(db, hook, &plan, meta.guard).await,
         Applied::Refused(Refusal::RateLimited) => Ok(Outcome::RateLimited),
         Applied::Refused(mut refusal) => {
             if refusal == Refusal::Insufficient(None) {
@@ -81,7 +84,7 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
 /// The delivery's one idempotency key, given the key its payload holds (if the mapping reads one).
 fn key(keys: &Keys, payload: Option<&str>) -> hookmap_core::Result<Option<String>> {
     match keys {
-        Keys::Arrived { signed, header } => idempotency::resolve(CoreKeys {
+        Keys::Arrived { signed, header, .. } => idempotency::resolve(CoreKeys {
             signed: signed.as_deref(),
             header: header.as_deref(),
             payload,
@@ -97,8 +100,13 @@ fn key(keys: &Keys, payload: Option<&str>) -> hookmap_core::Result<Option<String
     }
 }
 
-/// The answer to a delivery whose key was taken: the first delivery's outcome.
-async fn duplicate(db: &D1Database, hook: &HookRecord, plan: &Plan) -> ApiResult<Outcome> {
+/// The answer to a delivery whose key (or replay guard) was taken: the first delivery's outcome.
+async fn duplicate(
+    db: &D1Database,
+    hook: &HookRecord,
+    plan: &Plan,
+    guard: Option<&str>,
+) -> ApiResult<Outcome> {
     #[derive(Deserialize)]
     struct First {
         id: String,
@@ -111,8 +119,8 @@ async fn duplicate(db: &D1Database, hook: &HookRecord, plan: &Plan) -> ApiResult
     let first: Option<First> = db::first(
         db,
         "SELECT d.id, d.user_id, d.message_id, d.effects, d.created_at FROM idempotency_keys k JOIN deliveries d ON d.id = k.delivery_id
-          WHERE k.webhook_id = ?1 AND k.key = ?2",
-        &crate::args![&hook.id, key],
+          WHERE k.webhook_id = ?1 AND k.key IN (?2, ?3) ORDER BY d.seq LIMIT 1",
+        &crate::args![&hook.id, key, guard.unwrap_or(key)],
     )
     .await?;
     let first = first

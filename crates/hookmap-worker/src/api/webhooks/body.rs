@@ -23,6 +23,8 @@ pub(super) const KNOWN: &[&str] = &[
     "encryption",
     "mapping",
     "signing_secret",
+    "signature",
+    "api_key_in",
     "rate_limit",
 ];
 

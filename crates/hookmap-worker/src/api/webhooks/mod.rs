@@ -1,6 +1,7 @@
 //! Incoming webhook management. Secrets (the API key, the encryption key and IV) are accepted or
 //! generated here and never returned afterwards: reads show only whether they are set.
 
+use hookmap_core::auth::ApiKeyPlace;
 use hookmap_core::quota::Quota;
 use hookmap_core::{auth, token, DeliveryStatus, Location};
 use serde_json::{json, Value};
@@ -8,10 +9,12 @@ use worker::{Request, Response};
 
 mod body;
 pub(super) mod row;
+mod signing;
 
 pub(super) use body::checked_encryption;
 use body::{encryption, location, mapping, rate_limit, KNOWN, MAX_RATE_LIMIT};
 use row::{load, WebhookRow, SELECT};
+use signing::{api_key_in, signature, Signing, Stored};
 
 use super::Ctx;
 use crate::api::list::Listing;
@@ -42,7 +45,9 @@ fn render(ctx: &Ctx<'_>, row: &WebhookRow) -> ApiResult<Value> {
     Ok(json!({
         "id": row.id, "name": row.name, "location": row.location, "enabled": row.enabled != 0,
         "url": format!("{}/hooks/{token}", ctx.url.origin),
-        "api_key": row.api_key_digest.is_some(), "signing_secret": row.signing_secret.is_some(),
+        "api_key": row.api_key_digest.is_some(), "api_key_in": row.api_key_in,
+        "signing_secret": row.signing_secret.is_some(),
+        "signature": signing::shown(row.signing_secret.as_deref(), row.signature_scheme.as_deref(), row.signature_settings.as_deref())?,
         "rate_limit": row.rate_limit,
         "encryption": algorithm, "mapping": mapping,
         "version": row.version, "created_at": row.created_at, "updated_at": row.updated_at,
@@ -68,14 +73,12 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     let max_rate = quotas::limit(ctx.env, &overrides, Quota::MaxRateLimit);
     let rate_limit =
         rate_limit(&body, max_rate)?.unwrap_or(hooks::DEFAULT_RATE_LIMIT.min(max_rate));
-    let signing = match http::optional_bool(&body, "signing_secret")? {
-        Some(true) => Some(secrets::new_signing_secret()?),
-        _ => None,
+    let signing = signature(&body)?.flatten();
+    let stored_signing = match &signing {
+        Some(s) => s.stored(ctx)?,
+        None => Stored::NONE,
     };
-    let sealed_signing = signing
-        .as_deref()
-        .map(|s| secrets::seal(ctx.env, s))
-        .transpose()?;
+    let key_in = api_key_in(&body)?.unwrap_or(ApiKeyPlace::Header);
     let mapping = mapping(
         ctx,
         cid,
@@ -92,18 +95,23 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     let most = quotas::limit(ctx.env, &overrides, Quota::IncomingWebhooks);
     let inserted = db::run_changes(
         &ctx.db,
-        "INSERT INTO incoming_webhooks (id, community_id, token_digest, token_sealed, name, location, enabled, api_key_digest, encryption, encryption_algorithm, mapping, created_at, updated_at, signing_secret, rate_limit)
-         SELECT ?1, ?2, ?3, ?13, ?4, ?5, ?6, ?7, ?8, ?15, ?9, ?10, ?10, ?11, ?12
+        "INSERT INTO incoming_webhooks (id, community_id, token_digest, token_sealed, name, location, enabled, api_key_digest, encryption, encryption_algorithm, mapping, created_at, updated_at, signing_secret, rate_limit,
+                signature_scheme, signature_settings, api_key_in)
+         SELECT ?1, ?2, ?3, ?13, ?4, ?5, ?6, ?7, ?8, ?15, ?9, ?10, ?10, ?11, ?12, ?16, ?17, ?18
           WHERE (SELECT COUNT(*) FROM incoming_webhooks WHERE community_id = ?2) < ?14",
-        &crate::args![&id, cid, &token_digest, name, location, enabled, digest.as_deref(), encryption.as_ref().map(|e| e.value.as_str()), mapping.as_deref(), &now, sealed_signing.as_deref(), rate_limit, &token_sealed, most,
-            encryption.as_ref().map(|e| e.shown.algorithm.as_str())],
+        &crate::args![&id, cid, &token_digest, name, location, enabled, digest.as_deref(), encryption.as_ref().map(|e| e.value.as_str()), mapping.as_deref(), &now, stored_signing.secret.as_deref(), rate_limit, &token_sealed, most,
+            encryption.as_ref().map(|e| e.shown.algorithm.as_str()), stored_signing.scheme.as_deref(), stored_signing.settings.as_deref(), key_in.as_str()],
     )
     .await?;
     quotas::check_inserted(inserted, Quota::IncomingWebhooks, most)?;
     hooks::created(&token_digest);
     let created = load(ctx, cid, &id).await?;
     let mut out = render(ctx, &created)?;
-    reveal(&mut out, api_key.as_ref(), signing.as_deref());
+    reveal(
+        &mut out,
+        api_key.as_ref(),
+        signing.as_ref().and_then(Signing::shown),
+    );
     warn(&mut out, &created);
     http::json(201, &out)
 }
@@ -203,15 +211,17 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
         ),
     };
     let rate_limit = rate_limit(&body, max_rate)?.unwrap_or(row.rate_limit);
-    let new_signing = match http::optional_bool(&body, "signing_secret")? {
-        Some(true) => Some(secrets::new_signing_secret()?),
-        _ => None,
+    let new_signing = signature(&body)?;
+    let signing = match &new_signing {
+        None => Stored {
+            secret: row.signing_secret.clone(),
+            scheme: row.signature_scheme.clone(),
+            settings: row.signature_settings.clone(),
+        },
+        Some(None) => Stored::NONE,
+        Some(Some(s)) => s.stored(ctx)?,
     };
-    let signing_secret = match (body.get("signing_secret"), &new_signing) {
-        (None, _) => row.signing_secret.clone(),
-        (Some(_), None) => None,
-        (Some(_), Some(s)) => Some(secrets::seal(ctx.env, s)?),
-    };
+    let key_in = api_key_in(&body)?.map_or(row.api_key_in.clone(), |p| p.as_str().to_owned());
     // A new location is checked against the mapping it will use, the stored one if none is sent.
     let stored_mapping = row
         .mapping
@@ -233,16 +243,18 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
         &ctx.db,
         "UPDATE incoming_webhooks SET name = ?3, enabled = ?4, api_key_digest = ?5, encryption = ?6, mapping = ?7,
                 location = ?9, signing_secret = ?10, rate_limit = ?11, encryption_algorithm = ?12,
+                signature_scheme = ?13, signature_settings = ?14, api_key_in = ?15,
                 version = version + 1, updated_at = ?8
           WHERE id = ?1 AND community_id = ?2",
-        &crate::args![id, cid, name, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, location, signing_secret.as_deref(), rate_limit,
-            algorithm.as_deref()],
+        &crate::args![id, cid, name, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, location, signing.secret.as_deref(), rate_limit,
+            algorithm.as_deref(), signing.scheme.as_deref(), signing.settings.as_deref(), key_in.as_str()],
     )
     .await?;
     hooks::forget(ctx.env, &[row.digest()]).await;
     let updated = load(ctx, cid, id).await?;
     let mut out = render(ctx, &updated)?;
-    reveal(&mut out, new_key.as_ref(), new_signing.as_deref());
+    let shown = new_signing.as_ref().and_then(|s| s.as_ref()?.shown());
+    reveal(&mut out, new_key.as_ref(), shown);
     warn(&mut out, &updated);
     if body.contains_key("mapping") {
         let waiting = super::replays::pending(ctx, id).await?;

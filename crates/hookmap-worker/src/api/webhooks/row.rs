@@ -21,6 +21,9 @@ pub struct WebhookRow {
     pub enabled: i64,
     pub api_key_digest: Option<String>,
     pub signing_secret: Option<String>,
+    pub signature_scheme: Option<String>,
+    pub signature_settings: Option<String>,
+    pub api_key_in: String,
     pub rate_limit: i64,
     pub encryption: Option<String>,
     /// The algorithm of `encryption`, in clear (NULL in a row sealed before migration 0012).
@@ -38,7 +41,7 @@ impl WebhookRow {
     }
 }
 
-pub(super) const SELECT: &str = "SELECT id, token, token_digest, token_sealed, name, location, enabled, api_key_digest, signing_secret, rate_limit, encryption, encryption_algorithm, mapping, version, created_at, updated_at
+pub(super) const SELECT: &str = "SELECT id, token, token_digest, token_sealed, name, location, enabled, api_key_digest, signing_secret, signature_scheme, signature_settings, api_key_in, rate_limit, encryption, encryption_algorithm, mapping, version, created_at, updated_at
                         FROM incoming_webhooks";
 
 pub async fn load(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<WebhookRow> {

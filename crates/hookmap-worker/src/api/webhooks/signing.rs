@@ -1,0 +1,134 @@
+//! How an incoming webhook's senders prove themselves, as create and update take it: the
+//! `signature` member (a scheme, its settings and its secret), the older `signing_secret: true`
+//! (a Standard Webhooks secret), and `api_key_in`.
+
+use hookmap_core::auth::ApiKeyPlace;
+use hookmap_core::vocabulary::quoted_or;
+use hookmap_core::Profile;
+use serde_json::{Map, Value};
+
+use crate::api::Ctx;
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::hook::stored_profile;
+use crate::http;
+use crate::secrets;
+
+/// A signature scheme to store, with its secret.
+pub(super) struct Signing {
+    pub profile: Profile,
+    secret: String,
+    /// Made here: the answer shows it, once. A secret the request gave is never shown.
+    generated: bool,
+}
+
+/// The columns a signature setting writes: the sealed secret, the scheme, its settings.
+pub(super) struct Stored {
+    pub secret: Option<String>,
+    pub scheme: Option<String>,
+    pub settings: Option<String>,
+}
+
+impl Signing {
+    /// The secret to show in this one answer, if it was generated.
+    pub fn shown(&self) -> Option<&str> {
+        self.generated.then_some(self.secret.as_str())
+    }
+
+    pub fn stored(&self, ctx: &Ctx<'_>) -> ApiResult<Stored> {
+        Ok(Stored {
+            secret: Some(secrets::seal(ctx.env, &self.secret)?),
+            scheme: Some(self.profile.scheme().as_str().to_owned()),
+            settings: matches!(self.profile, Profile::Hmac(_))
+                .then(|| self.profile.to_value().to_string()),
+        })
+    }
+}
+
+impl Stored {
+    pub const NONE: Self = Self {
+        secret: None,
+        scheme: None,
+        settings: None,
+    };
+}
+
+/// `None`: the request does not touch the signature; `Some(None)`: it removes it.
+pub(super) fn signature(body: &Map<String, Value>) -> ApiResult<Option<Option<Signing>>> {
+    let given = match (body.get("signature"), body.get("signing_secret")) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid_field(
+                "signing_secret",
+                "send signature or signing_secret, not both (signing_secret: true is signature: {\"scheme\": \"standard_webhooks\"})",
+            ))
+        }
+        (None, None) => return Ok(None),
+        (None, Some(_)) => {
+            return match http::optional_bool(body, "signing_secret")? {
+                Some(true) => generated(Profile::StandardWebhooks).map(|s| Some(Some(s))),
+                _ => Ok(Some(None)),
+            }
+        }
+        (Some(Value::Null), None) => return Ok(Some(None)),
+        (Some(given), None) => given,
+    };
+    let profile = Profile::parse(given, "signature").map_err(ApiError::from)?;
+    match given.get("secret") {
+        None | Some(Value::Null) if profile.generates_secret() => generated(profile),
+        None | Some(Value::Null) => Err(ApiError::invalid_field(
+            "signature.secret",
+            format!(
+                "{} gives each endpoint its own signing secret: copy it from its dashboard into signature.secret",
+                profile.scheme()
+            ),
+        )),
+        Some(Value::String(secret)) => {
+            profile.check_secret(secret).map_err(ApiError::from)?;
+            Ok(Signing {
+                profile,
+                secret: secret.clone(),
+                generated: false,
+            })
+        }
+        Some(_) => Err(ApiError::invalid_field("signature.secret", "must be a string")),
+    }
+    .map(|s| Some(Some(s)))
+}
+
+fn generated(profile: Profile) -> ApiResult<Signing> {
+    let secret = match profile {
+        Profile::StandardWebhooks => secrets::new_signing_secret()?,
+        _ => db::random_hex(32)?,
+    };
+    Ok(Signing {
+        profile,
+        secret,
+        generated: true,
+    })
+}
+
+/// `api_key_in`, when sent.
+pub(super) fn api_key_in(body: &Map<String, Value>) -> ApiResult<Option<ApiKeyPlace>> {
+    http::optional_str(body, "api_key_in", 16)?
+        .map(|text| {
+            ApiKeyPlace::parse(text).ok_or_else(|| {
+                ApiError::invalid_field(
+                    "api_key_in",
+                    format!("{text:?} is not {}", quoted_or(&ApiKeyPlace::NAMES)),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// What the API shows of a stored signature: its scheme and settings, never the secret.
+pub(super) fn shown(
+    secret: Option<&str>,
+    scheme: Option<&str>,
+    settings: Option<&str>,
+) -> ApiResult<Value> {
+    match secret {
+        None => Ok(Value::Null),
+        Some(_) => Ok(stored_profile(scheme, settings)?.to_value()),
+    }
+}

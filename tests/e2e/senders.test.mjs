@@ -1,0 +1,230 @@
+// Real senders as they sign: Stripe (signed by the stripe package's own test helper), GitHub
+// (@octokit/webhooks-methods), Shopify and WooCommerce (Node's crypto, as their docs describe), a
+// generic HMAC profile, and API keys in the URL. Each attack an outsider holding one captured
+// request could try is here beside the sender's own path.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac, randomUUID } from 'node:crypto';
+import Stripe from 'stripe';
+import { sign as githubSign } from '@octokit/webhooks-methods';
+import { startWorker } from './support/worker.mjs';
+import { client, deliver, seedCommunity } from './support/api.mjs';
+
+let worker, admin, cid, uid;
+before(async () => {
+  worker = await startWorker();
+  admin = client(worker.base, worker.adminToken);
+  ({ cid, uid } = await seedCommunity(admin, 'Senders'));
+});
+after(async () => worker?.stop());
+
+const stripe = new Stripe('sk_test_unused_by_these_tests');
+const hmac = (alg, secret, content, encoding) => createHmac(alg, secret).update(content).digest(encoding);
+
+async function coins() {
+  const res = await admin.get(`/v1/communities/${cid}/users/${uid}`);
+  assert.equal(res.status, 200);
+  return res.body.coins;
+}
+
+/** A webhook mapping `path` (an amount) and `email` onto the seeded member's coins. */
+async function webhook(signature, email, amount, extra = {}) {
+  const created = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, {
+    name: `signed by ${signature?.scheme ?? 'key'}`, signature, ...extra,
+    mapping: { user: { match: 'email', path: email }, fields: [{ target: { currency: 'coins' }, op: 'add', path: amount }] },
+  });
+  assert.equal(created.status, 201, created.text);
+  return created.body;
+}
+
+/** Sends `body` with `headers`, expecting `status` (and `code` when refused); the answer's body. */
+async function expect(url, body, headers, status, code) {
+  const res = await deliver(url, body, headers);
+  assert.equal(res.status, status, res.text);
+  if (code) assert.equal(res.body.error.code, code, res.text);
+  return res.body;
+}
+
+test('stripe: the stripe package\'s signed event applies once; retries, tampering, another secret and old timestamps do not', async () => {
+  const secret = 'whsec_' + randomUUID().replaceAll('-', '');
+  const noSecret = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'stripe', signature: { scheme: 'stripe' } });
+  assert.equal(noSecret.status, 422, noSecret.text);
+  assert.equal(noSecret.body.error.details.at, 'signature.secret');
+
+  const hook = await webhook({ scheme: 'stripe', secret }, 'data.object.customer_details.email', 'data.object.amount_total');
+  assert.deepEqual(hook.signature, { scheme: 'stripe' });
+  assert.equal(hook.signing_secret, true, 'a secret the request gave is never shown');
+  assert.ok(!JSON.stringify(hook).includes(secret));
+
+  const payload = JSON.stringify({ id: `evt_${randomUUID()}`, object: 'event', type: 'checkout.session.completed',
+    data: { object: { customer_details: { email: 'ada@example.com' }, amount_total: 500 } } });
+  const header = (opts = {}) => ({ 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret, ...opts }) });
+  const before = await coins();
+  const first = await expect(hook.url, payload, header(), 200);
+  assert.equal(first.idempotency_key, JSON.parse(payload).id, 'the event id keys the delivery');
+  assert.equal(await coins(), before + 500);
+
+  // Stripe retries the same event with a fresh timestamp and signature: a duplicate.
+  const retry = await expect(hook.url, payload, header({ timestamp: Math.floor(Date.now() / 1000) - 5 }), 200);
+  assert.equal(retry.duplicate, true);
+  await expect(hook.url, payload.replace('500', '50000'), header(), 401, 'invalid_signature');
+  await expect(hook.url, payload, { 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret: secret + 'x' }) }, 401, 'invalid_signature');
+  const stale = await expect(hook.url, payload, header({ timestamp: Math.floor(Date.now() / 1000) - 400 }), 401, 'invalid_signature');
+  assert.match(stale.error.message, /s from now/);
+  await expect(hook.url, payload, {}, 401, 'invalid_signature');
+  // An idempotency key beside the event id could be re-chosen by whoever holds the request.
+  await expect(hook.url, payload, { ...header(), 'idempotency-key': 'fresh' }, 400, 'idempotency_conflict');
+  assert.equal(await coins(), before + 500, 'nothing but the first delivery moved coins');
+
+  // The stripe package's own verifier accepts the signatures these tests send.
+  const event = stripe.webhooks.constructEvent(payload, header()['stripe-signature'], secret);
+  assert.equal(event.id, JSON.parse(payload).id);
+});
+
+test('github: a generated secret, signed by @octokit/webhooks-methods; a captured request under a fresh delivery id applies nothing', async () => {
+  const hook = await webhook({ scheme: 'github' }, 'sender.email', 'reward');
+  assert.match(hook.signing_secret, /^[0-9a-f]{64}$/, 'the generated secret is shown once');
+  assert.match(hook.note, /shown only once/);
+  const secret = hook.signing_secret;
+  const read = await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}`);
+  assert.equal(read.body.signing_secret, true);
+  assert.ok(!read.text.includes(secret));
+
+  const body = JSON.stringify({ action: 'closed', sender: { email: 'ada@example.com' }, reward: 30, number: 1 });
+  const headers = async (id, payload = body, key = secret) => ({
+    'x-hub-signature-256': await githubSign(key, payload), 'x-github-delivery': id, 'x-github-event': 'pull_request',
+  });
+  const before = await coins();
+  const id = randomUUID();
+  const first = await expect(hook.url, body, await headers(id), 200);
+  assert.equal(first.idempotency_key, id);
+  assert.equal((await expect(hook.url, body, await headers(id), 200)).duplicate, true, 'a redelivery is a duplicate');
+  // The attack: X-GitHub-Delivery is not signed, so an outsider puts a fresh one on captured bytes.
+  const replayed = await expect(hook.url, body, await headers(randomUUID()), 200);
+  assert.equal(replayed.duplicate, true);
+  assert.equal(replayed.delivery_id, first.delivery_id, 'answered with the first delivery');
+  await expect(hook.url, body.replace('30', '3000'), await headers(randomUUID()), 401, 'invalid_signature');
+  await expect(hook.url, body, await headers(randomUUID(), body, 'not-the-secret'), 401, 'invalid_signature');
+  // A different event (its body differs) applies.
+  const second = body.replace('"number":1', '"number":2');
+  await expect(hook.url, second, await headers(randomUUID(), second), 200);
+  assert.equal(await coins(), before + 60);
+
+  // Rotating: a new generated secret; the old one no longer verifies.
+  const rotated = await admin.patch(`/v1/communities/${cid}/incoming-webhooks/${hook.id}`, { signature: { scheme: 'github' } });
+  assert.match(rotated.body.signing_secret, /^[0-9a-f]{64}$/);
+  const third = body.replace('"number":1', '"number":3');
+  await expect(hook.url, third, await headers(randomUUID(), third), 401, 'invalid_signature');
+  await expect(hook.url, third, await headers(randomUUID(), third, rotated.body.signing_secret), 200);
+});
+
+test('shopify and woocommerce: base64 HMACs of the raw body, their delivery ids as keys, captured bytes applied once', async () => {
+  for (const [scheme, signatureHeader, idHeader] of [
+    ['shopify', 'x-shopify-hmac-sha256', 'x-shopify-webhook-id'],
+    ['woocommerce', 'x-wc-webhook-signature', 'x-wc-webhook-delivery-id'],
+  ]) {
+    const secret = `${scheme}-secret-${randomUUID()}`;
+    const hook = await webhook({ scheme, secret }, 'customer.email', 'total_price');
+    assert.deepEqual(hook.signature, { scheme });
+    // Shopify writes prices as strings; the amount must still be an integer.
+    const body = JSON.stringify({ id: 820982911946154500, customer: { email: 'ada@example.com' }, total_price: 25 });
+    const headers = (id, key = secret, payload = body) => ({ [signatureHeader]: hmac('sha256', key, payload, 'base64'), [idHeader]: id });
+    const before = await coins();
+    const id = randomUUID();
+    assert.equal((await expect(hook.url, body, headers(id), 200)).idempotency_key, id, scheme);
+    assert.equal((await expect(hook.url, body, headers(id), 200)).duplicate, true, scheme);
+    assert.equal((await expect(hook.url, body, headers(randomUUID()), 200)).duplicate, true, `${scheme}: fresh id on captured bytes`);
+    await expect(hook.url, body.replace('25', '2500'), headers(randomUUID()), 401, 'invalid_signature');
+    await expect(hook.url, body, headers(randomUUID(), 'wrong'), 401, 'invalid_signature');
+    await expect(hook.url, body, { [idHeader]: randomUUID() }, 401, 'invalid_signature');
+    assert.equal(await coins(), before + 25, scheme);
+  }
+});
+
+test('hmac: a generic profile (sha512, base64, signed timestamp) verifies as configured; bad settings are named', async () => {
+  const bad = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'bad',
+    signature: { scheme: 'hmac', secret: 's', header: 'X-Sig', algorithm: 'sha512', encoding: 'hex', timestamp_header: 'X-Ts' } });
+  assert.equal(bad.status, 422, bad.text);
+  assert.equal(bad.body.error.details.at, 'signature.signed_content');
+
+  const secret = 'generic-' + randomUUID();
+  const settings = { scheme: 'hmac', header: 'X-Sig', algorithm: 'sha512', encoding: 'base64', prefix: 'v1=',
+    timestamp_header: 'X-Ts', signed_content: '{timestamp}.{body}', id_header: 'X-Event-Id' };
+  const hook = await webhook({ ...settings, secret }, 'who', 'n');
+  assert.deepEqual(hook.signature, { ...settings, header: 'x-sig', timestamp_header: 'x-ts', id_header: 'x-event-id', tolerance: 300 });
+  const body = JSON.stringify({ who: 'ada@example.com', n: 7 });
+  const signed = (ts, id = randomUUID()) => ({ 'x-sig': 'v1=' + hmac('sha512', secret, `${ts}.${body}`, 'base64'), 'x-ts': String(ts), 'x-event-id': id });
+  const now = Math.floor(Date.now() / 1000);
+  const before = await coins();
+  const first = signed(now);
+  await expect(hook.url, body, first, 200);
+  // The id is not in the signed content: a fresh one on the same signed bytes is a duplicate.
+  assert.equal((await expect(hook.url, body, { ...first, 'x-event-id': randomUUID() }, 200)).duplicate, true);
+  await expect(hook.url, body, signed(now - 301), 401, 'invalid_signature');
+  await expect(hook.url, body, { ...signed(now), 'x-sig': first['x-sig'].slice(3) }, 401, 'invalid_signature');
+  // The sender's next event, signed a second later, applies.
+  await expect(hook.url, body, signed(now + 1), 200);
+  assert.equal(await coins(), before + 14);
+});
+
+test('a signed webhook refuses query parameters, which its signature does not cover', async () => {
+  const secret = 'q-' + randomUUID();
+  const hook = await webhook({ scheme: 'woocommerce', secret }, 'customer.email', 'total_price');
+  const body = JSON.stringify({ customer: { email: 'ada@example.com' }, total_price: 5 });
+  const headers = { 'x-wc-webhook-signature': hmac('sha256', secret, body, 'base64'), 'x-wc-webhook-delivery-id': randomUUID() };
+  const before = await coins();
+  const refused = await expect(`${hook.url}?total_price=5000`, body, headers, 401, 'unsigned_parameters');
+  assert.match(refused.error.message, /total_price/);
+  assert.equal(await coins(), before);
+  // The edge's own parameters are not payload: a dry run still works.
+  const dry = await expect(`${hook.url}?dry_run=true`, body, headers, 200);
+  assert.equal(dry.dry_run, true);
+  assert.equal(await coins(), before);
+});
+
+test('an API key in the URL works only where the webhook allows it, and never reaches the stored payload', async () => {
+  const created = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, {
+    name: 'form-less shop', api_key: true, api_key_in: 'query',
+    mapping: { user: { match: 'email', path: 'email' }, fields: [{ target: { currency: 'coins' }, op: 'add', path: 'n' }] },
+  });
+  assert.equal(created.status, 201, created.text);
+  assert.equal(created.body.api_key_in, 'query');
+  const { url, api_key: key, id } = created.body;
+  const body = JSON.stringify({ email: 'ada@example.com', n: 3 });
+  const before = await coins();
+  const applied = await expect(`${url}?api_key=${key}`, body, {}, 200);
+  assert.equal(await coins(), before + 3);
+  const stored = await admin.get(`/v1/communities/${cid}/incoming-webhooks/${id}/deliveries/${applied.delivery_id}`);
+  assert.equal(stored.status, 200, stored.text);
+  assert.ok(!stored.text.includes(key), 'the key is not kept with the delivery');
+  await expect(`${url}?api_key=hmw_${'0'.repeat(48)}`, body, {}, 401, 'invalid_api_key');
+  await expect(url, body, { 'x-api-key': key }, 200);
+  await expect(url, body, {}, 401, 'missing_api_key');
+
+  // A header webhook refuses a key in the URL, even the right one: it has leaked into logs.
+  const patched = await admin.patch(`/v1/communities/${cid}/incoming-webhooks/${id}`, { api_key_in: 'header' });
+  assert.equal(patched.body.api_key_in, 'header');
+  const leaked = await expect(`${url}?api_key=${key}`, body, {}, 401, 'api_key_in_url');
+  assert.match(leaked.error.message, /rotate/);
+  assert.equal(await coins(), before + 6);
+  const wrong = await admin.patch(`/v1/communities/${cid}/incoming-webhooks/${id}`, { api_key_in: 'cookie' });
+  assert.equal(wrong.status, 422);
+  assert.equal(wrong.body.error.details.at, 'api_key_in');
+});
+
+test('signature and signing_secret: one scheme per webhook, set, read and removed', async () => {
+  const both = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'both', signing_secret: true, signature: { scheme: 'github' } });
+  assert.equal(both.status, 422, both.text);
+  const sw = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'sw', signature: { scheme: 'standard_webhooks' } });
+  assert.equal(sw.status, 201, sw.text);
+  assert.match(sw.body.signing_secret, /^whsec_/);
+  assert.deepEqual(sw.body.signature, { scheme: 'standard_webhooks' });
+  const legacy = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'legacy', signing_secret: true });
+  assert.deepEqual(legacy.body.signature, { scheme: 'standard_webhooks' });
+  const removed = await admin.patch(`/v1/communities/${cid}/incoming-webhooks/${sw.body.id}`, { signature: null });
+  assert.equal(removed.body.signature, null);
+  assert.equal(removed.body.signing_secret, false);
+  const unknown = await admin.patch(`/v1/communities/${cid}/incoming-webhooks/${sw.body.id}`, { signature: { scheme: 'paypal', secret: 'x' } });
+  assert.equal(unknown.status, 422);
+  assert.equal(unknown.body.error.details.at, 'signature.scheme');
+});
