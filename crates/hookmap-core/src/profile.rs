@@ -56,6 +56,37 @@ vocabulary! {
     }
 }
 
+impl SignatureScheme {
+    /// Whether hookmap may generate the secret: Stripe and Shopify make their own.
+    pub fn generates_secret(self) -> bool {
+        !matches!(self, Self::Stripe | Self::Shopify)
+    }
+
+    /// The headers a signed request carries (the signature first, then any timestamp and id).
+    pub fn headers(self) -> &'static [&'static str] {
+        match self {
+            Self::StandardWebhooks => &["webhook-signature", "webhook-timestamp", "webhook-id"],
+            Self::Stripe => &["Stripe-Signature"],
+            Self::Shopify => &["X-Shopify-Hmac-Sha256", "X-Shopify-Webhook-Id"],
+            Self::Github => &["X-Hub-Signature-256", "X-GitHub-Delivery"],
+            Self::Woocommerce => &["X-WC-Webhook-Signature", "X-WC-Webhook-Delivery-ID"],
+            Self::Hmac => &[],
+        }
+    }
+
+    /// What the sender's admin does to point the provider at a hookmap URL, for the page.
+    pub fn setup(self) -> &'static str {
+        match self {
+            Self::StandardWebhooks => "Give the sender the generated whsec_ secret; it signs each request with webhook-id, webhook-timestamp and webhook-signature (any Standard Webhooks library does).",
+            Self::Stripe => "In Stripe's dashboard, Developers > Webhooks > Add endpoint: paste this URL and pick the events, then reveal the endpoint's signing secret (whsec_...) and paste it here. The event's id keys each delivery; Stripe's retries are duplicates.",
+            Self::Shopify => "In Shopify (Settings > Notifications > Webhooks, or your app's subscriptions), create a JSON webhook with this URL, and paste here the secret Shopify signs with (shown under the webhooks list, or your app's client secret).",
+            Self::Github => "In the repository's or organization's Settings > Webhooks > Add webhook: paste this URL, choose application/json, and paste the secret shown here (generated) into Secret.",
+            Self::Woocommerce => "In WooCommerce > Settings > Advanced > Webhooks > Add webhook: paste this URL as the delivery URL and the secret shown here (generated) as Secret.",
+            Self::Hmac => "Describe how the sender signs: the header, the hash, the encoding, an optional prefix, and what it signs ({body}, with {timestamp} and {id} from their headers).",
+        }
+    }
+}
+
 /// Seconds a timestamped signature may be away from the receiver's clock (Stripe's default).
 pub const TOLERANCE_SECS: i64 = 300;
 
@@ -152,7 +183,7 @@ impl Profile {
 
     /// Whether hookmap may generate the secret: Stripe and Shopify make their own.
     pub fn generates_secret(&self) -> bool {
-        !matches!(self, Self::Stripe | Self::Shopify)
+        self.scheme().generates_secret()
     }
 
     /// Checks a secret given for this scheme.
