@@ -19,7 +19,10 @@ before(async () => {
       ('usr_xp', 'com_old', 'xp@example.com', 'xp', 7, 0, '2026-01-03T00:00:00Z'),
       ('usr_none', 'com_old', 'none@example.com', 'none', 0, 0, '2026-01-04T00:00:00Z');
     INSERT INTO gamification_logs (id, community_id, user_id, currency, delta, balance_after, action, delivery_id, created_at)
-      VALUES ('log_1', 'com_old', 'usr_rich', 'coins', 345, 345, 'shop', NULL, '2026-01-05T00:00:00Z');`);
+      VALUES ('log_1', 'com_old', 'usr_rich', 'coins', 345, 345, 'shop', NULL, '2026-01-05T00:00:00Z');
+    INSERT INTO incoming_webhooks (id, community_id, token, name, location, signing_secret, created_at, updated_at) VALUES
+      ('whk_signed', 'com_old', '${'a'.repeat(48)}', 'signed', 'user_fields', 'sealed-secret', '2026-01-06T00:00:00Z', '2026-01-06T00:00:00Z'),
+      ('whk_open', 'com_old', '${'b'.repeat(48)}', 'open', 'user_fields', NULL, '2026-01-06T00:00:00Z', '2026-01-06T00:00:00Z');`);
   worker = await startWorker({ state: older.state });
   admin = client(worker.base, worker.adminToken);
 });
@@ -47,6 +50,17 @@ test('the old community has the built-in currencies, its log stays, and a new cu
   assert.equal((await admin.post('/v1/communities/com_old/currencies', { key: 'gems', name: 'Gems' })).status, 201);
   const member = await admin.get('/v1/communities/com_old/users/usr_rich');
   assert.deepEqual(member.body.balances, { xp: 1200, coins: 345, gems: 0 });
+});
+
+test('a signing secret from before signature schemes is a Standard Webhooks secret; keys stay in the header', async () => {
+  const signed = await admin.get('/v1/communities/com_old/incoming-webhooks/whk_signed');
+  assert.equal(signed.status, 200, signed.text);
+  assert.deepEqual(signed.body.signature, { scheme: 'standard_webhooks' });
+  assert.equal(signed.body.signing_secret, true);
+  assert.equal(signed.body.api_key_in, 'header');
+  const open = await admin.get('/v1/communities/com_old/incoming-webhooks/whk_open');
+  assert.equal(open.body.signature, null);
+  assert.equal(open.body.signing_secret, false);
 });
 
 test('stored, the balances are rows and the old columns are gone', async () => {

@@ -189,13 +189,13 @@ impl Profile {
     /// Checks a secret given for this scheme.
     pub fn check_secret(&self, secret: &str) -> Result<()> {
         let bad = |why: &str| Error::new(ErrorKind::InvalidField, why).at("signature.secret");
+        if secret.is_empty() || secret.len() > MAX_SECRET_LEN {
+            return Err(bad("a signing secret is 1 to 256 bytes"));
+        }
         if let Self::StandardWebhooks = self {
             return signature::sign(secret, "", 0, b"").map(drop).map_err(|_| {
                 bad("a Standard Webhooks secret is whsec_ followed by base64 (omit it to generate one)")
             });
-        }
-        if secret.is_empty() || secret.len() > MAX_SECRET_LEN {
-            return Err(bad("a signing secret is 1 to 256 bytes"));
         }
         if secret.chars().any(char::is_control) {
             return Err(bad("a signing secret holds no control characters"));

@@ -14,12 +14,23 @@ vocabulary! {
 
 /// The first value of `name` in `query` (the text after `?`, without the `#fragment`).
 pub fn param(query: &str, name: &str) -> Option<String> {
+    raw_pairs(query)
+        .find(|(key, _)| decode(key) == name)
+        .map(|(_, value)| decode(value))
+}
+
+/// Every parameter of `query`, decoded, in order.
+pub fn pairs(query: &str) -> Vec<(String, String)> {
+    raw_pairs(query)
+        .map(|(key, value)| (decode(key), decode(value)))
+        .collect()
+}
+
+fn raw_pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
     query
         .split('&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
-        .find(|(key, _)| decode(key) == name)
-        .map(|(_, value)| decode(value))
 }
 
 fn decode(text: &str) -> String {
@@ -51,7 +62,17 @@ fn hex_byte(two: &[u8]) -> Option<u8> {
 
 #[cfg(test)]
 mod tests {
-    use super::param;
+    use super::{pairs, param};
+
+    #[test]
+    fn lists_every_pair_decoded_in_order() {
+        assert_eq!(
+            pairs("a=1&&b%5Bc%5D=x+y&flag&a=2"),
+            [("a", "1"), ("b[c]", "x y"), ("flag", ""), ("a", "2")]
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        );
+        assert!(pairs("").is_empty());
+    }
 
     #[test]
     fn finds_the_first_value_decoded() {
