@@ -7,5 +7,8 @@ ALTER TABLE incoming_webhooks ADD COLUMN signature_scheme TEXT
 ALTER TABLE incoming_webhooks ADD COLUMN signature_settings TEXT;
 ALTER TABLE incoming_webhooks ADD COLUMN api_key_in TEXT NOT NULL DEFAULT 'header'
   CHECK (api_key_in IN ('header', 'query'));
+-- A delivery that did not apply keeps its signature's replay guard (hookmap_core::profile), so
+-- that replaying it claims the guard as an applied delivery would.
+ALTER TABLE deliveries ADD COLUMN signed_guard TEXT;
 -- Every secret set before this was a Standard Webhooks secret.
 UPDATE incoming_webhooks SET signature_scheme = 'standard_webhooks' WHERE signing_secret IS NOT NULL;

@@ -228,3 +228,44 @@ test('signature and signing_secret: one scheme per webhook, set, read and remove
   assert.equal(unknown.status, 422);
   assert.equal(unknown.body.error.details.at, 'signature.scheme');
 });
+
+test('a caught shopify delivery, replayed by an admin, still guards its signed bytes against a fresh id', async () => {
+  const secret = 'caught-' + randomUUID();
+  const created = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'caught shop', signature: { scheme: 'shopify', secret } });
+  assert.equal(created.status, 201, created.text);
+  const hook = created.body;
+  const body = JSON.stringify({ customer: { email: 'ada@example.com' }, total_price: 40 });
+  const headers = (id) => ({ 'x-shopify-hmac-sha256': hmac('sha256', secret, body, 'base64'), 'x-shopify-webhook-id': id });
+  const caught = await expect(hook.url, body, headers(randomUUID()), 202);
+  const saved = await admin.patch(`/v1/communities/${cid}/incoming-webhooks/${hook.id}`, {
+    mapping: { user: { match: 'email', path: 'customer.email' }, fields: [{ target: { currency: 'coins' }, op: 'add', path: 'total_price' }] } });
+  assert.equal(saved.status, 200, saved.text);
+  const before = await coins();
+  const replayed = await admin.post(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries/${caught.delivery_id}/replay`);
+  assert.equal(replayed.status, 200, replayed.text);
+  assert.equal(await coins(), before + 40);
+  // The captured request under a fresh id: the replay claimed its signed bytes too.
+  const again = await deliver(hook.url, body, headers(randomUUID()));
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.body.duplicate, true, again.text);
+  assert.equal(await coins(), before + 40);
+});
+
+test('a signed delivery that failed on its mapping, fixed and replayed, is the one its provider redelivers', async () => {
+  const hook = await webhook({ scheme: 'github' }, 'sender.mail', 'reward');
+  const secret = hook.signing_secret;
+  const body = JSON.stringify({ sender: { email: 'ada@example.com' }, reward: 9 });
+  const id = randomUUID();
+  const headers = async () => ({ 'x-hub-signature-256': await githubSign(secret, body), 'x-github-delivery': id });
+  const failed = await expect(hook.url, body, await headers(), 422, 'missing_path');
+  const fixed = await admin.patch(`/v1/communities/${cid}/incoming-webhooks/${hook.id}`, {
+    mapping: { user: { match: 'email', path: 'sender.email' }, fields: [{ target: { currency: 'coins' }, op: 'add', path: 'reward' }] } });
+  assert.equal(fixed.status, 200, fixed.text);
+  const before = await coins();
+  const replayed = await admin.post(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries/${failed.delivery_id}/replay`);
+  assert.equal(replayed.status, 200, replayed.text);
+  assert.equal(replayed.body.idempotency_key, id, 'the replay applies under the delivery id GitHub sent');
+  // GitHub's redelivery of the same delivery (same id, same bytes) after the replay: a duplicate.
+  assert.equal((await expect(hook.url, body, await headers(), 200)).duplicate, true);
+  assert.equal(await coins(), before + 9);
+});

@@ -334,6 +334,8 @@ pub struct Unapplied<'a> {
     pub status: DeliveryStatus,
     pub error: Option<&'a ApiError>,
     pub idempotency_key: Option<&'a str>,
+    /// The verified signature's replay guard, claimed when the delivery is replayed.
+    pub guard: Option<&'a str>,
     pub effects: Option<&'a str>,
     pub budget: Budget,
 }
@@ -374,8 +376,8 @@ pub async fn record_unapplied(
     batch.push(db::stmt(
         db,
         "INSERT INTO deliveries (id, seq, community_id, webhook_id, webhook_version, status, http_status,
-            error_code, error_message, error_at, idempotency_key, payload, effects, replay_of, created_at, payload_truncated)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            error_code, error_message, error_at, idempotency_key, payload, effects, replay_of, created_at, payload_truncated, signed_guard)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         &crate::args![
             &meta.id,
             meta.seq,
@@ -392,7 +394,8 @@ pub async fn record_unapplied(
             unapplied.effects,
             meta.replay_of,
             &meta.now,
-            truncated
+            truncated,
+            unapplied.guard
         ],
     )?);
     batch.extend(replay_link(db, meta)?);

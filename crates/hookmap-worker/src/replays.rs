@@ -22,6 +22,7 @@ struct Original {
     payload: Option<String>,
     payload_truncated: i64,
     idempotency_key: Option<String>,
+    signed_guard: Option<String>,
     replayed_as: Option<String>,
 }
 
@@ -46,7 +47,7 @@ pub async fn replay_one(
 ) -> ApiResult<()> {
     let original: Option<Original> = db::first(
         db,
-        "SELECT webhook_id, status, payload, payload_truncated, idempotency_key, replayed_as
+        "SELECT webhook_id, status, payload, payload_truncated, idempotency_key, signed_guard, replayed_as
            FROM deliveries WHERE id = ?1",
         &crate::args![delivery_id],
     )
@@ -59,8 +60,9 @@ pub async fn replay_one(
     let mut count = "skipped";
     if let Some(original) = replayable {
         if let Some(hook) = hooks::by_id(env, db, &original.webhook_id).await? {
-            let key = original.idempotency_key;
-            if let Some(stored) = edge::Decoded::stored(&hook, original.payload, key, delivery_id) {
+            let keys = (original.idempotency_key, original.signed_guard);
+            if let Some(stored) = edge::Decoded::stored(&hook, original.payload, keys, delivery_id)
+            {
                 count = counter(&edge::replay_recorded(env, db, stored).await?);
             }
         }

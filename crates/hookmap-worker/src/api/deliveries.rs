@@ -27,6 +27,8 @@ struct DeliveryRow {
     user_id: Option<String>,
     message_id: Option<String>,
     idempotency_key: Option<String>,
+    /// A signed delivery's replay guard, claimed by its replay (never shown).
+    signed_guard: Option<String>,
     payload: Option<String>,
     /// 1 when a failure's payload was cut to the community's cap: then it is text, not JSON.
     payload_truncated: i64,
@@ -44,7 +46,7 @@ struct DeliveryRow {
 const HISTORY_STATUS: &str = "CASE WHEN replayed_as IS NULL THEN status ELSE 'replayed' END";
 
 const SELECT: &str = "SELECT id, CASE WHEN replayed_as IS NULL THEN status ELSE 'replayed' END AS status, http_status,
-                             error_code, error_message, error_at, user_id, message_id, idempotency_key, payload,
+                             error_code, error_message, error_at, user_id, message_id, idempotency_key, signed_guard, payload,
                              payload_truncated, payload_expired, effects, replay_of, replayed_as, created_at
                         FROM deliveries";
 
@@ -268,7 +270,12 @@ pub async fn replay(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<
     } else {
         "this delivery has no readable payload (it failed before decoding)"
     };
-    let Some(stored) = edge::Decoded::stored(&hook, row.payload, row.idempotency_key, did) else {
+    let Some(stored) = edge::Decoded::stored(
+        &hook,
+        row.payload,
+        (row.idempotency_key, row.signed_guard),
+        did,
+    ) else {
         return Err(ApiError::conflict("nothing_to_replay", why));
     };
     edge::replay(ctx.env, &ctx.db, stored).await

@@ -23,9 +23,10 @@ pub enum Keys {
         header: Option<String>,
         guard: Option<String>,
     },
-    /// A replay: the key the delivery was stored with, and whether the webhook signs.
+    /// A replay: the key and guard the delivery was stored with, and whether the webhook signs.
     Stored {
         key: Option<String>,
+        guard: Option<String>,
         signed_webhook: bool,
     },
 }
@@ -99,7 +100,7 @@ impl<'a> Decoded<'a> {
     pub fn stored(
         hook: &'a HookRecord,
         text: Option<String>,
-        key: Option<String>,
+        (key, guard): (Option<String>, Option<String>),
         replay_of: &'a str,
     ) -> Option<Self> {
         let mapping = hook.mapping();
@@ -110,6 +111,7 @@ impl<'a> Decoded<'a> {
             payload,
             keys: Keys::Stored {
                 key,
+                guard,
                 signed_webhook: hook.signing_secret.is_some(),
             },
             replay_of: Some(replay_of),

@@ -24,6 +24,7 @@ pub enum Outcome {
     Pending {
         payload: Decoded,
         idempotency_key: Option<String>,
+        guard: Option<String>,
     },
     Failed(Failure),
 }
@@ -53,6 +54,8 @@ pub struct Failure {
     /// The payload's text, when it was decoded.
     pub payload: Option<String>,
     pub idempotency_key: Option<String>,
+    /// The verified signature's replay guard, kept so that a replay claims it.
+    pub guard: Option<String>,
     pub effects: Option<String>,
     /// The sender was not proved (a bad key or signature, or a webhook that checks neither and
     /// failed before planning): counted in the webhook's failure budget, not its rate limit, so
@@ -71,6 +74,7 @@ impl Failure {
             error,
             payload: None,
             idempotency_key: None,
+            guard: None,
             effects: None,
             anonymous: false,
             stale_record: false,
@@ -95,8 +99,10 @@ impl Failure {
         self
     }
 
-    pub fn with_key(mut self, key: Option<String>) -> Self {
+    /// The keys a replay of this delivery is to apply under (see `run::StoredKeys`).
+    pub fn with_keys(mut self, (key, guard): (Option<String>, Option<String>)) -> Self {
         self.idempotency_key = key;
+        self.guard = guard;
         self
     }
 }

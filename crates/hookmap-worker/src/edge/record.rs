@@ -60,19 +60,21 @@ pub async fn record(
     if dry_run {
         return Ok(Recorded::Unwritten(outcome));
     }
-    let (status, failure, payload, key) = match outcome {
+    let (status, failure, payload, (key, guard)) = match outcome {
         Outcome::Pending {
             payload,
             idempotency_key,
+            guard,
         } => (
             DeliveryStatus::Pending,
             None,
             Some(payload.text),
-            idempotency_key,
+            (idempotency_key, guard),
         ),
         Outcome::Failed(mut failure) => {
-            let (payload, key) = (failure.payload.take(), failure.idempotency_key.take());
-            (DeliveryStatus::Failed, Some(failure), payload, key)
+            let payload = failure.payload.take();
+            let keys = (failure.idempotency_key.take(), failure.guard.take());
+            (DeliveryStatus::Failed, Some(failure), payload, keys)
         }
         other => return Ok(Recorded::Unwritten(other)),
     };
@@ -88,6 +90,7 @@ pub async fn record(
         status,
         error: failure.as_ref().map(|f| &f.error),
         idempotency_key: key.as_deref(),
+        guard: guard.as_deref(),
         effects: failure.as_ref().and_then(|f| f.effects.as_deref()),
         budget,
     };

@@ -20,22 +20,35 @@ use crate::hook::HookRecord;
 pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiResult<Outcome> {
     let (hook, replay_of) = (decoded.hook(), decoded.replay_of());
     let (mapping, payload, keys) = decoded.into_parts();
+    let guard = match &keys {
+        Keys::Arrived { guard, .. } | Keys::Stored { guard, .. } => guard.clone(),
+    };
+    // A delivery that fails before its payload's key is known keeps the key the request itself
+    // carries (a signed id, a header), so that its replay and the sender's retry are one delivery.
+    let failed = |e: &hookmap_core::Error, payload: String| -> ApiResult<Outcome> {
+        let early = key(&keys, None).ok().flatten();
+        Ok(Failure::core(e)
+            .with_payload(payload)
+            .with_keys((early, guard.clone()))
+            .into())
+    };
     let mapping = match mapping {
         None => {
-            return Ok(match key(&keys, None) {
-                Ok(idempotency_key) => Outcome::Pending {
+            return match key(&keys, None) {
+                Ok(idempotency_key) => Ok(Outcome::Pending {
                     payload,
                     idempotency_key,
-                },
-                Err(e) => Failure::core(&e).with_payload(payload.text).into(),
-            })
+                    guard,
+                }),
+                Err(e) => Ok(Failure::core(&e).with_payload(payload.text).into()),
+            }
         }
         Some(Ok(mapping)) => mapping,
-        Some(Err(e)) => return Ok(Failure::core(&e).with_payload(payload.text).into()),
+        Some(Err(e)) => return failed(&e, payload.text),
     };
     let mut plan = match plan(&mapping, &payload.value, hook.catalog().fields()) {
         Ok(plan) => plan,
-        Err(e) => return Ok(Failure::core(&e).with_payload(payload.text).into()),
+        Err(e) => return failed(&e, payload.text),
     };
     plan.idempotency_key = match key(&keys, plan.idempotency_key.as_deref()) {
         Ok(key) => key,
@@ -49,9 +62,7 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
         return dry_run::outcome(db, hook, plan).await;
     }
     let mut meta = DeliveryMeta::new(hook, Some(&payload.text), replay_of)?;
-    if let Keys::Arrived { guard, .. } = &keys {
-        meta.guard = guard.as_deref();
-    }
+    meta.guard = guard.as_deref();
     match apply::apply(db, &meta, &plan).await? {
         Applied::Done {
             balances,
@@ -70,7 +81,7 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
             }
             let mut failure = Failure::new(refusal_error(&refusal, &plan))
                 .with_payload(payload.text)
-                .with_key(plan.idempotency_key);
+                .with_keys((plan.idempotency_key, guard.clone()));
             failure.effects = serde_json::to_string(&plan.effects).ok();
             failure.stale_record = matches!(
                 refusal,
@@ -92,6 +103,7 @@ fn key(keys: &Keys, payload: Option<&str>) -> hookmap_core::Result<Option<String
         Keys::Stored {
             key,
             signed_webhook,
+            ..
         } => Ok(idempotency::for_replay(
             key.as_deref(),
             *signed_webhook,
