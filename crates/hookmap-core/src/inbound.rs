@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use crate::envelope::{Encryption, Sender};
 use crate::error::{Error, ErrorKind, Result};
+use crate::form;
 use crate::needs::{self, Needs};
 use crate::payload;
 
@@ -35,15 +36,7 @@ pub fn decode_from(
     sender: Sender,
     needs: Option<&Needs<'_>>,
 ) -> Result<Decoded> {
-    if body.len() > MAX_BODY {
-        return Err(Error::new(
-            ErrorKind::TooLarge,
-            format!(
-                "the body is {} bytes; at most {MAX_BODY} are accepted",
-                body.len()
-            ),
-        ));
-    }
+    too_large(body)?;
     let plaintext = match encryption {
         None => body.to_vec(),
         Some(encryption) => encryption.open_from(body, sender)?,
@@ -59,6 +52,59 @@ pub fn decode_from(
         ),
         _ => e,
     })
+}
+
+/// A request at the edge -> its payload: the body (a form, or what [`decode_from`] reads) with
+/// the query's parameters added (`query`: decoded pairs without [`form::RESERVED_PARAMS`]).
+///
+/// A form body, or any query parameter, becomes a JSON value whose text is then parsed as any
+/// body is, so what is stored and replayed is that JSON text. A JSON body with no parameters takes
+/// exactly [`decode_from`]'s path: the usual delivery pays nothing for the others.
+pub fn decode_request(
+    body: &[u8],
+    content_type: Option<&str>,
+    query: &[(String, String)],
+    encryption: Option<&Encryption>,
+    sender: Sender,
+    needs: Option<&Needs<'_>>,
+) -> Result<Decoded> {
+    // An encrypted body is base64 whatever its content type says.
+    let is_form = encryption.is_none() && form::is_form(content_type);
+    if !is_form && query.is_empty() {
+        return decode_from(body, encryption, sender, needs);
+    }
+    if encryption.is_some() {
+        // The key is what vouches for an encrypted webhook's payload; parameters in the URL would
+        // let anyone holding the URL add to it (or send one with no body at all).
+        return Err(Error::new(
+            ErrorKind::InvalidForm,
+            "an encrypted webhook takes its payload from the encrypted body alone: \
+             query parameters are refused",
+        ));
+    }
+    let body_value = if is_form {
+        too_large(body)?;
+        Some(form::parse(body)?)
+    } else if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        Some(decode_from(body, None, sender, None)?.value)
+    };
+    let value = form::merge_query(body_value, query)?;
+    parse(value.to_string(), needs)
+}
+
+fn too_large(body: &[u8]) -> Result<()> {
+    if body.len() > MAX_BODY {
+        return Err(Error::new(
+            ErrorKind::TooLarge,
+            format!(
+                "the body is {} bytes; at most {MAX_BODY} are accepted",
+                body.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Parses JSON text already decrypted (a body, or a payload the delivery log kept): with `needs`,
@@ -122,9 +168,96 @@ mod tests {
         assert_eq!(ok.unwrap().value["a"], 3);
     }
 
+    const FORM: Option<&str> = Some("application/x-www-form-urlencoded; charset=utf-8");
+
+    fn request(body: &str, ct: Option<&str>, query: &[(&str, &str)]) -> Result<Decoded> {
+        let query: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        decode_request(body.as_bytes(), ct, &query, None, Sender::Anonymous, None)
+    }
+
+    #[test]
+    fn a_form_body_becomes_the_json_text_that_is_kept() {
+        let decoded = request("customer[email]=a%40b.io&n=5", FORM, &[]).unwrap();
+        assert_eq!(decoded.text, r#"{"customer":{"email":"a@b.io"},"n":"5"}"#);
+        assert_eq!(
+            decoded.value,
+            json!({"customer": {"email": "a@b.io"}, "n": "5"})
+        );
+        // Without the form content type, the same text is a body that is not JSON.
+        let err = request("customer[email]=a", None, &[]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotJson);
+        let err = request("a=1&a[b]=2", FORM, &[]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidForm);
+    }
+
+    #[test]
+    fn query_parameters_join_a_json_body_or_stand_alone() {
+        let decoded = request(r#"{"a": 1}"#, None, &[("b[c]", "2")]).unwrap();
+        assert_eq!(decoded.text, r#"{"a":1,"b":{"c":"2"}}"#);
+        let decoded = request("", None, &[("b", "2")]).unwrap();
+        assert_eq!(decoded.value, json!({"b": "2"}));
+        let decoded = request(" \n", Some("application/json"), &[("b", "2")]).unwrap();
+        assert_eq!(decoded.value, json!({"b": "2"}));
+        let decoded = request("a=1", FORM, &[("b", "2")]).unwrap();
+        assert_eq!(decoded.value, json!({"a": "1", "b": "2"}));
+        let err = request(r#"{"b": 1}"#, None, &[("b", "2")]).unwrap_err();
+        assert_eq!((err.kind(), err.location()), (ErrorKind::InvalidForm, None));
+        let err = request("[1]", None, &[("b", "2")]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidForm);
+        let err = request("{", None, &[("b", "2")]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotJson);
+    }
+
+    #[test]
+    fn a_json_request_without_parameters_is_read_as_before() {
+        let body = r#"{"b": [1, 2.50]}"#;
+        let decoded = request(body, Some("application/json"), &[]).unwrap();
+        assert_eq!(decoded, decode(body.as_bytes(), None, None).unwrap());
+        assert_eq!(decoded.text, body, "the text is kept as sent");
+        // An empty body is still not JSON when nothing else gives a payload.
+        assert_eq!(
+            request("", None, &[]).unwrap_err().kind(),
+            ErrorKind::NotJson
+        );
+    }
+
+    #[test]
+    fn an_encrypted_webhook_reads_only_its_encrypted_body() {
+        let enc = Encryption::new(Algorithm::Aes256Gcm, &"k".repeat(32), &"i".repeat(16)).unwrap();
+        let body = enc.seal(b"{\"a\":1}", None).unwrap();
+        let open = |ct, query: &[(String, String)]| {
+            decode_request(
+                body.as_bytes(),
+                ct,
+                query,
+                Some(&enc),
+                Sender::Anonymous,
+                None,
+            )
+        };
+        // The content type is not read: the body is ciphertext whatever it says.
+        assert_eq!(open(FORM, &[]).unwrap().value, json!({"a": 1}));
+        let query = [("b".to_owned(), "2".to_owned())];
+        assert_eq!(
+            open(None, &query).unwrap_err().kind(),
+            ErrorKind::InvalidForm
+        );
+        let empty = decode_request(b"", None, &query, Some(&enc), Sender::Anonymous, None);
+        assert_eq!(empty.unwrap_err().kind(), ErrorKind::InvalidForm);
+    }
+
     #[test]
     fn bodies_over_the_limit_are_refused_before_any_work() {
         let err = decode(&vec![b' '; MAX_BODY + 1], None, None).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::TooLarge);
+        let big = vec![b'a'; MAX_BODY + 1];
+        let query = [("b".to_owned(), "2".to_owned())];
+        for (ct, query) in [(FORM, &[][..]), (None, &query[..])] {
+            let err = decode_request(&big, ct, query, None, Sender::Anonymous, None).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::TooLarge);
+        }
     }
 }

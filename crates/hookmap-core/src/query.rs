@@ -22,6 +22,17 @@ pub fn param(query: &str, name: &str) -> Option<String> {
         .map(|(_, value)| decode(value))
 }
 
+/// Every `key=value` pair of `query`, in order, decoded as [`param`] decodes them (a bare `key`
+/// has the value "").
+pub fn pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+        .map(|(key, value)| (decode(key), decode(value)))
+        .collect()
+}
+
 fn decode(text: &str) -> String {
     let mut bytes = Vec::with_capacity(text.len());
     let mut rest = text.as_bytes();
@@ -64,6 +75,25 @@ mod tests {
         assert_eq!(param(q, "per_page").as_deref(), Some("5"));
         assert_eq!(param(q, "missing"), None);
         assert_eq!(param("", "page"), None);
+    }
+
+    #[test]
+    fn pairs_are_all_decoded_in_order() {
+        let q = "a=1&&b&a=2&c%5Bd%5D=x+y&dry_run=true";
+        let got: Vec<(String, String)> = super::pairs(q);
+        let want = [
+            ("a", "1"),
+            ("b", ""),
+            ("a", "2"),
+            ("c[d]", "x y"),
+            ("dry_run", "true"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        assert_eq!(got, want);
+        assert!(super::pairs("").is_empty());
     }
 
     #[test]
