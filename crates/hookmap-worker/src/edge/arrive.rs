@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use futures_util::StreamExt;
 use hookmap_core::expiring::Expiring;
 use hookmap_core::inbound::MAX_BODY;
+use hookmap_core::query;
 use worker::{D1Database, Env, Headers, Request};
 
 use crate::db;
@@ -23,11 +24,12 @@ pub enum Body {
     TooLarge,
 }
 
-/// A request to a known webhook, with its body.
+/// A request to a known webhook, with its body and query parameters.
 pub struct Arrived {
     hook: HookRecord,
     source: Source,
     headers: Headers,
+    query: Vec<(String, String)>,
     body: Body,
 }
 
@@ -44,10 +46,12 @@ impl Arrived {
             return Ok(None);
         };
         let body = read_body(req).await?;
+        let query = query::pairs(req.url()?.query().unwrap_or_default());
         Ok(Some(Self {
             hook,
             source,
             headers: req.headers().clone(),
+            query,
             body,
         }))
     }
@@ -86,6 +90,12 @@ impl Arrived {
 
     pub fn body(&self) -> &Body {
         &self.body
+    }
+
+    /// Every query parameter, decoded, in order: the reserved ones (`form::RESERVED_PARAMS`)
+    /// among them.
+    pub fn query(&self) -> &[(String, String)] {
+        &self.query
     }
 }
 

@@ -1,7 +1,9 @@
-//! The third stage: the payload, decrypted and parsed, with the idempotency keys it came with.
-//! Built from an authenticated request at the edge, or from a stored delivery by a replay, which
-//! an admin started: both then plan and apply the same way (`run`).
+//! The third stage: the payload, decrypted and parsed (a form body or query parameters made
+//! JSON), with the idempotency keys it came with. Built from an authenticated request at the edge,
+//! or from a stored delivery by a replay, which an admin started: both then plan and apply the
+//! same way (`run`).
 
+use hookmap_core::form;
 use hookmap_core::inbound::{self, Decoded as Payload};
 use hookmap_core::needs::Needs;
 use hookmap_core::{Mapping, Sender};
@@ -59,8 +61,11 @@ impl<'a> Decoded<'a> {
             .map(|sealed| StoredEncryption::open(env, sealed)?.to_core())
             .transpose()?;
         let mapping = hook.mapping();
-        let decoded = inbound::decode_from(
+        // A form body or query parameters become JSON, and that text is what is kept.
+        let decoded = inbound::decode_request(
             body,
+            arrived.headers().get("content-type")?.as_deref(),
+            &form::unreserved(arrived.query()),
             encryption.as_ref(),
             auth.sender(),
             needs_of(&mapping).as_ref(),
