@@ -58,8 +58,8 @@ pub fn decode_from(
 /// the query's parameters added (`query`: decoded pairs without [`form::RESERVED_PARAMS`]).
 ///
 /// A form body, or any query parameter, becomes a JSON value whose text is then parsed as any
-/// body is, so what is stored and replayed is that JSON text. A JSON body with no parameters takes
-/// exactly [`decode_from`]'s path: the usual delivery pays nothing for the others.
+/// body is, so what is stored and replayed is that JSON text. A JSON body with no parameters is
+/// read as before: the usual delivery pays nothing for the others.
 pub fn decode_request(
     body: &[u8],
     content_type: Option<&str>,
@@ -68,30 +68,41 @@ pub fn decode_request(
     sender: Sender,
     needs: Option<&Needs<'_>>,
 ) -> Result<Decoded> {
-    // An encrypted body is base64 whatever its content type says.
-    let is_form = encryption.is_none() && form::is_form(content_type);
-    if !is_form && query.is_empty() {
-        return decode_from(body, encryption, sender, needs);
-    }
-    if encryption.is_some() {
+    match encryption {
+        // An encrypted body is base64 whatever its content type says.
+        Some(encryption) if query.is_empty() => decode_from(body, Some(encryption), sender, needs),
         // The key is what vouches for an encrypted webhook's payload; parameters in the URL would
         // let anyone holding the URL add to it (or send one with no body at all).
-        return Err(Error::new(
+        Some(_) => Err(Error::new(
             ErrorKind::InvalidForm,
             "an encrypted webhook takes its payload from the encrypted body alone: \
              query parameters are refused",
-        ));
+        )),
+        None => parse(request_text(body, content_type, query)?, needs),
+    }
+}
+
+/// The JSON text of an unencrypted request's payload (see [`decode_request`]): the body itself
+/// when it is JSON and no parameter joins it. Holds no cipher, so the page's wasm can say what a
+/// request becomes without carrying them.
+pub fn request_text(
+    body: &[u8],
+    content_type: Option<&str>,
+    query: &[(String, String)],
+) -> Result<String> {
+    too_large(body)?;
+    let is_form = form::is_form(content_type);
+    if !is_form && query.is_empty() {
+        return String::from_utf8(body.to_vec()).map_err(|e| payload::not_utf8(e.utf8_error()));
     }
     let body_value = if is_form {
-        too_large(body)?;
         Some(form::parse(body)?)
     } else if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        Some(decode_from(body, None, sender, None)?.value)
+        Some(payload::parse(body)?)
     };
-    let value = form::merge_query(body_value, query)?;
-    parse(value.to_string(), needs)
+    Ok(form::merge_query(body_value, query)?.to_string())
 }
 
 fn too_large(body: &[u8]) -> Result<()> {
