@@ -12,8 +12,6 @@
 //! overwrite another (a value and nested keys under one name, a query key the body has) is an
 //! [`ErrorKind::InvalidForm`] naming it.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -37,45 +35,41 @@ pub fn is_form(content_type: Option<&str>) -> bool {
         .is_some_and(|media| media.trim().eq_ignore_ascii_case(CONTENT_TYPE))
 }
 
-/// The query pairs that may become payload: all but [`RESERVED_PARAMS`].
-pub fn unreserved(pairs: &[(String, String)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .filter(|(key, _)| !RESERVED_PARAMS.contains(&key.as_str()))
-        .cloned()
-        .collect()
-}
-
 /// A form body -> a JSON object (see the module's rules).
 pub fn parse(body: &[u8]) -> Result<Value> {
     nest(&pairs(body)?).map(Value::Object)
+}
+
+/// The parameters of a query string (the text after `?`) that become payload: decoded as strictly
+/// as a form body, since they are data too, without [`RESERVED_PARAMS`].
+pub fn params(query: &str) -> Result<Vec<(String, String)>> {
+    let mut pairs = pairs(query.as_bytes())?;
+    pairs.retain(|(key, _)| !RESERVED_PARAMS.contains(&key.as_str()));
+    Ok(pairs)
 }
 
 /// A form body's `key=value` pairs, decoded strictly: unlike a query string read for a setting
 /// (`crate::query`), a body is data, and a malformed escape or non-UTF-8 bytes would otherwise be
 /// stored as something the sender never sent.
 pub fn pairs(body: &[u8]) -> Result<Vec<(String, String)>> {
-    let pieces = body.split(|&b| b == b'&').filter(|piece| !piece.is_empty());
     let mut pairs = Vec::new();
-    for piece in pieces {
+    for piece in body.split(|&b| b == b'&').filter(|piece| !piece.is_empty()) {
         if pairs.len() == MAX_PAIRS {
-            return Err(invalid(format!(
-                "the form has more than {MAX_PAIRS} key=value pairs"
-            )));
+            return Err(too_many());
         }
         let mut halves = piece.splitn(2, |&b| b == b'=');
         let key = halves.next().unwrap_or_default();
         let value = halves.next().unwrap_or_default();
-        let shown = || String::from_utf8_lossy(key).into_owned();
-        let key = decode(key).ok_or_else(|| {
-            invalid(format!(
-                "the form key {:?} has an invalid percent escape or is not UTF-8",
-                shown()
-            ))
-        })?;
+        let Some(key) = decode(key) else {
+            // The raw key is ASCII in any form a client builds; shown as it came.
+            let raw = std::str::from_utf8(key).unwrap_or_default();
+            return Err(invalid(format!(
+                "the key {raw:?} has an invalid percent escape or is not UTF-8"
+            )));
+        };
         let value = decode(value).ok_or_else(|| {
             invalid(format!(
-                "the value of the form key {key:?} has an invalid percent escape or is not UTF-8"
+                "the value of the key {key:?} has an invalid percent escape or is not UTF-8"
             ))
         })?;
         pairs.push((key, value));
@@ -86,11 +80,9 @@ pub fn pairs(body: &[u8]) -> Result<Vec<(String, String)>> {
 /// Decoded `key=value` pairs -> a JSON object, keys with brackets nested.
 pub fn nest(pairs: &[(String, String)]) -> Result<Map<String, Value>> {
     if pairs.len() > MAX_PAIRS {
-        return Err(invalid(format!(
-            "more than {MAX_PAIRS} parameters were sent"
-        )));
+        return Err(too_many());
     }
-    let mut root = Node::Map(BTreeMap::new());
+    let mut root = Map::new();
     for (key, value) in pairs {
         let segments = segments(key)?;
         // The top object is one level; each bracket nests one more.
@@ -99,13 +91,14 @@ pub fn nest(pairs: &[(String, String)]) -> Result<Map<String, Value>> {
                 "the key {key:?} nests deeper than {MAX_DEPTH} levels"
             )));
         }
-        insert(&mut root, &segments, value.clone(), key)?;
+        put(&mut root, &segments, value, key)?;
     }
-    // The top stays an object even when its names are "0".."n-1": a payload is an object.
-    match root {
-        Node::Map(map) => Ok(Node::object(map)),
-        _ => Ok(Map::new()),
+    // Only now are all of an object's keys known, so only now can it be read as a list. The top
+    // stays an object: a payload is one.
+    for value in root.values_mut() {
+        lists(value);
     }
+    Ok(root)
 }
 
 /// The payload with the query's parameters (already without [`RESERVED_PARAMS`]) added at its
@@ -137,6 +130,10 @@ fn invalid(message: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidForm, message)
 }
 
+fn too_many() -> Error {
+    invalid(format!("at most {MAX_PAIRS} key=value pairs are read"))
+}
+
 /// `+` is a space and `%XX` a byte; `None` for a `%` without two hex digits or bytes that are not
 /// UTF-8.
 fn decode(text: &[u8]) -> Option<String> {
@@ -144,18 +141,18 @@ fn decode(text: &[u8]) -> Option<String> {
     let mut rest = text;
     while let Some((&b, tail)) = rest.split_first() {
         rest = tail;
-        match b {
-            b'+' => bytes.push(b' '),
+        bytes.push(match b {
+            b'+' => b' ',
             b'%' => {
-                let hex = std::str::from_utf8(rest.get(..2)?).ok()?;
-                if !hex.bytes().all(|h| h.is_ascii_hexdigit()) {
-                    return None;
-                }
-                bytes.push(u8::from_str_radix(hex, 16).ok()?);
-                rest = rest.get(2..)?;
+                let (hex, tail) = (rest.get(..2)?, rest.get(2..)?);
+                rest = tail;
+                hex.iter().try_fold(0u8, |byte, &h| {
+                    let digit = (h as char).to_digit(16)?;
+                    Some(byte << 4 | digit as u8)
+                })?
             }
-            _ => bytes.push(b),
-        }
+            _ => b,
+        });
     }
     String::from_utf8(bytes).ok()
 }
@@ -171,13 +168,12 @@ fn segments(key: &str) -> Result<Vec<Option<&str>>> {
     let mut segments = vec![Some(base)];
     while !rest.is_empty() {
         let inner = rest.strip_prefix('[').ok_or_else(malformed)?;
-        let close = inner.find(']').ok_or_else(malformed)?;
-        let (name, after) = inner.split_at(close);
+        let (name, after) = inner.split_once(']').ok_or_else(malformed)?;
         if name.contains('[') {
             return Err(malformed());
         }
         segments.push(Some(name).filter(|n| !n.is_empty()));
-        rest = after.get(1..).unwrap_or_default();
+        rest = after;
         if segments.len() > MAX_DEPTH {
             break; // refused by the caller, without reading the rest of a hostile key
         }
@@ -185,87 +181,56 @@ fn segments(key: &str) -> Result<Vec<Option<&str>>> {
     Ok(segments)
 }
 
-/// What a name holds while the form is read: which of the three it is decides what may be added.
-enum Node {
-    /// A name given values directly: one is a string, several an array of them.
-    Values(Vec<String>),
-    /// A name given `[]`: one element per pair.
-    List(Vec<Node>),
-    /// A name given `[key]`.
-    Map(BTreeMap<String, Node>),
-}
-
-impl Node {
-    /// What a name followed by `rest` needs to be.
-    fn fresh(rest: &[Option<&str>]) -> Self {
-        match rest.first() {
-            None => Self::Values(Vec::new()),
-            Some(Some(_)) => Self::Map(BTreeMap::new()),
-            Some(None) => Self::List(Vec::new()),
+/// Adds `value` under `segments` (the first one a name) in `map`. Arrays are built of one kind:
+/// of strings (a repeated key, or `[]` last) or of objects and arrays (`[]` then more brackets);
+/// a name that already holds another kind of thing is an error naming `key`, since one of the two
+/// would be lost.
+fn put(
+    map: &mut Map<String, Value>,
+    segments: &[Option<&str>],
+    value: &str,
+    key: &str,
+) -> Result<()> {
+    let (Some(Some(name)), rest) = (segments.first(), segments.get(1..).unwrap_or_default()) else {
+        return Err(conflict(key));
+    };
+    let Some(slot) = map.get_mut(*name) else {
+        map.insert((*name).to_owned(), fresh(rest, value));
+        return Ok(());
+    };
+    match (rest, slot) {
+        // Another value for a name that holds values: kept beside them.
+        ([] | [None], slot @ Value::String(_)) => {
+            let first = slot.take();
+            *slot = Value::Array(vec![first, Value::String(value.to_owned())]);
         }
-    }
-
-    fn into_value(self) -> Value {
-        match self {
-            Self::Values(mut values) if values.len() == 1 => Value::String(values.remove(0)),
-            Self::Values(values) => values.into_iter().map(Value::String).collect(),
-            Self::List(items) => items.into_iter().map(Self::into_value).collect(),
-            Self::Map(map) => match indices(&map) {
-                Some(order) => {
-                    let mut slots: Vec<Option<Value>> = vec![None; order.len()];
-                    for ((_, node), i) in map.into_iter().zip(order) {
-                        if let Some(slot) = slots.get_mut(i) {
-                            *slot = Some(node.into_value());
-                        }
-                    }
-                    slots.into_iter().flatten().collect()
-                }
-                None => Value::Object(Self::object(map)),
-            },
+        ([] | [None], Value::Array(items)) if items.first().is_some_and(Value::is_string) => {
+            items.push(Value::String(value.to_owned()));
         }
-    }
-
-    fn object(map: BTreeMap<String, Self>) -> Map<String, Value> {
-        map.into_iter().map(|(k, n)| (k, n.into_value())).collect()
-    }
-}
-
-/// Each key's index when the keys are exactly "0".."n-1" (as PHP's `json_encode` makes a list of
-/// them), in the map's order; `None` otherwise.
-fn indices(map: &BTreeMap<String, Node>) -> Option<Vec<usize>> {
-    let n = map.len();
-    map.keys()
-        .map(|k| {
-            k.parse::<usize>()
-                .ok()
-                .filter(|i| *i < n && i.to_string() == *k)
-        })
-        .collect()
-}
-
-/// Adds `value` under `segments` below `node`; a name that already holds another kind of thing
-/// is an error naming `key`, since one of the two would be lost.
-fn insert(node: &mut Node, segments: &[Option<&str>], value: String, key: &str) -> Result<()> {
-    let Some((segment, rest)) = segments.split_first() else {
-        return match node {
-            Node::Values(values) => {
-                values.push(value);
-                Ok(())
+        // The next element of a list of objects or arrays.
+        ([None, more @ ..], Value::Array(items)) if !more.is_empty() => {
+            if items.first().is_some_and(Value::is_string) {
+                return Err(conflict(key));
             }
-            _ => Err(conflict(key)),
-        };
-    };
-    let child = match (segment, node) {
-        (Some(name), Node::Map(map)) => map
-            .entry((*name).to_owned())
-            .or_insert_with(|| Node::fresh(rest)),
-        (None, Node::List(items)) => {
-            items.push(Node::fresh(rest));
-            items.last_mut().ok_or_else(|| conflict(key))?
+            items.push(fresh(more, value));
         }
+        ([Some(_), ..], Value::Object(inner)) => return put(inner, rest, value, key),
         _ => return Err(conflict(key)),
-    };
-    insert(child, rest, value, key)
+    }
+    Ok(())
+}
+
+/// What a name followed by `rest` holds when it is new.
+fn fresh(rest: &[Option<&str>], value: &str) -> Value {
+    match rest.split_first() {
+        None => Value::String(value.to_owned()),
+        Some((None, more)) => Value::Array(vec![fresh(more, value)]),
+        Some((Some(name), more)) => {
+            let mut map = Map::new();
+            map.insert((*name).to_owned(), fresh(more, value));
+            Value::Object(map)
+        }
+    }
 }
 
 fn conflict(key: &str) -> Error {
@@ -273,6 +238,36 @@ fn conflict(key: &str) -> Error {
         "the key {key:?} conflicts with an earlier key: one name cannot hold both a value and \
          nested keys, nor both [] and named keys"
     ))
+}
+
+/// Objects whose keys are exactly "0".."n-1" become arrays, inner ones first (PHP's
+/// `json_encode` writes them so).
+fn lists(value: &mut Value) {
+    match value {
+        Value::Array(items) => items.iter_mut().for_each(lists),
+        Value::Object(map) => {
+            map.values_mut().for_each(lists);
+            let n = map.len();
+            let indices: Option<Vec<usize>> = map
+                .keys()
+                .map(|k| {
+                    k.parse()
+                        .ok()
+                        .filter(|i: &usize| *i < n && i.to_string() == *k)
+                })
+                .collect();
+            if let Some(indices) = indices {
+                let mut items = vec![Value::Null; n];
+                for (i, (_, item)) in indices.into_iter().zip(std::mem::take(map)) {
+                    if let Some(slot) = items.get_mut(i) {
+                        *slot = item;
+                    }
+                }
+                *value = Value::Array(items);
+            }
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]

@@ -116,6 +116,12 @@ fn a_repeated_key_keeps_every_value_in_order() {
         form("o[k]=1&o[k]=2").unwrap(),
         json!({"o": {"k": ["1", "2"]}})
     );
+    // `a` and `a[]` both give values: one list of them.
+    assert_eq!(
+        form("a=1&a[]=2&a=3").unwrap(),
+        json!({"a": ["1", "2", "3"]})
+    );
+    assert_eq!(form("a[]=1&a=2").unwrap(), json!({"a": ["1", "2"]}));
 }
 
 #[test]
@@ -125,7 +131,9 @@ fn a_name_given_two_ways_is_an_error_naming_the_key() {
         ("a[b]=2&a=1", "\"a\""),
         ("a[]=1&a[b]=2", "a[b]"),
         ("a[b]=1&a[]=2", "a[]"),
-        ("a=1&a[]=2", "a[]"),
+        ("a=1&a[][b]=2", "a[][b]"),
+        ("a[][b]=1&a=2", "\"a\""),
+        ("a[][b]=1&a[]=2", "a[]"),
         ("a[b]=1&a[b][c]=2", "a[b][c]"),
     ] {
         let e = error(body);
@@ -178,9 +186,12 @@ fn the_content_type_is_read_without_its_parameters() {
 }
 
 #[test]
-fn reserved_parameters_are_left_out() {
-    let all = pairs_of(&[("dry_run", "true"), ("a", "1"), ("api_key", "k"), ("b", "")]);
-    assert_eq!(unreserved(&all), pairs_of(&[("a", "1"), ("b", "")]));
+fn query_parameters_are_decoded_strictly_without_the_reserved_ones() {
+    let got = params("dry_run=true&a=1&api_key=k&&b&c%5Bd%5D=x+y").unwrap();
+    assert_eq!(got, pairs_of(&[("a", "1"), ("b", ""), ("c[d]", "x y")]));
+    assert!(params("").unwrap().is_empty());
+    let e = params("a=%zz").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidForm);
 }
 
 #[test]

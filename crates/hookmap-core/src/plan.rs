@@ -270,9 +270,11 @@ fn number_in(text: &str) -> Option<Number> {
         .next()
         .is_some_and(|b| b == b'-' || b.is_ascii_digit());
     let ends = text.bytes().last().is_some_and(|b| b.is_ascii_digit());
-    (starts && ends)
-        .then(|| serde_json::from_str(text).ok())
-        .flatten()
+    // Through the payload's own parser: a number alone is JSON, and no other parser is linked.
+    match serde_json::from_str(text) {
+        Ok(Value::Number(n)) if starts && ends => Some(n),
+        _ => None,
+    }
 }
 
 fn amount(value: &Value, path: &Path, at: At) -> Result<i64> {

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use hookmap_core::inbound::decode_request;
-use hookmap_core::{form, plan, preview, query, Catalog, Draft, FieldType, Mapping, Sender};
+use hookmap_core::{form, plan, preview, Catalog, Draft, FieldType, Mapping, Sender};
 use serde_json::{json, Value};
 
 /// A case's payload: its `payload`, or what the edge makes of its `request` (a body, its content
@@ -13,7 +13,7 @@ fn payload_of(case: &Value) -> Result<Value, hookmap_core::Error> {
     let Some(request) = case.get("request") else {
         return Ok(case["payload"].clone());
     };
-    let params = form::unreserved(&query::pairs(request["query"].as_str().unwrap_or("")));
+    let params = form::params(request["query"].as_str().unwrap_or(""))?;
     decode_request(
         request["body"].as_str().unwrap().as_bytes(),
         request["content_type"].as_str(),
