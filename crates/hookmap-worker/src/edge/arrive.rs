@@ -29,6 +29,10 @@ pub struct Arrived {
     hook: HookRecord,
     source: Source,
     headers: Headers,
+    /// The text after `?`, as sent.
+    query_text: String,
+    /// Its pairs, decoded leniently (`hookmap_core::query`): settings like `api_key`.
+    #[allow(dead_code)] // for `?api_key=`, which authentication is being taught to read
     query: Vec<(String, String)>,
     body: Body,
 }
@@ -46,12 +50,13 @@ impl Arrived {
             return Ok(None);
         };
         let body = read_body(req).await?;
-        let query = query::pairs(req.url()?.query().unwrap_or_default());
+        let query_text = req.url()?.query().unwrap_or_default().to_owned();
         Ok(Some(Self {
             hook,
             source,
             headers: req.headers().clone(),
-            query,
+            query: query::pairs(&query_text),
+            query_text,
             body,
         }))
     }
@@ -94,8 +99,15 @@ impl Arrived {
 
     /// Every query parameter, decoded, in order: the reserved ones (`form::RESERVED_PARAMS`)
     /// among them.
+    #[allow(dead_code)] // for `?api_key=`, which authentication is being taught to read
     pub fn query(&self) -> &[(String, String)] {
         &self.query
+    }
+
+    /// The query string as sent: the payload's parameters are read from it strictly
+    /// (`form::params`), as a form body is, since they are data.
+    pub fn query_text(&self) -> &str {
+        &self.query_text
     }
 }
 

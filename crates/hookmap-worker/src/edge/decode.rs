@@ -62,14 +62,17 @@ impl<'a> Decoded<'a> {
             .transpose()?;
         let mapping = hook.mapping();
         // A form body or query parameters become JSON, and that text is what is kept.
-        let decoded = inbound::decode_request(
-            body,
-            arrived.headers().get("content-type")?.as_deref(),
-            &form::unreserved(arrived.query()),
-            encryption.as_ref(),
-            auth.sender(),
-            needs_of(&mapping).as_ref(),
-        );
+        let content_type = arrived.headers().get("content-type")?;
+        let decoded = form::params(arrived.query_text()).and_then(|params| {
+            inbound::decode_request(
+                body,
+                content_type.as_deref(),
+                &params,
+                encryption.as_ref(),
+                auth.sender(),
+                needs_of(&mapping).as_ref(),
+            )
+        });
         let payload = match decoded {
             Ok(payload) => payload,
             Err(e) => return Ok(Err(Failure::core(&e).anonymous(anonymous))),
