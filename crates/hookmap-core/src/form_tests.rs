@@ -259,4 +259,22 @@ proptest! {
             prop_assert_eq!(e.kind(), ErrorKind::InvalidForm);
         }
     }
+
+    /// Whatever a request holds, it is a payload or a decoding failure (told `undecodable`), and
+    /// a payload's kept text parses to the value planned from.
+    #[test]
+    fn any_request_is_a_payload_or_a_decoding_failure(
+        body in "[a-c\\[\\]=&%+0-9{}\":]{0,40}",
+        query in "[a-c\\[\\]=&%+0-9]{0,20}",
+        form in any::<bool>(),
+    ) {
+        let ct = form.then_some(CONTENT_TYPE);
+        let got = params(&query).and_then(|params| {
+            crate::inbound::decode_request(body.as_bytes(), ct, &params, None, crate::Sender::Anonymous, None)
+        });
+        match got {
+            Ok(decoded) => prop_assert_eq!(crate::payload::parse_text(&decoded.text).unwrap(), decoded.value),
+            Err(e) => prop_assert!(e.kind().is_decoding(), "{}", e),
+        }
+    }
 }
