@@ -50,7 +50,14 @@ impl Arrived {
             return Ok(None);
         };
         let body = read_body(req).await?;
-        let query_text = req.url()?.query().unwrap_or_default().to_owned();
+        // Split by hand, as `http::RequestUrl` does: the url crate's parser (`req.url()`) would
+        // nearly double the edge's size.
+        let full = req.inner().url();
+        let query_text = full
+            .split_once('?')
+            .map(|(_, q)| q.split('#').next().unwrap_or_default())
+            .unwrap_or_default()
+            .to_owned();
         Ok(Some(Self {
             hook,
             source,
