@@ -103,7 +103,7 @@ pub fn nest(pairs: &[(String, String)]) -> Result<Map<String, Value>> {
 
 /// The payload with the query's parameters (already without [`RESERVED_PARAMS`]) added at its
 /// top level. `payload` is `None` for an empty body. A name both carry is an error: taking either
-/// silently would let whoever edits the URL override the signed or encrypted body's value.
+/// silently would let whoever edits the URL override the (perhaps signed) body's value.
 pub fn merge_query(payload: Option<Value>, query: &[(String, String)]) -> Result<Value> {
     let mut object = match payload {
         None => Map::new(),
