@@ -56,7 +56,7 @@ test-wasm:
 bench: build
 	sh scripts/bench.sh
 
-# libFuzzer on the envelope, paths, mapping validation, plan and the JSON Schema subset, FUZZ_SECONDS each (scripts/fuzz.sh).
+# libFuzzer on the envelope, paths, mapping validation, plan, the JSON Schema subset and form requests, FUZZ_SECONDS each (scripts/fuzz.sh).
 fuzz:
 	sh scripts/fuzz.sh
 

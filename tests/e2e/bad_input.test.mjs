@@ -56,10 +56,13 @@ const cases = () => [
   ['plaintext not JSON', gcm, encryptGcm(KEY, IV, 'hello, not json'), 'key', 400, 'not_json', /not valid JSON/],
   ['plain body not JSON', plain, '{"customer": ', {}, 400, 'not_json', /line 1 column/],
   ['JSON too deep', plain, nested(40), {}, 400, 'json_too_deep', /at most 32/],
+  ['form with a key given two ways', plain, 'customer[email]=a%40b.io&customer=x', { 'content-type': 'application/x-www-form-urlencoded' }, 400, 'invalid_form', /"customer" conflicts with an earlier key/],
+  ['form with a bad escape', plain, 'customer[email]=a%4', { 'content-type': 'application/x-www-form-urlencoded' }, 400, 'invalid_form', /percent escape/],
   ['body over 1 MiB', plain, 'x'.repeat(1024 * 1024 + 1), {}, 413, 'payload_too_large', /bytes/],
   ['unknown member', plain, json({ customer: { email: 'nobody@example.com' } }), {}, 422, 'unknown_member', /nobody@example.com/],
   ['missing path', plain, json({ reward: {} }), {}, 422, 'missing_path', /reward.coins/],
-  ['string where a number is required', plain, json({ reward: { coins: '5' } }), {}, 422, 'wrong_type', /expected an integer amount at "reward.coins", found a string/],
+  ['string that is not a number where an amount is required', plain, json({ reward: { coins: '5x' } }), {}, 422, 'wrong_type', /expected an integer amount at "reward.coins", found a string/],
+  ['string holding a fraction where an amount is required', plain, json({ reward: { coins: '2.5' } }), {}, 422, 'invalid_amount', /not an integer/],
   ['non-integer currency', plain, json({ reward: { coins: 2.5 } }), {}, 422, 'invalid_amount', /not an integer/],
   ['negative amount', plain, json({ reward: { coins: -5 } }), {}, 422, 'invalid_amount', /negative/],
   ['subtract below zero', plain, json({ penalty: 1000000 }), {}, 422, 'insufficient_balance', /xp below zero/],
@@ -79,7 +82,7 @@ async function failedDeliveries(hook) {
 }
 
 // Which step of decoding failed is an oracle's answer: the sender is told `undecodable` for all.
-const DECODING = new Set(['not_base64', 'bad_length', 'bad_padding', 'tag_mismatch', 'bad_envelope', 'not_json', 'json_too_deep']);
+const DECODING = new Set(['not_base64', 'bad_length', 'bad_padding', 'tag_mismatch', 'bad_envelope', 'not_json', 'invalid_form', 'json_too_deep']);
 
 test('every bad delivery is refused with its status and recorded as failed with its precise cause', async () => {
   const before = await snapshot();

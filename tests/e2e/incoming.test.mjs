@@ -177,6 +177,51 @@ test('without a mapping a delivery is caught and pending; after mapping, a repla
   assert.equal(history.body.replay_of, res.body.delivery_id);
 });
 
+test('a form body and query parameters are kept as the JSON they became and mapped with the same paths', async () => {
+  const form = { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' };
+  const body = (id) => `customer%5Bemail%5D=ada%40example.com&order[id]=${id}&reward[coins]=50.00&items[0][qty]=2&note=50%25+off`;
+  const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'Form' })).body;
+  // dry_run (reserved, here not a dry run) is the edge's, never the payload's.
+  const res = await deliver(`${hook.url}?source=shop&dry_run=0`, body('F-1'), form);
+  assert.equal(res.status, 202, res.text);
+  const became = { customer: { email: 'ada@example.com' }, items: [{ qty: '2' }], note: '50% off', order: { id: 'F-1' }, reward: { coins: '50.00' }, source: 'shop' };
+  const caught = await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/catch`);
+  assert.deepEqual(caught.body.payload, became);
+  const kept = await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries/${res.body.delivery_id}`);
+  assert.deepEqual(kept.body.payload, became, 'the history keeps the JSON, not the form');
+
+  await admin.patch(`/v1/communities/${cid}/incoming-webhooks/${hook.id}`, { mapping: {
+    user: { match: 'email', path: 'customer.email' }, idempotency_path: 'order.id',
+    fields: [{ target: { currency: 'coins' }, op: 'add', path: 'reward.coins' }] } });
+  const coins = (await member()).coins;
+  const applied = await deliverOnceLoosened(202, hook.url, body('F-2'), form);
+  assert.equal(applied.status, 200, applied.text);
+  assert.equal((await member()).coins, coins + 50);
+  // A key in both the body and the query: refused (undecodable to the sender), named in the history.
+  const both = await deliver(`${hook.url}?order[id]=F-9`, body('F-3'), form);
+  assert.equal(both.status, 400, both.text);
+  assert.equal(both.body.error.code, 'undecodable');
+  const failed = await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries/${both.body.delivery_id}`);
+  assert.equal(failed.body.error.code, 'invalid_form');
+  assert.match(failed.body.error.message, /"order" is in both the body and the query string/);
+  assert.equal((await member()).coins, coins + 50);
+});
+
+test('an encrypted webhook takes no query parameters: the key vouches for the whole payload', async () => {
+  const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, {
+    name: 'Sealed', api_key: true, encryption: { algorithm: 'aes-256-gcm', key: KEY, iv: IV }, mapping: contractMapping })).body;
+  const key = { 'x-api-key': hook.api_key };
+  const sealed = encryptGcm(KEY, IV, JSON.stringify(order('Q-1')));
+  const res = await deliver(`${hook.url}?tier=platinum`, sealed, key);
+  assert.equal(res.status, 400, res.text);
+  assert.equal(res.body.error.code, 'undecodable');
+  const row = await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries/${res.body.delivery_id}`);
+  assert.equal(row.body.error.code, 'invalid_form');
+  // The reserved parameters are the edge's: a dry run of the same body is fine.
+  const dry = await deliver(`${hook.url}?dry_run=true`, sealed, key);
+  assert.equal(dry.status, 200, dry.text);
+});
+
 // The edge runs apart from the API (its own worker and isolates, as in production), so the API's
 // changes reach it through D1: one that refuses more (disabling, a new key, deleting) is refused by
 // the apply batch at once; one that lets more through within seconds (deliverOnceLoosened).

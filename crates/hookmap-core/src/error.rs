@@ -24,6 +24,10 @@ vocabulary! {
         BadEnvelope = "bad_envelope",
         /// The (decrypted) payload is not UTF-8 JSON.
         NotJson = "not_json",
+        /// A form body or the query string cannot become JSON (see [`crate::form`]): a bad escape,
+        /// malformed brackets, or a key given two ways (a value and nested keys, or in both the
+        /// body and the query).
+        InvalidForm = "invalid_form",
         /// The payload nests deeper than [`crate::payload::MAX_DEPTH`].
         TooDeep = "json_too_deep",
         /// The body exceeds [`crate::inbound::MAX_BODY`].
@@ -94,6 +98,7 @@ impl ErrorKind {
                 | Self::TagMismatch
                 | Self::BadEnvelope
                 | Self::NotJson
+                | Self::InvalidForm
                 | Self::TooDeep
                 | Self::MessageIvRefused
                 | Self::Undecodable
@@ -219,6 +224,7 @@ mod tests {
             ErrorKind::TagMismatch,
             ErrorKind::BadEnvelope,
             ErrorKind::NotJson,
+            ErrorKind::InvalidForm,
             ErrorKind::TooDeep,
             ErrorKind::MessageIvRefused,
         ];

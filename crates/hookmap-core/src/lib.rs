@@ -14,6 +14,7 @@ pub mod event;
 pub mod event_types;
 pub mod expiring;
 pub mod failing;
+pub mod form;
 pub mod hmac_profile;
 pub mod idempotency;
 pub mod inbound;

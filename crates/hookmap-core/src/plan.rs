@@ -262,9 +262,33 @@ pub(crate) fn key_at(payload: &Value, path: &Path) -> Result<String> {
     Ok(key)
 }
 
+/// The number a string holds, written as JSON writes numbers ("10.00", "-3", "1e3"; not " 5" or
+/// "5x"): form values are all strings, and Shopify sends prices as strings too.
+fn number_in(text: &str) -> Option<Number> {
+    let starts = text
+        .bytes()
+        .next()
+        .is_some_and(|b| b == b'-' || b.is_ascii_digit());
+    let ends = text.bytes().last().is_some_and(|b| b.is_ascii_digit());
+    // Through the payload's own parser: a number alone is JSON, and no other parser is linked.
+    match serde_json::from_str(text) {
+        Ok(Value::Number(n)) if starts && ends => Some(n),
+        _ => None,
+    }
+}
+
 fn amount(value: &Value, path: &Path, at: At) -> Result<i64> {
-    let Value::Number(n) = value else {
-        return Err(wrong_type(path, "an integer amount", value, at));
+    let from_text;
+    let n = match value {
+        Value::Number(n) => n,
+        Value::String(s) => match number_in(s) {
+            Some(n) => {
+                from_text = n;
+                &from_text
+            }
+            None => return Err(wrong_type(path, "an integer amount", value, at)),
+        },
+        _ => return Err(wrong_type(path, "an integer amount", value, at)),
     };
     let bad = |why: String| Error::new(ErrorKind::InvalidAmount, why).at(at.text());
     // 5.0 is an integer written as a float, as some senders do; 5.5 is not an amount.
@@ -297,8 +321,15 @@ fn amount(value: &Value, path: &Path, at: At) -> Result<i64> {
 fn field_value(value: &Value, field_type: FieldType, path: &Path, at: At) -> Result<FieldValue> {
     match (field_type, value) {
         (FieldType::Number, Value::Number(n)) => Ok(FieldValue::Number(n.clone())),
+        // Stored as the number it holds: a form sends nothing but strings.
+        (FieldType::Number, Value::String(s)) => number_in(s)
+            .map(FieldValue::Number)
+            .ok_or_else(|| wrong_type(path, "a number", value, at)),
         (FieldType::Number, other) => Err(wrong_type(path, "a number", other, at)),
         (FieldType::Boolean, Value::Bool(b)) => Ok(FieldValue::Boolean(*b)),
+        (FieldType::Boolean, Value::String(s)) if s == "true" || s == "false" => {
+            Ok(FieldValue::Boolean(s == "true"))
+        }
         (FieldType::Boolean, other) => Err(wrong_type(path, "a boolean", other, at)),
         // Text fields take any scalar as its JSON text: an order id may arrive as a number.
         (FieldType::Text, Value::String(s)) => {
@@ -441,10 +472,22 @@ mod tests {
                 "integer",
             ),
             (
-                Box::new(|p| p["reward"]["coins"] = json!("50")),
+                Box::new(|p| p["reward"]["coins"] = json!("5x")),
                 ErrorKind::WrongType,
                 "fields[0].path",
                 "found a string",
+            ),
+            (
+                Box::new(|p| p["reward"]["coins"] = json!("10.5")),
+                ErrorKind::InvalidAmount,
+                "fields[0].path",
+                "not an integer",
+            ),
+            (
+                Box::new(|p| p["reward"]["coins"] = json!("-1")),
+                ErrorKind::InvalidAmount,
+                "fields[0].path",
+                "negative",
             ),
             (
                 Box::new(|p| p["reward"]["coins"] = json!(1.5)),
@@ -483,13 +526,13 @@ mod tests {
                 "items[0].qty",
             ),
             (
-                Box::new(|p| p["items"][0]["qty"] = json!("2")),
+                Box::new(|p| p["items"][0]["qty"] = json!("2 ")),
                 ErrorKind::WrongType,
                 "fields[3].path",
                 "expected a number",
             ),
             (
-                Box::new(|p| p["flags"]["vip"] = json!("yes")),
+                Box::new(|p| p["flags"]["vip"] = json!("True")),
                 ErrorKind::WrongType,
                 "fields[4].path",
                 "expected a boolean",
@@ -500,6 +543,40 @@ mod tests {
             assert_eq!((err.kind(), err.location()), (kind, Some(at)), "{err}");
             assert!(err.message().contains(text), "{err}");
         }
+    }
+
+    #[test]
+    fn strings_holding_numbers_and_booleans_are_read_as_them() {
+        let planned = |patch: fn(&mut Value)| {
+            let mut p = payload();
+            patch(&mut p);
+            plan(&mapping(), &p, &fields()).unwrap().effects
+        };
+        for (text, amount) in [("50", 50), ("10.00", 10), ("1e3", 1000), ("0", 0)] {
+            let mut p = payload();
+            p["reward"]["coins"] = json!(text);
+            let effects = plan(&mapping(), &p, &fields()).unwrap().effects;
+            assert_eq!(effects[0].currency_delta().unwrap().1, amount, "{text}");
+        }
+        for text in ["", " 5", "5 ", "+5", "0x10", "5.", ".5", "NaN", "1e999"] {
+            let mut p = payload();
+            p["reward"]["coins"] = json!(text);
+            let e = plan(&mapping(), &p, &fields()).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::WrongType, "{text:?}: {e}");
+        }
+        let effects = planned(|p| {
+            p["items"][0]["qty"] = json!("2.5");
+            p["flags"]["vip"] = json!("false");
+        });
+        let value = |i: usize| match &effects[i] {
+            Effect::Field { value, .. } => Some(value.clone()),
+            _ => None,
+        };
+        let half = Number::from_f64(2.5).map(FieldValue::Number);
+        assert_eq!(
+            (value(3), value(4)),
+            (half, Some(FieldValue::Boolean(false)))
+        );
     }
 
     #[test]

@@ -19,7 +19,8 @@ pub fn param(query: &str, name: &str) -> Option<String> {
         .map(|(_, value)| decode(value))
 }
 
-/// Every parameter of `query`, decoded, in order.
+/// Every `key=value` pair of `query`, in order, decoded as [`param`] decodes them (a bare `key`
+/// has the value "").
 pub fn pairs(query: &str) -> Vec<(String, String)> {
     raw_pairs(query)
         .map(|(key, value)| (decode(key), decode(value)))
@@ -62,17 +63,7 @@ fn hex_byte(two: &[u8]) -> Option<u8> {
 
 #[cfg(test)]
 mod tests {
-    use super::{pairs, param};
-
-    #[test]
-    fn lists_every_pair_decoded_in_order() {
-        assert_eq!(
-            pairs("a=1&&b%5Bc%5D=x+y&flag&a=2"),
-            [("a", "1"), ("b[c]", "x y"), ("flag", ""), ("a", "2")]
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        );
-        assert!(pairs("").is_empty());
-    }
+    use super::param;
 
     #[test]
     fn finds_the_first_value_decoded() {
@@ -85,6 +76,25 @@ mod tests {
         assert_eq!(param(q, "per_page").as_deref(), Some("5"));
         assert_eq!(param(q, "missing"), None);
         assert_eq!(param("", "page"), None);
+    }
+
+    #[test]
+    fn pairs_are_all_decoded_in_order() {
+        let q = "a=1&&b&a=2&c%5Bd%5D=x+y&dry_run=true";
+        let got: Vec<(String, String)> = super::pairs(q);
+        let want = [
+            ("a", "1"),
+            ("b", ""),
+            ("a", "2"),
+            ("c[d]", "x y"),
+            ("dry_run", "true"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        assert_eq!(got, want);
+        assert!(super::pairs("").is_empty());
     }
 
     #[test]

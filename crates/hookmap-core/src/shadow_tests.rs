@@ -147,7 +147,7 @@ fn a_success_the_new_mapping_cannot_plan_would_fail() {
 #[test]
 fn a_planning_failure_or_a_pending_delivery_would_succeed_when_the_new_mapping_plans() {
     let mut wrong = payload(5);
-    wrong["coins"] = json!("5");
+    wrong["coins"] = json!("five");
     let fixed = json!({"user": {"match": "email", "path": "who"},
         "fields": [{"target": {"field": "tier"}, "op": "overwrite", "path": "tier"}]});
     let s = run(

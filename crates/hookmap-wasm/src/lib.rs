@@ -198,6 +198,18 @@ impl Engine {
     }
 }
 
+/// The JSON text a request to the edge URL becomes (a form body or query parameters made JSON,
+/// `dry_run` and `api_key` left out), for [`Engine::set_payload`]: the text the edge would keep.
+/// `content_type` as the header says it (none: not a form); `query` the text after `?`.
+/// Built with the `request` feature (the tests'), not in the page's module (Cargo.toml).
+#[cfg(feature = "request")]
+#[wasm_bindgen(js_name = requestPayload)]
+pub fn request_payload(content_type: Option<String>, body: &str, query: &str) -> JsResult<String> {
+    use hookmap_core::{form, inbound};
+    let params = form::params(query).map_err(thrown)?;
+    inbound::request_text(body.as_bytes(), content_type.as_deref(), &params).map_err(thrown)
+}
+
 fn thrown(error: Error) -> JsValue {
     error::to_js(&error)
 }

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use hookmap_core::{Catalog, FieldType};
-use hookmap_wasm::Engine;
+use hookmap_wasm::{request_payload, Engine};
 use serde_json::{json, Value};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -37,14 +37,29 @@ fn currencies(case: &Value) -> String {
         .to_string()
 }
 
-/// An engine with the case's fields, currencies, mapping and payload set.
-fn engine(case: &Value) -> Engine {
+/// A case's payload text: its `payload`, or what `requestPayload` makes of its `request` (or
+/// what that threw).
+fn payload_text(case: &Value) -> Result<String, JsValue> {
+    let Some(request) = case.get("request") else {
+        return Ok(case["payload"].to_string());
+    };
+    let text = |k: &str| request[k].as_str().map(str::to_owned);
+    request_payload(
+        text("content_type"),
+        &text("body").unwrap(),
+        &text("query").unwrap_or_default(),
+    )
+}
+
+/// An engine with the case's fields, currencies, mapping and payload set; or the error its request
+/// threw.
+fn engine(case: &Value) -> Result<Engine, JsValue> {
     let text = |k: &str| case[k].to_string();
     let mut engine = Engine::new(&text("fields")).unwrap();
     engine.set_currencies(&currencies(case)).unwrap();
     engine.set_mapping(&text("mapping"));
-    engine.set_payload(&text("payload")).unwrap();
-    engine
+    engine.set_payload(&payload_text(case)?).unwrap();
+    Ok(engine)
 }
 
 /// A thrown HookmapError in the corpus's `{code, at}` shape.
@@ -68,7 +83,11 @@ fn the_wasm_build_gives_every_expected_outcome() {
     let cases = corpus["cases"].as_array().unwrap();
     assert!(cases.len() >= 9);
     for case in cases {
-        assert_eq!(outcome(&engine(case)), case["expect"], "{}", case["name"]);
+        let got = match engine(case) {
+            Ok(engine) => outcome(&engine),
+            Err(e) => json!({ "error": thrown(&e) }),
+        };
+        assert_eq!(got, case["expect"], "{}", case["name"]);
     }
 }
 
@@ -88,7 +107,10 @@ fn as_plan(shown: &Value) -> Value {
 fn the_preview_shows_the_edges_plan_or_error_first() {
     let corpus = corpus(include_str!("../../../tests/parity/cases.json"));
     for case in corpus["cases"].as_array().unwrap() {
-        let shown = value(&engine(case).preview().unwrap());
+        let Ok(engine) = engine(case) else {
+            continue; // no payload: the page shows the request's error, not a preview
+        };
+        let shown = value(&engine.preview().unwrap());
         let expect = &case["expect"];
         if expect.get("plan").is_some() {
             assert_eq!(as_plan(&shown), expect["plan"], "{}", case["name"]);
@@ -108,7 +130,13 @@ fn one_engine_reused_over_the_corpus_gives_the_stateless_cores_results() {
     let corpus = corpus(include_str!("../../../tests/parity/cases.json"));
     let mut engine = Engine::new("{}").unwrap();
     for (i, case) in corpus["cases"].as_array().unwrap().iter().enumerate() {
-        let text = |k: &str| case[k].to_string();
+        let Ok(payload) = payload_text(case) else {
+            continue;
+        };
+        let text = |k: &str| match k {
+            "payload" => payload.clone(),
+            _ => case[k].to_string(),
+        };
         let fields = case["fields"]
             .as_object()
             .unwrap()
@@ -129,7 +157,8 @@ fn one_engine_reused_over_the_corpus_gives_the_stateless_cores_results() {
             engine.set_mapping(&text("mapping"));
             engine.set_payload(&text("payload")).unwrap();
         }
-        let core = hookmap_core::preview(&case["mapping"], &case["payload"], &catalog);
+        let payload: Value = serde_json::from_str(&payload).unwrap();
+        let core = hookmap_core::preview(&case["mapping"], &payload, &catalog);
         // The page gets the core's preview without its `plan`, which repeats the other parts.
         let mut expected = serde_json::to_value(&core).unwrap();
         expected.as_object_mut().unwrap().remove("plan");
@@ -297,4 +326,23 @@ fn leaves_give_a_path_for_every_value() {
                {"path": "a.b c[1]", "trail": ["a", "b c", 1], "value": true},
                {"path": "/d.e", "trail": ["d.e"], "value": null}])
     );
+}
+
+#[wasm_bindgen_test]
+fn a_request_becomes_the_json_text_the_edge_keeps() {
+    let form = Some("application/x-www-form-urlencoded".to_owned());
+    let text = request_payload(
+        form.clone(),
+        "a[b]=1&a[c][]=x",
+        "dry_run=true&api_key=k&q=2",
+    );
+    assert_eq!(text.unwrap(), r#"{"a":{"b":"1","c":["x"]},"q":"2"}"#);
+    // A JSON body and no parameters: the body's own text, as typed.
+    let json_body = "{ \"n\": 1.50 }";
+    assert_eq!(
+        request_payload(None, json_body, "dry_run=1").unwrap(),
+        json_body
+    );
+    let e = request_payload(form, "a=1&a[b]=2", "").unwrap_err();
+    assert_eq!(prop(&e, "code"), "invalid_form");
 }

@@ -134,13 +134,6 @@ impl RequestUrl {
     }
 }
 
-impl RequestUrl {
-    /// Every query parameter, decoded, in order.
-    pub fn pairs(&self) -> Vec<(String, String)> {
-        hookmap_core::query::pairs(&self.query)
-    }
-}
-
 pub fn query(url: &RequestUrl, name: &str) -> Option<String> {
     hookmap_core::query::param(&url.query, name)
 }

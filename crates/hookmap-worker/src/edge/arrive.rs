@@ -9,13 +9,13 @@ use std::cell::RefCell;
 use futures_util::StreamExt;
 use hookmap_core::expiring::Expiring;
 use hookmap_core::inbound::MAX_BODY;
+use hookmap_core::query;
 use worker::{D1Database, Env, Headers, Request};
 
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
 use crate::hooks::{self, Source};
-use crate::http::RequestUrl;
 
 /// A request body as far as the edge read it.
 pub enum Body {
@@ -24,12 +24,14 @@ pub enum Body {
     TooLarge,
 }
 
-/// A request to a known webhook, with its body.
+/// A request to a known webhook, with its body and query parameters.
 pub struct Arrived {
     hook: HookRecord,
     source: Source,
     headers: Headers,
-    /// The URL's query parameters, decoded, in order.
+    /// The text after `?`, as sent.
+    query_text: String,
+    /// Its pairs, decoded leniently (`hookmap_core::query`): settings like `api_key`.
     query: Vec<(String, String)>,
     body: Body,
 }
@@ -46,14 +48,21 @@ impl Arrived {
         let Some((hook, source)) = hooks::by_token(env, db, token, false).await? else {
             return Ok(None);
         };
-        // Split by hand: the url crate's parser would nearly double the edge's size.
-        let query = RequestUrl::of(req).pairs();
         let body = read_body(req).await?;
+        // Split by hand, as `http::RequestUrl` does: the url crate's parser (`req.url()`) would
+        // nearly double the edge's size.
+        let full = req.inner().url();
+        let query_text = full
+            .split_once('?')
+            .map(|(_, q)| q.split('#').next().unwrap_or_default())
+            .unwrap_or_default()
+            .to_owned();
         Ok(Some(Self {
             hook,
             source,
             headers: req.headers().clone(),
-            query,
+            query: query::pairs(&query_text),
+            query_text,
             body,
         }))
     }
@@ -90,12 +99,20 @@ impl Arrived {
         &self.headers
     }
 
+    pub fn body(&self) -> &Body {
+        &self.body
+    }
+
+    /// Every query parameter, decoded, in order: the reserved ones (`form::RESERVED_PARAMS`)
+    /// among them.
     pub fn query(&self) -> &[(String, String)] {
         &self.query
     }
 
-    pub fn body(&self) -> &Body {
-        &self.body
+    /// The query string as sent: the payload's parameters are read from it strictly
+    /// (`form::params`), as a form body is, since they are data.
+    pub fn query_text(&self) -> &str {
+        &self.query_text
     }
 }
 

@@ -53,7 +53,7 @@ impl<'a> Authenticated<'a> {
                 .query()
                 .iter()
                 .map(|(name, _)| name.as_str())
-                .filter(|name| !hookmap_core::inbound::RESERVED_PARAMS.contains(name))
+                .filter(|name| !hookmap_core::form::RESERVED_PARAMS.contains(name))
                 .collect();
             if !unsigned.is_empty() {
                 return refused(ApiError::unauthorized(

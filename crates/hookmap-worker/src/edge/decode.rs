@@ -1,7 +1,9 @@
-//! The third stage: the payload, decrypted and parsed, with the idempotency keys it came with.
-//! Built from an authenticated request at the edge, or from a stored delivery by a replay, which
-//! an admin started: both then plan and apply the same way (`run`).
+//! The third stage: the payload, decrypted and parsed (a form body or query parameters made
+//! JSON), with the idempotency keys it came with. Built from an authenticated request at the edge,
+//! or from a stored delivery by a replay, which an admin started: both then plan and apply the
+//! same way (`run`).
 
+use hookmap_core::form;
 use hookmap_core::inbound::{self, Decoded as Payload};
 use hookmap_core::needs::Needs;
 use hookmap_core::{Mapping, Sender};
@@ -62,12 +64,18 @@ impl<'a> Decoded<'a> {
             .map(|sealed| StoredEncryption::open(env, sealed)?.to_core())
             .transpose()?;
         let mapping = hook.mapping();
-        let decoded = inbound::decode_from(
-            body,
-            encryption.as_ref(),
-            auth.sender(),
-            needs_of(&mapping).as_ref(),
-        );
+        // A form body or query parameters become JSON, and that text is what is kept.
+        let content_type = arrived.headers().get("content-type")?;
+        let decoded = form::params(arrived.query_text()).and_then(|params| {
+            inbound::decode_request(
+                body,
+                content_type.as_deref(),
+                &params,
+                encryption.as_ref(),
+                auth.sender(),
+                needs_of(&mapping).as_ref(),
+            )
+        });
         let payload = match decoded {
             Ok(payload) => payload,
             Err(e) => return Ok(Err(Failure::core(&e).anonymous(anonymous))),
