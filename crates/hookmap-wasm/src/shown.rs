@@ -199,7 +199,7 @@ fn scheme_label(scheme: SignatureScheme) -> &'static str {
 fn key_place_label(place: ApiKeyPlace) -> &'static str {
     match place {
         ApiKeyPlace::Header => "in a header: x-api-key or Authorization: Bearer",
-        ApiKeyPlace::Query => "in the URL too: ?api_key= (proxies log URLs: prefer a header)",
+        ApiKeyPlace::Query => "in the URL too: ?api_key=",
     }
 }
 
