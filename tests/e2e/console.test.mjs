@@ -388,6 +388,25 @@ test('Settings: a GitHub signature set in the page verifies a sender\'s delivery
   await page.close();
 });
 
+test('a new webhook created with a WooCommerce signature shows its generated secret once', async () => {
+  const { page, errors } = await signedIn('#/webhooks/new');
+  await page.waitForSelector('#webhook-form');
+  await page.fill('#wh-name', 'Shop orders');
+  await page.selectOption('#wh-scheme', 'woocommerce');
+  assert.match(await page.textContent('#sig-setup'), /WooCommerce > Settings > Advanced > Webhooks/);
+  assert.match(await page.textContent('#wh-signature'), /shown once the webhook is created/);
+  await noSeriousViolations(page, 'new webhook, signature');
+  await page.click('#webhook-form button[type=submit]');
+  await page.waitForSelector('#created .once');
+  assert.match(await page.textContent('#created .once'), /^Signing secret, shown once/);
+  const secret = await page.inputValue('#created .once input');
+  assert.match(secret, /^[0-9a-f]{64}$/);
+  const made = (await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks`)).body.data.find((w) => w.name === 'Shop orders');
+  assert.deepEqual([made.signature, made.api_key, made.api_key_in], [{ scheme: 'woocommerce' }, false, 'header']);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('an outgoing subscription: created from the catalogue, tested, its log read, the event resent', async () => {
   await receiver.plan('console', [200, 200, 200, 200, 200, 200]);
   const { page, errors } = await signedIn('#/outgoing/new');
