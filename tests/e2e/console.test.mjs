@@ -6,6 +6,7 @@
 // to tests/artifacts/screenshots (console-*.png).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac, randomUUID } from 'node:crypto';
 import { d1, startWorker } from './support/worker.mjs';
 import { client, deliver, deliverOnceLoosened, envelope, eventually, seedCommunity } from './support/api.mjs';
 import { launch, openPage, shot, signedIn as signIn } from './support/browser.mjs';
@@ -254,7 +255,7 @@ test('Histories shows new deliveries as they arrive, without a reload', async ()
   await page.close();
 });
 
-test('Settings: the API key rotated, a signing secret added and removed, encryption set with generated values', async () => {
+test('Settings: the API key rotated, a signature added and removed, encryption set with generated values', async () => {
   const { page, errors } = await signedIn(`#/webhooks/${state.hook.id}/settings`);
   await page.waitForSelector('#webhook-form');
   const body = JSON.stringify({ customer: { email: 'ada@example.com' }, reward: { points: 1 } });
@@ -268,17 +269,21 @@ test('Settings: the API key rotated, a signing secret added and removed, encrypt
   state.hook.apiKey = rotated;
   assert.equal((await sendSettled(JSON.parse(body))).status, 200);
 
-  await page.click('[data-secret=signing_secret] button[data-action=rotate]');
-  await page.waitForSelector('[data-secret=signing_secret] .once input');
-  assert.match(await page.inputValue('[data-secret=signing_secret] .once input'), /^whsec_/);
-  assert.match(await page.textContent('[data-secret=signing_secret]'), /Signing secret: required/);
+  // A Standard Webhooks signature set and removed from the Signature section.
+  await page.selectOption('#wh-scheme', 'standard_webhooks');
+  assert.match(await page.textContent('#wh-signature'), /leave empty to generate/);
+  await page.click('#wh-signature button[data-action=save]');
+  await page.waitForSelector('#sig-result .once input');
+  assert.match(await page.inputValue('#sig-result .once input'), /^whsec_/);
+  assert.equal(await page.textContent('#sig-current'), 'Signature: Standard Webhooks');
   // Removing asks first; No keeps it.
-  await page.click('[data-secret=signing_secret] button[data-action=remove]');
+  await page.click('#wh-signature button[data-action=remove]');
   await page.click('.confirm button:has-text("No")');
   assert.equal((await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks/${state.hook.id}`)).body.signing_secret, true);
-  await page.click('[data-secret=signing_secret] button[data-action=remove]');
+  await page.click('#wh-signature button[data-action=remove]');
   await page.click('.confirm button:has-text("Yes")');
-  await page.waitForFunction(() => /Signing secret: not required/.test(document.querySelector('[data-secret=signing_secret]').textContent));
+  await page.waitForFunction(() => document.querySelector('#sig-current').textContent === 'Signature: not required');
+  assert.equal((await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks/${state.hook.id}`)).body.signature, null);
 
   await page.selectOption('#wh-algorithm', 'aes-256-gcm');
   await page.click('#wh-key-generate');
@@ -295,6 +300,109 @@ test('Settings: the API key rotated, a signing secret added and removed, encrypt
   const sealed = await deliver(state.hook.url, envelope('aes-256-gcm', key, body), { 'x-api-key': rotated });
   assert.equal(sealed.status, 200, sealed.text);
   assert.deepEqual((await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks/${state.hook.id}`)).body.encryption, { algorithm: 'aes-256-gcm' });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('Settings: a GitHub signature set in the page verifies a sender\'s delivery; Stripe takes its pasted secret; the key may go in the URL', async () => {
+  const hook = (await admin.post(`/v1/communities/${seed.cid}/incoming-webhooks`, {
+    name: 'Repository rewards',
+    mapping: { user: { match: 'email', path: 'sender.email' }, fields: [{ target: { currency: 'coins' }, op: 'add', path: 'reward' }] },
+  })).body;
+  const { page, errors } = await signedIn(`#/webhooks/${hook.id}/settings`);
+  await page.waitForSelector('#wh-signature');
+  assert.equal(await page.textContent('#sig-current'), 'Signature: not required');
+  assert.equal(await page.isVisible('#sig-setup'), false, 'nothing to configure while no scheme is chosen');
+  // The schemes offered are the API's, each under a readable name.
+  const offered = await page.$$eval('#wh-scheme option', (els) => els.map((e) => e.value).filter(Boolean));
+  const schemes = (await admin.get('/openapi.json')).body.components.schemas.SignatureScheme.enum;
+  assert.deepEqual(offered, schemes);
+
+  await page.selectOption('#wh-scheme', 'github');
+  assert.match(await page.textContent('#sig-setup'), /Settings > Webhooks > Add webhook/);
+  assert.equal(await page.textContent('#sig-headers'), 'It sends: X-Hub-Signature-256, X-GitHub-Delivery.');
+  assert.equal(await page.inputValue('#sig-url'), hook.url);
+  assert.equal(await page.isVisible('#sig-header'), false, 'the HMAC settings are for hmac alone');
+  await page.click('#wh-signature button[data-action=save]');
+  await page.waitForSelector('#sig-result .once input');
+  const secret = await page.inputValue('#sig-result .once input');
+  assert.match(secret, /^[0-9a-f]{64}$/, 'the generated secret, shown once');
+  assert.equal(await page.textContent('#sig-current'), 'Signature: GitHub');
+  const read = await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks/${hook.id}`);
+  assert.deepEqual([read.body.signature, read.body.signing_secret], [{ scheme: 'github' }, true]);
+  assert.ok(!read.text.includes(secret));
+
+  // GitHub's sender, as its docs describe it: sha256= and the hex HMAC of the raw body.
+  const body = JSON.stringify({ action: 'closed', sender: { email: 'ada@example.com' }, reward: 4 });
+  const signed = { 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`, 'x-github-delivery': randomUUID() };
+  const coins = async () => (await admin.get(`/v1/communities/${seed.cid}/users/${seed.uid}`)).body.coins;
+  const before = await coins();
+  assert.equal((await deliver(hook.url, body, {})).status, 401, 'unsigned, refused');
+  const applied = await deliver(hook.url, body, signed);
+  assert.equal(applied.status, 200, applied.text);
+  assert.equal(applied.body.idempotency_key, signed['x-github-delivery']);
+  assert.equal(await coins(), before + 4);
+
+  // A generic HMAC is described in the page.
+  await page.selectOption('#wh-scheme', 'hmac');
+  assert.equal(await page.textContent('#sig-headers'), 'It sends the headers described below.');
+  await page.fill('#sig-header', 'X-Sig');
+  await page.selectOption('#sig-algorithm', 'sha512');
+  await page.selectOption('#sig-encoding', 'base64');
+  await page.fill('#sig-prefix', 'v1=');
+  await page.click('#wh-signature button[data-action=save]');
+  await page.waitForFunction(() => /HMAC/.test(document.querySelector('#sig-current').textContent));
+  assert.match(await page.inputValue('#sig-result .once input'), /^[0-9a-f]{64}$/);
+  const described = (await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks/${hook.id}`)).body.signature;
+  assert.deepEqual([described.scheme, described.header, described.algorithm, described.encoding, described.prefix], ['hmac', 'x-sig', 'sha512', 'base64', 'v1=']);
+
+  // Stripe makes its own secret: the page says where to find it and needs it pasted.
+  await page.selectOption('#wh-scheme', 'stripe');
+  assert.match(await page.textContent('#sig-setup'), /Stripe's dashboard/);
+  assert.equal(await page.textContent('#sig-headers'), 'It sends: Stripe-Signature.');
+  assert.match(await page.textContent('#wh-signature'), /required: the one the sender's dashboard shows/);
+  await page.click('#wh-signature button[data-action=save]');
+  await page.waitForSelector('#sig-result .bad');
+  assert.match(await page.textContent('#sig-result'), /at signature\.secret/);
+  await page.fill('#wh-signature-secret', `whsec_${randomUUID().replaceAll('-', '')}`);
+  await page.press('#wh-signature-secret', 'Enter');
+  await page.waitForFunction(() => document.querySelector('#sig-current').textContent === 'Signature: Stripe');
+  assert.equal(await page.$$eval('#sig-result .once', (els) => els.length), 0, 'a pasted secret is never shown back');
+  assert.equal(await page.isVisible('#wh-signature button[data-action=rotate]'), false, 'Stripe rotates in its dashboard');
+  assert.equal(await page.textContent('#wh-result'), '', 'Enter saved the signature, not the settings around it');
+  assert.deepEqual((await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks/${hook.id}`)).body.signature, { scheme: 'stripe' });
+
+  // The API key in the URL, for senders that cannot set a header.
+  await page.selectOption('#wh-api-key-in', 'query');
+  await page.click('#webhook-form button[type=submit]');
+  await page.waitForSelector('#wh-result.ok');
+  assert.equal((await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks/${hook.id}`)).body.api_key_in, 'query');
+  await noSeriousViolations(page, 'webhook settings, signature');
+  await shot(page, 'console-08b-signature');
+
+  // The list names each webhook's scheme.
+  await page.evaluate(() => { location.hash = '#/webhooks'; });
+  await page.waitForSelector(`tr[data-webhook="${hook.id}"] .signed-by`);
+  assert.equal(await page.textContent(`tr[data-webhook="${hook.id}"] .signed-by`), 'Stripe');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a new webhook created with a WooCommerce signature shows its generated secret once', async () => {
+  const { page, errors } = await signedIn('#/webhooks/new');
+  await page.waitForSelector('#webhook-form');
+  await page.fill('#wh-name', 'Shop orders');
+  await page.selectOption('#wh-scheme', 'woocommerce');
+  assert.match(await page.textContent('#sig-setup'), /WooCommerce > Settings > Advanced > Webhooks/);
+  assert.match(await page.textContent('#wh-signature'), /shown once the webhook is created/);
+  await noSeriousViolations(page, 'new webhook, signature');
+  await page.click('#webhook-form button[type=submit]');
+  await page.waitForSelector('#created .once');
+  assert.match(await page.textContent('#created .once'), /^Signing secret, shown once/);
+  const secret = await page.inputValue('#created .once input');
+  assert.match(secret, /^[0-9a-f]{64}$/);
+  const made = (await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks`)).body.data.find((w) => w.name === 'Shop orders');
+  assert.deepEqual([made.signature, made.api_key, made.api_key_in], [{ scheme: 'woocommerce' }, false, 'header']);
   assert.deepEqual(errors, []);
   await page.close();
 });

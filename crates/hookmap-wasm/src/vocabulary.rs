@@ -1,201 +1,26 @@
 //! The core's closed sets for the page, so it offers exactly what the edge accepts and spells
-//! none of them itself.
+//! none of them itself. `src/shown.rs` gathers them; the build script writes them as JSON text,
+//! so the page's wasm holds that text rather than the code that serializes it (BENCHMARKS.md: the
+//! page's budget).
 
-use hookmap_core::envelope::{IV_LEN, KEY_LEN};
-use hookmap_core::event::EventType;
-use hookmap_core::ops::CURRENCY_OPS;
-use hookmap_core::shadow::ShadowKind;
-use hookmap_core::{
-    Algorithm, DeliveryStatus, FieldType, HistoryStatus, Location, MatchBy, Op, BUILT_IN_CURRENCIES,
-};
-use serde::Serialize;
+use hookmap_core::Location;
 use wasm_bindgen::prelude::*;
 
-use crate::{to_js, JsResult};
+use crate::JsResult;
 
-// The sets as plain structs rather than `json!` values: serialized straight to text, they cost
-// the page's wasm a fraction of what building a tree of maps did.
-
-/// What the page may offer: see [`capabilities`].
-#[derive(Serialize)]
-struct Capabilities {
-    ops: [Op; Op::ALL.len()],
-    currency_ops: [Op; CURRENCY_OPS.len()],
-    field_types: Vec<FieldTypeShown>,
-    match_by: [MatchBy; MatchBy::ALL.len()],
-    locations: Vec<LocationShown>,
-    event_types: [EventType; EventType::ALL.len()],
-    algorithms: Vec<AlgorithmShown>,
-    default_algorithm: Algorithm,
-    currencies: [&'static str; BUILT_IN_CURRENCIES.len()],
-    history_statuses: Vec<HistoryStatusShown>,
-    replayable: [DeliveryStatus; DeliveryStatus::REPLAYABLE.len()],
-    shadow_kinds: Vec<ShadowKindShown>,
-}
-
-#[derive(Serialize)]
-struct FieldTypeShown {
-    name: FieldType,
-    ops: &'static [Op],
-    value_kind: &'static str,
-}
-
-#[derive(Serialize)]
-struct AlgorithmShown {
-    name: Algorithm,
-    webcrypto: &'static str,
-    key_len: usize,
-    iv_len: usize,
-    message_iv_len: usize,
-}
-
-#[derive(Serialize)]
-struct LocationShown {
-    name: Location,
-    does: &'static str,
-}
-
-#[derive(Serialize)]
-struct HistoryStatusShown {
-    name: HistoryStatus,
-    icon: &'static str,
-    applied: bool,
-}
-
-#[derive(Serialize)]
-struct ShadowKindShown {
-    name: ShadowKind,
-    label: &'static str,
-    means: &'static str,
-    fixes: bool,
-    breaks: bool,
-}
-
-fn capabilities_shown() -> Capabilities {
-    Capabilities {
-        ops: Op::ALL,
-        currency_ops: CURRENCY_OPS,
-        field_types: FieldType::ALL
-            .into_iter()
-            .map(|t| FieldTypeShown {
-                name: t,
-                ops: t.ops(),
-                value_kind: t.value_kind(),
-            })
-            .collect(),
-        match_by: MatchBy::ALL,
-        locations: Location::ALL
-            .into_iter()
-            .map(|l| LocationShown {
-                name: l,
-                does: does(l),
-            })
-            .collect(),
-        event_types: EventType::ALL,
-        algorithms: Algorithm::ALL
-            .into_iter()
-            .map(|a| AlgorithmShown {
-                name: a,
-                webcrypto: webcrypto(a),
-                key_len: KEY_LEN,
-                iv_len: IV_LEN,
-                message_iv_len: a.message_iv_len(),
-            })
-            .collect(),
-        // GCM authenticates the body; CBC is there for senders that only have CBC.
-        default_algorithm: Algorithm::Aes256Gcm,
-        currencies: BUILT_IN_CURRENCIES,
-        // The console's history filter, and which of them a replay takes.
-        history_statuses: HistoryStatus::ALL
-            .into_iter()
-            .map(|s| HistoryStatusShown {
-                name: s,
-                icon: icon(s),
-                applied: s == HistoryStatus::Success,
-            })
-            .collect(),
-        replayable: DeliveryStatus::REPLAYABLE,
-        // What Engine.shadow calls each delivery, in the order its summary counts them.
-        shadow_kinds: ShadowKind::ALL
-            .into_iter()
-            .map(|k| {
-                let (label, means) = shown(k);
-                ShadowKindShown {
-                    name: k,
-                    label,
-                    means,
-                    fixes: k == ShadowKind::WouldSucceed,
-                    breaks: k == ShadowKind::WouldFail,
-                }
-            })
-            .collect(),
-    }
-}
-
-/// The WebCrypto algorithm the request tester seals with: the same cipher and padding (PKCS#7 for
-/// CBC; GCM's 16-byte tag appended, no associated data), so the page needs no cipher of its own.
-fn webcrypto(algorithm: Algorithm) -> &'static str {
-    match algorithm {
-        Algorithm::Aes256Cbc => "AES-CBC",
-        Algorithm::Aes256Gcm => "AES-GCM",
-    }
-}
-
-/// How the page describes a webhook of each location.
-fn does(location: Location) -> &'static str {
-    match location {
-        Location::UserFields => "maps to user fields",
-        Location::Chat => "posts to chat",
-    }
-}
-
-/// The seeds' icon for a delivery's status in the history (shown beside its name).
-fn icon(status: HistoryStatus) -> &'static str {
-    match status {
-        HistoryStatus::Success => "✓",
-        HistoryStatus::Failed => "✗",
-        HistoryStatus::Pending => "○",
-        HistoryStatus::Replayed => "↻",
-    }
-}
-
-/// How the console names a shadow replay's verdict, and what it tells the admin.
-fn shown(kind: ShadowKind) -> (&'static str, &'static str) {
-    match kind {
-        ShadowKind::Same => (
-            "same",
-            "the new mapping plans the effects the saved one applied",
-        ),
-        ShadowKind::EffectsChange => ("effects change", "both apply, with other effects"),
-        ShadowKind::WouldSucceed => (
-            "would succeed",
-            "it failed on the mapping (or waited for one); the new mapping plans it",
-        ),
-        ShadowKind::WouldFail => (
-            "would now fail",
-            "it applied (or waits); the new mapping fails on it",
-        ),
-        ShadowKind::StillFails => ("still fails", "it failed, and the new mapping fails too"),
-        ShadowKind::FailedAfterPlanning => (
-            "failed in storage",
-            "it failed after planning (member, balance, channel): only a replay tells",
-        ),
-        ShadowKind::Replayed => ("replayed", "already replayed: its replay has its own row"),
-        ShadowKind::NoPayload => (
-            "no payload",
-            "the payload is gone or was cut: nothing to replay",
-        ),
-    }
-}
+/// `shown::capabilities()` as JSON, written by build.rs.
+const CAPABILITIES: &str = include_str!(concat!(env!("OUT_DIR"), "/capabilities.json"));
 
 /// What the page may offer: `{ops, currency_ops, field_types: [{name, ops, value_kind}],
 /// match_by, locations: [{name, does}], event_types, algorithms: [{name, webcrypto, key_len, iv_len,
 /// message_iv_len}], default_algorithm,
 /// currencies, history_statuses: [{name, icon, applied}], replayable, shadow_kinds: [{name, label,
-/// means, fixes, breaks}]}`, every list in the core's order.
+/// means, fixes, breaks}], signature_schemes: [{name, label, headers, generates_secret, setup,
+/// settings}], hmac_algorithms, signature_encodings, signature_tolerance, api_key_places: [{name,
+/// label}]}`, every list in the core's order.
 #[wasm_bindgen]
 pub fn capabilities() -> JsResult {
-    to_js(&capabilities_shown())
+    js_sys::JSON::parse(CAPABILITIES)
 }
 
 /// Where a mapping with these parts is saved: `current` when it fits, else the location that

@@ -3,11 +3,13 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
+use hookmap_core::auth::ApiKeyPlace;
 use hookmap_core::event::EventType;
+use hookmap_core::profile::{Digest, Encoding, TOLERANCE_SECS};
 use hookmap_core::shadow::ShadowKind;
 use hookmap_core::{
     Algorithm, Catalog, DeliveryStatus, FieldType, HistoryStatus, Location, Mapping, MatchBy, Op,
-    BUILT_IN_CURRENCIES,
+    Profile, SignatureScheme, BUILT_IN_CURRENCIES,
 };
 use hookmap_wasm::{capabilities, suited_location};
 use serde_json::{json, Value};
@@ -96,6 +98,60 @@ fn offered_operators_are_exactly_the_accepted_ones() {
                 accepted(target, op.as_str()),
                 "{op} on {currency}"
             );
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_signature_choices_are_the_core_sets() {
+    let caps = caps();
+    assert_eq!(names_in(&caps, "signature_schemes"), SignatureScheme::NAMES);
+    assert_eq!(caps["hmac_algorithms"], json!(Digest::NAMES));
+    assert_eq!(caps["signature_encodings"], json!(Encoding::NAMES));
+    assert_eq!(caps["signature_tolerance"], TOLERANCE_SECS);
+    assert_eq!(names_in(&caps, "api_key_places"), ApiKeyPlace::NAMES);
+    for (shown, scheme) in caps["signature_schemes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(SignatureScheme::ALL)
+    {
+        assert_eq!(shown["headers"], json!(scheme.headers()), "{scheme}");
+        assert_eq!(
+            shown["generates_secret"],
+            scheme.generates_secret(),
+            "{scheme}"
+        );
+        assert_eq!(shown["setup"], scheme.setup(), "{scheme}");
+        assert!(!shown["label"].as_str().unwrap().is_empty(), "{scheme}");
+    }
+}
+
+/// The page sends a scheme alone, or with the HMAC settings where `settings` says it has them:
+/// each offered scheme, hash and encoding is one the core accepts, in the members the page fills.
+#[wasm_bindgen_test]
+fn offered_signatures_are_accepted() {
+    let caps = caps();
+    for shown in caps["signature_schemes"].as_array().unwrap() {
+        let name = shown["name"].as_str().unwrap();
+        let settings = shown["settings"].as_bool().unwrap();
+        let alone = Profile::parse(&json!({ "scheme": name }), "signature");
+        assert_eq!(alone.is_ok(), !settings, "{name} alone");
+        for algorithm in caps["hmac_algorithms"].as_array().unwrap() {
+            for encoding in caps["signature_encodings"].as_array().unwrap() {
+                // Every member the page's HMAC section fills.
+                let described = json!({
+                    "scheme": name, "header": "X-Sig", "algorithm": algorithm, "encoding": encoding,
+                    "prefix": "v1=", "timestamp_header": "X-Ts", "signed_content": "{timestamp}.{body}",
+                    "id_header": "X-Id", "tolerance": caps["signature_tolerance"],
+                });
+                let parsed = Profile::parse(&described, "signature");
+                assert_eq!(
+                    parsed.is_ok(),
+                    settings,
+                    "{name} with {algorithm} {encoding}"
+                );
+            }
         }
     }
 }

@@ -2,7 +2,8 @@
 // creating one.
 import { copyButton, fill, h, table, when } from '../dom.js';
 import { shownOnce, statusBadge, title } from './common.js';
-import { SECRETS, webhookForm } from './webhook_form.js';
+import { schemeLabel, shownSecret } from './signature.js';
+import { API_KEY, webhookForm } from './webhook_form.js';
 
 export async function list(ctx) {
   const webhooks = await ctx.api.webhooks();
@@ -14,10 +15,11 @@ export async function list(ctx) {
     h('p', {}, h('a', { href: '#/webhooks/new', class: 'button', id: 'new-webhook' }, 'New incoming webhook')),
     webhooks.length === 0
       ? h('p', { class: 'hint' }, 'No incoming webhooks yet. Create one, give its URL to the sender, and build its mapping from the first delivery it catches.')
-      : table('Incoming webhooks', ['Name', 'Location', 'Enabled', 'Last delivery', 'Deliveries'], webhooks, (w) => [
+      : table('Incoming webhooks', ['Name', 'Location', 'Enabled', 'Signature', 'Last delivery', 'Deliveries'], webhooks, (w) => [
         h('a', { href: `#/webhooks/${encodeURIComponent(w.id)}/histories` }, w.name),
         does[w.location] ?? w.location,
         w.enabled ? 'yes' : 'no',
+        h('span', { class: 'signed-by' }, schemeLabel(ctx.caps, w.signature)),
         cells.get(w.id).last,
         cells.get(w.id).counts,
       ], (w) => ({ dataset: { webhook: w.id } })));
@@ -42,7 +44,8 @@ export function create(ctx) {
       h('h3', {}, `${saved.name} is ready`),
       h('p', {}, 'Its URL: senders POST their events here.'),
       h('div', { class: 'inline' }, h('input', { readonly: true, value: saved.url, id: 'created-url', 'aria-label': 'Edge URL' }), copyButton('Copy URL', () => saved.url)),
-      SECRETS.filter((s) => typeof saved[s.prop] === 'string').map((s) => shownOnce(s.label, saved[s.prop], s.use)),
+      typeof saved.api_key === 'string' ? shownOnce(API_KEY.label, saved.api_key, API_KEY.use) : null,
+      shownSecret(saved),
       h('p', {}, 'Next: send a first delivery to it (it is caught and kept pending), then ',
         h('a', { href: `#/webhooks/${encodeURIComponent(saved.id)}/mapping`, id: 'to-mapping' }, 'build its mapping from it'), '.'));
     ctx.view.querySelector('#webhook-form').hidden = true;
