@@ -7,7 +7,8 @@ use serde_json::{json, Map, Value};
 
 use crate::error::Result;
 use crate::profile::{
-    fresh_within, guard, invalid, matches, refused, Digest, Encoding, Verified, TOLERANCE_SECS,
+    fresh_within, guard, invalid, matches, present, refused, required, Digest, Encoding,
+    SignatureScheme, Verified, TOLERANCE_SECS,
 };
 use crate::vocabulary::quoted_or;
 
@@ -83,28 +84,18 @@ impl HmacProfile {
                 "is required: the header that carries the signature",
             )
         })?;
-        let named = |name: &str, names: &[&str]| -> Result<String> {
-            text(name)?.ok_or_else(|| {
-                invalid(
-                    &format!("{at}.{name}"),
-                    format!("is required: {}", quoted_or(names)),
-                )
-            })
-        };
-        let digest_text = named("algorithm", &Digest::NAMES)?;
-        let digest = Digest::parse(&digest_text).ok_or_else(|| {
-            invalid(
-                &format!("{at}.algorithm"),
-                format!("{digest_text:?} is not {}", quoted_or(&Digest::NAMES)),
-            )
-        })?;
-        let encoding_text = named("encoding", &Encoding::NAMES)?;
-        let encoding = Encoding::parse(&encoding_text).ok_or_else(|| {
-            invalid(
-                &format!("{at}.encoding"),
-                format!("{encoding_text:?} is not {}", quoted_or(&Encoding::NAMES)),
-            )
-        })?;
+        let digest = one_of(
+            text("algorithm")?,
+            &format!("{at}.algorithm"),
+            &Digest::NAMES,
+            Digest::parse,
+        )?;
+        let encoding = one_of(
+            text("encoding")?,
+            &format!("{at}.encoding"),
+            &Encoding::NAMES,
+            Encoding::parse,
+        )?;
         let timestamp_header = header_name("timestamp_header")?;
         let id_header = header_name("id_header")?;
         let template = text("signed_content")?.unwrap_or_else(|| "{body}".to_owned());
@@ -174,15 +165,7 @@ impl HmacProfile {
         body: &[u8],
         now: i64,
     ) -> Result<Verified> {
-        let required = |name: &str| {
-            header(name)
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| {
-                    refused(format!(
-                        "this webhook requires an HMAC signature: the {name} header is missing"
-                    ))
-                })
-        };
+        let required = |name: &str| required(header, name, SignatureScheme::Hmac);
         let presented = required(&self.header)?;
         let presented = match &self.prefix {
             None => presented.trim(),
@@ -206,7 +189,7 @@ impl HmacProfile {
         };
         let id = match &self.id_header {
             Some(name) if self.pieces.contains(&Piece::Id) => Some(required(name)?),
-            Some(name) => header(name).filter(|v| !v.trim().is_empty()),
+            Some(name) => present(header, name),
             None => None,
         };
         let parts: Vec<&[u8]> = self
@@ -227,6 +210,17 @@ impl HmacProfile {
             delivery_id: id,
         })
     }
+}
+
+/// A required choice among `names`.
+fn one_of<T>(
+    text: Option<String>,
+    at: &str,
+    names: &[&str],
+    parse: fn(&str) -> Option<T>,
+) -> Result<T> {
+    let text = text.ok_or_else(|| invalid(at, format!("is required: {}", quoted_or(names))))?;
+    parse(&text).ok_or_else(|| invalid(at, format!("{text:?} is not {}", quoted_or(names))))
 }
 
 /// `{body}`, `{timestamp}` and `{id}` between literal text; `{body}` exactly once, since a
@@ -286,42 +280,30 @@ mod tests {
             s
         };
         assert_eq!(refused_at(json!({"scheme": "md5"})), "signature.scheme");
-        assert_eq!(
-            refused_at(with("algorithm", json!("md5"))),
-            "signature.algorithm"
-        );
-        assert_eq!(
-            refused_at(with("encoding", json!("base32"))),
-            "signature.encoding"
-        );
-        assert_eq!(
-            refused_at(with("header", json!("X Sig"))),
-            "signature.header"
-        );
-        for content in ["{timestamp}", "{body}{body}", "{body}.{nonce}", "{body"] {
+        let github_with_header = json!({"scheme": "github", "header": "X"});
+        assert_eq!(refused_at(github_with_header), "signature.header");
+        // (member, value, where the refusal points)
+        let cases = [
+            ("algorithm", json!("md5"), "algorithm"),
+            ("encoding", json!("base32"), "encoding"),
+            ("header", json!("X Sig"), "header"),
+            ("signed_content", json!("{timestamp}"), "signed_content"),
+            ("signed_content", json!("{body}{body}"), "signed_content"),
+            ("signed_content", json!("{body}.{nonce}"), "signed_content"),
+            ("signed_content", json!("{body"), "signed_content"),
+            ("signed_content", json!("{id}.{body}"), "signed_content"),
+            ("timestamp_header", json!("X-Ts"), "signed_content"),
+            ("tolerance", json!(60), "tolerance"),
+            ("colour", json!("red"), "colour"),
+        ];
+        for (member, value, at) in cases {
+            let shown = format!("{member}: {value}");
             assert_eq!(
-                refused_at(with("signed_content", json!(content))),
-                "signature.signed_content",
-                "{content}"
+                refused_at(with(member, value)),
+                format!("signature.{at}"),
+                "{shown}"
             );
         }
-        assert_eq!(
-            refused_at(with("timestamp_header", json!("X-Ts"))),
-            "signature.signed_content"
-        );
-        assert_eq!(
-            refused_at(with("signed_content", json!("{id}.{body}"))),
-            "signature.signed_content"
-        );
-        assert_eq!(
-            refused_at(with("tolerance", json!(60))),
-            "signature.tolerance"
-        );
-        assert_eq!(refused_at(with("colour", json!("red"))), "signature.colour");
-        assert_eq!(
-            refused_at(json!({"scheme": "github", "header": "X"})),
-            "signature.header"
-        );
     }
 
     #[test]

@@ -212,19 +212,10 @@ impl Profile {
         body: &[u8],
         now: i64,
     ) -> Result<Verified> {
-        let required = |name: &str| {
-            header(name)
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| {
-                    refused(format!(
-                        "this webhook requires {} signatures: the {name} header is missing",
-                        self.scheme()
-                    ))
-                })
-        };
+        let required = |name: &str| required(header, name, self.scheme());
         let key = secret.as_bytes();
         let unsigned_id = |name: &str, mac: &[u8]| Verified {
-            delivery_id: header(name).filter(|v| !v.trim().is_empty()),
+            delivery_id: present(header, name),
             guard: Some(guard(mac)),
         };
         match self {
@@ -276,6 +267,24 @@ impl Profile {
             Self::Hmac(profile) => profile.verify(key, header, body, now),
         }
     }
+}
+
+/// A header's value, when it has one that is not blank.
+pub(crate) fn present(header: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    header(name).filter(|v| !v.trim().is_empty())
+}
+
+/// A header the scheme cannot verify without.
+pub(crate) fn required(
+    header: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    scheme: SignatureScheme,
+) -> Result<String> {
+    present(header, name).ok_or_else(|| {
+        refused(format!(
+            "this webhook requires {scheme} signatures: the {name} header is missing"
+        ))
+    })
 }
 
 /// Stripe: `t=<unix>,v1=<hex>[,v1=<hex>...]` (several `v1` while a secret rolls), the timestamp
