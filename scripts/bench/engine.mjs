@@ -1,6 +1,9 @@
 // The engine benchmark, paired: parse alone and parse + plan, natively and in wasm under Node, and
 // the page's two keystrokes (the wasm `Engine` from JS: in the sample, setPayload + preview; in the
-// mapping, setMapping + preview) against the engine doing the same work inside wasm, on the same workloads (crates/hookmap-core/benches/workloads.rs). On a shared VM the
+// mapping, setMapping + preview; each preview, which answers what changed, merged as the page merges
+// it) against the engine doing the same work inside wasm, on the same workloads
+// (crates/hookmap-core/benches/workloads.rs). Each keystroke changes one value: the texts alternate
+// between two that differ in one mapped value, or in one mapping row (benchWorkloads' `keystrokes`). On a shared VM the
 // machine's speed drifts from one second to the next by more than the differences the goals are
 // about, so the variants of a workload run back to back in each round (in a rotating order)
 // and the ratios are taken within a round; the report gives their medians and quartiles over the
@@ -10,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { PreviewState } from '../../www/js/preview_state.js';
 import { calibrate, measure, spread } from './measure.mjs';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 25);
@@ -32,28 +36,31 @@ const inWasm = (mode) => (index) => async (n) => {
   wasm.benchEngine(index, n, mode === 'parse');
   return (performance.now() - start) * 1000;
 };
-// What the page pays per keystroke, the result as the page gets it (a JS object): one Engine, its
-// fields set once; in the sample each payload is set and previewed, in the mapping the mapping is set
-// again and the first payload previewed.
+// What the page pays per keystroke, the result as the page gets it (the whole preview, a JS object):
+// one Engine, its fields set once, its answers merged into a PreviewState as the editor does. One
+// iteration types every keystroke once: in the sample each payload and its variant in turn (the
+// mapping set once), in the mapping the mapping and its variant in turn (the first payload set once).
 const facade = (inMapping) => (index) => {
   const w = workloads[index];
   const engine = new wasm.Engine(w.fields);
+  const state = new PreviewState();
   engine.setMapping(w.mapping);
   engine.setPayload(w.payloads[0]);
+  state.merge(engine.preview());
+  const texts = inMapping ? w.keystrokes.mappings : w.keystrokes.payloads.flat();
   return async (n) => {
+    let rows = 0;
     const start = performance.now();
     for (let k = 0; k < n; k += 1) {
-      if (inMapping) {
-        engine.setMapping(w.mapping);
-        engine.preview();
-      } else {
-        for (const p of w.payloads) {
-          engine.setPayload(p);
-          engine.preview();
-        }
+      for (const text of texts) {
+        if (inMapping) engine.setMapping(text);
+        else engine.setPayload(text);
+        rows += state.merge(engine.preview()).effects.length;
       }
     }
-    return (performance.now() - start) * 1000;
+    const us = (performance.now() - start) * 1000;
+    if (rows !== n * texts.length * state.result.effects.length) throw new Error('a preview lost rows');
+    return us;
   };
 };
 // The same work inside wasm, nothing crossing: the engine's own cost per keystroke.
@@ -96,8 +103,11 @@ for (const [index, w] of workloads.entries()) {
     keystroke_over_engine: over((s) => s.keystroke / s.engine_sample),
     mapping_keystroke_over_engine: over((s) => s.mapping_keystroke / s.engine_mapping),
     boundary_us_per_call: boundary,
-    keystroke_us_per_call: over((s) => s.keystroke / w.payloads.length),
-    engine_sample_us_per_call: over((s) => s.engine_sample / w.payloads.length),
+    // Per keystroke: an iteration types 2 per payload in the sample, 2 in the mapping.
+    keystroke_us_per_call: over((s) => s.keystroke / w.keystrokes.payloads.flat().length),
+    engine_sample_us_per_call: over((s) => s.engine_sample / w.keystrokes.payloads.flat().length),
+    mapping_keystroke_us_per_call: over((s) => s.mapping_keystroke / w.keystrokes.mappings.length),
+    engine_mapping_us_per_call: over((s) => s.engine_mapping / w.keystrokes.mappings.length),
     samples,
   });
 }

@@ -4,6 +4,7 @@
 import { attempt, describe } from './engine.js';
 import { MappingForm } from './form.js';
 import { PreviewPanel } from './preview.js';
+import { PreviewState } from './preview_state.js';
 import { RequestTester } from './request.js';
 import { ShadowPanel } from './shadow.js';
 import { renderTree } from './tree.js';
@@ -32,6 +33,8 @@ export class MappingEditor {
     // The one wasm Engine: told each input when it changes (and only then), so a keystroke in the
     // sample does not parse the mapping again, nor one in the mapping the sample.
     this.engine = new wasm.Engine('{}');
+    // Its preview() answers what changed since the previous one; this keeps the whole.
+    this.shown = new PreviewState();
     this.api = null;
     this.webhook = null;
     // Bumped by each connect and by the playground: a connect that an other one overtook stops.
@@ -197,7 +200,7 @@ export class MappingEditor {
         this.engine.setMember(member);
         this.last.member = member;
       }
-      return this.engine.preview();
+      return this.shown.merge(this.engine.preview());
     });
     if (!result.ok) {
       this.preview.render(null, rows);

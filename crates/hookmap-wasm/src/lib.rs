@@ -15,7 +15,8 @@ mod vocabulary;
 
 use hookmap_core::shadow;
 use hookmap_core::{
-    path, payload, Catalog, Change, Draft, Error, ErrorKind, FieldTypes, MemberState, Preview,
+    message::PlannedMessage, path, payload, Catalog, Change, Draft, Effect, Error, ErrorKind,
+    FieldTypes, MemberRef, MemberState, Preview,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -40,6 +41,20 @@ pub struct Engine {
     mapping: Result<(Value, Draft), Error>,
     payload: Result<Value, Error>,
     member: MemberState,
+    /// What the last [`Engine::preview`] answered, for the next one to answer only what changed;
+    /// none until the first, and again after new fields, currencies or member.
+    shown: Option<Shown>,
+}
+
+/// A preview as the page sees it: [`Preview`] without its `plan`, and each effect's change.
+#[derive(Debug)]
+struct Shown {
+    member: Option<MemberRef>,
+    idempotency_key: Option<String>,
+    effects: Vec<Option<Effect>>,
+    message: Option<PlannedMessage>,
+    errors: Vec<Error>,
+    changes: Vec<Option<Change>>,
 }
 
 #[wasm_bindgen]
@@ -55,6 +70,7 @@ impl Engine {
             mapping: Ok((empty.clone(), draft)),
             payload: Ok(empty),
             member: MemberState::default(),
+            shown: None,
         })
     }
 
@@ -102,6 +118,7 @@ impl Engine {
     pub fn set_member(&mut self, member: &str) -> JsResult<()> {
         self.member =
             serde_json::from_str(member).map_err(|e| thrown(error::not_json("member", &e)))?;
+        self.shown = None;
         Ok(())
     }
 
@@ -130,32 +147,32 @@ impl Engine {
         to_js(&draft.plan(self.payload()?).map_err(thrown)?)
     }
 
-    /// What the page shows: every part's effect or error (`hookmap_core::Preview` without its
-    /// `plan`), and `changes`: each effect's before -> after on the member. Only a mapping that
-    /// is not JSON at all and an invalid payload are thrown; the mapping's other errors are in
-    /// `errors`. When `errors` is empty, `member`, `idempotency_key`, `effects` and `message` are
-    /// the edge's plan ([`Engine::plan`]), so it is not sent twice: it was half of every result.
-    pub fn preview(&self) -> JsResult {
-        #[derive(Serialize)]
-        struct Shown<'a> {
-            member: &'a Option<hookmap_core::MemberRef>,
-            idempotency_key: &'a Option<String>,
-            effects: &'a [Option<hookmap_core::Effect>],
-            message: &'a Option<hookmap_core::message::PlannedMessage>,
-            errors: &'a [Error],
-            changes: Vec<Option<Change>>,
-        }
-        let draft = self.draft()?;
-        let preview: Preview = draft.preview(self.payload()?);
+    /// What the page shows, as what changed since this engine's previous preview: `{rows, changed:
+    /// {"i": [effect | null, change | null]}}` naming only the rows whose effect or change differs
+    /// (of `rows`, one per mapping row), and `member`, `idempotency_key`,
+    /// `message` and `errors` only when they differ. The first preview, and the first after
+    /// [`Engine::set_fields`], [`Engine::set_currencies`] or [`Engine::set_member`], names every
+    /// part and row and says `full: true`. Merged (www/js/preview_state.js), the parts are
+    /// `hookmap_core::Preview` without its `plan`, and `changes`: each effect's before -> after on
+    /// the member. When `errors` is empty, `member`, `idempotency_key`, `effects` and `message` are
+    /// the edge's plan ([`Engine::plan`]). Only a mapping that is not JSON at all and an invalid
+    /// payload are thrown (the next preview then answers what changed since the last one that was
+    /// not); the mapping's other errors are in `errors`. One keystroke changes one value, so
+    /// usually one row: the page no longer gets the whole preview every time.
+    pub fn preview(&mut self) -> JsResult {
+        let preview: Preview = self.draft()?.preview(self.payload()?);
         let changes = hookmap_core::simulate(&self.member, &preview.effects);
-        to_js(&Shown {
-            member: &preview.member,
-            idempotency_key: &preview.idempotency_key,
-            effects: &preview.effects,
-            message: &preview.message,
-            errors: &preview.errors,
+        let now = Shown {
+            member: preview.member,
+            idempotency_key: preview.idempotency_key,
+            effects: preview.effects,
+            message: preview.message,
+            errors: preview.errors,
             changes,
-        })
+        };
+        let answer = to_js(&Delta::between(self.shown.as_ref(), &now));
+        self.shown = Some(now);
+        answer
     }
 
     /// The mapping, as it stands, replayed over a webhook's stored deliveries before it is saved:
@@ -181,6 +198,7 @@ impl Engine {
 impl Engine {
     fn set_catalog(&mut self, catalog: Catalog) {
         self.catalog = catalog;
+        self.shown = None;
         if let Ok((value, draft)) = &mut self.mapping {
             *draft = Draft::parse(value, &self.catalog);
         }
@@ -208,6 +226,69 @@ pub fn request_payload(content_type: Option<String>, body: &str, query: &str) ->
     use hookmap_core::{form, inbound};
     let params = form::params(query).map_err(thrown)?;
     inbound::request_text(body.as_bytes(), content_type.as_deref(), &params).map_err(thrown)
+}
+
+impl Shown {
+    fn row(&self, i: usize) -> Option<Row<'_>> {
+        Some((self.effects.get(i)?, self.changes.get(i)?))
+    }
+}
+
+/// What [`Engine::preview`] answers: the parts of `now` that differ from `before` (all of them
+/// when there is no `before`).
+#[derive(Serialize)]
+struct Delta<'a> {
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    full: bool,
+    rows: usize,
+    changed: Rows<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    member: Option<&'a Option<MemberRef>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    idempotency_key: Option<&'a Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a Option<PlannedMessage>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a [Error]>,
+}
+
+impl<'a> Delta<'a> {
+    fn between(before: Option<&Shown>, now: &'a Shown) -> Self {
+        // A part is sent when there is nothing before it or it differs from what was.
+        fn part<'a, T: PartialEq + ?Sized>(before: Option<&T>, now: &'a T) -> Option<&'a T> {
+            (before != Some(now)).then_some(now)
+        }
+        let rows = now.effects.len();
+        Delta {
+            full: before.is_none(),
+            rows,
+            changed: Rows(
+                (0..rows)
+                    .filter_map(|i| {
+                        let (was, is) = (before.and_then(|b| b.row(i)), now.row(i)?);
+                        (was != Some(is)).then_some((i, is))
+                    })
+                    .collect(),
+            ),
+            member: part(before.map(|b| &b.member), &now.member),
+            idempotency_key: part(before.map(|b| &b.idempotency_key), &now.idempotency_key),
+            message: part(before.map(|b| &b.message), &now.message),
+            errors: part(before.map(|b| &b.errors[..]), &now.errors[..]),
+        }
+    }
+}
+
+/// The mapping rows whose effect or change differs, as a map from each one's index to its new
+/// `[effect, change]`.
+struct Rows<'a>(Vec<(usize, Row<'a>)>);
+
+/// One mapping row as the page shows it: its effect (none: the row has an error) and its change.
+type Row<'a> = (&'a Option<Effect>, &'a Option<Change>);
+
+impl Serialize for Rows<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().copied())
+    }
 }
 
 fn thrown(error: Error) -> JsValue {

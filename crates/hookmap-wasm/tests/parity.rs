@@ -5,7 +5,7 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use hookmap_core::{Catalog, FieldType};
+use hookmap_core::{Catalog, FieldType, MemberState};
 use hookmap_wasm::{request_payload, Engine};
 use serde_json::{json, Value};
 use wasm_bindgen::JsValue;
@@ -18,6 +18,43 @@ fn corpus(text: &str) -> Value {
 /// A JS value back as serde_json, through JSON text.
 fn value(js: &JsValue) -> Value {
     serde_json::from_str(&String::from(js_sys::JSON::stringify(js).unwrap())).unwrap()
+}
+
+/// A preview's answer merged into `kept` (the whole preview; anything before the first answer), as
+/// www/js/preview_state.js merges it for the page: the whole preview, as the page sees it.
+fn merged(kept: &mut Value, answer: &JsValue) -> Value {
+    let delta = value(answer);
+    if delta.get("full") == Some(&json!(true)) {
+        *kept = json!({"member": null, "idempotency_key": null, "effects": [], "message": null,
+                       "errors": [], "changes": []});
+    }
+    assert!(
+        kept.is_object(),
+        "an answer of changes with no whole preview before it"
+    );
+    for part in ["member", "idempotency_key", "message", "errors"] {
+        if let Some(v) = delta.get(part) {
+            kept[part] = v.clone();
+        }
+    }
+    let rows = usize::try_from(delta["rows"].as_u64().unwrap()).unwrap();
+    for list in ["effects", "changes"] {
+        let unnamed = json!("a row the answer did not name");
+        kept[list].as_array_mut().unwrap().resize(rows, unnamed);
+    }
+    for (i, row) in delta["changed"].as_object().unwrap() {
+        let i = i.parse::<usize>().unwrap();
+        kept["effects"][i] = row[0].clone();
+        kept["changes"][i] = row[1].clone();
+    }
+    kept.clone()
+}
+
+/// The answer of a preview that must be whole (an engine's first, or its first after new fields,
+/// currencies or member), as the page sees it.
+fn whole(answer: &JsValue) -> Value {
+    assert_eq!(value(answer)["full"], json!(true));
+    merged(&mut Value::Null, answer)
 }
 
 fn prop(js: &JsValue, key: &str) -> Value {
@@ -107,10 +144,10 @@ fn as_plan(shown: &Value) -> Value {
 fn the_preview_shows_the_edges_plan_or_error_first() {
     let corpus = corpus(include_str!("../../../tests/parity/cases.json"));
     for case in corpus["cases"].as_array().unwrap() {
-        let Ok(engine) = engine(case) else {
+        let Ok(mut engine) = engine(case) else {
             continue; // no payload: the page shows the request's error, not a preview
         };
-        let shown = value(&engine.preview().unwrap());
+        let shown = whole(&engine.preview().unwrap());
         let expect = &case["expect"];
         if expect.get("plan").is_some() {
             assert_eq!(as_plan(&shown), expect["plan"], "{}", case["name"]);
@@ -129,6 +166,9 @@ fn the_preview_shows_the_edges_plan_or_error_first() {
 fn one_engine_reused_over_the_corpus_gives_the_stateless_cores_results() {
     let corpus = corpus(include_str!("../../../tests/parity/cases.json"));
     let mut engine = Engine::new("{}").unwrap();
+    // The whole preview as the page keeps it, and the fields and currencies last set.
+    let mut kept = Value::Null;
+    let mut set = (String::new(), String::new());
     for (i, case) in corpus["cases"].as_array().unwrap().iter().enumerate() {
         let Ok(payload) = payload_text(case) else {
             continue;
@@ -145,27 +185,39 @@ fn one_engine_reused_over_the_corpus_gives_the_stateless_cores_results() {
             .collect();
         let keys: Vec<String> = serde_json::from_str(&currencies(case)).unwrap();
         let catalog = Catalog::new(fields, keys);
-        // Alternate which of mapping, payload, currencies and fields changes first.
+        // Alternate which of mapping, payload, currencies and fields changes first; every other
+        // case sets the fields and currencies only when they differ, as the page does, so its
+        // preview answers what changed since the previous case's.
+        let catalog_texts = (text("fields"), currencies(case));
         if i % 2 == 0 {
             engine.set_payload(&text("payload")).unwrap();
             engine.set_mapping(&text("mapping"));
             engine.set_currencies(&currencies(case)).unwrap();
             engine.set_fields(&text("fields")).unwrap();
         } else {
-            engine.set_fields(&text("fields")).unwrap();
-            engine.set_currencies(&currencies(case)).unwrap();
+            if catalog_texts != set {
+                engine.set_fields(&text("fields")).unwrap();
+                engine.set_currencies(&currencies(case)).unwrap();
+            }
             engine.set_mapping(&text("mapping"));
             engine.set_payload(&text("payload")).unwrap();
         }
+        set = catalog_texts;
         let payload: Value = serde_json::from_str(&payload).unwrap();
         let core = hookmap_core::preview(&case["mapping"], &payload, &catalog);
         // The page gets the core's preview without its `plan`, which repeats the other parts.
         let mut expected = serde_json::to_value(&core).unwrap();
         expected.as_object_mut().unwrap().remove("plan");
-        let mut shown = value(&engine.preview().unwrap());
+        let mut shown = merged(&mut kept, &engine.preview().unwrap());
         let changes = shown.as_object_mut().unwrap().remove("changes").unwrap();
         assert_eq!(shown, expected, "{}", case["name"]);
-        assert_eq!(changes.as_array().unwrap().len(), core.effects.len());
+        let simulated = hookmap_core::simulate(&MemberState::default(), &core.effects);
+        assert_eq!(
+            changes,
+            serde_json::to_value(simulated).unwrap(),
+            "{}",
+            case["name"]
+        );
         assert_eq!(outcome(&engine), case["expect"], "{}", case["name"]);
     }
 }
@@ -185,7 +237,7 @@ fn the_engine_keeps_a_mappings_error_until_a_valid_mapping_is_set() {
         engine.set_member(r#"{"balances": {"xp": 1}}"#).unwrap();
         assert_eq!(thrown(&engine.mapping().unwrap_err()), error);
         assert_eq!(thrown(&engine.plan().unwrap_err()), error);
-        let shown = value(&engine.preview().unwrap());
+        let shown = whole(&engine.preview().unwrap());
         assert_eq!(shown["errors"][0]["at"], "fields[0].op");
     }
     // Not JSON at all: thrown by everything that needs the mapping, kept just the same.
@@ -216,6 +268,7 @@ fn setting_the_payload_alone_does_not_change_the_mappings_result() {
     let mut engine = Engine::new("{}").unwrap();
     engine.set_mapping(&mapping.to_string());
     let valid = value(&engine.mapping().unwrap());
+    let mut kept = Value::Null;
     for (payload, plan) in [
         (r#"{"u": "ada", "id": "1", "n": 2}"#, Some(2)),
         (r#"{"u": "ada", "id": "1", "n": "two"}"#, None),
@@ -223,13 +276,13 @@ fn setting_the_payload_alone_does_not_change_the_mappings_result() {
     ] {
         engine.set_payload(payload).unwrap();
         assert_eq!(value(&engine.mapping().unwrap()), valid);
-        let shown = value(&engine.preview().unwrap());
+        let shown = merged(&mut kept, &engine.preview().unwrap());
         assert_eq!(shown["effects"][0]["amount"], json!(plan), "{payload}");
         // A fresh engine given the same three agrees: nothing of the previous payload remains.
         let mut fresh = Engine::new("{}").unwrap();
         fresh.set_payload(payload).unwrap();
         fresh.set_mapping(&mapping.to_string());
-        assert_eq!(value(&fresh.preview().unwrap()), shown, "{payload}");
+        assert_eq!(whole(&fresh.preview().unwrap()), shown, "{payload}");
     }
     // An invalid payload is thrown and kept until a valid one is set; the mapping stays valid.
     assert!(engine.set_payload("{").is_err());
@@ -273,11 +326,11 @@ fn the_preview_shows_before_and_after_for_the_typed_in_member() {
         .set_member(r#"{"balances": {"coins": 2, "gems": 4}, "fields": {"orders": 10}}"#)
         .unwrap();
     // Until the community's currencies are set, gems is not one of them.
-    let shown = value(&engine.preview().unwrap());
+    let shown = whole(&engine.preview().unwrap());
     assert_eq!(shown["errors"][0]["code"], "unknown_currency");
     engine.set_currencies(r#"["gems"]"#).unwrap();
     assert_eq!(engine.currencies(), ["coins", "gems", "xp"]);
-    let shown = value(&engine.preview().unwrap());
+    let shown = whole(&engine.preview().unwrap());
     assert_eq!(shown["changes"][0]["before"], json!(2));
     assert_eq!(shown["changes"][0]["after"], json!(-1));
     assert_eq!(shown["changes"][0]["error"]["code"], "insufficient_balance");
@@ -345,4 +398,85 @@ fn a_request_becomes_the_json_text_the_edge_keeps() {
     );
     let e = request_payload(form, "a=1&a[b]=2", "").unwrap_err();
     assert_eq!(prop(&e, "code"), "invalid_form");
+}
+
+/// What the preview answers of a keystroke: only the rows and parts that changed since the
+/// engine's previous preview, and all of them again after new fields, currencies or member.
+#[wasm_bindgen_test]
+fn a_preview_answers_only_what_changed_since_the_previous_one() {
+    let mapping = json!({"user": {"match": "username", "path": "u"}, "idempotency_path": "id",
+        "fields": [{"target": {"currency": "coins"}, "op": "add", "path": "c"},
+                   {"target": {"currency": "xp"}, "op": "add", "path": "x"},
+                   {"target": {"field": "tier"}, "op": "overwrite", "path": "t"}]});
+    let mut engine = Engine::new(r#"{"tier": "text"}"#).unwrap();
+    engine.set_mapping(&mapping.to_string());
+    engine
+        .set_payload(r#"{"u": "ada", "id": "1", "c": 1, "x": 2, "t": "gold"}"#)
+        .unwrap();
+    let mut kept = Value::Null;
+    let answer = engine.preview().unwrap();
+    let first = value(&answer);
+    assert_eq!(first["full"], json!(true));
+    assert_eq!(first["rows"], json!(3));
+    assert_eq!(first["changed"].as_object().unwrap().len(), 3);
+    merged(&mut kept, &answer);
+    // The same again: nothing changed, so nothing is named.
+    assert_eq!(
+        value(&engine.preview().unwrap()),
+        json!({"rows": 3, "changed": {}})
+    );
+    // One value typed: only its row.
+    engine
+        .set_payload(r#"{"u": "ada", "id": "1", "c": 1, "x": 7, "t": "gold"}"#)
+        .unwrap();
+    let answer = engine.preview().unwrap();
+    assert_eq!(
+        value(&answer),
+        json!({"rows": 3, "changed": {"1": [
+            {"kind": "currency", "currency": "xp", "op": "add", "amount": 7},
+            {"before": 0, "after": 7}]}})
+    );
+    let shown = merged(&mut kept, &answer);
+    assert_eq!(shown["effects"][1]["amount"], json!(7));
+    assert_eq!(shown["effects"][0]["amount"], json!(1));
+    // The key and a row's error: the parts that changed, and nothing else.
+    engine
+        .set_payload(r#"{"u": "ada", "id": "2", "c": 1, "x": 7}"#)
+        .unwrap();
+    let answer = engine.preview().unwrap();
+    merged(&mut kept, &answer);
+    let delta = value(&answer);
+    assert_eq!(delta["idempotency_key"], json!("2"));
+    assert_eq!(delta["changed"], json!({"2": [null, null]}));
+    assert_eq!(delta["errors"][0]["at"], "fields[2].path");
+    assert!(delta.get("member").is_none() && delta.get("message").is_none());
+    // A row fewer in the mapping: the count says so, the rows left are unchanged.
+    let fewer = json!({"user": mapping["user"], "idempotency_path": "id",
+                       "fields": [mapping["fields"][0], mapping["fields"][1]]});
+    engine.set_mapping(&fewer.to_string());
+    let answer = engine.preview().unwrap();
+    let delta = value(&answer);
+    assert_eq!((&delta["rows"], &delta["changed"]), (&json!(2), &json!({})));
+    assert_eq!(delta["errors"], json!([]));
+    let shown = merged(&mut kept, &answer);
+    // Thrown previews leave the previous one as the base of the next.
+    engine.set_mapping("{");
+    assert!(engine.preview().is_err());
+    engine.set_mapping(&fewer.to_string());
+    assert_eq!(merged(&mut kept, &engine.preview().unwrap()), shown);
+    let mut fresh = Engine::new(r#"{"tier": "text"}"#).unwrap();
+    fresh.set_mapping(&fewer.to_string());
+    fresh
+        .set_payload(r#"{"u": "ada", "id": "2", "c": 1, "x": 7}"#)
+        .unwrap();
+    assert_eq!(whole(&fresh.preview().unwrap()), shown);
+    // New member, fields or currencies: the whole preview again.
+    engine.set_member(r#"{"balances": {"xp": 3}}"#).unwrap();
+    let shown = whole(&engine.preview().unwrap());
+    assert_eq!(shown["changes"][1], json!({"before": 3, "after": 10}));
+    assert_eq!(shown["idempotency_key"], json!("2"));
+    engine.set_fields(r#"{"tier": "text"}"#).unwrap();
+    assert_eq!(whole(&engine.preview().unwrap()), shown);
+    engine.set_currencies("[]").unwrap();
+    assert_eq!(whole(&engine.preview().unwrap()), shown);
 }
