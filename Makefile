@@ -34,6 +34,8 @@ lint:
 	# Each deployed worker is the crate with one feature (src/lib.rs).
 	cargo clippy -p hookmap-worker --target wasm32-unknown-unknown --no-default-features --features edge -- -D warnings
 	cargo clippy -p hookmap-worker --target wasm32-unknown-unknown --no-default-features --features api -- -D warnings
+	# The page's engine as scripts/build-page.sh builds it, without the tests' exports.
+	cargo clippy -p hookmap-wasm --target wasm32-unknown-unknown --no-default-features -- -D warnings
 
 # The committed known-answer vectors and JSON Schema verdicts must be exactly what the independent
 # implementations make (Python's cryptography and jsonschema).

@@ -13,7 +13,7 @@ if [ "${1:-}" = --bench ]; then
 elif [ "${HOOKMAP_PREBUILT:-0}" = 1 ] && [ -f "$out/hookmap_wasm_bg.wasm" ]; then
   exit 0
 fi
-# Without the default features: `request` (requestPayload) is for the tests until the page uses it.
+# Without the default features: `parity` exports what only the tests call (hookmap-wasm/Cargo.toml).
 # shellcheck disable=SC2086 # $features is empty or one flag and its value
 cargo build --profile page -p hookmap-wasm --target wasm32-unknown-unknown --no-default-features $features
 "$WASM_BINDGEN_BIN" --target "$target" --no-typescript --out-dir "$out" \

@@ -127,24 +127,10 @@ impl Engine {
         self.catalog.currencies().map(str::to_owned).collect()
     }
 
-    /// The mapping as the API would store it, or its first error (the one the API answers).
-    pub fn mapping(&self) -> JsResult {
-        to_js(self.draft()?.mapping().map_err(error::to_js)?)
-    }
-
     /// Every leaf of the payload, in document order: `[{path, trail, value}]`, where `trail`
     /// lists the keys and indexes leading to it and `path` is what to put in a mapping to reach it.
     pub fn leaves(&self) -> JsResult {
         to_js(&path::leaves(self.payload()?))
-    }
-
-    /// What the edge does: the plan of the payload under the mapping, or the edge's error (the
-    /// mapping's first, then the payload's).
-    pub fn plan(&self) -> JsResult {
-        let draft = self.draft()?;
-        // The mapping's error outranks the payload's, as at the edge.
-        draft.mapping().map_err(error::to_js)?;
-        to_js(&draft.plan(self.payload()?).map_err(thrown)?)
     }
 
     /// What the page shows, as what changed since this engine's previous preview: `{rows, changed:
@@ -195,6 +181,26 @@ impl Engine {
     }
 }
 
+/// What the parity tests compare with the core and the edge; the page reads the same from its
+/// preview, so its build leaves these out (feature `parity`).
+#[cfg(feature = "parity")]
+#[wasm_bindgen]
+impl Engine {
+    /// The mapping as the API would store it, or its first error (the one the API answers).
+    pub fn mapping(&self) -> JsResult {
+        to_js(self.draft()?.mapping().map_err(error::to_js)?)
+    }
+
+    /// What the edge does: the plan of the payload under the mapping, or the edge's error (the
+    /// mapping's first, then the payload's).
+    pub fn plan(&self) -> JsResult {
+        let draft = self.draft()?;
+        // The mapping's error outranks the payload's, as at the edge.
+        draft.mapping().map_err(error::to_js)?;
+        to_js(&draft.plan(self.payload()?).map_err(thrown)?)
+    }
+}
+
 impl Engine {
     fn set_catalog(&mut self, catalog: Catalog) {
         self.catalog = catalog;
@@ -220,7 +226,7 @@ impl Engine {
 /// `dry_run` and `api_key` left out), for [`Engine::set_payload`]: the text the edge would keep.
 /// `content_type` as the header says it (none: not a form); `query` the text after `?`.
 /// Built with the `request` feature (the tests'), not in the page's module (Cargo.toml).
-#[cfg(feature = "request")]
+#[cfg(feature = "parity")]
 #[wasm_bindgen(js_name = requestPayload)]
 pub fn request_payload(content_type: Option<String>, body: &str, query: &str) -> JsResult<String> {
     use hookmap_core::{form, inbound};
