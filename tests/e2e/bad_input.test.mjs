@@ -200,3 +200,19 @@ test('a route called with a method it does not take is 405 with Allow; an unknow
   assert.equal(unknown.status, 404);
   assert.equal(unknown.body.error.code, 'no_route');
 });
+
+test('a dry_run that is not true, 1, false or 0 is refused, never read as a real delivery', async () => {
+  const before = (await admin.get(`/v1/communities/${cid}/users/${uid}`)).body.coins;
+  const history = async () => (await admin.get(`/v1/communities/${cid}/incoming-webhooks/${plain.id}/deliveries`)).body.total;
+  const recorded = await history();
+  for (const value of ['yes', '-264064', 'TRUE']) {
+    const res = await deliver(`${plain.url}?dry_run=${value}`, json({ order: { id: `dry-${value}` } }));
+    assert.equal(res.status, 400, res.text);
+    assert.equal(res.body.error.code, 'invalid_query');
+    assert.match(res.body.error.message, /dry_run/);
+  }
+  assert.equal((await admin.get(`/v1/communities/${cid}/users/${uid}`)).body.coins, before);
+  assert.equal(await history(), recorded, 'nothing recorded');
+  const real = await deliver(`${plain.url}?dry_run=0`, json({ order: { id: 'dry-0' }, penalty: 0 }));
+  assert.equal(real.status, 200, real.text);
+});

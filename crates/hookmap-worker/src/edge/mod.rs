@@ -50,7 +50,17 @@ pub async fn receive(
     log: &mut RequestLog,
 ) -> ApiResult<Response> {
     let db = env.d1("DB")?;
-    let dry_run = matches!(query(url, "dry_run").as_deref(), Some("true" | "1"));
+    // Anything else is refused, not read as false: a sender who meant a dry run must not apply.
+    let dry_run = match query(url, "dry_run").as_deref() {
+        None | Some("false" | "0") => false,
+        Some("true" | "1") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("dry_run is true, 1, false or 0, not {other:?}"),
+            ))
+        }
+    };
     let Some(mut arrived) = Arrived::read(&mut req, env, &db, token).await? else {
         return Err(ApiError::not_found("this webhook URL"));
     };
