@@ -21,7 +21,12 @@ use crate::payload::MAX_DEPTH;
 pub const CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
 /// Query parameters the edge reads itself: never part of a payload.
-pub const RESERVED_PARAMS: [&str; 2] = ["dry_run", "api_key"];
+pub const RESERVED_PARAMS: [&str; 2] = [DRY_RUN_PARAM, API_KEY_PARAM];
+
+/// `?dry_run=true`: compute the effects, change nothing.
+pub const DRY_RUN_PARAM: &str = "dry_run";
+/// `?api_key=`: the API key, where the webhook takes it in the URL.
+pub const API_KEY_PARAM: &str = "api_key";
 
 /// Most `key=value` pairs one form (or one query string) may hold: PHP's own default
 /// (`max_input_vars`). Far above any real webhook, and it bounds the work a hostile body costs

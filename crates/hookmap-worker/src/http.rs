@@ -128,6 +128,11 @@ impl RequestUrl {
         }
     }
 
+    /// The text after `?`, as sent (no `#fragment`).
+    pub fn query_text(&self) -> &str {
+        &self.query
+    }
+
     /// The path's segments: `/v1/me` is `["v1", "me"]`.
     pub fn segments(&self) -> Vec<&str> {
         self.path.split('/').skip(1).collect()

@@ -9,13 +9,13 @@ use std::cell::RefCell;
 use futures_util::StreamExt;
 use hookmap_core::expiring::Expiring;
 use hookmap_core::inbound::MAX_BODY;
-use hookmap_core::query;
 use worker::{D1Database, Env, Headers, Request};
 
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
 use crate::hooks::{self, Source};
+use crate::http::RequestUrl;
 
 /// A request body as far as the edge read it.
 pub enum Body {
@@ -31,8 +31,6 @@ pub struct Arrived {
     headers: Headers,
     /// The text after `?`, as sent.
     query_text: String,
-    /// Its pairs, decoded leniently (`hookmap_core::query`): settings like `api_key`.
-    query: Vec<(String, String)>,
     body: Body,
 }
 
@@ -44,25 +42,17 @@ impl Arrived {
         env: &Env,
         db: &D1Database,
         token: &str,
+        url: &RequestUrl,
     ) -> ApiResult<Option<Self>> {
         let Some((hook, source)) = hooks::by_token(env, db, token, false).await? else {
             return Ok(None);
         };
         let body = read_body(req).await?;
-        // Split by hand, as `http::RequestUrl` does: the url crate's parser (`req.url()`) would
-        // nearly double the edge's size.
-        let full = req.inner().url();
-        let query_text = full
-            .split_once('?')
-            .map(|(_, q)| q.split('#').next().unwrap_or_default())
-            .unwrap_or_default()
-            .to_owned();
         Ok(Some(Self {
             hook,
             source,
             headers: req.headers().clone(),
-            query: query::pairs(&query_text),
-            query_text,
+            query_text: url.query_text().to_owned(),
             body,
         }))
     }
@@ -101,12 +91,6 @@ impl Arrived {
 
     pub fn body(&self) -> &Body {
         &self.body
-    }
-
-    /// Every query parameter, decoded, in order: the reserved ones (`form::RESERVED_PARAMS`)
-    /// among them.
-    pub fn query(&self) -> &[(String, String)] {
-        &self.query
     }
 
     /// The query string as sent: the payload's parameters are read from it strictly

@@ -1,8 +1,9 @@
 //! The second stage: the sender proved, by the webhook's API key or its signature scheme
 //! (`hookmap_core::profile`), or known to be anyone (a webhook that checks neither).
 
+use hookmap_core::form::{API_KEY_PARAM, RESERVED_PARAMS};
 use hookmap_core::profile::Verified;
-use hookmap_core::Sender;
+use hookmap_core::{query, Sender};
 use worker::Env;
 
 use super::arrive::{Arrived, Body};
@@ -10,9 +11,6 @@ use super::outcome::Failure;
 use crate::caller::bearer;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-
-/// The query parameter that carries an API key, where a webhook allows it.
-pub const API_KEY_PARAM: &str = "api_key";
 
 pub struct Authenticated<'a> {
     arrived: &'a Arrived,
@@ -27,8 +25,13 @@ impl<'a> Authenticated<'a> {
     pub fn check(arrived: &'a Arrived, env: &Env) -> ApiResult<Result<Self, Failure>> {
         let hook = arrived.hook();
         let refused = |error| Ok(Err(Failure::new(error).anonymous(true)));
+        // Decoded leniently, and only here: the payload reads its parameters strictly (decode).
+        let params = match hook.api_key_digest.is_some() || hook.signing_secret.is_some() {
+            true => query::pairs(arrived.query_text()),
+            false => Vec::new(),
+        };
         if let Some(digest) = &hook.api_key_digest {
-            if let Some(error) = api_key(arrived, digest)? {
+            if let Some(error) = api_key(arrived, &params, digest)? {
                 return refused(error);
             }
         }
@@ -49,11 +52,10 @@ impl<'a> Authenticated<'a> {
             }
             // The signature covers the body (and its headers), never the URL: a parameter there
             // could be added to a captured request.
-            let unsigned: Vec<&str> = arrived
-                .query()
+            let unsigned: Vec<&str> = params
                 .iter()
                 .map(|(name, _)| name.as_str())
-                .filter(|name| !hookmap_core::form::RESERVED_PARAMS.contains(name))
+                .filter(|name| !RESERVED_PARAMS.contains(name))
                 .collect();
             if !unsigned.is_empty() {
                 return refused(ApiError::unauthorized(
@@ -93,14 +95,17 @@ impl<'a> Authenticated<'a> {
 
 /// Why the request's API key is refused, if it is: in the `x-api-key` header (or `Authorization:
 /// Bearer`), or `?api_key=` where the webhook allows it. Every key presented must be the webhook's.
-fn api_key(arrived: &Arrived, digest: &str) -> ApiResult<Option<ApiError>> {
+fn api_key(
+    arrived: &Arrived,
+    params: &[(String, String)],
+    digest: &str,
+) -> ApiResult<Option<ApiError>> {
     let headers = arrived.headers();
     let in_header = match headers.get("x-api-key")? {
         Some(key) => Some(key),
         None => bearer(headers)?,
     };
-    let in_query = arrived
-        .query()
+    let in_query = params
         .iter()
         .find(|(name, _)| name == API_KEY_PARAM)
         .map(|(_, key)| key.clone());

@@ -22,6 +22,7 @@ mod refusal;
 mod run;
 
 use hookmap_core::event::EventType;
+use hookmap_core::form;
 use serde_json::{json, Value};
 use worker::{D1Database, Env, Request, Response};
 
@@ -51,7 +52,7 @@ pub async fn receive(
 ) -> ApiResult<Response> {
     let db = env.d1("DB")?;
     // Anything else is refused, not read as false: a sender who meant a dry run must not apply.
-    let dry_run = match query(url, "dry_run").as_deref() {
+    let dry_run = match query(url, form::DRY_RUN_PARAM).as_deref() {
         None | Some("false" | "0") => false,
         Some("true" | "1") => true,
         Some(other) => {
@@ -61,7 +62,7 @@ pub async fn receive(
             ))
         }
     };
-    let Some(mut arrived) = Arrived::read(&mut req, env, &db, token).await? else {
+    let Some(mut arrived) = Arrived::read(&mut req, env, &db, token, url).await? else {
         return Err(ApiError::not_found("this webhook URL"));
     };
     // A record D1 proves outdated while the outcome is written is read again, once: the next
