@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { PreviewState } from '../../www/js/preview_state.js';
+import { utf8Bytes } from '../../www/js/utf8.js';
 import { calibrate, measure, spread } from './measure.mjs';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 25);
@@ -45,7 +46,7 @@ const facade = (inMapping) => (index) => {
   const engine = new wasm.Engine(w.fields);
   const state = new PreviewState();
   engine.setMapping(w.mapping);
-  engine.setPayload(w.payloads[0]);
+  engine.setPayload(utf8Bytes(w.payloads[0]));
   state.merge(engine.preview());
   const texts = inMapping ? w.keystrokes.mappings : w.keystrokes.payloads.flat();
   return async (n) => {
@@ -54,7 +55,7 @@ const facade = (inMapping) => (index) => {
     for (let k = 0; k < n; k += 1) {
       for (const text of texts) {
         if (inMapping) engine.setMapping(text);
-        else engine.setPayload(text);
+        else engine.setPayload(utf8Bytes(text));
         rows += state.merge(engine.preview()).effects.length;
       }
     }

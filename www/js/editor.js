@@ -8,6 +8,7 @@ import { PreviewState } from './preview_state.js';
 import { RequestTester } from './request.js';
 import { ShadowPanel } from './shadow.js';
 import { renderTree } from './tree.js';
+import { utf8Bytes } from './utf8.js';
 
 const EXAMPLE_SAMPLE = {
   customer: { email: 'Ada@Example.com' },
@@ -157,7 +158,7 @@ export class MappingEditor {
     if (text === this.last.sample) return this.last.sampleOk;
     this.last.sample = text;
     const leaves = attempt(() => {
-      this.engine.setPayload(text);
+      this.engine.setPayload(utf8Bytes(text));
       return this.engine.leaves();
     });
     this.last.sampleOk = leaves.ok;

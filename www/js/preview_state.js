@@ -22,11 +22,15 @@ export class PreviewState {
     }
     const result = this.result;
     for (const part of PARTS) if (part in delta) result[part] = delta[part];
-    result.effects.length = delta.rows;
-    result.changes.length = delta.rows;
-    for (const [i, [effect, change]] of Object.entries(delta.changed)) {
-      result.effects[i] = effect;
-      result.changes[i] = change;
+    if (result.effects.length !== delta.rows) {
+      result.effects.length = delta.rows;
+      result.changes.length = delta.rows;
+    }
+    // [i, effect, change, ...]: three items per changed row.
+    const changed = delta.changed;
+    for (let k = 0; k < changed.length; k += 3) {
+      result.effects[changed[k]] = changed[k + 1];
+      result.changes[changed[k]] = changed[k + 2];
     }
     return result;
   }

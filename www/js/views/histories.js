@@ -5,6 +5,7 @@ import { attempt, describe } from '../engine.js';
 import { describeEffect } from '../preview.js';
 import { renderTree } from '../tree.js';
 import { applied, errorLine, findMember, memberLink, pager, statusBadge, totalsLine } from './common.js';
+import { utf8Bytes } from '../utf8.js';
 
 /** How long to wait between looks at a bulk replay's progress. */
 const POLL_MS = 700;
@@ -140,7 +141,7 @@ function drawPayload(ctx, d, container) {
   if (d.payload === null || d.payload === undefined) return fill(container, 'No payload: it could not be decoded.');
   const engine = new ctx.wasm.Engine('{}');
   const leaves = attempt(() => {
-    engine.setPayload(JSON.stringify(d.payload));
+    engine.setPayload(utf8Bytes(JSON.stringify(d.payload)));
     return engine.leaves();
   });
   engine.free();
