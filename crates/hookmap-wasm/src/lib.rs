@@ -106,8 +106,9 @@ impl Engine {
     }
 
     /// A new sample payload: its UTF-8 bytes, parsed as the edge parses a request's body (UTF-8,
-    /// depth limit). The page passes `new TextEncoder().encode(text)`: bytes cross the boundary in
-    /// one copy, where a string is copied into wasm one character at a time by the glue's loop.
+    /// depth limit). The page passes its text encoded into a buffer it keeps (www/js/utf8.js):
+    /// bytes cross the boundary in one copy, where a string is copied into wasm one character at a
+    /// time by the glue's loop.
     /// Bytes that are not UTF-8 or not JSON are thrown, the message naming the offset or the line
     /// and column, and kept until a valid payload is set.
     #[wasm_bindgen(js_name = setPayload)]
@@ -138,9 +139,10 @@ impl Engine {
     }
 
     /// What the page shows, as what changed since this engine's previous preview: `{rows, changed:
-    /// [i, effect | null, change | null, ...]}` naming only the rows whose effect or change differs
-    /// (of `rows`, one per mapping row; three items per row, flat, which `JSON.parse` builds faster
-    /// than an object of arrays), and `member`, `idempotency_key`,
+    /// [i, effect | null, change | null, ...]}` naming only the rows whose effect differs, or whose
+    /// change may (an earlier row on its currency or field changed: [`Delta::between`]), of `rows`,
+    /// one per mapping row (three items per row, flat, which `JSON.parse` builds faster than an
+    /// object of arrays), and `member`, `idempotency_key`,
     /// `message` and `errors` only when they differ. The first preview, and the first after
     /// [`Engine::set_fields`], [`Engine::set_currencies`] or [`Engine::set_member`], names every
     /// part and row and says `full: true`. Merged (www/js/preview_state.js), the parts are
