@@ -11,27 +11,35 @@ export class PreviewState {
   }
 
   /**
-   * Merges `delta`, the engine's answer, into the kept preview and answers it (the same object,
-   * updated). A `full` answer replaces what was kept; any other must follow one from the same engine.
+   * Merges `answer`, the engine's `[rows, parts | null, i, effect, before, after, error, ...]`,
+   * into the kept preview and answers it (the same object, updated). An answer whose parts say
+   * `full` replaces what was kept; any other must follow one from the same engine.
    */
-  merge(delta) {
-    if (delta.full) {
+  merge(answer) {
+    const rows = answer[0];
+    const parts = answer[1];
+    if (parts?.full) {
       this.result = { member: null, idempotency_key: null, effects: [], message: null, errors: [], changes: [] };
     } else if (!this.result) {
       throw new Error('a preview that only says what changed, with no earlier preview to change');
     }
     const result = this.result;
-    for (const part of PARTS) if (part in delta) result[part] = delta[part];
-    if (result.effects.length !== delta.rows) {
-      result.effects.length = delta.rows;
-      result.changes.length = delta.rows;
+    if (parts) for (const part of PARTS) if (part in parts) result[part] = parts[part];
+    if (result.effects.length !== rows) {
+      result.effects.length = rows;
+      result.changes.length = rows;
     }
-    // [i, effect, change, ...]: three items per changed row.
-    const changed = delta.changed;
-    for (let k = 0; k < changed.length; k += 3) {
-      result.effects[changed[k]] = changed[k + 1];
-      result.changes[changed[k]] = changed[k + 2];
+    // Five items per changed row. A row without an effect (it has an error) has no change.
+    for (let k = 2; k < answer.length; k += 5) {
+      const effect = answer[k + 1];
+      result.effects[answer[k]] = effect;
+      result.changes[answer[k]] = effect === null ? null : change(answer[k + 2], answer[k + 3], answer[k + 4]);
     }
     return result;
   }
+}
+
+/** A row's change as the core serializes it (hookmap_core::Change): `error` only when there is one. */
+function change(before, after, error) {
+  return error === null ? { before, after } : { before, after, error };
 }

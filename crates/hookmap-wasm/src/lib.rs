@@ -138,20 +138,24 @@ impl Engine {
         to_js(&path::leaves(self.payload()?))
     }
 
-    /// What the page shows, as what changed since this engine's previous preview: `{rows, changed:
-    /// [i, effect | null, change | null, ...]}` naming only the rows whose effect differs, or whose
-    /// change may (an earlier row on its currency or field changed: [`Delta::between`]), of `rows`,
-    /// one per mapping row (three items per row, flat, which `JSON.parse` builds faster than an
-    /// object of arrays), and `member`, `idempotency_key`,
-    /// `message` and `errors` only when they differ. The first preview, and the first after
-    /// [`Engine::set_fields`], [`Engine::set_currencies`] or [`Engine::set_member`], names every
-    /// part and row and says `full: true`. Merged (www/js/preview_state.js), the parts are
-    /// `hookmap_core::Preview` without its `plan`, and `changes`: each effect's before -> after on
-    /// the member. When `errors` is empty, `member`, `idempotency_key`, `effects` and `message` are
-    /// the edge's plan ([`Engine::plan`]). Only a mapping that is not JSON at all and an invalid
-    /// payload are thrown (the next preview then answers what changed since the last one that was
-    /// not); the mapping's other errors are in `errors`. One keystroke changes one value, so
-    /// usually one row: the page no longer gets the whole preview every time.
+    /// What the page shows, as what changed since this engine's previous preview, in one flat
+    /// list: `[rows, parts | null, i, effect | null, before, after, error | null, ...]`.
+    /// - `rows` is the number of mapping rows.
+    /// - `parts` holds `member`, `idempotency_key`, `message` and `errors`, each only when it
+    ///   differs (null when none does).
+    /// - Then five items per row whose effect differs, or whose change may (an earlier row on its
+    ///   currency or field changed: [`Delta::between`]): its index, its effect, and its change's
+    ///   `before`, `after` and `error` (all null when the row has no effect).
+    ///
+    /// The first preview, and the first after [`Engine::set_fields`], [`Engine::set_currencies`]
+    /// or [`Engine::set_member`], names every part and row, and its parts say `full: true`.
+    /// Merged (www/js/preview_state.js), the parts are `hookmap_core::Preview` without its `plan`,
+    /// and `changes`: each effect's before -> after on the member. When `errors` is empty,
+    /// `member`, `idempotency_key`, `effects` and `message` are the edge's plan ([`Engine::plan`]).
+    /// Only a mapping that is not JSON at all and an invalid payload are thrown (the next preview
+    /// then answers what changed since the last one that was not); the mapping's other errors are
+    /// in `errors`. One keystroke changes one value, so usually one row: the page does not get the
+    /// whole preview every time.
     pub fn preview(&mut self) -> JsResult {
         let preview: Preview = self.draft()?.preview(self.payload()?);
         let changes = hookmap_core::simulate(&self.member, &preview.effects);
@@ -241,13 +245,20 @@ pub fn request_payload(content_type: Option<String>, body: &str, query: &str) ->
 }
 
 /// What [`Engine::preview`] answers: the parts of `now` that differ from `before` (all of them
-/// when there is no `before`).
-#[derive(Serialize)]
+/// when there is no `before`), as one flat list: `[rows, parts | null, i, effect, before, after,
+/// error, ...]`. A flat list of values is what `JSON.parse` builds fastest: an object per answer
+/// and per change cost the page more than the rest of its merge.
 struct Delta<'a> {
+    rows: usize,
+    parts: Option<Parts<'a>>,
+    changed: Vec<(usize, Row<'a>)>,
+}
+
+/// The parts of a preview beside its rows that changed, each only when it did.
+#[derive(Serialize)]
+struct Parts<'a> {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     full: bool,
-    rows: usize,
-    changed: Rows<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     member: Option<&'a Option<MemberRef>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -258,6 +269,9 @@ struct Delta<'a> {
     errors: Option<&'a [Error]>,
 }
 
+/// One mapping row as the page shows it: its effect (none: the row has an error) and its change.
+type Row<'a> = (&'a Option<Effect>, &'a Option<Change>);
+
 impl<'a> Delta<'a> {
     /// `changes` are `now`'s effects simulated on the member.
     fn between(before: Option<&Shown>, now: &'a Shown, changes: &'a [Option<Change>]) -> Self {
@@ -265,7 +279,6 @@ impl<'a> Delta<'a> {
         fn part<'a, T: PartialEq + ?Sized>(before: Option<&T>, now: &'a T) -> Option<&'a T> {
             (before != Some(now)).then_some(now)
         }
-        let rows = now.effects.len();
         // A row's change is its target's value as the member and the earlier rows on that target
         // left it: a row is sent when its effect differs, or an earlier one on its target did.
         let mut moved = Vec::new();
@@ -279,15 +292,44 @@ impl<'a> Delta<'a> {
                 changed.push((i, (is, change)));
             }
         }
-        Delta {
+        let parts = Parts {
             full: before.is_none(),
-            rows,
-            changed: Rows(changed),
             member: part(before.map(|b| &b.member), &now.member),
             idempotency_key: part(before.map(|b| &b.idempotency_key), &now.idempotency_key),
             message: part(before.map(|b| &b.message), &now.message),
             errors: part(before.map(|b| &b.errors[..]), &now.errors[..]),
+        };
+        let unchanged = !parts.full
+            && parts.member.is_none()
+            && parts.idempotency_key.is_none()
+            && parts.message.is_none()
+            && parts.errors.is_none();
+        Delta {
+            rows: now.effects.len(),
+            parts: (!unchanged).then_some(parts),
+            changed,
         }
+    }
+}
+
+impl Serialize for Delta<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut list = serializer.serialize_seq(Some(2 + self.changed.len() * 5))?;
+        list.serialize_element(&self.rows)?;
+        list.serialize_element(&self.parts)?;
+        for (i, (effect, change)) in &self.changed {
+            let (before, after, error) = match change {
+                Some(c) => (Some(&c.before), Some(&c.after), c.error.as_ref()),
+                None => (None, None, None),
+            };
+            list.serialize_element(i)?;
+            list.serialize_element(effect)?;
+            list.serialize_element(&before)?;
+            list.serialize_element(&after)?;
+            list.serialize_element(&error)?;
+        }
+        list.end()
     }
 }
 
@@ -303,26 +345,6 @@ fn target(effect: &Option<Effect>) -> Option<Target<'_>> {
         Effect::Currency { currency, .. } => Target::Currency(currency.as_str()),
         Effect::Field { field, .. } => Target::Field(field),
     })
-}
-
-/// The mapping rows whose effect or change may differ, each as its index, its new effect and its
-/// new change, one after the other in a flat list.
-struct Rows<'a>(Vec<(usize, Row<'a>)>);
-
-/// One mapping row as the page shows it: its effect (none: the row has an error) and its change.
-type Row<'a> = (&'a Option<Effect>, &'a Option<Change>);
-
-impl Serialize for Rows<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut list = serializer.serialize_seq(Some(self.0.len() * 3))?;
-        for (i, (effect, change)) in &self.0 {
-            list.serialize_element(i)?;
-            list.serialize_element(effect)?;
-            list.serialize_element(change)?;
-        }
-        list.end()
-    }
 }
 
 fn thrown(error: Error) -> JsValue {
@@ -342,7 +364,44 @@ fn field_types(text: &str) -> JsResult<FieldTypes> {
 fn to_js<T: Serialize + ?Sized>(value: &T) -> JsResult {
     // Through JSON text: the page gets plain objects and arrays, numbers exactly as serde_json
     // prints them. Serializing these types cannot fail.
-    let text = serde_json::to_string(value)
+    let mut text = Text(Vec::with_capacity(256));
+    serde_json::to_writer(&mut text, value)
+        .map_err(|e| thrown(Error::new(ErrorKind::NotJson, e.to_string())))?;
+    let text = String::from_utf8(text.0)
         .map_err(|e| thrown(Error::new(ErrorKind::NotJson, e.to_string())))?;
     js_sys::JSON::parse(&text)
+}
+
+/// serde_json's output, written a byte at a time: its writes are a few bytes each (a key, a
+/// quote, a comma), and copying those with `memory.copy` costs more in wasm than the bytes do.
+struct Text(Vec<u8>);
+
+impl Text {
+    // One copy of the loop, out of line; the callers see writes that cannot fail, so serde_json's
+    // error paths for them fold away.
+    #[inline(never)]
+    fn push(&mut self, buf: &[u8]) {
+        self.0.reserve(buf.len());
+        for &b in buf {
+            self.0.push(b);
+        }
+    }
+}
+
+impl std::io::Write for Text {
+    #[inline]
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.push(buf);
+        Ok(buf.len())
+    }
+
+    #[inline]
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.push(buf);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

@@ -23,8 +23,8 @@ fn value(js: &JsValue) -> Value {
 /// A preview's answer merged into `kept` (the whole preview; anything before the first answer), as
 /// www/js/preview_state.js merges it for the page: the whole preview, as the page sees it.
 fn merged(kept: &mut Value, answer: &JsValue) -> Value {
-    let delta = value(answer);
-    if delta.get("full") == Some(&json!(true)) {
+    let (rows, parts, changed) = split(answer);
+    if parts["full"] == json!(true) {
         *kept = json!({"member": null, "idempotency_key": null, "effects": [], "message": null,
                        "errors": [], "changes": []});
     }
@@ -33,27 +33,55 @@ fn merged(kept: &mut Value, answer: &JsValue) -> Value {
         "an answer of changes with no whole preview before it"
     );
     for part in ["member", "idempotency_key", "message", "errors"] {
-        if let Some(v) = delta.get(part) {
+        if let Some(v) = parts.get(part) {
             kept[part] = v.clone();
         }
     }
-    let rows = usize::try_from(delta["rows"].as_u64().unwrap()).unwrap();
     for list in ["effects", "changes"] {
         let unnamed = json!("a row the answer did not name");
         kept[list].as_array_mut().unwrap().resize(rows, unnamed);
     }
-    for row in delta["changed"].as_array().unwrap().chunks(3) {
+    for row in changed {
         let i = usize::try_from(row[0].as_u64().unwrap()).unwrap();
         kept["effects"][i] = row[1].clone();
-        kept["changes"][i] = row[2].clone();
+        kept["changes"][i] = match &row[1..] {
+            [Value::Null, ..] => Value::Null,
+            [_, before, after, Value::Null] => json!({"before": before, "after": after}),
+            [_, before, after, error] => json!({"before": before, "after": after, "error": error}),
+            _ => unreachable!("five items per row"),
+        };
     }
     kept.clone()
+}
+
+/// A preview's answer, `[rows, parts | null, i, effect, before, after, error, ...]`, in its
+/// three pieces: the row count, the parts (null when none changed), and each changed row's five
+/// items.
+fn split(answer: &JsValue) -> (usize, Value, Vec<Vec<Value>>) {
+    let list = value(answer).as_array().unwrap().clone();
+    let rows = usize::try_from(list[0].as_u64().unwrap()).unwrap();
+    assert_eq!(
+        (list.len() - 2) % 5,
+        0,
+        "five items per changed row: {list:?}"
+    );
+    let changed = list[2..].chunks(5).map(<[Value]>::to_vec).collect();
+    (rows, list[1].clone(), changed)
+}
+
+/// The indexes of the rows an answer names.
+fn named_rows(answer: &JsValue) -> Vec<u64> {
+    split(answer)
+        .2
+        .iter()
+        .map(|row| row[0].as_u64().unwrap())
+        .collect()
 }
 
 /// The answer of a preview that must be whole (an engine's first, or its first after new fields,
 /// currencies or member), as the page sees it.
 fn whole(answer: &JsValue) -> Value {
-    assert_eq!(value(answer)["full"], json!(true));
+    assert_eq!(split(answer).1["full"], json!(true));
     merged(&mut Value::Null, answer)
 }
 
@@ -438,12 +466,7 @@ fn a_row_after_a_changed_row_on_its_target_is_answered_too() {
     for (k, payload) in payloads.iter().enumerate() {
         engine.set_payload(payload.as_bytes()).unwrap();
         let answer = engine.preview().unwrap();
-        let rows: Vec<u64> = value(&answer)["changed"]
-            .as_array()
-            .unwrap()
-            .chunks(3)
-            .map(|row| row[0].as_u64().unwrap())
-            .collect();
+        let rows = named_rows(&answer);
         // `a` typed: its rows and the later rows on xp and n; coins is left alone.
         // `b` typed: only its own rows, which come last on their targets.
         let expected: &[u64] = match k {
@@ -477,16 +500,12 @@ fn a_preview_answers_only_what_changed_since_the_previous_one() {
         .unwrap();
     let mut kept = Value::Null;
     let answer = engine.preview().unwrap();
-    let first = value(&answer);
-    assert_eq!(first["full"], json!(true));
-    assert_eq!(first["rows"], json!(3));
-    assert_eq!(first["changed"].as_array().unwrap().len(), 3 * 3);
+    let (rows, parts, changed) = split(&answer);
+    assert_eq!(parts["full"], json!(true));
+    assert_eq!((rows, changed.len()), (3, 3));
     merged(&mut kept, &answer);
     // The same again: nothing changed, so nothing is named.
-    assert_eq!(
-        value(&engine.preview().unwrap()),
-        json!({"rows": 3, "changed": []})
-    );
+    assert_eq!(value(&engine.preview().unwrap()), json!([3, null]));
     // One value typed: only its row.
     engine
         .set_payload(r#"{"u": "ada", "id": "1", "c": 1, "x": 7, "t": "gold"}"#.as_bytes())
@@ -494,9 +513,8 @@ fn a_preview_answers_only_what_changed_since_the_previous_one() {
     let answer = engine.preview().unwrap();
     assert_eq!(
         value(&answer),
-        json!({"rows": 3, "changed": [1,
-            {"kind": "currency", "currency": "xp", "op": "add", "amount": 7},
-            {"before": 0, "after": 7}]})
+        json!([3, null, 1, {"kind": "currency", "currency": "xp", "op": "add", "amount": 7},
+               0, 7, null])
     );
     let shown = merged(&mut kept, &answer);
     assert_eq!(shown["effects"][1]["amount"], json!(7));
@@ -507,19 +525,26 @@ fn a_preview_answers_only_what_changed_since_the_previous_one() {
         .unwrap();
     let answer = engine.preview().unwrap();
     merged(&mut kept, &answer);
-    let delta = value(&answer);
-    assert_eq!(delta["idempotency_key"], json!("2"));
-    assert_eq!(delta["changed"], json!([2, null, null]));
-    assert_eq!(delta["errors"][0]["at"], "fields[2].path");
-    assert!(delta.get("member").is_none() && delta.get("message").is_none());
+    let (_, parts, changed) = split(&answer);
+    assert_eq!(parts["idempotency_key"], json!("2"));
+    assert_eq!(
+        changed,
+        [vec![
+            json!(2),
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null
+        ]]
+    );
+    assert_eq!(parts["errors"][0]["at"], "fields[2].path");
+    assert!(parts.get("member").is_none() && parts.get("message").is_none());
     // A row fewer in the mapping: the count says so, the rows left are unchanged.
     let fewer = json!({"user": mapping["user"], "idempotency_path": "id",
                        "fields": [mapping["fields"][0], mapping["fields"][1]]});
     engine.set_mapping(&fewer.to_string());
     let answer = engine.preview().unwrap();
-    let delta = value(&answer);
-    assert_eq!((&delta["rows"], &delta["changed"]), (&json!(2), &json!([])));
-    assert_eq!(delta["errors"], json!([]));
+    assert_eq!(value(&answer), json!([2, {"errors": []}]));
     let shown = merged(&mut kept, &answer);
     // Thrown previews leave the previous one as the base of the next.
     engine.set_mapping("{");
