@@ -6,17 +6,18 @@
 //! ciphers stay out of this module.
 //! JSON crosses the boundary as text, exactly as the admin typed it, so the page reads numbers and
 //! nesting limits the way the edge reads a request body. Results come back as plain JS values;
-//! failures are thrown as `HookmapError`s (see [`error`]).
+//! failures are thrown as `HookmapError`s (see src/error.rs).
 
 #[cfg(feature = "bench")]
 mod bench;
+mod delta;
 mod error;
 mod vocabulary;
 
+use delta::{Delta, Shown};
 use hookmap_core::shadow;
 use hookmap_core::{
-    message::PlannedMessage, path, payload, Catalog, Change, Draft, Effect, Error, ErrorKind,
-    FieldTypes, MemberRef, MemberState, Preview,
+    path, payload, Catalog, Draft, Error, ErrorKind, FieldTypes, MemberState, Preview,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -27,9 +28,9 @@ pub use vocabulary::{capabilities, suited_location};
 type JsResult<T = JsValue> = Result<T, JsValue>;
 
 /// The mapping page's state, like ruff's playground `Workspace`: the community's fields and
-/// currencies, the mapping and the sample payload are each parsed when they change, and kept; [`Engine::preview`] and
-/// [`Engine::plan`] reuse them, so a keystroke in the payload does not parse the mapping again, and
-/// one in the mapping does not parse the payload.
+/// currencies, the mapping and the sample payload are each parsed when they change, and kept;
+/// [`Engine::preview`] and `Engine::plan` reuse them, so a keystroke in the payload does not parse
+/// the mapping again, and one in the mapping does not parse the payload.
 ///
 /// Until they are set, the currencies are the built-in ones, the mapping is `{}` (which is not
 /// valid: `user` is required), the payload `{}` and the member empty.
@@ -44,18 +45,6 @@ pub struct Engine {
     /// What the last [`Engine::preview`] answered, for the next one to answer only what changed;
     /// none until the first, and again after new fields, currencies or member.
     shown: Option<Shown>,
-}
-
-/// What the previous preview showed, to answer only what changed: [`Preview`] without its `plan`.
-/// Each row's change is not kept: it follows from the member (fixed until [`Engine::set_member`],
-/// which starts over) and the effects ([`Delta::between`]).
-#[derive(Debug)]
-struct Shown {
-    member: Option<MemberRef>,
-    idempotency_key: Option<String>,
-    effects: Vec<Option<Effect>>,
-    message: Option<PlannedMessage>,
-    errors: Vec<Error>,
 }
 
 #[wasm_bindgen]
@@ -144,8 +133,8 @@ impl Engine {
     /// - `parts` holds `member`, `idempotency_key`, `message` and `errors`, each only when it
     ///   differs (null when none does).
     /// - Then five items per row whose effect differs, or whose change may (an earlier row on its
-    ///   currency or field changed: [`Delta::between`]): its index, its effect, and its change's
-    ///   `before`, `after` and `error` (all null when the row has no effect).
+    ///   currency or field changed: `delta::Delta::between`): its index, its effect, and its
+    ///   change's `before`, `after` and `error` (all null when the row has no effect).
     ///
     /// The first preview, and the first after [`Engine::set_fields`], [`Engine::set_currencies`]
     /// or [`Engine::set_member`], names every part and row, and its parts say `full: true`.
@@ -242,109 +231,6 @@ pub fn request_payload(content_type: Option<String>, body: &str, query: &str) ->
     use hookmap_core::{form, inbound};
     let params = form::params(query).map_err(thrown)?;
     inbound::request_text(body.as_bytes(), content_type.as_deref(), &params).map_err(thrown)
-}
-
-/// What [`Engine::preview`] answers: the parts of `now` that differ from `before` (all of them
-/// when there is no `before`), as one flat list: `[rows, parts | null, i, effect, before, after,
-/// error, ...]`. A flat list of values is what `JSON.parse` builds fastest: an object per answer
-/// and per change cost the page more than the rest of its merge.
-struct Delta<'a> {
-    rows: usize,
-    parts: Option<Parts<'a>>,
-    changed: Vec<(usize, Row<'a>)>,
-}
-
-/// The parts of a preview beside its rows that changed, each only when it did.
-#[derive(Serialize)]
-struct Parts<'a> {
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    full: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    member: Option<&'a Option<MemberRef>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    idempotency_key: Option<&'a Option<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    message: Option<&'a Option<PlannedMessage>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    errors: Option<&'a [Error]>,
-}
-
-/// One mapping row as the page shows it: its effect (none: the row has an error) and its change.
-type Row<'a> = (&'a Option<Effect>, &'a Option<Change>);
-
-impl<'a> Delta<'a> {
-    /// `changes` are `now`'s effects simulated on the member.
-    fn between(before: Option<&Shown>, now: &'a Shown, changes: &'a [Option<Change>]) -> Self {
-        // A part is sent when there is nothing before it or it differs from what was.
-        fn part<'a, T: PartialEq + ?Sized>(before: Option<&T>, now: &'a T) -> Option<&'a T> {
-            (before != Some(now)).then_some(now)
-        }
-        // A row's change is its target's value as the member and the earlier rows on that target
-        // left it: a row is sent when its effect differs, or an earlier one on its target did.
-        let mut moved = Vec::new();
-        let mut changed = Vec::new();
-        for (i, (is, change)) in now.effects.iter().zip(changes).enumerate() {
-            let was = before.and_then(|b| b.effects.get(i));
-            if was != Some(is) {
-                moved.extend(was.and_then(target).into_iter().chain(target(is)));
-                changed.push((i, (is, change)));
-            } else if target(is).is_some_and(|t| moved.contains(&t)) {
-                changed.push((i, (is, change)));
-            }
-        }
-        let parts = Parts {
-            full: before.is_none(),
-            member: part(before.map(|b| &b.member), &now.member),
-            idempotency_key: part(before.map(|b| &b.idempotency_key), &now.idempotency_key),
-            message: part(before.map(|b| &b.message), &now.message),
-            errors: part(before.map(|b| &b.errors[..]), &now.errors[..]),
-        };
-        let unchanged = !parts.full
-            && parts.member.is_none()
-            && parts.idempotency_key.is_none()
-            && parts.message.is_none()
-            && parts.errors.is_none();
-        Delta {
-            rows: now.effects.len(),
-            parts: (!unchanged).then_some(parts),
-            changed,
-        }
-    }
-}
-
-impl Serialize for Delta<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut list = serializer.serialize_seq(Some(2 + self.changed.len() * 5))?;
-        list.serialize_element(&self.rows)?;
-        list.serialize_element(&self.parts)?;
-        for (i, (effect, change)) in &self.changed {
-            let (before, after, error) = match change {
-                Some(c) => (Some(&c.before), Some(&c.after), c.error.as_ref()),
-                None => (None, None, None),
-            };
-            list.serialize_element(i)?;
-            list.serialize_element(effect)?;
-            list.serialize_element(&before)?;
-            list.serialize_element(&after)?;
-            list.serialize_element(&error)?;
-        }
-        list.end()
-    }
-}
-
-/// What a row's effect moves: a currency or a field, by key.
-#[derive(PartialEq)]
-enum Target<'a> {
-    Currency(&'a str),
-    Field(&'a str),
-}
-
-fn target(effect: &Option<Effect>) -> Option<Target<'_>> {
-    Some(match effect.as_ref()? {
-        Effect::Currency { currency, .. } => Target::Currency(currency.as_str()),
-        Effect::Field { field, .. } => Target::Field(field),
-    })
 }
 
 fn thrown(error: Error) -> JsValue {
