@@ -165,6 +165,7 @@ pub fn now() -> (u64, String) {
 }
 
 /// The stored text of the instant `ms` (milliseconds since the epoch), as `now` writes it.
+/// Milliseconds fit an f64 exactly until the year 287396.
 pub fn iso(ms: u64) -> String {
     let date = worker::js_sys::Date::new(&worker::wasm_bindgen::JsValue::from_f64(ms as f64));
     String::from(date.to_iso_string())

@@ -299,9 +299,7 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
         .as_deref()
         .map(|s| secrets::seal(ctx.env, s))
         .transpose()?;
-    let until = rotated.as_ref().map(|_| {
-        String::from(worker::js_sys::Date::new(&((ms + ROTATION_MS) as f64).into()).to_iso_string())
-    });
+    let until = rotated.as_ref().map(|_| db::iso(ms + ROTATION_MS));
     let (custom, customs) = custom_events(&filter);
     let changed = db::run_changes(
         &ctx.db,

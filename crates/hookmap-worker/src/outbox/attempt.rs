@@ -61,7 +61,7 @@ pub async fn run(
     let (ms, now) = db::now();
     // While the attempt runs, its delivery's next attempt is not due: the cron's sweep of overdue
     // deliveries (src/overdue.rs) leaves it alone until well after the attempt's deadline.
-    let running_until = iso(ms + 2 * TIMEOUT.as_millis() as u64);
+    let running_until = db::iso(ms + 2 * TIMEOUT.as_millis() as u64);
     let claimed = db::run_changes(
         db,
         "UPDATE outgoing_deliveries SET attempts = ?2, updated_at = ?3, next_attempt_at = ?5
@@ -97,7 +97,7 @@ pub async fn run(
         Some(Attempt::Status(code)) => Some(code),
         _ => None,
     };
-    let next_at = next.map(|d| iso(ms + u64::from(d) * 1000));
+    let next_at = next.map(|d| db::iso(ms + u64::from(d) * 1000));
     let (request_headers, request_body) = made.sent.unzip();
     let answer = made.answer.as_ref();
     let mut statements = vec![
@@ -179,11 +179,6 @@ fn jitter() -> ApiResult<f64> {
     let mut buf = [0u8; 4];
     secrets::fill_random(&mut buf)?;
     Ok(f64::from(u32::from_le_bytes(buf)) / (f64::from(u32::MAX) + 1.0))
-}
-
-fn iso(ms: u64) -> String {
-    // Milliseconds since the epoch fit an f64 exactly until the year 287396.
-    String::from(worker::js_sys::Date::new(&(ms as f64).into()).to_iso_string())
 }
 
 /// One attempt as made: what it came to, and what its log keeps.
