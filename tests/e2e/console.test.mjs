@@ -343,6 +343,24 @@ test('Settings: a GitHub signature set in the page verifies a sender\'s delivery
   assert.equal(applied.body.idempotency_key, signed['x-github-delivery']);
   assert.equal(await coins(), before + 4);
 
+  // Rotated: the page says the replaced secret verifies for a day, and the sender still signing
+  // with it gets through; ending the grace there refuses it.
+  const resign = (text, key) => ({ 'x-hub-signature-256': `sha256=${createHmac('sha256', key).update(text).digest('hex')}`, 'x-github-delivery': randomUUID() });
+  await page.click('#wh-signature button[data-action=rotate]');
+  await page.waitForFunction((old) => {
+    const shown = document.querySelector('#sig-result .once input');
+    return shown && shown.value !== old;
+  }, secret);
+  assert.match(await page.textContent('#sig-grace'), /^The replaced secret also verifies until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d, for senders not yet switched\./);
+  const late = body.replace('4', '5');
+  const still = await deliver(hook.url, late, resign(late, secret));
+  assert.equal(still.status, 200, still.text);
+  await page.click('#sig-grace button[data-action=end-grace]');
+  await page.waitForSelector('#sig-grace', { state: 'hidden' });
+  const later = body.replace('4', '6');
+  assert.equal((await deliver(hook.url, later, resign(later, secret))).status, 401, 'the grace ended');
+  assert.equal(await coins(), before + 9);
+
   // A generic HMAC is described in the page.
   await page.selectOption('#wh-scheme', 'hmac');
   assert.equal(await page.textContent('#sig-headers'), 'It sends the headers described below.');

@@ -110,12 +110,72 @@ test('github: a generated secret, signed by @octokit/webhooks-methods; a capture
   await expect(hook.url, second, await headers(randomUUID(), second), 200);
   assert.equal(await coins(), before + 60);
 
-  // Rotating: a new generated secret; the old one no longer verifies.
-  const rotated = await admin.patch(`/v1/communities/${cid}/incoming-webhooks/${hook.id}`, { signature: { scheme: 'github' } });
-  assert.match(rotated.body.signing_secret, /^[0-9a-f]{64}$/);
-  const third = body.replace('"number":1', '"number":3');
-  await expect(hook.url, third, await headers(randomUUID(), third), 401, 'invalid_signature');
-  await expect(hook.url, third, await headers(randomUUID(), third, rotated.body.signing_secret), 200);
+  assert.equal(read.body.previous_secret_verifies_until, null, 'nothing rotated yet');
+});
+
+test('a rotated secret keeps verifying for its grace, so the sender is not locked out; the admin can end it', async () => {
+  const hook = await webhook({ scheme: 'github' }, 'sender.email', 'reward');
+  const patch = (body) => admin.patch(`/v1/communities/${cid}/incoming-webhooks/${hook.id}`, body);
+  let n = 0;
+  /** A fresh event (its own body and delivery id) signed with `key`, sent, expecting `status`. */
+  const send = async (key, status) => {
+    n += 1;
+    const body = JSON.stringify({ action: 'closed', sender: { email: 'ada@example.com' }, reward: 1, number: n });
+    return expect(hook.url, body, { 'x-hub-signature-256': await githubSign(key, body), 'x-github-delivery': randomUUID() },
+      status, status === 401 ? 'invalid_signature' : undefined);
+  };
+  const before = await coins();
+  const first = hook.signing_secret;
+  await send(first, 200);
+
+  // Rotated: the new secret verifies at once, and the replaced one for a day (the default).
+  const second = (await patch({ signature: { scheme: 'github' } })).body;
+  const grace = Date.parse(second.previous_secret_verifies_until) - Date.now();
+  assert.ok(grace > 23.9 * 3600e3 && grace < 24 * 3600e3 + 60e3, `a day's grace: ${second.previous_secret_verifies_until}`);
+  await send(first, 200);
+  await send(second.signing_secret, 200);
+  const read = await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}`);
+  assert.equal(read.body.previous_secret_verifies_until, second.previous_secret_verifies_until);
+  assert.ok(!read.text.includes(first) && !read.text.includes(second.signing_secret), 'no secret in a read');
+
+  // The admin ends the grace (a leak): previous_secret_hours alone shortens it, here to nothing.
+  const ended = await patch({ previous_secret_hours: 0 });
+  assert.equal(ended.status, 200, ended.text);
+  assert.equal(ended.body.previous_secret_verifies_until, null);
+  await send(first, 401);
+  // ... and never lengthens it again.
+  assert.equal((await patch({ previous_secret_hours: 100 })).body.previous_secret_verifies_until, null);
+  await send(first, 401);
+
+  // Rotated twice with a grace: only the secret replaced last verifies, never the one before it.
+  const third = (await patch({ signature: { scheme: 'github' } })).body;
+  const fourth = (await patch({ signature: { scheme: 'github' }, previous_secret_hours: 2 })).body;
+  const two = Date.parse(fourth.previous_secret_verifies_until) - Date.now();
+  assert.ok(two > 1.9 * 3600e3 && two < 2 * 3600e3 + 60e3, `two hours: ${fourth.previous_secret_verifies_until}`);
+  await send(second.signing_secret, 401);
+  await send(third.signing_secret, 200);
+  await send(fourth.signing_secret, 200);
+
+  // A rotation with no grace, as after a leak: the replaced secret stops at once.
+  const fifth = (await patch({ signature: { scheme: 'github' }, previous_secret_hours: 0 })).body;
+  assert.equal(fifth.previous_secret_verifies_until, null);
+  await send(fourth.signing_secret, 401);
+  await send(fifth.signing_secret, 200);
+
+  // Another scheme drops the replaced secret: it was a github secret.
+  await patch({ signature: { scheme: 'github' } });
+  const shopify = await patch({ signature: { scheme: 'shopify', secret: 'shop-' + randomUUID() } });
+  assert.equal(shopify.body.previous_secret_verifies_until, null);
+
+  for (const bad of [-1, 169, 1.5, '24', true]) {
+    const refused = await patch({ previous_secret_hours: bad });
+    assert.equal(refused.status, 422, `${JSON.stringify(bad)}: ${refused.text}`);
+    assert.equal(refused.body.error.details.at, 'previous_secret_hours');
+  }
+  const create = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'new', previous_secret_hours: 1 });
+  assert.equal(create.status, 422, 'a new webhook has no replaced secret');
+  // Each accepted event applied once: the refused ones changed nothing.
+  assert.equal(await coins(), before + 6);
 });
 
 test('shopify and woocommerce: base64 HMACs of the raw body, their delivery ids as keys, captured bytes applied once', async () => {

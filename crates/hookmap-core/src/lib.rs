@@ -31,6 +31,7 @@ pub mod profile;
 pub mod query;
 pub mod quota;
 pub mod retry;
+pub mod rotation;
 pub mod schema;
 pub mod secretbox;
 pub mod shadow;

@@ -22,6 +22,12 @@ pub struct HookRecord {
     /// The signing secret, sealed; when set, requests must be signed by the scheme below.
     #[serde(default)]
     pub signing_secret: Option<String>,
+    /// The secret a rotation replaced, sealed, and until when (ISO 8601, UTC) it verifies beside
+    /// the new one; absent in older cached records.
+    #[serde(default)]
+    pub previous_secret: Option<String>,
+    #[serde(default)]
+    pub previous_secret_until: Option<String>,
     /// The signature scheme and its settings as stored (`signature_scheme`, `signature_settings`);
     /// records cached before migration 0021 have neither: their secret is Standard Webhooks'.
     #[serde(default)]
@@ -76,6 +82,14 @@ impl HookRecord {
             self.signature_scheme.as_deref(),
             self.signature_settings.as_deref(),
         ))
+    }
+
+    /// The sealed secret a rotation replaced, while it still verifies at `now` (ISO 8601, UTC).
+    pub fn previous_secret(&self, now: &str) -> Option<&str> {
+        match (&self.previous_secret, &self.previous_secret_until) {
+            (Some(sealed), Some(until)) if until.as_str() > now => Some(sealed),
+            _ => None,
+        }
     }
 
     /// Whether the sender may put its API key in the URL.

@@ -38,6 +38,8 @@ struct HookRow {
     version: i64,
     api_key_digest: Option<String>,
     signing_secret: Option<String>,
+    previous_signing_secret: Option<String>,
+    previous_secret_until: Option<String>,
     signature_scheme: Option<String>,
     signature_settings: Option<String>,
     api_key_in: Option<String>,
@@ -134,7 +136,7 @@ async fn load(
                 db,
                 &format!(
                     "SELECT w.id, w.community_id, w.name, w.enabled, w.version, w.api_key_digest, w.signing_secret,
-                            w.signature_scheme, w.signature_settings, w.api_key_in, w.encryption, w.mapping, w.token_digest, q.failed_payload_bytes
+                            w.previous_signing_secret, w.previous_secret_until, w.signature_scheme, w.signature_settings, w.api_key_in, w.encryption, w.mapping, w.token_digest, q.failed_payload_bytes
                        FROM incoming_webhooks w LEFT JOIN community_quotas q ON q.community_id = w.community_id
                       WHERE {filter}"
                 ),
@@ -177,6 +179,8 @@ async fn load(
         version: row.version,
         api_key_digest: row.api_key_digest,
         signing_secret: row.signing_secret,
+        previous_secret: row.previous_signing_secret,
+        previous_secret_until: row.previous_secret_until,
         signature_scheme: row.signature_scheme,
         signature_settings: row.signature_settings,
         api_key_in: row.api_key_in,

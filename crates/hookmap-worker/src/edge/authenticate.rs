@@ -3,7 +3,7 @@
 
 use hookmap_core::form::{API_KEY_PARAM, RESERVED_PARAMS};
 use hookmap_core::profile::Verified;
-use hookmap_core::{query, Sender};
+use hookmap_core::{query, rotation, Sender};
 use worker::Env;
 
 use super::arrive::{Arrived, Body};
@@ -44,9 +44,15 @@ impl<'a> Authenticated<'a> {
             };
             let sealed = hook.signing_secret.as_deref().unwrap_or_default();
             let secret = crate::secrets::open(env, sealed)?;
+            let (ms, now_iso) = db::now();
+            // The secret a rotation replaced, while its grace lasts.
+            let previous = hook
+                .previous_secret(&now_iso)
+                .map(|sealed| crate::secrets::open(env, sealed))
+                .transpose()?;
             let header = |name: &str| arrived.headers().get(name).ok().flatten();
-            let now = i64::try_from(db::now().0 / 1000).unwrap_or(i64::MAX);
-            match profile.verify(&secret, &header, body, now) {
+            let now = i64::try_from(ms / 1000).unwrap_or(i64::MAX);
+            match rotation::verify(&profile, &secret, previous.as_deref(), &header, body, now) {
                 Ok(v) => verified = Some(v),
                 Err(e) => return refused(ApiError::from(e)),
             }

@@ -14,7 +14,7 @@ mod signing;
 pub(super) use body::checked_encryption;
 use body::{encryption, location, mapping, rate_limit, KNOWN, MAX_RATE_LIMIT};
 use row::{load, WebhookRow, SELECT};
-use signing::{api_key_in, signature, Signing, Stored};
+use signing::{api_key_in, grace_hours, signature, Signing, Stored};
 
 use super::Ctx;
 use crate::api::list::Listing;
@@ -48,6 +48,7 @@ fn render(ctx: &Ctx<'_>, row: &WebhookRow) -> ApiResult<Value> {
         "api_key": row.api_key_digest.is_some(), "api_key_in": row.api_key_in,
         "signing_secret": row.signing_secret.is_some(),
         "signature": signing::shown(row.signing_secret.as_deref(), row.signature_scheme.as_deref(), row.signature_settings.as_deref())?,
+        "previous_secret_verifies_until": signing::previous_until(row, &db::now().1),
         "rate_limit": row.rate_limit,
         "encryption": algorithm, "mapping": mapping,
         "version": row.version, "created_at": row.created_at, "updated_at": row.updated_at,
@@ -178,7 +179,10 @@ pub async fn get(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
 pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> ApiResult<Response> {
     let row = load(ctx, cid, id).await?;
     let body = http::object_body(req).await?;
-    http::only_known(&body, &[KNOWN, &["process_pending"]].concat())?;
+    http::only_known(
+        &body,
+        &[KNOWN, &["process_pending", "previous_secret_hours"]].concat(),
+    )?;
     let process_pending = http::optional_bool(&body, "process_pending")?.unwrap_or(false);
     let location = location(&body)?.unwrap_or(&row.location);
     let name = http::optional_str(&body, "name", 100)?.unwrap_or(&row.name);
@@ -221,6 +225,13 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
         Some(None) => Stored::NONE,
         Some(Some(s)) => s.stored(ctx)?,
     };
+    let (ms, now) = db::now();
+    let previous = signing::previous(
+        &row,
+        new_signing.is_some().then_some(&signing),
+        grace_hours(&body)?,
+        ms,
+    );
     let key_in = api_key_in(&body)?.map_or(row.api_key_in.clone(), |p| p.as_str().to_owned());
     // A new location is checked against the mapping it will use, the stored one if none is sent.
     let stored_mapping = row
@@ -238,16 +249,17 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
             "needs a mapping: the caught deliveries would only be caught again",
         ));
     }
-    let (_, now) = db::now();
     db::run(
         &ctx.db,
         "UPDATE incoming_webhooks SET name = ?3, enabled = ?4, api_key_digest = ?5, encryption = ?6, mapping = ?7,
                 location = ?9, signing_secret = ?10, rate_limit = ?11, encryption_algorithm = ?12,
                 signature_scheme = ?13, signature_settings = ?14, api_key_in = ?15,
+                previous_signing_secret = ?16, previous_secret_until = ?17,
                 version = version + 1, updated_at = ?8
           WHERE id = ?1 AND community_id = ?2",
         &crate::args![id, cid, name, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, location, signing.secret.as_deref(), rate_limit,
-            algorithm.as_deref(), signing.scheme.as_deref(), signing.settings.as_deref(), key_in.as_str()],
+            algorithm.as_deref(), signing.scheme.as_deref(), signing.settings.as_deref(), key_in.as_str(),
+            previous.secret.as_deref(), previous.until.as_deref()],
     )
     .await?;
     hooks::forget(ctx.env, &[row.digest()]).await;

@@ -21,6 +21,9 @@ pub struct WebhookRow {
     pub enabled: i64,
     pub api_key_digest: Option<String>,
     pub signing_secret: Option<String>,
+    /// The secret a rotation replaced (sealed), and until when it verifies (`signing::previous`).
+    pub previous_signing_secret: Option<String>,
+    pub previous_secret_until: Option<String>,
     pub signature_scheme: Option<String>,
     pub signature_settings: Option<String>,
     pub api_key_in: String,
@@ -41,7 +44,7 @@ impl WebhookRow {
     }
 }
 
-pub(super) const SELECT: &str = "SELECT id, token, token_digest, token_sealed, name, location, enabled, api_key_digest, signing_secret, signature_scheme, signature_settings, api_key_in, rate_limit, encryption, encryption_algorithm, mapping, version, created_at, updated_at
+pub(super) const SELECT: &str = "SELECT id, token, token_digest, token_sealed, name, location, enabled, api_key_digest, signing_secret, previous_signing_secret, previous_secret_until, signature_scheme, signature_settings, api_key_in, rate_limit, encryption, encryption_algorithm, mapping, version, created_at, updated_at
                         FROM incoming_webhooks";
 
 pub async fn load(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<WebhookRow> {

@@ -3,6 +3,7 @@
 //! (a Standard Webhooks secret), and `api_key_in`.
 
 use hookmap_core::auth::ApiKeyPlace;
+use hookmap_core::rotation::{DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS};
 use hookmap_core::vocabulary::quoted_or;
 use hookmap_core::Profile;
 use serde_json::{Map, Value};
@@ -13,6 +14,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::hook::stored_profile;
 use crate::http;
 use crate::secrets;
+
+use super::row::WebhookRow;
 
 /// A signature scheme to store, with its secret.
 pub(super) struct Signing {
@@ -105,6 +108,75 @@ fn generated(profile: Profile) -> ApiResult<Signing> {
         secret,
         generated: true,
     })
+}
+
+/// The secret a rotation replaced, sealed, and until when it verifies: what an update writes.
+pub(super) struct Previous {
+    pub secret: Option<String>,
+    pub until: Option<String>,
+}
+
+/// `previous_secret_hours`, when sent: how long the secret a rotation replaces keeps verifying.
+pub(super) fn grace_hours(body: &Map<String, Value>) -> ApiResult<Option<u32>> {
+    match body.get("previous_secret_hours") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .and_then(|h| u32::try_from(h).ok())
+            .filter(|h| *h <= MAX_GRACE_HOURS)
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::invalid_field(
+                    "previous_secret_hours",
+                    format!(
+                        "must be an integer from 0 to {MAX_GRACE_HOURS}: the hours the replaced secret keeps verifying (0: not at all)"
+                    ),
+                )
+            }),
+    }
+}
+
+/// What an update leaves of the replaced secret. A new secret under the same scheme and settings
+/// keeps the old one verifying for `hours` (a day when not sent); any other change of the
+/// signature (a new scheme, or none) drops it. Without a new secret, `hours` can only end its
+/// grace sooner. `new` is the signature the update stores, when it sets one (or removes it).
+pub(super) fn previous(
+    row: &WebhookRow,
+    new: Option<&Stored>,
+    hours: Option<u32>,
+    ms: u64,
+) -> Previous {
+    let until = |hours: u32| db::iso(ms.saturating_add(u64::from(hours) * 3_600_000));
+    let Some(new) = new else {
+        let until = match (&row.previous_secret_until, hours) {
+            (Some(kept), Some(hours)) => Some(kept.clone().min(until(hours))),
+            (kept, _) => kept.clone(),
+        };
+        return Previous {
+            secret: row.previous_signing_secret.clone(),
+            until,
+        };
+    };
+    let hours = hours.unwrap_or(DEFAULT_GRACE_HOURS);
+    let same_scheme = new.scheme == row.signature_scheme && new.settings == row.signature_settings;
+    match (&row.signing_secret, &new.secret) {
+        (Some(old), Some(_)) if same_scheme && hours > 0 => Previous {
+            secret: Some(old.clone()),
+            until: Some(until(hours)),
+        },
+        _ => Previous {
+            secret: None,
+            until: None,
+        },
+    }
+}
+
+/// Until when the replaced secret verifies, as the API shows it: null once it no longer does.
+pub(super) fn previous_until<'r>(row: &'r WebhookRow, now: &str) -> Option<&'r str> {
+    match (&row.previous_signing_secret, &row.previous_secret_until) {
+        (Some(_), Some(until)) if until.as_str() > now => Some(until),
+        _ => None,
+    }
 }
 
 /// `api_key_in`, when sent.
