@@ -13,6 +13,12 @@ pub const DEFAULT_GRACE_HOURS: u32 = 24;
 /// The longest grace a rotation may give: a week.
 pub const MAX_GRACE_HOURS: u32 = 168;
 
+/// Whether a replaced secret whose grace ends at `until` still verifies at `now`: both instants as
+/// stored, ISO 8601 in UTC with milliseconds, which order as text.
+pub fn in_grace(until: &str, now: &str) -> bool {
+    until > now
+}
+
 /// Verifies a request with `secret`, then with `previous` (the secret it replaced, given only while
 /// its grace lasts). When neither verifies, the error is the current secret's: a sender is told
 /// what the webhook expects now.
@@ -65,6 +71,14 @@ mod tests {
         let by_new = headers(NEW, body);
         assert!(verify(&p, NEW, Some(OLD), &by_new, body, NOW).is_ok());
         assert!(verify(&p, NEW, None, &by_new, body, NOW).is_ok());
+    }
+
+    #[test]
+    fn a_grace_ends_at_its_instant() {
+        let until = "2026-11-30T12:00:00.000Z";
+        assert!(in_grace(until, "2026-11-30T11:59:59.999Z"));
+        assert!(!in_grace(until, until));
+        assert!(!in_grace(until, "2026-12-01T00:00:00.000Z"));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use hookmap_core::auth::ApiKeyPlace;
 use hookmap_core::quota::Quota;
-use hookmap_core::{Catalog, Mapping, Profile};
+use hookmap_core::{rotation, Catalog, Mapping, Profile};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -87,7 +87,7 @@ impl HookRecord {
     /// The sealed secret a rotation replaced, while it still verifies at `now` (ISO 8601, UTC).
     pub fn previous_secret(&self, now: &str) -> Option<&str> {
         match (&self.previous_secret, &self.previous_secret_until) {
-            (Some(sealed), Some(until)) if until.as_str() > now => Some(sealed),
+            (Some(sealed), Some(until)) if rotation::in_grace(until, now) => Some(sealed),
             _ => None,
         }
     }

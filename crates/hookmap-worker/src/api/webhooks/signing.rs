@@ -3,7 +3,7 @@
 //! (a Standard Webhooks secret), and `api_key_in`.
 
 use hookmap_core::auth::ApiKeyPlace;
-use hookmap_core::rotation::{DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS};
+use hookmap_core::rotation::{self, DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS};
 use hookmap_core::vocabulary::quoted_or;
 use hookmap_core::Profile;
 use serde_json::{Map, Value};
@@ -174,7 +174,7 @@ pub(super) fn previous(
 /// Until when the replaced secret verifies, as the API shows it: null once it no longer does.
 pub(super) fn previous_until<'r>(row: &'r WebhookRow, now: &str) -> Option<&'r str> {
     match (&row.previous_signing_secret, &row.previous_secret_until) {
-        (Some(_), Some(until)) if until.as_str() > now => Some(until),
+        (Some(_), Some(until)) if rotation::in_grace(until, now) => Some(until),
         _ => None,
     }
 }
