@@ -13,10 +13,14 @@ pub const DEFAULT_GRACE_HOURS: u32 = 24;
 /// The longest grace a rotation may give: a week.
 pub const MAX_GRACE_HOURS: u32 = 168;
 
-/// Whether a replaced secret whose grace ends at `until` still verifies at `now`: both instants as
-/// stored, ISO 8601 in UTC with milliseconds, which order as text.
-pub fn in_grace(until: &str, now: &str) -> bool {
-    until > now
+/// A replaced secret as stored (`secret`, sealed or not, and the end of its grace) while it
+/// still verifies at `now`: both instants ISO 8601 in UTC with milliseconds, which order as text.
+pub fn in_grace<'a>(
+    secret: Option<&'a str>,
+    until: Option<&'a str>,
+    now: &str,
+) -> Option<(&'a str, &'a str)> {
+    secret.zip(until).filter(|(_, until)| *until > now)
 }
 
 /// Verifies a request with `secret`, then with `previous` (the secret it replaced, given only while
@@ -75,10 +79,23 @@ mod tests {
 
     #[test]
     fn a_grace_ends_at_its_instant() {
-        let until = "2026-11-30T12:00:00.000Z";
-        assert!(in_grace(until, "2026-11-30T11:59:59.999Z"));
-        assert!(!in_grace(until, until));
-        assert!(!in_grace(until, "2026-12-01T00:00:00.000Z"));
+        let until = Some("2026-11-30T12:00:00.000Z");
+        let kept = in_grace(Some("sealed"), until, "2026-11-30T11:59:59.999Z");
+        assert_eq!(kept, Some(("sealed", "2026-11-30T12:00:00.000Z")));
+        assert_eq!(
+            in_grace(Some("sealed"), until, "2026-11-30T12:00:00.000Z"),
+            None
+        );
+        assert_eq!(
+            in_grace(Some("sealed"), until, "2026-12-01T00:00:00.000Z"),
+            None
+        );
+        // Half of one (a secret without its end, or an end without its secret) is none.
+        assert_eq!(
+            in_grace(Some("sealed"), None, "2026-11-30T11:00:00.000Z"),
+            None
+        );
+        assert_eq!(in_grace(None, until, "2026-11-30T11:00:00.000Z"), None);
     }
 
     #[test]

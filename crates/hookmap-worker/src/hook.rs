@@ -86,10 +86,8 @@ impl HookRecord {
 
     /// The sealed secret a rotation replaced, while it still verifies at `now` (ISO 8601, UTC).
     pub fn previous_secret(&self, now: &str) -> Option<&str> {
-        match (&self.previous_secret, &self.previous_secret_until) {
-            (Some(sealed), Some(until)) if rotation::in_grace(until, now) => Some(sealed),
-            _ => None,
-        }
+        let (sealed, until) = (&self.previous_secret, &self.previous_secret_until);
+        rotation::in_grace(sealed.as_deref(), until.as_deref(), now).map(|(sealed, _)| sealed)
     }
 
     /// Whether the sender may put its API key in the URL.

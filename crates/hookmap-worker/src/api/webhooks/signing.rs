@@ -173,10 +173,8 @@ pub(super) fn previous(
 
 /// Until when the replaced secret verifies, as the API shows it: null once it no longer does.
 pub(super) fn previous_until<'r>(row: &'r WebhookRow, now: &str) -> Option<&'r str> {
-    match (&row.previous_signing_secret, &row.previous_secret_until) {
-        (Some(_), Some(until)) if rotation::in_grace(until, now) => Some(until),
-        _ => None,
-    }
+    let (sealed, until) = (&row.previous_signing_secret, &row.previous_secret_until);
+    rotation::in_grace(sealed.as_deref(), until.as_deref(), now).map(|(_, until)| until)
 }
 
 /// `api_key_in`, when sent.
