@@ -78,6 +78,16 @@ vocabulary! {
         InvalidIdempotencyKey = "invalid_idempotency_key",
         /// What the sender is told of every decoding failure (see [`Error::for_sender`]).
         Undecodable = "undecodable",
+        /// An expression (a row's `value` or `when`, the mapping's `filter`) does not parse, is
+        /// over a limit, or may give a currency a fraction: `at` names it, `offset` the character.
+        InvalidExpression = "invalid_expression",
+        /// An expression failed on the payload: division by zero, a result out of range, a number
+        /// that cannot be read exactly.
+        ExpressionFailed = "expression_failed",
+        /// An expression took more than [`crate::expr::MAX_STEPS`] steps on the payload.
+        ExpressionStepLimit = "expression_step_limit",
+        /// A currency's value has a fraction: it is never truncated; round it in the expression.
+        NonIntegerAmount = "non_integer_amount",
     }
 }
 
@@ -124,6 +134,10 @@ impl ErrorKind {
                 | Self::InvalidTemplate
                 | Self::MessageTooLong
                 | Self::EmptyMessage
+                | Self::InvalidExpression
+                | Self::ExpressionFailed
+                | Self::ExpressionStepLimit
+                | Self::NonIntegerAmount
         )
     }
 }
@@ -134,6 +148,8 @@ pub struct Error {
     kind: ErrorKind,
     message: String,
     at: Option<String>,
+    /// The character of an expression the error points at.
+    offset: Option<usize>,
 }
 
 impl Error {
@@ -142,6 +158,7 @@ impl Error {
             kind,
             message: message.into(),
             at: None,
+            offset: None,
         }
     }
 
@@ -149,6 +166,16 @@ impl Error {
     pub fn at(mut self, at: impl Into<String>) -> Self {
         self.at = Some(at.into());
         self
+    }
+
+    /// Points at a character of the expression at `at`.
+    pub fn offset(mut self, offset: usize) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+
+    pub fn character(&self) -> Option<usize> {
+        self.offset
     }
 
     pub fn kind(&self) -> ErrorKind {
@@ -195,16 +222,20 @@ impl std::error::Error for Error {}
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// `{"code", "message", "at"?}`: the shape the API's error bodies and the preview page use.
+/// `{"code", "message", "at"?, "offset"?}`: the shape the API's error bodies and the preview page use.
 impl serde::Serialize for Error {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut out = s.serialize_struct("Error", 3)?;
+        let mut out = s.serialize_struct("Error", 4)?;
         out.serialize_field("code", self.code())?;
         out.serialize_field("message", &self.message)?;
         match &self.at {
             Some(at) => out.serialize_field("at", at)?,
             None => out.skip_field("at")?,
+        }
+        match self.offset {
+            Some(offset) => out.serialize_field("offset", &offset)?,
+            None => out.skip_field("offset")?,
         }
         out.end()
     }

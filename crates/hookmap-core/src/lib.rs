@@ -13,6 +13,7 @@ pub mod error;
 pub mod event;
 pub mod event_types;
 pub mod expiring;
+pub mod expr;
 pub mod failing;
 pub mod form;
 pub mod hmac_profile;

@@ -9,9 +9,10 @@ use serde_json::{Map, Value};
 
 use crate::catalog::{Catalog, Currency};
 use crate::error::{Error, ErrorKind, Result};
+use crate::expr::Expr;
 use crate::message::{self, MessageMapping};
 use crate::ops::{Op, CURRENCY_OPS};
-use crate::path::Path;
+use crate::path::{Path, Segment};
 use crate::shape::{invalid, object, path, reject_unknown, required, string};
 use crate::vocabulary::{quoted_or, vocabulary};
 
@@ -41,17 +42,32 @@ pub struct UserMatch {
     pub path: Path,
 }
 
+/// Where a row's value comes from: a payload path (the value as it is), or an expression.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Path(Path),
+    Value(Expr),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldMapping {
     pub target: Target,
     pub op: Op,
-    pub path: Path,
+    #[serde(flatten)]
+    pub source: Source,
+    /// The row applies only when this is true (a delivery without it applies every row).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub when: Option<Expr>,
 }
 
 /// A validated mapping: payload -> member, field effects, a chat message, and an optional
 /// idempotency key. It maps fields, or posts a message, or both; `user` is required with fields.
+/// A `filter` that is false makes the delivery `filtered`: it applies nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Mapping {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Expr>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<UserMatch>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -74,6 +90,7 @@ impl Mapping {
     pub fn parse(value: &Value, catalog: &Catalog) -> Result<Self> {
         let root = root(value)?;
         reject_unknown_root(root)?;
+        let filter = filter(root)?;
         let user = user(root)?;
         let idempotency_path = idempotency_path(root)?;
         let fields = rows(root)?
@@ -83,6 +100,7 @@ impl Mapping {
             .collect::<Result<_>>()?;
         let message = message(root)?;
         Ok(Self {
+            filter,
             user,
             idempotency_path,
             fields,
@@ -95,15 +113,31 @@ impl Mapping {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }
 
-    /// Every payload path the mapping reads: planning looks at nothing else.
-    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+    /// Every payload path the mapping reads, its expressions' among them: planning looks at
+    /// nothing else.
+    pub(crate) fn reads(&self) -> impl Iterator<Item = &[Segment]> {
         let user = self.user.as_ref().map(|u| &u.path);
-        let rows = self.fields.iter().map(|row| &row.path);
-        let message = self.message.iter().flat_map(MessageMapping::paths);
-        user.into_iter()
+        let paths = user
+            .into_iter()
             .chain(&self.idempotency_path)
-            .chain(rows)
-            .chain(message)
+            .chain(self.fields.iter().filter_map(|row| match &row.source {
+                Source::Path(path) => Some(path),
+                Source::Value(_) => None,
+            }))
+            .chain(self.message.iter().flat_map(MessageMapping::paths))
+            .map(Path::segments);
+        let expressions = self
+            .filter
+            .iter()
+            .chain(self.fields.iter().flat_map(|row| {
+                let value = match &row.source {
+                    Source::Value(expr) => Some(expr),
+                    Source::Path(_) => None,
+                };
+                value.into_iter().chain(&row.when)
+            }))
+            .flat_map(Expr::reads);
+        paths.chain(expressions)
     }
 }
 
@@ -114,7 +148,24 @@ pub(crate) fn root(value: &Value) -> Result<&Map<String, Value>> {
 }
 
 pub(crate) fn reject_unknown_root(root: &Map<String, Value>) -> Result<()> {
-    reject_unknown(root, "", &["user", "idempotency_path", "fields", "message"])
+    reject_unknown(
+        root,
+        "",
+        &["filter", "user", "idempotency_path", "fields", "message"],
+    )
+}
+
+/// The mapping's filter: a delivery it finds false is `filtered`.
+pub(crate) fn filter(root: &Map<String, Value>) -> Result<Option<Expr>> {
+    match root.get("filter") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => expression(v, "filter").map(Some),
+    }
+}
+
+/// An expression member of the mapping, parsed; its faults point at their character.
+fn expression(value: &Value, at: &str) -> Result<Expr> {
+    Expr::parse(string(value, at)?).map_err(|fault| fault.at(at))
 }
 
 /// The member the payload names: required when fields are mapped, optional for a message (when
@@ -183,7 +234,11 @@ pub(crate) fn message(root: &Map<String, Value>) -> Result<Option<MessageMapping
 pub(crate) fn field_mapping(item: &Value, index: usize, catalog: &Catalog) -> Result<FieldMapping> {
     let at = &format!("fields[{index}]");
     let obj = object(item, at)?;
-    reject_unknown(obj, &format!("{at}."), &["target", "op", "path"])?;
+    reject_unknown(
+        obj,
+        &format!("{at}."),
+        &["target", "op", "path", "value", "when"],
+    )?;
     let op_at = format!("{at}.op");
     let op = string(required(obj, "op", &op_at)?, &op_at)?;
     let op = Op::parse(op)
@@ -246,11 +301,40 @@ pub(crate) fn field_mapping(item: &Value, index: usize, catalog: &Catalog) -> Re
         },
         Target::Currency(_) => {}
     }
-    let path_at = format!("{at}.path");
+    let source = match (obj.get("path"), obj.get("value")) {
+        (Some(p), None) => Source::Path(path(p, &format!("{at}.path"))?),
+        (None, Some(v)) => {
+            let value_at = format!("{at}.value");
+            let expr = expression(v, &value_at)?;
+            if let (Target::Currency(_), Some(fraction)) = (&target, expr.fraction()) {
+                return Err(Error::new(
+                    ErrorKind::InvalidExpression,
+                    format!(
+                        "{value_at}: the value may not be a whole number: at character {} it {}; \
+                         a currency takes whole numbers, so round it with floor(), ceil(), \
+                         round() or round_even()",
+                        fraction.at, fraction.why
+                    ),
+                )
+                .at(value_at)
+                .offset(fraction.at));
+            }
+            Source::Value(expr)
+        }
+        (Some(_), Some(_)) => {
+            return Err(invalid(at, "takes either \"path\" or \"value\", not both"))
+        }
+        (None, None) => return Err(invalid(&format!("{at}.path"), "is required (or a value)")),
+    };
+    let when = match obj.get("when") {
+        None | Some(Value::Null) => None,
+        Some(w) => Some(expression(w, &format!("{at}.when"))?),
+    };
     Ok(FieldMapping {
         target,
         op,
-        path: path(required(obj, "path", &path_at)?, &path_at)?,
+        source,
+        when,
     })
 }
 

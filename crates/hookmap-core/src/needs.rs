@@ -28,15 +28,19 @@ pub struct Needs<'m> {
 }
 
 impl<'m> Needs<'m> {
-    /// Everything `mapping` reads.
+    /// Everything `mapping` reads, its expressions' paths among them.
     pub fn of(mapping: &'m Mapping) -> Self {
-        Self::from_paths(mapping.paths())
+        Self::from_segments(mapping.reads())
     }
 
     pub fn from_paths(paths: impl IntoIterator<Item = &'m Path>) -> Self {
+        Self::from_segments(paths.into_iter().map(Path::segments))
+    }
+
+    fn from_segments(paths: impl IntoIterator<Item = &'m [Segment]>) -> Self {
         let mut root = Self::default();
-        for path in paths {
-            root.add(path.segments());
+        for segments in paths {
+            root.add(segments);
         }
         root
     }

@@ -1,12 +1,14 @@
 //! `plan`: mapping + payload -> the effects a delivery would have. Pure: storage executes a plan and
 //! never interprets payloads, and the preview page runs this very function.
 
+use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{Number, Value};
 
 use crate::catalog::{Currency, FieldTypes};
 use crate::error::{Error, ErrorKind, Result};
-use crate::mapping::{FieldMapping, Mapping, MatchBy, Target, UserMatch};
+use crate::expr::{number, Expr, Input, Val};
+use crate::mapping::{FieldMapping, Mapping, MatchBy, Source, Target, UserMatch};
 use crate::message::{self, PlannedMessage};
 use crate::ops::{FieldType, Op};
 use crate::path::Path;
@@ -73,6 +75,9 @@ impl Effect {
 /// Everything a delivery will do, computed before anything is written.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
+    /// Why the mapping's filter turned the delivery away; it then applies nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filtered: Option<String>,
     /// Who the field effects apply to; `None` for a message-only mapping without `user`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub member: Option<MemberRef>,
@@ -83,9 +88,30 @@ pub struct Plan {
     pub message: Option<PlannedMessage>,
 }
 
-/// Computes the effects of `payload` under `mapping`, checking field types against `fields`.
-/// It never panics, whatever the payload: every mismatch is an [`Error`] naming the mapping row.
-pub fn plan(mapping: &Mapping, payload: &Value, fields: &FieldTypes) -> Result<Plan> {
+/// Computes the effects of a delivery (its payload, and its headers and time where the mapping's
+/// expressions read them) under `mapping`, checking field types against `fields`. It never
+/// panics, whatever the payload: every mismatch is an [`Error`] naming the mapping row.
+pub fn plan<'p>(
+    mapping: &Mapping,
+    input: impl Into<Input<'p>>,
+    fields: &FieldTypes,
+) -> Result<Plan> {
+    let input = input.into();
+    let payload = input.payload;
+    if let Some(reason) = filtered(mapping.filter.as_ref(), &input)? {
+        return Ok(Plan {
+            filtered: Some(reason),
+            member: None,
+            // A filtered delivery keeps its key when it has one, so that a repeat is a duplicate;
+            // a ping without the key's path is filtered all the same.
+            idempotency_key: mapping
+                .idempotency_path
+                .as_ref()
+                .and_then(|path| key_at(payload, path).ok()),
+            effects: Vec::new(),
+            message: None,
+        });
+    }
     let member = mapping
         .user
         .as_ref()
@@ -95,23 +121,46 @@ pub fn plan(mapping: &Mapping, payload: &Value, fields: &FieldTypes) -> Result<P
         None => None,
         Some(path) => Some(key_at(payload, path)?),
     };
-    let effects = mapping
-        .fields
-        .iter()
-        .enumerate()
-        .map(|(i, row)| effect(row, i, payload, fields))
-        .collect::<Result<_>>()?;
+    let mut effects = Vec::with_capacity(mapping.fields.len());
+    for (i, row) in mapping.fields.iter().enumerate() {
+        effects.extend(effect(row, i, &input, fields)?);
+    }
     let message = mapping
         .message
         .as_ref()
         .map(|m| message::plan(m, payload))
         .transpose()?;
     Ok(Plan {
+        filtered: None,
         member,
         idempotency_key,
         effects,
         message,
     })
+}
+
+/// Why `filter` turns the delivery away, or `None` when it lets it through (or there is none).
+pub(crate) fn filtered(filter: Option<&Expr>, input: &Input<'_>) -> Result<Option<String>> {
+    let Some(filter) = filter else {
+        return Ok(None);
+    };
+    Ok((!condition(filter, input, "filter")?)
+        .then(|| format!("the filter {:?} is false", filter.source())))
+}
+
+/// A `when` or `filter`: true or false, and nothing else.
+fn condition(expr: &Expr, input: &Input<'_>, at: &str) -> Result<bool> {
+    match expr.eval(input).map_err(|fault| fault.at(at))? {
+        Val::Bool(b) => Ok(b),
+        other => Err(Error::new(
+            ErrorKind::WrongType,
+            format!(
+                "{at}: the condition is {}, not a boolean",
+                other.type_name()
+            ),
+        )
+        .at(at)),
+    }
 }
 
 /// The member a payload names: emails are trimmed and lowercased, usernames taken as they are.
@@ -134,37 +183,136 @@ pub(crate) fn member(user: &UserMatch, payload: &Value) -> Result<MemberRef> {
     Ok(member)
 }
 
-/// The effect of row `index` of the mapping's `fields`.
+/// The effect of row `index` of the mapping's `fields`; `None` when its `when` is false.
 pub(crate) fn effect(
     row: &FieldMapping,
+    index: usize,
+    input: &Input<'_>,
+    fields: &FieldTypes,
+) -> Result<Option<Effect>> {
+    if let Some(when) = &row.when {
+        if !condition(when, input, &format!("fields[{index}].when"))? {
+            return Ok(None);
+        }
+    }
+    match &row.source {
+        Source::Path(path) => path_effect(row, path, index, input.payload, fields).map(Some),
+        Source::Value(expr) => {
+            let at = format!("fields[{index}].value");
+            let value = expr.eval(input).map_err(|fault| fault.at(&at))?;
+            value_effect(row, &value, &at, fields).map(Some)
+        }
+    }
+}
+
+fn field_type(key: &str, fields: &FieldTypes, index: usize) -> Result<FieldType> {
+    fields.get(key).copied().ok_or_else(|| {
+        Error::new(
+            ErrorKind::UnknownField,
+            format!("the community has no user field {key:?}"),
+        )
+        .at(format!("fields[{index}].target.field"))
+    })
+}
+
+/// A row that copies the value at its path.
+fn path_effect(
+    row: &FieldMapping,
+    path: &Path,
     index: usize,
     payload: &Value,
     fields: &FieldTypes,
 ) -> Result<Effect> {
     let at = At::Row(index);
-    let value = lookup(payload, &row.path, at)?;
+    let value = lookup(payload, path, at)?;
     match &row.target {
         Target::Currency(currency) => Ok(Effect::Currency {
             currency: currency.clone(),
             op: row.op,
-            amount: amount(value, &row.path, at)?,
+            amount: amount(value, path, at)?,
         }),
         Target::Field(key) => {
-            let field_type = *fields.get(key).ok_or_else(|| {
-                Error::new(
-                    ErrorKind::UnknownField,
-                    format!("the community has no user field {key:?}"),
-                )
-                .at(format!("fields[{index}].target.field"))
-            })?;
+            let field_type = field_type(key, fields, index)?;
             Ok(Effect::Field {
                 field: key.clone(),
                 field_type,
                 op: row.op,
-                value: field_value(value, field_type, &row.path, at)?,
+                value: field_value(value, field_type, path, at)?,
             })
         }
     }
+}
+
+/// A row whose expression computed `value`. Nothing is coerced here either: a currency takes a
+/// whole number, a number field a number, a boolean field a boolean, a text field any scalar.
+fn value_effect(
+    row: &FieldMapping,
+    value: &Val<'_>,
+    at: &str,
+    fields: &FieldTypes,
+) -> Result<Effect> {
+    let wrong = |expected: &str| {
+        Error::new(
+            ErrorKind::WrongType,
+            format!("{at}: the value is {}, not {expected}", value.type_name()),
+        )
+        .at(at)
+    };
+    match &row.target {
+        Target::Currency(currency) => {
+            let Val::Num(n) = value else {
+                return Err(wrong("a number"));
+            };
+            Ok(Effect::Currency {
+                currency: currency.clone(),
+                op: row.op,
+                amount: whole_amount(*n, at, ErrorKind::NonIntegerAmount, || {
+                    format!("{at}: the value {n}")
+                })?,
+            })
+        }
+        Target::Field(key) => {
+            let index = row_index(at);
+            let field_type = field_type(key, fields, index)?;
+            let field_value = match (field_type, value) {
+                (FieldType::Number, Val::Num(n)) => match number::to_json(*n) {
+                    Value::Number(n) => FieldValue::Number(n),
+                    _ => return Err(wrong("a number")),
+                },
+                (FieldType::Number, _) => return Err(wrong("a number")),
+                (FieldType::Boolean, Val::Bool(b)) => FieldValue::Boolean(*b),
+                (FieldType::Boolean, _) => return Err(wrong("a boolean")),
+                (FieldType::Text, Val::Str(s)) => FieldValue::Text(s.clone().into_owned()),
+                (FieldType::Text, Val::Num(n)) => FieldValue::Text(n.normalize().to_string()),
+                (FieldType::Text, Val::Bool(b)) => FieldValue::Text(b.to_string()),
+                (FieldType::Text, _) => return Err(wrong("a string, number or boolean")),
+            };
+            if let FieldValue::Text(text) = &field_value {
+                if text.len() > MAX_TEXT_LEN {
+                    return Err(Error::new(
+                        ErrorKind::WrongType,
+                        format!("{at}: the text is longer than {MAX_TEXT_LEN} bytes"),
+                    )
+                    .at(at));
+                }
+            }
+            Ok(Effect::Field {
+                field: key.clone(),
+                field_type,
+                op: row.op,
+                value: field_value,
+            })
+        }
+    }
+}
+
+/// The row number in "fields[3].value".
+fn row_index(at: &str) -> usize {
+    at.trim_start_matches("fields[")
+        .split(']')
+        .next()
+        .and_then(|i| i.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Where in the mapping a value is read from, spelled out only when an error names it: formatting
@@ -277,44 +425,64 @@ fn number_in(text: &str) -> Option<Number> {
     }
 }
 
+/// The amount at a path row: a number, or a string holding one, read exactly. 5.0 is a whole
+/// number written as a float, as some senders do; 5.5 is not an amount.
 fn amount(value: &Value, path: &Path, at: At) -> Result<i64> {
-    let from_text;
-    let n = match value {
-        Value::Number(n) => n,
-        Value::String(s) => match number_in(s) {
-            Some(n) => {
-                from_text = n;
-                &from_text
-            }
-            None => return Err(wrong_type(path, "an integer amount", value, at)),
+    let exact = match value {
+        Value::Number(n) => number::from_json(n).ok(),
+        // Text that is no number we can hold ("5x", "1e999") is the wrong type, as it always was.
+        Value::String(s) => match number::parse(s) {
+            Ok(n) => Some(n),
+            Err(_) => return Err(wrong_type(path, "an integer amount", value, at)),
         },
         _ => return Err(wrong_type(path, "an integer amount", value, at)),
     };
-    let bad = |why: String| Error::new(ErrorKind::InvalidAmount, why).at(at.text());
-    // 5.0 is an integer written as a float, as some senders do; 5.5 is not an amount.
-    let integral = n.as_i64().or_else(|| {
-        n.as_f64()
-            .filter(|f| f.fract() == 0.0 && f.abs() < 1e18)
-            .map(|f| f as i64)
-    });
-    match integral {
-        None if n.is_u64() => Err(bad(format!(
-            "the amount {n} at {:?} is above {MAX_AMOUNT}",
-            path.as_str()
-        ))),
-        None => Err(bad(format!(
-            "the amount {n} at {:?} is not an integer",
-            path.as_str()
-        ))),
-        Some(a) if a < 0 => Err(bad(format!(
-            "the amount {n} at {:?} is negative; use the subtract operator instead",
-            path.as_str()
-        ))),
-        Some(a) if a > MAX_AMOUNT => Err(bad(format!(
-            "the amount {n} at {:?} is above {MAX_AMOUNT}",
-            path.as_str()
-        ))),
+    let shown = || format!("the amount {} at {:?}", scalar_text(value), path.as_str());
+    let Some(n) = exact else {
+        return Err(Error::new(
+            ErrorKind::InvalidAmount,
+            format!("{} is not an integer within range", shown()),
+        )
+        .at(at.text()));
+    };
+    whole_amount(n, &at.text(), ErrorKind::InvalidAmount, shown)
+}
+
+/// A currency amount: whole, not negative, at most [`MAX_AMOUNT`]. A fraction is refused with
+/// `fraction` (never truncated); `shown` says which value it was.
+fn whole_amount(
+    n: Decimal,
+    at: &str,
+    fraction: ErrorKind,
+    shown: impl Fn() -> String,
+) -> Result<i64> {
+    let refuse =
+        |kind: ErrorKind, why: &str| Err(Error::new(kind, format!("{} {why}", shown())).at(at));
+    if n.is_sign_negative() && !n.is_zero() {
+        return refuse(
+            ErrorKind::InvalidAmount,
+            "is negative; use the subtract operator instead",
+        );
+    }
+    if n > Decimal::from(MAX_AMOUNT) {
+        return refuse(ErrorKind::InvalidAmount, &format!("is above {MAX_AMOUNT}"));
+    }
+    match number::whole(n) {
         Some(a) => Ok(a),
+        None if fraction == ErrorKind::InvalidAmount => refuse(fraction, "is not an integer"),
+        None => refuse(
+            fraction,
+            "is not a whole number; currencies are never truncated: round it with floor(), \
+             ceil(), round() or round_even()",
+        ),
+    }
+}
+
+/// A scalar as the sender wrote it, for messages: strings without their quotes.
+fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }
 

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::catalog::Catalog;
 use crate::error::Error;
+use crate::expr::{Expr, Input};
 use crate::mapping::{self, FieldMapping, Mapping, UserMatch};
 use crate::message::{self, MessageMapping, PlannedMessage};
 use crate::path::Path;
@@ -20,11 +21,15 @@ use crate::plan::{self as planning, Effect, MemberRef, Plan};
 pub struct Preview {
     /// What the edge would apply: present exactly when `errors` is empty.
     pub plan: Option<Plan>,
+    /// Why the mapping's filter turns the payload away. The rows are still computed, to be
+    /// shown, but only the mapping's own errors are reported: the edge would apply nothing.
+    pub filtered: Option<String>,
     /// The member the payload names, when `user` is valid and the payload has it.
     pub member: Option<MemberRef>,
     /// The idempotency key, when `idempotency_path` is set, valid and found.
     pub idempotency_key: Option<String>,
-    /// One entry per `fields` row, in order: its effect, or null when the row has an error.
+    /// One entry per `fields` row, in order: its effect, or null when the row has an error or
+    /// its `when` is false.
     pub effects: Vec<Option<Effect>>,
     /// The rendered message, when the mapping posts one and it renders.
     pub message: Option<PlannedMessage>,
@@ -44,6 +49,7 @@ pub fn preview(mapping: &Value, payload: &Value, catalog: &Catalog) -> Preview {
 #[derive(Debug, Clone)]
 pub struct Draft {
     catalog: Catalog,
+    filter: Option<Expr>,
     user: Option<UserMatch>,
     key_path: Option<Path>,
     /// One entry per `fields` row: the parsed row, or `None` when it has an error.
@@ -60,9 +66,11 @@ impl Draft {
     pub fn parse(mapping: &Value, catalog: &Catalog) -> Self {
         let mut parsed = ParseErrors::default();
         let (mut user, mut key_path, mut rows, mut message) = (None, None, Vec::new(), None);
+        let mut filter = None;
         if let Some(root) = parsed.keep(mapping::root(mapping)) {
             // Parse every part: a mapping error anywhere outranks any payload error.
             parsed.keep(mapping::reject_unknown_root(root));
+            filter = parsed.keep(mapping::filter(root)).flatten();
             user = parsed.keep(mapping::user(root)).flatten();
             key_path = parsed.keep(mapping::idempotency_path(root)).flatten();
             rows = parsed
@@ -80,6 +88,7 @@ impl Draft {
         let valid = match errors.first() {
             Some(first) => Err(first.clone()),
             None => Ok(Mapping {
+                filter: filter.clone(),
                 user: user.clone(),
                 idempotency_path: key_path.clone(),
                 fields: rows.iter().flatten().cloned().collect(),
@@ -88,6 +97,7 @@ impl Draft {
         };
         Self {
             catalog: catalog.clone(),
+            filter,
             user,
             key_path,
             rows,
@@ -103,21 +113,29 @@ impl Draft {
     }
 
     /// What the edge does with `payload`: [`Mapping::parse`] then [`planning::plan`].
-    pub fn plan(&self, payload: &Value) -> Result<Plan, Error> {
+    pub fn plan<'p>(&self, input: impl Into<Input<'p>>) -> Result<Plan, Error> {
         let mapping = self.mapping().map_err(Clone::clone)?;
-        planning::plan(mapping, payload, self.catalog.fields())
+        planning::plan(mapping, input, self.catalog.fields())
     }
 
     /// Every part's effect or error on `payload`.
-    pub fn preview(&self, payload: &Value) -> Preview {
+    pub fn preview<'p>(&self, input: impl Into<Input<'p>>) -> Preview {
+        let input = input.into();
+        let payload = input.payload;
         let mut out = Preview {
             plan: None,
+            filtered: None,
             member: None,
             idempotency_key: None,
             effects: Vec::new(),
             message: None,
             errors: self.errors.clone(),
         };
+        let mapping_errors = out.errors.len();
+        // First, as at the edge: a filter's failure is the delivery's first payload error.
+        out.filtered = out
+            .keep(planning::filtered(self.filter.as_ref(), &input))
+            .flatten();
         if let Some(user) = &self.user {
             out.member = out.keep(planning::member(user, payload));
         }
@@ -130,15 +148,28 @@ impl Draft {
             .enumerate()
             .map(|(i, row)| {
                 let row = row.as_ref()?;
-                out.keep(planning::effect(row, i, payload, self.catalog.fields()))
+                out.keep(planning::effect(row, i, &input, self.catalog.fields()))
+                    .flatten()
             })
             .collect();
         if let Some(m) = &self.message {
             out.message = out.keep(message::plan(m, payload));
         }
 
-        if out.errors.is_empty() {
+        if let Some(reason) = &out.filtered {
+            out.errors.truncate(mapping_errors);
+            if out.errors.is_empty() {
+                out.plan = Some(Plan {
+                    filtered: Some(reason.clone()),
+                    member: None,
+                    idempotency_key: out.idempotency_key.clone(),
+                    effects: Vec::new(),
+                    message: None,
+                });
+            }
+        } else if out.errors.is_empty() {
             out.plan = Some(Plan {
+                filtered: None,
                 member: out.member.clone(),
                 idempotency_key: out.idempotency_key.clone(),
                 effects: out.effects.iter().flatten().cloned().collect(),

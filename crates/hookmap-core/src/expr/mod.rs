@@ -1,0 +1,308 @@
+//! Expressions: what a mapping row's `value` and `when`, and a mapping's `filter`, are written in.
+//!
+//! The language is a documented subset of CEL's syntax (the README lists it, and every difference
+//! from CEL), evaluated here over one exact number type ([`number`]): `decimal(total_price) * 10`,
+//! `amount_total / 100`, `financial_status == "paid"`, `line_items.map(i, i.quantity).sum()`,
+//! `{"gold": 100, "silver": 50}[tier]`. An expression is parsed once, when its mapping is
+//! (a syntax error names the character), and evaluated per delivery under a step budget.
+//!
+//! Names: a macro's variable, then `payload` (the whole payload), `headers` (the request's
+//! allow-listed headers, lowercase names), `received_at` (when the edge received it), then the
+//! payload's top-level keys.
+
+mod check;
+mod eval;
+mod lex;
+pub mod number;
+mod parse;
+mod value;
+
+use serde_json::Value;
+
+use crate::error::{Error, ErrorKind};
+use crate::path::Segment;
+use crate::vocabulary::vocabulary;
+
+pub use check::Fraction;
+pub use value::Val;
+
+/// Longest expression, in characters.
+pub const MAX_LEN: usize = 1000;
+/// Deepest nesting of parentheses, brackets, calls, conditionals and unary operators.
+pub const MAX_DEPTH: usize = 32;
+/// Most steps one evaluation may take: a step per node evaluated, per member a macro visits or
+/// a function reads, and per 64 bytes a string concatenation writes.
+pub const MAX_STEPS: usize = 10_000;
+/// Longest string an expression may build, in bytes.
+pub const MAX_STRING: usize = 16 * 1024;
+
+vocabulary! {
+    /// The functions an expression may call, as `f(x, y)` or `x.f(y)` alike; `map`, `filter`,
+    /// `exists` and `all` are macros, called on a list with a variable: `items.map(i, i.qty)`.
+    pub enum Function {
+        Decimal = "decimal",
+        String = "string",
+        Size = "size",
+        Has = "has",
+        Default = "default",
+        Min = "min",
+        Max = "max",
+        Sum = "sum",
+        Floor = "floor",
+        Ceil = "ceil",
+        Round = "round",
+        RoundEven = "round_even",
+        Lower = "lower",
+        Upper = "upper",
+        Trim = "trim",
+        Contains = "contains",
+        StartsWith = "startsWith",
+        EndsWith = "endsWith",
+        Map = "map",
+        Filter = "filter",
+        Exists = "exists",
+        All = "all",
+    }
+}
+
+impl Function {
+    /// Fewest and most arguments, the receiver of `x.f()` counted.
+    pub fn arity(self) -> (usize, usize) {
+        match self {
+            Self::Min | Self::Max => (1, usize::MAX),
+            Self::Floor | Self::Ceil | Self::Round | Self::RoundEven => (1, 2),
+            Self::Default | Self::Contains | Self::StartsWith | Self::EndsWith => (2, 2),
+            Self::Map | Self::Filter | Self::Exists | Self::All => (3, 3),
+            _ => (1, 1),
+        }
+    }
+
+    pub fn is_macro(self) -> bool {
+        matches!(self, Self::Map | Self::Filter | Self::Exists | Self::All)
+    }
+}
+
+/// What an expression may read of one delivery.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    pub payload: &'a Value,
+    /// The request's allow-listed headers as a JSON object (lowercase names), when known.
+    pub headers: Option<&'a Value>,
+    /// When the edge received the request (RFC 3339, UTC), when known.
+    pub received_at: Option<&'a str>,
+}
+
+impl<'a> From<&'a Value> for Input<'a> {
+    fn from(payload: &'a Value) -> Self {
+        Self {
+            payload,
+            headers: None,
+            received_at: None,
+        }
+    }
+}
+
+/// One step of an evaluation, for the preview: a part of the expression and its value.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Trace {
+    pub at: usize,
+    pub end: usize,
+    pub value: Value,
+}
+
+/// Why an expression did not parse or evaluate: a kind, what went wrong, and the character it
+/// went wrong at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    pub kind: ErrorKind,
+    pub at: usize,
+    pub message: String,
+}
+
+impl Fault {
+    fn new(kind: ErrorKind, at: usize, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            at,
+            message: message.into(),
+        }
+    }
+
+    fn syntax(at: usize, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidExpression, at, message)
+    }
+
+    fn limit(at: usize, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidExpression, at, message)
+    }
+
+    /// The fault as the crate's error, placed at `place` (`fields[2].value`).
+    pub fn at(self, place: &str) -> Error {
+        Error::new(
+            self.kind,
+            format!("{place}: {} (at character {})", self.message, self.at),
+        )
+        .at(place)
+        .offset(self.at)
+    }
+}
+
+/// A parsed expression. Equal when written alike.
+#[derive(Debug, Clone)]
+pub struct Expr {
+    source: String,
+    root: parse::Node,
+    /// The payload paths it reads, each needed whole where it ends (see [`crate::needs`]).
+    reads: Vec<Vec<Segment>>,
+}
+
+impl PartialEq for Expr {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
+impl Eq for Expr {}
+
+impl serde::Serialize for Expr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.source)
+    }
+}
+
+impl Expr {
+    pub fn parse(source: &str) -> Result<Self, Fault> {
+        let len = source.chars().count();
+        if len > MAX_LEN {
+            return Err(Fault::limit(
+                MAX_LEN,
+                format!("the expression is {len} characters long; at most {MAX_LEN} are allowed"),
+            ));
+        }
+        let tokens = lex::tokens(source)?;
+        let root = parse::parse(&tokens)?;
+        let mut reads = Vec::new();
+        reads_of(&root, &mut Vec::new(), &mut reads);
+        Ok(Self {
+            source: source.to_owned(),
+            root,
+            reads,
+        })
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    pub(crate) fn reads(&self) -> impl Iterator<Item = &[Segment]> {
+        self.reads.iter().map(Vec::as_slice)
+    }
+
+    /// Where the value may first get a fraction (see [`check`]).
+    pub fn fraction(&self) -> Option<Fraction> {
+        check::fraction(&self.root)
+    }
+
+    pub fn eval<'a>(&'a self, input: &Input<'a>) -> Result<Val<'a>, Fault> {
+        self.run(input, None)
+    }
+
+    /// Evaluates and keeps each part's value, outermost last, for the preview's steps.
+    pub fn eval_traced<'a>(&'a self, input: &Input<'a>) -> (Result<Val<'a>, Fault>, Vec<Trace>) {
+        let mut trace = Vec::new();
+        let out = self.run(input, Some(&mut trace));
+        (out, trace)
+    }
+
+    fn run<'a>(
+        &'a self,
+        input: &Input<'a>,
+        trace: Option<&mut Vec<Trace>>,
+    ) -> Result<Val<'a>, Fault> {
+        eval::Eval {
+            input,
+            source: &self.source,
+            steps: 0,
+            vars: Vec::new(),
+            trace,
+            in_macro: 0,
+        }
+        .eval(&self.root)
+    }
+}
+
+/// The payload paths `node` reads: each longest chain of `.key` and `[literal]` from a payload
+/// name, needed whole where it ends. Macro variables (in `bound`) and `headers` read no payload.
+fn reads_of<'n>(node: &'n parse::Node, bound: &mut Vec<&'n str>, out: &mut Vec<Vec<Segment>>) {
+    use parse::Kind;
+    if let Some(path) = chain(node, bound) {
+        out.push(path);
+        return;
+    }
+    match &node.kind {
+        Kind::Null | Kind::Bool(_) | Kind::Num(_) | Kind::Str(_) | Kind::Var(_) => {}
+        Kind::Field(of, _) | Kind::Not(of) | Kind::Neg(of) => reads_of(of, bound, out),
+        Kind::Index(of, index) => {
+            reads_of(of, bound, out);
+            reads_of(index, bound, out);
+        }
+        Kind::Binary(_, l, r) | Kind::And(l, r) | Kind::Or(l, r) => {
+            reads_of(l, bound, out);
+            reads_of(r, bound, out);
+        }
+        Kind::Cond(c, y, n) => {
+            for part in [c, y, n] {
+                reads_of(part, bound, out);
+            }
+        }
+        Kind::List(items) | Kind::Call(_, items) => {
+            for item in items {
+                reads_of(item, bound, out);
+            }
+        }
+        Kind::Map(entries) => {
+            for (k, v) in entries {
+                reads_of(k, bound, out);
+                reads_of(v, bound, out);
+            }
+        }
+        Kind::Macro(_, list, var, body) => {
+            reads_of(list, bound, out);
+            bound.push(var);
+            reads_of(body, bound, out);
+            bound.pop();
+        }
+    }
+}
+
+/// `node` as a path of the payload, when it is a name of the payload followed by literal steps.
+fn chain(node: &parse::Node, bound: &[&str]) -> Option<Vec<Segment>> {
+    use parse::Kind;
+    match &node.kind {
+        Kind::Var(name) if bound.contains(&name.as_str()) => None,
+        Kind::Var(name) => match name.as_str() {
+            "payload" => Some(Vec::new()),
+            "headers" | "received_at" => None,
+            key => Some(vec![Segment::Key(key.to_owned())]),
+        },
+        Kind::Field(of, key) => {
+            let mut path = chain(of, bound)?;
+            path.push(Segment::Key(key.clone()));
+            Some(path)
+        }
+        Kind::Index(of, index) => {
+            let step = match &index.kind {
+                Kind::Str(key) => Segment::Key(key.clone()),
+                Kind::Num(n) => Segment::Index(usize::try_from(number::whole(*n)?).ok()?),
+                _ => return None,
+            };
+            let mut path = chain(of, bound)?;
+            path.push(step);
+            Some(path)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;
