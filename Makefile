@@ -38,10 +38,11 @@ lint:
 	cargo clippy -p hookmap-wasm --target wasm32-unknown-unknown --no-default-features -- -D warnings
 
 # The committed known-answer vectors and JSON Schema verdicts must be exactly what the independent
-# implementations make (Python's cryptography and jsonschema).
+# implementations make (Python's cryptography, hmac, decimal and jsonschema).
 vectors:
 	python3 tests/vectors/make_envelope_vectors.py | diff -u tests/vectors/envelope.json - && echo "vectors: up to date"
 	python3 tests/vectors/make_signature_vectors.py | diff -u tests/vectors/signatures.json - && echo "signature vectors: up to date"
+	python3 tests/vectors/make_decimal_vectors.py | diff -u tests/vectors/decimals.json - && echo "decimal vectors: up to date"
 	python3 tests/jsonschema/make_cases.py | diff -u tests/jsonschema/cases.json - && echo "JSON Schema cases: up to date"
 
 # The core, and the worker's pure pieces (its route table), natively.
