@@ -38,6 +38,11 @@ pub struct HmacProfile {
 }
 
 impl HmacProfile {
+    /// The header that carries the signature.
+    pub fn header(&self) -> &str {
+        &self.header
+    }
+
     pub(crate) const MEMBERS: &'static [&'static str] = &[
         "header",
         "algorithm",

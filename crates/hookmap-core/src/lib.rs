@@ -16,6 +16,7 @@ pub mod expiring;
 pub mod expr;
 pub mod failing;
 pub mod form;
+pub mod headers;
 pub mod hmac_profile;
 pub mod idempotency;
 pub mod inbound;

@@ -481,6 +481,94 @@ mod tests {
     }
 
     #[test]
+    fn a_row_takes_a_path_or_a_value_and_an_optional_when() {
+        let with = |row: Value| {
+            let mapping = json!({"filter": "kind == 'order'", "user": {"match": "email", "path": "e"}, "fields": [row]});
+            Mapping::parse(&mapping, &fields())
+        };
+        let m = with(json!({"target": {"currency": "coins"}, "op": "add",
+            "value": "round(decimal(total) * 10)", "when": "paid"}))
+        .unwrap();
+        assert!(matches!(m.fields[0].source, Source::Value(_)));
+        assert_eq!(m.fields[0].when.as_ref().map(Expr::source), Some("paid"));
+        assert_eq!(m.filter.as_ref().map(Expr::source), Some("kind == 'order'"));
+        // It is stored and returned as written.
+        assert_eq!(
+            m.to_value(),
+            json!({"filter": "kind == 'order'", "user": {"match": "email", "path": "e"},
+                   "fields": [{"target": {"currency": "coins"}, "op": "add",
+                               "value": "round(decimal(total) * 10)", "when": "paid"}]})
+        );
+
+        let cases = [
+            (
+                json!({"target": {"currency": "xp"}, "op": "add", "path": "a", "value": "1"}),
+                ErrorKind::InvalidMapping,
+                "fields[0]",
+                "not both",
+            ),
+            (
+                json!({"target": {"currency": "xp"}, "op": "add"}),
+                ErrorKind::InvalidMapping,
+                "fields[0].path",
+                "or a value",
+            ),
+            (
+                json!({"target": {"currency": "xp"}, "op": "add", "value": 5}),
+                ErrorKind::InvalidMapping,
+                "fields[0].value",
+                "must be a string",
+            ),
+            (
+                json!({"target": {"currency": "xp"}, "op": "add", "value": "1 +"}),
+                ErrorKind::InvalidExpression,
+                "fields[0].value",
+                "at character 3",
+            ),
+            (
+                json!({"target": {"currency": "xp"}, "op": "add", "value": "total / 100"}),
+                ErrorKind::InvalidExpression,
+                "fields[0].value",
+                "at character 0 it divides",
+            ),
+            (
+                json!({"target": {"currency": "xp"}, "op": "add", "value": "decimal(t)"}),
+                ErrorKind::InvalidExpression,
+                "fields[0].value",
+                "reads a decimal",
+            ),
+            (
+                json!({"target": {"currency": "xp"}, "op": "add", "path": "a", "when": "(("}),
+                ErrorKind::InvalidExpression,
+                "fields[0].when",
+                "expected a value",
+            ),
+        ];
+        for (row, kind, at, text) in cases {
+            let err = with(row.clone()).unwrap_err();
+            assert_eq!(
+                (err.kind(), err.location()),
+                (kind, Some(at)),
+                "{row}: {err}"
+            );
+            assert!(err.message().contains(text), "{row}: {err}");
+        }
+        // A number field takes fractions: no rounding asked.
+        assert!(
+            with(json!({"target": {"field": "orders"}, "op": "add", "value": "total / 3"})).is_ok()
+        );
+        let err = Mapping::parse(
+            &json!({"filter": "a ==", "message": {"channel": {"id": "c"}, "template": "x"}}),
+            &fields(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (err.code(), err.location(), err.character()),
+            ("invalid_expression", Some("filter"), Some(4))
+        );
+    }
+
+    #[test]
     fn a_mapping_posts_a_message_maps_fields_or_both() {
         let message = json!({"channel": {"id": "chn_1"}, "template": "Hi {{name}}"});
         let only = json!({"message": message});

@@ -267,7 +267,7 @@ fn value_effect(
                 currency: currency.clone(),
                 op: row.op,
                 amount: whole_amount(*n, at, ErrorKind::NonIntegerAmount, || {
-                    format!("{at}: the value {n}")
+                    format!("{at}: the value {}", n.normalize())
                 })?,
             })
         }
@@ -768,6 +768,95 @@ mod tests {
                 value: FieldValue::Text("3".into()),
             }
         );
+    }
+
+    fn planned(mapping: Value, payload: Value) -> Result<Plan> {
+        let catalog = Catalog::new(fields(), ["gems"]);
+        plan(
+            &Mapping::parse(&mapping, &catalog).unwrap(),
+            &payload,
+            &fields(),
+        )
+    }
+
+    #[test]
+    fn value_rows_compute_and_when_and_filter_decide() {
+        let mapping = json!({
+            "filter": "financial_status == 'paid'",
+            "user": {"match": "email", "path": "email"},
+            "idempotency_path": "id",
+            "fields": [
+                {"target": {"currency": "coins"}, "op": "add", "value": "round(decimal(total_price) * 10)"},
+                {"target": {"currency": "xp"}, "op": "add", "value": "50", "when": "first_order"},
+                {"target": {"field": "orders"}, "op": "add", "value": "decimal(total_price) / 3"},
+                {"target": {"field": "tier"}, "op": "overwrite", "value": "{'a': 'gold'}[code]"},
+                {"target": {"field": "vip"}, "op": "overwrite", "value": "decimal(total_price) > 20"}]
+        });
+        let payload = json!({"id": 7, "email": "a@b.io", "financial_status": "paid",
+            "total_price": "24.99", "first_order": false, "code": "a"});
+        let p = planned(mapping.clone(), payload.clone()).unwrap();
+        assert_eq!(p.filtered, None);
+        assert_eq!(
+            serde_json::to_value(&p.effects).unwrap(),
+            json!([
+                {"kind": "currency", "currency": "coins", "op": "add", "amount": 250},
+                {"kind": "field", "field": "orders", "type": "number", "op": "add", "value": 8.33},
+                {"kind": "field", "field": "tier", "type": "text", "op": "overwrite", "value": "gold"},
+                {"kind": "field", "field": "vip", "type": "boolean", "op": "overwrite", "value": true}
+            ])
+        );
+
+        let mut pending = payload.clone();
+        pending["financial_status"] = json!("pending");
+        pending.as_object_mut().unwrap().remove("email");
+        let p = planned(mapping.clone(), pending).unwrap();
+        assert!(p
+            .filtered
+            .as_deref()
+            .unwrap()
+            .contains("financial_status == 'paid'"));
+        assert_eq!(
+            (p.member, p.effects.len(), p.idempotency_key.as_deref()),
+            (None, 0, Some("7"))
+        );
+
+        let mut odd = payload;
+        odd["first_order"] = json!("yes");
+        let e = planned(mapping, odd).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.location()),
+            (ErrorKind::WrongType, Some("fields[1].when"))
+        );
+    }
+
+    #[test]
+    fn a_currency_takes_a_whole_non_negative_number_and_nothing_else() {
+        let row = |value: &str| {
+            json!({"user": {"match": "email", "path": "e"},
+            "fields": [{"target": {"currency": "coins"}, "op": "add", "value": value}]})
+        };
+        let payload = json!({"e": "a@b.io", "n": 2.45, "s": "5", "big": 1_000_000_000_001u64});
+        for (value, kind, text) in [
+            (
+                "n * 10",
+                ErrorKind::NonIntegerAmount,
+                "24.5 is not a whole number",
+            ),
+            ("0 - 5", ErrorKind::InvalidAmount, "negative"),
+            ("big", ErrorKind::InvalidAmount, "above"),
+            ("s", ErrorKind::WrongType, "a string, not a number"),
+            ("n > 1", ErrorKind::WrongType, "a boolean, not a number"),
+        ] {
+            let e = planned(row(value), payload.clone()).unwrap_err();
+            assert_eq!(
+                (e.kind(), e.location()),
+                (kind, Some("fields[0].value")),
+                "{value}: {e}"
+            );
+            assert!(e.message().contains(text), "{value}: {e}");
+        }
+        let p = planned(row("floor(n * 10)"), payload).unwrap();
+        assert_eq!(p.effects[0].currency_delta().unwrap().1, 24);
     }
 
     #[test]

@@ -126,6 +126,14 @@ impl Profile {
         }
     }
 
+    /// The header that carries the signature (never kept with a delivery: [`crate::headers`]).
+    pub fn signature_header(&self) -> &str {
+        match self {
+            Self::Hmac(hmac) => hmac.header(),
+            named => named.scheme().headers().first().copied().unwrap_or(""),
+        }
+    }
+
     /// The settings as the API takes them (`{"scheme": ..., ...}`, without the secret; `secret`
     /// is the only other member allowed, read by the caller). `at` prefixes error places.
     pub fn parse(value: &Value, at: &str) -> Result<Self> {

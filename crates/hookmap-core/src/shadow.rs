@@ -18,6 +18,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::expr::Input;
 use crate::plan::Plan;
 use crate::stored::HistoryStatus;
 use crate::vocabulary::{quoted_or, vocabulary};
@@ -40,6 +41,8 @@ vocabulary! {
         WouldFail = "would_fail",
         /// Stored as failed, and the new mapping fails at planning too.
         StillFails = "still_fails",
+        /// The new mapping's filter turns it away; it was not filtered before.
+        WouldFilter = "would_filter",
         /// Stored as failed after its plan was made: storage refused it (`unknown_member`,
         /// `insufficient_balance`, `unknown_channel`, `topic_required`...) or its idempotency
         /// keys disagreed. A mapping does not decide that: the new one plans (`effects_changed`
@@ -76,6 +79,9 @@ pub struct StoredDelivery {
     pub payload_truncated: bool,
     #[serde(default)]
     pub payload_expired: bool,
+    /// The request's allow-listed headers, which expressions read as the edge did.
+    #[serde(default)]
+    pub headers: Option<Value>,
 }
 
 /// A stored delivery's error, as the history shows it.
@@ -176,7 +182,10 @@ impl Serialize for Summary {
 /// Judges each delivery with `plan`, the new mapping's planning (`|p| draft.plan(p)`, or the
 /// mapping's error for every payload when it is not valid: then each success and pending
 /// delivery is `would_fail` and each failure `still_fails`).
-pub fn judge(deliveries: &[StoredDelivery], plan: impl Fn(&Value) -> Result<Plan>) -> Shadow {
+pub fn judge<F>(deliveries: &[StoredDelivery], plan: F) -> Shadow
+where
+    F: for<'p> Fn(Input<'p>) -> Result<Plan>,
+{
     let mut summary = Summary::default();
     let items = deliveries
         .iter()
@@ -189,12 +198,20 @@ pub fn judge(deliveries: &[StoredDelivery], plan: impl Fn(&Value) -> Result<Plan
     Shadow { items, summary }
 }
 
-fn verdict(d: &StoredDelivery, plan: &impl Fn(&Value) -> Result<Plan>) -> Verdict {
+fn verdict<F>(d: &StoredDelivery, plan: &F) -> Verdict
+where
+    F: for<'p> Fn(Input<'p>) -> Result<Plan>,
+{
     let payload = d
         .payload
         .as_ref()
         .filter(|_| !d.payload_truncated && !d.payload_expired);
-    let new = payload.map(|p| match plan(p) {
+    let input = |payload| Input {
+        payload,
+        headers: d.headers.as_ref(),
+        received_at: d.created_at.as_deref(),
+    };
+    let new = payload.map(|p| match plan(input(p)) {
         Ok(plan) => Outcome {
             plan: Some(plan),
             error: None,
@@ -212,10 +229,18 @@ fn verdict(d: &StoredDelivery, plan: &impl Fn(&Value) -> Result<Plan>) -> Verdic
         (Some(stored), Some(planned)) => Some(!same_effects(stored, planned)),
         _ => None,
     };
-    let plans = new_effects.is_some();
+    let filters = new
+        .as_ref()
+        .and_then(|o| o.plan.as_ref())
+        .is_some_and(|p| p.filtered.is_some());
+    let plans = new_effects.is_some() && !filters;
     let kind = match d.status {
         HistoryStatus::Replayed => ShadowKind::Replayed,
         _ if new.is_none() => ShadowKind::NoPayload,
+        HistoryStatus::Filtered if filters => ShadowKind::Same,
+        HistoryStatus::Filtered if plans => ShadowKind::WouldSucceed,
+        HistoryStatus::Filtered => ShadowKind::WouldFail,
+        _ if filters => ShadowKind::WouldFilter,
         HistoryStatus::Success if !plans => ShadowKind::WouldFail,
         HistoryStatus::Success if effects_changed == Some(false) => ShadowKind::Same,
         // A success without stored effects (none recorded) is compared with no effects at all.

@@ -14,7 +14,8 @@ vocabulary! {
 }
 
 impl DeliveryStatus {
-    /// What a replay may take: a success is never replayed (it would apply twice).
+    /// What a replay may take: a success is never replayed (it would apply twice), nor a
+    /// filtered delivery (its key is taken: a replay would be its duplicate).
     pub const REPLAYABLE: [Self; 2] = [Self::Failed, Self::Pending];
 }
 
@@ -25,8 +26,15 @@ vocabulary! {
         Success = "success",
         Failed = "failed",
         Pending = "pending",
+        /// Turned away by its mapping's filter: it applied nothing and took its key.
+        Filtered = "filtered",
         Replayed = "replayed",
     }
+}
+
+impl HistoryStatus {
+    /// What an incoming delivery's row stores: all but `replayed`, which the history derives.
+    pub const STORED: [Self; 4] = [Self::Success, Self::Failed, Self::Pending, Self::Filtered];
 }
 
 vocabulary! {

@@ -226,6 +226,7 @@ fn icon(status: HistoryStatus) -> &'static str {
         HistoryStatus::Success => "✓",
         HistoryStatus::Failed => "✗",
         HistoryStatus::Pending => "○",
+        HistoryStatus::Filtered => "⊘",
         HistoryStatus::Replayed => "↻",
     }
 }
@@ -247,6 +248,10 @@ fn shown(kind: ShadowKind) -> (&'static str, &'static str) {
             "it applied (or waits); the new mapping fails on it",
         ),
         ShadowKind::StillFails => ("still fails", "it failed, and the new mapping fails too"),
+        ShadowKind::WouldFilter => (
+            "would be filtered",
+            "the new mapping's filter turns it away: it would apply nothing",
+        ),
         ShadowKind::FailedAfterPlanning => (
             "failed in storage",
             "it failed after planning (member, balance, channel): only a replay tells",

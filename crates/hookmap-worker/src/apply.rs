@@ -8,7 +8,7 @@
 
 use hookmap_core::quota;
 use hookmap_core::{
-    Currency, DeliveryStatus, Effect, FieldValue, MatchBy, Op, Plan, StorageRefusal,
+    Currency, DeliveryStatus, Effect, FieldValue, HistoryStatus, MatchBy, Op, Plan, StorageRefusal,
 };
 use worker::{D1Database, D1PreparedStatement};
 
@@ -30,6 +30,8 @@ pub struct DeliveryMeta<'a> {
     /// A verified signature's replay guard (`hookmap_core::profile::Verified::guard`), claimed
     /// like a second idempotency key: the same signed bytes apply once, whatever id they carry.
     pub guard: Option<&'a str>,
+    /// The request's allow-listed headers, as JSON text (`edge::decode::Context`).
+    pub headers: Option<&'a str>,
 }
 
 impl<'a> DeliveryMeta<'a> {
@@ -48,6 +50,7 @@ impl<'a> DeliveryMeta<'a> {
             payload,
             replay_of,
             guard: None,
+            headers: None,
         })
     }
 }
@@ -105,8 +108,9 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
         db,
         &format!(
             "INSERT INTO deliveries (id, seq, community_id, webhook_id, webhook_version, status, http_status,
-                user_id, member, message_id, idempotency_key, payload, effects, replay_of, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?13, 200, {}, ?9, ?12, ?6, ?7, ?8, ?10, ?11)",
+                user_id, member, message_id, idempotency_key, payload, effects, replay_of, created_at,
+                error_message, headers)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?13, 200, {}, ?9, ?12, ?6, ?7, ?8, ?10, ?11, ?14, ?15)",
             plan.member.as_ref().map_or("NULL".into(), |m| member_sql(m.by))
         ),
         &crate::args![
@@ -122,7 +126,14 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
             meta.replay_of,
             &meta.now,
             message_id.as_deref(),
-            DeliveryStatus::Success.as_str()
+            // A filtered delivery is written as a success is (its key taken, in its budget), with
+            // the filter's reason.
+            match plan.filtered {
+                Some(_) => HistoryStatus::Filtered.as_str(),
+                None => HistoryStatus::Success.as_str(),
+            },
+            plan.filtered.as_deref(),
+            meta.headers
         ],
     )?);
     batch.extend(replay_link(db, meta)?);
@@ -376,8 +387,9 @@ pub async fn record_unapplied(
     batch.push(db::stmt(
         db,
         "INSERT INTO deliveries (id, seq, community_id, webhook_id, webhook_version, status, http_status,
-            error_code, error_message, error_at, idempotency_key, payload, effects, replay_of, created_at, payload_truncated, signed_guard)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+            error_code, error_message, error_at, idempotency_key, payload, effects, replay_of, created_at, payload_truncated, signed_guard,
+            headers)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
         &crate::args![
             &meta.id,
             meta.seq,
@@ -395,7 +407,8 @@ pub async fn record_unapplied(
             meta.replay_of,
             &meta.now,
             truncated,
-            unapplied.guard
+            unapplied.guard,
+            meta.headers
         ],
     )?);
     batch.extend(replay_link(db, meta)?);

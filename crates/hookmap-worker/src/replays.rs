@@ -24,14 +24,19 @@ struct Original {
     idempotency_key: Option<String>,
     signed_guard: Option<String>,
     replayed_as: Option<String>,
+    headers: Option<String>,
+    created_at: String,
 }
 
 /// What one replay of a run came to: the run's counter it adds to.
 fn counter(recorded: &Recorded) -> &'static str {
     match recorded {
-        Recorded::Unwritten(ReplayOutcome::Applied { .. } | ReplayOutcome::Duplicate { .. }) => {
-            "succeeded"
-        }
+        // Turned away by the mapping's filter: applied nothing, and there is nothing to retry.
+        Recorded::Unwritten(outcome) => match outcome.as_ref() {
+            ReplayOutcome::Applied { plan, .. } if plan.filtered.is_some() => "skipped",
+            ReplayOutcome::Applied { .. } | ReplayOutcome::Duplicate { .. } => "succeeded",
+            _ => "failed",
+        },
         Recorded::Pending { .. } => "pending",
         _ => "failed",
     }
@@ -47,21 +52,26 @@ pub async fn replay_one(
 ) -> ApiResult<()> {
     let original: Option<Original> = db::first(
         db,
-        "SELECT webhook_id, status, payload, payload_truncated, idempotency_key, signed_guard, replayed_as
+        "SELECT webhook_id, status, payload, payload_truncated, idempotency_key, signed_guard, replayed_as,
+                headers, created_at
            FROM deliveries WHERE id = ?1",
         &crate::args![delivery_id],
     )
     .await?;
     let replayable = original.filter(|o| {
         o.replayed_as.is_none()
-            && o.status != DeliveryStatus::Success.as_str()
+            && DeliveryStatus::REPLAYABLE
+                .iter()
+                .any(|s| s.as_str() == o.status)
             && o.payload_truncated == 0
     });
     let mut count = "skipped";
     if let Some(original) = replayable {
         if let Some(hook) = hooks::by_id(env, db, &original.webhook_id).await? {
             let keys = (original.idempotency_key, original.signed_guard);
-            if let Some(stored) = edge::Decoded::stored(&hook, original.payload, keys, delivery_id)
+            let context = edge::Context::stored(original.headers.as_deref(), original.created_at);
+            if let Some(stored) =
+                edge::Decoded::stored(&hook, original.payload, context, keys, delivery_id)
             {
                 count = counter(&edge::replay_recorded(env, db, stored).await?);
             }

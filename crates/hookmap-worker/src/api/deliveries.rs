@@ -38,6 +38,8 @@ struct DeliveryRow {
     replay_of: Option<String>,
     /// The newest replay of it, or the delivery that applied its key meanwhile.
     replayed_as: Option<String>,
+    /// The request's allow-listed headers, JSON text.
+    headers: Option<String>,
     created_at: String,
 }
 
@@ -47,7 +49,7 @@ const HISTORY_STATUS: &str = "CASE WHEN replayed_as IS NULL THEN status ELSE 're
 
 const SELECT: &str = "SELECT id, CASE WHEN replayed_as IS NULL THEN status ELSE 'replayed' END AS status, http_status,
                              error_code, error_message, error_at, user_id, message_id, idempotency_key, signed_guard, payload,
-                             payload_truncated, payload_expired, effects, replay_of, replayed_as, created_at
+                             payload_truncated, payload_expired, effects, replay_of, replayed_as, headers, created_at
                         FROM deliveries";
 
 /// Stored JSON text as JSON; null when there is none.
@@ -71,10 +73,15 @@ fn render(row: &DeliveryRow, with_payload: bool, stale_before: &str) -> Value {
         .error_code
         .as_ref()
         .map(|code| json!({"code": code, "message": row.error_message, "at": row.error_at}));
+    // A filtered delivery keeps the filter's reason where a failure keeps its message.
+    let reason = (row.status == HistoryStatus::Filtered.as_str())
+        .then_some(row.error_message.as_deref())
+        .flatten();
     let mut out = json!({
         "id": row.id, "status": row.status, "http_status": row.http_status, "error": error,
         "user_id": row.user_id, "message_id": row.message_id, "idempotency_key": row.idempotency_key, "effects": parsed(row.effects.as_deref()),
         "replay_of": row.replay_of, "replayed_as": row.replayed_as, "created_at": row.created_at,
+        "reason": reason, "headers": parsed(row.headers.as_deref()),
         "stale": row.status == DeliveryStatus::Pending.as_str() && row.created_at.as_str() < stale_before,
     });
     if let (true, Some(obj)) = (with_payload, out.as_object_mut()) {
@@ -258,6 +265,13 @@ pub async fn replay(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<
             "this delivery succeeded; replaying it would apply it twice",
         ));
     }
+    if row.status == HistoryStatus::Filtered.as_str() {
+        return Err(ApiError::conflict(
+            "already_filtered",
+            "the mapping's filter turned this delivery away and it took its idempotency key; \
+             a replay would be its duplicate: have the sender send it again",
+        ));
+    }
     let hook = hooks::by_id(ctx.env, &ctx.db, &webhook.id)
         .await?
         .ok_or_else(|| ApiError::not_found("this incoming webhook"))?;
@@ -270,9 +284,11 @@ pub async fn replay(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<
     } else {
         "this delivery has no readable payload (it failed before decoding)"
     };
+    let context = edge::Context::stored(row.headers.as_deref(), row.created_at);
     let Some(stored) = edge::Decoded::stored(
         &hook,
         row.payload,
+        context,
         (row.idempotency_key, row.signed_guard),
         did,
     ) else {

@@ -1,6 +1,6 @@
 //! What the sender is answered: made from a recorded outcome, writing nothing.
 
-use hookmap_core::DeliveryStatus;
+use hookmap_core::{DeliveryStatus, HistoryStatus};
 use serde_json::{json, Value};
 use worker::Response;
 
@@ -18,7 +18,10 @@ pub const DELIVERY_ID_HEADER: &str = "hookmap-delivery-id";
 pub fn error_code(recorded: &Recorded) -> Option<&'static str> {
     match recorded {
         Recorded::Failed { told, .. } | Recorded::Refused(told) => Some(told.code),
-        Recorded::Unwritten(Outcome::Failed(f)) => Some(f.told.code),
+        Recorded::Unwritten(outcome) => match outcome.as_ref() {
+            Outcome::Failed(f) => Some(f.told.code),
+            _ => None,
+        },
         Recorded::Outdated => Some(webhook_changed().code),
         _ => None,
     }
@@ -45,9 +48,23 @@ pub fn answer(recorded: Recorded) -> ApiResult<Response> {
         }
         Recorded::Refused(error) => return error.into_response().map_err(ApiError::from),
         Recorded::Outdated => return webhook_changed().into_response().map_err(ApiError::from),
-        Recorded::Unwritten(outcome) => outcome,
+        Recorded::Unwritten(outcome) => *outcome,
     };
     match outcome {
+        // The filter's reason is the admin's (their mapping), kept in the history: the sender
+        // learns only that nothing was applied, and that retrying will not change that.
+        Outcome::Applied {
+            delivery_id, plan, ..
+        } if plan.filtered.is_some() => {
+            let response = http::json(
+                200,
+                &json!({
+                    "delivery_id": delivery_id, "status": HistoryStatus::Filtered, "filtered": true,
+                    "duplicate": false, "idempotency_key": plan.idempotency_key,
+                }),
+            )?;
+            naming(response, &delivery_id)
+        }
         Outcome::Applied {
             delivery_id,
             plan,

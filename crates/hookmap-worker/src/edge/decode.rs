@@ -3,15 +3,18 @@
 //! or from a stored delivery by a replay, which an admin started: both then plan and apply the
 //! same way (`run`).
 
-use hookmap_core::form;
+use hookmap_core::expr::Input;
 use hookmap_core::inbound::{self, Decoded as Payload};
 use hookmap_core::needs::Needs;
+use hookmap_core::{form, headers};
 use hookmap_core::{Mapping, Sender};
+use serde_json::Value;
 use worker::Env;
 
 use super::arrive::Body;
 use super::authenticate::{too_large, Authenticated};
 use super::outcome::Failure;
+use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
 use crate::stored::StoredEncryption;
@@ -37,8 +40,41 @@ pub struct Decoded<'a> {
     hook: &'a HookRecord,
     mapping: Option<Result<Mapping, hookmap_core::Error>>,
     payload: Payload,
+    /// What a mapping's expressions read beside the payload, kept with the delivery.
+    context: Context,
     keys: Keys,
     replay_of: Option<&'a str>,
+}
+
+/// The request's allow-listed headers (`hookmap_core::headers`) and when it was received: the
+/// edge's now, or a replayed delivery's own time, so that a replay reads what the edge read.
+pub struct Context {
+    pub headers: Option<Value>,
+    pub received_at: String,
+}
+
+impl Context {
+    /// A stored delivery's: its headers as stored (JSON text), and when it was received.
+    pub fn stored(headers: Option<&str>, received_at: String) -> Self {
+        Self {
+            headers: headers.and_then(|text| serde_json::from_str(text).ok()),
+            received_at,
+        }
+    }
+
+    /// What the mapping reads, with `payload`.
+    pub fn input<'p>(&'p self, payload: &'p Value) -> Input<'p> {
+        Input {
+            payload,
+            headers: self.headers.as_ref(),
+            received_at: Some(&self.received_at),
+        }
+    }
+
+    /// The headers as stored with the delivery.
+    pub fn headers_text(&self) -> Option<String> {
+        self.headers.as_ref().map(Value::to_string)
+    }
 }
 
 impl<'a> Decoded<'a> {
@@ -81,6 +117,12 @@ impl<'a> Decoded<'a> {
             Err(e) => return Ok(Err(Failure::core(&e).anonymous(anonymous))),
         };
         let headers = arrived.headers();
+        let profile = hook.profile().transpose()?;
+        let signature_header: Vec<&str> = profile.iter().map(|p| p.signature_header()).collect();
+        let context = Context {
+            headers: headers::kept(headers.entries(), &signature_header),
+            received_at: db::now().1,
+        };
         let verified = auth.verified();
         let signed = verified.and_then(|v| v.delivery_id.clone());
         let guard = verified.and_then(|v| v.guard.clone());
@@ -95,6 +137,7 @@ impl<'a> Decoded<'a> {
             hook,
             mapping,
             payload,
+            context,
             keys: Keys::Arrived {
                 signed,
                 header,
@@ -104,10 +147,12 @@ impl<'a> Decoded<'a> {
         }))
     }
 
-    /// A stored delivery's payload, for a replay. `None`: it has none that reads.
+    /// A stored delivery's payload, for a replay, read with the headers and time it arrived
+    /// with. `None`: it has none that reads.
     pub fn stored(
         hook: &'a HookRecord,
         text: Option<String>,
+        context: Context,
         (key, guard): (Option<String>, Option<String>),
         replay_of: &'a str,
     ) -> Option<Self> {
@@ -117,6 +162,7 @@ impl<'a> Decoded<'a> {
             hook,
             mapping,
             payload,
+            context,
             keys: Keys::Stored {
                 key,
                 guard,
@@ -134,8 +180,15 @@ impl<'a> Decoded<'a> {
         self.replay_of
     }
 
-    pub fn into_parts(self) -> (Option<Result<Mapping, hookmap_core::Error>>, Payload, Keys) {
-        (self.mapping, self.payload, self.keys)
+    pub fn into_parts(
+        self,
+    ) -> (
+        Option<Result<Mapping, hookmap_core::Error>>,
+        Payload,
+        Context,
+        Keys,
+    ) {
+        (self.mapping, self.payload, self.context, self.keys)
     }
 }
 

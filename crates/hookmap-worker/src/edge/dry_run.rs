@@ -1,7 +1,7 @@
 //! A dry run: what a delivery would do against the member's current balances and the community's
 //! channels. Writes nothing.
 
-use hookmap_core::{ChannelType, Currency, DeliveryStatus, Plan};
+use hookmap_core::{ChannelType, Currency, DeliveryStatus, HistoryStatus, Plan};
 use serde_json::json;
 use worker::D1Database;
 
@@ -17,6 +17,12 @@ use crate::hook::HookRecord;
 /// What the delivery would do, computed against the member's current balances and the community's
 /// channels; writes nothing.
 pub async fn outcome(db: &D1Database, hook: &HookRecord, plan: Plan) -> ApiResult<Outcome> {
+    if plan.filtered.is_some() {
+        return Ok(Outcome::DryRun(json!({
+            "dry_run": true, "status": HistoryStatus::Filtered, "filtered": true,
+            "idempotency_key": plan.idempotency_key,
+        })));
+    }
     if let Some(refusal) = channel_refusal(db, hook, &plan).await? {
         return Ok(Failure::new(refusal_error(&refusal, &plan)).into());
     }

@@ -39,7 +39,7 @@ use crate::outbox;
 pub use self::answer::DELIVERY_ID_HEADER;
 #[cfg(feature = "bench")]
 pub use self::bench::bench_batch;
-pub use self::decode::Decoded;
+pub use self::decode::{Context, Decoded};
 pub use self::outcome::Outcome as ReplayOutcome;
 pub use self::record::Recorded;
 

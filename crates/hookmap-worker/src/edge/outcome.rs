@@ -25,6 +25,8 @@ pub enum Outcome {
         payload: Decoded,
         idempotency_key: Option<String>,
         guard: Option<String>,
+        /// The allow-listed headers, as JSON text, kept for the replay.
+        headers: Option<String>,
     },
     Failed(Failure),
 }
@@ -57,6 +59,8 @@ pub struct Failure {
     /// The verified signature's replay guard, kept so that a replay claims it.
     pub guard: Option<String>,
     pub effects: Option<String>,
+    /// The allow-listed headers, as JSON text, when the request was decoded.
+    pub headers: Option<String>,
     /// The sender was not proved (a bad key or signature, or a webhook that checks neither and
     /// failed before planning): counted in the webhook's failure budget, not its rate limit, so
     /// an outsider cannot spend the real sender's deliveries.
@@ -76,6 +80,7 @@ impl Failure {
             idempotency_key: None,
             guard: None,
             effects: None,
+            headers: None,
             anonymous: false,
             stale_record: false,
         }
@@ -94,8 +99,10 @@ impl Failure {
         self
     }
 
-    pub fn with_payload(mut self, payload: String) -> Self {
+    /// The decoded payload's text and the headers that came with it, kept for a replay.
+    pub fn with_payload(mut self, payload: String, headers: Option<String>) -> Self {
         self.payload = Some(payload);
+        self.headers = headers;
         self
     }
 

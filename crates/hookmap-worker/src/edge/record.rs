@@ -17,7 +17,8 @@ use crate::hook::HookRecord;
 /// What the answer is made from.
 pub enum Recorded {
     /// Nothing was written here: applied, duplicate, rate limited, or a dry run.
-    Unwritten(Outcome),
+    /// Boxed: an outcome carries a whole plan, and the other variants are small.
+    Unwritten(Box<Outcome>),
     Pending {
         delivery_id: String,
     },
@@ -58,25 +59,34 @@ pub async fn record(
     replay_of: Option<&str>,
 ) -> ApiResult<Recorded> {
     if dry_run {
-        return Ok(Recorded::Unwritten(outcome));
+        return Ok(Recorded::Unwritten(Box::new(outcome)));
     }
-    let (status, failure, payload, (key, guard)) = match outcome {
+    let (status, failure, payload, headers, (key, guard)) = match outcome {
         Outcome::Pending {
             payload,
             idempotency_key,
             guard,
+            headers,
         } => (
             DeliveryStatus::Pending,
             None,
             Some(payload.text),
+            headers,
             (idempotency_key, guard),
         ),
         Outcome::Failed(mut failure) => {
             let payload = failure.payload.take();
+            let headers = failure.headers.take();
             let keys = (failure.idempotency_key.take(), failure.guard.take());
-            (DeliveryStatus::Failed, Some(failure), payload, keys)
+            (
+                DeliveryStatus::Failed,
+                Some(failure),
+                payload,
+                headers,
+                keys,
+            )
         }
-        other => return Ok(Recorded::Unwritten(other)),
+        other => return Ok(Recorded::Unwritten(Box::new(other))),
     };
     let budget = match &failure {
         Some(f) if f.anonymous => Budget::Failures,
@@ -85,7 +95,8 @@ pub async fn record(
     if budget == Budget::Failures && spent(&hook.id) {
         return Ok(Recorded::Refused(too_many_failures()));
     }
-    let meta = DeliveryMeta::new(hook, payload.as_deref(), replay_of)?;
+    let mut meta = DeliveryMeta::new(hook, payload.as_deref(), replay_of)?;
+    meta.headers = headers.as_deref();
     let unapplied = apply::Unapplied {
         status,
         error: failure.as_ref().map(|f| &f.error),

@@ -3,7 +3,7 @@
 //! do). Shared by the edge and by replays.
 
 use hookmap_core::idempotency::{self, Keys as CoreKeys};
-use hookmap_core::{plan, DeliveryStatus, Plan};
+use hookmap_core::{plan, HistoryStatus, Plan};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::D1Database;
@@ -19,7 +19,8 @@ use crate::hook::HookRecord;
 
 pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiResult<Outcome> {
     let (hook, replay_of) = (decoded.hook(), decoded.replay_of());
-    let (mapping, payload, keys) = decoded.into_parts();
+    let (mapping, payload, context, keys) = decoded.into_parts();
+    let headers = context.headers_text();
     let guard = match &keys {
         Keys::Arrived { guard, .. } | Keys::Stored { guard, .. } => guard.clone(),
     };
@@ -28,7 +29,7 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
     let failed = |e: &hookmap_core::Error, payload: String| -> ApiResult<Outcome> {
         let early = key(&keys, None).ok().flatten();
         Ok(Failure::core(e)
-            .with_payload(payload)
+            .with_payload(payload, headers.clone())
             .with_keys((early, guard.clone()))
             .into())
     };
@@ -39,20 +40,22 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
                     payload,
                     idempotency_key,
                     guard,
+                    headers,
                 }),
-                Err(e) => Ok(Failure::core(&e).with_payload(payload.text).into()),
+                Err(e) => Ok(Failure::core(&e).with_payload(payload.text, headers).into()),
             }
         }
         Some(Ok(mapping)) => mapping,
         Some(Err(e)) => return failed(&e, payload.text),
     };
-    let mut plan = match plan(&mapping, &payload.value, hook.catalog().fields()) {
+    let input = context.input(&payload.value);
+    let mut plan = match plan(&mapping, input, hook.catalog().fields()) {
         Ok(plan) => plan,
         Err(e) => return failed(&e, payload.text),
     };
     plan.idempotency_key = match key(&keys, plan.idempotency_key.as_deref()) {
         Ok(key) => key,
-        Err(e) => return Ok(Failure::core(&e).with_payload(payload.text).into()),
+        Err(e) => return Ok(Failure::core(&e).with_payload(payload.text, headers).into()),
     };
     // A replay without any key of its own still applies once, however often it is replayed.
     if let (Some(original), None) = (replay_of, &plan.idempotency_key) {
@@ -63,6 +66,7 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
     }
     let mut meta = DeliveryMeta::new(hook, Some(&payload.text), replay_of)?;
     meta.guard = guard.as_deref();
+    meta.headers = headers.as_deref();
     match apply::apply(db, &meta, &plan).await? {
         Applied::Done {
             balances,
@@ -80,7 +84,7 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
                 refusal = Refusal::Insufficient(dry_run::overdrawn(db, hook, &plan).await?);
             }
             let mut failure = Failure::new(refusal_error(&refusal, &plan))
-                .with_payload(payload.text)
+                .with_payload(payload.text, headers.clone())
                 .with_keys((plan.idempotency_key, guard.clone()));
             failure.effects = serde_json::to_string(&plan.effects).ok();
             failure.stale_record = matches!(
@@ -122,6 +126,7 @@ async fn duplicate(
     #[derive(Deserialize)]
     struct First {
         id: String,
+        status: String,
         user_id: Option<String>,
         message_id: Option<String>,
         effects: Option<String>,
@@ -130,7 +135,7 @@ async fn duplicate(
     let key = plan.idempotency_key.as_deref().unwrap_or_default();
     let first: Option<First> = db::first(
         db,
-        "SELECT d.id, d.user_id, d.message_id, d.effects, d.created_at FROM idempotency_keys k JOIN deliveries d ON d.id = k.delivery_id
+        "SELECT d.id, d.status, d.user_id, d.message_id, d.effects, d.created_at FROM idempotency_keys k JOIN deliveries d ON d.id = k.delivery_id
           WHERE k.webhook_id = ?1 AND k.key IN (?2, ?3) ORDER BY d.seq LIMIT 1",
         &crate::args![&hook.id, key, guard.unwrap_or(key)],
     )
@@ -142,9 +147,19 @@ async fn duplicate(
         .as_deref()
         .and_then(|e| serde_json::from_str(e).ok())
         .unwrap_or(Value::Null);
+    // Only a success or a filtered delivery takes a key.
+    let filtered = first.status == HistoryStatus::Filtered.as_str();
+    if filtered {
+        return Ok(Outcome::Duplicate {
+            first: json!({
+                "delivery_id": first.id, "status": HistoryStatus::Filtered, "filtered": true,
+                "duplicate": true, "idempotency_key": key, "first_received_at": first.created_at,
+            }),
+        });
+    }
     Ok(Outcome::Duplicate {
         first: json!({
-            "delivery_id": first.id, "status": DeliveryStatus::Success, "duplicate": true, "idempotency_key": key,
+            "delivery_id": first.id, "status": HistoryStatus::Success, "duplicate": true, "idempotency_key": key,
             "member": first.user_id.map(|id| json!({"id": id})), "effects": effects,
             "message": first.message_id.map(|id| json!({"id": id})), "first_received_at": first.created_at,
         }),
