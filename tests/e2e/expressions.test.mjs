@@ -125,7 +125,8 @@ test('shopify: a price string times 10, rounded half up, only for paid orders na
   assert.equal((await send(hook.url, created, headers(created, 'orders/create'), 200)).filtered, true);
   assert.equal((await member()).coins, before + 253);
   const row = await history(hook, applied.delivery_id);
-  assert.deepEqual(row.headers, { 'x-shopify-topic': 'orders/paid', 'x-shopify-webhook-id': row.headers['x-shopify-webhook-id'] });
+  assert.deepEqual(Object.keys(row.headers).sort(), ['content-type', 'user-agent', 'x-shopify-topic', 'x-shopify-webhook-id']);
+  assert.equal(row.headers['x-shopify-topic'], 'orders/paid');
   assert.ok(!JSON.stringify(row.headers).includes(base64Hmac(secret, body)), 'the signature is never kept');
 });
 
@@ -137,7 +138,8 @@ test('github: a star is +5 XP, only when created', async () => {
   }, { signature: { scheme: 'github' } });
   const secret = hook.signing_secret;
   const star = async (action, event = 'star') => {
-    const body = JSON.stringify({ action, sender: { login: 'ada' }, repository: { full_name: 'acme/app' } });
+    // Each event's own bytes: GitHub's signature guards the body, whatever delivery id it carries.
+    const body = JSON.stringify({ action, sender: { login: 'ada' }, repository: { full_name: 'acme/app' }, starred_at: randomUUID() });
     return send(hook.url, body, { 'x-hub-signature-256': await githubSign(secret, body), 'x-github-delivery': randomUUID(), 'x-github-event': event }, 200);
   };
   const before = (await member()).xp;
@@ -226,7 +228,8 @@ test('a replay reads the headers the delivery arrived with', async () => {
   // The payload names the member under another key: the delivery fails at planning.
   const failed = await send(hook.url, { who: 'ada@example.com', amount: 7 }, { ...key, 'x-event-type': 'order.paid', authorization: 'Bearer leak' }, 422);
   const stored = await history(hook, failed.delivery_id);
-  assert.deepEqual(stored.headers, { 'x-event-type': 'order.paid' }, 'credentials are never kept');
+  assert.deepEqual(Object.keys(stored.headers).sort(), ['content-type', 'user-agent', 'x-event-type'], 'credentials are never kept');
+  assert.equal(stored.headers['x-event-type'], 'order.paid');
   const fixed = await admin.patch(`/v1/communities/${cid}/incoming-webhooks/${hook.id}`, { mapping: {
     filter: 'headers["x-event-type"] == "order.paid"',
     user: { match: 'email', path: 'who' },
