@@ -59,7 +59,7 @@ test-wasm:
 bench: build
 	sh scripts/bench.sh
 
-# libFuzzer on the envelope, paths, mapping validation, plan, the JSON Schema subset and form requests, FUZZ_SECONDS each (scripts/fuzz.sh).
+# libFuzzer on the envelope, paths, mapping validation, plan, the JSON Schema subset, form requests and expressions, FUZZ_SECONDS each (scripts/fuzz.sh).
 fuzz:
 	sh scripts/fuzz.sh
 

@@ -11,7 +11,7 @@ seconds=${FUZZ_SECONDS:-15}
 export RUSTC_BOOTSTRAP=1
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-for target in envelope paths mapping plan schema form; do
+for target in envelope paths mapping plan schema form expr; do
   # A target that no longer compiles is a build error, not a crash: say which.
   if ! cargo fuzz build --sanitizer none "$target" >"$log" 2>&1; then
     tail -n 40 "$log"

@@ -123,6 +123,9 @@ fn string(text: &str, at: usize) -> Result<(String, usize), Fault> {
         match c {
             c if c == quote => return Ok((out, len)),
             '\\' => {
+                // Where the escape starts (its backslash): what a bad one points at, however
+                // little of it there is before the text ends.
+                let escape_at = at + len - 1;
                 let escaped = chars.next().unwrap_or(' ');
                 len += 1;
                 out.push(match escaped {
@@ -138,12 +141,12 @@ fn string(text: &str, at: usize) -> Result<(String, usize), Fault> {
                             .filter(|_| hex.len() == 4)
                             .and_then(char::from_u32)
                             .ok_or_else(|| {
-                                Fault::syntax(at + len - 6, format!("\\u{hex} is not a character"))
+                                Fault::syntax(escape_at, format!("\\u{hex} is not a character"))
                             })?
                     }
                     other => {
                         return Err(Fault::syntax(
-                            at + len - 2,
+                            escape_at,
                             format!("unknown escape \\{other}"),
                         ))
                     }

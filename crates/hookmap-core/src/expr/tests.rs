@@ -175,6 +175,11 @@ fn syntax_errors_point_at_their_character() {
         ("1.", 2, "expected a name after"),
         ("1e", 0, "is not a number"),
         ("a b", 2, "unexpected name"),
+        // A bad escape points at its backslash, even when the text ends inside it.
+        ("'o\\u", 2, "is not a character"),
+        ("e'o\\u", 3, "is not a character"),
+        ("'\\u12'", 1, "is not a character"),
+        ("'ab\\q'", 3, "unknown escape"),
     ] {
         let f = Expr::parse(source).unwrap_err();
         assert_eq!(
