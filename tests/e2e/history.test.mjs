@@ -41,10 +41,10 @@ test('the history filters by status, member, error code and time', async () => {
   const failedOnly = (await history('?status=failed')).body;
   assert.equal(failedOnly.total, 2);
   // Totals per status follow the other filters, never the status filter: each tab's count.
-  assert.deepEqual(all.body.totals, { success: 1, failed: 2, pending: 0, replayed: 0 });
-  assert.deepEqual(failedOnly.totals, { success: 1, failed: 2, pending: 0, replayed: 0 });
-  assert.deepEqual((await history('?error_code=unknown_member')).body.totals, { success: 0, failed: 1, pending: 0, replayed: 0 });
-  assert.deepEqual((await history('?until=2000-01-01')).body.totals, { success: 0, failed: 0, pending: 0, replayed: 0 });
+  assert.deepEqual(all.body.totals, { success: 1, failed: 2, pending: 0, filtered: 0, replayed: 0 });
+  assert.deepEqual(failedOnly.totals, { success: 1, failed: 2, pending: 0, filtered: 0, replayed: 0 });
+  assert.deepEqual((await history('?error_code=unknown_member')).body.totals, { success: 0, failed: 1, pending: 0, filtered: 0, replayed: 0 });
+  assert.deepEqual((await history('?until=2000-01-01')).body.totals, { success: 0, failed: 0, pending: 0, filtered: 0, replayed: 0 });
   assert.deepEqual(ids(await history('?error_code=unknown_member')), [nobody.body.delivery_id]);
   assert.deepEqual(ids(await history('?error_code=insufficient_balance')), [broke.body.delivery_id]);
   // The member is recorded with what applied to them.
@@ -98,7 +98,7 @@ test('a replayed delivery is listed as replayed and names its replay, so the pen
   assert.deepEqual([original.status, original.replayed_as], ['replayed', replayed.body.delivery_id]);
   assert.deepEqual((await list('?status=pending')).data.map((d) => d.id), [b.body.delivery_id]);
   assert.deepEqual((await list('?status=replayed')).data.map((d) => d.id), [a.body.delivery_id]);
-  assert.deepEqual((await list()).totals, { success: 1, failed: 0, pending: 1, replayed: 1 });
+  assert.deepEqual((await list()).totals, { success: 1, failed: 0, pending: 1, filtered: 0, replayed: 1 });
 
   // Replayed again, its key already applied: it now names the delivery that applied it, and
   // nothing applies twice.
@@ -138,7 +138,7 @@ test('bulk replay takes the failed and pending deliveries the filters find, thro
   assert.equal(await coins(), before + 5);
 
   const history = (await admin.get(`${base}/deliveries`)).body;
-  assert.deepEqual(history.totals, { success: 2, failed: 1, pending: 0, replayed: 3 });
+  assert.deepEqual(history.totals, { success: 2, failed: 1, pending: 0, filtered: 0, replayed: 3 });
   // Nothing is left to replay but the new failure, which a second run takes; the first run's
   // deliveries are never taken again.
   const again = await start({});
@@ -166,7 +166,7 @@ test('saving a mapping says how many caught deliveries wait, and process_pending
   assert.deepEqual([processed.body.pending_deliveries, processed.body.replay.queued, processed.body.replay.filters], [2, 2, { status: 'pending' }]);
   await eventually(async () => (await admin.get(`${base}/replays/${processed.body.replay.id}`)).body.finished, 'the run');
   const after = (await admin.get(`${base}/deliveries`)).body.totals;
-  assert.deepEqual(after, { success: 2, failed: 0, pending: 0, replayed: 2 });
+  assert.deepEqual(after, { success: 2, failed: 0, pending: 0, filtered: 0, replayed: 2 });
   assert.equal((await admin.patch(base, { name: 'renamed' })).body.pending_deliveries, undefined, 'only a saved mapping says it');
 });
 

@@ -78,6 +78,15 @@ for (const corpusCase of corpus.cases) {
         assert.equal(real.status, 400, real.text);
         const row = (await admin.get(`/v1/communities/${cid}/incoming-webhooks/${created.body.id}/deliveries/${real.body.delivery_id}`)).body;
         outcome = { error: { code: row.error.code, at: row.error.at ?? null } };
+      } else if (res.status === 200 && res.body.filtered) {
+        // The sender is not told the filter's reason; the delivery sent for real records it.
+        const real = await send(created.body.url, c, false);
+        assert.equal(real.body.status, 'filtered', real.text);
+        const row = (await admin.get(`/v1/communities/${cid}/incoming-webhooks/${created.body.id}/deliveries/${real.body.delivery_id}`)).body;
+        const plan = { filtered: row.reason };
+        if (res.body.idempotency_key !== null) plan.idempotency_key = res.body.idempotency_key;
+        plan.effects = [];
+        outcome = { plan };
       } else if (res.status === 200) {
         // The edge answers with the member it resolved, checked by id; the rest must match exactly.
         const plan = { effects: res.body.effects };

@@ -1,7 +1,9 @@
 //! A webhook record: everything the edge needs to process a delivery for one webhook, as D1
 //! gives it and the caches (`hookcache`) keep it.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use hookmap_core::auth::ApiKeyPlace;
 use hookmap_core::quota::Quota;
@@ -50,6 +52,10 @@ pub struct HookRecord {
     /// that recording a failure needs no lookup of its own.
     #[serde(default = "builtin_failed_payload_bytes")]
     pub failed_payload_bytes: i64,
+    /// The mapping parsed (its expressions compiled) once for this record and every copy the
+    /// isolate's cache hands out: a new version, or a new catalog, comes as a new record.
+    #[serde(skip)]
+    pub(crate) parsed: Rc<OnceCell<Option<Result<Mapping, hookmap_core::Error>>>>,
 }
 
 /// For records cached before they carried the cap.
@@ -69,10 +75,12 @@ impl HookRecord {
 
     /// The stored mapping, re-validated against the current catalog (a field or a currency may
     /// have been deleted since the mapping was saved: that is the sender's 422, not a 500).
-    pub fn mapping(&self) -> Option<Result<Mapping, hookmap_core::Error>> {
-        self.mapping
-            .as_ref()
-            .map(|m| Mapping::parse(m, &self.catalog()))
+    pub fn mapping(&self) -> &Option<Result<Mapping, hookmap_core::Error>> {
+        self.parsed.get_or_init(|| {
+            self.mapping
+                .as_ref()
+                .map(|m| Mapping::parse(m, &self.catalog()))
+        })
     }
 
     /// How requests must be signed: `None` when they need not be.

@@ -204,6 +204,7 @@ async fn load(
         failed_payload_bytes: row
             .failed_payload_bytes
             .unwrap_or_else(|| quotas::default(env, Quota::FailedPayloadBytes)),
+        parsed: Default::default(),
     };
     Ok(Some((record, row.token_digest)))
 }

@@ -131,11 +131,23 @@ impl<'a> Eval<'a, '_> {
                 .map(|item| self.eval(item))
                 .collect::<Result<_, _>>()
                 .map(Val::List),
-            Kind::Map(entries) => entries
-                .iter()
-                .map(|(k, v)| Ok((self.eval(k)?, self.eval(v)?)))
-                .collect::<Result<_, _>>()
-                .map(Val::Map),
+            Kind::Map(entries) => {
+                let mut map: Vec<(Val<'a>, Val<'a>)> = Vec::with_capacity(entries.len());
+                for (k, v) in entries {
+                    let key = self.eval(k)?;
+                    // As in CEL: a map literal names each key once.
+                    if map.iter().any(|(seen, _)| equal(seen, &key)) {
+                        return Err(Fault::new(
+                            ErrorKind::ExpressionFailed,
+                            k.at,
+                            format!("the map repeats the key {}", key.to_json()),
+                        ));
+                    }
+                    let value = self.eval(v)?;
+                    map.push((key, value));
+                }
+                Ok(Val::Map(map))
+            }
             Kind::Call(function, args) => self.call(*function, args, node),
             Kind::Macro(function, list, var, body) => self.macro_(*function, list, var, body),
         }
@@ -389,41 +401,57 @@ impl<'a> Eval<'a, '_> {
     }
 
     /// Equality as CEL has it: values of different types are unequal; lists and maps compare
-    /// their members. Numbers compare exactly, so `1 == 1.0`.
+    /// their members, whether the payload's or written in the expression. Numbers compare
+    /// exactly, so `1 == 1.0`.
     fn equal(&mut self, a: &Val<'a>, b: &Val<'a>, node: &Node) -> Result<bool, Fault> {
-        match (a, b) {
-            (Val::Json(_) | Val::List(_), Val::Json(_) | Val::List(_))
-                if is_list(a) && is_list(b) =>
-            {
-                let (xs, ys) = (self.items(a, node)?, self.items(b, node)?);
-                if xs.len() != ys.len() {
+        if is_list(a) && is_list(b) {
+            let (xs, ys) = (self.items(a, node)?, self.items(b, node)?);
+            if xs.len() != ys.len() {
+                return Ok(false);
+            }
+            for (x, y) in xs.iter().zip(&ys) {
+                self.charge(1, node.at)?;
+                if !self.equal(x, y, node)? {
                     return Ok(false);
                 }
-                for (x, y) in xs.iter().zip(&ys) {
-                    self.charge(1, node.at)?;
-                    if !self.equal(x, y, node)? {
-                        return Ok(false);
-                    }
-                }
-                Ok(true)
             }
-            (Val::Json(Value::Object(x)), Val::Json(Value::Object(y))) => {
-                if x.len() != y.len() {
-                    return Ok(false);
-                }
-                for (k, xv) in x {
-                    self.charge(1, node.at)?;
-                    let Some(yv) = y.get(k) else {
-                        return Ok(false);
-                    };
-                    let (xv, yv) = (self.json(xv, node)?, self.json(yv, node)?);
-                    if !self.equal(&xv, &yv, node)? {
-                        return Ok(false);
-                    }
-                }
-                Ok(true)
+            return Ok(true);
+        }
+        let (Some(xs), Some(ys)) = (self.entries(a, node)?, self.entries(b, node)?) else {
+            return Ok(equal(a, b));
+        };
+        if xs.len() != ys.len() {
+            return Ok(false);
+        }
+        for (key, x) in &xs {
+            self.charge(1, node.at)?;
+            let Some((_, y)) = ys.iter().find(|(k, _)| equal(k, key)) else {
+                return Ok(false);
+            };
+            if !self.equal(x, y, node)? {
+                return Ok(false);
             }
-            _ => Ok(equal(a, b)),
+        }
+        Ok(true)
+    }
+
+    /// A map's entries as values (a payload object's read one by one); `None` for a non-map.
+    fn entries(
+        &mut self,
+        map: &Val<'a>,
+        node: &Node,
+    ) -> Result<Option<Vec<(Val<'a>, Val<'a>)>>, Fault> {
+        match map {
+            Val::Map(entries) => Ok(Some(entries.clone())),
+            Val::Json(Value::Object(object)) => {
+                self.charge(object.len(), node.at)?;
+                object
+                    .iter()
+                    .map(|(k, v)| Ok((Val::Str(Cow::Borrowed(k.as_str())), self.json(v, node)?)))
+                    .collect::<Result<_, _>>()
+                    .map(Some)
+            }
+            _ => Ok(None),
         }
     }
 
@@ -521,14 +549,19 @@ impl<'a> Eval<'a, '_> {
             },
             Function::Decimal => match self.eval(first)? {
                 Val::Num(n) => Ok(Val::Num(n)),
-                Val::Str(s) => number::parse(&s).map(Val::Num).map_err(|_| {
+                Val::Str(s) => number::parse(&s).map(Val::Num).map_err(|why| {
+                    let what = match why {
+                        number::NotANumber::Syntax => {
+                            "is not a number as JSON writes them (\"24.99\", \"-3\")"
+                        }
+                        number::NotANumber::Range => {
+                            "is out of range (at most 28 decimal places and 28 or 29 digits)"
+                        }
+                    };
                     Fault::new(
                         ErrorKind::WrongType,
                         node.at,
-                        format!(
-                            "{}: {s:?} is not a number as JSON writes them (\"24.99\", \"-3\")",
-                            self.text(first)
-                        ),
+                        format!("{}: {s:?} {what}", self.text(first)),
                     )
                 }),
                 other => Err(self.wrong(first, "a string or a number", &other)),
@@ -729,23 +762,13 @@ fn index(i: Decimal, len: usize) -> Option<usize> {
         .filter(|i| *i < len)
 }
 
-/// Equality of scalars and map-literal keys; lists and maps of the payload go through
-/// [`Eval::equal`].
+/// Equality of scalars (and so of map keys); lists and maps go through [`Eval::equal`].
 fn equal(a: &Val<'_>, b: &Val<'_>) -> bool {
     match (a, b) {
         (Val::Null, Val::Null) => true,
         (Val::Bool(x), Val::Bool(y)) => x == y,
         (Val::Num(x), Val::Num(y)) => x == y,
         (Val::Str(x), Val::Str(y)) => x == y,
-        (Val::List(x), Val::List(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| equal(x, y))
-        }
-        (Val::Map(x), Val::Map(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.iter().any(|(k2, v2)| equal(k, k2) && equal(v, v2)))
-        }
-        (Val::Json(x), Val::Json(y)) => x == y,
         _ => false,
     }
 }

@@ -35,7 +35,7 @@ pub fn parse(text: &str) -> Result<Decimal, NotANumber> {
             let (m, e) = rest.split_at(at);
             (m, exponent_of(e.get(1..).unwrap_or(""))?)
         }
-        None => (rest, 0),
+        None => (rest, Ok(0)),
     };
     let (whole, fraction) = match mantissa_text.split_once('.') {
         Some((w, f)) if !f.is_empty() => (w, f),
@@ -50,25 +50,35 @@ pub fn parse(text: &str) -> Result<Decimal, NotANumber> {
     if whole.len() > 1 && whole.starts_with('0') {
         return Err(NotANumber::Syntax);
     }
+    // The significant digits alone: zeros in front add nothing, and zeros behind move the
+    // exponent, so "1.000…0" and "1000…0e-20" read as the small numbers they are.
+    let digits = format!("{whole}{fraction}");
+    let significant = digits.trim_start_matches('0');
+    let kept = significant.trim_end_matches('0');
+    if kept.is_empty() {
+        return Ok(Decimal::ZERO);
+    }
+    let exponent = exponent?;
+    let shift = |n: usize| i64::try_from(n).map_err(|_| NotANumber::Range);
+    // value = kept * 10^power
+    let power = exponent - shift(fraction.len())? + shift(significant.len() - kept.len())?;
     let mut mantissa: i128 = 0;
-    for b in whole.bytes().chain(fraction.bytes()) {
+    for b in kept.bytes() {
         mantissa = mantissa
             .checked_mul(10)
             .and_then(|m| m.checked_add(i128::from(b - b'0')))
             .ok_or(NotANumber::Range)?;
     }
-    let places = i64::try_from(fraction.len()).map_err(|_| NotANumber::Range)? - exponent;
-    let (mantissa, scale) = if places < 0 {
-        let shift = u32::try_from(-places).map_err(|_| NotANumber::Range)?;
-        let factor = 10i128.checked_pow(shift).ok_or(NotANumber::Range)?;
+    let (mantissa, scale) = if power > 0 {
+        let factor = u32::try_from(power)
+            .ok()
+            .and_then(|p| 10i128.checked_pow(p))
+            .ok_or(NotANumber::Range)?;
         (mantissa.checked_mul(factor).ok_or(NotANumber::Range)?, 0)
     } else {
-        (
-            mantissa,
-            u32::try_from(places).map_err(|_| NotANumber::Range)?,
-        )
+        let scale = u32::try_from(-power).map_err(|_| NotANumber::Range)?;
+        (mantissa, scale)
     };
-    let (mantissa, scale) = drop_trailing_zeros(mantissa, scale);
     if scale > MAX_SCALE {
         return Err(NotANumber::Range);
     }
@@ -76,25 +86,23 @@ pub fn parse(text: &str) -> Result<Decimal, NotANumber> {
     Decimal::try_from_i128_with_scale(signed, scale).map_err(|_| NotANumber::Range)
 }
 
-fn exponent_of(text: &str) -> Result<i64, NotANumber> {
+/// The exponent after `e`: its syntax is checked here, its size only once the number is known
+/// not to be zero (`0e99999` is 0).
+fn exponent_of(text: &str) -> Result<Result<i64, NotANumber>, NotANumber> {
     let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
-    if digits.is_empty() || digits.len() > 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(if digits.len() > 4 {
-            NotANumber::Range
-        } else {
-            NotANumber::Syntax
-        });
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(NotANumber::Syntax);
     }
-    text.parse().map_err(|_| NotANumber::Syntax)
-}
-
-/// "1.50" and "1.5" are one number; keeping the smaller scale lets "1.000…0" (many zeros) fit.
-fn drop_trailing_zeros(mut mantissa: i128, mut scale: u32) -> (i128, u32) {
-    while scale > 0 && mantissa % 10 == 0 {
-        mantissa /= 10;
-        scale -= 1;
+    let value = digits.trim_start_matches('0');
+    if value.len() > 6 {
+        return Ok(Err(NotANumber::Range));
     }
-    (mantissa, scale)
+    let magnitude: i64 = value.parse().unwrap_or(0);
+    Ok(Ok(if text.starts_with('-') {
+        -magnitude
+    } else {
+        magnitude
+    }))
 }
 
 /// Why a JSON number cannot be read exactly.
@@ -218,8 +226,34 @@ mod tests {
         ] {
             assert_eq!(parse(text), Err(NotANumber::Syntax), "{text:?}");
         }
-        for text in ["1e999", "79228162514264337593543950336", "1e-29", "1e99999"] {
+        for text in [
+            "1e999",
+            "79228162514264337593543950336",
+            "1e-29",
+            "1e9999999",
+        ] {
             assert_eq!(parse(text), Err(NotANumber::Range), "{text:?}");
+        }
+        // Zeros in front or behind are no digits: these fit.
+        for (text, value) in [
+            ("1.00000000000000000000000000000000000000000", "1"),
+            (
+                "10000000000000000000000000000000000000000e-20",
+                "100000000000000000000",
+            ),
+            ("0e9999", "0"),
+            ("-0.000", "0"),
+            ("1e00005", "100000"),
+            (
+                "0.00000000000000000000000000010",
+                "0.0000000000000000000000000001",
+            ),
+        ] {
+            assert_eq!(
+                parse(text).map(|d| d.to_string()),
+                Ok(value.to_owned()),
+                "{text}"
+            );
         }
     }
 

@@ -136,6 +136,48 @@ fn operators_never_coerce() {
 }
 
 #[test]
+fn maps_compare_by_members_wherever_they_come_from() {
+    assert_eq!(
+        ok("customer == {'email': 'Ada@Example.com', 'name': '  Ada  '}"),
+        json!(true)
+    );
+    assert_eq!(
+        ok("{'name': '  Ada  ', 'email': 'Ada@Example.com'} == customer"),
+        json!(true)
+    );
+    assert_eq!(
+        ok("line_items[0] == {'quantity': 2.0, 'price': '5.50'}"),
+        json!(true)
+    );
+    assert_eq!(ok("line_items[0] == {'quantity': 2}"), json!(false));
+    assert_eq!(
+        ok("line_items == [{'quantity': 2, 'price': '5.50'}, {'quantity': 3, 'price': '1.25'}]"),
+        json!(true)
+    );
+    assert_eq!(ok("[[1, 2.0]] == [[1.0, 2]]"), json!(true));
+    assert_eq!(ok("{'a': [1]} == {'a': [1.0]}"), json!(true));
+    let f = fault("{'a': 1, 'a': 2}['a']");
+    assert_eq!((f.kind, f.at), (ErrorKind::ExpressionFailed, 9));
+    assert!(f.message.contains("repeats the key \"a\""), "{f:?}");
+    // A repeated key that only the payload reveals is refused too.
+    assert_eq!(
+        fault("{tier: 1, 'gold': 2}").kind,
+        ErrorKind::ExpressionFailed
+    );
+}
+
+#[test]
+fn decimal_tells_text_that_is_no_number_from_one_out_of_range() {
+    assert!(fault("decimal('1.2.3')")
+        .message
+        .contains("is not a number as JSON writes them"));
+    assert!(fault("decimal('1e-29')")
+        .message
+        .contains("is out of range"));
+    assert_eq!(ok("decimal('0e9999')"), json!(0));
+}
+
+#[test]
 fn logic_is_cels_commutative_logic() {
     assert_eq!(ok("customer.phone == 'x' && false"), json!(false));
     assert_eq!(ok("false && customer.phone == 'x'"), json!(false));

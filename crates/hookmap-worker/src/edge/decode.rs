@@ -38,7 +38,7 @@ pub enum Keys {
 
 pub struct Decoded<'a> {
     hook: &'a HookRecord,
-    mapping: Option<Result<Mapping, hookmap_core::Error>>,
+    mapping: &'a Option<Result<Mapping, hookmap_core::Error>>,
     payload: Payload,
     /// What a mapping's expressions read beside the payload, kept with the delivery.
     context: Context,
@@ -109,7 +109,7 @@ impl<'a> Decoded<'a> {
                 &params,
                 encryption.as_ref(),
                 auth.sender(),
-                needs_of(&mapping).as_ref(),
+                needs_of(mapping).as_ref(),
             )
         });
         let payload = match decoded {
@@ -157,7 +157,7 @@ impl<'a> Decoded<'a> {
         replay_of: &'a str,
     ) -> Option<Self> {
         let mapping = hook.mapping();
-        let payload = inbound::parse(text?, needs_of(&mapping).as_ref()).ok()?;
+        let payload = inbound::parse(text?, needs_of(mapping).as_ref()).ok()?;
         Some(Self {
             hook,
             mapping,
@@ -183,7 +183,7 @@ impl<'a> Decoded<'a> {
     pub fn into_parts(
         self,
     ) -> (
-        Option<Result<Mapping, hookmap_core::Error>>,
+        &'a Option<Result<Mapping, hookmap_core::Error>>,
         Payload,
         Context,
         Keys,

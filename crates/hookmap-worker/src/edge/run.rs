@@ -46,10 +46,10 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
             }
         }
         Some(Ok(mapping)) => mapping,
-        Some(Err(e)) => return failed(&e, payload.text),
+        Some(Err(e)) => return failed(e, payload.text),
     };
     let input = context.input(&payload.value);
-    let mut plan = match plan(&mapping, input, hook.catalog().fields()) {
+    let mut plan = match plan(mapping, input, hook.catalog().fields()) {
         Ok(plan) => plan,
         Err(e) => return failed(&e, payload.text),
     };
