@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use crate::catalog::Catalog;
 use crate::error::Error;
-use crate::expr::{Expr, Input};
-use crate::mapping::{self, FieldMapping, Mapping, UserMatch};
+use crate::expr::{Expr, Input, Trace};
+use crate::mapping::{self, FieldMapping, Mapping, Source, UserMatch};
 use crate::message::{self, MessageMapping, PlannedMessage};
 use crate::path::Path;
 use crate::plan::{self as planning, Effect, MemberRef, Plan};
@@ -180,6 +180,133 @@ impl Draft {
     }
 }
 
+/// An expression evaluated on a sample step by step, for the page: each part it computed, inner
+/// parts first, then the whole's value, or the error it stopped at (the steps before it stay).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Steps {
+    pub steps: Vec<Step>,
+    pub value: Option<Value>,
+    pub error: Option<Error>,
+}
+
+/// One part of an expression and its value. `at..end` are characters of the source, `text` is
+/// that part of it, and `short` the same with the parts already shown as earlier steps cut to
+/// `…`: `round(decimal(total_price) * 10)` reads `round(…)`, after a step for `… * 10`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Step {
+    pub at: usize,
+    pub end: usize,
+    pub text: String,
+    pub short: String,
+    pub value: Value,
+}
+
+/// A field row's expressions on a sample: its `when`, then its `value`. As at the edge, the value
+/// is computed only when there is no `when` or it is true.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowSteps {
+    pub when: Option<Steps>,
+    pub value: Option<Steps>,
+}
+
+impl Draft {
+    /// Row `index`'s expressions on `input`, step by step; `None` when the row has none, or did
+    /// not parse (its error is in the preview's `errors`).
+    pub fn steps<'p>(&self, index: usize, input: impl Into<Input<'p>>) -> Option<RowSteps> {
+        let row = self.rows.get(index)?.as_ref()?;
+        let value = match &row.source {
+            Source::Value(expr) => Some(expr),
+            Source::Path(_) => None,
+        };
+        if value.is_none() && row.when.is_none() {
+            return None;
+        }
+        let input = input.into();
+        let when = row
+            .when
+            .as_ref()
+            .map(|when| steps(when, &input, &format!("fields[{index}].when")));
+        let applies = when
+            .as_ref()
+            .is_none_or(|w| w.value == Some(Value::Bool(true)));
+        Some(RowSteps {
+            value: value
+                .filter(|_| applies)
+                .map(|value| steps(value, &input, &format!("fields[{index}].value"))),
+            when,
+        })
+    }
+}
+
+/// `expr` evaluated on `input` step by step; an error is placed at `place` (`fields[2].value`).
+pub fn steps(expr: &Expr, input: &Input<'_>, place: &str) -> Steps {
+    let (out, trace) = expr.eval_traced(input);
+    let (value, error) = match out {
+        Ok(value) => (Some(value.to_json()), None),
+        Err(fault) => (None, Some(fault.at(place))),
+    };
+    let source: Vec<char> = expr.source().chars().collect();
+    let text = |at: usize, end: usize| -> String {
+        source.get(at..end).unwrap_or_default().iter().collect()
+    };
+    // A name read only for its member (`order` in `order.total`) is no step of its own: the
+    // member's value is the one that matters.
+    let kept: Vec<&Trace> = trace
+        .iter()
+        .enumerate()
+        .filter(|&(i, t)| {
+            !trace.get(i + 1).is_some_and(|next| {
+                next.at == t.at && matches!(source.get(t.end), Some('.' | '[')) && next.end > t.end
+            })
+        })
+        .map(|(_, t)| t)
+        .collect();
+    let steps = kept
+        .iter()
+        .enumerate()
+        .map(|(k, t)| Step {
+            at: t.at,
+            end: t.end,
+            text: text(t.at, t.end),
+            short: shortened(&source, t, kept.get(..k).unwrap_or_default()),
+            value: t.value.clone(),
+        })
+        .collect();
+    Steps {
+        steps,
+        value,
+        error,
+    }
+}
+
+/// `step`'s source with the earlier steps it contains cut to `…`. The trace lists each part after
+/// its own parts, so the latest earlier step inside `step` is one of its outermost parts.
+fn shortened(source: &[char], step: &Trace, earlier: &[&Trace]) -> String {
+    let mut cut: Vec<(usize, usize)> = Vec::new();
+    for part in earlier.iter().rev() {
+        let inside = step.at <= part.at
+            && part.end <= step.end
+            && (part.at, part.end) != (step.at, step.end);
+        if inside
+            && !cut
+                .iter()
+                .any(|&(at, end)| at <= part.at && part.end <= end)
+        {
+            cut.push((part.at, part.end));
+        }
+    }
+    cut.sort_unstable();
+    let mut out = String::new();
+    let mut i = step.at;
+    for (at, end) in cut {
+        out.extend(source.get(i..at).unwrap_or_default());
+        out.push('…');
+        i = end;
+    }
+    out.extend(source.get(i..step.end).unwrap_or_default());
+    out
+}
+
 #[derive(Default)]
 struct ParseErrors(Vec<Error>);
 
@@ -233,6 +360,91 @@ mod tests {
             json!([{"kind": "currency", "currency": "coins", "op": "add", "amount": 5}, null, null, null])
         );
         assert_eq!(p.plan, None);
+    }
+
+    /// The `short` and value of each step of row `index` (its `value`, or its `when`).
+    fn shown(steps: &Steps) -> Vec<(&str, Value)> {
+        steps
+            .steps
+            .iter()
+            .map(|s| (s.short.as_str(), s.value.clone()))
+            .collect()
+    }
+
+    fn expression_rows(rows: Value) -> Draft {
+        let mapping = json!({"user": {"match": "email", "path": "who"}, "fields": rows});
+        Draft::parse(&mapping, &fields())
+    }
+
+    #[test]
+    fn an_expression_row_answers_its_steps_each_part_cut_to_what_is_new() {
+        let draft = expression_rows(json!([
+            {"target": {"currency": "coins"}, "op": "add", "value": "round(decimal(total_price) * 10)"},
+            {"target": {"field": "tier"}, "op": "overwrite", "value": "upper(order.tier)"}]));
+        let payload = json!({"total_price": "24.99", "order": {"tier": "gold"}});
+        let row = draft.steps(0, &payload).unwrap();
+        assert_eq!(row.when, None);
+        let value = row.value.unwrap();
+        assert_eq!(
+            shown(&value),
+            [
+                ("total_price", json!("24.99")),
+                ("decimal(…)", json!(24.99)),
+                ("… * 10", json!(249.9)),
+                ("round(…)", json!(250)),
+            ]
+        );
+        assert_eq!(value.steps[2].text, "decimal(total_price) * 10");
+        assert_eq!((value.steps[2].at, value.steps[2].end), (6, 31));
+        assert_eq!((value.value, value.error), (Some(json!(250)), None));
+        // `order` is read for its member only: the member is the step.
+        let member = draft.steps(1, &payload).unwrap().value.unwrap();
+        assert_eq!(
+            shown(&member),
+            [("order.tier", json!("gold")), ("upper(…)", json!("GOLD"))]
+        );
+    }
+
+    #[test]
+    fn a_rows_value_is_computed_only_when_its_when_is_true() {
+        let draft = expression_rows(json!([
+            {"target": {"currency": "coins"}, "op": "add", "value": "amount", "when": "status == \"paid\""}]));
+        let paid = draft
+            .steps(0, &json!({"status": "paid", "amount": 5}))
+            .unwrap();
+        assert_eq!(paid.when.unwrap().value, Some(json!(true)));
+        assert_eq!(paid.value.unwrap().value, Some(json!(5)));
+        let unpaid = draft.steps(0, &json!({"status": "open"})).unwrap();
+        let when = unpaid.when.unwrap();
+        assert_eq!(
+            shown(&when),
+            [("status", json!("open")), ("… == \"paid\"", json!(false))]
+        );
+        assert_eq!(unpaid.value, None, "the edge does not compute it");
+    }
+
+    #[test]
+    fn a_failing_expression_keeps_its_steps_and_points_at_the_character() {
+        let draft = expression_rows(json!([
+            {"target": {"currency": "coins"}, "op": "add", "value": "floor(decimal(total) / 3)"},
+            {"target": {"currency": "coins"}, "op": "add", "path": "n"},
+            {"target": {"currency": "coins"}, "op": "add", "value": "floor(("}]));
+        let row = draft
+            .steps(0, &json!({"total": "x1"}))
+            .unwrap()
+            .value
+            .unwrap();
+        assert_eq!(shown(&row), [("total", json!("x1"))]);
+        let error = row.error.unwrap();
+        assert_eq!(error.location(), Some("fields[0].value"));
+        assert_eq!(error.character(), Some(6), "{error:?}");
+        assert_eq!(draft.steps(1, &json!({})), None, "a path row has no steps");
+        assert_eq!(
+            draft.steps(2, &json!({})),
+            None,
+            "nor has a row that did not parse"
+        );
+        assert_eq!(draft.steps(3, &json!({})), None);
     }
 
     #[test]
