@@ -40,9 +40,17 @@ function asExpected(shown, c) {
     return;
   }
   assert.deepEqual(shown.errors, [], c.name);
+  // A payload the filter turns away plans nothing but its key; the rows are still shown.
+  if (plan.filtered) {
+    assert.deepEqual({ filtered: shown.filtered, idempotency_key: shown.idempotency_key },
+      { filtered: plan.filtered, idempotency_key: plan.idempotency_key ?? null }, c.name);
+    assert.deepEqual(plan.effects, [], c.name);
+    return;
+  }
+  // A row whose `when` is false shows no effect (null) and no error: the plan leaves it out.
   assert.deepEqual(
-    { member: shown.member, idempotency_key: shown.idempotency_key, effects: shown.effects, message: shown.message },
-    { member: null, idempotency_key: null, message: null, ...plan },
+    { filtered: shown.filtered, member: shown.member, idempotency_key: shown.idempotency_key, effects: shown.effects.filter((e) => e !== null), message: shown.message },
+    { filtered: null, member: null, idempotency_key: null, message: null, ...plan },
     c.name,
   );
 }

@@ -2,11 +2,11 @@
 // since its previous preview (crates/hookmap-wasm, Engine::preview), and this merges each answer
 // into what it answered before. No DOM: the benchmark (scripts/bench/engine.mjs) runs it too.
 
-const PARTS = ['member', 'idempotency_key', 'message', 'errors'];
+const PARTS = ['filtered', 'member', 'idempotency_key', 'message', 'errors'];
 
 export class PreviewState {
   constructor() {
-    /** The whole preview as of the last answer: {member, idempotency_key, effects, message, errors, changes}. */
+    /** The whole preview as of the last answer: {filtered, member, idempotency_key, effects, message, errors, changes}. */
     this.result = null;
   }
 
@@ -19,7 +19,7 @@ export class PreviewState {
     const rows = answer[0];
     const parts = answer[1];
     if (parts?.full) {
-      this.result = { member: null, idempotency_key: null, effects: [], message: null, errors: [], changes: [] };
+      this.result = { filtered: null, member: null, idempotency_key: null, effects: [], message: null, errors: [], changes: [] };
     } else if (!this.result) {
       throw new Error('a preview that only says what changed, with no earlier preview to change');
     }

@@ -11,6 +11,7 @@ use serde::Serialize;
 /// [`crate::Engine::set_member`], which starts over) and the effects ([`Delta::between`]).
 #[derive(Debug)]
 pub(crate) struct Shown {
+    pub filtered: Option<String>,
     pub member: Option<MemberRef>,
     pub idempotency_key: Option<String>,
     pub effects: Vec<Option<Effect>>,
@@ -33,6 +34,8 @@ pub(crate) struct Delta<'a> {
 struct Parts<'a> {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     full: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filtered: Option<&'a Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     member: Option<&'a Option<MemberRef>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -72,12 +75,14 @@ impl<'a> Delta<'a> {
         }
         let parts = Parts {
             full: before.is_none(),
+            filtered: part(before.map(|b| &b.filtered), &now.filtered),
             member: part(before.map(|b| &b.member), &now.member),
             idempotency_key: part(before.map(|b| &b.idempotency_key), &now.idempotency_key),
             message: part(before.map(|b| &b.message), &now.message),
             errors: part(before.map(|b| &b.errors[..]), &now.errors[..]),
         };
         let unchanged = !parts.full
+            && parts.filtered.is_none()
             && parts.member.is_none()
             && parts.idempotency_key.is_none()
             && parts.message.is_none()

@@ -130,8 +130,9 @@ impl Engine {
     /// What the page shows, as what changed since this engine's previous preview, in one flat
     /// list: `[rows, parts | null, i, effect | null, before, after, error | null, ...]`.
     /// - `rows` is the number of mapping rows.
-    /// - `parts` holds `member`, `idempotency_key`, `message` and `errors`, each only when it
-    ///   differs (null when none does).
+    /// - `parts` holds `filtered` (why the mapping's filter turns the sample away, or null),
+    ///   `member`, `idempotency_key`, `message` and `errors`, each only when it differs (null
+    ///   when none does).
     /// - Then five items per row whose effect differs, or whose change may (an earlier row on its
     ///   currency or field changed: `delta::Delta::between`): its index, its effect, and its
     ///   change's `before`, `after` and `error` (all null when the row has no effect).
@@ -149,6 +150,7 @@ impl Engine {
         let preview: Preview = self.draft()?.preview(self.payload()?);
         let changes = hookmap_core::simulate(&self.member, &preview.effects);
         let now = Shown {
+            filtered: preview.filtered,
             member: preview.member,
             idempotency_key: preview.idempotency_key,
             effects: preview.effects,
@@ -158,6 +160,15 @@ impl Engine {
         let answer = to_js(&Delta::between(self.shown.as_ref(), &now, &changes));
         self.shown = Some(now);
         answer
+    }
+
+    /// Row `index`'s expressions on the sample, step by step, as the edge evaluates them:
+    /// `{when, value}`, each null or `{steps: [{at, end, text, short, value}], value, error}`
+    /// (`hookmap_core::preview::RowSteps`; `at` and `end` count characters, `short` is `text`
+    /// with its earlier steps cut to `…`). Null for a row without an expression, or one that did
+    /// not parse (its error is in the preview's). Thrown like [`Engine::preview`].
+    pub fn steps(&self, index: usize) -> JsResult {
+        to_js(&self.draft()?.steps(index, self.payload()?))
     }
 
     /// The mapping, as it stands, replayed over a webhook's stored deliveries before it is saved:

@@ -5,6 +5,7 @@
 use hookmap_core::auth::ApiKeyPlace;
 use hookmap_core::envelope::{IV_LEN, KEY_LEN};
 use hookmap_core::event::EventType;
+use hookmap_core::expr::{self, Function};
 use hookmap_core::ops::CURRENCY_OPS;
 use hookmap_core::profile::{Digest, Encoding, TOLERANCE_SECS};
 use hookmap_core::shadow::ShadowKind;
@@ -22,7 +23,7 @@ use serde::Serialize;
 /// currencies, history_statuses: [{name, icon, applied}], replayable, shadow_kinds: [{name, label,
 /// means, fixes, breaks}], signature_schemes: [{name, label, headers, generates_secret, setup,
 /// settings}], hmac_algorithms, signature_encodings, signature_tolerance, api_key_places: [{name,
-/// label}]}`, every list in the core's order.
+/// label}], expressions: {functions, max_len}}`, every list in the core's order.
 #[derive(Serialize)]
 pub struct Capabilities {
     ops: [Op; Op::ALL.len()],
@@ -42,6 +43,15 @@ pub struct Capabilities {
     signature_encodings: &'static [&'static str],
     signature_tolerance: u64,
     api_key_places: Vec<ApiKeyPlaceShown>,
+    expressions: ExpressionsShown,
+}
+
+/// What an expression (a row's `value` or `when`, a mapping's `filter`) may call, and how long it
+/// may be: the editor completes those names and stops at that length.
+#[derive(Serialize)]
+struct ExpressionsShown {
+    functions: &'static [&'static str],
+    max_len: usize,
 }
 
 #[derive(Serialize)]
@@ -180,6 +190,10 @@ pub fn capabilities() -> Capabilities {
                 label: key_place_label(p),
             })
             .collect(),
+        expressions: ExpressionsShown {
+            functions: &Function::NAMES,
+            max_len: expr::MAX_LEN,
+        },
     }
 }
 

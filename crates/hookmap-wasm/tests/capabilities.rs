@@ -5,6 +5,7 @@
 
 use hookmap_core::auth::ApiKeyPlace;
 use hookmap_core::event::EventType;
+use hookmap_core::expr::{Expr, Function, MAX_LEN};
 use hookmap_core::profile::{Digest, Encoding, TOLERANCE_SECS};
 use hookmap_core::shadow::ShadowKind;
 use hookmap_core::{
@@ -154,6 +155,32 @@ fn offered_signatures_are_accepted() {
             }
         }
     }
+}
+
+/// The editor completes the functions `capabilities()` lists and stops at its length: each one
+/// parses when called with its fewest arguments (`has` takes a member), a name it does not list does not, and the
+/// longest expression it lets through parses.
+#[wasm_bindgen_test]
+fn offered_expression_functions_and_length_are_the_accepted_ones() {
+    let caps = caps();
+    let offered = &caps["expressions"];
+    assert_eq!(offered["functions"], json!(Function::NAMES));
+    assert_eq!(offered["max_len"], MAX_LEN);
+    for name in offered["functions"].as_array().unwrap() {
+        let name = name.as_str().unwrap();
+        let function = Function::parse(name).unwrap();
+        let call = if function.is_macro() {
+            format!("[1].{name}(x, x)")
+        } else {
+            let (fewest, _) = function.arity();
+            format!("{name}({})", vec!["a.b"; fewest].join(", "))
+        };
+        assert!(Expr::parse(&call).is_ok(), "{call}");
+    }
+    assert!(Expr::parse("frobnicate(1)").is_err());
+    let longest = "a".repeat(MAX_LEN);
+    assert!(Expr::parse(&longest).is_ok());
+    assert!(Expr::parse(&format!("{longest}a")).is_err());
 }
 
 #[wasm_bindgen_test]

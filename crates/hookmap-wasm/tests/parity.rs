@@ -25,14 +25,14 @@ fn value(js: &JsValue) -> Value {
 fn merged(kept: &mut Value, answer: &JsValue) -> Value {
     let (rows, parts, changed) = split(answer);
     if parts["full"] == json!(true) {
-        *kept = json!({"member": null, "idempotency_key": null, "effects": [], "message": null,
-                       "errors": [], "changes": []});
+        *kept = json!({"filtered": null, "member": null, "idempotency_key": null, "effects": [],
+                       "message": null, "errors": [], "changes": []});
     }
     assert!(
         kept.is_object(),
         "an answer of changes with no whole preview before it"
     );
-    for part in ["member", "idempotency_key", "message", "errors"] {
+    for part in ["filtered", "member", "idempotency_key", "message", "errors"] {
         if let Some(v) = parts.get(part) {
             kept[part] = v.clone();
         }
@@ -156,16 +156,25 @@ fn the_wasm_build_gives_every_expected_outcome() {
     }
 }
 
-/// A preview without errors read as the edge's plan: its parts, the absent ones left out.
+/// A preview without errors read as the edge's plan: its parts, the absent ones left out. The
+/// rows a false `when` leaves out (null, with no error) are no effects; a payload the filter
+/// turns away plans nothing but its idempotency key.
 fn as_plan(shown: &Value) -> Value {
-    let parts = ["member", "idempotency_key", "effects", "message"];
-    Value::Object(
-        parts
-            .iter()
-            .filter(|k| !shown[**k].is_null())
-            .map(|k| (k.to_string(), shown[*k].clone()))
-            .collect(),
-    )
+    let filtered = !shown["filtered"].is_null();
+    let parts: &[&str] = if filtered {
+        &["filtered", "idempotency_key"]
+    } else {
+        &["member", "idempotency_key", "message"]
+    };
+    let mut plan: serde_json::Map<String, Value> = parts
+        .iter()
+        .filter(|k| !shown[**k].is_null())
+        .map(|k| (k.to_string(), shown[*k].clone()))
+        .collect();
+    let effects = shown["effects"].as_array().unwrap().iter();
+    let effects = effects.filter(|e| !filtered && !e.is_null()).cloned();
+    plan.insert("effects".into(), effects.collect());
+    Value::Object(plan)
 }
 
 #[wasm_bindgen_test]
