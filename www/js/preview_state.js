@@ -2,8 +2,6 @@
 // since its previous preview (crates/hookmap-wasm, Engine::preview), and this merges each answer
 // into what it answered before. No DOM: the benchmark (scripts/bench/engine.mjs) runs it too.
 
-const PARTS = ['filtered', 'member', 'idempotency_key', 'message', 'errors'];
-
 export class PreviewState {
   constructor() {
     /** The whole preview as of the last answer: {filtered, member, idempotency_key, effects, message, errors, changes}. */
@@ -24,7 +22,9 @@ export class PreviewState {
       throw new Error('a preview that only says what changed, with no earlier preview to change');
     }
     const result = this.result;
-    if (parts) for (const part of PARTS) if (part in parts) result[part] = parts[part];
+    // Each part the answer names (filtered, member, idempotency_key, message, errors) replaces the
+    // kept one; `full` is about the answer, not a part.
+    if (parts) for (const part in parts) if (part !== 'full') result[part] = parts[part];
     if (result.effects.length !== rows) {
       result.effects.length = rows;
       result.changes.length = rows;
