@@ -46,6 +46,25 @@ fn small_mapping() -> Value {
     })
 }
 
+/// The same five targets as [`small_mapping`], each computed: a division rounded, a product, a
+/// lookup, a sum over the items, a condition; and a filter. Row 1 reads `reward.xp`, the value the
+/// page's sample keystroke changes.
+fn expression_mapping() -> Value {
+    json!({
+        "filter": "type == 'order.paid'",
+        "user": {"match": "email", "path": "customer.email"},
+        "idempotency_path": "order.id",
+        "fields": [
+            {"target": {"currency": "coins"}, "op": "add", "value": "floor(order.total / 100)"},
+            {"target": {"currency": "xp"}, "op": "add", "value": "reward.xp * 2"},
+            {"target": {"field": "tier"}, "op": "overwrite",
+             "value": "{'gold': 'Gold', 'silver': 'Silver'}[customer.tier]"},
+            {"target": {"field": "orders"}, "op": "add", "value": "items.map(i, i.qty).sum()"},
+            {"target": {"field": "paid"}, "op": "overwrite",
+             "value": "order.paid && customer.address.country == 'GB'", "when": "has(order.paid)"}]
+    })
+}
+
 fn small_fields() -> FieldTypes {
     [
         ("tier".to_owned(), FieldType::Text),
@@ -79,6 +98,12 @@ pub fn all() -> Vec<Workload> {
             payloads: vec![order(2, 100).to_string().into_bytes()],
             mapping: big_mapping,
             fields: big_fields,
+        },
+        Workload {
+            name: "1KB, 5 expression rows",
+            payloads: vec![order(1, 2).to_string().into_bytes()],
+            mapping: expression_mapping(),
+            fields: small_fields(),
         },
         Workload {
             name: "batch of 100 x 1KB",

@@ -100,7 +100,7 @@ pub fn bench_open(
 /// What the page's keystrokes type, for workload `w`: each keystroke changes one value, as typing
 /// does. In the sample, each payload and a copy with one mapped value (`reward.xp`) one more, typed
 /// in turn (`a, b` for each payload); in the mapping, the mapping and a copy whose row 1 reads an
-/// other path (`reward.coins` for `reward.xp`), typed in turn.
+/// other path (`reward.coins` for `reward.xp`, in its path or its expression), typed in turn.
 struct Keystrokes {
     payloads: Vec<[Vec<u8>; 2]>,
     mappings: [String; 2],
@@ -121,6 +121,9 @@ fn keystrokes(w: &workloads::Workload) -> Keystrokes {
     let mut other = w.mapping.clone();
     if let Some(path) = other.pointer_mut("/fields/1/path") {
         *path = Value::from("reward.coins");
+    }
+    if let Some(value) = other.pointer_mut("/fields/1/value") {
+        *value = Value::from("reward.coins * 2");
     }
     Keystrokes {
         payloads,
