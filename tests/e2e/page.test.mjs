@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { startWorker } from './support/worker.mjs';
 import { client, deliver, envelope, seedCommunity, KEY, IV } from './support/api.mjs';
 import { launch, openPage, shot, signedIn } from './support/browser.mjs';
+import { seriousViolations } from './support/axe.mjs';
 
 const SAMPLE = {
   customer: { email: 'Ada@Example.com' },
@@ -247,6 +248,74 @@ test('connected: load the caught sample, map it, save, encrypt and send the prod
   const member = (await admin.get(`/v1/communities/${seed.cid}/users/${seed.uid}`)).body;
   assert.equal(member.coins, 50);
   assert.equal(member.fields.tier, 'gold');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('offline: an expression row completes, shows its error at its character, its steps in the preview, and a filter filters', async () => {
+  const { page, errors } = await openPage(browser, PLAYGROUND());
+  const order = { customer: { email: 'ada@example.com' }, total_price: '24.99', financial_status: 'pending', line_items: [{ quantity: 2 }] };
+  await page.fill('#sample-text', JSON.stringify(order, null, 2));
+  await page.fill('#user-path', 'customer.email');
+  await page.click('#add-row');
+  await page.selectOption('#rows li:nth-child(1) .source', 'value');
+  const value = '#rows li:nth-child(1) .value';
+  assert.equal(await page.isVisible('#rows li:nth-child(1) .path'), false, 'an expression row has no path');
+
+  // Completion: the sample's paths (containers too) and the engine's functions, the word completed.
+  await page.fill(value, 'round(decimal(tot');
+  assert.deepEqual(await options(page, '#expr-words'), ['round(decimal(total_price']);
+  await page.fill(value, 'line_items.su');
+  assert.deepEqual(await options(page, '#expr-words'), ['line_items.sum(']);
+  await page.fill(value, 'round');
+  assert.deepEqual(await options(page, '#expr-words'), ['round(', 'round_even(']);
+  // A click in the tree puts the value's path at the cursor, as the expression reads it.
+  await page.fill(value, 'decimal()');
+  await page.$eval(value, (input) => input.setSelectionRange(8, 8));
+  await page.click('.leaf[data-path="total_price"]');
+  assert.equal(await page.inputValue(value), 'decimal(total_price)');
+
+  // A broken expression: its error beside the row, the character it names marked and selectable.
+  await page.fill(value, 'round(decimal(total_price) * )');
+  const error = '#rows li:nth-child(1) .error';
+  assert.match(await page.textContent(error), /fields\[0\]\.value: .*at character 29/);
+  assert.equal(await page.textContent(`${error} mark`), ')');
+  assert.equal(await page.getAttribute(value, 'aria-invalid'), '');
+  await page.click(`${error} button`);
+  assert.deepEqual(await page.$eval(value, (input) => [document.activeElement === input, input.selectionStart, input.selectionEnd]), [true, 29, 30]);
+  await shot(page, '09-expression-error');
+
+  // A working one: its effect, and each step of it on the sample.
+  await page.fill(value, 'round(decimal(total_price) * 10)');
+  assert.equal(await page.isVisible(error), false);
+  assert.equal(await page.getAttribute(value, 'aria-invalid'), null);
+  assert.match(await page.textContent('#effects li:nth-child(1)'), /^coins add 250: 0 → 250/);
+  assert.deepEqual(await texts(page, '#effects li:nth-child(1) .steps'),
+    ['value: total_price "24.99" → decimal(…) 24.99 → … * 10 249.9 → round(…) 250']);
+  assert.match(await page.textContent('#preview-verdict'), /would apply 1 effect to ada@example.com/);
+  assert.match(await page.textContent('#mapping-json'), /"value": "round\(decimal\(total_price\) \* 10\)"/);
+
+  // A false condition skips the row, without an error.
+  await page.fill('#rows li:nth-child(1) .when', 'financial_status == "paid"');
+  assert.match(await page.textContent('#effects li:nth-child(1)'), /^skipped: its condition is false/);
+  assert.deepEqual(await texts(page, '#effects li:nth-child(1) .steps'), ['when: financial_status "pending" → … == "paid" false']);
+  await page.fill('#rows li:nth-child(1) .when', '');
+
+  // The mapping's filter: a payload it finds false shows why, and no effects.
+  await page.fill('#filter', 'financial_status == "paid"');
+  assert.deepEqual(await texts(page, '#effects li'), ['⊘ filtered: the filter "financial_status == \\"paid\\"" is false']);
+  assert.match(await page.textContent('#preview-verdict'), /as filtered and apply nothing/);
+  assert.deepEqual(await seriousViolations(page), []);
+  await shot(page, '10-expression-filtered');
+  // A broken filter is marked at its character too.
+  await page.fill('#filter', 'financial_status = "paid"');
+  assert.match(await page.textContent('[data-error-for="filter"]'), /at character 17/);
+  assert.equal(await page.textContent('[data-error-for="filter"] mark'), '=');
+  const paid = { ...order, financial_status: 'paid' };
+  await page.fill('#filter', 'financial_status == "paid"');
+  await page.fill('#sample-text', JSON.stringify(paid));
+  assert.match(await page.textContent('#effects li:nth-child(1)'), /^coins add 250: 0 → 250/);
+  assert.deepEqual(await seriousViolations(page), []);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -164,7 +164,8 @@ export class MappingEditor {
     this.last.sampleOk = leaves.ok;
     if (leaves.ok) {
       showError(this.$('#sample-error'), '');
-      renderTree(this.$('#tree'), leaves.value, (path) => this.form.fillActive(path));
+      renderTree(this.$('#tree'), leaves.value, (path, leaf) => this.form.fillActive(path, leaf));
+      this.form.setLeaves(leaves.value);
     } else {
       // The engine's message names the line and column of invalid JSON.
       showError(this.$('#sample-error'), describe(leaves.error));
@@ -208,7 +209,10 @@ export class MappingEditor {
       return;
     }
     this.form.showErrors(result.value.errors);
-    this.preview.render(result.value, rows);
+    // Each expression row's steps on the sample (null for the others), evaluated by the engine.
+    const steps = (mapping.fields ?? []).map((row, i) => (row.value === undefined && row.when === undefined
+      ? null : attempt(() => this.engine.steps(i)).value ?? null));
+    this.preview.render(result.value, rows, steps);
     // From the page's load to its first preview: the console's budget, read by scripts/bench/console.mjs.
     if (performance.getEntriesByName('first-preview').length === 0) performance.mark('first-preview');
   }

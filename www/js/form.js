@@ -1,6 +1,7 @@
-// The mapping form: member identifier, idempotency path and one row per field mapping. It turns
-// into the contract's mapping JSON and shows each engine error next to the part it names.
-
+// The mapping form: member identifier, idempotency path, filter and one row per field mapping
+// (a path, or an expression and its condition). It turns into the contract's mapping JSON and
+// shows each engine error next to the part it names, an expression's at the character it names.
+import { fill, h } from './dom.js';
 
 function option(value, text) {
   const o = document.createElement('option');
@@ -29,8 +30,12 @@ export class MappingForm {
     this.channelPath = root.querySelector('#channel-path');
     this.messageTemplate = root.querySelector('#template');
     this.topic = root.querySelector('#topic');
+    this.filter = root.querySelector('#filter');
+    // The expression inputs' completions: refilled for the one being typed in (`complete`).
+    this.words = root.querySelector('#expr-words');
+    this.leaves = [];
     this.setActive(this.userPath);
-    for (const input of [this.userPath, this.idemPath, this.channelPath, this.messageTemplate, this.topic]) this.watchPath(input);
+    for (const input of [this.userPath, this.idemPath, this.channelPath, this.messageTemplate, this.topic, this.filter]) this.watchPath(input);
     this.channelId.addEventListener('input', () => this.onChange());
     this.channelMode.addEventListener('change', () => {
       this.showChannelMode();
@@ -78,6 +83,7 @@ export class MappingForm {
     this.matchBy.value = this.caps.match_by.includes(by) ? by : this.caps.match_by[0];
     this.userPath.value = mapping?.user?.path ?? '';
     this.idemPath.value = mapping?.idempotency_path ?? '';
+    this.filter.value = mapping?.filter ?? '';
     this.rows.replaceChildren();
     for (const row of mapping?.fields ?? []) this.addRow(row);
     const message = mapping?.message;
@@ -97,6 +103,8 @@ export class MappingForm {
     const message = this.readMessage();
     const userPath = this.userPath.value.trim();
     const mapping = {};
+    // Expressions go as typed (blank: none), so an error's character is the input's.
+    if (this.filter.value.trim()) mapping.filter = this.filter.value;
     if (userPath || fields.length || !message) mapping.user = { match: this.matchBy.value, path: userPath };
     if (this.idemPath.value.trim()) mapping.idempotency_path = this.idemPath.value.trim();
     if (fields.length || !message) mapping.fields = fields;
@@ -121,12 +129,14 @@ export class MappingForm {
     if (!mode && this.active?.closest('[data-part="message"]')) this.setActive(this.userPath);
   }
 
-  /** A click in the sample tree: the path goes into the active path box, or into the message or
-   * topic as a `{{path}}` placeholder at the cursor. */
-  fillActive(path) {
+  /** A click in the sample tree: the path goes into the active path box, into the message or
+   * topic as a `{{path}}` placeholder at the cursor, or into an expression at the cursor as the
+   * expression reads that value. */
+  fillActive(path, leaf) {
     const input = this.active;
-    if (input.classList.contains('template')) {
-      const placeholder = `{{${path}}}`;
+    const expr = input.classList.contains('expr');
+    if (expr || input.classList.contains('template')) {
+      const placeholder = expr ? exprPath(leaf.trail) : `{{${path}}}`;
       const start = input.selectionStart ?? input.value.length;
       const end = input.selectionEnd ?? start;
       input.value = input.value.slice(0, start) + placeholder + input.value.slice(end);
@@ -146,7 +156,8 @@ export class MappingForm {
     this.targetLabel.textContent = input.dataset.label ?? 'this path';
   }
 
-  /** Shows each error ({code, message, at}) beside the part its `at` names; clears the others. */
+  /** Shows each error ({code, message, at, offset?}) beside the part its `at` names; clears the
+   * others. `inputs(at)` is the expression input an error's `offset` counts in, if any. */
   showErrors(errors) {
     const byPart = new Map();
     for (const error of errors) {
@@ -154,16 +165,50 @@ export class MappingForm {
       if (!byPart.has(part)) byPart.set(part, []);
       byPart.get(part).push(error);
     }
-    const show = (el, list) => {
+    const show = (el, list, inputs) => {
       el.hidden = !list?.length;
-      el.textContent = (list ?? []).map((e) => e.message).join(' · ');
+      fill(el, (list ?? []).map((e, k) => [k ? ' · ' : '', explain(e, inputs(e.at))]));
     };
-    for (const el of this.root.querySelectorAll('[data-error-for]')) show(el, byPart.get(el.dataset.errorFor));
+    const invalid = new Set();
+    for (const el of this.root.querySelectorAll('[data-error-for]')) {
+      show(el, byPart.get(el.dataset.errorFor), (at) => (at === 'filter' ? this.filter : null));
+    }
+    if (byPart.get('filter')) invalid.add(this.filter);
     [...this.rows.children].forEach((row, i) => {
       const list = byPart.get(`fields[${i}]`);
       row.classList.toggle('has-error', Boolean(list?.length));
-      show(row.querySelector('.error'), list);
+      const input = (at) => row.querySelector(/\.(value|when)$/.exec(at ?? '')?.[0] ?? '.none');
+      show(row.querySelector('.error'), list, input);
+      for (const e of list ?? []) if (input(e.at)) invalid.add(input(e.at));
     });
+    // Said to assistive technology too, not by the red border alone.
+    for (const el of this.root.querySelectorAll('.expr')) el.toggleAttribute('aria-invalid', invalid.has(el));
+  }
+
+  /** The sample's leaves ([{path, trail, value}]): the paths an expression may complete to. */
+  setLeaves(leaves) {
+    const paths = new Set();
+    for (const leaf of leaves) {
+      // Every container on the way too: `items` for `items.map(i, i.qty)`.
+      for (let n = 1; n <= leaf.trail.length; n += 1) paths.add(exprPath(leaf.trail.slice(0, n)));
+    }
+    this.leaves = [...paths];
+  }
+
+  /** Offers, for the expression `input` holds, its last word completed: a path of the sample or a
+   * function of the engine (`capabilities().expressions`). A datalist offers whole values, so each
+   * offer is the whole text with that word completed. */
+  complete(input) {
+    const text = input.value;
+    const word = /[A-Za-z_][\w.[\]]*$/.exec(text)?.[0] ?? '';
+    const dot = word.lastIndexOf('.');
+    const functions = this.caps.expressions.functions;
+    // After a dot, a function is called on what comes before it: `items.map(`.
+    const names = [...this.leaves, ...functions.map((f) => `${f}(`),
+      ...(dot > 0 ? functions.map((f) => `${word.slice(0, dot)}.${f}(`) : [])];
+    const before = text.slice(0, text.length - word.length);
+    const offers = names.filter((n) => n.startsWith(word) && n !== word).slice(0, MAX_OFFERS);
+    fill(this.words, offers.map((n) => h('option', { value: before + n })));
   }
 
   addRow(row) {
@@ -172,15 +217,28 @@ export class MappingForm {
     this.fillTargets(li, row.target);
     this.fillOps(li, row.op);
     const path = li.querySelector('.path');
+    const value = li.querySelector('.value');
+    const source = li.querySelector('.source');
     path.value = row.path ?? '';
-    this.watchPath(path);
+    value.value = row.value ?? '';
+    li.querySelector('.when').value = row.when ?? '';
+    source.value = row.value === undefined ? 'path' : 'value';
+    this.showSource(li);
+    for (const input of li.querySelectorAll('.path, .expr')) this.watchPath(input);
+    source.addEventListener('change', () => {
+      // A path reads the same value as an expression: the expression starts from it.
+      if (source.value === 'value' && !value.value) value.value = path.value;
+      this.showSource(li);
+      this.setActive(source.value === 'value' ? value : path);
+      this.onChange();
+    });
     li.querySelector('.target').addEventListener('change', () => {
       this.fillOps(li, li.querySelector('.op').value);
       this.onChange();
     });
     li.querySelector('.op').addEventListener('change', () => this.onChange());
     li.querySelector('.remove').addEventListener('click', () => {
-      if (this.active === path) this.setActive(this.userPath);
+      if (li.contains(this.active)) this.setActive(this.userPath);
       li.remove();
       this.renumber();
       this.onChange();
@@ -189,25 +247,47 @@ export class MappingForm {
     return li;
   }
 
+  /** Shows the row's path or its expression, as its source says. */
+  showSource(row) {
+    const expression = row.querySelector('.source').value === 'value';
+    row.querySelector('.path-box').hidden = expression;
+    row.querySelector('.value-box').hidden = !expression;
+  }
+
   renumber() {
     [...this.rows.children].forEach((row, i) => {
       row.querySelector('.path').dataset.label = `the path of field mapping ${i + 1}`;
+      row.querySelector('.value').dataset.label = `the expression of field mapping ${i + 1}`;
+      row.querySelector('.when').dataset.label = `the condition of field mapping ${i + 1}`;
     });
     if (this.active) this.targetLabel.textContent = this.active.dataset.label;
   }
 
   watchPath(input) {
-    input.addEventListener('focus', () => this.setActive(input));
-    input.addEventListener('input', () => this.onChange());
+    const expr = input.classList.contains('expr');
+    if (expr) input.maxLength = this.caps.expressions.max_len;
+    input.addEventListener('focus', () => {
+      this.setActive(input);
+      if (expr) this.complete(input);
+    });
+    input.addEventListener('input', () => {
+      if (expr) this.complete(input);
+      this.onChange();
+    });
   }
 
   readRow(row) {
     const [kind, name] = splitTarget(row.querySelector('.target').value);
-    return {
+    const read = {
       target: kind === 'currency' ? { currency: name } : { field: name },
       op: row.querySelector('.op').value,
-      path: row.querySelector('.path').value.trim(),
     };
+    // An expression goes as typed, so that its errors' characters are the input's.
+    if (row.querySelector('.source').value === 'value') read.value = row.querySelector('.value').value;
+    else read.path = row.querySelector('.path').value.trim();
+    const when = row.querySelector('.when').value;
+    if (when.trim()) read.when = when;
+    return read;
   }
 
   fillTargets(row, target) {
@@ -242,6 +322,39 @@ export class MappingForm {
   }
 }
 
+/** Most completions offered at once. */
+const MAX_OFFERS = 40;
+
+/** How an expression reads the value at `trail` (keys and indexes): `items[0].qty`, or
+ * `payload["odd key"]` where a key is not a name. */
+function exprPath(trail) {
+  let out = '';
+  for (const step of trail) {
+    if (typeof step === 'number') out += `[${step}]`;
+    else if (/^[A-Za-z_]\w*$/.test(step)) out += out ? `.${step}` : step;
+    else out = `${out || 'payload'}[${JSON.stringify(step)}]`;
+  }
+  return out;
+}
+
+/** An error's message; for one at a character of an expression, that expression with the
+ * character marked, and a button that selects it in its input. Offsets count characters (code
+ * points), the input's selection UTF-16 units. */
+function explain(error, input) {
+  if (error.offset === undefined || !input) return error.message;
+  const chars = Array.from(input.value);
+  const at = error.offset;
+  const start = chars.slice(0, at).join('').length;
+  const end = start + (chars[at]?.length ?? 0);
+  const select = () => {
+    input.focus();
+    input.setSelectionRange(start, end);
+  };
+  return h('span', { class: 'expr-error' }, error.message, ' ',
+    h('code', { class: 'expr-at' }, chars.slice(0, at).join(''), h('mark', {}, chars[at] ?? ' '), chars.slice(at + 1).join('')), ' ',
+    h('button', { type: 'button', class: 'small', onclick: select }, `Select character ${at}`));
+}
+
 function splitTarget(value) {
   const cut = value.indexOf(':');
   return [value.slice(0, cut), value.slice(cut + 1)];
@@ -254,6 +367,7 @@ function partOf(at) {
   if (row) return row[0];
   if (at.startsWith('user')) return 'user';
   if (at.startsWith('message')) return 'message';
+  if (at === 'filter') return 'filter';
   if (at === 'idempotency_path' || at === 'fields') return at;
   return 'mapping';
 }

@@ -1,5 +1,6 @@
 // The live preview: who the sample names, each effect with before -> after for the balances and
-// field values the admin types in, and whether the edge would apply it.
+// field values the admin types in, each expression's steps, and whether the edge would apply it.
+import { add, h } from './dom.js';
 
 const shown = (value) => (value === null || value === undefined ? '(not set)' : JSON.stringify(value));
 
@@ -84,8 +85,9 @@ export class PreviewPanel {
     return label;
   }
 
-  /** Renders the engine's preview (with `changes`), or why there is none. */
-  render(result, rowCount) {
+  /** Renders the engine's preview (with `changes`), or why there is none; `steps[i]` is row i's
+   * expressions evaluated step by step (the engine's `steps(i)`), or null. */
+  render(result, rowCount, steps = []) {
     const member = this.root.querySelector('#preview-member');
     const key = this.root.querySelector('#preview-key');
     const list = this.root.querySelector('#effects');
@@ -107,6 +109,11 @@ export class PreviewPanel {
       const row = /^fields\[(\d+)\]/.exec(e.at ?? '');
       if (row && !rowErrors.has(Number(row[1]))) rowErrors.set(Number(row[1]), e);
     }
+    // Filtered: the edge applies nothing, so the rows' effects are not what it would do.
+    if (result.filtered) {
+      list.append(h('li', { class: 'turned-away' }, h('span', { 'aria-hidden': 'true' }, '⊘ '), `filtered: ${result.filtered}`));
+      rowCount = 0;
+    }
     for (let i = 0; i < rowCount; i += 1) {
       const li = document.createElement('li');
       const effect = result.effects[i];
@@ -124,16 +131,21 @@ export class PreviewPanel {
           li.classList.add('bad');
           li.append(` (${change.error.message})`);
         }
+      } else if (!rowErrors.has(i) && steps[i]?.when?.value === false) {
+        li.textContent = 'skipped: its condition is false';
       } else {
         li.classList.add('bad');
         li.textContent = `no effect: ${rowErrors.get(i)?.message ?? 'see the mapping row'}`;
       }
+      add(li, stepLine('when', steps[i]?.when), stepLine('value', steps[i]?.value));
       list.append(li);
     }
     this.renderMessage(result.message);
-    const refused = result.errors[0] ?? result.changes.find((c) => c?.error)?.error;
+    const refused = result.errors[0] ?? (result.filtered ? null : result.changes.find((c) => c?.error)?.error);
     if (refused) {
       this.setVerdict(verdict, 'bad', `The edge would refuse this payload: ${refused.code}: ${refused.message}`);
+    } else if (result.filtered) {
+      this.setVerdict(verdict, 'ok', `The edge would list this delivery as filtered and apply nothing: ${result.filtered}.`);
     } else {
       this.setVerdict(verdict, 'ok', summary(result));
     }
@@ -164,6 +176,22 @@ function summary(plan) {
   if (!plan.message) return `The edge would ${effects}, if that member exists.`;
   if (!n) return 'The edge would post the message, if the channel exists.';
   return `The edge would ${effects} and post the message, if that member and the channel exist.`;
+}
+
+/** Most characters of a value a step shows. */
+const STEP_VALUE_LEN = 60;
+
+/** An expression's steps as one line: `value: total_price "24.99" → decimal(…) 24.99 → round(…) 25`,
+ * ending with the error where it stopped. Nothing when there are none. */
+function stepLine(label, evaluated) {
+  if (!evaluated) return null;
+  const parts = evaluated.steps.map((s) => `${s.short} ${clip(JSON.stringify(s.value))}`);
+  if (evaluated.error) parts.push(`error: ${evaluated.error.message}`);
+  return h('div', { class: `steps${evaluated.error ? ' bad' : ''}` }, h('span', { class: 'muted' }, `${label}: `), parts.join(' → '));
+}
+
+function clip(text) {
+  return text.length > STEP_VALUE_LEN ? `${text.slice(0, STEP_VALUE_LEN - 1)}…` : text;
 }
 
 export function describeEffect(effect) {

@@ -74,10 +74,12 @@ function stored(side) {
   return [side.status, side.error ? `: ${side.error.code}` : '', effectList(side.effects)];
 }
 
-/** What the new mapping would do: its effects, or its error; nothing when there is no payload. */
+/** What the new mapping would do: its effects, its filter's reason, or its error; nothing when
+ * there is no payload. */
 function planned(side) {
   if (!side) return '—';
   if (side.error) return `fails: ${side.error.code}${side.error.at ? ` (at ${side.error.at})` : ''}`;
+  if (side.plan?.filtered) return `filtered: ${side.plan.filtered}`;
   return ['plans', effectList(side.plan?.effects)];
 }
 

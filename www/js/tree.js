@@ -11,7 +11,7 @@ function sameStep(a, b) {
   return a === b;
 }
 
-/** Renders `leaves` ([{path, trail, value}]) into `container`; a click calls `onPick(path)`. */
+/** Renders `leaves` ([{path, trail, value}]) into `container`; a click calls `onPick(path, leaf)`. */
 export function renderTree(container, leaves, onPick) {
   container.replaceChildren();
   let open = [];
@@ -41,7 +41,7 @@ export function renderTree(container, leaves, onPick) {
     value.className = 'value';
     value.textContent = JSON.stringify(leaf.value);
     button.append(key, value);
-    button.addEventListener('click', () => onPick(leaf.path));
+    button.addEventListener('click', () => onPick(leaf.path, leaf));
     container.append(button);
   }
   if (leaves.length === 0) {

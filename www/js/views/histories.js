@@ -39,8 +39,8 @@ export async function histories(ctx, webhook, body) {
     summary.textContent = `${totalsLine(answer.totals)} (all time).`;
     fill(list, answer.data.length === 0
       ? h('p', { class: 'hint' }, 'No deliveries match. Senders\' deliveries appear here as they arrive.')
-      : table('Deliveries', ['Status', 'Received', 'Member', 'Idempotency key', 'Error', ''], answer.data, (d) => [
-        statusBadge(d.status), when(d.created_at), memberLink(d.user_id), d.idempotency_key ?? '—', d.error?.code ?? '',
+      : table('Deliveries', ['Status', 'Received', 'Member', 'Idempotency key', 'Error or reason', ''], answer.data, (d) => [
+        statusBadge(d.status), when(d.created_at), memberLink(d.user_id), d.idempotency_key ?? '—', d.error?.code ?? d.reason ?? '',
         h('button', { type: 'button', class: 'small', onclick: () => open(d.id) }, 'Details'),
       ], (d) => ({ dataset: { delivery: d.id, status: d.status } })),
     answer.total > answer.per_page ? pager(answer, load) : null);
@@ -74,6 +74,10 @@ export async function histories(ctx, webhook, body) {
         h('dt', {}, 'Member'), h('dd', {}, memberLink(d.user_id)),
         h('dt', {}, 'Idempotency key'), h('dd', {}, d.idempotency_key ?? '—'),
         d.error ? [h('dt', {}, 'Error'), h('dd', { id: 'detail-error', class: 'bad' }, errorLine(d.error))] : null,
+        // A filtered delivery: the mapping's filter turned it away, and says why.
+        d.reason ? [h('dt', {}, 'Reason'), h('dd', { id: 'detail-reason' }, d.reason)] : null,
+        d.headers && Object.keys(d.headers).length ? [h('dt', {}, 'Headers kept'),
+          h('dd', { id: 'detail-headers' }, Object.entries(d.headers).map(([k, v]) => h('div', {}, `${k}: ${v}`)))] : null,
         d.replay_of ? [h('dt', {}, 'Replay of'), h('dd', {}, d.replay_of)] : null,
         d.replayed_as ? [h('dt', {}, 'Replayed as'), h('dd', {}, d.replayed_as)] : null),
       h('h4', {}, applied(d.status) ? 'Effects applied' : 'Effects planned'),
