@@ -59,8 +59,10 @@ pub fn recall(digest: &str) -> Option<HookRecord> {
     })
 }
 
-/// Remembers that no webhook has the token of this digest, for a few seconds.
+/// Remembers that no webhook has the token of this digest, for a few seconds; a record this
+/// isolate still held for it (a webhook deleted through another isolate) goes.
 pub fn note_miss(digest: &str) {
+    MEMORY.with(|m| m.borrow_mut().remove(digest));
     let now = now_ms();
     MISSES.with(|m| m.borrow_mut().remember(digest, now + MISS_TTL_MS, now));
 }
