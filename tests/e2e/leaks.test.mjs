@@ -153,3 +153,33 @@ test('issue 27 item 5: the API refuses a body over 256 KiB with 413, and reads o
   // `wrangler dev` buffers bodies in front of the worker, and its proxy answers the request after
   // an early answer to a body still being sent with a 503, at the edge's /hooks as well.
 });
+
+test('issue 27 item 3: a community defines at most 100 user fields; concurrent creates stop exactly at the cap', async () => {
+  const own = (await admin.post('/v1/communities', { name: 'Fields' })).body.id;
+  const fields = `/v1/communities/${own}/user-fields`;
+  // 64-character keys, the longest there are: what inflated every cached record before the cap.
+  const key = (i) => `f${i}_`.padEnd(64, 'x');
+  const results = await Promise.all(Array.from({ length: 110 }, (_, i) => admin.post(fields, { key: key(i), type: 'number' })));
+  const created = results.filter((r) => r.status === 201).length;
+  const refused = results.filter((r) => r.status !== 201);
+  assert.equal(created, 100, 'concurrent creates stop exactly at the cap');
+  for (const r of refused) {
+    assert.equal(r.status, 422, r.text);
+    assert.equal(r.body.error.code, 'too_many_user_fields');
+    assert.match(r.body.error.message, /at most 100 user fields/);
+  }
+  assert.equal((await admin.get(`${fields}?per_page=1`)).body.total, 100);
+  // Full: nothing more, and nothing changed by the refusal; a deleted field makes room for one.
+  const more = await admin.post(fields, { key: 'one_more', type: 'text' });
+  assert.equal(more.status, 422, more.text);
+  const listed = (await admin.get(`${fields}?per_page=50`)).body.data;
+  assert.equal((await admin.del(`${fields}/${listed[0].key}`)).status, 204);
+  assert.equal((await admin.post(fields, { key: 'one_more', type: 'text' })).status, 201);
+  assert.equal((await admin.post(fields, { key: 'two_more', type: 'text' })).status, 422);
+  // The webhooks of a full community still work.
+  await admin.post(`/v1/communities/${own}/users`, { email: 'ada@example.com', username: 'ada' });
+  const hook = (await admin.post(`/v1/communities/${own}/incoming-webhooks`, { name: 'full', api_key: true,
+    mapping: { user: { match: 'email', path: 'e' }, fields: [{ target: { field: listed[1].key }, op: 'add', path: 'n' }] } })).body;
+  const res = await deliver(hook.url, JSON.stringify({ e: 'ada@example.com', n: 2 }), { 'x-api-key': hook.api_key });
+  assert.equal(res.status, 200, res.text);
+});

@@ -15,6 +15,7 @@ pub mod event_types;
 pub mod expiring;
 pub mod failing;
 pub mod form;
+pub mod held;
 pub mod hmac_profile;
 pub mod idempotency;
 pub mod inbound;
