@@ -110,13 +110,17 @@ async fn forward_to_api(mut req: Request, env: &Env) -> ApiResult<Response> {
     // The body goes whole: the runtime frames it again.
     headers.delete("content-length")?;
     headers.delete("transfer-encoding")?;
-    let mut init = worker::RequestInit::new();
-    init.with_method(req.method())
-        .with_headers(headers)
-        .with_body(Some(
-            worker::js_sys::Uint8Array::from(body.as_slice()).into(),
-        ));
-    let forwarded = Request::new_with_init(req.url()?.as_str(), &init)?;
+    // Built with the method as sent: worker's `Method` reads one it does not know as GET, and
+    // the API answers such a method 405.
+    let init = worker::web_sys::RequestInit::new();
+    init.set_method(&req.inner().method());
+    init.set_headers(&headers.0);
+    if !body.is_empty() {
+        init.set_body(&worker::js_sys::Uint8Array::from(body.as_slice()));
+    }
+    let forwarded = worker::web_sys::Request::new_with_str_and_init(&req.inner().url(), &init)
+        .map_err(|e| ApiError::internal(format!("{e:?}")))?;
+    let forwarded = Request::from(forwarded);
     Ok(env.service("API")?.fetch_request(forwarded).await?)
 }
 
