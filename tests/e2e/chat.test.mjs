@@ -18,11 +18,13 @@ after(async () => worker?.stop());
 const base = () => `/v1/communities/${cid}`;
 const messages = async (channel) => (await admin.get(`${base()}/channels/${channel.id}/messages`)).body;
 const member = async () => (await admin.get(`${base()}/users/${uid}`)).body;
+/** Webhooks here have an API key: only a proved sender is told the message and balances (issue 27). */
 async function webhook(body) {
-  const res = await admin.post(`${base()}/incoming-webhooks`, { name: 'Shop', ...body });
+  const res = await admin.post(`${base()}/incoming-webhooks`, { name: 'Shop', api_key: true, ...body });
   assert.equal(res.status, 201, res.text);
   return res.body;
 }
+const send = (hook, body, query = '') => deliver(`${hook.url}${query}`, body, { 'x-api-key': hook.api_key });
 
 test('channels: created with a type, listed, unique by name, private to their community', async () => {
   assert.deepEqual([text.type, forum.type], ['text', 'forum']);
@@ -60,7 +62,7 @@ test('a chat webhook posts the rendered message as the bot; the history shows it
     mapping: { message: { channel: { id: text.id }, template: 'Order {{order.id}} by {{customer.name | default: "a guest"}}: <b>{{note}}</b>' } },
   });
   const payload = { order: { id: 'A-7' }, note: '<script>alert(1)</script>' };
-  const res = await deliver(hook.url, envelope('aes-256-gcm', KEY, JSON.stringify(payload)));
+  const res = await send(hook, envelope('aes-256-gcm', KEY, JSON.stringify(payload)));
   assert.equal(res.status, 200, res.text);
   assert.equal(res.body.member, null);
   const expected = 'Order A-7 by a guest: <b><script>alert(1)</script></b>';
@@ -87,17 +89,17 @@ test('messages come newest first; a path picks the channel; a forum post needs i
     mapping: { idempotency_path: 'n', message: { channel: { path: 'room' }, template: 'post {{n}}', topic: '{{topic | default: ""}}' } },
   });
   for (const n of [1, 2, 3]) {
-    assert.equal((await deliver(hook.url, JSON.stringify({ room: forum.id, n, topic: `Day ${n}` }))).status, 200);
+    assert.equal((await send(hook, JSON.stringify({ room: forum.id, n, topic: `Day ${n}` }))).status, 200);
   }
   const list = await messages(forum);
   assert.deepEqual(list.data.map((m) => [m.text, m.topic]), [['post 3', 'Day 3'], ['post 2', 'Day 2'], ['post 1', 'Day 1']]);
 
   // A duplicate names the message it first posted and posts nothing.
-  const dup = await deliver(hook.url, JSON.stringify({ room: forum.id, n: 3, topic: 'Day 3' }));
+  const dup = await send(hook, JSON.stringify({ room: forum.id, n: 3, topic: 'Day 3' }));
   assert.equal(dup.body.duplicate, true);
   assert.equal(dup.body.message.id, list.data[0].id);
 
-  const noTopic = await deliver(hook.url, JSON.stringify({ room: forum.id, n: 4 }));
+  const noTopic = await send(hook, JSON.stringify({ room: forum.id, n: 4 }));
   assert.equal(noTopic.status, 422, noTopic.text);
   assert.equal(noTopic.body.error.code, 'topic_required');
   assert.equal((await messages(forum)).total, 3);
@@ -105,7 +107,7 @@ test('messages come newest first; a path picks the channel; a forum post needs i
   const elsewhere = await seedCommunity(admin, 'Other place');
   const foreign = (await admin.post(`/v1/communities/${elsewhere.cid}/channels`, { name: 'x' })).body;
   for (const room of [foreign.id, 'chn_missing']) {
-    const res = await deliver(hook.url, JSON.stringify({ room, n: 5 }));
+    const res = await send(hook, JSON.stringify({ room, n: 5 }));
     assert.equal(res.status, 422, res.text);
     assert.equal(res.body.error.code, 'unknown_channel');
     const failed = (await admin.get(`${base()}/incoming-webhooks/${hook.id}/deliveries/${res.body.delivery_id}`)).body;
@@ -125,25 +127,25 @@ test('chat + coins on one webhook apply both or neither', async () => {
     },
   });
   const seedCoins = await webhook({ mapping: { user: { match: 'email', path: 'e' }, fields: [{ target: { currency: 'coins' }, op: 'add', path: 'n' }] } });
-  assert.equal((await deliver(seedCoins.url, JSON.stringify({ e: 'ada@example.com', n: 10 }))).status, 200);
+  assert.equal((await send(seedCoins, JSON.stringify({ e: 'ada@example.com', n: 10 }))).status, 200);
   const before = (await messages(text)).total;
 
-  const ok = await deliver(hook.url, JSON.stringify({ email: 'ada@example.com', cost: 4, room: text.id }));
+  const ok = await send(hook, JSON.stringify({ email: 'ada@example.com', cost: 4, room: text.id }));
   assert.equal(ok.status, 200, ok.text);
   assert.equal(ok.body.member.coins, 6);
   assert.equal(ok.body.message.text, 'ada@example.com spent 4 coins');
   assert.equal((await messages(text)).total, before + 1);
 
   // The coins would go negative: no message either.
-  const broke = await deliver(hook.url, JSON.stringify({ email: 'ada@example.com', cost: 7, room: text.id }));
+  const broke = await send(hook, JSON.stringify({ email: 'ada@example.com', cost: 7, room: text.id }));
   assert.equal(broke.status, 422);
   assert.equal(broke.body.error.code, 'insufficient_balance');
   // The channel is unknown: the coins stay.
-  const lost = await deliver(hook.url, JSON.stringify({ email: 'ada@example.com', cost: 1, room: 'chn_nope' }));
+  const lost = await send(hook, JSON.stringify({ email: 'ada@example.com', cost: 1, room: 'chn_nope' }));
   assert.equal(lost.status, 422);
   assert.equal(lost.body.error.code, 'unknown_channel');
   // The member is unknown: no message.
-  const stranger = await deliver(hook.url, JSON.stringify({ email: 'nobody@example.com', cost: 1, room: text.id }));
+  const stranger = await send(hook, JSON.stringify({ email: 'nobody@example.com', cost: 1, room: text.id }));
   assert.equal(stranger.body.error.code, 'unknown_member');
 
   assert.equal((await member()).coins, 6);
@@ -153,7 +155,7 @@ test('chat + coins on one webhook apply both or neither', async () => {
 test('a dry run renders the message and posts nothing', async () => {
   const hook = await webhook({ location: 'chat', mapping: { message: { channel: { id: text.id }, template: 'hi {{who}}' } } });
   const before = (await messages(text)).total;
-  const res = await deliver(`${hook.url}?dry_run=true`, JSON.stringify({ who: 'there' }));
+  const res = await send(hook, JSON.stringify({ who: 'there' }), '?dry_run=true');
   assert.equal(res.status, 200, res.text);
   assert.equal(res.body.dry_run, true);
   assert.deepEqual(res.body.message, { channel: text.id, text: 'hi there' });
@@ -185,16 +187,16 @@ test('bad chat mappings are refused at save, bad payloads at the edge, each with
 
   const hook = await webhook({ location: 'chat', mapping: { message: { channel: { id: text.id }, template: '{{who}} {{long | default: ""}}' } } });
   const before = (await messages(text)).total;
-  const missing = await deliver(hook.url, JSON.stringify({}));
+  const missing = await send(hook, JSON.stringify({}));
   assert.equal(missing.status, 422);
   assert.equal(missing.body.error.code, 'missing_path');
   assert.equal(missing.body.error.details.at, 'message.template');
-  const long = await deliver(hook.url, JSON.stringify({ who: 'a', long: 'x'.repeat(2000) }));
+  const long = await send(hook, JSON.stringify({ who: 'a', long: 'x'.repeat(2000) }));
   assert.equal(long.status, 422);
   assert.equal(long.body.error.code, 'message_too_long');
-  const empty = await deliver(hook.url, JSON.stringify({ who: ' ' }));
+  const empty = await send(hook, JSON.stringify({ who: ' ' }));
   assert.equal(empty.body.error.code, 'empty_message');
-  const object = await deliver(hook.url, JSON.stringify({ who: { a: 1 } }));
+  const object = await send(hook, JSON.stringify({ who: { a: 1 } }));
   assert.equal(object.body.error.code, 'wrong_type');
   assert.equal((await messages(text)).total, before, 'no failed delivery posts anything');
 });

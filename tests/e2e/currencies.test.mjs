@@ -23,7 +23,7 @@ let sent = 0;
 const send = (gems, coins = 0) => {
   sent += 1;
   const body = { who: 'ada@example.com', id: `g-${sent}`, coins, gems };
-  return deliver(hook.url, JSON.stringify(body));
+  return deliver(hook.url, JSON.stringify(body), { 'x-api-key': hook.api_key });
 };
 const balances = async () => (await admin.get(`${base()}/users/${uid}`)).body.balances;
 
@@ -64,7 +64,7 @@ test('a mapping may only name a currency the community has', async () => {
 });
 
 test('deliveries move a defined currency exactly once, and log it', async () => {
-  const created = await admin.post(`${base()}/incoming-webhooks`, { name: 'Gem shop', location: 'user_fields', mapping: gemsMapping });
+  const created = await admin.post(`${base()}/incoming-webhooks`, { name: 'Gem shop', location: 'user_fields', api_key: true, mapping: gemsMapping });
   assert.equal(created.status, 201, created.text);
   hook = created.body;
   const first = await send({ in: 10, out: 3 }, 5);
@@ -72,7 +72,7 @@ test('deliveries move a defined currency exactly once, and log it', async () => 
   assert.deepEqual(first.body.member.balances, { xp: 0, coins: 5, gems: 7 });
   assert.equal(first.body.member.coins, 5);
   // The same request again is a duplicate: nothing moves twice.
-  const again = await deliver(hook.url, JSON.stringify({ who: 'ada@example.com', id: `g-${sent}`, coins: 5, gems: { in: 10, out: 3 } }));
+  const again = await deliver(hook.url, JSON.stringify({ who: 'ada@example.com', id: `g-${sent}`, coins: 5, gems: { in: 10, out: 3 } }), { 'x-api-key': hook.api_key });
   assert.equal(again.body.duplicate, true);
   assert.deepEqual(await balances(), { xp: 0, coins: 5, gems: 7 });
 
@@ -90,9 +90,9 @@ test('a debit below zero refuses the whole delivery: no currency moves, the refu
   assert.match(refused.body.error.message, /gems below zero/);
   assert.deepEqual(await balances(), before, 'the coins of the same delivery were rolled back too');
   // A dry run says the same without writing anything.
-  const dry = await deliver(`${hook.url}?dry_run=true`, JSON.stringify({ who: 'ada@example.com', id: 'dry', coins: 1, gems: { in: 0, out: 8 } }));
+  const dry = await deliver(`${hook.url}?dry_run=true`, JSON.stringify({ who: 'ada@example.com', id: 'dry', coins: 1, gems: { in: 0, out: 8 } }), { 'x-api-key': hook.api_key });
   assert.equal(dry.body.error.details.currency, 'gems');
-  const fine = await deliver(`${hook.url}?dry_run=true`, JSON.stringify({ who: 'ada@example.com', id: 'dry', coins: 1, gems: { in: 1, out: 8 } }));
+  const fine = await deliver(`${hook.url}?dry_run=true`, JSON.stringify({ who: 'ada@example.com', id: 'dry', coins: 1, gems: { in: 1, out: 8 } }), { 'x-api-key': hook.api_key });
   assert.deepEqual(fine.body.balances_after, { xp: 0, coins: before.coins + 1, gems: 0 });
 });
 

@@ -17,10 +17,14 @@ before(async () => {
   admin = client(worker.base, worker.adminToken);
   ({ cid, uid } = await seedCommunity(admin));
   hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, {
-    name: 'Concurrent', encryption: { algorithm: 'aes-256-gcm', key: KEY, iv: IV }, mapping,
+    // A key: only a proved sender is told balances and duplicates (issue 27).
+    name: 'Concurrent', api_key: true, encryption: { algorithm: 'aes-256-gcm', key: KEY, iv: IV }, mapping,
   })).body;
 });
 after(async () => worker?.stop());
+
+/** The webhook's API key, beside `headers`. */
+const keyed = (headers = {}) => ({ 'x-api-key': hook.api_key, ...headers });
 
 const member = async () => (await admin.get(`/v1/communities/${cid}/users/${uid}`)).body;
 
@@ -36,7 +40,7 @@ async function logSum() {
 test('20 concurrent deliveries crediting one member lose no update', async () => {
   const start = await member();
   const amounts = Array.from({ length: 20 }, (_, i) => i + 1);
-  const results = await Promise.all(amounts.map((n) => deliver(hook.url, body(n))));
+  const results = await Promise.all(amounts.map((n) => deliver(hook.url, body(n), keyed())));
   for (const r of results) assert.equal(r.status, 200, r.text);
   const end = await member();
   assert.equal(end.coins, start.coins + 210);
@@ -48,7 +52,7 @@ test('20 concurrent deliveries crediting one member lose no update', async () =>
 
 test('10 concurrent deliveries with one idempotency key apply exactly once', async () => {
   const start = (await member()).coins;
-  const results = await Promise.all(Array.from({ length: 10 }, () => deliver(hook.url, body(7), { 'idempotency-key': 'race-1' })));
+  const results = await Promise.all(Array.from({ length: 10 }, () => deliver(hook.url, body(7), keyed({ 'idempotency-key': 'race-1' }))));
   for (const r of results) assert.equal(r.status, 200, r.text);
   assert.equal(results.filter((r) => r.body.duplicate === false).length, 1);
   assert.equal(new Set(results.map((r) => r.body.delivery_id)).size, 1);
@@ -71,7 +75,7 @@ test('a subtract racing a balance never takes it below zero', async () => {
 test('a restart of wrangler dev loses nothing that was acknowledged', async () => {
   const acknowledged = [];
   for (let i = 0; i < 5; i += 1) {
-    const r = await deliver(hook.url, body(3), { 'idempotency-key': `restart-${i}` });
+    const r = await deliver(hook.url, body(3), keyed({ 'idempotency-key': `restart-${i}` }));
     assert.equal(r.status, 200, r.text);
     acknowledged.push(r.body);
   }
@@ -82,7 +86,7 @@ test('a restart of wrangler dev loses nothing that was acknowledged', async () =
   const after = await member();
   assert.deepEqual(after, before);
   for (const [i, ack] of acknowledged.entries()) {
-    const again = await deliver(url, body(3), { 'idempotency-key': `restart-${i}` });
+    const again = await deliver(url, body(3), keyed({ 'idempotency-key': `restart-${i}` }));
     assert.equal(again.body.duplicate, true, 'the idempotency key survived the restart');
     assert.equal(again.body.delivery_id, ack.delivery_id);
     const row = await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries/${ack.delivery_id}`);

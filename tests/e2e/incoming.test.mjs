@@ -20,6 +20,9 @@ const order = (id, extra = {}) => ({
   tier: 'gold', items: [{ qty: 2 }], ...extra,
 });
 
+/** Headers with `hook`'s API key: only a proved sender is told duplicates and balances (issue 27). */
+const keyed = (hook, headers = {}) => ({ 'x-api-key': hook.api_key, ...headers });
+
 async function member() {
   const res = await admin.get(`/v1/communities/${cid}/users/${uid}`);
   assert.equal(res.status, 200);
@@ -105,12 +108,12 @@ test('CBC with a fixed IV and both ciphers with per-message IV envelopes', async
 });
 
 test('a header key never overrides the payload path: it must be the same key, or none', async () => {
-  const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'Plain', mapping: contractMapping })).body;
+  const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'Plain', api_key: true, mapping: contractMapping })).body;
   const start = (await member()).coins;
-  const a = await deliver(hook.url, JSON.stringify(order('same')), { 'idempotency-key': 'same' });
-  const b = await deliver(hook.url, JSON.stringify(order('same')));
-  const c = await deliver(hook.url, JSON.stringify(order('same')), { 'idempotency-key': 'k-2' });
-  const d = await deliver(hook.url, JSON.stringify(order('other')), { 'webhook-id': 'k-1' });
+  const a = await deliver(hook.url, JSON.stringify(order('same')), keyed(hook, { 'idempotency-key': 'same' }));
+  const b = await deliver(hook.url, JSON.stringify(order('same')), keyed(hook));
+  const c = await deliver(hook.url, JSON.stringify(order('same')), keyed(hook, { 'idempotency-key': 'k-2' }));
+  const d = await deliver(hook.url, JSON.stringify(order('other')), keyed(hook, { 'webhook-id': 'k-1' }));
   assert.deepEqual([a.status, b.status, c.status, d.status], [200, 200, 400, 400]);
   assert.deepEqual([a.body.duplicate, b.body.duplicate], [false, true]);
   assert.deepEqual([c.body.error.code, d.body.error.code], ['idempotency_conflict', 'idempotency_conflict']);
@@ -120,31 +123,31 @@ test('a header key never overrides the payload path: it must be the same key, or
 
 test('without a payload path, Idempotency-Key (else webhook-id) keys a delivery', async () => {
   const { idempotency_path: _, ...unkeyed } = contractMapping;
-  const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'Headers', mapping: unkeyed })).body;
+  const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'Headers', api_key: true, mapping: unkeyed })).body;
   const start = (await member()).coins;
-  const a = await deliver(hook.url, JSON.stringify(order('x')), { 'idempotency-key': 'k-1' });
-  const b = await deliver(hook.url, JSON.stringify(order('y')), { 'idempotency-key': 'k-2' });
-  const c = await deliver(hook.url, JSON.stringify(order('z')), { 'webhook-id': 'k-1' });
+  const a = await deliver(hook.url, JSON.stringify(order('x')), keyed(hook, { 'idempotency-key': 'k-1' }));
+  const b = await deliver(hook.url, JSON.stringify(order('y')), keyed(hook, { 'idempotency-key': 'k-2' }));
+  const c = await deliver(hook.url, JSON.stringify(order('z')), keyed(hook, { 'webhook-id': 'k-1' }));
   assert.deepEqual([a.status, b.status, c.status], [200, 200, 200]);
   assert.deepEqual([a.body.duplicate, b.body.duplicate, c.body.duplicate], [false, false, true]);
   assert.equal((await member()).coins, start + 100);
 });
 
 test('dry_run computes effects against current balances and changes nothing', async () => {
-  const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'Dry', mapping: contractMapping })).body;
+  const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'Dry', api_key: true, mapping: contractMapping })).body;
   const before = await member();
-  const res = await deliver(`${hook.url}?dry_run=true`, JSON.stringify(order('D-1')));
+  const res = await deliver(`${hook.url}?dry_run=true`, JSON.stringify(order('D-1')), keyed(hook));
   assert.equal(res.status, 200, res.text);
   assert.equal(res.body.dry_run, true);
   assert.equal(res.body.balances_after.coins, before.coins + 50);
-  const tooMuch = await deliver(`${hook.url}?dry_run=true`, JSON.stringify(order('D-2', { penalty: before.xp + 1 })));
+  const tooMuch = await deliver(`${hook.url}?dry_run=true`, JSON.stringify(order('D-2', { penalty: before.xp + 1 })), keyed(hook));
   assert.equal(tooMuch.status, 422);
   assert.equal(tooMuch.body.error.code, 'insufficient_balance');
   assert.deepEqual(await member(), before);
   const deliveries = await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries`);
   assert.equal(deliveries.body.total, 0);
   // A real delivery with the same key afterwards is not a duplicate: dry runs take no key.
-  const real = await deliver(hook.url, JSON.stringify(order('D-1')));
+  const real = await deliver(hook.url, JSON.stringify(order('D-1')), keyed(hook));
   assert.equal(real.body.duplicate, false);
 });
 

@@ -216,6 +216,14 @@ test('connected: load the caught sample, map it, save, encrypt and send the prod
   assert.equal(await page.inputValue('#hook-url'), seed.hook.url);
   await page.fill('#enc-key', KEY);
   await page.fill('#enc-iv', IV);
+  // Without the webhook's key a dry run is not built: the edge answers one only to a proved
+  // sender (issue 27).
+  await page.check('#dry-run');
+  await page.click('#encrypt-form button[type=submit]');
+  await page.waitForSelector('#encrypt-error:not([hidden])');
+  assert.match(await page.textContent('#encrypt-error'), /dry run needs the webhook's API key/);
+  assert.equal(await page.isDisabled('#send'), true);
+  await page.uncheck('#dry-run');
   await page.fill('#hook-key', seed.hook.api_key);
 
   // The curl command, run by a shell, is a working request (as a dry run it changes nothing).

@@ -48,13 +48,15 @@ async function withChannels(cid, c) {
 
 /**
  * Sends a case's payload as JSON, or its `request` as it is (raw body, content type, query
- * string), with `dry_run=true` when `dry`.
+ * string), to `hook` with its API key, with `dry_run=true` when `dry`.
  */
-function send(url, c, dry) {
+function send(hook, c, dry) {
   const params = [c.request?.query, dry ? 'dry_run=true' : ''].filter(Boolean).join('&');
-  const target = params ? `${url}?${params}` : url;
-  if (!c.request) return deliver(target, JSON.stringify(c.payload));
-  const headers = c.request.content_type ? { 'content-type': c.request.content_type } : {};
+  const target = params ? `${hook.url}?${params}` : hook.url;
+  // A dry run needs a proved sender (issue 27): the webhook's API key.
+  const key = { 'x-api-key': hook.api_key };
+  if (!c.request) return deliver(target, JSON.stringify(c.payload), key);
+  const headers = c.request.content_type ? { 'content-type': c.request.content_type, ...key } : key;
   return deliver(target, c.request.body, headers);
 }
 
@@ -63,24 +65,24 @@ for (const corpusCase of corpus.cases) {
     const { cid, uid } = await setUp(corpusCase);
     const c = { ...corpusCase, ...(await withChannels(cid, corpusCase)) };
     const location = c.mapping.message && !c.mapping.fields?.length ? 'chat' : 'user_fields';
-    const created = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'parity', location, mapping: c.mapping });
+    const created = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'parity', location, api_key: true, mapping: c.mapping });
     let outcome;
     if (created.status !== 201) {
       assert.equal(created.status, 422, created.text);
       outcome = { error: { code: created.body.error.code, at: created.body.error.details?.at ?? null } };
     } else {
-      const res = await send(created.body.url, c, true);
+      const res = await send(created.body, c, true);
       if (res.status === 400 && c.request) {
         // The sender is told `undecodable` whatever the cause; the history names it. A dry run
         // records nothing, so the same request is sent for real (it fails before any effect).
         assert.equal(res.body.error.code, 'undecodable', res.text);
-        const real = await send(created.body.url, c, false);
+        const real = await send(created.body, c, false);
         assert.equal(real.status, 400, real.text);
         const row = (await admin.get(`/v1/communities/${cid}/incoming-webhooks/${created.body.id}/deliveries/${real.body.delivery_id}`)).body;
         outcome = { error: { code: row.error.code, at: row.error.at ?? null } };
       } else if (res.status === 200 && res.body.filtered) {
         // The sender is not told the filter's reason; the delivery sent for real records it.
-        const real = await send(created.body.url, c, false);
+        const real = await send(created.body, c, false);
         assert.equal(real.body.status, 'filtered', real.text);
         const row = (await admin.get(`/v1/communities/${cid}/incoming-webhooks/${created.body.id}/deliveries/${real.body.delivery_id}`)).body;
         const plan = { filtered: row.reason };

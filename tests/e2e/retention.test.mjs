@@ -28,11 +28,12 @@ async function community(name, quotas) {
   if (quotas) assert.equal((await admin.patch(`/v1/communities/${cid}/quotas`, quotas)).status, 200);
   await admin.post(`/v1/communities/${cid}/users`, { email: 'ada@example.com', username: 'ada' });
   const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, {
-    name: 'coins', location: 'user_fields',
+    name: 'coins', location: 'user_fields', api_key: true,
     mapping: { user: { match: 'email', path: 'who' }, idempotency_path: 'id', fields: [{ target: { currency: 'coins' }, op: 'add', path: 'n' }] },
   })).body;
   // The worker restarts on another port as days pass: the URL's path is what stays.
-  const send = (id) => deliver(`${worker.base}${new URL(hook.url).pathname}`, JSON.stringify({ who: 'ada@example.com', id, n: 1 }));
+  const send = (id) => deliver(`${worker.base}${new URL(hook.url).pathname}`, JSON.stringify({ who: 'ada@example.com', id, n: 1 }),
+    { 'x-api-key': hook.api_key });
   const history = async () => (await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries`)).body;
   const one = async (did) => (await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries/${did}`)).body;
   return { cid, hook, send, history, one };

@@ -61,9 +61,17 @@ export class RequestTester {
       return;
     }
     const url = new URL(base, window.location.href);
-    if (this.el('dry-run').checked) url.searchParams.set('dry_run', 'true');
-    const headers = { 'content-type': body.startsWith('{') ? 'application/json' : 'text/plain' };
     const key = this.el('hook-key').value.trim();
+    // A dry run tells a member's balances, so the edge answers one only to a proved sender
+    // (401 proof_required otherwise); the tester proves itself with the webhook's API key.
+    if (this.el('dry-run').checked) {
+      if (!key) {
+        this.fail('A dry run needs the webhook\'s API key: enter it above (a webhook without a key or a signature cannot be dry-run).');
+        return;
+      }
+      url.searchParams.set('dry_run', 'true');
+    }
+    const headers = { 'content-type': body.startsWith('{') ? 'application/json' : 'text/plain' };
     if (key) headers['x-api-key'] = key;
     this.request = { url: url.href, headers, body };
     this.el('enc-body').value = body;

@@ -15,6 +15,11 @@ pub const BUILT_IN_CURRENCIES: [&str; 2] = ["xp", "coins"];
 /// cached webhook record and every page lists them all.
 pub const MAX_CURRENCIES: usize = 32;
 
+/// Most user fields a community may define: every webhook record carries them all (in KV and in
+/// the edge's isolate memory, shared by every tenant), and every delivery checks its mapping
+/// against the list. A community that had more before the cap keeps them and cannot add any.
+pub const MAX_USER_FIELDS: usize = 100;
+
 /// Longest key of a field or a currency.
 pub const MAX_KEY_LEN: usize = 64;
 

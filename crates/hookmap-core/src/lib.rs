@@ -17,6 +17,7 @@ pub mod expr;
 pub mod failing;
 pub mod form;
 pub mod headers;
+pub mod held;
 pub mod hmac_profile;
 pub mod idempotency;
 pub mod inbound;

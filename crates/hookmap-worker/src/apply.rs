@@ -339,6 +339,71 @@ fn count(
     ])
 }
 
+/// What counting a dry run in its webhook's `rate_limit` came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DryRunCount {
+    Counted,
+    /// Over the limit this minute: nothing was counted.
+    RateLimited,
+    /// The record is not D1's current one (the webhook changed, was disabled or deleted since it
+    /// was read): nothing was counted.
+    Outdated,
+}
+
+/// Counts a dry run in its webhook's one-minute window, as a delivery is counted, only while the
+/// webhook is enabled at the record's version; reads the version back in the same batch. One
+/// round trip: the dry run's check that its record (and so the credential it proved) still holds.
+/// Every change to a webhook bumps its version (disabling it too); a record that says disabled at
+/// the current version counts nothing and is refused as disabled by the next stage.
+pub async fn count_dry_run(db: &D1Database, hook: &HookRecord) -> ApiResult<DryRunCount> {
+    #[derive(serde::Deserialize)]
+    struct Current {
+        version: i64,
+    }
+    let window = db::now().0 / 60_000;
+    let window = i64::try_from(window).unwrap_or(i64::MAX);
+    let batch = vec![
+        db::stmt(
+            db,
+            "DELETE FROM rate_windows WHERE webhook_id = ?1 AND window < ?2",
+            &crate::args![&hook.id, window],
+        )?,
+        db::stmt(
+            db,
+            "INSERT INTO rate_windows (webhook_id, window, count)
+             SELECT ?1, ?2, 1 WHERE EXISTS (SELECT 1 FROM incoming_webhooks WHERE id = ?1 AND version = ?3 AND enabled = 1)
+             ON CONFLICT (webhook_id, window) DO UPDATE SET count = count + 1",
+            &crate::args![&hook.id, window, hook.version],
+        )?,
+        db::stmt(
+            db,
+            "SELECT version FROM incoming_webhooks WHERE id = ?1",
+            &crate::args![&hook.id],
+        )?,
+    ];
+    let results = match db::batch(db, batch).await {
+        Ok(results) => results,
+        Err(e) => {
+            return match refusal(&e) {
+                Some(Refusal::RateLimited) => Ok(DryRunCount::RateLimited),
+                _ => Err(e.into()),
+            }
+        }
+    };
+    let current = match results.get(2) {
+        Some(rows) => rows.results::<Current>()?.into_iter().next(),
+        None => {
+            return Err(ApiError::internal(
+                "D1 batch returned fewer results than statements",
+            ))
+        }
+    };
+    Ok(match current {
+        Some(c) if c.version == hook.version => DryRunCount::Counted,
+        _ => DryRunCount::Outdated,
+    })
+}
+
 /// A delivery that did not apply, as the history keeps it.
 pub struct Unapplied<'a> {
     /// Failed or pending.

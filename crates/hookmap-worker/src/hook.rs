@@ -98,6 +98,13 @@ impl HookRecord {
         rotation::in_grace(sealed.as_deref(), until.as_deref(), now).map(|(sealed, _)| sealed)
     }
 
+    /// Whether a request that passes this webhook's checks proves its sender: it has an API key or
+    /// a signing secret. A webhook with neither trusts anyone holding its URL, and tells them
+    /// nothing about members (`edge::answer::Told`).
+    pub fn proves_sender(&self) -> bool {
+        self.api_key_digest.is_some() || self.signing_secret.is_some()
+    }
+
     /// Whether the sender may put its API key in the URL.
     pub fn api_key_in_query(&self) -> bool {
         self.api_key_in.as_deref() == Some(ApiKeyPlace::Query.as_str())

@@ -6,9 +6,9 @@
 //! never fail a request: KV only saves lookups.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use hookmap_core::expiring::Expiring;
+use hookmap_core::held::{Held, Limits};
 use worker::Env;
 
 use crate::db;
@@ -18,11 +18,21 @@ use crate::log;
 /// Seconds a cached record may serve before it is read from D1 again.
 const CACHE_TTL: u64 = 300;
 
-/// Milliseconds a record stays in an isolate's memory, and how many it holds. An isolate serves
-/// many requests in a row, so a hot webhook costs no lookup at all; the bound keeps a flood of
-/// distinct tokens from growing the isolate.
+/// Milliseconds a record stays in an isolate's memory, and how much it holds. An isolate serves
+/// many requests in a row, so a hot webhook costs no lookup at all; the bounds keep a flood of
+/// distinct tokens, or one tenant's large records, from growing the isolate (every tenant's
+/// webhooks share it): at most 512 records and 8 MiB of them, each at most [`MAX_RECORD_BYTES`].
 const MEMORY_TTL_MS: u64 = 60_000;
-const MEMORY_ENTRIES: usize = 512;
+const MEMORY: Limits = Limits {
+    entries: 512,
+    bytes: 8 * 1024 * 1024,
+    entry_bytes: MAX_RECORD_BYTES,
+};
+
+/// The largest record (as JSON) either cache keeps: a larger one is read from D1 each time. The
+/// caps on what a record carries (100 user fields, 32 currencies, 50 mapping rows, a 4000-character
+/// template) keep a real record well under it.
+pub const MAX_RECORD_BYTES: usize = 64 * 1024;
 
 /// Milliseconds an unknown token stays known as unknown, and how many are remembered: short, so
 /// that a webhook created through another isolate is found within seconds.
@@ -30,7 +40,7 @@ const MISS_TTL_MS: u64 = 5_000;
 const MISS_ENTRIES: usize = 1024;
 
 thread_local! {
-    static MEMORY: RefCell<HashMap<String, (u64, HookRecord)>> = RefCell::new(HashMap::new());
+    static RECORDS: RefCell<Held<HookRecord>> = RefCell::new(Held::new(MEMORY));
     static MISSES: RefCell<Expiring> = RefCell::new(Expiring::new(MISS_ENTRIES));
 }
 
@@ -38,29 +48,38 @@ fn now_ms() -> u64 {
     worker::Date::now().as_millis()
 }
 
-pub fn remember(digest: &str, record: &HookRecord) {
-    let expires = now_ms() + MEMORY_TTL_MS;
-    MEMORY.with(|m| {
-        let mut m = m.borrow_mut();
-        if m.len() >= MEMORY_ENTRIES {
-            m.clear();
-        }
-        m.insert(digest.to_owned(), (expires, record.clone()));
+/// The record as the caches keep it: its JSON text. `None` when it is over
+/// [`MAX_RECORD_BYTES`] (then it is cached nowhere) or cannot be written.
+pub fn encoded(record: &HookRecord) -> Option<String> {
+    serde_json::to_string(record)
+        .ok()
+        .filter(|text| text.len() <= MAX_RECORD_BYTES)
+}
+
+/// Keeps `record` in this isolate's memory, counted as `bytes` (its JSON length); a record over
+/// [`MAX_RECORD_BYTES`] is not kept, and what the digest held goes.
+pub fn remember(digest: &str, record: &HookRecord, bytes: usize) {
+    let now = now_ms();
+    RECORDS.with(|m| {
+        m.borrow_mut()
+            .hold(digest, record.clone(), bytes, now + MEMORY_TTL_MS, now)
     });
 }
 
 pub fn recall(digest: &str) -> Option<HookRecord> {
     let now = now_ms();
-    MEMORY.with(|m| {
-        m.borrow()
-            .get(digest)
-            .filter(|(expires, _)| *expires > now)
-            .map(|(_, record)| record.clone())
-    })
+    RECORDS.with(|m| m.borrow().get(digest, now).cloned())
 }
 
-/// Remembers that no webhook has the token of this digest, for a few seconds.
+/// Drops this isolate's record for the digest (KV's copy expires within its TTL).
+pub fn forget_here(digest: &str) {
+    RECORDS.with(|m| m.borrow_mut().forget(digest));
+}
+
+/// Remembers that no webhook has the token of this digest, for a few seconds; a record this
+/// isolate still held for it (a webhook deleted through another isolate) goes.
 pub fn note_miss(digest: &str) {
+    forget_here(digest);
     let now = now_ms();
     MISSES.with(|m| m.borrow_mut().remember(digest, now + MISS_TTL_MS, now));
 }
@@ -86,7 +105,7 @@ pub fn created(digest: &str) {
 /// TTL and cannot apply a stale plan.
 pub async fn forget(env: &Env, digests: &[String]) {
     for digest in digests {
-        MEMORY.with(|m| m.borrow_mut().remove(digest));
+        RECORDS.with(|m| m.borrow_mut().forget(digest));
         let Some(kv) = best_effort("kv_delete", env.kv("CACHE"), |op, e| report(env, op, e)) else {
             return;
         };
@@ -96,7 +115,9 @@ pub async fn forget(env: &Env, digests: &[String]) {
     }
 }
 
-pub async fn kv_get(env: &Env, digest: &str) -> Option<HookRecord> {
+/// The record KV holds for the digest, with its JSON length. One over [`MAX_RECORD_BYTES`] (written
+/// before the bound) is a miss, as is one this version cannot read: D1 answers.
+pub async fn kv_get(env: &Env, digest: &str) -> Option<(HookRecord, usize)> {
     let kv = best_effort("kv_get", env.kv("CACHE"), |op, e| report(env, op, e))?;
     db::trip();
     let text = best_effort(
@@ -104,14 +125,14 @@ pub async fn kv_get(env: &Env, digest: &str) -> Option<HookRecord> {
         kv.get(&cache_key(digest)).text().await,
         |op, e| report(env, op, e),
     )??;
-    // A record this version cannot read is a miss: D1 answers and the cache is rewritten.
-    serde_json::from_str(&text).ok()
+    if text.len() > MAX_RECORD_BYTES {
+        return None;
+    }
+    Some((serde_json::from_str(&text).ok()?, text.len()))
 }
 
-pub async fn kv_put(env: &Env, digest: &str, record: &HookRecord) {
-    let Ok(text) = serde_json::to_string(record) else {
-        return;
-    };
+/// Writes a record's JSON text (see [`encoded`]) to KV.
+pub async fn kv_put(env: &Env, digest: &str, text: String) {
     let Some(kv) = best_effort("kv_put", env.kv("CACHE"), |op, e| report(env, op, e)) else {
         return;
     };

@@ -90,8 +90,8 @@ pub async fn by_token(
         if hookcache::missed_recently(&digest) {
             return Ok(None);
         }
-        if let Some(record) = hookcache::kv_get(env, &digest).await {
-            hookcache::remember(&digest, &record);
+        if let Some((record, bytes)) = hookcache::kv_get(env, &digest).await {
+            hookcache::remember(&digest, &record, bytes);
             return Ok(Some((record, Source::Cache)));
         }
     }
@@ -110,8 +110,14 @@ pub async fn by_token(
     if stored_digest.is_none() {
         seal_legacy(env, db, &record.id, token, &digest).await;
     }
-    hookcache::kv_put(env, &digest, &record).await;
-    hookcache::remember(&digest, &record);
+    // A record over the caches' bound is cached nowhere: it is read from D1 each time.
+    match hookcache::encoded(&record) {
+        Some(text) => {
+            hookcache::remember(&digest, &record, text.len());
+            hookcache::kv_put(env, &digest, text).await;
+        }
+        None => hookcache::forget_here(&digest),
+    }
     Ok(Some((record, Source::Database)))
 }
 

@@ -94,10 +94,34 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 }
 
 /// The management API's worker, over the service binding: the request as it came, its answer as
-/// it goes.
+/// it goes. A body is read here first, in chunks and under the API's cap (`413` past it), as the
+/// edge reads its own: passed on as a stream, a body the API refused part-way would still be
+/// pumped to it after the answer, which the runtime reports as an uncaught error that restarts
+/// the edge's isolate.
 #[cfg(not(feature = "api"))]
-async fn forward_to_api(req: Request, env: &Env) -> ApiResult<Response> {
-    Ok(env.service("API")?.fetch_request(req).await?)
+async fn forward_to_api(mut req: Request, env: &Env) -> ApiResult<Response> {
+    if req.inner().body().is_none() {
+        return Ok(env.service("API")?.fetch_request(req).await?);
+    }
+    let http::Capped::Read(body) = http::read_capped(&mut req, http::MAX_API_BODY).await? else {
+        return Err(http::api_body_too_large());
+    };
+    let headers = req.headers().clone();
+    // The body goes whole: the runtime frames it again.
+    headers.delete("content-length")?;
+    headers.delete("transfer-encoding")?;
+    // Built with the method as sent: worker's `Method` reads one it does not know as GET, and
+    // the API answers such a method 405.
+    let init = worker::web_sys::RequestInit::new();
+    init.set_method(&req.inner().method());
+    init.set_headers(&headers.0);
+    if !body.is_empty() {
+        init.set_body(&worker::js_sys::Uint8Array::from(body.as_slice()));
+    }
+    let forwarded = worker::web_sys::Request::new_with_str_and_init(&req.inner().url(), &init)
+        .map_err(|e| ApiError::internal(format!("{e:?}")))?;
+    let forwarded = Request::from(forwarded);
+    Ok(env.service("API")?.fetch_request(forwarded).await?)
 }
 
 /// The OUTBOX queue's consumer: outgoing webhook attempts (see `outbox`).

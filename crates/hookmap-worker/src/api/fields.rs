@@ -48,13 +48,25 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         )
     })?;
     let (_, now) = db::now();
-    db::insert_unique(
+    // The cap is counted inside the INSERT, so concurrent creates cannot overshoot it; a
+    // community already over it (from before the cap) keeps its fields and adds none.
+    let inserted = db::insert_unique(
         &ctx.db,
-        "INSERT INTO user_fields (community_id, key, name, type, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        &crate::args![cid, key, name, field_type.as_str(), &now],
+        "INSERT INTO user_fields (community_id, key, name, type, created_at)
+         SELECT ?1, ?2, ?3, ?4, ?5 WHERE (SELECT COUNT(*) FROM user_fields WHERE community_id = ?1) < ?6",
+        &crate::args![cid, key, name, field_type.as_str(), &now, catalog::MAX_USER_FIELDS as i64],
         |_| ApiError::conflict("field_exists", format!("the field {key:?} already exists")),
     )
     .await?;
+    if inserted == 0 {
+        return Err(ApiError::unprocessable(
+            "too_many_user_fields",
+            format!(
+                "a community has at most {} user fields; delete an unused one first",
+                catalog::MAX_USER_FIELDS
+            ),
+        ));
+    }
     hooks::catalog_changed(ctx.env, &ctx.db, cid).await?;
     http::json(
         201,

@@ -8,6 +8,7 @@ use super::outcome::Outcome;
 use super::record::Recorded;
 use super::refusal::{rate_limited, webhook_changed};
 use crate::error::{ApiError, ApiResult};
+use crate::hook::HookRecord;
 use crate::http;
 
 /// Every answer about a recorded delivery names it in this header (as in its body), so a sender's
@@ -27,7 +28,28 @@ pub fn error_code(recorded: &Recorded) -> Option<&'static str> {
     }
 }
 
-pub fn answer(recorded: Recorded) -> ApiResult<Response> {
+/// How much an answer about a delivery that applied tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Told {
+    /// A proved sender (the webhook's API key or signature) or an admin: the member, the effects,
+    /// the message.
+    Everything,
+    /// Anyone holding the URL of a webhook that checks neither: the delivery's id and status only,
+    /// so the answer is no lookup of a member's balances (issue 27). The history keeps the rest.
+    IdAndStatus,
+}
+
+impl Told {
+    /// What a sender that passed `hook`'s checks is told.
+    pub fn to(hook: &HookRecord) -> Self {
+        match hook.proves_sender() {
+            true => Self::Everything,
+            false => Self::IdAndStatus,
+        }
+    }
+}
+
+pub fn answer(recorded: Recorded, told: Told) -> ApiResult<Response> {
     let outcome = match recorded {
         Recorded::Pending { delivery_id } => {
             let response = http::json(
@@ -71,22 +93,35 @@ pub fn answer(recorded: Recorded) -> ApiResult<Response> {
             balances,
             message_id,
         } => {
-            let message = plan.message.as_ref().zip(message_id).map(|(m, id)| {
-                json!({"id": id, "channel_id": m.channel, "topic": m.topic, "text": m.text})
-            });
-            let response = http::json(
-                200,
-                &json!({
-                    "delivery_id": delivery_id, "status": DeliveryStatus::Success, "duplicate": false,
-                    "idempotency_key": plan.idempotency_key, "member": balances, "effects": plan.effects,
-                    "message": message,
-                }),
-            )?;
-            naming(response, &delivery_id)
+            let body = match told {
+                Told::IdAndStatus => {
+                    json!({"delivery_id": delivery_id, "status": DeliveryStatus::Success})
+                }
+                Told::Everything => {
+                    let message = plan.message.as_ref().zip(message_id).map(|(m, id)| {
+                        json!({"id": id, "channel_id": m.channel, "topic": m.topic, "text": m.text})
+                    });
+                    json!({
+                        "delivery_id": delivery_id, "status": DeliveryStatus::Success, "duplicate": false,
+                        "idempotency_key": plan.idempotency_key, "member": balances, "effects": plan.effects,
+                        "message": message,
+                    })
+                }
+            };
+            naming(http::json(200, &body)?, &delivery_id)
         }
         Outcome::Duplicate { first } => {
-            let response = http::json(200, &first)?;
-            match first.get("delivery_id").and_then(Value::as_str) {
+            let id = first.get("delivery_id").and_then(Value::as_str);
+            // A filtered first delivery's answer names no member: anyone may read it whole.
+            let filtered = first.get("filtered").is_some();
+            let response = match told {
+                Told::IdAndStatus if !filtered => http::json(
+                    200,
+                    &json!({"delivery_id": id, "status": DeliveryStatus::Success}),
+                )?,
+                _ => http::json(200, &first)?,
+            };
+            match id {
                 Some(id) => naming(response, id),
                 None => Ok(response),
             }

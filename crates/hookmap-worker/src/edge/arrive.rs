@@ -6,7 +6,6 @@
 
 use std::cell::RefCell;
 
-use futures_util::StreamExt;
 use hookmap_core::expiring::Expiring;
 use hookmap_core::inbound::MAX_BODY;
 use worker::{D1Database, Env, Headers, Request};
@@ -15,7 +14,7 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
 use crate::hooks::{self, Source};
-use crate::http::RequestUrl;
+use crate::http::{self, Capped, RequestUrl};
 
 /// A request body as far as the edge read it.
 pub enum Body {
@@ -122,24 +121,8 @@ fn due(webhook_id: &str) -> bool {
 }
 
 async fn read_body(req: &mut Request) -> ApiResult<Body> {
-    let declared = req
-        .headers()
-        .get("content-length")?
-        .and_then(|n| n.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY) {
-        return Ok(Body::TooLarge);
-    }
-    if req.inner().body().is_none() {
-        return Ok(Body::Read(Vec::new()));
-    }
-    let mut stream = req.stream()?;
-    let mut body = Vec::with_capacity(declared.unwrap_or(0));
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk?;
-        if body.len() + chunk.len() > MAX_BODY {
-            return Ok(Body::TooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Body::Read(body))
+    Ok(match http::read_capped(req, MAX_BODY).await? {
+        Capped::Read(body) => Body::Read(body),
+        Capped::TooLarge => Body::TooLarge,
+    })
 }

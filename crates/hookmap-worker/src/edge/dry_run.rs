@@ -1,18 +1,55 @@
 //! A dry run: what a delivery would do against the member's current balances and the community's
-//! channels. Writes nothing.
+//! channels. Writes nothing but its count in the webhook's rate limit.
+//!
+//! It tells the sender a member's id and balances, so it is a privileged read (issue 27): only a
+//! proved sender (the webhook's API key or signature) may make one, and the webhook's version is
+//! read from D1 on every one ([`admit`]), so a credential revoked a moment ago (a rotated key, a
+//! signing secret's grace ended, the webhook disabled or deleted) is refused at once even where
+//! an isolate still caches the record it was proved against.
 
-use hookmap_core::{ChannelType, Currency, DeliveryStatus, HistoryStatus, Plan};
+use hookmap_core::{
+    simulate, ChannelType, Currency, DeliveryStatus, Effect, HistoryStatus, MemberState, Plan,
+    Sender,
+};
 use serde_json::json;
 use worker::D1Database;
 
 use super::outcome::{Failure, Outcome};
-use super::refusal::refusal_error;
-use crate::apply::Refusal;
-use crate::balances::{self, Member};
+use super::refusal::{refusal_error, webhook_changed};
+use crate::apply::{self, Refusal};
+use crate::balances::{self, Amounts, Member};
 use crate::channels;
 use crate::db;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
+
+/// Whether a dry run may go on, for a sender proved (or not) against `hook`: `None` when it may;
+/// else the outcome to answer. A proved sender's dry run is counted in the webhook's `rate_limit`
+/// in the same statement that checks the record's version against D1's: a record that is not
+/// D1's current one is an outcome whose failure proves it stale, so the edge reads the record
+/// again and judges the request by it (`edge::receive`).
+pub async fn admit(
+    db: &D1Database,
+    hook: &HookRecord,
+    sender: Sender,
+) -> ApiResult<Option<Outcome>> {
+    if sender == Sender::Anonymous {
+        let error = ApiError::unauthorized(
+            "proof_required",
+            "a dry run tells a member's balances: it needs this webhook's API key or signature, and this webhook checks neither",
+        );
+        return Ok(Some(Failure::new(error).anonymous(true).into()));
+    }
+    Ok(match apply::count_dry_run(db, hook).await? {
+        apply::DryRunCount::Counted => None,
+        apply::DryRunCount::RateLimited => Some(Outcome::RateLimited),
+        apply::DryRunCount::Outdated => {
+            let mut failure = Failure::new(webhook_changed());
+            failure.stale_record = true;
+            Some(failure.into())
+        }
+    })
+}
 
 /// What the delivery would do, computed against the member's current balances and the community's
 /// channels; writes nothing.
@@ -35,11 +72,13 @@ pub async fn outcome(db: &D1Database, hook: &HookRecord, plan: Plan) -> ApiResul
     let Some(member) = member(db, hook, &plan).await? else {
         return Ok(Failure::new(refusal_error(&Refusal::UnknownMember, &plan)).into());
     };
-    let mut after = member.balances.clone();
-    if let Some(currency) = first_overdrawn(&mut after, &plan) {
-        let refusal = Refusal::Insufficient(Some(currency));
-        return Ok(Failure::new(refusal_error(&refusal, &plan)).into());
-    }
+    let after = match simulated(&member.balances, &plan) {
+        Ok(after) => after,
+        Err(currency) => {
+            let refusal = Refusal::Insufficient(Some(currency));
+            return Ok(Failure::new(refusal_error(&refusal, &plan)).into());
+        }
+    };
     Ok(Outcome::DryRun(json!({
         "dry_run": true, "status": DeliveryStatus::Success, "member": member,
         "balances_after": after,
@@ -68,7 +107,7 @@ pub async fn overdrawn(
         }
     }
     Ok(match member(db, hook, plan).await? {
-        Some(mut member) => first_overdrawn(&mut member.balances, plan),
+        Some(member) => simulated(&member.balances, plan).err(),
         None => None,
     })
 }
@@ -87,17 +126,27 @@ async fn member(db: &D1Database, hook: &HookRecord, plan: &Plan) -> ApiResult<Op
     Ok(Member::from_rows(rows))
 }
 
-/// Applies the plan's currency effects to `balances` in order, as storage would; the first
-/// currency to go below zero, if any.
-fn first_overdrawn(balances: &mut balances::Amounts, plan: &Plan) -> Option<Currency> {
-    for (currency, delta) in plan.effects.iter().filter_map(|e| e.currency_delta()) {
-        let balance = balances.entry(currency.as_str().to_owned()).or_insert(0);
-        *balance += delta;
-        if *balance < 0 {
-            return Some(currency.clone());
+/// The plan's currency effects applied to `balances` by `hookmap_core::simulate`, in order and as
+/// storage applies them: every balance after, or the first currency they take below zero.
+fn simulated(balances: &Amounts, plan: &Plan) -> Result<Amounts, Currency> {
+    let state = MemberState {
+        balances: balances.clone(),
+        ..MemberState::default()
+    };
+    let effects: Vec<Option<Effect>> = plan.effects.iter().cloned().map(Some).collect();
+    let mut after = balances.clone();
+    for (effect, change) in plan.effects.iter().zip(simulate(&state, &effects)) {
+        let (Some((currency, _)), Some(change)) = (effect.currency_delta(), change) else {
+            continue;
+        };
+        if change.error.is_some() {
+            return Err(currency.clone());
+        }
+        if let Some(amount) = change.after.as_i64() {
+            after.insert(currency.as_str().to_owned(), amount);
         }
     }
-    None
+    Ok(after)
 }
 
 /// What the message guard would refuse: a channel of another community or none, or a forum post

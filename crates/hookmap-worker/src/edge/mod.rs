@@ -85,7 +85,7 @@ pub async fn receive(
             continue;
         }
         log.error = answer::error_code(&recorded);
-        return answer::answer(recorded);
+        return answer::answer(recorded, answer::Told::to(arrived.hook()));
     }
 }
 
@@ -99,6 +99,11 @@ async fn process(
         Ok(auth) => auth,
         Err(failure) => return Ok(failure.into()),
     };
+    if dry_run {
+        if let Some(refused) = dry_run::admit(db, arrived.hook(), auth.sender()).await? {
+            return Ok(refused);
+        }
+    }
     let decoded = match Decoded::arrived(auth, env)? {
         Ok(decoded) => decoded,
         Err(failure) => return Ok(failure.into()),
@@ -109,7 +114,11 @@ async fn process(
 /// Runs a stored delivery again (an admin's replay) through the same stages as the edge, from
 /// `Decoded` on.
 pub async fn replay(env: &Env, db: &D1Database, stored: Decoded<'_>) -> ApiResult<Response> {
-    answer::answer(replay_recorded(env, db, stored).await?)
+    // An admin asked: told everything.
+    answer::answer(
+        replay_recorded(env, db, stored).await?,
+        answer::Told::Everything,
+    )
 }
 
 /// A replay as recorded, for a caller that answers no sender (bulk replay's queue consumer).
