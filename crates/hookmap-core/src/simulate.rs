@@ -89,9 +89,10 @@ fn step(state: &mut MemberState, effect: &Effect, index: usize) -> Change {
     }
 }
 
-/// A sum as storage shows it: 3 rather than 3.0 when it is a whole number.
+/// A sum as storage shows it: 3 rather than 3.0 when it is a whole number (a whole float within
+/// i64's range is exactly that integer, past 2^53 too, and JavaScript writes it so).
 fn number(x: f64) -> Value {
-    if x.fract() == 0.0 && x.abs() < 9.007_199_254_740_992e15 {
+    if x.fract() == 0.0 && x.abs() < 9.2e18 {
         Value::from(x as i64)
     } else {
         Number::from_f64(x).map_or(Value::Null, Value::Number)

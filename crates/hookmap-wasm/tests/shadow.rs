@@ -22,7 +22,7 @@ fn prop(js: &JsValue, key: &str) -> String {
 }
 
 fn mapping() -> Value {
-    json!({"user": {"match": "email", "path": "who"},
+    json!({"filter": "!has(payload.test)", "user": {"match": "email", "path": "who"},
            "fields": [{"target": {"currency": "gems"}, "op": "add", "path": "gems"},
                       {"target": {"field": "tier"}, "op": "overwrite", "path": "tier"}]})
 }
@@ -67,6 +67,13 @@ fn history() -> String {
             json!({"who": 5}),
         ),
         item(
+            "d9",
+            "success",
+            None,
+            json!([gems(2), tier]),
+            json!({"who": "ada@example.com", "gems": 2, "tier": "gold", "test": true}),
+        ),
+        item(
             "d6",
             "failed",
             Some("insufficient_balance"),
@@ -82,8 +89,8 @@ fn history() -> String {
         ),
         expired,
     ];
-    json!({"data": items, "page": 1, "per_page": 50, "total": 8,
-           "totals": {"success": 3, "failed": 3, "pending": 0, "replayed": 1}})
+    json!({"data": items, "page": 1, "per_page": 50, "total": 9,
+           "totals": {"success": 4, "failed": 3, "pending": 0, "filtered": 0, "replayed": 1}})
     .to_string()
 }
 
@@ -122,10 +129,10 @@ fn every_kind_comes_out_as_the_native_core_judges_it() {
     let native = shadow::judge(&shadow::deliveries(&history()).unwrap(), |p| draft.plan(p));
     assert_eq!(shown, serde_json::to_value(&native).unwrap());
 
-    let refused = &shown["items"][5];
+    let refused = &shown["items"][6];
     assert_eq!(refused["stored"]["error"]["code"], "insufficient_balance");
     assert_eq!(refused["effects_changed"], false);
-    assert_eq!(shown["items"][7]["new"], Value::Null);
+    assert_eq!(shown["items"][8]["new"], Value::Null);
 }
 
 #[wasm_bindgen_test]

@@ -626,9 +626,11 @@ impl<'a> Eval<'a, '_> {
             }
             Function::Lower | Function::Upper | Function::Trim => {
                 let s = self.string(first)?;
+                // ASCII letters only, as CEL's lowerAscii and upperAscii: Unicode's case tables
+                // would be the larger part of the evaluator in the edge's and the page's wasm.
                 Ok(Val::Str(match function {
-                    Function::Lower => Cow::Owned(s.to_lowercase()),
-                    Function::Upper => Cow::Owned(s.to_uppercase()),
+                    Function::Lower => Cow::Owned(s.to_ascii_lowercase()),
+                    Function::Upper => Cow::Owned(s.to_ascii_uppercase()),
                     _ => match s {
                         Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
                         Cow::Owned(o) => Cow::Owned(o.trim().to_owned()),

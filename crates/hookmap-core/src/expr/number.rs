@@ -138,8 +138,8 @@ pub fn from_json(n: &Number) -> Result<Decimal, Inexact> {
     parse(&text).map_err(|_| Inexact::TooManyDigits)
 }
 
-/// The decimal as JSON: an integer when it is one (and fits 64 bits), else the nearest float,
-/// which is what a number field stores. Currencies never come here: they take integers only.
+/// The decimal as JSON: an integer when it is one (and fits 64 bits), else a float, which is what
+/// a number field stores. Currencies never come here: they take integers only.
 pub fn to_json(d: Decimal) -> Value {
     let d = d.normalize();
     if d.scale() == 0 {
@@ -147,12 +147,27 @@ pub fn to_json(d: Decimal) -> Value {
             return Value::from(i);
         }
     }
-    // Through text: the float nearest the decimal, with no arithmetic of our own.
-    d.to_string()
-        .parse::<f64>()
-        .ok()
-        .and_then(Number::from_f64)
-        .map_or(Value::Null, Value::Number)
+    Number::from_f64(to_f64(d)).map_or(Value::Null, Value::Number)
+}
+
+/// The float of a decimal: a whole one is the float nearest it; one with a fraction is taken to
+/// the 15 significant digits a float holds exactly, so the mantissa is below 2^53 and every power
+/// of ten up to 10^22 is exact, and each step rounds once (no float parser, with its tables, is
+/// linked for this).
+fn to_f64(d: Decimal) -> f64 {
+    #[allow(clippy::cast_precision_loss)] // the nearest float, as intended
+    if d.scale() == 0 {
+        return d.mantissa() as f64;
+    }
+    let d = d.round_sf(15).unwrap_or(d).normalize();
+    #[allow(clippy::cast_precision_loss)] // below 10^15 < 2^53: exact
+    let mantissa = d.mantissa() as f64;
+    let scale = i32::try_from(d.scale()).unwrap_or(0);
+    if scale <= 22 {
+        mantissa / 10f64.powi(scale)
+    } else {
+        mantissa / 1e22 / 10f64.powi(scale - 22)
+    }
 }
 
 /// The integer a whole decimal is, when it fits `i64`.

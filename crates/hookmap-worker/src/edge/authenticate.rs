@@ -17,6 +17,8 @@ pub struct Authenticated<'a> {
     sender: Sender,
     /// What the verified signature proves: the provider's delivery id, and the replay guard.
     verified: Option<Verified>,
+    /// The header the signature came in: never kept with the delivery (`hookmap_core::headers`).
+    signature_header: Option<String>,
 }
 
 impl<'a> Authenticated<'a> {
@@ -36,8 +38,10 @@ impl<'a> Authenticated<'a> {
             }
         }
         let mut verified = None;
+        let mut signature_header = None;
         if let Some(profile) = hook.profile() {
             let profile = profile?;
+            signature_header = Some(profile.signature_header().to_owned());
             let Body::Read(body) = arrived.body() else {
                 // A signature over a body not read cannot be checked.
                 return refused(too_large());
@@ -83,6 +87,7 @@ impl<'a> Authenticated<'a> {
                 Sender::Anonymous
             },
             verified,
+            signature_header,
         }))
     }
 
@@ -96,6 +101,10 @@ impl<'a> Authenticated<'a> {
 
     pub fn verified(&self) -> Option<&Verified> {
         self.verified.as_ref()
+    }
+
+    pub fn signature_header(&self) -> Option<&str> {
+        self.signature_header.as_deref()
     }
 }
 

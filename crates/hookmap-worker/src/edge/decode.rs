@@ -117,8 +117,7 @@ impl<'a> Decoded<'a> {
             Err(e) => return Ok(Err(Failure::core(&e).anonymous(anonymous))),
         };
         let headers = arrived.headers();
-        let profile = hook.profile().transpose()?;
-        let signature_header: Vec<&str> = profile.iter().map(|p| p.signature_header()).collect();
+        let signature_header: Vec<&str> = auth.signature_header().into_iter().collect();
         let context = Context {
             headers: headers::kept(headers.entries(), &signature_header),
             received_at: db::now().1,
