@@ -212,52 +212,47 @@ impl Parser<'_> {
         Ok(left)
     }
 
-    fn relation(&mut self) -> Result<Node, Fault> {
-        let mut left = self.sum()?;
-        loop {
-            let op = match self.peek() {
-                Tok::In => BinOp::In,
-                Tok::Punct("==") => BinOp::Eq,
-                Tok::Punct("!=") => BinOp::Ne,
-                Tok::Punct("<") => BinOp::Lt,
-                Tok::Punct("<=") => BinOp::Le,
-                Tok::Punct(">") => BinOp::Gt,
-                Tok::Punct(">=") => BinOp::Ge,
-                _ => return Ok(left),
-            };
+    /// One level of left-associative binary operators: `next (op next)*`.
+    fn level(
+        &mut self,
+        ops: &[(Tok, BinOp)],
+        next: fn(&mut Self) -> Result<Node, Fault>,
+    ) -> Result<Node, Fault> {
+        let mut left = next(self)?;
+        while let Some((_, op)) = ops.iter().find(|(tok, _)| tok == self.peek()) {
             self.next += 1;
-            let right = self.sum()?;
-            left = binary(op, left, right);
+            let right = next(self)?;
+            left = binary(*op, left, right);
         }
+        Ok(left)
+    }
+
+    fn relation(&mut self) -> Result<Node, Fault> {
+        const RELATIONS: &[(Tok, BinOp)] = &[
+            (Tok::In, BinOp::In),
+            (Tok::Punct("=="), BinOp::Eq),
+            (Tok::Punct("!="), BinOp::Ne),
+            (Tok::Punct("<"), BinOp::Lt),
+            (Tok::Punct("<="), BinOp::Le),
+            (Tok::Punct(">"), BinOp::Gt),
+            (Tok::Punct(">="), BinOp::Ge),
+        ];
+        self.level(RELATIONS, Self::sum)
     }
 
     fn sum(&mut self) -> Result<Node, Fault> {
-        let mut left = self.product()?;
-        loop {
-            let op = match self.peek() {
-                Tok::Punct("+") => BinOp::Add,
-                Tok::Punct("-") => BinOp::Sub,
-                _ => return Ok(left),
-            };
-            self.next += 1;
-            let right = self.product()?;
-            left = binary(op, left, right);
-        }
+        const SUMS: &[(Tok, BinOp)] =
+            &[(Tok::Punct("+"), BinOp::Add), (Tok::Punct("-"), BinOp::Sub)];
+        self.level(SUMS, Self::product)
     }
 
     fn product(&mut self) -> Result<Node, Fault> {
-        let mut left = self.unary()?;
-        loop {
-            let op = match self.peek() {
-                Tok::Punct("*") => BinOp::Mul,
-                Tok::Punct("/") => BinOp::Div,
-                Tok::Punct("%") => BinOp::Rem,
-                _ => return Ok(left),
-            };
-            self.next += 1;
-            let right = self.unary()?;
-            left = binary(op, left, right);
-        }
+        const PRODUCTS: &[(Tok, BinOp)] = &[
+            (Tok::Punct("*"), BinOp::Mul),
+            (Tok::Punct("/"), BinOp::Div),
+            (Tok::Punct("%"), BinOp::Rem),
+        ];
+        self.level(PRODUCTS, Self::unary)
     }
 
     fn unary(&mut self) -> Result<Node, Fault> {
