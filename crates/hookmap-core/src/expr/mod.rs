@@ -17,6 +17,8 @@ pub mod number;
 mod parse;
 mod value;
 
+use std::rc::Rc;
+
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind};
@@ -147,9 +149,13 @@ impl Fault {
     }
 }
 
-/// A parsed expression. Equal when written alike.
+/// A parsed expression. Equal when written alike. Cloned by reference: a mapping is copied
+/// (the preview's draft, the edge's cached record) far more often than it is parsed.
 #[derive(Debug, Clone)]
-pub struct Expr {
+pub struct Expr(Rc<Compiled>);
+
+#[derive(Debug)]
+struct Compiled {
     source: String,
     root: parse::Node,
     /// The payload paths it reads, each needed whole where it ends (see [`crate::needs`]).
@@ -158,7 +164,7 @@ pub struct Expr {
 
 impl PartialEq for Expr {
     fn eq(&self, other: &Self) -> bool {
-        self.source == other.source
+        self.0.source == other.0.source
     }
 }
 
@@ -166,7 +172,7 @@ impl Eq for Expr {}
 
 impl serde::Serialize for Expr {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.source)
+        s.serialize_str(&self.0.source)
     }
 }
 
@@ -183,24 +189,24 @@ impl Expr {
         let root = parse::parse(&tokens)?;
         let mut reads = Vec::new();
         reads_of(&root, &mut Vec::new(), &mut reads);
-        Ok(Self {
+        Ok(Self(Rc::new(Compiled {
             source: source.to_owned(),
             root,
             reads,
-        })
+        })))
     }
 
     pub fn source(&self) -> &str {
-        &self.source
+        &self.0.source
     }
 
     pub(crate) fn reads(&self) -> impl Iterator<Item = &[Segment]> {
-        self.reads.iter().map(Vec::as_slice)
+        self.0.reads.iter().map(Vec::as_slice)
     }
 
     /// Where the value may first get a fraction (see [`check`]).
     pub fn fraction(&self) -> Option<Fraction> {
-        check::fraction(&self.root)
+        check::fraction(&self.0.root)
     }
 
     pub fn eval<'a>(&'a self, input: &Input<'a>) -> Result<Val<'a>, Fault> {
@@ -221,13 +227,13 @@ impl Expr {
     ) -> Result<Val<'a>, Fault> {
         eval::Eval {
             input,
-            source: &self.source,
+            source: &self.0.source,
             steps: 0,
             vars: Vec::new(),
             trace,
             in_macro: 0,
         }
-        .eval(&self.root)
+        .eval(&self.0.root)
     }
 }
 

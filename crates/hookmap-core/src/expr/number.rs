@@ -159,7 +159,13 @@ fn to_f64(d: Decimal) -> f64 {
     if d.scale() == 0 {
         return d.mantissa() as f64;
     }
-    let d = d.round_sf(15).unwrap_or(d).normalize();
+    // Rounded at the 15th significant digit with the rounding already linked (round_sf is 2 KB).
+    let digits = u32::try_from(d.mantissa().unsigned_abs().to_string().len()).unwrap_or(0);
+    let d = match digits.checked_sub(15) {
+        Some(extra) if extra > 0 => d.round_dp(d.scale().saturating_sub(extra)),
+        _ => d,
+    }
+    .normalize();
     #[allow(clippy::cast_precision_loss)] // below 10^15 < 2^53: exact
     let mantissa = d.mantissa() as f64;
     let scale = i32::try_from(d.scale()).unwrap_or(0);
@@ -309,6 +315,20 @@ mod tests {
     fn writes_integers_as_integers() {
         assert_eq!(to_json(d("2499.00")), Value::from(2499));
         assert_eq!(to_json(d("24.5")), serde_json::json!(24.5));
+        // A fraction becomes the float of its first 15 significant digits; a whole number the
+        // float nearest it.
+        assert_eq!(
+            to_json(d("1") / d("3")),
+            serde_json::json!(0.333333333333333)
+        );
+        assert_eq!(
+            to_json(d("2") / d("3") * d("1000")),
+            serde_json::json!(666.666666666667)
+        );
+        assert_eq!(
+            to_json(d("18446744073709551616")),
+            serde_json::json!(18446744073709551616.0)
+        );
         assert_eq!(whole(d("250.0")), Some(250));
         assert_eq!(whole(d("249.9")), None);
     }
