@@ -57,6 +57,7 @@ test('stripe: cents become coins only through an explicit rounding; other event 
   assert.equal(unrounded.status, 422, unrounded.text);
   assert.equal(unrounded.body.error.code, 'invalid_expression');
   assert.equal(unrounded.body.error.details.at, 'fields[0].value');
+  assert.equal(unrounded.body.error.details.offset, 0, 'the division starts the expression');
   assert.match(unrounded.body.error.message, /divides.*round/);
 
   const hook = await create('stripe', {
@@ -215,6 +216,7 @@ test('a loyalty-tier lookup, a dry run, and what a delivery fails with', async (
   assert.equal(broken.status, 422, broken.text);
   assert.equal(broken.body.error.code, 'invalid_expression');
   assert.equal(broken.body.error.details.at, 'fields[0].value');
+  assert.equal(broken.body.error.details.offset, 16);
   assert.match(broken.body.error.message, /at character 16/);
 });
 

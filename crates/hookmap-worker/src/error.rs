@@ -56,6 +56,8 @@ pub enum Extra {
     Quota(QuotaLimit),
     /// 422: `details.currency`, the balance a delivery would take below zero.
     Currency(String),
+    /// 422: `details.offset`, the character of the expression at `details.at` that is at fault.
+    Offset(usize),
 }
 
 /// `details.quota` and `details.limit`.
@@ -220,6 +222,9 @@ impl ApiError {
             Some(Extra::Currency(currency)) => {
                 details.insert("currency".into(), currency.as_str().into());
             }
+            Some(Extra::Offset(offset)) => {
+                details.insert("offset".into(), (*offset).into());
+            }
         }
         (!details.is_empty()).then_some(Value::Object(details))
     }
@@ -277,6 +282,7 @@ impl From<hookmap_core::Error> for ApiError {
         };
         Self {
             at: e.location().map(str::to_owned),
+            extra: e.character().map(Extra::Offset),
             ..Self::new(status, e.code(), e.message())
         }
     }
