@@ -34,6 +34,8 @@ lint:
 	# Each deployed worker is the crate with one feature (src/lib.rs).
 	cargo clippy -p hookmap-worker --target wasm32-unknown-unknown --no-default-features --features edge -- -D warnings
 	cargo clippy -p hookmap-worker --target wasm32-unknown-unknown --no-default-features --features api -- -D warnings
+	# The edge as make bench builds it (its bench routes).
+	cargo clippy -p hookmap-worker --target wasm32-unknown-unknown --no-default-features --features edge,bench -- -D warnings
 	# The page's engine as scripts/build-page.sh builds it, without the tests' exports.
 	cargo clippy -p hookmap-wasm --target wasm32-unknown-unknown --no-default-features -- -D warnings
 

@@ -22,6 +22,7 @@ pub async fn bench_batch(env: &Env, token: &str) -> ApiResult<Response> {
         .await?
         .ok_or_else(|| ApiError::not_found("this webhook URL"))?;
     let plan = Plan {
+        filtered: None,
         member: Some(hookmap_core::MemberRef {
             by: hookmap_core::MatchBy::Email,
             value: "bench@example.com".into(),
