@@ -112,10 +112,13 @@ async fn forward_to_api(mut req: Request, env: &Env) -> ApiResult<Response> {
     headers.delete("transfer-encoding")?;
     // Built with the method as sent: worker's `Method` reads one it does not know as GET, and
     // the API answers such a method 405.
+    let method = req.inner().method();
     let init = worker::web_sys::RequestInit::new();
-    init.set_method(&req.inner().method());
+    init.set_method(&method);
     init.set_headers(&headers.0);
-    if !body.is_empty() {
+    // A GET or HEAD may arrive with a body, but a request built with one is a TypeError (a 500):
+    // it means nothing to the API, which answers the method as it would without it.
+    if !body.is_empty() && !matches!(method.as_str(), "GET" | "HEAD") {
         init.set_body(&worker::js_sys::Uint8Array::from(body.as_slice()));
     }
     let forwarded = worker::web_sys::Request::new_with_str_and_init(&req.inner().url(), &init)
