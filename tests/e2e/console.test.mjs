@@ -459,7 +459,21 @@ test('an outgoing subscription: created from the catalogue, tested, its log read
   await shot(page, 'console-07-subscription-log');
   await page.click('#log-resend');
   await page.waitForFunction(() => document.querySelector('#log-resend-result').textContent.startsWith('Queued again'));
+  const queued = (await page.textContent('#log-resend-result')).match(/as (odl_\w+)/)[1];
   await eventually(async () => (await receiver.received('console')).length >= 2, 'the resent event at the receiver');
+  assert.equal(await page.isHidden('#log-resend-force'), true, 'force is offered only once a resend exists');
+  // Again: the earlier resend answers and nothing is sent; "Resend anyway" forces a new one.
+  await page.click('#log-resend');
+  await page.waitForFunction(() => document.querySelector('#log-resend-result').textContent.startsWith('Already resent'));
+  assert.match(await page.textContent('#log-resend-result'), new RegExp(`^Already resent as ${queued} \\(`));
+  await page.click('#log-resend-force');
+  await page.waitForFunction((id) => /^Queued again as /.test(document.querySelector('#log-resend-result').textContent)
+    && !document.querySelector('#log-resend-result').textContent.includes(id), queued);
+  const ping = (await receiver.received('console'))[0].headers['webhook-id'];
+  const copies = async () => (await receiver.received('console')).filter((r) => r.headers['webhook-id'] === ping).length;
+  await eventually(async () => (await copies()) >= 3, 'the forced resend at the receiver');
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(await copies(), 3, 'the repeated resend sent nothing');
 
   // Rotating the secret shows the new one once.
   await page.click('#sub-rotate');

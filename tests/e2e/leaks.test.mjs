@@ -1,6 +1,7 @@
 // Issue 27: what a revoked, unproved or repeating caller could still learn or do. Each test makes
 // the probe that once succeeded against `make dev` and asserts that it now fails. SECURITY.md lists
-// each with its defence and its test here (rows 21 to 25).
+// each with its defence and its test here (rows 21 to 24; row 25, resends, is tested in
+// outgoing.test.mjs beside its receiver).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';

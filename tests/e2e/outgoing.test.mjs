@@ -328,3 +328,91 @@ test('inactive and deleted subscriptions receive nothing; other communities cann
   assert.equal((await stranger.get(`/v1/communities/${other.cid}/webhooks/${live.id}/logs`)).status, 404);
   assert.equal((await stranger.get(`/v1/communities/${other.cid}/webhooks`)).body.total, 0);
 });
+
+/** Per-minute counts start again each calendar minute: keep a burst inside one. */
+async function sameMinute(seconds) {
+  const second = new Date().getSeconds();
+  if (second > 59 - seconds) await new Promise((r) => setTimeout(r, (61 - second) * 1000));
+}
+
+// Issue 27 item 4 (SECURITY.md row 25): with events_per_minute = 2, 20 resends of one log were all
+// accepted and the subscriber received the event 21 times within a second.
+test('issue 27 item 4: resend and recover count against events_per_minute; a repeated resend answers the earlier one; forced resends are limited', async () => {
+  const own = await seedCommunity(admin, 'Resender');
+  const at = `/v1/communities/${own.cid}`;
+  const quota = (n) => admin.patch(`${at}/quotas`, { events_per_minute: n });
+  const sub = (await admin.post(`${at}/webhooks`, { url: `${hooks}/hook/resent27`, events: ['member.visited'] })).body;
+  const deliveries = async () => (await admin.get(`${at}/webhooks/${sub.id}/deliveries`)).body;
+  const subLogs = async () => (await admin.get(`${at}/webhooks/${sub.id}/logs`)).body;
+  const copies = async (eventId) => (await received('resent27')).filter((r) => r.headers['webhook-id'] === eventId).length;
+  const retried = (res, code) => {
+    assert.equal(res.status, 429, res.text);
+    assert.equal(res.body.error.code, code, res.text);
+    assert.ok(Number(res.headers.get('retry-after')) >= 1, 'Retry-After');
+    assert.equal(res.body.error.details.retry_after, Number(res.headers.get('retry-after')));
+  };
+
+  assert.equal((await quota(3)).status, 200);
+  await sameMinute(40);
+  // Two events that fail for good (410): two of this minute's three.
+  await plan('resent27', [410, 410]);
+  const events = [];
+  for (const n of [1, 2]) {
+    const res = await admin.post(`${at}/events`, { type: 'member.visited', data: { n } });
+    assert.equal(res.status, 202, res.text);
+    events.push(res.body.id);
+  }
+  await eventually(async () => (await subLogs()).total === 2, 'two failed attempts');
+  const log = (await subLogs()).data.find((l) => l.event_id === events[0]);
+  const resend = (body) => admin.post(`${at}/webhooks/${sub.id}/logs/${log.id}/resend`, body);
+
+  // 20 resends at once: one is made (the minute's third event), the others answer with it.
+  const answers = await Promise.all(Array.from({ length: 20 }, () => resend({})));
+  const made = answers.filter((a) => a.status === 202);
+  assert.equal(made.length, 1, answers.map((a) => `${a.status} ${a.text}`).join('\n'));
+  const first = made[0].body;
+  assert.deepEqual([first.event_id, first.status, first.already_resent], [events[0], 'pending', false]);
+  for (const a of answers.filter((x) => x !== made[0])) {
+    assert.equal(a.status, 200, a.text);
+    assert.deepEqual([a.body.delivery_id, a.body.event_id, a.body.already_resent], [first.delivery_id, events[0], true]);
+  }
+  await eventually(async () => (await copies(events[0])) === 2, 'the one resend');
+  await eventually(async () => (await deliveries()).totals.pending === 0, 'the resend recorded');
+
+  // The quota is spent: a forced resend and a recover are refused, and change nothing.
+  const before = await deliveries();
+  retried(await resend({ force: true }), 'quota_exceeded');
+  const over = await resend({ force: true });
+  assert.deepEqual(over.body.error.details.quota, 'events_per_minute');
+  assert.equal(over.body.error.details.limit, 3);
+  const recover = () => admin.post(`${at}/webhooks/${sub.id}/recover`, { since: '2000-01-01' });
+  retried(await recover(), 'quota_exceeded');
+  assert.deepEqual(await deliveries(), before, 'refusals change nothing');
+  assert.equal((await resend({})).body.delivery_id, first.delivery_id, 'the earlier resend still answers');
+  const bad = await resend({ force: 'yes' });
+  assert.deepEqual([bad.status, bad.body.error.code, bad.body.error.details.at], [422, 'invalid_field', 'force']);
+
+  // With room again: recover sends the second event once; forced resends go up to 3 an hour per
+  // event and subscription, and each counts in the minute too.
+  assert.equal((await quota(100)).status, 200);
+  const recovered = await recover();
+  assert.deepEqual([recovered.status, recovered.body], [202, { recovered: 1, remaining: 0 }]);
+  const forced = [];
+  for (let i = 0; i < 3; i += 1) {
+    const res = await resend({ force: true });
+    assert.equal(res.status, 202, res.text);
+    assert.equal(res.body.already_resent, false);
+    forced.push(res.body.delivery_id);
+  }
+  assert.equal(new Set([first.delivery_id, ...forced]).size, 4, 'each forced resend is a new delivery');
+  const beyond = await resend({ force: true });
+  retried(beyond, 'too_many_resends');
+  assert.equal(beyond.body.error.details.limit, 3);
+  assert.equal((await resend({})).body.delivery_id, forced[2], 'the newest resend answers');
+  assert.equal((await deliveries()).total, 2 + 1 + 1 + 3);
+  const usage = (await admin.get(`${at}/quotas`)).body.usage.events_this_minute;
+  assert.equal(usage, 2 + 1 + 1 + 3, 'every resend counted in the minute');
+  await eventually(async () => (await copies(events[0])) === 5 && (await copies(events[1])) === 2, 'the forced resends and the recovered event');
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(await copies(events[0]), 5, 'the event reached the subscriber once, then once per resend made');
+});

@@ -102,5 +102,6 @@ export class Api {
   testSubscription(sid) { return this.call('POST', this.at(`/webhooks/${enc(sid)}/test`)); }
   subscriptionLogs(sid, query) { return this.get(this.at(`/webhooks/${enc(sid)}/logs`), query); }
   subscriptionLog(sid, lid) { return this.get(this.at(`/webhooks/${enc(sid)}/logs/${enc(lid)}`)); }
-  resend(sid, lid) { return this.call('POST', this.at(`/webhooks/${enc(sid)}/logs/${enc(lid)}/resend`)); }
+  /** `force`: a new delivery even when this one was resent before (else the earlier resend answers). */
+  resend(sid, lid, force = false) { return this.call('POST', this.at(`/webhooks/${enc(sid)}/logs/${enc(lid)}/resend`), force ? { force: true } : undefined); }
 }

@@ -33,6 +33,7 @@ pub mod preview;
 pub mod profile;
 pub mod query;
 pub mod quota;
+pub mod resend;
 pub mod retry;
 pub mod rotation;
 pub mod schema;

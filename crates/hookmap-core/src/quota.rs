@@ -96,6 +96,18 @@ impl Quota {
     }
 }
 
+/// The clock minute of `now_ms` (minutes since the epoch): the window `events_per_minute` is
+/// counted in.
+pub fn minute(now_ms: u64) -> i64 {
+    i64::try_from(now_ms / 60_000).unwrap_or(i64::MAX)
+}
+
+/// What a per-minute `limit` leaves after `used` this minute, never below zero (a limit lowered
+/// during the minute leaves nothing).
+pub fn room(limit: i64, used: i64) -> i64 {
+    limit.saturating_sub(used).max(0)
+}
+
 /// The start of `text` that fits in `max` bytes, cut between characters, and whether anything
 /// was cut off.
 pub fn cut(text: &str, max: usize) -> (&str, bool) {
@@ -151,6 +163,26 @@ mod tests {
         ] {
             assert!(q.parse_override(&bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn minutes_and_the_room_a_limit_leaves() {
+        assert_eq!(minute(0), 0);
+        assert_eq!(minute(59_999), 0);
+        assert_eq!(minute(60_000), 1);
+        assert_eq!(minute(1_800_000_000_000), 30_000_000);
+        assert_eq!(
+            minute(u64::MAX),
+            307_445_734_561_825,
+            "u64::MAX / 60,000 fits"
+        );
+        assert_eq!(room(3, 0), 3);
+        assert_eq!(room(3, 2), 1);
+        assert_eq!(room(3, 3), 0);
+        assert_eq!(room(2, 3), 0, "lowered during the minute");
+        assert_eq!(room(0, 0), 0);
+        assert_eq!(room(i64::MAX, -1), i64::MAX, "no overflow");
+        assert_eq!(room(i64::MIN, i64::MAX), 0);
     }
 
     #[test]

@@ -98,6 +98,8 @@ vocabulary! {
         WebhookGone = "webhook_gone",
         StaleWebhook = "stale_webhook",
         UnknownCurrency = "unknown_currency",
+        /// A resend or recover would pass the community's `events_per_minute` this minute.
+        EventsQuota = "events_quota",
     }
 }
 

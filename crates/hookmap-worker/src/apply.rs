@@ -270,7 +270,7 @@ fn refusal(e: &worker::Error) -> Option<Refusal> {
     let text = db::failure_text(e);
     let has = |needle: &str| text.contains(needle);
     if let Some(refused) = StorageRefusal::from_error_text(&text) {
-        return Some(refused.into());
+        return Refusal::of_storage(refused);
     }
     Some(if has("balance_not_negative") {
         Refusal::Insufficient(None)

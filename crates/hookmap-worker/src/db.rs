@@ -171,6 +171,13 @@ pub fn iso(ms: u64) -> String {
     String::from(date.to_iso_string())
 }
 
+/// The instant (milliseconds since the epoch) of a stored time, as `now` writes it; `None` when
+/// the text is not one.
+pub fn parse_ms(text: &str) -> Option<u64> {
+    let ms = worker::js_sys::Date::parse(text);
+    (ms.is_finite() && ms >= 0.0).then_some(ms as u64)
+}
+
 /// Orders rows newest first: the millisecond clock, then randomness to break ties.
 pub fn sequence(ms: u64) -> ApiResult<i64> {
     let mut buf = [0u8; 2];

@@ -25,8 +25,8 @@ use worker::Response;
 /// - 422 [`unprocessable`](Self::unprocessable): a well-formed request that cannot be applied;
 ///   [`invalid_field`](Self::invalid_field) and [`unprocessable_at`](Self::unprocessable_at) say
 ///   which member is at fault in `details.at` and in a message that starts with it;
-/// - 429 [`until_next_minute`](Self::until_next_minute): `details.retry_after` and the
-///   `Retry-After` header say when to send again;
+/// - 429 [`until_next_minute`](Self::until_next_minute) or [`retry_in`](Self::retry_in):
+///   `details.retry_after` and the `Retry-After` header say when to send again;
 /// - 500 [`internal`](Self::internal): no details.
 ///
 /// `details` is built from the typed members `at` and `extra`, and is absent when neither is set.
@@ -51,6 +51,8 @@ pub enum Extra {
     RetryAfter {
         seconds: u64,
         quota: Option<QuotaLimit>,
+        /// `details.limit` without a quota: a fixed limit (forced resends).
+        limit: Option<i64>,
     },
     /// 422: the quota a request would go past.
     Quota(QuotaLimit),
@@ -149,13 +151,28 @@ impl ApiError {
     /// A 429 that lasts until the current one-minute window ends (every per-minute count here is
     /// kept in calendar minutes): the message, `details.retry_after` and `Retry-After` say how long.
     pub fn until_next_minute(code: &'static str, why: &str, now_ms: u64) -> Self {
-        let retry_after = 60 - (now_ms / 1000) % 60;
-        let mut error = Self::new(429, code, format!("{why}; send again in {retry_after} s"));
+        Self::retry_in(code, why, 60 - (now_ms / 1000) % 60)
+    }
+
+    /// A 429 that lasts `seconds` (at least 1): the message, `details.retry_after` and
+    /// `Retry-After` say so.
+    pub fn retry_in(code: &'static str, why: &str, seconds: u64) -> Self {
+        let seconds = seconds.max(1);
+        let mut error = Self::new(429, code, format!("{why}; send again in {seconds} s"));
         error.extra = Some(Extra::RetryAfter {
-            seconds: retry_after,
+            seconds,
             quota: None,
+            limit: None,
         });
         error
+    }
+
+    /// `details.limit` of a 429 that no quota sets (a fixed limit of the platform's).
+    pub fn limit(mut self, limit: i64) -> Self {
+        if let Some(Extra::RetryAfter { limit: l, .. }) = &mut self.extra {
+            *l = Some(limit);
+        }
+        self
     }
 
     /// Logs the real cause and returns the opaque 500.
@@ -182,9 +199,10 @@ impl ApiError {
     pub fn quota(mut self, name: &'static str, limit: i64) -> Self {
         let quota = QuotaLimit { name, limit };
         self.extra = Some(match self.extra {
-            Some(Extra::RetryAfter { seconds, .. }) => Extra::RetryAfter {
+            Some(Extra::RetryAfter { seconds, limit, .. }) => Extra::RetryAfter {
                 seconds,
                 quota: Some(quota),
+                limit,
             },
             _ => Extra::Quota(quota),
         });
@@ -212,9 +230,15 @@ impl ApiError {
             Some(Extra::Allow(methods)) => {
                 details.insert("allow".into(), json!(methods));
             }
-            Some(Extra::RetryAfter { seconds, quota: q }) => {
+            Some(Extra::RetryAfter {
+                seconds,
+                quota: q,
+                limit,
+            }) => {
                 if let Some(q) = q {
                     quota(&mut details, q);
+                } else if let Some(limit) = limit {
+                    details.insert("limit".into(), (*limit).into());
                 }
                 details.insert("retry_after".into(), (*seconds).into());
             }
@@ -389,6 +413,21 @@ mod tests {
             json!({"retry_after": 60, "quota": "events_per_minute", "limit": 3})
         );
         assert_eq!(e.headers(), vec![("retry-after", "60".to_owned())]);
+        let e = ApiError::retry_in("too_many_resends", "over", 3_000).limit(3);
+        assert_eq!(
+            wire(&e),
+            (
+                429,
+                json!({"error": {"code": "too_many_resends", "message": "over; send again in 3000 s",
+                                 "details": {"retry_after": 3000, "limit": 3}}}),
+                vec![("retry-after", "3000".to_owned())]
+            )
+        );
+        assert_eq!(
+            ApiError::retry_in("x", "over", 0).headers(),
+            vec![("retry-after", "1".to_owned())],
+            "never 0"
+        );
     }
 
     #[test]

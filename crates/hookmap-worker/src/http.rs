@@ -71,7 +71,23 @@ pub async fn object_body(req: &mut Request) -> ApiResult<Map<String, Value>> {
     let Capped::Read(bytes) = read_capped(req, MAX_API_BODY).await? else {
         return Err(api_body_too_large());
     };
-    match serde_json::from_slice::<Value>(&bytes) {
+    parse_object(&bytes)
+}
+
+/// As [`object_body`], for a route whose body may be left out: no body, or one of whitespace
+/// only, is the empty object.
+pub async fn optional_object_body(req: &mut Request) -> ApiResult<Map<String, Value>> {
+    let Capped::Read(bytes) = read_capped(req, MAX_API_BODY).await? else {
+        return Err(api_body_too_large());
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    parse_object(&bytes)
+}
+
+fn parse_object(bytes: &[u8]) -> ApiResult<Map<String, Value>> {
+    match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::bad_request(
             "invalid_body",

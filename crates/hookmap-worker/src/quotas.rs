@@ -6,9 +6,10 @@
 //! (SELECT COUNT(*) ...) < limit`), never read first and written after, so concurrent requests
 //! cannot overshoot.
 
-use hookmap_core::quota::Quota;
+use hookmap_core::quota::{self, Quota};
+use hookmap_core::StorageRefusal;
 use serde_json::{Map, Value};
-use worker::{D1Database, Env};
+use worker::{D1Database, D1PreparedStatement, Env};
 
 use crate::db;
 use crate::error::{ApiError, ApiResult};
@@ -76,23 +77,17 @@ pub fn exceeded(quota: Quota, limit: i64) -> ApiError {
 /// to count past the limit: over it, the answer is 429 with Retry-After and nothing is counted.
 pub async fn count_event(env: &Env, db: &D1Database, community_id: &str) -> ApiResult<()> {
     let (ms, _) = db::now();
-    let window = i64::try_from(ms / 60_000).unwrap_or(i64::MAX);
+    let window = quota::minute(ms);
     let fallback = default(env, Quota::EventsPerMinute);
-    let limit =
-        "COALESCE((SELECT events_per_minute FROM community_quotas WHERE community_id = ?1), ?3)";
     let results = db::batch(
         db,
         vec![
-            db::stmt(
-                db,
-                "DELETE FROM event_windows WHERE community_id = ?1 AND window < ?2",
-                &crate::args![community_id, window],
-            )?,
+            forget_past_minutes(db, community_id, window)?,
             db::stmt(
                 db,
                 &format!(
-                    "INSERT INTO event_windows (community_id, window, count) SELECT ?1, ?2, 1 WHERE {limit} > 0
-                     ON CONFLICT (community_id, window) DO UPDATE SET count = count + 1 WHERE count < {limit}"
+                    "INSERT INTO event_windows (community_id, window, count, cap) SELECT ?1, ?2, 1, {EVENTS_LIMIT} WHERE {EVENTS_LIMIT} > 0
+                     ON CONFLICT (community_id, window) DO UPDATE SET count = count + 1, cap = excluded.cap WHERE count < excluded.cap"
                 ),
                 &crate::args![community_id, window, fallback],
             )?,
@@ -110,12 +105,108 @@ pub async fn count_event(env: &Env, db: &D1Database, community_id: &str) -> ApiR
         return Ok(());
     }
     let limit = limit_of(env, db, community_id, Quota::EventsPerMinute).await?;
-    Err(ApiError::until_next_minute(
-        "quota_exceeded",
-        &format!("this community may publish at most {limit} events a minute"),
-        ms,
+    Err(events_exceeded(limit, ms))
+}
+
+/// A community's `events_per_minute` in SQL: its override (`?1` the community), else the
+/// deployment's default (`?3`).
+const EVENTS_LIMIT: &str =
+    "COALESCE((SELECT events_per_minute FROM community_quotas WHERE community_id = ?1), ?3)";
+
+fn forget_past_minutes(
+    db: &D1Database,
+    community_id: &str,
+    window: i64,
+) -> ApiResult<D1PreparedStatement> {
+    db::stmt(
+        db,
+        "DELETE FROM event_windows WHERE community_id = ?1 AND window < ?2",
+        &crate::args![community_id, window],
     )
-    .quota(Quota::EventsPerMinute.as_str(), limit))
+}
+
+/// The statements that count the outgoing deliveries `made` as events of the community's minute
+/// `window`, to go last in the batch that makes them: only those that exist by then count (a
+/// claim lost to a concurrent resend makes none), and past the community's `events_per_minute`
+/// the count's trigger (migration 0024) fails the whole batch with `events_quota`, rolling the
+/// deliveries back with it: see [`events_refused`].
+pub fn count_made(
+    env: &Env,
+    db: &D1Database,
+    community_id: &str,
+    window: i64,
+    made: &[String],
+) -> ApiResult<Vec<D1PreparedStatement>> {
+    let fallback = default(env, Quota::EventsPerMinute);
+    let ids = serde_json::to_string(made).map_err(ApiError::internal)?;
+    Ok(vec![
+        forget_past_minutes(db, community_id, window)?,
+        db::stmt(
+            db,
+            &format!(
+                "INSERT INTO event_windows (community_id, window, count, cap)
+                 SELECT ?1, ?2, n, {EVENTS_LIMIT}
+                   FROM (SELECT COUNT(*) AS n FROM outgoing_deliveries WHERE id IN (SELECT value FROM json_each(?4)))
+                  WHERE n > 0
+                 ON CONFLICT (community_id, window) DO UPDATE SET count = count + excluded.count, cap = excluded.cap"
+            ),
+            &crate::args![community_id, window, fallback, ids.as_str()],
+        )?,
+    ])
+}
+
+/// What a batch ending in [`count_made`] failed with: past the events quota, the 429 (with
+/// Retry-After until the next minute) that says so; anything else as it came.
+pub async fn events_refused(
+    env: &Env,
+    db: &D1Database,
+    community_id: &str,
+    now_ms: u64,
+    e: worker::Error,
+) -> ApiError {
+    if StorageRefusal::from_error_text(&db::failure_text(&e)) != Some(StorageRefusal::EventsQuota) {
+        return e.into();
+    }
+    match limit_of(env, db, community_id, Quota::EventsPerMinute).await {
+        Ok(limit) => events_exceeded(limit, now_ms),
+        Err(e) => e,
+    }
+}
+
+/// The 429 of a community past its `events_per_minute` this minute.
+pub fn events_exceeded(limit: i64, now_ms: u64) -> ApiError {
+    ApiError::until_next_minute(
+        "quota_exceeded",
+        &format!("this community may publish or resend at most {limit} events a minute"),
+        now_ms,
+    )
+    .quota(Quota::EventsPerMinute.as_str(), limit)
+}
+
+/// The room the community's `events_per_minute` leaves in minute `window`, and the limit.
+pub async fn events_room(
+    env: &Env,
+    db: &D1Database,
+    community_id: &str,
+    window: i64,
+) -> ApiResult<(i64, i64)> {
+    #[derive(serde::Deserialize)]
+    struct Used {
+        used: i64,
+        cap: i64,
+    }
+    let fallback = default(env, Quota::EventsPerMinute);
+    let row: Option<Used> = db::first(
+        db,
+        &format!(
+            "SELECT COALESCE((SELECT count FROM event_windows WHERE community_id = ?1 AND window = ?2), 0) AS used,
+                    {EVENTS_LIMIT} AS cap"
+        ),
+        &crate::args![community_id, window, fallback],
+    )
+    .await?;
+    let (used, limit) = row.map_or((0, fallback), |r| (r.used, r.cap));
+    Ok((quota::room(limit, used), limit))
 }
 
 async fn limit_of(env: &Env, db: &D1Database, community_id: &str, quota: Quota) -> ApiResult<i64> {

@@ -112,15 +112,23 @@ export async function show(ctx, sid) {
   const openLog = async (lid) => {
     const l = await ctx.api.subscriptionLog(sid, lid);
     const resend = h('button', { type: 'button', id: 'log-resend' }, 'Resend this event');
+    // A delivery resent before is not sent again: the answer is the earlier resend, and sending
+    // anyway is a choice of its own (at most 3 forced resends of an event an hour).
+    const force = h('button', { type: 'button', id: 'log-resend-force', hidden: true }, 'Resend anyway');
     const resendOut = h('p', { role: 'status', id: 'log-resend-result' });
-    resend.addEventListener('click', async () => {
+    const send = async (forced) => {
       try {
-        const r = await ctx.api.resend(sid, lid);
-        resendOut.textContent = `Queued again as ${r.delivery_id} (${r.status}).`;
+        const r = await ctx.api.resend(sid, lid, forced);
+        force.hidden = !r.already_resent;
+        resendOut.textContent = r.already_resent
+          ? `Already resent as ${r.delivery_id} (${r.status}); nothing was sent again.`
+          : `Queued again as ${r.delivery_id} (${r.status}).`;
       } catch (e) {
         resendOut.textContent = `Not resent: ${describe(e)}`;
       }
-    });
+    };
+    resend.addEventListener('click', () => send(false));
+    force.addEventListener('click', () => send(true));
     const headers = (hs) => h('pre', {}, Object.entries(hs ?? {}).map(([k, v]) => `${k}: ${v}`).join('\n'));
     fill(detail,
       h('h3', {}, `${l.event}, attempt ${l.attempt}`),
@@ -130,7 +138,7 @@ export async function show(ctx, sid) {
         ? [h('p', { id: 'log-answer-status' }, `HTTP ${l.response.status_code}`), headers(l.response.headers),
           h('pre', { id: 'log-answer-body' }, l.response.body), l.response.body_truncated ? h('p', { class: 'muted' }, 'Cut after 4 KiB.') : null]
         : h('p', { class: 'muted' }, l.error ?? 'No answer.'),
-      h('div', { class: 'inline' }, resend, resendOut));
+      h('div', { class: 'inline' }, resend, force, resendOut));
     detail.hidden = false;
     detail.focus();
   };

@@ -108,7 +108,9 @@ pub async fn dispatch(
         (R::SubscriptionDeliveries, [cid, sid]) => outgoing::deliveries(&ctx, cid, sid).await,
         (R::SubscriptionLogs, [cid, sid]) => outgoing::logs(&ctx, cid, sid).await,
         (R::SubscriptionLog, [cid, sid, lid]) => outgoing::log(&ctx, cid, sid, lid).await,
-        (R::SubscriptionResend, [cid, sid, lid]) => outgoing::resend(&ctx, cid, sid, lid).await,
+        (R::SubscriptionResend, [cid, sid, lid]) => {
+            outgoing::resend(&ctx, cid, sid, lid, req).await
+        }
         (R::SubscriptionRecover, [cid, sid]) => outgoing::recover(&ctx, cid, sid, req).await,
         (R::EventPublish, [cid]) => events::publish(&ctx, cid, req).await,
         (R::EventTypeCatalog, []) => event_types::catalog().await,

@@ -2,6 +2,8 @@
 //! per event with its status and attempts, the attempt logs with the request as sent and the
 //! subscriber's answer, and resending: one logged event, or every failed one since a time.
 
+use hookmap_core::quota;
+use hookmap_core::resend::{self, Resend};
 use hookmap_core::DeliveryStatus;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -14,7 +16,8 @@ use crate::api::list::Listing;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http;
-use crate::outbox;
+use crate::outbox::{self, Claim};
+use crate::quotas;
 
 #[derive(Deserialize, Serialize)]
 struct DeliveryRow {
@@ -145,24 +148,143 @@ pub async fn log(ctx: &Ctx<'_>, cid: &str, sid: &str, lid: &str) -> ApiResult<Re
     http::json(200, &out)
 }
 
-/// Sends a logged attempt's event again, as a new delivery with a fresh retry schedule; the
-/// attempt's delivery names it (`resent_as`).
-pub async fn resend(ctx: &Ctx<'_>, cid: &str, sid: &str, lid: &str) -> ApiResult<Response> {
-    found(ctx, cid, sid).await?;
-    let log: LogRow = load_log(ctx, LOG_COLUMNS, sid, lid).await?;
-    let delivery = db::new_id("odl")?;
-    let (_, now) = db::now();
-    let statements = outbox::resend_delivery(&ctx.db, &log.delivery_id, &delivery, &now, false)?;
-    db::batch(&ctx.db, statements.into()).await?;
-    outbox::enqueue(ctx.env, &delivery, 1, 0).await;
+#[derive(Deserialize)]
+struct ResendState {
+    /// The newest resend of the delivery, when one is still stored.
+    resent_as: Option<String>,
+    resent_status: Option<String>,
+}
+
+/// The delivery's newest resend, if any is still stored (`None`: the delivery is gone).
+async fn resend_state(ctx: &Ctx<'_>, delivery: &str) -> ApiResult<Option<ResendState>> {
+    db::first(
+        &ctx.db,
+        "SELECT r.id AS resent_as, r.status AS resent_status
+           FROM outgoing_deliveries d LEFT JOIN outgoing_deliveries r ON r.id = d.resent_as
+          WHERE d.id = ?1",
+        &crate::args![delivery],
+    )
+    .await
+}
+
+/// The answer naming the resend of `event_id` that a resend request made (202) or found (200).
+fn resent(delivery: &str, event_id: &str, status: &str, already: bool) -> ApiResult<Response> {
     http::json(
-        202,
-        &json!({"delivery_id": delivery, "event_id": log.event_id, "status": DeliveryStatus::Pending}),
+        if already { 200 } else { 202 },
+        &json!({"delivery_id": delivery, "event_id": event_id, "status": status, "already_resent": already}),
     )
 }
 
-/// Failed deliveries one `recover` call resends at most.
-const RECOVER_BATCH: i64 = 100;
+/// `POST .../logs/{lid}/resend {"force"?}`: sends a logged attempt's event again, as a new
+/// delivery with a fresh retry schedule; the attempt's delivery names it (`resent_as`). A
+/// delivery resent before answers with that resend (200, `already_resent`) and makes nothing,
+/// unless `force: true`: at most `FORCED_RESENDS` forced resends of one event to one subscription
+/// an hour (`429 too_many_resends`). Each resend made counts in the community's
+/// `events_per_minute` (`429 quota_exceeded`), in the batch that makes it (`hookmap_core::resend`).
+pub async fn resend(
+    ctx: &Ctx<'_>,
+    cid: &str,
+    sid: &str,
+    lid: &str,
+    req: &mut Request,
+) -> ApiResult<Response> {
+    found(ctx, cid, sid).await?;
+    let body = http::optional_object_body(req).await?;
+    http::only_known(&body, &["force"])?;
+    let force = http::optional_bool(&body, "force")?.unwrap_or(false);
+    let log: LogRow = load_log(ctx, LOG_COLUMNS, sid, lid).await?;
+    let gone = || ApiError::not_found("this log entry's delivery");
+    let state = resend_state(ctx, &log.delivery_id)
+        .await?
+        .ok_or_else(gone)?;
+    let Resend::New { forced } = resend::decide(state.resent_as.as_deref(), force) else {
+        return earlier(&state, &log);
+    };
+    let delivery = db::new_id("odl")?;
+    let (ms, now) = db::now();
+    let since = db::iso(resend::forced_since(ms));
+    let claim = if forced {
+        Claim::Forced { since: &since }
+    } else {
+        Claim::Once
+    };
+    let mut statements =
+        outbox::resend_delivery(&ctx.db, &log.delivery_id, &delivery, &now, claim)?.to_vec();
+    statements.extend(quotas::count_made(
+        ctx.env,
+        &ctx.db,
+        cid,
+        quota::minute(ms),
+        std::slice::from_ref(&delivery),
+    )?);
+    let results = match db::batch(&ctx.db, statements).await {
+        Ok(results) => results,
+        Err(e) => return Err(quotas::events_refused(ctx.env, &ctx.db, cid, ms, e).await),
+    };
+    let made = match results.get(1) {
+        Some(insert) => insert.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0,
+        None => {
+            return Err(ApiError::internal(
+                "D1 batch returned fewer results than statements",
+            ))
+        }
+    };
+    if !made {
+        if forced {
+            return Err(too_many_resends(ctx, &log, &since, ms).await);
+        }
+        // A concurrent resend claimed it first: answer with that one.
+        let state = resend_state(ctx, &log.delivery_id)
+            .await?
+            .ok_or_else(gone)?;
+        return earlier(&state, &log);
+    }
+    outbox::enqueue(ctx.env, &delivery, 1, 0).await;
+    resent(
+        &delivery,
+        &log.event_id,
+        DeliveryStatus::Pending.as_str(),
+        false,
+    )
+}
+
+/// The answer to a plain resend of a delivery resent before: that resend, as it stands.
+fn earlier(state: &ResendState, log: &LogRow) -> ApiResult<Response> {
+    match (&state.resent_as, &state.resent_status) {
+        (Some(id), Some(status)) => resent(id, &log.event_id, status, true),
+        // Claimed by nobody and resent by nobody: only a delivery deleted meanwhile comes here.
+        _ => Err(ApiError::not_found("this log entry's delivery")),
+    }
+}
+
+/// `429 too_many_resends`, with the time the oldest forced resend counted leaves the window.
+async fn too_many_resends(ctx: &Ctx<'_>, log: &LogRow, since: &str, now_ms: u64) -> ApiError {
+    #[derive(Deserialize)]
+    struct Oldest {
+        oldest: Option<String>,
+    }
+    let oldest: ApiResult<Option<Oldest>> = db::first(
+        &ctx.db,
+        "SELECT MIN(f.created_at) AS oldest FROM outgoing_deliveries d JOIN outgoing_deliveries f
+            ON f.subscription_id = d.subscription_id AND f.event_id = d.event_id
+         WHERE d.id = ?1 AND f.forced = 1 AND f.created_at >= ?2",
+        &crate::args![log.delivery_id.as_str(), since],
+    )
+    .await;
+    let oldest_ms = match oldest {
+        Ok(row) => row.and_then(|r| r.oldest).and_then(|t| db::parse_ms(&t)),
+        Err(e) => return e,
+    };
+    ApiError::retry_in(
+        "too_many_resends",
+        &format!(
+            "this event was resent to this subscription with force {} times in the last hour, the most allowed",
+            resend::FORCED_RESENDS
+        ),
+        resend::forced_retry_after(now_ms, oldest_ms),
+    )
+    .limit(resend::FORCED_RESENDS)
+}
 
 /// Failed deliveries of `?1` created since `?3` and not resent yet.
 const UNRECOVERED: &str =
@@ -175,8 +297,10 @@ struct Unrecovered {
 
 /// `POST .../recover {"since"}` (Svix's recover): every failed delivery created since then that
 /// was not resent yet is resent, as a new delivery with a fresh retry schedule. At most
-/// [`RECOVER_BATCH`] a call, oldest first; `remaining` counts the rest, so calling again goes on,
-/// and no delivery is resent twice, concurrent calls included.
+/// [`resend::RECOVER_BATCH`] a call and what the community's `events_per_minute` leaves this
+/// minute (each delivery made is one event; none left: `429 quota_exceeded`), oldest first;
+/// `remaining` counts the rest, so calling again goes on, and no delivery is resent twice,
+/// concurrent calls included.
 pub async fn recover(
     ctx: &Ctx<'_>,
     cid: &str,
@@ -189,15 +313,21 @@ pub async fn recover(
     let since = instant_field(&body, "since")?
         .ok_or_else(|| ApiError::invalid_field("since", "is required"))?;
     let failed = DeliveryStatus::Failed.as_str();
+    let (ms, now) = db::now();
+    let window = quota::minute(ms);
+    let (room, limit) = quotas::events_room(ctx.env, &ctx.db, cid, window).await?;
+    let take = resend::recover_take(room);
     let found: Vec<Unrecovered> = db::all(
         &ctx.db,
         &format!("SELECT id {UNRECOVERED} ORDER BY created_at LIMIT ?4"),
-        &crate::args![sid, failed, since.as_str(), RECOVER_BATCH],
+        &crate::args![sid, failed, since.as_str(), take.max(1)],
     )
     .await?;
-    let (_, now) = db::now();
+    if take == 0 && !found.is_empty() {
+        return Err(quotas::events_exceeded(limit, ms));
+    }
     let mut made = Vec::with_capacity(found.len());
-    let mut statements = Vec::with_capacity(2 * found.len());
+    let mut statements = Vec::with_capacity(2 * found.len() + 2);
     for original in &found {
         let id = db::new_id("odl")?;
         statements.extend(outbox::resend_delivery(
@@ -205,13 +335,17 @@ pub async fn recover(
             &original.id,
             &id,
             &now,
-            true,
+            Claim::Once,
         )?);
         made.push(id);
     }
     let mut recovered = 0;
     if !statements.is_empty() {
-        let results = db::batch(&ctx.db, statements).await?;
+        statements.extend(quotas::count_made(ctx.env, &ctx.db, cid, window, &made)?);
+        let results = match db::batch(&ctx.db, statements).await {
+            Ok(results) => results,
+            Err(e) => return Err(quotas::events_refused(ctx.env, &ctx.db, cid, ms, e).await),
+        };
         // Each pair's insert: skipped when another recover resent that delivery meanwhile.
         for (id, insert) in made.iter().zip(results.iter().skip(1).step_by(2)) {
             if insert.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0 {

@@ -6,10 +6,11 @@ use crate::apply::Refusal;
 use crate::db;
 use crate::error::ApiError;
 
-/// The storage refusals are the apply batch's triggers; the others are read off other text.
-impl From<StorageRefusal> for Refusal {
-    fn from(refused: StorageRefusal) -> Self {
-        match refused {
+impl Refusal {
+    /// The storage refusals the apply batch's triggers raise; the others are read off other
+    /// text. `events_quota` is a resend's (the API's `outgoing.rs`): no delivery raises it.
+    pub fn of_storage(refused: StorageRefusal) -> Option<Self> {
+        Some(match refused {
             StorageRefusal::UnknownMember => Self::UnknownMember,
             StorageRefusal::RateLimited => Self::RateLimited,
             StorageRefusal::TooManyFailures => Self::TooManyFailures,
@@ -20,7 +21,8 @@ impl From<StorageRefusal> for Refusal {
             StorageRefusal::WebhookGone => Self::WebhookGone,
             StorageRefusal::StaleWebhook => Self::StaleWebhook,
             StorageRefusal::UnknownCurrency => Self::UnknownCurrency,
-        }
+            StorageRefusal::EventsQuota => return None,
+        })
     }
 }
 

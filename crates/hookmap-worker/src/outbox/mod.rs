@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use worker::Env;
 
 pub use attempt::run;
-pub use publish::{enqueue, enqueue_replay, publish, publish_to, resend_delivery};
+pub use publish::{enqueue, enqueue_replay, publish, publish_to, resend_delivery, Claim};
 
 const QUEUE: &str = "OUTBOX";
 

@@ -2,6 +2,7 @@
 //! best effort because D1, not the queue, is the record of what is owed.
 
 use hookmap_core::event::{EventName, Filter};
+use hookmap_core::resend;
 use hookmap_core::DeliveryStatus;
 use serde::Deserialize;
 use serde_json::Value;
@@ -131,31 +132,59 @@ fn new_delivery(
 const INSERT_DELIVERY: &str = "INSERT INTO outgoing_deliveries
     (id, community_id, subscription_id, event_id, status, attempts, next_attempt_at, created_at, updated_at)";
 
-/// Resending delivery `original`, in one batch: it is marked resent as `id`, and delivery `id` of
-/// the same event is made. With `once`, only when `original` was not resent before (the mark is
-/// then the claim: of two concurrent recovers, one makes the delivery); the second statement's
-/// changes say whether it was made.
+/// How a resend claims the delivery it resends.
+#[derive(Debug, Clone, Copy)]
+pub enum Claim<'a> {
+    /// Only when it was not resent before, or its resend is no longer stored: the mark is the
+    /// claim, so of two concurrent resends (or recovers) one makes the delivery.
+    Once,
+    /// `force: true`: whatever its earlier resends, while fewer than
+    /// [`resend::FORCED_RESENDS`] forced deliveries of its event to its subscription were made at
+    /// or after `since` (counted inside the claim, so concurrent forced resends cannot overshoot).
+    Forced { since: &'a str },
+}
+
+/// Resending delivery `original` (the batch's first two statements): it is marked resent as `id`,
+/// and delivery `id` of the same event is made, with a fresh retry schedule, when `claim` allows;
+/// the second statement's changes say whether it was made. The caller ends the batch with
+/// `quotas::count_made`, which counts it in the community's events quota.
 pub fn resend_delivery(
     db: &D1Database,
     original: &str,
     id: &str,
     now: &str,
-    once: bool,
+    claim: Claim<'_>,
 ) -> ApiResult<[worker::D1PreparedStatement; 2]> {
-    let unless_resent = if once { "AND resent_as IS NULL" } else { "" };
-    Ok([
-        db::stmt(
-            db,
-            &format!("UPDATE outgoing_deliveries SET resent_as = ?2 WHERE id = ?1 {unless_resent}"),
-            &crate::args![original, id],
-        )?,
-        db::stmt(
+    let mark = "UPDATE outgoing_deliveries AS o SET resent_as = ?2 WHERE o.id = ?1";
+    let claimed = match claim {
+        Claim::Once => db::stmt(
             db,
             &format!(
-                "{INSERT_DELIVERY} SELECT ?2, community_id, subscription_id, event_id, ?4, 0, ?3, ?3, ?3
-                   FROM outgoing_deliveries WHERE id = ?1 AND resent_as = ?2"
+                "{mark} AND (o.resent_as IS NULL
+                   OR NOT EXISTS (SELECT 1 FROM outgoing_deliveries r WHERE r.id = o.resent_as))"
             ),
-            &crate::args![original, id, now, DeliveryStatus::Pending.as_str()],
+            &crate::args![original, id],
+        )?,
+        Claim::Forced { since } => db::stmt(
+            db,
+            &format!(
+                "{mark} AND (SELECT COUNT(*) FROM outgoing_deliveries f
+                   WHERE f.subscription_id = o.subscription_id AND f.event_id = o.event_id
+                     AND f.forced = 1 AND f.created_at >= ?3) < ?4"
+            ),
+            &crate::args![original, id, since, resend::FORCED_RESENDS],
+        )?,
+    };
+    let forced = matches!(claim, Claim::Forced { .. });
+    Ok([
+        claimed,
+        db::stmt(
+            db,
+            "INSERT INTO outgoing_deliveries
+               (id, community_id, subscription_id, event_id, status, attempts, next_attempt_at, created_at, updated_at, forced)
+             SELECT ?2, community_id, subscription_id, event_id, ?4, 0, ?3, ?3, ?3, ?5
+               FROM outgoing_deliveries WHERE id = ?1 AND resent_as = ?2",
+            &crate::args![original, id, now, DeliveryStatus::Pending.as_str(), forced],
         )?,
     ])
 }
