@@ -52,7 +52,7 @@ impl<'n> Check<'n> {
                 .and_then(|(_, f)| f.clone()),
             Kind::Field(of, _) | Kind::Neg(of) => self.node(of),
             Kind::Index(of, _) => self.node(of),
-            Kind::Not(_) | Kind::And(..) | Kind::Or(..) => None,
+            Kind::Not(_) => None,
             Kind::Binary(BinOp::Div, ..) => at(node, "divides"),
             Kind::Binary(BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Rem, l, r) => {
                 self.node(l).or_else(|| self.node(r))

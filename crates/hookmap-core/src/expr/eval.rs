@@ -114,8 +114,8 @@ impl<'a> Eval<'a, '_> {
                 Val::Num(n) => Ok(Val::Num(-n)),
                 other => Err(self.wrong(inner, "a number", &other)),
             },
-            Kind::And(l, r) => self.logic(l, r, false),
-            Kind::Or(l, r) => self.logic(l, r, true),
+            Kind::Binary(BinOp::And, l, r) => self.logic(l, r, false),
+            Kind::Binary(BinOp::Or, l, r) => self.logic(l, r, true),
             Kind::Cond(cond, yes, no) => match self.eval(cond)? {
                 Val::Bool(true) => self.eval(yes),
                 Val::Bool(false) => self.eval(no),

@@ -252,7 +252,7 @@ fn reads_of<'n>(node: &'n parse::Node, bound: &mut Vec<&'n str>, out: &mut Vec<V
             reads_of(of, bound, out);
             reads_of(index, bound, out);
         }
-        Kind::Binary(_, l, r) | Kind::And(l, r) | Kind::Or(l, r) => {
+        Kind::Binary(_, l, r) => {
             reads_of(l, bound, out);
             reads_of(r, bound, out);
         }

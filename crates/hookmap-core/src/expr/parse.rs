@@ -27,9 +27,8 @@ pub(super) enum Kind {
     Index(Box<Node>, Box<Node>),
     Not(Box<Node>),
     Neg(Box<Node>),
+    /// `&&` and `||` too: the evaluator gives them CEL's short-circuit logic.
     Binary(BinOp, Box<Node>, Box<Node>),
-    And(Box<Node>, Box<Node>),
-    Or(Box<Node>, Box<Node>),
     Cond(Box<Node>, Box<Node>, Box<Node>),
     List(Vec<Node>),
     Map(Vec<(Node, Node)>),
@@ -52,6 +51,8 @@ pub(super) enum BinOp {
     Gt,
     Ge,
     In,
+    And,
+    Or,
 }
 
 impl BinOp {
@@ -69,6 +70,8 @@ impl BinOp {
             Self::Gt => ">",
             Self::Ge => ">=",
             Self::In => "in",
+            Self::And => "&&",
+            Self::Or => "||",
         }
     }
 }
@@ -187,29 +190,11 @@ impl Parser<'_> {
     }
 
     fn or(&mut self) -> Result<Node, Fault> {
-        let mut left = self.and()?;
-        while self.eat("||") {
-            let right = self.and()?;
-            left = node(
-                left.at,
-                right.end,
-                Kind::Or(Box::new(left), Box::new(right)),
-            );
-        }
-        Ok(left)
+        self.level(&[(Tok::Punct("||"), BinOp::Or)], Self::and)
     }
 
     fn and(&mut self) -> Result<Node, Fault> {
-        let mut left = self.relation()?;
-        while self.eat("&&") {
-            let right = self.relation()?;
-            left = node(
-                left.at,
-                right.end,
-                Kind::And(Box::new(left), Box::new(right)),
-            );
-        }
-        Ok(left)
+        self.level(&[(Tok::Punct("&&"), BinOp::And)], Self::relation)
     }
 
     /// One level of left-associative binary operators: `next (op next)*`.
