@@ -128,6 +128,10 @@ test('shopify: a price string times 10, rounded half up, only for paid orders na
   const row = await history(hook, applied.delivery_id);
   assert.deepEqual(Object.keys(row.headers).sort(), ['content-type', 'user-agent', 'x-shopify-topic', 'x-shopify-webhook-id']);
   assert.equal(row.headers['x-shopify-topic'], 'orders/paid');
+  // The catch carries them too, for the console's preview.
+  const caught = await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/catch`);
+  assert.equal(caught.status, 200, caught.text);
+  assert.equal(caught.body.headers['x-shopify-topic'], 'orders/create', 'the latest delivery\'s');
   assert.ok(!JSON.stringify(row.headers).includes(base64Hmac(secret, body)), 'the signature is never kept');
 });
 

@@ -226,6 +226,8 @@ export class MappingEditor {
       const caught = await this.api.caught(this.webhook.id);
       if (mine !== this.turn) return;
       if (caught.payload === null) throw new Error('the latest delivery has no payload to show');
+      // Expressions reading headers["x-shopify-topic"] preview as the edge read them.
+      this.engine.setHeaders(JSON.stringify(caught.headers ?? null));
       this.$('#sample-text').value = JSON.stringify(caught.payload, null, 2);
       info.textContent = `caught ${caught.received_at}`;
     } catch (e) {

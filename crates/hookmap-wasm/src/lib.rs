@@ -15,6 +15,7 @@ mod error;
 mod vocabulary;
 
 use delta::{Delta, Shown};
+use hookmap_core::expr::Input;
 use hookmap_core::shadow;
 use hookmap_core::{
     path, payload, Catalog, Draft, Error, ErrorKind, FieldTypes, MemberState, Preview,
@@ -41,6 +42,9 @@ pub struct Engine {
     /// The mapping as typed, parsed for previews, or why it is not JSON at all.
     mapping: Result<(Value, Draft), Error>,
     payload: Result<Value, Error>,
+    /// The caught request's allow-listed headers (a JSON object), which expressions read as the
+    /// edge did; none until [`Engine::set_headers`].
+    headers: Option<Value>,
     member: MemberState,
     /// What the last [`Engine::preview`] answered, for the next one to answer only what changed;
     /// none until the first, and again after new fields, currencies or member.
@@ -59,6 +63,7 @@ impl Engine {
             catalog,
             mapping: Ok((empty.clone(), draft)),
             payload: Ok(empty),
+            headers: None,
             member: MemberState::default(),
             shown: None,
         })
@@ -106,6 +111,25 @@ impl Engine {
         self.payload.as_ref().map(|_| ()).map_err(error::to_js)
     }
 
+    /// The headers that came with the sample (the catch's `headers`: a JSON object of
+    /// allow-listed headers, or null), for expressions reading `headers[...]`. Text that is not a
+    /// JSON object or null is thrown.
+    #[wasm_bindgen(js_name = setHeaders)]
+    pub fn set_headers(&mut self, headers: &str) -> JsResult<()> {
+        self.headers = match serde_json::from_str(headers) {
+            Ok(Value::Null) => None,
+            Ok(object @ Value::Object(_)) => Some(object),
+            Ok(_) => {
+                return Err(thrown(Error::new(
+                    ErrorKind::WrongType,
+                    "the headers must be a JSON object (lowercase names -> values) or null",
+                )))
+            }
+            Err(e) => return Err(thrown(error::not_json("headers", &e))),
+        };
+        Ok(())
+    }
+
     /// The member whose balances and fields the preview shows before -> after:
     /// `{balances: {currency: amount}, fields: {key: value}}`, as the admin typed them.
     #[wasm_bindgen(js_name = setMember)]
@@ -147,7 +171,7 @@ impl Engine {
     /// in `errors`. One keystroke changes one value, so usually one row: the page does not get the
     /// whole preview every time.
     pub fn preview(&mut self) -> JsResult {
-        let preview: Preview = self.draft()?.preview(self.payload()?);
+        let preview: Preview = self.draft()?.preview(self.input()?);
         let changes = hookmap_core::simulate(&self.member, &preview.effects);
         let now = Shown {
             filtered: preview.filtered,
@@ -168,7 +192,7 @@ impl Engine {
     /// with its earlier steps cut to `…`). Null for a row without an expression, or one that did
     /// not parse (its error is in the preview's). Thrown like [`Engine::preview`].
     pub fn steps(&self, index: usize) -> JsResult {
-        to_js(&self.draft()?.steps(index, self.payload()?))
+        to_js(&self.draft()?.steps(index, self.input()?))
     }
 
     /// The mapping, as it stands, replayed over a webhook's stored deliveries before it is saved:
@@ -207,7 +231,7 @@ impl Engine {
         let draft = self.draft()?;
         // The mapping's error outranks the payload's, as at the edge.
         draft.mapping().map_err(error::to_js)?;
-        to_js(&draft.plan(self.payload()?).map_err(thrown)?)
+        to_js(&draft.plan(self.input()?).map_err(thrown)?)
     }
 }
 
@@ -229,6 +253,15 @@ impl Engine {
 
     fn payload(&self) -> JsResult<&Value> {
         self.payload.as_ref().map_err(error::to_js)
+    }
+
+    /// The sample with its headers, as expressions read them.
+    fn input(&self) -> JsResult<Input<'_>> {
+        Ok(Input {
+            payload: self.payload()?,
+            headers: self.headers.as_ref(),
+            received_at: None,
+        })
     }
 }
 

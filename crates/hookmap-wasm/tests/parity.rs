@@ -576,3 +576,31 @@ fn a_preview_answers_only_what_changed_since_the_previous_one() {
     engine.set_currencies("[]").unwrap();
     assert_eq!(whole(&engine.preview().unwrap()), shown);
 }
+
+/// The caught request's headers reach the sample's expressions, as the edge's reach its own.
+#[wasm_bindgen_test]
+fn the_samples_headers_reach_its_expressions() {
+    let mut engine = Engine::new("{}").unwrap();
+    let mapping = json!({"filter": "headers['x-shopify-topic'] == 'orders/paid'",
+                         "user": {"match": "email", "path": "e"},
+                         "fields": [{"target": {"currency": "xp"}, "op": "add", "value": "5"}]});
+    engine.set_mapping(&mapping.to_string());
+    engine.set_payload(br#"{"e": "a@b.io"}"#).unwrap();
+    // Without them, the filter finds no topic.
+    let missing = thrown(&engine.plan().unwrap_err());
+    assert_eq!(
+        (missing["code"].as_str(), missing["at"].as_str()),
+        (Some("missing_path"), Some("filter"))
+    );
+    engine
+        .set_headers(r#"{"x-shopify-topic": "orders/create"}"#)
+        .unwrap();
+    assert!(value(&engine.plan().unwrap())["filtered"].is_string());
+    engine
+        .set_headers(r#"{"x-shopify-topic": "orders/paid"}"#)
+        .unwrap();
+    assert_eq!(value(&engine.plan().unwrap())["effects"][0]["amount"], 5);
+    assert!(engine.set_headers("[1]").is_err());
+    engine.set_headers("null").unwrap();
+    assert!(engine.plan().is_err());
+}

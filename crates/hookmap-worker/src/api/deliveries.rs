@@ -124,7 +124,8 @@ pub async fn catch(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
             "this webhook has not received a readable payload yet: send one to its URL",
         )
     })?;
-    let mut out = json!({"delivery_id": row.id, "received_at": row.created_at});
+    let mut out = json!({"delivery_id": row.id, "received_at": row.created_at,
+                         "headers": parsed(row.headers.as_deref())});
     if let Some(obj) = out.as_object_mut() {
         payload_members(obj, &row);
     }
