@@ -144,22 +144,25 @@ pub(crate) fn filtered(filter: Option<&Expr>, input: &Input<'_>) -> Result<Optio
     let Some(filter) = filter else {
         return Ok(None);
     };
-    Ok((!condition(filter, input, "filter")?)
+    Ok((!condition(filter, input, At::Filter)?)
         .then(|| format!("the filter {:?} is false", filter.source())))
 }
 
 /// A `when` or `filter`: true or false, and nothing else.
-fn condition(expr: &Expr, input: &Input<'_>, at: &str) -> Result<bool> {
-    match expr.eval(input).map_err(|fault| fault.at(at))? {
+fn condition(expr: &Expr, input: &Input<'_>, at: At) -> Result<bool> {
+    match expr.eval(input).map_err(|fault| fault.at(&at.text()))? {
         Val::Bool(b) => Ok(b),
-        other => Err(Error::new(
-            ErrorKind::WrongType,
-            format!(
-                "{at}: the condition is {}, not a boolean",
-                other.type_name()
-            ),
-        )
-        .at(at)),
+        other => {
+            let at = at.text();
+            Err(Error::new(
+                ErrorKind::WrongType,
+                format!(
+                    "{at}: the condition is {}, not a boolean",
+                    other.type_name()
+                ),
+            )
+            .at(at))
+        }
     }
 }
 
@@ -191,16 +194,17 @@ pub(crate) fn effect(
     fields: &FieldTypes,
 ) -> Result<Option<Effect>> {
     if let Some(when) = &row.when {
-        if !condition(when, input, &format!("fields[{index}].when"))? {
+        if !condition(when, input, At::When(index))? {
             return Ok(None);
         }
     }
     match &row.source {
         Source::Path(path) => path_effect(row, path, index, input.payload, fields).map(Some),
         Source::Value(expr) => {
-            let at = format!("fields[{index}].value");
-            let value = expr.eval(input).map_err(|fault| fault.at(&at))?;
-            value_effect(row, &value, &at, fields).map(Some)
+            let value = expr
+                .eval(input)
+                .map_err(|fault| fault.at(&At::Value(index).text()))?;
+            value_effect(row, index, &value, fields).map(Some)
         }
     }
 }
@@ -247,11 +251,13 @@ fn path_effect(
 /// whole number, a number field a number, a boolean field a boolean, a text field any scalar.
 fn value_effect(
     row: &FieldMapping,
+    index: usize,
     value: &Val<'_>,
-    at: &str,
     fields: &FieldTypes,
 ) -> Result<Effect> {
+    let at = At::Value(index);
     let wrong = |expected: &str| {
+        let at = at.text();
         Error::new(
             ErrorKind::WrongType,
             format!("{at}: the value is {}, not {expected}", value.type_name()),
@@ -267,12 +273,11 @@ fn value_effect(
                 currency: currency.clone(),
                 op: row.op,
                 amount: whole_amount(*n, at, ErrorKind::NonIntegerAmount, || {
-                    format!("{at}: the value {}", n.normalize())
+                    format!("{}: the value {}", at.text(), n.normalize())
                 })?,
             })
         }
         Target::Field(key) => {
-            let index = row_index(at);
             let field_type = field_type(key, fields, index)?;
             let field_value = match (field_type, value) {
                 (FieldType::Number, Val::Num(n)) => match number::to_json(*n) {
@@ -289,6 +294,7 @@ fn value_effect(
             };
             if let FieldValue::Text(text) = &field_value {
                 if text.len() > MAX_TEXT_LEN {
+                    let at = at.text();
                     return Err(Error::new(
                         ErrorKind::WrongType,
                         format!("{at}: the text is longer than {MAX_TEXT_LEN} bytes"),
@@ -306,22 +312,16 @@ fn value_effect(
     }
 }
 
-/// The row number in "fields[3].value".
-fn row_index(at: &str) -> usize {
-    at.trim_start_matches("fields[")
-        .split(']')
-        .next()
-        .and_then(|i| i.parse().ok())
-        .unwrap_or(0)
-}
-
-/// Where in the mapping a value is read from, spelled out only when an error names it: formatting
-/// "fields[3].path" for every row on the success path cost a tenth of a plan.
+/// Where in the mapping a value is read from (or computed), spelled out only when an error names
+/// it: formatting "fields[3].path" for every row on the success path cost a tenth of a plan.
 #[derive(Debug, Clone, Copy)]
 enum At {
     User,
     Idempotency,
     Row(usize),
+    Value(usize),
+    When(usize),
+    Filter,
 }
 
 impl At {
@@ -330,6 +330,9 @@ impl At {
             Self::User => "user.path".to_owned(),
             Self::Idempotency => "idempotency_path".to_owned(),
             Self::Row(index) => format!("fields[{index}].path"),
+            Self::Value(index) => format!("fields[{index}].value"),
+            Self::When(index) => format!("fields[{index}].when"),
+            Self::Filter => "filter".to_owned(),
         }
     }
 }
@@ -445,19 +448,20 @@ fn amount(value: &Value, path: &Path, at: At) -> Result<i64> {
         )
         .at(at.text()));
     };
-    whole_amount(n, &at.text(), ErrorKind::InvalidAmount, shown)
+    whole_amount(n, at, ErrorKind::InvalidAmount, shown)
 }
 
 /// A currency amount: whole, not negative, at most [`MAX_AMOUNT`]. A fraction is refused with
 /// `fraction` (never truncated); `shown` says which value it was.
 fn whole_amount(
     n: Decimal,
-    at: &str,
+    at: At,
     fraction: ErrorKind,
     shown: impl Fn() -> String,
 ) -> Result<i64> {
-    let refuse =
-        |kind: ErrorKind, why: &str| Err(Error::new(kind, format!("{} {why}", shown())).at(at));
+    let refuse = |kind: ErrorKind, why: &str| {
+        Err(Error::new(kind, format!("{} {why}", shown())).at(at.text()))
+    };
     if n.is_sign_negative() && !n.is_zero() {
         return refuse(
             ErrorKind::InvalidAmount,
