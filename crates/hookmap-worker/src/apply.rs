@@ -6,6 +6,7 @@
 //! stale or disabled webhook and an unknown member, and the message guard an unknown channel, each
 //! failure rolling the whole batch back.
 
+use hookmap_core::joining;
 use hookmap_core::quota;
 use hookmap_core::{
     Currency, DeliveryStatus, Effect, FieldValue, HistoryStatus, MatchBy, Op, Plan, StorageRefusal,
@@ -137,6 +138,7 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
         ],
     )?);
     batch.extend(replay_link(db, meta)?);
+    batch.extend(release_held_key(db, meta)?);
     if let (Some(message), Some(id)) = (&plan.message, &message_id) {
         batch.push(db::stmt(
             db,
@@ -293,6 +295,24 @@ fn replay_link(db: &D1Database, meta: &DeliveryMeta<'_>) -> ApiResult<Vec<D1Prep
         db,
         "UPDATE deliveries SET replayed_as = ?2 WHERE id = ?1",
         &crate::args![original, &meta.id],
+    )?])
+}
+
+/// A replay frees the key its original owned while it was held for a member who had not joined
+/// (no other failed or pending delivery owns one), in the batch that records the replay and
+/// before the replay claims it: whichever of two concurrent replays (two creations of the member,
+/// a creation and an admin's replay) comes second finds the key taken by the first, a duplicate.
+fn release_held_key(
+    db: &D1Database,
+    meta: &DeliveryMeta<'_>,
+) -> ApiResult<Vec<D1PreparedStatement>> {
+    let Some(original) = meta.replay_of else {
+        return Ok(Vec::new());
+    };
+    Ok(vec![db::stmt(
+        db,
+        "DELETE FROM idempotency_keys WHERE webhook_id = ?1 AND delivery_id = ?2",
+        &crate::args![&meta.hook.id, original],
     )?])
 }
 
@@ -477,6 +497,7 @@ pub async fn record_unapplied(
         ],
     )?);
     batch.extend(replay_link(db, meta)?);
+    batch.extend(release_held_key(db, meta)?);
     match db::batch(db, batch).await {
         Ok(_) => Ok(Written::Recorded),
         Err(e) => match refusal(&e) {
@@ -485,4 +506,134 @@ pub async fn record_unapplied(
             _ => Err(e.into()),
         },
     }
+}
+
+/// A delivery to hold for a member who has not joined (`hookmap_core::joining`).
+pub struct ToHold<'a> {
+    pub by: MatchBy,
+    /// The identifier as planned (an email lowercased).
+    pub member: &'a str,
+    pub idempotency_key: Option<&'a str>,
+    pub guard: Option<&'a str>,
+    pub message: &'a str,
+}
+
+/// What became of holding a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldWritten {
+    Held,
+    /// Its budget refused it: nothing was written.
+    OverBudget,
+    /// The webhook changed since its record was read (as [`Written::Outdated`]).
+    Outdated,
+    /// Its idempotency key is taken (by a success, or by the same delivery held a moment ago).
+    Duplicate,
+    /// The member was created since the apply batch found none: nothing was written; the
+    /// delivery is to be applied again.
+    MemberJoined,
+    /// The community holds its `held_deliveries` quota already: nothing was written.
+    Full,
+}
+
+/// Records a held delivery: pending, with the reason `member_unknown`, its payload whole, owning
+/// its idempotency key (a retry is its duplicate). The row is written only while no member has
+/// the identifier and the community holds fewer than its quota, both judged inside the INSERT: a
+/// member created between the apply batch and this one is never missed (the creation reads the
+/// held deliveries after its own INSERT, and this one sees that member), and concurrent holds
+/// cannot overshoot the quota.
+pub async fn record_held(
+    db: &D1Database,
+    meta: &DeliveryMeta<'_>,
+    held: &ToHold<'_>,
+) -> ApiResult<HeldWritten> {
+    let mut batch = count(db, meta, Budget::Rate)?;
+    let inserted_at = batch.len();
+    batch.push(db::stmt(
+        db,
+        &format!(
+            "INSERT INTO deliveries (id, seq, community_id, webhook_id, webhook_version, status, http_status,
+                error_code, error_message, idempotency_key, payload, replay_of, created_at, signed_guard,
+                headers, member, member_by)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, 202, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16
+              WHERE NOT EXISTS (SELECT 1 FROM users WHERE community_id = ?3 AND {} = ?15)
+                AND (SELECT COUNT(*) FROM deliveries
+                      WHERE community_id = ?3 AND status = ?6 AND error_code = ?7 AND replayed_as IS NULL) < ?17",
+            held.by.as_str()
+        ),
+        &crate::args![
+            &meta.id,
+            meta.seq,
+            &meta.hook.community_id,
+            &meta.hook.id,
+            meta.hook.version,
+            DeliveryStatus::Pending.as_str(),
+            joining::HELD_REASON,
+            held.message,
+            held.idempotency_key,
+            meta.payload,
+            meta.replay_of,
+            &meta.now,
+            held.guard,
+            meta.headers,
+            held.member,
+            held.by.as_str(),
+            meta.hook.held_deliveries
+        ],
+    )?);
+    let written = "EXISTS (SELECT 1 FROM deliveries WHERE id = ?3)";
+    if let Some(key) = held.idempotency_key {
+        batch.push(db::stmt(
+            db,
+            &format!(
+                "INSERT INTO idempotency_keys (webhook_id, key, delivery_id, created_at)
+                 SELECT ?1, ?2, ?3, ?4 WHERE {written}"
+            ),
+            &crate::args![&meta.hook.id, key, &meta.id, &meta.now],
+        )?);
+    }
+    if let Some(original) = meta.replay_of {
+        // A replay of a delivery that was not held (a failure from before the policy): the
+        // original names it, and gives up nothing (it owned no key).
+        batch.push(db::stmt(
+            db,
+            &format!(
+                "UPDATE deliveries SET replayed_as = ?3 WHERE id = ?1 AND ?2 = ?2 AND {written}"
+            ),
+            &crate::args![original, &meta.hook.id, &meta.id],
+        )?);
+    }
+    let results = match db::batch(db, batch).await {
+        Ok(results) => results,
+        Err(e) => {
+            return match refusal(&e) {
+                Some(Refusal::RateLimited | Refusal::TooManyFailures) => {
+                    Ok(HeldWritten::OverBudget)
+                }
+                Some(Refusal::StaleWebhook) => Ok(HeldWritten::Outdated),
+                Some(Refusal::Duplicate) => Ok(HeldWritten::Duplicate),
+                _ => Err(e.into()),
+            }
+        }
+    };
+    let inserted = results
+        .get(inserted_at)
+        .and_then(|r| r.meta().ok().flatten())
+        .and_then(|m| m.changes)
+        .unwrap_or(0);
+    if inserted > 0 {
+        return Ok(HeldWritten::Held);
+    }
+    let joined: Option<db::Count> = db::first(
+        db,
+        &format!(
+            "SELECT COUNT(*) AS n FROM users WHERE community_id = ?1 AND {} = ?2",
+            held.by.as_str()
+        ),
+        &crate::args![&meta.hook.community_id, held.member],
+    )
+    .await?;
+    Ok(match joined.map_or(0, |c| c.n) {
+        0 => HeldWritten::Full,
+        _ => HeldWritten::MemberJoined,
+    })
 }

@@ -49,6 +49,9 @@ struct HookRow {
     token_digest: Option<String>,
     /// The community's override of the cap, if any.
     failed_payload_bytes: Option<i64>,
+    on_unknown_member: Option<String>,
+    /// The community's override of the held-deliveries quota, if any.
+    held_deliveries: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -142,7 +145,8 @@ async fn load(
                 db,
                 &format!(
                     "SELECT w.id, w.community_id, w.name, w.enabled, w.version, w.api_key_digest, w.signing_secret,
-                            w.previous_signing_secret, w.previous_secret_until, w.signature_scheme, w.signature_settings, w.api_key_in, w.encryption, w.mapping, w.token_digest, q.failed_payload_bytes
+                            w.previous_signing_secret, w.previous_secret_until, w.signature_scheme, w.signature_settings, w.api_key_in, w.encryption, w.mapping, w.token_digest, q.failed_payload_bytes,
+                            w.on_unknown_member, q.held_deliveries
                        FROM incoming_webhooks w LEFT JOIN community_quotas q ON q.community_id = w.community_id
                       WHERE {filter}"
                 ),
@@ -210,6 +214,10 @@ async fn load(
         failed_payload_bytes: row
             .failed_payload_bytes
             .unwrap_or_else(|| quotas::default(env, Quota::FailedPayloadBytes)),
+        on_unknown_member: row.on_unknown_member,
+        held_deliveries: row
+            .held_deliveries
+            .unwrap_or_else(|| quotas::default(env, Quota::HeldDeliveries)),
         parsed: Default::default(),
     };
     Ok(Some((record, row.token_digest)))

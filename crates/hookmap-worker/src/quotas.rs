@@ -65,6 +65,9 @@ pub fn exceeded(quota: Quota, limit: i64) -> ApiError {
         Quota::FailedPayloadBytes => format!("at most {limit} bytes of a failed payload"),
         Quota::PayloadDays => format!("payloads kept for at most {limit} days"),
         Quota::HistoryDays => format!("deliveries kept for at most {limit} days"),
+        Quota::HeldDeliveries => {
+            format!("at most {limit} deliveries held for members who have not joined")
+        }
     };
     ApiError::unprocessable(
         "quota_exceeded",

@@ -10,6 +10,7 @@ use crate::balances;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http;
+use crate::joined;
 use crate::outbox;
 use hookmap_core::event::EventType;
 use hookmap_core::FieldType;
@@ -151,6 +152,12 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     .await
     {
         worker::console_error!("member.joined for {id} was not published: {}", e.message);
+    }
+    // Deliveries held for this email or username apply now, after the INSERT: a delivery held
+    // from here on finds the member and applies itself (`apply::record_held`).
+    if let Err(e) = joined::member_joined(ctx.env, &ctx.db, cid, &user.email, &user.username).await
+    {
+        worker::console_error!("held deliveries for {id} wait for the cron: {}", e.message);
     }
     http::json(201, &member)
 }

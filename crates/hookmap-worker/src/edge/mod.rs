@@ -68,6 +68,8 @@ pub async fn receive(
     // A record D1 proves outdated while the outcome is written is read again, once: the next
     // pass then reads D1 itself, and if the webhook changes again meanwhile the answer is 409.
     let mut judged_again = false;
+    // A member created while this delivery was being held: it is run once more, and applies.
+    let mut joined_meanwhile = false;
     loop {
         log.community_id = Some(arrived.hook().community_id.clone());
         let outcome = process(env, &db, &arrived, dry_run).await?;
@@ -82,6 +84,10 @@ pub async fn receive(
             && arrived.refresh(env, &db, token, true).await?
         {
             judged_again = true;
+            continue;
+        }
+        if matches!(recorded, Recorded::MemberJoined) && !joined_meanwhile {
+            joined_meanwhile = true;
             continue;
         }
         log.error = answer::error_code(&recorded);

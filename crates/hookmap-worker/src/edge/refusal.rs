@@ -113,3 +113,12 @@ pub fn webhook_changed() -> ApiError {
         "the webhook changed while this delivery was processed; send it again",
     )
 }
+
+/// A replay held a moment ago while the member was being created (the edge runs such a delivery
+/// again itself): it did not apply, and a replay now will.
+pub fn member_joined() -> ApiError {
+    ApiError::conflict(
+        "member_joined",
+        "the member joined while this delivery was being held, so it was not held; replay it again",
+    )
+}

@@ -1,0 +1,137 @@
+//! Held deliveries applied when their member joins (issue 28, `hookmap_core::joining`).
+//!
+//! A member's creation applies every delivery held for its email or username, oldest first,
+//! each through the replay path (`edge::replay_recorded`) with the webhook's current mapping:
+//! the replay's batch frees the key the held delivery owned and claims it, so two creations (or a
+//! creation and an admin's replay) racing apply each delivery once, and the second finds a
+//! duplicate. The cron catches up on any delivery held for a member who exists (a creation whose
+//! worker stopped half-way), a bounded number a run.
+
+use std::collections::BTreeMap;
+
+use hookmap_core::joining::HELD_REASON;
+use hookmap_core::DeliveryStatus;
+use serde::Deserialize;
+use worker::{D1Database, Env};
+
+use crate::db;
+use crate::edge::{self, Recorded, ReplayOutcome};
+use crate::error::ApiResult;
+use crate::hook::HookRecord;
+use crate::hooks;
+
+/// Held deliveries one creation (or one cron run) applies at most; the cron takes the rest.
+pub const MOST_AT_ONCE: i64 = 100;
+
+#[derive(Deserialize)]
+struct HeldRow {
+    id: String,
+    webhook_id: String,
+    payload: Option<String>,
+    idempotency_key: Option<String>,
+    signed_guard: Option<String>,
+    headers: Option<String>,
+    created_at: String,
+}
+
+/// What applying held deliveries came to.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Applied {
+    /// Applied now (or found applied by a concurrent replay).
+    pub applied: usize,
+    /// Replayed and failed (the mapping changed, a balance would go below zero, ...).
+    pub failed: usize,
+}
+
+const HELD: &str = "d.status = ?2 AND d.error_code = ?3 AND d.replayed_as IS NULL";
+
+/// Applies the deliveries held in `community_id` for `email` or `username`, oldest first.
+pub async fn member_joined(
+    env: &Env,
+    db: &D1Database,
+    community_id: &str,
+    email: &str,
+    username: &str,
+) -> ApiResult<Applied> {
+    let rows: Vec<HeldRow> = db::all(
+        db,
+        &format!(
+            "SELECT d.id, d.webhook_id, d.payload, d.idempotency_key, d.signed_guard, d.headers, d.created_at
+               FROM deliveries d
+              WHERE d.community_id = ?1 AND {HELD}
+                AND ((d.member_by = 'email' AND d.member = ?4) OR (d.member_by = 'username' AND d.member = ?5))
+              ORDER BY d.seq LIMIT ?6"
+        ),
+        &crate::args![
+            community_id,
+            DeliveryStatus::Pending.as_str(),
+            HELD_REASON,
+            email,
+            username,
+            MOST_AT_ONCE
+        ],
+    )
+    .await?;
+    apply_rows(env, db, rows).await
+}
+
+/// The cron's catch-up: deliveries still held for a member who exists, oldest first.
+#[cfg_attr(not(feature = "edge"), allow(dead_code))]
+pub async fn catch_up(env: &Env, db: &D1Database) -> ApiResult<Applied> {
+    let rows: Vec<HeldRow> = db::all(
+        db,
+        &format!(
+            "SELECT d.id, d.webhook_id, d.payload, d.idempotency_key, d.signed_guard, d.headers, d.created_at
+               FROM deliveries d
+              WHERE ?1 = ?1 AND {HELD}
+                AND EXISTS (SELECT 1 FROM users u WHERE u.community_id = d.community_id
+                              AND ((d.member_by = 'email' AND u.email = d.member)
+                                OR (d.member_by = 'username' AND u.username = d.member)))
+              ORDER BY d.seq LIMIT ?4"
+        ),
+        &crate::args![
+            "",
+            DeliveryStatus::Pending.as_str(),
+            HELD_REASON,
+            MOST_AT_ONCE
+        ],
+    )
+    .await?;
+    apply_rows(env, db, rows).await
+}
+
+async fn apply_rows(env: &Env, db: &D1Database, rows: Vec<HeldRow>) -> ApiResult<Applied> {
+    let mut records: BTreeMap<String, Option<HookRecord>> = BTreeMap::new();
+    let mut done = Applied::default();
+    for row in rows {
+        if !records.contains_key(&row.webhook_id) {
+            let record = hooks::by_id(env, db, &row.webhook_id).await?;
+            records.insert(row.webhook_id.clone(), record);
+        }
+        let Some(Some(hook)) = records.get(&row.webhook_id) else {
+            continue;
+        };
+        let context = edge::Context::stored(row.headers.as_deref(), row.created_at);
+        let keys = (row.idempotency_key, row.signed_guard);
+        let Some(stored) = edge::Decoded::stored(hook, row.payload, context, keys, &row.id, true)
+        else {
+            continue;
+        };
+        // One delivery's trouble does not keep the others held; the cron tries it again.
+        match edge::replay_recorded(env, db, stored).await {
+            Ok(Recorded::Unwritten(outcome))
+                if matches!(
+                    *outcome,
+                    ReplayOutcome::Applied { .. } | ReplayOutcome::Duplicate { .. }
+                ) =>
+            {
+                done.applied += 1
+            }
+            Ok(_) => done.failed += 1,
+            Err(e) => {
+                worker::console_error!("held delivery {} was not applied: {}", row.id, e.message)
+            }
+        }
+    }
+    Ok(done)
+}

@@ -1,0 +1,250 @@
+// Members who have not joined yet (issue 28): a webhook with `on_unknown_member: "hold"` keeps a
+// delivery for an unknown member pending (`member_unknown`) and answers 202 {held: true}; the
+// member's creation applies every delivery held for their email or username, once, oldest first;
+// a held delivery still held when retention drops its payload fails with `member_never_joined`;
+// the community's `held_deliveries` quota bounds how many are held.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { d1, startWorker } from './support/worker.mjs';
+import { client, deliver } from './support/api.mjs';
+
+let worker, admin;
+before(async () => {
+  worker = await startWorker();
+  admin = client(worker.base, worker.adminToken);
+});
+after(async () => worker?.stop());
+
+const mapping = (match = 'email') => ({
+  user: { match, path: 'who' }, idempotency_path: 'order',
+  fields: [{ target: { currency: 'coins' }, op: 'add', path: 'n' }],
+});
+
+/** A community with a keyed coins webhook holding deliveries for unknown members. */
+async function shop(name, extra = {}) {
+  const cid = (await admin.post('/v1/communities', { name })).body.id;
+  const created = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, {
+    name: 'orders', api_key: true, on_unknown_member: 'hold', mapping: mapping(), ...extra,
+  });
+  assert.equal(created.status, 201, created.text);
+  const hook = created.body;
+  assert.equal(hook.on_unknown_member, 'hold');
+  const path = () => `${worker.base}${new URL(hook.url).pathname}`;
+  const send = (order, who, n = 10, headers = { 'x-api-key': hook.api_key }) =>
+    deliver(path(), JSON.stringify({ who, order, n }), headers);
+  const base = `/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries`;
+  const history = async (query = '') => (await admin.get(`${base}${query}`)).body;
+  const one = async (did) => (await admin.get(`${base}/${did}`)).body;
+  const join = (email, username) => admin.post(`/v1/communities/${cid}/users`, { email, username });
+  const member = async (email) => (await admin.get(`/v1/communities/${cid}/users?email=${encodeURIComponent(email)}`)).body.data[0];
+  const logs = async (uid) => (await admin.get(`/v1/communities/${cid}/gamification-logs?user_id=${uid}`)).body;
+  return { cid, hook, send, history, one, join, member, logs, base };
+}
+
+test('the default policy is fail; a policy the API does not know is refused and changes nothing', async () => {
+  const cid = (await admin.post('/v1/communities', { name: 'Defaults' })).body.id;
+  const plain = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'p', api_key: true, mapping: mapping() })).body;
+  assert.equal(plain.on_unknown_member, 'fail');
+  const res = await deliver(plain.url, JSON.stringify({ who: 'new@example.com', order: 'o-1', n: 5 }), { 'x-api-key': plain.api_key });
+  assert.deepEqual([res.status, res.body.error.code], [422, 'unknown_member']);
+
+  const bad = await admin.patch(`/v1/communities/${cid}/incoming-webhooks/${plain.id}`, { on_unknown_member: 'wait' });
+  assert.deepEqual([bad.status, bad.body.error.code, bad.body.error.details.at], [422, 'invalid_field', 'on_unknown_member']);
+  const after = (await admin.get(`/v1/communities/${cid}/incoming-webhooks/${plain.id}`)).body;
+  assert.deepEqual([after.on_unknown_member, after.version], ['fail', plain.version]);
+});
+
+test('hold, then create the member through the API: the delivery applies once, and retries are its duplicates', async () => {
+  const s = await shop('Hold once');
+  const held = await s.send('o-1', 'Ann@Example.com', 25);
+  assert.equal(held.status, 202, held.text);
+  assert.deepEqual([held.body.held, held.body.status, held.body.reason], [true, 'pending', 'member_unknown']);
+  const did = held.body.delivery_id;
+
+  // The sender's retry before she joins is the held delivery's duplicate, and holds nothing more.
+  const retry = await s.send('o-1', 'ann@example.com', 25);
+  assert.deepEqual([retry.status, retry.body.duplicate, retry.body.held, retry.body.delivery_id], [202, true, true, did]);
+  const pending = await s.history('?status=pending');
+  assert.equal(pending.total, 1);
+  assert.deepEqual([pending.data[0].error.code, pending.data[0].id], ['member_unknown', did]);
+  assert.match(pending.data[0].error.message, /held/);
+
+  // She joins: the held delivery applies, once, against the mapping of now (a second row added).
+  const m2 = mapping();
+  m2.fields.push({ target: { currency: 'xp' }, op: 'add', path: 'n' });
+  assert.equal((await admin.patch(`/v1/communities/${s.cid}/incoming-webhooks/${s.hook.id}`, { mapping: m2 })).status, 200);
+  const joined = await s.join('ANN@example.com', 'ann');
+  assert.equal(joined.status, 201, joined.text);
+  const ann = await s.member('ann@example.com');
+  assert.deepEqual([ann.coins, ann.xp], [25, 25]);
+
+  const original = await s.one(did);
+  assert.equal(original.status, 'replayed');
+  const applied = await s.one(original.replayed_as);
+  assert.deepEqual([applied.status, applied.user_id, applied.replay_of], ['success', ann.id, did]);
+  assert.equal((await s.history('?status=pending')).total, 0);
+
+  // A retry after she joined is a duplicate of the delivery that applied; nothing applies twice.
+  const late = await s.send('o-1', 'ann@example.com', 25);
+  assert.deepEqual([late.status, late.body.duplicate, late.body.delivery_id], [200, true, applied.id]);
+  const again = await s.member('ann@example.com');
+  assert.deepEqual([again.coins, again.xp], [25, 25]);
+  assert.equal((await s.logs(ann.id)).total, 2, 'one coins and one xp log');
+
+  // An admin's replay of the original now is a duplicate too.
+  const replay = await admin.post(`${s.base}/${did}/replay`);
+  assert.equal(replay.body.duplicate, true, replay.text);
+  assert.equal((await s.member('ann@example.com')).coins, 25);
+});
+
+test('two deliveries held for one member, then concurrent creations, retries and replays: each applies once', async () => {
+  const cid = (await admin.post('/v1/communities', { name: 'Races' })).body.id;
+  const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, {
+    name: 'orders', api_key: true, on_unknown_member: 'hold',
+    mapping: mapping('username'),
+  })).body;
+  const send = (order, n) => deliver(hook.url, JSON.stringify({ who: 'bo', order, n }), { 'x-api-key': hook.api_key });
+  const base = `/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries`;
+  const first = await send('o-1', 3);
+  const second = await send('o-2', 4);
+  assert.deepEqual([first.status, second.status], [202, 202]);
+
+  // Two creations race (one is 409 email_taken), with the sender's retries and the admin's
+  // replays of both held deliveries.
+  const answers = await Promise.all([
+    admin.post(`/v1/communities/${cid}/users`, { email: 'bo@example.com', username: 'bo' }),
+    admin.post(`/v1/communities/${cid}/users`, { email: 'bo@example.com', username: 'bo' }),
+    send('o-1', 3), send('o-2', 4),
+    admin.post(`${base}/${first.body.delivery_id}/replay`),
+    admin.post(`${base}/${second.body.delivery_id}/replay`),
+  ]);
+  assert.deepEqual(answers.slice(0, 2).map((r) => r.status).sort(), [201, 409]);
+  for (const r of answers.slice(2)) assert.ok([200, 202].includes(r.status), r.text);
+
+  const bo = (await admin.get(`/v1/communities/${cid}/users?username=bo`)).body.data[0];
+  assert.equal(bo.coins, 7, 'each delivery applied exactly once');
+  const logs = (await admin.get(`/v1/communities/${cid}/gamification-logs?user_id=${bo.id}`)).body;
+  assert.equal(logs.total, 2);
+  const successes = (await admin.get(`${base}?status=success`)).body;
+  assert.equal(successes.total, 2);
+  assert.equal((await admin.get(`${base}?status=pending`)).body.total, 0);
+
+  // Retries after all that are duplicates still.
+  for (const [order, n] of [['o-1', 3], ['o-2', 4]]) {
+    const r = await send(order, n);
+    assert.deepEqual([r.status, r.body.duplicate], [200, true]);
+  }
+  assert.equal((await admin.get(`/v1/communities/${cid}/users/${bo.id}`)).body.coins, 7);
+});
+
+test('deliveries racing the member\'s creation: none is left held, each applies once', async () => {
+  const s = await shop('Creation race');
+  // 16 orders sent while she joins: each is applied directly, held then applied by the creation,
+  // or found her while being held and applied itself (the hold's INSERT sees the member).
+  const orders = Array.from({ length: 16 }, (_, i) => `r-${i}`);
+  const [joined, ...answers] = await Promise.all([
+    new Promise((r) => setTimeout(r, 15)).then(() => s.join('dee@example.com', 'dee')),
+    ...orders.map((order) => s.send(order, 'dee@example.com', 1)),
+  ]);
+  assert.equal(joined.status, 201, joined.text);
+  for (const r of answers) assert.ok([200, 202].includes(r.status), r.text);
+  assert.equal((await s.history('?status=pending')).total, 0, 'nothing held while she exists');
+  const dee = await s.member('dee@example.com');
+  assert.equal(dee.coins, 16);
+  // Every order again: all duplicates.
+  const again = await Promise.all(orders.map((order) => s.send(order, 'dee@example.com', 1)));
+  assert.deepEqual(again.map((r) => [r.status, r.body.duplicate]), orders.map(() => [200, true]));
+  assert.equal((await s.member('dee@example.com')).coins, 16);
+});
+
+test('held deliveries apply in delivery order, against the mapping current when the member joins', async () => {
+  const cid = (await admin.post('/v1/communities', { name: 'Order' })).body.id;
+  assert.equal((await admin.post(`/v1/communities/${cid}/user-fields`, { key: 'last', type: 'text' })).status, 201);
+  const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, {
+    name: 'orders', api_key: true, on_unknown_member: 'hold',
+    mapping: { ...mapping(), fields: [{ target: { field: 'last' }, op: 'overwrite', path: 'order' }] },
+  })).body;
+  for (const order of ['o-1', 'o-2', 'o-3']) {
+    const r = await deliver(hook.url, JSON.stringify({ who: 'cy@example.com', order }), { 'x-api-key': hook.api_key });
+    assert.equal(r.status, 202, r.text);
+  }
+  assert.equal((await admin.post(`/v1/communities/${cid}/users`, { email: 'cy@example.com', username: 'cy' })).status, 201);
+  const cy = (await admin.get(`/v1/communities/${cid}/users?email=cy@example.com`)).body.data[0];
+  assert.equal(cy.fields.last, 'o-3', 'the newest delivery applied last');
+  const hist = (await admin.get(`/v1/communities/${cid}/user-field-histories?user_id=${cy.id}&field=last`)).body;
+  assert.deepEqual(hist.data.map((h) => h.new_value).reverse(), ['o-1', 'o-2', 'o-3']);
+});
+
+test('the held_deliveries quota bounds what a community holds; beyond it the delivery fails with quota_exceeded', async () => {
+  const s = await shop('Quota');
+  assert.equal((await admin.patch(`/v1/communities/${s.cid}/quotas`, { held_deliveries: 2 })).status, 200);
+  assert.equal((await admin.get(`/v1/communities/${s.cid}/quotas`)).body.held_deliveries, 2);
+  const answers = await Promise.all(['a', 'b', 'c', 'd'].map((who, i) => s.send(`q-${i}`, `${who}@example.com`)));
+  const statuses = answers.map((r) => r.status).sort();
+  assert.deepEqual(statuses, [202, 202, 422, 422], answers.map((r) => r.text).join('\n'));
+  for (const refused of answers.filter((r) => r.status === 422)) {
+    assert.deepEqual([refused.body.error.code, refused.body.error.details.quota, refused.body.error.details.limit],
+      ['quota_exceeded', 'held_deliveries', 2]);
+  }
+  assert.equal((await s.history('?status=pending')).total, 2);
+  assert.equal((await s.history('?status=failed')).total, 2);
+});
+
+test('hold, then retention drops the payload: the delivery fails with member_never_joined and its key is free', async () => {
+  const s = await shop('Never');
+  assert.equal((await admin.patch(`/v1/communities/${s.cid}/quotas`, { payload_days: 1 })).status, 200);
+  const held = await s.send('n-1', 'ghost@example.com');
+  assert.equal(held.status, 202);
+  await worker.halt();
+  d1(worker.state, "UPDATE deliveries SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '-2 days');");
+  await worker.start();
+  admin = client(worker.base, worker.adminToken);
+  const res = await fetch(`${worker.base}/__scheduled?cron=*/5+*+*+*+*`);
+  assert.equal(res.status, 200, await res.text());
+
+  const failed = await s.one(held.body.delivery_id);
+  assert.deepEqual([failed.status, failed.error.code, failed.payload_expired], ['failed', 'member_never_joined', true]);
+  // Joining now applies nothing (nothing is held), and the sender may send the order again.
+  assert.equal((await s.join('ghost@example.com', 'ghost')).status, 201);
+  assert.equal((await s.member('ghost@example.com')).coins, 0);
+  const again = await s.send('n-1', 'ghost@example.com', 10);
+  assert.deepEqual([again.status, again.body.duplicate], [200, false]);
+  assert.equal((await s.member('ghost@example.com')).coins, 10);
+});
+
+test('attack: an outsider with the URL can neither hold deliveries nor have held ones apply to someone else', async () => {
+  // A webhook that checks neither key nor signature: anyone with the URL is its sender. Holding
+  // needs a proved sender, so there the outsider's delivery fails as before and nothing waits
+  // for whoever joins under that email.
+  const cid = (await admin.post('/v1/communities', { name: 'Open' })).body.id;
+  const open = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'open', on_unknown_member: 'hold', mapping: mapping() })).body;
+  const r = await deliver(open.url, JSON.stringify({ who: 'victim@example.com', order: 'x-1', n: 1000 }));
+  assert.deepEqual([r.status, r.body.error.code], [422, 'unknown_member']);
+  assert.equal((await admin.post(`/v1/communities/${cid}/users`, { email: 'victim@example.com', username: 'victim' })).status, 201);
+  const victim = (await admin.get(`/v1/communities/${cid}/users?email=victim@example.com`)).body.data[0];
+  assert.equal(victim.coins, 0);
+
+  // On a keyed webhook, a request without the key is refused before anything is held.
+  const s = await shop('Keyed');
+  const noKey = await s.send('x-2', 'later@example.com', 1000, {});
+  assert.equal(noKey.status, 401);
+  const wrongKey = await s.send('x-3', 'later@example.com', 1000, { 'x-api-key': 'hmw_wrong' });
+  assert.equal(wrongKey.status, 401);
+  assert.equal((await s.history('?status=pending')).total, 0);
+
+  // A delivery held in one community never applies to a member another community creates under
+  // the same email, nor can that community's key create members here.
+  const held = await s.send('x-4', 'later@example.com', 7);
+  assert.equal(held.status, 202);
+  const other = (await admin.post('/v1/communities', { name: 'Other' })).body.id;
+  const otherKey = (await admin.post(`/v1/communities/${other}/api-keys`, { name: 'k' })).body.key;
+  const tenant = client(worker.base, otherKey);
+  assert.equal((await tenant.post(`/v1/communities/${other}/users`, { email: 'later@example.com', username: 'later' })).status, 201);
+  assert.equal((await tenant.post(`/v1/communities/${s.cid}/users`, { email: 'later@example.com', username: 'later' })).status, 404);
+  assert.equal((await s.history('?status=pending')).total, 1, 'still held');
+  const theirs = (await tenant.get(`/v1/communities/${other}/users?email=later@example.com`)).body.data[0];
+  assert.equal(theirs.coins, 0);
+  // Only this community's admin creates its members: then it applies, to them.
+  assert.equal((await s.join('later@example.com', 'later')).status, 201);
+  assert.equal((await s.member('later@example.com')).coins, 7);
+});
