@@ -48,6 +48,10 @@ vocabulary! {
         /// keys disagreed. A mapping does not decide that: the new one plans (`effects_changed`
         /// says whether its effects differ), and only a replay tells whether it would apply now.
         FailedAfterPlanning = "failed_after_planning",
+        /// Held for a member who had not joined (stored pending with the reason
+        /// `member_unknown`, `crate::joining`), and the new mapping plans: it would apply with
+        /// these effects when a member with its email or username is created.
+        WouldHold = "would_hold",
         /// Already replayed (`replayed_as`): the replay is a delivery of its own, judged on its
         /// own row, so this one is not counted twice. `new` is still computed, for reference,
         /// when the payload is there.
@@ -248,6 +252,7 @@ where
             ShadowKind::Same
         }
         HistoryStatus::Success => ShadowKind::EffectsChange,
+        HistoryStatus::Pending if plans && held(d) => ShadowKind::WouldHold,
         HistoryStatus::Pending if plans => ShadowKind::WouldSucceed,
         HistoryStatus::Pending => ShadowKind::WouldFail,
         HistoryStatus::Failed if !plans => ShadowKind::StillFails,
@@ -266,6 +271,13 @@ where
         new,
         effects_changed,
     }
+}
+
+/// Whether a stored delivery is held for a member who has not joined.
+fn held(d: &StoredDelivery) -> bool {
+    d.error
+        .as_ref()
+        .is_some_and(|e| e.code == crate::joining::HELD_REASON)
 }
 
 /// Whether the stored failure was the mapping's: a planning code and no planned effects. Storage

@@ -176,6 +176,27 @@ fn a_planning_failure_or_a_pending_delivery_would_succeed_when_the_new_mapping_p
 }
 
 #[test]
+fn a_held_delivery_would_hold_when_the_new_mapping_plans_and_would_fail_when_it_does_not() {
+    // Held for a member who has not joined: pending with the reason member_unknown.
+    let held = |id: &str, payload: Value| {
+        delivery(id, "pending", Some("member_unknown"), Value::Null, payload)
+    };
+    let s = run(
+        &saved(),
+        vec![held("d1", payload(5)), held("d2", json!({"who": "a@b.io"}))],
+    );
+    assert_eq!(kinds(&s), ["would_hold", "would_fail"]);
+    let item = serde_json::to_value(&s.items[0]).unwrap();
+    assert_eq!(item["new"]["plan"]["effects"][0], coins(5));
+    // A pending delivery for another reason (no mapping then) is not held.
+    let s = run(
+        &saved(),
+        vec![delivery("d3", "pending", None, Value::Null, payload(5))],
+    );
+    assert_eq!(kinds(&s), ["would_succeed"]);
+}
+
+#[test]
 fn a_storage_refusal_is_not_a_mapping_failure() {
     // unknown_member and insufficient_balance come from storage, with the planned effects kept;
     // unknown_field too when a field was deleted between planning and applying.

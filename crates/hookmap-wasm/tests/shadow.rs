@@ -80,6 +80,14 @@ fn history() -> String {
             json!([gems(2), tier]),
             payload(2),
         ),
+        // Held for a member who has not joined.
+        item(
+            "d10",
+            "pending",
+            Some("member_unknown"),
+            Value::Null,
+            payload(2),
+        ),
         item(
             "d8",
             "replayed",
@@ -89,8 +97,8 @@ fn history() -> String {
         ),
         expired,
     ];
-    json!({"data": items, "page": 1, "per_page": 50, "total": 9,
-           "totals": {"success": 4, "failed": 3, "pending": 0, "filtered": 0, "replayed": 1}})
+    json!({"data": items, "page": 1, "per_page": 50, "total": 10,
+           "totals": {"success": 4, "failed": 3, "pending": 1, "filtered": 0, "replayed": 1}})
     .to_string()
 }
 
@@ -132,7 +140,11 @@ fn every_kind_comes_out_as_the_native_core_judges_it() {
     let refused = &shown["items"][6];
     assert_eq!(refused["stored"]["error"]["code"], "insufficient_balance");
     assert_eq!(refused["effects_changed"], false);
-    assert_eq!(shown["items"][8]["new"], Value::Null);
+    assert_eq!(
+        shown["items"][7]["new"]["plan"]["effects"][0],
+        json!({"kind": "currency", "currency": "gems", "op": "add", "amount": 2})
+    );
+    assert_eq!(shown["items"][9]["new"], Value::Null);
 }
 
 #[wasm_bindgen_test]
