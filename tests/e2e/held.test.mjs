@@ -56,6 +56,12 @@ test('the default policy is fail; a policy the API does not know is refused and 
 
 test('hold, then create the member through the API: the delivery applies once, and retries are its duplicates', async () => {
   const s = await shop('Hold once');
+  // A dry run says what the delivery would get, and holds nothing.
+  const dry = await deliver(`${s.hook.url}?dry_run=true`, JSON.stringify({ who: 'ann@example.com', order: 'o-1', n: 25 }), { 'x-api-key': s.hook.api_key });
+  assert.equal(dry.status, 202, dry.text);
+  assert.deepEqual([dry.body.dry_run, dry.body.held, dry.body.effects[0].amount], [true, true, 25]);
+  assert.equal((await s.history()).total, 0);
+
   const held = await s.send('o-1', 'Ann@Example.com', 25);
   assert.equal(held.status, 202, held.text);
   assert.deepEqual([held.body.held, held.body.status, held.body.reason], [true, 'pending', 'member_unknown']);

@@ -556,9 +556,9 @@ pub async fn record_held(
                 headers, member, member_by)
              SELECT ?1, ?2, ?3, ?4, ?5, ?6, 202, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16
               WHERE NOT EXISTS (SELECT 1 FROM users WHERE community_id = ?3 AND {} = ?15)
-                AND (SELECT COUNT(*) FROM deliveries
-                      WHERE community_id = ?3 AND status = ?6 AND error_code = ?7 AND replayed_as IS NULL) < ?17",
-            held.by.as_str()
+                AND (SELECT COUNT(*) FROM deliveries WHERE community_id = ?3 AND {}) < ?17",
+            held.by.as_str(),
+            crate::joined::HELD_WHERE
         ),
         &crate::args![
             &meta.id,

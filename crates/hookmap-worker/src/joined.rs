@@ -9,8 +9,6 @@
 
 use std::collections::BTreeMap;
 
-use hookmap_core::joining::HELD_REASON;
-use hookmap_core::DeliveryStatus;
 use serde::Deserialize;
 use worker::{D1Database, Env};
 
@@ -43,7 +41,10 @@ pub struct Applied {
     pub failed: usize,
 }
 
-const HELD: &str = "d.status = ?2 AND d.error_code = ?3 AND d.replayed_as IS NULL";
+/// What makes a delivery held, written as the partial index `deliveries_held` (migration 0025)
+/// writes it: in literals, not bound parameters, or SQLite cannot use that index.
+pub const HELD_WHERE: &str =
+    "status = 'pending' AND error_code = 'member_unknown' AND replayed_as IS NULL";
 
 /// Applies the deliveries held in `community_id` for `email` or `username`, oldest first.
 pub async fn member_joined(
@@ -58,18 +59,11 @@ pub async fn member_joined(
         &format!(
             "SELECT d.id, d.webhook_id, d.payload, d.idempotency_key, d.signed_guard, d.headers, d.created_at
                FROM deliveries d
-              WHERE d.community_id = ?1 AND {HELD}
-                AND ((d.member_by = 'email' AND d.member = ?4) OR (d.member_by = 'username' AND d.member = ?5))
-              ORDER BY d.seq LIMIT ?6"
+              WHERE d.community_id = ?1 AND {HELD_WHERE}
+                AND ((d.member_by = 'email' AND d.member = ?2) OR (d.member_by = 'username' AND d.member = ?3))
+              ORDER BY d.seq LIMIT ?4"
         ),
-        &crate::args![
-            community_id,
-            DeliveryStatus::Pending.as_str(),
-            HELD_REASON,
-            email,
-            username,
-            MOST_AT_ONCE
-        ],
+        &crate::args![community_id, email, username, MOST_AT_ONCE],
     )
     .await?;
     apply_rows(env, db, rows).await
@@ -83,18 +77,13 @@ pub async fn catch_up(env: &Env, db: &D1Database) -> ApiResult<Applied> {
         &format!(
             "SELECT d.id, d.webhook_id, d.payload, d.idempotency_key, d.signed_guard, d.headers, d.created_at
                FROM deliveries d
-              WHERE ?1 = ?1 AND {HELD}
+              WHERE {HELD_WHERE}
                 AND EXISTS (SELECT 1 FROM users u WHERE u.community_id = d.community_id
                               AND ((d.member_by = 'email' AND u.email = d.member)
                                 OR (d.member_by = 'username' AND u.username = d.member)))
-              ORDER BY d.seq LIMIT ?4"
+              ORDER BY d.seq LIMIT ?1"
         ),
-        &crate::args![
-            "",
-            DeliveryStatus::Pending.as_str(),
-            HELD_REASON,
-            MOST_AT_ONCE
-        ],
+        &crate::args![MOST_AT_ONCE],
     )
     .await?;
     apply_rows(env, db, rows).await
@@ -134,4 +123,31 @@ async fn apply_rows(env: &Env, db: &D1Database, rows: Vec<HeldRow>) -> ApiResult
         }
     }
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use hookmap_core::joining::HELD_REASON;
+    use hookmap_core::DeliveryStatus;
+
+    use super::HELD_WHERE;
+
+    #[test]
+    fn held_is_spelled_as_the_partial_index_spells_it_with_the_core_words() {
+        let migration = include_str!("../../../migrations/0025_held_deliveries.sql");
+        let index = migration
+            .split("CREATE INDEX deliveries_held")
+            .nth(1)
+            .and_then(|rest| rest.split("WHERE").nth(1))
+            .map(|w| {
+                w.trim()
+                    .trim_end_matches(';')
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            });
+        assert_eq!(index.as_deref(), Some(HELD_WHERE));
+        assert!(HELD_WHERE.contains(&format!("status = '{}'", DeliveryStatus::Pending.as_str())));
+        assert!(HELD_WHERE.contains(&format!("error_code = '{HELD_REASON}'")));
+    }
 }

@@ -147,9 +147,9 @@ async fn rounds(d1: &D1Database, sweep: &str, now: i64, days: i64) -> ApiResult<
 async fn give_up_held(d1: &D1Database, now: i64, days: i64) -> ApiResult<usize> {
     let due = format!(
         "SELECT d.id FROM deliveries d
-          WHERE d.status = ?4 AND d.error_code = ?5 AND d.replayed_as IS NULL
-            AND d.payload IS NOT NULL AND d.created_at < {}
+          WHERE {} AND d.payload IS NOT NULL AND d.created_at < {}
           ORDER BY d.created_at, d.id LIMIT ?3",
+        crate::joined::HELD_WHERE,
         cutoff("d", "payload_days", "?2")
     );
     let mut total = 0;
@@ -158,8 +158,6 @@ async fn give_up_held(d1: &D1Database, now: i64, days: i64) -> ApiResult<usize> 
             now,
             days,
             BATCH,
-            DeliveryStatus::Pending.as_str(),
-            joining::HELD_REASON,
             DeliveryStatus::Failed.as_str(),
             joining::NEVER_JOINED,
             joining::never_joined_message()
@@ -169,13 +167,13 @@ async fn give_up_held(d1: &D1Database, now: i64, days: i64) -> ApiResult<usize> 
             vec![
                 db::stmt(
                     d1,
-                    &format!("DELETE FROM idempotency_keys WHERE delivery_id IN ({due}) AND ?6 = ?6 AND ?7 = ?7 AND ?8 = ?8"),
+                    &format!("DELETE FROM idempotency_keys WHERE delivery_id IN ({due}) AND ?4 = ?4 AND ?5 = ?5 AND ?6 = ?6"),
                     &args,
                 )?,
                 db::stmt(
                     d1,
                     &format!(
-                        "UPDATE deliveries SET status = ?6, http_status = 422, error_code = ?7, error_message = ?8
+                        "UPDATE deliveries SET status = ?4, http_status = 422, error_code = ?5, error_message = ?6
                           WHERE id IN ({due})"
                     ),
                     &args,

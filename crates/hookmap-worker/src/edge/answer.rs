@@ -146,7 +146,10 @@ pub fn answer(recorded: Recorded, told: Told) -> ApiResult<Response> {
                 None => Ok(response),
             }
         }
-        Outcome::DryRun(body) => http::json(200, &body),
+        // A dry run that would be held answers as a held delivery does: 202.
+        Outcome::DryRun(body) => {
+            http::json(if body.get("held").is_some() { 202 } else { 200 }, &body)
+        }
         Outcome::RateLimited => rate_limited().into_response().map_err(ApiError::from),
         // Unwritten, so a dry run's.
         Outcome::Pending { payload, .. } => http::json(

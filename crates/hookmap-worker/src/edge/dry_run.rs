@@ -7,6 +7,7 @@
 //! signing secret's grace ended, the webhook disabled or deleted) is refused at once even where
 //! an isolate still caches the record it was proved against.
 
+use hookmap_core::joining::{self, Unknown};
 use hookmap_core::{
     simulate, ChannelType, Currency, DeliveryStatus, Effect, HistoryStatus, MemberState, Plan,
     Sender,
@@ -70,6 +71,15 @@ pub async fn outcome(db: &D1Database, hook: &HookRecord, plan: Plan) -> ApiResul
         })));
     }
     let Some(member) = member(db, hook, &plan).await? else {
+        // A dry run has a proved sender (`admit`): what the delivery would get, held or failed.
+        let verdict = joining::unknown_member(hook.on_unknown_member(), true, false);
+        if let (Unknown::Hold, Some(m)) = (verdict, &plan.member) {
+            return Ok(Outcome::DryRun(json!({
+                "dry_run": true, "status": DeliveryStatus::Pending, "held": true,
+                "reason": joining::HELD_REASON, "message": joining::held_message(m.by, &m.value),
+                "idempotency_key": plan.idempotency_key, "effects": plan.effects,
+            })));
+        }
         return Ok(Failure::new(refusal_error(&Refusal::UnknownMember, &plan)).into());
     };
     let after = match simulated(&member.balances, &plan) {
