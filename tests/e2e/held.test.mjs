@@ -255,3 +255,118 @@ test('attack: an outsider with the URL can neither hold deliveries nor have held
   assert.equal((await s.join('later@example.com', 'later')).status, 201);
   assert.equal((await s.member('later@example.com')).coins, 7);
 });
+
+// ---- on_unknown_member: "create" ----
+
+/** A community with a keyed webhook that creates members who have not joined. */
+async function creating(name, { quotas, match = 'email' } = {}) {
+  const cid = (await admin.post('/v1/communities', { name })).body.id;
+  if (quotas) assert.equal((await admin.patch(`/v1/communities/${cid}/quotas`, quotas)).status, 200);
+  const create = match === 'email' ? { username: 'name' } : { email: 'mail' };
+  const created = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, {
+    name: 'signups', api_key: true, on_unknown_member: 'create',
+    mapping: { user: { match, path: 'who', create }, idempotency_path: 'order', fields: [{ target: { currency: 'coins' }, op: 'add', path: 'n' }] },
+  });
+  assert.equal(created.status, 201, created.text);
+  const hook = created.body;
+  assert.deepEqual(hook.mapping.user.create, create);
+  const send = (body, headers = { 'x-api-key': hook.api_key }) => deliver(hook.url, JSON.stringify(body), headers);
+  const users = async () => (await admin.get(`/v1/communities/${cid}/users`)).body;
+  return { cid, hook, send, users };
+}
+
+test('create: a valid new member is created in the delivery\'s batch, announced, and the delivery applies to them', async () => {
+  const c = await creating('Create');
+  // A subscriber of member.joined hears of the member the webhook created.
+  const sub = (await admin.post(`/v1/communities/${c.cid}/webhooks`, { url: 'http://127.0.0.1:9/joined', events: ['member.joined'] })).body;
+  const res = await c.send({ who: ' New.Buyer@Example.com ', name: 'newbuyer', order: 'c-1', n: 40 });
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.body.member.coins, 40);
+  const [member] = (await c.users()).data;
+  assert.deepEqual([member.email, member.username, member.coins, member.id], ['new.buyer@example.com', 'newbuyer', 40, res.body.member.id]);
+  // Her next order applies to the same member; a repeat is a duplicate.
+  assert.equal((await c.send({ who: 'new.buyer@example.com', name: 'ignored now', order: 'c-2', n: 2 })).status, 200);
+  assert.equal((await c.send({ who: 'new.buyer@example.com', name: 'newbuyer', order: 'c-1', n: 40 })).body.duplicate, true);
+  const after = await c.users();
+  assert.deepEqual([after.total, after.data[0].coins, after.data[0].username], [1, 42, 'newbuyer']);
+  const announced = (await admin.get(`/v1/communities/${c.cid}/webhooks/${sub.id}/deliveries`)).body;
+  assert.deepEqual(announced.data.map((d) => d.event), ['member.joined'], 'announced once');
+});
+
+test('create: an invalid email or username fails the delivery with its code and creates nothing', async () => {
+  const byName = await creating('Create invalid', { match: 'username' });
+  const bad = await byName.send({ who: 'zed', mail: 'not-an-email', order: 'i-1', n: 5 });
+  assert.equal(bad.status, 422, bad.text);
+  assert.deepEqual([bad.body.error.code, bad.body.error.details.at], ['invalid_member', 'user.create.email']);
+  const missing = await byName.send({ who: 'zed', order: 'i-2', n: 5 });
+  assert.deepEqual([missing.status, missing.body.error.code], [422, 'invalid_member']);
+  const byEmail = await creating('Create invalid 2');
+  const long = await byEmail.send({ who: 'a@b.example', name: 'x'.repeat(65), order: 'i-3', n: 5 });
+  assert.deepEqual([long.status, long.body.error.code, long.body.error.details.at], [422, 'invalid_member', 'user.create.username']);
+  // The users API refuses the same values.
+  const api = await admin.post(`/v1/communities/${byName.cid}/users`, { email: 'not-an-email', username: 'zed' });
+  assert.deepEqual([api.status, api.body.error.code], [422, 'invalid_field']);
+  assert.equal((await byName.users()).total, 0);
+  assert.equal((await byEmail.users()).total, 0);
+
+  // A username another member has: the member is not created, the delivery fails.
+  assert.equal((await admin.post(`/v1/communities/${byEmail.cid}/users`, { email: 'first@example.com', username: 'taken' })).status, 201);
+  const taken = await byEmail.send({ who: 'second@example.com', name: 'taken', order: 'i-4', n: 5 });
+  assert.deepEqual([taken.status, taken.body.error.code, taken.body.error.details.at], [422, 'username_taken', 'user.create.username']);
+  assert.equal((await byEmail.users()).total, 1);
+  // Fixed, the sender's retry of the same order creates her.
+  const retried = await byEmail.send({ who: 'second@example.com', name: 'second', order: 'i-4', n: 5 });
+  assert.equal(retried.status, 200, retried.text);
+  assert.equal((await byEmail.users()).total, 2);
+});
+
+test('create: the members_per_hour quota bounds what webhooks create, concurrent deliveries included', async () => {
+  const c = await creating('Create quota', { quotas: { members_per_hour: 3 } });
+  assert.equal((await admin.get(`/v1/communities/${c.cid}/quotas`)).body.members_per_hour, 3);
+  const answers = await Promise.all(Array.from({ length: 6 }, (_, i) =>
+    c.send({ who: `m${i}@example.com`, name: `m${i}`, order: `q-${i}`, n: 1 })));
+  const statuses = answers.map((r) => r.status).sort();
+  assert.deepEqual(statuses, [200, 200, 200, 422, 422, 422], answers.map((r) => r.text).join('\n'));
+  for (const r of answers.filter((a) => a.status === 422)) {
+    assert.deepEqual([r.body.error.code, r.body.error.details.quota, r.body.error.details.limit], ['quota_exceeded', 'members_per_hour', 3]);
+  }
+  assert.equal((await c.users()).total, 3);
+  // Members the API creates are not counted; a delivery for an existing member still applies.
+  assert.equal((await admin.post(`/v1/communities/${c.cid}/users`, { email: 'api@example.com', username: 'api' })).status, 201);
+  const existing = await c.send({ who: 'api@example.com', name: 'x', order: 'q-9', n: 1 });
+  assert.equal(existing.status, 200, existing.text);
+});
+
+test('create: deliveries other webhooks held for the new member apply once she is created by a delivery', async () => {
+  const c = await creating('Create and held');
+  const holding = (await admin.post(`/v1/communities/${c.cid}/incoming-webhooks`, {
+    name: 'orders', api_key: true, on_unknown_member: 'hold',
+    mapping: { user: { match: 'email', path: 'who' }, idempotency_path: 'order', fields: [{ target: { currency: 'xp' }, op: 'add', path: 'n' }] },
+  })).body;
+  const held = await deliver(holding.url, JSON.stringify({ who: 'eve@example.com', order: 'h-1', n: 9 }), { 'x-api-key': holding.api_key });
+  assert.equal(held.status, 202);
+  assert.equal((await c.send({ who: 'eve@example.com', name: 'eve', order: 's-1', n: 1 })).status, 200);
+  const [eve] = (await c.users()).data;
+  assert.deepEqual([eve.coins, eve.xp], [1, 9]);
+});
+
+test('attack: an outsider with the URL of a webhook that creates members creates none', async () => {
+  // Without key or signature, create acts as fail: anyone with the URL could otherwise create
+  // members at will (and spend the community's hourly quota).
+  const cid = (await admin.post('/v1/communities', { name: 'Open create' })).body.id;
+  const open = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, {
+    name: 'open', on_unknown_member: 'create',
+    mapping: { user: { match: 'email', path: 'who', create: { username: 'name' } }, fields: [{ target: { currency: 'coins' }, op: 'add', path: 'n' }] },
+  })).body;
+  const answers = await Promise.all(Array.from({ length: 5 }, (_, i) =>
+    deliver(open.url, JSON.stringify({ who: `bot${i}@example.com`, name: `bot${i}`, n: 1000 }))));
+  for (const r of answers) {
+    assert.equal(r.status, 422, `an outsider's delivery was not refused: ${r.text}`);
+    assert.equal(r.body.error.code, 'unknown_member');
+  }
+  assert.equal((await admin.get(`/v1/communities/${cid}/users`)).body.total, 0);
+  // On a keyed one, a request without the key is refused before anything is created.
+  const c = await creating('Keyed create');
+  assert.equal((await c.send({ who: 'x@example.com', name: 'x', n: 1 }, {})).status, 401);
+  assert.equal((await c.users()).total, 0);
+});

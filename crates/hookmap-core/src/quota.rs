@@ -31,6 +31,9 @@ vocabulary! {
         /// Deliveries a community may hold at once for members who have not joined yet
         /// (`on_unknown_member: "hold"`); beyond it a delivery for an unknown member fails.
         HeldDeliveries = "held_deliveries",
+        /// Members its webhooks may create in any hour (`on_unknown_member: "create"`); beyond
+        /// it a delivery for an unknown member fails.
+        MembersPerHour = "members_per_hour",
     }
 }
 
@@ -46,6 +49,7 @@ impl Quota {
             Self::PayloadDays => "QUOTA_PAYLOAD_DAYS",
             Self::HistoryDays => "QUOTA_HISTORY_DAYS",
             Self::HeldDeliveries => "QUOTA_HELD_DELIVERIES",
+            Self::MembersPerHour => "QUOTA_MEMBERS_PER_HOUR",
         }
     }
 
@@ -59,6 +63,7 @@ impl Quota {
             Self::PayloadDays => 30,
             Self::HistoryDays => 90,
             Self::HeldDeliveries => 1_000,
+            Self::MembersPerHour => 100,
         }
     }
 
@@ -73,7 +78,7 @@ impl Quota {
             Self::FailedPayloadBytes => (0, 1 << 20),
             Self::MaxRateLimit => (1, 100_000),
             Self::PayloadDays | Self::HistoryDays => (1, 3_650),
-            Self::HeldDeliveries => (0, 100_000),
+            Self::HeldDeliveries | Self::MembersPerHour => (0, 100_000),
         }
     }
 

@@ -233,6 +233,9 @@ fn unknown_member_label(policy: OnUnknownMember) -> &'static str {
         OnUnknownMember::Hold => {
             "hold it until they join, then apply it once (needs an API key or a signature)"
         }
+        OnUnknownMember::Create => {
+            "create the member from the payload (the mapping's new member path; needs an API key or a signature)"
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 //! stale or disabled webhook and an unknown member, and the message guard an unknown channel, each
 //! failure rolling the whole batch back.
 
-use hookmap_core::joining;
+use hookmap_core::joining::{self, NewMember};
 use hookmap_core::quota;
 use hookmap_core::{
     Currency, DeliveryStatus, Effect, FieldValue, HistoryStatus, MatchBy, Op, Plan, StorageRefusal,
@@ -33,6 +33,9 @@ pub struct DeliveryMeta<'a> {
     pub guard: Option<&'a str>,
     /// The request's allow-listed headers, as JSON text (`edge::decode::Context`).
     pub headers: Option<&'a str>,
+    /// The member to create when none has the plan's identifier (`on_unknown_member: "create"`),
+    /// in this batch, within the community's `members_per_hour`.
+    pub create: Option<&'a NewMember>,
 }
 
 impl<'a> DeliveryMeta<'a> {
@@ -52,6 +55,7 @@ impl<'a> DeliveryMeta<'a> {
             replay_of,
             guard: None,
             headers: None,
+            create: None,
         })
     }
 }
@@ -78,15 +82,29 @@ pub enum Refusal {
     RateLimited,
     /// Over the webhook's failure budget this minute.
     TooManyFailures,
+    /// The member to create has an email or username another member has (`"email"`,
+    /// `"username"`).
+    IdentifierTaken(&'static str),
 }
 
 pub enum Applied {
-    /// The member's new balances (when the plan names a member) and the posted message's id.
+    /// The member's new balances (when the plan names a member), the posted message's id, and
+    /// the member the batch created (`on_unknown_member: "create"`).
     Done {
         balances: Option<Member>,
         message_id: Option<String>,
+        created: Option<Created>,
     },
     Refused(Refusal),
+}
+
+/// A member a delivery's batch created.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Created {
+    pub id: String,
+    pub email: String,
+    pub username: String,
+    pub created_at: String,
 }
 
 fn member_sql(by: MatchBy) -> String {
@@ -105,6 +123,37 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
         .map(|_| db::new_id("msg"))
         .transpose()?;
     let mut batch = count(db, meta, Budget::Rate)?;
+    if let (Some(new), Some(member)) = (meta.create, &plan.member) {
+        // Only while no member has the identifier, and within the hour's quota; the member
+        // subquery of the delivery's INSERT below then finds them.
+        let hour_ago = db::iso(
+            u64::try_from(meta.seq / 1000)
+                .unwrap_or(0)
+                .saturating_sub(3_600_000),
+        );
+        batch.push(db::stmt(
+            db,
+            &format!(
+                "INSERT INTO users (id, community_id, email, username, created_at, created_by_delivery)
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6
+                  WHERE NOT EXISTS (SELECT 1 FROM users WHERE community_id = ?2 AND {} = ?7)
+                    AND (SELECT COUNT(*) FROM users WHERE community_id = ?2
+                          AND created_by_delivery IS NOT NULL AND created_at > ?8) < ?9",
+                member.by.as_str()
+            ),
+            &crate::args![
+                db::new_id("usr")?.as_str(),
+                &meta.hook.community_id,
+                new.email.as_str(),
+                new.username.as_str(),
+                &meta.now,
+                &meta.id,
+                member.value.as_str(),
+                hour_ago.as_str(),
+                meta.hook.members_per_hour
+            ],
+        )?);
+    }
     batch.push(db::stmt(
         db,
         &format!(
@@ -235,6 +284,13 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
             }
         }
     }
+    if meta.create.is_some() {
+        batch.push(db::stmt(
+            db,
+            "SELECT id, email, username, created_at FROM users WHERE created_by_delivery = ?1",
+            &crate::args![&meta.id],
+        )?);
+    }
     if plan.member.is_some() {
         batch.push(db::stmt(
             db,
@@ -244,6 +300,16 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
     }
     match db::batch(db, batch).await {
         Ok(results) => {
+            let created = match meta.create {
+                None => None,
+                Some(_) => results
+                    .len()
+                    .checked_sub(2)
+                    .and_then(|i| results.get(i))
+                    .map(|r| r.results::<Created>())
+                    .transpose()?
+                    .and_then(|rows| rows.into_iter().next()),
+            };
             let balances = match plan.member {
                 None => None,
                 Some(_) => Some(
@@ -260,6 +326,7 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
             Ok(Applied::Done {
                 balances,
                 message_id,
+                created,
             })
         }
         Err(e) => refusal(&e)
@@ -276,6 +343,10 @@ fn refusal(e: &worker::Error) -> Option<Refusal> {
     }
     Some(if has("balance_not_negative") {
         Refusal::Insufficient(None)
+    } else if has("UNIQUE") && has("users.email") {
+        Refusal::IdentifierTaken("email")
+    } else if has("UNIQUE") && has("users.username") {
+        Refusal::IdentifierTaken("username")
     } else if has("idempotency_keys") && has("UNIQUE") {
         Refusal::Duplicate
     } else if has("FOREIGN KEY") {

@@ -60,6 +60,9 @@ pub struct HookRecord {
     /// How many deliveries the community may hold for members who have not joined (its quota).
     #[serde(default = "builtin_held_deliveries")]
     pub held_deliveries: i64,
+    /// How many members the community's webhooks may create in any hour (its quota).
+    #[serde(default = "builtin_members_per_hour")]
+    pub members_per_hour: i64,
     /// The mapping parsed (its expressions compiled) once for this record and every copy the
     /// isolate's cache hands out: a new version, or a new catalog, comes as a new record.
     #[serde(skip)]
@@ -73,6 +76,10 @@ fn builtin_failed_payload_bytes() -> i64 {
 
 fn builtin_held_deliveries() -> i64 {
     Quota::HeldDeliveries.builtin()
+}
+
+fn builtin_members_per_hour() -> i64 {
+    Quota::MembersPerHour.builtin()
 }
 
 impl HookRecord {

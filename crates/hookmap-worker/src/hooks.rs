@@ -52,6 +52,8 @@ struct HookRow {
     on_unknown_member: Option<String>,
     /// The community's override of the held-deliveries quota, if any.
     held_deliveries: Option<i64>,
+    /// The community's override of the created-members quota, if any.
+    members_per_hour: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -146,7 +148,7 @@ async fn load(
                 &format!(
                     "SELECT w.id, w.community_id, w.name, w.enabled, w.version, w.api_key_digest, w.signing_secret,
                             w.previous_signing_secret, w.previous_secret_until, w.signature_scheme, w.signature_settings, w.api_key_in, w.encryption, w.mapping, w.token_digest, q.failed_payload_bytes,
-                            w.on_unknown_member, q.held_deliveries
+                            w.on_unknown_member, q.held_deliveries, q.members_per_hour
                        FROM incoming_webhooks w LEFT JOIN community_quotas q ON q.community_id = w.community_id
                       WHERE {filter}"
                 ),
@@ -218,6 +220,9 @@ async fn load(
         held_deliveries: row
             .held_deliveries
             .unwrap_or_else(|| quotas::default(env, Quota::HeldDeliveries)),
+        members_per_hour: row
+            .members_per_hour
+            .unwrap_or_else(|| quotas::default(env, Quota::MembersPerHour)),
         parsed: Default::default(),
     };
     Ok(Some((record, row.token_digest)))

@@ -68,6 +68,7 @@ pub fn exceeded(quota: Quota, limit: i64) -> ApiError {
         Quota::HeldDeliveries => {
             format!("at most {limit} deliveries held for members who have not joined")
         }
+        Quota::MembersPerHour => format!("at most {limit} members created by its webhooks an hour"),
     };
     ApiError::unprocessable(
         "quota_exceeded",

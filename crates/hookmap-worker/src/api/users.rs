@@ -13,6 +13,7 @@ use crate::http;
 use crate::joined;
 use crate::outbox;
 use hookmap_core::event::EventType;
+use hookmap_core::joining::{member_email, member_username, MAX_EMAIL, MAX_USERNAME};
 use hookmap_core::FieldType;
 
 #[derive(Deserialize)]
@@ -102,14 +103,13 @@ fn member_json(user: &UserRow, amounts: &balances::Amounts, fields: Map<String, 
 pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
     let body = http::object_body(req).await?;
     http::only_known(&body, &["email", "username"])?;
-    let email = http::required_str(&body, "email", 254)?.to_ascii_lowercase();
-    let username = http::required_str(&body, "username", 64)?;
-    if !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
-        return Err(ApiError::invalid_field(
-            "email",
-            format!("{email:?} is not an email address"),
-        ));
-    }
+    // The rules a webhook that creates members applies to the ones it creates, too.
+    let email = http::required_str(&body, "email", MAX_EMAIL)?;
+    let email = member_email(email).map_err(|why| ApiError::invalid_field("email", why))?;
+    let username = http::required_str(&body, "username", MAX_USERNAME)?;
+    let username =
+        member_username(username).map_err(|why| ApiError::invalid_field("username", why))?;
+    let username = username.as_str();
     let id = db::new_id("usr")?;
     let (_, now) = db::now();
     db::insert_unique(

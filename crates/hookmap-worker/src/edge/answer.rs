@@ -110,6 +110,7 @@ pub fn answer(recorded: Recorded, told: Told) -> ApiResult<Response> {
             plan,
             balances,
             message_id,
+            ..
         } => {
             let body = match told {
                 Told::IdAndStatus => {

@@ -4,6 +4,7 @@ use hookmap_core::inbound::Decoded;
 use hookmap_core::{MatchBy, Plan};
 use serde_json::Value;
 
+use crate::apply::Created;
 use crate::balances::Member;
 use crate::error::ApiError;
 
@@ -13,6 +14,8 @@ pub enum Outcome {
         plan: Plan,
         balances: Option<Member>,
         message_id: Option<String>,
+        /// The member the batch created (`on_unknown_member: "create"`).
+        created: Option<Created>,
     },
     Duplicate {
         first: Value,

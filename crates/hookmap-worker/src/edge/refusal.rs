@@ -83,6 +83,23 @@ pub fn refusal_error(refusal: &Refusal, plan: &Plan) -> ApiError {
         }
         Refusal::RateLimited => rate_limited(),
         Refusal::TooManyFailures => too_many_failures(),
+        // Only the identifier not matched on can be another member's: the batch creates no
+        // member when one has the matched identifier.
+        Refusal::IdentifierTaken(which) => {
+            let other = format!("user.create.{which}");
+            ApiError::unprocessable(
+                if *which == "email" {
+                    "email_taken"
+                } else {
+                    "username_taken"
+                },
+                format!(
+                    "the new member's {which} belongs to another member already: the member \
+                     was not created"
+                ),
+            )
+            .at(&other)
+        }
     }
 }
 

@@ -17,6 +17,8 @@ use crate::apply::{self, Applied, DeliveryMeta, Refusal};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
+use crate::quotas;
+use hookmap_core::quota::Quota;
 
 pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiResult<Outcome> {
     let (hook, replay_of) = (decoded.hook(), decoded.replay_of());
@@ -64,17 +66,37 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
         plan.idempotency_key = Some(format!("replay:{original}"));
     }
     if dry_run {
-        return dry_run::outcome(db, hook, plan).await;
+        return dry_run::outcome(db, hook, plan, &payload.value).await;
     }
+    // An admin's replay proves its sender too.
+    let proved = hook.proves_sender() || replay_of.is_some();
+    let verdict = joining::unknown_member(hook.on_unknown_member(), proved, stored_held);
+    // A webhook that creates members who have not joined: the member to create, checked as the
+    // users API checks one, goes into the batch, which creates it only if none has the identifier.
+    let new_member = match (verdict, &plan.member, mapping.user.as_ref()) {
+        (Unknown::Create, Some(member), Some(user)) => {
+            Some(joining::new_member(user, member, &payload.value))
+        }
+        _ => None,
+    };
     let mut meta = DeliveryMeta::new(hook, Some(&payload.text), replay_of)?;
     meta.guard = guard.as_deref();
     meta.headers = headers.as_deref();
+    meta.create = new_member.as_ref().and_then(|m| m.as_ref().ok());
     let applied = apply::apply(db, &meta, &plan).await?;
+    if let (Applied::Refused(Refusal::UnknownMember), Some(new_member)) = (&applied, &new_member) {
+        // Not created: the new member was invalid, or the community created its hour's quota.
+        let error = match new_member {
+            Err(e) => ApiError::from(e.clone()),
+            Ok(_) => quotas::exceeded(Quota::MembersPerHour, hook.members_per_hour),
+        };
+        return Ok(Failure::new(error)
+            .with_payload(payload.text, headers)
+            .with_keys((plan.idempotency_key, guard))
+            .into());
+    }
     if let (Applied::Refused(Refusal::UnknownMember), Some(member)) = (&applied, &plan.member) {
-        // An admin's replay proves its sender too.
-        let proved = hook.proves_sender() || replay_of.is_some();
-        let verdict = joining::unknown_member(hook.on_unknown_member(), proved, stored_held);
-        if verdict != Unknown::Fail {
+        if matches!(verdict, Unknown::Hold | Unknown::StillHeld) {
             return Ok(Outcome::Held(Held {
                 by: member.by,
                 member: member.value.clone(),
@@ -92,11 +114,13 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
         Applied::Done {
             balances,
             message_id,
+            created,
         } => Ok(Outcome::Applied {
             delivery_id: meta.id,
             plan,
             balances,
             message_id,
+            created,
         }),
         Applied::Refused(Refusal::Duplicate) => {
             duplicate(db, hook, plan.idempotency_key.as_deref(), meta.guard).await
