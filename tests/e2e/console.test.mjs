@@ -623,6 +623,26 @@ test('a filtered delivery shows its badge and reason in Histories; a shadow repl
   await page.close();
 });
 
+test('a caught request\'s headers and arrival time reach the preview\'s expressions, as the edge\'s reach its own', async () => {
+  const hook = (await admin.post(`/v1/communities/${seed.cid}/incoming-webhooks`, { name: 'Topics' })).body;
+  const caught = await deliver(hook.url, JSON.stringify({ email: 'ada@example.com' }), { 'x-shopify-topic': 'orders/paid' });
+  assert.equal(caught.status, 202, caught.text);
+  const { received_at: arrived } = (await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks/${hook.id}/catch`)).body;
+  assert.match(arrived, /^\d{4}-\d\d-\d\dT/);
+
+  const { page, errors } = await signedIn(`#/webhooks/${hook.id}/mapping`);
+  await page.waitForSelector('.leaf[data-path="email"]');
+  await page.fill('#user-path', 'email');
+  await page.click('#add-row');
+  await page.selectOption('#rows li:nth-child(1) .target', 'field:tier');
+  await page.selectOption('#rows li:nth-child(1) .op', 'overwrite');
+  await page.selectOption('#rows li:nth-child(1) .source', 'value');
+  await page.fill('#rows li:nth-child(1) .value', "headers['x-shopify-topic'] + ' at ' + received_at");
+  assert.match(await page.textContent('#effects li:nth-child(1)'), new RegExp(`^tier \\(text\\) overwrite "orders/paid at ${arrived.replaceAll('.', '\\.')}"`));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('Settings: a webhook disabled from the page refuses its sender; deleted, it leaves the list', async () => {
   const hook = (await admin.post(`/v1/communities/${seed.cid}/incoming-webhooks`, { name: 'Short lived' })).body;
   assert.equal((await deliver(hook.url, '{}')).status, 202);
