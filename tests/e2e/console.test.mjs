@@ -582,6 +582,67 @@ test('Histories filters by member and dates; the logs view by member and webhook
   await page.close();
 });
 
+test('a filtered delivery shows its badge and reason in Histories; a shadow replay of a stricter filter says would_filter', async () => {
+  const created = await admin.post(`/v1/communities/${seed.cid}/incoming-webhooks`, {
+    name: 'Paid orders',
+    mapping: {
+      filter: 'status == "paid"', user: { match: 'email', path: 'email' },
+      fields: [{ target: { currency: 'coins' }, op: 'add', value: 'qty * 2' }],
+    },
+  });
+  assert.equal(created.status, 201, created.text);
+  const hook = created.body;
+  const order = (status, qty) => deliver(hook.url, JSON.stringify({ email: 'ada@example.com', status, qty }));
+  assert.equal((await order('paid', 4)).status, 200);
+  const refunded = await order('refunded', 9);
+  assert.equal(refunded.status, 200, refunded.text);
+  assert.equal(refunded.body.filtered, true);
+
+  const { page, errors } = await signedIn(`#/webhooks/${hook.id}/histories`);
+  await page.waitForSelector('#history-list tr[data-status]');
+  assert.deepEqual(await ids(page, '#history-list tr[data-status]', 'status'), ['filtered', 'success']);
+  assert.equal(await page.textContent('#history-list tr[data-status=filtered] .badge'), '⊘ filtered');
+  assert.match(await page.textContent('#history-list tr[data-status=filtered]'), /the filter "status == \\"paid\\"" is false/);
+  await page.click('#history-list tr[data-status=filtered] button');
+  await page.waitForSelector('#delivery-details:not([hidden]) #detail-reason');
+  assert.equal(await page.textContent('#detail-reason'), 'the filter "status == \\"paid\\"" is false');
+  assert.ok(await page.isHidden('#replay-one'), 'a filtered delivery is not replayed');
+  await noSeriousViolations(page, 'histories with a filtered delivery');
+  await shot(page, 'console-06d-filtered');
+
+  // Only large paid orders: the success would now be filtered too; the filtered one stays so (same).
+  await page.evaluate((h) => { location.hash = h; }, `#/webhooks/${hook.id}/mapping`);
+  await page.waitForSelector('#filter');
+  await page.fill('#filter', 'status == "paid" && qty > 5');
+  await page.click('#shadow-run');
+  await page.waitForSelector('#shadow-list tr[data-kind]');
+  assert.deepEqual(await ids(page, '#shadow-list tr[data-kind]', 'kind'), ['same', 'would_filter']);
+  assert.match(await page.textContent('#shadow-list tr[data-kind=would_filter]'), /filtered: the filter "status == \\"paid\\" && qty > 5" is false/);
+  await noSeriousViolations(page, 'shadow replay with would_filter');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a caught request\'s headers and arrival time reach the preview\'s expressions, as the edge\'s reach its own', async () => {
+  const hook = (await admin.post(`/v1/communities/${seed.cid}/incoming-webhooks`, { name: 'Topics' })).body;
+  const caught = await deliver(hook.url, JSON.stringify({ email: 'ada@example.com' }), { 'x-shopify-topic': 'orders/paid' });
+  assert.equal(caught.status, 202, caught.text);
+  const { received_at: arrived } = (await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks/${hook.id}/catch`)).body;
+  assert.match(arrived, /^\d{4}-\d\d-\d\dT/);
+
+  const { page, errors } = await signedIn(`#/webhooks/${hook.id}/mapping`);
+  await page.waitForSelector('.leaf[data-path="email"]');
+  await page.fill('#user-path', 'email');
+  await page.click('#add-row');
+  await page.selectOption('#rows li:nth-child(1) .target', 'field:tier');
+  await page.selectOption('#rows li:nth-child(1) .op', 'overwrite');
+  await page.selectOption('#rows li:nth-child(1) .source', 'value');
+  await page.fill('#rows li:nth-child(1) .value', "headers['x-shopify-topic'] + ' at ' + received_at");
+  assert.match(await page.textContent('#effects li:nth-child(1)'), new RegExp(`^tier \\(text\\) overwrite "orders/paid at ${arrived.replaceAll('.', '\\.')}"`));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('Settings: a webhook disabled from the page refuses its sender; deleted, it leaves the list', async () => {
   const hook = (await admin.post(`/v1/communities/${seed.cid}/incoming-webhooks`, { name: 'Short lived' })).body;
   assert.equal((await deliver(hook.url, '{}')).status, 202);

@@ -228,6 +228,7 @@ export class MappingEditor {
       if (caught.payload === null) throw new Error('the latest delivery has no payload to show');
       // Expressions reading headers["x-shopify-topic"] preview as the edge read them.
       this.engine.setHeaders(JSON.stringify(caught.headers ?? null));
+      this.engine.setReceivedAt(caught.received_at ?? null);
       this.$('#sample-text').value = JSON.stringify(caught.payload, null, 2);
       info.textContent = `caught ${caught.received_at}`;
     } catch (e) {

@@ -24,7 +24,7 @@ pub struct Decoded {
 pub fn decode(
     body: &[u8],
     encryption: Option<&Encryption>,
-    needs: Option<&Needs<'_>>,
+    needs: Option<&Needs>,
 ) -> Result<Decoded> {
     decode_from(body, encryption, Sender::Authenticated, needs)
 }
@@ -34,7 +34,7 @@ pub fn decode_from(
     body: &[u8],
     encryption: Option<&Encryption>,
     sender: Sender,
-    needs: Option<&Needs<'_>>,
+    needs: Option<&Needs>,
 ) -> Result<Decoded> {
     too_large(body)?;
     let plaintext = match encryption {
@@ -66,7 +66,7 @@ pub fn decode_request(
     query: &[(String, String)],
     encryption: Option<&Encryption>,
     sender: Sender,
-    needs: Option<&Needs<'_>>,
+    needs: Option<&Needs>,
 ) -> Result<Decoded> {
     match encryption {
         // An encrypted body is base64 whatever its content type says.
@@ -120,7 +120,7 @@ fn too_large(body: &[u8]) -> Result<()> {
 
 /// Parses JSON text already decrypted (a body, or a payload the delivery log kept): with `needs`,
 /// only what they reach is built.
-pub fn parse(text: String, needs: Option<&Needs<'_>>) -> Result<Decoded> {
+pub fn parse(text: String, needs: Option<&Needs>) -> Result<Decoded> {
     let value = match needs {
         Some(needs) => needs::parse(&text, needs),
         None => payload::parse_text(&text),

@@ -11,8 +11,9 @@ use crate::catalog::{Catalog, Currency};
 use crate::error::{Error, ErrorKind, Result};
 use crate::expr::Expr;
 use crate::message::{self, MessageMapping};
+use crate::needs::Step;
 use crate::ops::{Op, CURRENCY_OPS};
-use crate::path::{Path, Segment};
+use crate::path::Path;
 use crate::shape::{invalid, object, path, reject_unknown, required, string};
 use crate::vocabulary::{quoted_or, vocabulary};
 
@@ -137,7 +138,7 @@ impl Mapping {
 
     /// Every payload path the mapping reads, its expressions' among them: planning looks at
     /// nothing else.
-    pub(crate) fn reads(&self) -> impl Iterator<Item = &[Segment]> {
+    pub(crate) fn reads(&self) -> impl Iterator<Item = Vec<Step>> + '_ {
         let user = self.user.as_ref().map(|u| &u.path);
         let create = self.user.iter().filter_map(|u| u.create.as_ref());
         let paths = user
@@ -149,7 +150,7 @@ impl Mapping {
                 Source::Value(_) => None,
             }))
             .chain(self.message.iter().flat_map(MessageMapping::paths))
-            .map(Path::segments);
+            .map(Step::path);
         let expressions = self
             .filter
             .iter()
@@ -160,7 +161,8 @@ impl Mapping {
                 };
                 value.into_iter().chain(&row.when)
             }))
-            .flat_map(Expr::reads);
+            .flat_map(Expr::reads)
+            .map(<[Step]>::to_vec);
         paths.chain(expressions)
     }
 }

@@ -15,80 +15,147 @@ use crate::mapping::Mapping;
 use crate::path::{pointer_index, Path, Segment};
 use crate::payload::{self, MAX_DEPTH};
 
+/// One step down a payload: a path's segment, or every member of a list (or every key of an
+/// object), as an expression's `map`, `exists` and `all` read them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Step {
+    Segment(Segment),
+    Each,
+}
+
+impl Step {
+    pub(crate) fn path(path: &Path) -> Vec<Self> {
+        path.segments().iter().cloned().map(Self::Segment).collect()
+    }
+}
+
 /// What a set of paths reaches in a payload, as a tree of the keys and indexes they descend
-/// into; where a path ends, the whole value there.
+/// into; where a path ends, the whole value there. Built once per mapping (the edge keeps it with
+/// the compiled mapping), so it owns its keys.
 ///
 /// Lists rather than maps: a mapping reads a handful of paths, and the worker's size budget has no
 /// room for two more map types.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Needs<'m> {
+pub struct Needs {
     whole: bool,
-    keys: Vec<(&'m str, Needs<'m>)>,
-    indexes: Vec<(usize, Needs<'m>)>,
+    keys: Vec<(String, Needs)>,
+    indexes: Vec<(usize, Needs)>,
+    /// What every member needs, when an expression iterates over the value.
+    each: Option<Box<Needs>>,
 }
 
-impl<'m> Needs<'m> {
+impl Needs {
     /// Everything `mapping` reads, its expressions' paths among them.
-    pub fn of(mapping: &'m Mapping) -> Self {
-        Self::from_segments(mapping.reads())
+    pub fn of(mapping: &Mapping) -> Self {
+        Self::from_steps(mapping.reads())
     }
 
-    pub fn from_paths(paths: impl IntoIterator<Item = &'m Path>) -> Self {
-        Self::from_segments(paths.into_iter().map(Path::segments))
+    pub fn from_paths<'p>(paths: impl IntoIterator<Item = &'p Path>) -> Self {
+        Self::from_steps(paths.into_iter().map(Step::path))
     }
 
-    fn from_segments(paths: impl IntoIterator<Item = &'m [Segment]>) -> Self {
+    fn from_steps(paths: impl IntoIterator<Item = Vec<Step>>) -> Self {
         let mut root = Self::default();
-        for segments in paths {
-            root.add(segments);
+        for steps in paths {
+            root.add(&steps);
         }
+        root.settle();
         root
     }
 
-    fn add(&mut self, segments: &'m [Segment]) {
-        let Some((first, rest)) = segments.split_first() else {
+    fn add(&mut self, steps: &[Step]) {
+        let Some((first, rest)) = steps.split_first() else {
             self.whole = true;
             return;
         };
         match first {
-            Segment::Key(key) => add_under(&mut self.keys, key.as_str(), rest),
-            Segment::Index(i) => add_under(&mut self.indexes, *i, rest),
+            Step::Segment(Segment::Key(key)) => add_under(&mut self.keys, key, rest),
+            Step::Segment(Segment::Index(i)) => add_under(&mut self.indexes, i, rest),
             // A pointer token reads a key of an object, or an index of an array.
-            Segment::Token(token) => {
-                add_under(&mut self.keys, token.as_str(), rest);
+            Step::Segment(Segment::Token(token)) => {
+                add_under(&mut self.keys, token, rest);
                 if let Some(i) = pointer_index(token) {
-                    add_under(&mut self.indexes, i, rest);
+                    add_under(&mut self.indexes, &i, rest);
                 }
             }
+            Step::Each => self.each.get_or_insert_with(Box::default).add(rest),
+        }
+    }
+
+    /// Everything under `other` is needed here too.
+    fn merge(&mut self, other: &Self) {
+        self.whole |= other.whole;
+        for (key, needs) in &other.keys {
+            find_or_add(&mut self.keys, key).merge(needs);
+        }
+        for (index, needs) in &other.indexes {
+            find_or_add(&mut self.indexes, index).merge(needs);
+        }
+        if let Some(each) = &other.each {
+            self.each.get_or_insert_with(Box::default).merge(each);
+        }
+    }
+
+    /// A member that a path names by index is also one of every member: it needs both.
+    fn settle(&mut self) {
+        if let Some(each) = &self.each {
+            for (_, needs) in &mut self.indexes {
+                needs.merge(each);
+            }
+        }
+        let keys = self.keys.iter_mut().map(|(_, n)| n);
+        let indexes = self.indexes.iter_mut().map(|(_, n)| n);
+        for needs in keys.chain(indexes).chain(self.each.as_deref_mut()) {
+            needs.settle();
         }
     }
 
     fn key(&self, key: &str) -> Option<&Self> {
-        self.keys.iter().find(|(k, _)| *k == key).map(|(_, n)| n)
+        self.keys.iter().find(|(k, _)| k == key).map(|(_, n)| n)
     }
 
+    /// What member `index` of a list needs: its own, or what every member needs.
     fn index(&self, index: usize) -> Option<&Self> {
         self.indexes
             .iter()
             .find(|(i, _)| *i == index)
             .map(|(_, n)| n)
+            .or(self.each.as_deref())
     }
 }
 
-fn add_under<'m, K: PartialEq + Copy>(list: &mut Vec<(K, Needs<'m>)>, key: K, rest: &'m [Segment]) {
-    match list.iter_mut().find(|(k, _)| *k == key) {
-        Some((_, needs)) => needs.add(rest),
+fn find_or_add<'n, K: PartialEq + ?Sized + ToOwned>(
+    list: &'n mut Vec<(K::Owned, Needs)>,
+    key: &K,
+) -> &'n mut Needs
+where
+    K::Owned: std::borrow::Borrow<K>,
+{
+    use std::borrow::Borrow;
+    let at = match list.iter().position(|(k, _)| k.borrow() == key) {
+        Some(at) => at,
         None => {
-            let mut needs = Needs::default();
-            needs.add(rest);
-            list.push((key, needs));
+            list.push((key.to_owned(), Needs::default()));
+            list.len() - 1
         }
-    }
+    };
+    #[allow(clippy::indexing_slicing)] // `at` was just found or pushed
+    &mut list[at].1
+}
+
+fn add_under<K: PartialEq + ?Sized + ToOwned>(
+    list: &mut Vec<(K::Owned, Needs)>,
+    key: &K,
+    rest: &[Step],
+) where
+    K::Owned: std::borrow::Borrow<K>,
+{
+    find_or_add(list, key).add(rest);
 }
 
 /// Parses `text` as [`payload::parse_text`] does, keeping only what `needs` reaches: each of its
 /// paths finds the same value in the result as in the whole payload, and an error is the same.
-pub fn parse(text: &str, needs: &Needs<'_>) -> Result<Value> {
+pub fn parse(text: &str, needs: &Needs) -> Result<Value> {
     let mut de = serde_json::Deserializer::from_str(text);
     let root = Part {
         needs: Some(needs),
@@ -103,13 +170,13 @@ pub fn parse(text: &str, needs: &Needs<'_>) -> Result<Value> {
 /// One value of the payload: kept whole, descended into, or (without needs) skipped. `level` is
 /// the nesting an array or object here has: 1 at the root.
 #[derive(Clone, Copy)]
-struct Part<'n, 'm> {
-    needs: Option<&'n Needs<'m>>,
+struct Part<'n> {
+    needs: Option<&'n Needs>,
     level: usize,
 }
 
-impl<'n, 'm> Part<'n, 'm> {
-    fn child(self, needs: Option<&'n Needs<'m>>) -> Self {
+impl<'n> Part<'n> {
+    fn child(self, needs: Option<&'n Needs>) -> Self {
         Self {
             needs,
             level: self.level + 1,
@@ -122,9 +189,18 @@ impl<'n, 'm> Part<'n, 'm> {
         }
         Ok(())
     }
+
+    /// A scalar where a path goes on is kept as it is, so that an expression that reads into it
+    /// fails as it would on the whole payload (naming its type); a skipped one is null.
+    fn scalar(self, value: impl FnOnce() -> Value) -> Value {
+        match self.needs {
+            Some(_) => value(),
+            None => Value::Null,
+        }
+    }
 }
 
-impl<'de> DeserializeSeed<'de> for Part<'_, '_> {
+impl<'de> DeserializeSeed<'de> for Part<'_> {
     type Value = Value;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Value, D::Error> {
@@ -141,33 +217,31 @@ impl<'de> DeserializeSeed<'de> for Part<'_, '_> {
     }
 }
 
-/// Scalars become null: where a path ends the whole value is kept (above), and anywhere else a
-/// path would have to descend into the scalar, which finds nothing in the full payload either.
-impl<'de> Visitor<'de> for Part<'_, '_> {
+impl<'de> Visitor<'de> for Part<'_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_bool<E>(self, _: bool) -> std::result::Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_bool<E>(self, b: bool) -> std::result::Result<Value, E> {
+        Ok(self.scalar(|| Value::Bool(b)))
     }
 
-    fn visit_i64<E>(self, _: i64) -> std::result::Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_i64<E>(self, n: i64) -> std::result::Result<Value, E> {
+        Ok(self.scalar(|| Value::from(n)))
     }
 
-    fn visit_u64<E>(self, _: u64) -> std::result::Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_u64<E>(self, n: u64) -> std::result::Result<Value, E> {
+        Ok(self.scalar(|| Value::from(n)))
     }
 
-    fn visit_f64<E>(self, _: f64) -> std::result::Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_f64<E>(self, n: f64) -> std::result::Result<Value, E> {
+        Ok(self.scalar(|| Value::from(n)))
     }
 
-    fn visit_str<E>(self, _: &str) -> std::result::Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_str<E>(self, s: &str) -> std::result::Result<Value, E> {
+        Ok(self.scalar(|| Value::from(s)))
     }
 
     fn visit_unit<E>(self) -> std::result::Result<Value, E> {
@@ -180,8 +254,11 @@ impl<'de> Visitor<'de> for Part<'_, '_> {
             while seq.next_element_seed(self.child(None))?.is_some() {}
             return Ok(Value::Null);
         };
-        // Elements past the last index read are parsed and dropped.
-        let wanted = needs.indexes.iter().map(|(i, _)| i + 1).max().unwrap_or(0);
+        // Elements past the last index read are parsed and dropped, unless every one is read.
+        let wanted = match needs.each {
+            Some(_) => usize::MAX,
+            None => needs.indexes.iter().map(|(i, _)| i + 1).max().unwrap_or(0),
+        };
         let mut items = Vec::new();
         let mut index = 0;
         while let Some(item) = seq.next_element_seed(self.child(needs.index(index)))? {
@@ -206,7 +283,7 @@ impl<'de> Visitor<'de> for Part<'_, '_> {
             match key {
                 // A repeated key replaces the earlier value, as in serde_json's own Value.
                 Some((key, child)) => {
-                    let value = map.next_value_seed(self.child(Some(child)))?;
+                    let value = map.next_value_seed(self.child(child))?;
                     kept.insert(key, value);
                 }
                 None => {
@@ -218,26 +295,31 @@ impl<'de> Visitor<'de> for Part<'_, '_> {
     }
 }
 
-/// An object key: copied, with what is needed under it, only when some path reads it.
-struct Key<'n, 'm>(&'n Needs<'m>);
+/// An object key: copied, with what is needed under it, only when some path reads it, or when
+/// an expression iterates over the object (its members are its keys).
+struct Key<'n>(&'n Needs);
 
-impl<'de, 'n, 'm> DeserializeSeed<'de> for Key<'n, 'm> {
-    type Value = Option<(String, &'n Needs<'m>)>;
+type KeyNeeds<'n> = Option<(String, Option<&'n Needs>)>;
+
+impl<'de, 'n> DeserializeSeed<'de> for Key<'n> {
+    type Value = KeyNeeds<'n>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
         d.deserialize_str(self)
     }
 }
 
-impl<'n, 'm> Visitor<'_> for Key<'n, 'm> {
-    type Value = Option<(String, &'n Needs<'m>)>;
+impl<'n> Visitor<'_> for Key<'n> {
+    type Value = KeyNeeds<'n>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object key")
     }
 
     fn visit_str<E>(self, key: &str) -> std::result::Result<Self::Value, E> {
-        Ok(self.0.key(key).map(|child| (key.to_owned(), child)))
+        let needs = self.0.key(key);
+        let kept = needs.is_some() || self.0.each.is_some();
+        Ok(kept.then(|| (key.to_owned(), needs)))
     }
 }
 
@@ -247,7 +329,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn needs_of(paths: &[Path]) -> Needs<'_> {
+    fn needs_of(paths: &[Path]) -> Needs {
         Needs::from_paths(paths)
     }
 

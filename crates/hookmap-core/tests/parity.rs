@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use hookmap_core::inbound::decode_request;
+use hookmap_core::needs::{self, Needs};
 use hookmap_core::{form, plan, preview, Catalog, Draft, FieldType, Mapping, Sender};
 use serde_json::{json, Value};
 
@@ -93,6 +94,31 @@ fn a_draft_parsed_once_gives_what_the_one_shot_functions_give() {
         assert_eq!(
             draft.preview(&other),
             preview(mapping, &other, &catalog),
+            "{}",
+            case["name"]
+        );
+    }
+}
+
+/// The edge parses only what a mapping reads (`needs`): on every case that gives what the whole
+/// payload gives, errors and their messages included.
+#[test]
+fn the_sparse_parse_plans_as_the_whole_payload() {
+    let corpus: Value =
+        serde_json::from_str(include_str!("../../../tests/parity/cases.json")).unwrap();
+    for case in corpus["cases"].as_array().unwrap() {
+        let catalog = catalog_of(case);
+        let (Ok(mapping), Some(payload)) = (
+            Mapping::parse(&case["mapping"], &catalog),
+            case.get("payload"),
+        ) else {
+            continue; // nothing planned, or a request the edge reads whole (a form)
+        };
+        let text = payload.to_string();
+        let sparse = needs::parse(&text, &Needs::of(&mapping)).unwrap();
+        assert_eq!(
+            plan(&mapping, &sparse, catalog.fields()),
+            plan(&mapping, payload, catalog.fields()),
             "{}",
             case["name"]
         );

@@ -5,7 +5,7 @@
 #[allow(dead_code)]
 mod workloads;
 
-use hookmap_core::{payload, Algorithm, Catalog, Draft, Encryption, Mapping, MemberState};
+use hookmap_core::{payload, Algorithm, Catalog, Draft, Encryption, MemberState};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
@@ -47,7 +47,7 @@ pub fn bench_workloads() -> String {
 thread_local! {
     // Built once: building the workloads (a hundred payloads) inside the timed call would bill
     // the setup to the engine.
-    static PREPARED: Result<Vec<(workloads::Workload, Mapping)>, String> = workloads::prepared();
+    static PREPARED: Result<Vec<(workloads::Workload, workloads::Compiled)>, String> = workloads::prepared();
 }
 
 /// Runs workload `index` `iterations` times: serde_json parse alone, or the edge's parse + plan

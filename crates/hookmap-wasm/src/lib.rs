@@ -45,6 +45,9 @@ pub struct Engine {
     /// The caught request's allow-listed headers (a JSON object), which expressions read as the
     /// edge did; none until [`Engine::set_headers`].
     headers: Option<Value>,
+    /// When the caught request arrived (ISO 8601), which expressions read as `received_at`; none
+    /// until [`Engine::set_received_at`].
+    received_at: Option<String>,
     member: MemberState,
     /// What the last [`Engine::preview`] answered, for the next one to answer only what changed;
     /// none until the first, and again after new fields, currencies or member.
@@ -64,6 +67,7 @@ impl Engine {
             mapping: Ok((empty.clone(), draft)),
             payload: Ok(empty),
             headers: None,
+            received_at: None,
             member: MemberState::default(),
             shown: None,
         })
@@ -109,6 +113,13 @@ impl Engine {
     pub fn set_payload(&mut self, body: &[u8]) -> JsResult<()> {
         self.payload = payload::parse(body);
         self.payload.as_ref().map(|_| ()).map_err(error::to_js)
+    }
+
+    /// When the sample arrived (the catch's `received_at`), for expressions reading
+    /// `received_at`; null when it is not known (they then fail with `missing_path`).
+    #[wasm_bindgen(js_name = setReceivedAt)]
+    pub fn set_received_at(&mut self, at: Option<String>) {
+        self.received_at = at;
     }
 
     /// The headers that came with the sample (the catch's `headers`: a JSON object of
@@ -260,7 +271,7 @@ impl Engine {
         Ok(Input {
             payload: self.payload()?,
             headers: self.headers.as_ref(),
-            received_at: None,
+            received_at: self.received_at.as_deref(),
         })
     }
 }

@@ -604,3 +604,26 @@ fn the_samples_headers_reach_its_expressions() {
     engine.set_headers("null").unwrap();
     assert!(engine.plan().is_err());
 }
+
+/// The caught request's arrival time reaches `received_at`, as the edge's own does.
+#[wasm_bindgen_test]
+fn the_samples_arrival_reaches_received_at() {
+    let mut engine = Engine::new(r#"{"day": "text"}"#).unwrap();
+    let mapping = json!({"user": {"match": "email", "path": "e"},
+                         "fields": [{"target": {"field": "day"}, "op": "overwrite",
+                                     "value": "received_at"}]});
+    engine.set_mapping(&mapping.to_string());
+    engine.set_payload(br#"{"e": "a@b.io"}"#).unwrap();
+    let missing = thrown(&engine.plan().unwrap_err());
+    assert_eq!(
+        (missing["code"].as_str(), missing["at"].as_str()),
+        (Some("missing_path"), Some("fields[0].value"))
+    );
+    engine.set_received_at(Some("2026-12-06T04:40:00.000Z".into()));
+    assert_eq!(
+        value(&engine.plan().unwrap())["effects"][0]["value"],
+        "2026-12-06T04:40:00.000Z"
+    );
+    engine.set_received_at(None);
+    assert!(engine.plan().is_err());
+}

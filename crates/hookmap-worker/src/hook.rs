@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use hookmap_core::auth::ApiKeyPlace;
 use hookmap_core::joining::OnUnknownMember;
+use hookmap_core::needs::Needs;
 use hookmap_core::quota::Quota;
 use hookmap_core::{rotation, Catalog, Mapping, Profile};
 use serde::{Deserialize, Serialize};
@@ -66,7 +67,15 @@ pub struct HookRecord {
     /// The mapping parsed (its expressions compiled) once for this record and every copy the
     /// isolate's cache hands out: a new version, or a new catalog, comes as a new record.
     #[serde(skip)]
-    pub(crate) parsed: Rc<OnceCell<Option<Result<Mapping, hookmap_core::Error>>>>,
+    pub(crate) parsed: Rc<OnceCell<Parsed>>,
+}
+
+/// A record's mapping as the edge runs it: validated (its expressions compiled), and what it
+/// reads of a payload (the only part of one that is built).
+#[derive(Debug)]
+pub struct Parsed {
+    mapping: Option<Result<Mapping, hookmap_core::Error>>,
+    needs: Option<Needs>,
 }
 
 /// For records cached before they carried the cap.
@@ -95,10 +104,26 @@ impl HookRecord {
     /// The stored mapping, re-validated against the current catalog (a field or a currency may
     /// have been deleted since the mapping was saved: that is the sender's 422, not a 500).
     pub fn mapping(&self) -> &Option<Result<Mapping, hookmap_core::Error>> {
+        &self.parsed().mapping
+    }
+
+    /// What a payload must hold for the mapping: only that is built. Without a (valid) mapping
+    /// the payload is parsed whole, as the catch shows it.
+    pub fn needs(&self) -> Option<&Needs> {
+        self.parsed().needs.as_ref()
+    }
+
+    fn parsed(&self) -> &Parsed {
         self.parsed.get_or_init(|| {
-            self.mapping
+            let mapping = self
+                .mapping
                 .as_ref()
-                .map(|m| Mapping::parse(m, &self.catalog()))
+                .map(|m| Mapping::parse(m, &self.catalog()));
+            let needs = match &mapping {
+                Some(Ok(mapping)) => Some(Needs::of(mapping)),
+                _ => None,
+            };
+            Parsed { mapping, needs }
         })
     }
 

@@ -22,6 +22,7 @@ use std::rc::Rc;
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind};
+use crate::needs::Step;
 use crate::path::Segment;
 use crate::vocabulary::vocabulary;
 
@@ -159,7 +160,7 @@ struct Compiled {
     source: String,
     root: parse::Node,
     /// The payload paths it reads, each needed whole where it ends (see [`crate::needs`]).
-    reads: Vec<Vec<Segment>>,
+    reads: Vec<Vec<Step>>,
 }
 
 impl PartialEq for Expr {
@@ -200,7 +201,7 @@ impl Expr {
         &self.0.source
     }
 
-    pub(crate) fn reads(&self) -> impl Iterator<Item = &[Segment]> {
+    pub(crate) fn reads(&self) -> impl Iterator<Item = &[Step]> {
         self.0.reads.iter().map(Vec::as_slice)
     }
 
@@ -237,9 +238,15 @@ impl Expr {
     }
 }
 
+/// A macro's variable, and the payload path of the list it walks (`None` when the list is
+/// computed: its own reads are recorded where it is).
+type Bound<'n> = (&'n str, Option<Vec<Step>>);
+
 /// The payload paths `node` reads: each longest chain of `.key` and `[literal]` from a payload
-/// name, needed whole where it ends. Macro variables (in `bound`) and `headers` read no payload.
-fn reads_of<'n>(node: &'n parse::Node, bound: &mut Vec<&'n str>, out: &mut Vec<Vec<Segment>>) {
+/// name, needed whole where it ends. A chain from a macro's variable reads into every member of
+/// the macro's list (`items.map(i, i.qty)` needs each item's `qty`, not whole items), except in
+/// `filter`, whose result is the members themselves. `headers` reads no payload.
+fn reads_of<'n>(node: &'n parse::Node, bound: &mut Vec<Bound<'n>>, out: &mut Vec<Vec<Step>>) {
     use parse::Kind;
     if let Some(path) = chain(node, bound) {
         out.push(path);
@@ -272,34 +279,49 @@ fn reads_of<'n>(node: &'n parse::Node, bound: &mut Vec<&'n str>, out: &mut Vec<V
                 reads_of(v, bound, out);
             }
         }
-        Kind::Macro(_, list, var, body) => {
-            reads_of(list, bound, out);
-            bound.push(var);
+        Kind::Macro(function, list, var, body) => {
+            let members = match (function, chain(list, bound)) {
+                (Function::Filter, _) | (_, None) => {
+                    reads_of(list, bound, out);
+                    None
+                }
+                (_, Some(mut path)) => {
+                    path.push(Step::Each);
+                    Some(path)
+                }
+            };
+            bound.push((var, members));
             reads_of(body, bound, out);
             bound.pop();
         }
     }
 }
 
-/// `node` as a path of the payload, when it is a name of the payload followed by literal steps.
-fn chain(node: &parse::Node, bound: &[&str]) -> Option<Vec<Segment>> {
+/// `node` as a path of the payload, when it is a name of the payload (or a macro's variable
+/// over one) followed by literal steps.
+fn chain(node: &parse::Node, bound: &[Bound<'_>]) -> Option<Vec<Step>> {
     use parse::Kind;
+    let key = |key: &str| Step::Segment(Segment::Key(key.to_owned()));
     match &node.kind {
-        Kind::Var(name) if bound.contains(&name.as_str()) => None,
-        Kind::Var(name) => match name.as_str() {
-            "payload" => Some(Vec::new()),
-            "headers" | "received_at" => None,
-            key => Some(vec![Segment::Key(key.to_owned())]),
+        Kind::Var(name) => match bound.iter().rev().find(|(var, _)| *var == name.as_str()) {
+            Some((_, members)) => members.clone(),
+            None => match name.as_str() {
+                "payload" => Some(Vec::new()),
+                "headers" | "received_at" => None,
+                name => Some(vec![key(name)]),
+            },
         },
-        Kind::Field(of, key) => {
+        Kind::Field(of, name) => {
             let mut path = chain(of, bound)?;
-            path.push(Segment::Key(key.clone()));
+            path.push(key(name));
             Some(path)
         }
         Kind::Index(of, index) => {
             let step = match &index.kind {
-                Kind::Str(key) => Segment::Key(key.clone()),
-                Kind::Num(n) => Segment::Index(usize::try_from(number::whole(*n)?).ok()?),
+                Kind::Str(name) => key(name),
+                Kind::Num(n) => {
+                    Step::Segment(Segment::Index(usize::try_from(number::whole(*n)?).ok()?))
+                }
                 _ => return None,
             };
             let mut path = chain(of, bound)?;

@@ -313,31 +313,48 @@ fn the_fraction_check_names_where_a_fraction_comes_from() {
     assert_eq!(fraction("amount / 3 > 2 ? 1 : 0"), None);
 }
 
+/// An expression's reads, each written `a.0.*.b` (`*`: every member).
+fn reads(source: &str) -> Vec<String> {
+    let e = Expr::parse(source).unwrap();
+    e.reads()
+        .map(|steps| {
+            let step = |s: &Step| match s {
+                Step::Segment(Segment::Key(k) | Segment::Token(k)) => k.clone(),
+                Step::Segment(Segment::Index(i)) => i.to_string(),
+                Step::Each => "*".to_owned(),
+            };
+            steps.iter().map(step).collect::<Vec<_>>().join(".")
+        })
+        .collect()
+}
+
 #[test]
 fn reads_name_the_payload_paths_it_needs() {
-    let reads = |s: &str| {
-        let e = Expr::parse(s).unwrap();
-        e.reads().map(<[Segment]>::to_vec).collect::<Vec<_>>()
-    };
-    let key = |k: &str| Segment::Key(k.to_owned());
     assert_eq!(
         reads("decimal(order.total) * 10 + items[0].qty"),
-        vec![
-            vec![key("order"), key("total")],
-            vec![key("items"), Segment::Index(0), key("qty")]
-        ]
+        ["order.total", "items.0.qty"]
     );
-    assert_eq!(reads("items.map(i, i.qty).sum()"), vec![vec![key("items")]]);
+    assert!(reads("headers['x'] == received_at").is_empty());
+    assert_eq!(reads("payload.a['b']"), ["a.b"]);
+    assert_eq!(reads("size(payload)"), [""]);
+    assert_eq!(reads("tiers[level]"), ["tiers", "level"]);
+}
+
+#[test]
+fn a_macro_reads_into_every_member_of_its_list() {
+    assert_eq!(reads("items.map(i, i.qty).sum()"), ["items.*.qty"]);
     assert_eq!(
-        reads("headers['x'] == received_at"),
-        Vec::<Vec<Segment>>::new()
+        reads("orders.all(o, o.lines.exists(l, l.sku == o.sku))"),
+        ["orders.*.lines.*.sku", "orders.*.sku"]
     );
-    assert_eq!(reads("payload.a['b']"), vec![vec![key("a"), key("b")]]);
-    assert_eq!(reads("size(payload)"), vec![Vec::<Segment>::new()]);
-    assert_eq!(
-        reads("tiers[level]"),
-        vec![vec![key("tiers")], vec![key("level")]]
-    );
+    // The member itself, or read by a computed index: the whole member.
+    assert_eq!(reads("items.map(i, i)"), ["items.*"]);
+    assert_eq!(reads("items.map(i, i[k])"), ["items.*", "k"]);
+    // filter's result is the members themselves; a computed list has its own reads.
+    assert_eq!(reads("items.filter(i, i.qty > 1)"), ["items"]);
+    assert_eq!(reads("[a, b].map(x, x.y)"), ["a", "b"]);
+    // A variable hides a payload key of its name, inside its macro only.
+    assert_eq!(reads("xs.map(qty, qty.n) + [qty]"), ["xs.*.n", "qty"]);
 }
 
 #[test]

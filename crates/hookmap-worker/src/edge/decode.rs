@@ -5,7 +5,6 @@
 
 use hookmap_core::expr::Input;
 use hookmap_core::inbound::{self, Decoded as Payload};
-use hookmap_core::needs::Needs;
 use hookmap_core::{form, headers};
 use hookmap_core::{Mapping, Sender};
 use serde_json::Value;
@@ -112,7 +111,7 @@ impl<'a> Decoded<'a> {
                 &params,
                 encryption.as_ref(),
                 auth.sender(),
-                needs_of(mapping).as_ref(),
+                hook.needs(),
             )
         });
         let payload = match decoded {
@@ -160,7 +159,7 @@ impl<'a> Decoded<'a> {
         held: bool,
     ) -> Option<Self> {
         let mapping = hook.mapping();
-        let payload = inbound::parse(text?, needs_of(mapping).as_ref()).ok()?;
+        let payload = inbound::parse(text?, hook.needs()).ok()?;
         Some(Self {
             hook,
             mapping,
@@ -193,14 +192,5 @@ impl<'a> Decoded<'a> {
         Keys,
     ) {
         (self.mapping, self.payload, self.context, self.keys)
-    }
-}
-
-/// What a payload must hold for `mapping`: only that is built. Without a (valid) mapping the
-/// payload is parsed whole, as the catch shows it.
-pub fn needs_of(mapping: &Option<Result<Mapping, hookmap_core::Error>>) -> Option<Needs<'_>> {
-    match mapping {
-        Some(Ok(mapping)) => Some(Needs::of(mapping)),
-        _ => None,
     }
 }
