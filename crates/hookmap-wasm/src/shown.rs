@@ -299,6 +299,10 @@ fn shown(kind: ShadowKind) -> (&'static str, &'static str) {
             "failed in storage",
             "it failed after planning (member, balance, channel): only a replay tells",
         ),
+        ShadowKind::WouldCreate => (
+            "would create",
+            "it failed for an unknown member; the mapping names a valid new member: a webhook that creates members would create them and apply it",
+        ),
         ShadowKind::WouldHold => (
             "would hold",
             "it waits for its member to join; the new mapping plans it, and it applies when they do",
