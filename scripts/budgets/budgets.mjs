@@ -29,11 +29,10 @@ export const budgets = [
   },
   {
     name: 'page engine',
-    // The issue that brought expressions set 120 KB on an estimate of the evaluator's size; built,
-    // it and its decimals came to 37 KB more (BENCHMARKS.md). This is the size it has, so that
-    // it cannot grow unnoticed; the way to 120 KB is written in BENCHMARKS.md.
+    // Issue 26 set 120 KB. The engine is 120.0 KB with the expressions (BENCHMARKS.md); this
+    // leaves room for the features under way, and no more.
     what: 'www/pkg/hookmap_wasm_bg.wasm',
-    budget: 140 * KB,
+    budget: 125 * KB,
     size: () => gzip(join(root, 'www/pkg/hookmap_wasm_bg.wasm')),
   },
   {
