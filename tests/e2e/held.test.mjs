@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { d1, startWorker } from './support/worker.mjs';
-import { client, deliver } from './support/api.mjs';
+import { client, deliver, eventually } from './support/api.mjs';
 
 let worker, admin;
 before(async () => {
@@ -218,6 +218,25 @@ test('hold, then retention drops the payload: the delivery fails with member_nev
   assert.equal((await s.member('ghost@example.com')).coins, 10);
 });
 
+test('the cron applies a delivery still held for a member who exists (a creation that stopped before applying it)', async () => {
+  const s = await shop('Catch up');
+  const held = await s.send('cu-1', 'fay@example.com', 6);
+  assert.equal(held.status, 202);
+  // The member appears without the API's creation (as if its worker stopped right after the
+  // INSERT): nothing applied the held delivery.
+  await worker.halt();
+  d1(worker.state, `INSERT INTO users (id, community_id, email, username, created_at)
+    VALUES ('usr_catchup', '${s.cid}', 'fay@example.com', 'fay', '2026-01-01T00:00:00.000Z');`);
+  await worker.start();
+  admin = client(worker.base, worker.adminToken);
+  assert.equal((await s.member('fay@example.com')).coins, 0);
+  const res = await fetch(`${worker.base}/__scheduled?cron=*/5+*+*+*+*`);
+  assert.equal(res.status, 200, await res.text());
+  await eventually(async () => (await s.member('fay@example.com')).coins === 6, 'the held delivery applied by the cron');
+  assert.equal((await s.history('?status=pending')).total, 0);
+  assert.equal((await s.history('?status=success')).total, 1);
+});
+
 test('attack: an outsider with the URL can neither hold deliveries nor have held ones apply to someone else', async () => {
   // A webhook that checks neither key nor signature: anyone with the URL is its sender. Holding
   // needs a proved sender, so there the outsider's delivery fails as before and nothing waits
@@ -289,8 +308,15 @@ test('create: a valid new member is created in the delivery\'s batch, announced,
   assert.equal((await c.send({ who: 'new.buyer@example.com', name: 'newbuyer', order: 'c-1', n: 40 })).body.duplicate, true);
   const after = await c.users();
   assert.deepEqual([after.total, after.data[0].coins, after.data[0].username], [1, 42, 'newbuyer']);
-  const announced = (await admin.get(`/v1/communities/${c.cid}/webhooks/${sub.id}/deliveries`)).body;
-  assert.deepEqual(announced.data.map((d) => d.event), ['member.joined'], 'announced once');
+  // Announced by the API worker (queued by the edge), once.
+  const announced = await eventually(async () => {
+    const list = (await admin.get(`/v1/communities/${c.cid}/webhooks/${sub.id}/deliveries`)).body;
+    return list.total > 0 && list;
+  }, 'member.joined');
+  await new Promise((r) => setTimeout(r, 500));
+  const again = (await admin.get(`/v1/communities/${c.cid}/webhooks/${sub.id}/deliveries`)).body;
+  assert.deepEqual(again.data.map((d) => d.event), ['member.joined'], 'announced once');
+  assert.equal(announced.total, 1);
 });
 
 test('create: an invalid email or username fails the delivery with its code and creates nothing', async () => {
@@ -346,8 +372,14 @@ test('create: deliveries other webhooks held for the new member apply once she i
   const held = await deliver(holding.url, JSON.stringify({ who: 'eve@example.com', order: 'h-1', n: 9 }), { 'x-api-key': holding.api_key });
   assert.equal(held.status, 202);
   assert.equal((await c.send({ who: 'eve@example.com', name: 'eve', order: 's-1', n: 1 })).status, 200);
-  const [eve] = (await c.users()).data;
+  // The API worker applies them, queued by the edge.
+  const eve = await eventually(async () => {
+    const [m] = (await c.users()).data;
+    return m.xp === 9 && m;
+  }, 'the held delivery applied');
   assert.deepEqual([eve.coins, eve.xp], [1, 9]);
+  const hist = (await admin.get(`/v1/communities/${c.cid}/incoming-webhooks/${holding.id}/deliveries?status=success`)).body;
+  assert.equal(hist.total, 1);
 });
 
 test('attack: an outsider with the URL of a webhook that creates members creates none', async () => {

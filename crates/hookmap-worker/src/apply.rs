@@ -89,22 +89,13 @@ pub enum Refusal {
 
 pub enum Applied {
     /// The member's new balances (when the plan names a member), the posted message's id, and
-    /// the member the batch created (`on_unknown_member: "create"`).
+    /// the id of the member the batch created (`on_unknown_member: "create"`).
     Done {
         balances: Option<Member>,
         message_id: Option<String>,
-        created: Option<Created>,
+        created: Option<String>,
     },
     Refused(Refusal),
-}
-
-/// A member a delivery's batch created.
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct Created {
-    pub id: String,
-    pub email: String,
-    pub username: String,
-    pub created_at: String,
 }
 
 fn member_sql(by: MatchBy) -> String {
@@ -123,7 +114,9 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
         .map(|_| db::new_id("msg"))
         .transpose()?;
     let mut batch = count(db, meta, Budget::Rate)?;
-    if let (Some(new), Some(member)) = (meta.create, &plan.member) {
+    // The member this batch may create: it did when the delivery's member is this one.
+    let new_id = meta.create.map(|_| db::new_id("usr")).transpose()?;
+    if let (Some(new), Some(member), Some(new_id)) = (meta.create, &plan.member, &new_id) {
         // Only while no member has the identifier, and within the hour's quota; the member
         // subquery of the delivery's INSERT below then finds them.
         let hour_ago = db::iso(
@@ -142,7 +135,7 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
                 member.by.as_str()
             ),
             &crate::args![
-                db::new_id("usr")?.as_str(),
+                new_id.as_str(),
                 &meta.hook.community_id,
                 new.email.as_str(),
                 new.username.as_str(),
@@ -284,13 +277,6 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
             }
         }
     }
-    if meta.create.is_some() {
-        batch.push(db::stmt(
-            db,
-            "SELECT id, email, username, created_at FROM users WHERE created_by_delivery = ?1",
-            &crate::args![&meta.id],
-        )?);
-    }
     if plan.member.is_some() {
         batch.push(db::stmt(
             db,
@@ -300,16 +286,6 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
     }
     match db::batch(db, batch).await {
         Ok(results) => {
-            let created = match meta.create {
-                None => None,
-                Some(_) => results
-                    .len()
-                    .checked_sub(2)
-                    .and_then(|i| results.get(i))
-                    .map(|r| r.results::<Created>())
-                    .transpose()?
-                    .and_then(|rows| rows.into_iter().next()),
-            };
             let balances = match plan.member {
                 None => None,
                 Some(_) => Some(
@@ -323,6 +299,8 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
                         })?,
                 ),
             };
+            // The member id of a member this batch created.
+            let created = new_id.filter(|id| balances.as_ref().is_some_and(|m| &m.id == id));
             Ok(Applied::Done {
                 balances,
                 message_id,
@@ -579,6 +557,11 @@ pub async fn record_unapplied(
     }
 }
 
+/// What makes a delivery held, written as the partial index `deliveries_held` (migration 0025)
+/// writes it: in literals, not bound parameters, or SQLite cannot use that index.
+pub const HELD_WHERE: &str =
+    "status = 'pending' AND error_code = 'member_unknown' AND replayed_as IS NULL";
+
 /// A delivery to hold for a member who has not joined (`hookmap_core::joining`).
 pub struct ToHold<'a> {
     pub by: MatchBy,
@@ -629,7 +612,7 @@ pub async fn record_held(
               WHERE NOT EXISTS (SELECT 1 FROM users WHERE community_id = ?3 AND {} = ?15)
                 AND (SELECT COUNT(*) FROM deliveries WHERE community_id = ?3 AND {}) < ?17",
             held.by.as_str(),
-            crate::joined::HELD_WHERE
+            HELD_WHERE
         ),
         &crate::args![
             &meta.id,
@@ -707,4 +690,31 @@ pub async fn record_held(
         0 => HeldWritten::Full,
         _ => HeldWritten::MemberJoined,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use hookmap_core::joining::HELD_REASON;
+    use hookmap_core::DeliveryStatus;
+
+    use super::HELD_WHERE;
+
+    #[test]
+    fn held_is_spelled_as_the_partial_index_spells_it_with_the_core_words() {
+        let migration = include_str!("../../../migrations/0025_held_deliveries.sql");
+        let index = migration
+            .split("CREATE INDEX deliveries_held")
+            .nth(1)
+            .and_then(|rest| rest.split("WHERE").nth(1))
+            .map(|w| {
+                w.trim()
+                    .trim_end_matches(';')
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            });
+        assert_eq!(index.as_deref(), Some(HELD_WHERE));
+        assert!(HELD_WHERE.contains(&format!("status = '{}'", DeliveryStatus::Pending.as_str())));
+        assert!(HELD_WHERE.contains(&format!("error_code = '{HELD_REASON}'")));
+    }
 }

@@ -5,13 +5,16 @@
 //! the replay's batch frees the key the held delivery owned and claims it, so two creations (or a
 //! creation and an admin's replay) racing apply each delivery once, and the second finds a
 //! duplicate. The cron catches up on any delivery held for a member who exists (a creation whose
-//! worker stopped half-way), a bounded number a run.
+//! worker stopped half-way), a bounded number a run. The API worker does this work: the edge (a
+//! delivery that created a member, the cron) queues it (`queued`).
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use worker::{D1Database, Env};
 
+use crate::api::users;
+use crate::apply::HELD_WHERE;
 use crate::db;
 use crate::edge::{self, Recorded, ReplayOutcome};
 use crate::error::ApiResult;
@@ -41,11 +44,6 @@ pub struct Applied {
     pub failed: usize,
 }
 
-/// What makes a delivery held, written as the partial index `deliveries_held` (migration 0025)
-/// writes it: in literals, not bound parameters, or SQLite cannot use that index.
-pub const HELD_WHERE: &str =
-    "status = 'pending' AND error_code = 'member_unknown' AND replayed_as IS NULL";
-
 /// Applies the deliveries held in `community_id` for `email` or `username`, oldest first.
 pub async fn member_joined(
     env: &Env,
@@ -69,9 +67,31 @@ pub async fn member_joined(
     apply_rows(env, db, rows).await
 }
 
+/// A queued job (`outbox::enqueue_held`): a member a delivery created (`member_id`): what was held
+/// for them applies, then `member.joined`; or with an empty id the cron's catch-up. Queued by the
+/// edge, so that the edge links no replay.
+pub async fn queued(env: &Env, db: &D1Database, member_id: &str) -> ApiResult<()> {
+    let done = match member_id {
+        "" => catch_up(env, db).await?,
+        id => match users::created(db, id).await? {
+            // What was held applies first; then member.joined, whose failure is only logged, so
+            // that a retried message announces the member once.
+            Some((cid, user)) => {
+                let done = member_joined(env, db, &cid, &user.email, &user.username).await?;
+                users::announce(env, db, &cid, &user).await?;
+                done
+            }
+            None => Applied::default(),
+        },
+    };
+    if done != Applied::default() {
+        crate::log::line(env, crate::log::Level::Info, "held_applied", &done);
+    }
+    Ok(())
+}
+
 /// The cron's catch-up: deliveries still held for a member who exists, oldest first.
-#[cfg_attr(not(feature = "edge"), allow(dead_code))]
-pub async fn catch_up(env: &Env, db: &D1Database) -> ApiResult<Applied> {
+async fn catch_up(env: &Env, db: &D1Database) -> ApiResult<Applied> {
     let rows: Vec<HeldRow> = db::all(
         db,
         &format!(
@@ -123,31 +143,4 @@ async fn apply_rows(env: &Env, db: &D1Database, rows: Vec<HeldRow>) -> ApiResult
         }
     }
     Ok(done)
-}
-
-#[cfg(test)]
-mod tests {
-    use hookmap_core::joining::HELD_REASON;
-    use hookmap_core::DeliveryStatus;
-
-    use super::HELD_WHERE;
-
-    #[test]
-    fn held_is_spelled_as_the_partial_index_spells_it_with_the_core_words() {
-        let migration = include_str!("../../../migrations/0025_held_deliveries.sql");
-        let index = migration
-            .split("CREATE INDEX deliveries_held")
-            .nth(1)
-            .and_then(|rest| rest.split("WHERE").nth(1))
-            .map(|w| {
-                w.trim()
-                    .trim_end_matches(';')
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            });
-        assert_eq!(index.as_deref(), Some(HELD_WHERE));
-        assert!(HELD_WHERE.contains(&format!("status = '{}'", DeliveryStatus::Pending.as_str())));
-        assert!(HELD_WHERE.contains(&format!("error_code = '{HELD_REASON}'")));
-    }
 }

@@ -33,6 +33,7 @@ mod hook;
 mod hookcache;
 mod hooks;
 mod http;
+#[cfg(feature = "api")]
 mod joined;
 mod log;
 mod outbox;
@@ -141,17 +142,8 @@ async fn queue(batch: MessageBatch<outbox::Job>, env: Env, _ctx: Context) -> wor
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let now_ms = event.schedule().max(0.0) as u64;
-    // Before retention: a delivery held for a member who joined is applied, not given up on.
-    match env.d1("DB") {
-        Ok(db) => match joined::catch_up(&env, &db).await {
-            Ok(done) if done != joined::Applied::default() => {
-                log::line(&env, log::Level::Info, "held_applied", &done)
-            }
-            Ok(_) => {}
-            Err(e) => worker::console_error!("held deliveries were not applied: {}", e.message),
-        },
-        Err(e) => worker::console_error!("held deliveries were not applied: {e}"),
-    }
+    // Deliveries still held for a member who joined are applied by the API worker (queued).
+    outbox::enqueue_held(&env, None).await;
     if let Err(e) = retention::run(&env, now_ms).await {
         worker::console_error!("retention did not finish: {}", e.message);
     }

@@ -149,7 +149,7 @@ async fn give_up_held(d1: &D1Database, now: i64, days: i64) -> ApiResult<usize> 
         "SELECT d.id FROM deliveries d
           WHERE {} AND d.payload IS NOT NULL AND d.created_at < {}
           ORDER BY d.created_at, d.id LIMIT ?3",
-        crate::joined::HELD_WHERE,
+        crate::apply::HELD_WHERE,
         cutoff("d", "payload_days", "?2")
     );
     let mut total = 0;

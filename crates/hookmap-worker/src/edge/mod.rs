@@ -29,13 +29,10 @@ use worker::{D1Database, Env, Request, Response};
 use self::arrive::Arrived;
 use self::authenticate::Authenticated;
 use self::outcome::Outcome;
-use crate::apply::Created;
-use crate::balances::{self, Amounts, Member};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
 use crate::http::{query, RequestUrl};
-use crate::joined;
 use crate::log::RequestLog;
 use crate::outbox;
 
@@ -154,17 +151,16 @@ pub async fn replay_recorded(
     record::record(db, hook, outcome, false, replay_of).await
 }
 
-/// A posted message is a `message.posted` event for outgoing webhooks, and a member the delivery
-/// created a `member.joined` (then the deliveries other webhooks held for them apply). Publishing
-/// only queues deliveries; a failure to do so is logged and does not undo the delivery.
+/// A posted message is a `message.posted` event for outgoing webhooks; a member the delivery
+/// created is queued for `joined`. Publishing only queues deliveries; a failure to do so is logged
+/// and does not undo the delivery.
 async fn announce(env: &Env, db: &D1Database, hook: &HookRecord, outcome: &Outcome) {
     if let Outcome::Applied {
         created: Some(created),
-        balances,
         ..
     } = outcome
     {
-        joined(env, db, hook, created, balances.as_ref()).await;
+        joined(env, created).await;
     }
     let Outcome::Applied {
         delivery_id,
@@ -199,35 +195,9 @@ async fn announce(env: &Env, db: &D1Database, hook: &HookRecord, outcome: &Outco
     }
 }
 
-/// A member a delivery created: `member.joined`, as the users API sends it for a member it
-/// creates (every currency at 0, no fields), then what other webhooks held for them.
-async fn joined(
-    env: &Env,
-    db: &D1Database,
-    hook: &HookRecord,
-    created: &Created,
-    balances: Option<&Member>,
-) {
-    let zero: Amounts = balances
-        .map(|m| m.balances.keys().map(|k| (k.clone(), 0)).collect())
-        .unwrap_or_default();
-    let mut member = json!({"id": created.id, "email": created.email, "username": created.username,
-                            "fields": {}, "created_at": created.created_at});
-    if let Some(obj) = member.as_object_mut() {
-        for (key, value) in balances::shown(&zero) {
-            obj.insert(key.into(), value);
-        }
-    }
-    let data = json!({ "member": member });
-    let (cid, id) = (&hook.community_id, &created.id);
-    if let Err(e) =
-        outbox::publish(env, db, cid, &EventType::MemberJoined.into(), &data, None).await
-    {
-        worker::console_error!("member.joined for {id} was not published: {}", e.message);
-    }
-    // Boxed: applying a held delivery is a replay, which may itself create a member.
-    let held = joined::member_joined(env, db, cid, &created.email, &created.username);
-    if let Err(e) = Box::pin(held).await {
-        worker::console_error!("held deliveries for {id} wait for the cron: {}", e.message);
-    }
+/// A member a delivery created: the API worker applies what other webhooks held for them (a
+/// replay each), then publishes `member.joined` (`joined::queued`), so that the edge links
+/// neither.
+async fn joined(env: &Env, created: &str) {
+    outbox::enqueue_held(env, Some(created)).await;
 }

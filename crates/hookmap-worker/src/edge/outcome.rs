@@ -4,7 +4,6 @@ use hookmap_core::inbound::Decoded;
 use hookmap_core::{MatchBy, Plan};
 use serde_json::Value;
 
-use crate::apply::Created;
 use crate::balances::Member;
 use crate::error::ApiError;
 
@@ -14,8 +13,8 @@ pub enum Outcome {
         plan: Plan,
         balances: Option<Member>,
         message_id: Option<String>,
-        /// The member the batch created (`on_unknown_member: "create"`).
-        created: Option<Created>,
+        /// The id of the member the batch created (`on_unknown_member: "create"`).
+        created: Option<String>,
     },
     Duplicate {
         first: Value,
