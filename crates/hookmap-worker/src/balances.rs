@@ -34,7 +34,12 @@ impl Member {
     /// The member of `rows` (all of one member); `None` when there are none.
     pub fn from_rows(rows: Vec<Row>) -> Option<Self> {
         let id = rows.first()?.id.clone();
-        let balances = rows.into_iter().map(|r| (r.currency, r.amount)).collect();
+        // Inserted, not collected: collecting a BTreeMap sorts, and links a stable sort into the
+        // edge for it (BENCHMARKS.md, the page's engine).
+        let mut balances = Amounts::new();
+        for row in rows {
+            balances.insert(row.currency, row.amount);
+        }
         Some(Self { id, balances })
     }
 }

@@ -11,6 +11,8 @@
 //! under it (`hookcache`): neither D1 nor KV holds a token in clear. An unknown token is
 //! remembered for a few seconds, so repeating it costs no lookup; KV failures never fail a request.
 
+use std::collections::BTreeMap;
+
 use hookmap_core::quota::Quota;
 use hookmap_core::token;
 use hookmap_core::Catalog;
@@ -203,11 +205,7 @@ async fn load(
             .map(serde_json::from_str)
             .transpose()
             .map_err(ApiError::internal)?,
-        fields: field_rows
-            .results::<FieldRow>()?
-            .into_iter()
-            .map(|f| (f.key, f.field_type))
-            .collect(),
+        fields: field_types(field_rows.results::<FieldRow>()?),
         currencies: currency_rows
             .results::<KeyRow>()?
             .into_iter()
@@ -340,4 +338,14 @@ mod tests {
         assert_eq!(stored_digest(None, Some(token)), digest);
         assert_eq!(stored_digest(Some(&digest), None), digest);
     }
+}
+
+/// The fields' types by key. Inserted, not collected: collecting a BTreeMap sorts, and links a
+/// stable sort into the edge for it.
+fn field_types(rows: Vec<FieldRow>) -> BTreeMap<String, String> {
+    let mut types = BTreeMap::new();
+    for row in rows {
+        types.insert(row.key, row.field_type);
+    }
+    types
 }
