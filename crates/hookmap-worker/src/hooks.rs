@@ -327,6 +327,16 @@ pub fn stored_digest(token_digest: Option<&str>, token: Option<&str>) -> String 
     }
 }
 
+/// The fields' types by key. Inserted, not collected: collecting a BTreeMap sorts, and links a
+/// stable sort into the edge for it.
+fn field_types(rows: Vec<FieldRow>) -> BTreeMap<String, String> {
+    let mut types = BTreeMap::new();
+    for row in rows {
+        types.insert(row.key, row.field_type);
+    }
+    types
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,14 +348,4 @@ mod tests {
         assert_eq!(stored_digest(None, Some(token)), digest);
         assert_eq!(stored_digest(Some(&digest), None), digest);
     }
-}
-
-/// The fields' types by key. Inserted, not collected: collecting a BTreeMap sorts, and links a
-/// stable sort into the edge for it.
-fn field_types(rows: Vec<FieldRow>) -> BTreeMap<String, String> {
-    let mut types = BTreeMap::new();
-    for row in rows {
-        types.insert(row.key, row.field_type);
-    }
-    types
 }
