@@ -664,6 +664,59 @@ test('Settings: a webhook disabled from the page refuses its sender; deleted, it
   await page.close();
 });
 
+test('Settings: a webhook set to hold deliveries for members who have not joined; the history shows one held with its reason', async () => {
+  const hook = (await admin.post(`/v1/communities/${seed.cid}/incoming-webhooks`, {
+    name: 'Pre-launch orders', api_key: true,
+    mapping: { user: { match: 'email', path: 'who', create: { username: 'name' } }, idempotency_path: 'order', fields: [{ target: { currency: 'coins' }, op: 'add', path: 'n' }] },
+  })).body;
+  const { page, errors } = await signedIn(`#/webhooks/${hook.id}/settings`);
+  await page.waitForSelector('#webhook-form');
+  assert.equal(await page.inputValue('#wh-on-unknown-member'), 'fail', 'the default');
+  const offered = await page.$$eval('#wh-on-unknown-member option', (os) => os.map((o) => o.value));
+  assert.deepEqual(offered, ['fail', 'hold', 'create']);
+  await page.selectOption('#wh-on-unknown-member', 'hold');
+  await page.click('#webhook-form button[type=submit]');
+  await page.waitForSelector('#wh-result.ok');
+  assert.equal((await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks/${hook.id}`)).body.on_unknown_member, 'hold');
+  await noSeriousViolations(page, 'webhook settings, unknown member');
+
+  const held = await deliver(hook.url, JSON.stringify({ who: 'first.buyer@example.com', order: 'pre-1', n: 3 }), { 'x-api-key': hook.api_key });
+  assert.deepEqual([held.status, held.body.held], [202, true]);
+  await page.evaluate((id) => { location.hash = `#/webhooks/${id}/histories`; }, hook.id);
+  await page.waitForSelector('#history-list tr[data-status=pending]');
+  assert.match(await page.textContent('#history-list tr[data-status=pending]'), /member_unknown/);
+  await page.click('#history-list tr[data-status=pending] button');
+  await page.waitForSelector('#delivery-details:not([hidden]) #detail-error');
+  assert.match(await page.textContent('#detail-error'), /^member_unknown: .*first\.buyer@example\.com.*held/);
+  await shot(page, 'console-08c-held');
+
+  // The Mapping tab shows the new member's path, named by the identifier not matched on, and
+  // saving keeps it.
+  await page.evaluate((id) => { location.hash = `#/webhooks/${id}/mapping`; }, hook.id);
+  await page.waitForFunction(() => document.querySelector('#user-create-path')?.value === 'name');
+  assert.equal(await page.textContent('#user-create-of'), 'username');
+  await page.selectOption('#match-by', 'username');
+  assert.equal(await page.textContent('#user-create-of'), 'email');
+  await page.selectOption('#match-by', 'email');
+  await page.fill('#user-create-path', 'customer.name');
+  await page.click('#save');
+  await eventuallyMapping(hook.id, { match: 'email', path: 'who', create: { username: 'customer.name' } });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+/** Waits until the stored mapping's `user` is `user`. */
+async function eventuallyMapping(id, user) {
+  const started = Date.now();
+  let got;
+  while (Date.now() - started < 5000) {
+    got = (await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks/${id}`)).body.mapping?.user;
+    if (JSON.stringify(got) === JSON.stringify(user)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.deepEqual(got, user);
+}
+
 test('every view passes axe and fits a phone (390 px) without sideways scrolling', async () => {
   const views = ['#/webhooks', '#/webhooks/new', `#/webhooks/${state.hook.id}/settings`, `#/webhooks/${state.hook.id}/mapping`,
     `#/webhooks/${state.hook.id}/histories`, '#/outgoing', '#/outgoing/new', '#/members', '#/logs', '#/channels', '#/playground'];

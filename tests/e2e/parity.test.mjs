@@ -25,7 +25,9 @@ async function setUp(c) {
     assert.equal((await admin.post(`/v1/communities/${cid}/currencies`, { key })).status, 201);
   }
   const member = c.expect.plan?.member;
-  if (!member) return { cid };
+  // A case for a member who has not joined (`member_unknown`) leaves them out: the webhook's
+  // `on_unknown_member` decides what the edge makes of it.
+  if (!member || c.member_unknown) return { cid };
   const user = member.match === 'email' ? { email: member.value, username: 'member' } : { email: 'member@example.com', username: member.value };
   const uid = (await admin.post(`/v1/communities/${cid}/users`, user)).body.id;
   const seed = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'seed', mapping: {
@@ -65,7 +67,8 @@ for (const corpusCase of corpus.cases) {
     const { cid, uid } = await setUp(corpusCase);
     const c = { ...corpusCase, ...(await withChannels(cid, corpusCase)) };
     const location = c.mapping.message && !c.mapping.fields?.length ? 'chat' : 'user_fields';
-    const created = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'parity', location, api_key: true, mapping: c.mapping });
+    const policy = c.on_unknown_member ? { on_unknown_member: c.on_unknown_member } : {};
+    const created = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'parity', location, api_key: true, mapping: c.mapping, ...policy });
     let outcome;
     if (created.status !== 201) {
       assert.equal(created.status, 422, created.text);
@@ -89,6 +92,22 @@ for (const corpusCase of corpus.cases) {
         if (res.body.idempotency_key !== null) plan.idempotency_key = res.body.idempotency_key;
         plan.effects = [];
         outcome = { plan };
+      } else if (c.member_unknown && c.expect.plan) {
+        // The member has not joined: held (202, nothing recorded by a dry run), created (200,
+        // `creates` names them) or refused (fail: unknown_member, which planning cannot know).
+        const member = c.expect.plan.member;
+        const policy = c.on_unknown_member ?? 'fail';
+        if (policy === 'fail') {
+          assert.deepEqual([res.status, res.body.error?.code], [422, 'unknown_member'], res.text);
+          outcome = c.expect;
+        } else {
+          assert.equal(res.status, policy === 'hold' ? 202 : 200, res.text);
+          if (policy === 'hold') assert.equal(res.body.held, true);
+          else assert.equal(res.body.creates[member.match], member.value);
+          const plan = { member, effects: res.body.effects };
+          if (res.body.idempotency_key !== null) plan.idempotency_key = res.body.idempotency_key;
+          outcome = { plan };
+        }
       } else if (res.status === 200) {
         // The edge answers with the member it resolved, checked by id; the rest must match exactly.
         const plan = { effects: res.body.effects };

@@ -21,6 +21,11 @@ export class MappingForm {
     this.matchBy = root.querySelector('#match-by');
     this.matchBy.replaceChildren(...caps.match_by.map((by) => option(by, by)));
     this.userPath = root.querySelector('#user-path');
+    // A new member needs the identifier the mapping does not match on, at this path.
+    this.createPath = root.querySelector('#user-create-path');
+    this.createOf = root.querySelector('#user-create-of');
+    this.matchBy.addEventListener('change', () => this.showCreateOf());
+    this.showCreateOf();
     this.idemPath = root.querySelector('#idem-path');
     this.rows = root.querySelector('#rows');
     this.rowTemplate = document.querySelector('#row-template');
@@ -35,7 +40,7 @@ export class MappingForm {
     this.words = root.querySelector('#expr-words');
     this.leaves = [];
     this.setActive(this.userPath);
-    for (const input of [this.userPath, this.idemPath, this.channelPath, this.messageTemplate, this.topic, this.filter]) this.watchPath(input);
+    for (const input of [this.userPath, this.createPath, this.idemPath, this.channelPath, this.messageTemplate, this.topic, this.filter]) this.watchPath(input);
     this.channelId.addEventListener('input', () => this.onChange());
     this.channelMode.addEventListener('change', () => {
       this.showChannelMode();
@@ -77,11 +82,18 @@ export class MappingForm {
     list.replaceChildren(...channels.map((c) => option(c.id, `#${c.name} (${c.type})`)));
   }
 
+  /** Names the identifier a new member's path gives: the one the member is not matched on. */
+  showCreateOf() {
+    this.createOf.textContent = this.caps.match_by.find((by) => by !== this.matchBy.value) ?? '';
+  }
+
   /** Puts a mapping (as stored) into the form. */
   load(mapping) {
     const by = mapping?.user?.match;
     this.matchBy.value = this.caps.match_by.includes(by) ? by : this.caps.match_by[0];
     this.userPath.value = mapping?.user?.path ?? '';
+    this.createPath.value = Object.values(mapping?.user?.create ?? {})[0] ?? '';
+    this.showCreateOf();
     this.idemPath.value = mapping?.idempotency_path ?? '';
     this.filter.value = mapping?.filter ?? '';
     this.rows.replaceChildren();
@@ -106,6 +118,8 @@ export class MappingForm {
     // Expressions go as typed (blank: none), so an error's character is the input's.
     if (this.filter.value.trim()) mapping.filter = this.filter.value;
     if (userPath || fields.length || !message) mapping.user = { match: this.matchBy.value, path: userPath };
+    const createPath = this.createPath.value.trim();
+    if (mapping.user && createPath) mapping.user.create = { [this.createOf.textContent]: createPath };
     if (this.idemPath.value.trim()) mapping.idempotency_path = this.idemPath.value.trim();
     if (fields.length || !message) mapping.fields = fields;
     if (message) mapping.message = message;

@@ -88,6 +88,9 @@ vocabulary! {
         ExpressionStepLimit = "expression_step_limit",
         /// A currency's value has a fraction: it is never truncated; round it in the expression.
         NonIntegerAmount = "non_integer_amount",
+        /// A member to create for a delivery (`on_unknown_member: "create"`) has an invalid or
+        /// missing email or username: `at` names its place in the mapping.
+        InvalidMember = "invalid_member",
     }
 }
 

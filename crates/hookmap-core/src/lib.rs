@@ -22,6 +22,7 @@ pub mod hmac_profile;
 pub mod idempotency;
 pub mod inbound;
 pub mod instant;
+pub mod joining;
 pub mod mapping;
 pub mod message;
 pub mod needs;

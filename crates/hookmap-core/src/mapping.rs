@@ -41,6 +41,28 @@ pub struct UserMatch {
     #[serde(rename = "match")]
     pub by: MatchBy,
     pub path: Path,
+    /// What a new member needs besides the identifier matched on (`{"username": path}` when
+    /// matching by email, `{"email": path}` by username), for a webhook that creates members who
+    /// have not joined (`on_unknown_member: "create"`, [`crate::joining`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub create: Option<CreatePath>,
+}
+
+/// The payload path of the other identifier a new member needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatePath {
+    /// Which identifier it reads: the one the mapping does not match on.
+    pub of: MatchBy,
+    pub path: Path,
+}
+
+impl Serialize for CreatePath {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(1))?;
+        map.serialize_entry(self.of.as_str(), &self.path)?;
+        map.end()
+    }
 }
 
 /// Where a row's value comes from: a payload path (the value as it is), or an expression.
@@ -118,8 +140,10 @@ impl Mapping {
     /// nothing else.
     pub(crate) fn reads(&self) -> impl Iterator<Item = Vec<Step>> + '_ {
         let user = self.user.as_ref().map(|u| &u.path);
+        let create = self.user.iter().filter_map(|u| u.create.as_ref());
         let paths = user
             .into_iter()
+            .chain(create.map(|c| &c.path))
             .chain(&self.idempotency_path)
             .chain(self.fields.iter().filter_map(|row| match &row.source {
                 Source::Path(path) => Some(path),
@@ -182,7 +206,7 @@ pub(crate) fn user(root: &Map<String, Value>) -> Result<Option<UserMatch>> {
         None | Some(Value::Null) => return Ok(None),
         Some(user) => object(user, "user")?,
     };
-    reject_unknown(user, "user.", &["match", "path"])?;
+    reject_unknown(user, "user.", &["match", "path", "create"])?;
     let by = string(required(user, "match", "user.match")?, "user.match")?;
     let by = MatchBy::parse(by).ok_or_else(|| {
         invalid(
@@ -190,9 +214,27 @@ pub(crate) fn user(root: &Map<String, Value>) -> Result<Option<UserMatch>> {
             format!("{by:?} is not {}", quoted_or(&MatchBy::NAMES)),
         )
     })?;
+    let create = match user.get("create") {
+        None | Some(Value::Null) => None,
+        Some(create) => {
+            // The other identifier: matched by email, a new member needs a username.
+            let of = match by {
+                MatchBy::Email => MatchBy::Username,
+                MatchBy::Username => MatchBy::Email,
+            };
+            let create = object(create, "user.create")?;
+            reject_unknown(create, "user.create.", &[of.as_str()])?;
+            let at = format!("user.create.{}", of.as_str());
+            Some(CreatePath {
+                of,
+                path: path(required(create, of.as_str(), &at)?, &at)?,
+            })
+        }
+    };
     Ok(Some(UserMatch {
         by,
         path: path(required(user, "path", "user.path")?, "user.path")?,
+        create,
     }))
 }
 

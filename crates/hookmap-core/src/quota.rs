@@ -28,6 +28,12 @@ vocabulary! {
         /// Days delivery and attempt rows are kept, and the idempotency keys with them: the
         /// window in which a repeated delivery is recognised.
         HistoryDays = "history_days",
+        /// Deliveries a community may hold at once for members who have not joined yet
+        /// (`on_unknown_member: "hold"`); beyond it a delivery for an unknown member fails.
+        HeldDeliveries = "held_deliveries",
+        /// Members its webhooks may create in any hour (`on_unknown_member: "create"`); beyond
+        /// it a delivery for an unknown member fails.
+        MembersPerHour = "members_per_hour",
     }
 }
 
@@ -42,6 +48,8 @@ impl Quota {
             Self::MaxRateLimit => "QUOTA_MAX_RATE_LIMIT",
             Self::PayloadDays => "QUOTA_PAYLOAD_DAYS",
             Self::HistoryDays => "QUOTA_HISTORY_DAYS",
+            Self::HeldDeliveries => "QUOTA_HELD_DELIVERIES",
+            Self::MembersPerHour => "QUOTA_MEMBERS_PER_HOUR",
         }
     }
 
@@ -54,6 +62,8 @@ impl Quota {
             Self::MaxRateLimit => 6_000,
             Self::PayloadDays => 30,
             Self::HistoryDays => 90,
+            Self::HeldDeliveries => 1_000,
+            Self::MembersPerHour => 100,
         }
     }
 
@@ -68,6 +78,7 @@ impl Quota {
             Self::FailedPayloadBytes => (0, 1 << 20),
             Self::MaxRateLimit => (1, 100_000),
             Self::PayloadDays | Self::HistoryDays => (1, 3_650),
+            Self::HeldDeliveries | Self::MembersPerHour => (0, 100_000),
         }
     }
 

@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::expr::Input;
+use crate::mapping::UserMatch;
 use crate::plan::Plan;
 use crate::stored::HistoryStatus;
 use crate::vocabulary::{quoted_or, vocabulary};
@@ -48,6 +49,14 @@ vocabulary! {
         /// keys disagreed. A mapping does not decide that: the new one plans (`effects_changed`
         /// says whether its effects differ), and only a replay tells whether it would apply now.
         FailedAfterPlanning = "failed_after_planning",
+        /// Held for a member who had not joined (stored pending with the reason
+        /// `member_unknown`, `crate::joining`), and the new mapping plans: it would apply with
+        /// these effects when a member with its email or username is created.
+        WouldHold = "would_hold",
+        /// Stored as failed with `unknown_member`, and the new mapping plans and names a valid
+        /// new member (`user.create`): a webhook that creates members (`on_unknown_member:
+        /// "create"`) would create them and apply it.
+        WouldCreate = "would_create",
         /// Already replayed (`replayed_as`): the replay is a delivery of its own, judged on its
         /// own row, so this one is not counted twice. `new` is still computed, for reference,
         /// when the payload is there.
@@ -247,11 +256,24 @@ pub fn judge<F>(deliveries: &[StoredDelivery], plan: F) -> Shadow
 where
     F: for<'p> Fn(Input<'p>) -> Result<Plan>,
 {
+    judge_creating(deliveries, plan, None)
+}
+
+/// [`judge`], where the new mapping's `user` (`creates`) may name a new member for a delivery
+/// that failed for an unknown member: [`ShadowKind::WouldCreate`] when it names a valid one.
+pub fn judge_creating<F>(
+    deliveries: &[StoredDelivery],
+    plan: F,
+    creates: Option<&UserMatch>,
+) -> Shadow
+where
+    F: for<'p> Fn(Input<'p>) -> Result<Plan>,
+{
     let mut summary = Summary::default();
     let items = deliveries
         .iter()
         .map(|d| {
-            let verdict = verdict(d, &plan);
+            let verdict = verdict(d, &plan, creates);
             summary.add(verdict.kind);
             verdict
         })
@@ -259,7 +281,7 @@ where
     Shadow { items, summary }
 }
 
-fn verdict<F>(d: &StoredDelivery, plan: &F) -> Verdict
+fn verdict<F>(d: &StoredDelivery, plan: &F, creates: Option<&UserMatch>) -> Verdict
 where
     F: for<'p> Fn(Input<'p>) -> Result<Plan>,
 {
@@ -309,10 +331,14 @@ where
             ShadowKind::Same
         }
         HistoryStatus::Success => ShadowKind::EffectsChange,
+        HistoryStatus::Pending if plans && held(d) => ShadowKind::WouldHold,
         HistoryStatus::Pending if plans => ShadowKind::WouldSucceed,
         HistoryStatus::Pending => ShadowKind::WouldFail,
         HistoryStatus::Failed if !plans => ShadowKind::StillFails,
         HistoryStatus::Failed if failed_at_planning(d) => ShadowKind::WouldSucceed,
+        HistoryStatus::Failed if would_create(d, new.as_ref(), payload, creates) => {
+            ShadowKind::WouldCreate
+        }
         HistoryStatus::Failed => ShadowKind::FailedAfterPlanning,
     };
     Verdict {
@@ -327,6 +353,33 @@ where
         new,
         effects_changed,
     }
+}
+
+/// Whether a delivery that failed for an unknown member names, under the new mapping, a valid
+/// member to create.
+fn would_create(
+    d: &StoredDelivery,
+    new: Option<&Outcome>,
+    payload: Option<&Value>,
+    creates: Option<&UserMatch>,
+) -> bool {
+    let unknown = d.error.as_ref().is_some_and(|e| e.code == "unknown_member");
+    let member = new
+        .and_then(|o| o.plan.as_ref())
+        .and_then(|p| p.member.as_ref());
+    match (unknown, member, payload, creates) {
+        (true, Some(member), Some(payload), Some(user)) => {
+            user.create.is_some() && crate::joining::new_member(user, member, payload).is_ok()
+        }
+        _ => false,
+    }
+}
+
+/// Whether a stored delivery is held for a member who has not joined.
+fn held(d: &StoredDelivery) -> bool {
+    d.error
+        .as_ref()
+        .is_some_and(|e| e.code == crate::joining::HELD_REASON)
 }
 
 /// Whether the stored failure was the mapping's: a planning code and no planned effects. Storage

@@ -176,6 +176,78 @@ fn a_planning_failure_or_a_pending_delivery_would_succeed_when_the_new_mapping_p
 }
 
 #[test]
+fn a_held_delivery_would_hold_when_the_new_mapping_plans_and_would_fail_when_it_does_not() {
+    // Held for a member who has not joined: pending with the reason member_unknown.
+    let held = |id: &str, payload: Value| {
+        delivery(id, "pending", Some("member_unknown"), Value::Null, payload)
+    };
+    let s = run(
+        &saved(),
+        vec![held("d1", payload(5)), held("d2", json!({"who": "a@b.io"}))],
+    );
+    assert_eq!(kinds(&s), ["would_hold", "would_fail"]);
+    let item = serde_json::to_value(&s.items[0]).unwrap();
+    assert_eq!(item["new"]["plan"]["effects"][0], coins(5));
+    // A pending delivery for another reason (no mapping then) is not held.
+    let s = run(
+        &saved(),
+        vec![delivery("d3", "pending", None, Value::Null, payload(5))],
+    );
+    assert_eq!(kinds(&s), ["would_succeed"]);
+}
+
+#[test]
+fn an_unknown_member_would_be_created_when_the_new_mapping_names_a_valid_new_member() {
+    let creating = json!({"user": {"match": "email", "path": "who", "create": {"username": "name"}},
+        "fields": [{"target": {"currency": "coins"}, "op": "add", "path": "coins"}]});
+    let draft = Draft::parse(&creating, &catalog());
+    let mut named = payload(5);
+    named["name"] = json!("ann");
+    let mut unnamed = payload(5);
+    unnamed["name"] = json!(" ");
+    let items = vec![
+        refused("d1", "unknown_member"),
+        delivery(
+            "d2",
+            "failed",
+            Some("unknown_member"),
+            json!([coins(5)]),
+            named,
+        ),
+        delivery(
+            "d3",
+            "failed",
+            Some("unknown_member"),
+            json!([coins(5)]),
+            unnamed,
+        ),
+        delivery(
+            "d4",
+            "failed",
+            Some("insufficient_balance"),
+            json!([coins(5)]),
+            payload(5),
+        ),
+    ];
+    let list = deliveries(&page(items)).unwrap();
+    let user = draft.mapping().ok().and_then(|m| m.user.as_ref());
+    let s = judge_creating(&list, |p| draft.plan(p), user);
+    // d1 has no name to create a member with, d3 a blank one; another refusal is not a member's.
+    assert_eq!(
+        kinds(&s),
+        [
+            "failed_after_planning",
+            "would_create",
+            "failed_after_planning",
+            "failed_after_planning"
+        ]
+    );
+    // Without the mapping's user, nothing is claimed.
+    let s = judge(&list, |p| draft.plan(p));
+    assert!(!kinds(&s).contains(&"would_create"));
+}
+
+#[test]
 fn a_storage_refusal_is_not_a_mapping_failure() {
     // unknown_member and insufficient_balance come from storage, with the planned effects kept;
     // unknown_field too when a field was deleted between planning and applying.

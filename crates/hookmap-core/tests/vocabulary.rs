@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use hookmap_core::auth::ApiKeyPlace;
 use hookmap_core::event::EventType;
 use hookmap_core::event_types::Emitter;
+use hookmap_core::joining::OnUnknownMember;
 use hookmap_core::ops::CURRENCY_OPS;
 use hookmap_core::profile::{Digest, Encoding};
 use hookmap_core::query::DeliveryInclude;
@@ -57,6 +58,10 @@ fn checked_columns() -> BTreeMap<&'static str, Vec<String>> {
         (
             "incoming_webhooks.api_key_in",
             names(&ApiKeyPlace::ALL, ApiKeyPlace::as_str),
+        ),
+        (
+            "incoming_webhooks.on_unknown_member",
+            names(&OnUnknownMember::ALL, OnUnknownMember::as_str),
         ),
     ])
 }
@@ -308,6 +313,10 @@ fn openapi_enums() -> BTreeMap<&'static str, Vec<String>> {
         (
             "/components/schemas/ApiKeyPlace",
             names(&ApiKeyPlace::ALL, ApiKeyPlace::as_str),
+        ),
+        (
+            "/components/schemas/OnUnknownMember",
+            names(&OnUnknownMember::ALL, OnUnknownMember::as_str),
         ),
         (
             "/components/schemas/DisabledReason",

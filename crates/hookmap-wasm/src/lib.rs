@@ -221,7 +221,10 @@ impl Engine {
     pub fn shadow(&self, deliveries: &str) -> JsResult {
         let list = shadow::deliveries(deliveries).map_err(thrown)?;
         let judged = match &self.mapping {
-            Ok((_, draft)) => shadow::judge(&list, |payload| draft.plan(payload)),
+            Ok((_, draft)) => {
+                let creates = draft.mapping().ok().and_then(|m| m.user.as_ref());
+                shadow::judge_creating(&list, |payload| draft.plan(payload), creates)
+            }
             Err(e) => shadow::judge(&list, |_| Err(e.clone())),
         };
         to_js(&judged)

@@ -6,6 +6,7 @@ use hookmap_core::auth::ApiKeyPlace;
 use hookmap_core::envelope::{IV_LEN, KEY_LEN};
 use hookmap_core::event::EventType;
 use hookmap_core::expr::{self, Function};
+use hookmap_core::joining::OnUnknownMember;
 use hookmap_core::ops::CURRENCY_OPS;
 use hookmap_core::profile::{Digest, Encoding, TOLERANCE_SECS};
 use hookmap_core::shadow::ShadowKind;
@@ -23,7 +24,7 @@ use serde::Serialize;
 /// currencies, history_statuses: [{name, icon, applied}], replayable, shadow_kinds: [{name, label,
 /// means, fixes, breaks}], signature_schemes: [{name, label, headers, generates_secret, setup,
 /// settings}], hmac_algorithms, signature_encodings, signature_tolerance, api_key_places: [{name,
-/// label}], expressions: {functions, max_len}}`, every list in the core's order.
+/// label}], unknown_member_policies: [{name, label}], expressions: {functions, max_len}}`, every list in the core's order.
 #[derive(Serialize)]
 pub struct Capabilities {
     ops: [Op; Op::ALL.len()],
@@ -43,6 +44,7 @@ pub struct Capabilities {
     signature_encodings: &'static [&'static str],
     signature_tolerance: u64,
     api_key_places: Vec<ApiKeyPlaceShown>,
+    unknown_member_policies: Vec<PolicyShown>,
     expressions: ExpressionsShown,
 }
 
@@ -105,6 +107,12 @@ struct SignatureSchemeShown {
 
 #[derive(Serialize)]
 struct ApiKeyPlaceShown {
+    name: &'static str,
+    label: &'static str,
+}
+
+#[derive(Serialize)]
+struct PolicyShown {
     name: &'static str,
     label: &'static str,
 }
@@ -190,6 +198,14 @@ pub fn capabilities() -> Capabilities {
                 label: key_place_label(p),
             })
             .collect(),
+        // The settings' choice of what a delivery for a member who has not joined does.
+        unknown_member_policies: OnUnknownMember::ALL
+            .into_iter()
+            .map(|p| PolicyShown {
+                name: p.as_str(),
+                label: unknown_member_label(p),
+            })
+            .collect(),
         expressions: ExpressionsShown {
             functions: &Function::NAMES,
             max_len: expr::MAX_LEN,
@@ -210,6 +226,19 @@ fn scheme_label(scheme: SignatureScheme) -> &'static str {
 }
 
 /// How the console says where a sender puts the API key.
+/// How the console names what a webhook does for a member who has not joined.
+fn unknown_member_label(policy: OnUnknownMember) -> &'static str {
+    match policy {
+        OnUnknownMember::Fail => "fail the delivery (unknown_member)",
+        OnUnknownMember::Hold => {
+            "hold it until they join, then apply it once (needs an API key or a signature)"
+        }
+        OnUnknownMember::Create => {
+            "create the member from the payload (the mapping's new member path; needs an API key or a signature)"
+        }
+    }
+}
+
 fn key_place_label(place: ApiKeyPlace) -> &'static str {
     match place {
         ApiKeyPlace::Header => "in a header: x-api-key or Authorization: Bearer",
@@ -269,6 +298,14 @@ fn shown(kind: ShadowKind) -> (&'static str, &'static str) {
         ShadowKind::FailedAfterPlanning => (
             "failed in storage",
             "it failed after planning (member, balance, channel): only a replay tells",
+        ),
+        ShadowKind::WouldCreate => (
+            "would create",
+            "it failed for an unknown member; the mapping names a valid new member: a webhook that creates members would create them and apply it",
+        ),
+        ShadowKind::WouldHold => (
+            "would hold",
+            "it waits for its member to join; the new mapping plans it, and it applies when they do",
         ),
         ShadowKind::Replayed => ("replayed", "already replayed: its replay has its own row"),
         ShadowKind::NoPayload => (

@@ -6,6 +6,7 @@
 use hookmap_core::auth::ApiKeyPlace;
 use hookmap_core::event::EventType;
 use hookmap_core::expr::{Expr, Function, MAX_LEN};
+use hookmap_core::joining::OnUnknownMember;
 use hookmap_core::profile::{Digest, Encoding, TOLERANCE_SECS};
 use hookmap_core::shadow::ShadowKind;
 use hookmap_core::{
@@ -111,6 +112,10 @@ fn the_signature_choices_are_the_core_sets() {
     assert_eq!(caps["signature_encodings"], json!(Encoding::NAMES));
     assert_eq!(caps["signature_tolerance"], TOLERANCE_SECS);
     assert_eq!(names_in(&caps, "api_key_places"), ApiKeyPlace::NAMES);
+    assert_eq!(
+        names_in(&caps, "unknown_member_policies"),
+        OnUnknownMember::NAMES
+    );
     for (shown, scheme) in caps["signature_schemes"]
         .as_array()
         .unwrap()

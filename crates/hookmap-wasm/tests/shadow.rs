@@ -22,7 +22,7 @@ fn prop(js: &JsValue, key: &str) -> String {
 }
 
 fn mapping() -> Value {
-    json!({"filter": "!has(payload.test)", "user": {"match": "email", "path": "who"},
+    json!({"filter": "!has(payload.test)", "user": {"match": "email", "path": "who", "create": {"username": "name"}},
            "fields": [{"target": {"currency": "gems"}, "op": "add", "path": "gems"},
                       {"target": {"field": "tier"}, "op": "overwrite", "path": "tier"}]})
 }
@@ -80,6 +80,22 @@ fn history() -> String {
             json!([gems(2), tier]),
             payload(2),
         ),
+        // Held for a member who has not joined.
+        item(
+            "d10",
+            "pending",
+            Some("member_unknown"),
+            Value::Null,
+            payload(2),
+        ),
+        // Failed for an unknown member; the mapping names a valid new member.
+        item(
+            "d11",
+            "failed",
+            Some("unknown_member"),
+            json!([gems(2), tier]),
+            json!({"who": "new@example.com", "name": "newbie", "gems": 2, "tier": "gold"}),
+        ),
         item(
             "d8",
             "replayed",
@@ -89,8 +105,8 @@ fn history() -> String {
         ),
         expired,
     ];
-    json!({"data": items, "page": 1, "per_page": 50, "total": 9,
-           "totals": {"success": 4, "failed": 3, "pending": 0, "filtered": 0, "replayed": 1}})
+    json!({"data": items, "page": 1, "per_page": 50, "total": 11,
+           "totals": {"success": 4, "failed": 4, "pending": 1, "filtered": 0, "replayed": 1}})
     .to_string()
 }
 
@@ -126,13 +142,22 @@ fn every_kind_comes_out_as_the_native_core_judges_it() {
         .all(|n| *n == json!(1)));
 
     let draft = Draft::parse(&mapping(), &catalog());
-    let native = shadow::judge(&shadow::deliveries(&history()).unwrap(), |p| draft.plan(p));
+    let creates = draft.mapping().ok().and_then(|m| m.user.as_ref());
+    let native = shadow::judge_creating(
+        &shadow::deliveries(&history()).unwrap(),
+        |p| draft.plan(p),
+        creates,
+    );
     assert_eq!(shown, serde_json::to_value(&native).unwrap());
 
     let refused = &shown["items"][6];
     assert_eq!(refused["stored"]["error"]["code"], "insufficient_balance");
     assert_eq!(refused["effects_changed"], false);
-    assert_eq!(shown["items"][8]["new"], Value::Null);
+    assert_eq!(
+        shown["items"][7]["new"]["plan"]["effects"][0],
+        json!({"kind": "currency", "currency": "gems", "op": "add", "amount": 2})
+    );
+    assert_eq!(shown["items"][10]["new"], Value::Null);
 }
 
 #[wasm_bindgen_test]

@@ -6,6 +6,7 @@
 //! stale or disabled webhook and an unknown member, and the message guard an unknown channel, each
 //! failure rolling the whole batch back.
 
+use hookmap_core::joining::{self, NewMember};
 use hookmap_core::quota;
 use hookmap_core::{
     Currency, DeliveryStatus, Effect, FieldValue, HistoryStatus, MatchBy, Op, Plan, StorageRefusal,
@@ -32,6 +33,9 @@ pub struct DeliveryMeta<'a> {
     pub guard: Option<&'a str>,
     /// The request's allow-listed headers, as JSON text (`edge::decode::Context`).
     pub headers: Option<&'a str>,
+    /// The member to create when none has the plan's identifier (`on_unknown_member: "create"`),
+    /// in this batch, within the community's `members_per_hour`.
+    pub create: Option<&'a NewMember>,
 }
 
 impl<'a> DeliveryMeta<'a> {
@@ -51,6 +55,7 @@ impl<'a> DeliveryMeta<'a> {
             replay_of,
             guard: None,
             headers: None,
+            create: None,
         })
     }
 }
@@ -77,13 +82,18 @@ pub enum Refusal {
     RateLimited,
     /// Over the webhook's failure budget this minute.
     TooManyFailures,
+    /// The member to create has an email or username another member has (`"email"`,
+    /// `"username"`).
+    IdentifierTaken(&'static str),
 }
 
 pub enum Applied {
-    /// The member's new balances (when the plan names a member) and the posted message's id.
+    /// The member's new balances (when the plan names a member), the posted message's id, and
+    /// the id of the member the batch created (`on_unknown_member: "create"`).
     Done {
         balances: Option<Member>,
         message_id: Option<String>,
+        created: Option<String>,
     },
     Refused(Refusal),
 }
@@ -104,6 +114,39 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
         .map(|_| db::new_id("msg"))
         .transpose()?;
     let mut batch = count(db, meta, Budget::Rate)?;
+    // The member this batch may create: it did when the delivery's member is this one.
+    let new_id = meta.create.map(|_| db::new_id("usr")).transpose()?;
+    if let (Some(new), Some(member), Some(new_id)) = (meta.create, &plan.member, &new_id) {
+        // Only while no member has the identifier, and within the hour's quota; the member
+        // subquery of the delivery's INSERT below then finds them.
+        let hour_ago = db::iso(
+            u64::try_from(meta.seq / 1000)
+                .unwrap_or(0)
+                .saturating_sub(3_600_000),
+        );
+        batch.push(db::stmt(
+            db,
+            &format!(
+                "INSERT INTO users (id, community_id, email, username, created_at, created_by_delivery)
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6
+                  WHERE NOT EXISTS (SELECT 1 FROM users WHERE community_id = ?2 AND {} = ?7)
+                    AND (SELECT COUNT(*) FROM users WHERE community_id = ?2
+                          AND created_by_delivery IS NOT NULL AND created_at > ?8) < ?9",
+                member.by.as_str()
+            ),
+            &crate::args![
+                new_id.as_str(),
+                &meta.hook.community_id,
+                new.email.as_str(),
+                new.username.as_str(),
+                &meta.now,
+                &meta.id,
+                member.value.as_str(),
+                hour_ago.as_str(),
+                meta.hook.members_per_hour
+            ],
+        )?);
+    }
     batch.push(db::stmt(
         db,
         &format!(
@@ -137,6 +180,7 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
         ],
     )?);
     batch.extend(replay_link(db, meta)?);
+    batch.extend(release_held_key(db, meta)?);
     if let (Some(message), Some(id)) = (&plan.message, &message_id) {
         batch.push(db::stmt(
             db,
@@ -255,9 +299,12 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
                         })?,
                 ),
             };
+            // The member id of a member this batch created.
+            let created = new_id.filter(|id| balances.as_ref().is_some_and(|m| &m.id == id));
             Ok(Applied::Done {
                 balances,
                 message_id,
+                created,
             })
         }
         Err(e) => refusal(&e)
@@ -274,6 +321,10 @@ fn refusal(e: &worker::Error) -> Option<Refusal> {
     }
     Some(if has("balance_not_negative") {
         Refusal::Insufficient(None)
+    } else if has("UNIQUE") && has("users.email") {
+        Refusal::IdentifierTaken("email")
+    } else if has("UNIQUE") && has("users.username") {
+        Refusal::IdentifierTaken("username")
     } else if has("idempotency_keys") && has("UNIQUE") {
         Refusal::Duplicate
     } else if has("FOREIGN KEY") {
@@ -293,6 +344,24 @@ fn replay_link(db: &D1Database, meta: &DeliveryMeta<'_>) -> ApiResult<Vec<D1Prep
         db,
         "UPDATE deliveries SET replayed_as = ?2 WHERE id = ?1",
         &crate::args![original, &meta.id],
+    )?])
+}
+
+/// A replay frees the key its original owned while it was held for a member who had not joined
+/// (no other failed or pending delivery owns one), in the batch that records the replay and
+/// before the replay claims it: whichever of two concurrent replays (two creations of the member,
+/// a creation and an admin's replay) comes second finds the key taken by the first, a duplicate.
+fn release_held_key(
+    db: &D1Database,
+    meta: &DeliveryMeta<'_>,
+) -> ApiResult<Vec<D1PreparedStatement>> {
+    let Some(original) = meta.replay_of else {
+        return Ok(Vec::new());
+    };
+    Ok(vec![db::stmt(
+        db,
+        "DELETE FROM idempotency_keys WHERE webhook_id = ?1 AND delivery_id = ?2",
+        &crate::args![&meta.hook.id, original],
     )?])
 }
 
@@ -477,6 +546,7 @@ pub async fn record_unapplied(
         ],
     )?);
     batch.extend(replay_link(db, meta)?);
+    batch.extend(release_held_key(db, meta)?);
     match db::batch(db, batch).await {
         Ok(_) => Ok(Written::Recorded),
         Err(e) => match refusal(&e) {
@@ -484,5 +554,167 @@ pub async fn record_unapplied(
             Some(Refusal::StaleWebhook) => Ok(Written::Outdated),
             _ => Err(e.into()),
         },
+    }
+}
+
+/// What makes a delivery held, written as the partial index `deliveries_held` (migration 0025)
+/// writes it: in literals, not bound parameters, or SQLite cannot use that index.
+pub const HELD_WHERE: &str =
+    "status = 'pending' AND error_code = 'member_unknown' AND replayed_as IS NULL";
+
+/// A delivery to hold for a member who has not joined (`hookmap_core::joining`).
+pub struct ToHold<'a> {
+    pub by: MatchBy,
+    /// The identifier as planned (an email lowercased).
+    pub member: &'a str,
+    pub idempotency_key: Option<&'a str>,
+    pub guard: Option<&'a str>,
+    pub message: &'a str,
+}
+
+/// What became of holding a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldWritten {
+    Held,
+    /// Its budget refused it: nothing was written.
+    OverBudget,
+    /// The webhook changed since its record was read (as [`Written::Outdated`]).
+    Outdated,
+    /// Its idempotency key is taken (by a success, or by the same delivery held a moment ago).
+    Duplicate,
+    /// The member was created since the apply batch found none: nothing was written; the
+    /// delivery is to be applied again.
+    MemberJoined,
+    /// The community holds its `held_deliveries` quota already: nothing was written.
+    Full,
+}
+
+/// Records a held delivery: pending, with the reason `member_unknown`, its payload whole, owning
+/// its idempotency key (a retry is its duplicate). The row is written only while no member has
+/// the identifier and the community holds fewer than its quota, both judged inside the INSERT: a
+/// member created between the apply batch and this one is never missed (the creation reads the
+/// held deliveries after its own INSERT, and this one sees that member), and concurrent holds
+/// cannot overshoot the quota.
+pub async fn record_held(
+    db: &D1Database,
+    meta: &DeliveryMeta<'_>,
+    held: &ToHold<'_>,
+) -> ApiResult<HeldWritten> {
+    let mut batch = count(db, meta, Budget::Rate)?;
+    let inserted_at = batch.len();
+    batch.push(db::stmt(
+        db,
+        &format!(
+            "INSERT INTO deliveries (id, seq, community_id, webhook_id, webhook_version, status, http_status,
+                error_code, error_message, idempotency_key, payload, replay_of, created_at, signed_guard,
+                headers, member, member_by)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, 202, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16
+              WHERE NOT EXISTS (SELECT 1 FROM users WHERE community_id = ?3 AND {} = ?15)
+                AND (SELECT COUNT(*) FROM deliveries WHERE community_id = ?3 AND {}) < ?17",
+            held.by.as_str(),
+            HELD_WHERE
+        ),
+        &crate::args![
+            &meta.id,
+            meta.seq,
+            &meta.hook.community_id,
+            &meta.hook.id,
+            meta.hook.version,
+            DeliveryStatus::Pending.as_str(),
+            joining::HELD_REASON,
+            held.message,
+            held.idempotency_key,
+            meta.payload,
+            meta.replay_of,
+            &meta.now,
+            held.guard,
+            meta.headers,
+            held.member,
+            held.by.as_str(),
+            meta.hook.held_deliveries
+        ],
+    )?);
+    let written = "EXISTS (SELECT 1 FROM deliveries WHERE id = ?3)";
+    if let Some(key) = held.idempotency_key {
+        batch.push(db::stmt(
+            db,
+            &format!(
+                "INSERT INTO idempotency_keys (webhook_id, key, delivery_id, created_at)
+                 SELECT ?1, ?2, ?3, ?4 WHERE {written}"
+            ),
+            &crate::args![&meta.hook.id, key, &meta.id, &meta.now],
+        )?);
+    }
+    if let Some(original) = meta.replay_of {
+        // A replay of a delivery that was not held (a failure from before the policy): the
+        // original names it, and gives up nothing (it owned no key).
+        batch.push(db::stmt(
+            db,
+            &format!(
+                "UPDATE deliveries SET replayed_as = ?3 WHERE id = ?1 AND ?2 = ?2 AND {written}"
+            ),
+            &crate::args![original, &meta.hook.id, &meta.id],
+        )?);
+    }
+    let results = match db::batch(db, batch).await {
+        Ok(results) => results,
+        Err(e) => {
+            return match refusal(&e) {
+                Some(Refusal::RateLimited | Refusal::TooManyFailures) => {
+                    Ok(HeldWritten::OverBudget)
+                }
+                Some(Refusal::StaleWebhook) => Ok(HeldWritten::Outdated),
+                Some(Refusal::Duplicate) => Ok(HeldWritten::Duplicate),
+                _ => Err(e.into()),
+            }
+        }
+    };
+    let inserted = results
+        .get(inserted_at)
+        .and_then(|r| r.meta().ok().flatten())
+        .and_then(|m| m.changes)
+        .unwrap_or(0);
+    if inserted > 0 {
+        return Ok(HeldWritten::Held);
+    }
+    let joined: Option<db::Count> = db::first(
+        db,
+        &format!(
+            "SELECT COUNT(*) AS n FROM users WHERE community_id = ?1 AND {} = ?2",
+            held.by.as_str()
+        ),
+        &crate::args![&meta.hook.community_id, held.member],
+    )
+    .await?;
+    Ok(match joined.map_or(0, |c| c.n) {
+        0 => HeldWritten::Full,
+        _ => HeldWritten::MemberJoined,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use hookmap_core::joining::HELD_REASON;
+    use hookmap_core::DeliveryStatus;
+
+    use super::HELD_WHERE;
+
+    #[test]
+    fn held_is_spelled_as_the_partial_index_spells_it_with_the_core_words() {
+        let migration = include_str!("../../../migrations/0025_held_deliveries.sql");
+        let index = migration
+            .split("CREATE INDEX deliveries_held")
+            .nth(1)
+            .and_then(|rest| rest.split("WHERE").nth(1))
+            .map(|w| {
+                w.trim()
+                    .trim_end_matches(';')
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            });
+        assert_eq!(index.as_deref(), Some(HELD_WHERE));
+        assert!(HELD_WHERE.contains(&format!("status = '{}'", DeliveryStatus::Pending.as_str())));
+        assert!(HELD_WHERE.contains(&format!("error_code = '{HELD_REASON}'")));
     }
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use hookmap_core::auth::ApiKeyPlace;
+use hookmap_core::joining::OnUnknownMember;
 use hookmap_core::needs::Needs;
 use hookmap_core::quota::Quota;
 use hookmap_core::{rotation, Catalog, Mapping, Profile};
@@ -53,6 +54,16 @@ pub struct HookRecord {
     /// that recording a failure needs no lookup of its own.
     #[serde(default = "builtin_failed_payload_bytes")]
     pub failed_payload_bytes: i64,
+    /// What a delivery for a member who has not joined does (`OnUnknownMember`); absent in older
+    /// cached records, and read as the default (`fail`).
+    #[serde(default)]
+    pub on_unknown_member: Option<String>,
+    /// How many deliveries the community may hold for members who have not joined (its quota).
+    #[serde(default = "builtin_held_deliveries")]
+    pub held_deliveries: i64,
+    /// How many members the community's webhooks may create in any hour (its quota).
+    #[serde(default = "builtin_members_per_hour")]
+    pub members_per_hour: i64,
     /// The mapping parsed (its expressions compiled) once for this record and every copy the
     /// isolate's cache hands out: a new version, or a new catalog, comes as a new record.
     #[serde(skip)]
@@ -70,6 +81,14 @@ pub struct Parsed {
 /// For records cached before they carried the cap.
 fn builtin_failed_payload_bytes() -> i64 {
     Quota::FailedPayloadBytes.builtin()
+}
+
+fn builtin_held_deliveries() -> i64 {
+    Quota::HeldDeliveries.builtin()
+}
+
+fn builtin_members_per_hour() -> i64 {
+    Quota::MembersPerHour.builtin()
 }
 
 impl HookRecord {
@@ -128,6 +147,14 @@ impl HookRecord {
     /// nothing about members (`edge::answer::Told`).
     pub fn proves_sender(&self) -> bool {
         self.api_key_digest.is_some() || self.signing_secret.is_some()
+    }
+
+    /// What a delivery for a member who has not joined does.
+    pub fn on_unknown_member(&self) -> OnUnknownMember {
+        self.on_unknown_member
+            .as_deref()
+            .and_then(OnUnknownMember::parse)
+            .unwrap_or_default()
     }
 
     /// Whether the sender may put its API key in the URL.

@@ -51,6 +51,11 @@ struct HookRow {
     token_digest: Option<String>,
     /// The community's override of the cap, if any.
     failed_payload_bytes: Option<i64>,
+    on_unknown_member: Option<String>,
+    /// The community's override of the held-deliveries quota, if any.
+    held_deliveries: Option<i64>,
+    /// The community's override of the created-members quota, if any.
+    members_per_hour: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -144,7 +149,8 @@ async fn load(
                 db,
                 &format!(
                     "SELECT w.id, w.community_id, w.name, w.enabled, w.version, w.api_key_digest, w.signing_secret,
-                            w.previous_signing_secret, w.previous_secret_until, w.signature_scheme, w.signature_settings, w.api_key_in, w.encryption, w.mapping, w.token_digest, q.failed_payload_bytes
+                            w.previous_signing_secret, w.previous_secret_until, w.signature_scheme, w.signature_settings, w.api_key_in, w.encryption, w.mapping, w.token_digest, q.failed_payload_bytes,
+                            w.on_unknown_member, q.held_deliveries, q.members_per_hour
                        FROM incoming_webhooks w LEFT JOIN community_quotas q ON q.community_id = w.community_id
                       WHERE {filter}"
                 ),
@@ -208,6 +214,13 @@ async fn load(
         failed_payload_bytes: row
             .failed_payload_bytes
             .unwrap_or_else(|| quotas::default(env, Quota::FailedPayloadBytes)),
+        on_unknown_member: row.on_unknown_member,
+        held_deliveries: row
+            .held_deliveries
+            .unwrap_or_else(|| quotas::default(env, Quota::HeldDeliveries)),
+        members_per_hour: row
+            .members_per_hour
+            .unwrap_or_else(|| quotas::default(env, Quota::MembersPerHour)),
         parsed: Default::default(),
     };
     Ok(Some((record, row.token_digest)))
@@ -314,6 +327,16 @@ pub fn stored_digest(token_digest: Option<&str>, token: Option<&str>) -> String 
     }
 }
 
+/// The fields' types by key. Inserted, not collected: collecting a BTreeMap sorts, and links a
+/// stable sort into the edge for it.
+fn field_types(rows: Vec<FieldRow>) -> BTreeMap<String, String> {
+    let mut types = BTreeMap::new();
+    for row in rows {
+        types.insert(row.key, row.field_type);
+    }
+    types
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,14 +348,4 @@ mod tests {
         assert_eq!(stored_digest(None, Some(token)), digest);
         assert_eq!(stored_digest(Some(&digest), None), digest);
     }
-}
-
-/// The fields' types by key. Inserted, not collected: collecting a BTreeMap sorts, and links a
-/// stable sort into the edge for it.
-fn field_types(rows: Vec<FieldRow>) -> BTreeMap<String, String> {
-    let mut types = BTreeMap::new();
-    for row in rows {
-        types.insert(row.key, row.field_type);
-    }
-    types
 }

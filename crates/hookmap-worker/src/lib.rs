@@ -33,6 +33,8 @@ mod hook;
 mod hookcache;
 mod hooks;
 mod http;
+#[cfg(feature = "api")]
+mod joined;
 mod log;
 mod outbox;
 #[cfg(feature = "edge")]
@@ -140,6 +142,8 @@ async fn queue(batch: MessageBatch<outbox::Job>, env: Env, _ctx: Context) -> wor
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let now_ms = event.schedule().max(0.0) as u64;
+    // Deliveries still held for a member who joined are applied by the API worker (queued).
+    outbox::enqueue_held(&env, None).await;
     if let Err(e) = retention::run(&env, now_ms).await {
         worker::console_error!("retention did not finish: {}", e.message);
     }

@@ -1,9 +1,11 @@
 //! The OUTBOX queue's consumer (the API worker's): a message is an outgoing webhook's attempt
-//! (`outbox`) or one delivery of a bulk replay (`replays`). Here, beside both rather than in
+//! (`outbox`), one delivery of a bulk replay (`replays`), or the deliveries held for a member who
+//! joined (`joined`). Here, beside both rather than in
 //! either, so that neither imports the other.
 
 use worker::{console_error, Env, Message, MessageBatch, MessageExt};
 
+use crate::joined;
 use crate::outbox::{self, Job};
 use crate::replays;
 
@@ -14,9 +16,11 @@ pub async fn consume(batch: MessageBatch<Job>, env: &Env) -> worker::Result<()> 
     let schedule = outbox::schedule(env);
     for message in batch.messages()? {
         let job: &Message<Job> = &message;
-        let done = match &job.body().replay_run {
-            Some(run_id) => replays::replay_one(env, &db, run_id, &job.body().delivery_id).await,
-            None => outbox::run(env, &db, job.body(), &schedule).await.map(drop),
+        let body = job.body();
+        let done = match &body.replay_run {
+            _ if body.held_for => joined::queued(env, &db, &body.delivery_id).await,
+            Some(run_id) => replays::replay_one(env, &db, run_id, &body.delivery_id).await,
+            None => outbox::run(env, &db, body, &schedule).await.map(drop),
         };
         match done {
             Ok(_) => message.ack(),

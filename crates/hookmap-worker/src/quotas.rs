@@ -65,6 +65,10 @@ pub fn exceeded(quota: Quota, limit: i64) -> ApiError {
         Quota::FailedPayloadBytes => format!("at most {limit} bytes of a failed payload"),
         Quota::PayloadDays => format!("payloads kept for at most {limit} days"),
         Quota::HistoryDays => format!("deliveries kept for at most {limit} days"),
+        Quota::HeldDeliveries => {
+            format!("at most {limit} deliveries held for members who have not joined")
+        }
+        Quota::MembersPerHour => format!("at most {limit} members created by its webhooks an hour"),
     };
     ApiError::unprocessable(
         "quota_exceeded",

@@ -6,6 +6,7 @@
 //! original's idempotency key, or `replay:{id}` for one without (`edge::run`), so a second replay
 //! is a duplicate that applies nothing.
 
+use hookmap_core::joining;
 use hookmap_core::DeliveryStatus;
 use serde::Deserialize;
 use worker::{D1Database, Env};
@@ -24,6 +25,7 @@ struct Original {
     idempotency_key: Option<String>,
     signed_guard: Option<String>,
     replayed_as: Option<String>,
+    error_code: Option<String>,
     headers: Option<String>,
     created_at: String,
 }
@@ -37,7 +39,7 @@ fn counter(recorded: &Recorded) -> &'static str {
             ReplayOutcome::Applied { .. } | ReplayOutcome::Duplicate { .. } => "succeeded",
             _ => "failed",
         },
-        Recorded::Pending { .. } => "pending",
+        Recorded::Pending { .. } | Recorded::Held { .. } => "pending",
         _ => "failed",
     }
 }
@@ -53,7 +55,7 @@ pub async fn replay_one(
     let original: Option<Original> = db::first(
         db,
         "SELECT webhook_id, status, payload, payload_truncated, idempotency_key, signed_guard, replayed_as,
-                headers, created_at
+                error_code, headers, created_at
            FROM deliveries WHERE id = ?1",
         &crate::args![delivery_id],
     )
@@ -69,9 +71,11 @@ pub async fn replay_one(
     if let Some(original) = replayable {
         if let Some(hook) = hooks::by_id(env, db, &original.webhook_id).await? {
             let keys = (original.idempotency_key, original.signed_guard);
+            let held = original.status == DeliveryStatus::Pending.as_str()
+                && original.error_code.as_deref() == Some(joining::HELD_REASON);
             let context = edge::Context::stored(original.headers.as_deref(), original.created_at);
             if let Some(stored) =
-                edge::Decoded::stored(&hook, original.payload, context, keys, delivery_id)
+                edge::Decoded::stored(&hook, original.payload, context, keys, delivery_id, held)
             {
                 count = counter(&edge::replay_recorded(env, db, stored).await?);
             }

@@ -7,7 +7,9 @@
 //! again only while it keeps finding a full batch, at most `ROUNDS` times. The clock is the
 //! scheduled time the runtime passes in, so a test can run the cron "in 91 days".
 
+use hookmap_core::joining;
 use hookmap_core::quota::Quota;
+use hookmap_core::DeliveryStatus;
 use serde::Serialize;
 use worker::{D1Database, Env};
 
@@ -24,6 +26,8 @@ const ROUNDS: usize = 5;
 /// What one run did, for its log line.
 #[derive(Debug, Default, Serialize)]
 pub struct Swept {
+    /// Held deliveries whose member never joined before their payload was due to go: failed.
+    pub held_given_up: usize,
     pub payloads_dropped: usize,
     /// Outgoing attempts whose request and answer were dropped.
     pub exchanges_dropped: usize,
@@ -104,6 +108,7 @@ pub async fn run(env: &Env, now_ms: u64) -> ApiResult<Swept> {
             ),
         ),
     ];
+    let held_given_up = give_up_held(&d1, now, payload_days).await?;
     let mut counts = [0usize; 8];
     for ((days, sweep), count) in sweeps.iter().zip(counts.iter_mut()) {
         *count = rounds(&d1, sweep, now, *days).await?;
@@ -111,6 +116,7 @@ pub async fn run(env: &Env, now_ms: u64) -> ApiResult<Swept> {
     let [payloads_dropped, exchanges_dropped, keys_deleted, deliveries_deleted, attempts, outgoing, runs, events] =
         counts;
     let swept = Swept {
+        held_given_up,
         payloads_dropped,
         exchanges_dropped,
         deliveries_deleted,
@@ -127,6 +133,59 @@ async fn rounds(d1: &D1Database, sweep: &str, now: i64, days: i64) -> ApiResult<
     let mut total = 0;
     for _ in 0..ROUNDS {
         let changed = db::run_changes(d1, sweep, &crate::args![now, days, BATCH]).await?;
+        total += changed;
+        if i64::try_from(changed).unwrap_or(i64::MAX) < BATCH {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// Held deliveries (`hookmap_core::joining`) whose payload is due to go: without it they could
+/// never apply, so they fail with `member_never_joined` and give up the idempotency key they
+/// owned (the sender may send again), in one batch per round, before the payload sweep.
+async fn give_up_held(d1: &D1Database, now: i64, days: i64) -> ApiResult<usize> {
+    let due = format!(
+        "SELECT d.id FROM deliveries d
+          WHERE {} AND d.payload IS NOT NULL AND d.created_at < {}
+          ORDER BY d.created_at, d.id LIMIT ?3",
+        crate::apply::HELD_WHERE,
+        cutoff("d", "payload_days", "?2")
+    );
+    let mut total = 0;
+    for _ in 0..ROUNDS {
+        let args = crate::args![
+            now,
+            days,
+            BATCH,
+            DeliveryStatus::Failed.as_str(),
+            joining::NEVER_JOINED,
+            joining::never_joined_message()
+        ];
+        let results = db::batch(
+            d1,
+            vec![
+                db::stmt(
+                    d1,
+                    &format!("DELETE FROM idempotency_keys WHERE delivery_id IN ({due}) AND ?4 = ?4 AND ?5 = ?5 AND ?6 = ?6"),
+                    &args,
+                )?,
+                db::stmt(
+                    d1,
+                    &format!(
+                        "UPDATE deliveries SET status = ?4, http_status = 422, error_code = ?5, error_message = ?6
+                          WHERE id IN ({due})"
+                    ),
+                    &args,
+                )?,
+            ],
+        )
+        .await?;
+        let changed = results
+            .get(1)
+            .and_then(|r| r.meta().ok().flatten())
+            .and_then(|m| m.changes)
+            .unwrap_or(0);
         total += changed;
         if i64::try_from(changed).unwrap_or(i64::MAX) < BATCH {
             break;

@@ -1,5 +1,6 @@
 // An incoming webhook's settings, for creating one and for editing it: name, location, enabled,
-// API key (and where senders put it), signature, rate limit, encryption. Generated secrets are shown
+// API key (and where senders put it), signature, rate limit, what a delivery for a member who has
+// not joined does, encryption. Generated secrets are shown
 // once; the encryption key and IV are typed (or generated here) and never shown again.
 import { describe } from '../engine.js';
 import { field, fill, h } from '../dom.js';
@@ -19,6 +20,9 @@ export function webhookForm(ctx, webhook, onSaved) {
     caps.locations.map((l) => h('option', { value: l.name, selected: l.name === webhook?.location }, `${l.name}: ${l.does}`)));
   const enabled = h('input', { id: 'wh-enabled', type: 'checkbox', checked: webhook?.enabled ?? true });
   const rate = h('input', { id: 'wh-rate', type: 'number', min: 1, max: 100000, value: String(webhook?.rate_limit ?? 600) });
+  // What a delivery for someone who has not joined yet does; the first choice is the default.
+  const unknown = h('select', { id: 'wh-on-unknown-member' },
+    caps.unknown_member_policies.map((p) => h('option', { value: p.name, selected: p.name === webhook?.on_unknown_member }, p.label)));
   const encryption = encryptionFields(caps, 'wh', webhook?.encryption ?? null);
   const out = h('p', { id: 'wh-result', role: 'status' });
 
@@ -36,13 +40,14 @@ export function webhookForm(ctx, webhook, onSaved) {
     h('fieldset', {}, h('legend', {}, 'API key'), key, field('Senders put the key', keyIn, 'proxies and logs keep URLs: prefer a header')),
     signature.element,
     field('Rate limit', rate, 'deliveries a minute'),
+    field('A member who has not joined', unknown, 'held deliveries show as pending (member_unknown) in the history and apply when the member is created'),
     encryption.fieldset,
     h('button', { type: 'submit' }, editing ? 'Save settings' : 'Create the webhook'),
     out);
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const body = { name: name.value.trim(), location: location.value, enabled: enabled.checked, rate_limit: Number(rate.value), api_key_in: keyIn.value };
+    const body = { name: name.value.trim(), location: location.value, enabled: enabled.checked, rate_limit: Number(rate.value), api_key_in: keyIn.value, on_unknown_member: unknown.value };
     const sealed = encryption.read();
     if (sealed !== undefined) body.encryption = sealed;
     if (!editing) {

@@ -1,5 +1,6 @@
 //! A webhook's delivery history, its latest caught payload, and replays.
 
+use hookmap_core::joining;
 use hookmap_core::query::DeliveryInclude;
 use hookmap_core::vocabulary::quoted_or;
 use hookmap_core::{instant, DeliveryStatus, HistoryStatus};
@@ -286,12 +287,15 @@ pub async fn replay(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<
         "this delivery has no readable payload (it failed before decoding)"
     };
     let context = edge::Context::stored(row.headers.as_deref(), row.created_at);
+    let held = row.status == DeliveryStatus::Pending.as_str()
+        && row.error_code.as_deref() == Some(joining::HELD_REASON);
     let Some(stored) = edge::Decoded::stored(
         &hook,
         row.payload,
         context,
         (row.idempotency_key, row.signed_guard),
         did,
+        held,
     ) else {
         return Err(ApiError::conflict("nothing_to_replay", why));
     };

@@ -14,7 +14,7 @@ mod quotas;
 mod replays;
 pub mod routes;
 mod subscriptions;
-mod users;
+pub(crate) mod users;
 mod webhooks;
 
 use serde_json::json;

@@ -365,6 +365,7 @@ pub async fn test(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
         delivery_id: published.deliveries.concat(),
         attempt: 1,
         replay_run: None,
+        held_for: false,
     };
     let sent = outbox::run(ctx.env, &ctx.db, &job, &[0])
         .await?

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use worker::{Request, Response};
+use worker::{D1Database, Env, Request, Response};
 
 use super::Ctx;
 use crate::api::list::Listing;
@@ -10,15 +10,17 @@ use crate::balances;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http;
+use crate::joined;
 use crate::outbox;
 use hookmap_core::event::EventType;
+use hookmap_core::joining::{member_email, member_username, MAX_EMAIL, MAX_USERNAME};
 use hookmap_core::FieldType;
 
 #[derive(Deserialize)]
-struct UserRow {
+pub(crate) struct UserRow {
     id: String,
-    email: String,
-    username: String,
+    pub(crate) email: String,
+    pub(crate) username: String,
     created_at: String,
 }
 
@@ -98,17 +100,62 @@ fn member_json(user: &UserRow, amounts: &balances::Amounts, fields: Map<String, 
     member
 }
 
+/// `member.joined` for a member just created (by the API, or by a delivery: `joined::queued`),
+/// as created: 0 of every currency, no fields. Publishing only queues deliveries: the member
+/// exists whatever happens to the event. The member as the API shows it.
+pub(crate) async fn announce(
+    env: &Env,
+    db: &D1Database,
+    cid: &str,
+    user: &UserRow,
+) -> ApiResult<Value> {
+    let member = member_json(user, &balances::zero(db, cid).await?, Map::new());
+    let joined = json!({ "member": member });
+    let event = EventType::MemberJoined.into();
+    if let Err(e) = outbox::publish(env, db, cid, &event, &joined, None).await {
+        let id = &user.id;
+        worker::console_error!("member.joined for {id} was not published: {}", e.message);
+    }
+    Ok(member)
+}
+
+/// Member `uid` and its community, for a member a delivery created (`joined::queued`).
+pub(crate) async fn created(db: &D1Database, uid: &str) -> ApiResult<Option<(String, UserRow)>> {
+    #[derive(Deserialize)]
+    struct Row {
+        community_id: String,
+        id: String,
+        email: String,
+        username: String,
+        created_at: String,
+    }
+    let row: Option<Row> = db::first(
+        db,
+        "SELECT community_id, id, email, username, created_at FROM users WHERE id = ?1",
+        &crate::args![uid],
+    )
+    .await?;
+    Ok(row.map(|r| {
+        let user = UserRow {
+            id: r.id,
+            email: r.email,
+            username: r.username,
+            created_at: r.created_at,
+        };
+        (r.community_id, user)
+    }))
+}
+
 pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
     let body = http::object_body(req).await?;
     http::only_known(&body, &["email", "username"])?;
-    let email = http::required_str(&body, "email", 254)?.to_ascii_lowercase();
-    let username = http::required_str(&body, "username", 64)?;
-    if !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
-        return Err(ApiError::invalid_field(
-            "email",
-            format!("{email:?} is not an email address"),
-        ));
-    }
+    // The rules a webhook that creates members applies to the ones it creates, too.
+    let email = http::required_str(&body, "email", MAX_EMAIL)?;
+    let email = member_email(email).map_err(|why| ApiError::invalid_field("email", why))?;
+    let username = http::required_str(&body, "username", MAX_USERNAME)?;
+    let username =
+        member_username(username).map_err(|why| ApiError::invalid_field("username", why))?;
+    let username = username.as_str();
     let id = db::new_id("usr")?;
     let (_, now) = db::now();
     db::insert_unique(
@@ -136,21 +183,13 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         username: username.to_owned(),
         created_at: now,
     };
-    let member = member_json(&user, &balances::zero(&ctx.db, cid).await?, Map::new());
+    let member = announce(ctx.env, &ctx.db, cid, &user).await?;
     let id = &user.id;
-    // Publishing only queues deliveries; the member exists whatever happens to the event.
-    let joined = json!({ "member": member });
-    if let Err(e) = outbox::publish(
-        ctx.env,
-        &ctx.db,
-        cid,
-        &EventType::MemberJoined.into(),
-        &joined,
-        None,
-    )
-    .await
+    // Deliveries held for this email or username apply now, after the INSERT: a delivery held
+    // from here on finds the member and applies itself (`apply::record_held`).
+    if let Err(e) = joined::member_joined(ctx.env, &ctx.db, cid, &user.email, &user.username).await
     {
-        worker::console_error!("member.joined for {id} was not published: {}", e.message);
+        worker::console_error!("held deliveries for {id} wait for the cron: {}", e.message);
     }
     http::json(201, &member)
 }

@@ -1,12 +1,13 @@
 //! What the sender is answered: made from a recorded outcome, writing nothing.
 
+use hookmap_core::joining;
 use hookmap_core::{DeliveryStatus, HistoryStatus};
 use serde_json::{json, Value};
 use worker::Response;
 
 use super::outcome::Outcome;
 use super::record::Recorded;
-use super::refusal::{rate_limited, webhook_changed};
+use super::refusal::{member_joined, rate_limited, webhook_changed};
 use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
 use crate::http;
@@ -24,6 +25,7 @@ pub fn error_code(recorded: &Recorded) -> Option<&'static str> {
             _ => None,
         },
         Recorded::Outdated => Some(webhook_changed().code),
+        Recorded::MemberJoined => Some(member_joined().code),
         _ => None,
     }
 }
@@ -61,6 +63,22 @@ pub fn answer(recorded: Recorded, told: Told) -> ApiResult<Response> {
             )?;
             return naming(response, &delivery_id);
         }
+        // A proved sender's (holding needs one) or an admin's: it learns the member is unknown,
+        // as a failure would have told it.
+        Recorded::Held {
+            delivery_id,
+            message,
+        } => {
+            let response = http::json(
+                202,
+                &json!({
+                    "delivery_id": delivery_id, "status": DeliveryStatus::Pending, "held": true,
+                    "reason": joining::HELD_REASON, "message": message,
+                }),
+            )?;
+            return naming(response, &delivery_id);
+        }
+        Recorded::MemberJoined => return member_joined().into_response().map_err(ApiError::from),
         Recorded::Failed { delivery_id, told } => {
             let mut body = told.body();
             if let Some(obj) = body.as_object_mut() {
@@ -92,6 +110,7 @@ pub fn answer(recorded: Recorded, told: Told) -> ApiResult<Response> {
             plan,
             balances,
             message_id,
+            ..
         } => {
             let body = match told {
                 Told::IdAndStatus => {
@@ -112,21 +131,26 @@ pub fn answer(recorded: Recorded, told: Told) -> ApiResult<Response> {
         }
         Outcome::Duplicate { first } => {
             let id = first.get("delivery_id").and_then(Value::as_str);
-            // A filtered first delivery's answer names no member: anyone may read it whole.
+            // A filtered or held first delivery's answer names no member: anyone may read it
+            // whole. A held one is still pending: 202, as its first answer was.
             let filtered = first.get("filtered").is_some();
+            let held = first.get("held").is_some();
             let response = match told {
-                Told::IdAndStatus if !filtered => http::json(
+                Told::IdAndStatus if !filtered && !held => http::json(
                     200,
                     &json!({"delivery_id": id, "status": DeliveryStatus::Success}),
                 )?,
-                _ => http::json(200, &first)?,
+                _ => http::json(if held { 202 } else { 200 }, &first)?,
             };
             match id {
                 Some(id) => naming(response, id),
                 None => Ok(response),
             }
         }
-        Outcome::DryRun(body) => http::json(200, &body),
+        // A dry run that would be held answers as a held delivery does: 202.
+        Outcome::DryRun(body) => {
+            http::json(if body.get("held").is_some() { 202 } else { 200 }, &body)
+        }
         Outcome::RateLimited => rate_limited().into_response().map_err(ApiError::from),
         // Unwritten, so a dry run's.
         Outcome::Pending { payload, .. } => http::json(
@@ -136,6 +160,8 @@ pub fn answer(recorded: Recorded, told: Told) -> ApiResult<Response> {
             }),
         ),
         Outcome::Failed(failure) => failure.told.into_response().map_err(ApiError::from),
+        // A dry run applies nothing, so it never reaches storage's unknown member.
+        Outcome::Held(_) => Err(ApiError::internal("a held delivery was not recorded")),
     }
 }
 

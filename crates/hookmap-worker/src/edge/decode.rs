@@ -32,6 +32,9 @@ pub enum Keys {
         key: Option<String>,
         guard: Option<String>,
         signed_webhook: bool,
+        /// The stored delivery is held for a member who has not joined (`hookmap_core::joining`):
+        /// a replay that still finds no member leaves it held and records nothing.
+        held: bool,
     },
 }
 
@@ -146,13 +149,14 @@ impl<'a> Decoded<'a> {
     }
 
     /// A stored delivery's payload, for a replay, read with the headers and time it arrived
-    /// with. `None`: it has none that reads.
+    /// with (`held`: it is held for a member who has not joined). `None`: it has none that reads.
     pub fn stored(
         hook: &'a HookRecord,
         text: Option<String>,
         context: Context,
         (key, guard): (Option<String>, Option<String>),
         replay_of: &'a str,
+        held: bool,
     ) -> Option<Self> {
         let mapping = hook.mapping();
         let payload = inbound::parse(text?, hook.needs()).ok()?;
@@ -165,6 +169,7 @@ impl<'a> Decoded<'a> {
                 key,
                 guard,
                 signed_webhook: hook.signing_secret.is_some(),
+                held,
             },
             replay_of: Some(replay_of),
         })

@@ -7,11 +7,12 @@
 //! signing secret's grace ended, the webhook disabled or deleted) is refused at once even where
 //! an isolate still caches the record it was proved against.
 
+use hookmap_core::joining::{self, Unknown};
 use hookmap_core::{
     simulate, ChannelType, Currency, DeliveryStatus, Effect, HistoryStatus, MemberState, Plan,
     Sender,
 };
-use serde_json::json;
+use serde_json::{json, Value};
 use worker::D1Database;
 
 use super::outcome::{Failure, Outcome};
@@ -53,7 +54,12 @@ pub async fn admit(
 
 /// What the delivery would do, computed against the member's current balances and the community's
 /// channels; writes nothing.
-pub async fn outcome(db: &D1Database, hook: &HookRecord, plan: Plan) -> ApiResult<Outcome> {
+pub async fn outcome(
+    db: &D1Database,
+    hook: &HookRecord,
+    plan: Plan,
+    payload: &Value,
+) -> ApiResult<Outcome> {
     if plan.filtered.is_some() {
         return Ok(Outcome::DryRun(json!({
             "dry_run": true, "status": HistoryStatus::Filtered, "filtered": true,
@@ -70,6 +76,43 @@ pub async fn outcome(db: &D1Database, hook: &HookRecord, plan: Plan) -> ApiResul
         })));
     }
     let Some(member) = member(db, hook, &plan).await? else {
+        // A dry run has a proved sender (`admit`): what the delivery would get, held, created
+        // or failed.
+        let verdict = joining::unknown_member(hook.on_unknown_member(), true, false);
+        let user = match hook.mapping() {
+            Some(Ok(mapping)) => mapping.user.as_ref(),
+            _ => None,
+        };
+        match (verdict, &plan.member, user) {
+            (Unknown::Hold, Some(m), _) => {
+                return Ok(Outcome::DryRun(json!({
+                    "dry_run": true, "status": DeliveryStatus::Pending, "held": true,
+                    "reason": joining::HELD_REASON, "message": joining::held_message(m.by, &m.value),
+                    "idempotency_key": plan.idempotency_key, "effects": plan.effects,
+                })));
+            }
+            (Unknown::Create, Some(m), Some(user)) => {
+                let new = match joining::new_member(user, m, payload) {
+                    Ok(new) => new,
+                    Err(e) => return Ok(Failure::core(&e).into()),
+                };
+                // A new member holds nothing yet.
+                let after = match simulated(&Amounts::new(), &plan) {
+                    Ok(after) => after,
+                    Err(currency) => {
+                        let refusal = Refusal::Insufficient(Some(currency));
+                        return Ok(Failure::new(refusal_error(&refusal, &plan)).into());
+                    }
+                };
+                return Ok(Outcome::DryRun(json!({
+                    "dry_run": true, "status": DeliveryStatus::Success, "member": null,
+                    "creates": {"email": new.email, "username": new.username},
+                    "balances_after": after, "idempotency_key": plan.idempotency_key,
+                    "effects": plan.effects, "message": plan.message,
+                })));
+            }
+            _ => {}
+        }
         return Ok(Failure::new(refusal_error(&Refusal::UnknownMember, &plan)).into());
     };
     let after = match simulated(&member.balances, &plan) {

@@ -68,6 +68,8 @@ pub async fn receive(
     // A record D1 proves outdated while the outcome is written is read again, once: the next
     // pass then reads D1 itself, and if the webhook changes again meanwhile the answer is 409.
     let mut judged_again = false;
+    // A member created while this delivery was being held: it is run once more, and applies.
+    let mut joined_meanwhile = false;
     loop {
         log.community_id = Some(arrived.hook().community_id.clone());
         let outcome = process(env, &db, &arrived, dry_run).await?;
@@ -82,6 +84,10 @@ pub async fn receive(
             && arrived.refresh(env, &db, token, true).await?
         {
             judged_again = true;
+            continue;
+        }
+        if matches!(recorded, Recorded::MemberJoined) && !joined_meanwhile {
+            joined_meanwhile = true;
             continue;
         }
         log.error = answer::error_code(&recorded);
@@ -145,9 +151,17 @@ pub async fn replay_recorded(
     record::record(db, hook, outcome, false, replay_of).await
 }
 
-/// A posted message is a `message.posted` event for outgoing webhooks. Publishing only queues
-/// deliveries; a failure to do so is logged and does not undo the delivery that posted it.
+/// A posted message is a `message.posted` event for outgoing webhooks; a member the delivery
+/// created is queued for `joined`. Publishing only queues deliveries; a failure to do so is logged
+/// and does not undo the delivery.
 async fn announce(env: &Env, db: &D1Database, hook: &HookRecord, outcome: &Outcome) {
+    if let Outcome::Applied {
+        created: Some(created),
+        ..
+    } = outcome
+    {
+        joined(env, created).await;
+    }
     let Outcome::Applied {
         delivery_id,
         plan,
@@ -179,4 +193,11 @@ async fn announce(env: &Env, db: &D1Database, hook: &HookRecord, outcome: &Outco
             e.message
         );
     }
+}
+
+/// A member a delivery created: the API worker applies what other webhooks held for them (a
+/// replay each), then publishes `member.joined` (`joined::queued`), so that the edge links
+/// neither.
+async fn joined(env: &Env, created: &str) {
+    outbox::enqueue_held(env, Some(created)).await;
 }

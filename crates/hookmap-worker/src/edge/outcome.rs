@@ -1,7 +1,7 @@
 //! What processing a delivery came to, before anything about it is recorded.
 
 use hookmap_core::inbound::Decoded;
-use hookmap_core::Plan;
+use hookmap_core::{MatchBy, Plan};
 use serde_json::Value;
 
 use crate::balances::Member;
@@ -13,6 +13,8 @@ pub enum Outcome {
         plan: Plan,
         balances: Option<Member>,
         message_id: Option<String>,
+        /// The id of the member the batch created (`on_unknown_member: "create"`).
+        created: Option<String>,
     },
     Duplicate {
         first: Value,
@@ -28,7 +30,23 @@ pub enum Outcome {
         /// The allow-listed headers, as JSON text, kept for the replay.
         headers: Option<String>,
     },
+    /// Storage knows no such member and the webhook holds such deliveries until they join
+    /// (`hookmap_core::joining`).
+    Held(Held),
     Failed(Failure),
+}
+
+/// A delivery held for a member who has not joined.
+pub struct Held {
+    /// How the plan names the member, and the identifier (as planned: an email lowercased).
+    pub by: MatchBy,
+    pub member: String,
+    pub payload: String,
+    pub idempotency_key: Option<String>,
+    pub guard: Option<String>,
+    pub headers: Option<String>,
+    /// A replay of a delivery held already: it stays held, and nothing is written.
+    pub already: Option<String>,
 }
 
 impl Outcome {

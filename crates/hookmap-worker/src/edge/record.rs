@@ -4,15 +4,19 @@
 use std::cell::RefCell;
 
 use hookmap_core::expiring::Expiring;
+use hookmap_core::joining;
+use hookmap_core::quota::Quota;
 use hookmap_core::DeliveryStatus;
 use worker::D1Database;
 
-use super::outcome::Outcome;
+use super::outcome::{self, Failure, Outcome};
 use super::refusal::{rate_limited, too_many_failures};
-use crate::apply::{self, Budget, DeliveryMeta};
+use super::run;
+use crate::apply::{self, Budget, DeliveryMeta, HeldWritten};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
+use crate::quotas;
 
 /// What the answer is made from.
 pub enum Recorded {
@@ -22,6 +26,14 @@ pub enum Recorded {
     Pending {
         delivery_id: String,
     },
+    /// Held for a member who has not joined (or, for a replay of a held delivery, left held).
+    Held {
+        delivery_id: String,
+        message: String,
+    },
+    /// The member was created while the delivery was being held, so nothing was written: the
+    /// delivery is to be run again, and now applies.
+    MemberJoined,
     Failed {
         delivery_id: String,
         told: ApiError,
@@ -61,6 +73,14 @@ pub async fn record(
     if dry_run {
         return Ok(Recorded::Unwritten(Box::new(outcome)));
     }
+    let outcome = match outcome {
+        Outcome::Held(held) => match hold(db, hook, held, replay_of).await? {
+            Held::Recorded(recorded) => return Ok(recorded),
+            // Over the community's quota of held deliveries: a failure like any.
+            Held::Failed(failure) => Outcome::Failed(*failure),
+        },
+        other => other,
+    };
     let (status, failure, payload, headers, (key, guard)) = match outcome {
         Outcome::Pending {
             payload,
@@ -126,4 +146,73 @@ pub async fn record(
         },
         None => Recorded::Pending { delivery_id },
     })
+}
+
+enum Held {
+    Recorded(Recorded),
+    /// Boxed: a failure carries the payload and its error.
+    Failed(Box<Failure>),
+}
+
+/// Holds a delivery for a member who has not joined (`apply::record_held`); a replay of one held
+/// already writes nothing.
+async fn hold(
+    db: &D1Database,
+    hook: &HookRecord,
+    held: outcome::Held,
+    replay_of: Option<&str>,
+) -> ApiResult<Held> {
+    let message = joining::held_message(held.by, &held.member);
+    if let Some(delivery_id) = held.already {
+        return Ok(Held::Recorded(Recorded::Held {
+            delivery_id,
+            message,
+        }));
+    }
+    let mut meta = DeliveryMeta::new(hook, Some(&held.payload), replay_of)?;
+    meta.headers = held.headers.as_deref();
+    let to_hold = apply::ToHold {
+        by: held.by,
+        member: &held.member,
+        idempotency_key: held.idempotency_key.as_deref(),
+        guard: held.guard.as_deref(),
+        message: &message,
+    };
+    Ok(Held::Recorded(
+        match apply::record_held(db, &meta, &to_hold).await? {
+            HeldWritten::Held => Recorded::Held {
+                delivery_id: meta.id,
+                message,
+            },
+            HeldWritten::OverBudget => Recorded::Refused(rate_limited()),
+            HeldWritten::Outdated => Recorded::Outdated,
+            HeldWritten::MemberJoined => Recorded::MemberJoined,
+            HeldWritten::Duplicate => Recorded::Unwritten(Box::new(
+                run::duplicate(
+                    db,
+                    hook,
+                    held.idempotency_key.as_deref(),
+                    held.guard.as_deref(),
+                )
+                .await?,
+            )),
+            HeldWritten::Full => {
+                let error = quotas::exceeded(Quota::HeldDeliveries, hook.held_deliveries);
+                let error = ApiError {
+                    message: format!(
+                        "no member of this community has the {} {:?}, and {}",
+                        held.by.as_str(),
+                        held.member,
+                        error.message
+                    ),
+                    ..error
+                };
+                return Ok(Held::Failed(Box::new(
+                    Failure::new(error)
+                        .with_payload(held.payload, held.headers)
+                        .with_keys((held.idempotency_key, held.guard)),
+                )));
+            }
+        },
+    ))
 }

@@ -83,6 +83,23 @@ pub fn refusal_error(refusal: &Refusal, plan: &Plan) -> ApiError {
         }
         Refusal::RateLimited => rate_limited(),
         Refusal::TooManyFailures => too_many_failures(),
+        // Only the identifier not matched on can be another member's: the batch creates no
+        // member when one has the matched identifier.
+        Refusal::IdentifierTaken(which) => {
+            let other = format!("user.create.{which}");
+            ApiError::unprocessable(
+                if *which == "email" {
+                    "email_taken"
+                } else {
+                    "username_taken"
+                },
+                format!(
+                    "the new member's {which} belongs to another member already: the member \
+                     was not created"
+                ),
+            )
+            .at(&other)
+        }
     }
 }
 
@@ -111,5 +128,14 @@ pub fn webhook_changed() -> ApiError {
     ApiError::conflict(
         "webhook_changed",
         "the webhook changed while this delivery was processed; send it again",
+    )
+}
+
+/// A replay held a moment ago while the member was being created (the edge runs such a delivery
+/// again itself): it did not apply, and a replay now will.
+pub fn member_joined() -> ApiError {
+    ApiError::conflict(
+        "member_joined",
+        "the member joined while this delivery was being held, so it was not held; replay it again",
     )
 }

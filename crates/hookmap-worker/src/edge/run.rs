@@ -3,19 +3,22 @@
 //! do). Shared by the edge and by replays.
 
 use hookmap_core::idempotency::{self, Keys as CoreKeys};
-use hookmap_core::{plan, HistoryStatus, Plan};
+use hookmap_core::joining::{self, Unknown};
+use hookmap_core::{plan, DeliveryStatus, HistoryStatus};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::D1Database;
 
 use super::decode::{Decoded, Keys};
 use super::dry_run;
-use super::outcome::{Failure, Outcome};
+use super::outcome::{Failure, Held, Outcome};
 use super::refusal::refusal_error;
 use crate::apply::{self, Applied, DeliveryMeta, Refusal};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
+use crate::quotas;
+use hookmap_core::quota::Quota;
 
 pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiResult<Outcome> {
     let (hook, replay_of) = (decoded.hook(), decoded.replay_of());
@@ -24,6 +27,7 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
     let guard = match &keys {
         Keys::Arrived { guard, .. } | Keys::Stored { guard, .. } => guard.clone(),
     };
+    let stored_held = matches!(keys, Keys::Stored { held: true, .. });
     // A delivery that fails before its payload's key is known keeps the key the request itself
     // carries (a signed id, a header), so that its replay and the sender's retry are one delivery.
     let failed = |e: &hookmap_core::Error, payload: String| -> ApiResult<Outcome> {
@@ -62,22 +66,65 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
         plan.idempotency_key = Some(format!("replay:{original}"));
     }
     if dry_run {
-        return dry_run::outcome(db, hook, plan).await;
+        return dry_run::outcome(db, hook, plan, &payload.value).await;
     }
+    // An admin's replay proves its sender too.
+    let proved = hook.proves_sender() || replay_of.is_some();
+    let verdict = joining::unknown_member(hook.on_unknown_member(), proved, stored_held);
+    // A webhook that creates members who have not joined: the member to create, checked as the
+    // users API checks one, goes into the batch, which creates it only if none has the identifier.
+    let new_member = match (verdict, &plan.member, mapping.user.as_ref()) {
+        (Unknown::Create, Some(member), Some(user)) => {
+            Some(joining::new_member(user, member, &payload.value))
+        }
+        _ => None,
+    };
     let mut meta = DeliveryMeta::new(hook, Some(&payload.text), replay_of)?;
     meta.guard = guard.as_deref();
     meta.headers = headers.as_deref();
-    match apply::apply(db, &meta, &plan).await? {
+    meta.create = new_member.as_ref().and_then(|m| m.as_ref().ok());
+    let applied = apply::apply(db, &meta, &plan).await?;
+    if let (Applied::Refused(Refusal::UnknownMember), Some(new_member)) = (&applied, &new_member) {
+        // Not created: the new member was invalid, or the community created its hour's quota.
+        let error = match new_member {
+            Err(e) => ApiError::from(e.clone()),
+            Ok(_) => quotas::exceeded(Quota::MembersPerHour, hook.members_per_hour),
+        };
+        return Ok(Failure::new(error)
+            .with_payload(payload.text, headers)
+            .with_keys((plan.idempotency_key, guard))
+            .into());
+    }
+    if let (Applied::Refused(Refusal::UnknownMember), Some(member)) = (&applied, &plan.member) {
+        if matches!(verdict, Unknown::Hold | Unknown::StillHeld) {
+            return Ok(Outcome::Held(Held {
+                by: member.by,
+                member: member.value.clone(),
+                payload: payload.text,
+                idempotency_key: plan.idempotency_key,
+                guard,
+                headers,
+                already: replay_of
+                    .filter(|_| verdict == Unknown::StillHeld)
+                    .map(str::to_owned),
+            }));
+        }
+    }
+    match applied {
         Applied::Done {
             balances,
             message_id,
+            created,
         } => Ok(Outcome::Applied {
             delivery_id: meta.id,
             plan,
             balances,
             message_id,
+            created,
         }),
-        Applied::Refused(Refusal::Duplicate) => duplicate(db, hook, &plan, meta.guard).await,
+        Applied::Refused(Refusal::Duplicate) => {
+            duplicate(db, hook, plan.idempotency_key.as_deref(), meta.guard).await
+        }
         Applied::Refused(Refusal::RateLimited) => Ok(Outcome::RateLimited),
         Applied::Refused(mut refusal) => {
             if refusal == Refusal::Insufficient(None) {
@@ -117,10 +164,12 @@ fn key(keys: &Keys, payload: Option<&str>) -> hookmap_core::Result<Option<String
 }
 
 /// The answer to a delivery whose key (or replay guard) was taken: the first delivery's outcome.
-async fn duplicate(
+/// A delivery held for a member who has not joined owns its key while held: its repeat is
+/// answered as held.
+pub(super) async fn duplicate(
     db: &D1Database,
     hook: &HookRecord,
-    plan: &Plan,
+    key: Option<&str>,
     guard: Option<&str>,
 ) -> ApiResult<Outcome> {
     #[derive(Deserialize)]
@@ -132,7 +181,7 @@ async fn duplicate(
         effects: Option<String>,
         created_at: String,
     }
-    let key = plan.idempotency_key.as_deref().unwrap_or_default();
+    let key = key.unwrap_or_default();
     let first: Option<First> = db::first(
         db,
         "SELECT d.id, d.status, d.user_id, d.message_id, d.effects, d.created_at FROM idempotency_keys k JOIN deliveries d ON d.id = k.delivery_id
@@ -147,7 +196,16 @@ async fn duplicate(
         .as_deref()
         .and_then(|e| serde_json::from_str(e).ok())
         .unwrap_or(Value::Null);
-    // Only a success or a filtered delivery takes a key.
+    // Only a success, a filtered delivery, or a held one takes a key.
+    if first.status == DeliveryStatus::Pending.as_str() {
+        return Ok(Outcome::Duplicate {
+            first: json!({
+                "delivery_id": first.id, "status": DeliveryStatus::Pending, "held": true,
+                "reason": joining::HELD_REASON, "duplicate": true, "idempotency_key": key,
+                "first_received_at": first.created_at,
+            }),
+        });
+    }
     let filtered = first.status == HistoryStatus::Filtered.as_str();
     if filtered {
         return Ok(Outcome::Duplicate {

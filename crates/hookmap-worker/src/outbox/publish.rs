@@ -196,8 +196,22 @@ pub async fn enqueue(env: &Env, delivery_id: &str, attempt: u32, delay_seconds: 
         delivery_id: delivery_id.to_owned(),
         attempt,
         replay_run: None,
+        held_for: false,
     };
     send(env, job, delay_seconds).await;
+}
+
+/// Queues the application of the deliveries held for member `member_id`, or with `None` of those
+/// held for any member who exists (`crate::joined`): the API worker applies them, so that the
+/// edge links no replay.
+pub async fn enqueue_held(env: &Env, member_id: Option<&str>) {
+    let job = Job {
+        delivery_id: member_id.unwrap_or_default().to_owned(),
+        attempt: 0,
+        replay_run: None,
+        held_for: true,
+    };
+    send(env, job, 0).await;
 }
 
 /// Queues the replay of incoming delivery `delivery_id` for bulk replay `run`.
@@ -206,6 +220,7 @@ pub async fn enqueue_replay(env: &Env, delivery_id: &str, run: &str) {
         delivery_id: delivery_id.to_owned(),
         attempt: 0,
         replay_run: Some(run.to_owned()),
+        held_for: false,
     };
     send(env, job, 0).await;
 }

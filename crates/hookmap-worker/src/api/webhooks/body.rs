@@ -1,6 +1,7 @@
 //! The members a create or update of an incoming webhook may send, each checked before anything
 //! is written (a refused request changes nothing); a refusal names the member at fault (`at`).
 
+use hookmap_core::joining::OnUnknownMember;
 use hookmap_core::message::ChannelRef;
 use hookmap_core::quota::Quota;
 use hookmap_core::vocabulary::quoted_or;
@@ -26,7 +27,22 @@ pub(super) const KNOWN: &[&str] = &[
     "signature",
     "api_key_in",
     "rate_limit",
+    "on_unknown_member",
 ];
+
+/// `on_unknown_member`, when sent.
+pub(super) fn on_unknown_member(body: &Map<String, Value>) -> ApiResult<Option<OnUnknownMember>> {
+    http::optional_str(body, "on_unknown_member", 16)?
+        .map(|text| {
+            OnUnknownMember::parse(text).ok_or_else(|| {
+                ApiError::invalid_field(
+                    "on_unknown_member",
+                    format!("{text:?} is not {}", quoted_or(&OnUnknownMember::NAMES)),
+                )
+            })
+        })
+        .transpose()
+}
 
 /// The `encryption` member: null (none) or `{algorithm, key, iv}`, checked and stored as given.
 /// Stored sealed under SECRETS_KEY, its algorithm in clear beside it.

@@ -12,7 +12,7 @@ pub(super) mod row;
 mod signing;
 
 pub(super) use body::checked_encryption;
-use body::{encryption, location, mapping, rate_limit, KNOWN, MAX_RATE_LIMIT};
+use body::{encryption, location, mapping, on_unknown_member, rate_limit, KNOWN, MAX_RATE_LIMIT};
 use row::{load, WebhookRow, SELECT};
 use signing::{api_key_in, grace_hours, signature, Signing, Stored};
 
@@ -49,7 +49,7 @@ fn render(ctx: &Ctx<'_>, row: &WebhookRow) -> ApiResult<Value> {
         "signing_secret": row.signing_secret.is_some(),
         "signature": signing::shown(row.signing_secret.as_deref(), row.signature_scheme.as_deref(), row.signature_settings.as_deref())?,
         "previous_secret_verifies_until": signing::previous_until(row, &db::now().1),
-        "rate_limit": row.rate_limit,
+        "rate_limit": row.rate_limit, "on_unknown_member": row.on_unknown_member,
         "encryption": algorithm, "mapping": mapping,
         "version": row.version, "created_at": row.created_at, "updated_at": row.updated_at,
     }))
@@ -80,6 +80,7 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         None => Stored::NONE,
     };
     let key_in = api_key_in(&body)?.unwrap_or(ApiKeyPlace::Header);
+    let on_unknown = on_unknown_member(&body)?.unwrap_or_default();
     let mapping = mapping(
         ctx,
         cid,
@@ -97,11 +98,11 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     let inserted = db::run_changes(
         &ctx.db,
         "INSERT INTO incoming_webhooks (id, community_id, token_digest, token_sealed, name, location, enabled, api_key_digest, encryption, encryption_algorithm, mapping, created_at, updated_at, signing_secret, rate_limit,
-                signature_scheme, signature_settings, api_key_in)
-         SELECT ?1, ?2, ?3, ?13, ?4, ?5, ?6, ?7, ?8, ?15, ?9, ?10, ?10, ?11, ?12, ?16, ?17, ?18
+                signature_scheme, signature_settings, api_key_in, on_unknown_member)
+         SELECT ?1, ?2, ?3, ?13, ?4, ?5, ?6, ?7, ?8, ?15, ?9, ?10, ?10, ?11, ?12, ?16, ?17, ?18, ?19
           WHERE (SELECT COUNT(*) FROM incoming_webhooks WHERE community_id = ?2) < ?14",
         &crate::args![&id, cid, &token_digest, name, location, enabled, digest.as_deref(), encryption.as_ref().map(|e| e.value.as_str()), mapping.as_deref(), &now, stored_signing.secret.as_deref(), rate_limit, &token_sealed, most,
-            encryption.as_ref().map(|e| e.shown.algorithm.as_str()), stored_signing.scheme.as_deref(), stored_signing.settings.as_deref(), key_in.as_str()],
+            encryption.as_ref().map(|e| e.shown.algorithm.as_str()), stored_signing.scheme.as_deref(), stored_signing.settings.as_deref(), key_in.as_str(), on_unknown.as_str()],
     )
     .await?;
     quotas::check_inserted(inserted, Quota::IncomingWebhooks, most)?;
@@ -233,6 +234,8 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
         ms,
     );
     let key_in = api_key_in(&body)?.map_or(row.api_key_in.clone(), |p| p.as_str().to_owned());
+    let on_unknown =
+        on_unknown_member(&body)?.map_or(row.on_unknown_member.clone(), |p| p.as_str().to_owned());
     // A new location is checked against the mapping it will use, the stored one if none is sent.
     let stored_mapping = row
         .mapping
@@ -254,12 +257,12 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
         "UPDATE incoming_webhooks SET name = ?3, enabled = ?4, api_key_digest = ?5, encryption = ?6, mapping = ?7,
                 location = ?9, signing_secret = ?10, rate_limit = ?11, encryption_algorithm = ?12,
                 signature_scheme = ?13, signature_settings = ?14, api_key_in = ?15,
-                previous_signing_secret = ?16, previous_secret_until = ?17,
+                previous_signing_secret = ?16, previous_secret_until = ?17, on_unknown_member = ?18,
                 version = version + 1, updated_at = ?8
           WHERE id = ?1 AND community_id = ?2",
         &crate::args![id, cid, name, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, location, signing.secret.as_deref(), rate_limit,
             algorithm.as_deref(), signing.scheme.as_deref(), signing.settings.as_deref(), key_in.as_str(),
-            previous.secret.as_deref(), previous.until.as_deref()],
+            previous.secret.as_deref(), previous.until.as_deref(), on_unknown.as_str()],
     )
     .await?;
     hooks::forget(ctx.env, &[row.digest()]).await;

@@ -27,6 +27,8 @@ pub struct WebhookRow {
     pub signature_scheme: Option<String>,
     pub signature_settings: Option<String>,
     pub api_key_in: String,
+    /// `OnUnknownMember`: what a delivery for a member who has not joined does.
+    pub on_unknown_member: String,
     pub rate_limit: i64,
     pub encryption: Option<String>,
     /// The algorithm of `encryption`, in clear (NULL in a row sealed before migration 0012).
@@ -44,7 +46,7 @@ impl WebhookRow {
     }
 }
 
-pub(super) const SELECT: &str = "SELECT id, token, token_digest, token_sealed, name, location, enabled, api_key_digest, signing_secret, previous_signing_secret, previous_secret_until, signature_scheme, signature_settings, api_key_in, rate_limit, encryption, encryption_algorithm, mapping, version, created_at, updated_at
+pub(super) const SELECT: &str = "SELECT id, token, token_digest, token_sealed, name, location, enabled, api_key_digest, signing_secret, previous_signing_secret, previous_secret_until, signature_scheme, signature_settings, api_key_in, on_unknown_member, rate_limit, encryption, encryption_algorithm, mapping, version, created_at, updated_at
                         FROM incoming_webhooks";
 
 pub async fn load(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<WebhookRow> {
