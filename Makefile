@@ -1,31 +1,41 @@
 # The two commands a developer needs: `make dev` runs hookmap locally, `make test` runs every test.
-# Both install what is missing first (scripts/setup.sh).
+# Both install what is missing first (scripts/setup.sh): `make dev` only what running needs,
+# `make test` the test tools too.
 
 PORT ?= 8787
 STATE ?= .wrangler/state
 WRANGLER = . scripts/env.sh && npx wrangler
 
-.PHONY: setup build dev migrate test test-core test-wasm test-e2e fuzz bench lint vectors clean
+.PHONY: setup setup-run build budgets dev migrate test test-core test-wasm test-e2e fuzz bench lint vectors clean
 
 setup:
 	sh scripts/setup.sh
 
+setup-run:
+	sh scripts/setup.sh run
+
 # The two workers, edge and API (crates/hookmap-worker/build/{edge,api}), and the page's wasm
 # engine (www/pkg).
-build: setup
+build: setup-run
 	sh scripts/build-worker.sh
 	sh scripts/build-page.sh
 
-migrate: setup
+migrate: setup-run
 	$(WRANGLER) d1 migrations apply DB --local --persist-to $(STATE)
 
 # Serves the API and the edge URL on http://127.0.0.1:$(PORT) with local D1 and KV: the edge
 # worker (wrangler.toml) answers, and passes /v1/... to the API worker (wrangler.api.toml) that
-# runs beside it. wrangler builds each (their [build]) and rebuilds them when crates/ change.
+# runs beside it. wrangler builds each (their [build]) and rebuilds them when crates/ change; a
+# build with nothing new to compile returns at once (scripts/build-worker.sh).
 dev: migrate
 	$(WRANGLER) dev -c wrangler.toml -c wrangler.api.toml --ip 127.0.0.1 --port $(PORT) --persist-to $(STATE)
 
-test: setup lint vectors test-core test-wasm fuzz build test-e2e
+test: setup lint vectors test-core test-wasm fuzz build budgets test-e2e
+
+# The production edge, the page's engine and the console's files against their gzipped size
+# budgets (scripts/budgets/budgets.mjs); after `build`, which makes the production edge.
+budgets:
+	node scripts/budgets/check.mjs
 
 lint:
 	cargo fmt --all --check

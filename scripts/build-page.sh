@@ -16,8 +16,13 @@ fi
 # Without the default features: `parity` exports what only the tests call (hookmap-wasm/Cargo.toml).
 # shellcheck disable=SC2086 # $features is empty or one flag and its value
 cargo build --profile page -p hookmap-wasm --target wasm32-unknown-unknown --no-default-features $features
-"$WASM_BINDGEN_BIN" --target "$target" --no-typescript --out-dir "$out" \
-  target/wasm32-unknown-unknown/page/hookmap_wasm.wasm
+artifact=target/wasm32-unknown-unknown/page/hookmap_wasm.wasm
+# Nothing new from cargo: wasm-bindgen and wasm-opt would make the same module again, slowly.
+if [ "$out" = www/pkg ] && [ www/pkg/hookmap_wasm_bg.wasm -nt "$artifact" ]; then
+  printf 'build-page.sh: www/pkg is up to date\n'
+  exit 0
+fi
+"$WASM_BINDGEN_BIN" --target "$target" --no-typescript --out-dir "$out" "$artifact"
 # --converge repeats -Os until the module stops shrinking: 0.7 KB gzipped, a few seconds more.
 # shellcheck disable=SC2086 # the feature flags are words
 "$WASM_OPT_BIN" -Os --converge $WASM_OPT_FEATURES "$out/hookmap_wasm_bg.wasm" -o "$out/hookmap_wasm_bg.wasm"

@@ -3,11 +3,20 @@
 # prints one line saying where setup is ("[3/9] worker-build 0.8.7: present", or what it installs
 # and how long that took); a failure names the piece and the fix. Everything comes from the
 # package registries through their ordinary clients.
+# `setup.sh run` installs only what building and running needs (make dev); `setup.sh` (make test)
+# adds the test tools: cargo-fuzz, Chromium, the Python modules the corpora are made with,
+# schemathesis.
 set -eu
 . "$(dirname "$0")/env.sh"
 cd "$root"
 
-total=10 n=0 what="" started=0
+mode=${1:-test}
+case "$mode" in
+  run) total=5 ;;
+  test) total=10 ;;
+  *) echo "setup.sh: no mode named $mode (run, test)" >&2; exit 2 ;;
+esac
+n=0 what="" started=0
 piece() { n=$((n + 1)) what=$1; }
 present() { printf '[%s/%s] %s: present\n' "$n" "$total" "$what"; }
 installing() {
@@ -25,13 +34,14 @@ registry="check that this machine reaches the package registry ($again)"
 sudo=""
 [ "$(id -u)" = 0 ] || sudo=sudo
 
-piece "the toolchains (cargo, rustup, npm, python3)"
+piece "the toolchains (cargo, rustup, npm$([ "$mode" = test ] && echo ', python3'))"
 command -v cargo >/dev/null && command -v rustup >/dev/null \
   || fail "cargo or rustup is missing" "install Rust with rustup (the stable toolchain), $again"
 command -v npm >/dev/null || fail "npm is missing" "install Node.js 20 or newer with npm, $again"
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
   || fail "Node.js $(node --version) is too old" "install Node.js 20 or newer, $again"
-command -v python3 >/dev/null || fail "python3 is missing" "install Python 3 with pip and venv, $again"
+[ "$mode" = run ] || command -v python3 >/dev/null \
+  || fail "python3 is missing" "install Python 3 with pip and venv, $again"
 present
 
 piece "the wasm32-unknown-unknown Rust target"
@@ -65,15 +75,6 @@ else
   installed
 fi
 
-piece "cargo-fuzz"
-if cargo fuzz --version >/dev/null 2>&1; then
-  present
-else
-  installing "with cargo (about 3 minutes)"
-  cargo install cargo-fuzz || fail "cargo install cargo-fuzz failed" "$registry"
-  installed
-fi
-
 piece "npm packages (wrangler, binaryen, playwright-core, axe-core)"
 if [ -x node_modules/.bin/wrangler ] && [ ! package-lock.json -nt node_modules/.package-lock.json ]; then
   present
@@ -84,6 +85,21 @@ else
 fi
 [ -x "$ESBUILD_BIN" ] \
   || fail "esbuild is missing at $ESBUILD_BIN (it comes with wrangler)" "delete node_modules, $again"
+
+if [ "$mode" = run ]; then
+  [ "$n" = "$total" ] || fail "counted $n pieces, not $total" "fix total= in scripts/setup.sh"
+  printf '== setup: all %s pieces that running needs are present (make test adds the test tools)\n' "$total"
+  exit 0
+fi
+
+piece "cargo-fuzz"
+if cargo fuzz --version >/dev/null 2>&1; then
+  present
+else
+  installing "with cargo (about 3 minutes)"
+  cargo install cargo-fuzz || fail "cargo install cargo-fuzz failed" "$registry"
+  installed
+fi
 
 # The browser tests drive Debian's Chromium and run the page's curl command.
 piece "Debian's chromium, chromium-driver and curl (browser tests)"

@@ -3,26 +3,18 @@
 // (the `first-preview` mark) and the shadow replay of a webhook's latest 50 deliveries (the
 // `shadow-replay` measure: the list with payloads fetched, judged by the wasm engine and drawn).
 // BENCH_CONSOLE_LOADS (10) page loads; medians. Prints one JSON object for report.mjs.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { startWorker } from '../../tests/e2e/support/worker.mjs';
 import { client, deliver, seedCommunity } from '../../tests/e2e/support/api.mjs';
 import { launch, openPage } from '../../tests/e2e/support/browser.mjs';
+import { consoleFiles } from '../budgets/budgets.mjs';
 
 const loads = Number(process.env.BENCH_CONSOLE_LOADS ?? 10);
-const root = new URL('../..', import.meta.url).pathname;
-const www = join(root, 'www');
-
-const files = (dir) => readdirSync(dir).flatMap((name) => {
-  const path = join(dir, name);
-  return statSync(path).isDirectory() ? files(path) : [path];
-});
-const gz = (path) => gzipSync(readFileSync(path), { level: 9 }).length;
-const own = files(www).filter((f) => /\.(js|css|html)$/.test(f));
+const wasm = new URL('../../www/pkg/hookmap_wasm_bg.wasm', import.meta.url).pathname;
 const sizes = {
-  js_css_html: own.map((f) => ({ file: relative(root, f), raw: statSync(f).size, gzip: gz(f) })),
-  wasm: { raw: statSync(join(www, 'pkg/hookmap_wasm_bg.wasm')).size, gzip: gz(join(www, 'pkg/hookmap_wasm_bg.wasm')) },
+  js_css_html: consoleFiles(),
+  wasm: { raw: statSync(wasm).size, gzip: gzipSync(readFileSync(wasm), { level: 9 }).length },
 };
 sizes.total_gzip = sizes.js_css_html.reduce((n, f) => n + f.gzip, 0);
 
