@@ -90,6 +90,7 @@ schemes! {
     Shopify = shopify,
     Github = github,
     Woocommerce = woocommerce,
+    Paddle = paddle,
     Hmac = hmac,
 }
 
