@@ -1,10 +1,10 @@
 // Real senders as they sign: Stripe (signed by the stripe package's own test helper), GitHub
-// (@octokit/webhooks-methods), Paddle, Shopify and WooCommerce (Node's crypto, as their docs describe), a
-// generic HMAC profile, and API keys in the URL. Each attack an outsider holding one captured
-// request could try is here beside the sender's own path.
+// (@octokit/webhooks-methods), Paddle, Shopify, WooCommerce and Svix's senders (Node's crypto, as
+// their docs describe), a generic HMAC profile, and API keys in the URL. Each attack an outsider
+// holding one captured request could try is here beside the sender's own path.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import { sign as githubSign } from '@octokit/webhooks-methods';
 import { startWorker } from './support/worker.mjs';
@@ -134,6 +134,51 @@ test('paddle: signed as Paddle documents (h1 of ts:body), its event_id keys the 
   const fourth = event(4);
   await expect(hook.url, fourth, signed(fourth), 200);
   assert.equal(await coins(), before + 2000);
+});
+
+test('svix: Standard Webhooks under svix- headers, as Clerk and Resend send it; svix-id keys the delivery, signed with it', async () => {
+  const noSecret = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'svix', signature: { scheme: 'svix' } });
+  assert.equal(noSecret.status, 422, 'the sender makes the secret: it must be pasted');
+  assert.equal(noSecret.body.error.details.at, 'signature.secret');
+  const notWhsec = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'svix', signature: { scheme: 'svix', secret: 'plain' } });
+  assert.equal(notWhsec.status, 422, notWhsec.text);
+  assert.equal(notWhsec.body.error.details.at, 'signature.secret');
+
+  const secret = 'whsec_' + randomBytes(24).toString('base64');
+  const hook = await webhook({ scheme: 'svix', secret }, 'data.email_addresses[0].email_address', 'data.public_metadata.coins');
+  assert.deepEqual(hook.signature, { scheme: 'svix' });
+  assert.equal(hook.signing_secret, true, 'a secret the request gave is never shown');
+  assert.ok(!JSON.stringify(hook).includes(secret));
+
+  // A Clerk user.created event; Svix signs "{svix-id}.{svix-timestamp}.{body}" with the base64 key.
+  const body = JSON.stringify({ type: 'user.created', object: 'event',
+    data: { id: 'user_2g7np7Hrk0SN6kj5EDMLDaKNL0S', email_addresses: [{ email_address: 'ada@example.com' }], public_metadata: { coins: 40 } } });
+  const now = () => Math.floor(Date.now() / 1000);
+  const entry = (key, id, ts, payload = body) =>
+    'v1,' + createHmac('sha256', Buffer.from(key.slice('whsec_'.length), 'base64')).update(`${id}.${ts}.${payload}`).digest('base64');
+  const signed = (id, { ts = now(), keys = [secret], payload = body } = {}) =>
+    ({ 'svix-id': id, 'svix-timestamp': String(ts), 'svix-signature': keys.map((k) => entry(k, id, ts, payload)).join(' ') });
+
+  const before = await coins();
+  const id = `msg_${randomUUID().replaceAll('-', '')}`;
+  const first = await expect(hook.url, body, signed(id), 200);
+  assert.equal(first.idempotency_key, id, 'svix-id keys the delivery');
+  // Svix retries a message with the same svix-id, a fresh timestamp and signature: a duplicate.
+  assert.equal((await expect(hook.url, body, signed(id, { ts: now() - 5 }), 200)).duplicate, true);
+  // The id is signed: a fresh one on a captured signature is refused, not applied again.
+  await expect(hook.url, body, { ...signed(id), 'svix-id': `msg_${randomUUID()}` }, 401, 'invalid_signature');
+  await expect(hook.url, body.replace('40', '4000'), signed(id), 401, 'invalid_signature');
+  const stale = await expect(hook.url, body, signed(`msg_${randomUUID()}`, { ts: now() - 400 }), 401, 'invalid_signature');
+  assert.match(stale.error.message, /s from now/);
+  // Standard Webhooks' own names carry the same signature, but this sender sends svix- ones.
+  const own = signed(`msg_${randomUUID()}`);
+  await expect(hook.url, body, { 'webhook-id': own['svix-id'], 'webhook-timestamp': own['svix-timestamp'], 'webhook-signature': own['svix-signature'] },
+    401, 'invalid_signature');
+  // While the sender rotates its secret it signs with both: any one entry may match.
+  const retired = 'whsec_' + randomBytes(24).toString('base64');
+  await expect(hook.url, body.replace('"coins":40', '"coins":2'), signed(`msg_${randomUUID()}`, { keys: [retired, secret], payload: body.replace('"coins":40', '"coins":2') }), 200);
+  await expect(hook.url, body, signed(`msg_${randomUUID()}`, { keys: [retired] }), 401, 'invalid_signature');
+  assert.equal(await coins(), before + 42);
 });
 
 test('github: a generated secret, signed by @octokit/webhooks-methods; a captured request under a fresh delivery id applies nothing', async () => {

@@ -151,6 +151,35 @@ case("paddle: a body without an event_id is guarded", {"scheme": "paddle", "secr
      {"Paddle-Signature": paddle_header(NOW, PADDLE, content='{"n":1}')}, ok(None, True), body='{"n":1}')
 case("paddle: missing header", {"scheme": "paddle", "secret": PADDLE}, {}, REFUSED, body=PADDLE_BODY)
 
+# Standard Webhooks under Svix's header names (Clerk, Resend...): the same algorithm and secret.
+# Svix's libraries publish the specification's example; Python's hmac makes it again.
+SVIX_DOC = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+SVIX_DOC_SIG = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+assert "v1," + b64(hmac.new(base64.b64decode(SVIX_DOC[6:]), b'msg_p5jXN8AQM9LWM0D4loKWxJek.1614265330.{"test": 2432232314}',
+                            hashlib.sha256).digest()) == SVIX_DOC_SIG
+case("svix: the published example", {"scheme": "svix", "secret": SVIX_DOC},
+     {"svix-id": "msg_p5jXN8AQM9LWM0D4loKWxJek", "svix-timestamp": "1614265330", "svix-signature": SVIX_DOC_SIG},
+     ok("msg_p5jXN8AQM9LWM0D4loKWxJek", False), body='{"test": 2432232314}', now=1614265330)
+
+
+def svix_sig(secret, msg_id, ts, content=BODY):
+    key = base64.b64decode(secret[len("whsec_"):])
+    return "v1," + b64(hmac.new(key, f"{msg_id}.{ts}.{content}".encode(), hashlib.sha256).digest())
+
+
+SVIX = "whsec_" + b64(b"svix-endpoint-signing-key")
+svix_headers = {"svix-id": "msg_2", "svix-timestamp": str(NOW), "svix-signature": svix_sig(SVIX, "msg_2", NOW)}
+case("svix: signed", {"scheme": "svix", "secret": SVIX}, svix_headers, ok("msg_2", False))
+case("svix: several entries while a secret rotates", {"scheme": "svix", "secret": SVIX},
+     {**svix_headers, "svix-signature": svix_sig("whsec_" + b64(b"the-retired-signing-key"), "msg_2", NOW)
+      + " " + svix_sig(SVIX, "msg_2", NOW)}, ok("msg_2", False))
+case("svix: Standard Webhooks' own header names are not Svix's", {"scheme": "svix", "secret": SVIX},
+     {"webhook-id": "msg_2", "webhook-timestamp": str(NOW), "webhook-signature": svix_sig(SVIX, "msg_2", NOW)}, REFUSED)
+case("svix: id changed", {"scheme": "svix", "secret": SVIX}, {**svix_headers, "svix-id": "msg_3"}, REFUSED)
+case("svix: older than the tolerance", {"scheme": "svix", "secret": SVIX},
+     {"svix-id": "msg_2", "svix-timestamp": str(NOW - 301), "svix-signature": svix_sig(SVIX, "msg_2", NOW - 301)}, REFUSED)
+case("svix: tampered body", {"scheme": "svix", "secret": SVIX}, svix_headers, REFUSED, body=OTHER)
+
 HM = "generic-secret"
 plain512 = {"scheme": "hmac", "secret": HM, "header": "X-Signature", "algorithm": "sha512", "encoding": "hex"}
 case("hmac: sha512 hex over the body", plain512,

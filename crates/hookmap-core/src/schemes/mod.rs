@@ -86,6 +86,7 @@ macro_rules! schemes {
 
 schemes! {
     StandardWebhooks = standard_webhooks,
+    Svix = svix,
     Stripe = stripe,
     Shopify = shopify,
     Github = github,
