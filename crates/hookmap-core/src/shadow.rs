@@ -14,8 +14,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::Value;
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::expr::Input;
@@ -60,65 +60,126 @@ vocabulary! {
 
 /// What the shadow reads of one `Delivery` of the history (`GET .../deliveries?include=payload`);
 /// every other field of it is ignored.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StoredDelivery {
     pub id: String,
-    #[serde(deserialize_with = "history_status")]
     pub status: HistoryStatus,
-    #[serde(default)]
     pub error: Option<StoredError>,
     /// Applied, or for a failure the planned effects when planning got that far.
-    #[serde(default)]
     pub effects: Option<Value>,
-    #[serde(default)]
     pub created_at: Option<String>,
     /// Absent and JSON null read alike: either way there is nothing to plan.
-    #[serde(default)]
     pub payload: Option<Value>,
-    #[serde(default)]
     pub payload_truncated: bool,
-    #[serde(default)]
     pub payload_expired: bool,
     /// The request's allow-listed headers, which expressions read as the edge did.
-    #[serde(default)]
     pub headers: Option<Value>,
 }
 
 /// A stored delivery's error, as the history shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoredError {
     pub code: String,
-    #[serde(default)]
     pub message: Option<String>,
-    #[serde(default)]
     pub at: Option<String>,
 }
 
-fn history_status<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<HistoryStatus, D::Error> {
-    let text = String::deserialize(d)?;
-    HistoryStatus::parse(&text).ok_or_else(|| {
-        serde::de::Error::custom(format!(
-            "the status {text:?} is not {}",
-            quoted_or(&HistoryStatus::NAMES)
-        ))
-    })
+/// Reads the history's list answer, `{"data": [Delivery...], ...}`, as its text: serde_json reads
+/// the payloads' numbers exactly as the edge read them, which a JS round trip would not. Read from
+/// the JSON value rather than derived: serde's typed deserializers would add 16 KB gzipped to the
+/// page's engine (BENCHMARKS.md).
+pub fn deliveries(text: &str) -> Result<Vec<StoredDelivery>> {
+    let page: Value = serde_json::from_str(text).map_err(|e| {
+        Error::new(
+            ErrorKind::NotJson,
+            format!("the deliveries cannot be read: {e}"),
+        )
+        .at("deliveries")
+    })?;
+    let items = page
+        .get("data")
+        .and_then(Value::as_array)
+        .ok_or_else(|| unreadable("data", "must be a list of deliveries"))?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| StoredDelivery::from_json(item, &format!("data[{i}]")))
+        .collect()
 }
 
-/// Reads the history's list answer, `{"data": [Delivery...], ...}`, as its text: serde_json reads
-/// the payloads' numbers exactly as the edge read them, which a JS round trip would not.
-pub fn deliveries(text: &str) -> Result<Vec<StoredDelivery>> {
-    #[derive(Deserialize)]
-    struct Page {
-        data: Vec<StoredDelivery>,
-    }
-    let page: Page = serde_json::from_str(text).map_err(|e| {
-        let kind = match e.classify() {
-            serde_json::error::Category::Data => ErrorKind::WrongType,
-            _ => ErrorKind::NotJson,
+fn unreadable(at: &str, why: &str) -> Error {
+    Error::new(
+        ErrorKind::WrongType,
+        format!("the deliveries cannot be read: {at} {why}"),
+    )
+    .at("deliveries")
+}
+
+impl StoredDelivery {
+    fn from_json(value: &Value, at: &str) -> Result<Self> {
+        let item = value
+            .as_object()
+            .ok_or_else(|| unreadable(at, "must be an object"))?;
+        let status = text(item, "status", at)?.unwrap_or_default();
+        let status = HistoryStatus::parse(&status).ok_or_else(|| {
+            unreadable(
+                &format!("{at}.status"),
+                &format!("{status:?} is not {}", quoted_or(&HistoryStatus::NAMES)),
+            )
+        })?;
+        let error = match present(item, "error") {
+            None => None,
+            Some(error) => Some(StoredError::from_json(error, &format!("{at}.error"))?),
         };
-        Error::new(kind, format!("the deliveries cannot be read: {e}")).at("deliveries")
-    })?;
-    Ok(page.data)
+        Ok(Self {
+            id: text(item, "id", at)?
+                .ok_or_else(|| unreadable(&format!("{at}.id"), "is required"))?,
+            status,
+            error,
+            effects: present(item, "effects").cloned(),
+            created_at: text(item, "created_at", at)?,
+            payload: present(item, "payload").cloned(),
+            payload_truncated: flag(item, "payload_truncated", at)?,
+            payload_expired: flag(item, "payload_expired", at)?,
+            headers: present(item, "headers").cloned(),
+        })
+    }
+}
+
+impl StoredError {
+    fn from_json(value: &Value, at: &str) -> Result<Self> {
+        let error = value
+            .as_object()
+            .ok_or_else(|| unreadable(at, "must be an object"))?;
+        Ok(Self {
+            code: text(error, "code", at)?
+                .ok_or_else(|| unreadable(&format!("{at}.code"), "is required"))?,
+            message: text(error, "message", at)?,
+            at: text(error, "at", at)?,
+        })
+    }
+}
+
+/// `obj[key]`, when it is there and not null: the history writes either for "none".
+fn present<'v>(obj: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    obj.get(key).filter(|v| !v.is_null())
+}
+
+fn text(obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<String>> {
+    present(obj, key)
+        .map(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| unreadable(&format!("{at}.{key}"), "must be a string"))
+        })
+        .transpose()
+}
+
+fn flag(obj: &Map<String, Value>, key: &str, at: &str) -> Result<bool> {
+    present(obj, key).map_or(Ok(false), |v| {
+        v.as_bool()
+            .ok_or_else(|| unreadable(&format!("{at}.{key}"), "must be true or false"))
+    })
 }
 
 /// One delivery, judged.

@@ -353,6 +353,67 @@ fn unreadable_text_is_an_error_naming_the_argument() {
 }
 
 #[test]
+fn each_member_of_a_delivery_is_read_by_its_type_and_named_when_wrong() {
+    let read = |item: Value| deliveries(&json!({ "data": [item] }).to_string());
+    // Absent and null alike mean none; other members are ignored.
+    let d = read(
+        json!({"id": "d1", "status": "pending", "error": null, "payload": null,
+                         "payload_expired": null, "later": 1}),
+    )
+    .unwrap();
+    assert_eq!((d[0].error.as_ref(), d[0].payload.as_ref()), (None, None));
+    assert!(!d[0].payload_expired);
+    let d = read(
+        json!({"id": "d2", "status": "failed", "created_at": "2026-12-06T05:00:00Z",
+                         "error": {"code": "missing_path", "at": "fields[0].path"},
+                         "payload_truncated": true, "headers": {"x-a": "1"}}),
+    )
+    .unwrap();
+    let error = d[0].error.as_ref().unwrap();
+    assert_eq!(
+        (
+            error.code.as_str(),
+            error.at.as_deref(),
+            error.message.as_deref()
+        ),
+        ("missing_path", Some("fields[0].path"), None)
+    );
+    assert!(d[0].payload_truncated);
+    assert_eq!(d[0].headers, Some(json!({"x-a": "1"})));
+    for (item, named) in [
+        (json!("d1"), "data[0] must be an object"),
+        (
+            json!({"id": 7, "status": "failed"}),
+            "data[0].id must be a string",
+        ),
+        (
+            json!({"id": "d1", "status": "failed", "error": {"at": "x"}}),
+            "data[0].error.code is required",
+        ),
+        (
+            json!({"id": "d1", "status": "failed", "error": "oops"}),
+            "data[0].error must be an object",
+        ),
+        (
+            json!({"id": "d1", "status": "failed", "payload_expired": "yes"}),
+            "data[0].payload_expired must be true or false",
+        ),
+        (
+            json!({"id": "d1", "status": "failed", "created_at": 5}),
+            "data[0].created_at must be a string",
+        ),
+    ] {
+        let e = read(item).unwrap_err();
+        assert_eq!(
+            (e.code(), e.location()),
+            ("wrong_type", Some("deliveries")),
+            "{e}"
+        );
+        assert!(e.message().ends_with(named), "{e}");
+    }
+}
+
+#[test]
 fn every_error_of_planning_has_a_planning_kind() {
     // What plan() and Mapping::parse answer are the codes the shadow reads as the mapping's.
     let cases = [

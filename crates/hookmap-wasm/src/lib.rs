@@ -85,8 +85,11 @@ impl Engine {
     /// mapping is checked against them again.
     #[wasm_bindgen(js_name = setCurrencies)]
     pub fn set_currencies(&mut self, currencies: &str) -> JsResult<()> {
-        let keys: Vec<String> = serde_json::from_str(currencies)
-            .map_err(|e| thrown(error::not_json("currencies", &e)))?;
+        let keys = json(currencies, "currencies")?;
+        let keys = keys
+            .as_array()
+            .and_then(|keys| keys.iter().map(Value::as_str).collect::<Option<Vec<_>>>())
+            .ok_or_else(|| wrong("currencies", "a JSON array of currency keys"))?;
         self.set_catalog(Catalog::new(self.catalog.fields().clone(), keys));
         Ok(())
     }
@@ -145,8 +148,7 @@ impl Engine {
     /// `{balances: {currency: amount}, fields: {key: value}}`, as the admin typed them.
     #[wasm_bindgen(js_name = setMember)]
     pub fn set_member(&mut self, member: &str) -> JsResult<()> {
-        self.member =
-            serde_json::from_str(member).map_err(|e| thrown(error::not_json("member", &e)))?;
+        self.member = MemberState::from_json(&json(member, "member")?).map_err(thrown)?;
         self.shown = None;
         Ok(())
     }
@@ -288,14 +290,32 @@ pub fn request_payload(content_type: Option<String>, body: &str, query: &str) ->
     inbound::request_text(body.as_bytes(), content_type.as_deref(), &params).map_err(thrown)
 }
 
+/// An argument's JSON text as a value. The page's inputs are read from values by hand, not by
+/// serde's typed deserializers, which would add 16 KB gzipped to it (BENCHMARKS.md).
+fn json(text: &str, argument: &str) -> JsResult<Value> {
+    serde_json::from_str(text).map_err(|e| thrown(error::not_json(argument, &e)))
+}
+
+fn wrong(argument: &str, expected: &str) -> JsValue {
+    thrown(
+        Error::new(
+            ErrorKind::WrongType,
+            format!("the {argument} must be {expected}"),
+        )
+        .at(argument),
+    )
+}
+
 fn thrown(error: Error) -> JsValue {
     error::to_js(&error)
 }
 
 /// Field definitions as `{"key": "type"}`; unknown type names are left out, as at the edge.
 fn field_types(text: &str) -> JsResult<FieldTypes> {
-    let defs: serde_json::Map<String, Value> =
-        serde_json::from_str(text).map_err(|e| thrown(error::not_json("fields", &e)))?;
+    let defs = json(text, "fields")?;
+    let defs = defs
+        .as_object()
+        .ok_or_else(|| wrong("fields", r#"a JSON object ({"key": "type"})"#))?;
     Ok(Catalog::fields_from(
         defs.iter()
             .filter_map(|(k, t)| t.as_str().map(|t| (k.as_str(), t))),

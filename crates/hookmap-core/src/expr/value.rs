@@ -59,12 +59,15 @@ impl<'a> Val<'a> {
             Self::Str(s) => Value::String(s.clone().into_owned()),
             Self::Json(json) => (*json).clone(),
             Self::List(items) => Value::Array(items.iter().map(Self::to_json).collect()),
-            Self::Map(entries) => Value::Object(
-                entries
-                    .iter()
-                    .map(|(k, v)| (k.key_text(), v.to_json()))
-                    .collect::<Map<_, _>>(),
-            ),
+            Self::Map(entries) => {
+                // Inserted one by one: collecting would sort the entries first, and link a
+                // stable sort into the page for it (3 KB gzipped). A later key wins either way.
+                let mut object = Map::new();
+                for (k, v) in entries {
+                    object.insert(k.key_text(), v.to_json());
+                }
+                Value::Object(object)
+            }
         }
     }
 
