@@ -1,6 +1,6 @@
 //! Signature profiles: how the sender of an incoming webhook signs its requests. One scheme per
-//! webhook ([`crate::schemes`]: Standard Webhooks, the schemes of Stripe, Shopify, GitHub and
-//! WooCommerce, or a generic HMAC described by its settings, [`HmacProfile`]).
+//! webhook ([`crate::schemes`]): a provider's, fixed by its descriptor, or a generic HMAC
+//! described by its settings ([`HmacProfile`]).
 //!
 //! Each scheme verifies the raw body as received, before anything is decoded, comparing in
 //! constant time. What a verified request yields is the delivery's id (the provider's own, which
