@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use super::signed::{
     fresh_within, matches, refused, Digest, Encoding, Signed, Verified, TOLERANCE_SECS,
 };
-use super::{Descriptor, SecretForm, Verifier};
+use super::descriptor::{Descriptor, SecretForm, Verifier};
 use crate::error::{Error, ErrorKind, Result};
 use crate::vocabulary::quoted_or;
 

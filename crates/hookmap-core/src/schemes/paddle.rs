@@ -3,7 +3,7 @@
 //! The event's `event_id` is in the signed body, so it keys the delivery.
 
 use super::signed::Stamped;
-use super::{Descriptor, SecretForm, Verifier};
+use super::descriptor::{Descriptor, SecretForm, Verifier};
 
 pub(super) const SCHEME: Descriptor = Descriptor {
     name: "paddle",

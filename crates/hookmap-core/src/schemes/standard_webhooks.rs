@@ -4,7 +4,7 @@
 //! the base64 part of a `whsec_...` secret. The id is signed, so it alone keys the delivery.
 
 use super::signed::{fresh, refused, Signed, Verified};
-use super::{Descriptor, SecretForm, Verifier};
+use super::descriptor::{Descriptor, SecretForm, Verifier};
 use crate::auth::secrets_equal;
 use crate::error::Result;
 use crate::signature;

@@ -2,7 +2,7 @@
 //! `whsec_` secret as text. The event's `id` is in the signed body, so it keys the delivery.
 
 use super::signed::Stamped;
-use super::{Descriptor, SecretForm, Verifier};
+use super::descriptor::{Descriptor, SecretForm, Verifier};
 
 pub(super) const SCHEME: Descriptor = Descriptor {
     name: "stripe",

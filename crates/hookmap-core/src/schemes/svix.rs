@@ -4,7 +4,7 @@
 //! the secret.
 
 use super::standard_webhooks::{verify_as, Names};
-use super::{Descriptor, SecretForm, Verifier};
+use super::descriptor::{Descriptor, SecretForm, Verifier};
 
 pub(super) const SCHEME: Descriptor = Descriptor {
     name: "svix",

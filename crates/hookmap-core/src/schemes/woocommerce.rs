@@ -2,7 +2,7 @@
 //! webhook. The delivery id beside it is not signed.
 
 use super::signed::{Encoding, Signed, Verified};
-use super::{Descriptor, SecretForm, Verifier};
+use super::descriptor::{Descriptor, SecretForm, Verifier};
 use crate::error::Result;
 
 pub(super) const SCHEME: Descriptor = Descriptor {
