@@ -1,10 +1,10 @@
 // Real senders as they sign: Stripe (signed by the stripe package's own test helper), GitHub
-// (@octokit/webhooks-methods), Shopify and WooCommerce (Node's crypto, as their docs describe), a
-// generic HMAC profile, and API keys in the URL. Each attack an outsider holding one captured
-// request could try is here beside the sender's own path.
+// (@octokit/webhooks-methods), Paddle, Shopify, WooCommerce and Svix's senders (Node's crypto, as
+// their docs describe), a generic HMAC profile, and API keys in the URL. Each attack an outsider
+// holding one captured request could try is here beside the sender's own path.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import { sign as githubSign } from '@octokit/webhooks-methods';
 import { startWorker } from './support/worker.mjs';
@@ -79,6 +79,106 @@ test('stripe: the stripe package\'s signed event applies once; retries, tamperin
   // The stripe package's own verifier accepts the signatures these tests send.
   const event = stripe.webhooks.constructEvent(payload, header()['stripe-signature'], secret);
   assert.equal(event.id, JSON.parse(payload).id);
+});
+
+test('paddle: signed as Paddle documents (h1 of ts:body), its event_id keys the delivery; retries, tampering, old timestamps, a rotation on either side', async () => {
+  const secret = 'pdl_ntfset_' + randomUUID().replaceAll('-', '');
+  const noSecret = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'paddle', signature: { scheme: 'paddle' } });
+  assert.equal(noSecret.status, 422, 'Paddle makes the secret: it must be pasted');
+  assert.equal(noSecret.body.error.details.at, 'signature.secret');
+
+  const hook = await webhook({ scheme: 'paddle', secret }, 'data.custom_data.email', 'data.details.totals.grand_total');
+  assert.deepEqual(hook.signature, { scheme: 'paddle' });
+  assert.equal(hook.signing_secret, true, 'a secret the request gave is never shown');
+  assert.ok(!JSON.stringify(hook).includes(secret));
+
+  // A Paddle Billing notification; amounts are strings of the lowest denomination.
+  const event = (n) => JSON.stringify({ event_id: `evt_${randomUUID().replaceAll('-', '')}`, event_type: 'transaction.completed',
+    occurred_at: new Date().toISOString(), notification_id: `ntf_${n}`,
+    data: { id: `txn_${n}`, custom_data: { email: 'ada@example.com' }, details: { totals: { grand_total: '500' } } } });
+  const now = () => Math.floor(Date.now() / 1000);
+  // Paddle-Signature as Paddle's docs build it: ts=<unix>;h1=<hex HMAC-SHA256 of "ts:body">, one h1 per secret.
+  const signed = (payload, { ts = now(), keys = [secret] } = {}) =>
+    ({ 'paddle-signature': [`ts=${ts}`, ...keys.map((k) => `h1=${hmac('sha256', k, `${ts}:${payload}`, 'hex')}`)].join(';') });
+
+  const payload = event(1);
+  const before = await coins();
+  const first = await expect(hook.url, payload, signed(payload), 200);
+  assert.equal(first.idempotency_key, JSON.parse(payload).event_id, 'the event_id keys the delivery');
+  assert.equal(await coins(), before + 500);
+  // Paddle retries the same event with a fresh timestamp and signature: a duplicate.
+  assert.equal((await expect(hook.url, payload, signed(payload, { ts: now() - 5 }), 200)).duplicate, true);
+  await expect(hook.url, payload.replace('"500"', '"50000"'), signed(payload), 401, 'invalid_signature');
+  await expect(hook.url, payload, signed(payload, { keys: [secret + 'x'] }), 401, 'invalid_signature');
+  const stale = await expect(hook.url, payload, signed(payload, { ts: now() - 400 }), 401, 'invalid_signature');
+  assert.match(stale.error.message, /s from now/);
+  await expect(hook.url, payload, {}, 401, 'invalid_signature');
+  // Stripe's signed content ("ts.body") is not Paddle's.
+  const dotted = { 'paddle-signature': `ts=${now()};h1=${hmac('sha256', secret, `${now()}.${payload}`, 'hex')}` };
+  await expect(hook.url, payload, dotted, 401, 'invalid_signature');
+  // An idempotency key beside the event id could be re-chosen by whoever holds the request.
+  await expect(hook.url, payload, { ...signed(payload), 'idempotency-key': 'fresh' }, 400, 'idempotency_conflict');
+  assert.equal(await coins(), before + 500, 'nothing but the first delivery moved coins');
+
+  // Paddle rotating its secret signs with both while the old one lasts: either h1 may match.
+  const second = event(2);
+  await expect(hook.url, second, signed(second, { keys: ['pdl_ntfset_retired', secret] }), 200);
+
+  // The admin pastes Paddle's new secret: the replaced one keeps verifying for the grace.
+  const next = 'pdl_ntfset_' + randomUUID().replaceAll('-', '');
+  const rotated = await admin.patch(`/v1/communities/${cid}/incoming-webhooks/${hook.id}`, { signature: { scheme: 'paddle', secret: next } });
+  assert.equal(rotated.status, 200, rotated.text);
+  assert.ok(rotated.body.previous_secret_verifies_until, 'the replaced secret verifies for a while');
+  const third = event(3);
+  await expect(hook.url, third, signed(third, { keys: [next] }), 200);
+  const fourth = event(4);
+  await expect(hook.url, fourth, signed(fourth), 200);
+  assert.equal(await coins(), before + 2000);
+});
+
+test('svix: Standard Webhooks under svix- headers, as Clerk and Resend send it; svix-id keys the delivery, signed with it', async () => {
+  const noSecret = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'svix', signature: { scheme: 'svix' } });
+  assert.equal(noSecret.status, 422, 'the sender makes the secret: it must be pasted');
+  assert.equal(noSecret.body.error.details.at, 'signature.secret');
+  const notWhsec = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'svix', signature: { scheme: 'svix', secret: 'plain' } });
+  assert.equal(notWhsec.status, 422, notWhsec.text);
+  assert.equal(notWhsec.body.error.details.at, 'signature.secret');
+
+  const secret = 'whsec_' + randomBytes(24).toString('base64');
+  const hook = await webhook({ scheme: 'svix', secret }, 'data.email_addresses[0].email_address', 'data.public_metadata.coins');
+  assert.deepEqual(hook.signature, { scheme: 'svix' });
+  assert.equal(hook.signing_secret, true, 'a secret the request gave is never shown');
+  assert.ok(!JSON.stringify(hook).includes(secret));
+
+  // A Clerk user.created event; Svix signs "{svix-id}.{svix-timestamp}.{body}" with the base64 key.
+  const body = JSON.stringify({ type: 'user.created', object: 'event',
+    data: { id: 'user_2g7np7Hrk0SN6kj5EDMLDaKNL0S', email_addresses: [{ email_address: 'ada@example.com' }], public_metadata: { coins: 40 } } });
+  const now = () => Math.floor(Date.now() / 1000);
+  const entry = (key, id, ts, payload = body) =>
+    'v1,' + createHmac('sha256', Buffer.from(key.slice('whsec_'.length), 'base64')).update(`${id}.${ts}.${payload}`).digest('base64');
+  const signed = (id, { ts = now(), keys = [secret], payload = body } = {}) =>
+    ({ 'svix-id': id, 'svix-timestamp': String(ts), 'svix-signature': keys.map((k) => entry(k, id, ts, payload)).join(' ') });
+
+  const before = await coins();
+  const id = `msg_${randomUUID().replaceAll('-', '')}`;
+  const first = await expect(hook.url, body, signed(id), 200);
+  assert.equal(first.idempotency_key, id, 'svix-id keys the delivery');
+  // Svix retries a message with the same svix-id, a fresh timestamp and signature: a duplicate.
+  assert.equal((await expect(hook.url, body, signed(id, { ts: now() - 5 }), 200)).duplicate, true);
+  // The id is signed: a fresh one on a captured signature is refused, not applied again.
+  await expect(hook.url, body, { ...signed(id), 'svix-id': `msg_${randomUUID()}` }, 401, 'invalid_signature');
+  await expect(hook.url, body.replace('40', '4000'), signed(id), 401, 'invalid_signature');
+  const stale = await expect(hook.url, body, signed(`msg_${randomUUID()}`, { ts: now() - 400 }), 401, 'invalid_signature');
+  assert.match(stale.error.message, /s from now/);
+  // Standard Webhooks' own names carry the same signature, but this sender sends svix- ones.
+  const own = signed(`msg_${randomUUID()}`);
+  await expect(hook.url, body, { 'webhook-id': own['svix-id'], 'webhook-timestamp': own['svix-timestamp'], 'webhook-signature': own['svix-signature'] },
+    401, 'invalid_signature');
+  // While the sender rotates its secret it signs with both: any one entry may match.
+  const retired = 'whsec_' + randomBytes(24).toString('base64');
+  await expect(hook.url, body.replace('"coins":40', '"coins":2'), signed(`msg_${randomUUID()}`, { keys: [retired, secret], payload: body.replace('"coins":40', '"coins":2') }), 200);
+  await expect(hook.url, body, signed(`msg_${randomUUID()}`, { keys: [retired] }), 401, 'invalid_signature');
+  assert.equal(await coins(), before + 42);
 });
 
 test('github: a generated secret, signed by @octokit/webhooks-methods; a captured request under a fresh delivery id applies nothing', async () => {

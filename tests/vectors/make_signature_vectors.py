@@ -111,6 +111,75 @@ case("standard webhooks: signed", {"scheme": "standard_webhooks", "secret": SW},
 case("standard webhooks: id changed", {"scheme": "standard_webhooks", "secret": SW},
      {"webhook-id": "msg_2", "webhook-timestamp": str(NOW), "webhook-signature": sw_sig}, REFUSED)
 
+# Paddle (Billing) as its docs describe verifying: Paddle-Signature `ts=<unix>;h1=<hex>`, the
+# HMAC-SHA256 of `{ts}:{raw body}` under the notification destination's secret key; the event's
+# `event_id` is in the signed body.
+PADDLE = "pdl_ntfset_01hv8wxyz_0123456789abcdefghijklmnop"
+PADDLE_BODY = ('{"event_id":"evt_01hv8x2acma2gz3he2v1g5bdv7","event_type":"transaction.completed",'
+               '"occurred_at":"2026-01-01T00:00:00.000000Z","notification_id":"ntf_01hv8x2af1d0trp1vqnh2nmx3b",'
+               '"data":{"id":"txn_01hv8wptq8987qeep44cyrewp9","custom_data":{"email":"ada@example.com"},'
+               '"details":{"totals":{"grand_total":"500"}}}}')
+
+
+def paddle_header(ts, *secrets, content=PADDLE_BODY):
+    return ";".join([f"ts={ts}"] + [f"h1={mac(s, f'{ts}:{content}').hex()}" for s in secrets])
+
+
+case("paddle: signed event, id from the body", {"scheme": "paddle", "secret": PADDLE},
+     {"Paddle-Signature": paddle_header(NOW - 10, PADDLE)}, ok("evt_01hv8x2acma2gz3he2v1g5bdv7", False),
+     body=PADDLE_BODY)
+case("paddle: a rotating secret signs twice", {"scheme": "paddle", "secret": PADDLE},
+     {"Paddle-Signature": paddle_header(NOW, "pdl_ntfset_old", PADDLE)}, ok("evt_01hv8x2acma2gz3he2v1g5bdv7", False),
+     body=PADDLE_BODY)
+case("paddle: another secret", {"scheme": "paddle", "secret": PADDLE},
+     {"Paddle-Signature": paddle_header(NOW, "pdl_ntfset_other")}, REFUSED, body=PADDLE_BODY)
+case("paddle: older than the tolerance", {"scheme": "paddle", "secret": PADDLE},
+     {"Paddle-Signature": paddle_header(NOW - 301, PADDLE)}, REFUSED, body=PADDLE_BODY)
+case("paddle: the same age is accepted ahead", {"scheme": "paddle", "secret": PADDLE},
+     {"Paddle-Signature": paddle_header(NOW + 300, PADDLE)}, ok("evt_01hv8x2acma2gz3he2v1g5bdv7", False),
+     body=PADDLE_BODY)
+case("paddle: tampered body", {"scheme": "paddle", "secret": PADDLE},
+     {"Paddle-Signature": paddle_header(NOW, PADDLE)}, REFUSED, body=PADDLE_BODY.replace('"500"', '"50000"'))
+case("paddle: the timestamp is signed", {"scheme": "paddle", "secret": PADDLE},
+     {"Paddle-Signature": paddle_header(NOW, PADDLE).replace(f"ts={NOW}", f"ts={NOW - 1}")}, REFUSED,
+     body=PADDLE_BODY)
+case("paddle: signed over {ts}.{body}, Stripe's content, is refused", {"scheme": "paddle", "secret": PADDLE},
+     {"Paddle-Signature": f"ts={NOW};h1={mac(PADDLE, f'{NOW}.{PADDLE_BODY}').hex()}"}, REFUSED, body=PADDLE_BODY)
+case("paddle: pairs split by commas are not Paddle's", {"scheme": "paddle", "secret": PADDLE},
+     {"Paddle-Signature": paddle_header(NOW, PADDLE).replace(";", ",")}, REFUSED, body=PADDLE_BODY)
+case("paddle: a body without an event_id is guarded", {"scheme": "paddle", "secret": PADDLE},
+     {"Paddle-Signature": paddle_header(NOW, PADDLE, content='{"n":1}')}, ok(None, True), body='{"n":1}')
+case("paddle: missing header", {"scheme": "paddle", "secret": PADDLE}, {}, REFUSED, body=PADDLE_BODY)
+
+# Standard Webhooks under Svix's header names (Clerk, Resend...): the same algorithm and secret.
+# Svix's libraries publish the specification's example; Python's hmac makes it again.
+SVIX_DOC = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+SVIX_DOC_SIG = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+assert "v1," + b64(hmac.new(base64.b64decode(SVIX_DOC[6:]), b'msg_p5jXN8AQM9LWM0D4loKWxJek.1614265330.{"test": 2432232314}',
+                            hashlib.sha256).digest()) == SVIX_DOC_SIG
+case("svix: the published example", {"scheme": "svix", "secret": SVIX_DOC},
+     {"svix-id": "msg_p5jXN8AQM9LWM0D4loKWxJek", "svix-timestamp": "1614265330", "svix-signature": SVIX_DOC_SIG},
+     ok("msg_p5jXN8AQM9LWM0D4loKWxJek", False), body='{"test": 2432232314}', now=1614265330)
+
+
+def svix_sig(secret, msg_id, ts, content=BODY):
+    key = base64.b64decode(secret[len("whsec_"):])
+    return "v1," + b64(hmac.new(key, f"{msg_id}.{ts}.{content}".encode(), hashlib.sha256).digest())
+
+
+SVIX = "whsec_" + b64(b"svix-endpoint-signing-key")
+svix_headers = {"svix-id": "msg_2", "svix-timestamp": str(NOW), "svix-signature": svix_sig(SVIX, "msg_2", NOW)}
+case("svix: signed", {"scheme": "svix", "secret": SVIX}, svix_headers, ok("msg_2", False))
+case("svix: several entries while a secret rotates", {"scheme": "svix", "secret": SVIX},
+     {**svix_headers, "svix-signature": svix_sig("whsec_" + b64(b"the-retired-signing-key"), "msg_2", NOW)
+      + " " + svix_sig(SVIX, "msg_2", NOW)}, ok("msg_2", False))
+case("svix: Standard Webhooks' own header names are not Svix's", {"scheme": "svix", "secret": SVIX},
+     {"webhook-id": "msg_2", "webhook-timestamp": str(NOW), "webhook-signature": svix_sig(SVIX, "msg_2", NOW)}, REFUSED)
+case("svix: id changed", {"scheme": "svix", "secret": SVIX}, {**svix_headers, "svix-id": "msg_3"}, REFUSED)
+case("svix: older than the tolerance", {"scheme": "svix", "secret": SVIX},
+     {"svix-id": "msg_2", "svix-timestamp": str(NOW - 301), "svix-signature": svix_sig(SVIX, "msg_2", NOW - 301)}, REFUSED)
+case("svix: tampered body", {"scheme": "svix", "secret": SVIX}, svix_headers, REFUSED, body=OTHER)
+
 HM = "generic-secret"
 plain512 = {"scheme": "hmac", "secret": HM, "header": "X-Signature", "algorithm": "sha512", "encoding": "hex"}
 case("hmac: sha512 hex over the body", plain512,

@@ -1,6 +1,6 @@
 //! Signature profiles: how the sender of an incoming webhook signs its requests. One scheme per
-//! webhook: Standard Webhooks (the secret hookmap generates), the schemes of Stripe, Shopify,
-//! GitHub and WooCommerce, or a generic HMAC described by its parts ([`HmacProfile`]).
+//! webhook ([`crate::schemes`]): a provider's, fixed by its descriptor, or a generic HMAC
+//! described by its settings ([`HmacProfile`]).
 //!
 //! Each scheme verifies the raw body as received, before anything is decoded, comparing in
 //! constant time. What a verified request yields is the delivery's id (the provider's own, which
@@ -8,87 +8,16 @@
 //! a captured request can put a fresh id beside the same signed bytes, so the signed content itself
 //! may apply only once ([`Verified::guard`]).
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
-use hmac::{Hmac, Mac};
+use std::fmt;
+
 use serde_json::{json, Map, Value};
-use sha2::{Sha256, Sha512};
-use subtle::ConstantTimeEq;
 
-use crate::auth::hex;
 use crate::error::{Error, ErrorKind, Result};
-use crate::hmac_profile::HmacProfile;
+use crate::schemes::{Descriptor, HmacProfile, Signed, Verifier};
 use crate::signature;
-use crate::vocabulary::{quoted_or, vocabulary};
+use crate::vocabulary::quoted_or;
 
-vocabulary! {
-    /// How an incoming webhook's requests are signed.
-    pub enum SignatureScheme {
-        /// `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`; hookmap generates
-        /// the `whsec_` secret.
-        StandardWebhooks = "standard_webhooks",
-        /// `Stripe-Signature: t=<unix>,v1=<hex>` over `{t}.{body}`; the endpoint's `whsec_` secret.
-        Stripe = "stripe",
-        /// `X-Shopify-Hmac-Sha256: <base64>` over the body; the app's client secret.
-        Shopify = "shopify",
-        /// `X-Hub-Signature-256: sha256=<hex>` over the body; the secret set on the hook.
-        Github = "github",
-        /// `X-WC-Webhook-Signature: <base64>` over the body; the secret set on the webhook.
-        Woocommerce = "woocommerce",
-        /// A header, a hash, an encoding and a signed-content template, as the sender documents.
-        Hmac = "hmac",
-    }
-}
-
-vocabulary! {
-    /// The hash of a generic HMAC profile.
-    pub enum Digest {
-        Sha256 = "sha256",
-        Sha512 = "sha512",
-    }
-}
-
-vocabulary! {
-    /// How a generic HMAC profile writes its signature.
-    pub enum Encoding {
-        Hex = "hex",
-        Base64 = "base64",
-    }
-}
-
-impl SignatureScheme {
-    /// Whether hookmap may generate the secret: Stripe and Shopify make their own.
-    pub fn generates_secret(self) -> bool {
-        !matches!(self, Self::Stripe | Self::Shopify)
-    }
-
-    /// The headers a signed request carries (the signature first, then any timestamp and id).
-    pub fn headers(self) -> &'static [&'static str] {
-        match self {
-            Self::StandardWebhooks => &["webhook-signature", "webhook-timestamp", "webhook-id"],
-            Self::Stripe => &["Stripe-Signature"],
-            Self::Shopify => &["X-Shopify-Hmac-Sha256", "X-Shopify-Webhook-Id"],
-            Self::Github => &["X-Hub-Signature-256", "X-GitHub-Delivery"],
-            Self::Woocommerce => &["X-WC-Webhook-Signature", "X-WC-Webhook-Delivery-ID"],
-            Self::Hmac => &[],
-        }
-    }
-
-    /// What the sender's admin does to point the provider at a hookmap URL, for the page.
-    pub fn setup(self) -> &'static str {
-        match self {
-            Self::StandardWebhooks => "Give the sender the generated whsec_ secret; it signs each request with webhook-id, webhook-timestamp and webhook-signature (any Standard Webhooks library does).",
-            Self::Stripe => "In Stripe's dashboard, Developers > Webhooks > Add endpoint: paste this URL and pick the events, then reveal the endpoint's signing secret (whsec_...) and paste it here. The event's id keys each delivery; Stripe's retries are duplicates.",
-            Self::Shopify => "In Shopify (Settings > Notifications > Webhooks, or your app's subscriptions), create a JSON webhook with this URL, and paste here the secret Shopify signs with (shown under the webhooks list, or your app's client secret).",
-            Self::Github => "In the repository's or organization's Settings > Webhooks > Add webhook: paste this URL, choose application/json, and paste the secret shown here (generated) into Secret.",
-            Self::Woocommerce => "In WooCommerce > Settings > Advanced > Webhooks > Add webhook: paste this URL as the delivery URL and the secret shown here (generated) as Secret.",
-            Self::Hmac => "Describe how the sender signs: the header, the hash, the encoding, an optional prefix, and what it signs ({body}, with {timestamp} and {id} from their headers).",
-        }
-    }
-}
-
-/// Seconds a timestamped signature may be away from the receiver's clock (Stripe's default).
-pub const TOLERANCE_SECS: i64 = 300;
+pub use crate::schemes::{Digest, Encoding, SecretForm, SignatureScheme, Verified, TOLERANCE_SECS};
 
 /// Longest secret accepted for a scheme whose provider sets it.
 pub const MAX_SECRET_LEN: usize = 256;
@@ -96,41 +25,64 @@ pub const MAX_SECRET_LEN: usize = 256;
 /// A webhook's signature scheme with its settings (the secret is kept apart, sealed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Profile {
-    StandardWebhooks,
-    Stripe,
-    Shopify,
-    Github,
-    Woocommerce,
-    Hmac(HmacProfile),
+    /// A scheme its provider fixes: nothing to set but the secret.
+    Fixed(Fixed),
+    /// A generic HMAC, described by its settings.
+    Described(HmacProfile),
 }
 
-/// What a verified request proves beyond its sender.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Verified {
-    /// The provider's id of this delivery: its idempotency key, which nothing overrides.
-    pub delivery_id: Option<String>,
-    /// Set when the signature does not cover [`Self::delivery_id`]: a key for the signed content,
-    /// claimed beside the delivery's own so that the same signed bytes apply once under any id.
-    pub guard: Option<String>,
+/// A scheme whose descriptor fixes how it verifies, with that verifier (made only from such a
+/// descriptor, so a profile always has what verifies it).
+#[derive(Clone, Copy)]
+pub struct Fixed {
+    scheme: SignatureScheme,
+    verify: fn(&Signed<'_>) -> Result<Verified>,
 }
+
+impl PartialEq for Fixed {
+    fn eq(&self, other: &Self) -> bool {
+        self.scheme == other.scheme
+    }
+}
+
+impl Eq for Fixed {}
+
+impl fmt::Debug for Fixed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Fixed({})", self.scheme)
+    }
+}
+
+/// Standard Webhooks: what `signing_secret: true` sets, and what a secret stored before webhooks
+/// had schemes is.
+pub const STANDARD_WEBHOOKS: Profile = match SignatureScheme::StandardWebhooks.descriptor().verifier
+{
+    Verifier::Fixed(verify) => Profile::Fixed(Fixed {
+        scheme: SignatureScheme::StandardWebhooks,
+        verify,
+    }),
+    // Evaluated when the crate is built: a compile error, never a panic at run time.
+    #[allow(clippy::panic)]
+    Verifier::Described => panic!("Standard Webhooks has a fixed verifier"),
+};
 
 impl Profile {
     pub fn scheme(&self) -> SignatureScheme {
         match self {
-            Self::StandardWebhooks => SignatureScheme::StandardWebhooks,
-            Self::Stripe => SignatureScheme::Stripe,
-            Self::Shopify => SignatureScheme::Shopify,
-            Self::Github => SignatureScheme::Github,
-            Self::Woocommerce => SignatureScheme::Woocommerce,
-            Self::Hmac(_) => SignatureScheme::Hmac,
+            Self::Fixed(fixed) => fixed.scheme,
+            Self::Described(_) => SignatureScheme::Hmac,
         }
+    }
+
+    pub fn descriptor(&self) -> &'static Descriptor {
+        self.scheme().descriptor()
     }
 
     /// The header that carries the signature (never kept with a delivery: [`crate::headers`]).
     pub fn signature_header(&self) -> &str {
         match self {
-            Self::Hmac(hmac) => hmac.header(),
-            named => named.scheme().headers().first().copied().unwrap_or(""),
+            Self::Fixed(fixed) => fixed.scheme.headers().first().copied().unwrap_or(""),
+            Self::Described(hmac) => hmac.header(),
         }
     }
 
@@ -150,13 +102,9 @@ impl Profile {
                 ),
             )
         })?;
-        let profile = match scheme {
-            SignatureScheme::StandardWebhooks => Self::StandardWebhooks,
-            SignatureScheme::Stripe => Self::Stripe,
-            SignatureScheme::Shopify => Self::Shopify,
-            SignatureScheme::Github => Self::Github,
-            SignatureScheme::Woocommerce => Self::Woocommerce,
-            SignatureScheme::Hmac => Self::Hmac(HmacProfile::parse(obj, at)?),
+        let profile = match scheme.descriptor().verifier {
+            Verifier::Fixed(verify) => Self::Fixed(Fixed { scheme, verify }),
+            Verifier::Described => Self::Described(HmacProfile::parse(obj, at)?),
         };
         let known = profile.members();
         if let Some(other) = obj
@@ -174,8 +122,8 @@ impl Profile {
     /// The settings' members besides `scheme` and `secret`.
     fn members(&self) -> &'static [&'static str] {
         match self {
-            Self::Hmac(_) => HmacProfile::MEMBERS,
-            _ => &[],
+            Self::Fixed(_) => &[],
+            Self::Described(_) => HmacProfile::MEMBERS,
         }
     }
 
@@ -183,15 +131,30 @@ impl Profile {
     pub fn to_value(&self) -> Value {
         let mut obj = Map::new();
         obj.insert("scheme".into(), json!(self.scheme()));
-        if let Self::Hmac(h) = self {
-            h.write(&mut obj);
+        match self {
+            Self::Fixed(_) => {}
+            Self::Described(hmac) => hmac.write(&mut obj),
         }
         Value::Object(obj)
     }
 
-    /// Whether hookmap may generate the secret: Stripe and Shopify make their own.
+    /// What storage keeps beside the scheme's name: the settings of a described scheme, as
+    /// [`Self::to_value`] writes them; a fixed scheme has none.
+    pub fn stored_settings(&self) -> Option<String> {
+        match self {
+            Self::Fixed(_) => None,
+            Self::Described(_) => Some(self.to_value().to_string()),
+        }
+    }
+
+    /// Whether hookmap may generate the secret (a provider that makes its own needs it pasted).
     pub fn generates_secret(&self) -> bool {
-        self.scheme().generates_secret()
+        self.descriptor().generates_secret
+    }
+
+    /// The form of the scheme's secret, and so of one hookmap generates.
+    pub fn secret_form(&self) -> SecretForm {
+        self.descriptor().secret
     }
 
     /// Checks a secret given for this scheme.
@@ -200,15 +163,15 @@ impl Profile {
         if secret.is_empty() || secret.len() > MAX_SECRET_LEN {
             return Err(bad("a signing secret is 1 to 256 bytes"));
         }
-        if let Self::StandardWebhooks = self {
-            return signature::sign(secret, "", 0, b"").map(drop).map_err(|_| {
+        match self.secret_form() {
+            SecretForm::Whsec => signature::sign(secret, "", 0, b"").map(drop).map_err(|_| {
                 bad("a Standard Webhooks secret is whsec_ followed by base64 (omit it to generate one)")
-            });
+            }),
+            SecretForm::Text if secret.chars().any(char::is_control) => {
+                Err(bad("a signing secret holds no control characters"))
+            }
+            SecretForm::Text => Ok(()),
         }
-        if secret.chars().any(char::is_control) {
-            return Err(bad("a signing secret holds no control characters"));
-        }
-        Ok(())
     }
 
     /// Verifies a request: `header` reads a request header by (case-insensitive) name, `now` is
@@ -220,193 +183,93 @@ impl Profile {
         body: &[u8],
         now: i64,
     ) -> Result<Verified> {
-        let required = |name: &str| required(header, name, self.scheme());
-        let key = secret.as_bytes();
-        let unsigned_id = |name: &str, mac: &[u8]| Verified {
-            delivery_id: present(header, name),
-            guard: Some(guard(mac)),
+        let request = Signed {
+            scheme: self.scheme().as_str(),
+            secret,
+            header,
+            body,
+            now,
         };
         match self {
-            Self::StandardWebhooks => {
-                let id = required("webhook-id")?;
-                let (timestamp, signatures) = (
-                    required("webhook-timestamp")?,
-                    required("webhook-signature")?,
-                );
-                signature::verify(secret, &id, &timestamp, &signatures, body, now)?;
-                Ok(Verified {
-                    delivery_id: Some(id),
-                    guard: None,
-                })
-            }
-            Self::Stripe => {
-                let header = required("stripe-signature")?;
-                let mac = stripe(key, &header, body, now)?;
-                Ok(match stripe_event_id(body) {
-                    Some(id) => Verified {
-                        delivery_id: Some(id),
-                        guard: None,
-                    },
-                    None => Verified {
-                        delivery_id: None,
-                        guard: Some(guard(&mac)),
-                    },
-                })
-            }
-            Self::Shopify | Self::Woocommerce => {
-                let (signature_header, id_header) = match self {
-                    Self::Shopify => ("x-shopify-hmac-sha256", "x-shopify-webhook-id"),
-                    _ => ("x-wc-webhook-signature", "x-wc-webhook-delivery-id"),
-                };
-                let presented = required(signature_header)?;
-                let mac = Digest::Sha256.mac(key, &[body]);
-                matches(&mac, &presented, Encoding::Base64, signature_header)?;
-                Ok(unsigned_id(id_header, &mac))
-            }
-            Self::Github => {
-                let presented = required("x-hub-signature-256")?;
-                let hex_part = presented.trim().strip_prefix("sha256=").ok_or_else(|| {
-                    refused("X-Hub-Signature-256 is sha256= followed by hex".into())
-                })?;
-                let mac = Digest::Sha256.mac(key, &[body]);
-                matches(&mac, hex_part, Encoding::Hex, "x-hub-signature-256")?;
-                Ok(unsigned_id("x-github-delivery", &mac))
-            }
-            Self::Hmac(profile) => profile.verify(key, header, body, now),
+            Self::Fixed(fixed) => (fixed.verify)(&request),
+            Self::Described(hmac) => hmac.verify(&request),
         }
     }
 }
 
-/// A header's value, when it has one that is not blank.
-pub(crate) fn present(header: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
-    header(name).filter(|v| !v.trim().is_empty())
-}
-
-/// A header the scheme cannot verify without.
-pub(crate) fn required(
-    header: &dyn Fn(&str) -> Option<String>,
-    name: &str,
-    scheme: SignatureScheme,
-) -> Result<String> {
-    present(header, name).ok_or_else(|| {
-        refused(format!(
-            "this webhook requires {scheme} signatures: the {name} header is missing"
-        ))
-    })
-}
-
-/// Stripe: `t=<unix>,v1=<hex>[,v1=<hex>...]` (several `v1` while a secret rolls), the timestamp
-/// within [`TOLERANCE_SECS`]. Returns the expected MAC.
-fn stripe(key: &[u8], header: &str, body: &[u8], now: i64) -> Result<Vec<u8>> {
-    let pairs = header.split(',').filter_map(|p| p.trim().split_once('='));
-    let (mut t, mut v1) = (None, Vec::new());
-    for (k, v) in pairs {
-        match k {
-            "t" if t.is_none() => t = Some(v),
-            "v1" => v1.push(v),
-            _ => {}
-        }
-    }
-    let t = t.ok_or_else(|| refused("Stripe-Signature has no t= timestamp".into()))?;
-    fresh(t, now, "Stripe-Signature's t")?;
-    let mac = Digest::Sha256.mac(key, &[t.as_bytes(), b".", body]);
-    let matched = v1
-        .iter()
-        .any(|v| decode(v, Encoding::Hex).is_some_and(|p| bool::from(p.ct_eq(&mac))));
-    if !matched {
-        return Err(refused(
-            "no v1 signature in Stripe-Signature matches this webhook's secret".into(),
-        ));
-    }
-    Ok(mac)
-}
-
-/// A Stripe event's `id` (`evt_...`), which its retries repeat and the signature covers.
-fn stripe_event_id(body: &[u8]) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Event {
-        id: Option<String>,
-    }
-    serde_json::from_slice::<Event>(body)
-        .ok()?
-        .id
-        .filter(|id| !id.is_empty())
-}
-
-/// `timestamp` (Unix seconds) within [`TOLERANCE_SECS`] of `now`, so a captured request cannot be
-/// sent again later.
-pub(crate) fn fresh(timestamp: &str, now: i64, what: &str) -> Result<()> {
-    fresh_within(timestamp, now, TOLERANCE_SECS, what)
-}
-
-pub(crate) fn fresh_within(timestamp: &str, now: i64, tolerance: i64, what: &str) -> Result<()> {
-    let ts: i64 = timestamp
-        .trim()
-        .parse()
-        .map_err(|_| refused(format!("{what} {timestamp:?} is not Unix seconds")))?;
-    let off = now.saturating_sub(ts).saturating_abs();
-    if off > tolerance {
-        return Err(refused(format!(
-            "{what} is {off} s from now; at most {tolerance} s are accepted"
-        )));
-    }
-    Ok(())
-}
-
-/// Whether `presented` (in `encoding`) is `mac`, compared in constant time.
-pub(crate) fn matches(mac: &[u8], presented: &str, encoding: Encoding, header: &str) -> Result<()> {
-    match decode(presented.trim(), encoding) {
-        Some(p) if bool::from(p.ct_eq(mac)) => Ok(()),
-        _ => Err(refused(format!(
-            "the {header} header does not match this webhook's secret"
-        ))),
-    }
-}
-
-fn decode(text: &str, encoding: Encoding) -> Option<Vec<u8>> {
-    match encoding {
-        Encoding::Base64 => B64.decode(text).ok(),
-        Encoding::Hex => {
-            if !text.len().is_multiple_of(2) || !text.is_ascii() {
-                return None;
-            }
-            (0..text.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-                .collect()
-        }
-    }
-}
-
-impl Digest {
-    /// HMAC of the concatenated `parts` under `key`.
-    pub(crate) fn mac(self, key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
-        fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
-            // HMAC takes a key of any length: this cannot fail.
-            let Ok(mut mac) = <M as hmac::digest::KeyInit>::new_from_slice(key) else {
-                return Vec::new();
-            };
-            for part in parts {
-                mac.update(part);
-            }
-            mac.finalize().into_bytes().to_vec()
-        }
-        match self {
-            Self::Sha256 => run::<Hmac<Sha256>>(key, parts),
-            Self::Sha512 => run::<Hmac<Sha512>>(key, parts),
-        }
-    }
-}
-
-/// The replay guard's key for a verified MAC: the signed content, keyed by this webhook's secret.
-pub(crate) fn guard(mac: &[u8]) -> String {
-    format!("signed:{}", hex(mac.get(..32).unwrap_or(mac)))
-}
-
-pub(crate) fn refused(why: String) -> Error {
-    Error::new(ErrorKind::InvalidSignature, why)
-}
-
-pub(crate) fn invalid(at: &str, why: impl Into<String>) -> Error {
+fn invalid(at: &str, why: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidField, why).at(at)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn refused_at(settings: serde_json::Value) -> String {
+        let e = Profile::parse(&settings, "signature").unwrap_err();
+        assert_eq!(e.code(), "invalid_field", "{e}");
+        e.location().unwrap().to_owned()
+    }
+
+    #[test]
+    fn settings_that_would_sign_nothing_useful_are_refused_where_they_are() {
+        let base =
+            json!({"scheme": "hmac", "header": "X-Sig", "algorithm": "sha256", "encoding": "hex"});
+        let with = |k: &str, v: serde_json::Value| {
+            let mut s = base.clone();
+            s[k] = v;
+            s
+        };
+        assert_eq!(refused_at(json!({"scheme": "md5"})), "signature.scheme");
+        let github_with_header = json!({"scheme": "github", "header": "X"});
+        assert_eq!(refused_at(github_with_header), "signature.header");
+        // (member, value, where the refusal points)
+        let cases = [
+            ("algorithm", json!("md5"), "algorithm"),
+            ("encoding", json!("base32"), "encoding"),
+            ("header", json!("X Sig"), "header"),
+            ("signed_content", json!("{timestamp}"), "signed_content"),
+            ("signed_content", json!("{body}{body}"), "signed_content"),
+            ("signed_content", json!("{body}.{nonce}"), "signed_content"),
+            ("signed_content", json!("{body"), "signed_content"),
+            ("signed_content", json!("{id}.{body}"), "signed_content"),
+            ("timestamp_header", json!("X-Ts"), "signed_content"),
+            ("tolerance", json!(60), "tolerance"),
+            ("colour", json!("red"), "colour"),
+        ];
+        for (member, value, at) in cases {
+            let shown = format!("{member}: {value}");
+            assert_eq!(
+                refused_at(with(member, value)),
+                format!("signature.{at}"),
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
+    fn settings_read_back_as_they_were_given() {
+        let given = json!({"scheme": "hmac", "header": "x-sig", "algorithm": "sha512", "encoding": "base64",
+            "prefix": "v1=", "timestamp_header": "x-ts", "signed_content": "{timestamp}.{body}",
+            "id_header": null, "tolerance": 60});
+        let profile = Profile::parse(&given, "signature").unwrap();
+        assert_eq!(profile.to_value(), given);
+        assert_eq!(
+            Profile::parse(&profile.to_value(), "signature").unwrap(),
+            profile
+        );
+        let github =
+            Profile::parse(&json!({"scheme": "github", "secret": "s"}), "signature").unwrap();
+        assert_eq!(github.to_value(), json!({"scheme": "github"}));
+        assert!(github.generates_secret());
+        assert!(!Profile::parse(&json!({"scheme": "stripe"}), "signature")
+            .unwrap()
+            .generates_secret());
+        assert!(STANDARD_WEBHOOKS.check_secret("whsec_not base64").is_err());
+        assert!(github.check_secret("It's a Secret to Everybody").is_ok());
+        assert!(github.check_secret("").is_err());
+        assert!(github.check_secret("a\nb").is_err());
+    }
 }

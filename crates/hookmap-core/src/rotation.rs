@@ -46,6 +46,7 @@ pub fn verify(
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+    use crate::profile::STANDARD_WEBHOOKS;
     use crate::signature;
 
     const NEW: &str = "whsec_bmV3LXNlY3JldC1uZXctc2VjcmV0LW5ldw==";
@@ -66,7 +67,7 @@ mod tests {
     fn the_replaced_secret_verifies_only_while_it_is_given() {
         let body = b"{\"n\": 1}";
         let by_old = headers(OLD, body);
-        let p = Profile::StandardWebhooks;
+        let p = STANDARD_WEBHOOKS;
         assert!(verify(&p, NEW, Some(OLD), &by_old, body, NOW).is_ok());
         // Its grace over, the caller gives it no more: the current secret's refusal.
         let refused = verify(&p, NEW, None, &by_old, body, NOW).unwrap_err();
@@ -103,7 +104,7 @@ mod tests {
         let body = b"{\"n\": 1}";
         let other = "whsec_b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldA==";
         let by_other = headers(other, body);
-        let p = Profile::StandardWebhooks;
+        let p = STANDARD_WEBHOOKS;
         let both = verify(&p, NEW, Some(OLD), &by_other, body, NOW).unwrap_err();
         let alone = p.verify(NEW, &by_other, body, NOW).unwrap_err();
         assert_eq!(both, alone);

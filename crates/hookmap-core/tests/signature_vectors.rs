@@ -46,3 +46,20 @@ fn every_profile_verifies_exactly_the_vectors() {
         }
     }
 }
+
+/// A scheme without vectors of both kinds is not tested against an independent signer.
+#[test]
+fn every_scheme_has_vectors_that_verify_and_vectors_that_are_refused() {
+    let corpus: Value =
+        serde_json::from_str(include_str!("../../../tests/vectors/signatures.json")).unwrap();
+    let cases = corpus["cases"].as_array().unwrap();
+    for scheme in hookmap_core::SignatureScheme::NAMES {
+        let of = |kind: &str| {
+            cases
+                .iter()
+                .any(|c| c["signature"]["scheme"] == scheme && !c["expect"][kind].is_null())
+        };
+        assert!(of("ok"), "{scheme}: no vector that verifies");
+        assert!(of("error"), "{scheme}: no vector that is refused");
+    }
+}

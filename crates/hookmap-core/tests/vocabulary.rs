@@ -447,3 +447,39 @@ fn the_page_spells_none_of_the_sets() {
         }
     }
 }
+
+// ---- the documents ----
+
+/// Each signature scheme is documented where a user picks one: a row of the README's table of
+/// real senders and a part of the OpenAPI enum's description, both naming its signature header.
+#[test]
+fn every_signature_scheme_is_documented() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let start = readme.find("### Real senders").unwrap();
+    let section = &readme[start..];
+    let section = &section[..section[4..].find("\n### ").unwrap()];
+    let rows: BTreeMap<&str, &str> = section
+        .lines()
+        .filter_map(|l| Some((l.strip_prefix("| `")?.split_once('`')?.0, l)))
+        .collect();
+    let listed: Vec<&str> = rows.keys().copied().collect();
+    let mut expected = SignatureScheme::NAMES.to_vec();
+    expected.sort_unstable();
+    assert_eq!(listed, expected, "the README's table of real senders");
+    let openapi: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("www/openapi.json")).unwrap())
+            .unwrap();
+    let described = openapi["components"]["schemas"]["SignatureScheme"]["description"]
+        .as_str()
+        .unwrap();
+    for scheme in SignatureScheme::ALL {
+        let part = described
+            .split_once(&format!("{scheme}: "))
+            .unwrap_or_else(|| panic!("OpenAPI's SignatureScheme does not describe {scheme}"))
+            .1;
+        if let Some(header) = scheme.headers().first() {
+            assert!(rows[scheme.as_str()].contains(header), "README: {scheme}");
+            assert!(part.contains(header), "OpenAPI: {scheme}");
+        }
+    }
+}

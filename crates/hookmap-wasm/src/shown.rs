@@ -179,13 +179,14 @@ pub fn capabilities() -> Capabilities {
         // The settings' section of an incoming webhook: one scheme, what its sender configures.
         signature_schemes: SignatureScheme::ALL
             .into_iter()
-            .map(|s| SignatureSchemeShown {
-                name: s.as_str(),
-                label: scheme_label(s),
-                headers: s.headers(),
-                generates_secret: s.generates_secret(),
-                setup: s.setup(),
-                settings: s == SignatureScheme::Hmac,
+            .map(|s| s.descriptor())
+            .map(|d| SignatureSchemeShown {
+                name: d.name,
+                label: d.label,
+                headers: d.headers,
+                generates_secret: d.generates_secret,
+                setup: d.setup,
+                settings: d.has_settings(),
             })
             .collect(),
         hmac_algorithms: &Digest::NAMES,
@@ -210,18 +211,6 @@ pub fn capabilities() -> Capabilities {
             functions: &Function::NAMES,
             max_len: expr::MAX_LEN,
         },
-    }
-}
-
-/// How the console names a signature scheme.
-fn scheme_label(scheme: SignatureScheme) -> &'static str {
-    match scheme {
-        SignatureScheme::StandardWebhooks => "Standard Webhooks",
-        SignatureScheme::Stripe => "Stripe",
-        SignatureScheme::Shopify => "Shopify",
-        SignatureScheme::Github => "GitHub",
-        SignatureScheme::Woocommerce => "WooCommerce",
-        SignatureScheme::Hmac => "HMAC (describe it)",
     }
 }
 

@@ -170,7 +170,7 @@ pub fn stored_profile(scheme: Option<&str>, settings: Option<&str>) -> ApiResult
     let value = match (settings, scheme) {
         (Some(settings), _) => serde_json::from_str(settings).map_err(ApiError::internal)?,
         (None, Some(scheme)) => json!({ "scheme": scheme }),
-        (None, None) => return Ok(Profile::StandardWebhooks),
+        (None, None) => return Ok(hookmap_core::profile::STANDARD_WEBHOOKS),
     };
     Profile::parse(&value, "signature").map_err(|e| ApiError::internal(e.message()))
 }

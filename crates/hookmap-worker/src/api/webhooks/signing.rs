@@ -3,6 +3,7 @@
 //! (a Standard Webhooks secret), and `api_key_in`.
 
 use hookmap_core::auth::ApiKeyPlace;
+use hookmap_core::profile::{SecretForm, STANDARD_WEBHOOKS};
 use hookmap_core::rotation::{self, DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS};
 use hookmap_core::vocabulary::quoted_or;
 use hookmap_core::Profile;
@@ -42,8 +43,7 @@ impl Signing {
         Ok(Stored {
             secret: Some(secrets::seal(ctx.env, &self.secret)?),
             scheme: Some(self.profile.scheme().as_str().to_owned()),
-            settings: matches!(self.profile, Profile::Hmac(_))
-                .then(|| self.profile.to_value().to_string()),
+            settings: self.profile.stored_settings(),
         })
     }
 }
@@ -68,7 +68,7 @@ pub(super) fn signature(body: &Map<String, Value>) -> ApiResult<Option<Option<Si
         (None, None) => return Ok(None),
         (None, Some(_)) => {
             return match http::optional_bool(body, "signing_secret")? {
-                Some(true) => generated(Profile::StandardWebhooks).map(|s| Some(Some(s))),
+                Some(true) => generated(STANDARD_WEBHOOKS).map(|s| Some(Some(s))),
                 _ => Ok(Some(None)),
             }
         }
@@ -99,9 +99,9 @@ pub(super) fn signature(body: &Map<String, Value>) -> ApiResult<Option<Option<Si
 }
 
 fn generated(profile: Profile) -> ApiResult<Signing> {
-    let secret = match profile {
-        Profile::StandardWebhooks => secrets::new_signing_secret()?,
-        _ => db::random_hex(32)?,
+    let secret = match profile.secret_form() {
+        SecretForm::Whsec => secrets::new_signing_secret()?,
+        SecretForm::Text => db::random_hex(32)?,
     };
     Ok(Signing {
         profile,

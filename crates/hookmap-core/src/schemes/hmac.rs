@@ -5,12 +5,22 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::error::Result;
-use crate::profile::{
-    fresh_within, guard, invalid, matches, present, refused, required, Digest, Encoding,
-    SignatureScheme, Verified, TOLERANCE_SECS,
+use super::signed::{
+    fresh_within, matches, refused, Digest, Encoding, Signed, Verified, TOLERANCE_SECS,
 };
+use super::descriptor::{Descriptor, SecretForm, Verifier};
+use crate::error::{Error, ErrorKind, Result};
 use crate::vocabulary::quoted_or;
+
+pub(super) const SCHEME: Descriptor = Descriptor {
+    name: "hmac",
+    label: "HMAC (describe it)",
+    headers: &[],
+    setup: "Describe how the sender signs: the header, the hash, the encoding, an optional prefix, and what it signs ({body}, with {timestamp} and {id} from their headers).",
+    secret: SecretForm::Text,
+    generates_secret: true,
+    verifier: Verifier::Described,
+};
 
 /// Longest header name, prefix or template accepted.
 const MAX_SETTING_LEN: usize = 128;
@@ -163,14 +173,8 @@ impl HmacProfile {
         }
     }
 
-    pub(crate) fn verify(
-        &self,
-        key: &[u8],
-        header: &dyn Fn(&str) -> Option<String>,
-        body: &[u8],
-        now: i64,
-    ) -> Result<Verified> {
-        let required = |name: &str| required(header, name, SignatureScheme::Hmac);
+    pub(crate) fn verify(&self, request: &Signed<'_>) -> Result<Verified> {
+        let required = |name: &str| request.required(name);
         let presented = required(&self.header)?;
         let presented = match &self.prefix {
             None => presented.trim(),
@@ -187,14 +191,14 @@ impl HmacProfile {
         let timestamp = match &self.timestamp_header {
             Some(name) => {
                 let ts = required(name)?;
-                fresh_within(&ts, now, self.tolerance, name)?;
+                fresh_within(&ts, request.now, self.tolerance, name)?;
                 Some(ts)
             }
             None => None,
         };
         let id = match &self.id_header {
             Some(name) if self.pieces.contains(&Piece::Id) => Some(required(name)?),
-            Some(name) => present(header, name),
+            Some(name) => request.present(name),
             None => None,
         };
         let parts: Vec<&[u8]> = self
@@ -202,17 +206,16 @@ impl HmacProfile {
             .iter()
             .map(|p| match p {
                 Piece::Text(t) => t.as_bytes(),
-                Piece::Body => body,
+                Piece::Body => request.body,
                 Piece::Timestamp => timestamp.as_deref().unwrap_or_default().as_bytes(),
                 Piece::Id => id.as_deref().unwrap_or_default().as_bytes(),
             })
             .collect();
-        let mac = self.digest.mac(key, &parts);
+        let mac = self.digest.mac(request.key(), &parts);
         matches(&mac, presented, self.encoding, &self.header)?;
-        let id_signed = id.is_some() && self.pieces.contains(&Piece::Id);
-        Ok(Verified {
-            guard: (!id_signed).then(|| guard(&mac)),
-            delivery_id: id,
+        Ok(match id {
+            Some(id) if self.pieces.contains(&Piece::Id) => Verified::signed_id(id),
+            id => Verified::unsigned_id(id, &mac),
         })
     }
 }
@@ -263,77 +266,6 @@ fn pieces(template: &str, at: &str) -> Result<Vec<Piece>> {
     Ok(out)
 }
 
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
-mod tests {
-    use crate::profile::Profile;
-    use serde_json::json;
-
-    fn refused_at(settings: serde_json::Value) -> String {
-        let e = Profile::parse(&settings, "signature").unwrap_err();
-        assert_eq!(e.code(), "invalid_field", "{e}");
-        e.location().unwrap().to_owned()
-    }
-
-    #[test]
-    fn settings_that_would_sign_nothing_useful_are_refused_where_they_are() {
-        let base =
-            json!({"scheme": "hmac", "header": "X-Sig", "algorithm": "sha256", "encoding": "hex"});
-        let with = |k: &str, v: serde_json::Value| {
-            let mut s = base.clone();
-            s[k] = v;
-            s
-        };
-        assert_eq!(refused_at(json!({"scheme": "md5"})), "signature.scheme");
-        let github_with_header = json!({"scheme": "github", "header": "X"});
-        assert_eq!(refused_at(github_with_header), "signature.header");
-        // (member, value, where the refusal points)
-        let cases = [
-            ("algorithm", json!("md5"), "algorithm"),
-            ("encoding", json!("base32"), "encoding"),
-            ("header", json!("X Sig"), "header"),
-            ("signed_content", json!("{timestamp}"), "signed_content"),
-            ("signed_content", json!("{body}{body}"), "signed_content"),
-            ("signed_content", json!("{body}.{nonce}"), "signed_content"),
-            ("signed_content", json!("{body"), "signed_content"),
-            ("signed_content", json!("{id}.{body}"), "signed_content"),
-            ("timestamp_header", json!("X-Ts"), "signed_content"),
-            ("tolerance", json!(60), "tolerance"),
-            ("colour", json!("red"), "colour"),
-        ];
-        for (member, value, at) in cases {
-            let shown = format!("{member}: {value}");
-            assert_eq!(
-                refused_at(with(member, value)),
-                format!("signature.{at}"),
-                "{shown}"
-            );
-        }
-    }
-
-    #[test]
-    fn settings_read_back_as_they_were_given() {
-        let given = json!({"scheme": "hmac", "header": "x-sig", "algorithm": "sha512", "encoding": "base64",
-            "prefix": "v1=", "timestamp_header": "x-ts", "signed_content": "{timestamp}.{body}",
-            "id_header": null, "tolerance": 60});
-        let profile = Profile::parse(&given, "signature").unwrap();
-        assert_eq!(profile.to_value(), given);
-        assert_eq!(
-            Profile::parse(&profile.to_value(), "signature").unwrap(),
-            profile
-        );
-        let github =
-            Profile::parse(&json!({"scheme": "github", "secret": "s"}), "signature").unwrap();
-        assert_eq!(github.to_value(), json!({"scheme": "github"}));
-        assert!(github.generates_secret());
-        assert!(!Profile::Stripe.generates_secret());
-        assert!(Profile::StandardWebhooks
-            .check_secret("whsec_not base64")
-            .is_err());
-        assert!(Profile::Github
-            .check_secret("It's a Secret to Everybody")
-            .is_ok());
-        assert!(Profile::Github.check_secret("").is_err());
-        assert!(Profile::Github.check_secret("a\nb").is_err());
-    }
+fn invalid(at: &str, why: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidField, why).at(at)
 }
