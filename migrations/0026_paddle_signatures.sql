@@ -1,9 +1,8 @@
--- Clerk, Resend and the other senders built on Svix sign as Standard Webhooks does under svix-
--- header names: 'svix' joins the schemes an incoming webhook may verify (hookmap_core::schemes).
--- SQLite cannot widen a CHECK in place, so the table is rebuilt as 0025 left it, with its index;
--- the triggers that name it are dropped first and made again as they are (0008, 0023): renaming
--- a table onto a name that triggers reference is refused while those triggers point at a dropped
--- table.
+-- Paddle signs its notifications (Paddle-Signature: ts=...;h1=...): 'paddle' joins the schemes an
+-- incoming webhook may verify (hookmap_core::schemes). SQLite cannot widen a CHECK in place, so
+-- the table is rebuilt as it stands after 0025, with its index; the triggers that name it are
+-- dropped first and made again as they are (0008, 0023): renaming a table onto a name that
+-- triggers reference is refused while those triggers point at a dropped table.
 DROP TRIGGER deliveries_success_guard;
 DROP TRIGGER deliveries_unapplied_guard;
 DROP TRIGGER rate_windows_limit;
@@ -27,22 +26,24 @@ CREATE TABLE incoming_webhooks_new (
   rate_limit INTEGER NOT NULL DEFAULT 600,
   encryption_algorithm TEXT,
   signature_scheme TEXT
-    CHECK (signature_scheme IN ('standard_webhooks', 'svix', 'stripe', 'shopify', 'github', 'woocommerce', 'paddle', 'hmac')),
+    CHECK (signature_scheme IN ('standard_webhooks', 'stripe', 'shopify', 'github', 'woocommerce', 'paddle', 'hmac')),
   signature_settings TEXT,
   api_key_in TEXT NOT NULL DEFAULT 'header' CHECK (api_key_in IN ('header', 'query')),
   previous_signing_secret TEXT,
   previous_secret_until TEXT,
+  on_unknown_member TEXT NOT NULL DEFAULT 'fail'
+    CHECK (on_unknown_member IN ('fail', 'hold', 'create')),
   CHECK (token IS NOT NULL OR (token_digest IS NOT NULL AND token_sealed IS NOT NULL))
 );
 
 INSERT INTO incoming_webhooks_new (id, community_id, token, token_digest, token_sealed, name,
     location, enabled, api_key_digest, encryption, mapping, version, created_at, updated_at,
     signing_secret, rate_limit, encryption_algorithm, signature_scheme, signature_settings,
-    api_key_in, previous_signing_secret, previous_secret_until)
+    api_key_in, previous_signing_secret, previous_secret_until, on_unknown_member)
   SELECT id, community_id, token, token_digest, token_sealed, name,
     location, enabled, api_key_digest, encryption, mapping, version, created_at, updated_at,
     signing_secret, rate_limit, encryption_algorithm, signature_scheme, signature_settings,
-    api_key_in, previous_signing_secret, previous_secret_until
+    api_key_in, previous_signing_secret, previous_secret_until, on_unknown_member
   FROM incoming_webhooks;
 
 DROP TABLE incoming_webhooks;
