@@ -8,12 +8,14 @@
 use serde_json::{Map, Value};
 
 /// The headers kept, lowercase: what providers say about the event, never who sent it.
-pub const KEPT: [&str; 24] = [
+pub const KEPT: [&str; 26] = [
     "content-type",
     "user-agent",
     "idempotency-key",
     "webhook-id",
     "webhook-timestamp",
+    "svix-id",
+    "svix-timestamp",
     "x-event-type",
     "x-event-id",
     "x-request-id",
