@@ -244,7 +244,8 @@ fn files_under(dir: std::path::PathBuf) -> Vec<std::path::PathBuf> {
 
 // ---- OpenAPI ----
 
-/// JSON pointer of an `enum` in www/openapi.json -> the core set it must equal, in order.
+/// JSON pointer of an `enum` in www/openapi.json (a parameter named by its name, not its index)
+/// -> the core set it must equal, in order.
 fn openapi_enums() -> BTreeMap<&'static str, Vec<String>> {
     let ops = |all: &[Op]| names(all, Op::as_str);
     let publishable: Vec<EventType> = EventType::ALL
@@ -291,7 +292,7 @@ fn openapi_enums() -> BTreeMap<&'static str, Vec<String>> {
             names(&DeliveryStatus::REPLAYABLE, DeliveryStatus::as_str),
         ),
         (
-            "/paths/~1v1~1communities~1{cid}~1incoming-webhooks~1{wid}~1deliveries/get/parameters/9/schema",
+            "/paths/~1v1~1communities~1{cid}~1incoming-webhooks~1{wid}~1deliveries/get/parameters/include/schema",
             names(&DeliveryInclude::ALL, DeliveryInclude::as_str),
         ),
         (
@@ -374,7 +375,12 @@ fn enums_in(value: &Value, pointer: String, out: &mut BTreeMap<String, Vec<Strin
         }
         Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                enums_in(v, format!("{pointer}/{i}"), out);
+                // A parameter is named by its name, not its place in the list.
+                let step = match (v.get("in"), v.get("name").and_then(Value::as_str)) {
+                    (Some(_), Some(name)) => escape(name),
+                    _ => i.to_string(),
+                };
+                enums_in(v, format!("{pointer}/{step}"), out);
             }
         }
         _ => {}
