@@ -1,312 +1,87 @@
-//! The route table of the management API. Dispatch goes through this table only, so the list
-//! that `GET /v1/routes` returns, and that the tenant-isolation test walks, is complete by
-//! construction: a new route cannot be served without being listed.
+//! The route table of the management API: each route written once (see `routing`). Dispatch
+//! goes through this table only, so the list that `GET /v1/routes` returns, and that the
+//! tenant-isolation test walks, is complete by construction.
 
 use serde_json::{json, Value};
+use worker::Response;
 
-/// Every endpoint, by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route {
-    Me,
-    Routes,
-    CommunityCreate,
-    CommunityList,
-    KeyCreate,
-    KeyList,
-    KeyDelete,
-    UserCreate,
-    UserFind,
-    UserGet,
-    FieldCreate,
-    FieldList,
-    FieldUpdate,
-    FieldDelete,
-    FieldHistories,
-    CurrencyCreate,
-    CurrencyList,
-    CurrencyGet,
-    CurrencyUpdate,
-    CurrencyDelete,
-    GamificationLogs,
-    ChannelCreate,
-    ChannelList,
-    ChannelGet,
-    ChannelMessages,
-    BotGet,
-    BotUpdate,
-    SubscriptionCreate,
-    SubscriptionList,
-    SubscriptionGet,
-    SubscriptionUpdate,
-    SubscriptionDelete,
-    SubscriptionTest,
-    SubscriptionDeliveries,
-    SubscriptionLogs,
-    SubscriptionLog,
-    SubscriptionResend,
-    SubscriptionRecover,
-    EventPublish,
-    EventTypeCatalog,
-    EventTypeList,
-    EventTypeCreate,
-    EventTypeGet,
-    EventTypeDelete,
-    HookCreate,
-    HookList,
-    HookGet,
-    HookUpdate,
-    HookDelete,
-    HookCatch,
-    DeliveryList,
-    DeliveryGet,
-    DeliveryReplay,
-    ReplayStart,
-    ReplayGet,
-    QuotaGet,
-    QuotaUpdate,
+use super::{
+    chat, communities, currencies, deliveries, event_types, events, fields, logs, outgoing, quotas,
+    replays, subscriptions, users, webhooks,
+};
+use crate::error::ApiResult;
+use crate::http;
+
+// A path with parameters starts with `"communities", cid`: the route acts on that community only
+// (checked for every route by a test below, and by `api::dispatch` before the handler runs).
+routes! {
+    serve(ctx, req);
+    Me {} GET ["me"] => communities::me(ctx);
+    Routes {} GET ["routes"] => listing();
+    CommunityCreate {} POST ["communities"] => communities::create(ctx, req);
+    CommunityList {} GET ["communities"] => communities::list(ctx);
+    KeyCreate { cid } POST ["communities", cid, "api-keys"] => communities::create_key(ctx, cid, req);
+    KeyList { cid } GET ["communities", cid, "api-keys"] => communities::list_keys(ctx, cid);
+    KeyDelete { cid, kid } DELETE ["communities", cid, "api-keys", kid] => communities::delete_key(ctx, cid, kid);
+    UserCreate { cid } POST ["communities", cid, "users"] => users::create(ctx, cid, req);
+    UserFind { cid } GET ["communities", cid, "users"] => users::find(ctx, cid);
+    UserGet { cid, uid } GET ["communities", cid, "users", uid] => users::get(ctx, cid, uid);
+    FieldCreate { cid } POST ["communities", cid, "user-fields"] => fields::create(ctx, cid, req);
+    FieldList { cid } GET ["communities", cid, "user-fields"] => fields::list(ctx, cid);
+    FieldUpdate { cid, key } PATCH ["communities", cid, "user-fields", key] => fields::update(ctx, cid, key, req);
+    FieldDelete { cid, key } DELETE ["communities", cid, "user-fields", key] => fields::delete(ctx, cid, key);
+    FieldHistories { cid } GET ["communities", cid, "user-field-histories"] => logs::field_histories(ctx, cid);
+    CurrencyCreate { cid } POST ["communities", cid, "currencies"] => currencies::create(ctx, cid, req);
+    CurrencyList { cid } GET ["communities", cid, "currencies"] => currencies::list(ctx, cid);
+    CurrencyGet { cid, key } GET ["communities", cid, "currencies", key] => currencies::get(ctx, cid, key);
+    CurrencyUpdate { cid, key } PATCH ["communities", cid, "currencies", key] => currencies::update(ctx, cid, key, req);
+    CurrencyDelete { cid, key } DELETE ["communities", cid, "currencies", key] => currencies::delete(ctx, cid, key);
+    GamificationLogs { cid } GET ["communities", cid, "gamification-logs"] => logs::gamification(ctx, cid);
+    ChannelCreate { cid } POST ["communities", cid, "channels"] => chat::create_channel(ctx, cid, req);
+    ChannelList { cid } GET ["communities", cid, "channels"] => chat::list_channels(ctx, cid);
+    ChannelGet { cid, chid } GET ["communities", cid, "channels", chid] => chat::get_channel(ctx, cid, chid);
+    ChannelMessages { cid, chid } GET ["communities", cid, "channels", chid, "messages"] => chat::messages(ctx, cid, chid);
+    BotGet { cid } GET ["communities", cid, "bot"] => chat::bot(ctx, cid);
+    BotUpdate { cid } PATCH ["communities", cid, "bot"] => chat::update_bot(ctx, cid, req);
+    SubscriptionCreate { cid } POST ["communities", cid, "webhooks"] => subscriptions::create(ctx, cid, req);
+    SubscriptionList { cid } GET ["communities", cid, "webhooks"] => subscriptions::list(ctx, cid);
+    SubscriptionGet { cid, sid } GET ["communities", cid, "webhooks", sid] => subscriptions::get(ctx, cid, sid);
+    SubscriptionUpdate { cid, sid } PATCH ["communities", cid, "webhooks", sid] => subscriptions::update(ctx, cid, sid, req);
+    SubscriptionDelete { cid, sid } DELETE ["communities", cid, "webhooks", sid] => subscriptions::delete(ctx, cid, sid);
+    SubscriptionTest { cid, sid } POST ["communities", cid, "webhooks", sid, "test"] => subscriptions::test(ctx, cid, sid);
+    SubscriptionDeliveries { cid, sid } GET ["communities", cid, "webhooks", sid, "deliveries"] => outgoing::deliveries(ctx, cid, sid);
+    SubscriptionLogs { cid, sid } GET ["communities", cid, "webhooks", sid, "logs"] => outgoing::logs(ctx, cid, sid);
+    SubscriptionLog { cid, sid, lid } GET ["communities", cid, "webhooks", sid, "logs", lid] => outgoing::log(ctx, cid, sid, lid);
+    SubscriptionResend { cid, sid, lid } POST ["communities", cid, "webhooks", sid, "logs", lid, "resend"] => outgoing::resend(ctx, cid, sid, lid, req);
+    SubscriptionRecover { cid, sid } POST ["communities", cid, "webhooks", sid, "recover"] => outgoing::recover(ctx, cid, sid, req);
+    EventPublish { cid } POST ["communities", cid, "events"] => events::publish(ctx, cid, req);
+    EventTypeCatalog {} GET ["event-types"] => event_types::catalog();
+    EventTypeList { cid } GET ["communities", cid, "event-types"] => event_types::list(ctx, cid);
+    EventTypeCreate { cid } POST ["communities", cid, "event-types"] => event_types::create(ctx, cid, req);
+    EventTypeGet { cid, name } GET ["communities", cid, "event-types", name] => event_types::get(ctx, cid, name);
+    EventTypeDelete { cid, name } DELETE ["communities", cid, "event-types", name] => event_types::delete(ctx, cid, name);
+    HookCreate { cid } POST ["communities", cid, "incoming-webhooks"] => webhooks::create(ctx, cid, req);
+    HookList { cid } GET ["communities", cid, "incoming-webhooks"] => webhooks::list(ctx, cid);
+    HookGet { cid, wid } GET ["communities", cid, "incoming-webhooks", wid] => webhooks::get(ctx, cid, wid);
+    HookUpdate { cid, wid } PATCH ["communities", cid, "incoming-webhooks", wid] => webhooks::update(ctx, cid, wid, req);
+    HookDelete { cid, wid } DELETE ["communities", cid, "incoming-webhooks", wid] => webhooks::delete(ctx, cid, wid);
+    HookCatch { cid, wid } GET ["communities", cid, "incoming-webhooks", wid, "catch"] => deliveries::catch(ctx, cid, wid);
+    DeliveryList { cid, wid } GET ["communities", cid, "incoming-webhooks", wid, "deliveries"] => deliveries::list(ctx, cid, wid);
+    DeliveryGet { cid, wid, did } GET ["communities", cid, "incoming-webhooks", wid, "deliveries", did] => deliveries::get(ctx, cid, wid, did);
+    DeliveryReplay { cid, wid, did } POST ["communities", cid, "incoming-webhooks", wid, "deliveries", did, "replay"] => deliveries::replay(ctx, cid, wid, did);
+    ReplayStart { cid, wid } POST ["communities", cid, "incoming-webhooks", wid, "deliveries", "replay"] => replays::start(ctx, cid, wid, req);
+    ReplayGet { cid, wid, rid } GET ["communities", cid, "incoming-webhooks", wid, "replays", rid] => replays::get(ctx, cid, wid, rid);
+    QuotaGet { cid } GET ["communities", cid, "quotas"] => quotas::get(ctx, cid);
+    QuotaUpdate { cid } PATCH ["communities", cid, "quotas"] => quotas::update(ctx, cid, req);
 }
 
-/// (method, path under `/v1/`, route). `{name}` segments are parameters; a path that starts with
-/// `communities/{cid}/` acts on that community only.
-pub const ROUTES: &[(&str, &str, Route)] = &[
-    ("GET", "me", Route::Me),
-    ("GET", "routes", Route::Routes),
-    ("GET", "event-types", Route::EventTypeCatalog),
-    ("POST", "communities", Route::CommunityCreate),
-    ("GET", "communities", Route::CommunityList),
-    ("POST", "communities/{cid}/api-keys", Route::KeyCreate),
-    ("GET", "communities/{cid}/api-keys", Route::KeyList),
-    (
-        "DELETE",
-        "communities/{cid}/api-keys/{kid}",
-        Route::KeyDelete,
-    ),
-    ("POST", "communities/{cid}/users", Route::UserCreate),
-    ("GET", "communities/{cid}/users", Route::UserFind),
-    ("GET", "communities/{cid}/users/{uid}", Route::UserGet),
-    ("POST", "communities/{cid}/user-fields", Route::FieldCreate),
-    ("GET", "communities/{cid}/user-fields", Route::FieldList),
-    (
-        "PATCH",
-        "communities/{cid}/user-fields/{key}",
-        Route::FieldUpdate,
-    ),
-    (
-        "DELETE",
-        "communities/{cid}/user-fields/{key}",
-        Route::FieldDelete,
-    ),
-    (
-        "POST",
-        "communities/{cid}/currencies",
-        Route::CurrencyCreate,
-    ),
-    ("GET", "communities/{cid}/currencies", Route::CurrencyList),
-    (
-        "GET",
-        "communities/{cid}/currencies/{key}",
-        Route::CurrencyGet,
-    ),
-    (
-        "PATCH",
-        "communities/{cid}/currencies/{key}",
-        Route::CurrencyUpdate,
-    ),
-    (
-        "DELETE",
-        "communities/{cid}/currencies/{key}",
-        Route::CurrencyDelete,
-    ),
-    (
-        "GET",
-        "communities/{cid}/user-field-histories",
-        Route::FieldHistories,
-    ),
-    (
-        "GET",
-        "communities/{cid}/gamification-logs",
-        Route::GamificationLogs,
-    ),
-    ("POST", "communities/{cid}/channels", Route::ChannelCreate),
-    ("GET", "communities/{cid}/channels", Route::ChannelList),
-    (
-        "GET",
-        "communities/{cid}/channels/{chid}",
-        Route::ChannelGet,
-    ),
-    (
-        "GET",
-        "communities/{cid}/channels/{chid}/messages",
-        Route::ChannelMessages,
-    ),
-    ("GET", "communities/{cid}/bot", Route::BotGet),
-    ("PATCH", "communities/{cid}/bot", Route::BotUpdate),
-    (
-        "POST",
-        "communities/{cid}/webhooks",
-        Route::SubscriptionCreate,
-    ),
-    ("GET", "communities/{cid}/webhooks", Route::SubscriptionList),
-    (
-        "GET",
-        "communities/{cid}/webhooks/{sid}",
-        Route::SubscriptionGet,
-    ),
-    (
-        "PATCH",
-        "communities/{cid}/webhooks/{sid}",
-        Route::SubscriptionUpdate,
-    ),
-    (
-        "DELETE",
-        "communities/{cid}/webhooks/{sid}",
-        Route::SubscriptionDelete,
-    ),
-    (
-        "POST",
-        "communities/{cid}/webhooks/{sid}/test",
-        Route::SubscriptionTest,
-    ),
-    (
-        "GET",
-        "communities/{cid}/webhooks/{sid}/deliveries",
-        Route::SubscriptionDeliveries,
-    ),
-    (
-        "GET",
-        "communities/{cid}/webhooks/{sid}/logs",
-        Route::SubscriptionLogs,
-    ),
-    (
-        "GET",
-        "communities/{cid}/webhooks/{sid}/logs/{lid}",
-        Route::SubscriptionLog,
-    ),
-    (
-        "POST",
-        "communities/{cid}/webhooks/{sid}/logs/{lid}/resend",
-        Route::SubscriptionResend,
-    ),
-    (
-        "POST",
-        "communities/{cid}/webhooks/{sid}/recover",
-        Route::SubscriptionRecover,
-    ),
-    ("POST", "communities/{cid}/events", Route::EventPublish),
-    (
-        "POST",
-        "communities/{cid}/event-types",
-        Route::EventTypeCreate,
-    ),
-    ("GET", "communities/{cid}/event-types", Route::EventTypeList),
-    (
-        "GET",
-        "communities/{cid}/event-types/{name}",
-        Route::EventTypeGet,
-    ),
-    (
-        "DELETE",
-        "communities/{cid}/event-types/{name}",
-        Route::EventTypeDelete,
-    ),
-    (
-        "POST",
-        "communities/{cid}/incoming-webhooks",
-        Route::HookCreate,
-    ),
-    (
-        "GET",
-        "communities/{cid}/incoming-webhooks",
-        Route::HookList,
-    ),
-    (
-        "GET",
-        "communities/{cid}/incoming-webhooks/{wid}",
-        Route::HookGet,
-    ),
-    (
-        "PATCH",
-        "communities/{cid}/incoming-webhooks/{wid}",
-        Route::HookUpdate,
-    ),
-    (
-        "DELETE",
-        "communities/{cid}/incoming-webhooks/{wid}",
-        Route::HookDelete,
-    ),
-    (
-        "GET",
-        "communities/{cid}/incoming-webhooks/{wid}/catch",
-        Route::HookCatch,
-    ),
-    (
-        "GET",
-        "communities/{cid}/incoming-webhooks/{wid}/deliveries",
-        Route::DeliveryList,
-    ),
-    (
-        "GET",
-        "communities/{cid}/incoming-webhooks/{wid}/deliveries/{did}",
-        Route::DeliveryGet,
-    ),
-    (
-        "POST",
-        "communities/{cid}/incoming-webhooks/{wid}/deliveries/{did}/replay",
-        Route::DeliveryReplay,
-    ),
-    (
-        "POST",
-        "communities/{cid}/incoming-webhooks/{wid}/deliveries/replay",
-        Route::ReplayStart,
-    ),
-    (
-        "GET",
-        "communities/{cid}/incoming-webhooks/{wid}/replays/{rid}",
-        Route::ReplayGet,
-    ),
-    ("GET", "communities/{cid}/quotas", Route::QuotaGet),
-    ("PATCH", "communities/{cid}/quotas", Route::QuotaUpdate),
-];
-
-/// A route `find` matched: which, its pattern (for the request log), its parameters in order.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Found<'p> {
-    pub route: Route,
-    pub pattern: &'static str,
-    pub params: Vec<&'p str>,
-}
-
-/// The route for `method` and `path` (the segments after `v1`).
-pub fn find<'p>(method: &str, path: &[&'p str]) -> Option<Found<'p>> {
-    ROUTES.iter().find_map(|(m, pattern, route)| {
-        if *m != method {
-            return None;
-        }
-        let mut params = Vec::new();
-        let mut segments = pattern.split('/');
-        for part in path {
-            match segments.next()? {
-                p if p.starts_with('{') => params.push(*part),
-                p if p == *part => {}
-                _ => return None,
-            }
-        }
-        segments.next().is_none().then_some(Found {
-            route: *route,
-            pattern,
-            params,
-        })
-    })
-}
-
-/// The table as the API shows it.
-pub fn listing() -> Value {
-    Value::from(
-        ROUTES
-            .iter()
-            .map(|(method, path, _)| json!({"method": method, "path": format!("/v1/{path}")}))
-            .collect::<Vec<_>>(),
-    )
+/// `GET /v1/routes`: the table as the API shows it.
+async fn listing() -> ApiResult<Response> {
+    let data: Vec<Value> = ROUTES
+        .iter()
+        .map(|(method, path, _)| json!({"method": method, "path": path}))
+        .collect();
+    http::json(200, &json!({ "data": data }))
 }
 
 #[cfg(test)]
@@ -362,7 +137,7 @@ mod tests {
             .collect();
         let mut served: BTreeSet<_> = ROUTES
             .iter()
-            .map(|(method, path, _)| shape(method, &format!("/v1/{path}")))
+            .map(|(method, path, _)| shape(method, path))
             .collect();
         // Served outside the route table (lib.rs): the edge URL. Any other method on it is 405,
         // and any other path outside /v1 is a static asset (www/) or 404. Left out on purpose:
@@ -382,10 +157,10 @@ mod tests {
     fn the_openapi_document_names_parameters_and_operations_as_the_route_table() {
         let doc = openapi();
         for (method, path, route) in ROUTES {
-            let operation = &doc["paths"][format!("/v1/{path}")][method.to_lowercase()];
+            let operation = &doc["paths"][*path][method.to_lowercase()];
             let name = format!("{route:?}");
             let camel = name[..1].to_lowercase() + &name[1..];
-            assert_eq!(operation["operationId"], camel, "{method} /v1/{path}");
+            assert_eq!(operation["operationId"], camel, "{method} {path}");
         }
         // Every `{name}` in a path is declared as a path parameter of its operation, and no other.
         for (path, method, operation) in operations(&doc) {
@@ -416,7 +191,7 @@ mod tests {
     fn every_parameter_route_is_scoped_to_its_community_first() {
         for (_, pattern, route) in ROUTES {
             if pattern.contains('{') {
-                assert!(pattern.starts_with("communities/{cid}/"), "{route:?}");
+                assert!(pattern.starts_with("/v1/communities/{cid}/"), "{route:?}");
             }
         }
     }
@@ -431,9 +206,18 @@ mod tests {
             "deliveries",
             "dlv_3",
         ];
+        let found = find("GET", &path).unwrap();
         assert_eq!(
-            find("GET", &path).map(|f| (f.route, f.params)),
-            Some((Route::DeliveryGet, vec!["com_1", "whk_2", "dlv_3"]))
+            found,
+            Matched::DeliveryGet {
+                cid: "com_1",
+                wid: "whk_2",
+                did: "dlv_3"
+            }
+        );
+        assert_eq!(
+            (found.route(), found.params()),
+            (Route::DeliveryGet, vec!["com_1", "whk_2", "dlv_3"])
         );
         assert_eq!(find("POST", &path), None);
         assert_eq!(
@@ -441,7 +225,17 @@ mod tests {
             None
         );
         let me = find("GET", &["me"]).unwrap();
-        assert_eq!((me.route, me.pattern, me.params), (Route::Me, "me", vec![]));
+        assert_eq!((me.route(), me.params()), (Route::Me, vec![]));
         assert_eq!(find("GET", &[]), None);
+    }
+
+    #[test]
+    fn the_listing_spells_parameters_as_openapi_does() {
+        assert!(ROUTES.contains(&(
+            "PATCH",
+            "/v1/communities/{cid}/user-fields/{key}",
+            Route::FieldUpdate
+        )));
+        assert!(ROUTES.contains(&("GET", "/v1/me", Route::Me)));
     }
 }
