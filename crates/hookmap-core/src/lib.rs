@@ -6,6 +6,7 @@
 //! The flow of one delivery: [`inbound::decode`] (envelope + JSON) -> [`plan::plan`] (effects) ->
 //! storage applies the plan.
 
+pub mod api_code;
 pub mod auth;
 pub mod catalog;
 pub mod envelope;
@@ -50,6 +51,7 @@ pub mod token;
 pub mod vocabulary;
 pub mod weburl;
 
+pub use api_code::ApiCode;
 pub use catalog::{Catalog, Currency, FieldTypes, BUILT_IN_CURRENCIES};
 pub use envelope::{Algorithm, Encryption, Sender};
 pub use error::{Error, ErrorKind, Result};

@@ -5,6 +5,7 @@ use worker::{D1Database, Env, Headers, Request};
 
 use crate::db;
 use crate::error::{ApiError, ApiResult};
+use hookmap_core::ApiCode;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
@@ -18,7 +19,7 @@ impl Caller {
     pub async fn from_request(req: &Request, env: &Env, db: &D1Database) -> ApiResult<Self> {
         let token = bearer(req.headers())?.ok_or_else(|| {
             ApiError::unauthorized(
-                "missing_token",
+                ApiCode::MissingToken,
                 "send the admin token or a community API key as 'Authorization: Bearer <token>'",
             )
         })?;
@@ -42,7 +43,7 @@ impl Caller {
         .await?;
         row.map(|r| Self::Community(r.community_id)).ok_or_else(|| {
             ApiError::unauthorized(
-                "invalid_token",
+                ApiCode::InvalidToken,
                 "the token is neither the admin token nor a known API key",
             )
         })
@@ -52,7 +53,7 @@ impl Caller {
         match self {
             Self::Root => Ok(()),
             Self::Community(_) => Err(ApiError::forbidden(
-                "forbidden",
+                ApiCode::Forbidden,
                 "only the admin token may do this",
             )),
         }

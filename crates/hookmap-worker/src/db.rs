@@ -233,9 +233,9 @@ mod tests {
     fn only_a_unique_violation_is_the_callers_conflict() {
         let conflict = |text: &str| {
             let code = if text.contains("users.email") {
-                "email_taken"
+                hookmap_core::ApiCode::EmailTaken
             } else {
-                "username_taken"
+                hookmap_core::ApiCode::UsernameTaken
             };
             ApiError::conflict(code, "taken")
         };

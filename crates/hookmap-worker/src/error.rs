@@ -4,7 +4,7 @@
 //! status. Anything else (a storage outage, a bug) becomes a 500 whose body says nothing about the
 //! cause; the cause goes to the log only.
 
-use hookmap_core::ErrorKind;
+use hookmap_core::{ApiCode, ErrorKind};
 use serde_json::{json, Map, Value};
 use worker::Response;
 
@@ -29,6 +29,8 @@ use worker::Response;
 ///   `details.retry_after` and the `Retry-After` header say when to send again;
 /// - 500 [`internal`](Self::internal): no details.
 ///
+/// Each answer's `code` is an [`ApiCode`] of the worker's, or the [`ErrorKind`] code of a core
+/// failure; OpenAPI's `ErrorCode` lists both (the core's `tests/vocabulary.rs` keeps them equal).
 /// `details` is built from the typed members `at` and `extra`, and is absent when neither is set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -72,7 +74,12 @@ pub struct QuotaLimit {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+    fn new(status: u16, code: ApiCode, message: impl Into<String>) -> Self {
+        Self::with_code(status, code.as_str(), message)
+    }
+
+    /// An answer with any code: the worker's own ([`ApiCode`]) or a core failure's ([`ErrorKind`]).
+    fn with_code(status: u16, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -82,32 +89,32 @@ impl ApiError {
         }
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ApiCode, message: impl Into<String>) -> Self {
         Self::new(400, code, message)
     }
 
-    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn unauthorized(code: ApiCode, message: impl Into<String>) -> Self {
         Self::new(401, code, message)
     }
 
-    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn forbidden(code: ApiCode, message: impl Into<String>) -> Self {
         Self::new(403, code, message)
     }
 
     /// 404 `not_found`: "`what` does not exist".
     pub fn not_found(what: &str) -> Self {
-        Self::new(404, "not_found", format!("{what} does not exist"))
+        Self::new(404, ApiCode::NotFound, format!("{what} does not exist"))
     }
 
     /// A 404 with its own code (an unknown route, nothing caught yet).
-    pub fn not_found_with(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn not_found_with(code: ApiCode, message: impl Into<String>) -> Self {
         Self::new(404, code, message)
     }
 
     /// 404 for a path that names no route (any worker, before or after authentication).
     pub fn no_route() -> Self {
         Self::not_found_with(
-            "no_route",
+            ApiCode::NoRoute,
             "no such route or method; see the API list in the README",
         )
     }
@@ -116,47 +123,47 @@ impl ApiError {
     pub fn method_not_allowed(allowed: &[&'static str]) -> Self {
         let mut error = Self::new(
             405,
-            "method_not_allowed",
+            ApiCode::MethodNotAllowed,
             format!("this route accepts {} only", allowed.join(", ")),
         );
         error.extra = Some(Extra::Allow(allowed.to_vec()));
         error
     }
 
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: ApiCode, message: impl Into<String>) -> Self {
         Self::new(409, code, message)
     }
 
     /// 413 `payload_too_large`.
     pub fn too_large(message: impl Into<String>) -> Self {
-        Self::new(413, "payload_too_large", message)
+        Self::new(413, ApiCode::PayloadTooLarge, message)
     }
 
     /// A 422 that no single member is blamed for.
-    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn unprocessable(code: ApiCode, message: impl Into<String>) -> Self {
         Self::new(422, code, message)
     }
 
     /// A 422 blaming the member `at`: the message is `"{at}: {why}"` and `details.at` is `at`.
-    pub fn unprocessable_at(at: &str, code: &'static str, why: impl std::fmt::Display) -> Self {
+    pub fn unprocessable_at(at: &str, code: ApiCode, why: impl std::fmt::Display) -> Self {
         Self::new(422, code, format!("{at}: {why}")).at(at)
     }
 
     /// The 422 `invalid_field` of a request member that is missing, of the wrong type or out of
     /// range: every handler's field check ends here.
     pub fn invalid_field(at: &str, why: impl std::fmt::Display) -> Self {
-        Self::unprocessable_at(at, "invalid_field", why)
+        Self::unprocessable_at(at, ApiCode::InvalidField, why)
     }
 
     /// A 429 that lasts until the current one-minute window ends (every per-minute count here is
     /// kept in calendar minutes): the message, `details.retry_after` and `Retry-After` say how long.
-    pub fn until_next_minute(code: &'static str, why: &str, now_ms: u64) -> Self {
+    pub fn until_next_minute(code: ApiCode, why: &str, now_ms: u64) -> Self {
         Self::retry_in(code, why, 60 - (now_ms / 1000) % 60)
     }
 
     /// A 429 that lasts `seconds` (at least 1): the message, `details.retry_after` and
     /// `Retry-After` say so.
-    pub fn retry_in(code: &'static str, why: &str, seconds: u64) -> Self {
+    pub fn retry_in(code: ApiCode, why: &str, seconds: u64) -> Self {
         let seconds = seconds.max(1);
         let mut error = Self::new(429, code, format!("{why}; send again in {seconds} s"));
         error.extra = Some(Extra::RetryAfter {
@@ -184,7 +191,7 @@ impl ApiError {
     fn opaque() -> Self {
         Self::new(
             500,
-            "internal",
+            ApiCode::Internal,
             "an internal error occurred; it has been logged",
         )
     }
@@ -307,7 +314,7 @@ impl From<hookmap_core::Error> for ApiError {
         Self {
             at: e.location().map(str::to_owned),
             extra: e.character().map(Extra::Offset),
-            ..Self::new(status, e.code(), e.message())
+            ..Self::with_code(status, e.code(), e.message())
         }
     }
 }
@@ -324,12 +331,12 @@ mod tests {
     #[test]
     fn an_error_without_details_has_no_details_member() {
         for e in [
-            ApiError::bad_request("invalid_body", "the body must be a JSON object"),
-            ApiError::unauthorized("invalid_token", "no"),
-            ApiError::forbidden("forbidden", "only the admin token may do this"),
-            ApiError::conflict("duplicate", "again"),
+            ApiError::bad_request(ApiCode::InvalidBody, "the body must be a JSON object"),
+            ApiError::unauthorized(ApiCode::InvalidToken, "no"),
+            ApiError::forbidden(ApiCode::Forbidden, "only the admin token may do this"),
+            ApiError::conflict(ApiCode::Duplicate, "again"),
             ApiError::too_large("the body is over 10 bytes"),
-            ApiError::unprocessable("unknown_member", "nobody"),
+            ApiError::unprocessable(ApiCode::UnknownMember, "nobody"),
             ApiError::opaque(),
         ] {
             let body = e.body();
@@ -354,7 +361,10 @@ mod tests {
                 vec![]
             )
         );
-        assert_eq!(ApiError::not_found_with("no_route", "x").code, "no_route");
+        assert_eq!(
+            ApiError::not_found_with(ApiCode::NoRoute, "x").code,
+            "no_route"
+        );
     }
 
     #[test]
@@ -369,11 +379,11 @@ mod tests {
                 vec![]
             )
         );
-        let e = ApiError::unprocessable_at("message", "invalid_mapping", "needs a message");
+        let e = ApiError::unprocessable_at("message", ApiCode::InvalidMapping, "needs a message");
         assert_eq!(e.code, "invalid_mapping");
         assert_eq!(e.message, "message: needs a message");
         assert_eq!(e.body()["error"]["details"], json!({"at": "message"}));
-        let e = ApiError::unprocessable("immutable_type", "no").at("type");
+        let e = ApiError::unprocessable(ApiCode::ImmutableType, "no").at("type");
         assert_eq!(e.message, "no");
         assert_eq!(e.body()["error"]["details"], json!({"at": "type"}));
     }
@@ -396,7 +406,7 @@ mod tests {
     fn a_429_says_when_to_send_again_in_details_and_retry_after() {
         // 12:00:45.500: the window ends in 15 s.
         let now_ms = 12 * 3_600_000 + 45_500;
-        let e = ApiError::until_next_minute("rate_limited", "over", now_ms);
+        let e = ApiError::until_next_minute(ApiCode::RateLimited, "over", now_ms);
         assert_eq!(
             wire(&e),
             (
@@ -406,14 +416,14 @@ mod tests {
                 vec![("retry-after", "15".to_owned())]
             )
         );
-        let e =
-            ApiError::until_next_minute("quota_exceeded", "over", 0).quota("events_per_minute", 3);
+        let e = ApiError::until_next_minute(ApiCode::QuotaExceeded, "over", 0)
+            .quota("events_per_minute", 3);
         assert_eq!(
             e.body()["error"]["details"],
             json!({"retry_after": 60, "quota": "events_per_minute", "limit": 3})
         );
         assert_eq!(e.headers(), vec![("retry-after", "60".to_owned())]);
-        let e = ApiError::retry_in("too_many_resends", "over", 3_000).limit(3);
+        let e = ApiError::retry_in(ApiCode::TooManyResends, "over", 3_000).limit(3);
         assert_eq!(
             wire(&e),
             (
@@ -424,7 +434,7 @@ mod tests {
             )
         );
         assert_eq!(
-            ApiError::retry_in("x", "over", 0).headers(),
+            ApiError::retry_in(ApiCode::RateLimited, "over", 0).headers(),
             vec![("retry-after", "1".to_owned())],
             "never 0"
         );
@@ -432,12 +442,12 @@ mod tests {
 
     #[test]
     fn quota_and_currency_details() {
-        let e = ApiError::unprocessable("quota_exceeded", "no").quota("subscriptions", 1);
+        let e = ApiError::unprocessable(ApiCode::QuotaExceeded, "no").quota("subscriptions", 1);
         assert_eq!(
             e.body()["error"]["details"],
             json!({"quota": "subscriptions", "limit": 1})
         );
-        let e = ApiError::unprocessable("insufficient_balance", "no").currency("coins");
+        let e = ApiError::unprocessable(ApiCode::InsufficientBalance, "no").currency("coins");
         assert_eq!(e.body()["error"]["details"], json!({"currency": "coins"}));
     }
 

@@ -6,6 +6,7 @@ use serde_json::{json, Map, Value};
 use worker::{Request, Response};
 
 use crate::error::{ApiError, ApiResult};
+use hookmap_core::ApiCode;
 
 /// Largest JSON body the management API reads.
 pub const MAX_API_BODY: usize = 256 * 1024;
@@ -90,11 +91,11 @@ fn parse_object(bytes: &[u8]) -> ApiResult<Map<String, Value>> {
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::bad_request(
-            "invalid_body",
+            ApiCode::InvalidBody,
             "the body must be a JSON object",
         )),
         Err(e) => Err(ApiError::bad_request(
-            "invalid_body",
+            ApiCode::InvalidBody,
             format!("the body is not valid JSON: {e}"),
         )),
     }
@@ -225,7 +226,7 @@ impl Page {
                     .filter(|n| (1..=max).contains(n))
                     .ok_or_else(|| {
                         ApiError::bad_request(
-                            "invalid_query",
+                            ApiCode::InvalidQuery,
                             format!("{name} must be a whole number from 1 to {max}, not {text:?}"),
                         )
                     }),

@@ -13,6 +13,7 @@ use worker::{D1Database, D1PreparedStatement, Env};
 
 use crate::db;
 use crate::error::{ApiError, ApiResult};
+use hookmap_core::ApiCode;
 
 /// The deployment's default for `quota`.
 pub fn default(env: &Env, quota: Quota) -> i64 {
@@ -71,7 +72,7 @@ pub fn exceeded(quota: Quota, limit: i64) -> ApiError {
         Quota::MembersPerHour => format!("at most {limit} members created by its webhooks an hour"),
     };
     ApiError::unprocessable(
-        "quota_exceeded",
+        ApiCode::QuotaExceeded,
         format!("this community may have {what}; the platform operator can raise its quota"),
     )
     .quota(quota.as_str(), limit)
@@ -180,7 +181,7 @@ pub async fn events_refused(
 /// The 429 of a community past its `events_per_minute` this minute.
 pub fn events_exceeded(limit: i64, now_ms: u64) -> ApiError {
     ApiError::until_next_minute(
-        "quota_exceeded",
+        ApiCode::QuotaExceeded,
         &format!("this community may publish or resend at most {limit} events a minute"),
         now_ms,
     )

@@ -13,6 +13,7 @@ use crate::channels::{self, Channel};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http;
+use hookmap_core::ApiCode;
 
 /// Longest bot avatar URL.
 const MAX_URL_LEN: usize = 500;
@@ -36,7 +37,7 @@ pub async fn create_channel(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiR
         &crate::args![&id, cid, name, kind, &now],
         |_| {
             ApiError::conflict(
-                "channel_exists",
+                ApiCode::ChannelExists,
                 format!("this community already has a channel named {name:?}"),
             )
         },

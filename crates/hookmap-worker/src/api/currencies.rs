@@ -12,6 +12,7 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks;
 use crate::http;
+use hookmap_core::ApiCode;
 
 #[derive(Serialize, Deserialize)]
 struct CurrencyRow {
@@ -49,12 +50,12 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         "INSERT INTO currencies (community_id, key, name, built_in, created_at)
          SELECT ?1, ?2, ?3, 0, ?4 WHERE (SELECT COUNT(*) FROM currencies WHERE community_id = ?1) < ?5",
         &crate::args![cid, key, name, &now, catalog::MAX_CURRENCIES as i64],
-        |_| ApiError::conflict("currency_exists", format!("the currency {key:?} already exists")),
+        |_| ApiError::conflict(ApiCode::CurrencyExists, format!("the currency {key:?} already exists")),
     )
     .await?;
     if inserted == 0 {
         return Err(ApiError::unprocessable(
-            "too_many_currencies",
+            ApiCode::TooManyCurrencies,
             format!(
                 "a community has at most {} currencies, xp and coins included; delete an unused one first",
                 catalog::MAX_CURRENCIES
@@ -146,11 +147,11 @@ pub async fn delete(ctx: &Ctx<'_>, cid: &str, key: &str) -> ApiResult<Response> 
     match why {
         None => Err(ApiError::not_found("this currency")),
         Some(w) if w.built_in != 0 => Err(ApiError::conflict(
-            "built_in_currency",
+            ApiCode::BuiltInCurrency,
             format!("{key:?} is built in: every community keeps it"),
         )),
         Some(w) if w.unused == 0 => Err(ApiError::conflict(
-            "currency_in_use",
+            ApiCode::CurrencyInUse,
             format!("members hold {key:?} or a webhook's mapping names it; only an unused currency can be deleted"),
         )),
         // Deleted meanwhile by another request.

@@ -16,6 +16,7 @@ use crate::edge;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks;
 use crate::http;
+use hookmap_core::ApiCode;
 
 #[derive(Deserialize)]
 struct DeliveryRow {
@@ -121,7 +122,7 @@ pub async fn catch(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     .await?;
     let row = row.ok_or_else(|| {
         ApiError::not_found_with(
-            "nothing_caught",
+            ApiCode::NothingCaught,
             "this webhook has not received a readable payload yet: send one to its URL",
         )
     })?;
@@ -183,7 +184,7 @@ fn include_param(ctx: &Ctx<'_>) -> ApiResult<Option<DeliveryInclude>> {
         .map(|text| {
             DeliveryInclude::parse(&text).ok_or_else(|| {
                 ApiError::bad_request(
-                    "invalid_query",
+                    ApiCode::InvalidQuery,
                     format!(
                         "include must be {}, not {text:?}",
                         quoted_or(&DeliveryInclude::NAMES)
@@ -201,7 +202,7 @@ pub(super) fn status_param(ctx: &Ctx<'_>, names: &[&str]) -> ApiResult<Option<St
     let status = http::query(&ctx.url, "status");
     match status.as_deref() {
         Some(s) if !names.contains(&s) => Err(ApiError::bad_request(
-            "invalid_query",
+            ApiCode::InvalidQuery,
             format!("status must be {}, not {s:?}", quoted_or(names)),
         )
         .at("status")),
@@ -229,7 +230,7 @@ pub(super) fn instant_param(ctx: &Ctx<'_>, name: &str) -> ApiResult<Option<Strin
         .map(|text| {
             instant::canonical(&text).ok_or_else(|| {
                 ApiError::bad_request(
-                    "invalid_query",
+                    ApiCode::InvalidQuery,
                     format!(
                         "{name} must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.sss]Z, not {text:?}"
                     ),
@@ -263,13 +264,13 @@ pub async fn replay(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<
     let row = load_delivery(ctx, id, did).await?;
     if row.status == DeliveryStatus::Success.as_str() {
         return Err(ApiError::conflict(
-            "already_applied",
+            ApiCode::AlreadyApplied,
             "this delivery succeeded; replaying it would apply it twice",
         ));
     }
     if row.status == HistoryStatus::Filtered.as_str() {
         return Err(ApiError::conflict(
-            "already_filtered",
+            ApiCode::AlreadyFiltered,
             "the mapping's filter turned this delivery away and it took its idempotency key; \
              a replay would be its duplicate: have the sender send it again",
         ));
@@ -297,7 +298,7 @@ pub async fn replay(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<
         did,
         held,
     ) else {
-        return Err(ApiError::conflict("nothing_to_replay", why));
+        return Err(ApiError::conflict(ApiCode::NothingToReplay, why));
     };
     edge::replay(ctx.env, &ctx.db, stored).await
 }

@@ -14,6 +14,7 @@ use super::Ctx;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, Page};
+use hookmap_core::ApiCode;
 
 #[derive(Deserialize)]
 struct Row {
@@ -39,7 +40,7 @@ fn render(row: &Row) -> Value {
 
 fn built_in_conflict(name: &str) -> ApiError {
     ApiError::conflict(
-        "built_in_event_type",
+        ApiCode::BuiltInEventType,
         format!("{name:?} is a built-in event type: it cannot be registered or deleted"),
     )
 }
@@ -83,7 +84,7 @@ pub async fn schema_of(ctx: &Ctx<'_>, cid: &str, name: &str) -> ApiResult<Option
     let row = find(ctx, cid, name).await?.ok_or_else(|| {
         ApiError::unprocessable_at(
             "type",
-            "invalid_event",
+            ApiCode::InvalidEvent,
             format!("{name:?} is neither a built-in type nor one this community registered (POST .../event-types)"),
         )
     })?;
@@ -144,12 +145,12 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         "INSERT INTO event_types (community_id, name, description, schema, created_at)
          SELECT ?1, ?2, ?3, ?4, ?5 WHERE (SELECT COUNT(*) FROM event_types WHERE community_id = ?1) < ?6",
         &crate::args![cid, name, description, schema.as_deref(), &now, MAX_EVENT_TYPES as i64],
-        |_| ApiError::conflict("event_type_exists", format!("the event type {name:?} already exists")),
+        |_| ApiError::conflict(ApiCode::EventTypeExists, format!("the event type {name:?} already exists")),
     )
     .await?;
     if inserted == 0 {
         return Err(ApiError::unprocessable(
-            "too_many_event_types",
+            ApiCode::TooManyEventTypes,
             format!("a community registers at most {MAX_EVENT_TYPES} event types; delete an unused one first"),
         ));
     }
@@ -195,7 +196,7 @@ pub async fn delete(ctx: &Ctx<'_>, cid: &str, name: &str) -> ApiResult<Response>
     match find(ctx, cid, name).await? {
         None => Err(ApiError::not_found("this event type")),
         Some(_) => Err(ApiError::conflict(
-            "event_type_in_use",
+            ApiCode::EventTypeInUse,
             format!("a webhook subscription lists {name:?}; remove it from its events first"),
         )),
     }

@@ -12,6 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http;
 use crate::outbox;
 use crate::quotas;
+use hookmap_core::ApiCode;
 
 /// `POST /v1/communities/{cid}/events` `{type, data}`: the rest of the platform publishes
 /// `member.visited`, `store.purchased` and the community's own types; `data` must match the
@@ -29,7 +30,7 @@ pub async fn publish(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<R
         Some(kind) if !kind.publishable() => {
             return Err(ApiError::unprocessable_at(
                 "type",
-                "invalid_event",
+                ApiCode::InvalidEvent,
                 format!(
                     "{} is emitted by hookmap itself; publish member.visited, store.purchased or a \
                      type this community registered",
@@ -45,7 +46,7 @@ pub async fn publish(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<R
         None if !event_types::is_name(text) => {
             return Err(ApiError::unprocessable_at(
                 "type",
-                "invalid_event",
+                ApiCode::InvalidEvent,
                 format!("{text:?} is not an event type name (dotted lowercase words, at most {MAX_NAME_LEN} characters)"),
             ))
         }

@@ -13,6 +13,7 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks;
 use crate::http;
+use hookmap_core::ApiCode;
 
 #[derive(Serialize, Deserialize)]
 struct FieldRow {
@@ -55,12 +56,12 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         "INSERT INTO user_fields (community_id, key, name, type, created_at)
          SELECT ?1, ?2, ?3, ?4, ?5 WHERE (SELECT COUNT(*) FROM user_fields WHERE community_id = ?1) < ?6",
         &crate::args![cid, key, name, field_type.as_str(), &now, catalog::MAX_USER_FIELDS as i64],
-        |_| ApiError::conflict("field_exists", format!("the field {key:?} already exists")),
+        |_| ApiError::conflict(ApiCode::FieldExists, format!("the field {key:?} already exists")),
     )
     .await?;
     if inserted == 0 {
         return Err(ApiError::unprocessable(
-            "too_many_user_fields",
+            ApiCode::TooManyUserFields,
             format!(
                 "a community has at most {} user fields; delete an unused one first",
                 catalog::MAX_USER_FIELDS
@@ -108,7 +109,7 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, key: &str, req: &mut Request) -> A
     if let Some(t) = http::optional_str(&body, "type", 16)? {
         if t != row.field_type {
             return Err(ApiError::unprocessable(
-                "immutable_type",
+                ApiCode::ImmutableType,
                 format!(
                     "a field's type cannot change ({} -> {t}); create a new field instead",
                     row.field_type

@@ -18,6 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http;
 use crate::outbox::{self, Claim};
 use crate::quotas;
+use hookmap_core::ApiCode;
 
 #[derive(Deserialize, Serialize)]
 struct DeliveryRow {
@@ -276,7 +277,7 @@ async fn too_many_resends(ctx: &Ctx<'_>, log: &LogRow, since: &str, now_ms: u64)
         Err(e) => return e,
     };
     ApiError::retry_in(
-        "too_many_resends",
+        ApiCode::TooManyResends,
         &format!(
             "this event was resent to this subscription with force {} times in the last hour, the most allowed",
             resend::FORCED_RESENDS

@@ -21,6 +21,7 @@ use crate::outbox::{self, Job};
 use crate::quotas;
 use crate::secrets;
 use crate::stored::{InClear, Sealed};
+use hookmap_core::ApiCode;
 
 const CREATE: &[&str] = &["url", "events", "channel_id", "is_active", "encryption"];
 const UPDATE: &[&str] = &[
@@ -165,7 +166,7 @@ async fn unregistered_meanwhile(
         .map(|name| {
             ApiError::unprocessable_at(
                 "events",
-                "invalid_event",
+                ApiCode::InvalidEvent,
                 format!("{name:?} was deleted from the community's event types meanwhile"),
             )
         }))

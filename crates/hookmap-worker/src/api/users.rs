@@ -14,6 +14,7 @@ use crate::joined;
 use crate::outbox;
 use hookmap_core::event::EventType;
 use hookmap_core::joining::{member_email, member_username, MAX_EMAIL, MAX_USERNAME};
+use hookmap_core::ApiCode;
 use hookmap_core::FieldType;
 
 #[derive(Deserialize)]
@@ -165,12 +166,12 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         |failure| {
             if failure.contains("users.email") {
                 ApiError::conflict(
-                    "email_taken",
+                    ApiCode::EmailTaken,
                     format!("a member with the email {email:?} already exists"),
                 )
             } else {
                 ApiError::conflict(
-                    "username_taken",
+                    ApiCode::UsernameTaken,
                     format!("a member with the username {username:?} already exists"),
                 )
             }

@@ -11,6 +11,7 @@ use super::outcome::Failure;
 use crate::caller::bearer;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
+use hookmap_core::ApiCode;
 
 pub struct Authenticated<'a> {
     arrived: &'a Arrived,
@@ -69,7 +70,7 @@ impl<'a> Authenticated<'a> {
                 .collect();
             if !unsigned.is_empty() {
                 return refused(ApiError::unauthorized(
-                    "unsigned_parameters",
+                    ApiCode::UnsignedParameters,
                     format!(
                         "this webhook verifies a {} signature over the body; the query parameters {} are not signed: send them in the body",
                         profile.scheme(),
@@ -127,7 +128,7 @@ fn api_key(
     let query_allowed = arrived.hook().api_key_in_query();
     if in_query.is_some() && !query_allowed {
         return Ok(Some(ApiError::unauthorized(
-            "api_key_in_url",
+            ApiCode::ApiKeyInUrl,
             "this webhook takes its API key in the x-api-key header only: proxies log URLs, so a key \
              in one is refused (rotate the key if this was it)",
         )));
@@ -139,7 +140,7 @@ fn api_key(
             false => "in the x-api-key header (or Authorization: Bearer)",
         };
         return Ok(Some(ApiError::unauthorized(
-            "missing_api_key",
+            ApiCode::MissingApiKey,
             format!("this webhook requires its API key {where_}"),
         )));
     }
@@ -148,7 +149,7 @@ fn api_key(
         .all(|key| hookmap_core::auth::verify(key.trim(), digest))
     {
         return Ok(Some(ApiError::unauthorized(
-            "invalid_api_key",
+            ApiCode::InvalidApiKey,
             "the API key is not this webhook's key",
         )));
     }

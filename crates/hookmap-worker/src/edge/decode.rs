@@ -17,6 +17,7 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
 use crate::stored::StoredEncryption;
+use hookmap_core::ApiCode;
 
 /// Where a delivery's idempotency key may come from (see `hookmap_core::idempotency`).
 pub enum Keys {
@@ -88,7 +89,7 @@ impl<'a> Decoded<'a> {
         let anonymous = auth.sender() == Sender::Anonymous;
         if !hook.enabled {
             let error = ApiError::forbidden(
-                "webhook_disabled",
+                ApiCode::WebhookDisabled,
                 "this webhook is disabled; enable it to accept deliveries",
             );
             return Ok(Err(Failure::new(error).anonymous(anonymous)));

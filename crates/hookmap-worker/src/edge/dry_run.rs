@@ -23,6 +23,7 @@ use crate::channels;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
+use hookmap_core::ApiCode;
 
 /// Whether a dry run may go on, for a sender proved (or not) against `hook`: `None` when it may;
 /// else the outcome to answer. A proved sender's dry run is counted in the webhook's `rate_limit`
@@ -36,7 +37,7 @@ pub async fn admit(
 ) -> ApiResult<Option<Outcome>> {
     if sender == Sender::Anonymous {
         let error = ApiError::unauthorized(
-            "proof_required",
+            ApiCode::ProofRequired,
             "a dry run tells a member's balances: it needs this webhook's API key or signature, and this webhook checks neither",
         );
         return Ok(Some(Failure::new(error).anonymous(true).into()));

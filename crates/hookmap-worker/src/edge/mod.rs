@@ -35,6 +35,7 @@ use crate::hook::HookRecord;
 use crate::http::{query, RequestUrl};
 use crate::log::RequestLog;
 use crate::outbox;
+use hookmap_core::ApiCode;
 
 pub use self::answer::DELIVERY_ID_HEADER;
 #[cfg(feature = "bench")]
@@ -57,7 +58,7 @@ pub async fn receive(
         Some("true" | "1") => true,
         Some(other) => {
             return Err(ApiError::bad_request(
-                "invalid_query",
+                ApiCode::InvalidQuery,
                 format!("dry_run is true, 1, false or 0, not {other:?}"),
             ))
         }

@@ -5,6 +5,7 @@ use hookmap_core::{Plan, StorageRefusal};
 use crate::apply::Refusal;
 use crate::db;
 use crate::error::ApiError;
+use hookmap_core::ApiCode;
 
 impl Refusal {
     /// The storage refusals the apply batch's triggers raise; the others are read off other
@@ -32,14 +33,14 @@ pub fn refusal_error(refusal: &Refusal, plan: &Plan) -> ApiError {
     let channel = plan.message.as_ref().map_or("", |m| m.channel.as_str());
     match refusal {
         Refusal::UnknownMember => ApiError::unprocessable(
-            "unknown_member",
+            ApiCode::UnknownMember,
             format!(
                 "no member of this community has the {} {who:?}",
                 member.map_or("identifier", |m| m.by.as_str())
             ),
         ),
         Refusal::Insufficient(Some(currency)) => ApiError::unprocessable(
-            "insufficient_balance",
+            ApiCode::InsufficientBalance,
             format!(
                 "the delivery would take {who}'s {} below zero",
                 currency.as_str()
@@ -47,39 +48,39 @@ pub fn refusal_error(refusal: &Refusal, plan: &Plan) -> ApiError {
         )
         .currency(currency.as_str()),
         Refusal::Insufficient(None) => ApiError::unprocessable(
-            "insufficient_balance",
+            ApiCode::InsufficientBalance,
             format!("the delivery would take one of {who}'s balances below zero"),
         ),
         Refusal::UnknownCurrency => ApiError::unprocessable(
-            "unknown_currency",
+            ApiCode::UnknownCurrency,
             "a mapped currency was deleted; update the mapping",
         ),
         Refusal::WebhookDisabled => ApiError::forbidden(
-            "webhook_disabled",
+            ApiCode::WebhookDisabled,
             "this webhook is disabled; enable it to accept deliveries",
         ),
         Refusal::WebhookGone => ApiError::not_found("this webhook URL"),
         Refusal::StaleWebhook => webhook_changed(),
         Refusal::UnknownField => ApiError::unprocessable(
-            "unknown_field",
+            ApiCode::UnknownField,
             "a mapped user field was deleted; update the mapping",
         ),
         Refusal::FieldOutOfRange => ApiError::unprocessable(
-            "field_out_of_range",
+            ApiCode::FieldOutOfRange,
             "a number field would go past the largest number a field holds (about 1.8e308)",
         ),
         Refusal::UnknownChannel => ApiError::unprocessable(
-            "unknown_channel",
+            ApiCode::UnknownChannel,
             format!("this community has no channel {channel:?}"),
         )
         .at("message.channel"),
         Refusal::TopicRequired => ApiError::unprocessable(
-            "topic_required",
+            ApiCode::TopicRequired,
             format!("channel {channel:?} is a forum: its messages need a topic (message.topic)"),
         )
         .at("message.topic"),
         Refusal::Duplicate => {
-            ApiError::conflict("duplicate", "this idempotency key was already used")
+            ApiError::conflict(ApiCode::Duplicate, "this idempotency key was already used")
         }
         Refusal::RateLimited => rate_limited(),
         Refusal::TooManyFailures => too_many_failures(),
@@ -89,9 +90,9 @@ pub fn refusal_error(refusal: &Refusal, plan: &Plan) -> ApiError {
             let other = format!("user.create.{which}");
             ApiError::unprocessable(
                 if *which == "email" {
-                    "email_taken"
+                    ApiCode::EmailTaken
                 } else {
-                    "username_taken"
+                    ApiCode::UsernameTaken
                 },
                 format!(
                     "the new member's {which} belongs to another member already: the member \
@@ -107,7 +108,7 @@ pub fn refusal_error(refusal: &Refusal, plan: &Plan) -> ApiError {
 /// wrote nothing, and a flood cannot fill the history.
 pub fn rate_limited() -> ApiError {
     ApiError::until_next_minute(
-        "rate_limited",
+        ApiCode::RateLimited,
         "this webhook is over its rate limit for this minute",
         db::now().0,
     )
@@ -117,7 +118,7 @@ pub fn rate_limited() -> ApiError {
 /// The real sender, who authenticates, is not affected.
 pub fn too_many_failures() -> ApiError {
     ApiError::until_next_minute(
-        "too_many_failures",
+        ApiCode::TooManyFailures,
         "this webhook refused too many unauthenticated requests this minute",
         db::now().0,
     )
@@ -126,7 +127,7 @@ pub fn too_many_failures() -> ApiError {
 /// The webhook changed while the delivery was judged, and the edge could not judge it again.
 pub fn webhook_changed() -> ApiError {
     ApiError::conflict(
-        "webhook_changed",
+        ApiCode::WebhookChanged,
         "the webhook changed while this delivery was processed; send it again",
     )
 }
@@ -135,7 +136,7 @@ pub fn webhook_changed() -> ApiError {
 /// again itself): it did not apply, and a replay now will.
 pub fn member_joined() -> ApiError {
     ApiError::conflict(
-        "member_joined",
+        ApiCode::MemberJoined,
         "the member joined while this delivery was being held, so it was not held; replay it again",
     )
 }

@@ -15,6 +15,7 @@ use crate::hooks;
 use crate::http;
 use crate::quotas;
 use crate::stored::{Sealed, StoredEncryption};
+use hookmap_core::ApiCode;
 
 pub(super) const KNOWN: &[&str] = &[
     "name",
@@ -123,7 +124,7 @@ pub(super) async fn mapping(
         if channels::find(&ctx.db, cid, channel).await?.is_none() {
             return Err(ApiError::unprocessable_at(
                 "message.channel.id",
-                "unknown_channel",
+                ApiCode::UnknownChannel,
                 format!("this community has no channel {channel:?}"),
             ));
         }
@@ -132,7 +133,7 @@ pub(super) async fn mapping(
 }
 
 fn mapping_error(at: &str, why: &str) -> ApiError {
-    ApiError::unprocessable_at(at, "invalid_mapping", why)
+    ApiError::unprocessable_at(at, ApiCode::InvalidMapping, why)
 }
 
 pub(super) fn location(body: &Map<String, Value>) -> ApiResult<Option<&str>> {
