@@ -37,6 +37,16 @@ macro_rules! vocabulary {
             }
         }
 
+        impl $crate::vocabulary::Named for $set {
+            fn names() -> &'static [&'static str] {
+                &Self::NAMES
+            }
+
+            fn from_name(text: &str) -> Option<Self> {
+                Self::parse(text)
+            }
+        }
+
         impl ::core::fmt::Display for $set {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 f.write_str(self.as_str())
@@ -51,6 +61,12 @@ macro_rules! vocabulary {
     };
 }
 pub(crate) use vocabulary;
+
+/// A closed set of names (every `vocabulary!` enum), for code that reads any of them.
+pub trait Named: Copy + Sized + 'static {
+    fn names() -> &'static [&'static str];
+    fn from_name(text: &str) -> Option<Self>;
+}
 
 /// `names` as an English alternative for error messages: `"a"`, `"a" or "b"`, `"a", "b" or "c"`.
 pub fn quoted_or(names: &[&str]) -> String {

@@ -101,62 +101,6 @@ fn parse_object(bytes: &[u8]) -> ApiResult<Map<String, Value>> {
     }
 }
 
-/// A required string member, trimmed, 1..=max characters.
-pub fn required_str<'a>(
-    body: &'a Map<String, Value>,
-    name: &str,
-    max: usize,
-) -> ApiResult<&'a str> {
-    match body.get(name) {
-        None | Some(Value::Null) => Err(ApiError::invalid_field(name, "is required")),
-        Some(v) => checked_str(v, name, max),
-    }
-}
-
-pub fn optional_str<'a>(
-    body: &'a Map<String, Value>,
-    name: &str,
-    max: usize,
-) -> ApiResult<Option<&'a str>> {
-    match body.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => checked_str(v, name, max).map(Some),
-    }
-}
-
-fn checked_str<'a>(v: &'a Value, name: &str, max: usize) -> ApiResult<&'a str> {
-    let s = v
-        .as_str()
-        .ok_or_else(|| ApiError::invalid_field(name, "must be a string"))?
-        .trim();
-    if s.is_empty() || s.chars().count() > max {
-        return Err(ApiError::invalid_field(
-            name,
-            format!("must be 1 to {max} characters"),
-        ));
-    }
-    Ok(s)
-}
-
-pub fn optional_bool(body: &Map<String, Value>, name: &str) -> ApiResult<Option<bool>> {
-    match body.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(_) => Err(ApiError::invalid_field(name, "must be true or false")),
-    }
-}
-
-/// Refuses members the endpoint does not know, so typos are not silently ignored.
-pub fn only_known(body: &Map<String, Value>, known: &[&str]) -> ApiResult<()> {
-    match body.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(k) => Err(ApiError::invalid_field(
-            k,
-            format!("unknown member; expected one of: {}", known.join(", ")),
-        )),
-        None => Ok(()),
-    }
-}
-
 /// The parts of the request's URL that routes read. The runtime hands over a URL it has already
 /// parsed and normalised, so this only splits it (no URL parser: see `hookmap_core::weburl`).
 #[derive(Debug, Clone)]

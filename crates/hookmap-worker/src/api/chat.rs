@@ -1,12 +1,12 @@
 //! Channels, their messages, and the community's bot, which authors every message an incoming
 //! webhook posts. Messages are plain text and are returned as JSON strings, never as markup.
 
-use hookmap_core::vocabulary::quoted_or;
 use hookmap_core::{weburl, ChannelType};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 use worker::{Request, Response};
 
+use super::body::{Body, OneOf, Patch, Text};
 use super::Ctx;
 use crate::api::list::Listing;
 use crate::channels::{self, Channel};
@@ -18,17 +18,30 @@ use hookmap_core::ApiCode;
 /// Longest bot avatar URL.
 const MAX_URL_LEN: usize = 500;
 
-pub async fn create_channel(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
-    let body = http::object_body(req).await?;
-    http::only_known(&body, &["name", "type"])?;
-    let name = http::required_str(&body, "name", 100)?;
-    let kind = http::optional_str(&body, "type", 16)?.unwrap_or(ChannelType::Text.as_str());
-    if ChannelType::parse(kind).is_none() {
-        return Err(ApiError::invalid_field(
-            "type",
-            format!("{kind:?} is not {}", quoted_or(&ChannelType::NAMES)),
-        ));
+request_body! {
+    /// `POST .../channels`.
+    pub struct NewChannel<'a> {
+        name: Text<'a, 100>,
+        r#type: Option<OneOf<ChannelType>>,
     }
+}
+
+request_body! {
+    /// `PATCH .../bot`: `avatar_url: null` removes the avatar.
+    pub struct BotChange<'a> {
+        name: Option<Text<'a, 80>>,
+        avatar_url: Patch<Text<'a, MAX_URL_LEN>>,
+    }
+}
+
+pub async fn create_channel(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
+    let object = http::object_body(req).await?;
+    let body = NewChannel::from_object(&object)?;
+    let Text(name) = body.name;
+    let kind = body
+        .r#type
+        .map_or(ChannelType::Text, |OneOf(kind)| kind)
+        .as_str();
     let id = db::new_id("chn")?;
     let (_, now) = db::now();
     db::insert_unique(
@@ -134,18 +147,14 @@ pub async fn bot(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
 
 /// `{name?, avatar_url?}`; `avatar_url: null` removes the avatar.
 pub async fn update_bot(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
-    let body = http::object_body(req).await?;
-    http::only_known(&body, &["name", "avatar_url"])?;
+    let object = http::object_body(req).await?;
+    let body = BotChange::from_object(&object)?;
     let current = load_bot(ctx, cid).await?;
-    let name = http::optional_str(&body, "name", 80)?.unwrap_or(&current.name);
-    let avatar_url = match body.get("avatar_url") {
-        None => current.avatar_url.clone(),
-        Some(Value::Null) => None,
-        Some(_) => Some(avatar_url(http::optional_str(
-            &body,
-            "avatar_url",
-            MAX_URL_LEN,
-        )?)?),
+    let name = body.name.map_or(current.name.as_str(), |Text(name)| name);
+    let avatar_url = match body.avatar_url {
+        Patch::Keep => current.avatar_url.clone(),
+        Patch::Clear => None,
+        Patch::Set(Text(url)) => Some(avatar_url(url)?),
     };
     db::run(
         &ctx.db,
@@ -163,7 +172,7 @@ pub async fn update_bot(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResul
 }
 
 /// An absolute http(s) URL: the avatar is shown by clients, so nothing else (no `javascript:`).
-fn avatar_url(text: Option<&str>) -> ApiResult<String> {
+fn avatar_url(text: &str) -> ApiResult<String> {
     let bad = |why: Option<String>| {
         let why = why.map_or(String::new(), |w| format!(" ({w})"));
         ApiError::invalid_field(
@@ -171,7 +180,6 @@ fn avatar_url(text: Option<&str>) -> ApiResult<String> {
             format!("must be an absolute http:// or https:// URL{why}"),
         )
     };
-    let text = text.ok_or_else(|| bad(None))?;
     weburl::parse(text).map_err(|why| bad(Some(why)))?;
     Ok(text.to_owned())
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use worker::{Request, Response};
 
+use super::body::{Body, Text};
 use super::Ctx;
 use crate::api::list::Listing;
 use crate::caller::Caller;
@@ -12,11 +13,24 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http;
 
+request_body! {
+    /// `POST /v1/communities`.
+    pub struct NewCommunity<'a> {
+        name: Text<'a, 100>,
+    }
+}
+
+request_body! {
+    /// `POST .../api-keys`.
+    pub struct NewKey<'a> {
+        name: Option<Text<'a, 100>>,
+    }
+}
+
 pub async fn create(ctx: &Ctx<'_>, req: &mut Request) -> ApiResult<Response> {
     ctx.caller.require_root()?;
-    let body = http::object_body(req).await?;
-    http::only_known(&body, &["name"])?;
-    let name = http::required_str(&body, "name", 100)?;
+    let object = http::object_body(req).await?;
+    let Text(name) = NewCommunity::from_object(&object)?.name;
     let id = db::new_id("com")?;
     let (_, now) = db::now();
     db::run(
@@ -25,7 +39,14 @@ pub async fn create(ctx: &Ctx<'_>, req: &mut Request) -> ApiResult<Response> {
         &crate::args![&id, name, &now],
     )
     .await?;
-    http::json(201, &json!({"id": id, "name": name, "created_at": now}))
+    http::json(
+        201,
+        &Community {
+            id,
+            name: name.to_owned(),
+            created_at: now,
+        },
+    )
 }
 
 #[derive(Serialize, Deserialize)]
@@ -73,9 +94,10 @@ struct KeyRow {
 }
 
 pub async fn create_key(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
-    let body = http::object_body(req).await?;
-    http::only_known(&body, &["name"])?;
-    let name = http::optional_str(&body, "name", 100)?.unwrap_or("API key");
+    let object = http::object_body(req).await?;
+    let name = NewKey::from_object(&object)?
+        .name
+        .map_or("API key", |Text(name)| name);
     let id = db::new_id("key")?;
     let key = auth::Secret::new(format!("hmk_{}", db::random_hex(24)?));
     let prefix: String = key.expose().chars().take(12).collect();

@@ -6,6 +6,8 @@ use hookmap_core::catalog;
 use serde::{Deserialize, Serialize};
 use worker::{Request, Response};
 
+use super::body::{Body, Text};
+use super::fields::CatalogKey;
 use super::list::Listing;
 use super::Ctx;
 use crate::db;
@@ -36,13 +38,28 @@ mod flag {
     }
 }
 
+request_body! {
+    /// `POST .../currencies`.
+    pub struct NewCurrency<'a> {
+        key: CatalogKey<'a>,
+        name: Option<Text<'a, 100>>,
+    }
+}
+
+request_body! {
+    /// `PATCH .../currencies/{key}`.
+    pub struct CurrencyChange<'a> {
+        name: Text<'a, 100>,
+    }
+}
+
 const COLUMNS: &str = "key, name, built_in, created_at";
 
 pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
-    let body = http::object_body(req).await?;
-    http::only_known(&body, &["key", "name"])?;
-    let key = super::fields::catalog_key(&body)?;
-    let name = http::optional_str(&body, "name", 100)?.unwrap_or(key);
+    let object = http::object_body(req).await?;
+    let body = NewCurrency::from_object(&object)?;
+    let CatalogKey(key) = body.key;
+    let name = body.name.map_or(key, |Text(name)| name);
     let (_, now) = db::now();
     // The cap is counted inside the INSERT, so concurrent creates cannot overshoot it.
     let inserted = db::insert_unique(
@@ -104,9 +121,8 @@ pub async fn get(ctx: &Ctx<'_>, cid: &str, key: &str) -> ApiResult<Response> {
 pub async fn update(ctx: &Ctx<'_>, cid: &str, key: &str, req: &mut Request) -> ApiResult<Response> {
     // Another community's currency is a 404 whatever the body says.
     load(ctx, cid, key).await?;
-    let body = http::object_body(req).await?;
-    http::only_known(&body, &["name"])?;
-    let name = http::required_str(&body, "name", 100)?;
+    let object = http::object_body(req).await?;
+    let Text(name) = CurrencyChange::from_object(&object)?.name;
     let changed = db::run_changes(
         &ctx.db,
         "UPDATE currencies SET name = ?3 WHERE community_id = ?1 AND key = ?2",

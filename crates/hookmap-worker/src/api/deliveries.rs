@@ -210,20 +210,6 @@ pub(super) fn status_param(ctx: &Ctx<'_>, names: &[&str]) -> ApiResult<Option<St
     }
 }
 
-/// Body member `name` as a stored instant (`hookmap_core::instant`), if given.
-pub(super) fn instant_field(
-    body: &serde_json::Map<String, Value>,
-    name: &str,
-) -> ApiResult<Option<String>> {
-    http::optional_str(body, name, 64)?
-        .map(|text| {
-            instant::canonical(text).ok_or_else(|| {
-                ApiError::invalid_field(name, "must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[.sss]Z")
-            })
-        })
-        .transpose()
-}
-
 /// Query parameter `name` as a stored instant (`hookmap_core::instant`), if given.
 pub(super) fn instant_param(ctx: &Ctx<'_>, name: &str) -> ApiResult<Option<String>> {
     http::query(&ctx.url, name)

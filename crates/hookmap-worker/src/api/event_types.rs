@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{Request, Response};
 
+use super::body::{Body, Text, Verbatim};
 use super::Ctx;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
@@ -116,23 +117,30 @@ pub async fn list(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
     http::json(200, &page.wrap(data, total))
 }
 
+request_body! {
+    /// `POST .../event-types`. The name is taken as sent, not trimmed: it is an identifier, and
+    /// `check_name` says what is wrong with it.
+    pub struct NewEventType<'a> {
+        name: Verbatim<'a>,
+        description: Text<'a, MAX_DESCRIPTION_LEN>,
+        schema: Option<&'a Value>,
+    }
+}
+
 /// `POST .../event-types {name, description, schema?}`.
 pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
-    let body = http::object_body(req).await?;
-    http::only_known(&body, &["name", "description", "schema"])?;
-    // Taken as sent, not trimmed: the name is an identifier, and `check_name` says what is wrong.
-    let name = match body.get("name") {
-        Some(Value::String(name)) => name.as_str(),
-        None | Some(Value::Null) => return Err(ApiError::invalid_field("name", "is required")),
-        Some(_) => return Err(ApiError::invalid_field("name", "must be a string")),
-    };
+    let object = http::object_body(req).await?;
+    let NewEventType {
+        name: Verbatim(name),
+        description: Text(description),
+        schema,
+    } = NewEventType::from_object(&object)?;
     if EventType::parse(name).is_some() {
         return Err(built_in_conflict(name));
     }
     event_types::check_name(name, "name")?;
-    let description = http::required_str(&body, "description", MAX_DESCRIPTION_LEN)?;
-    let schema = match body.get("schema") {
-        None | Some(Value::Null) => None,
+    let schema = match schema {
+        None => None,
         Some(s) => {
             schema::check(s, "schema")?;
             Some(s.to_string())

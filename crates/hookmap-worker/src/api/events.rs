@@ -4,9 +4,10 @@
 use hookmap_core::event::{self, EventName, EventType};
 use hookmap_core::event_types::{self, MAX_NAME_LEN};
 use hookmap_core::schema;
-use serde_json::{json, Value};
+use serde_json::json;
 use worker::{Request, Response};
 
+use super::body::{Body, Object, Verbatim};
 use super::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http;
@@ -14,18 +15,23 @@ use crate::outbox;
 use crate::quotas;
 use hookmap_core::ApiCode;
 
+request_body! {
+    /// `POST .../events`.
+    pub struct Publish<'a> {
+        r#type: Verbatim<'a>,
+        data: Object<'a>,
+    }
+}
+
 /// `POST /v1/communities/{cid}/events` `{type, data}`: the rest of the platform publishes
 /// `member.visited`, `store.purchased` and the community's own types; `data` must match the
 /// type's schema (422 `invalid_event_data` naming the place).
 pub async fn publish(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
-    let body = http::object_body(req).await?;
-    http::only_known(&body, &["type", "data"])?;
-    // Taken as sent, not trimmed: a type is an identifier.
-    let text = match body.get("type") {
-        Some(Value::String(text)) => text.as_str(),
-        None | Some(Value::Null) => return Err(ApiError::invalid_field("type", "is required")),
-        Some(_) => return Err(ApiError::invalid_field("type", "must be a string")),
-    };
+    let object = http::object_body(req).await?;
+    let Publish {
+        r#type: Verbatim(text),
+        data: Object(data),
+    } = Publish::from_object(&object)?;
     let (kind, schema) = match EventType::parse(text) {
         Some(kind) if !kind.publishable() => {
             return Err(ApiError::unprocessable_at(
@@ -54,10 +60,6 @@ pub async fn publish(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<R
             EventName::Custom(text.to_owned()),
             super::event_types::schema_of(ctx, cid, text).await?,
         ),
-    };
-    let data = match body.get("data") {
-        Some(d @ Value::Object(_)) => d,
-        _ => return Err(ApiError::invalid_field("data", "must be an object")),
     };
     if data.to_string().len() > event::MAX_DATA_LEN {
         return Err(ApiError::invalid_field(

@@ -1,12 +1,12 @@
 //! Custom user field definitions. A field's type is fixed at creation: stored values and saved
 //! mappings depend on it.
 
-use hookmap_core::vocabulary::quoted_or;
 use hookmap_core::{catalog, FieldType};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use worker::{Request, Response};
 
+use super::body::{Body, Member, OneOf, Text};
 use super::Ctx;
 use crate::api::list::Listing;
 use crate::db;
@@ -24,30 +24,46 @@ struct FieldRow {
     created_at: String,
 }
 
-/// The `key` of a new field or currency: required, and plain (`hookmap_core::catalog`).
-pub(super) fn catalog_key(body: &Map<String, Value>) -> ApiResult<&str> {
-    let key = http::required_str(body, "key", catalog::MAX_KEY_LEN)?;
-    if !catalog::valid_key(key) {
-        return Err(ApiError::invalid_field(
-            "key",
-            format!("{key:?} must start with a-z and hold only a-z, 0-9 and _"),
-        ));
+/// The `key` of a new field or currency: plain (`hookmap_core::catalog`).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct CatalogKey<'a>(pub &'a str);
+
+impl<'a> Member<'a> for CatalogKey<'a> {
+    fn read(value: Option<&'a Value>, name: &str) -> ApiResult<Self> {
+        let Text(key) = Text::<'a, { catalog::MAX_KEY_LEN }>::read(value, name)?;
+        if !catalog::valid_key(key) {
+            return Err(ApiError::invalid_field(
+                name,
+                format!("{key:?} must start with a-z and hold only a-z, 0-9 and _"),
+            ));
+        }
+        Ok(Self(key))
     }
-    Ok(key)
+}
+
+request_body! {
+    /// `POST .../user-fields`.
+    pub struct NewField<'a> {
+        key: CatalogKey<'a>,
+        name: Option<Text<'a, 100>>,
+        r#type: OneOf<FieldType>,
+    }
+}
+
+request_body! {
+    /// `PATCH .../user-fields/{key}`: the type is sent only to be refused if it differs.
+    pub struct FieldChange<'a> {
+        name: Option<Text<'a, 100>>,
+        r#type: Option<Text<'a, 16>>,
+    }
 }
 
 pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
-    let body = http::object_body(req).await?;
-    http::only_known(&body, &["key", "name", "type"])?;
-    let key = catalog_key(&body)?;
-    let name = http::optional_str(&body, "name", 100)?.unwrap_or(key);
-    let type_text = http::required_str(&body, "type", 16)?;
-    let field_type = FieldType::parse(type_text).ok_or_else(|| {
-        ApiError::invalid_field(
-            "type",
-            format!("{type_text:?} is not {}", quoted_or(&FieldType::NAMES)),
-        )
-    })?;
+    let object = http::object_body(req).await?;
+    let body = NewField::from_object(&object)?;
+    let CatalogKey(key) = body.key;
+    let name = body.name.map_or(key, |Text(name)| name);
+    let OneOf(field_type) = body.r#type;
     let (_, now) = db::now();
     // The cap is counted inside the INSERT, so concurrent creates cannot overshoot it; a
     // community already over it (from before the cap) keeps its fields and adds none.
@@ -104,9 +120,9 @@ async fn load(ctx: &Ctx<'_>, cid: &str, key: &str) -> ApiResult<FieldRow> {
 
 pub async fn update(ctx: &Ctx<'_>, cid: &str, key: &str, req: &mut Request) -> ApiResult<Response> {
     let mut row = load(ctx, cid, key).await?;
-    let body = http::object_body(req).await?;
-    http::only_known(&body, &["name", "type"])?;
-    if let Some(t) = http::optional_str(&body, "type", 16)? {
+    let object = http::object_body(req).await?;
+    let body = FieldChange::from_object(&object)?;
+    if let Some(Text(t)) = body.r#type {
         if t != row.field_type {
             return Err(ApiError::unprocessable(
                 ApiCode::ImmutableType,
@@ -118,7 +134,7 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, key: &str, req: &mut Request) -> A
             .at("type"));
         }
     }
-    if let Some(name) = http::optional_str(&body, "name", 100)? {
+    if let Some(Text(name)) = body.name {
         db::run(
             &ctx.db,
             "UPDATE user_fields SET name = ?3 WHERE community_id = ?1 AND key = ?2",

@@ -1,5 +1,7 @@
 //! The management API (`/v1/...`): authentication, tenant scoping and the route table.
 
+#[macro_use]
+mod body;
 mod chat;
 mod communities;
 mod currencies;

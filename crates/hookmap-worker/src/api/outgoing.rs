@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{Request, Response};
 
-use super::deliveries::{instant_field, instant_param, parsed, status_param};
+use super::body::{Body, Instant};
+use super::deliveries::{instant_param, parsed, status_param};
 use super::subscriptions::found;
 use super::Ctx;
 use crate::api::list::Listing;
@@ -176,6 +177,20 @@ fn resent(delivery: &str, event_id: &str, status: &str, already: bool) -> ApiRes
     )
 }
 
+request_body! {
+    /// `POST .../logs/{lid}/resend`, whose body may be left out.
+    pub struct ResendBody {
+        force: Option<bool>,
+    }
+}
+
+request_body! {
+    /// `POST .../recover`.
+    pub struct Recover {
+        since: Instant,
+    }
+}
+
 /// `POST .../logs/{lid}/resend {"force"?}`: sends a logged attempt's event again, as a new
 /// delivery with a fresh retry schedule; the attempt's delivery names it (`resent_as`). A
 /// delivery resent before answers with that resend (200, `already_resent`) and makes nothing,
@@ -190,9 +205,8 @@ pub async fn resend(
     req: &mut Request,
 ) -> ApiResult<Response> {
     found(ctx, cid, sid).await?;
-    let body = http::optional_object_body(req).await?;
-    http::only_known(&body, &["force"])?;
-    let force = http::optional_bool(&body, "force")?.unwrap_or(false);
+    let object = http::optional_object_body(req).await?;
+    let force = ResendBody::from_object(&object)?.force.unwrap_or(false);
     let log: LogRow = load_log(ctx, LOG_COLUMNS, sid, lid).await?;
     let gone = || ApiError::not_found("this log entry's delivery");
     let state = resend_state(ctx, &log.delivery_id)
@@ -309,10 +323,8 @@ pub async fn recover(
     req: &mut Request,
 ) -> ApiResult<Response> {
     found(ctx, cid, sid).await?;
-    let body = http::object_body(req).await?;
-    http::only_known(&body, &["since"])?;
-    let since = instant_field(&body, "since")?
-        .ok_or_else(|| ApiError::invalid_field("since", "is required"))?;
+    let object = http::object_body(req).await?;
+    let Instant(since) = Recover::from_object(&object)?.since;
     let failed = DeliveryStatus::Failed.as_str();
     let (ms, now) = db::now();
     let window = quota::minute(ms);

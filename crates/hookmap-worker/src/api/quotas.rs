@@ -20,9 +20,9 @@ pub async fn get(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
 /// Any subset of the quotas: an integer within its bounds, or null for the deployment's default.
 pub async fn update(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
     ctx.caller.require_root()?;
+    // The members are the quotas' names, a closed set read as typed (quota, value) pairs.
     let body = http::object_body(req).await?;
-    let names: Vec<&str> = Quota::ALL.iter().map(|q| q.as_str()).collect();
-    http::only_known(&body, &names)?;
+    super::body::only_known(&body, &Quota::NAMES)?;
     let changes = parsed(&body)?;
     if !changes.is_empty() {
         let columns: Vec<&str> = changes.iter().map(|(q, _)| q.as_str()).collect();

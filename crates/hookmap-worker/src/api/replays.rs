@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use worker::{Request, Response};
 
-use super::deliveries::instant_field;
+use super::body::{Body, Instant, Member, Text};
 use super::webhooks::row::load;
 use super::Ctx;
 use crate::db;
@@ -18,7 +18,37 @@ use crate::outbox;
 
 /// Deliveries one call queues at most; `remaining` counts the rest.
 const RUN_SIZE: i64 = 100;
-const FILTERS: &[&str] = &["status", "since", "until", "user_id", "error_code"];
+
+request_body! {
+    /// The history's filters a run chooses deliveries by, each left out or null for any.
+    pub struct Filters<'a> {
+        status: Option<Replayable>,
+        since: Option<Instant>,
+        until: Option<Instant>,
+        user_id: Option<Text<'a, 100>>,
+        error_code: Option<Text<'a, 100>>,
+    }
+}
+
+/// A status a replay takes: failed or pending.
+pub struct Replayable(DeliveryStatus);
+
+impl<'a> Member<'a> for Replayable {
+    fn read(value: Option<&'a Value>, name: &str) -> ApiResult<Self> {
+        let Text(text) = Text::<'a, 16>::read(value, name)?;
+        DeliveryStatus::parse(text)
+            .filter(|s| DeliveryStatus::REPLAYABLE.contains(s))
+            .map(Self)
+            .ok_or_else(|| {
+                ApiError::invalid_field(
+                    name,
+                    format!(
+                        "must be \"failed\" or \"pending\", not {text:?}: a success is never replayed"
+                    ),
+                )
+            })
+    }
+}
 
 /// The deliveries a replay may take: failed or pending, not replayed yet, with the whole payload
 /// kept (retention and the failed-payload cap drop what a replay needs).
@@ -43,9 +73,8 @@ struct Candidate {
 /// with `remaining`, the ones left for another call once this run is done.
 pub async fn start(ctx: &Ctx<'_>, cid: &str, wid: &str, req: &mut Request) -> ApiResult<Response> {
     load(ctx, cid, wid).await?;
-    let body = http::object_body(req).await?;
-    http::only_known(&body, FILTERS)?;
-    http::json(202, &queue_run(ctx, cid, wid, &body).await?)
+    let object = http::object_body(req).await?;
+    http::json(202, &queue_run(ctx, cid, wid, &object).await?)
 }
 
 /// The pending deliveries of webhook `wid` that a replay would take: what saving its mapping
@@ -69,26 +98,20 @@ pub(super) async fn pending(ctx: &Ctx<'_>, wid: &str) -> ApiResult<i64> {
     .map_or(0, |c| c.n))
 }
 
-/// Queues a run of the deliveries `filters` (the request's members, already checked for
-/// unknown ones) find; the run as its answer shows it, with `remaining`.
+/// Queues a run of the deliveries `filters` (a [`Filters`] body) find; the run as its answer
+/// shows it, with `remaining`. The run keeps the filters as they were sent.
 pub(super) async fn queue_run(
     ctx: &Ctx<'_>,
     cid: &str,
     wid: &str,
     body: &Map<String, Value>,
 ) -> ApiResult<Value> {
-    let status = http::optional_str(body, "status", 16)?;
-    let replayable = DeliveryStatus::REPLAYABLE.map(DeliveryStatus::as_str);
-    if let Some(s) = status.filter(|s| !replayable.contains(s)) {
-        return Err(ApiError::invalid_field(
-            "status",
-            format!("must be \"failed\" or \"pending\", not {s:?}: a success is never replayed"),
-        ));
-    }
-    let since = instant_field(body, "since")?;
-    let until = instant_field(body, "until")?;
-    let user = http::optional_str(body, "user_id", 100)?;
-    let code = http::optional_str(body, "error_code", 100)?;
+    let chosen_by = Filters::from_object(body)?;
+    let status = chosen_by.status.map(|Replayable(s)| s.as_str());
+    let since = chosen_by.since.map(|Instant(since)| since);
+    let until = chosen_by.until.map(|Instant(until)| until);
+    let user = chosen_by.user_id.map(|Text(user)| user);
+    let code = chosen_by.error_code.map(|Text(code)| code);
     let args = crate::args![wid, status, since.as_deref(), until.as_deref(), user, code];
     let mut page = args.to_vec();
     page.push(db::Arg::from(RUN_SIZE));
@@ -105,7 +128,7 @@ pub(super) async fn queue_run(
     )
     .await?
     .map_or(0, |c| c.n);
-    let filters: Map<String, Value> = FILTERS
+    let filters: Map<String, Value> = Filters::MEMBERS
         .iter()
         .filter_map(|name| {
             body.get(*name)

@@ -7,9 +7,10 @@ use hookmap_core::quota::Quota;
 use hookmap_core::target;
 use hookmap_core::DeliveryStatus;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use worker::{Request, Response};
 
+use super::body::{Body, Patch, Text};
 use super::webhooks::checked_encryption;
 use super::Ctx;
 use crate::api::list::Listing;
@@ -23,15 +24,30 @@ use crate::secrets;
 use crate::stored::{InClear, Sealed};
 use hookmap_core::ApiCode;
 
-const CREATE: &[&str] = &["url", "events", "channel_id", "is_active", "encryption"];
-const UPDATE: &[&str] = &[
-    "url",
-    "events",
-    "channel_id",
-    "is_active",
-    "encryption",
-    "rotate_secret",
-];
+request_body! {
+    /// `POST .../webhooks`.
+    pub struct NewSubscription<'a> {
+        url: Text<'a, { target::MAX_URL_LEN }>,
+        events: Option<&'a Value>,
+        channel_id: Option<Text<'a, 100>>,
+        is_active: Option<bool>,
+        encryption: Option<&'a Value>,
+    }
+}
+
+request_body! {
+    /// `PATCH .../webhooks/{sid}`: any of the create's members, a member left out kept as it is
+    /// (`null` removes the channel or the encryption); `rotate_secret: true` issues a new secret.
+    pub struct SubscriptionChange<'a> {
+        url: Option<Text<'a, { target::MAX_URL_LEN }>>,
+        events: Patch<&'a Value>,
+        channel_id: Patch<Text<'a, 100>>,
+        is_active: Option<bool>,
+        encryption: Patch<&'a Value>,
+        rotate_secret: Option<bool>,
+    }
+}
+
 /// How long the previous secret keeps signing after a rotation.
 const ROTATION_MS: u64 = 24 * 60 * 60 * 1000;
 
@@ -93,14 +109,10 @@ async fn load(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Row> {
     .ok_or_else(|| ApiError::not_found("this webhook subscription"))
 }
 
-fn url(ctx: &Ctx<'_>, body: &Map<String, Value>) -> ApiResult<Option<String>> {
-    http::optional_str(body, "url", target::MAX_URL_LEN)?
-        .map(|u| {
-            target::check(u, outbox::allow_http_loopback(ctx.env))
-                .map(|_| u.to_owned())
-                .map_err(ApiError::from)
-        })
-        .transpose()
+/// An endpoint URL hookmap may send to.
+fn url(ctx: &Ctx<'_>, Text(url): Text<'_, { target::MAX_URL_LEN }>) -> ApiResult<String> {
+    target::check(url, outbox::allow_http_loopback(ctx.env)).map_err(ApiError::from)?;
+    Ok(url.to_owned())
 }
 
 /// `events` and `channel_id` together: the channel must be the community's, and only narrows
@@ -202,19 +214,14 @@ fn reveal(out: &mut Value, secret: Option<&str>) {
 }
 
 pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
-    let body = http::object_body(req).await?;
-    http::only_known(&body, CREATE)?;
-    let url = url(ctx, &body)?.ok_or_else(|| ApiError::invalid_field("url", "is required"))?;
-    let events = body.get("events").unwrap_or(&Value::Null);
-    let filter = filter(
-        ctx,
-        cid,
-        events,
-        http::optional_str(&body, "channel_id", 100)?,
-    )
-    .await?;
-    let is_active = http::optional_bool(&body, "is_active")?.unwrap_or(true);
-    let encryption = encryption(ctx, body.get("encryption").unwrap_or(&Value::Null))?;
+    let object = http::object_body(req).await?;
+    let body = NewSubscription::from_object(&object)?;
+    let url = url(ctx, body.url)?;
+    let events = body.events.unwrap_or(&Value::Null);
+    let channel = body.channel_id.map(|Text(channel)| channel);
+    let filter = filter(ctx, cid, events, channel).await?;
+    let is_active = body.is_active.unwrap_or(true);
+    let encryption = encryption(ctx, body.encryption.unwrap_or(&Value::Null))?;
     let secret = secrets::new_signing_secret()?;
     let sealed_secret = secrets::seal(ctx.env, &secret)?;
     let id = db::new_id("sub")?;
@@ -269,30 +276,39 @@ pub async fn get(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
 /// keeps the old one signing for 24 hours beside it.
 pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> ApiResult<Response> {
     let row = load(ctx, cid, id).await?;
-    let body = http::object_body(req).await?;
-    http::only_known(&body, UPDATE)?;
-    let url = url(ctx, &body)?.unwrap_or(row.url);
+    let object = http::object_body(req).await?;
+    let body = SubscriptionChange::from_object(&object)?;
+    let url = match body.url {
+        Some(given) => url(ctx, given)?,
+        None => row.url,
+    };
     let stored: Value = serde_json::from_str(&row.events).map_err(ApiError::internal)?;
-    let events = body.get("events").unwrap_or(&stored);
-    let channel = match body.get("channel_id") {
-        None => row.channel_id,
-        Some(_) => http::optional_str(&body, "channel_id", 100)?.map(str::to_owned),
+    let events = match body.events {
+        Patch::Keep => &stored,
+        Patch::Clear => &Value::Null,
+        Patch::Set(events) => events,
+    };
+    let channel = match body.channel_id {
+        Patch::Keep => row.channel_id,
+        Patch::Clear => None,
+        Patch::Set(Text(channel)) => Some(channel.to_owned()),
     };
     let filter = filter(ctx, cid, events, channel.as_deref()).await?;
-    let switched = http::optional_bool(&body, "is_active")?;
+    let switched = body.is_active;
     let is_active = switched.unwrap_or(row.is_active != 0);
-    let (encryption, algorithm, fixed_iv) = match body.get("encryption") {
-        None => (
+    let (encryption, algorithm, fixed_iv) = match body.encryption {
+        Patch::Keep => (
             row.encryption,
             row.encryption_algorithm,
             row.encryption_fixed_iv.map(|f| f != 0),
         ),
-        Some(v) => encryption(ctx, v)?.map_or((None, None, None), |e| {
+        Patch::Clear => (None, None, None),
+        Patch::Set(v) => encryption(ctx, v)?.map_or((None, None, None), |e| {
             (Some(e.value), Some(e.shown.algorithm), e.shown.fixed_iv)
         }),
     };
     let (ms, now) = db::now();
-    let rotated = match http::optional_bool(&body, "rotate_secret")? {
+    let rotated = match body.rotate_secret {
         Some(true) => Some(secrets::new_signing_secret()?),
         _ => None,
     };

@@ -4,6 +4,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use worker::{D1Database, Env, Request, Response};
 
+use super::body::{Body, Text};
 use super::Ctx;
 use crate::api::list::Listing;
 use crate::balances;
@@ -147,13 +148,22 @@ pub(crate) async fn created(db: &D1Database, uid: &str) -> ApiResult<Option<(Str
     }))
 }
 
+request_body! {
+    /// `POST .../users`.
+    pub struct NewUser<'a> {
+        email: Text<'a, MAX_EMAIL>,
+        username: Text<'a, MAX_USERNAME>,
+    }
+}
+
 pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
-    let body = http::object_body(req).await?;
-    http::only_known(&body, &["email", "username"])?;
+    let object = http::object_body(req).await?;
+    let NewUser {
+        email: Text(email),
+        username: Text(username),
+    } = NewUser::from_object(&object)?;
     // The rules a webhook that creates members applies to the ones it creates, too.
-    let email = http::required_str(&body, "email", MAX_EMAIL)?;
     let email = member_email(email).map_err(|why| ApiError::invalid_field("email", why))?;
-    let username = http::required_str(&body, "username", MAX_USERNAME)?;
     let username =
         member_username(username).map_err(|why| ApiError::invalid_field("username", why))?;
     let username = username.as_str();

@@ -1,6 +1,7 @@
 //! The members a create or update of an incoming webhook may send, each checked before anything
 //! is written (a refused request changes nothing); a refusal names the member at fault (`at`).
 
+use hookmap_core::auth::ApiKeyPlace;
 use hookmap_core::joining::OnUnknownMember;
 use hookmap_core::message::ChannelRef;
 use hookmap_core::quota::Quota;
@@ -8,41 +9,52 @@ use hookmap_core::vocabulary::quoted_or;
 use hookmap_core::{Algorithm, Encryption, Location, Mapping};
 use serde_json::{Map, Value};
 
+use super::signing::GraceHours;
+use crate::api::body::{only_known, Member, OneOf, Patch, Text};
 use crate::api::Ctx;
 use crate::channels;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks;
-use crate::http;
 use crate::quotas;
 use crate::stored::{Sealed, StoredEncryption};
 use hookmap_core::ApiCode;
 
-pub(super) const KNOWN: &[&str] = &[
-    "name",
-    "location",
-    "enabled",
-    "api_key",
-    "encryption",
-    "mapping",
-    "signing_secret",
-    "signature",
-    "api_key_in",
-    "rate_limit",
-    "on_unknown_member",
-];
+request_body! {
+    /// `POST .../incoming-webhooks`.
+    pub struct NewWebhook<'a> {
+        name: Text<'a, 100>,
+        location: Option<OneOf<Location>>,
+        enabled: Option<bool>,
+        api_key: Option<bool>,
+        encryption: Option<&'a Value>,
+        mapping: Option<&'a Value>,
+        signing_secret: Patch<bool>,
+        signature: Patch<&'a Value>,
+        api_key_in: Option<OneOf<ApiKeyPlace>>,
+        rate_limit: Option<RateLimit>,
+        on_unknown_member: Option<OneOf<OnUnknownMember>>,
+    }
+}
 
-/// `on_unknown_member`, when sent.
-pub(super) fn on_unknown_member(body: &Map<String, Value>) -> ApiResult<Option<OnUnknownMember>> {
-    http::optional_str(body, "on_unknown_member", 16)?
-        .map(|text| {
-            OnUnknownMember::parse(text).ok_or_else(|| {
-                ApiError::invalid_field(
-                    "on_unknown_member",
-                    format!("{text:?} is not {}", quoted_or(&OnUnknownMember::NAMES)),
-                )
-            })
-        })
-        .transpose()
+request_body! {
+    /// `PATCH .../incoming-webhooks/{wid}`: any of the create's members, a member left out kept
+    /// as it is (`null` removes the API key, encryption, mapping or signature), and
+    /// `process_pending` and `previous_secret_hours`.
+    pub struct WebhookChange<'a> {
+        name: Option<Text<'a, 100>>,
+        location: Option<OneOf<Location>>,
+        enabled: Option<bool>,
+        api_key: Patch<bool>,
+        encryption: Patch<&'a Value>,
+        mapping: Patch<&'a Value>,
+        signing_secret: Patch<bool>,
+        signature: Patch<&'a Value>,
+        api_key_in: Option<OneOf<ApiKeyPlace>>,
+        rate_limit: Option<RateLimit>,
+        on_unknown_member: Option<OneOf<OnUnknownMember>>,
+        process_pending: Option<bool>,
+        previous_secret_hours: Option<GraceHours>,
+    }
 }
 
 /// The `encryption` member: null (none) or `{algorithm, key, iv}`, checked and stored as given.
@@ -74,7 +86,7 @@ pub(in crate::api) fn checked_encryption<'v>(
         .chain(extra)
         .copied()
         .collect();
-    http::only_known(obj, &known)?;
+    only_known(obj, &known)?;
     let text = |name: &str| {
         obj.get(name).and_then(Value::as_str).ok_or_else(|| {
             ApiError::invalid_field(&format!("encryption.{name}"), "is required (a string)")
@@ -136,32 +148,34 @@ fn mapping_error(at: &str, why: &str) -> ApiError {
     ApiError::unprocessable_at(at, ApiCode::InvalidMapping, why)
 }
 
-pub(super) fn location(body: &Map<String, Value>) -> ApiResult<Option<&str>> {
-    match http::optional_str(body, "location", 32)? {
-        Some(other) if Location::parse(other).is_none() => Err(ApiError::invalid_field(
-            "location",
-            format!("{other:?} is not {}", quoted_or(&Location::NAMES)),
-        )),
-        found => Ok(found),
-    }
-}
-
 /// Most deliveries per minute a webhook may be set to accept, whatever its community's quota.
 pub(super) const MAX_RATE_LIMIT: i64 = 100_000;
 
-/// `rate_limit`, within the community's `max_rate_limit` quota (`max`).
-pub(super) fn rate_limit(body: &Map<String, Value>, max: i64) -> ApiResult<Option<i64>> {
-    match body.get("rate_limit") {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => match v.as_i64() {
-            Some(n) if n > max && n <= MAX_RATE_LIMIT => {
-                Err(quotas::exceeded(Quota::MaxRateLimit, max))
-            }
-            Some(n) if (1..=MAX_RATE_LIMIT).contains(&n) => Ok(Some(n)),
-            _ => Err(ApiError::invalid_field(
-                "rate_limit",
-                format!("must be an integer from 1 to {MAX_RATE_LIMIT} (deliveries a minute)"),
-            )),
-        },
+/// `rate_limit`: deliveries a minute, from 1 to [`MAX_RATE_LIMIT`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RateLimit(i64);
+
+impl<'a> Member<'a> for RateLimit {
+    fn read(value: Option<&'a Value>, name: &str) -> ApiResult<Self> {
+        value
+            .and_then(Value::as_i64)
+            .filter(|n| (1..=MAX_RATE_LIMIT).contains(n))
+            .map(Self)
+            .ok_or_else(|| {
+                ApiError::invalid_field(
+                    name,
+                    format!("must be an integer from 1 to {MAX_RATE_LIMIT} (deliveries a minute)"),
+                )
+            })
+    }
+}
+
+impl RateLimit {
+    /// The limit, within the community's `max_rate_limit` quota (`max`).
+    pub fn within(self, max: i64) -> ApiResult<i64> {
+        match self.0 {
+            n if n > max => Err(quotas::exceeded(Quota::MaxRateLimit, max)),
+            n => Ok(n),
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! generated here and never returned afterwards: reads show only whether they are set.
 
 use hookmap_core::auth::ApiKeyPlace;
+use hookmap_core::joining::OnUnknownMember;
 use hookmap_core::quota::Quota;
 use hookmap_core::{auth, token, DeliveryStatus, Location};
 use serde_json::{json, Value};
@@ -12,10 +13,11 @@ pub(super) mod row;
 mod signing;
 
 pub(super) use body::checked_encryption;
-use body::{encryption, location, mapping, on_unknown_member, rate_limit, KNOWN, MAX_RATE_LIMIT};
+use body::{encryption, mapping, NewWebhook, WebhookChange};
 use row::{load, WebhookRow, SELECT};
-use signing::{api_key_in, grace_hours, signature, Signing, Stored};
+use signing::{signature, GraceHours, Signing, Stored};
 
+use super::body::{Body, OneOf, Patch, Text};
 use super::Ctx;
 use crate::api::list::Listing;
 use crate::db;
@@ -60,34 +62,35 @@ fn new_api_key() -> ApiResult<auth::Secret> {
 }
 
 pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
-    let body = http::object_body(req).await?;
-    http::only_known(&body, KNOWN)?;
-    let name = http::required_str(&body, "name", 100)?;
-    let location = location(&body)?.unwrap_or(Location::UserFields.as_str());
-    let enabled = http::optional_bool(&body, "enabled")?.unwrap_or(true);
-    let api_key = match http::optional_bool(&body, "api_key")? {
+    let object = http::object_body(req).await?;
+    let body = NewWebhook::from_object(&object)?;
+    let Text(name) = body.name;
+    let location = body
+        .location
+        .map_or(Location::UserFields, |OneOf(l)| l)
+        .as_str();
+    let enabled = body.enabled.unwrap_or(true);
+    let api_key = match body.api_key {
         Some(true) => Some(new_api_key()?),
         _ => None,
     };
-    let encryption = encryption(ctx, body.get("encryption").unwrap_or(&Value::Null))?;
+    let encryption = encryption(ctx, body.encryption.unwrap_or(&Value::Null))?;
     let overrides = quotas::overrides(&ctx.db, cid).await?;
     let max_rate = quotas::limit(ctx.env, &overrides, Quota::MaxRateLimit);
-    let rate_limit =
-        rate_limit(&body, max_rate)?.unwrap_or(hooks::DEFAULT_RATE_LIMIT.min(max_rate));
-    let signing = signature(&body)?.flatten();
+    let rate_limit = match body.rate_limit {
+        Some(limit) => limit.within(max_rate)?,
+        None => hooks::DEFAULT_RATE_LIMIT.min(max_rate),
+    };
+    let signing = signature(body.signature, body.signing_secret)?.flatten();
     let stored_signing = match &signing {
         Some(s) => s.stored(ctx)?,
         None => Stored::NONE,
     };
-    let key_in = api_key_in(&body)?.unwrap_or(ApiKeyPlace::Header);
-    let on_unknown = on_unknown_member(&body)?.unwrap_or_default();
-    let mapping = mapping(
-        ctx,
-        cid,
-        location,
-        body.get("mapping").unwrap_or(&Value::Null),
-    )
-    .await?;
+    let key_in = body.api_key_in.map_or(ApiKeyPlace::Header, |OneOf(p)| p);
+    let on_unknown = body
+        .on_unknown_member
+        .map_or_else(OnUnknownMember::default, |OneOf(o)| o);
+    let mapping = mapping(ctx, cid, location, body.mapping.unwrap_or(&Value::Null)).await?;
     let id = db::new_id("whk")?;
     let token = db::random_hex(token::LEN / 2)?;
     let token_digest = token::digest(&token);
@@ -179,18 +182,18 @@ pub async fn get(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
 /// `process_pending: true` replays them through the queue (`replay`, a bulk replay's run).
 pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> ApiResult<Response> {
     let row = load(ctx, cid, id).await?;
-    let body = http::object_body(req).await?;
-    http::only_known(
-        &body,
-        &[KNOWN, &["process_pending", "previous_secret_hours"]].concat(),
-    )?;
-    let process_pending = http::optional_bool(&body, "process_pending")?.unwrap_or(false);
-    let location = location(&body)?.unwrap_or(&row.location);
-    let name = http::optional_str(&body, "name", 100)?.unwrap_or(&row.name);
-    let enabled = http::optional_bool(&body, "enabled")?.unwrap_or(row.enabled != 0);
-    let api_key = match body.get("api_key") {
-        None => None,
-        Some(_) => Some(http::optional_bool(&body, "api_key")?.unwrap_or(false)),
+    let object = http::object_body(req).await?;
+    let body = WebhookChange::from_object(&object)?;
+    let process_pending = body.process_pending.unwrap_or(false);
+    let location = body
+        .location
+        .map_or(row.location.as_str(), |OneOf(l)| l.as_str());
+    let name = body.name.map_or(row.name.as_str(), |Text(name)| name);
+    let enabled = body.enabled.unwrap_or(row.enabled != 0);
+    let api_key = match body.api_key {
+        Patch::Keep => None,
+        Patch::Clear => Some(false),
+        Patch::Set(issue) => Some(issue),
     };
     let new_key = match api_key {
         Some(true) => Some(new_api_key()?),
@@ -201,22 +204,22 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
         Some(false) => None,
         Some(true) => new_key.as_ref().map(|k| auth::digest(k.expose())),
     };
-    let (encryption, algorithm) = match body.get("encryption") {
-        None => (row.encryption.clone(), row.encryption_algorithm.clone()),
-        Some(v) => {
+    let (encryption, algorithm) = match body.encryption {
+        Patch::Keep => (row.encryption.clone(), row.encryption_algorithm.clone()),
+        Patch::Clear => (None, None),
+        Patch::Set(v) => {
             encryption(ctx, v)?.map_or((None, None), |e| (Some(e.value), Some(e.shown.algorithm)))
         }
     };
-    let max_rate = match body.get("rate_limit") {
-        None => MAX_RATE_LIMIT,
-        Some(_) => quotas::limit(
+    let rate_limit = match body.rate_limit {
+        None => row.rate_limit,
+        Some(limit) => limit.within(quotas::limit(
             ctx.env,
             &quotas::overrides(&ctx.db, cid).await?,
             Quota::MaxRateLimit,
-        ),
+        ))?,
     };
-    let rate_limit = rate_limit(&body, max_rate)?.unwrap_or(row.rate_limit);
-    let new_signing = signature(&body)?;
+    let new_signing = signature(body.signature, body.signing_secret)?;
     let signing = match &new_signing {
         None => Stored {
             secret: row.signing_secret.clone(),
@@ -230,21 +233,29 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
     let previous = signing::previous(
         &row,
         new_signing.is_some().then_some(&signing),
-        grace_hours(&body)?,
+        body.previous_secret_hours.map(|GraceHours(h)| h),
         ms,
     );
-    let key_in = api_key_in(&body)?.map_or(row.api_key_in.clone(), |p| p.as_str().to_owned());
-    let on_unknown =
-        on_unknown_member(&body)?.map_or(row.on_unknown_member.clone(), |p| p.as_str().to_owned());
+    let key_in = body
+        .api_key_in
+        .map_or(row.api_key_in.clone(), |OneOf(p)| p.as_str().to_owned());
+    let on_unknown = body
+        .on_unknown_member
+        .map_or(row.on_unknown_member.clone(), |OneOf(o)| {
+            o.as_str().to_owned()
+        });
     // A new location is checked against the mapping it will use, the stored one if none is sent.
     let stored_mapping = row
         .mapping
         .as_deref()
         .and_then(|m| serde_json::from_str(m).ok());
-    let mapping = match (body.get("mapping"), &stored_mapping) {
-        (Some(v), _) => mapping(ctx, cid, location, v).await?,
-        (None, Some(v)) if location != row.location => mapping(ctx, cid, location, v).await?,
-        (None, _) => row.mapping.clone(),
+    let mapping = match (body.mapping, &stored_mapping) {
+        (Patch::Set(v), _) => mapping(ctx, cid, location, v).await?,
+        (Patch::Clear, _) => None,
+        (Patch::Keep, Some(v)) if location != row.location => {
+            mapping(ctx, cid, location, v).await?
+        }
+        (Patch::Keep, _) => row.mapping.clone(),
     };
     if process_pending && mapping.is_none() {
         return Err(ApiError::invalid_field(
@@ -271,7 +282,7 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
     let shown = new_signing.as_ref().and_then(|s| s.as_ref()?.shown());
     reveal(&mut out, new_key.as_ref(), shown);
     warn(&mut out, &updated);
-    if body.contains_key("mapping") {
+    if body.mapping.is_sent() {
         let waiting = super::replays::pending(ctx, id).await?;
         let replay = match process_pending && waiting > 0 {
             true => {

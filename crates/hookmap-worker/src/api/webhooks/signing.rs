@@ -2,18 +2,16 @@
 //! `signature` member (a scheme, its settings and its secret), the older `signing_secret: true`
 //! (a Standard Webhooks secret), and `api_key_in`.
 
-use hookmap_core::auth::ApiKeyPlace;
 use hookmap_core::profile::{SecretForm, STANDARD_WEBHOOKS};
 use hookmap_core::rotation::{self, DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS};
-use hookmap_core::vocabulary::quoted_or;
 use hookmap_core::Profile;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use crate::api::body::{Member, Patch};
 use crate::api::Ctx;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hook::stored_profile;
-use crate::http;
 use crate::secrets;
 
 use super::row::WebhookRow;
@@ -56,24 +54,27 @@ impl Stored {
     };
 }
 
-/// `None`: the request does not touch the signature; `Some(None)`: it removes it.
-pub(super) fn signature(body: &Map<String, Value>) -> ApiResult<Option<Option<Signing>>> {
-    let given = match (body.get("signature"), body.get("signing_secret")) {
-        (Some(_), Some(_)) => {
+/// The `signature` and `signing_secret` members as sent. `None`: the request does not touch the
+/// signature; `Some(None)`: it removes it.
+pub(super) fn signature(
+    signature: Patch<&Value>,
+    signing_secret: Patch<bool>,
+) -> ApiResult<Option<Option<Signing>>> {
+    let given = match (signature, signing_secret) {
+        (Patch::Keep, Patch::Keep) => return Ok(None),
+        (Patch::Keep, Patch::Set(true)) => {
+            return generated(STANDARD_WEBHOOKS).map(|s| Some(Some(s)))
+        }
+        (Patch::Keep, Patch::Set(false) | Patch::Clear) | (Patch::Clear, Patch::Keep) => {
+            return Ok(Some(None))
+        }
+        (Patch::Set(given), Patch::Keep) => given,
+        (Patch::Set(_) | Patch::Clear, Patch::Set(_) | Patch::Clear) => {
             return Err(ApiError::invalid_field(
                 "signing_secret",
                 "send signature or signing_secret, not both (signing_secret: true is signature: {\"scheme\": \"standard_webhooks\"})",
             ))
         }
-        (None, None) => return Ok(None),
-        (None, Some(_)) => {
-            return match http::optional_bool(body, "signing_secret")? {
-                Some(true) => generated(STANDARD_WEBHOOKS).map(|s| Some(Some(s))),
-                _ => Ok(Some(None)),
-            }
-        }
-        (Some(Value::Null), None) => return Ok(Some(None)),
-        (Some(given), None) => given,
     };
     let profile = Profile::parse(given, "signature").map_err(ApiError::from)?;
     match given.get("secret") {
@@ -116,23 +117,25 @@ pub(super) struct Previous {
     pub until: Option<String>,
 }
 
-/// `previous_secret_hours`, when sent: how long the secret a rotation replaces keeps verifying.
-pub(super) fn grace_hours(body: &Map<String, Value>) -> ApiResult<Option<u32>> {
-    match body.get("previous_secret_hours") {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_u64()
+/// `previous_secret_hours`: how long the secret a rotation replaces keeps verifying.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct GraceHours(pub u32);
+
+impl<'a> Member<'a> for GraceHours {
+    fn read(value: Option<&'a Value>, name: &str) -> ApiResult<Self> {
+        value
+            .and_then(Value::as_u64)
             .and_then(|h| u32::try_from(h).ok())
             .filter(|h| *h <= MAX_GRACE_HOURS)
-            .map(Some)
+            .map(Self)
             .ok_or_else(|| {
                 ApiError::invalid_field(
-                    "previous_secret_hours",
+                    name,
                     format!(
                         "must be an integer from 0 to {MAX_GRACE_HOURS}: the hours the replaced secret keeps verifying (0: not at all)"
                     ),
                 )
-            }),
+            })
     }
 }
 
@@ -175,20 +178,6 @@ pub(super) fn previous(
 pub(super) fn previous_until<'r>(row: &'r WebhookRow, now: &str) -> Option<&'r str> {
     let (sealed, until) = (&row.previous_signing_secret, &row.previous_secret_until);
     rotation::in_grace(sealed.as_deref(), until.as_deref(), now).map(|(_, until)| until)
-}
-
-/// `api_key_in`, when sent.
-pub(super) fn api_key_in(body: &Map<String, Value>) -> ApiResult<Option<ApiKeyPlace>> {
-    http::optional_str(body, "api_key_in", 16)?
-        .map(|text| {
-            ApiKeyPlace::parse(text).ok_or_else(|| {
-                ApiError::invalid_field(
-                    "api_key_in",
-                    format!("{text:?} is not {}", quoted_or(&ApiKeyPlace::NAMES)),
-                )
-            })
-        })
-        .transpose()
 }
 
 /// What the API shows of a stored signature: its scheme and settings, never the secret.
