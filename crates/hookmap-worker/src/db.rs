@@ -1,6 +1,7 @@
 //! Thin helpers over D1: binding arguments, reading rows, and the ids and clock the rows carry.
 
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -115,6 +116,16 @@ pub async fn run_changes(db: &D1Database, sql: &str, args: &[Arg<'_>]) -> ApiRes
 #[derive(serde::Deserialize)]
 pub struct Count {
     pub n: i64,
+}
+
+/// A flag column: SQLite keeps a boolean as 0 or 1. Every row reads its flags with
+/// `#[serde(deserialize_with = "db::flag")]` (`db::optional_flag` where the column may be NULL).
+pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(i64::deserialize(d)? != 0)
+}
+
+pub fn optional_flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    Ok(Option::<i64>::deserialize(d)?.map(|n| n != 0))
 }
 
 /// The text of a D1 failure, to match constraint and trigger names against.

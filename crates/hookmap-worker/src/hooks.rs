@@ -36,7 +36,8 @@ struct HookRow {
     id: String,
     community_id: String,
     name: String,
-    enabled: i64,
+    #[serde(deserialize_with = "db::flag")]
+    enabled: bool,
     version: i64,
     api_key_digest: Option<String>,
     signing_secret: Option<String>,
@@ -189,7 +190,7 @@ async fn load(
         id: row.id,
         community_id: row.community_id,
         name: row.name,
-        enabled: row.enabled != 0,
+        enabled: row.enabled,
         version: row.version,
         api_key_digest: row.api_key_digest,
         signing_secret: row.signing_secret,

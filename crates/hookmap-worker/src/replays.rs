@@ -21,7 +21,8 @@ struct Original {
     webhook_id: String,
     status: String,
     payload: Option<String>,
-    payload_truncated: i64,
+    #[serde(deserialize_with = "db::flag")]
+    payload_truncated: bool,
     idempotency_key: Option<String>,
     signed_guard: Option<String>,
     replayed_as: Option<String>,
@@ -65,7 +66,7 @@ pub async fn replay_one(
             && DeliveryStatus::REPLAYABLE
                 .iter()
                 .any(|s| s.as_str() == o.status)
-            && o.payload_truncated == 0
+            && !o.payload_truncated
     });
     let mut count = "skipped";
     if let Some(original) = replayable {

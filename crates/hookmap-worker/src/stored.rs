@@ -114,7 +114,7 @@ pub struct InClear<'a> {
     algorithm: Option<&'a str>,
     /// `Some` for a subscription (its `encryption_fixed_iv`, NULL in an old row), `None` for an
     /// incoming webhook.
-    fixed_iv: Option<Option<i64>>,
+    fixed_iv: Option<Option<bool>>,
 }
 
 impl<'a> InClear<'a> {
@@ -129,7 +129,7 @@ impl<'a> InClear<'a> {
     pub fn subscription(
         sealed: Option<&'a str>,
         algorithm: Option<&'a str>,
-        fixed_iv: Option<i64>,
+        fixed_iv: Option<bool>,
     ) -> Self {
         Self {
             sealed,
@@ -146,7 +146,7 @@ impl<'a> InClear<'a> {
         };
         let fixed_iv = match self.fixed_iv {
             None => None,
-            Some(column) => Some(column? != 0),
+            Some(column) => Some(column?),
         };
         Some(Some(Shown {
             algorithm: self.algorithm?.to_owned(),
@@ -259,11 +259,11 @@ mod tests {
             shown("aes-256-gcm", None)
         );
         assert_eq!(
-            InClear::subscription(sealed, Some("aes-256-cbc"), Some(1)).read(),
+            InClear::subscription(sealed, Some("aes-256-cbc"), Some(true)).read(),
             shown("aes-256-cbc", Some(true))
         );
         assert_eq!(
-            InClear::subscription(sealed, Some("aes-256-cbc"), Some(0)).read(),
+            InClear::subscription(sealed, Some("aes-256-cbc"), Some(false)).read(),
             shown("aes-256-cbc", Some(false))
         );
         assert_eq!(InClear::subscription(None, None, None).read(), Some(None));

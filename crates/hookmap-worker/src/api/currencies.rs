@@ -20,22 +20,9 @@ use hookmap_core::ApiCode;
 struct CurrencyRow {
     key: String,
     name: String,
-    #[serde(with = "flag")]
+    #[serde(deserialize_with = "db::flag")]
     built_in: bool,
     created_at: String,
-}
-
-/// SQLite keeps booleans as 0/1.
-mod flag {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(value: &bool, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bool(*value)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-        Ok(i64::deserialize(d)? != 0)
-    }
 }
 
 request_body! {
@@ -151,8 +138,10 @@ pub async fn delete(ctx: &Ctx<'_>, cid: &str, key: &str) -> ApiResult<Response> 
     }
     #[derive(Deserialize)]
     struct Why {
-        built_in: i64,
-        unused: i64,
+        #[serde(deserialize_with = "db::flag")]
+        built_in: bool,
+        #[serde(deserialize_with = "db::flag")]
+        unused: bool,
     }
     let why: Option<Why> = db::first(
         &ctx.db,
@@ -162,11 +151,11 @@ pub async fn delete(ctx: &Ctx<'_>, cid: &str, key: &str) -> ApiResult<Response> 
     .await?;
     match why {
         None => Err(ApiError::not_found("this currency")),
-        Some(w) if w.built_in != 0 => Err(ApiError::conflict(
+        Some(w) if w.built_in => Err(ApiError::conflict(
             ApiCode::BuiltInCurrency,
             format!("{key:?} is built in: every community keeps it"),
         )),
-        Some(w) if w.unused == 0 => Err(ApiError::conflict(
+        Some(w) if !w.unused => Err(ApiError::conflict(
             ApiCode::CurrencyInUse,
             format!("members hold {key:?} or a webhook's mapping names it; only an unused currency can be deleted"),
         )),

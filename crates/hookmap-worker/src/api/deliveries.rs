@@ -33,9 +33,11 @@ struct DeliveryRow {
     signed_guard: Option<String>,
     payload: Option<String>,
     /// 1 when a failure's payload was cut to the community's cap: then it is text, not JSON.
-    payload_truncated: i64,
+    #[serde(deserialize_with = "db::flag")]
+    payload_truncated: bool,
     /// 1 when retention dropped the payload (`payload_days`).
-    payload_expired: i64,
+    #[serde(deserialize_with = "db::flag")]
+    payload_expired: bool,
     effects: Option<String>,
     replay_of: Option<String>,
     /// The newest replay of it, or the delivery that applied its key meanwhile.
@@ -95,7 +97,7 @@ fn render(row: &DeliveryRow, with_payload: bool, stale_before: &str) -> Value {
 /// `payload` (the JSON), `payload_truncated`, and for a payload cut to the community's cap (no
 /// longer JSON) `payload_text`, the bytes kept, with `payload` null.
 fn payload_members(obj: &mut serde_json::Map<String, Value>, row: &DeliveryRow) {
-    let truncated = row.payload_truncated != 0;
+    let truncated = row.payload_truncated;
     if truncated {
         obj.insert("payload".into(), Value::Null);
         obj.insert("payload_text".into(), json!(row.payload));
@@ -103,10 +105,7 @@ fn payload_members(obj: &mut serde_json::Map<String, Value>, row: &DeliveryRow) 
         obj.insert("payload".into(), parsed(row.payload.as_deref()));
     }
     obj.insert("payload_truncated".into(), Value::Bool(truncated));
-    obj.insert(
-        "payload_expired".into(),
-        Value::Bool(row.payload_expired != 0),
-    );
+    obj.insert("payload_expired".into(), Value::Bool(row.payload_expired));
 }
 
 /// The latest payload the webhook received (decrypted), to build a mapping from.
@@ -264,10 +263,10 @@ pub async fn replay(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<
     let hook = hooks::by_id(ctx.env, &ctx.db, &webhook.id)
         .await?
         .ok_or_else(|| ApiError::not_found("this incoming webhook"))?;
-    let why = if row.payload_expired != 0 {
+    let why = if row.payload_expired {
         "this delivery's payload was dropped after the community's payload_days (retention), so \
          it cannot be replayed; have the sender send it again"
-    } else if row.payload_truncated != 0 {
+    } else if row.payload_truncated {
         "this delivery's payload was cut to the community's failed_payload_bytes quota when it \
          was recorded, so it cannot be replayed; have the sender send it again"
     } else {

@@ -100,8 +100,10 @@ struct ExchangeRow {
     request_body: Option<String>,
     response_headers: Option<String>,
     response_body: Option<String>,
-    response_truncated: i64,
-    exchange_expired: i64,
+    #[serde(deserialize_with = "db::flag")]
+    response_truncated: bool,
+    #[serde(deserialize_with = "db::flag")]
+    exchange_expired: bool,
 }
 
 async fn load_log<T: serde::de::DeserializeOwned + 'static>(
@@ -135,17 +137,14 @@ pub async fn log(ctx: &Ctx<'_>, cid: &str, sid: &str, lid: &str) -> ApiResult<Re
     let response = row.response_headers.as_ref().map(|headers| {
         json!({
             "status_code": row.log.status_code, "headers": parsed(Some(headers)),
-            "body": row.response_body, "body_truncated": row.response_truncated != 0,
+            "body": row.response_body, "body_truncated": row.response_truncated,
         })
     });
     let mut out = serde_json::to_value(&row.log).map_err(ApiError::internal)?;
     if let Some(obj) = out.as_object_mut() {
         obj.insert("request".into(), request.unwrap_or(Value::Null));
         obj.insert("response".into(), response.unwrap_or(Value::Null));
-        obj.insert(
-            "exchange_expired".into(),
-            Value::Bool(row.exchange_expired != 0),
-        );
+        obj.insert("exchange_expired".into(), Value::Bool(row.exchange_expired));
     }
     http::json(200, &out)
 }

@@ -57,12 +57,14 @@ struct Row {
     url: String,
     events: String,
     channel_id: Option<String>,
-    is_active: i64,
+    #[serde(deserialize_with = "db::flag")]
+    is_active: bool,
     previous_secret_until: Option<String>,
     encryption: Option<String>,
     /// `encryption`'s algorithm and IV choice, in clear (NULL in a row sealed before 0012).
     encryption_algorithm: Option<String>,
-    encryption_fixed_iv: Option<i64>,
+    #[serde(deserialize_with = "db::optional_flag")]
+    encryption_fixed_iv: Option<bool>,
     disabled_reason: Option<String>,
     failures_in_a_row: i64,
     failing_since: Option<String>,
@@ -87,7 +89,7 @@ fn render(ctx: &Ctx<'_>, row: &Row) -> ApiResult<Value> {
     let events: Value = serde_json::from_str(&row.events).unwrap_or(Value::Null);
     Ok(json!({
         "id": row.id, "url": row.url, "events": events, "channel_id": row.channel_id,
-        "is_active": row.is_active != 0, "encryption": encryption,
+        "is_active": row.is_active, "encryption": encryption,
         "previous_secret_signs_until": row.previous_secret_until,
         "disabled_reason": row.disabled_reason, "failures_in_a_row": row.failures_in_a_row,
         "failing_since": row.failing_since, "created_at": row.created_at, "updated_at": row.updated_at,
@@ -295,12 +297,12 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
     };
     let filter = filter(ctx, cid, events, channel.as_deref()).await?;
     let switched = body.is_active;
-    let is_active = switched.unwrap_or(row.is_active != 0);
+    let is_active = switched.unwrap_or(row.is_active);
     let (encryption, algorithm, fixed_iv) = match body.encryption {
         Patch::Keep => (
             row.encryption,
             row.encryption_algorithm,
-            row.encryption_fixed_iv.map(|f| f != 0),
+            row.encryption_fixed_iv,
         ),
         Patch::Clear => (None, None, None),
         Patch::Set(v) => encryption(ctx, v)?.map_or((None, None, None), |e| {

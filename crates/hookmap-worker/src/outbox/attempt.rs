@@ -208,7 +208,7 @@ impl Made {
 /// Sends the delivery once, with a deadline for the answer's status and what is left of it for
 /// the first bytes of its body.
 async fn attempt(env: &Env, row: &Row) -> Made {
-    if row.is_active == 0 {
+    if !row.is_active {
         return Made::not_sent("the subscription is inactive".into());
     }
     if let Err(e) = target::check(&row.url, allow_http_loopback(env)) {

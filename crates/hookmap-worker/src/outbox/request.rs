@@ -22,7 +22,8 @@ pub(super) struct Row {
     pub(super) event_id: String,
     pub(super) status: String,
     pub(super) url: String,
-    pub(super) is_active: i64,
+    #[serde(deserialize_with = "crate::db::flag")]
+    pub(super) is_active: bool,
     pub(super) secret: String,
     pub(super) previous_secret: Option<String>,
     pub(super) previous_secret_until: Option<String>,

@@ -45,7 +45,7 @@ fn render(ctx: &Ctx<'_>, row: &WebhookRow) -> ApiResult<Value> {
         .as_deref()
         .and_then(|m| serde_json::from_str::<Value>(m).ok());
     Ok(json!({
-        "id": row.id, "name": row.name, "location": row.location, "enabled": row.enabled != 0,
+        "id": row.id, "name": row.name, "location": row.location, "enabled": row.enabled,
         "url": format!("{}/hooks/{token}", ctx.url.origin),
         "api_key": row.api_key_digest.is_some(), "api_key_in": row.api_key_in,
         "signing_secret": row.signing_secret.is_some(),
@@ -189,7 +189,7 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
         .location
         .map_or(row.location.as_str(), |OneOf(l)| l.as_str());
     let name = body.name.map_or(row.name.as_str(), |Text(name)| name);
-    let enabled = body.enabled.unwrap_or(row.enabled != 0);
+    let enabled = body.enabled.unwrap_or(row.enabled);
     let api_key = match body.api_key {
         Patch::Keep => None,
         Patch::Clear => Some(false),

@@ -18,7 +18,8 @@ pub struct WebhookRow {
     pub token_sealed: Option<String>,
     pub name: String,
     pub location: String,
-    pub enabled: i64,
+    #[serde(deserialize_with = "db::flag")]
+    pub enabled: bool,
     pub api_key_digest: Option<String>,
     pub signing_secret: Option<String>,
     /// The secret a rotation replaced (sealed), and until when it verifies (`signing::previous`).
