@@ -103,19 +103,44 @@ impl ErrorKind {
     /// True for failures of the envelope or payload decoding (HTTP 400 at the edge); the others are
     /// mapping failures (HTTP 422).
     pub fn is_decoding(self) -> bool {
-        matches!(
-            self,
+        match self {
             Self::NotBase64
-                | Self::BadLength
-                | Self::BadPadding
-                | Self::TagMismatch
-                | Self::BadEnvelope
-                | Self::NotJson
-                | Self::InvalidForm
-                | Self::TooDeep
-                | Self::MessageIvRefused
-                | Self::Undecodable
-        )
+            | Self::BadLength
+            | Self::BadPadding
+            | Self::TagMismatch
+            | Self::BadEnvelope
+            | Self::NotJson
+            | Self::InvalidForm
+            | Self::TooDeep
+            | Self::MessageIvRefused
+            | Self::Undecodable => true,
+            Self::TooLarge
+            | Self::InvalidEncryption
+            | Self::InvalidMapping
+            | Self::InvalidPath
+            | Self::MissingPath
+            | Self::WrongType
+            | Self::InvalidAmount
+            | Self::UnknownField
+            | Self::UnknownCurrency
+            | Self::InsufficientBalance
+            | Self::InvalidTemplate
+            | Self::MessageTooLong
+            | Self::EmptyMessage
+            | Self::InvalidUrl
+            | Self::InvalidEvent
+            | Self::InvalidEventData
+            | Self::InvalidSchema
+            | Self::InvalidSignature
+            | Self::InvalidField
+            | Self::IdempotencyConflict
+            | Self::InvalidIdempotencyKey
+            | Self::InvalidExpression
+            | Self::ExpressionFailed
+            | Self::ExpressionStepLimit
+            | Self::NonIntegerAmount
+            | Self::InvalidMember => false,
+        }
     }
 }
 
@@ -125,23 +150,44 @@ impl ErrorKind {
     /// (storage refused it, or its keys disagreed) or never reached it (decoding), so another
     /// mapping alone does not change its fate (see [`crate::shadow`]).
     pub fn is_planning(self) -> bool {
-        matches!(
-            self,
+        match self {
             Self::InvalidMapping
-                | Self::InvalidPath
-                | Self::MissingPath
-                | Self::WrongType
-                | Self::InvalidAmount
-                | Self::UnknownField
-                | Self::UnknownCurrency
-                | Self::InvalidTemplate
-                | Self::MessageTooLong
-                | Self::EmptyMessage
-                | Self::InvalidExpression
-                | Self::ExpressionFailed
-                | Self::ExpressionStepLimit
-                | Self::NonIntegerAmount
-        )
+            | Self::InvalidPath
+            | Self::MissingPath
+            | Self::WrongType
+            | Self::InvalidAmount
+            | Self::UnknownField
+            | Self::UnknownCurrency
+            | Self::InvalidTemplate
+            | Self::MessageTooLong
+            | Self::EmptyMessage
+            | Self::InvalidExpression
+            | Self::ExpressionFailed
+            | Self::ExpressionStepLimit
+            | Self::NonIntegerAmount => true,
+            Self::NotBase64
+            | Self::BadLength
+            | Self::BadPadding
+            | Self::TagMismatch
+            | Self::BadEnvelope
+            | Self::NotJson
+            | Self::InvalidForm
+            | Self::TooDeep
+            | Self::TooLarge
+            | Self::InvalidEncryption
+            | Self::InsufficientBalance
+            | Self::InvalidUrl
+            | Self::InvalidEvent
+            | Self::InvalidEventData
+            | Self::InvalidSchema
+            | Self::InvalidSignature
+            | Self::InvalidField
+            | Self::MessageIvRefused
+            | Self::IdempotencyConflict
+            | Self::InvalidIdempotencyKey
+            | Self::Undecodable
+            | Self::InvalidMember => false,
+        }
     }
 }
 

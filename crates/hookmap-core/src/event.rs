@@ -60,7 +60,13 @@ impl EventType {
     /// Whether the rest of the platform may publish it through the API: the worker emits
     /// `member.joined` and `message.posted` itself, and `test.ping` comes from the test endpoint.
     pub fn publishable(self) -> bool {
-        matches!(self, Self::MemberVisited | Self::StorePurchased)
+        match self {
+            Self::MemberVisited | Self::StorePurchased => true,
+            Self::MemberJoined
+            | Self::MessagePosted
+            | Self::SubscriptionDisabled
+            | Self::TestPing => false,
+        }
     }
 }
 
@@ -191,13 +197,20 @@ impl Filter {
     /// Whether an event of `kind` (posted in `channel`, for messages) goes to this subscription.
     /// `test.ping` is sent to one subscription by hand and never fanned out.
     pub fn matches(&self, kind: &EventName, channel: Option<&str>) -> bool {
-        let built_in = kind.built_in();
-        built_in != Some(EventType::TestPing)
-            && self.events.contains(kind)
-            && match (built_in, &self.channel) {
-                (Some(EventType::MessagePosted), Some(wanted)) => channel == Some(wanted.as_str()),
-                _ => true,
-            }
+        let in_channel = || match &self.channel {
+            Some(wanted) => channel == Some(wanted.as_str()),
+            None => true,
+        };
+        // Whether the built-in type fans out, and whether the filter's channel narrows it.
+        let fans_out = |t: EventType| match t {
+            EventType::TestPing => false,
+            EventType::MessagePosted => in_channel(),
+            EventType::MemberJoined
+            | EventType::MemberVisited
+            | EventType::StorePurchased
+            | EventType::SubscriptionDisabled => true,
+        };
+        self.events.contains(kind) && kind.built_in().is_none_or(fans_out)
     }
 
     /// The custom names the filter lists: each must stay registered while it does.

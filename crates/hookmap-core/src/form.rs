@@ -271,7 +271,7 @@ fn lists(value: &mut Value) {
                 *value = Value::Array(items);
             }
         }
-        _ => {}
+        Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => {}
     }
 }
 

@@ -44,13 +44,17 @@ pub fn decode_from(
     let parsed = String::from_utf8(plaintext)
         .map_err(|e| payload::not_utf8(e.utf8_error()))
         .and_then(|text| parse(text, needs));
-    parsed.map_err(|e| match e.kind() {
-        // CBC with a wrong IV decrypts "successfully" into a garbled first block.
-        ErrorKind::NotJson if encryption.is_some() => Error::new(
-            ErrorKind::NotJson,
-            format!("{} (after decryption: check the IV and key)", e.message()),
-        ),
-        _ => e,
+    // CBC with a wrong IV decrypts "successfully" into a garbled first block. One kind of error
+    // is told more; every other passes through as it is, so this is no decision over the kinds.
+    parsed.map_err(|e| {
+        if e.kind() == ErrorKind::NotJson && encryption.is_some() {
+            Error::new(
+                ErrorKind::NotJson,
+                format!("{} (after decryption: check the IV and key)", e.message()),
+            )
+        } else {
+            e
+        }
     })
 }
 

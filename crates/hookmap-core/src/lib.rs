@@ -6,6 +6,11 @@
 //! The flow of one delivery: [`inbound::decode`] (envelope + JSON) -> [`plan::plan`] (effects) ->
 //! storage applies the plan.
 
+// A match over one of our closed sets (operators, signature schemes, event types, field types,
+// outcomes...) names every variant, so that a new one fails to compile wherever it must be
+// decided. An open foreign enum may keep a catch-all, with a local allow that says why.
+#![deny(clippy::wildcard_enum_match_arm)]
+
 pub mod api_code;
 pub mod auth;
 pub mod catalog;

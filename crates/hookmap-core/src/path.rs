@@ -200,7 +200,13 @@ fn walk<'v>(value: &'v Value, trail: &mut Vec<Step<'v>>, out: &mut Vec<Leaf<'v>>
         Value::Array(items) if !items.is_empty() => {
             Box::new(items.iter().enumerate().map(|(i, v)| (Step::Index(i), v)))
         }
-        _ => {
+        // A leaf: a scalar, or an empty array or object.
+        Value::Null
+        | Value::Bool(_)
+        | Value::Number(_)
+        | Value::String(_)
+        | Value::Array(_)
+        | Value::Object(_) => {
             let path = render(trail);
             if !trail.is_empty() && path.len() <= MAX_PATH_LEN {
                 out.push(Leaf {

@@ -71,12 +71,12 @@ pub(crate) fn depth(value: &Value) -> usize {
     // Scalars are most of a payload: skipping them without a call halves the walk.
     let deepest = |deepest: usize, v: &Value| match v {
         Value::Array(_) | Value::Object(_) => deepest.max(depth(v)),
-        _ => deepest,
+        Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => deepest,
     };
     match value {
         Value::Array(items) => 1 + items.iter().fold(0, deepest),
         Value::Object(map) => 1 + map.values().fold(0, deepest),
-        _ => 0,
+        Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => 0,
     }
 }
 

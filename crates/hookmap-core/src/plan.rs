@@ -61,12 +61,13 @@ impl Effect {
         match self {
             Self::Currency {
                 currency,
-                op: Op::Subtract,
+                op,
                 amount,
-            } => Some((currency, -amount)),
-            Self::Currency {
-                currency, amount, ..
-            } => Some((currency, *amount)),
+            } => match op {
+                Op::Subtract => Some((currency, -amount)),
+                // A currency is never overwritten (the mapping refuses it: `CURRENCY_OPS`).
+                Op::Add | Op::Overwrite => Some((currency, *amount)),
+            },
             Self::Field { .. } => None,
         }
     }
@@ -152,7 +153,12 @@ pub(crate) fn filtered(filter: Option<&Expr>, input: &Input<'_>) -> Result<Optio
 fn condition(expr: &Expr, input: &Input<'_>, at: At) -> Result<bool> {
     match expr.eval(input).map_err(|fault| fault.at(&at.text()))? {
         Val::Bool(b) => Ok(b),
-        other => {
+        other @ (Val::Null
+        | Val::Num(_)
+        | Val::Str(_)
+        | Val::Json(_)
+        | Val::List(_)
+        | Val::Map(_)) => {
             let at = at.text();
             Err(Error::new(
                 ErrorKind::WrongType,
@@ -282,7 +288,12 @@ fn value_effect(
             let field_value = match (field_type, value) {
                 (FieldType::Number, Val::Num(n)) => match number::to_json(*n) {
                     Value::Number(n) => FieldValue::Number(n),
-                    _ => return Err(wrong("a number")),
+                    // `to_json` writes a number as a number; a string would be out of range.
+                    Value::Null
+                    | Value::Bool(_)
+                    | Value::String(_)
+                    | Value::Array(_)
+                    | Value::Object(_) => return Err(wrong("a number")),
                 },
                 (FieldType::Number, _) => return Err(wrong("a number")),
                 (FieldType::Boolean, Val::Bool(b)) => FieldValue::Boolean(*b),
@@ -400,7 +411,12 @@ pub(crate) fn key_at(payload: &Value, path: &Path) -> Result<String> {
     let key = match value {
         Value::String(s) if !s.is_empty() => s.clone(),
         Value::Number(n) if n.is_i64() || n.is_u64() => n.to_string(),
-        other => {
+        other @ (Value::Null
+        | Value::Bool(_)
+        | Value::Number(_)
+        | Value::String(_)
+        | Value::Array(_)
+        | Value::Object(_)) => {
             return Err(wrong_type(
                 path,
                 "a non-empty string or an integer",
@@ -438,7 +454,9 @@ fn amount(value: &Value, path: &Path, at: At) -> Result<i64> {
             Ok(n) => Some(n),
             Err(_) => return Err(wrong_type(path, "an integer amount", value, at)),
         },
-        _ => return Err(wrong_type(path, "an integer amount", value, at)),
+        Value::Null | Value::Bool(_) | Value::Array(_) | Value::Object(_) => {
+            return Err(wrong_type(path, "an integer amount", value, at))
+        }
     };
     let shown = || format!("the amount {} at {:?}", scalar_text(value), path.as_str());
     let Some(n) = exact else {
@@ -486,7 +504,11 @@ fn whole_amount(
 fn scalar_text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
-        other => other.to_string(),
+        other @ (Value::Null
+        | Value::Bool(_)
+        | Value::Number(_)
+        | Value::Array(_)
+        | Value::Object(_)) => other.to_string(),
     }
 }
 

@@ -97,7 +97,11 @@ impl Quota {
         let (low, high) = self.bounds();
         match value {
             Value::Null => Ok(None),
-            v => match v.as_i64() {
+            v @ (Value::Bool(_)
+            | Value::Number(_)
+            | Value::String(_)
+            | Value::Array(_)
+            | Value::Object(_)) => match v.as_i64() {
                 Some(n) if (low..=high).contains(&n) => Ok(Some(n)),
                 _ => Err(format!(
                     "must be an integer from {low} to {high}, or null for the default"

@@ -147,7 +147,7 @@ fn check_type(value: &Value, at: &str) -> Result<()> {
     let names: Vec<&Value> = match value {
         Value::Array(list) if !list.is_empty() => list.iter().collect(),
         Value::String(_) => vec![value],
-        _ => {
+        Value::Null | Value::Bool(_) | Value::Number(_) | Value::Array(_) | Value::Object(_) => {
             return Err(refused(
                 at,
                 "must be a type name or a non-empty array of them",
@@ -212,7 +212,9 @@ fn is_integer(value: &Value) -> bool {
                 || n.as_f64()
                     .is_some_and(|f| f.is_finite() && f.fract() == 0.0)
         }
-        _ => false,
+        Value::Null | Value::Bool(_) | Value::String(_) | Value::Array(_) | Value::Object(_) => {
+            false
+        }
     }
 }
 
@@ -262,7 +264,8 @@ pub fn validate(schema: &Value, data: &Value, at: &str) -> Result<()> {
         let names: Vec<&str> = match t {
             Value::String(n) => vec![n.as_str()],
             Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
+            // A malformed `type` is refused by `check`: nothing to hold the data to here.
+            Value::Null | Value::Bool(_) | Value::Number(_) | Value::Object(_) => Vec::new(),
         };
         if !names.is_empty() && !names.iter().any(|n| has_type(data, n)) {
             let wanted = crate::vocabulary::quoted_or(&names).replace('"', "");
@@ -298,7 +301,7 @@ pub fn validate(schema: &Value, data: &Value, at: &str) -> Result<()> {
             }
         }
         Value::Object(members) => object(s, members, at),
-        _ => Ok(()),
+        Value::Null | Value::Bool(_) => Ok(()),
     }
 }
 

@@ -99,13 +99,19 @@ fn step(state: &mut MemberState, effect: &Effect, index: usize) -> Change {
             field, op, value, ..
         } => {
             let before = state.fields.get(field).cloned().unwrap_or(Value::Null);
+            let start = || before.as_f64().unwrap_or(0.0);
             let after = match (op, value) {
-                (Op::Add | Op::Subtract, FieldValue::Number(n)) => {
-                    let start = before.as_f64().unwrap_or(0.0);
-                    let n = n.as_f64().unwrap_or(0.0);
-                    number(if *op == Op::Add { start + n } else { start - n })
+                (Op::Add, FieldValue::Number(n)) => number(start() + n.as_f64().unwrap_or(0.0)),
+                (Op::Subtract, FieldValue::Number(n)) => {
+                    number(start() - n.as_f64().unwrap_or(0.0))
                 }
-                (_, value) => serde_json::to_value(value).unwrap_or(Value::Null),
+                // The value itself, as storage writes it: an overwrite, or a count of text or a
+                // boolean (which no mapping plans: those fields take overwrite only).
+                (Op::Overwrite, value)
+                | (
+                    Op::Add | Op::Subtract,
+                    value @ (FieldValue::Text(_) | FieldValue::Boolean(_)),
+                ) => serde_json::to_value(value).unwrap_or(Value::Null),
             };
             state.fields.insert(field.clone(), after.clone());
             Change {

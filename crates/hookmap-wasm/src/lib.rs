@@ -8,6 +8,11 @@
 //! nesting limits the way the edge reads a request body. Results come back as plain JS values;
 //! failures are thrown as `HookmapError`s (see src/error.rs).
 
+// A match over one of our closed sets (operators, signature schemes, event types, field types,
+// outcomes...) names every variant, so that a new one fails to compile wherever it must be
+// decided. An open foreign enum may keep a catch-all, with a local allow that says why.
+#![deny(clippy::wildcard_enum_match_arm)]
+
 #[cfg(feature = "bench")]
 mod bench;
 mod delta;

@@ -38,10 +38,17 @@ fn counter(recorded: &Recorded) -> &'static str {
         Recorded::Unwritten(outcome) => match outcome.as_ref() {
             ReplayOutcome::Applied { plan, .. } if plan.filtered.is_some() => "skipped",
             ReplayOutcome::Applied { .. } | ReplayOutcome::Duplicate { .. } => "succeeded",
-            _ => "failed",
+            ReplayOutcome::DryRun(_)
+            | ReplayOutcome::RateLimited
+            | ReplayOutcome::Pending { .. }
+            | ReplayOutcome::Held(_)
+            | ReplayOutcome::Failed(_) => "failed",
         },
         Recorded::Pending { .. } | Recorded::Held { .. } => "pending",
-        _ => "failed",
+        Recorded::MemberJoined
+        | Recorded::Failed { .. }
+        | Recorded::Refused(_)
+        | Recorded::Outdated => "failed",
     }
 }
 

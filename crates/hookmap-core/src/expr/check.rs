@@ -74,7 +74,20 @@ impl<'n> Check<'n> {
                     }
                 }
                 Function::Min | Function::Max | Function::Sum | Function::Default => self.any(args),
-                _ => None,
+                // Text, booleans and whole numbers (`size`); the macros are never calls.
+                Function::String
+                | Function::Size
+                | Function::Has
+                | Function::Lower
+                | Function::Upper
+                | Function::Trim
+                | Function::Contains
+                | Function::StartsWith
+                | Function::EndsWith
+                | Function::Map
+                | Function::Filter
+                | Function::Exists
+                | Function::All => None,
             },
             Kind::Macro(function, list, var, body) => {
                 let members = self.node(list);
@@ -86,7 +99,27 @@ impl<'n> Check<'n> {
                         out
                     }
                     Function::Filter => members,
-                    _ => None,
+                    // Booleans; no other function is a macro.
+                    Function::Exists
+                    | Function::All
+                    | Function::Decimal
+                    | Function::String
+                    | Function::Size
+                    | Function::Has
+                    | Function::Default
+                    | Function::Min
+                    | Function::Max
+                    | Function::Sum
+                    | Function::Floor
+                    | Function::Ceil
+                    | Function::Round
+                    | Function::RoundEven
+                    | Function::Lower
+                    | Function::Upper
+                    | Function::Trim
+                    | Function::Contains
+                    | Function::StartsWith
+                    | Function::EndsWith => None,
                 }
             }
         }

@@ -108,18 +108,33 @@ impl<'a> Eval<'a, '_> {
             }
             Kind::Not(inner) => match self.eval(inner)? {
                 Val::Bool(b) => Ok(Val::Bool(!b)),
-                other => Err(self.wrong(inner, "a boolean", &other)),
+                other @ (Val::Null
+                | Val::Num(_)
+                | Val::Str(_)
+                | Val::Json(_)
+                | Val::List(_)
+                | Val::Map(_)) => Err(self.wrong(inner, "a boolean", &other)),
             },
             Kind::Neg(inner) => match self.eval(inner)? {
                 Val::Num(n) => Ok(Val::Num(-n)),
-                other => Err(self.wrong(inner, "a number", &other)),
+                other @ (Val::Null
+                | Val::Bool(_)
+                | Val::Str(_)
+                | Val::Json(_)
+                | Val::List(_)
+                | Val::Map(_)) => Err(self.wrong(inner, "a number", &other)),
             },
             Kind::Binary(BinOp::And, l, r) => self.logic(l, r, false),
             Kind::Binary(BinOp::Or, l, r) => self.logic(l, r, true),
             Kind::Cond(cond, yes, no) => match self.eval(cond)? {
                 Val::Bool(true) => self.eval(yes),
                 Val::Bool(false) => self.eval(no),
-                other => Err(self.wrong(cond, "a boolean", &other)),
+                other @ (Val::Null
+                | Val::Num(_)
+                | Val::Str(_)
+                | Val::Json(_)
+                | Val::List(_)
+                | Val::Map(_)) => Err(self.wrong(cond, "a boolean", &other)),
             },
             Kind::Binary(op, l, r) => {
                 let left = self.eval(l)?;
@@ -267,21 +282,36 @@ impl<'a> Eval<'a, '_> {
     fn boolean(&mut self, node: &'a Node) -> Result<bool, Fault> {
         match self.eval(node)? {
             Val::Bool(b) => Ok(b),
-            other => Err(self.wrong(node, "a boolean", &other)),
+            other @ (Val::Null
+            | Val::Num(_)
+            | Val::Str(_)
+            | Val::Json(_)
+            | Val::List(_)
+            | Val::Map(_)) => Err(self.wrong(node, "a boolean", &other)),
         }
     }
 
     fn number(&mut self, node: &'a Node) -> Result<Decimal, Fault> {
         match self.eval(node)? {
             Val::Num(n) => Ok(n),
-            other => Err(self.wrong(node, "a number", &other)),
+            other @ (Val::Null
+            | Val::Bool(_)
+            | Val::Str(_)
+            | Val::Json(_)
+            | Val::List(_)
+            | Val::Map(_)) => Err(self.wrong(node, "a number", &other)),
         }
     }
 
     fn string(&mut self, node: &'a Node) -> Result<Cow<'a, str>, Fault> {
         match self.eval(node)? {
             Val::Str(s) => Ok(s),
-            other => Err(self.wrong(node, "a string", &other)),
+            other @ (Val::Null
+            | Val::Bool(_)
+            | Val::Num(_)
+            | Val::Json(_)
+            | Val::List(_)
+            | Val::Map(_)) => Err(self.wrong(node, "a string", &other)),
         }
     }
 
@@ -340,34 +370,19 @@ impl<'a> Eval<'a, '_> {
             }
             (BinOp::Eq, a, b) => Ok(Val::Bool(self.equal(a, b, node)?)),
             (BinOp::Ne, a, b) => Ok(Val::Bool(!self.equal(a, b, node)?)),
-            (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, a, b) => {
-                let order = match (a, b) {
-                    (Val::Num(a), Val::Num(b)) => a.cmp(b),
-                    (Val::Str(a), Val::Str(b)) => a.cmp(b),
-                    (Val::Bool(a), Val::Bool(b)) => a.cmp(b),
-                    _ => {
-                        return Err(Fault::new(
-                            ErrorKind::WrongType,
-                            node.at,
-                            format!(
-                                "{}: cannot order {} and {}",
-                                self.text(node),
-                                a.type_name(),
-                                b.type_name()
-                            ),
-                        ))
-                    }
-                };
-                Ok(Val::Bool(match op {
-                    BinOp::Lt => order == Ordering::Less,
-                    BinOp::Le => order != Ordering::Greater,
-                    BinOp::Gt => order == Ordering::Greater,
-                    _ => order != Ordering::Less,
-                }))
-            }
+            (BinOp::Lt, a, b) => Ok(Val::Bool(self.order(a, b, node)?.is_lt())),
+            (BinOp::Le, a, b) => Ok(Val::Bool(self.order(a, b, node)?.is_le())),
+            (BinOp::Gt, a, b) => Ok(Val::Bool(self.order(a, b, node)?.is_gt())),
+            (BinOp::Ge, a, b) => Ok(Val::Bool(self.order(a, b, node)?.is_ge())),
             (BinOp::In, needle, Val::Json(Value::Object(map))) => Ok(Val::Bool(match needle {
                 Val::Str(k) => map.contains_key(k.as_ref()),
-                _ => false,
+                // A payload object's keys are strings.
+                Val::Null
+                | Val::Bool(_)
+                | Val::Num(_)
+                | Val::Json(_)
+                | Val::List(_)
+                | Val::Map(_) => false,
             })),
             (BinOp::In, needle, Val::Map(entries)) => {
                 Ok(Val::Bool(entries.iter().any(|(k, _)| equal(k, needle))))
@@ -391,8 +406,40 @@ impl<'a> Eval<'a, '_> {
                     match op {
                         BinOp::Add => "two numbers, two strings or two lists",
                         BinOp::In => "a value and a list or map",
-                        _ => "two numbers",
+                        // == and != take any values, and && and || are the evaluator's own
+                        // (`logic`): only the arithmetic and the comparisons fail here.
+                        BinOp::Sub
+                        | BinOp::Mul
+                        | BinOp::Div
+                        | BinOp::Rem
+                        | BinOp::Lt
+                        | BinOp::Le
+                        | BinOp::Gt
+                        | BinOp::Ge
+                        | BinOp::Eq
+                        | BinOp::Ne
+                        | BinOp::And
+                        | BinOp::Or => "two numbers",
                     },
+                    a.type_name(),
+                    b.type_name()
+                ),
+            )),
+        }
+    }
+
+    /// The order of two numbers, two strings or two booleans, for `<`, `<=`, `>` and `>=`.
+    fn order(&self, a: &Val<'a>, b: &Val<'a>, node: &Node) -> Result<Ordering, Fault> {
+        match (a, b) {
+            (Val::Num(a), Val::Num(b)) => Ok(a.cmp(b)),
+            (Val::Str(a), Val::Str(b)) => Ok(a.cmp(b)),
+            (Val::Bool(a), Val::Bool(b)) => Ok(a.cmp(b)),
+            _ => Err(Fault::new(
+                ErrorKind::WrongType,
+                node.at,
+                format!(
+                    "{}: cannot order {} and {}",
+                    self.text(node),
                     a.type_name(),
                     b.type_name()
                 ),
@@ -451,7 +498,9 @@ impl<'a> Eval<'a, '_> {
                     .collect::<Result<_, _>>()
                     .map(Some)
             }
-            _ => Ok(None),
+            Val::Null | Val::Bool(_) | Val::Num(_) | Val::Str(_) | Val::Json(_) | Val::List(_) => {
+                Ok(None)
+            }
         }
     }
 
@@ -472,7 +521,9 @@ impl<'a> Eval<'a, '_> {
                     .collect())
             }
             Val::Map(entries) => Ok(entries.iter().map(|(k, _)| k.clone()).collect()),
-            other => Err(self.wrong(node, "a list", other)),
+            other @ (Val::Null | Val::Bool(_) | Val::Num(_) | Val::Str(_) | Val::Json(_)) => {
+                Err(self.wrong(node, "a list", other))
+            }
         }
     }
 
@@ -505,9 +556,36 @@ impl<'a> Eval<'a, '_> {
             self.vars.push((var, item));
             let result = match function {
                 Function::Map => self.eval(body),
-                _ => self.eval(body).and_then(|v| match v {
+                // The other macros' bodies are predicates. `each` is only called for macros (the
+                // parser makes a `Kind::Macro` of no other function).
+                Function::Filter
+                | Function::Exists
+                | Function::All
+                | Function::Decimal
+                | Function::String
+                | Function::Size
+                | Function::Has
+                | Function::Default
+                | Function::Min
+                | Function::Max
+                | Function::Sum
+                | Function::Floor
+                | Function::Ceil
+                | Function::Round
+                | Function::RoundEven
+                | Function::Lower
+                | Function::Upper
+                | Function::Trim
+                | Function::Contains
+                | Function::StartsWith
+                | Function::EndsWith => self.eval(body).and_then(|v| match v {
                     Val::Bool(b) => Ok(Val::Bool(b)),
-                    other => Err(self.wrong(body, "a boolean", &other)),
+                    other @ (Val::Null
+                    | Val::Num(_)
+                    | Val::Str(_)
+                    | Val::Json(_)
+                    | Val::List(_)
+                    | Val::Map(_)) => Err(self.wrong(body, "a boolean", &other)),
                 }),
             };
             let item = self.vars.pop().map_or(Val::Null, |(_, v)| v);
@@ -564,14 +642,18 @@ impl<'a> Eval<'a, '_> {
                         format!("{}: {s:?} {what}", self.text(first)),
                     )
                 }),
-                other => Err(self.wrong(first, "a string or a number", &other)),
+                other @ (Val::Null | Val::Bool(_) | Val::Json(_) | Val::List(_) | Val::Map(_)) => {
+                    Err(self.wrong(first, "a string or a number", &other))
+                }
             },
             Function::String => match self.eval(first)? {
                 Val::Str(s) => Ok(Val::Str(s)),
                 Val::Num(n) => Ok(Val::Str(Cow::Owned(n.normalize().to_string()))),
                 Val::Bool(b) => Ok(Val::Str(Cow::Borrowed(if b { "true" } else { "false" }))),
                 Val::Null => Ok(Val::Str(Cow::Borrowed("null"))),
-                other => Err(self.wrong(first, "a string, number, boolean or null", &other)),
+                other @ (Val::Json(_) | Val::List(_) | Val::Map(_)) => {
+                    Err(self.wrong(first, "a string, number, boolean or null", &other))
+                }
             },
             Function::Size => {
                 let value = self.eval(first)?;
@@ -581,77 +663,58 @@ impl<'a> Eval<'a, '_> {
                     Val::Json(Value::Object(map)) => map.len(),
                     Val::List(items) => items.len(),
                     Val::Map(entries) => entries.len(),
-                    other => return Err(self.wrong(first, "a string, list or map", other)),
+                    other @ (Val::Null | Val::Bool(_) | Val::Num(_) | Val::Json(_)) => {
+                        return Err(self.wrong(first, "a string, list or map", other))
+                    }
                 };
                 Ok(Val::Num(Decimal::from(size)))
             }
-            Function::Floor | Function::Ceil | Function::Round | Function::RoundEven => {
-                let x = self.number(first)?;
-                let places = match rest.first() {
-                    None => 0,
-                    Some(p) => self.places(p)?,
-                };
-                let how = match function {
-                    Function::Floor => Rounding::Floor,
-                    Function::Ceil => Rounding::Ceil,
-                    Function::Round => Rounding::HalfUp,
-                    _ => Rounding::HalfEven,
-                };
-                Ok(Val::Num(number::round(x, places, how)))
-            }
-            Function::Min | Function::Max | Function::Sum => {
+            Function::Floor => self.round(first, rest, Rounding::Floor),
+            Function::Ceil => self.round(first, rest, Rounding::Ceil),
+            Function::Round => self.round(first, rest, Rounding::HalfUp),
+            Function::RoundEven => self.round(first, rest, Rounding::HalfEven),
+            Function::Min => {
                 let numbers = self.numbers(function, args, node)?;
-                let picked = match function {
-                    Function::Min => numbers.iter().min().copied(),
-                    Function::Max => numbers.iter().max().copied(),
-                    _ => numbers
-                        .iter()
-                        .try_fold(Decimal::ZERO, |sum, n| sum.checked_add(*n))
-                        .map(Some)
-                        .ok_or_else(|| {
-                            Fault::new(
-                                ErrorKind::ExpressionFailed,
-                                node.at,
-                                format!("{}: the sum is out of range", self.text(node)),
-                            )
-                        })?,
-                };
-                picked.map(Val::Num).ok_or_else(|| {
-                    Fault::new(
-                        ErrorKind::ExpressionFailed,
-                        node.at,
-                        format!("{}: {function}() of an empty list", self.text(node)),
-                    )
-                })
+                self.picked(numbers.iter().min().copied(), function, node)
             }
-            Function::Lower | Function::Upper | Function::Trim => {
-                let s = self.string(first)?;
-                // ASCII letters only, as CEL's lowerAscii and upperAscii: Unicode's case tables
-                // would be the larger part of the evaluator in the edge's and the page's wasm.
-                Ok(Val::Str(match function {
-                    Function::Lower => Cow::Owned(s.to_ascii_lowercase()),
-                    Function::Upper => Cow::Owned(s.to_ascii_uppercase()),
-                    _ => match s {
-                        Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
-                        Cow::Owned(o) => Cow::Owned(o.trim().to_owned()),
-                    },
-                }))
+            Function::Max => {
+                let numbers = self.numbers(function, args, node)?;
+                self.picked(numbers.iter().max().copied(), function, node)
             }
-            Function::Contains | Function::StartsWith | Function::EndsWith => {
-                let s = self.string(first)?;
-                let Some(part) = rest.first() else {
-                    return Err(Fault::new(
-                        ErrorKind::InvalidExpression,
-                        node.at,
-                        format!("{function}() takes two arguments"),
-                    ));
-                };
-                let part = self.string(part)?;
-                Ok(Val::Bool(match function {
-                    Function::Contains => s.contains(part.as_ref()),
-                    Function::StartsWith => s.starts_with(part.as_ref()),
-                    _ => s.ends_with(part.as_ref()),
-                }))
+            Function::Sum => {
+                let numbers = self.numbers(function, args, node)?;
+                let sum = numbers
+                    .iter()
+                    .try_fold(Decimal::ZERO, |sum, n| sum.checked_add(*n))
+                    .ok_or_else(|| {
+                        Fault::new(
+                            ErrorKind::ExpressionFailed,
+                            node.at,
+                            format!("{}: the sum is out of range", self.text(node)),
+                        )
+                    })?;
+                Ok(Val::Num(sum))
+            }
+            // ASCII letters only, as CEL's lowerAscii and upperAscii: Unicode's case tables
+            // would be the larger part of the evaluator in the edge's and the page's wasm.
+            Function::Lower => Ok(Val::Str(Cow::Owned(
+                self.string(first)?.to_ascii_lowercase(),
+            ))),
+            Function::Upper => Ok(Val::Str(Cow::Owned(
+                self.string(first)?.to_ascii_uppercase(),
+            ))),
+            Function::Trim => Ok(Val::Str(match self.string(first)? {
+                Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+                Cow::Owned(o) => Cow::Owned(o.trim().to_owned()),
+            })),
+            Function::Contains => {
+                self.test(function, first, rest, node, |s, part| s.contains(part))
+            }
+            Function::StartsWith => {
+                self.test(function, first, rest, node, |s, part| s.starts_with(part))
+            }
+            Function::EndsWith => {
+                self.test(function, first, rest, node, |s, part| s.ends_with(part))
             }
             Function::Map | Function::Filter | Function::Exists | Function::All => Err(Fault::new(
                 ErrorKind::InvalidExpression,
@@ -659,6 +722,49 @@ impl<'a> Eval<'a, '_> {
                 format!("{function}() is called on a list"),
             )),
         }
+    }
+
+    /// `floor`, `ceil`, `round` and `round_even`: a number, rounded `how` to the places the
+    /// second argument gives (0 without one).
+    fn round(&mut self, first: &'a Node, rest: &'a [Node], how: Rounding) -> Out<'a> {
+        let x = self.number(first)?;
+        let places = match rest.first() {
+            None => 0,
+            Some(p) => self.places(p)?,
+        };
+        Ok(Val::Num(number::round(x, places, how)))
+    }
+
+    /// What `min` or `max` picked: none of an empty list is a failure.
+    fn picked(&self, picked: Option<Decimal>, function: Function, node: &Node) -> Out<'a> {
+        picked.map(Val::Num).ok_or_else(|| {
+            Fault::new(
+                ErrorKind::ExpressionFailed,
+                node.at,
+                format!("{}: {function}() of an empty list", self.text(node)),
+            )
+        })
+    }
+
+    /// `contains`, `startsWith` and `endsWith`: whether `holds` of the string and the part.
+    fn test(
+        &mut self,
+        function: Function,
+        first: &'a Node,
+        rest: &'a [Node],
+        node: &'a Node,
+        holds: fn(&str, &str) -> bool,
+    ) -> Out<'a> {
+        let s = self.string(first)?;
+        let Some(part) = rest.first() else {
+            return Err(Fault::new(
+                ErrorKind::InvalidExpression,
+                node.at,
+                format!("{function}() takes two arguments"),
+            ));
+        };
+        let part = self.string(part)?;
+        Ok(Val::Bool(holds(&s, &part)))
     }
 
     /// `has(of.key)`, `has(of[key])`: whether the member is there. A missing `of` answers false
@@ -670,7 +776,20 @@ impl<'a> Eval<'a, '_> {
                 let key = self.eval(key)?;
                 (of, key)
             }
-            _ => return Ok(false),
+            // Only a member can be had (the parser refuses `has` of anything else).
+            Kind::Null
+            | Kind::Bool(_)
+            | Kind::Num(_)
+            | Kind::Str(_)
+            | Kind::Var(_)
+            | Kind::Not(_)
+            | Kind::Neg(_)
+            | Kind::Binary(..)
+            | Kind::Cond(..)
+            | Kind::List(_)
+            | Kind::Map(_)
+            | Kind::Call(..)
+            | Kind::Macro(..) => return Ok(false),
         };
         let of_value = match self.eval(of) {
             Ok(v) => v,
@@ -732,7 +851,12 @@ impl<'a> Eval<'a, '_> {
             .into_iter()
             .map(|v| match v {
                 Val::Num(n) => Ok(n),
-                other => Err(Fault::new(
+                other @ (Val::Null
+                | Val::Bool(_)
+                | Val::Str(_)
+                | Val::Json(_)
+                | Val::List(_)
+                | Val::Map(_)) => Err(Fault::new(
                     ErrorKind::WrongType,
                     node.at,
                     format!(

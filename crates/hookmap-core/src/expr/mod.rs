@@ -76,12 +76,39 @@ impl Function {
             Self::Floor | Self::Ceil | Self::Round | Self::RoundEven => (1, 2),
             Self::Default | Self::Contains | Self::StartsWith | Self::EndsWith => (2, 2),
             Self::Map | Self::Filter | Self::Exists | Self::All => (3, 3),
-            _ => (1, 1),
+            Self::Decimal
+            | Self::String
+            | Self::Size
+            | Self::Has
+            | Self::Sum
+            | Self::Lower
+            | Self::Upper
+            | Self::Trim => (1, 1),
         }
     }
 
     pub fn is_macro(self) -> bool {
-        matches!(self, Self::Map | Self::Filter | Self::Exists | Self::All)
+        match self {
+            Self::Map | Self::Filter | Self::Exists | Self::All => true,
+            Self::Decimal
+            | Self::String
+            | Self::Size
+            | Self::Has
+            | Self::Default
+            | Self::Min
+            | Self::Max
+            | Self::Sum
+            | Self::Floor
+            | Self::Ceil
+            | Self::Round
+            | Self::RoundEven
+            | Self::Lower
+            | Self::Upper
+            | Self::Trim
+            | Self::Contains
+            | Self::StartsWith
+            | Self::EndsWith => false,
+        }
     }
 }
 
@@ -322,13 +349,37 @@ fn chain(node: &parse::Node, bound: &[Bound<'_>]) -> Option<Vec<Step>> {
                 Kind::Num(n) => {
                     Step::Segment(Segment::Index(usize::try_from(number::whole(*n)?).ok()?))
                 }
-                _ => return None,
+                // A computed index: the whole of `of` is read.
+                Kind::Null
+                | Kind::Bool(_)
+                | Kind::Var(_)
+                | Kind::Field(..)
+                | Kind::Index(..)
+                | Kind::Not(_)
+                | Kind::Neg(_)
+                | Kind::Binary(..)
+                | Kind::Cond(..)
+                | Kind::List(_)
+                | Kind::Map(_)
+                | Kind::Call(..)
+                | Kind::Macro(..) => return None,
             };
             let mut path = chain(of, bound)?;
             path.push(step);
             Some(path)
         }
-        _ => None,
+        Kind::Null
+        | Kind::Bool(_)
+        | Kind::Num(_)
+        | Kind::Str(_)
+        | Kind::Not(_)
+        | Kind::Neg(_)
+        | Kind::Binary(..)
+        | Kind::Cond(..)
+        | Kind::List(_)
+        | Kind::Map(_)
+        | Kind::Call(..)
+        | Kind::Macro(..) => None,
     }
 }
 

@@ -85,7 +85,14 @@ pub(super) fn parse(tokens: &[Token]) -> Result<Node, Fault> {
     let node = p.expr()?;
     match p.peek() {
         Tok::End => Ok(node),
-        other => Err(Fault::syntax(
+        other @ (Tok::Num(_)
+        | Tok::Str(_)
+        | Tok::Ident(_)
+        | Tok::True
+        | Tok::False
+        | Tok::Null
+        | Tok::In
+        | Tok::Punct(_)) => Err(Fault::syntax(
             p.at(),
             format!("unexpected {}", shown(other)),
         )),
@@ -352,7 +359,7 @@ impl Parser<'_> {
             }
             Tok::Punct("[") => Kind::List(self.nested(Self::list)?),
             Tok::Punct("{") => Kind::Map(self.nested(Self::map)?),
-            other => {
+            other @ (Tok::In | Tok::Punct(_) | Tok::End) => {
                 return Err(Fault::syntax(
                     at,
                     format!("expected a value, found {}", shown(&other)),

@@ -75,7 +75,12 @@ impl<'a> Val<'a> {
     fn key_text(&self) -> String {
         match self {
             Self::Str(s) => s.clone().into_owned(),
-            other => other.to_json().to_string(),
+            other @ (Self::Null
+            | Self::Bool(_)
+            | Self::Num(_)
+            | Self::Json(_)
+            | Self::List(_)
+            | Self::Map(_)) => other.to_json().to_string(),
         }
     }
 }

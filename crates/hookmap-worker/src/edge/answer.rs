@@ -22,11 +22,16 @@ pub fn error_code(recorded: &Recorded) -> Option<&'static str> {
         Recorded::Failed { told, .. } | Recorded::Refused(told) => Some(told.code),
         Recorded::Unwritten(outcome) => match outcome.as_ref() {
             Outcome::Failed(f) => Some(f.told.code),
-            _ => None,
+            Outcome::Applied { .. }
+            | Outcome::Duplicate { .. }
+            | Outcome::DryRun(_)
+            | Outcome::RateLimited
+            | Outcome::Pending { .. }
+            | Outcome::Held(_) => None,
         },
         Recorded::Outdated => Some(webhook_changed().code),
         Recorded::MemberJoined => Some(member_joined().code),
-        _ => None,
+        Recorded::Pending { .. } | Recorded::Held { .. } => None,
     }
 }
 
@@ -140,7 +145,9 @@ pub fn answer(recorded: Recorded, told: Told) -> ApiResult<Response> {
                     200,
                     &json!({"delivery_id": id, "status": DeliveryStatus::Success}),
                 )?,
-                _ => http::json(if held { 202 } else { 200 }, &first)?,
+                Told::IdAndStatus | Told::Everything => {
+                    http::json(if held { 202 } else { 200 }, &first)?
+                }
             };
             match id {
                 Some(id) => naming(response, id),

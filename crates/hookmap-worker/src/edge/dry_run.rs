@@ -112,7 +112,9 @@ pub async fn outcome(
                     "effects": plan.effects, "message": plan.message,
                 })));
             }
-            _ => {}
+            // Without a member to hold or create (or the mapping's user part to create it
+            // with), and for the other verdicts, the delivery fails as unknown.
+            (Unknown::Hold | Unknown::Create | Unknown::Fail | Unknown::StillHeld, _, _) => {}
         }
         return Ok(Failure::new(refusal_error(&Refusal::UnknownMember, &plan)).into());
     };

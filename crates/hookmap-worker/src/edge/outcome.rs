@@ -53,10 +53,12 @@ impl Outcome {
     /// Final whatever the webhook record said: anything else is worth a fresh read of the record
     /// before the sender is blamed (a key rotated or a mapping saved a moment ago).
     pub fn settled(&self) -> bool {
-        matches!(
-            self,
-            Self::Applied { .. } | Self::Duplicate { .. } | Self::DryRun(_) | Self::RateLimited
-        )
+        match self {
+            Self::Applied { .. } | Self::Duplicate { .. } | Self::DryRun(_) | Self::RateLimited => {
+                true
+            }
+            Self::Pending { .. } | Self::Held(_) | Self::Failed(_) => false,
+        }
     }
 
     /// Whether D1 proved the record used out of date (see [`Failure::stale_record`]).

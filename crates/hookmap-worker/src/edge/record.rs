@@ -79,7 +79,12 @@ pub async fn record(
             // Over the community's quota of held deliveries: a failure like any.
             Held::Failed(failure) => Outcome::Failed(*failure),
         },
-        other => other,
+        other @ (Outcome::Applied { .. }
+        | Outcome::Duplicate { .. }
+        | Outcome::DryRun(_)
+        | Outcome::RateLimited
+        | Outcome::Pending { .. }
+        | Outcome::Failed(_)) => other,
     };
     let (status, failure, payload, headers, (key, guard)) = match outcome {
         Outcome::Pending {
@@ -106,7 +111,12 @@ pub async fn record(
                 keys,
             )
         }
-        other => return Ok(Recorded::Unwritten(Box::new(other))),
+        // Held became recorded or failed above.
+        other @ (Outcome::Applied { .. }
+        | Outcome::Duplicate { .. }
+        | Outcome::DryRun(_)
+        | Outcome::RateLimited
+        | Outcome::Held(_)) => return Ok(Recorded::Unwritten(Box::new(other))),
     };
     let budget = match &failure {
         Some(f) if f.anonymous => Budget::Failures,

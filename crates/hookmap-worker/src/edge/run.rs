@@ -73,11 +73,13 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
     let verdict = joining::unknown_member(hook.on_unknown_member(), proved, stored_held);
     // A webhook that creates members who have not joined: the member to create, checked as the
     // users API checks one, goes into the batch, which creates it only if none has the identifier.
-    let new_member = match (verdict, &plan.member, mapping.user.as_ref()) {
-        (Unknown::Create, Some(member), Some(user)) => {
-            Some(joining::new_member(user, member, &payload.value))
-        }
-        _ => None,
+    let new_member = match verdict {
+        Unknown::Create => plan
+            .member
+            .as_ref()
+            .zip(mapping.user.as_ref())
+            .map(|(member, user)| joining::new_member(user, member, &payload.value)),
+        Unknown::Fail | Unknown::Hold | Unknown::StillHeld => None,
     };
     let mut meta = DeliveryMeta::new(hook, Some(&payload.text), replay_of)?;
     meta.guard = guard.as_deref();

@@ -95,7 +95,7 @@ pub async fn run(
     let (ms, now) = db::now();
     let status_code = match outcome {
         Some(Attempt::Status(code)) => Some(code),
-        _ => None,
+        Some(Attempt::NoAnswer) | None => None,
     };
     let next_at = next.map(|d| db::iso(ms + u64::from(d) * 1000));
     let (request_headers, request_body) = made.sent.unzip();
@@ -143,7 +143,8 @@ pub async fn run(
     let results = db::batch(db, statements).await?;
     let turned_off = match delivery_status {
         DeliveryStatus::Failed if counts => failing::disabled(results.last())?,
-        _ => None,
+        // Only a failure that counts can turn the subscription off.
+        DeliveryStatus::Failed | DeliveryStatus::Success | DeliveryStatus::Pending => None,
     };
     if let Some(subscription) = &turned_off {
         failing::announce(env, db, subscription).await;
@@ -258,7 +259,7 @@ async fn attempt(env: &Env, row: &Row) -> Made {
         Attempt::Status(code) if !outcome.succeeded() => {
             Some(format!("the subscriber answered {code}"))
         }
-        _ => None,
+        Attempt::Status(_) | Attempt::NoAnswer => None,
     };
     Made {
         outcome: Some(outcome),
