@@ -60,28 +60,18 @@ impl<'a> DeliveryMeta<'a> {
     }
 }
 
-/// Why an apply batch was refused, read off D1's error text.
+/// Why an apply batch was refused, read off D1's error text: what a trigger raised, or a
+/// constraint. `edge::refusal::refusal_error` is the one table of their answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
+    /// A trigger's `hookmap:<name>`.
+    Raised(StorageRefusal),
     Duplicate,
-    UnknownMember,
     /// A balance would go below zero: which one, when the refusal alone tells (see
     /// `edge::dry_run::overdrawn` for the others).
     Insufficient(Option<Currency>),
-    /// A mapped currency was deleted since the plan was made.
-    UnknownCurrency,
-    WebhookDisabled,
-    WebhookGone,
-    StaleWebhook,
+    /// A mapped user field was deleted since the plan was made (a foreign key).
     UnknownField,
-    /// A number field would leave the finite range (adding past ±1.8e308).
-    FieldOutOfRange,
-    UnknownChannel,
-    TopicRequired,
-    /// Over the webhook's rate limit this minute (counted in the same batch).
-    RateLimited,
-    /// Over the webhook's failure budget this minute.
-    TooManyFailures,
     /// The member to create has an email or username another member has (`"email"`,
     /// `"username"`).
     IdentifierTaken(&'static str),
@@ -243,6 +233,9 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
                            FROM deliveries d WHERE d.id = ?1",
                     &crate::args![&meta.id, row_id.as_str(), &meta.hook.community_id, field.as_str(), source.as_str(), &meta.now],
                 )?);
+                // Every operator is named: a new one must say how it writes. Only a number is
+                // added to or subtracted from; the plan gives text and booleans only with
+                // overwrite, and any operator on them writes the value.
                 let (bound, update) = match (op, value) {
                     (Op::Subtract, FieldValue::Number(n)) => (
                         Arg::Num(-n.as_f64().unwrap_or(0.0)),
@@ -252,11 +245,15 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
                         Arg::Num(n.as_f64().unwrap_or(0.0)),
                         "COALESCE(value, 0) + excluded.value",
                     ),
-                    (_, FieldValue::Number(n)) => {
+                    (Op::Overwrite, FieldValue::Number(n)) => {
                         (Arg::Num(n.as_f64().unwrap_or(0.0)), "excluded.value")
                     }
-                    (_, FieldValue::Text(t)) => (Arg::Text(t), "excluded.value"),
-                    (_, FieldValue::Boolean(b)) => (Arg::from(*b), "excluded.value"),
+                    (Op::Overwrite | Op::Add | Op::Subtract, FieldValue::Text(t)) => {
+                        (Arg::Text(t), "excluded.value")
+                    }
+                    (Op::Overwrite | Op::Add | Op::Subtract, FieldValue::Boolean(b)) => {
+                        (Arg::from(*b), "excluded.value")
+                    }
                 };
                 batch.push(db::stmt(
                     db,
@@ -317,7 +314,7 @@ fn refusal(e: &worker::Error) -> Option<Refusal> {
     let text = db::failure_text(e);
     let has = |needle: &str| text.contains(needle);
     if let Some(refused) = StorageRefusal::from_error_text(&text) {
-        return Refusal::of_storage(refused);
+        return Some(Refusal::Raised(refused));
     }
     Some(if has("balance_not_negative") {
         Refusal::Insufficient(None)
@@ -454,7 +451,7 @@ pub async fn count_dry_run(db: &D1Database, hook: &HookRecord) -> ApiResult<DryR
         Ok(results) => results,
         Err(e) => {
             return match refusal(&e) {
-                Some(Refusal::RateLimited) => Ok(DryRunCount::RateLimited),
+                Some(Refusal::Raised(StorageRefusal::RateLimited)) => Ok(DryRunCount::RateLimited),
                 _ => Err(e.into()),
             }
         }
@@ -550,8 +547,11 @@ pub async fn record_unapplied(
     match db::batch(db, batch).await {
         Ok(_) => Ok(Written::Recorded),
         Err(e) => match refusal(&e) {
-            Some(Refusal::RateLimited | Refusal::TooManyFailures) => Ok(Written::OverBudget),
-            Some(Refusal::StaleWebhook) => Ok(Written::Outdated),
+            Some(
+                Refusal::Raised(StorageRefusal::RateLimited)
+                | Refusal::Raised(StorageRefusal::TooManyFailures),
+            ) => Ok(Written::OverBudget),
+            Some(Refusal::Raised(StorageRefusal::StaleWebhook)) => Ok(Written::Outdated),
             _ => Err(e.into()),
         },
     }
@@ -660,10 +660,11 @@ pub async fn record_held(
         Ok(results) => results,
         Err(e) => {
             return match refusal(&e) {
-                Some(Refusal::RateLimited | Refusal::TooManyFailures) => {
-                    Ok(HeldWritten::OverBudget)
-                }
-                Some(Refusal::StaleWebhook) => Ok(HeldWritten::Outdated),
+                Some(
+                    Refusal::Raised(StorageRefusal::RateLimited)
+                    | Refusal::Raised(StorageRefusal::TooManyFailures),
+                ) => Ok(HeldWritten::OverBudget),
+                Some(Refusal::Raised(StorageRefusal::StaleWebhook)) => Ok(HeldWritten::Outdated),
                 Some(Refusal::Duplicate) => Ok(HeldWritten::Duplicate),
                 _ => Err(e.into()),
             }

@@ -1,11 +1,11 @@
 //! Who is calling the management API: the root admin, or one community's API key.
 
 use hookmap_core::auth;
+use hookmap_core::ApiCode;
 use worker::{D1Database, Env, Headers, Request};
 
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use hookmap_core::ApiCode;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {

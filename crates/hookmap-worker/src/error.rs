@@ -303,6 +303,10 @@ impl From<worker::Error> for ApiError {
 impl From<hookmap_core::Error> for ApiError {
     /// Core errors are caused by the request: decoding failures are 400, mapping failures 422,
     /// a body over the limit 413.
+    // `ErrorKind` is non-exhaustive outside the core, so a catch-all is required here; which kinds
+    // are decoding failures the core decides over every kind (`ErrorKind::is_decoding`), and
+    // every other kind is the request's mapping or setting at fault: 422.
+    #[allow(clippy::wildcard_enum_match_arm)]
     fn from(e: hookmap_core::Error) -> Self {
         let status = match e.kind() {
             ErrorKind::TooLarge => 413,

@@ -1,12 +1,12 @@
 //! Request and response plumbing shared by the routes.
 
 use futures_util::{Stream, StreamExt};
+use hookmap_core::ApiCode;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use worker::{Request, Response};
 
 use crate::error::{ApiError, ApiResult};
-use hookmap_core::ApiCode;
 
 /// Largest JSON body the management API reads.
 pub const MAX_API_BODY: usize = 256 * 1024;

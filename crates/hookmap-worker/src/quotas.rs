@@ -7,13 +7,13 @@
 //! cannot overshoot.
 
 use hookmap_core::quota::{self, Quota};
+use hookmap_core::ApiCode;
 use hookmap_core::StorageRefusal;
 use serde_json::{Map, Value};
 use worker::{D1Database, D1PreparedStatement, Env};
 
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use hookmap_core::ApiCode;
 
 /// The deployment's default for `quota`.
 pub fn default(env: &Env, quota: Quota) -> i64 {

@@ -1,6 +1,7 @@
 //! Channels, their messages, and the community's bot, which authors every message an incoming
 //! webhook posts. Messages are plain text and are returned as JSON strings, never as markup.
 
+use hookmap_core::ApiCode;
 use hookmap_core::{weburl, ChannelType};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -13,7 +14,6 @@ use crate::channels::{self, Channel};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http;
-use hookmap_core::ApiCode;
 
 /// Longest bot avatar URL.
 const MAX_URL_LEN: usize = 500;

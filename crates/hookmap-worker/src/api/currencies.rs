@@ -3,6 +3,7 @@
 //! the page pick them up as data. A currency can be renamed; it can be deleted only while unused.
 
 use hookmap_core::catalog;
+use hookmap_core::ApiCode;
 use serde::{Deserialize, Serialize};
 use worker::{Request, Response};
 
@@ -14,7 +15,6 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks;
 use crate::http;
-use hookmap_core::ApiCode;
 
 #[derive(Serialize, Deserialize)]
 struct CurrencyRow {

@@ -3,6 +3,7 @@
 use hookmap_core::joining;
 use hookmap_core::query::DeliveryInclude;
 use hookmap_core::vocabulary::quoted_or;
+use hookmap_core::ApiCode;
 use hookmap_core::{instant, DeliveryStatus, HistoryStatus};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -16,7 +17,6 @@ use crate::edge;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks;
 use crate::http;
-use hookmap_core::ApiCode;
 
 #[derive(Deserialize)]
 struct DeliveryRow {

@@ -6,6 +6,7 @@
 use hookmap_core::event::EventType;
 use hookmap_core::event_types::{self, Emitter, MAX_DESCRIPTION_LEN, MAX_EVENT_TYPES};
 use hookmap_core::schema;
+use hookmap_core::ApiCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{Request, Response};
@@ -15,7 +16,6 @@ use super::Ctx;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{self, Page};
-use hookmap_core::ApiCode;
 
 #[derive(Deserialize)]
 struct Row {

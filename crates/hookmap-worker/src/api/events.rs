@@ -4,6 +4,7 @@
 use hookmap_core::event::{self, EventName, EventType};
 use hookmap_core::event_types::{self, MAX_NAME_LEN};
 use hookmap_core::schema;
+use hookmap_core::ApiCode;
 use serde_json::json;
 use worker::{Request, Response};
 
@@ -13,7 +14,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::http;
 use crate::outbox;
 use crate::quotas;
-use hookmap_core::ApiCode;
 
 request_body! {
     /// `POST .../events`.

@@ -1,6 +1,7 @@
 //! Custom user field definitions. A field's type is fixed at creation: stored values and saved
 //! mappings depend on it.
 
+use hookmap_core::ApiCode;
 use hookmap_core::{catalog, FieldType};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -13,7 +14,6 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks;
 use crate::http;
-use hookmap_core::ApiCode;
 
 #[derive(Serialize, Deserialize)]
 struct FieldRow {

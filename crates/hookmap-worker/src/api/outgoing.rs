@@ -4,6 +4,7 @@
 
 use hookmap_core::quota;
 use hookmap_core::resend::{self, Resend};
+use hookmap_core::ApiCode;
 use hookmap_core::DeliveryStatus;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -19,7 +20,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::http;
 use crate::outbox::{self, Claim};
 use crate::quotas;
-use hookmap_core::ApiCode;
 
 #[derive(Deserialize, Serialize)]
 struct DeliveryRow {

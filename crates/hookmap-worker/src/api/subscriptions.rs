@@ -5,6 +5,7 @@
 use hookmap_core::event::{EventType, Filter};
 use hookmap_core::quota::Quota;
 use hookmap_core::target;
+use hookmap_core::ApiCode;
 use hookmap_core::DeliveryStatus;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -22,7 +23,6 @@ use crate::outbox::{self, Job};
 use crate::quotas;
 use crate::secrets;
 use crate::stored::{InClear, Sealed};
-use hookmap_core::ApiCode;
 
 request_body! {
     /// `POST .../webhooks`.

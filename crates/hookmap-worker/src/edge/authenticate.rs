@@ -3,6 +3,7 @@
 
 use hookmap_core::form::{API_KEY_PARAM, RESERVED_PARAMS};
 use hookmap_core::profile::Verified;
+use hookmap_core::ApiCode;
 use hookmap_core::{query, rotation, Sender};
 use worker::Env;
 
@@ -11,7 +12,6 @@ use super::outcome::Failure;
 use crate::caller::bearer;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use hookmap_core::ApiCode;
 
 pub struct Authenticated<'a> {
     arrived: &'a Arrived,

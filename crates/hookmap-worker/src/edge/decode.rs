@@ -5,6 +5,7 @@
 
 use hookmap_core::expr::Input;
 use hookmap_core::inbound::{self, Decoded as Payload};
+use hookmap_core::ApiCode;
 use hookmap_core::{form, headers};
 use hookmap_core::{Mapping, Sender};
 use serde_json::Value;
@@ -17,7 +18,6 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
 use crate::stored::StoredEncryption;
-use hookmap_core::ApiCode;
 
 /// Where a delivery's idempotency key may come from (see `hookmap_core::idempotency`).
 pub enum Keys {

@@ -8,9 +8,10 @@
 //! an isolate still caches the record it was proved against.
 
 use hookmap_core::joining::{self, Unknown};
+use hookmap_core::ApiCode;
 use hookmap_core::{
     simulate, ChannelType, Currency, DeliveryStatus, Effect, HistoryStatus, MemberState, Plan,
-    Sender,
+    Sender, StorageRefusal,
 };
 use serde_json::{json, Value};
 use worker::D1Database;
@@ -23,7 +24,6 @@ use crate::channels;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
-use hookmap_core::ApiCode;
 
 /// Whether a dry run may go on, for a sender proved (or not) against `hook`: `None` when it may;
 /// else the outcome to answer. A proved sender's dry run is counted in the webhook's `rate_limit`
@@ -116,7 +116,11 @@ pub async fn outcome(
             // with), and for the other verdicts, the delivery fails as unknown.
             (Unknown::Hold | Unknown::Create | Unknown::Fail | Unknown::StillHeld, _, _) => {}
         }
-        return Ok(Failure::new(refusal_error(&Refusal::UnknownMember, &plan)).into());
+        return Ok(Failure::new(refusal_error(
+            &Refusal::Raised(StorageRefusal::UnknownMember),
+            &plan,
+        ))
+        .into());
     };
     let after = match simulated(&member.balances, &plan) {
         Ok(after) => after,
@@ -207,9 +211,9 @@ async fn channel_refusal(
     };
     let channel = channels::find(db, &hook.community_id, message.channel.as_str()).await?;
     Ok(match channel {
-        None => Some(Refusal::UnknownChannel),
+        None => Some(Refusal::Raised(StorageRefusal::UnknownChannel)),
         Some(c) if c.kind == ChannelType::Forum.as_str() && message.topic.is_none() => {
-            Some(Refusal::TopicRequired)
+            Some(Refusal::Raised(StorageRefusal::TopicRequired))
         }
         Some(_) => None,
     })

@@ -23,6 +23,7 @@ mod run;
 
 use hookmap_core::event::EventType;
 use hookmap_core::form;
+use hookmap_core::ApiCode;
 use serde_json::{json, Value};
 use worker::{D1Database, Env, Request, Response};
 
@@ -35,7 +36,6 @@ use crate::hook::HookRecord;
 use crate::http::{query, RequestUrl};
 use crate::log::RequestLog;
 use crate::outbox;
-use hookmap_core::ApiCode;
 
 pub use self::answer::DELIVERY_ID_HEADER;
 #[cfg(feature = "bench")]

@@ -1,38 +1,18 @@
 //! The sender's errors for what the apply batch refused, and for requests over a budget.
 
+use hookmap_core::ApiCode;
 use hookmap_core::{Plan, StorageRefusal};
 
 use crate::apply::Refusal;
 use crate::db;
 use crate::error::ApiError;
-use hookmap_core::ApiCode;
-
-impl Refusal {
-    /// The storage refusals the apply batch's triggers raise; the others are read off other
-    /// text. `events_quota` is a resend's (the API's `outgoing.rs`): no delivery raises it.
-    pub fn of_storage(refused: StorageRefusal) -> Option<Self> {
-        Some(match refused {
-            StorageRefusal::UnknownMember => Self::UnknownMember,
-            StorageRefusal::RateLimited => Self::RateLimited,
-            StorageRefusal::TooManyFailures => Self::TooManyFailures,
-            StorageRefusal::UnknownChannel => Self::UnknownChannel,
-            StorageRefusal::TopicRequired => Self::TopicRequired,
-            StorageRefusal::FieldOutOfRange => Self::FieldOutOfRange,
-            StorageRefusal::WebhookDisabled => Self::WebhookDisabled,
-            StorageRefusal::WebhookGone => Self::WebhookGone,
-            StorageRefusal::StaleWebhook => Self::StaleWebhook,
-            StorageRefusal::UnknownCurrency => Self::UnknownCurrency,
-            StorageRefusal::EventsQuota => return None,
-        })
-    }
-}
 
 pub fn refusal_error(refusal: &Refusal, plan: &Plan) -> ApiError {
     let member = plan.member.as_ref();
     let who = member.map_or("the member", |m| m.value.as_str());
     let channel = plan.message.as_ref().map_or("", |m| m.channel.as_str());
     match refusal {
-        Refusal::UnknownMember => ApiError::unprocessable(
+        Refusal::Raised(StorageRefusal::UnknownMember) => ApiError::unprocessable(
             ApiCode::UnknownMember,
             format!(
                 "no member of this community has the {} {who:?}",
@@ -51,30 +31,30 @@ pub fn refusal_error(refusal: &Refusal, plan: &Plan) -> ApiError {
             ApiCode::InsufficientBalance,
             format!("the delivery would take one of {who}'s balances below zero"),
         ),
-        Refusal::UnknownCurrency => ApiError::unprocessable(
+        Refusal::Raised(StorageRefusal::UnknownCurrency) => ApiError::unprocessable(
             ApiCode::UnknownCurrency,
             "a mapped currency was deleted; update the mapping",
         ),
-        Refusal::WebhookDisabled => ApiError::forbidden(
+        Refusal::Raised(StorageRefusal::WebhookDisabled) => ApiError::forbidden(
             ApiCode::WebhookDisabled,
             "this webhook is disabled; enable it to accept deliveries",
         ),
-        Refusal::WebhookGone => ApiError::not_found("this webhook URL"),
-        Refusal::StaleWebhook => webhook_changed(),
+        Refusal::Raised(StorageRefusal::WebhookGone) => ApiError::not_found("this webhook URL"),
+        Refusal::Raised(StorageRefusal::StaleWebhook) => webhook_changed(),
         Refusal::UnknownField => ApiError::unprocessable(
             ApiCode::UnknownField,
             "a mapped user field was deleted; update the mapping",
         ),
-        Refusal::FieldOutOfRange => ApiError::unprocessable(
+        Refusal::Raised(StorageRefusal::FieldOutOfRange) => ApiError::unprocessable(
             ApiCode::FieldOutOfRange,
             "a number field would go past the largest number a field holds (about 1.8e308)",
         ),
-        Refusal::UnknownChannel => ApiError::unprocessable(
+        Refusal::Raised(StorageRefusal::UnknownChannel) => ApiError::unprocessable(
             ApiCode::UnknownChannel,
             format!("this community has no channel {channel:?}"),
         )
         .at("message.channel"),
-        Refusal::TopicRequired => ApiError::unprocessable(
+        Refusal::Raised(StorageRefusal::TopicRequired) => ApiError::unprocessable(
             ApiCode::TopicRequired,
             format!("channel {channel:?} is a forum: its messages need a topic (message.topic)"),
         )
@@ -82,8 +62,12 @@ pub fn refusal_error(refusal: &Refusal, plan: &Plan) -> ApiError {
         Refusal::Duplicate => {
             ApiError::conflict(ApiCode::Duplicate, "this idempotency key was already used")
         }
-        Refusal::RateLimited => rate_limited(),
-        Refusal::TooManyFailures => too_many_failures(),
+        Refusal::Raised(StorageRefusal::RateLimited) => rate_limited(),
+        Refusal::Raised(StorageRefusal::TooManyFailures) => too_many_failures(),
+        // Raised by a resend's batch (the API's `outgoing.rs`), never by a delivery's.
+        Refusal::Raised(StorageRefusal::EventsQuota) => {
+            ApiError::internal("a delivery's batch was refused for the events quota")
+        }
         // Only the identifier not matched on can be another member's: the batch creates no
         // member when one has the matched identifier.
         Refusal::IdentifierTaken(which) => {

@@ -4,7 +4,7 @@
 
 use hookmap_core::idempotency::{self, Keys as CoreKeys};
 use hookmap_core::joining::{self, Unknown};
-use hookmap_core::{plan, DeliveryStatus, HistoryStatus};
+use hookmap_core::{plan, DeliveryStatus, HistoryStatus, StorageRefusal};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::D1Database;
@@ -86,7 +86,9 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
     meta.headers = headers.as_deref();
     meta.create = new_member.as_ref().and_then(|m| m.as_ref().ok());
     let applied = apply::apply(db, &meta, &plan).await?;
-    if let (Applied::Refused(Refusal::UnknownMember), Some(new_member)) = (&applied, &new_member) {
+    if let (Applied::Refused(Refusal::Raised(StorageRefusal::UnknownMember)), Some(new_member)) =
+        (&applied, &new_member)
+    {
         // Not created: the new member was invalid, or the community created its hour's quota.
         let error = match new_member {
             Err(e) => ApiError::from(e.clone()),
@@ -97,7 +99,9 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
             .with_keys((plan.idempotency_key, guard))
             .into());
     }
-    if let (Applied::Refused(Refusal::UnknownMember), Some(member)) = (&applied, &plan.member) {
+    if let (Applied::Refused(Refusal::Raised(StorageRefusal::UnknownMember)), Some(member)) =
+        (&applied, &plan.member)
+    {
         if matches!(verdict, Unknown::Hold | Unknown::StillHeld) {
             return Ok(Outcome::Held(Held {
                 by: member.by,
@@ -127,7 +131,7 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
         Applied::Refused(Refusal::Duplicate) => {
             duplicate(db, hook, plan.idempotency_key.as_deref(), meta.guard).await
         }
-        Applied::Refused(Refusal::RateLimited) => Ok(Outcome::RateLimited),
+        Applied::Refused(Refusal::Raised(StorageRefusal::RateLimited)) => Ok(Outcome::RateLimited),
         Applied::Refused(mut refusal) => {
             if refusal == Refusal::Insufficient(None) {
                 refusal = Refusal::Insufficient(dry_run::overdrawn(db, hook, &plan).await?);
@@ -138,7 +142,9 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
             failure.effects = serde_json::to_string(&plan.effects).ok();
             failure.stale_record = matches!(
                 refusal,
-                Refusal::WebhookDisabled | Refusal::WebhookGone | Refusal::StaleWebhook
+                Refusal::Raised(StorageRefusal::WebhookDisabled)
+                    | Refusal::Raised(StorageRefusal::WebhookGone)
+                    | Refusal::Raised(StorageRefusal::StaleWebhook)
             );
             Ok(failure.into())
         }

@@ -6,6 +6,7 @@ use hookmap_core::joining::OnUnknownMember;
 use hookmap_core::message::ChannelRef;
 use hookmap_core::quota::Quota;
 use hookmap_core::vocabulary::quoted_or;
+use hookmap_core::ApiCode;
 use hookmap_core::{Algorithm, Encryption, Location, Mapping};
 use serde_json::{Map, Value};
 
@@ -17,7 +18,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::hooks;
 use crate::quotas;
 use crate::stored::{Sealed, StoredEncryption};
-use hookmap_core::ApiCode;
 
 request_body! {
     /// `POST .../incoming-webhooks`.
@@ -74,7 +74,7 @@ pub(in crate::api) fn checked_encryption<'v>(
     let obj = match value {
         Value::Null => return Ok(None),
         Value::Object(obj) => obj,
-        _ => {
+        Value::Bool(_) | Value::Number(_) | Value::String(_) | Value::Array(_) => {
             return Err(ApiError::invalid_field(
                 "encryption",
                 "must be null or {algorithm, key, iv}",
