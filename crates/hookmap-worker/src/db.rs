@@ -93,6 +93,19 @@ pub async fn first<T: DeserializeOwned>(
     Ok(stmt(db, sql, args)?.first::<T>(None).await?)
 }
 
+/// The one row `sql` finds, or 404 naming `what` ("this currency"): a resource read by its id,
+/// which another tenant's id does not find either.
+pub async fn one<T: DeserializeOwned>(
+    db: &D1Database,
+    sql: &str,
+    args: &[Arg<'_>],
+    what: &str,
+) -> ApiResult<T> {
+    first(db, sql, args)
+        .await?
+        .ok_or_else(|| ApiError::not_found(what))
+}
+
 pub async fn all<T: DeserializeOwned>(
     db: &D1Database,
     sql: &str,

@@ -132,13 +132,13 @@ struct Bot {
 }
 
 async fn load_bot(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Bot> {
-    db::first(
+    db::one(
         &ctx.db,
         "SELECT bot_name AS name, bot_avatar_url AS avatar_url FROM communities WHERE id = ?1",
         &crate::args![cid],
+        "this community",
     )
-    .await?
-    .ok_or_else(|| ApiError::not_found("this community"))
+    .await
 }
 
 pub async fn bot(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {

@@ -79,25 +79,21 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
 }
 
 pub async fn list(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
-    Listing {
-        select: &format!("SELECT {COLUMNS} FROM currencies"),
-        counted: "currencies",
-        filter: "community_id = ?1",
-        order: "built_in DESC, key",
-    }
-    .fetch::<CurrencyRow>(ctx, &crate::args![cid])
-    .await?
-    .answer_rows()
+    Listing::of_community(&format!("SELECT {COLUMNS} FROM currencies"), "currencies")
+        .ordered_by("built_in DESC, key")
+        .fetch::<CurrencyRow>(ctx, &crate::args![cid])
+        .await?
+        .answer_rows()
 }
 
 async fn load(ctx: &Ctx<'_>, cid: &str, key: &str) -> ApiResult<CurrencyRow> {
-    db::first(
+    db::one(
         &ctx.db,
         &format!("SELECT {COLUMNS} FROM currencies WHERE community_id = ?1 AND key = ?2"),
         &crate::args![cid, key],
+        "this currency",
     )
-    .await?
-    .ok_or_else(|| ApiError::not_found("this currency"))
+    .await
 }
 
 pub async fn get(ctx: &Ctx<'_>, cid: &str, key: &str) -> ApiResult<Response> {

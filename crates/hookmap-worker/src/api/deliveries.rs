@@ -227,13 +227,13 @@ pub(super) fn instant_param(ctx: &Ctx<'_>, name: &str) -> ApiResult<Option<Strin
 }
 
 async fn load_delivery(ctx: &Ctx<'_>, id: &str, did: &str) -> ApiResult<DeliveryRow> {
-    db::first(
+    db::one(
         &ctx.db,
         &format!("{SELECT} WHERE id = ?1 AND webhook_id = ?2"),
         &crate::args![did, id],
+        "this delivery",
     )
-    .await?
-    .ok_or_else(|| ApiError::not_found("this delivery"))
+    .await
 }
 
 pub async fn get(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<Response> {

@@ -109,13 +109,13 @@ pub async fn list(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
 }
 
 async fn load(ctx: &Ctx<'_>, cid: &str, key: &str) -> ApiResult<FieldRow> {
-    db::first(
+    db::one(
         &ctx.db,
         "SELECT key, name, type, created_at FROM user_fields WHERE community_id = ?1 AND key = ?2",
         &crate::args![cid, key],
+        "this user field",
     )
-    .await?
-    .ok_or_else(|| ApiError::not_found("this user field"))
+    .await
 }
 
 pub async fn update(ctx: &Ctx<'_>, cid: &str, key: &str, req: &mut Request) -> ApiResult<Response> {

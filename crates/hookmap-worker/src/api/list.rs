@@ -24,7 +24,22 @@ pub struct Listing<'a> {
     pub order: &'a str,
 }
 
-impl Listing<'_> {
+impl<'a> Listing<'a> {
+    /// A community's resources (`community_id = ?1`), oldest first, as most lists are.
+    pub fn of_community(select: &'a str, counted: &'a str) -> Self {
+        Self {
+            select,
+            counted,
+            filter: "community_id = ?1",
+            order: "created_at, id",
+        }
+    }
+
+    /// The same rows in another order.
+    pub fn ordered_by(self, order: &'a str) -> Self {
+        Self { order, ..self }
+    }
+
     /// The page's statement and the count's, for a filter with `args` placeholders.
     fn statements(&self, args: usize) -> (String, String) {
         let Self {

@@ -14,6 +14,7 @@ mod logs;
 mod outgoing;
 mod quotas;
 mod replays;
+mod resource;
 #[macro_use]
 mod routing;
 pub mod routes;

@@ -112,13 +112,13 @@ async fn load_log<T: serde::de::DeserializeOwned + 'static>(
     sid: &str,
     lid: &str,
 ) -> ApiResult<T> {
-    db::first(
+    db::one(
         &ctx.db,
         &format!("SELECT {columns} FROM outgoing_attempts WHERE id = ?1 AND subscription_id = ?2"),
         &crate::args![lid, sid],
+        "this log entry",
     )
-    .await?
-    .ok_or_else(|| ApiError::not_found("this log entry"))
+    .await
 }
 
 /// One attempt with its exchange: the request as sent (headers and body; null when nothing was

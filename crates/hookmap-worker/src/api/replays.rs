@@ -171,14 +171,14 @@ struct Run {
 }
 
 async fn load_run(ctx: &Ctx<'_>, wid: &str, rid: &str) -> ApiResult<Run> {
-    db::first(
+    db::one(
         &ctx.db,
         "SELECT id, webhook_id, filters, queued, succeeded, failed, pending, skipped, created_at, updated_at
            FROM replay_runs WHERE id = ?1 AND webhook_id = ?2",
         &crate::args![rid, wid],
+        "this replay run",
     )
-    .await?
-    .ok_or_else(|| ApiError::not_found("this replay run"))
+    .await
 }
 
 fn render(run: &Run) -> Value {

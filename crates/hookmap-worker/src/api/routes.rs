@@ -5,9 +5,10 @@
 use serde_json::{json, Value};
 use worker::Response;
 
+use super::webhooks::row::WebhookRow;
 use super::{
     chat, communities, currencies, deliveries, event_types, events, fields, logs, outgoing, quotas,
-    replays, subscriptions, users, webhooks,
+    replays, resource, subscriptions, users, webhooks,
 };
 use crate::error::ApiResult;
 use crate::http;
@@ -44,8 +45,8 @@ routes! {
     BotGet { cid } GET ["communities", cid, "bot"] => chat::bot(ctx, cid);
     BotUpdate { cid } PATCH ["communities", cid, "bot"] => chat::update_bot(ctx, cid, req);
     SubscriptionCreate { cid } POST ["communities", cid, "webhooks"] => subscriptions::create(ctx, cid, req);
-    SubscriptionList { cid } GET ["communities", cid, "webhooks"] => subscriptions::list(ctx, cid);
-    SubscriptionGet { cid, sid } GET ["communities", cid, "webhooks", sid] => subscriptions::get(ctx, cid, sid);
+    SubscriptionList { cid } GET ["communities", cid, "webhooks"] => resource::list::<subscriptions::Row>(ctx, cid);
+    SubscriptionGet { cid, sid } GET ["communities", cid, "webhooks", sid] => resource::get::<subscriptions::Row>(ctx, cid, sid);
     SubscriptionUpdate { cid, sid } PATCH ["communities", cid, "webhooks", sid] => subscriptions::update(ctx, cid, sid, req);
     SubscriptionDelete { cid, sid } DELETE ["communities", cid, "webhooks", sid] => subscriptions::delete(ctx, cid, sid);
     SubscriptionTest { cid, sid } POST ["communities", cid, "webhooks", sid, "test"] => subscriptions::test(ctx, cid, sid);
@@ -61,8 +62,8 @@ routes! {
     EventTypeGet { cid, name } GET ["communities", cid, "event-types", name] => event_types::get(ctx, cid, name);
     EventTypeDelete { cid, name } DELETE ["communities", cid, "event-types", name] => event_types::delete(ctx, cid, name);
     HookCreate { cid } POST ["communities", cid, "incoming-webhooks"] => webhooks::create(ctx, cid, req);
-    HookList { cid } GET ["communities", cid, "incoming-webhooks"] => webhooks::list(ctx, cid);
-    HookGet { cid, wid } GET ["communities", cid, "incoming-webhooks", wid] => webhooks::get(ctx, cid, wid);
+    HookList { cid } GET ["communities", cid, "incoming-webhooks"] => resource::list::<WebhookRow>(ctx, cid);
+    HookGet { cid, wid } GET ["communities", cid, "incoming-webhooks", wid] => resource::get::<WebhookRow>(ctx, cid, wid);
     HookUpdate { cid, wid } PATCH ["communities", cid, "incoming-webhooks", wid] => webhooks::update(ctx, cid, wid, req);
     HookDelete { cid, wid } DELETE ["communities", cid, "incoming-webhooks", wid] => webhooks::delete(ctx, cid, wid);
     HookCatch { cid, wid } GET ["communities", cid, "incoming-webhooks", wid, "catch"] => deliveries::catch(ctx, cid, wid);

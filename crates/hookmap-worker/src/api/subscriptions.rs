@@ -14,7 +14,7 @@ use worker::{Request, Response};
 use super::body::{Body, Patch, Text};
 use super::webhooks::checked_encryption;
 use super::Ctx;
-use crate::api::list::Listing;
+use crate::api::resource::{self, Resource};
 use crate::channels;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
@@ -52,7 +52,7 @@ request_body! {
 const ROTATION_MS: u64 = 24 * 60 * 60 * 1000;
 
 #[derive(Deserialize)]
-struct Row {
+pub(super) struct Row {
     id: String,
     url: String,
     events: String,
@@ -102,13 +102,7 @@ pub(super) async fn found(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<()> {
 }
 
 async fn load(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Row> {
-    db::first(
-        &ctx.db,
-        &format!("{SELECT} WHERE id = ?1 AND community_id = ?2"),
-        &crate::args![id, cid],
-    )
-    .await?
-    .ok_or_else(|| ApiError::not_found("this webhook subscription"))
+    resource::load(ctx, cid, id).await
 }
 
 /// An endpoint URL hookmap may send to.
@@ -258,20 +252,14 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     http::json(201, &out)
 }
 
-pub async fn list(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
-    Listing {
-        select: SELECT,
-        counted: "webhook_subscriptions",
-        filter: "community_id = ?1",
-        order: "created_at, id",
-    }
-    .fetch::<Row>(ctx, &crate::args![cid])
-    .await?
-    .answer_each(|r| render(ctx, r))
-}
+impl Resource for Row {
+    const SELECT: &'static str = SELECT;
+    const TABLE: &'static str = "webhook_subscriptions";
+    const WHAT: &'static str = "this webhook subscription";
 
-pub async fn get(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
-    http::json(200, &render(ctx, &load(ctx, cid, id).await?)?)
+    fn shown(&self, ctx: &Ctx<'_>) -> ApiResult<Value> {
+        render(ctx, self)
+    }
 }
 
 /// Any subset of the create members; `rotate_secret: true` issues a new secret (shown once) and

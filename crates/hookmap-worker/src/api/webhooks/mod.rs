@@ -19,7 +19,7 @@ use signing::{signature, GraceHours, Signing, Stored};
 
 use super::body::{Body, OneOf, Patch, Text};
 use super::Ctx;
-use crate::api::list::Listing;
+use crate::api::resource::Resource;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks;
@@ -160,20 +160,14 @@ fn warn(out: &mut Value, row: &WebhookRow) {
     );
 }
 
-pub async fn list(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
-    Listing {
-        select: SELECT,
-        counted: "incoming_webhooks",
-        filter: "community_id = ?1",
-        order: "created_at, id",
-    }
-    .fetch::<WebhookRow>(ctx, &crate::args![cid])
-    .await?
-    .answer_each(|r| render(ctx, r))
-}
+impl Resource for WebhookRow {
+    const SELECT: &'static str = SELECT;
+    const TABLE: &'static str = "incoming_webhooks";
+    const WHAT: &'static str = "this incoming webhook";
 
-pub async fn get(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
-    http::json(200, &render(ctx, &load(ctx, cid, id).await?)?)
+    fn shown(&self, ctx: &Ctx<'_>) -> ApiResult<Value> {
+        render(ctx, self)
+    }
 }
 
 /// Any subset of the create members. `api_key: true` issues a new key (shown once), `false`

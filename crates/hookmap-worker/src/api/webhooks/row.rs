@@ -3,9 +3,10 @@
 
 use serde::Deserialize;
 
+use crate::api::resource;
 use crate::api::Ctx;
 use crate::db;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::hooks;
 
 #[derive(Deserialize)]
@@ -51,11 +52,5 @@ pub(super) const SELECT: &str = "SELECT id, token, token_digest, token_sealed, n
                         FROM incoming_webhooks";
 
 pub async fn load(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<WebhookRow> {
-    db::first(
-        &ctx.db,
-        &format!("{SELECT} WHERE id = ?1 AND community_id = ?2"),
-        &crate::args![id, cid],
-    )
-    .await?
-    .ok_or_else(|| ApiError::not_found("this incoming webhook"))
+    resource::load(ctx, cid, id).await
 }
