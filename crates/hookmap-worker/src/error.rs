@@ -115,7 +115,7 @@ impl ApiError {
     pub fn no_route() -> Self {
         Self::not_found_with(
             ApiCode::NoRoute,
-            "no such route or method; see the API list in the README",
+            "no such route or method; see the API reference at /openapi.json",
         )
     }
 
