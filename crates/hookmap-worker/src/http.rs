@@ -1,9 +1,11 @@
 //! Request and response plumbing shared by the routes.
 
+use std::collections::BTreeMap;
+
 use futures_util::{Stream, StreamExt};
 use hookmap_core::ApiCode;
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use worker::{Request, Response};
 
 use crate::error::{ApiError, ApiResult};
@@ -186,10 +188,34 @@ impl Page {
         (self.page - 1) * self.per_page
     }
 
-    /// The contract's list envelope.
-    pub fn wrap(&self, data: Vec<Value>, total: i64) -> Value {
-        json!({"data": data, "page": self.page, "per_page": self.per_page, "total": total})
+    /// The contract's list envelope around `data`, one page of `total`.
+    pub fn wrap<T: Serialize>(&self, data: Vec<T>, total: i64) -> Paged<T> {
+        Paged {
+            data,
+            page: self.page,
+            per_page: self.per_page,
+            total,
+            totals: None,
+        }
     }
+}
+
+/// A list answered whole: `{data}`.
+#[derive(Debug, Serialize)]
+pub struct Data<T> {
+    pub data: Vec<T>,
+}
+
+/// The contract's list envelope: `{data, page, per_page, total}`, and a history's `totals` (how
+/// many rows each status tab holds).
+#[derive(Debug, Serialize)]
+pub struct Paged<T> {
+    pub data: Vec<T>,
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub totals: Option<BTreeMap<String, i64>>,
 }
 
 #[cfg(test)]

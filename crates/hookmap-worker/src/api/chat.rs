@@ -4,7 +4,6 @@
 use hookmap_core::ApiCode;
 use hookmap_core::{weburl, ChannelType};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use worker::{Request, Response};
 
 use super::body::{Body, OneOf, Patch, Text};
@@ -116,13 +115,46 @@ pub async fn messages(ctx: &Ctx<'_>, cid: &str, chid: &str) -> ApiResult<Respons
     }
     .fetch::<MessageRow>(ctx, &crate::args![chid])
     .await?
-    .answer_each(|m| {
-        Ok(json!({
-            "id": m.id, "channel_id": m.channel_id, "topic": m.topic, "text": m.text,
-            "author": {"kind": "bot", "name": m.bot_name, "avatar_url": m.bot_avatar_url},
-            "webhook_id": m.webhook_id, "delivery_id": m.delivery_id, "created_at": m.created_at,
-        }))
-    })
+    .answer_each(|m| Ok(ShownMessage::of(m)))
+}
+
+/// A message as the API shows it (OpenAPI `Message`), its author the community's bot.
+#[derive(Serialize)]
+struct ShownMessage<'r> {
+    id: &'r str,
+    channel_id: &'r str,
+    topic: Option<&'r str>,
+    text: &'r str,
+    author: Author<'r>,
+    webhook_id: Option<&'r str>,
+    delivery_id: Option<&'r str>,
+    created_at: &'r str,
+}
+
+#[derive(Serialize)]
+struct Author<'r> {
+    kind: &'static str,
+    name: &'r str,
+    avatar_url: Option<&'r str>,
+}
+
+impl<'r> ShownMessage<'r> {
+    fn of(m: &'r MessageRow) -> Self {
+        Self {
+            id: &m.id,
+            channel_id: &m.channel_id,
+            topic: m.topic.as_deref(),
+            text: &m.text,
+            author: Author {
+                kind: "bot",
+                name: &m.bot_name,
+                avatar_url: m.bot_avatar_url.as_deref(),
+            },
+            webhook_id: m.webhook_id.as_deref(),
+            delivery_id: m.delivery_id.as_deref(),
+            created_at: &m.created_at,
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]

@@ -2,7 +2,6 @@
 
 use hookmap_core::auth;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use worker::{Request, Response};
 
 use super::body::{Body, Text};
@@ -73,8 +72,15 @@ pub async fn list(ctx: &Ctx<'_>) -> ApiResult<Response> {
 
 /// Who the token belongs to: lets a client holding only an API key find its community.
 pub async fn me(ctx: &Ctx<'_>) -> ApiResult<Response> {
+    /// OpenAPI `Me`: the admin token, or a community's key with its community.
+    #[derive(Serialize)]
+    #[serde(tag = "caller", rename_all = "lowercase")]
+    enum Me {
+        Admin,
+        Community { community: Option<Community> },
+    }
     let Caller::Community(cid) = &ctx.caller else {
-        return http::json(200, &json!({"caller": "admin"}));
+        return http::json(200, &Me::Admin);
     };
     let community: Option<Community> = db::first(
         &ctx.db,
@@ -82,7 +88,7 @@ pub async fn me(ctx: &Ctx<'_>) -> ApiResult<Response> {
         &crate::args![cid.as_str()],
     )
     .await?;
-    http::json(200, &json!({"caller": "community", "community": community}))
+    http::json(200, &Me::Community { community })
 }
 
 #[derive(Serialize, Deserialize)]
@@ -108,10 +114,27 @@ pub async fn create_key(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResul
         &crate::args![&id, cid, name, &prefix, auth::digest(key.expose()).as_str(), &now],
     )
     .await?;
+    /// A new key, shown this once.
+    #[derive(Serialize)]
+    struct NewKeyShown<'a> {
+        #[serde(flatten)]
+        row: KeyRow,
+        key: &'a str,
+        note: &'static str,
+    }
+    let row = KeyRow {
+        id,
+        name: name.to_owned(),
+        prefix,
+        created_at: now,
+    };
     http::json(
         201,
-        &json!({"id": id, "name": name, "prefix": prefix, "created_at": now, "key": key.expose(),
-                "note": "store this key now: it is shown only once"}),
+        &NewKeyShown {
+            row,
+            key: key.expose(),
+            note: "store this key now: it is shown only once",
+        },
     )
 }
 

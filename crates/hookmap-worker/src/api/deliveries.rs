@@ -5,8 +5,8 @@ use hookmap_core::query::DeliveryInclude;
 use hookmap_core::vocabulary::quoted_or;
 use hookmap_core::ApiCode;
 use hookmap_core::{instant, DeliveryStatus, HistoryStatus};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use worker::Response;
 
 use super::webhooks::row::load;
@@ -72,40 +72,88 @@ fn stale_before() -> String {
     db::iso(now.saturating_sub(STALE_AFTER_MS))
 }
 
-fn render(row: &DeliveryRow, with_payload: bool, stale_before: &str) -> Value {
-    let error = row
-        .error_code
-        .as_ref()
-        .map(|code| json!({"code": code, "message": row.error_message, "at": row.error_at}));
-    // A filtered delivery keeps the filter's reason where a failure keeps its message.
-    let reason = (row.status == HistoryStatus::Filtered.as_str())
-        .then_some(row.error_message.as_deref())
-        .flatten();
-    let mut out = json!({
-        "id": row.id, "status": row.status, "http_status": row.http_status, "error": error,
-        "user_id": row.user_id, "message_id": row.message_id, "idempotency_key": row.idempotency_key, "effects": parsed(row.effects.as_deref()),
-        "replay_of": row.replay_of, "replayed_as": row.replayed_as, "created_at": row.created_at,
-        "reason": reason, "headers": parsed(row.headers.as_deref()),
-        "stale": row.status == DeliveryStatus::Pending.as_str() && row.created_at.as_str() < stale_before,
-    });
-    if let (true, Some(obj)) = (with_payload, out.as_object_mut()) {
-        payload_members(obj, row);
-    }
-    out
+/// A delivery as its history shows it (OpenAPI `Delivery`).
+#[derive(Serialize)]
+struct Shown<'r> {
+    id: &'r str,
+    status: &'r str,
+    http_status: i64,
+    error: Option<ShownError<'r>>,
+    user_id: Option<&'r str>,
+    message_id: Option<&'r str>,
+    idempotency_key: Option<&'r str>,
+    effects: Value,
+    replay_of: Option<&'r str>,
+    replayed_as: Option<&'r str>,
+    created_at: &'r str,
+    /// A filtered delivery keeps the filter's reason where a failure keeps its message.
+    reason: Option<&'r str>,
+    headers: Value,
+    stale: bool,
+    #[serde(flatten)]
+    payload: Option<Payload<'r>>,
+}
+
+#[derive(Serialize)]
+struct ShownError<'r> {
+    code: &'r str,
+    message: Option<&'r str>,
+    at: Option<&'r str>,
 }
 
 /// `payload` (the JSON), `payload_truncated`, and for a payload cut to the community's cap (no
 /// longer JSON) `payload_text`, the bytes kept, with `payload` null.
-fn payload_members(obj: &mut serde_json::Map<String, Value>, row: &DeliveryRow) {
-    let truncated = row.payload_truncated;
-    if truncated {
-        obj.insert("payload".into(), Value::Null);
-        obj.insert("payload_text".into(), json!(row.payload));
-    } else {
-        obj.insert("payload".into(), parsed(row.payload.as_deref()));
+#[derive(Serialize)]
+struct Payload<'r> {
+    payload: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payload_text: Option<Option<&'r str>>,
+    payload_truncated: bool,
+    payload_expired: bool,
+}
+
+impl<'r> Payload<'r> {
+    fn of(row: &'r DeliveryRow) -> Self {
+        let truncated = row.payload_truncated;
+        Self {
+            payload: match truncated {
+                true => Value::Null,
+                false => parsed(row.payload.as_deref()),
+            },
+            payload_text: truncated.then_some(row.payload.as_deref()),
+            payload_truncated: truncated,
+            payload_expired: row.payload_expired,
+        }
     }
-    obj.insert("payload_truncated".into(), Value::Bool(truncated));
-    obj.insert("payload_expired".into(), Value::Bool(row.payload_expired));
+}
+
+impl<'r> Shown<'r> {
+    fn of(row: &'r DeliveryRow, with_payload: bool, stale_before: &str) -> Self {
+        Self {
+            id: &row.id,
+            status: &row.status,
+            http_status: row.http_status,
+            error: row.error_code.as_deref().map(|code| ShownError {
+                code,
+                message: row.error_message.as_deref(),
+                at: row.error_at.as_deref(),
+            }),
+            user_id: row.user_id.as_deref(),
+            message_id: row.message_id.as_deref(),
+            idempotency_key: row.idempotency_key.as_deref(),
+            effects: parsed(row.effects.as_deref()),
+            replay_of: row.replay_of.as_deref(),
+            replayed_as: row.replayed_as.as_deref(),
+            created_at: &row.created_at,
+            reason: (row.status == HistoryStatus::Filtered.as_str())
+                .then_some(row.error_message.as_deref())
+                .flatten(),
+            headers: parsed(row.headers.as_deref()),
+            stale: row.status == DeliveryStatus::Pending.as_str()
+                && row.created_at.as_str() < stale_before,
+            payload: with_payload.then(|| Payload::of(row)),
+        }
+    }
 }
 
 /// The latest payload the webhook received (decrypted), to build a mapping from.
@@ -125,12 +173,24 @@ pub async fn catch(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
             "this webhook has not received a readable payload yet: send one to its URL",
         )
     })?;
-    let mut out = json!({"delivery_id": row.id, "received_at": row.created_at,
-                         "headers": parsed(row.headers.as_deref())});
-    if let Some(obj) = out.as_object_mut() {
-        payload_members(obj, &row);
+    /// OpenAPI `Caught`.
+    #[derive(Serialize)]
+    struct Caught<'r> {
+        delivery_id: &'r str,
+        received_at: &'r str,
+        headers: Value,
+        #[serde(flatten)]
+        payload: Payload<'r>,
     }
-    http::json(200, &out)
+    http::json(
+        200,
+        &Caught {
+            delivery_id: &row.id,
+            received_at: &row.created_at,
+            headers: parsed(row.headers.as_deref()),
+            payload: Payload::of(&row),
+        },
+    )
 }
 
 /// Newest first. Filters, each optional: `?status=`, `?since=` and `?until=` (received at or
@@ -174,7 +234,7 @@ pub async fn list(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
         .fetch::<DeliveryRow>(ctx, &args)
         .await?
         .with_totals(totals)
-        .answer_each(|r| Ok(render(r, with_payload, &stale_before)))
+        .answer_each(|r| Ok(Shown::of(r, with_payload, &stale_before)))
 }
 
 /// The `?include=` of a delivery history, if given.
@@ -239,7 +299,7 @@ async fn load_delivery(ctx: &Ctx<'_>, id: &str, did: &str) -> ApiResult<Delivery
 pub async fn get(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<Response> {
     load(ctx, cid, id).await?;
     let row = load_delivery(ctx, id, did).await?;
-    http::json(200, &render(&row, true, &stale_before()))
+    http::json(200, &Shown::of(&row, true, &stale_before()))
 }
 
 /// Runs a stored failed or pending delivery again with the current mapping. A success is never

@@ -7,8 +7,8 @@ use hookmap_core::event::EventType;
 use hookmap_core::event_types::{self, Emitter, MAX_DESCRIPTION_LEN, MAX_EVENT_TYPES};
 use hookmap_core::schema;
 use hookmap_core::ApiCode;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use worker::{Request, Response};
 
 use super::body::{Body, Text, Verbatim};
@@ -27,16 +27,45 @@ struct Row {
 
 const COLUMNS: &str = "name, description, schema, created_at";
 
-fn render(row: &Row) -> Value {
-    // Stored schemas were checked when registered; one that no longer parses shows as none.
-    let schema = row
-        .schema
-        .as_deref()
-        .and_then(|s| serde_json::from_str::<Value>(s).ok());
-    json!({
-        "name": row.name, "description": row.description, "built_in": false,
-        "emitted_by": Emitter::Api, "schema": schema, "created_at": row.created_at,
-    })
+/// An event type as the catalogue shows it (OpenAPI `EventTypeInfo`): a built-in or the
+/// community's own.
+#[derive(Serialize)]
+struct Shown<'r> {
+    name: &'r str,
+    description: &'r str,
+    built_in: bool,
+    emitted_by: Emitter,
+    schema: Option<Value>,
+    created_at: Option<&'r str>,
+}
+
+impl<'r> Shown<'r> {
+    fn built_in(entry: &'r event_types::BuiltIn) -> Self {
+        Self {
+            name: entry.kind.as_str(),
+            description: entry.description,
+            built_in: true,
+            emitted_by: entry.emitted_by,
+            schema: Some(entry.schema.clone()),
+            created_at: None,
+        }
+    }
+
+    fn registered(row: &'r Row) -> Self {
+        Self {
+            name: &row.name,
+            description: &row.description,
+            built_in: false,
+            emitted_by: Emitter::Api,
+            // Stored schemas were checked when registered; one that no longer parses shows as
+            // none.
+            schema: row
+                .schema
+                .as_deref()
+                .and_then(|s| serde_json::from_str(s).ok()),
+            created_at: Some(&row.created_at),
+        }
+    }
 }
 
 fn built_in_conflict(name: &str) -> ApiError {
@@ -48,11 +77,9 @@ fn built_in_conflict(name: &str) -> ApiError {
 
 /// `GET /v1/event-types`: the built-in types, the same for every community.
 pub async fn catalog() -> ApiResult<Response> {
-    let data: Vec<Value> = event_types::built_ins()
-        .iter()
-        .map(event_types::BuiltIn::to_json)
-        .collect();
-    http::json(200, &json!({ "data": data }))
+    let built_ins = event_types::built_ins();
+    let data: Vec<Shown> = built_ins.iter().map(Shown::built_in).collect();
+    http::json(200, &http::Data { data })
 }
 
 /// The names the community registered: what its subscriptions may list beside the built-ins.
@@ -105,10 +132,11 @@ pub async fn list(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
     )
     .await?;
     // At most MAX_EVENT_TYPES rows and five built-ins: paged here rather than in SQL.
-    let all: Vec<Value> = event_types::built_ins()
+    let built_ins = event_types::built_ins();
+    let all: Vec<Shown> = built_ins
         .iter()
-        .map(event_types::BuiltIn::to_json)
-        .chain(rows.iter().map(render))
+        .map(Shown::built_in)
+        .chain(rows.iter().map(Shown::registered))
         .collect();
     let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
     let skip = usize::try_from(page.offset()).unwrap_or(usize::MAX);
@@ -168,18 +196,19 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         schema,
         created_at: now,
     };
-    http::json(201, &render(&row))
+    http::json(201, &Shown::registered(&row))
 }
 
 /// `GET .../event-types/{name}`: a built-in or one of the community's own.
 pub async fn get(ctx: &Ctx<'_>, cid: &str, name: &str) -> ApiResult<Response> {
     if let Some(kind) = EventType::parse(name) {
-        return http::json(200, &event_types::built_in(kind).to_json());
+        let entry = event_types::built_in(kind);
+        return http::json(200, &Shown::built_in(&entry));
     }
     let row = find(ctx, cid, name)
         .await?
         .ok_or_else(|| ApiError::not_found("this event type"))?;
-    http::json(200, &render(&row))
+    http::json(200, &Shown::registered(&row))
 }
 
 /// No subscription of community `?1` lists type `?2`.

@@ -5,7 +5,7 @@ use hookmap_core::event::{self, EventName, EventType};
 use hookmap_core::event_types::{self, MAX_NAME_LEN};
 use hookmap_core::schema;
 use hookmap_core::ApiCode;
-use serde_json::json;
+use serde::Serialize;
 use worker::{Request, Response};
 
 use super::body::{Body, Object, Verbatim};
@@ -72,8 +72,21 @@ pub async fn publish(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<R
     }
     quotas::count_event(ctx.env, &ctx.db, cid).await?;
     let published = outbox::publish(ctx.env, &ctx.db, cid, &kind, data, None).await?;
+    /// OpenAPI `PublishedEvent`: the event and how many subscriptions it goes to.
+    #[derive(Serialize)]
+    struct Published<'a> {
+        id: &'a str,
+        r#type: &'a EventName,
+        created_at: &'a str,
+        deliveries: usize,
+    }
     http::json(
         202,
-        &json!({"id": published.id, "type": kind, "created_at": published.created_at, "deliveries": published.deliveries.len()}),
+        &Published {
+            id: &published.id,
+            r#type: &kind,
+            created_at: &published.created_at,
+            deliveries: published.deliveries.len(),
+        },
     )
 }

@@ -1,9 +1,10 @@
 //! Every list route's skeleton: `?page=&per_page=`, one page of rows and the count of them all,
 //! answered in the contract's envelope (`{data, page, per_page, total}`).
 
+use std::collections::BTreeMap;
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::{json, Value};
 use worker::Response;
 
 use super::Ctx;
@@ -92,7 +93,7 @@ impl<'a> Listing<'a> {
         status_at: usize,
         status: &str,
         names: &[&str],
-    ) -> ApiResult<Value> {
+    ) -> ApiResult<BTreeMap<String, i64>> {
         #[derive(serde::Deserialize)]
         struct Total {
             status: String,
@@ -107,14 +108,12 @@ impl<'a> Listing<'a> {
             self.counted, self.filter
         );
         let found: Vec<Total> = db::all(&ctx.db, &sql, &any_status).await?;
-        let totals: serde_json::Map<String, Value> = names
-            .iter()
-            .map(|name| {
-                let n = found.iter().find(|t| t.status == *name).map_or(0, |t| t.n);
-                ((*name).to_owned(), json!(n))
-            })
-            .collect();
-        Ok(Value::Object(totals))
+        let mut totals = BTreeMap::new();
+        for name in names {
+            let n = found.iter().find(|t| t.status == *name).map_or(0, |t| t.n);
+            totals.insert((*name).to_owned(), n);
+        }
+        Ok(totals)
     }
 }
 
@@ -124,29 +123,35 @@ pub struct Listed<T> {
     page: Page,
     total: i64,
     /// `totals` beside `total`, for histories (`Listing::totals_by_status`).
-    totals: Option<Value>,
+    totals: Option<BTreeMap<String, i64>>,
 }
 
 impl<T> Listed<T> {
     /// The answer, with the rows as `data` rendered (a render that needs more reads takes `rows`
     /// out first).
-    pub fn answer(&self, data: Vec<Value>) -> ApiResult<Response> {
+    pub fn answer<S: Serialize>(&self, data: Vec<S>) -> ApiResult<Response> {
         let mut out = self.page.wrap(data, self.total);
-        if let (Some(totals), Some(obj)) = (&self.totals, out.as_object_mut()) {
-            obj.insert("totals".into(), totals.clone());
-        }
+        out.totals.clone_from(&self.totals);
         http::json(200, &out)
     }
 
     /// The answer says `totals` too.
-    pub fn with_totals(mut self, totals: Value) -> Self {
+    pub fn with_totals(mut self, totals: BTreeMap<String, i64>) -> Self {
         self.totals = Some(totals);
         self
     }
 
     /// The answer, with each row rendered by `render`.
-    pub fn answer_each(&self, render: impl FnMut(&T) -> ApiResult<Value>) -> ApiResult<Response> {
-        self.answer(self.rows.iter().map(render).collect::<ApiResult<_>>()?)
+    pub fn answer_each<'r, S: Serialize>(
+        &'r self,
+        render: impl FnMut(&'r T) -> ApiResult<S>,
+    ) -> ApiResult<Response> {
+        self.answer(
+            self.rows
+                .iter()
+                .map(render)
+                .collect::<ApiResult<Vec<S>>>()?,
+        )
     }
 
     /// The answer, with each row as it serializes.
@@ -154,7 +159,7 @@ impl<T> Listed<T> {
     where
         T: Serialize,
     {
-        self.answer_each(|row| Ok(json!(row)))
+        self.answer_each(Ok)
     }
 }
 

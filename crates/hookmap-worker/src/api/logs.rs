@@ -1,7 +1,7 @@
 //! Read-only histories: user field changes and currency movements, newest first.
 
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use worker::Response;
 
 use super::users::typed;
@@ -55,14 +55,40 @@ pub async fn field_histories(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
         &crate::args![cid, user.as_deref(), field.as_deref(), webhook.as_deref()],
     )
     .await?
-    .answer_each(|r| {
-        let t = r.field_type.as_deref().unwrap_or("");
-        Ok(json!({"id": r.id, "user_id": r.user_id, "field": r.field_key, "old_value": typed(t, r.old_value.clone()),
-                  "new_value": typed(t, r.new_value.clone()), "source": r.source, "delivery_id": r.delivery_id, "created_at": r.created_at}))
-    })
+    .answer_each(|r| Ok(ShownChange::of(r)))
 }
 
-#[derive(Deserialize, serde::Serialize)]
+/// One change of a field as its history shows it (OpenAPI `FieldHistory`), values typed as the
+/// field is.
+#[derive(Serialize)]
+struct ShownChange<'r> {
+    id: &'r str,
+    user_id: &'r str,
+    field: &'r str,
+    old_value: Value,
+    new_value: Value,
+    source: &'r str,
+    delivery_id: Option<&'r str>,
+    created_at: &'r str,
+}
+
+impl<'r> ShownChange<'r> {
+    fn of(r: &'r HistoryRow) -> Self {
+        let t = r.field_type.as_deref().unwrap_or("");
+        Self {
+            id: &r.id,
+            user_id: &r.user_id,
+            field: &r.field_key,
+            old_value: typed(t, r.old_value.clone()),
+            new_value: typed(t, r.new_value.clone()),
+            source: &r.source,
+            delivery_id: r.delivery_id.as_deref(),
+            created_at: &r.created_at,
+        }
+    }
+}
+
+#[derive(Deserialize, Serialize)]
 struct LogRow {
     id: String,
     user_id: String,

@@ -7,7 +7,7 @@ use hookmap_core::resend::{self, Resend};
 use hookmap_core::ApiCode;
 use hookmap_core::DeliveryStatus;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use worker::{Request, Response};
 
 use super::body::{Body, Instant};
@@ -130,23 +130,44 @@ pub async fn log(ctx: &Ctx<'_>, cid: &str, sid: &str, lid: &str) -> ApiResult<Re
         "{LOG_COLUMNS}, request_headers, request_body, response_headers, response_body, response_truncated, exchange_expired"
     );
     let row: ExchangeRow = load_log(ctx, &columns, sid, lid).await?;
-    let request = row
-        .request_body
-        .as_ref()
-        .map(|body| json!({"headers": parsed(row.request_headers.as_deref()), "body": body}));
-    let response = row.response_headers.as_ref().map(|headers| {
-        json!({
-            "status_code": row.log.status_code, "headers": parsed(Some(headers)),
-            "body": row.response_body, "body_truncated": row.response_truncated,
-        })
-    });
-    let mut out = serde_json::to_value(&row.log).map_err(ApiError::internal)?;
-    if let Some(obj) = out.as_object_mut() {
-        obj.insert("request".into(), request.unwrap_or(Value::Null));
-        obj.insert("response".into(), response.unwrap_or(Value::Null));
-        obj.insert("exchange_expired".into(), Value::Bool(row.exchange_expired));
+    /// OpenAPI `OutgoingLogDetail`: the attempt, and the exchange while it is kept.
+    #[derive(Serialize)]
+    struct Detail<'r> {
+        #[serde(flatten)]
+        log: &'r LogRow,
+        request: Option<Sent<'r>>,
+        response: Option<Answered<'r>>,
+        exchange_expired: bool,
     }
-    http::json(200, &out)
+    #[derive(Serialize)]
+    struct Sent<'r> {
+        headers: Value,
+        body: &'r str,
+    }
+    #[derive(Serialize)]
+    struct Answered<'r> {
+        status_code: Option<i64>,
+        headers: Value,
+        body: Option<&'r str>,
+        body_truncated: bool,
+    }
+    http::json(
+        200,
+        &Detail {
+            log: &row.log,
+            request: row.request_body.as_deref().map(|body| Sent {
+                headers: parsed(row.request_headers.as_deref()),
+                body,
+            }),
+            response: row.response_headers.as_deref().map(|headers| Answered {
+                status_code: row.log.status_code,
+                headers: parsed(Some(headers)),
+                body: row.response_body.as_deref(),
+                body_truncated: row.response_truncated,
+            }),
+            exchange_expired: row.exchange_expired,
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -170,9 +191,22 @@ async fn resend_state(ctx: &Ctx<'_>, delivery: &str) -> ApiResult<Option<ResendS
 
 /// The answer naming the resend of `event_id` that a resend request made (202) or found (200).
 fn resent(delivery: &str, event_id: &str, status: &str, already: bool) -> ApiResult<Response> {
+    /// OpenAPI `Resent`.
+    #[derive(Serialize)]
+    struct Resent<'a> {
+        delivery_id: &'a str,
+        event_id: &'a str,
+        status: &'a str,
+        already_resent: bool,
+    }
     http::json(
         if already { 200 } else { 202 },
-        &json!({"delivery_id": delivery, "event_id": event_id, "status": status, "already_resent": already}),
+        &Resent {
+            delivery_id: delivery,
+            event_id,
+            status,
+            already_resent: already,
+        },
     )
 }
 
@@ -372,8 +406,17 @@ pub async fn recover(
         &crate::args![sid, failed, since.as_str()],
     )
     .await?;
+    /// OpenAPI `Recovered`: deliveries resent now, and the ones another call would take.
+    #[derive(Serialize)]
+    struct Recovered {
+        recovered: i64,
+        remaining: i64,
+    }
     http::json(
         202,
-        &json!({"recovered": recovered, "remaining": remaining.map_or(0, |c| c.n)}),
+        &Recovered {
+            recovered,
+            remaining: remaining.map_or(0, |c| c.n),
+        },
     )
 }

@@ -1,9 +1,11 @@
 //! `GET/PATCH /v1/communities/{cid}/quotas`: a community's limits, their overrides and its usage.
 //! A community key may read its own; only the admin token changes them.
 
+use std::collections::BTreeMap;
+
 use hookmap_core::quota::Quota;
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use worker::{Request, Response};
 
 use super::Ctx;
@@ -65,39 +67,47 @@ fn parsed(body: &Map<String, Value>) -> ApiResult<Vec<(Quota, Option<i64>)>> {
         .collect()
 }
 
-async fn render(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Value> {
-    #[derive(Deserialize)]
-    struct Usage {
-        hooks: i64,
-        subscriptions: i64,
-        events: i64,
-    }
+/// A community's quotas as the API shows them (OpenAPI `Quotas`): each limit in force by its
+/// name, the overrides set (null: the deployment's default), and what is used.
+#[derive(Serialize)]
+struct Shown<'a> {
+    community_id: &'a str,
+    #[serde(flatten)]
+    limits: BTreeMap<&'static str, i64>,
+    overrides: BTreeMap<&'static str, Option<i64>>,
+    usage: Usage,
+}
+
+#[derive(Deserialize, Serialize)]
+struct Usage {
+    incoming_webhooks: i64,
+    subscriptions: i64,
+    events_this_minute: i64,
+}
+
+async fn render<'a>(ctx: &Ctx<'_>, cid: &'a str) -> ApiResult<Shown<'a>> {
     let (ms, _) = db::now();
     let window = i64::try_from(ms / 60_000).unwrap_or(i64::MAX);
     let overrides: Overrides = quotas::overrides(&ctx.db, cid).await?;
     let usage: Option<Usage> = db::first(
         &ctx.db,
-        "SELECT (SELECT COUNT(*) FROM incoming_webhooks WHERE community_id = ?1) AS hooks,
+        "SELECT (SELECT COUNT(*) FROM incoming_webhooks WHERE community_id = ?1) AS incoming_webhooks,
                 (SELECT COUNT(*) FROM webhook_subscriptions WHERE community_id = ?1) AS subscriptions,
-                COALESCE((SELECT count FROM event_windows WHERE community_id = ?1 AND window = ?2), 0) AS events",
+                COALESCE((SELECT count FROM event_windows WHERE community_id = ?1 AND window = ?2), 0) AS events_this_minute",
         &crate::args![cid, window],
     )
     .await?;
     let usage = usage.ok_or_else(|| ApiError::internal("the usage query returned no row"))?;
-    let mut out = Map::new();
-    out.insert("community_id".into(), Value::from(cid));
-    let mut set = Map::new();
-    for q in Quota::ALL {
-        out.insert(
-            q.as_str().into(),
-            Value::from(quotas::limit(ctx.env, &overrides, q)),
-        );
-        set.insert(q.as_str().into(), json!(overrides.get(q)));
-    }
-    out.insert("overrides".into(), Value::Object(set));
-    out.insert(
-        "usage".into(),
-        json!({"incoming_webhooks": usage.hooks, "subscriptions": usage.subscriptions, "events_this_minute": usage.events}),
-    );
-    Ok(Value::Object(out))
+    Ok(Shown {
+        community_id: cid,
+        limits: Quota::ALL
+            .into_iter()
+            .map(|q| (q.as_str(), quotas::limit(ctx.env, &overrides, q)))
+            .collect(),
+        overrides: Quota::ALL
+            .into_iter()
+            .map(|q| (q.as_str(), overrides.get(q)))
+            .collect(),
+        usage,
+    })
 }

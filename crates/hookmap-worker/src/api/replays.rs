@@ -5,7 +5,7 @@
 
 use hookmap_core::DeliveryStatus;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use worker::{Request, Response};
 
 use super::body::{Body, Instant, Member, Text};
@@ -105,7 +105,7 @@ pub(super) async fn queue_run(
     cid: &str,
     wid: &str,
     body: &Map<String, Value>,
-) -> ApiResult<Value> {
+) -> ApiResult<ShownRun> {
     let chosen_by = Filters::from_object(body)?;
     let status = chosen_by.status.map(|Replayable(s)| s.as_str());
     let since = chosen_by.since.map(|Instant(since)| since);
@@ -149,11 +149,9 @@ pub(super) async fn queue_run(
     for delivery in &chosen {
         outbox::enqueue_replay(ctx.env, &delivery.id, &id).await;
     }
-    let mut out = render(&load_run(ctx, wid, &id).await?);
-    if let Some(obj) = out.as_object_mut() {
-        obj.insert("remaining".into(), json!(total.saturating_sub(queued)));
-    }
-    Ok(out)
+    let mut shown = ShownRun::from(load_run(ctx, wid, &id).await?);
+    shown.remaining = Some(total.saturating_sub(queued));
+    Ok(shown)
 }
 
 #[derive(Deserialize, Serialize)]
@@ -181,19 +179,49 @@ async fn load_run(ctx: &Ctx<'_>, wid: &str, rid: &str) -> ApiResult<Run> {
     .await
 }
 
-fn render(run: &Run) -> Value {
-    let done = run.succeeded + run.failed + run.pending + run.skipped;
-    json!({
-        "id": run.id, "webhook_id": run.webhook_id,
-        "filters": serde_json::from_str::<Value>(&run.filters).unwrap_or(Value::Null),
-        "queued": run.queued, "done": done, "finished": done >= run.queued,
-        "succeeded": run.succeeded, "failed": run.failed, "pending": run.pending, "skipped": run.skipped,
-        "created_at": run.created_at, "updated_at": run.updated_at,
-    })
+/// A run as the API shows it (OpenAPI `ReplayRun`): how far it got.
+#[derive(Serialize)]
+pub struct ShownRun {
+    id: String,
+    webhook_id: String,
+    filters: Value,
+    queued: i64,
+    done: i64,
+    finished: bool,
+    succeeded: i64,
+    failed: i64,
+    pending: i64,
+    skipped: i64,
+    created_at: String,
+    updated_at: String,
+    /// Starting a run: the deliveries the filters find beyond it, for another call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remaining: Option<i64>,
+}
+
+impl From<Run> for ShownRun {
+    fn from(run: Run) -> Self {
+        let done = run.succeeded + run.failed + run.pending + run.skipped;
+        Self {
+            filters: serde_json::from_str(&run.filters).unwrap_or(Value::Null),
+            finished: done >= run.queued,
+            done,
+            id: run.id,
+            webhook_id: run.webhook_id,
+            queued: run.queued,
+            succeeded: run.succeeded,
+            failed: run.failed,
+            pending: run.pending,
+            skipped: run.skipped,
+            created_at: run.created_at,
+            updated_at: run.updated_at,
+            remaining: None,
+        }
+    }
 }
 
 /// A run's progress: how many of its deliveries were replayed, and what they came to.
 pub async fn get(ctx: &Ctx<'_>, cid: &str, wid: &str, rid: &str) -> ApiResult<Response> {
     load(ctx, cid, wid).await?;
-    http::json(200, &render(&load_run(ctx, wid, rid).await?))
+    http::json(200, &ShownRun::from(load_run(ctx, wid, rid).await?))
 }

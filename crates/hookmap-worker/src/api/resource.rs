@@ -2,7 +2,7 @@
 //! id, and by its own id within that community (another tenant's id is a 404 like a missing one).
 
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde::Serialize;
 use worker::Response;
 
 use super::list::Listing;
@@ -20,7 +20,11 @@ pub trait Resource: DeserializeOwned {
     const WHAT: &'static str;
 
     /// The row as the API shows it.
-    fn shown(&self, ctx: &Ctx<'_>) -> ApiResult<Value>;
+    type Shown<'r>: Serialize
+    where
+        Self: 'r;
+
+    fn shown<'r>(&'r self, ctx: &Ctx<'_>) -> ApiResult<Self::Shown<'r>>;
 }
 
 /// Resource `id` of community `cid`.

@@ -2,7 +2,7 @@
 //! goes through this table only, so the list that `GET /v1/routes` returns, and that the
 //! tenant-isolation test walks, is complete by construction.
 
-use serde_json::{json, Value};
+use serde::Serialize;
 use worker::Response;
 
 use super::webhooks::row::WebhookRow;
@@ -78,17 +78,23 @@ routes! {
 
 /// `GET /v1/routes`: the table as the API shows it.
 async fn listing() -> ApiResult<Response> {
-    let data: Vec<Value> = ROUTES
+    #[derive(Serialize)]
+    struct Listed {
+        method: &'static str,
+        path: &'static str,
+    }
+    let data = ROUTES
         .iter()
-        .map(|(method, path, _)| json!({"method": method, "path": path}))
+        .map(|&(method, path, _)| Listed { method, path })
         .collect();
-    http::json(200, &json!({ "data": data }))
+    http::json(200, &http::Data { data })
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use serde_json::Value;
     use std::collections::BTreeSet;
 
     /// The OpenAPI document the worker serves at `/openapi.json` (a static asset).

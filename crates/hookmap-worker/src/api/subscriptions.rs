@@ -7,7 +7,7 @@ use hookmap_core::quota::Quota;
 use hookmap_core::target;
 use hookmap_core::ApiCode;
 use hookmap_core::DeliveryStatus;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{Request, Response};
 
@@ -52,7 +52,7 @@ request_body! {
 const ROTATION_MS: u64 = 24 * 60 * 60 * 1000;
 
 #[derive(Deserialize)]
-pub(super) struct Row {
+pub struct Row {
     id: String,
     url: String,
     events: String,
@@ -78,22 +78,72 @@ const SELECT: &str =
                              failing_since, created_at, updated_at
                         FROM webhook_subscriptions";
 
-fn render(ctx: &Ctx<'_>, row: &Row) -> ApiResult<Value> {
-    let encryption = InClear::subscription(
-        row.encryption.as_deref(),
-        row.encryption_algorithm.as_deref(),
-        row.encryption_fixed_iv,
-    )
-    .shown(ctx.env)?
-    .map(|e| json!({"algorithm": e.algorithm, "fixed_iv": e.fixed_iv.unwrap_or(false)}));
-    let events: Value = serde_json::from_str(&row.events).unwrap_or(Value::Null);
-    Ok(json!({
-        "id": row.id, "url": row.url, "events": events, "channel_id": row.channel_id,
-        "is_active": row.is_active, "encryption": encryption,
-        "previous_secret_signs_until": row.previous_secret_until,
-        "disabled_reason": row.disabled_reason, "failures_in_a_row": row.failures_in_a_row,
-        "failing_since": row.failing_since, "created_at": row.created_at, "updated_at": row.updated_at,
-    }))
+/// A subscription as the API shows it (OpenAPI `Subscription`): its signing secret only in the
+/// answer that made it.
+#[derive(Serialize)]
+pub struct ShownSubscription<'r> {
+    id: &'r str,
+    url: &'r str,
+    events: Value,
+    channel_id: Option<&'r str>,
+    is_active: bool,
+    encryption: Option<ShownEncryption>,
+    previous_secret_signs_until: Option<&'r str>,
+    disabled_reason: Option<&'r str>,
+    failures_in_a_row: i64,
+    failing_since: Option<&'r str>,
+    created_at: &'r str,
+    updated_at: &'r str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct ShownEncryption {
+    algorithm: String,
+    fixed_iv: bool,
+}
+
+impl<'r> ShownSubscription<'r> {
+    fn of(ctx: &Ctx<'_>, row: &'r Row) -> ApiResult<Self> {
+        let encryption = InClear::subscription(
+            row.encryption.as_deref(),
+            row.encryption_algorithm.as_deref(),
+            row.encryption_fixed_iv,
+        )
+        .shown(ctx.env)?
+        .map(|e| ShownEncryption {
+            algorithm: e.algorithm,
+            fixed_iv: e.fixed_iv.unwrap_or(false),
+        });
+        Ok(Self {
+            id: &row.id,
+            url: &row.url,
+            events: serde_json::from_str(&row.events).unwrap_or(Value::Null),
+            channel_id: row.channel_id.as_deref(),
+            is_active: row.is_active,
+            encryption,
+            previous_secret_signs_until: row.previous_secret_until.as_deref(),
+            disabled_reason: row.disabled_reason.as_deref(),
+            failures_in_a_row: row.failures_in_a_row,
+            failing_since: row.failing_since.as_deref(),
+            created_at: &row.created_at,
+            updated_at: &row.updated_at,
+            secret: None,
+            note: None,
+        })
+    }
+
+    /// Shows a new signing secret in this one answer.
+    fn revealing(mut self, secret: Option<String>) -> Self {
+        if secret.is_some() {
+            self.note = Some("store the secret now: it is shown only once");
+        }
+        self.secret = secret;
+        self
+    }
 }
 
 /// 404 unless the community has this subscription: the one check behind its deliveries and logs.
@@ -199,16 +249,6 @@ fn encryption(ctx: &Ctx<'_>, value: &Value) -> ApiResult<Option<Sealed>> {
     checked.for_subscription(fixed_iv).seal(ctx.env).map(Some)
 }
 
-fn reveal(out: &mut Value, secret: Option<&str>) {
-    if let (Some(secret), Some(obj)) = (secret, out.as_object_mut()) {
-        obj.insert("secret".into(), Value::from(secret));
-        obj.insert(
-            "note".into(),
-            Value::from("store the secret now: it is shown only once"),
-        );
-    }
-}
-
 pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
     let object = http::object_body(req).await?;
     let body = NewSubscription::from_object(&object)?;
@@ -247,9 +287,11 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         }
     }
     quotas::check_inserted(inserted, Quota::Subscriptions, most)?;
-    let mut out = render(ctx, &load(ctx, cid, &id).await?)?;
-    reveal(&mut out, Some(&secret));
-    http::json(201, &out)
+    let created = load(ctx, cid, &id).await?;
+    http::json(
+        201,
+        &ShownSubscription::of(ctx, &created)?.revealing(Some(secret)),
+    )
 }
 
 impl Resource for Row {
@@ -257,8 +299,10 @@ impl Resource for Row {
     const TABLE: &'static str = "webhook_subscriptions";
     const WHAT: &'static str = "this webhook subscription";
 
-    fn shown(&self, ctx: &Ctx<'_>) -> ApiResult<Value> {
-        render(ctx, self)
+    type Shown<'r> = ShownSubscription<'r>;
+
+    fn shown<'r>(&'r self, ctx: &Ctx<'_>) -> ApiResult<ShownSubscription<'r>> {
+        ShownSubscription::of(ctx, self)
     }
 }
 
@@ -330,9 +374,11 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
             return Err(e);
         }
     }
-    let mut out = render(ctx, &load(ctx, cid, id).await?)?;
-    reveal(&mut out, rotated.as_deref());
-    http::json(200, &out)
+    let updated = load(ctx, cid, id).await?;
+    http::json(
+        200,
+        &ShownSubscription::of(ctx, &updated)?.revealing(rotated),
+    )
 }
 
 pub async fn delete(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
@@ -377,12 +423,25 @@ pub async fn test(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     let sent = outbox::run(ctx.env, &ctx.db, &job, &[0])
         .await?
         .ok_or_else(|| ApiError::internal("the test delivery was not attempted"))?;
+    /// OpenAPI `TestResult`: what the endpoint did with the ping.
+    #[derive(Serialize)]
+    struct Tested<'a> {
+        event_id: &'a str,
+        log_id: &'a str,
+        status_code: Option<u16>,
+        response_time_ms: u64,
+        error: Option<&'a str>,
+        success: bool,
+    }
     http::json(
         200,
-        &json!({
-            "event_id": published.id, "log_id": sent.log_id, "status_code": sent.status_code,
-            "response_time_ms": sent.response_time_ms, "error": sent.error,
-            "success": sent.delivery_status == DeliveryStatus::Success.as_str(),
-        }),
+        &Tested {
+            event_id: &published.id,
+            log_id: &sent.log_id,
+            status_code: sent.status_code,
+            response_time_ms: sent.response_time_ms,
+            error: sent.error.as_deref(),
+            success: sent.delivery_status == DeliveryStatus::Success.as_str(),
+        },
     )
 }

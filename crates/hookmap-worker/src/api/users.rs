@@ -1,7 +1,7 @@
 //! Community members with their balances and custom field values.
 
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use worker::{D1Database, Env, Request, Response};
 
 use super::body::{Body, Text};
@@ -45,7 +45,7 @@ pub fn typed(field_type: &str, value: Value) -> Value {
 
 const SELECT: &str = "SELECT id, email, username, created_at FROM users";
 
-async fn render(ctx: &Ctx<'_>, cid: &str, users: Vec<UserRow>) -> ApiResult<Vec<Value>> {
+async fn render(ctx: &Ctx<'_>, cid: &str, users: Vec<UserRow>) -> ApiResult<Vec<ShownMember>> {
     if users.is_empty() {
         return Ok(Vec::new());
     }
@@ -89,17 +89,36 @@ async fn render(ctx: &Ctx<'_>, cid: &str, users: Vec<UserRow>) -> ApiResult<Vec<
         .collect())
 }
 
-/// A member as the API shows it (and `member.joined` sends it): every currency's balance in
-/// `balances`, the built-in ones also at the top level.
-fn member_json(user: &UserRow, amounts: &balances::Amounts, fields: Map<String, Value>) -> Value {
-    let mut member = json!({"id": user.id, "email": user.email, "username": user.username,
-                            "fields": fields, "created_at": user.created_at});
-    if let Some(obj) = member.as_object_mut() {
-        for (key, value) in balances::shown(amounts) {
-            obj.insert(key.into(), value);
-        }
+/// A member as the API shows it (OpenAPI `Member`; `member.joined` sends it): every currency's
+/// balance in `balances`, the built-in ones also at the top level.
+#[derive(Serialize)]
+pub(crate) struct ShownMember {
+    id: String,
+    email: String,
+    username: String,
+    xp: i64,
+    coins: i64,
+    balances: balances::Amounts,
+    fields: Map<String, Value>,
+    created_at: String,
+}
+
+fn member_json(
+    user: &UserRow,
+    amounts: &balances::Amounts,
+    fields: Map<String, Value>,
+) -> ShownMember {
+    let of = |key: &str| amounts.get(key).copied().unwrap_or(0);
+    ShownMember {
+        id: user.id.clone(),
+        email: user.email.clone(),
+        username: user.username.clone(),
+        xp: of("xp"),
+        coins: of("coins"),
+        balances: amounts.clone(),
+        fields,
+        created_at: user.created_at.clone(),
     }
-    member
 }
 
 /// `member.joined` for a member just created (by the API, or by a delivery: `joined::queued`),
@@ -110,9 +129,13 @@ pub(crate) async fn announce(
     db: &D1Database,
     cid: &str,
     user: &UserRow,
-) -> ApiResult<Value> {
+) -> ApiResult<ShownMember> {
+    #[derive(Serialize)]
+    struct Joined<'m> {
+        member: &'m ShownMember,
+    }
     let member = member_json(user, &balances::zero(db, cid).await?, Map::new());
-    let joined = json!({ "member": member });
+    let joined = serde_json::to_value(Joined { member: &member }).map_err(ApiError::internal)?;
     let event = EventType::MemberJoined.into();
     if let Err(e) = outbox::publish(env, db, cid, &event, &joined, None).await {
         let id = &user.id;
@@ -213,8 +236,11 @@ pub async fn get(ctx: &Ctx<'_>, cid: &str, uid: &str) -> ApiResult<Response> {
     )
     .await?;
     let user = user.ok_or_else(|| ApiError::not_found("this member"))?;
-    let mut rendered = render(ctx, cid, vec![user]).await?;
-    http::json(200, &rendered.pop().unwrap_or(Value::Null))
+    let member = render(ctx, cid, vec![user])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("a member read was not rendered"))?;
+    http::json(200, &member)
 }
 
 /// `?email=` or `?username=` finds one member (a list of zero or one); without them, all members.

@@ -5,16 +5,18 @@ use hookmap_core::auth::ApiKeyPlace;
 use hookmap_core::joining::OnUnknownMember;
 use hookmap_core::quota::Quota;
 use hookmap_core::{auth, token, DeliveryStatus, Location};
-use serde_json::{json, Value};
+use serde_json::Value;
 use worker::{Request, Response};
 
 mod body;
 pub(super) mod row;
+mod shown;
 mod signing;
 
 pub(super) use body::checked_encryption;
 use body::{encryption, mapping, NewWebhook, WebhookChange};
 use row::{load, WebhookRow, SELECT};
+use shown::ShownWebhook;
 use signing::{signature, GraceHours, Signing, Stored};
 
 use super::body::{Body, OneOf, Patch, Text};
@@ -26,36 +28,6 @@ use crate::hooks;
 use crate::http;
 use crate::quotas;
 use crate::secrets;
-use crate::stored::InClear;
-
-fn render(ctx: &Ctx<'_>, row: &WebhookRow) -> ApiResult<Value> {
-    let token = match (&row.token_sealed, &row.token) {
-        (Some(sealed), _) => secrets::open(ctx.env, sealed)?,
-        (None, Some(token)) => token.clone(),
-        (None, None) => return Err(ApiError::internal("a webhook row has no token")),
-    };
-    let algorithm = InClear::webhook(
-        row.encryption.as_deref(),
-        row.encryption_algorithm.as_deref(),
-    )
-    .shown(ctx.env)?
-    .map(|e| json!({"algorithm": e.algorithm}));
-    let mapping = row
-        .mapping
-        .as_deref()
-        .and_then(|m| serde_json::from_str::<Value>(m).ok());
-    Ok(json!({
-        "id": row.id, "name": row.name, "location": row.location, "enabled": row.enabled,
-        "url": format!("{}/hooks/{token}", ctx.url.origin),
-        "api_key": row.api_key_digest.is_some(), "api_key_in": row.api_key_in,
-        "signing_secret": row.signing_secret.is_some(),
-        "signature": signing::shown(row.signing_secret.as_deref(), row.signature_scheme.as_deref(), row.signature_settings.as_deref())?,
-        "previous_secret_verifies_until": signing::previous_until(row, &db::now().1),
-        "rate_limit": row.rate_limit, "on_unknown_member": row.on_unknown_member,
-        "encryption": algorithm, "mapping": mapping,
-        "version": row.version, "created_at": row.created_at, "updated_at": row.updated_at,
-    }))
-}
 
 fn new_api_key() -> ApiResult<auth::Secret> {
     Ok(auth::Secret::new(format!("hmw_{}", db::random_hex(24)?)))
@@ -111,53 +83,11 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     quotas::check_inserted(inserted, Quota::IncomingWebhooks, most)?;
     hooks::created(&token_digest);
     let created = load(ctx, cid, &id).await?;
-    let mut out = render(ctx, &created)?;
-    reveal(
-        &mut out,
-        api_key.as_ref(),
+    let shown = ShownWebhook::of(ctx, &created)?.revealing(
+        api_key.as_ref().map(auth::Secret::expose),
         signing.as_ref().and_then(Signing::shown),
     );
-    warn(&mut out, &created);
-    http::json(201, &out)
-}
-
-/// Puts a newly generated API key or signing secret into this one response: it is never shown
-/// again.
-fn reveal(out: &mut Value, api_key: Option<&auth::Secret>, signing: Option<&str>) {
-    let Some(obj) = out.as_object_mut() else {
-        return;
-    };
-    if let Some(secret) = signing {
-        obj.insert("signing_secret".into(), Value::from(secret));
-    }
-    if let Some(key) = api_key {
-        obj.insert("api_key".into(), Value::String(key.expose().to_owned()));
-    }
-    if api_key.is_some() || signing.is_some() {
-        obj.insert(
-            "note".into(),
-            Value::String("store the new secrets now: they are shown only once".into()),
-        );
-    }
-}
-
-/// Settings that work but leave the webhook open to an outsider who learns its URL, said when
-/// they are made: encryption keeps a payload secret, it does not tell who sent it.
-fn warn(out: &mut Value, row: &WebhookRow) {
-    let authenticated = row.api_key_digest.is_some() || row.signing_secret.is_some();
-    let (Some(obj), false, true) = (out.as_object_mut(), authenticated, row.encryption.is_some())
-    else {
-        return;
-    };
-    obj.insert(
-        "warnings".into(),
-        json!([{
-            "code": "encryption_without_authentication",
-            "message": "encryption is not authentication: anyone who learns this URL can send to it and \
-                        replay captured bodies; add an API key (api_key: true) or a signing secret \
-                        (signing_secret: true). Until then a CBC body may not choose its own IV.",
-        }]),
-    );
+    http::json(201, &shown)
 }
 
 impl Resource for WebhookRow {
@@ -165,8 +95,10 @@ impl Resource for WebhookRow {
     const TABLE: &'static str = "incoming_webhooks";
     const WHAT: &'static str = "this incoming webhook";
 
-    fn shown(&self, ctx: &Ctx<'_>) -> ApiResult<Value> {
-        render(ctx, self)
+    type Shown<'r> = ShownWebhook<'r>;
+
+    fn shown<'r>(&'r self, ctx: &Ctx<'_>) -> ApiResult<ShownWebhook<'r>> {
+        ShownWebhook::of(ctx, self)
     }
 }
 
@@ -272,10 +204,10 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
     .await?;
     hooks::forget(ctx.env, &[row.digest()]).await;
     let updated = load(ctx, cid, id).await?;
-    let mut out = render(ctx, &updated)?;
-    let shown = new_signing.as_ref().and_then(|s| s.as_ref()?.shown());
-    reveal(&mut out, new_key.as_ref(), shown);
-    warn(&mut out, &updated);
+    let mut shown = ShownWebhook::of(ctx, &updated)?.revealing(
+        new_key.as_ref().map(auth::Secret::expose),
+        new_signing.as_ref().and_then(|s| s.as_ref()?.shown()),
+    );
     if body.mapping.is_sent() {
         let waiting = super::replays::pending(ctx, id).await?;
         let replay = match process_pending && waiting > 0 {
@@ -288,14 +220,9 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
             }
             false => None,
         };
-        if let Some(obj) = out.as_object_mut() {
-            obj.insert("pending_deliveries".into(), waiting.into());
-            if let Some(run) = replay {
-                obj.insert("replay".into(), run);
-            }
-        }
+        shown = shown.with_pending(waiting, replay);
     }
-    http::json(200, &out)
+    http::json(200, &shown)
 }
 
 /// Deletes the webhook; its delivery history and idempotency keys go with it.
