@@ -571,7 +571,7 @@ fn hookmap_and_cel_agree_on_the_shared_subset() {
     );
 }
 
-// The deliberate differences, each with both answers. The README lists them.
+// The deliberate differences, each with both answers. EXPRESSIONS.md lists them.
 
 #[test]
 fn division_is_exact_in_hookmap_and_truncates_in_cel() {

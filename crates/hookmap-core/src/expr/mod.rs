@@ -1,9 +1,9 @@
 //! Expressions: what a mapping row's `value` and `when`, and a mapping's `filter`, are written in.
 //!
-//! The language is a documented subset of CEL's syntax (the README lists it, and every difference
-//! from CEL), evaluated here over one exact number type ([`number`]): `decimal(total_price) * 10`,
-//! `amount_total / 100`, `financial_status == "paid"`, `line_items.map(i, i.quantity).sum()`,
-//! `{"gold": 100, "silver": 50}[tier]`. An expression is parsed once, when its mapping is
+//! The language is a documented subset of CEL's syntax (EXPRESSIONS.md lists it, and every
+//! difference from CEL), evaluated here over one exact number type ([`number`]):
+//! `decimal(total_price) * 10`, `amount_total / 100`, `financial_status == "paid"`,
+//! `line_items.map(i, i.quantity).sum()`, `{"gold": 100, "silver": 50}[tier]`. An expression is parsed once, when its mapping is
 //! (a syntax error names the character), and evaluated per delivery under a step budget.
 //!
 //! Names: a macro's variable, then `payload` (the whole payload), `headers` (the request's
