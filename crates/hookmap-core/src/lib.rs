@@ -14,6 +14,7 @@
 pub mod api_code;
 pub mod auth;
 pub mod catalog;
+pub mod community_schema;
 pub mod envelope;
 pub mod error;
 pub mod event;

@@ -71,9 +71,18 @@ fn checked_columns() -> BTreeMap<&'static str, Vec<String>> {
 // 0011) would be a copy, and fails here.
 const UNCHECKED_COLUMNS: &[(&str, &str)] = &[];
 
-/// The migrations in the order they apply, comments removed.
+/// The directory's migrations in the order they apply, comments removed.
 fn migrations() -> Vec<(String, String)> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(repo().join("migrations"))
+    migrations_in("migrations")
+}
+
+/// A community's own database (its Durable Object): `hookmap_core::community_schema`.
+fn community_migrations() -> Vec<(String, String)> {
+    migrations_in("migrations/community")
+}
+
+fn migrations_in(dir: &str) -> Vec<(String, String)> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(repo().join(dir))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "sql"))
@@ -110,11 +119,15 @@ fn quoted_list(text: &str) -> Vec<String> {
 /// `table.column` -> the names its latest `CHECK (column IN (...))` allows, after every
 /// migration: a table made again (or renamed over) loses the CHECKs of its old definition.
 fn latest_checks() -> BTreeMap<String, Vec<String>> {
+    latest_checks_of(migrations())
+}
+
+fn latest_checks_of(migrations: Vec<(String, String)>) -> BTreeMap<String, Vec<String>> {
     let mut checks: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let forget = |checks: &mut BTreeMap<String, Vec<String>>, table: &str| {
         checks.retain(|k, _| !k.starts_with(&format!("{table}.")));
     };
-    for (_, sql) in migrations() {
+    for (_, sql) in migrations {
         let mut table = String::new();
         let mut rest = sql.as_str();
         while let Some(at) = rest.find(|c: char| c.is_ascii_uppercase()) {
@@ -178,6 +191,30 @@ fn check_constraints_equal_the_core_sets() {
     }
 }
 
+/// A community's database has the delivery path's tables: its CHECKs are the core sets too, as
+/// far as it has the column (webhook settings stay in the directory).
+#[test]
+fn a_communitys_check_constraints_equal_the_core_sets() {
+    let checks = latest_checks_of(community_migrations());
+    let expected = checked_columns();
+    for (column, list) in &checks {
+        let core = expected
+            .get(column.as_str())
+            .unwrap_or_else(|| panic!("CHECK on {column} is compared with no core set"));
+        let (found, wanted): (BTreeSet<_>, BTreeSet<_>) =
+            (list.iter().collect(), core.iter().collect());
+        assert_eq!(found, wanted, "CHECK on {column} differs from the core set");
+    }
+    for column in [
+        "user_fields.type",
+        "deliveries.status",
+        "outgoing_deliveries.status",
+        "channels.type",
+    ] {
+        assert!(checks.contains_key(column), "no CHECK on {column}");
+    }
+}
+
 #[test]
 fn the_check_reader_follows_rebuilt_tables() {
     let checks = latest_checks();
@@ -192,9 +229,9 @@ fn the_check_reader_follows_rebuilt_tables() {
 
 // ---- refusals ----
 
-fn raised_refusals() -> BTreeSet<String> {
+fn raised_refusals(migrations: Vec<(String, String)>) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
-    for (file, sql) in migrations() {
+    for (file, sql) in migrations {
         for (at, _) in sql.match_indices(REFUSAL_PREFIX) {
             let rest = &sql[at + REFUSAL_PREFIX.len()..];
             let name = rest.split('\'').next().unwrap();
@@ -208,7 +245,12 @@ fn raised_refusals() -> BTreeSet<String> {
 #[test]
 fn refusals_raised_by_migrations_are_the_core_set() {
     let core: BTreeSet<String> = StorageRefusal::ALL.iter().map(|r| r.to_string()).collect();
-    assert_eq!(raised_refusals(), core);
+    assert_eq!(raised_refusals(migrations()), core);
+    assert_eq!(
+        raised_refusals(community_migrations()),
+        core,
+        "a community's database"
+    );
 }
 
 /// The worker reads refusals through `StorageRefusal::from_error_text`, never by its own literal.

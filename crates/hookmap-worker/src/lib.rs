@@ -30,6 +30,8 @@ mod apply;
 mod balances;
 mod caller;
 mod channels;
+#[cfg(feature = "api")]
+pub mod community;
 mod db;
 mod edge;
 mod error;

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use worker::{Request, Response};
 
 use super::Ctx;
+use crate::community;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks;
@@ -83,6 +84,9 @@ struct Usage {
     incoming_webhooks: i64,
     subscriptions: i64,
     events_this_minute: i64,
+    /// The size of the community's own database (its Durable Object, `crate::community`).
+    #[serde(default)]
+    stored_bytes: usize,
 }
 
 async fn render<'a>(ctx: &Ctx<'_>, cid: &'a str) -> ApiResult<Shown<'a>> {
@@ -97,7 +101,8 @@ async fn render<'a>(ctx: &Ctx<'_>, cid: &'a str) -> ApiResult<Shown<'a>> {
         &crate::args![cid, window],
     )
     .await?;
-    let usage = usage.ok_or_else(|| ApiError::internal("the usage query returned no row"))?;
+    let mut usage = usage.ok_or_else(|| ApiError::internal("the usage query returned no row"))?;
+    usage.stored_bytes = community::usage(ctx.env, cid).await?.bytes;
     Ok(Shown {
         community_id: cid,
         limits: Quota::ALL

@@ -1,0 +1,44 @@
+// Each community's own database: a SQLite Durable Object per community (issue 30's first part).
+// Each object brings its schema up to date when it starts, and reports its size in the
+// community's usage. (That an object keeps its rows through a kill -9 of workerd is tested once
+// rows live there: durability.test.mjs.)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorker } from './support/worker.mjs';
+import { client } from './support/api.mjs';
+
+let worker, admin;
+
+before(async () => {
+  worker = await startWorker();
+  admin = client(worker.base, worker.adminToken);
+});
+after(async () => worker?.stop());
+
+const community = async (name) => {
+  const made = await admin.post('/v1/communities', { name });
+  assert.equal(made.status, 201, made.text);
+  return made.body.id;
+};
+const usage = async (cid) => {
+  const quotas = await admin.get(`/v1/communities/${cid}/quotas`);
+  assert.equal(quotas.status, 200, quotas.text);
+  return quotas.body.usage;
+};
+
+test('every community has a database of its own, with the schema applied', async () => {
+  const [a, b] = [await community('A'), await community('B')];
+  const [ua, ub] = [await usage(a), await usage(b)];
+  // The schema and the built-in currencies: tens of pages, not an empty file.
+  assert.ok(ua.stored_bytes > 16_384, `A: ${ua.stored_bytes} bytes`);
+  assert.ok(ub.stored_bytes > 16_384, `B: ${ub.stored_bytes} bytes`);
+  assert.equal((await usage(a)).stored_bytes, ua.stored_bytes, 'reading changes nothing');
+});
+
+test('a community key sees its own usage only; another community is a 404', async () => {
+  const [a, b] = [await community('Keyed'), await community('Other')];
+  const key = (await admin.post(`/v1/communities/${a}/api-keys`, { name: 'k' })).body.key;
+  const tenant = client(worker.base, key);
+  assert.equal((await tenant.get(`/v1/communities/${a}/quotas`)).status, 200);
+  assert.equal((await tenant.get(`/v1/communities/${b}/quotas`)).status, 404);
+});
