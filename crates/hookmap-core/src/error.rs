@@ -100,9 +100,9 @@ impl ErrorKind {
         self.as_str()
     }
 
-    /// True for failures of the envelope or payload decoding (HTTP 400 at the edge); the others are
-    /// mapping failures (HTTP 422).
-    pub fn is_decoding(self) -> bool {
+    /// Where in a delivery's path this failure arises: each kind named once, so that a new kind
+    /// must say.
+    pub fn stage(self) -> Stage {
         match self {
             Self::NotBase64
             | Self::BadLength
@@ -113,44 +113,7 @@ impl ErrorKind {
             | Self::InvalidForm
             | Self::TooDeep
             | Self::MessageIvRefused
-            | Self::Undecodable => true,
-            Self::TooLarge
-            | Self::InvalidEncryption
-            | Self::InvalidMapping
-            | Self::InvalidPath
-            | Self::MissingPath
-            | Self::WrongType
-            | Self::InvalidAmount
-            | Self::UnknownField
-            | Self::UnknownCurrency
-            | Self::InsufficientBalance
-            | Self::InvalidTemplate
-            | Self::MessageTooLong
-            | Self::EmptyMessage
-            | Self::InvalidUrl
-            | Self::InvalidEvent
-            | Self::InvalidEventData
-            | Self::InvalidSchema
-            | Self::InvalidSignature
-            | Self::InvalidField
-            | Self::IdempotencyConflict
-            | Self::InvalidIdempotencyKey
-            | Self::InvalidExpression
-            | Self::ExpressionFailed
-            | Self::ExpressionStepLimit
-            | Self::NonIntegerAmount
-            | Self::InvalidMember => false,
-        }
-    }
-}
-
-impl ErrorKind {
-    /// True for the failures a mapping decides: [`crate::Mapping::parse`] and [`crate::plan()`]
-    /// fail with these and no others. A delivery that failed with another code got past planning
-    /// (storage refused it, or its keys disagreed) or never reached it (decoding), so another
-    /// mapping alone does not change its fate (see [`crate::shadow`]).
-    pub fn is_planning(self) -> bool {
-        match self {
+            | Self::Undecodable => Stage::Decoding,
             Self::InvalidMapping
             | Self::InvalidPath
             | Self::MissingPath
@@ -164,16 +127,8 @@ impl ErrorKind {
             | Self::InvalidExpression
             | Self::ExpressionFailed
             | Self::ExpressionStepLimit
-            | Self::NonIntegerAmount => true,
-            Self::NotBase64
-            | Self::BadLength
-            | Self::BadPadding
-            | Self::TagMismatch
-            | Self::BadEnvelope
-            | Self::NotJson
-            | Self::InvalidForm
-            | Self::TooDeep
-            | Self::TooLarge
+            | Self::NonIntegerAmount => Stage::Planning,
+            Self::TooLarge
             | Self::InvalidEncryption
             | Self::InsufficientBalance
             | Self::InvalidUrl
@@ -182,13 +137,36 @@ impl ErrorKind {
             | Self::InvalidSchema
             | Self::InvalidSignature
             | Self::InvalidField
-            | Self::MessageIvRefused
             | Self::IdempotencyConflict
             | Self::InvalidIdempotencyKey
-            | Self::Undecodable
-            | Self::InvalidMember => false,
+            | Self::InvalidMember => Stage::Other,
         }
     }
+
+    /// True for failures of the envelope or payload decoding (HTTP 400 at the edge); the others are
+    /// mapping failures (HTTP 422).
+    pub fn is_decoding(self) -> bool {
+        self.stage() == Stage::Decoding
+    }
+
+    /// True for the failures a mapping decides: [`crate::Mapping::parse`] and [`crate::plan()`]
+    /// fail with these and no others. A delivery that failed with another code got past planning
+    /// (storage refused it, or its keys disagreed) or never reached it (decoding), so another
+    /// mapping alone does not change its fate (see [`crate::shadow`]).
+    pub fn is_planning(self) -> bool {
+        self.stage() == Stage::Planning
+    }
+}
+
+/// Where a failure arises ([`ErrorKind::stage`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The envelope or the payload could not be read.
+    Decoding,
+    /// The mapping decided: another mapping may decide otherwise.
+    Planning,
+    /// Anywhere else: a setting, storage, a key, a signature.
+    Other,
 }
 
 /// A hookmap-core failure: a kind, a message for humans, and where it happened.

@@ -7,7 +7,7 @@
 //! catches is the mapping that makes fractions itself: it divides, reads a decimal, or writes one.
 
 use super::parse::{BinOp, Kind, Node};
-use super::Function;
+use super::{Function, Macro};
 
 /// Where a number may first get a fraction, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,34 +92,15 @@ impl<'n> Check<'n> {
             Kind::Macro(function, list, var, body) => {
                 let members = self.node(list);
                 match function {
-                    Function::Map => {
+                    Macro::Map => {
                         self.vars.push((var, members));
                         let out = self.node(body);
                         self.vars.pop();
                         out
                     }
-                    Function::Filter => members,
-                    // Booleans; no other function is a macro.
-                    Function::Exists
-                    | Function::All
-                    | Function::Decimal
-                    | Function::String
-                    | Function::Size
-                    | Function::Has
-                    | Function::Default
-                    | Function::Min
-                    | Function::Max
-                    | Function::Sum
-                    | Function::Floor
-                    | Function::Ceil
-                    | Function::Round
-                    | Function::RoundEven
-                    | Function::Lower
-                    | Function::Upper
-                    | Function::Trim
-                    | Function::Contains
-                    | Function::StartsWith
-                    | Function::EndsWith => None,
+                    Macro::Filter => members,
+                    // Booleans.
+                    Macro::Exists | Macro::All => None,
                 }
             }
         }

@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::number::{self, Rounding};
 use super::parse::{BinOp, Kind, Node};
 use super::value::Val;
-use super::{Fault, Function, Input, Trace, MAX_STEPS, MAX_STRING};
+use super::{Fault, Function, Input, Macro, Trace, MAX_STEPS, MAX_STRING};
 use crate::error::ErrorKind;
 
 pub(super) struct Eval<'a, 'i> {
@@ -527,13 +527,7 @@ impl<'a> Eval<'a, '_> {
         }
     }
 
-    fn macro_(
-        &mut self,
-        function: Function,
-        list: &'a Node,
-        var: &'a str,
-        body: &'a Node,
-    ) -> Out<'a> {
+    fn macro_(&mut self, function: Macro, list: &'a Node, var: &'a str, body: &'a Node) -> Out<'a> {
         let list_value = self.eval(list)?;
         let items = self.items(&list_value, list)?;
         self.in_macro += 1;
@@ -544,7 +538,7 @@ impl<'a> Eval<'a, '_> {
 
     fn each(
         &mut self,
-        function: Function,
+        function: Macro,
         items: Vec<Val<'a>>,
         var: &'a str,
         body: &'a Node,
@@ -555,57 +549,38 @@ impl<'a> Eval<'a, '_> {
         for item in items {
             self.vars.push((var, item));
             let result = match function {
-                Function::Map => self.eval(body),
-                // The other macros' bodies are predicates. `each` is only called for macros (the
-                // parser makes a `Kind::Macro` of no other function).
-                Function::Filter
-                | Function::Exists
-                | Function::All
-                | Function::Decimal
-                | Function::String
-                | Function::Size
-                | Function::Has
-                | Function::Default
-                | Function::Min
-                | Function::Max
-                | Function::Sum
-                | Function::Floor
-                | Function::Ceil
-                | Function::Round
-                | Function::RoundEven
-                | Function::Lower
-                | Function::Upper
-                | Function::Trim
-                | Function::Contains
-                | Function::StartsWith
-                | Function::EndsWith => self.eval(body).and_then(|v| match v {
-                    Val::Bool(b) => Ok(Val::Bool(b)),
-                    other @ (Val::Null
-                    | Val::Num(_)
-                    | Val::Str(_)
-                    | Val::Json(_)
-                    | Val::List(_)
-                    | Val::Map(_)) => Err(self.wrong(body, "a boolean", &other)),
-                }),
+                Macro::Map => self.eval(body),
+                // The other macros' bodies are predicates.
+                Macro::Filter | Macro::Exists | Macro::All => {
+                    self.eval(body).and_then(|v| match v {
+                        Val::Bool(b) => Ok(Val::Bool(b)),
+                        other @ (Val::Null
+                        | Val::Num(_)
+                        | Val::Str(_)
+                        | Val::Json(_)
+                        | Val::List(_)
+                        | Val::Map(_)) => Err(self.wrong(body, "a boolean", &other)),
+                    })
+                }
             };
             let item = self.vars.pop().map_or(Val::Null, |(_, v)| v);
             match (function, result) {
                 (_, Err(f)) if f.kind == ErrorKind::ExpressionStepLimit => return Err(f),
-                (Function::Exists | Function::All, Err(f)) => {
+                (Macro::Exists | Macro::All, Err(f)) => {
                     failure.get_or_insert(f);
                 }
                 (_, Err(f)) => return Err(f),
-                (Function::Map, Ok(v)) => kept.push(v),
-                (Function::Filter, Ok(Val::Bool(true))) => kept.push(item),
-                (Function::Exists, Ok(Val::Bool(true))) => return Ok(Val::Bool(true)),
-                (Function::All, Ok(Val::Bool(false))) => return Ok(Val::Bool(false)),
+                (Macro::Map, Ok(v)) => kept.push(v),
+                (Macro::Filter, Ok(Val::Bool(true))) => kept.push(item),
+                (Macro::Exists, Ok(Val::Bool(true))) => return Ok(Val::Bool(true)),
+                (Macro::All, Ok(Val::Bool(false))) => return Ok(Val::Bool(false)),
                 _ => {}
             }
         }
         match (function, failure) {
             (_, Some(f)) => Err(f),
-            (Function::Exists, None) => Ok(Val::Bool(false)),
-            (Function::All, None) => Ok(Val::Bool(true)),
+            (Macro::Exists, None) => Ok(Val::Bool(false)),
+            (Macro::All, None) => Ok(Val::Bool(true)),
             _ => Ok(Val::List(kept)),
         }
     }

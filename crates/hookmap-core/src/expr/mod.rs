@@ -87,9 +87,13 @@ impl Function {
         }
     }
 
-    pub fn is_macro(self) -> bool {
+    /// The macro this function is, if it is one: called on a list with a variable.
+    pub fn as_macro(self) -> Option<Macro> {
         match self {
-            Self::Map | Self::Filter | Self::Exists | Self::All => true,
+            Self::Map => Some(Macro::Map),
+            Self::Filter => Some(Macro::Filter),
+            Self::Exists => Some(Macro::Exists),
+            Self::All => Some(Macro::All),
             Self::Decimal
             | Self::String
             | Self::Size
@@ -107,9 +111,26 @@ impl Function {
             | Self::Trim
             | Self::Contains
             | Self::StartsWith
-            | Self::EndsWith => false,
+            | Self::EndsWith => None,
         }
     }
+
+    pub fn is_macro(self) -> bool {
+        self.as_macro().is_some()
+    }
+}
+
+/// The functions that are macros: `list.f(x, body)` evaluates `body` for each member as `x`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Macro {
+    /// Each member's `body`.
+    Map,
+    /// The members whose `body` is true.
+    Filter,
+    /// Whether `body` is true for some member.
+    Exists,
+    /// Whether `body` is true for every member.
+    All,
 }
 
 /// What an expression may read of one delivery.
@@ -308,7 +329,7 @@ fn reads_of<'n>(node: &'n parse::Node, bound: &mut Vec<Bound<'n>>, out: &mut Vec
         }
         Kind::Macro(function, list, var, body) => {
             let members = match (function, chain(list, bound)) {
-                (Function::Filter, _) | (_, None) => {
+                (Macro::Filter, _) | (_, None) => {
                     reads_of(list, bound, out);
                     None
                 }

@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 
 use super::lex::{Tok, Token};
-use super::{Fault, Function, MAX_DEPTH};
+use super::{Fault, Function, Macro, MAX_DEPTH};
 
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Node {
@@ -34,7 +34,7 @@ pub(super) enum Kind {
     Map(Vec<(Node, Node)>),
     Call(Function, Vec<Node>),
     /// `list.map(x, body)` and its kin: the list, the variable's name, the body.
-    Macro(Function, Box<Node>, String, Box<Node>),
+    Macro(Macro, Box<Node>, String, Box<Node>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -295,7 +295,7 @@ impl Parser<'_> {
     /// any other function `f` is `f(receiver, args)`.
     fn method(&mut self, receiver: Node, name: String, name_at: usize) -> Result<Node, Fault> {
         let function = known(&name, name_at)?;
-        if function.is_macro() {
+        if let Some(macro_) = function.as_macro() {
             let var_at = self.at();
             let Tok::Ident(var) = self.bump() else {
                 return Err(Fault::syntax(
@@ -309,7 +309,7 @@ impl Parser<'_> {
             return Ok(node(
                 receiver.at,
                 self.end(),
-                Kind::Macro(function, Box::new(receiver), var, Box::new(body)),
+                Kind::Macro(macro_, Box::new(receiver), var, Box::new(body)),
             ));
         }
         let mut args = vec![receiver];
