@@ -34,6 +34,8 @@ vocabulary! {
         EventTypeInUse = "event_type_in_use",
         /// A user field of this key exists.
         FieldExists = "field_exists",
+        /// A user field a mapping writes cannot be deleted.
+        FieldInUse = "field_in_use",
         /// A number field would leave the finite range.
         FieldOutOfRange = "field_out_of_range",
         /// The credentials may not do this.

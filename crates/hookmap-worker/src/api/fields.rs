@@ -146,17 +146,46 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, key: &str, req: &mut Request) -> A
     http::json(200, &row)
 }
 
+/// Deletes a field no webhook's mapping writes. The condition is part of the DELETE itself, so a
+/// mapping saved meanwhile cannot be left naming a missing field; when nothing was deleted, a
+/// second read says why.
 pub async fn delete(ctx: &Ctx<'_>, cid: &str, key: &str) -> ApiResult<Response> {
     // Values go with the field (ON DELETE CASCADE); histories stay as the record of what happened.
     let changed = db::run_changes(
         &ctx.db,
-        "DELETE FROM user_fields WHERE community_id = ?1 AND key = ?2",
+        &format!("DELETE FROM user_fields WHERE community_id = ?1 AND key = ?2 AND {UNUSED}"),
         &crate::args![cid, key],
     )
     .await?;
-    if changed == 0 {
-        return Err(ApiError::not_found("this user field"));
+    if changed == 1 {
+        hooks::catalog_changed(ctx.env, &ctx.db, cid).await?;
+        return http::no_content();
     }
-    hooks::catalog_changed(ctx.env, &ctx.db, cid).await?;
-    http::no_content()
+    #[derive(Deserialize)]
+    struct Why {
+        #[serde(deserialize_with = "db::flag")]
+        unused: bool,
+    }
+    let why: Option<Why> = db::first(
+        &ctx.db,
+        &format!("SELECT {UNUSED} AS unused FROM user_fields WHERE community_id = ?1 AND key = ?2"),
+        &crate::args![cid, key],
+    )
+    .await?;
+    match why {
+        Some(w) if !w.unused => Err(ApiError::conflict(
+            ApiCode::FieldInUse,
+            format!(
+                "an incoming webhook's mapping writes {key:?}; remove it from the mapping first"
+            ),
+        )),
+        // Never existed, or deleted meanwhile by another request.
+        Some(_) | None => Err(ApiError::not_found("this user field")),
+    }
 }
+
+/// No incoming webhook of community `?1` maps a value onto field `?2`.
+const UNUSED: &str =
+    "NOT EXISTS (SELECT 1 FROM incoming_webhooks w, json_each(w.mapping, '$.fields') f
+                                   WHERE w.community_id = ?1 AND w.mapping IS NOT NULL
+                                     AND json_extract(f.value, '$.target.field') = ?2)";
