@@ -21,6 +21,7 @@ use crate::http;
 #[derive(Deserialize)]
 struct DeliveryRow {
     id: String,
+    webhook_id: String,
     status: String,
     http_status: i64,
     error_code: Option<String>,
@@ -51,7 +52,7 @@ struct DeliveryRow {
 /// was recorded, else the stored one.
 const HISTORY_STATUS: &str = "CASE WHEN replayed_as IS NULL THEN status ELSE 'replayed' END";
 
-const SELECT: &str = "SELECT id, CASE WHEN replayed_as IS NULL THEN status ELSE 'replayed' END AS status, http_status,
+const SELECT: &str = "SELECT id, webhook_id, CASE WHEN replayed_as IS NULL THEN status ELSE 'replayed' END AS status, http_status,
                              error_code, error_message, error_at, user_id, message_id, idempotency_key, signed_guard, payload,
                              payload_truncated, payload_expired, effects, replay_of, replayed_as, headers, created_at
                         FROM deliveries";
@@ -76,6 +77,7 @@ fn stale_before() -> String {
 #[derive(Serialize)]
 struct Shown<'r> {
     id: &'r str,
+    webhook_id: &'r str,
     status: &'r str,
     http_status: i64,
     error: Option<ShownError<'r>>,
@@ -131,6 +133,7 @@ impl<'r> Shown<'r> {
     fn of(row: &'r DeliveryRow, with_payload: bool, stale_before: &str) -> Self {
         Self {
             id: &row.id,
+            webhook_id: &row.webhook_id,
             status: &row.status,
             http_status: row.http_status,
             error: row.error_code.as_deref().map(|code| ShownError {
@@ -199,6 +202,25 @@ pub async fn catch(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
 /// so a client can read a page of payloads in one call.
 pub async fn list(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     load(ctx, cid, id).await?;
+    history(ctx, "webhook_id = ?1", id).await
+}
+
+/// Every incoming webhook's deliveries of the community in one history: the per-webhook one's
+/// filters, and `?webhook_id=`. A webhook's deliveries go when it is deleted, so each listed
+/// delivery's webhook is one of the community's.
+pub async fn list_community(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
+    match http::query(&ctx.url, "webhook_id") {
+        Some(webhook) => {
+            // Another community's webhook is a 404, as its own history would be.
+            load(ctx, cid, &webhook).await?;
+            history(ctx, "webhook_id = ?1", &webhook).await
+        }
+        None => history(ctx, "community_id = ?1", cid).await,
+    }
+}
+
+/// The deliveries `scope` (a condition on `?1`, `owner`) finds, filtered by the query.
+async fn history(ctx: &Ctx<'_>, scope: &str, owner: &str) -> ApiResult<Response> {
     let with_payload = include_param(ctx)? == Some(DeliveryInclude::Payload);
     let status = status_param(ctx, &HistoryStatus::NAMES)?;
     let since = instant_param(ctx, "since")?;
@@ -209,7 +231,7 @@ pub async fn list(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     );
     let stale_before = stale_before();
     let filter = format!(
-        "webhook_id = ?1 AND (?2 IS NULL OR {HISTORY_STATUS} = ?2) AND (?3 IS NULL OR created_at >= ?3)
+        "{scope} AND (?2 IS NULL OR {HISTORY_STATUS} = ?2) AND (?3 IS NULL OR created_at >= ?3)
              AND (?4 IS NULL OR created_at < ?4) AND (?5 IS NULL OR user_id = ?5)
              AND (?6 IS NULL OR error_code = ?6)"
     );
@@ -220,7 +242,7 @@ pub async fn list(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
         order: "seq DESC",
     };
     let args = crate::args![
-        id,
+        owner,
         status.as_deref(),
         since.as_deref(),
         until.as_deref(),

@@ -67,6 +67,7 @@ routes! {
     HookUpdate { cid, wid } PATCH ["communities", cid, "incoming-webhooks", wid] => webhooks::update(ctx, cid, wid, req);
     HookDelete { cid, wid } DELETE ["communities", cid, "incoming-webhooks", wid] => webhooks::delete(ctx, cid, wid);
     HookCatch { cid, wid } GET ["communities", cid, "incoming-webhooks", wid, "catch"] => deliveries::catch(ctx, cid, wid);
+    CommunityDeliveries { cid } GET ["communities", cid, "deliveries"] => deliveries::list_community(ctx, cid);
     DeliveryList { cid, wid } GET ["communities", cid, "incoming-webhooks", wid, "deliveries"] => deliveries::list(ctx, cid, wid);
     DeliveryGet { cid, wid, did } GET ["communities", cid, "incoming-webhooks", wid, "deliveries", did] => deliveries::get(ctx, cid, wid, did);
     DeliveryReplay { cid, wid, did } POST ["communities", cid, "incoming-webhooks", wid, "deliveries", did, "replay"] => deliveries::replay(ctx, cid, wid, did);
