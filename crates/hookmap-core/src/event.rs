@@ -30,7 +30,12 @@ pub fn check_name(text: &str, at: &str) -> Result<()> {
     if is_name(text) {
         return Ok(());
     }
-    Err(Error::new(
+    Err(not_a_name(text, at))
+}
+
+/// Why `text` is no event type name, as `check_name` says it.
+fn not_a_name(text: &str, at: &str) -> Error {
+    Error::new(
         ErrorKind::InvalidEvent,
         format!(
             "{at}: {text:?} is not an event type name: dotted lowercase words like \
@@ -38,7 +43,7 @@ pub fn check_name(text: &str, at: &str) -> Result<()> {
              {MAX_NAME_LEN} characters"
         ),
     )
-    .at(at))
+    .at(at)
 }
 
 /// Largest `data` of a published event, in bytes of JSON.
@@ -158,12 +163,12 @@ impl Filter {
         Self::parse_with(events, channel, |text, at| event_name(text, at, registered))
     }
 
-    /// A filter as stored: its custom names were registered when it was written (and a type
-    /// cannot be deleted while a subscription lists it), so any well-formed name is taken.
+    /// Any well-formed name taken: a filter as stored (its custom names were registered when it
+    /// was written, and a type cannot be deleted while a subscription lists it), or a request's,
+    /// whose unregistered names the subscription registers.
     pub fn stored(events: &Value, channel: Option<String>) -> Result<Self> {
         Self::parse_with(events, channel, |text, at| {
-            EventName::parse(text)
-                .ok_or_else(|| invalid(at, format!("{text:?} is not an event name")))
+            EventName::parse(text).ok_or_else(|| not_a_name(text, at))
         })
     }
 

@@ -3,6 +3,7 @@
 //! shown once, when created or rotated; encryption keys are never shown.
 
 use hookmap_core::event::{EventType, Filter};
+use hookmap_core::event_types::MAX_EVENT_TYPES;
 use hookmap_core::quota::Quota;
 use hookmap_core::target;
 use hookmap_core::ApiCode;
@@ -98,6 +99,16 @@ pub struct ShownSubscription<'r> {
     secret: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<Warning>,
+}
+
+/// What a create or update did besides storing the subscription (OpenAPI
+/// `Subscription.warnings`).
+#[derive(Serialize)]
+struct Warning {
+    code: &'static str,
+    message: String,
 }
 
 #[derive(Serialize)]
@@ -133,7 +144,24 @@ impl<'r> ShownSubscription<'r> {
             updated_at: &row.updated_at,
             secret: None,
             note: None,
+            warnings: Vec::new(),
         })
+    }
+
+    /// Says which event types the request registered.
+    fn registering(mut self, names: &[String]) -> Self {
+        self.warnings = names
+            .iter()
+            .map(|name| Warning {
+                code: "event_type_registered",
+                message: format!(
+                    "{name:?} was not in the event catalogue: it is now registered as this \
+                     community's event type, without a schema (any data object is published); \
+                     give it a schema or delete it under .../event-types"
+                ),
+            })
+            .collect();
+        self
     }
 
     /// Shows a new signing secret in this one answer.
@@ -162,15 +190,16 @@ fn url(ctx: &Ctx<'_>, Text(url): Text<'_, { target::MAX_URL_LEN }>) -> ApiResult
 }
 
 /// `events` and `channel_id` together: the channel must be the community's, and only narrows
-/// `message.posted`.
+/// `message.posted`. Any well-formed name is taken (seed 004 subscribes to `payment.completed`
+/// before anything publishes it); the second part of the answer is the names the community has
+/// not registered, which the store of the subscription registers.
 async fn filter(
     ctx: &Ctx<'_>,
     cid: &str,
     events: &Value,
     channel: Option<&str>,
-) -> ApiResult<Filter> {
-    let registered = super::event_types::registered(ctx, cid).await?;
-    let filter = Filter::parse(events, channel.map(str::to_owned), &registered)?;
+) -> ApiResult<(Filter, Vec<String>)> {
+    let filter = Filter::stored(events, channel.map(str::to_owned))?;
     if let Some(channel) = channel {
         if !filter.events.contains(&EventType::MessagePosted.into()) {
             return Err(ApiError::invalid_field(
@@ -185,7 +214,58 @@ async fn filter(
             ));
         }
     }
-    Ok(filter)
+    let registered = super::event_types::registered(ctx, cid).await?;
+    let new = filter
+        .custom()
+        .into_iter()
+        .filter(|name| !registered.iter().any(|r| r == name))
+        .map(str::to_owned)
+        .collect();
+    Ok((filter, new))
+}
+
+/// Registers `names` (a JSON array, `?2`) as community `?1`'s event types, without a schema,
+/// described as `?3`, at `?4`: all of them or, when the community's types would pass
+/// `MAX_EVENT_TYPES` (`?5`) or `ready` is false, none. It runs in the batch that stores the
+/// subscription, whose own condition (`registered_condition`) then holds.
+fn register(
+    ctx: &Ctx<'_>,
+    ready: &str,
+    args: &[db::Arg<'_>],
+) -> ApiResult<worker::D1PreparedStatement> {
+    db::stmt(
+        &ctx.db,
+        &format!(
+            "INSERT INTO event_types (community_id, name, description, schema, created_at)
+             SELECT ?1, n.value, ?3, NULL, ?4 FROM json_each(?2) n
+              WHERE (SELECT COUNT(*) FROM event_types
+                      WHERE community_id = ?1 AND name NOT IN (SELECT value FROM json_each(?2)))
+                    + json_array_length(?2) <= ?5
+                AND {ready}
+             ON CONFLICT DO NOTHING"
+        ),
+        args,
+    )
+}
+
+/// The description of a type a subscription registered.
+fn registered_by(id: &str) -> String {
+    format!("registered by webhook subscription {id}, which listed it; no schema")
+}
+
+/// Runs `register` (when there are names to register) and then `store` in one batch: the rows the
+/// store changed.
+async fn stored_with(
+    ctx: &Ctx<'_>,
+    register: Option<worker::D1PreparedStatement>,
+    store: worker::D1PreparedStatement,
+) -> ApiResult<usize> {
+    let statements: Vec<_> = register.into_iter().chain([store]).collect();
+    let results = db::batch(&ctx.db, statements).await?;
+    let last = results
+        .last()
+        .ok_or_else(|| ApiError::internal("a batch answered no results"))?;
+    Ok(last.meta()?.and_then(|m| m.changes).unwrap_or(0))
 }
 
 fn stored_events(filter: &Filter) -> String {
@@ -210,24 +290,37 @@ fn registered_condition(c: u8, a: u8, b: u8) -> String {
     )
 }
 
-/// Why a store of `filter` changed nothing when a custom type it lists was deleted meanwhile.
+/// Why a store of `filter` changed nothing when a custom type it lists is not registered: the
+/// community has no room for the ones it would register, or one was deleted meanwhile.
 async fn unregistered_meanwhile(
     ctx: &Ctx<'_>,
     cid: &str,
     filter: &Filter,
 ) -> ApiResult<Option<ApiError>> {
     let registered = super::event_types::registered(ctx, cid).await?;
-    Ok(filter
+    let missing: Vec<&str> = filter
         .custom()
         .into_iter()
-        .find(|name| !registered.iter().any(|r| r == name))
-        .map(|name| {
-            ApiError::unprocessable_at(
-                "events",
-                ApiCode::InvalidEvent,
-                format!("{name:?} was deleted from the community's event types meanwhile"),
-            )
-        }))
+        .filter(|name| !registered.iter().any(|r| r == name))
+        .collect();
+    let Some(name) = missing.first() else {
+        return Ok(None);
+    };
+    if registered.len() + missing.len() > MAX_EVENT_TYPES {
+        return Ok(Some(ApiError::unprocessable_at(
+            "events",
+            ApiCode::TooManyEventTypes,
+            format!(
+                "{name:?} is not in the event catalogue and the community has no room to register \
+                 it: a community registers at most {MAX_EVENT_TYPES} event types"
+            ),
+        )));
+    }
+    Ok(Some(ApiError::unprocessable_at(
+        "events",
+        ApiCode::InvalidEvent,
+        format!("{name:?} was deleted from the community's event types meanwhile"),
+    )))
 }
 
 /// `encryption`: null or `{algorithm, key, iv, fixed_iv?}`; `fixed_iv: true` is the compatibility
@@ -255,7 +348,7 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     let url = url(ctx, body.url)?;
     let events = body.events.unwrap_or(&Value::Null);
     let channel = body.channel_id.map(|Text(channel)| channel);
-    let filter = filter(ctx, cid, events, channel).await?;
+    let (filter, new) = filter(ctx, cid, events, channel).await?;
     let is_active = body.is_active.unwrap_or(true);
     let encryption = encryption(ctx, body.encryption.unwrap_or(&Value::Null))?;
     let secret = secrets::new_signing_secret()?;
@@ -268,7 +361,26 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         Quota::Subscriptions,
     );
     let (custom, customs) = custom_events(&filter);
-    let inserted = db::run_changes(
+    let new_names = Value::from(new.clone()).to_string();
+    let description = registered_by(&id);
+    // Nothing is registered for a subscription its quota refuses.
+    let register = (!new.is_empty())
+        .then(|| {
+            register(
+                ctx,
+                "(SELECT COUNT(*) FROM webhook_subscriptions WHERE community_id = ?1) < ?6",
+                &crate::args![
+                    cid,
+                    new_names.as_str(),
+                    description.as_str(),
+                    &now,
+                    MAX_EVENT_TYPES as i64,
+                    most
+                ],
+            )
+        })
+        .transpose()?;
+    let store = db::stmt(
         &ctx.db,
         &format!("INSERT INTO webhook_subscriptions (id, community_id, url, events, channel_id, is_active, secret, encryption,
                 encryption_algorithm, encryption_fixed_iv, created_at, updated_at)
@@ -279,18 +391,28 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
             encryption.as_ref().map(|e| e.value.as_str()), &now, most,
             encryption.as_ref().map(|e| e.shown.algorithm.as_str()), encryption.as_ref().and_then(|e| e.shown.fixed_iv),
             custom.as_str(), customs],
-    )
-    .await?;
+    )?;
+    let inserted = stored_with(ctx, register, store).await?;
     if inserted == 0 {
-        if let Some(e) = unregistered_meanwhile(ctx, cid, &filter).await? {
-            return Err(e);
+        let count = db::first::<db::Count>(
+            &ctx.db,
+            "SELECT COUNT(*) AS n FROM webhook_subscriptions WHERE community_id = ?1",
+            &crate::args![cid],
+        )
+        .await?;
+        if count.is_none_or(|c| c.n < most) {
+            if let Some(e) = unregistered_meanwhile(ctx, cid, &filter).await? {
+                return Err(e);
+            }
         }
     }
     quotas::check_inserted(inserted, Quota::Subscriptions, most)?;
     let created = load(ctx, cid, &id).await?;
     http::json(
         201,
-        &ShownSubscription::of(ctx, &created)?.revealing(Some(secret)),
+        &ShownSubscription::of(ctx, &created)?
+            .revealing(Some(secret))
+            .registering(&new),
     )
 }
 
@@ -327,7 +449,7 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
         Patch::Clear => None,
         Patch::Set(Text(channel)) => Some(channel.to_owned()),
     };
-    let filter = filter(ctx, cid, events, channel.as_deref()).await?;
+    let (filter, new) = filter(ctx, cid, events, channel.as_deref()).await?;
     let switched = body.is_active;
     let is_active = switched.unwrap_or(row.is_active);
     let (encryption, algorithm, fixed_iv) = match body.encryption {
@@ -352,7 +474,26 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
         .transpose()?;
     let until = rotated.as_ref().map(|_| db::iso(ms + ROTATION_MS));
     let (custom, customs) = custom_events(&filter);
-    let changed = db::run_changes(
+    let new_names = Value::from(new.clone()).to_string();
+    let description = registered_by(id);
+    // Nothing is registered for a subscription deleted meanwhile.
+    let register = (!new.is_empty())
+        .then(|| {
+            register(
+                ctx,
+                "EXISTS (SELECT 1 FROM webhook_subscriptions WHERE id = ?6 AND community_id = ?1)",
+                &crate::args![
+                    cid,
+                    new_names.as_str(),
+                    description.as_str(),
+                    &now,
+                    MAX_EVENT_TYPES as i64,
+                    id
+                ],
+            )
+        })
+        .transpose()?;
+    let store = db::stmt(
         &ctx.db,
         &format!("UPDATE webhook_subscriptions SET url = ?3, events = ?4, channel_id = ?5, is_active = ?6, encryption = ?7,
                 encryption_algorithm = ?11, encryption_fixed_iv = ?12,
@@ -367,8 +508,8 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
         &crate::args![id, cid, &url, stored_events(&filter).as_str(), filter.channel.as_deref(), is_active,
             encryption.as_deref(), sealed_rotated.as_deref(), until.as_deref(), &now, algorithm.as_deref(), fixed_iv,
             custom.as_str(), customs, switched.is_some()],
-    )
-    .await?;
+    )?;
+    let changed = stored_with(ctx, register, store).await?;
     if changed == 0 {
         if let Some(e) = unregistered_meanwhile(ctx, cid, &filter).await? {
             return Err(e);
@@ -377,7 +518,9 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
     let updated = load(ctx, cid, id).await?;
     http::json(
         200,
-        &ShownSubscription::of(ctx, &updated)?.revealing(rotated),
+        &ShownSubscription::of(ctx, &updated)?
+            .revealing(rotated)
+            .registering(&new),
     )
 }
 
