@@ -336,6 +336,10 @@ fn openapi_enums() -> BTreeMap<&'static str, Vec<String>> {
             names(&DeliveryInclude::ALL, DeliveryInclude::as_str),
         ),
         (
+            "/paths/~1v1~1communities~1{cid}~1deliveries/get/parameters/include/schema",
+            names(&DeliveryInclude::ALL, DeliveryInclude::as_str),
+        ),
+        (
             "/components/schemas/HistoryStatus",
             names(&HistoryStatus::ALL, HistoryStatus::as_str),
         ),
@@ -401,6 +405,10 @@ const UNCHECKED_ENUMS: &[(&str, &str)] = &[
     ),
     (
         "/components/schemas/IncomingWebhook/properties/warnings/items/properties/code",
+        "one warning, raised in one place",
+    ),
+    (
+        "/components/schemas/Subscription/properties/warnings/items/properties/code",
         "one warning, raised in one place",
     ),
 ];
