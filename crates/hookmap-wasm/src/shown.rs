@@ -11,8 +11,8 @@ use hookmap_core::ops::CURRENCY_OPS;
 use hookmap_core::profile::{Digest, Encoding, TOLERANCE_SECS};
 use hookmap_core::shadow::ShadowKind;
 use hookmap_core::{
-    Algorithm, DeliveryStatus, FieldType, HistoryStatus, Location, MatchBy, Op, SignatureScheme,
-    BUILT_IN_CURRENCIES,
+    Algorithm, ChannelType, DeliveryStatus, FieldType, HistoryStatus, Location, MatchBy, Op,
+    SignatureScheme, BUILT_IN_CURRENCIES,
 };
 use serde::Serialize;
 
@@ -24,7 +24,8 @@ use serde::Serialize;
 /// currencies, history_statuses: [{name, icon, applied}], replayable, shadow_kinds: [{name, label,
 /// means, fixes, breaks}], signature_schemes: [{name, label, headers, generates_secret, setup,
 /// settings}], hmac_algorithms, signature_encodings, signature_tolerance, api_key_places: [{name,
-/// label}], unknown_member_policies: [{name, label}], expressions: {functions, max_len}}`, every list in the core's order.
+/// label}], unknown_member_policies: [{name, label}], channel_types, expressions: {functions,
+/// max_len}}`, every list in the core's order.
 #[derive(Serialize)]
 pub struct Capabilities {
     ops: [Op; Op::ALL.len()],
@@ -45,6 +46,7 @@ pub struct Capabilities {
     signature_tolerance: u64,
     api_key_places: Vec<ApiKeyPlaceShown>,
     unknown_member_policies: Vec<PolicyShown>,
+    channel_types: [ChannelType; ChannelType::ALL.len()],
     expressions: ExpressionsShown,
 }
 
@@ -207,6 +209,7 @@ pub fn capabilities() -> Capabilities {
                 label: unknown_member_label(p),
             })
             .collect(),
+        channel_types: ChannelType::ALL,
         expressions: ExpressionsShown {
             functions: &Function::NAMES,
             max_len: expr::MAX_LEN,

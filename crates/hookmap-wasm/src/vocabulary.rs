@@ -17,7 +17,8 @@ const CAPABILITIES: &str = include_str!(concat!(env!("OUT_DIR"), "/capabilities.
 /// currencies, history_statuses: [{name, icon, applied}], replayable, shadow_kinds: [{name, label,
 /// means, fixes, breaks}], signature_schemes: [{name, label, headers, generates_secret, setup,
 /// settings}], hmac_algorithms, signature_encodings, signature_tolerance, api_key_places: [{name,
-/// label}], unknown_member_policies: [{name, label}], expressions: {functions, max_len}}`, every list in the core's order.
+/// label}], unknown_member_policies: [{name, label}], channel_types, expressions: {functions,
+/// max_len}}`, every list in the core's order.
 #[wasm_bindgen]
 pub fn capabilities() -> JsResult {
     js_sys::JSON::parse(CAPABILITIES)

@@ -10,8 +10,8 @@ use hookmap_core::joining::OnUnknownMember;
 use hookmap_core::profile::{Digest, Encoding, TOLERANCE_SECS};
 use hookmap_core::shadow::ShadowKind;
 use hookmap_core::{
-    Algorithm, Catalog, DeliveryStatus, FieldType, HistoryStatus, Location, Mapping, MatchBy, Op,
-    Profile, SignatureScheme, BUILT_IN_CURRENCIES,
+    Algorithm, Catalog, ChannelType, DeliveryStatus, FieldType, HistoryStatus, Location, Mapping,
+    MatchBy, Op, Profile, SignatureScheme, BUILT_IN_CURRENCIES,
 };
 use hookmap_wasm::{capabilities, suited_location};
 use serde_json::{json, Value};
@@ -112,6 +112,7 @@ fn the_signature_choices_are_the_core_sets() {
     assert_eq!(caps["signature_encodings"], json!(Encoding::NAMES));
     assert_eq!(caps["signature_tolerance"], TOLERANCE_SECS);
     assert_eq!(names_in(&caps, "api_key_places"), ApiKeyPlace::NAMES);
+    assert_eq!(caps["channel_types"], json!(ChannelType::NAMES));
     assert_eq!(
         names_in(&caps, "unknown_member_policies"),
         OnUnknownMember::NAMES
