@@ -126,11 +126,68 @@ test('payment.completed: registered with a schema, subscribed, published, receiv
   assert.equal((await admin.del(`${base()}/event-types/payment.completed`)).status, 204);
   refused(await admin.get(`${base()}/event-types/payment.completed`), 404, 'not_found');
   refused(await admin.post(`${base()}/events`, { type: 'payment.completed', data }), 422, 'invalid_event', 'type');
-  refused(await admin.patch(`${base()}/webhooks/${sub.body.id}`, { events: ['payment.completed'] }), 422, 'invalid_event', 'events[0]');
+  // Listing it again registers it again, without the schema, and says so.
+  const relisted = await admin.patch(`${base()}/webhooks/${sub.body.id}`, { events: ['payment.completed'] });
+  assert.equal(relisted.status, 200, relisted.text);
+  assert.deepEqual(relisted.body.warnings.map((w) => w.code), ['event_type_registered']);
+  assert.equal((await admin.get(`${base()}/event-types/payment.completed`)).body.schema, null);
+  await admin.patch(`${base()}/webhooks/${sub.body.id}`, { events: ['member.joined'] });
+  assert.equal((await admin.del(`${base()}/event-types/payment.completed`)).status, 204);
+});
+
+test('seed 004 as written: a new event name in a subscription is registered, with a warning, and its events arrive', async () => {
+  const { cid: seeded } = await seedCommunity(admin, 'Seed 004');
+  const at = `/v1/communities/${seeded}`;
+  // The seed's request body, verbatim.
+  const created = await admin.call('POST', `${at}/webhooks`, `{
+  "url": "https://your-server.com/webhook",
+  "events": ["member.joined", "payment.completed"],
+  "is_active": true
+}`);
+  assert.equal(created.status, 201, created.text);
+  assert.deepEqual(created.body.events, ['member.joined', 'payment.completed']);
+  assert.equal(created.body.warnings.length, 1, created.text);
+  assert.equal(created.body.warnings[0].code, 'event_type_registered');
+  assert.match(created.body.warnings[0].message, /"payment\.completed"/);
+  const type = (await admin.get(`${at}/event-types/payment.completed`)).body;
+  assert.deepEqual([type.built_in, type.schema, type.emitted_by], [false, null, 'api']);
+  assert.match(type.description, new RegExp(`registered by webhook subscription ${created.body.id}`));
+  // A type it lists is in use: it stays while the subscription lists it.
+  refused(await admin.del(`${at}/event-types/payment.completed`), 409, 'event_type_in_use');
+  // Listing it again (or a known name) warns of nothing.
+  const again = await admin.patch(`${at}/webhooks/${created.body.id}`, { url: `${hooks}/hook/seed004` });
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.body.warnings, undefined);
+
+  const data = { amount: 1999, currency: 'EUR', order: 'o-1' };
+  const published = await admin.post(`${at}/events`, { type: 'payment.completed', data });
+  assert.equal(published.status, 202, published.text);
+  const [request] = await eventually(async () => (await received('seed004')).length && received('seed004'), 'payment.completed at the subscriber');
+  assert.equal(verify(created.body.secret, request), true);
+  const event = JSON.parse(request.body);
+  assert.deepEqual([event.type, event.data], ['payment.completed', data]);
+});
+
+test('a name a subscription would register counts against the 50, and malformed names stay refused', async () => {
+  const { cid: full } = await seedCommunity(admin, 'Nearly full');
+  const at = `/v1/communities/${full}`;
+  for (let i = 0; i < 49; i += 1) {
+    assert.equal((await admin.post(`${at}/event-types`, { name: `kind.n${i}`, description: 'x' })).status, 201);
+  }
+  // Two new names with room for one: neither is registered, nothing is stored.
+  refused(await admin.post(`${at}/webhooks`, { url: `${hooks}/hook/full`, events: ['kind.a', 'kind.b'] }), 422, 'too_many_event_types', 'events');
+  assert.equal((await admin.get(`${at}/webhooks`)).body.total, 0);
+  refused(await admin.get(`${at}/event-types/kind.a`), 404, 'not_found');
+  const one = await admin.post(`${at}/webhooks`, { url: `${hooks}/hook/full`, events: ['kind.a', 'kind.n0'] });
+  assert.equal(one.status, 201, one.text);
+  assert.deepEqual(one.body.warnings.map((w) => w.message.match(/"([^"]+)"/)[1]), ['kind.a']);
+  for (const name of ['Payment.Completed', 'payment', 'payment..done', ' payment.done']) {
+    refused(await admin.post(`${at}/webhooks`, { url: `${hooks}/hook/full`, events: [name] }), 422, 'invalid_event', 'events[0]');
+  }
 });
 
 test('unknown, malformed and built-in names are refused; bad schemas name the keyword', async () => {
-  refused(await admin.post(`${base()}/webhooks`, { url: `${hooks}/hook/x`, events: ['member.joined', 'order.shipped'] }), 422, 'invalid_event', 'events[1]');
+  refused(await admin.post(`${base()}/webhooks`, { url: `${hooks}/hook/x`, events: ['member.joined', 'order'] }), 422, 'invalid_event', 'events[1]');
   refused(await admin.post(`${base()}/events`, { type: 'order.shipped', data: {} }), 422, 'invalid_event', 'type');
   refused(await admin.post(`${base()}/events`, { type: 'member.joined', data: {} }), 422, 'invalid_event', 'type');
   refused(await admin.post(`${base()}/events`, { type: ' store.purchased', data: {} }), 422, 'invalid_event', 'type');
@@ -162,7 +219,11 @@ test('another community cannot see or use a type, and the cap is counted', async
   const theirs = (await intruder.get(`/v1/communities/${other.cid}/event-types`)).body;
   assert.equal(theirs.data.some((t) => t.name === 'secret.launch'), false);
   refused(await intruder.post(`/v1/communities/${other.cid}/events`, { type: 'secret.launch', data: {} }), 422, 'invalid_event', 'type');
-  refused(await intruder.post(`/v1/communities/${other.cid}/webhooks`, { url: `${hooks}/hook/y`, events: ['secret.launch'] }), 422, 'invalid_event', 'events[0]');
+  // Subscribing to the name registers the other community's own type, not a view of ours.
+  const theirSub = await intruder.post(`/v1/communities/${other.cid}/webhooks`, { url: `${hooks}/hook/y`, events: ['secret.launch'] });
+  assert.equal(theirSub.status, 201, theirSub.text);
+  assert.match((await intruder.get(`/v1/communities/${other.cid}/event-types/secret.launch`)).body.description, /registered by webhook subscription/);
+  assert.equal((await admin.get(`${base()}/event-types/secret.launch`)).body.description, 'ours');
   // The catalogue itself is the same for everyone.
   assert.equal((await intruder.get('/v1/event-types')).body.data.length, (await admin.get('/v1/event-types')).body.data.length);
 

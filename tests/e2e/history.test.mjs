@@ -252,3 +252,46 @@ test('gamification logs and field histories filter by webhook_id, with user_id a
   assert.deepEqual(rows(await logs(other, `webhook_id=${shop.id}`)), [0, []]);
   assert.deepEqual(rows(await logs(other, `webhook_id=${theirs.id}`)), [1, [['theirs', 9]]]);
 });
+
+test('the community history lists every webhook\'s deliveries, each naming its webhook, with the same filters and ?webhook_id=', async () => {
+  const own = (await admin.post('/v1/communities', { name: 'One history' })).body.id;
+  const at = `/v1/communities/${own}`;
+  await admin.post(`${at}/users`, { email: 'ann@example.com', username: 'ann' });
+  const mapping = { user: { match: 'email', path: 'who' }, fields: [{ target: { currency: 'coins' }, op: 'add', path: 'n' }] };
+  const shop = (await admin.post(`${at}/incoming-webhooks`, { name: 'shop', mapping })).body;
+  const game = (await admin.post(`${at}/incoming-webhooks`, { name: 'game', mapping })).body;
+  const waiting = (await admin.post(`${at}/incoming-webhooks`, { name: 'no mapping' })).body;
+  const sent = [];
+  for (const [h, who] of [[shop, 'ann'], [game, 'ann'], [shop, 'nobody'], [waiting, 'ann']]) {
+    sent.push((await send(h.url, { who: `${who}@example.com`, n: 1 })).body.delivery_id);
+  }
+  const list = async (query = '') => admin.get(`${at}/deliveries${query}`);
+  const all = await list();
+  assert.equal(all.status, 200, all.text);
+  // Newest first, across webhooks, each with its webhook.
+  assert.deepEqual(all.body.data.map((d) => [d.id, d.webhook_id]), [
+    [sent[3], waiting.id], [sent[2], shop.id], [sent[1], game.id], [sent[0], shop.id]]);
+  assert.deepEqual(all.body.totals, { success: 2, failed: 1, pending: 1, filtered: 0, replayed: 0 });
+  assert.deepEqual([all.body.page, all.body.per_page, all.body.total], [1, 20, 4]);
+  // The same item as the per-webhook history gives.
+  const alone = (await admin.get(`${at}/incoming-webhooks/${shop.id}/deliveries`)).body.data;
+  assert.deepEqual(all.body.data.filter((d) => d.webhook_id === shop.id), alone);
+
+  assert.deepEqual((await list(`?webhook_id=${shop.id}`)).body.data.map((d) => d.id), [sent[2], sent[0]]);
+  assert.deepEqual((await list(`?webhook_id=${shop.id}`)).body.totals, { success: 1, failed: 1, pending: 0, filtered: 0, replayed: 0 });
+  assert.deepEqual((await list('?status=pending')).body.data.map((d) => d.id), [sent[3]]);
+  assert.deepEqual((await list('?error_code=unknown_member')).body.data.map((d) => d.id), [sent[2]]);
+  assert.equal((await list('?until=2000-01-01')).body.total, 0);
+  assert.equal((await list('?per_page=1&page=2')).body.data[0].id, sent[2]);
+  const withPayload = (await list(`?webhook_id=${game.id}&include=payload`)).body.data[0];
+  assert.deepEqual(withPayload.payload, { who: 'ann@example.com', n: 1 });
+  assert.equal((await list('?status=nope')).body.error.code, 'invalid_query');
+  assert.equal((await list('?include=everything')).body.error.code, 'invalid_query');
+
+  // Another community's webhook is not found here, and its deliveries never show.
+  assert.equal((await admin.get(`/v1/communities/${cid}/deliveries?webhook_id=${shop.id}`)).status, 404);
+  assert.equal((await list(`?webhook_id=${hook.id}`)).status, 404);
+  const theirs = (await admin.get(`/v1/communities/${cid}/deliveries`)).body.data;
+  assert.equal(theirs.some((d) => sent.includes(d.id)), false);
+  assert.ok(theirs.some((d) => d.webhook_id === hook.id));
+});

@@ -106,6 +106,29 @@ test('user fields: keys validated, duplicates refused, type fixed, rename allowe
   assert.equal((await admin.del(`${base}/score`)).status, 404);
 });
 
+test('a user field a mapping writes is not deleted (409 field_in_use) until the mapping stops writing it', async () => {
+  const c = (await admin.post('/v1/communities', { name: 'Fields in use' })).body.id;
+  const at = `/v1/communities/${c}`;
+  await admin.post(`${at}/user-fields`, { key: 'tier', type: 'text' });
+  await admin.post(`${at}/user-fields`, { key: 'spare', type: 'text' });
+  const writes = (field) => ({ user: { match: 'email', path: 'who' }, fields: [{ target: { field }, op: 'overwrite', path: 'tier' }] });
+  const hook = (await admin.post(`${at}/incoming-webhooks`, { name: 'shop', mapping: writes('tier') })).body;
+  const refused = await admin.del(`${at}/user-fields/tier`);
+  assert.equal(refused.status, 409, refused.text);
+  assert.equal(refused.body.error.code, 'field_in_use');
+  assert.match(refused.body.error.message, /"tier"/);
+  assert.equal((await admin.get(`${at}/user-fields`)).body.total, 2, 'the field stays');
+  // Another community's mapping of a field of the same key does not hold this one.
+  const other = (await admin.post('/v1/communities', { name: 'Elsewhere fields' })).body.id;
+  await admin.post(`/v1/communities/${other}/user-fields`, { key: 'spare', type: 'text' });
+  await admin.post(`/v1/communities/${other}/incoming-webhooks`, { name: 'theirs', mapping: writes('spare') });
+  assert.equal((await admin.del(`${at}/user-fields/spare`)).status, 204);
+  // Once no mapping writes it, it goes.
+  assert.equal((await admin.patch(`${at}/incoming-webhooks/${hook.id}`, { mapping: null })).status, 200);
+  assert.equal((await admin.del(`${at}/user-fields/tier`)).status, 204);
+  assert.equal((await admin.del(`${at}/user-fields/tier`)).status, 404);
+});
+
 test('unknown routes and resources answer with JSON errors', async () => {
   const res = await admin.get('/v1/nothing-here');
   assert.equal(res.status, 404);

@@ -287,7 +287,7 @@ test('bad subscriptions and events are refused with their reason', async () => {
     [{ url: 'https://10.0.0.1/hook', events: ['member.joined'] }, 'invalid_url', 'url'],
     [{ url: 'https://169.254.169.254/latest', events: ['member.joined'] }, 'invalid_url', 'url'],
     [{ url: 'http://example.com/hook', events: ['member.joined'] }, 'invalid_url', 'url'],
-    [{ url: 'https://example.com/hook', events: ['member.left'] }, 'invalid_event', 'events[0]'],
+    [{ url: 'https://example.com/hook', events: ['Member.Left'] }, 'invalid_event', 'events[0]'],
     [{ url: 'https://example.com/hook', events: [] }, 'invalid_event', 'events'],
     [{ url: 'https://example.com/hook', events: ['member.joined'], channel_id: 'chn_x' }, 'invalid_field', 'channel_id'],
     [{ url: 'https://example.com/hook', events: ['member.joined'], encryption: { algorithm: 'aes-256-gcm', key: 'short', iv: IV } }, 'invalid_encryption', null],
