@@ -126,7 +126,10 @@ lines.push('', `Not measured under Node: the module uses the exception-handling 
 lines.push('## The console (headless Chromium)', '');
 lines.push(`\`node scripts/bench/console.mjs\`: the console's own files as served, each gzipped (\`gzip -9\`), and, on \`wrangler dev\`, ${consoleRun.loads} loads of a webhook's Mapping tab (signed in, the engine fetched and compiled each time, as on a first visit) whose history holds 50 deliveries of a 1 KB order. The times are the page's own performance marks: \`first-preview\` from the navigation's start, and \`shadow-replay\` from the click to the 50 verdicts drawn (the history fetched with its payloads, judged by the wasm engine, the table built). Medians.`, '');
 lines.push('| what | measured | budget |', '|---|---|---|');
-lines.push(`| the console's JS, CSS and HTML (${consoleRun.sizes.js_css_html.length} files, www/pkg's glue included), gzipped | ${kb(consoleRun.sizes.total_gzip)} | ≤ ${budgetOf('console JS, CSS and HTML') / KB} KB: ${verdict(consoleRun.sizes.total_gzip <= budgetOf('console JS, CSS and HTML'))} |`);
+lines.push(`| the console's first load: sign-in and the webhooks list (${consoleRun.sizes.js_css_html.length} files of JS, CSS and HTML, www/pkg's glue included), gzipped | ${kb(consoleRun.sizes.total_gzip)} | ≤ ${budgetOf('console first load') / KB} KB: ${verdict(consoleRun.sizes.total_gzip <= budgetOf('console first load'))} |`);
+for (const m of consoleRun.sizes.lazy ?? []) {
+  lines.push(`| loaded when opened: ${m.module} (with what it brings beyond the first load), gzipped | ${kb(m.gzip)} | measured, not bounded |`);
+}
 lines.push(`| its wasm engine (www/pkg/hookmap_wasm_bg.wasm), gzipped | ${kb(consoleRun.sizes.wasm.gzip)} | ≤ ${budgetOf('page engine') / KB} KB: ${verdict(consoleRun.sizes.wasm.gzip <= budgetOf('page engine'))} |`);
 lines.push(`| load to the first preview | ${Math.round(consoleRun.first_preview_ms)} ms | measured, not bounded |`);
 lines.push(`| shadow replay of 50 deliveries | ${Math.round(consoleRun.shadow_replay_ms)} ms | measured, not bounded |`);

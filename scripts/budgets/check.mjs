@@ -1,7 +1,7 @@
 // Fails when a build passes its size budget (scripts/budgets/budgets.mjs), printing each size and
 // its budget. Run by `make test` after `make build`: the edge it weighs must be the production one.
 import { readFileSync } from 'node:fs';
-import { KB, budgets } from './budgets.mjs';
+import { KB, budgets, lazyModules } from './budgets.mjs';
 
 const features = readFileSync(new URL('../../crates/hookmap-worker/build/edge/.features', import.meta.url), 'utf8');
 if (features !== 'edge') {
@@ -14,6 +14,10 @@ for (const b of budgets) {
   const fits = size <= b.budget;
   over += fits ? 0 : 1;
   console.log(`budgets: ${b.name} (${b.what}) ${(size / KB).toFixed(1)} KB gzipped, budget ${(b.budget / KB).toFixed(0)} KB: ${fits ? 'within' : 'OVER'}`);
+}
+// The views loaded when opened are not budgeted one by one: each is reported, to be watched.
+for (const m of lazyModules()) {
+  console.log(`budgets: loaded when opened: ${m.module} ${(m.gzip / KB).toFixed(1)} KB gzipped (${m.files.map((f) => f.file.replace(/^www\//, '')).join(', ')})`);
 }
 if (over) {
   console.error(`budgets: ${over} over budget`);
