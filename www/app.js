@@ -1,19 +1,32 @@
-// The console: sign in, then the community's incoming webhooks (settings, mapping, histories),
-// outgoing webhooks, members and their logs, and chat. One page; the address's hash names the view
-// (`#/webhooks/wh_1/mapping`), so the browser's back button and links work.
+// The console: sign in, then the community's settings as the seeds lay them out: Integrations
+// (incoming webhooks with their settings, mapping and histories, outgoing webhooks, one history of
+// every delivery), user fields, currencies, chat, members and their logs, API keys, event types,
+// quotas. One page; the address's hash names the view (`#/webhooks/wh_1/mapping`), so the
+// browser's back button and links work.
+// The first load is sign-in and the webhooks list (scripts/budgets: at most 60 KB gzipped); every
+// other view, and the mapping editor, is its own module, imported when it is first opened.
 import { Api } from './js/api.js';
 import { describe, loadEngine } from './js/engine.js';
-import { MappingEditor } from './js/editor.js';
 import { fill, h } from './js/dom.js';
 import * as session from './js/session.js';
 import * as signin from './js/views/signin.js';
 import * as webhooks from './js/views/webhooks.js';
-import * as webhook from './js/views/webhook.js';
-import * as members from './js/views/members.js';
-import * as logs from './js/views/logs.js';
-import * as outgoing from './js/views/outgoing.js';
-import * as chat from './js/views/chat.js';
 import { useStatuses } from './js/views/common.js';
+
+/** The views loaded when opened (the budget check reads these `import()`s). */
+const lazy = {
+  webhook: () => import('./js/views/webhook.js'),
+  histories: () => import('./js/views/histories.js'),
+  outgoing: () => import('./js/views/outgoing.js'),
+  members: () => import('./js/views/members.js'),
+  logs: () => import('./js/views/logs.js'),
+  chat: () => import('./js/views/chat.js'),
+  fields: () => import('./js/views/fields.js'),
+  currencies: () => import('./js/views/currencies.js'),
+  keys: () => import('./js/views/keys.js'),
+  eventTypes: () => import('./js/views/event_types.js'),
+  quotas: () => import('./js/views/quotas.js'),
+};
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -24,7 +37,15 @@ const ctx = {
   session: null,
   wasm: null,
   caps: null,
+  // The mapping editor, made by `loadEditor` when a view first needs it.
   editor: null,
+  async loadEditor() {
+    if (!ctx.editor) {
+      const { MappingEditor } = await import('./js/editor.js');
+      ctx.editor ??= new MappingEditor($('#editor'), ctx.wasm);
+    }
+    return ctx.editor;
+  },
   // Each drawing of a view gets its own container in #view (see `route`).
   view: null,
   current: () => true,
@@ -49,16 +70,22 @@ const ROUTES = [
   ['playground', (c) => playground(c)],
   ['webhooks', (c) => webhooks.list(c)],
   ['webhooks/new', (c) => webhooks.create(c)],
-  ['webhooks/:wid', (c, p) => webhook.show(c, p.wid, 'settings')],
-  ['webhooks/:wid/:tab', (c, p) => webhook.show(c, p.wid, p.tab)],
-  ['outgoing', (c) => outgoing.list(c)],
-  ['outgoing/new', (c) => outgoing.create(c)],
-  ['outgoing/:sid', (c, p) => outgoing.show(c, p.sid)],
-  ['members', (c) => members.search(c)],
-  ['members/:uid', (c, p) => members.show(c, p.uid)],
-  ['logs', (c) => logs.show(c)],
-  ['channels', (c) => chat.show(c)],
-  ['channels/:chid', (c, p) => chat.show(c, p.chid)],
+  ['webhooks/:wid', async (c, p) => (await lazy.webhook()).show(c, p.wid, 'settings')],
+  ['webhooks/:wid/:tab', async (c, p) => (await lazy.webhook()).show(c, p.wid, p.tab)],
+  ['histories', async (c) => (await lazy.histories()).show(c)],
+  ['outgoing', async (c) => (await lazy.outgoing()).list(c)],
+  ['outgoing/new', async (c) => (await lazy.outgoing()).create(c)],
+  ['outgoing/:sid', async (c, p) => (await lazy.outgoing()).show(c, p.sid)],
+  ['members', async (c) => (await lazy.members()).search(c)],
+  ['members/:uid', async (c, p) => (await lazy.members()).show(c, p.uid)],
+  ['logs', async (c) => (await lazy.logs()).show(c)],
+  ['channels', async (c) => (await lazy.chat()).show(c)],
+  ['channels/:chid', async (c, p) => (await lazy.chat()).show(c, p.chid)],
+  ['fields', async (c) => (await lazy.fields()).show(c)],
+  ['currencies', async (c) => (await lazy.currencies()).show(c)],
+  ['keys', async (c) => (await lazy.keys()).show(c)],
+  ['event-types', async (c) => (await lazy.eventTypes()).show(c)],
+  ['quotas', async (c) => (await lazy.quotas()).show(c)],
 ];
 
 function match(steps) {
@@ -74,8 +101,10 @@ function match(steps) {
 }
 
 /** The mapping editor on its own: no webhook, nothing saved. Needs no sign-in. */
-function playground(vctx) {
+async function playground(vctx) {
   $('#where').textContent = 'mapping playground';
+  await vctx.loadEditor();
+  if (!vctx.current()) return;
   vctx.editor.offline();
   fill(vctx.view, h('h2', { class: 'view-title' }, 'Mapping playground'),
     h('p', { class: 'hint' }, 'Try a mapping on a sample payload. Nothing here is saved: sign in and open a webhook to save one.'));
@@ -95,8 +124,10 @@ async function route() {
   const mine = ++turn;
   const steps = decodeURIComponent(location.hash.replace(/^#\/?/, '')).split('/').filter(Boolean);
   // The editor goes back home before a view is drawn; the views that want it take it again.
-  ctx.editor.root.hidden = true;
-  document.body.append(ctx.editor.root);
+  if (ctx.editor) {
+    ctx.editor.root.hidden = true;
+    document.body.append(ctx.editor.root);
+  }
   const container = h('div', { class: 'view-body' });
   fill($('#view'), container);
   const vctx = Object.create(ctx, { view: { value: container }, current: { value: () => mine === turn } });
@@ -147,7 +178,6 @@ async function main() {
   }
   ctx.caps = ctx.wasm.capabilities();
   useStatuses(ctx.caps);
-  ctx.editor = new MappingEditor($('#editor'), ctx.wasm);
   const saved = session.load();
   if (saved) start(saved);
   else ctx.status('');

@@ -83,17 +83,35 @@ export class Api {
   replayAll(wid, filters) { return this.call('POST', this.at(`/incoming-webhooks/${enc(wid)}/deliveries/replay`), filters); }
   replayRun(wid, rid) { return this.get(this.at(`/incoming-webhooks/${enc(wid)}/replays/${enc(rid)}`)); }
 
+  /** Every incoming webhook's deliveries in one history (`webhook_id` narrows it to one). */
+  communityDeliveries(query) { return this.get(this.at('/deliveries'), query); }
+
   fields() { return this.all(this.at('/user-fields')); }
+  createField(body) { return this.call('POST', this.at('/user-fields'), body); }
+  updateField(key, body) { return this.call('PATCH', this.at(`/user-fields/${enc(key)}`), body); }
+  deleteField(key) { return this.call('DELETE', this.at(`/user-fields/${enc(key)}`)); }
   currencies() { return this.all(this.at('/currencies')); }
+  createCurrency(body) { return this.call('POST', this.at('/currencies'), body); }
+  updateCurrency(key, body) { return this.call('PATCH', this.at(`/currencies/${enc(key)}`), body); }
+  deleteCurrency(key) { return this.call('DELETE', this.at(`/currencies/${enc(key)}`)); }
   channels() { return this.all(this.at('/channels')); }
+  createChannel(body) { return this.call('POST', this.at('/channels'), body); }
   messages(chid, query) { return this.get(this.at(`/channels/${enc(chid)}/messages`), query); }
   bot() { return this.get(this.at('/bot')); }
+  updateBot(body) { return this.call('PATCH', this.at('/bot'), body); }
   users(query) { return this.get(this.at('/users'), query); }
+  createUser(body) { return this.call('POST', this.at('/users'), body); }
+  keys() { return this.all(this.at('/api-keys')); }
+  createKey(body) { return this.call('POST', this.at('/api-keys'), body); }
+  deleteKey(kid) { return this.call('DELETE', this.at(`/api-keys/${enc(kid)}`)); }
+  quotas() { return this.get(this.at('/quotas')); }
   user(uid) { return this.get(this.at(`/users/${enc(uid)}`)); }
   gamificationLogs(query) { return this.get(this.at('/gamification-logs'), query); }
   fieldHistories(query) { return this.get(this.at('/user-field-histories'), query); }
 
   eventTypes() { return this.all(this.at('/event-types')); }
+  createEventType(body) { return this.call('POST', this.at('/event-types'), body); }
+  deleteEventType(name) { return this.call('DELETE', this.at(`/event-types/${enc(name)}`)); }
   subscriptions() { return this.all(this.at('/webhooks')); }
   subscription(sid) { return this.get(this.at(`/webhooks/${enc(sid)}`)); }
   createSubscription(body) { return this.call('POST', this.at('/webhooks'), body); }

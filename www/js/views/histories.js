@@ -1,10 +1,12 @@
-// A webhook's Histories: every delivery with the seeds' icons, filters, a details panel (payload as
-// a tree, effects, error, the answer the sender got), and replay: one, or all the filter shows.
+// Histories: every delivery with the seeds' icons, filters, a details panel (payload as a tree,
+// effects, error, the answer the sender got), and replay: one, or all the filter shows. A
+// webhook's tab shows its own; the community's (`show`, the seeds' Histories at the top right of
+// the Webhooks page) shows every webhook's, with the webhook as a column and a filter.
 import { field, fill, h, table, when } from '../dom.js';
 import { attempt, describe } from '../engine.js';
 import { describeEffect } from '../preview.js';
 import { renderTree } from '../tree.js';
-import { applied, errorLine, findMember, memberLink, pager, statusBadge, totalsLine } from './common.js';
+import { applied, errorLine, findMember, memberLink, pager, statusBadge, title, totalsLine } from './common.js';
 import { utf8Bytes } from '../utf8.js';
 
 /** How long to wait between looks at a bulk replay's progress. */
@@ -12,7 +14,26 @@ const POLL_MS = 700;
 /** How often the first page looks for new deliveries while it is shown. */
 const LIVE_MS = 3000;
 
-export async function histories(ctx, webhook, body) {
+/** The community's history: every incoming webhook's deliveries. */
+export async function show(ctx) {
+  const webhooks = await ctx.api.webhooks();
+  const body = h('div', { id: 'tab-body' });
+  fill(ctx.view,
+    h('p', { class: 'crumbs' }, h('a', { href: '#/webhooks' }, 'Incoming webhooks'), ' / '),
+    title('Histories', h('p', { class: 'hint' }, 'Every delivery of every incoming webhook, newest first.')),
+    body);
+  await histories(ctx, null, body, webhooks);
+}
+
+/**
+ * The deliveries of `webhook`, or with `webhook` null, of all of `webhooks` (the community's
+ * history: each row names its webhook, and a filter picks one).
+ */
+export async function histories(ctx, webhook, body, webhooks = []) {
+  const names = new Map(webhooks.map((w) => [w.id, w.name]));
+  const from = webhook ? null : h('select', { id: 'f-webhook' }, h('option', { value: '' }, 'any'),
+    webhooks.map((w) => h('option', { value: w.id }, w.name)));
+  const fetchPage = (q) => (webhook ? ctx.api.deliveries(webhook.id, q) : ctx.api.communityDeliveries(q));
   const status = h('select', { id: 'f-status' }, h('option', { value: '' }, 'any'),
     ctx.caps.history_statuses.map((s) => h('option', { value: s.name }, s.name)));
   const since = h('input', { id: 'f-since', type: 'date' });
@@ -20,7 +41,7 @@ export async function histories(ctx, webhook, body) {
   const member = h('input', { id: 'f-member', placeholder: 'email, username or id', spellcheck: 'false' });
   const code = h('input', { id: 'f-code', placeholder: 'e.g. missing_path', spellcheck: 'false' });
   const filters = h('form', { id: 'history-filters', class: 'inline filters' },
-    field('Status', status), field('From', since), field('Before', until), field('Member', member), field('Error code', code),
+    from ? field('Webhook', from) : null, field('Status', status), field('From', since), field('Before', until), field('Member', member), field('Error code', code),
     h('button', { type: 'submit' }, 'Filter'));
   const summary = h('p', { id: 'history-totals', role: 'status' });
   const list = h('div', { id: 'history-list' });
@@ -34,22 +55,25 @@ export async function histories(ctx, webhook, body) {
   let query = {};
   let shown = { page: 1, newest: null };
   const load = async (page = 1) => {
-    const answer = await ctx.api.deliveries(webhook.id, { ...query, page, per_page: 20 });
+    const answer = await fetchPage({ ...query, page, per_page: 20 });
     shown = { page, newest: answer.data[0]?.id ?? null, total: answer.total };
     summary.textContent = `${totalsLine(answer.totals)} (all time).`;
     fill(list, answer.data.length === 0
       ? h('p', { class: 'hint' }, 'No deliveries match. Senders\' deliveries appear here as they arrive.')
-      : table('Deliveries', ['Status', 'Received', 'Member', 'Idempotency key', 'Error or reason', ''], answer.data, (d) => [
+      : table('Deliveries', [...(webhook ? [] : ['Webhook']), 'Status', 'Received', 'Member', 'Idempotency key', 'Error or reason', ''], answer.data, (d) => [
+        ...(webhook ? [] : [h('a', { href: `#/webhooks/${encodeURIComponent(d.webhook_id)}/histories` }, names.get(d.webhook_id) ?? d.webhook_id)]),
         statusBadge(d.status), when(d.created_at), memberLink(d.user_id), d.idempotency_key ?? '—', d.error?.code ?? d.reason ?? '',
-        h('button', { type: 'button', class: 'small', onclick: () => open(d.id) }, 'Details'),
-      ], (d) => ({ dataset: { delivery: d.id, status: d.status } })),
+        h('button', { type: 'button', class: 'small', 'aria-label': `Details of ${d.id}`, onclick: () => open(d.webhook_id, d.id) }, 'Details'),
+      ], (d) => ({ dataset: { delivery: d.id, status: d.status, webhook: d.webhook_id } })),
     answer.total > answer.per_page ? pager(answer, load) : null);
-    // A success is never replayed; the API says which statuses a bulk replay takes.
-    replayAll.disabled = answer.total === 0 || Boolean(query.status && !ctx.caps.replayable.includes(query.status));
+    // A success is never replayed; the API says which statuses a bulk replay takes. A bulk replay
+    // is one webhook's: in the community's history, pick the webhook first.
+    replayAll.disabled = answer.total === 0 || !replayTarget() || Boolean(query.status && !ctx.caps.replayable.includes(query.status));
   };
 
-  const open = async (did) => {
-    const d = await ctx.api.delivery(webhook.id, did);
+  const replayTarget = () => webhook?.id ?? query.webhook_id;
+  const open = async (wid, did) => {
+    const d = await ctx.api.delivery(wid, did);
     const tree = h('div', { class: 'tree', 'aria-label': 'Payload' });
     const replay = h('button', { type: 'button', id: 'replay-one', hidden: !ctx.caps.replayable.includes(d.status) }, 'Replay this delivery');
     const replayResult = h('p', { id: 'replay-one-result', role: 'status' });
@@ -57,7 +81,7 @@ export async function histories(ctx, webhook, body) {
       replayResult.className = '';
       replayResult.textContent = 'Replaying…';
       try {
-        const r = await ctx.api.replay(webhook.id, did);
+        const r = await ctx.api.replay(wid, did);
         replayResult.className = 'ok';
         replayResult.textContent = `Replayed: ${r.status}${r.delivery_id ? ` as ${r.delivery_id}` : ''}.`;
       } catch (e) {
@@ -69,6 +93,7 @@ export async function histories(ctx, webhook, body) {
     fill(details,
       h('h3', {}, statusBadge(d.status), ` ${d.id}`),
       h('dl', { class: 'facts' },
+        webhook ? null : [h('dt', {}, 'Webhook'), h('dd', { id: 'detail-webhook' }, names.get(d.webhook_id) ?? d.webhook_id)],
         h('dt', {}, 'Received'), h('dd', {}, when(d.created_at)),
         h('dt', {}, 'The sender got'), h('dd', { id: 'detail-answer' }, `HTTP ${d.http_status}`),
         h('dt', {}, 'Member'), h('dd', {}, memberLink(d.user_id)),
@@ -98,7 +123,7 @@ export async function histories(ctx, webhook, body) {
       fill(list);
       return;
     }
-    query = { status: status.value, since: since.value, until: until.value, user_id: uid, error_code: code.value.trim() };
+    query = { webhook_id: from?.value, status: status.value, since: since.value, until: until.value, user_id: uid, error_code: code.value.trim() };
     await load();
   });
 
@@ -108,11 +133,13 @@ export async function histories(ctx, webhook, body) {
     replayOut.className = '';
     replayOut.textContent = 'Queued…';
     try {
-      let run = await ctx.api.replayAll(webhook.id, body);
+      const wid = replayTarget();
+      delete body.webhook_id;
+      let run = await ctx.api.replayAll(wid, body);
       while (!run.finished) {
         replayOut.textContent = `Replaying: ${run.done} of ${run.queued} done…`;
         await new Promise((r) => setTimeout(r, POLL_MS));
-        run = await ctx.api.replayRun(webhook.id, run.id);
+        run = await ctx.api.replayRun(wid, run.id);
       }
       replayOut.className = run.failed ? 'bad' : 'ok';
       replayOut.textContent = `Replayed ${run.done} of ${run.queued}: ${run.succeeded} succeeded, ${run.failed} failed, ${run.pending} still pending, ${run.skipped} skipped${run.remaining ? `; ${run.remaining} more wait for another run` : ''}.`;
@@ -130,7 +157,7 @@ export async function histories(ctx, webhook, body) {
     if (!body.isConnected) return clearInterval(timer);
     if (!live.checked || shown.page !== 1 || document.hidden) return;
     try {
-      const latest = await ctx.api.deliveries(webhook.id, { ...query, page: 1, per_page: 1 });
+      const latest = await fetchPage({ ...query, page: 1, per_page: 1 });
       if ((latest.data[0]?.id ?? null) !== shown.newest || latest.total !== shown.total) await load(1);
     } catch {
       // A failed look is tried again at the next tick; the list on screen stays as it was.

@@ -1,8 +1,9 @@
-// Members: find one by email or username; a member's balances, fields, gamification logs and field
-// histories (the logs filtered by webhook).
+// Members: create one, find one by email or username; a member's balances, fields, gamification
+// logs and field histories (the logs filtered by webhook).
 import { field, fill, h, table, when } from '../dom.js';
 import { describe } from '../engine.js';
 import { memberQuery, title } from './common.js';
+import { attemptTo, outcome } from './editing.js';
 import { movements, webhookSelect } from './logs.js';
 
 export function search(ctx) {
@@ -23,8 +24,28 @@ export function search(ctx) {
       fill(out, h('p', { class: 'bad' }, describe(e)));
     }
   });
-  fill(ctx.view, title('Members'), form, out);
+  fill(ctx.view, title('Members'), form, out, newMember(ctx));
   who.focus();
+}
+
+/** The form that creates a member (what the platform does when someone joins). */
+function newMember(ctx) {
+  const email = h('input', { id: 'new-member-email', required: true, maxlength: 254, autocomplete: 'off', spellcheck: 'false' });
+  const username = h('input', { id: 'new-member-username', required: true, maxlength: 64, autocomplete: 'off', spellcheck: 'false' });
+  const line = outcome('new-member-result');
+  const made = h('p', { id: 'new-member-link' });
+  const form = h('form', { id: 'new-member', class: 'card' }, h('h3', {}, 'New member'),
+    h('div', { class: 'inline' }, field('Email', email), field('Username', username)),
+    h('button', { type: 'submit' }, 'Create member'), line, made);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const m = await attemptTo(line, () => ctx.api.createUser({ email: email.value.trim(), username: username.value.trim() }),
+      (u) => `Created ${u.username} (${u.id}).`);
+    if (!m) return;
+    form.querySelectorAll('input').forEach((i) => { i.value = ''; });
+    fill(made, h('a', { href: `#/members/${encodeURIComponent(m.id)}` }, `Open ${m.username}`));
+  });
+  return form;
 }
 
 function balanceKeys(members) {

@@ -45,7 +45,8 @@ function settings(ctx, webhook, body) {
 
 async function mapping(ctx, webhook, body) {
   // The editor is shared: only the view still on screen takes it.
-  if (!(await ctx.editor.connect(ctx.api, webhook)) || !ctx.current()) return;
-  ctx.editor.root.hidden = false;
-  body.append(ctx.editor.root);
+  const editor = await ctx.loadEditor();
+  if (!ctx.current() || !(await editor.connect(ctx.api, webhook)) || !ctx.current()) return;
+  editor.root.hidden = false;
+  body.append(editor.root);
 }

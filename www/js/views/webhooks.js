@@ -12,7 +12,8 @@ export async function list(ctx) {
   const cells = new Map(webhooks.map((w) => [w.id, { last: h('span', { class: 'muted' }, '…'), counts: h('span', { class: 'muted' }, '…') }]));
   fill(ctx.view,
     title('Incoming webhooks'),
-    h('p', {}, h('a', { href: '#/webhooks/new', class: 'button', id: 'new-webhook' }, 'New incoming webhook')),
+    h('p', { class: 'inline spread' }, h('a', { href: '#/webhooks/new', class: 'button', id: 'new-webhook' }, 'New incoming webhook'),
+      h('a', { href: '#/histories', id: 'to-histories' }, 'Histories of every webhook')),
     webhooks.length === 0
       ? h('p', { class: 'hint' }, 'No incoming webhooks yet. Create one, give its URL to the sender, and build its mapping from the first delivery it catches.')
       : table('Incoming webhooks', ['Name', 'Location', 'Enabled', 'Signature', 'Last delivery', 'Deliveries'], webhooks, (w) => [
