@@ -717,9 +717,215 @@ async function eventuallyMapping(id, user) {
   assert.deepEqual(got, user);
 }
 
+/** Presses Tab until `selector` has the focus, as a keyboard user does. */
+async function tabTo(page, selector) {
+  for (let i = 0; i < 80; i += 1) {
+    if (await page.evaluate((sel) => document.activeElement?.matches(sel), selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  assert.fail(`Tab never reached ${selector}`);
+}
+
+/** Opens a section of the community settings from the nav, by keyboard, and checks the view. */
+async function openSection(page, section, ready, name) {
+  await page.evaluate(() => document.querySelector('#view').focus());
+  // From the top of the page: the nav comes before the view.
+  await page.evaluate(() => document.activeElement.blur());
+  await tabTo(page, `#nav a[data-section="${section}"]`);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(ready);
+  await page.waitForLoadState('networkidle');
+  await noSeriousViolations(page, name);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `${name} is ${overflow}px wider than the phone`);
+}
+
+test('Community settings: a new admin with the admin token sets up fields, a currency, a channel and the bot, an API key, a member and an event type, at 390 px by keyboard alone', async () => {
+  const cid = (await admin.post('/v1/communities', { name: 'Settings guild' })).body.id;
+  const at = `/v1/communities/${cid}`;
+  const { page, errors } = await openPage(browser, `${worker.base}/`, { width: 390, height: 844 });
+  await page.keyboard.type(worker.adminToken);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#community');
+  await page.selectOption('#community', cid);
+  await tabTo(page, '#open-community');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#new-webhook');
+  assert.equal(await page.textContent('#who-name'), 'Settings guild (as admin)');
+
+  // User fields: create, rename, and a delete the server refuses while a mapping writes the field.
+  await openSection(page, 'fields', '#field-form', 'user fields (empty)');
+  await tabTo(page, '#field-key');
+  await page.keyboard.type('level');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('Level');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('n');
+  await tabTo(page, '#field-form button[type=submit]');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('tr[data-field="level"]');
+  assert.match(await page.textContent('#field-result'), /Created the field level \(number\)/);
+  const fields = async () => (await admin.get(`${at}/user-fields`)).body.data.map((f) => [f.key, f.name, f.type]);
+  assert.deepEqual(await fields(), [['level', 'Level', 'number']]);
+  await tabTo(page, 'button[aria-label="Rename field level"]');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Control+a');
+  await page.keyboard.type('Player level');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => /Renamed field level to Player level/.test(document.querySelector('#field-result').textContent));
+  assert.deepEqual(await fields(), [['level', 'Player level', 'number']]);
+  await admin.post(`${at}/incoming-webhooks`, { name: 'Levels', mapping: { user: { match: 'email', path: 'who' }, fields: [{ target: { field: 'level' }, op: 'add', path: 'n' }] } });
+  await tabTo(page, 'button[aria-label="Delete field level"]');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Yes');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#field-result.bad');
+  assert.match(await page.textContent('#field-result'), /^field_in_use: /);
+  assert.equal((await fields()).length, 1);
+  await noSeriousViolations(page, 'user fields');
+  await shot(page, 'console-12-settings-fields');
+
+  // Currencies.
+  await openSection(page, 'currencies', '#currency-form', 'currencies');
+  await tabTo(page, '#currency-key');
+  await page.keyboard.type('gems');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('Premium gems');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('tr[data-currency="gems"]');
+  const gems = (await admin.get(`${at}/currencies/gems`)).body;
+  assert.deepEqual([gems.name, gems.built_in], ['Premium gems', false]);
+  await noSeriousViolations(page, 'currencies, one created');
+  await shot(page, 'console-13-settings-currencies');
+
+  // Chat: a channel, then the bot's name and avatar.
+  await openSection(page, 'channels', '#channel-form', 'chat');
+  await tabTo(page, '#channel-name');
+  await page.keyboard.type('announcements');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#channel-id');
+  const channels = (await admin.get(`${at}/channels`)).body.data;
+  assert.deepEqual(channels.map((c) => [c.name, c.type]), [['announcements', 'text']]);
+  assert.match(await page.textContent('#channel-id'), new RegExp(channels[0].id));
+  await tabTo(page, '#bot-name');
+  await page.keyboard.press('Control+a');
+  await page.keyboard.type('Guild bot');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('https://example.com/bot.png');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#chat-result.ok');
+  assert.deepEqual((await admin.get(`${at}/bot`)).body, { name: 'Guild bot', avatar_url: 'https://example.com/bot.png' });
+  assert.match(await page.textContent('#bot'), /Guild bot/);
+  await noSeriousViolations(page, 'chat, bot saved');
+  await shot(page, 'console-14-settings-chat');
+
+  // An API key, shown once, that signs in as the community.
+  await openSection(page, 'keys', '#key-form', 'API keys');
+  await tabTo(page, '#key-name');
+  await page.keyboard.type('shop backend');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#key-shown .once');
+  const key = await page.inputValue('#key-shown .once input');
+  assert.match(key, /^hmk_[0-9a-f]{48}$/);
+  assert.equal((await client(worker.base, key).get('/v1/me')).body.community.id, cid);
+  assert.equal(await page.$$eval('#key-list tr[data-key]', (rows) => rows.length), 1);
+  await noSeriousViolations(page, 'API keys, one shown');
+  await shot(page, 'console-15-settings-keys');
+
+  // A member.
+  await openSection(page, 'members', '#new-member', 'members');
+  await tabTo(page, '#new-member-email');
+  await page.keyboard.type('grace@example.com');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('grace');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#new-member-result.ok');
+  assert.equal((await admin.get(`${at}/users?email=grace@example.com`)).body.data[0].username, 'grace');
+  await page.waitForSelector('#new-member-link a');
+
+  // An event type with a schema; the built-ins show theirs.
+  await openSection(page, 'event-types', '#event-type-form', 'event types');
+  assert.ok(await page.$$eval('#event-type-list details.schema', (els) => els.length) >= 5, 'the built-ins with their schemas');
+  await tabTo(page, '#event-type-name');
+  await page.keyboard.type('payment.completed');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('A payment went through');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('{"type": "object", "required": ["amount"]}');
+  await tabTo(page, '#event-type-form button[type=submit]');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('tr[data-event-type="payment.completed"]');
+  assert.deepEqual((await admin.get(`${at}/event-types/payment.completed`)).body.schema, { type: 'object', required: ['amount'] });
+  await noSeriousViolations(page, 'event types, one registered');
+  await shot(page, 'console-16-settings-event-types');
+
+  // Quotas and usage, read only.
+  await openSection(page, 'quotas', '#quota-limits', 'quotas');
+  assert.equal(await page.textContent('tr[data-usage="incoming_webhooks"] td:last-child'), '1');
+  await shot(page, 'console-17-settings-quotas');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the community\'s Histories: every webhook\'s deliveries with the webhook as a column and a filter, details and replay', async () => {
+  const cid = (await admin.post('/v1/communities', { name: 'History guild' })).body.id;
+  const at = `/v1/communities/${cid}`;
+  const key = (await admin.post(`${at}/api-keys`, { name: 'k' })).body.key;
+  await admin.post(`${at}/users`, { email: 'ann@example.com', username: 'ann' });
+  const mapping = { user: { match: 'email', path: 'who' }, fields: [{ target: { currency: 'coins' }, op: 'add', path: 'n' }] };
+  const shop = (await admin.post(`${at}/incoming-webhooks`, { name: 'Shop', mapping })).body;
+  const game = (await admin.post(`${at}/incoming-webhooks`, { name: 'Game', mapping })).body;
+  assert.equal((await deliver(shop.url, JSON.stringify({ who: 'ann@example.com', n: 2 }))).status, 200);
+  const failed = await deliver(game.url, JSON.stringify({ who: 'bob@example.com', n: 5 }));
+  assert.equal(failed.body.error.code, 'unknown_member');
+
+  const { page, errors } = await signIn(browser, worker.base, key, '#/webhooks', { width: 390, height: 844 });
+  await page.waitForSelector('#to-histories');
+  await tabTo(page, '#to-histories');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#history-list tr[data-delivery]');
+  await page.waitForLoadState('networkidle');
+  await noSeriousViolations(page, 'community histories');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the community histories are ${overflow}px wider than the phone`);
+  const rows = await page.$$eval('#history-list tr[data-delivery]', (trs) => trs.map((tr) => [tr.dataset.webhook, tr.dataset.status, tr.cells[0].textContent]));
+  assert.deepEqual(rows, [[game.id, 'failed', 'Game'], [shop.id, 'success', 'Shop']]);
+  assert.match(await page.textContent('#history-totals'), /1 failed/);
+  assert.match(await page.textContent('#history-totals'), /1 success/);
+  assert.equal(await page.isDisabled('#replay-all'), true, 'a bulk replay is one webhook\'s');
+  await shot(page, 'console-18-community-histories');
+
+  // The webhook filter, by keyboard.
+  await tabTo(page, '#f-webhook');
+  await page.selectOption('#f-webhook', game.id);
+  await tabTo(page, '#history-filters button[type=submit]');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelectorAll('#history-list tr[data-delivery]').length === 1);
+  assert.equal(await page.isDisabled('#replay-all'), false);
+
+  // Bob joins; the failure's details, then its replay from here.
+  await admin.post(`${at}/users`, { email: 'bob@example.com', username: 'bob' });
+  await tabTo(page, `button[aria-label="Details of ${failed.body.delivery_id}"]`);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#delivery-details:not([hidden]) #detail-webhook');
+  assert.equal(await page.textContent('#detail-webhook'), 'Game');
+  assert.match(await page.textContent('#detail-error'), /^unknown_member/);
+  await noSeriousViolations(page, 'community histories, details');
+  await tabTo(page, '#replay-one');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#replay-one-result.ok');
+  assert.match(await page.textContent('#replay-one-result'), /Replayed: success/);
+  const bob = (await admin.get(`${at}/users?username=bob`)).body.data[0];
+  assert.equal(bob.balances.coins, 5);
+  await shot(page, 'console-19-community-histories-replayed');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('every view passes axe and fits a phone (390 px) without sideways scrolling', async () => {
   const views = ['#/webhooks', '#/webhooks/new', `#/webhooks/${state.hook.id}/settings`, `#/webhooks/${state.hook.id}/mapping`,
-    `#/webhooks/${state.hook.id}/histories`, '#/outgoing', '#/outgoing/new', '#/members', '#/logs', '#/channels', '#/playground'];
+    `#/webhooks/${state.hook.id}/histories`, '#/histories', '#/outgoing', '#/outgoing/new', '#/members', '#/logs', '#/channels',
+    '#/fields', '#/currencies', '#/keys', '#/event-types', '#/quotas', '#/playground'];
   const { page, errors } = await signedIn('#/webhooks', { width: 390, height: 844 });
   for (const view of views) {
     await page.evaluate((h) => { location.hash = h; }, view);
