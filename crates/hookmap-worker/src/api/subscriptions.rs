@@ -156,8 +156,7 @@ impl<'r> ShownSubscription<'r> {
                 code: "event_type_registered",
                 message: format!(
                     "{name:?} was not in the event catalogue: it is now registered as this \
-                     community's event type, without a schema (any data object is published); \
-                     give it a schema or delete it under .../event-types"
+                     community's event type, without a schema (any data object is published)"
                 ),
             })
             .collect();
