@@ -187,6 +187,7 @@ CREATE TABLE deliveries (
   member_by TEXT
 );
 CREATE INDEX deliveries_by_age ON deliveries(created_at);
+CREATE INDEX deliveries_by_community ON deliveries(community_id, seq);
 CREATE INDEX deliveries_by_webhook ON deliveries(webhook_id, seq);
 CREATE INDEX deliveries_by_webhook_status ON deliveries(webhook_id, status, seq);
 CREATE INDEX deliveries_held ON deliveries(community_id, member, seq)
