@@ -17,64 +17,180 @@ use crate::http;
 // (checked for every route by a test below, and by `api::dispatch` before the handler runs).
 routes! {
     serve(ctx, req);
-    Me {} GET ["me"] => communities::me(ctx);
-    Routes {} GET ["routes"] => listing();
-    CommunityCreate {} POST ["communities"] => communities::create(ctx, req);
-    CommunityList {} GET ["communities"] => communities::list(ctx);
-    KeyCreate { cid } POST ["communities", cid, "api-keys"] => communities::create_key(ctx, cid, req);
-    KeyList { cid } GET ["communities", cid, "api-keys"] => communities::list_keys(ctx, cid);
-    KeyDelete { cid, kid } DELETE ["communities", cid, "api-keys", kid] => communities::delete_key(ctx, cid, kid);
-    UserCreate { cid } POST ["communities", cid, "users"] => users::create(ctx, cid, req);
-    UserFind { cid } GET ["communities", cid, "users"] => users::find(ctx, cid);
-    UserGet { cid, uid } GET ["communities", cid, "users", uid] => users::get(ctx, cid, uid);
-    FieldCreate { cid } POST ["communities", cid, "user-fields"] => fields::create(ctx, cid, req);
-    FieldList { cid } GET ["communities", cid, "user-fields"] => fields::list(ctx, cid);
-    FieldUpdate { cid, key } PATCH ["communities", cid, "user-fields", key] => fields::update(ctx, cid, key, req);
-    FieldDelete { cid, key } DELETE ["communities", cid, "user-fields", key] => fields::delete(ctx, cid, key);
-    FieldHistories { cid } GET ["communities", cid, "user-field-histories"] => logs::field_histories(ctx, cid);
-    CurrencyCreate { cid } POST ["communities", cid, "currencies"] => currencies::create(ctx, cid, req);
-    CurrencyList { cid } GET ["communities", cid, "currencies"] => currencies::list(ctx, cid);
-    CurrencyGet { cid, key } GET ["communities", cid, "currencies", key] => currencies::get(ctx, cid, key);
-    CurrencyUpdate { cid, key } PATCH ["communities", cid, "currencies", key] => currencies::update(ctx, cid, key, req);
-    CurrencyDelete { cid, key } DELETE ["communities", cid, "currencies", key] => currencies::delete(ctx, cid, key);
-    GamificationLogs { cid } GET ["communities", cid, "gamification-logs"] => logs::gamification(ctx, cid);
-    ChannelCreate { cid } POST ["communities", cid, "channels"] => chat::create_channel(ctx, cid, req);
-    ChannelList { cid } GET ["communities", cid, "channels"] => chat::list_channels(ctx, cid);
-    ChannelGet { cid, chid } GET ["communities", cid, "channels", chid] => chat::get_channel(ctx, cid, chid);
-    ChannelMessages { cid, chid } GET ["communities", cid, "channels", chid, "messages"] => chat::messages(ctx, cid, chid);
-    BotGet { cid } GET ["communities", cid, "bot"] => chat::bot(ctx, cid);
-    BotUpdate { cid } PATCH ["communities", cid, "bot"] => chat::update_bot(ctx, cid, req);
-    SubscriptionCreate { cid } POST ["communities", cid, "webhooks"] => subscriptions::create(ctx, cid, req);
-    SubscriptionList { cid } GET ["communities", cid, "webhooks"] => resource::list::<subscriptions::Row>(ctx, cid);
-    SubscriptionGet { cid, sid } GET ["communities", cid, "webhooks", sid] => resource::get::<subscriptions::Row>(ctx, cid, sid);
-    SubscriptionUpdate { cid, sid } PATCH ["communities", cid, "webhooks", sid] => subscriptions::update(ctx, cid, sid, req);
-    SubscriptionDelete { cid, sid } DELETE ["communities", cid, "webhooks", sid] => subscriptions::delete(ctx, cid, sid);
-    SubscriptionTest { cid, sid } POST ["communities", cid, "webhooks", sid, "test"] => subscriptions::test(ctx, cid, sid);
-    SubscriptionDeliveries { cid, sid } GET ["communities", cid, "webhooks", sid, "deliveries"] => outgoing::deliveries(ctx, cid, sid);
-    SubscriptionLogs { cid, sid } GET ["communities", cid, "webhooks", sid, "logs"] => outgoing::logs(ctx, cid, sid);
-    SubscriptionLog { cid, sid, lid } GET ["communities", cid, "webhooks", sid, "logs", lid] => outgoing::log(ctx, cid, sid, lid);
-    SubscriptionResend { cid, sid, lid } POST ["communities", cid, "webhooks", sid, "logs", lid, "resend"] => outgoing::resend(ctx, cid, sid, lid, req);
-    SubscriptionRecover { cid, sid } POST ["communities", cid, "webhooks", sid, "recover"] => outgoing::recover(ctx, cid, sid, req);
-    EventPublish { cid } POST ["communities", cid, "events"] => events::publish(ctx, cid, req);
-    EventTypeCatalog {} GET ["event-types"] => event_types::catalog();
-    EventTypeList { cid } GET ["communities", cid, "event-types"] => event_types::list(ctx, cid);
-    EventTypeCreate { cid } POST ["communities", cid, "event-types"] => event_types::create(ctx, cid, req);
-    EventTypeGet { cid, name } GET ["communities", cid, "event-types", name] => event_types::get(ctx, cid, name);
-    EventTypeDelete { cid, name } DELETE ["communities", cid, "event-types", name] => event_types::delete(ctx, cid, name);
-    HookCreate { cid } POST ["communities", cid, "incoming-webhooks"] => webhooks::create(ctx, cid, req);
-    HookList { cid } GET ["communities", cid, "incoming-webhooks"] => resource::list::<WebhookRow>(ctx, cid);
-    HookGet { cid, wid } GET ["communities", cid, "incoming-webhooks", wid] => resource::get::<WebhookRow>(ctx, cid, wid);
-    HookUpdate { cid, wid } PATCH ["communities", cid, "incoming-webhooks", wid] => webhooks::update(ctx, cid, wid, req);
-    HookDelete { cid, wid } DELETE ["communities", cid, "incoming-webhooks", wid] => webhooks::delete(ctx, cid, wid);
-    HookCatch { cid, wid } GET ["communities", cid, "incoming-webhooks", wid, "catch"] => deliveries::catch(ctx, cid, wid);
-    CommunityDeliveries { cid } GET ["communities", cid, "deliveries"] => deliveries::list_community(ctx, cid);
-    DeliveryList { cid, wid } GET ["communities", cid, "incoming-webhooks", wid, "deliveries"] => deliveries::list(ctx, cid, wid);
-    DeliveryGet { cid, wid, did } GET ["communities", cid, "incoming-webhooks", wid, "deliveries", did] => deliveries::get(ctx, cid, wid, did);
-    DeliveryReplay { cid, wid, did } POST ["communities", cid, "incoming-webhooks", wid, "deliveries", did, "replay"] => deliveries::replay(ctx, cid, wid, did);
-    ReplayStart { cid, wid } POST ["communities", cid, "incoming-webhooks", wid, "deliveries", "replay"] => replays::start(ctx, cid, wid, req);
-    ReplayGet { cid, wid, rid } GET ["communities", cid, "incoming-webhooks", wid, "replays", rid] => replays::get(ctx, cid, wid, rid);
-    QuotaGet { cid } GET ["communities", cid, "quotas"] => quotas::get(ctx, cid);
-    QuotaUpdate { cid } PATCH ["communities", cid, "quotas"] => quotas::update(ctx, cid, req);
+    Me {}
+        GET ["me"]
+        => communities::me(ctx);
+    Routes {}
+        GET ["routes"]
+        => listing();
+    CommunityCreate {}
+        POST ["communities"]
+        => communities::create(ctx, req);
+    CommunityList {}
+        GET ["communities"]
+        => communities::list(ctx);
+    KeyCreate { cid }
+        POST ["communities", cid, "api-keys"]
+        => communities::create_key(ctx, cid, req);
+    KeyList { cid }
+        GET ["communities", cid, "api-keys"]
+        => communities::list_keys(ctx, cid);
+    KeyDelete { cid, kid }
+        DELETE ["communities", cid, "api-keys", kid]
+        => communities::delete_key(ctx, cid, kid);
+    UserCreate { cid }
+        POST ["communities", cid, "users"]
+        => users::create(ctx, cid, req);
+    UserFind { cid }
+        GET ["communities", cid, "users"]
+        => users::find(ctx, cid);
+    UserGet { cid, uid }
+        GET ["communities", cid, "users", uid]
+        => users::get(ctx, cid, uid);
+    FieldCreate { cid }
+        POST ["communities", cid, "user-fields"]
+        => fields::create(ctx, cid, req);
+    FieldList { cid }
+        GET ["communities", cid, "user-fields"]
+        => fields::list(ctx, cid);
+    FieldUpdate { cid, key }
+        PATCH ["communities", cid, "user-fields", key]
+        => fields::update(ctx, cid, key, req);
+    FieldDelete { cid, key }
+        DELETE ["communities", cid, "user-fields", key]
+        => fields::delete(ctx, cid, key);
+    FieldHistories { cid }
+        GET ["communities", cid, "user-field-histories"]
+        => logs::field_histories(ctx, cid);
+    CurrencyCreate { cid }
+        POST ["communities", cid, "currencies"]
+        => currencies::create(ctx, cid, req);
+    CurrencyList { cid }
+        GET ["communities", cid, "currencies"]
+        => currencies::list(ctx, cid);
+    CurrencyGet { cid, key }
+        GET ["communities", cid, "currencies", key]
+        => currencies::get(ctx, cid, key);
+    CurrencyUpdate { cid, key }
+        PATCH ["communities", cid, "currencies", key]
+        => currencies::update(ctx, cid, key, req);
+    CurrencyDelete { cid, key }
+        DELETE ["communities", cid, "currencies", key]
+        => currencies::delete(ctx, cid, key);
+    GamificationLogs { cid }
+        GET ["communities", cid, "gamification-logs"]
+        => logs::gamification(ctx, cid);
+    ChannelCreate { cid }
+        POST ["communities", cid, "channels"]
+        => chat::create_channel(ctx, cid, req);
+    ChannelList { cid }
+        GET ["communities", cid, "channels"]
+        => chat::list_channels(ctx, cid);
+    ChannelGet { cid, chid }
+        GET ["communities", cid, "channels", chid]
+        => chat::get_channel(ctx, cid, chid);
+    ChannelMessages { cid, chid }
+        GET ["communities", cid, "channels", chid, "messages"]
+        => chat::messages(ctx, cid, chid);
+    BotGet { cid }
+        GET ["communities", cid, "bot"]
+        => chat::bot(ctx, cid);
+    BotUpdate { cid }
+        PATCH ["communities", cid, "bot"]
+        => chat::update_bot(ctx, cid, req);
+    SubscriptionCreate { cid }
+        POST ["communities", cid, "webhooks"]
+        => subscriptions::create(ctx, cid, req);
+    SubscriptionList { cid }
+        GET ["communities", cid, "webhooks"]
+        => resource::list::<subscriptions::Row>(ctx, cid);
+    SubscriptionGet { cid, sid }
+        GET ["communities", cid, "webhooks", sid]
+        => resource::get::<subscriptions::Row>(ctx, cid, sid);
+    SubscriptionUpdate { cid, sid }
+        PATCH ["communities", cid, "webhooks", sid]
+        => subscriptions::update(ctx, cid, sid, req);
+    SubscriptionDelete { cid, sid }
+        DELETE ["communities", cid, "webhooks", sid]
+        => subscriptions::delete(ctx, cid, sid);
+    SubscriptionTest { cid, sid }
+        POST ["communities", cid, "webhooks", sid, "test"]
+        => subscriptions::test(ctx, cid, sid);
+    SubscriptionDeliveries { cid, sid }
+        GET ["communities", cid, "webhooks", sid, "deliveries"]
+        => outgoing::deliveries(ctx, cid, sid);
+    SubscriptionLogs { cid, sid }
+        GET ["communities", cid, "webhooks", sid, "logs"]
+        => outgoing::logs(ctx, cid, sid);
+    SubscriptionLog { cid, sid, lid }
+        GET ["communities", cid, "webhooks", sid, "logs", lid]
+        => outgoing::log(ctx, cid, sid, lid);
+    SubscriptionResend { cid, sid, lid }
+        POST ["communities", cid, "webhooks", sid, "logs", lid, "resend"]
+        => outgoing::resend(ctx, cid, sid, lid, req);
+    SubscriptionRecover { cid, sid }
+        POST ["communities", cid, "webhooks", sid, "recover"]
+        => outgoing::recover(ctx, cid, sid, req);
+    EventPublish { cid }
+        POST ["communities", cid, "events"]
+        => events::publish(ctx, cid, req);
+    EventTypeCatalog {}
+        GET ["event-types"]
+        => event_types::catalog();
+    EventTypeList { cid }
+        GET ["communities", cid, "event-types"]
+        => event_types::list(ctx, cid);
+    EventTypeCreate { cid }
+        POST ["communities", cid, "event-types"]
+        => event_types::create(ctx, cid, req);
+    EventTypeGet { cid, name }
+        GET ["communities", cid, "event-types", name]
+        => event_types::get(ctx, cid, name);
+    EventTypeDelete { cid, name }
+        DELETE ["communities", cid, "event-types", name]
+        => event_types::delete(ctx, cid, name);
+    HookCreate { cid }
+        POST ["communities", cid, "incoming-webhooks"]
+        => webhooks::create(ctx, cid, req);
+    HookList { cid }
+        GET ["communities", cid, "incoming-webhooks"]
+        => resource::list::<WebhookRow>(ctx, cid);
+    HookGet { cid, wid }
+        GET ["communities", cid, "incoming-webhooks", wid]
+        => resource::get::<WebhookRow>(ctx, cid, wid);
+    HookUpdate { cid, wid }
+        PATCH ["communities", cid, "incoming-webhooks", wid]
+        => webhooks::update(ctx, cid, wid, req);
+    HookDelete { cid, wid }
+        DELETE ["communities", cid, "incoming-webhooks", wid]
+        => webhooks::delete(ctx, cid, wid);
+    HookCatch { cid, wid }
+        GET ["communities", cid, "incoming-webhooks", wid, "catch"]
+        => deliveries::catch(ctx, cid, wid);
+    CommunityDeliveries { cid }
+        GET ["communities", cid, "deliveries"]
+        => deliveries::list_community(ctx, cid);
+    DeliveryList { cid, wid }
+        GET ["communities", cid, "incoming-webhooks", wid, "deliveries"]
+        => deliveries::list(ctx, cid, wid);
+    DeliveryGet { cid, wid, did }
+        GET ["communities", cid, "incoming-webhooks", wid, "deliveries", did]
+        => deliveries::get(ctx, cid, wid, did);
+    DeliveryReplay { cid, wid, did }
+        POST ["communities", cid, "incoming-webhooks", wid, "deliveries", did, "replay"]
+        => deliveries::replay(ctx, cid, wid, did);
+    ReplayStart { cid, wid }
+        POST ["communities", cid, "incoming-webhooks", wid, "deliveries", "replay"]
+        => replays::start(ctx, cid, wid, req);
+    ReplayGet { cid, wid, rid }
+        GET ["communities", cid, "incoming-webhooks", wid, "replays", rid]
+        => replays::get(ctx, cid, wid, rid);
+    QuotaGet { cid }
+        GET ["communities", cid, "quotas"]
+        => quotas::get(ctx, cid);
+    QuotaUpdate { cid }
+        PATCH ["communities", cid, "quotas"]
+        => quotas::update(ctx, cid, req);
 }
 
 /// `GET /v1/routes`: the table as the API shows it.
