@@ -157,7 +157,8 @@ pub async fn delete(ctx: &Ctx<'_>, cid: &str, key: &str) -> ApiResult<Response> 
         &crate::args![cid, key],
     )
     .await?;
-    if changed == 1 {
+    // Cascaded rows (values, zero balances) count in `changes` too: any is a delete.
+    if changed > 0 {
         hooks::catalog_changed(ctx.env, &ctx.db, cid).await?;
         return http::no_content();
     }
