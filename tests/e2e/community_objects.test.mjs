@@ -1,7 +1,7 @@
 // Each community's own database: a SQLite Durable Object per community (issue 30's first part).
-// Each object brings its schema up to date when it starts, and reports its size in the
-// community's usage. (That an object keeps its rows through a kill -9 of workerd is tested once
-// rows live there: durability.test.mjs.)
+// Each object brings its schema up to date when it starts, is set up for its community when the
+// community is created (its built-in currencies), reports its size and rows in the community's
+// usage, and keeps them through a kill -9 of workerd.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker } from './support/worker.mjs';
@@ -33,6 +33,17 @@ test('every community has a database of its own, with the schema applied', async
   assert.ok(ua.stored_bytes > 16_384, `A: ${ua.stored_bytes} bytes`);
   assert.ok(ub.stored_bytes > 16_384, `B: ${ub.stored_bytes} bytes`);
   assert.equal((await usage(a)).stored_bytes, ua.stored_bytes, 'reading changes nothing');
+  // Set up when created: xp and coins, each community's own.
+  assert.deepEqual([ua.stored_rows, ub.stored_rows], [2, 2]);
+});
+
+test('a kill -9 of workerd keeps each object with its rows', async () => {
+  const cid = await community('Durable');
+  const before = await usage(cid);
+  assert.equal(before.stored_rows, 2);
+  await worker.restart('SIGKILL');
+  admin = client(worker.base, worker.adminToken);
+  assert.deepEqual(await usage(cid), before, 'the same database, not a new one');
 });
 
 test('a community key sees its own usage only; another community is a 404', async () => {

@@ -8,6 +8,7 @@ use super::body::{Body, Text};
 use super::Ctx;
 use crate::api::list::Listing;
 use crate::caller::Caller;
+use crate::community;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http;
@@ -36,6 +37,16 @@ pub async fn create(ctx: &Ctx<'_>, req: &mut Request) -> ApiResult<Response> {
         &ctx.db,
         "INSERT INTO communities (id, name, created_at) VALUES (?1, ?2, ?3)",
         &crate::args![&id, name, &now],
+    )
+    .await?;
+    // Its own database (ARCHITECTURE.md, "The data plane"), set up before the community is
+    // answered. The setup is idempotent: one that failed can simply run again.
+    community::setup(
+        ctx.env,
+        &community::Setup {
+            community_id: id.clone(),
+            created_at: now.clone(),
+        },
     )
     .await?;
     http::json(

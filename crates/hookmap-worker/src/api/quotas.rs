@@ -84,9 +84,12 @@ struct Usage {
     incoming_webhooks: i64,
     subscriptions: i64,
     events_this_minute: i64,
-    /// The size of the community's own database (its Durable Object, `crate::community`).
+    /// The size of the community's own database (its Durable Object, `crate::community`), and
+    /// the rows it holds.
     #[serde(default)]
     stored_bytes: usize,
+    #[serde(default)]
+    stored_rows: u64,
 }
 
 async fn render<'a>(ctx: &Ctx<'_>, cid: &'a str) -> ApiResult<Shown<'a>> {
@@ -102,7 +105,8 @@ async fn render<'a>(ctx: &Ctx<'_>, cid: &'a str) -> ApiResult<Shown<'a>> {
     )
     .await?;
     let mut usage = usage.ok_or_else(|| ApiError::internal("the usage query returned no row"))?;
-    usage.stored_bytes = community::usage(ctx.env, cid).await?.bytes;
+    let stored = community::usage(ctx.env, cid).await?;
+    (usage.stored_bytes, usage.stored_rows) = (stored.bytes, stored.rows);
     Ok(Shown {
         community_id: cid,
         limits: Quota::ALL

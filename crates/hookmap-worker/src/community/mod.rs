@@ -7,8 +7,9 @@
 
 mod schema;
 
+use hookmap_core::community_schema::VERSION_TABLE;
 use serde::{Deserialize, Serialize};
-use worker::{durable_object, DurableObject, Env, Request, Response, State};
+use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
 
 use crate::error::ApiError;
 
@@ -31,9 +32,9 @@ impl DurableObject for Community {
         Self { state }
     }
 
-    async fn fetch(&self, req: Request) -> worker::Result<Response> {
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         // Errors are answered here: one passed up reaches the caller as a bare 500.
-        match self.serve(&req).await {
+        match self.serve(&mut req).await {
             Ok(response) => Ok(response),
             Err(error) => error.into_response(),
         }
@@ -45,19 +46,46 @@ impl DurableObject for Community {
 pub struct Stored {
     pub schema_version: u32,
     pub bytes: usize,
+    /// Rows in the community's tables.
+    pub rows: u64,
+}
+
+/// `POST /setup`: the object learns its community, whose built-in currencies it holds from then.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Setup {
+    pub community_id: String,
+    pub created_at: String,
+}
+
+#[derive(Deserialize)]
+struct Table {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Count {
+    n: u64,
 }
 
 impl Community {
-    async fn serve(&self, req: &Request) -> Result<Response, ApiError> {
+    async fn serve(&self, req: &mut Request) -> Result<Response, ApiError> {
         let path = req.path();
+        let sql = self.state.storage().sql();
         match (req.method(), path.as_str()) {
-            (worker::Method::Get, "/usage") => {
-                let sql = self.state.storage().sql();
-                let stored = Stored {
-                    schema_version: schema::version(&sql)?,
-                    bytes: sql.database_size(),
-                };
-                Ok(Response::from_json(&stored)?)
+            (worker::Method::Get, "/usage") => Ok(Response::from_json(&Stored {
+                schema_version: schema::version(&sql)?,
+                bytes: sql.database_size(),
+                rows: rows(&sql)?,
+            })?),
+            (worker::Method::Post, "/setup") => {
+                let setup: Setup = req.json().await?;
+                // Idempotent: a retried setup, or one for a community set up before, adds nothing.
+                sql.exec(
+                    "INSERT OR IGNORE INTO currencies (community_id, key, name, built_in, created_at)
+                     VALUES (?1, 'xp', 'XP', 1, ?2), (?1, 'coins', 'Coins', 1, ?2)",
+                    vec![setup.community_id.into(), setup.created_at.into()],
+                )?;
+                Ok(Response::empty()?.with_status(204))
             }
             _ => Err(ApiError::internal(format!(
                 "the community object has no {} {path}",
@@ -67,11 +95,55 @@ impl Community {
     }
 }
 
+/// Rows in every table of the community's: not the schema's version, nor the runtime's own tables
+/// (`_cf_...` deployed, `__miniflare_...` under wrangler dev; no table of ours starts with `_`).
+fn rows(sql: &SqlStorage) -> Result<u64, ApiError> {
+    let tables: Vec<Table> = sql
+        .exec(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> ?1
+               AND substr(name, 1, 1) <> '_' AND substr(name, 1, 7) <> 'sqlite_'",
+            vec![VERSION_TABLE.into()],
+        )?
+        .to_array()?;
+    let mut total = 0;
+    for table in tables {
+        // Names come from the schema itself, never from a request.
+        let count: Count = sql
+            .exec(
+                &format!("SELECT COUNT(*) AS n FROM \"{}\"", table.name),
+                None,
+            )?
+            .one()?;
+        total += count.n;
+    }
+    Ok(total)
+}
+
 /// The stub of community `cid`'s object.
 pub fn stub(env: &Env, cid: &str) -> worker::Result<worker::Stub> {
     env.durable_object("COMMUNITY")?
         .id_from_name(cid)?
         .get_stub()
+}
+
+/// Sets up community `setup.community_id`'s object: its built-in currencies.
+pub async fn setup(env: &Env, setup: &Setup) -> Result<(), ApiError> {
+    let body = serde_json::to_string(setup).map_err(ApiError::internal)?;
+    let init = worker::RequestInit {
+        method: worker::Method::Post,
+        body: Some(body.into()),
+        ..worker::RequestInit::default()
+    };
+    let request = Request::new_with_init("https://community/setup", &init)?;
+    let answer = stub(env, &setup.community_id)?
+        .fetch_with_request(request)
+        .await?;
+    match answer.status_code() {
+        204 => Ok(()),
+        status => Err(ApiError::internal(format!(
+            "the community object answered {status} to its setup"
+        ))),
+    }
 }
 
 /// What community `cid`'s object holds.
