@@ -41,14 +41,7 @@ pub async fn create(ctx: &Ctx<'_>, req: &mut Request) -> ApiResult<Response> {
     .await?;
     // Its own database (ARCHITECTURE.md, "The data plane"), set up before the community is
     // answered. The setup is idempotent: one that failed can simply run again.
-    community::setup(
-        ctx.env,
-        &community::Setup {
-            community_id: id.clone(),
-            created_at: now.clone(),
-        },
-    )
-    .await?;
+    community::setup(ctx.env, &id, &now).await?;
     http::json(
         201,
         &Community {

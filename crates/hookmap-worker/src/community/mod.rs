@@ -5,6 +5,7 @@
 //!
 //! An object brings its schema up to date before it takes any request.
 
+pub mod batch;
 mod schema;
 
 use hookmap_core::community_schema::VERSION_TABLE;
@@ -50,13 +51,6 @@ pub struct Stored {
     pub rows: u64,
 }
 
-/// `POST /setup`: the object learns its community, whose built-in currencies it holds from then.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Setup {
-    pub community_id: String,
-    pub created_at: String,
-}
-
 #[derive(Deserialize)]
 struct Table {
     name: String,
@@ -77,15 +71,17 @@ impl Community {
                 bytes: sql.database_size(),
                 rows: rows(&sql)?,
             })?),
-            (worker::Method::Post, "/setup") => {
-                let setup: Setup = req.json().await?;
-                // Idempotent: a retried setup, or one for a community set up before, adds nothing.
-                sql.exec(
-                    "INSERT OR IGNORE INTO currencies (community_id, key, name, built_in, created_at)
-                     VALUES (?1, 'xp', 'XP', 1, ?2), (?1, 'coins', 'Coins', 1, ?2)",
-                    vec![setup.community_id.into(), setup.created_at.into()],
-                )?;
-                Ok(Response::empty()?.with_status(204))
+            (worker::Method::Post, "/batch") => {
+                let statements: Vec<batch::Statement> = req.json().await?;
+                match batch::run(&self.state.storage(), statements).await {
+                    Ok(outcomes) => Ok(Response::from_json(&outcomes)?),
+                    // Refused: the text names the constraint or the `hookmap:` refusal, as
+                    // D1's would; nothing was written.
+                    Err(e) => Ok(Response::from_json(&Refused {
+                        error: e.to_string(),
+                    })?
+                    .with_status(409)),
+                }
             }
             _ => Err(ApiError::internal(format!(
                 "the community object has no {} {path}",
@@ -126,24 +122,53 @@ pub fn stub(env: &Env, cid: &str) -> worker::Result<worker::Stub> {
         .get_stub()
 }
 
-/// Sets up community `setup.community_id`'s object: its built-in currencies.
-pub async fn setup(env: &Env, setup: &Setup) -> Result<(), ApiError> {
-    let body = serde_json::to_string(setup).map_err(ApiError::internal)?;
+/// A batch the object refused, and why.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Refused {
+    pub error: String,
+}
+
+/// Runs `statements` in community `cid`'s object as one transaction: their outcomes, or the
+/// refusal that wrote nothing.
+pub async fn batch(
+    env: &Env,
+    cid: &str,
+    statements: &[batch::Statement],
+) -> Result<Result<Vec<batch::Outcome>, Refused>, ApiError> {
     let init = worker::RequestInit {
         method: worker::Method::Post,
-        body: Some(body.into()),
+        body: Some(
+            serde_json::to_string(statements)
+                .map_err(ApiError::internal)?
+                .into(),
+        ),
         ..worker::RequestInit::default()
     };
-    let request = Request::new_with_init("https://community/setup", &init)?;
-    let answer = stub(env, &setup.community_id)?
-        .fetch_with_request(request)
-        .await?;
+    let request = Request::new_with_init("https://community/batch", &init)?;
+    crate::db::trip();
+    let mut answer = stub(env, cid)?.fetch_with_request(request).await?;
     match answer.status_code() {
-        204 => Ok(()),
+        200 => Ok(Ok(answer.json().await?)),
+        409 => Ok(Err(answer.json().await?)),
         status => Err(ApiError::internal(format!(
-            "the community object answered {status} to its setup"
+            "the community object answered {status} to a batch"
         ))),
     }
+}
+
+/// Sets up community `cid`'s object: the built-in currencies it holds from its creation on.
+/// Idempotent: a retried setup adds nothing.
+pub async fn setup(env: &Env, cid: &str, created_at: &str) -> Result<(), ApiError> {
+    let statement = batch::Statement {
+        sql: "INSERT OR IGNORE INTO currencies (community_id, key, name, built_in, created_at)
+              VALUES (?1, 'xp', 'XP', 1, ?2), (?1, 'coins', 'Coins', 1, ?2)"
+            .into(),
+        args: vec![cid.into(), created_at.into()],
+    };
+    batch(env, cid, &[statement])
+        .await?
+        .map(drop)
+        .map_err(|refused| ApiError::internal(format!("the setup was refused: {}", refused.error)))
 }
 
 /// What community `cid`'s object holds.
