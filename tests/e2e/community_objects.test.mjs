@@ -53,3 +53,22 @@ test('a community key sees its own usage only; another community is a 404', asyn
   assert.equal((await tenant.get(`/v1/communities/${a}/quotas`)).status, 200);
   assert.equal((await tenant.get(`/v1/communities/${b}/quotas`)).status, 404);
 });
+
+test('each webhook and subscription written through the API is copied into the object before the answer', async () => {
+  const cid = await community('Copies');
+  const at = `/v1/communities/${cid}`;
+  const rows = async () => (await usage(cid)).stored_rows;
+  assert.equal(await rows(), 2);
+  const hook = await admin.post(`${at}/incoming-webhooks`, { name: 'shop' });
+  assert.equal(hook.status, 201, hook.text);
+  assert.equal(await rows(), 3, 'the webhook');
+  const sub = await admin.post(`${at}/webhooks`, { url: 'http://127.0.0.1:9/hook', events: ['member.joined'] });
+  assert.equal(sub.status, 201, sub.text);
+  assert.equal(await rows(), 4, 'the subscription');
+  // A catalog change raises every webhook's version: the copy follows, no row added.
+  assert.equal((await admin.post(`${at}/user-fields`, { key: 'tier', type: 'text' })).status, 201);
+  assert.equal(await rows(), 4);
+  assert.equal((await admin.del(`${at}/incoming-webhooks/${hook.body.id}`)).status, 204);
+  assert.equal((await admin.del(`${at}/webhooks/${sub.body.id}`)).status, 204);
+  assert.equal(await rows(), 2, 'both copies gone with their settings');
+});

@@ -289,6 +289,9 @@ pub async fn catalog_changed(env: &Env, db: &D1Database, community_id: &str) -> 
     )
     .await?;
     hookcache::forget(env, &rows.iter().map(TokenRow::digest).collect::<Vec<_>>()).await;
+    // The versions went up: the community's object checks deliveries against its copy of them.
+    #[cfg(feature = "api")]
+    crate::community::copies::webhooks(env, db, community_id).await?;
     Ok(())
 }
 

@@ -17,6 +17,7 @@ use super::webhooks::checked_encryption;
 use super::Ctx;
 use crate::api::resource::{self, Resource};
 use crate::channels;
+use crate::community;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http;
@@ -406,6 +407,7 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         }
     }
     quotas::check_inserted(inserted, Quota::Subscriptions, most)?;
+    community::copies::subscriptions(ctx.env, &ctx.db, cid).await?;
     let created = load(ctx, cid, &id).await?;
     http::json(
         201,
@@ -514,6 +516,7 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
             return Err(e);
         }
     }
+    community::copies::subscriptions(ctx.env, &ctx.db, cid).await?;
     let updated = load(ctx, cid, id).await?;
     http::json(
         200,
@@ -546,6 +549,7 @@ pub async fn delete(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
         ],
     )
     .await?;
+    community::copies::subscriptions(ctx.env, &ctx.db, cid).await?;
     http::no_content()
 }
 

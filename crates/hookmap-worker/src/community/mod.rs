@@ -6,6 +6,7 @@
 //! An object brings its schema up to date before it takes any request.
 
 pub mod batch;
+pub mod copies;
 mod schema;
 
 use hookmap_core::community_schema::VERSION_TABLE;

@@ -22,6 +22,7 @@ use signing::{signature, GraceHours, Signing, Stored};
 use super::body::{Body, OneOf, Patch, Text};
 use super::Ctx;
 use crate::api::resource::Resource;
+use crate::community;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hooks;
@@ -82,6 +83,7 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     .await?;
     quotas::check_inserted(inserted, Quota::IncomingWebhooks, most)?;
     hooks::created(&token_digest);
+    community::copies::webhooks(ctx.env, &ctx.db, cid).await?;
     let created = load(ctx, cid, &id).await?;
     let shown = ShownWebhook::of(ctx, &created)?.revealing(
         api_key.as_ref().map(auth::Secret::expose),
@@ -203,6 +205,7 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
     )
     .await?;
     hooks::forget(ctx.env, &[row.digest()]).await;
+    community::copies::webhooks(ctx.env, &ctx.db, cid).await?;
     let updated = load(ctx, cid, id).await?;
     let mut shown = ShownWebhook::of(ctx, &updated)?.revealing(
         new_key.as_ref().map(auth::Secret::expose),
@@ -255,5 +258,6 @@ pub async fn delete(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     )
     .await?;
     hooks::forget(ctx.env, &[row.digest()]).await;
+    community::copies::webhooks(ctx.env, &ctx.db, cid).await?;
     http::no_content()
 }
