@@ -54,12 +54,17 @@ test('each request logs one JSON line with its route pattern, status, timing and
   assert.equal(unknown.status, 404);
 
   const edge = await eventually(() => requestLines().find((l) => l.delivery_id === body.delivery_id), 'the delivery line');
-  // A delivery that applied wrote its batch: at least one storage round trip.
+  // A delivery that applied wrote its batch: at least one storage round trip, each counted by
+  // store (today the batch goes to D1; no community object is on the hot path yet).
+  const { d1, kv, object } = edge.round_trips;
   assert.deepEqual(
-    { ...edge, duration_ms: typeof edge.duration_ms, storage_round_trips: edge.storage_round_trips >= 1 },
+    { ...edge, duration_ms: typeof edge.duration_ms, storage_round_trips: edge.storage_round_trips >= 1,
+      round_trips: { d1: d1 >= 1, kv: typeof kv, object } },
     { level: 'info', msg: 'request', method: 'POST', route: '/hooks/{token}', status: 200, duration_ms: 'number',
-      community_id: cid, delivery_id: body.delivery_id, storage_round_trips: true },
+      community_id: cid, delivery_id: body.delivery_id, storage_round_trips: true,
+      round_trips: { d1: true, kv: 'number', object: 0 } },
   );
+  assert.equal(edge.storage_round_trips, d1 + kv + object);
   const refused = await eventually(() => requestLines().find((l) => l.route === '/hooks/{token}' && l.status === 401), 'the 401 line');
   assert.equal(refused.level, 'warn');
   assert.equal(refused.error, 'invalid_api_key');

@@ -89,7 +89,7 @@ pub async fn first<T: DeserializeOwned>(
     sql: &str,
     args: &[Arg<'_>],
 ) -> ApiResult<Option<T>> {
-    trip();
+    trip(Store::D1);
     Ok(stmt(db, sql, args)?.first::<T>(None).await?)
 }
 
@@ -111,7 +111,7 @@ pub async fn all<T: DeserializeOwned>(
     sql: &str,
     args: &[Arg<'_>],
 ) -> ApiResult<Vec<T>> {
-    trip();
+    trip(Store::D1);
     Ok(stmt(db, sql, args)?.all().await?.results::<T>()?)
 }
 
@@ -213,33 +213,75 @@ pub fn sequence(ms: u64) -> ApiResult<i64> {
         + i64::from(u16::from_le_bytes(buf) % 1000))
 }
 
+/// A store a request makes round trips to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    /// The directory, and today every community's data.
+    D1,
+    /// The webhook records' cache.
+    Kv,
+    /// A community's own database (its Durable Object).
+    Object,
+}
+
+/// Round trips made, by store.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Trips {
+    pub d1: u32,
+    pub kv: u32,
+    pub object: u32,
+}
+
+impl Trips {
+    pub fn total(self) -> u32 {
+        self.d1.wrapping_add(self.kv).wrapping_add(self.object)
+    }
+
+    fn since(self, start: Self) -> Self {
+        Self {
+            d1: self.d1.wrapping_sub(start.d1),
+            kv: self.kv.wrapping_sub(start.kv),
+            object: self.object.wrapping_sub(start.object),
+        }
+    }
+}
+
 thread_local! {
-    /// Storage round trips (D1 calls and KV operations) this isolate has made. Never reset: a
-    /// request reads it when it starts and when it ends (`trips_since`), so requests that overlap
-    /// in one isolate do not take each other's counts away.
-    static TRIPS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// Storage round trips this isolate has made, by store. Never reset: a request reads it when
+    /// it starts and when it ends (`trips_since`), so requests that overlap in one isolate do not
+    /// take each other's counts away.
+    static TRIPS: std::cell::Cell<Trips> = std::cell::Cell::new(Trips::default());
 }
 
-/// Counts one storage round trip.
-pub fn trip() {
-    TRIPS.with(|t| t.set(t.get().wrapping_add(1)));
+/// Counts one round trip to `store`.
+pub fn trip(store: Store) {
+    TRIPS.with(|t| {
+        let mut trips = t.get();
+        let count = match store {
+            Store::D1 => &mut trips.d1,
+            Store::Kv => &mut trips.kv,
+            Store::Object => &mut trips.object,
+        };
+        *count = count.wrapping_add(1);
+        t.set(trips);
+    });
 }
 
-/// The isolate's count so far, to pass to `trips_since` later.
-pub fn trips() -> u32 {
+/// The isolate's counts so far, to pass to `trips_since` later.
+pub fn trips() -> Trips {
     TRIPS.with(std::cell::Cell::get)
 }
 
 /// The round trips the isolate made since `start` (a `trips()` reading): all of them this
 /// request's when no other request overlapped it, and at most this many otherwise. Zero means
 /// the request made none.
-pub fn trips_since(start: u32) -> u32 {
-    trips().wrapping_sub(start)
+pub fn trips_since(start: Trips) -> Trips {
+    trips().since(start)
 }
 
 /// Runs one statement: one round trip. Errors stay D1's, for callers that read constraint names.
 pub async fn execute(statement: D1PreparedStatement) -> worker::Result<worker::D1Result> {
-    trip();
+    trip(Store::D1);
     statement.run().await
 }
 
@@ -248,7 +290,7 @@ pub async fn batch(
     db: &D1Database,
     statements: Vec<D1PreparedStatement>,
 ) -> worker::Result<Vec<worker::D1Result>> {
-    trip();
+    trip(Store::D1);
     db.batch(statements).await
 }
 

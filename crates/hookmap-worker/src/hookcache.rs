@@ -109,7 +109,7 @@ pub async fn forget(env: &Env, digests: &[String]) {
         let Some(kv) = best_effort("kv_delete", env.kv("CACHE"), |op, e| report(env, op, e)) else {
             return;
         };
-        db::trip();
+        db::trip(db::Store::Kv);
         let deleted = kv.delete(&cache_key(digest)).await;
         best_effort("kv_delete", deleted, |op, e| report(env, op, e));
     }
@@ -119,7 +119,7 @@ pub async fn forget(env: &Env, digests: &[String]) {
 /// before the bound) is a miss, as is one this version cannot read: D1 answers.
 pub async fn kv_get(env: &Env, digest: &str) -> Option<(HookRecord, usize)> {
     let kv = best_effort("kv_get", env.kv("CACHE"), |op, e| report(env, op, e))?;
-    db::trip();
+    db::trip(db::Store::Kv);
     let text = best_effort(
         "kv_get",
         kv.get(&cache_key(digest)).text().await,
@@ -136,7 +136,7 @@ pub async fn kv_put(env: &Env, digest: &str, text: String) {
     let Some(kv) = best_effort("kv_put", env.kv("CACHE"), |op, e| report(env, op, e)) else {
         return;
     };
-    db::trip();
+    db::trip(db::Store::Kv);
     let put = match kv.put(&cache_key(digest), text) {
         Ok(put) => put.expiration_ttl(CACHE_TTL).execute().await,
         Err(e) => Err(e),

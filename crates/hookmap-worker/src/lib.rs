@@ -83,7 +83,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         }
     };
     log.duration_ms = worker::Date::now().as_millis().saturating_sub(started);
-    log.storage_round_trips = db::trips_since(trips);
+    log.round_trips = db::trips_since(trips);
+    log.storage_round_trips = log.round_trips.total();
     if let Ok(r) = &response {
         log.status = r.status_code();
         if let Ok(Some(id)) = r.headers().get(edge::DELIVERY_ID_HEADER) {

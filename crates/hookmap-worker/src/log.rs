@@ -16,9 +16,11 @@ pub struct RequestLog {
     pub route: String,
     pub status: u16,
     pub duration_ms: u64,
-    /// D1 calls and KV operations the isolate made while the request ran (`db::trips_since`):
-    /// exact for a request that ran alone, an upper bound otherwise, and 0 only when it made none.
+    /// Storage round trips the isolate made while the request ran (`db::trips_since`): exact for
+    /// a request that ran alone, an upper bound otherwise, and 0 only when it made none; in all,
+    /// and by store (D1, KV, a community's object).
     pub storage_round_trips: u32,
+    pub round_trips: crate::db::Trips,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub community_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -146,7 +146,7 @@ pub async fn batch(
         ..worker::RequestInit::default()
     };
     let request = Request::new_with_init("https://community/batch", &init)?;
-    crate::db::trip();
+    crate::db::trip(crate::db::Store::Object);
     let mut answer = stub(env, cid)?.fetch_with_request(request).await?;
     match answer.status_code() {
         200 => Ok(Ok(answer.json().await?)),
