@@ -122,17 +122,6 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, key: &str, req: &mut Request) -> A
 /// it. The three conditions are part of the DELETE itself, so a balance or mapping that appears
 /// meanwhile cannot be lost; when nothing was deleted, a second read says why.
 pub async fn delete(ctx: &Ctx<'_>, cid: &str, key: &str) -> ApiResult<Response> {
-    let changed = db::run_changes(
-        &ctx.db,
-        &format!("DELETE FROM currencies WHERE community_id = ?1 AND key = ?2 AND built_in = 0 AND {UNUSED}"),
-        &crate::args![cid, key],
-    )
-    .await?;
-    // Cascaded rows (values, zero balances) count in `changes` too: any is a delete.
-    if changed > 0 {
-        hooks::catalog_changed(ctx.env, &ctx.db, cid).await?;
-        return http::no_content();
-    }
     #[derive(Deserialize)]
     struct Why {
         #[serde(deserialize_with = "db::flag")]
@@ -140,12 +129,18 @@ pub async fn delete(ctx: &Ctx<'_>, cid: &str, key: &str) -> ApiResult<Response> 
         #[serde(deserialize_with = "db::flag")]
         unused: bool,
     }
-    let why: Option<Why> = db::first(
-        &ctx.db,
+    let why = match super::fields::delete_unless::<Why>(
+        ctx,
+        cid,
+        key,
+        &format!("DELETE FROM currencies WHERE community_id = ?1 AND key = ?2 AND built_in = 0 AND {UNUSED}"),
         &format!("SELECT built_in, {UNUSED} AS unused FROM currencies WHERE community_id = ?1 AND key = ?2"),
-        &crate::args![cid, key],
     )
-    .await?;
+    .await?
+    {
+        Ok(()) => return http::no_content(),
+        Err(why) => why,
+    };
     match why {
         None => Err(ApiError::not_found("this currency")),
         Some(w) if w.built_in => Err(ApiError::conflict(

@@ -3,6 +3,7 @@
 
 use hookmap_core::ApiCode;
 use hookmap_core::{catalog, FieldType};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::{Request, Response};
@@ -150,29 +151,24 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, key: &str, req: &mut Request) -> A
 /// mapping saved meanwhile cannot be left naming a missing field; when nothing was deleted, a
 /// second read says why.
 pub async fn delete(ctx: &Ctx<'_>, cid: &str, key: &str) -> ApiResult<Response> {
-    // Values go with the field (ON DELETE CASCADE); histories stay as the record of what happened.
-    let changed = db::run_changes(
-        &ctx.db,
-        &format!("DELETE FROM user_fields WHERE community_id = ?1 AND key = ?2 AND {UNUSED}"),
-        &crate::args![cid, key],
-    )
-    .await?;
-    // Cascaded rows (values, zero balances) count in `changes` too: any is a delete.
-    if changed > 0 {
-        hooks::catalog_changed(ctx.env, &ctx.db, cid).await?;
-        return http::no_content();
-    }
     #[derive(Deserialize)]
     struct Why {
         #[serde(deserialize_with = "db::flag")]
         unused: bool,
     }
-    let why: Option<Why> = db::first(
-        &ctx.db,
+    // Values go with the field (ON DELETE CASCADE); histories stay as the record of what happened.
+    let why = match delete_unless::<Why>(
+        ctx,
+        cid,
+        key,
+        &format!("DELETE FROM user_fields WHERE community_id = ?1 AND key = ?2 AND {UNUSED}"),
         &format!("SELECT {UNUSED} AS unused FROM user_fields WHERE community_id = ?1 AND key = ?2"),
-        &crate::args![cid, key],
     )
-    .await?;
+    .await?
+    {
+        Ok(()) => return http::no_content(),
+        Err(why) => why,
+    };
     match why {
         Some(w) if !w.unused => Err(ApiError::conflict(
             ApiCode::FieldInUse,
@@ -183,6 +179,26 @@ pub async fn delete(ctx: &Ctx<'_>, cid: &str, key: &str) -> ApiResult<Response> 
         // Never existed, or deleted meanwhile by another request.
         Some(_) | None => Err(ApiError::not_found("this user field")),
     }
+}
+
+/// Deletes community `cid`'s catalog entry `key` (a field, a currency) with `delete`, whose
+/// conditions (unused, not built in) are part of the DELETE itself, so a use that appears
+/// meanwhile cannot be lost. `Ok` when it was deleted; else what `why` reads of the entry, to say
+/// which condition held it (`None`: there is no such entry).
+pub(super) async fn delete_unless<Why: DeserializeOwned>(
+    ctx: &Ctx<'_>,
+    cid: &str,
+    key: &str,
+    delete: &str,
+    why: &str,
+) -> ApiResult<Result<(), Option<Why>>> {
+    let changed = db::run_changes(&ctx.db, delete, &crate::args![cid, key]).await?;
+    // Cascaded rows (values, zero balances) count in `changes` too: any is a delete.
+    if changed > 0 {
+        hooks::catalog_changed(ctx.env, &ctx.db, cid).await?;
+        return Ok(Ok(()));
+    }
+    Ok(Err(db::first(&ctx.db, why, &crate::args![cid, key]).await?))
 }
 
 /// No incoming webhook of community `?1` maps a value onto field `?2`.
