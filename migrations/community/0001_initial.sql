@@ -225,6 +225,25 @@ CREATE TABLE rate_windows (
   webhook_id TEXT NOT NULL,
   window INTEGER NOT NULL,         -- minutes since the epoch
   count INTEGER NOT NULL,
+-- An incoming webhook's health (hookmap_core::health), written in each counted delivery's batch;
+-- as ../0029_incoming_webhook_health.sql, with its row dropped when the webhook's copy is.
+CREATE TABLE incoming_webhook_health (
+  webhook_id TEXT PRIMARY KEY,
+  community_id TEXT NOT NULL,
+  failures_in_a_row INTEGER NOT NULL DEFAULT 0,
+  recent TEXT NOT NULL DEFAULT '',
+  last_error TEXT,
+  failing INTEGER NOT NULL DEFAULT 0 CHECK (failing BETWEEN 0 AND 1),
+  failing_since TEXT,
+  failing_reason TEXT CHECK (failing_reason IN ('failures_in_a_row', 'failure_rate')),
+  recovered_at TEXT,
+  updated_at TEXT NOT NULL
+);
+CREATE TRIGGER incoming_webhook_health_gone AFTER DELETE ON incoming_webhooks
+BEGIN
+  DELETE FROM incoming_webhook_health WHERE webhook_id = OLD.id;
+END;
+
   PRIMARY KEY (webhook_id, window)
 );
 CREATE TRIGGER rate_windows_limit BEFORE UPDATE ON rate_windows

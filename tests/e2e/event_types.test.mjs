@@ -56,7 +56,7 @@ test('GET /v1/event-types lists every built-in with who emits it and its data sc
   const res = await admin.get('/v1/event-types');
   assert.equal(res.status, 200, res.text);
   const byName = Object.fromEntries(res.body.data.map((t) => [t.name, t]));
-  assert.deepEqual(Object.keys(byName).sort(), ['member.joined', 'member.visited', 'message.posted', 'store.purchased', 'subscription.disabled', 'test.ping']);
+  assert.deepEqual(Object.keys(byName).sort(), ['incoming_webhook.failing', 'incoming_webhook.recovered', 'member.joined', 'member.visited', 'message.posted', 'store.purchased', 'subscription.disabled', 'test.ping']);
   for (const t of res.body.data) {
     assert.equal(t.built_in, true);
     assert.equal(t.schema.type, 'object', t.name);

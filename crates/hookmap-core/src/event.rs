@@ -57,6 +57,10 @@ vocabulary! {
         StorePurchased = "store.purchased",
         /// A subscription of the community was turned off because its deliveries kept failing.
         SubscriptionDisabled = "subscription.disabled",
+        /// An incoming webhook of the community started failing (`health`).
+        IncomingWebhookFailing = "incoming_webhook.failing",
+        /// A failing incoming webhook's deliveries succeed again.
+        IncomingWebhookRecovered = "incoming_webhook.recovered",
         TestPing = "test.ping",
     }
 }
@@ -70,6 +74,8 @@ impl EventType {
             Self::MemberJoined
             | Self::MessagePosted
             | Self::SubscriptionDisabled
+            | Self::IncomingWebhookFailing
+            | Self::IncomingWebhookRecovered
             | Self::TestPing => false,
         }
     }
@@ -213,7 +219,9 @@ impl Filter {
             EventType::MemberJoined
             | EventType::MemberVisited
             | EventType::StorePurchased
-            | EventType::SubscriptionDisabled => true,
+            | EventType::SubscriptionDisabled
+            | EventType::IncomingWebhookFailing
+            | EventType::IncomingWebhookRecovered => true,
         };
         self.events.contains(kind) && kind.built_in().is_none_or(fans_out)
     }

@@ -140,6 +140,17 @@ pub fn built_in(kind: EventType) -> BuiltIn {
                 "additionalProperties": false
             }),
         ),
+        EventType::IncomingWebhookFailing => (
+            "An incoming webhook of the community is failing: 5 of its deliveries failed in a \
+             row, or more than half of its last 20 (the community's quotas failing_in_a_row and \
+             failing_window). Only its sender's deliveries count: never a request refused for a \
+             bad key or signature.",
+            incoming_webhook_health(true),
+        ),
+        EventType::IncomingWebhookRecovered => (
+            "A failing incoming webhook's delivery succeeded, and the rule no longer holds.",
+            incoming_webhook_health(false),
+        ),
         EventType::TestPing => (
             "Sent to one subscription by POST .../webhooks/{sid}/test.",
             json!({
@@ -159,6 +170,50 @@ pub fn built_in(kind: EventType) -> BuiltIn {
         emitted_by: emitter(kind),
         schema,
     }
+}
+
+/// The data of `incoming_webhook.failing` (`failing`) and `incoming_webhook.recovered`.
+fn incoming_webhook_health(failing: bool) -> Value {
+    let mut properties = json!({
+        "id": {"type": "string"},
+        "name": {"type": "string"},
+        "reason": {"enum": crate::health::FailingReason::NAMES, "description": "What made it failing."},
+        "failing_since": {"type": "string", "description": "When it started failing, RFC 3339."},
+        "failures_in_a_row": {"type": "integer", "minimum": 0},
+        "recent_failures": {"type": "integer", "minimum": 0, "description": "Of the last recent_deliveries counted."},
+        "recent_deliveries": {"type": "integer", "minimum": 0},
+        "last_error": {"type": ["string", "null"], "description": "The latest failure's error code."}
+    });
+    let mut required = vec![
+        "id",
+        "name",
+        "reason",
+        "failing_since",
+        "failures_in_a_row",
+        "recent_failures",
+        "recent_deliveries",
+        "last_error",
+    ];
+    if !failing {
+        if let Some(p) = properties.as_object_mut() {
+            p.insert(
+                "recovered_at".into(),
+                json!({"type": "string", "description": "When, RFC 3339."}),
+            );
+        }
+        required.push("recovered_at");
+    }
+    json!({
+        "type": "object",
+        "required": ["incoming_webhook"],
+        "properties": {"incoming_webhook": {
+            "type": "object",
+            "required": required,
+            "properties": properties,
+            "additionalProperties": false
+        }},
+        "additionalProperties": false
+    })
 }
 
 /// Every built-in type's entry, in the vocabulary's order.

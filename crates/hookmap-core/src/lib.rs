@@ -25,6 +25,7 @@ pub mod failing;
 pub mod form;
 pub mod headers;
 pub mod held;
+pub mod health;
 pub mod idempotency;
 pub mod inbound;
 pub mod instant;

@@ -34,6 +34,12 @@ vocabulary! {
         /// Members its webhooks may create in any hour (`on_unknown_member: "create"`); beyond
         /// it a delivery for an unknown member fails.
         MembersPerHour = "members_per_hour",
+        /// Failed deliveries one after the other that make an incoming webhook `failing`
+        /// (`health`); 0 turns that part of the rule off.
+        FailingInARow = "failing_in_a_row",
+        /// The last deliveries of which more than half failing make an incoming webhook
+        /// `failing` (`health`); 0 turns that part of the rule off.
+        FailingWindow = "failing_window",
     }
 }
 
@@ -50,6 +56,8 @@ impl Quota {
             Self::HistoryDays => "QUOTA_HISTORY_DAYS",
             Self::HeldDeliveries => "QUOTA_HELD_DELIVERIES",
             Self::MembersPerHour => "QUOTA_MEMBERS_PER_HOUR",
+            Self::FailingInARow => "QUOTA_FAILING_IN_A_ROW",
+            Self::FailingWindow => "QUOTA_FAILING_WINDOW",
         }
     }
 
@@ -64,13 +72,15 @@ impl Quota {
             Self::HistoryDays => 90,
             Self::HeldDeliveries => 1_000,
             Self::MembersPerHour => 100,
+            Self::FailingInARow => 5,
+            Self::FailingWindow => 20,
         }
     }
 
     /// The values a default or an override may take. Zero shuts a count off; a webhook's rate
     /// limit is at least 1 and at most 100,000 whatever the quota; a failed delivery never kept
     /// more than the 1 MiB a body may have; nothing is kept for less than a day or more than ten
-    /// years.
+    /// years; a webhook's health looks back at most `health::RECENT_MAX` deliveries.
     pub fn bounds(self) -> (i64, i64) {
         match self {
             Self::IncomingWebhooks | Self::Subscriptions => (0, 10_000),
@@ -79,6 +89,8 @@ impl Quota {
             Self::MaxRateLimit => (1, 100_000),
             Self::PayloadDays | Self::HistoryDays => (1, 3_650),
             Self::HeldDeliveries | Self::MembersPerHour => (0, 100_000),
+            Self::FailingInARow => (0, 1_000),
+            Self::FailingWindow => (0, 100),
         }
     }
 

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use hookmap_core::auth::ApiKeyPlace;
 use hookmap_core::event::EventType;
 use hookmap_core::event_types::Emitter;
+use hookmap_core::health::FailingReason;
 use hookmap_core::joining::OnUnknownMember;
 use hookmap_core::ops::CURRENCY_OPS;
 use hookmap_core::profile::{Digest, Encoding};
@@ -62,6 +63,10 @@ fn checked_columns() -> BTreeMap<&'static str, Vec<String>> {
         (
             "incoming_webhooks.on_unknown_member",
             names(&OnUnknownMember::ALL, OnUnknownMember::as_str),
+        ),
+        (
+            "incoming_webhook_health.failing_reason",
+            names(&FailingReason::ALL, FailingReason::as_str),
         ),
     ])
 }
@@ -208,6 +213,7 @@ fn a_communitys_check_constraints_equal_the_core_sets() {
         "deliveries.status",
         "outgoing_deliveries.status",
         "channels.type",
+        "incoming_webhook_health.failing_reason",
     ] {
         assert!(checks.contains_key(column), "no CHECK on {column}");
     }
@@ -366,6 +372,10 @@ fn openapi_enums() -> BTreeMap<&'static str, Vec<String>> {
         (
             "/components/schemas/DisabledReason",
             names(&DisabledReason::ALL, DisabledReason::as_str),
+        ),
+        (
+            "/components/schemas/FailingReason",
+            names(&FailingReason::ALL, FailingReason::as_str),
         ),
         (
             "/components/schemas/EventType",

@@ -6,6 +6,7 @@
 //! stale or disabled webhook and an unknown member, and the message guard an unknown channel, each
 //! failure rolling the whole batch back.
 
+use hookmap_core::event::EventType;
 use hookmap_core::joining::{self, NewMember};
 use hookmap_core::quota;
 use hookmap_core::{
@@ -16,6 +17,7 @@ use worker::{D1Database, D1PreparedStatement};
 use crate::balances::{self, Member};
 use crate::db::{self, Arg};
 use crate::error::{ApiError, ApiResult};
+use crate::health;
 use crate::hook::HookRecord;
 
 /// What a delivery is about, shared by successes and failures.
@@ -84,6 +86,8 @@ pub enum Applied {
         balances: Option<Member>,
         message_id: Option<String>,
         created: Option<String>,
+        /// The webhook recovered with this delivery (`health`): the event that tells it.
+        alert: Option<EventType>,
     },
     Refused(Refusal),
 }
@@ -274,6 +278,14 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
             }
         }
     }
+    // The sender's own deliveries count on the webhook's health; an admin's replays do not.
+    let judged_at = match meta.replay_of {
+        None => {
+            batch.extend(health::counted(db, meta, None)?);
+            Some(batch.len() - 1)
+        }
+        Some(_) => None,
+    };
     if plan.member.is_some() {
         batch.push(db::stmt(
             db,
@@ -283,6 +295,10 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
     }
     match db::batch(db, batch).await {
         Ok(results) => {
+            let alert = match judged_at {
+                Some(at) => health::changed(results.get(at), false)?,
+                None => None,
+            };
             let balances = match plan.member {
                 None => None,
                 Some(_) => Some(
@@ -302,6 +318,7 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
                 balances,
                 message_id,
                 created,
+                alert,
             })
         }
         Err(e) => refusal(&e)
@@ -483,9 +500,10 @@ pub struct Unapplied<'a> {
 }
 
 /// What became of the record of a delivery that did not apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Written {
-    Recorded,
+    /// With the event to send, when the failure made its webhook failing (`health`).
+    Recorded(Option<EventType>),
     /// Its budget refused it: nothing was written.
     OverBudget,
     /// The webhook changed since the record the delivery was judged by: nothing was written, and
@@ -544,8 +562,26 @@ pub async fn record_unapplied(
     )?);
     batch.extend(replay_link(db, meta)?);
     batch.extend(release_held_key(db, meta)?);
+    // A failure of the sender's own counts on the webhook's health (never an outsider's refused
+    // key or signature); a pending delivery, a catch, says nothing of it.
+    let counts = unapplied.status == DeliveryStatus::Failed
+        && meta.replay_of.is_none()
+        && hookmap_core::health::failure_counts(
+            unapplied.budget == Budget::Failures,
+            meta.hook.proves_sender(),
+        );
+    let judged_at = match (counts, error) {
+        (true, Some(e)) => {
+            batch.extend(health::counted(db, meta, Some(e.code))?);
+            Some(batch.len() - 1)
+        }
+        _ => None,
+    };
     match db::batch(db, batch).await {
-        Ok(_) => Ok(Written::Recorded),
+        Ok(results) => Ok(Written::Recorded(match judged_at {
+            Some(at) => health::changed(results.get(at), true)?,
+            None => None,
+        })),
         Err(e) => match refusal(&e) {
             Some(
                 Refusal::Raised(StorageRefusal::RateLimited)

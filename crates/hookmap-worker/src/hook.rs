@@ -64,6 +64,12 @@ pub struct HookRecord {
     /// How many members the community's webhooks may create in any hour (its quota).
     #[serde(default = "builtin_members_per_hour")]
     pub members_per_hour: i64,
+    /// The community's thresholds of a failing webhook (`hookmap_core::health`), carried here
+    /// so that counting a delivery needs no lookup of its own.
+    #[serde(default = "builtin_failing_in_a_row")]
+    pub failing_in_a_row: i64,
+    #[serde(default = "builtin_failing_window")]
+    pub failing_window: i64,
     /// The mapping parsed (its expressions compiled) once for this record and every copy the
     /// isolate's cache hands out: a new version, or a new catalog, comes as a new record.
     #[serde(skip)]
@@ -89,6 +95,14 @@ fn builtin_held_deliveries() -> i64 {
 
 fn builtin_members_per_hour() -> i64 {
     Quota::MembersPerHour.builtin()
+}
+
+fn builtin_failing_in_a_row() -> i64 {
+    Quota::FailingInARow.builtin()
+}
+
+fn builtin_failing_window() -> i64 {
+    Quota::FailingWindow.builtin()
 }
 
 impl HookRecord {

@@ -57,6 +57,9 @@ struct HookRow {
     held_deliveries: Option<i64>,
     /// The community's override of the created-members quota, if any.
     members_per_hour: Option<i64>,
+    /// The community's overrides of a failing webhook's thresholds, if any.
+    failing_in_a_row: Option<i64>,
+    failing_window: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -151,7 +154,7 @@ async fn load(
                 &format!(
                     "SELECT w.id, w.community_id, w.name, w.enabled, w.version, w.api_key_digest, w.signing_secret,
                             w.previous_signing_secret, w.previous_secret_until, w.signature_scheme, w.signature_settings, w.api_key_in, w.encryption, w.mapping, w.token_digest, q.failed_payload_bytes,
-                            w.on_unknown_member, q.held_deliveries, q.members_per_hour
+                            w.on_unknown_member, q.held_deliveries, q.members_per_hour, q.failing_in_a_row, q.failing_window
                        FROM incoming_webhooks w LEFT JOIN community_quotas q ON q.community_id = w.community_id
                       WHERE {filter}"
                 ),
@@ -222,6 +225,12 @@ async fn load(
         members_per_hour: row
             .members_per_hour
             .unwrap_or_else(|| quotas::default(env, Quota::MembersPerHour)),
+        failing_in_a_row: row
+            .failing_in_a_row
+            .unwrap_or_else(|| quotas::default(env, Quota::FailingInARow)),
+        failing_window: row
+            .failing_window
+            .unwrap_or_else(|| quotas::default(env, Quota::FailingWindow)),
         parsed: Default::default(),
     };
     Ok(Some((record, row.token_digest)))

@@ -35,6 +35,7 @@ pub mod community;
 mod db;
 mod edge;
 mod error;
+mod health;
 mod hook;
 mod hookcache;
 mod hooks;

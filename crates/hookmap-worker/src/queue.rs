@@ -1,10 +1,11 @@
 //! The OUTBOX queue's consumer (the API worker's): a message is an outgoing webhook's attempt
-//! (`outbox`), one delivery of a bulk replay (`replays`), or the deliveries held for a member who
-//! joined (`joined`). Here, beside both rather than in
+//! (`outbox`), one delivery of a bulk replay (`replays`), the deliveries held for a member who
+//! joined (`joined`), or an incoming webhook that started failing or recovered (`health`). Here, beside both rather than in
 //! either, so that neither imports the other.
 
 use worker::{console_error, Env, Message, MessageBatch, MessageExt};
 
+use crate::health;
 use crate::joined;
 use crate::outbox::{self, Job};
 use crate::replays;
@@ -19,6 +20,7 @@ pub async fn consume(batch: MessageBatch<Job>, env: &Env) -> worker::Result<()> 
         let body = job.body();
         let done = match &body.replay_run {
             _ if body.held_for => joined::queued(env, &db, &body.delivery_id).await,
+            _ if body.alert.is_some() => health::queued(env, &db, body).await,
             Some(run_id) => replays::replay_one(env, &db, run_id, &body.delivery_id).await,
             None => outbox::run(env, &db, body, &schedule).await.map(drop),
         };

@@ -70,6 +70,9 @@ pub fn exceeded(quota: Quota, limit: i64) -> ApiError {
             format!("at most {limit} deliveries held for members who have not joined")
         }
         Quota::MembersPerHour => format!("at most {limit} members created by its webhooks an hour"),
+        // Thresholds, not limits: nothing is refused by them, but the match names every quota.
+        Quota::FailingInARow => format!("webhooks failing after {limit} failures in a row"),
+        Quota::FailingWindow => format!("webhooks judged on their last {limit} deliveries"),
     };
     ApiError::unprocessable(
         ApiCode::QuotaExceeded,

@@ -1,5 +1,5 @@
 // Pieces several views share: the history's status icons, paging, finding a member, effects.
-import { copyButton, h } from '../dom.js';
+import { copyButton, h, when } from '../dom.js';
 
 /** The history's statuses by name, from the engine's capabilities (`useStatuses`). */
 let STATUSES = {};
@@ -17,6 +17,20 @@ export function applied(status) {
 /** A delivery's status as the seeds' icon and its word, so it is not told by colour alone. */
 export function statusBadge(status) {
   return h('span', { class: `badge ${status}` }, h('span', { 'aria-hidden': 'true' }, STATUSES[status]?.icon ?? '•'), ` ${status}`);
+}
+
+/**
+ * A failing webhook's flag (the server keeps the state: `failing`), told in words as well as by
+ * colour; null when it is not failing. `long` adds since when, why and the latest error.
+ */
+export function failingFlag(failing, long = false) {
+  if (!failing) return null;
+  const flag = h('span', { class: 'badge failed failing-flag' }, h('span', { 'aria-hidden': 'true' }, '⚠'), ' failing');
+  if (!long) return flag;
+  const why = failing.reason.replaceAll('_', ' ');
+  return h('p', { class: 'failing-note', id: 'webhook-failing' }, flag,
+    ` since ${when(failing.since)}: ${why} (${failing.failures_in_a_row} in a row; latest error ${failing.last_error ?? 'unknown'}). `,
+    'Subscriptions that list the failing and recovered events were told; it recovers at its next success.');
 }
 
 /** "3 success · 1 failed ..." of an answer's `totals`. */

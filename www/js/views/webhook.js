@@ -2,7 +2,7 @@
 import { copyButton, fill, h } from '../dom.js';
 import { describe } from '../engine.js';
 import { histories } from './histories.js';
-import { confirmThen } from './common.js';
+import { confirmThen, failingFlag } from './common.js';
 import { webhookForm } from './webhook_form.js';
 
 const TABS = [['settings', 'Settings'], ['mapping', 'Mapping'], ['histories', 'Histories']];
@@ -15,6 +15,7 @@ export async function show(ctx, wid, tab) {
   fill(ctx.view,
     h('p', { class: 'crumbs' }, h('a', { href: '#/webhooks' }, 'Incoming webhooks'), ' / '),
     h('h2', { class: 'view-title', id: 'webhook-name' }, webhook.name, webhook.enabled ? null : h('span', { class: 'muted' }, ' (disabled)')),
+    failingFlag(webhook.failing, true),
     h('div', { class: 'inline url' },
       h('input', { readonly: true, value: webhook.url, id: 'webhook-url', 'aria-label': 'Edge URL' }),
       copyButton('Copy URL', () => webhook.url)),

@@ -1,7 +1,7 @@
 // The incoming webhooks: the list (with each one's latest delivery and counts per status), and
 // creating one.
 import { copyButton, fill, h, table, when } from '../dom.js';
-import { shownOnce, statusBadge, title } from './common.js';
+import { failingFlag, shownOnce, statusBadge, title } from './common.js';
 import { schemeLabel, shownSecret } from './signature.js';
 import { API_KEY, webhookForm } from './webhook_form.js';
 
@@ -17,7 +17,7 @@ export async function list(ctx) {
     webhooks.length === 0
       ? h('p', { class: 'hint' }, 'No incoming webhooks yet. Create one, give its URL to the sender, and build its mapping from the first delivery it catches.')
       : table('Incoming webhooks', ['Name', 'Location', 'Enabled', 'Signature', 'Last delivery', 'Deliveries'], webhooks, (w) => [
-        h('a', { href: `#/webhooks/${encodeURIComponent(w.id)}/histories` }, w.name),
+        [h('a', { href: `#/webhooks/${encodeURIComponent(w.id)}/histories` }, w.name), w.failing ? ' ' : null, failingFlag(w.failing)],
         does[w.location] ?? w.location,
         w.enabled ? 'yes' : 'no',
         h('span', { class: 'signed-by' }, schemeLabel(ctx.caps, w.signature)),

@@ -565,6 +565,7 @@ pub async fn test(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
         attempt: 1,
         replay_run: None,
         held_for: false,
+        alert: None,
     };
     let sent = outbox::run(ctx.env, &ctx.db, &job, &[0])
         .await?

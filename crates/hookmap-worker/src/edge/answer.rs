@@ -84,7 +84,9 @@ pub fn answer(recorded: Recorded, told: Told) -> ApiResult<Response> {
             return naming(response, &delivery_id);
         }
         Recorded::MemberJoined => return member_joined().into_response().map_err(ApiError::from),
-        Recorded::Failed { delivery_id, told } => {
+        Recorded::Failed {
+            delivery_id, told, ..
+        } => {
             let mut body = told.body();
             if let Some(obj) = body.as_object_mut() {
                 obj.insert("delivery_id".into(), Value::String(delivery_id.clone()));

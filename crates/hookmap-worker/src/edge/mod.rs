@@ -80,6 +80,12 @@ pub async fn receive(
         }
         announce(env, &db, arrived.hook(), &outcome).await;
         let recorded = record::record(&db, arrived.hook(), outcome, dry_run, None).await?;
+        if let Recorded::Failed {
+            alert: Some(kind), ..
+        } = &recorded
+        {
+            outbox::enqueue_alert(env, &arrived.hook().id, *kind).await;
+        }
         if matches!(recorded, Recorded::Outdated)
             && !judged_again
             && arrived.refresh(env, &db, token, true).await?
@@ -153,7 +159,8 @@ pub async fn replay_recorded(
 }
 
 /// A posted message is a `message.posted` event for outgoing webhooks; a member the delivery
-/// created is queued for `joined`. Publishing only queues deliveries; a failure to do so is logged
+/// created is queued for `joined`; a failing webhook this delivery ended is
+/// `incoming_webhook.recovered` (a failure that starts one is announced once recorded). Publishing only queues deliveries; a failure to do so is logged
 /// and does not undo the delivery.
 async fn announce(env: &Env, db: &D1Database, hook: &HookRecord, outcome: &Outcome) {
     if let Outcome::Applied {
@@ -162,6 +169,12 @@ async fn announce(env: &Env, db: &D1Database, hook: &HookRecord, outcome: &Outco
     } = outcome
     {
         joined(env, created).await;
+    }
+    if let Outcome::Applied {
+        alert: Some(kind), ..
+    } = outcome
+    {
+        outbox::enqueue_alert(env, &hook.id, *kind).await;
     }
     let Outcome::Applied {
         delivery_id,

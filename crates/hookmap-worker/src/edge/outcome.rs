@@ -1,5 +1,6 @@
 //! What processing a delivery came to, before anything about it is recorded.
 
+use hookmap_core::event::EventType;
 use hookmap_core::inbound::Decoded;
 use hookmap_core::{MatchBy, Plan};
 use serde_json::Value;
@@ -15,6 +16,8 @@ pub enum Outcome {
         message_id: Option<String>,
         /// The id of the member the batch created (`on_unknown_member: "create"`).
         created: Option<String>,
+        /// The webhook recovered with this delivery (`health`): the alert to send.
+        alert: Option<EventType>,
     },
     Duplicate {
         first: Value,

@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 
+use hookmap_core::event::EventType;
 use hookmap_core::expiring::Expiring;
 use hookmap_core::joining;
 use hookmap_core::quota::Quota;
@@ -37,6 +38,8 @@ pub enum Recorded {
     Failed {
         delivery_id: String,
         told: ApiError,
+        /// The webhook is failing since this delivery (`health`): the alert to send.
+        alert: Option<EventType>,
     },
     /// A budget refused the record, which wrote nothing: answered with this 429.
     Refused(ApiError),
@@ -135,8 +138,8 @@ pub async fn record(
         effects: failure.as_ref().and_then(|f| f.effects.as_deref()),
         budget,
     };
-    match apply::record_unapplied(db, &meta, &unapplied).await? {
-        apply::Written::Recorded => {}
+    let alert = match apply::record_unapplied(db, &meta, &unapplied).await? {
+        apply::Written::Recorded(alert) => alert,
         apply::Written::Outdated => return Ok(Recorded::Outdated),
         apply::Written::OverBudget => {
             return Ok(Recorded::Refused(match budget {
@@ -147,12 +150,13 @@ pub async fn record(
                 }
             }))
         }
-    }
+    };
     let delivery_id = meta.id;
     Ok(match failure {
         Some(failure) => Recorded::Failed {
             delivery_id,
             told: failure.told,
+            alert,
         },
         None => Recorded::Pending { delivery_id },
     })

@@ -121,12 +121,14 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
             balances,
             message_id,
             created,
+            alert,
         } => Ok(Outcome::Applied {
             delivery_id: meta.id,
             plan,
             balances,
             message_id,
             created,
+            alert,
         }),
         Applied::Refused(Refusal::Duplicate) => {
             duplicate(db, hook, plan.idempotency_key.as_deref(), meta.guard).await

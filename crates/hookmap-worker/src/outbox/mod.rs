@@ -23,7 +23,8 @@ use worker::Env;
 
 pub use attempt::run;
 pub use publish::{
-    enqueue, enqueue_held, enqueue_replay, publish, publish_to, resend_delivery, Claim,
+    enqueue, enqueue_alert, enqueue_held, enqueue_replay, publish, publish_to, resend_delivery,
+    Claim,
 };
 
 const QUEUE: &str = "OUTBOX";
@@ -31,7 +32,9 @@ const QUEUE: &str = "OUTBOX";
 /// One queue message: make attempt `attempt` of outgoing delivery `delivery_id`, or with
 /// `replay_run`, replay incoming delivery `delivery_id` for that bulk replay (`crate::replays`),
 /// or with `held_for`, apply the deliveries held for member `delivery_id` (empty: those held for
-/// any member who exists, the cron's catch-up; `crate::joined`).
+/// any member who exists, the cron's catch-up; `crate::joined`), or with `alert` (an event type's
+/// name), announce that incoming webhook `delivery_id` started failing or recovered
+/// (`crate::health`).
 /// One flat, typed body rather than an enum: a `serde_json::Value` arrives as an empty object
 /// under workerd, and messages queued before `replay_run` existed still read as attempts.
 #[derive(Debug, Serialize, Deserialize)]
@@ -42,6 +45,8 @@ pub struct Job {
     pub replay_run: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub held_for: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<String>,
 }
 
 /// The development setting that lets subscriptions use http to loopback.

@@ -1,7 +1,7 @@
 //! Publishing: an event and its deliveries are written in one batch, then queued. Queueing is
 //! best effort because D1, not the queue, is the record of what is owed.
 
-use hookmap_core::event::{EventName, Filter};
+use hookmap_core::event::{EventName, EventType, Filter};
 use hookmap_core::resend;
 use hookmap_core::DeliveryStatus;
 use serde::Deserialize;
@@ -197,6 +197,7 @@ pub async fn enqueue(env: &Env, delivery_id: &str, attempt: u32, delay_seconds: 
         attempt,
         replay_run: None,
         held_for: false,
+        alert: None,
     };
     send(env, job, delay_seconds).await;
 }
@@ -210,6 +211,21 @@ pub async fn enqueue_held(env: &Env, member_id: Option<&str>) {
         attempt: 0,
         replay_run: None,
         held_for: true,
+        alert: None,
+    };
+    send(env, job, 0).await;
+}
+
+/// Queues the announcement that incoming webhook `webhook_id` started failing or recovered
+/// (`kind`): the API worker reads its state and publishes it (`crate::health`), so that the
+/// edge, which only counts, links neither.
+pub async fn enqueue_alert(env: &Env, webhook_id: &str, kind: EventType) {
+    let job = Job {
+        delivery_id: webhook_id.to_owned(),
+        attempt: 0,
+        replay_run: None,
+        held_for: false,
+        alert: Some(kind.as_str().to_owned()),
     };
     send(env, job, 0).await;
 }
@@ -221,6 +237,7 @@ pub async fn enqueue_replay(env: &Env, delivery_id: &str, run: &str) {
         attempt: 0,
         replay_run: Some(run.to_owned()),
         held_for: false,
+        alert: None,
     };
     send(env, job, 0).await;
 }

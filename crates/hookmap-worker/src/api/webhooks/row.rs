@@ -39,6 +39,12 @@ pub struct WebhookRow {
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
+    /// While the webhook is failing (`hookmap_core::health`): since when, why, its streak and
+    /// the latest failure's code; all NULL otherwise.
+    pub failing_since: Option<String>,
+    pub failing_reason: Option<String>,
+    pub failures_in_a_row: Option<i64>,
+    pub last_error: Option<String>,
 }
 
 impl WebhookRow {
@@ -48,7 +54,11 @@ impl WebhookRow {
     }
 }
 
-pub(super) const SELECT: &str = "SELECT id, token, token_digest, token_sealed, name, location, enabled, api_key_digest, signing_secret, previous_signing_secret, previous_secret_until, signature_scheme, signature_settings, api_key_in, on_unknown_member, rate_limit, encryption, encryption_algorithm, mapping, version, created_at, updated_at
+pub(super) const SELECT: &str = "SELECT id, token, token_digest, token_sealed, name, location, enabled, api_key_digest, signing_secret, previous_signing_secret, previous_secret_until, signature_scheme, signature_settings, api_key_in, on_unknown_member, rate_limit, encryption, encryption_algorithm, mapping, version, created_at, updated_at,
+                               (SELECT failing_since FROM incoming_webhook_health h WHERE h.webhook_id = incoming_webhooks.id AND h.failing = 1) AS failing_since,
+                               (SELECT failing_reason FROM incoming_webhook_health h WHERE h.webhook_id = incoming_webhooks.id AND h.failing = 1) AS failing_reason,
+                               (SELECT failures_in_a_row FROM incoming_webhook_health h WHERE h.webhook_id = incoming_webhooks.id AND h.failing = 1) AS failures_in_a_row,
+                               (SELECT last_error FROM incoming_webhook_health h WHERE h.webhook_id = incoming_webhooks.id AND h.failing = 1) AS last_error
                         FROM incoming_webhooks";
 
 pub async fn load(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<WebhookRow> {

@@ -32,6 +32,8 @@ pub struct ShownWebhook<'r> {
     version: i64,
     created_at: &'r str,
     updated_at: &'r str,
+    /// While its deliveries are failing (`hookmap_core::health`); null otherwise.
+    failing: Option<Failing<'r>>,
     /// Beside a secret shown once.
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<&'static str>,
@@ -50,6 +52,26 @@ pub struct ShownWebhook<'r> {
 enum Secret<'s> {
     IsSet(bool),
     Shown(&'s str),
+}
+
+/// Why a webhook is failing, since when, and its latest failure.
+#[derive(Serialize)]
+struct Failing<'r> {
+    since: &'r str,
+    reason: &'r str,
+    failures_in_a_row: i64,
+    last_error: Option<&'r str>,
+}
+
+impl<'r> Failing<'r> {
+    fn of(row: &'r WebhookRow) -> Option<Self> {
+        Some(Self {
+            since: row.failing_since.as_deref()?,
+            reason: row.failing_reason.as_deref()?,
+            failures_in_a_row: row.failures_in_a_row.unwrap_or(0),
+            last_error: row.last_error.as_deref(),
+        })
+    }
 }
 
 #[derive(Serialize)]
@@ -105,6 +127,7 @@ impl<'r> ShownWebhook<'r> {
             version: row.version,
             created_at: &row.created_at,
             updated_at: &row.updated_at,
+            failing: Failing::of(row),
             note: None,
             warnings: warnings(row),
             pending_deliveries: None,
