@@ -159,6 +159,19 @@ BEGIN
    WHERE NEW.topic IS NULL AND EXISTS (SELECT 1 FROM channels WHERE id = NEW.channel_id AND type = 'forum');
 END;
 
+-- An admin's adjustments of a member by hand, written with the balances they move; as
+-- ../0030_adjustments.sql.
+CREATE TABLE adjustments (
+  id TEXT PRIMARY KEY,
+  community_id TEXT NOT NULL,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  reason TEXT NOT NULL,
+  effects TEXT NOT NULL,
+  idempotency_key TEXT,
+  created_at TEXT NOT NULL,
+  UNIQUE (community_id, idempotency_key)
+);
+
 -- Incoming deliveries, each applied exactly once.
 CREATE TABLE deliveries (
   id TEXT PRIMARY KEY,
@@ -212,19 +225,6 @@ BEGIN
                   WHERE id = NEW.webhook_id AND version <> NEW.webhook_version);
 END;
 
-CREATE TABLE idempotency_keys (
-  webhook_id TEXT NOT NULL,
-  key TEXT NOT NULL,
-  delivery_id TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  PRIMARY KEY (webhook_id, key)
-);
-
--- Per-minute counts: deliveries a webhook accepted, and unauthenticated failures it recorded.
-CREATE TABLE rate_windows (
-  webhook_id TEXT NOT NULL,
-  window INTEGER NOT NULL,         -- minutes since the epoch
-  count INTEGER NOT NULL,
 -- An incoming webhook's health (hookmap_core::health), written in each counted delivery's batch;
 -- as ../0029_incoming_webhook_health.sql, with its row dropped when the webhook's copy is.
 CREATE TABLE incoming_webhook_health (
@@ -244,6 +244,19 @@ BEGIN
   DELETE FROM incoming_webhook_health WHERE webhook_id = OLD.id;
 END;
 
+CREATE TABLE idempotency_keys (
+  webhook_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  delivery_id TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (webhook_id, key)
+);
+
+-- Per-minute counts: deliveries a webhook accepted, and unauthenticated failures it recorded.
+CREATE TABLE rate_windows (
+  webhook_id TEXT NOT NULL,
+  window INTEGER NOT NULL,         -- minutes since the epoch
+  count INTEGER NOT NULL,
   PRIMARY KEY (webhook_id, window)
 );
 CREATE TRIGGER rate_windows_limit BEFORE UPDATE ON rate_windows

@@ -24,8 +24,8 @@ export class Api {
   }
 
   /** The answer's text as it came (for the engine, which reads numbers exactly), or its ApiError. */
-  async text(method, path, body) {
-    const headers = { authorization: `Bearer ${this.token}` };
+  async text(method, path, body, extra = {}) {
+    const headers = { ...extra, authorization: `Bearer ${this.token}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
@@ -39,8 +39,8 @@ export class Api {
     throw new ApiError(res.status, error ?? { code: `http_${res.status}`, message: `the server answered ${res.status} ${res.statusText}` });
   }
 
-  async call(method, path, body) {
-    const text = await this.text(method, path, body);
+  async call(method, path, body, headers) {
+    const text = await this.text(method, path, body, headers);
     try {
       return text ? JSON.parse(text) : null;
     } catch {
@@ -106,6 +106,8 @@ export class Api {
   deleteKey(kid) { return this.call('DELETE', this.at(`/api-keys/${enc(kid)}`)); }
   quotas() { return this.get(this.at('/quotas')); }
   user(uid) { return this.get(this.at(`/users/${enc(uid)}`)); }
+  /** Adjusts a member by hand; `key` makes a repeat of the same request adjust once. */
+  adjust(uid, body, key) { return this.call('POST', this.at(`/users/${enc(uid)}/adjustments`), body, { 'idempotency-key': key }); }
   gamificationLogs(query) { return this.get(this.at('/gamification-logs'), query); }
   fieldHistories(query) { return this.get(this.at('/user-field-histories'), query); }
 

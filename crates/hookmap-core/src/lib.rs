@@ -11,6 +11,7 @@
 // decided. An open foreign enum may keep a catch-all, with a local allow that says why.
 #![deny(clippy::wildcard_enum_match_arm)]
 
+pub mod adjust;
 pub mod api_code;
 pub mod auth;
 pub mod catalog;
@@ -24,8 +25,8 @@ pub mod expr;
 pub mod failing;
 pub mod form;
 pub mod headers;
-pub mod held;
 pub mod health;
+pub mod held;
 pub mod idempotency;
 pub mod inbound;
 pub mod instant;

@@ -512,6 +512,17 @@ fn scalar_text(value: &Value) -> String {
     }
 }
 
+/// A value given outright for field `index` of an admin's adjustment (`crate::adjust`), read as
+/// a payload's value is for a mapping row; an error names `fields[index].value`.
+pub(crate) fn given_value(
+    value: &Value,
+    field_type: FieldType,
+    index: usize,
+) -> Result<FieldValue> {
+    let path = Path::parse("value")?;
+    field_value(value, field_type, &path, At::Value(index))
+}
+
 fn field_value(value: &Value, field_type: FieldType, path: &Path, at: At) -> Result<FieldValue> {
     match (field_type, value) {
         (FieldType::Number, Value::Number(n)) => Ok(FieldValue::Number(n.clone())),

@@ -332,6 +332,14 @@ fn openapi_enums() -> BTreeMap<&'static str, Vec<String>> {
             "/components/schemas/Effect/oneOf/1/properties/op",
             ops(&Op::ALL),
         ),
+        (
+            "/components/schemas/AdjustmentCreate/properties/balances/items/properties/op",
+            ops(&CURRENCY_OPS),
+        ),
+        (
+            "/components/schemas/AdjustmentCreate/properties/fields/items/properties/op",
+            ops(&Op::ALL),
+        ),
         ("/components/schemas/DeliveryStatus", statuses),
         (
             "/paths/~1v1~1communities~1{cid}~1incoming-webhooks~1{wid}~1deliveries~1replay/post/requestBody/content/application~1json/schema/properties/status",

@@ -237,28 +237,7 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
                            FROM deliveries d WHERE d.id = ?1",
                     &crate::args![&meta.id, row_id.as_str(), &meta.hook.community_id, field.as_str(), source.as_str(), &meta.now],
                 )?);
-                // Every operator is named: a new one must say how it writes. Only a number is
-                // added to or subtracted from; the plan gives text and booleans only with
-                // overwrite, and any operator on them writes the value.
-                let (bound, update) = match (op, value) {
-                    (Op::Subtract, FieldValue::Number(n)) => (
-                        Arg::Num(-n.as_f64().unwrap_or(0.0)),
-                        "COALESCE(value, 0) + excluded.value",
-                    ),
-                    (Op::Add, FieldValue::Number(n)) => (
-                        Arg::Num(n.as_f64().unwrap_or(0.0)),
-                        "COALESCE(value, 0) + excluded.value",
-                    ),
-                    (Op::Overwrite, FieldValue::Number(n)) => {
-                        (Arg::Num(n.as_f64().unwrap_or(0.0)), "excluded.value")
-                    }
-                    (Op::Overwrite | Op::Add | Op::Subtract, FieldValue::Text(t)) => {
-                        (Arg::Text(t), "excluded.value")
-                    }
-                    (Op::Overwrite | Op::Add | Op::Subtract, FieldValue::Boolean(b)) => {
-                        (Arg::from(*b), "excluded.value")
-                    }
-                };
+                let (bound, update) = field_write(*op, value);
                 batch.push(db::stmt(
                     db,
                     &format!(
@@ -327,7 +306,34 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
     }
 }
 
-fn refusal(e: &worker::Error) -> Option<Refusal> {
+/// How an effect on a field writes: the value bound, and the upsert's `SET value = ...` over
+/// `excluded.value`. Every operator is named: a new one must say how it writes. Only a number is
+/// added to or subtracted from; the plan gives text and booleans only with overwrite, and any
+/// operator on them writes the value.
+pub fn field_write(op: Op, value: &FieldValue) -> (Arg<'_>, &'static str) {
+    match (op, value) {
+        (Op::Subtract, FieldValue::Number(n)) => (
+            Arg::Num(-n.as_f64().unwrap_or(0.0)),
+            "COALESCE(value, 0) + excluded.value",
+        ),
+        (Op::Add, FieldValue::Number(n)) => (
+            Arg::Num(n.as_f64().unwrap_or(0.0)),
+            "COALESCE(value, 0) + excluded.value",
+        ),
+        (Op::Overwrite, FieldValue::Number(n)) => {
+            (Arg::Num(n.as_f64().unwrap_or(0.0)), "excluded.value")
+        }
+        (Op::Overwrite | Op::Add | Op::Subtract, FieldValue::Text(t)) => {
+            (Arg::Text(t), "excluded.value")
+        }
+        (Op::Overwrite | Op::Add | Op::Subtract, FieldValue::Boolean(b)) => {
+            (Arg::from(*b), "excluded.value")
+        }
+    }
+}
+
+/// Why a batch that moves balances and fields was refused, if storage said (see [`Refusal`]).
+pub fn refusal(e: &worker::Error) -> Option<Refusal> {
     let text = db::failure_text(e);
     let has = |needle: &str| text.contains(needle);
     if let Some(refused) = StorageRefusal::from_error_text(&text) {

@@ -3,7 +3,7 @@
 import { field, fill, h, table, when } from '../dom.js';
 import { describe } from '../engine.js';
 import { memberQuery, title } from './common.js';
-import { attemptTo, outcome } from './editing.js';
+import { attemptTo, outcome, said } from './editing.js';
 import { movements, webhookSelect } from './logs.js';
 
 export function search(ctx) {
@@ -73,7 +73,64 @@ export async function show(ctx, uid) {
         table('Balances', ['Currency', 'Amount'], balances, ([k, v]) => [k, String(v)])),
       h('section', { class: 'card', 'aria-label': 'Fields' }, h('h3', {}, 'Fields'),
         fields.length ? table('Fields', ['Field', 'Value'], fields, ([k, v]) => [k, JSON.stringify(v)]) : h('p', { class: 'muted' }, 'No field set.'))),
+    adjustForm(ctx, m, balances.map(([k]) => k), await ctx.api.fields(), () => show(ctx, uid)),
     h('section', { class: 'card' }, h('h3', {}, 'Gamification logs'), field('From webhook', from), logs,
       h('h3', {}, 'Field histories'), histories));
   await load();
+}
+
+/**
+ * Adjusting a member by hand: a balance added to or subtracted from, a field set, or both, with
+ * the reason the logs keep. One request, with a fresh Idempotency-Key per form filled: a double
+ * submit adjusts once. `redraw()` shows the member as the server left them.
+ */
+function adjustForm(ctx, m, currencies, fields, redraw) {
+  const options = (list) => list.map((v) => h('option', { value: v }, v));
+  const reason = h('input', { id: 'adjust-reason', required: true, maxlength: 200, autocomplete: 'off' });
+  const currency = h('select', { id: 'adjust-currency' }, h('option', { value: '' }, '(no balance change)'), options(currencies));
+  const currencyOp = h('select', { id: 'adjust-currency-op' }, options(ctx.caps.currency_ops));
+  const amount = h('input', { id: 'adjust-amount', inputmode: 'numeric', pattern: '[1-9][0-9]{0,12}', autocomplete: 'off' });
+  const typeOf = Object.fromEntries(fields.map((f) => [f.key, f.type]));
+  const fieldKey = h('select', { id: 'adjust-field' }, h('option', { value: '' }, '(no field change)'), options(fields.map((f) => f.key)));
+  const fieldOp = h('select', { id: 'adjust-field-op' });
+  const value = h('input', { id: 'adjust-value', autocomplete: 'off', spellcheck: 'false' });
+  const typed = () => {
+    const type = ctx.caps.field_types.find((t) => t.name === typeOf[fieldKey.value]);
+    fill(fieldOp, options(type?.ops ?? []));
+    value.placeholder = type ? `a ${type.value_kind}` : '';
+  };
+  fieldKey.addEventListener('change', typed);
+  typed();
+  const line = outcome('adjust-result');
+  let key = crypto.randomUUID();
+  const form = h('form', { id: 'adjust', class: 'card' }, h('h3', {}, 'Adjust by hand'),
+    h('p', { class: 'hint' }, 'Balances never go below zero; the gamification log and the field history keep the reason as admin:<reason>.'),
+    field('Reason', reason),
+    h('div', { class: 'inline' }, field('Currency', currency), field('Operator', currencyOp), field('Amount', amount)),
+    h('div', { class: 'inline' }, field('Field', fieldKey), field('Field operator', fieldOp), field('Value', value)),
+    h('button', { type: 'submit' }, 'Adjust'), line);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const body = { reason: reason.value.trim(), balances: [], fields: [] };
+    if (currency.value) body.balances.push({ currency: currency.value, op: currencyOp.value, amount: Number(amount.value) });
+    if (fieldKey.value) body.fields.push({ field: fieldKey.value, op: fieldOp.value, value: fieldValue(ctx, typeOf[fieldKey.value], value.value) });
+    const done = await attemptTo(line, () => ctx.api.adjust(m.id, body, key),
+      (a) => `Adjusted ${m.username}: ${Object.entries(a.member.balances).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+    if (!done) return;
+    key = crypto.randomUUID();
+    const told = line.textContent;
+    await redraw();
+    const again = ctx.view.querySelector('#adjust-result');
+    if (again) said(again, told, 'ok');
+    ctx.view.querySelector('#adjust-reason')?.focus();
+  });
+  return form;
+}
+
+/** A field's value as its type takes it: a number or a boolean from its text, else the text. */
+function fieldValue(ctx, type, text) {
+  const kind = ctx.caps.field_types.find((t) => t.name === type)?.value_kind;
+  if (kind === 'number' && /^-?[0-9]+(\.[0-9]+)?$/.test(text.trim())) return Number(text.trim());
+  if (kind === 'boolean' && (text.trim() === 'true' || text.trim() === 'false')) return text.trim() === 'true';
+  return text;
 }

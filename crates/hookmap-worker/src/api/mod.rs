@@ -11,6 +11,7 @@ mod events;
 mod fields;
 mod list;
 mod logs;
+mod member_adjustments;
 mod outgoing;
 mod quotas;
 mod replays;

@@ -7,8 +7,8 @@ use worker::Response;
 
 use super::webhooks::row::WebhookRow;
 use super::{
-    chat, communities, currencies, deliveries, event_types, events, fields, logs, outgoing, quotas,
-    replays, resource, subscriptions, users, webhooks,
+    chat, communities, currencies, deliveries, event_types, events, fields, logs,
+    member_adjustments, outgoing, quotas, replays, resource, subscriptions, users, webhooks,
 };
 use crate::error::ApiResult;
 use crate::http;
@@ -47,6 +47,9 @@ routes! {
     UserGet { cid, uid }
         GET ["communities", cid, "users", uid]
         => users::get(ctx, cid, uid);
+    UserAdjust { cid, uid }
+        POST ["communities", cid, "users", uid, "adjustments"]
+        => member_adjustments::create(ctx, cid, uid, req);
     FieldCreate { cid }
         POST ["communities", cid, "user-fields"]
         => fields::create(ctx, cid, req);
