@@ -58,6 +58,12 @@ const ctx = {
     if (location.hash === hash) route();
     else location.hash = hash;
   },
+  // The key this tab signed in with was rotated: it goes on with the new one.
+  useToken(token) {
+    ctx.session = { ...ctx.session, token };
+    session.save(ctx.session);
+    ctx.api.token = token;
+  },
   signedIn(s) {
     session.save(s);
     start(s);

@@ -104,6 +104,7 @@ export class Api {
   keys() { return this.all(this.at('/api-keys')); }
   createKey(body) { return this.call('POST', this.at('/api-keys'), body); }
   deleteKey(kid) { return this.call('DELETE', this.at(`/api-keys/${enc(kid)}`)); }
+  rotateKey(kid, body) { return this.call('POST', this.at(`/api-keys/${enc(kid)}/rotate`), body); }
   quotas() { return this.get(this.at('/quotas')); }
   user(uid) { return this.get(this.at(`/users/${enc(uid)}`)); }
   /** Adjusts a member by hand; `key` makes a repeat of the same request adjust once. */

@@ -23,6 +23,12 @@ pub fn in_grace<'a>(
     secret.zip(until).filter(|(_, until)| *until > now)
 }
 
+/// When a secret or key replaced at `now_ms` stops working, given `hours` of grace (in
+/// milliseconds since the epoch); None for no grace at all, as after a leak.
+pub fn grace_ends(now_ms: u64, hours: u32) -> Option<u64> {
+    (hours > 0).then(|| now_ms.saturating_add(u64::from(hours) * 3_600_000))
+}
+
 /// Verifies a request with `secret`, then with `previous` (the secret it replaced, given only while
 /// its grace lasts). When neither verifies, the error is the current secret's: a sender is told
 /// what the webhook expects now.
@@ -52,6 +58,13 @@ mod tests {
     const NEW: &str = "whsec_bmV3LXNlY3JldC1uZXctc2VjcmV0LW5ldw==";
     const OLD: &str = "whsec_b2xkLXNlY3JldC1vbGQtc2VjcmV0LW9sZA==";
     const NOW: i64 = 1_700_000_000;
+
+    #[test]
+    fn a_grace_ends_hours_later_and_zero_hours_is_none() {
+        assert_eq!(grace_ends(1_000, 0), None);
+        assert_eq!(grace_ends(1_000, 24), Some(1_000 + 24 * 3_600_000));
+        assert_eq!(grace_ends(u64::MAX, 1), Some(u64::MAX));
+    }
 
     fn headers(secret: &str, body: &[u8]) -> impl Fn(&str) -> Option<String> {
         let sig = signature::sign(secret, "msg_1", NOW, body).unwrap();

@@ -35,10 +35,14 @@ impl Caller {
         struct Row {
             community_id: String,
         }
+        // A key a rotation replaced works until its grace ends (`communities::rotate_key`).
         let row: Option<Row> = db::first(
             db,
-            "SELECT community_id FROM api_keys WHERE key_digest = ?1",
-            &crate::args![auth::digest(&token).as_str()],
+            "SELECT community_id FROM api_keys WHERE key_digest = ?1
+             UNION ALL
+             SELECT community_id FROM api_keys WHERE previous_key_digest = ?1 AND previous_key_until > ?2
+             LIMIT 1",
+            &crate::args![auth::digest(&token).as_str(), &db::now().1],
         )
         .await?;
         row.map(|r| Self::Community(r.community_id)).ok_or_else(|| {

@@ -17,11 +17,40 @@ export async function show(ctx) {
     const keys = await ctx.api.keys();
     fill(list, keys.length === 0
       ? h('p', { class: 'hint' }, 'No API keys: only the admin token reaches this community.')
-      : table('API keys', ['Name', 'Starts with', 'Created', ''], keys, (k) => [
+      : table('API keys', ['Name', 'Starts with', 'Created', 'Replaced key works until', ''], keys, (k) => [
         k.name, h('code', {}, `${k.prefix}…`), when(k.created_at),
-        deleteButton(`key ${k.name} (${k.prefix})`, 'Revoke it? Whoever uses it is refused from now on.', line,
-          () => ctx.api.deleteKey(k.id), async () => { await draw(); list.focus(); }),
+        k.previous_key_verifies_until ? when(k.previous_key_verifies_until) : '—',
+        h('span', { class: 'inline' }, rotateButton(k),
+          deleteButton(`key ${k.name} (${k.prefix})`, 'Revoke it? Whoever uses it is refused from now on.', line,
+            () => ctx.api.deleteKey(k.id), async () => { await draw(); list.focus(); })),
       ], (k) => ({ dataset: { key: k.id } })));
+  };
+  // Rotating: a new key shown once; the old one works for the hours given (0: stops at once).
+  const rotateButton = (k) => {
+    const button = h('button', { type: 'button', class: 'small', 'aria-label': `Rotate key ${k.name} (${k.prefix})` }, 'Rotate');
+    button.addEventListener('click', () => {
+      const hours = h('input', { type: 'number', min: 0, max: 168, value: 24 });
+      const ok = h('button', { type: 'submit', class: 'small' }, 'Rotate now');
+      const cancel = h('button', { type: 'button', class: 'small' }, 'Cancel');
+      const ask = h('form', { class: 'inline' }, field('Old key works for (hours)', hours), ok, cancel);
+      cancel.addEventListener('click', () => { ask.replaceWith(button); button.focus(); });
+      ask.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        const made = await attemptTo(line, () => ctx.api.rotateKey(k.id, { previous_key_hours: Number(hours.value) }),
+          (r) => (r.previous_key_verifies_until
+            ? `Rotated ${r.name}: the old key works until ${when(r.previous_key_verifies_until)}.`
+            : `Rotated ${r.name}: the old key stopped working.`));
+        if (!made) return;
+        // Signed in with the key just rotated: this tab goes on with the new one.
+        if (ctx.api.token.startsWith(k.prefix)) ctx.useToken(made.key);
+        fill(shown, shownOnce('New API key', made.key, 'Send it as Authorization: Bearer <key>, or sign in to this console with it.'));
+        await draw();
+        shown.querySelector('input').focus();
+      });
+      button.replaceWith(ask);
+      hours.focus();
+    });
+    return button;
   };
   form.addEventListener('submit', async (event) => {
     event.preventDefault();

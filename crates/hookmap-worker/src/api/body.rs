@@ -5,6 +5,7 @@
 //! silently ignored.
 
 use hookmap_core::instant;
+use hookmap_core::rotation::MAX_GRACE_HOURS;
 use hookmap_core::vocabulary::{quoted_or, Named};
 use serde_json::{Map, Value};
 
@@ -109,6 +110,29 @@ impl<'a> Member<'a> for bool {
 impl<'a> Member<'a> for &'a Value {
     fn read(value: Option<&'a Value>, name: &str) -> ApiResult<Self> {
         present(value, name)
+    }
+}
+
+/// `previous_secret_hours`, `previous_key_hours`: how long the secret or key a rotation replaces
+/// keeps working (`hookmap_core::rotation`).
+#[derive(Debug, Clone, Copy)]
+pub struct GraceHours(pub u32);
+
+impl<'a> Member<'a> for GraceHours {
+    fn read(value: Option<&'a Value>, name: &str) -> ApiResult<Self> {
+        value
+            .and_then(Value::as_u64)
+            .and_then(|h| u32::try_from(h).ok())
+            .filter(|h| *h <= MAX_GRACE_HOURS)
+            .map(Self)
+            .ok_or_else(|| {
+                ApiError::invalid_field(
+                    name,
+                    format!(
+                        "must be an integer from 0 to {MAX_GRACE_HOURS}: the hours the replaced secret or key keeps working (0: not at all)"
+                    ),
+                )
+            })
     }
 }
 

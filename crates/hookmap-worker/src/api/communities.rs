@@ -1,10 +1,11 @@
 //! Communities and their API keys.
 
 use hookmap_core::auth;
+use hookmap_core::rotation::{self, DEFAULT_GRACE_HOURS};
 use serde::{Deserialize, Serialize};
 use worker::{Request, Response};
 
-use super::body::{Body, Text};
+use super::body::{Body, GraceHours, Text};
 use super::Ctx;
 use crate::api::list::Listing;
 use crate::caller::Caller;
@@ -24,6 +25,13 @@ request_body! {
     /// `POST .../api-keys`.
     pub struct NewKey<'a> {
         name: Option<Text<'a, 100>>,
+    }
+}
+
+request_body! {
+    /// `POST .../api-keys/{kid}/rotate`.
+    pub struct KeyRotation {
+        previous_key_hours: Option<GraceHours>,
     }
 }
 
@@ -101,6 +109,34 @@ struct KeyRow {
     name: String,
     prefix: String,
     created_at: String,
+    /// After a rotation, the replaced key also works until then; null when it does not.
+    #[serde(default)]
+    previous_key_verifies_until: Option<String>,
+    #[serde(default)]
+    rotated_at: Option<String>,
+}
+
+/// A key's columns as answers show them; `?2` is now, for the grace of a replaced key.
+const KEY_COLUMNS: &str = "SELECT id, name, prefix, created_at, rotated_at,
+        CASE WHEN previous_key_until > ?2 THEN previous_key_until END AS previous_key_verifies_until
+   FROM api_keys";
+
+/// A new key, shown this once.
+#[derive(Serialize)]
+struct NewKeyShown<'a> {
+    #[serde(flatten)]
+    row: KeyRow,
+    key: &'a str,
+    note: &'static str,
+}
+
+fn new_key() -> ApiResult<auth::Secret> {
+    Ok(auth::Secret::new(format!("hmk_{}", db::random_hex(24)?)))
+}
+
+/// The first characters of a key, so that admins can tell keys apart.
+fn prefix(key: &auth::Secret) -> String {
+    key.expose().chars().take(12).collect()
 }
 
 pub async fn create_key(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Response> {
@@ -109,8 +145,8 @@ pub async fn create_key(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResul
         .name
         .map_or("API key", |Text(name)| name);
     let id = db::new_id("key")?;
-    let key = auth::Secret::new(format!("hmk_{}", db::random_hex(24)?));
-    let prefix: String = key.expose().chars().take(12).collect();
+    let key = new_key()?;
+    let prefix = prefix(&key);
     let (_, now) = db::now();
     db::run(
         &ctx.db,
@@ -118,19 +154,13 @@ pub async fn create_key(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResul
         &crate::args![&id, cid, name, &prefix, auth::digest(key.expose()).as_str(), &now],
     )
     .await?;
-    /// A new key, shown this once.
-    #[derive(Serialize)]
-    struct NewKeyShown<'a> {
-        #[serde(flatten)]
-        row: KeyRow,
-        key: &'a str,
-        note: &'static str,
-    }
     let row = KeyRow {
         id,
         name: name.to_owned(),
         prefix,
         created_at: now,
+        previous_key_verifies_until: None,
+        rotated_at: None,
     };
     http::json(
         201,
@@ -143,15 +173,61 @@ pub async fn create_key(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResul
 }
 
 pub async fn list_keys(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
+    let (_, now) = db::now();
     Listing {
-        select: "SELECT id, name, prefix, created_at FROM api_keys",
+        select: KEY_COLUMNS,
         counted: "api_keys",
-        filter: "community_id = ?1",
+        filter: "community_id = ?1 AND ?2 = ?2",
         order: "created_at, id",
     }
-    .fetch::<KeyRow>(ctx, &crate::args![cid])
+    .fetch::<KeyRow>(ctx, &crate::args![cid, &now])
     .await?
     .answer_rows()
+}
+
+/// `POST .../api-keys/{kid}/rotate`: a new key, shown this once, under the same id and name; the
+/// key it replaces keeps working for `previous_key_hours` (24 unless sent; 0: it stops at once,
+/// as after a leak), so that the systems holding it can switch without an outage. A second
+/// rotation replaces the first's grace.
+pub async fn rotate_key(
+    ctx: &Ctx<'_>,
+    cid: &str,
+    kid: &str,
+    req: &mut Request,
+) -> ApiResult<Response> {
+    let object = http::optional_object_body(req).await?;
+    let hours = KeyRotation::from_object(&object)?
+        .previous_key_hours
+        .map_or(DEFAULT_GRACE_HOURS, |GraceHours(h)| h);
+    let key = new_key()?;
+    let (ms, now) = db::now();
+    let until = rotation::grace_ends(ms, hours).map(db::iso);
+    let changed = db::run_changes(
+        &ctx.db,
+        "UPDATE api_keys SET previous_key_digest = CASE WHEN ?5 IS NULL THEN NULL ELSE key_digest END,
+                previous_key_until = ?5, key_digest = ?3, prefix = ?4, rotated_at = ?6
+          WHERE id = ?1 AND community_id = ?2",
+        &crate::args![kid, cid, auth::digest(key.expose()).as_str(), prefix(&key).as_str(), until.as_deref(), &now],
+    )
+    .await?;
+    if changed == 0 {
+        return Err(ApiError::not_found("this API key"));
+    }
+    let row: KeyRow = db::one(
+        &ctx.db,
+        &format!("{KEY_COLUMNS} WHERE id = ?1 AND community_id = ?3"),
+        &crate::args![kid, &now, cid],
+        "this API key",
+    )
+    .await?;
+    http::json(
+        200,
+        &NewKeyShown {
+            row,
+            key: key.expose(),
+            note: "store this key now: it is shown only once; the key it replaced works until previous_key_verifies_until",
+        },
+    )
 }
 
 pub async fn delete_key(ctx: &Ctx<'_>, cid: &str, kid: &str) -> ApiResult<Response> {

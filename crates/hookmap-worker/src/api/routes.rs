@@ -38,6 +38,9 @@ routes! {
     KeyDelete { cid, kid }
         DELETE ["communities", cid, "api-keys", kid]
         => communities::delete_key(ctx, cid, kid);
+    KeyRotate { cid, kid }
+        POST ["communities", cid, "api-keys", kid, "rotate"]
+        => communities::rotate_key(ctx, cid, kid, req);
     UserCreate { cid }
         POST ["communities", cid, "users"]
         => users::create(ctx, cid, req);

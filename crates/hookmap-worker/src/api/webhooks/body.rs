@@ -10,8 +10,7 @@ use hookmap_core::ApiCode;
 use hookmap_core::{Algorithm, Encryption, Location, Mapping};
 use serde_json::{Map, Value};
 
-use super::signing::GraceHours;
-use crate::api::body::{only_known, Member, OneOf, Patch, Text};
+use crate::api::body::{only_known, GraceHours, Member, OneOf, Patch, Text};
 use crate::api::Ctx;
 use crate::channels;
 use crate::error::{ApiError, ApiResult};

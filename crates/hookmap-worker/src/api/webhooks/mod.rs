@@ -17,9 +17,9 @@ pub(super) use body::checked_encryption;
 use body::{encryption, mapping, NewWebhook, WebhookChange};
 use row::{load, WebhookRow, SELECT};
 use shown::ShownWebhook;
-use signing::{signature, GraceHours, Signing, Stored};
+use signing::{signature, Signing, Stored};
 
-use super::body::{Body, OneOf, Patch, Text};
+use super::body::{Body, GraceHours, OneOf, Patch, Text};
 use super::Ctx;
 use crate::api::resource::Resource;
 use crate::community;

@@ -3,11 +3,11 @@
 //! (a Standard Webhooks secret), and `api_key_in`.
 
 use hookmap_core::profile::{SecretForm, STANDARD_WEBHOOKS};
-use hookmap_core::rotation::{self, DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS};
+use hookmap_core::rotation::{self, DEFAULT_GRACE_HOURS};
 use hookmap_core::Profile;
 use serde_json::Value;
 
-use crate::api::body::{Member, Patch};
+use crate::api::body::Patch;
 use crate::api::Ctx;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
@@ -115,28 +115,6 @@ fn generated(profile: Profile) -> ApiResult<Signing> {
 pub(super) struct Previous {
     pub secret: Option<String>,
     pub until: Option<String>,
-}
-
-/// `previous_secret_hours`: how long the secret a rotation replaces keeps verifying.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct GraceHours(pub u32);
-
-impl<'a> Member<'a> for GraceHours {
-    fn read(value: Option<&'a Value>, name: &str) -> ApiResult<Self> {
-        value
-            .and_then(Value::as_u64)
-            .and_then(|h| u32::try_from(h).ok())
-            .filter(|h| *h <= MAX_GRACE_HOURS)
-            .map(Self)
-            .ok_or_else(|| {
-                ApiError::invalid_field(
-                    name,
-                    format!(
-                        "must be an integer from 0 to {MAX_GRACE_HOURS}: the hours the replaced secret keeps verifying (0: not at all)"
-                    ),
-                )
-            })
-    }
 }
 
 /// What an update leaves of the replaced secret. A new secret under the same scheme and settings
