@@ -18,6 +18,9 @@ const EXAMPLE_SAMPLE = {
   items: [{ qty: 3 }],
 };
 
+/** How often an open Mapping tab asks whether the sender sent something new. */
+const CATCH_POLL_MS = 2000;
+
 function showError(el, text) {
   el.textContent = text ?? '';
   el.hidden = !text;
@@ -52,7 +55,7 @@ export class MappingEditor {
     this.$('#sample-text').value = JSON.stringify(EXAMPLE_SAMPLE, null, 2);
     this.$('#load-catch').addEventListener('click', () => this.loadCaught());
     this.$('#save').addEventListener('click', () => this.save());
-    this.$('#sample-text').addEventListener('input', refresh);
+    this.$('#sample-text').addEventListener('input', () => { this.edited = true; refresh(); });
     this.$('#fields-json').addEventListener('input', () => {
       if (!this.api) this.setFields(this.readOfflineFields());
       refresh();
@@ -69,7 +72,7 @@ export class MappingEditor {
     this.api = null;
     this.webhook = null;
     for (const id of ['#fields-json', '#currencies-json']) this.$(id).readOnly = false;
-    for (const id of ['#webhook-parts', '#shadow-card', '#save']) this.$(id).hidden = true;
+    for (const id of ['#webhook-parts', '#shadow-card', '#save', '#process-pending']) this.$(id).hidden = true;
     this.setFields(this.readOfflineFields());
     this.setCurrencies(this.readOfflineCurrencies());
     this.form.load(this.emptyMapping());
@@ -98,6 +101,7 @@ export class MappingEditor {
     this.setCurrencies(own);
     for (const id of ['#webhook-parts', '#shadow-card', '#save']) this.$(id).hidden = false;
     this.$('#save-result').textContent = '';
+    this.$('#process-pending').hidden = true;
     this.$('#catch-info').textContent = '';
     this.$('#algorithm').value = webhook.encryption?.algorithm ?? '';
     this.tester.setUrl(webhook.url);
@@ -105,8 +109,12 @@ export class MappingEditor {
     this.form.load(webhook.mapping ?? this.emptyMapping());
     this.shadow.reset();
     this.refresh();
-    // Start from what the sender sent last, when it has sent anything (the seeds' Catch).
+    // Start from what the sender sent last, when it has sent anything (the seeds' Catch), and
+    // take what it sends while the tab is open.
+    this.caughtAt = null;
+    this.edited = false;
     await this.loadCaught({ quiet: true });
+    this.watchCatch(mine);
     return mine === this.turn;
   }
 
@@ -225,17 +233,51 @@ export class MappingEditor {
     try {
       const caught = await this.api.caught(this.webhook.id);
       if (mine !== this.turn) return;
-      if (caught.payload === null) throw new Error('the latest delivery has no payload to show');
-      // Expressions reading headers["x-shopify-topic"] preview as the edge read them.
-      this.engine.setHeaders(JSON.stringify(caught.headers ?? null));
-      this.engine.setReceivedAt(caught.received_at ?? null);
-      this.$('#sample-text').value = JSON.stringify(caught.payload, null, 2);
-      info.textContent = `caught ${caught.received_at}`;
+      this.showCaught(caught);
     } catch (e) {
       if (mine !== this.turn) return;
-      info.textContent = quiet ? 'Nothing caught yet: send a delivery to the URL, then load it.' : describe(e);
+      info.textContent = quiet ? 'Nothing caught yet: send a delivery to the URL; it appears here by itself.' : describe(e);
     }
     this.refresh();
+  }
+
+  showCaught(caught) {
+    if (caught.payload === null) throw new Error('the latest delivery has no payload to show');
+    // Expressions reading headers["x-shopify-topic"] preview as the edge read them.
+    this.engine.setHeaders(JSON.stringify(caught.headers ?? null));
+    this.engine.setReceivedAt(caught.received_at ?? null);
+    this.$('#sample-text').value = JSON.stringify(caught.payload, null, 2);
+    this.caughtAt = caught.received_at;
+    this.edited = false;
+    this.$('#catch-info').textContent = `caught ${caught.received_at}`;
+  }
+
+  /**
+   * While this webhook's Mapping tab is open, the first delivery caught becomes the sample by
+   * itself (the seeds' "trigger the sender, then Catch", without a reload). A later one, or one
+   * arriving after the admin edited the sample, is only announced: the sample being worked on
+   * does not change under the admin's hands.
+   */
+  watchCatch(mine) {
+    clearTimeout(this.watching);
+    const look = async () => {
+      if (mine !== this.turn || !this.root.isConnected || this.root.hidden) return;
+      try {
+        const caught = await this.api.caught(this.webhook.id);
+        if (mine !== this.turn || caught.received_at === this.caughtAt || caught.payload === null) {
+          // Nothing new.
+        } else if (this.edited || this.caughtAt) {
+          this.$('#catch-info').textContent = `a new delivery was caught ${caught.received_at}: Load caught sample to use it`;
+        } else {
+          this.showCaught(caught);
+          this.refresh();
+        }
+      } catch {
+        // Nothing caught yet, or the network blinked: look again.
+      }
+      if (mine === this.turn) this.watching = setTimeout(look, CATCH_POLL_MS);
+    };
+    this.watching = setTimeout(look, CATCH_POLL_MS);
   }
 
   /** The edited mapping over the webhook's latest stored payloads, in this page: nothing is sent. */
@@ -245,8 +287,14 @@ export class MappingEditor {
     return this.engine.shadow(text);
   }
 
+  /**
+   * Saves the mapping. Caught deliveries that waited for one are counted in the answer: the
+   * admin may process them now (`process_pending`: a bulk replay), and sees how it went.
+   */
   async save() {
     const out = this.$('#save-result');
+    const process = this.$('#process-pending');
+    process.hidden = true;
     out.className = '';
     out.textContent = 'Saving…';
     try {
@@ -256,10 +304,46 @@ export class MappingEditor {
       const saved = await this.api.updateWebhook(this.webhook.id, { mapping, location });
       Object.assign(this.webhook, saved);
       out.className = 'ok';
-      out.textContent = `Saved: version ${saved.version}. The edge uses this mapping from now on.`;
+      const waiting = saved.pending_deliveries ?? 0;
+      out.textContent = `Saved: version ${saved.version}. The edge uses this mapping from now on.${waiting
+        ? ` ${waiting} caught ${waiting === 1 ? 'delivery waits' : 'deliveries wait'} for it.` : ''}`;
+      if (waiting) {
+        process.textContent = `Process the ${waiting} caught ${waiting === 1 ? 'delivery' : 'deliveries'} now`;
+        process.hidden = false;
+        process.onclick = () => this.processPending(mapping, location);
+      }
     } catch (e) {
       out.className = 'bad';
       out.textContent = `Not saved: ${describe(e)}${e.at ? ` (at ${e.at})` : ''}`;
+    }
+  }
+
+  /** Replays the caught deliveries with the saved mapping, and says what became of them. */
+  async processPending(mapping, location) {
+    const out = this.$('#save-result');
+    const process = this.$('#process-pending');
+    process.hidden = true;
+    out.className = '';
+    out.textContent = 'Processing the caught deliveries…';
+    try {
+      const saved = await this.api.updateWebhook(this.webhook.id, { mapping, location, process_pending: true });
+      Object.assign(this.webhook, saved);
+      let run = saved.replay;
+      if (!run) {
+        out.className = 'ok';
+        out.textContent = 'No caught delivery waits any more.';
+        return;
+      }
+      while (!run.finished) {
+        out.textContent = `Processing: ${run.done} of ${run.queued} done…`;
+        await new Promise((r) => setTimeout(r, 1000));
+        run = await this.api.replayRun(this.webhook.id, run.id);
+      }
+      out.className = run.failed ? 'bad' : 'ok';
+      out.textContent = `Processed ${run.done} caught ${run.done === 1 ? 'delivery' : 'deliveries'}: ${run.succeeded} applied, ${run.failed} failed, ${run.skipped} skipped${run.pending ? `, ${run.pending} still pending` : ''}. The Histories tab lists each.`;
+    } catch (e) {
+      out.className = 'bad';
+      out.textContent = `Not processed: ${describe(e)}`;
     }
   }
 }

@@ -1,0 +1,202 @@
+// The seeds' loop in the console (issue 31), in headless Chromium at a phone's 390 px, by keyboard
+// where a keyboard user would: a new admin creates an incoming webhook and copies its URL before
+// any mapping; this test plays the sender; the caught sample arrives in the open mapping editor by
+// itself; the mapping is saved and the caught delivery processed from there; the community's
+// Histories shows it applied; a second webhook starts failing and the console flags it; a member
+// is adjusted by hand; an API key is rotated. Every view is checked with axe-core and for
+// sideways scrolling; screenshots of each step go to tests/artifacts/screenshots (loop-*.png).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorker } from './support/worker.mjs';
+import { client, deliver, eventually } from './support/api.mjs';
+import { launch, openPage, shot } from './support/browser.mjs';
+import { seriousViolations } from './support/axe.mjs';
+
+const PHONE = { width: 390, height: 844 };
+
+let worker, admin, browser, cid, at, uid;
+before(async () => {
+  worker = await startWorker();
+  admin = client(worker.base, worker.adminToken);
+  browser = await launch();
+  cid = (await admin.post('/v1/communities', { name: 'Loop guild' })).body.id;
+  at = `/v1/communities/${cid}`;
+  // The platform creates members as they join.
+  uid = (await admin.post(`${at}/users`, { email: 'ada@example.com', username: 'ada' })).body.id;
+});
+after(async () => {
+  await browser?.close();
+  await worker?.stop();
+});
+
+/** Presses Tab until `selector` has the focus, as a keyboard user does. */
+async function tabTo(page, selector) {
+  for (let i = 0; i < 200; i += 1) {
+    if (await page.evaluate((sel) => document.activeElement?.matches(sel), selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  assert.fail(`Tab never reached ${selector}`);
+}
+
+/** The view is axe clean and fits the phone; then its screenshot. */
+async function checked(page, name) {
+  await page.waitForLoadState('networkidle');
+  const found = await seriousViolations(page);
+  assert.deepEqual(found, [], `${name}: ${JSON.stringify(found, null, 1)}`);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `${name} is ${overflow}px wider than the phone`);
+  await shot(page, `loop-${name}`);
+}
+
+/** Goes to `hash` from the nav or a link, by keyboard. */
+async function follow(page, selector, ready) {
+  await page.evaluate(() => document.activeElement?.blur());
+  await tabTo(page, selector);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(ready);
+}
+
+const member = async () => (await admin.get(`${at}/users/${uid}`)).body;
+
+test('the seeds\' loop: URL first, the sample arrives by itself, the caught delivery processed on save, a failing webhook flagged', async () => {
+  const { page, errors } = await openPage(browser, `${worker.base}/`, PHONE);
+  await page.keyboard.type(worker.adminToken);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#community');
+  await page.selectOption('#community', cid);
+  await tabTo(page, '#open-community');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#new-webhook');
+  await checked(page, '01-webhooks-empty');
+
+  // A name is all a new webhook needs; its URL is shown at once, to copy before any mapping.
+  await follow(page, '#new-webhook', '#webhook-form');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'wh-name');
+  await page.keyboard.type('Shop');
+  await tabTo(page, '#webhook-form button[type=submit]');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#created-url');
+  const url = await page.inputValue('#created-url');
+  assert.match(url, /\/hooks\/[0-9a-f]{48}$/);
+  await checked(page, '02-created-url');
+  const shop = (await admin.get(`${at}/incoming-webhooks`)).body.data[0];
+  assert.deepEqual([shop.name, shop.url, shop.mapping], ['Shop', url, null]);
+
+  // The Mapping tab, open before the sender sends anything.
+  await follow(page, '#to-mapping', '#catch-info');
+  await page.waitForFunction(() => /Nothing caught yet/.test(document.querySelector('#catch-info').textContent));
+  await checked(page, '03-mapping-waiting');
+
+  // The sender (this Node script) sends to the URL it was given: caught, 202.
+  const sent = await deliver(url, JSON.stringify({ customer: { email: 'Ada@Example.com' }, reward: { coins: 25 } }));
+  assert.equal(sent.status, 202, sent.text);
+  // The open editor takes it as its sample, without a reload.
+  await page.waitForFunction(() => /^caught /.test(document.querySelector('#catch-info').textContent), null, { timeout: 15_000 });
+  assert.match(await page.inputValue('#sample-text'), /"Ada@Example.com"/);
+  await page.waitForSelector('.leaf[data-path="customer.email"]');
+  await checked(page, '04-sample-arrived');
+
+  // The mapping, by keyboard: the member's path as the sample's tree shows it, a row for the coins.
+  await tabTo(page, '#user-path');
+  await page.keyboard.type('customer.email');
+  await tabTo(page, '#add-row');
+  await page.keyboard.press('Enter');
+  await tabTo(page, '#rows li:nth-child(1) .path');
+  await page.keyboard.type('reward.coins');
+  await tabTo(page, '#save');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#save-result.ok');
+  assert.match(await page.textContent('#save-result'), /1 caught delivery waits for it/);
+  assert.equal(await page.isVisible('#process-pending'), true);
+  await checked(page, '05-saved-one-waits');
+
+  // Processing it from the editor: the outcome is shown, and the member has the coins.
+  await tabTo(page, '#process-pending');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => /^Processed 1 caught delivery: 1 applied/.test(document.querySelector('#save-result').textContent), null, { timeout: 30_000 });
+  assert.equal((await member()).coins, 25);
+  await checked(page, '06-processed');
+
+  // The community's Histories: the caught delivery replayed, its replay a success.
+  await follow(page, '#nav a[data-section="histories"]', '#history-list');
+  await page.waitForSelector('#history-list tr[data-status="success"]');
+  const statuses = await page.$$eval('#history-list tr[data-status]', (rows) => rows.map((r) => r.dataset.status).sort());
+  assert.deepEqual(statuses, ['replayed', 'success']);
+  await checked(page, '07-community-history');
+
+  // A second webhook whose sender's deliveries keep failing: flagged in the list and its page.
+  const game = (await admin.post(`${at}/incoming-webhooks`, {
+    name: 'Game', api_key: true, mapping: { user: { match: 'email', path: 'email' }, fields: [{ target: { currency: 'xp' }, op: 'add', path: 'xp' }] },
+  })).body;
+  for (let n = 0; n < 5; n += 1) {
+    const res = await deliver(game.url, JSON.stringify({ email: `stranger${n}@example.com`, xp: 1 }), { 'x-api-key': game.api_key });
+    assert.equal(res.status, 422, res.text);
+  }
+  await follow(page, '#nav a[data-section="webhooks"]', '#new-webhook');
+  await page.waitForSelector(`tr[data-webhook="${game.id}"] .failing-flag`);
+  assert.equal(await page.$(`tr[data-webhook="${shop.id}"] .failing-flag`), null, 'the shop is fine');
+  await checked(page, '08-failing-in-list');
+  await page.evaluate((h) => { location.hash = h; }, `#/webhooks/${game.id}/settings`);
+  await page.waitForSelector('#webhook-failing');
+  assert.match(await page.textContent('#webhook-failing'), /failing since .*failures in a row \(5 in a row; latest error unknown_member\)/);
+  await checked(page, '09-failing-header');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a member adjusted by hand with a reason, never below zero; an API key rotated with a grace', async () => {
+  const key = (await admin.post(`${at}/api-keys`, { name: 'console' })).body.key;
+  const { page, errors } = await openPage(browser, `${worker.base}/`, PHONE);
+  await page.keyboard.type(key);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#new-webhook');
+  const before = await member();
+
+  await page.evaluate((h) => { location.hash = h; }, `#/members/${uid}`);
+  await page.waitForSelector('#adjust');
+  await checked(page, '10-member');
+  await tabTo(page, '#adjust-reason');
+  await page.keyboard.type('Goodwill after the outage');
+  await tabTo(page, '#adjust-currency');
+  await page.selectOption('#adjust-currency', 'coins');
+  await tabTo(page, '#adjust-amount');
+  await page.keyboard.type('10');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#adjust-result.ok');
+  assert.match(await page.textContent('#adjust-result'), new RegExp(`Adjusted ada: .*coins ${before.coins + 10}`));
+  assert.equal((await member()).coins, before.coins + 10);
+  // The view shows the member as the server left them, and the log names the reason.
+  await page.waitForFunction(() => /admin:Goodwill after the outage/.test(document.querySelector('#member-logs').textContent));
+  await checked(page, '11-member-adjusted');
+
+  // Subtracting more than the balance: refused, nothing changed.
+  await tabTo(page, '#adjust-reason');
+  await page.keyboard.type('Chargeback');
+  await page.selectOption('#adjust-currency', 'coins');
+  await page.selectOption('#adjust-currency-op', { index: 1 });
+  await tabTo(page, '#adjust-amount');
+  await page.keyboard.type('1000');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#adjust-result.bad');
+  assert.match(await page.textContent('#adjust-result'), /insufficient_balance/);
+  assert.equal((await member()).coins, before.coins + 10);
+  await checked(page, '12-member-refused');
+
+  // The key this tab signed in with, rotated: the tab goes on with the new one; the old one
+  // works through its grace.
+  await follow(page, '#nav a[data-section="keys"]', '#key-form');
+  await tabTo(page, 'button[aria-label^="Rotate key console"]');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#key-shown .once');
+  const rotated = await page.inputValue('#key-shown .once input');
+  assert.match(rotated, /^hmk_[0-9a-f]{48}$/);
+  assert.match(await page.textContent('#key-result'), /the old key works until /);
+  await eventually(async () => (await client(worker.base, rotated).get('/v1/me')).status === 200, 'the new key');
+  assert.equal((await client(worker.base, key).get('/v1/me')).status, 200, 'the old key, in its grace');
+  const session = await page.evaluate(() => JSON.parse(sessionStorage.getItem('hookmap.session')).token);
+  assert.equal(session, rotated);
+  await checked(page, '13-key-rotated');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
