@@ -44,6 +44,8 @@ test('encryption keys and signing secrets are sealed in D1 and KV, never stored 
 const BODIES = {
   'POST /v1/communities/{cid}/api-keys': { name: 'intruder' },
   'POST /v1/communities/{cid}/users': { email: 'intruder@example.com', username: 'intruder' },
+  'POST /v1/communities/{cid}/users/{uid}/adjustments': { reason: 'theft', balances: [{ currency: 'coins', op: 'add', amount: 1000 }] },
+  'POST /v1/communities/{cid}/api-keys/{kid}/rotate': { previous_key_hours: 0 },
   'POST /v1/communities/{cid}/user-fields': { key: 'stolen', type: 'text' },
   'PATCH /v1/communities/{cid}/user-fields/{key}': { name: 'Renamed' },
   'POST /v1/communities/{cid}/channels': { name: 'intruders' },

@@ -55,12 +55,7 @@ struct Row {
 }
 
 pub async fn create(ctx: &Ctx<'_>, cid: &str, uid: &str, req: &mut Request) -> ApiResult<Response> {
-    let key = idempotency_key(req)?;
-    let object = http::object_body(req).await?;
-    let body = NewAdjustment::from_object(&object)?;
-    let Text(reason) = body.reason;
-    let catalog = hooks::catalog_of(&ctx.db, cid).await?;
-    let effects = adjust::effects(body.balances, body.fields, &catalog)?;
+    // The member first: another community's member is a 404 whatever the body, as a missing one.
     let exists: Option<db::Count> = db::first(
         &ctx.db,
         "SELECT COUNT(*) AS n FROM users WHERE id = ?1 AND community_id = ?2",
@@ -70,6 +65,12 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, uid: &str, req: &mut Request) -> A
     if exists.map_or(0, |c| c.n) == 0 {
         return Err(ApiError::not_found("this member"));
     }
+    let key = idempotency_key(req)?;
+    let object = http::object_body(req).await?;
+    let body = NewAdjustment::from_object(&object)?;
+    let Text(reason) = body.reason;
+    let catalog = hooks::catalog_of(&ctx.db, cid).await?;
+    let effects = adjust::effects(body.balances, body.fields, &catalog)?;
     let id = db::new_id("adj")?;
     let (_, now) = db::now();
     let effects_text = serde_json::to_string(&effects).map_err(ApiError::internal)?;
