@@ -138,7 +138,7 @@ test('the seeds\' loop: URL first, the sample arrives by itself, the caught deli
   await checked(page, '08-failing-in-list');
   await page.evaluate((h) => { location.hash = h; }, `#/webhooks/${game.id}/settings`);
   await page.waitForSelector('#webhook-failing');
-  assert.match(await page.textContent('#webhook-failing'), /failing since .*failures in a row \(5 in a row; latest error unknown_member\)/);
+  assert.match(await page.textContent('#webhook-failing'), /failing since .* \(failures in a row\): 5 failed in a row now, the latest with unknown_member\./);
   await checked(page, '09-failing-header');
   assert.deepEqual(errors, []);
   await page.close();

@@ -29,7 +29,7 @@ export function failingFlag(failing, long = false) {
   if (!long) return flag;
   const why = failing.reason.replaceAll('_', ' ');
   return h('p', { class: 'failing-note', id: 'webhook-failing' }, flag,
-    ` since ${when(failing.since)}: ${why} (${failing.failures_in_a_row} in a row; latest error ${failing.last_error ?? 'unknown'}). `,
+    ` since ${when(failing.since)} (${why}): ${failing.failures_in_a_row} failed in a row now, the latest with ${failing.last_error ?? 'an unknown error'}. `,
     'Subscriptions that list the failing and recovered events were told; it recovers at its next success.');
 }
 
