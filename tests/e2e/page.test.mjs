@@ -201,7 +201,9 @@ test('connected: load the caught sample, map it, save, encrypt and send the prod
 
   await page.click('#save');
   await page.waitForSelector('#save-result.ok');
-  assert.equal(await page.textContent('#save-result'), 'Saved: version 2. The edge uses this mapping from now on.');
+  // The caught sample is a pending delivery: saving says it waits (and offers to process it).
+  assert.equal(await page.textContent('#save-result'),
+    'Saved: version 2. The edge uses this mapping from now on. 1 caught delivery waits for it.');
   const stored = (await admin.get(`/v1/communities/${seed.cid}/incoming-webhooks/${seed.hook.id}`)).body.mapping;
   assert.deepEqual(stored, {
     user: { match: 'email', path: 'customer.email' },
