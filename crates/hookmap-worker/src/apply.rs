@@ -12,7 +12,7 @@ use hookmap_core::quota;
 use hookmap_core::{
     Currency, DeliveryStatus, Effect, FieldValue, HistoryStatus, MatchBy, Op, Plan, StorageRefusal,
 };
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 use crate::balances::{self, Member};
 use crate::db::{self, Arg};
@@ -107,7 +107,7 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
         .as_ref()
         .map(|_| db::new_id("msg"))
         .transpose()?;
-    let mut batch = count(db, meta, Budget::Rate)?;
+    let mut batch = count(meta, Budget::Rate);
     // The member this batch may create: it did when the delivery's member is this one.
     let new_id = meta.create.map(|_| db::new_id("usr")).transpose()?;
     if let (Some(new), Some(member), Some(new_id)) = (meta.create, &plan.member, &new_id) {
@@ -119,7 +119,6 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
                 .saturating_sub(3_600_000),
         );
         batch.push(db::stmt(
-            db,
             &format!(
                 "INSERT INTO users (id, community_id, email, username, created_at, created_by_delivery)
                  SELECT ?1, ?2, ?3, ?4, ?5, ?6
@@ -139,10 +138,9 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
                 hour_ago.as_str(),
                 meta.hook.members_per_hour
             ],
-        )?);
+        ));
     }
     batch.push(db::stmt(
-        db,
         &format!(
             "INSERT INTO deliveries (id, seq, community_id, webhook_id, webhook_version, status, http_status,
                 user_id, member, message_id, idempotency_key, payload, effects, replay_of, created_at,
@@ -172,12 +170,11 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
             plan.filtered.as_deref(),
             meta.headers
         ],
-    )?);
-    batch.extend(replay_link(db, meta)?);
-    batch.extend(release_held_key(db, meta)?);
+    ));
+    batch.extend(replay_link(meta));
+    batch.extend(release_held_key(meta));
     if let (Some(message), Some(id)) = (&plan.message, &message_id) {
         batch.push(db::stmt(
-            db,
             "INSERT INTO messages (id, seq, community_id, channel_id, topic, text, webhook_id, delivery_id, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             &crate::args![
@@ -191,7 +188,7 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
                 &meta.id,
                 &meta.now
             ],
-        )?);
+        ));
     }
     for key in plan
         .idempotency_key
@@ -200,10 +197,9 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
         .chain(meta.guard)
     {
         batch.push(db::stmt(
-            db,
             "INSERT INTO idempotency_keys (webhook_id, key, delivery_id, created_at) VALUES (?1, ?2, ?3, ?4)",
             &crate::args![&meta.hook.id, key, &meta.id, &meta.now],
-        )?);
+        ));
     }
     let action = meta.hook.name.as_str();
     for (n, effect) in plan.effects.iter().enumerate() {
@@ -213,64 +209,59 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
                 let delta = effect.currency_delta().map_or(0, |(_, d)| d);
                 let key = currency.as_str();
                 let community = meta.hook.community_id.as_str();
-                batch.extend(balances::moved(db, &meta.id, community, key, delta)?);
+                batch.extend(balances::moved(&meta.id, community, key, delta));
                 batch.push(db::stmt(
-                    db,
                     &format!(
                         "INSERT INTO gamification_logs (id, community_id, user_id, currency, delta, balance_after, action, delivery_id, created_at)
                          SELECT ?2, ?3, b.user_id, ?7, ?4, b.amount, ?5, ?1, ?6 FROM balances b
                           WHERE b.user_id = {user} AND b.currency = ?7"
                     ),
                     &crate::args![&meta.id, row_id.as_str(), community, delta, action, &meta.now, key],
-                )?);
+                ));
             }
             Effect::Field {
                 field, op, value, ..
             } => {
                 let source = format!("webhook:{action}");
                 batch.push(db::stmt(
-                    db,
                     "INSERT INTO user_field_histories (id, community_id, user_id, field_key, old_value, source, delivery_id, created_at)
                          SELECT ?2, ?3, d.user_id, ?4,
                                 (SELECT value FROM user_field_values v WHERE v.user_id = d.user_id AND v.field_key = ?4),
                                 ?5, ?1, ?6
                            FROM deliveries d WHERE d.id = ?1",
                     &crate::args![&meta.id, row_id.as_str(), &meta.hook.community_id, field.as_str(), source.as_str(), &meta.now],
-                )?);
+                ));
                 let (bound, update) = field_write(*op, value);
                 batch.push(db::stmt(
-                    db,
                     &format!(
                         "INSERT INTO user_field_values (community_id, user_id, field_key, value, updated_at)
                          SELECT ?2, d.user_id, ?3, ?4, ?5 FROM deliveries d WHERE d.id = ?1
                          ON CONFLICT (user_id, field_key) DO UPDATE SET value = {update}, updated_at = excluded.updated_at"
                     ),
                     &[Arg::from(&meta.id), Arg::from(&meta.hook.community_id), Arg::from(field.as_str()), bound, Arg::from(&meta.now)],
-                )?);
+                ));
                 batch.push(db::stmt(
-                    db,
                     "UPDATE user_field_histories SET new_value =
                         (SELECT v.value FROM user_field_values v WHERE v.user_id = user_field_histories.user_id AND v.field_key = user_field_histories.field_key)
                       WHERE id = ?1",
                     &crate::args![row_id.as_str()],
-                )?);
+                ));
             }
         }
     }
     // The sender's own deliveries count on the webhook's health; an admin's replays do not.
     let judged_at = match meta.replay_of {
         None => {
-            batch.extend(health::counted(db, meta, None)?);
+            batch.extend(health::counted(meta, None));
             Some(batch.len() - 1)
         }
         Some(_) => None,
     };
     if plan.member.is_some() {
         batch.push(db::stmt(
-            db,
             balances::OF_DELIVERY_MEMBER,
             &crate::args![&meta.id],
-        )?);
+        ));
     }
     match db::batch(db, batch).await {
         Ok(results) => {
@@ -283,7 +274,7 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
                 Some(_) => Some(
                     results
                         .last()
-                        .map(|r| r.results::<balances::Row>())
+                        .map(|r| r.rows::<balances::Row>())
                         .transpose()?
                         .and_then(Member::from_rows)
                         .ok_or_else(|| {
@@ -302,7 +293,7 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
         }
         Err(e) => refusal(&e)
             .map(Applied::Refused)
-            .ok_or_else(|| ApiError::internal(db::failure_text(&e))),
+            .ok_or_else(|| ApiError::internal(&e.text)),
     }
 }
 
@@ -333,10 +324,10 @@ pub fn field_write(op: Op, value: &FieldValue) -> (Arg<'_>, &'static str) {
 }
 
 /// Why a batch that moves balances and fields was refused, if storage said (see [`Refusal`]).
-pub fn refusal(e: &worker::Error) -> Option<Refusal> {
-    let text = db::failure_text(e);
+pub fn refusal(e: &db::Failed) -> Option<Refusal> {
+    let text = e.text.as_str();
     let has = |needle: &str| text.contains(needle);
-    if let Some(refused) = StorageRefusal::from_error_text(&text) {
+    if let Some(refused) = StorageRefusal::from_error_text(text) {
         return Some(Refusal::Raised(refused));
     }
     Some(if has("balance_not_negative") {
@@ -356,33 +347,28 @@ pub fn refusal(e: &worker::Error) -> Option<Refusal> {
 
 /// A replay's record names it on the delivery it replays, in the same batch: the history then
 /// lists the original as `replayed` (`replayed_as`), and the pending list empties.
-fn replay_link(db: &D1Database, meta: &DeliveryMeta<'_>) -> ApiResult<Vec<D1PreparedStatement>> {
+fn replay_link(meta: &DeliveryMeta<'_>) -> Vec<db::Statement> {
     let Some(original) = meta.replay_of else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
-    Ok(vec![db::stmt(
-        db,
+    vec![db::stmt(
         "UPDATE deliveries SET replayed_as = ?2 WHERE id = ?1",
         &crate::args![original, &meta.id],
-    )?])
+    )]
 }
 
 /// A replay frees the key its original owned while it was held for a member who had not joined
 /// (no other failed or pending delivery owns one), in the batch that records the replay and
 /// before the replay claims it: whichever of two concurrent replays (two creations of the member,
 /// a creation and an admin's replay) comes second finds the key taken by the first, a duplicate.
-fn release_held_key(
-    db: &D1Database,
-    meta: &DeliveryMeta<'_>,
-) -> ApiResult<Vec<D1PreparedStatement>> {
+fn release_held_key(meta: &DeliveryMeta<'_>) -> Vec<db::Statement> {
     let Some(original) = meta.replay_of else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
-    Ok(vec![db::stmt(
-        db,
+    vec![db::stmt(
         "DELETE FROM idempotency_keys WHERE webhook_id = ?1 AND delivery_id = ?2",
         &crate::args![&meta.hook.id, original],
-    )?])
+    )]
 }
 
 /// Which per-minute count of its webhook a request spends.
@@ -398,34 +384,28 @@ pub enum Budget {
 /// The statements that count a request in its webhook's one-minute window, leading every batch
 /// the edge writes; the windows' triggers refuse the batch beyond the limit. Replays, which an
 /// admin starts, are not counted.
-fn count(
-    db: &D1Database,
-    meta: &DeliveryMeta<'_>,
-    budget: Budget,
-) -> ApiResult<Vec<D1PreparedStatement>> {
+fn count(meta: &DeliveryMeta<'_>, budget: Budget) -> Vec<db::Statement> {
     if meta.replay_of.is_some() {
-        return Ok(Vec::new());
+        return Vec::new();
     }
     let window = meta.seq / 1000 / 60_000;
     let table = match budget {
         Budget::Rate => "rate_windows",
         Budget::Failures => "failure_windows",
     };
-    Ok(vec![
+    vec![
         db::stmt(
-            db,
             &format!("DELETE FROM {table} WHERE webhook_id = ?1 AND window < ?2"),
             &crate::args![&meta.hook.id, window],
-        )?,
+        ),
         db::stmt(
-            db,
             &format!(
                 "INSERT INTO {table} (webhook_id, window, count) VALUES (?1, ?2, 1)
                  ON CONFLICT (webhook_id, window) DO UPDATE SET count = count + 1"
             ),
             &crate::args![&meta.hook.id, window],
-        )?,
-    ])
+        ),
+    ]
 }
 
 /// What counting a dry run in its webhook's `rate_limit` came to.
@@ -453,22 +433,19 @@ pub async fn count_dry_run(db: &D1Database, hook: &HookRecord) -> ApiResult<DryR
     let window = i64::try_from(window).unwrap_or(i64::MAX);
     let batch = vec![
         db::stmt(
-            db,
             "DELETE FROM rate_windows WHERE webhook_id = ?1 AND window < ?2",
             &crate::args![&hook.id, window],
-        )?,
+        ),
         db::stmt(
-            db,
             "INSERT INTO rate_windows (webhook_id, window, count)
              SELECT ?1, ?2, 1 WHERE EXISTS (SELECT 1 FROM incoming_webhooks WHERE id = ?1 AND version = ?3 AND enabled = 1)
              ON CONFLICT (webhook_id, window) DO UPDATE SET count = count + 1",
             &crate::args![&hook.id, window, hook.version],
-        )?,
+        ),
         db::stmt(
-            db,
             "SELECT version FROM incoming_webhooks WHERE id = ?1",
             &crate::args![&hook.id],
-        )?,
+        ),
     ];
     let results = match db::batch(db, batch).await {
         Ok(results) => results,
@@ -480,7 +457,7 @@ pub async fn count_dry_run(db: &D1Database, hook: &HookRecord) -> ApiResult<DryR
         }
     };
     let current = match results.get(2) {
-        Some(rows) => rows.results::<Current>()?.into_iter().next(),
+        Some(rows) => rows.rows::<Current>()?.into_iter().next(),
         None => {
             return Err(ApiError::internal(
                 "D1 batch returned fewer results than statements",
@@ -538,9 +515,8 @@ pub async fn record_unapplied(
         }
         other => (other, false),
     };
-    let mut batch = count(db, meta, unapplied.budget)?;
+    let mut batch = count(meta, unapplied.budget);
     batch.push(db::stmt(
-        db,
         "INSERT INTO deliveries (id, seq, community_id, webhook_id, webhook_version, status, http_status,
             error_code, error_message, error_at, idempotency_key, payload, effects, replay_of, created_at, payload_truncated, signed_guard,
             headers)
@@ -565,9 +541,9 @@ pub async fn record_unapplied(
             unapplied.guard,
             meta.headers
         ],
-    )?);
-    batch.extend(replay_link(db, meta)?);
-    batch.extend(release_held_key(db, meta)?);
+    ));
+    batch.extend(replay_link(meta));
+    batch.extend(release_held_key(meta));
     // A failure of the sender's own counts on the webhook's health (never an outsider's refused
     // key or signature); a pending delivery, a catch, says nothing of it.
     let counts = unapplied.status == DeliveryStatus::Failed
@@ -578,7 +554,7 @@ pub async fn record_unapplied(
         );
     let judged_at = match (counts, error) {
         (true, Some(e)) => {
-            batch.extend(health::counted(db, meta, Some(e.code))?);
+            batch.extend(health::counted(meta, Some(e.code)));
             Some(batch.len() - 1)
         }
         _ => None,
@@ -642,10 +618,9 @@ pub async fn record_held(
     meta: &DeliveryMeta<'_>,
     held: &ToHold<'_>,
 ) -> ApiResult<HeldWritten> {
-    let mut batch = count(db, meta, Budget::Rate)?;
+    let mut batch = count(meta, Budget::Rate);
     let inserted_at = batch.len();
     batch.push(db::stmt(
-        db,
         &format!(
             "INSERT INTO deliveries (id, seq, community_id, webhook_id, webhook_version, status, http_status,
                 error_code, error_message, idempotency_key, payload, replay_of, created_at, signed_guard,
@@ -675,28 +650,26 @@ pub async fn record_held(
             held.by.as_str(),
             meta.hook.held_deliveries
         ],
-    )?);
+    ));
     let written = "EXISTS (SELECT 1 FROM deliveries WHERE id = ?3)";
     if let Some(key) = held.idempotency_key {
         batch.push(db::stmt(
-            db,
             &format!(
                 "INSERT INTO idempotency_keys (webhook_id, key, delivery_id, created_at)
                  SELECT ?1, ?2, ?3, ?4 WHERE {written}"
             ),
             &crate::args![&meta.hook.id, key, &meta.id, &meta.now],
-        )?);
+        ));
     }
     if let Some(original) = meta.replay_of {
         // A replay of a delivery that was not held (a failure from before the policy): the
         // original names it, and gives up nothing (it owned no key).
         batch.push(db::stmt(
-            db,
             &format!(
                 "UPDATE deliveries SET replayed_as = ?3 WHERE id = ?1 AND ?2 = ?2 AND {written}"
             ),
             &crate::args![original, &meta.hook.id, &meta.id],
-        )?);
+        ));
     }
     let results = match db::batch(db, batch).await {
         Ok(results) => results,
@@ -712,11 +685,7 @@ pub async fn record_held(
             }
         }
     };
-    let inserted = results
-        .get(inserted_at)
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0);
+    let inserted = results.get(inserted_at).map(|r| r.changes).unwrap_or(0);
     if inserted > 0 {
         return Ok(HeldWritten::Held);
     }

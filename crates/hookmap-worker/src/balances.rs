@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 use crate::db;
 use crate::error::ApiResult;
@@ -90,27 +90,24 @@ pub fn of_member_by(column: &str) -> String {
 /// by `delta`. The row is made first, at 0, and then moved: an upsert would check the CHECK on
 /// the row it proposes (the bare delta) before finding the conflict, refusing every subtraction.
 pub fn moved(
-    d1: &D1Database,
     delivery_id: &str,
     community_id: &str,
     currency: &str,
     delta: i64,
-) -> ApiResult<[D1PreparedStatement; 2]> {
-    Ok([
+) -> [db::Statement; 2] {
+    [
         db::stmt(
-            d1,
             "INSERT INTO balances (community_id, user_id, currency, amount)
              SELECT ?2, d.user_id, ?3, 0 FROM deliveries d WHERE d.id = ?1
              ON CONFLICT (user_id, currency) DO NOTHING",
             &crate::args![delivery_id, community_id, currency],
-        )?,
+        ),
         db::stmt(
-            d1,
             "UPDATE balances SET amount = amount + ?3
               WHERE user_id = (SELECT user_id FROM deliveries WHERE id = ?1) AND currency = ?2",
             &crate::args![delivery_id, currency, delta],
-        )?,
-    ])
+        ),
+    ]
 }
 
 /// Every currency's amount for each member of community `?1` whose id is in the JSON array `?2`

@@ -8,7 +8,6 @@
 
 use hookmap_core::event::EventType;
 use hookmap_core::health::{FailingReason, FAILED, RECENT_MAX, SUCCEEDED};
-use worker::{D1Database, D1PreparedStatement, D1Result};
 
 use crate::apply::DeliveryMeta;
 use crate::db;
@@ -22,16 +21,11 @@ const RULE: &str = "((?3 > 0 AND failures_in_a_row >= ?3)
 /// The statements that count a delivery of the sender's on its webhook's health, to go in the
 /// batch that records it (`failed`: its error code, None for a success or a filtered delivery).
 /// The last one changes a row only when the webhook's state changed: [`changed`] reads it.
-pub fn counted(
-    db: &D1Database,
-    meta: &DeliveryMeta<'_>,
-    failed: Option<&str>,
-) -> ApiResult<Vec<D1PreparedStatement>> {
+pub fn counted(meta: &DeliveryMeta<'_>, failed: Option<&str>) -> Vec<db::Statement> {
     let hook = meta.hook;
     let mark = if failed.is_some() { FAILED } else { SUCCEEDED };
     let mark = mark.to_string();
     let count = db::stmt(
-        db,
         &format!(
             "INSERT INTO incoming_webhook_health (webhook_id, community_id, failures_in_a_row, recent, last_error, updated_at)
              SELECT ?1, ?2, ?3 = '{FAILED}', ?3, ?5, ?4 WHERE EXISTS (SELECT 1 FROM incoming_webhooks WHERE id = ?1)
@@ -42,7 +36,7 @@ pub fn counted(
                 updated_at = excluded.updated_at"
         ),
         &crate::args![&hook.id, &hook.community_id, mark.as_str(), &meta.now, failed],
-    )?;
+    );
     let judged = match failed {
         // Only a failure starts it.
         Some(_) => format!(
@@ -59,7 +53,6 @@ pub fn counted(
         ),
     };
     let judged = db::stmt(
-        db,
         &judged,
         &crate::args![
             &hook.id,
@@ -67,19 +60,19 @@ pub fn counted(
             hook.failing_in_a_row,
             hook.failing_window
         ],
-    )?;
-    Ok(vec![count, judged])
+    );
+    vec![count, judged]
 }
 
 /// What the last of [`counted`]'s statements (`last`, its result) did: the event that
 /// announces the change of state, when there was one. `failed` as given to [`counted`].
-pub fn changed(last: Option<&D1Result>, failed: bool) -> ApiResult<Option<EventType>> {
+pub fn changed(last: Option<&db::Outcome>, failed: bool) -> ApiResult<Option<EventType>> {
     let Some(result) = last else {
         return Err(ApiError::internal(
             "D1 batch returned fewer results than statements",
         ));
     };
-    let changes = result.meta()?.and_then(|m| m.changes).unwrap_or(0);
+    let changes = result.changes;
     Ok((changes > 0).then_some(if failed {
         EventType::IncomingWebhookFailing
     } else {

@@ -150,7 +150,6 @@ async fn load(
         db,
         vec![
             db::stmt(
-                db,
                 &format!(
                     "SELECT w.id, w.community_id, w.name, w.enabled, w.version, w.api_key_digest, w.signing_secret,
                             w.previous_signing_secret, w.previous_secret_until, w.signature_scheme, w.signature_settings, w.api_key_in, w.encryption, w.mapping, w.token_digest, q.failed_payload_bytes,
@@ -159,23 +158,21 @@ async fn load(
                       WHERE {filter}"
                 ),
                 args,
-            )?,
+            ),
             db::stmt(
-                db,
                 &format!(
                     "SELECT f.key, f.type FROM user_fields f JOIN incoming_webhooks w ON w.community_id = f.community_id
                       WHERE {filter}"
                 ),
                 args,
-            )?,
+            ),
             db::stmt(
-                db,
                 &format!(
                     "SELECT c.key FROM currencies c JOIN incoming_webhooks w ON w.community_id = c.community_id
                       WHERE {filter}"
                 ),
                 args,
-            )?,
+            ),
         ],
     )
     .await?;
@@ -186,7 +183,7 @@ async fn load(
             "D1 batch returned fewer results than statements",
         ));
     };
-    let Some(row) = hook_rows.results::<HookRow>()?.into_iter().next() else {
+    let Some(row) = hook_rows.rows::<HookRow>()?.into_iter().next() else {
         return Ok(None);
     };
     let record = HookRecord {
@@ -209,9 +206,9 @@ async fn load(
             .map(serde_json::from_str)
             .transpose()
             .map_err(ApiError::internal)?,
-        fields: field_types(field_rows.results::<FieldRow>()?),
+        fields: field_types(field_rows.rows::<FieldRow>()?),
         currencies: currency_rows
-            .results::<KeyRow>()?
+            .rows::<KeyRow>()?
             .into_iter()
             .map(|c| c.key)
             .collect(),
@@ -262,15 +259,10 @@ pub async fn catalog_of(db: &D1Database, community_id: &str) -> ApiResult<Catalo
         db,
         vec![
             db::stmt(
-                db,
                 "SELECT key, type FROM user_fields WHERE community_id = ?1",
                 &args,
-            )?,
-            db::stmt(
-                db,
-                "SELECT key FROM currencies WHERE community_id = ?1",
-                &args,
-            )?,
+            ),
+            db::stmt("SELECT key FROM currencies WHERE community_id = ?1", &args),
         ],
     )
     .await?;
@@ -279,11 +271,11 @@ pub async fn catalog_of(db: &D1Database, community_id: &str) -> ApiResult<Catalo
             "D1 batch returned fewer results than statements",
         ));
     };
-    let fields = fields.results::<FieldRow>()?;
+    let fields = fields.rows::<FieldRow>()?;
     let fields = fields
         .iter()
         .map(|f| (f.key.as_str(), f.field_type.as_str()));
-    let currencies = currencies.results::<KeyRow>()?.into_iter().map(|c| c.key);
+    let currencies = currencies.rows::<KeyRow>()?.into_iter().map(|c| c.key);
     Ok(Catalog::new(Catalog::fields_from(fields), currencies))
 }
 

@@ -10,7 +10,7 @@ use hookmap_core::quota::{self, Quota};
 use hookmap_core::ApiCode;
 use hookmap_core::StorageRefusal;
 use serde_json::{Map, Value};
-use worker::{D1Database, D1PreparedStatement, Env};
+use worker::{D1Database, Env};
 
 use crate::db;
 use crate::error::{ApiError, ApiResult};
@@ -90,26 +90,18 @@ pub async fn count_event(env: &Env, db: &D1Database, community_id: &str) -> ApiR
     let results = db::batch(
         db,
         vec![
-            forget_past_minutes(db, community_id, window)?,
+            forget_past_minutes(community_id, window),
             db::stmt(
-                db,
                 &format!(
                     "INSERT INTO event_windows (community_id, window, count, cap) SELECT ?1, ?2, 1, {EVENTS_LIMIT} WHERE {EVENTS_LIMIT} > 0
                      ON CONFLICT (community_id, window) DO UPDATE SET count = count + 1, cap = excluded.cap WHERE count < excluded.cap"
                 ),
                 &crate::args![community_id, window, fallback],
-            )?,
+            ),
         ],
     )
     .await?;
-    let counted = results
-        .get(1)
-        .map(|r| r.meta())
-        .transpose()?
-        .flatten()
-        .and_then(|m| m.changes)
-        .unwrap_or(0);
-    if counted > 0 {
+    if results.get(1).is_some_and(db::Outcome::changed) {
         return Ok(());
     }
     let limit = limit_of(env, db, community_id, Quota::EventsPerMinute).await?;
@@ -121,13 +113,8 @@ pub async fn count_event(env: &Env, db: &D1Database, community_id: &str) -> ApiR
 const EVENTS_LIMIT: &str =
     "COALESCE((SELECT events_per_minute FROM community_quotas WHERE community_id = ?1), ?3)";
 
-fn forget_past_minutes(
-    db: &D1Database,
-    community_id: &str,
-    window: i64,
-) -> ApiResult<D1PreparedStatement> {
+fn forget_past_minutes(community_id: &str, window: i64) -> db::Statement {
     db::stmt(
-        db,
         "DELETE FROM event_windows WHERE community_id = ?1 AND window < ?2",
         &crate::args![community_id, window],
     )
@@ -140,17 +127,15 @@ fn forget_past_minutes(
 /// deliveries back with it: see [`events_refused`].
 pub fn count_made(
     env: &Env,
-    db: &D1Database,
     community_id: &str,
     window: i64,
     made: &[String],
-) -> ApiResult<Vec<D1PreparedStatement>> {
+) -> ApiResult<Vec<db::Statement>> {
     let fallback = default(env, Quota::EventsPerMinute);
     let ids = serde_json::to_string(made).map_err(ApiError::internal)?;
     Ok(vec![
-        forget_past_minutes(db, community_id, window)?,
+        forget_past_minutes(community_id, window),
         db::stmt(
-            db,
             &format!(
                 "INSERT INTO event_windows (community_id, window, count, cap)
                  SELECT ?1, ?2, n, {EVENTS_LIMIT}
@@ -159,7 +144,7 @@ pub fn count_made(
                  ON CONFLICT (community_id, window) DO UPDATE SET count = count + excluded.count, cap = excluded.cap"
             ),
             &crate::args![community_id, window, fallback, ids.as_str()],
-        )?,
+        ),
     ])
 }
 
@@ -170,9 +155,9 @@ pub async fn events_refused(
     db: &D1Database,
     community_id: &str,
     now_ms: u64,
-    e: worker::Error,
+    e: db::Failed,
 ) -> ApiError {
-    if StorageRefusal::from_error_text(&db::failure_text(&e)) != Some(StorageRefusal::EventsQuota) {
+    if StorageRefusal::from_error_text(&e.text) != Some(StorageRefusal::EventsQuota) {
         return e.into();
     }
     match limit_of(env, db, community_id, Quota::EventsPerMinute).await {

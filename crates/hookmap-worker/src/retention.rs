@@ -166,26 +166,20 @@ async fn give_up_held(d1: &D1Database, now: i64, days: i64) -> ApiResult<usize> 
             d1,
             vec![
                 db::stmt(
-                    d1,
                     &format!("DELETE FROM idempotency_keys WHERE delivery_id IN ({due}) AND ?4 = ?4 AND ?5 = ?5 AND ?6 = ?6"),
                     &args,
-                )?,
+                ),
                 db::stmt(
-                    d1,
                     &format!(
                         "UPDATE deliveries SET status = ?4, http_status = 422, error_code = ?5, error_message = ?6
                           WHERE id IN ({due})"
                     ),
                     &args,
-                )?,
+                ),
             ],
         )
         .await?;
-        let changed = results
-            .get(1)
-            .and_then(|r| r.meta().ok().flatten())
-            .and_then(|m| m.changes)
-            .unwrap_or(0);
+        let changed = results.get(1).map(|r| r.changes).unwrap_or(0);
         total += changed;
         if i64::try_from(changed).unwrap_or(i64::MAX) < BATCH {
             break;

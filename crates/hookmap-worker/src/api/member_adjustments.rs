@@ -8,7 +8,7 @@ use hookmap_core::idempotency::MAX_KEY_LEN;
 use hookmap_core::{ApiCode, Effect, Error as CoreError, ErrorKind, StorageRefusal};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use worker::{D1PreparedStatement, Request, Response};
+use worker::{Request, Response};
 
 use super::body::{Body, Text};
 use super::Ctx;
@@ -75,22 +75,21 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, uid: &str, req: &mut Request) -> A
     let (_, now) = db::now();
     let effects_text = serde_json::to_string(&effects).map_err(ApiError::internal)?;
     let mut batch = vec![db::stmt(
-        &ctx.db,
         "INSERT INTO adjustments (id, community_id, user_id, reason, effects, idempotency_key, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         &crate::args![&id, cid, uid, reason, effects_text.as_str(), key.as_deref(), &now],
-    )?];
+    )];
     let source = adjust::source(reason);
     for (n, effect) in effects.iter().enumerate() {
         let row_id = format!("{id}_{n}");
-        batch.extend(written(ctx, cid, uid, effect, &row_id, &source, &now)?);
+        batch.extend(written(cid, uid, effect, &row_id, &source, &now));
     }
-    batch.push(member_balances(ctx, cid, uid)?);
+    batch.push(member_balances(cid, uid)?);
     match db::batch(&ctx.db, batch).await {
         Ok(results) => {
             let rows = results
                 .last()
-                .map(|r| r.results::<balances::Row>())
+                .map(|r| r.rows::<balances::Row>())
                 .transpose()?
                 .unwrap_or_default();
             let shown = Shown {
@@ -106,7 +105,7 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, uid: &str, req: &mut Request) -> A
             http::json(201, &shown)
         }
         Err(e) => match apply::refusal(&e) {
-            Some(Refusal::Duplicate) => Err(ApiError::internal(db::failure_text(&e))),
+            Some(Refusal::Duplicate) => Err(ApiError::internal(&e.text)),
             Some(refusal) => Err(refused(ctx, cid, uid, &effects, &refusal, &e).await?),
             None if is_repeat(&e) => repeated(ctx, cid, uid, key.as_deref()).await,
             None => Err(e.into()),
@@ -128,45 +127,40 @@ fn idempotency_key(req: &Request) -> ApiResult<Option<String>> {
 }
 
 /// Whether the batch failed on the adjustment's key being taken already.
-fn is_repeat(e: &worker::Error) -> bool {
-    let text = db::failure_text(e);
+fn is_repeat(e: &db::Failed) -> bool {
+    let text = e.text.as_str();
     text.contains("UNIQUE") && text.contains("adjustments.")
 }
 
 /// The statements that write one effect on member `uid`, logged as `source` under `row_id`.
 fn written(
-    ctx: &Ctx<'_>,
     cid: &str,
     uid: &str,
     effect: &Effect,
     row_id: &str,
     source: &str,
     now: &str,
-) -> ApiResult<Vec<D1PreparedStatement>> {
-    let d1 = &ctx.db;
-    Ok(match effect {
+) -> Vec<db::Statement> {
+    match effect {
         Effect::Currency { currency, .. } => {
             let delta = effect.currency_delta().map_or(0, |(_, d)| d);
             let key = currency.as_str();
             vec![
                 // Made at 0 first, then moved: see `balances::moved`.
                 db::stmt(
-                    d1,
                     "INSERT INTO balances (community_id, user_id, currency, amount) VALUES (?1, ?2, ?3, 0)
                      ON CONFLICT (user_id, currency) DO NOTHING",
                     &crate::args![cid, uid, key],
-                )?,
+                ),
                 db::stmt(
-                    d1,
                     "UPDATE balances SET amount = amount + ?3 WHERE user_id = ?1 AND currency = ?2",
                     &crate::args![uid, key, delta],
-                )?,
+                ),
                 db::stmt(
-                    d1,
                     "INSERT INTO gamification_logs (id, community_id, user_id, currency, delta, balance_after, action, delivery_id, created_at)
                      SELECT ?1, ?2, ?3, ?4, ?5, b.amount, ?6, NULL, ?7 FROM balances b WHERE b.user_id = ?3 AND b.currency = ?4",
                     &crate::args![row_id, cid, uid, key, delta, source, now],
-                )?,
+                ),
             ]
         }
         Effect::Field {
@@ -175,40 +169,36 @@ fn written(
             let (bound, update) = apply::field_write(*op, value);
             vec![
                 db::stmt(
-                    d1,
                     "INSERT INTO user_field_histories (id, community_id, user_id, field_key, old_value, source, delivery_id, created_at)
                      SELECT ?1, ?2, ?3, ?4, (SELECT value FROM user_field_values v WHERE v.user_id = ?3 AND v.field_key = ?4), ?5, NULL, ?6",
                     &crate::args![row_id, cid, uid, field.as_str(), source, now],
-                )?,
+                ),
                 db::stmt(
-                    d1,
                     &format!(
                         "INSERT INTO user_field_values (community_id, user_id, field_key, value, updated_at)
                          VALUES (?1, ?2, ?3, ?4, ?5)
                          ON CONFLICT (user_id, field_key) DO UPDATE SET value = {update}, updated_at = excluded.updated_at"
                     ),
                     &[Arg::from(cid), Arg::from(uid), Arg::from(field.as_str()), bound, Arg::from(now)],
-                )?,
+                ),
                 db::stmt(
-                    d1,
                     "UPDATE user_field_histories SET new_value =
                         (SELECT v.value FROM user_field_values v WHERE v.user_id = ?2 AND v.field_key = ?3)
                       WHERE id = ?1",
                     &crate::args![row_id, uid, field.as_str()],
-                )?,
+                ),
             ]
         }
-    })
+    }
 }
 
 /// Member `uid`'s balances in every currency of the community, as rows.
-fn member_balances(ctx: &Ctx<'_>, cid: &str, uid: &str) -> ApiResult<D1PreparedStatement> {
+fn member_balances(cid: &str, uid: &str) -> ApiResult<db::Statement> {
     let ids = serde_json::to_string(&[uid]).map_err(ApiError::internal)?;
-    db::stmt(
-        &ctx.db,
+    Ok(db::stmt(
         balances::OF_MEMBERS,
         &crate::args![cid, ids.as_str()],
-    )
+    ))
 }
 
 /// The answer to a repeated `Idempotency-Key`: the first adjustment, the balances as they are.
@@ -261,7 +251,7 @@ async fn refused(
     uid: &str,
     effects: &[Effect],
     refusal: &Refusal,
-    e: &worker::Error,
+    e: &db::Failed,
 ) -> ApiResult<ApiError> {
     Ok(match refusal {
         Refusal::Insufficient(_) => {
@@ -303,7 +293,7 @@ async fn refused(
             | StorageRefusal::EventsQuota,
         )
         | Refusal::Duplicate
-        | Refusal::IdentifierTaken(_) => ApiError::internal(db::failure_text(e)),
+        | Refusal::IdentifierTaken(_) => ApiError::internal(&e.text),
     })
 }
 

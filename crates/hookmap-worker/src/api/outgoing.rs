@@ -256,11 +256,9 @@ pub async fn resend(
     } else {
         Claim::Once
     };
-    let mut statements =
-        outbox::resend_delivery(&ctx.db, &log.delivery_id, &delivery, &now, claim)?.to_vec();
+    let mut statements = outbox::resend_delivery(&log.delivery_id, &delivery, &now, claim).to_vec();
     statements.extend(quotas::count_made(
         ctx.env,
-        &ctx.db,
         cid,
         quota::minute(ms),
         std::slice::from_ref(&delivery),
@@ -270,7 +268,7 @@ pub async fn resend(
         Err(e) => return Err(quotas::events_refused(ctx.env, &ctx.db, cid, ms, e).await),
     };
     let made = match results.get(1) {
-        Some(insert) => insert.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0,
+        Some(insert) => insert.changes > 0,
         None => {
             return Err(ApiError::internal(
                 "D1 batch returned fewer results than statements",
@@ -377,24 +375,23 @@ pub async fn recover(
     for original in &found {
         let id = db::new_id("odl")?;
         statements.extend(outbox::resend_delivery(
-            &ctx.db,
             &original.id,
             &id,
             &now,
             Claim::Once,
-        )?);
+        ));
         made.push(id);
     }
     let mut recovered = 0;
     if !statements.is_empty() {
-        statements.extend(quotas::count_made(ctx.env, &ctx.db, cid, window, &made)?);
+        statements.extend(quotas::count_made(ctx.env, cid, window, &made)?);
         let results = match db::batch(&ctx.db, statements).await {
             Ok(results) => results,
             Err(e) => return Err(quotas::events_refused(ctx.env, &ctx.db, cid, ms, e).await),
         };
         // Each pair's insert: skipped when another recover resent that delivery meanwhile.
         for (id, insert) in made.iter().zip(results.iter().skip(1).step_by(2)) {
-            if insert.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0 {
+            if insert.changes > 0 {
                 outbox::enqueue(ctx.env, id, 1, 0).await;
                 recovered += 1;
             }

@@ -228,13 +228,8 @@ async fn filter(
 /// described as `?3`, at `?4`: all of them or, when the community's types would pass
 /// `MAX_EVENT_TYPES` (`?5`) or `ready` is false, none. It runs in the batch that stores the
 /// subscription, whose own condition (`registered_condition`) then holds.
-fn register(
-    ctx: &Ctx<'_>,
-    ready: &str,
-    args: &[db::Arg<'_>],
-) -> ApiResult<worker::D1PreparedStatement> {
+fn register(ready: &str, args: &[db::Arg<'_>]) -> db::Statement {
     db::stmt(
-        &ctx.db,
         &format!(
             "INSERT INTO event_types (community_id, name, description, schema, created_at)
              SELECT ?1, n.value, ?3, NULL, ?4 FROM json_each(?2) n
@@ -257,15 +252,15 @@ fn registered_by(id: &str) -> String {
 /// store changed.
 async fn stored_with(
     ctx: &Ctx<'_>,
-    register: Option<worker::D1PreparedStatement>,
-    store: worker::D1PreparedStatement,
+    register: Option<db::Statement>,
+    store: db::Statement,
 ) -> ApiResult<usize> {
     let statements: Vec<_> = register.into_iter().chain([store]).collect();
     let results = db::batch(&ctx.db, statements).await?;
     let last = results
         .last()
         .ok_or_else(|| ApiError::internal("a batch answered no results"))?;
-    Ok(last.meta()?.and_then(|m| m.changes).unwrap_or(0))
+    Ok(last.changes)
 }
 
 fn stored_events(filter: &Filter) -> String {
@@ -364,24 +359,20 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     let new_names = Value::from(new.clone()).to_string();
     let description = registered_by(&id);
     // Nothing is registered for a subscription its quota refuses.
-    let register = (!new.is_empty())
-        .then(|| {
-            register(
-                ctx,
-                "(SELECT COUNT(*) FROM webhook_subscriptions WHERE community_id = ?1) < ?6",
-                &crate::args![
-                    cid,
-                    new_names.as_str(),
-                    description.as_str(),
-                    &now,
-                    MAX_EVENT_TYPES as i64,
-                    most
-                ],
-            )
-        })
-        .transpose()?;
+    let register = (!new.is_empty()).then(|| {
+        register(
+            "(SELECT COUNT(*) FROM webhook_subscriptions WHERE community_id = ?1) < ?6",
+            &crate::args![
+                cid,
+                new_names.as_str(),
+                description.as_str(),
+                &now,
+                MAX_EVENT_TYPES as i64,
+                most
+            ],
+        )
+    });
     let store = db::stmt(
-        &ctx.db,
         &format!("INSERT INTO webhook_subscriptions (id, community_id, url, events, channel_id, is_active, secret, encryption,
                 encryption_algorithm, encryption_fixed_iv, created_at, updated_at)
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?11, ?12, ?9, ?9
@@ -391,7 +382,7 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
             encryption.as_ref().map(|e| e.value.as_str()), &now, most,
             encryption.as_ref().map(|e| e.shown.algorithm.as_str()), encryption.as_ref().and_then(|e| e.shown.fixed_iv),
             custom.as_str(), customs],
-    )?;
+    );
     let inserted = stored_with(ctx, register, store).await?;
     if inserted == 0 {
         let count = db::first::<db::Count>(
@@ -478,24 +469,20 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
     let new_names = Value::from(new.clone()).to_string();
     let description = registered_by(id);
     // Nothing is registered for a subscription deleted meanwhile.
-    let register = (!new.is_empty())
-        .then(|| {
-            register(
-                ctx,
-                "EXISTS (SELECT 1 FROM webhook_subscriptions WHERE id = ?6 AND community_id = ?1)",
-                &crate::args![
-                    cid,
-                    new_names.as_str(),
-                    description.as_str(),
-                    &now,
-                    MAX_EVENT_TYPES as i64,
-                    id
-                ],
-            )
-        })
-        .transpose()?;
+    let register = (!new.is_empty()).then(|| {
+        register(
+            "EXISTS (SELECT 1 FROM webhook_subscriptions WHERE id = ?6 AND community_id = ?1)",
+            &crate::args![
+                cid,
+                new_names.as_str(),
+                description.as_str(),
+                &now,
+                MAX_EVENT_TYPES as i64,
+                id
+            ],
+        )
+    });
     let store = db::stmt(
-        &ctx.db,
         &format!("UPDATE webhook_subscriptions SET url = ?3, events = ?4, channel_id = ?5, is_active = ?6, encryption = ?7,
                 encryption_algorithm = ?11, encryption_fixed_iv = ?12,
                 previous_secret = CASE WHEN ?8 IS NULL THEN previous_secret ELSE secret END,
@@ -509,7 +496,7 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
         &crate::args![id, cid, &url, stored_events(&filter).as_str(), filter.channel.as_deref(), is_active,
             encryption.as_deref(), sealed_rotated.as_deref(), until.as_deref(), &now, algorithm.as_deref(), fixed_iv,
             custom.as_str(), customs, switched.is_some()],
-    )?;
+    );
     let changed = stored_with(ctx, register, store).await?;
     if changed == 0 {
         if let Some(e) = unregistered_meanwhile(ctx, cid, &filter).await? {
@@ -532,20 +519,17 @@ pub async fn delete(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
         &ctx.db,
         vec![
             db::stmt(
-                &ctx.db,
                 "DELETE FROM outgoing_attempts WHERE subscription_id = ?1",
                 &crate::args![id],
-            )?,
+            ),
             db::stmt(
-                &ctx.db,
                 "DELETE FROM outgoing_deliveries WHERE subscription_id = ?1",
                 &crate::args![id],
-            )?,
+            ),
             db::stmt(
-                &ctx.db,
                 "DELETE FROM webhook_subscriptions WHERE id = ?1 AND community_id = ?2",
                 &crate::args![id, cid],
-            )?,
+            ),
         ],
     )
     .await?;

@@ -58,13 +58,12 @@ async fn render(ctx: &Ctx<'_>, cid: &str, users: Vec<UserRow>) -> ApiResult<Vec<
         &ctx.db,
         vec![
             db::stmt(
-                &ctx.db,
                 "SELECT v.user_id, v.field_key, f.type, v.value FROM user_field_values v
                    JOIN user_fields f ON f.community_id = v.community_id AND f.key = v.field_key
                   WHERE v.community_id = ?1 AND v.user_id IN (SELECT value FROM json_each(?2))",
                 &args,
-            )?,
-            db::stmt(&ctx.db, balances::OF_MEMBERS, &args)?,
+            ),
+            db::stmt(balances::OF_MEMBERS, &args),
         ],
     )
     .await?;
@@ -73,8 +72,8 @@ async fn render(ctx: &Ctx<'_>, cid: &str, users: Vec<UserRow>) -> ApiResult<Vec<
             "D1 batch returned fewer results than statements",
         ));
     };
-    let values: Vec<ValueRow> = values.results()?;
-    let mut balances = balances::by_member(amounts.results()?);
+    let values: Vec<ValueRow> = values.rows()?;
+    let mut balances = balances::by_member(amounts.rows()?);
     Ok(users
         .into_iter()
         .map(|u| {

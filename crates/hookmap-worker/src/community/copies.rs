@@ -4,12 +4,10 @@
 //! API writes the copy in the request that changes them, before it answers.
 
 use serde::Deserialize;
-use serde_json::Value;
 use worker::{D1Database, Env};
 
-use super::batch::Statement;
-use crate::db;
-use crate::error::{ApiError, ApiResult};
+use crate::db::{self, Db, Statement};
+use crate::error::ApiResult;
 
 #[derive(Deserialize)]
 struct WebhookCopy {
@@ -37,23 +35,17 @@ pub async fn webhooks(env: &Env, db: &D1Database, cid: &str) -> ApiResult<()> {
     .await?;
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let mut statements = vec![pruned("incoming_webhooks", cid, &ids)?];
-    statements.extend(rows.iter().map(|r| {
-        Statement {
-            sql: "INSERT INTO incoming_webhooks (id, community_id, version, enabled, rate_limit)
-              VALUES (?1, ?2, ?3, ?4, ?5)
-              ON CONFLICT (id) DO UPDATE SET version = excluded.version,
-                enabled = excluded.enabled, rate_limit = excluded.rate_limit"
-                .into(),
-            args: vec![
-                r.id.as_str().into(),
-                cid.into(),
-                r.version.into(),
-                r.enabled.into(),
-                r.rate_limit.into(),
-            ],
-        }
-    }));
-    write(env, cid, &statements).await
+    for r in &rows {
+        statements.push(db::stmt(
+            "INSERT INTO incoming_webhooks (id, community_id, version, enabled, rate_limit)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (id) DO UPDATE SET version = excluded.version,
+               enabled = excluded.enabled, rate_limit = excluded.rate_limit",
+            &crate::args![&r.id, cid, r.version, r.enabled, r.rate_limit],
+        ));
+    }
+    db::batch(Db::Community(env, cid), statements).await?;
+    Ok(())
 }
 
 /// Brings community `cid`'s object's copy of its subscriptions up to the directory's. A
@@ -67,47 +59,26 @@ pub async fn subscriptions(env: &Env, db: &D1Database, cid: &str) -> ApiResult<(
     .await?;
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let mut statements = vec![pruned("webhook_subscriptions", cid, &ids)?];
-    statements.extend(rows.iter().map(|r| {
-        Statement {
-            sql:
-                "INSERT INTO webhook_subscriptions (id, community_id, events, channel_id, is_active)
-              VALUES (?1, ?2, ?3, ?4, ?5)
-              ON CONFLICT (id) DO UPDATE SET events = excluded.events,
-                channel_id = excluded.channel_id, is_active = excluded.is_active"
-                    .into(),
-            args: vec![
-                r.id.as_str().into(),
-                cid.into(),
-                r.events.as_str().into(),
-                r.channel_id.as_deref().map_or(Value::Null, Value::from),
-                r.is_active.into(),
-            ],
-        }
-    }));
-    write(env, cid, &statements).await
+    for r in &rows {
+        statements.push(db::stmt(
+            "INSERT INTO webhook_subscriptions (id, community_id, events, channel_id, is_active)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (id) DO UPDATE SET events = excluded.events,
+               channel_id = excluded.channel_id, is_active = excluded.is_active",
+            &crate::args![&r.id, cid, &r.events, r.channel_id.as_deref(), r.is_active],
+        ));
+    }
+    db::batch(Db::Community(env, cid), statements).await?;
+    Ok(())
 }
 
 /// Deletes the copies of `table` whose ids are not in `ids`.
 fn pruned(table: &str, cid: &str, ids: &[&str]) -> ApiResult<Statement> {
-    Ok(Statement {
-        sql: format!(
+    let ids = serde_json::to_string(ids).map_err(crate::error::ApiError::internal)?;
+    Ok(db::stmt(
+        &format!(
             "DELETE FROM {table} WHERE community_id = ?1 AND id NOT IN (SELECT value FROM json_each(?2))"
         ),
-        args: vec![
-            cid.into(),
-            serde_json::to_string(ids).map_err(ApiError::internal)?.into(),
-        ],
-    })
-}
-
-async fn write(env: &Env, cid: &str, statements: &[Statement]) -> ApiResult<()> {
-    super::batch(env, cid, statements)
-        .await?
-        .map(drop)
-        .map_err(|refused| {
-            ApiError::internal(format!(
-                "the community's copy was refused: {}",
-                refused.error
-            ))
-        })
+        &crate::args![cid, &ids],
+    ))
 }

@@ -102,7 +102,6 @@ pub async fn run(
     let answer = made.answer.as_ref();
     let mut statements = vec![
         db::stmt(
-            db,
             "INSERT INTO outgoing_attempts (id, seq, community_id, subscription_id, delivery_id, event_id, event, attempt,
                 status_code, response_time_ms, error, created_at, request_headers, request_body, response_headers,
                 response_body, response_truncated)
@@ -126,18 +125,17 @@ pub async fn run(
                 answer.map(|a| a.body.as_str()),
                 answer.is_some_and(|a| a.truncated)
             ],
-        )?,
+        ),
         db::stmt(
-            db,
             "UPDATE outgoing_deliveries SET status = ?2, next_attempt_at = ?3, updated_at = ?4 WHERE id = ?1",
             &crate::args![&job.delivery_id, status, next_at.as_deref(), &now],
-        )?,
+        ),
     ];
     // A test ping and a request never sent (the subscription is off, or its URL no longer
     // allowed) say nothing about whether the subscriber is failing.
     let counts = made.outcome.is_some() && row.kind != EventType::TestPing.as_str();
     if counts {
-        let streak = failing::streak(env, db, &row.subscription_id, delivery_status, ms)?;
+        let streak = failing::streak(env, &row.subscription_id, delivery_status, ms);
         statements.extend(streak);
     }
     let results = db::batch(db, statements).await?;

@@ -8,7 +8,7 @@ use hookmap_core::failing::AutoDisable;
 use hookmap_core::{DeliveryStatus, DisabledReason};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use worker::{D1Database, D1PreparedStatement, D1Result, Env};
+use worker::{D1Database, Env};
 
 use super::publish::publish;
 use crate::db;
@@ -27,33 +27,29 @@ fn rule(env: &Env) -> AutoDisable {
 /// last statement, whose RETURNING row [`disabled`] reads). Nothing for a pending outcome.
 pub(super) fn streak(
     env: &Env,
-    db: &D1Database,
     subscription_id: &str,
     status: DeliveryStatus,
     now_ms: u64,
-) -> ApiResult<Vec<D1PreparedStatement>> {
+) -> Vec<db::Statement> {
     let now = db::iso(now_ms);
-    Ok(match status {
+    match status {
         DeliveryStatus::Pending => Vec::new(),
         DeliveryStatus::Success => vec![db::stmt(
-            db,
             "UPDATE webhook_subscriptions SET failures_in_a_row = 0, failing_since = NULL
               WHERE id = ?1 AND failures_in_a_row > 0",
             &crate::args![subscription_id],
-        )?],
+        )],
         DeliveryStatus::Failed => {
             let rule = rule(env);
             let since_at_most = db::iso(rule.failing_since_at_most(now_ms));
             vec![
                 db::stmt(
-                    db,
                     "UPDATE webhook_subscriptions
                         SET failures_in_a_row = failures_in_a_row + 1, failing_since = COALESCE(failing_since, ?2)
                       WHERE id = ?1",
                     &crate::args![subscription_id, now.as_str()],
-                )?,
+                ),
                 db::stmt(
-                    db,
                     "UPDATE webhook_subscriptions SET is_active = 0, disabled_reason = ?2, updated_at = ?3
                       WHERE id = ?1 AND is_active = 1 AND failures_in_a_row >= ?4 AND failing_since <= ?5
                      RETURNING id, community_id, url, failures_in_a_row, failing_since",
@@ -64,10 +60,10 @@ pub(super) fn streak(
                         i64::from(rule.failures),
                         since_at_most.as_str()
                     ],
-                )?,
+                ),
             ]
         }
-    })
+    }
 }
 
 /// A subscription the last batch turned off.
@@ -82,9 +78,9 @@ pub(super) struct Disabled {
 }
 
 /// The subscription the streak's last statement (`last`, its result) turned off, if it did.
-pub(super) fn disabled(last: Option<&D1Result>) -> ApiResult<Option<Disabled>> {
+pub(super) fn disabled(last: Option<&db::Outcome>) -> ApiResult<Option<Disabled>> {
     Ok(match last {
-        Some(result) => result.results::<Disabled>()?.into_iter().next(),
+        Some(result) => result.rows::<Disabled>()?.into_iter().next(),
         None => None,
     })
 }

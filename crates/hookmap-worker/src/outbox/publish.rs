@@ -80,23 +80,26 @@ async fn record(
 ) -> ApiResult<Published> {
     let event_id = db::new_id("evt")?;
     let (_, now) = db::now();
-    let mut batch =
-        vec![db::stmt(
-        db,
+    let mut batch = vec![db::stmt(
         "INSERT INTO events (id, community_id, type, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        &crate::args![&event_id, community_id, kind.as_str(), data.to_string().as_str(), &now],
-    )?];
+        &crate::args![
+            &event_id,
+            community_id,
+            kind.as_str(),
+            data.to_string().as_str(),
+            &now
+        ],
+    )];
     let mut deliveries = Vec::new();
     for subscription in subscriptions {
         let id = db::new_id("odl")?;
         batch.push(new_delivery(
-            db,
             &id,
             community_id,
             subscription,
             &event_id,
             &now,
-        )?);
+        ));
         deliveries.push(id);
     }
     db::batch(db, batch).await?;
@@ -108,15 +111,13 @@ async fn record(
 }
 
 fn new_delivery(
-    db: &D1Database,
     id: &str,
     community_id: &str,
     subscription_id: &str,
     event_id: &str,
     now: &str,
-) -> ApiResult<worker::D1PreparedStatement> {
+) -> db::Statement {
     db::stmt(
-        db,
         &format!("{INSERT_DELIVERY} VALUES (?1, ?2, ?3, ?4, ?6, 0, ?5, ?5, ?5)"),
         &crate::args![
             id,
@@ -149,44 +150,40 @@ pub enum Claim<'a> {
 /// the second statement's changes say whether it was made. The caller ends the batch with
 /// `quotas::count_made`, which counts it in the community's events quota.
 pub fn resend_delivery(
-    db: &D1Database,
     original: &str,
     id: &str,
     now: &str,
     claim: Claim<'_>,
-) -> ApiResult<[worker::D1PreparedStatement; 2]> {
+) -> [db::Statement; 2] {
     let mark = "UPDATE outgoing_deliveries AS o SET resent_as = ?2 WHERE o.id = ?1";
     let claimed = match claim {
         Claim::Once => db::stmt(
-            db,
             &format!(
                 "{mark} AND (o.resent_as IS NULL
                    OR NOT EXISTS (SELECT 1 FROM outgoing_deliveries r WHERE r.id = o.resent_as))"
             ),
             &crate::args![original, id],
-        )?,
+        ),
         Claim::Forced { since } => db::stmt(
-            db,
             &format!(
                 "{mark} AND (SELECT COUNT(*) FROM outgoing_deliveries f
                    WHERE f.subscription_id = o.subscription_id AND f.event_id = o.event_id
                      AND f.forced = 1 AND f.created_at >= ?3) < ?4"
             ),
             &crate::args![original, id, since, resend::FORCED_RESENDS],
-        )?,
+        ),
     };
     let forced = matches!(claim, Claim::Forced { .. });
-    Ok([
+    [
         claimed,
         db::stmt(
-            db,
             "INSERT INTO outgoing_deliveries
                (id, community_id, subscription_id, event_id, status, attempts, next_attempt_at, created_at, updated_at, forced)
              SELECT ?2, community_id, subscription_id, event_id, ?4, 0, ?3, ?3, ?3, ?5
                FROM outgoing_deliveries WHERE id = ?1 AND resent_as = ?2",
             &crate::args![original, id, now, DeliveryStatus::Pending.as_str(), forced],
-        )?,
-    ])
+        ),
+    ]
 }
 
 /// Queues attempt `attempt` of a delivery. A failure is logged, not returned: the event is

@@ -235,25 +235,21 @@ pub async fn delete(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
         &ctx.db,
         vec![
             db::stmt(
-                &ctx.db,
                 "DELETE FROM incoming_webhooks WHERE id = ?1 AND community_id = ?2",
                 &crate::args![id, cid],
-            )?,
+            ),
             db::stmt(
-                &ctx.db,
                 "DELETE FROM deliveries WHERE webhook_id = ?1",
                 &crate::args![id],
-            )?,
+            ),
             db::stmt(
-                &ctx.db,
                 "DELETE FROM idempotency_keys WHERE webhook_id = ?1",
                 &crate::args![id],
-            )?,
+            ),
             db::stmt(
-                &ctx.db,
                 "DELETE FROM rate_windows WHERE webhook_id = ?1",
                 &crate::args![id],
-            )?,
+            ),
         ],
     )
     .await?;

@@ -1,0 +1,100 @@
+//! The `Community` class: the object that owns one community's database.
+
+use hookmap_core::community_schema::VERSION_TABLE;
+use serde::Deserialize;
+use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
+
+use super::{batch, schema, Refused, Stored};
+use crate::error::ApiError;
+
+#[durable_object]
+#[derive(Debug)]
+pub struct Community {
+    state: State,
+}
+
+impl DurableObject for Community {
+    fn new(state: State, _env: Env) -> Self {
+        let storage = state.storage();
+        // Not awaited: the runtime holds every event until it is done, and runs it again (with
+        // the object) if it fails.
+        drop(state.block_concurrency_while(async move {
+            schema::migrate(&storage)
+                .await
+                .map_err(|e| worker::Error::RustError(e.message))
+        }));
+        Self { state }
+    }
+
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        // Errors are answered here: one passed up reaches the caller as a bare 500.
+        match self.serve(&mut req).await {
+            Ok(response) => Ok(response),
+            Err(error) => error.into_response(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Table {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Count {
+    n: u64,
+}
+
+impl Community {
+    async fn serve(&self, req: &mut Request) -> Result<Response, ApiError> {
+        let path = req.path();
+        let sql = self.state.storage().sql();
+        match (req.method(), path.as_str()) {
+            (worker::Method::Get, "/usage") => Ok(Response::from_json(&Stored {
+                schema_version: schema::version(&sql)?,
+                bytes: sql.database_size(),
+                rows: rows(&sql)?,
+            })?),
+            (worker::Method::Post, "/batch") => {
+                let statements: Vec<crate::db::Statement> = req.json().await?;
+                match batch::run(&self.state.storage(), statements).await {
+                    Ok(outcomes) => Ok(Response::from_json(&outcomes)?),
+                    // Refused: the text names the constraint or the `hookmap:` refusal, as
+                    // D1's would; nothing was written.
+                    Err(e) => Ok(Response::from_json(&Refused {
+                        error: e.to_string(),
+                    })?
+                    .with_status(409)),
+                }
+            }
+            _ => Err(ApiError::internal(format!(
+                "the community object has no {} {path}",
+                req.method()
+            ))),
+        }
+    }
+}
+
+/// Rows in every table of the community's: not the schema's version, nor the runtime's own tables
+/// (`_cf_...` deployed, `__miniflare_...` under wrangler dev; no table of ours starts with `_`).
+fn rows(sql: &SqlStorage) -> Result<u64, ApiError> {
+    let tables: Vec<Table> = sql
+        .exec(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> ?1
+               AND substr(name, 1, 1) <> '_' AND substr(name, 1, 7) <> 'sqlite_'",
+            vec![VERSION_TABLE.into()],
+        )?
+        .to_array()?;
+    let mut total = 0;
+    for table in tables {
+        // Names come from the schema itself, never from a request.
+        let count: Count = sql
+            .exec(
+                &format!("SELECT COUNT(*) AS n FROM \"{}\"", table.name),
+                None,
+            )?
+            .one()?;
+        total += count.n;
+    }
+    Ok(total)
+}
