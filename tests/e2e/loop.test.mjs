@@ -3,7 +3,7 @@
 // any mapping; this test plays the sender; the caught sample arrives in the open mapping editor by
 // itself; the mapping is saved and the caught delivery processed from there; the community's
 // Histories shows it applied; a second webhook starts failing and the console flags it; a member
-// is adjusted by hand; an API key is rotated. Every view is checked with axe-core and for
+// is adjusted by hand and the adjustment listed; an API key is rotated. Every view is checked with axe-core and for
 // sideways scrolling; screenshots of each step go to tests/artifacts/screenshots (loop-*.png).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -144,7 +144,7 @@ test('the seeds\' loop: URL first, the sample arrives by itself, the caught deli
   await page.close();
 });
 
-test('a member adjusted by hand with a reason, never below zero; an API key rotated with a grace', async () => {
+test('a member adjusted by hand with a reason, never below zero, the adjustment listed; an API key rotated with a grace', async () => {
   const key = (await admin.post(`${at}/api-keys`, { name: 'console' })).body.key;
   const { page, errors } = await openPage(browser, `${worker.base}/`, PHONE);
   await page.keyboard.type(key);
@@ -168,6 +168,10 @@ test('a member adjusted by hand with a reason, never below zero; an API key rota
   assert.equal((await member()).coins, before.coins + 10);
   // The view shows the member as the server left them, and the log names the reason.
   await page.waitForFunction(() => /admin:Goodwill after the outage/.test(document.querySelector('#member-logs').textContent));
+  // The member's adjustments list it, with its reason and change.
+  const [made] = (await admin.get(`${at}/users/${uid}/adjustments`)).body.data;
+  const row = await page.$$eval('#member-adjustments tr[data-adjustment]', (trs) => trs.map((tr) => [tr.dataset.adjustment, tr.cells[1].textContent, tr.cells[2].textContent]));
+  assert.deepEqual(row, [[made.id, 'Goodwill after the outage', 'coins add 10']]);
   await checked(page, '11-member-adjusted');
 
   // Subtracting more than the balance: refused, nothing changed.
@@ -181,6 +185,7 @@ test('a member adjusted by hand with a reason, never below zero; an API key rota
   await page.waitForSelector('#adjust-result.bad');
   assert.match(await page.textContent('#adjust-result'), /insufficient_balance/);
   assert.equal((await member()).coins, before.coins + 10);
+  assert.equal((await admin.get(`${at}/users/${uid}/adjustments`)).body.total, 1, 'a refused adjustment is not listed');
   await checked(page, '12-member-refused');
 
   // The key this tab signed in with, rotated: the tab goes on with the new one; the old one

@@ -111,6 +111,7 @@ export class Api {
   user(uid) { return this.get(this.at(`/users/${enc(uid)}`)); }
   /** Adjusts a member by hand; `key` makes a repeat of the same request adjust once. */
   adjust(uid, body, key) { return this.call('POST', this.at(`/users/${enc(uid)}/adjustments`), body, { 'idempotency-key': key }); }
+  adjustments(uid, query) { return this.get(this.at(`/users/${enc(uid)}/adjustments`), query); }
   gamificationLogs(query) { return this.get(this.at('/gamification-logs'), query); }
   fieldHistories(query) { return this.get(this.at('/user-field-histories'), query); }
 
