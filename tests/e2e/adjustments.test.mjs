@@ -95,3 +95,49 @@ test('an Idempotency-Key adjusts once; bad input is refused and changes nothing'
   assert.equal((await admin.post(`/v1/communities/${cid}/users/usr_${'0'.repeat(32)}/adjustments`, body)).status, 404);
   assert.equal((await member()).xp, before.xp + 100, 'no refusal changed anything');
 });
+
+test('a member\'s adjustments are listed newest first and paged; refused and repeated ones add none; another community\'s member is a 404', async () => {
+  const cy = (await admin.post(`/v1/communities/${cid}/users`, { email: 'cy@example.com', username: 'cy' })).body;
+  const list = (query = '') => admin.get(`/v1/communities/${cid}/users/${cy.id}/adjustments${query}`);
+  const empty = await list();
+  assert.equal(empty.status, 200, empty.text);
+  assert.deepEqual([empty.body.data, empty.body.total, empty.body.page], [[], 0, 1]);
+
+  const adjust = (body, headers) => admin.post(`/v1/communities/${cid}/users/${cy.id}/adjustments`, body, headers);
+  const first = await adjust({ reason: 'Welcome', balances: [{ currency: 'coins', op: 'add', amount: 5 }] });
+  const second = await adjust({ reason: 'Tiered', fields: [{ field: 'tier', op: 'overwrite', value: 'silver' }] }, { 'idempotency-key': 'tier-cy' });
+  assert.deepEqual([first.status, second.status], [201, 201], `${first.text} ${second.text}`);
+  const refused = await adjust({ reason: 'Too much', balances: [{ currency: 'coins', op: 'subtract', amount: 6 }] });
+  const repeated = await adjust({ reason: 'Tiered', fields: [{ field: 'tier', op: 'overwrite', value: 'silver' }] }, { 'idempotency-key': 'tier-cy' });
+  assert.deepEqual([refused.status, repeated.status], [422, 200]);
+  // Another member's adjustment is not in cy's list.
+  await admin.post(path, { reason: 'Not cy', balances: [{ currency: 'xp', op: 'add', amount: 1 }] });
+
+  const all = await list();
+  assert.equal(all.status, 200, all.text);
+  assert.equal(all.body.total, 2);
+  assert.deepEqual(all.body.data.map((a) => [a.id, a.user_id, a.reason, a.idempotency_key]),
+    [[second.body.id, cy.id, 'Tiered', 'tier-cy'], [first.body.id, cy.id, 'Welcome', null]]);
+  assert.deepEqual(all.body.data[1].effects, [{ kind: 'currency', currency: 'coins', op: 'add', amount: 5 }]);
+  assert.deepEqual(all.body.data[0].effects, second.body.effects);
+  assert.equal(all.body.data[0].created_at, second.body.created_at);
+  assert.equal('member' in all.body.data[0], false, 'the balances of then are not listed');
+
+  const page2 = await list('?per_page=1&page=2');
+  assert.deepEqual([page2.body.data.map((a) => a.id), page2.body.page, page2.body.per_page, page2.body.total], [[first.body.id], 2, 1, 2]);
+  for (const bad of ['?page=0', '?per_page=51', '?page=x']) {
+    const res = await list(bad);
+    assert.deepEqual([res.status, res.body.error.code], [400, 'invalid_query'], `${bad}: ${res.text}`);
+  }
+
+  // Another community's member reads as a missing one, with the community's own key as with the admin's.
+  const other = await seedCommunity(admin, 'Elsewhere');
+  const otherKey = (await admin.post(`/v1/communities/${other.cid}/api-keys`, { name: 'k' })).body.key;
+  const theirs = await admin.get(`/v1/communities/${other.cid}/users/${cy.id}/adjustments`);
+  const none = await admin.get(`/v1/communities/${cid}/users/usr_${'0'.repeat(32)}/adjustments`);
+  assert.deepEqual([theirs.status, theirs.body.error.code, none.status], [404, 'not_found', 404]);
+  assert.deepEqual(theirs.body, none.body, 'another community\'s member is indistinguishable from none');
+  const intruder = client(worker.base, otherKey);
+  assert.equal((await intruder.get(`/v1/communities/${cid}/users/${cy.id}/adjustments`)).status, 404);
+  assert.equal((await intruder.get(`/v1/communities/${other.cid}/users/${cy.id}/adjustments`)).status, 404);
+});

@@ -859,7 +859,7 @@ test('Community settings: a new admin with the admin token sets up fields, a cur
   await noSeriousViolations(page, 'event types, one registered');
   await shot(page, 'console-16-settings-event-types');
 
-  // Quotas and usage, read only.
+  // Quotas and usage (the admin edits the overrides there: console_settings.test.mjs).
   await openSection(page, 'quotas', '#quota-limits', 'quotas');
   assert.equal(await page.textContent('tr[data-usage="incoming_webhooks"] td:last-child'), '1');
   await shot(page, 'console-17-settings-quotas');

@@ -1,20 +1,23 @@
 // The seeds' loop in the console (issue 31), in headless Chromium at a phone's 390 px, by keyboard
-// where a keyboard user would: a new admin creates an incoming webhook and copies its URL before
-// any mapping; this test plays the sender; the caught sample arrives in the open mapping editor by
-// itself; the mapping is saved and the caught delivery processed from there; the community's
-// Histories shows it applied; a second webhook starts failing and the console flags it; a member
-// is adjusted by hand; an API key is rotated. Every view is checked with axe-core and for
-// sideways scrolling; screenshots of each step go to tests/artifacts/screenshots (loop-*.png).
+// where a keyboard user would: a new admin signed in with the admin token sets the community up in
+// the console (a user field, a currency, a channel, an API key), creates an incoming webhook and
+// copies its URL before any mapping; this test plays the sender; the caught sample arrives in the
+// open mapping editor by itself; the mapping, which writes the field and currency just created, is
+// saved and the caught delivery processed from there; the community's Histories shows it applied; a
+// second webhook starts failing and the console flags it; a member is adjusted by hand and the
+// adjustment listed; the API key made in the console signs in and is rotated. Every view is checked
+// with axe-core and for sideways scrolling; screenshots of each step go to
+// tests/artifacts/screenshots (loop-*.png).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker } from './support/worker.mjs';
 import { client, deliver, eventually } from './support/api.mjs';
-import { launch, openPage, shot } from './support/browser.mjs';
-import { seriousViolations } from './support/axe.mjs';
-
-const PHONE = { width: 390, height: 844 };
+import { launch, openPage } from './support/browser.mjs';
+import { PHONE, checked as checkedAs, follow, signInAsAdmin, tabTo } from './support/keyboard.mjs';
 
 let worker, admin, browser, cid, at, uid;
+// The API key the admin creates in the console, which the second test signs in with.
+let consoleKey;
 before(async () => {
   worker = await startWorker();
   admin = client(worker.base, worker.adminToken);
@@ -29,45 +32,63 @@ after(async () => {
   await worker?.stop();
 });
 
-/** Presses Tab until `selector` has the focus, as a keyboard user does. */
-async function tabTo(page, selector) {
-  for (let i = 0; i < 200; i += 1) {
-    if (await page.evaluate((sel) => document.activeElement?.matches(sel), selector)) return;
-    await page.keyboard.press('Tab');
-  }
-  assert.fail(`Tab never reached ${selector}`);
-}
-
-/** The view is axe clean and fits the phone; then its screenshot. */
-async function checked(page, name) {
-  await page.waitForLoadState('networkidle');
-  const found = await seriousViolations(page);
-  assert.deepEqual(found, [], `${name}: ${JSON.stringify(found, null, 1)}`);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `${name} is ${overflow}px wider than the phone`);
-  await shot(page, `loop-${name}`);
-}
-
-/** Goes to `hash` from the nav or a link, by keyboard. */
-async function follow(page, selector, ready) {
-  await page.evaluate(() => document.activeElement?.blur());
-  await tabTo(page, selector);
-  await page.keyboard.press('Enter');
-  await page.waitForSelector(ready);
-}
+/** The view is axe clean and fits the phone; then its screenshot (loop-<name>.png). */
+const checked = (page, name) => checkedAs(page, `loop-${name}`);
 
 const member = async () => (await admin.get(`${at}/users/${uid}`)).body;
 
-test('the seeds\' loop: URL first, the sample arrives by itself, the caught delivery processed on save, a failing webhook flagged', async () => {
+test('the seeds\' loop: set up in the console, URL first, the sample arrives by itself, the caught delivery processed on save, a failing webhook flagged', async () => {
   const { page, errors } = await openPage(browser, `${worker.base}/`, PHONE);
-  await page.keyboard.type(worker.adminToken);
-  await page.keyboard.press('Enter');
-  await page.waitForSelector('#community');
-  await page.selectOption('#community', cid);
-  await tabTo(page, '#open-community');
-  await page.keyboard.press('Enter');
-  await page.waitForSelector('#new-webhook');
+  await signInAsAdmin(page, worker.adminToken, cid);
   await checked(page, '01-webhooks-empty');
+
+  // The community's set-up, each in its settings view: a user field the mapping will write...
+  await follow(page, '#nav a[data-section="fields"]', '#field-form');
+  await checked(page, '01a-fields-empty');
+  await tabTo(page, '#field-key');
+  await page.keyboard.type('tier');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('Tier');
+  await tabTo(page, '#field-type');
+  await page.selectOption('#field-type', 'text');
+  await tabTo(page, '#field-form button[type=submit]');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('tr[data-field="tier"]');
+  assert.deepEqual((await admin.get(`${at}/user-fields`)).body.data.map((f) => [f.key, f.name, f.type]), [['tier', 'Tier', 'text']]);
+  await checked(page, '01b-field-created');
+
+  // ...a currency of the community's own...
+  await follow(page, '#nav a[data-section="currencies"]', '#currency-form');
+  await tabTo(page, '#currency-key');
+  await page.keyboard.type('gems');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('Gems');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('tr[data-currency="gems"]');
+  assert.equal((await admin.get(`${at}/currencies/gems`)).body.name, 'Gems');
+  await checked(page, '01c-currency-created');
+
+  // ...a channel for the bot's messages...
+  await follow(page, '#nav a[data-section="channels"]', '#channel-form');
+  await tabTo(page, '#channel-name');
+  await page.keyboard.type('orders');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#channel-id');
+  const channel = (await admin.get(`${at}/channels`)).body.data[0];
+  assert.equal(channel.name, 'orders');
+  await checked(page, '01d-channel-created');
+
+  // ...and an API key for the community's own systems, shown once.
+  await follow(page, '#nav a[data-section="keys"]', '#key-form');
+  await tabTo(page, '#key-name');
+  await page.keyboard.type('shop backend');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#key-shown .once');
+  consoleKey = await page.inputValue('#key-shown .once input');
+  assert.match(consoleKey, /^hmk_[0-9a-f]{48}$/);
+  assert.equal((await client(worker.base, consoleKey).get('/v1/me')).body.community.id, cid);
+  await checked(page, '01e-key-created');
+  await follow(page, '#nav a[data-section="webhooks"]', '#new-webhook');
 
   // A name is all a new webhook needs; its URL is shown at once, to copy before any mapping.
   await follow(page, '#new-webhook', '#webhook-form');
@@ -88,7 +109,7 @@ test('the seeds\' loop: URL first, the sample arrives by itself, the caught deli
   await checked(page, '03-mapping-waiting');
 
   // The sender (this Node script) sends to the URL it was given: caught, 202.
-  const sent = await deliver(url, JSON.stringify({ customer: { email: 'Ada@Example.com' }, reward: { coins: 25 } }));
+  const sent = await deliver(url, JSON.stringify({ customer: { email: 'Ada@Example.com', tier: 'gold' }, reward: { coins: 25, gems: 3 } }));
   assert.equal(sent.status, 202, sent.text);
   // The open editor takes it as its sample, without a reload.
   await page.waitForFunction(() => /^caught /.test(document.querySelector('#catch-info').textContent), null, { timeout: 15_000 });
@@ -96,13 +117,24 @@ test('the seeds\' loop: URL first, the sample arrives by itself, the caught deli
   await page.waitForSelector('.leaf[data-path="customer.email"]');
   await checked(page, '04-sample-arrived');
 
-  // The mapping, by keyboard: the member's path as the sample's tree shows it, a row for the coins.
+  // The editor offers what was set up in the console: the channel, the field and the currency.
+  assert.equal(await page.$eval('#channel-list', (list, id) => [...list.options].some((o) => o.value === id), channel.id), true);
+  // The mapping, by keyboard: the member's path as the sample's tree shows it, a row for the
+  // coins, one for the new currency and one for the new field.
   await tabTo(page, '#user-path');
   await page.keyboard.type('customer.email');
   await tabTo(page, '#add-row');
   await page.keyboard.press('Enter');
   await tabTo(page, '#rows li:nth-child(1) .path');
   await page.keyboard.type('reward.coins');
+  for (const [n, target, path] of [[2, 'currency:gems', 'reward.gems'], [3, 'field:tier', 'customer.tier']]) {
+    await tabTo(page, '#add-row');
+    await page.keyboard.press('Enter');
+    await tabTo(page, `#rows li:nth-child(${n}) .target`);
+    await page.selectOption(`#rows li:nth-child(${n}) .target`, target);
+    await tabTo(page, `#rows li:nth-child(${n}) .path`);
+    await page.keyboard.type(path);
+  }
   await tabTo(page, '#save');
   await page.keyboard.press('Enter');
   await page.waitForSelector('#save-result.ok');
@@ -114,7 +146,8 @@ test('the seeds\' loop: URL first, the sample arrives by itself, the caught deli
   await tabTo(page, '#process-pending');
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => /^Processed 1 caught delivery: 1 applied/.test(document.querySelector('#save-result').textContent), null, { timeout: 30_000 });
-  assert.equal((await member()).coins, 25);
+  const ada = await member();
+  assert.deepEqual([ada.balances.coins, ada.balances.gems, ada.fields.tier], [25, 3, 'gold']);
   await checked(page, '06-processed');
 
   // The community's Histories: the caught delivery replayed, its replay a success.
@@ -144,8 +177,9 @@ test('the seeds\' loop: URL first, the sample arrives by itself, the caught deli
   await page.close();
 });
 
-test('a member adjusted by hand with a reason, never below zero; an API key rotated with a grace', async () => {
-  const key = (await admin.post(`${at}/api-keys`, { name: 'console' })).body.key;
+test('a member adjusted by hand with a reason, never below zero, the adjustment listed; the API key made in the console rotated with a grace', async () => {
+  const key = consoleKey;
+  assert.ok(key, 'the first test made the key in the console');
   const { page, errors } = await openPage(browser, `${worker.base}/`, PHONE);
   await page.keyboard.type(key);
   await page.keyboard.press('Enter');
@@ -168,6 +202,10 @@ test('a member adjusted by hand with a reason, never below zero; an API key rota
   assert.equal((await member()).coins, before.coins + 10);
   // The view shows the member as the server left them, and the log names the reason.
   await page.waitForFunction(() => /admin:Goodwill after the outage/.test(document.querySelector('#member-logs').textContent));
+  // The member's adjustments list it, with its reason and change.
+  const [made] = (await admin.get(`${at}/users/${uid}/adjustments`)).body.data;
+  const row = await page.$$eval('#member-adjustments tr[data-adjustment]', (trs) => trs.map((tr) => [tr.dataset.adjustment, tr.cells[1].textContent, tr.cells[2].textContent]));
+  assert.deepEqual(row, [[made.id, 'Goodwill after the outage', 'coins add 10']]);
   await checked(page, '11-member-adjusted');
 
   // Subtracting more than the balance: refused, nothing changed.
@@ -181,12 +219,13 @@ test('a member adjusted by hand with a reason, never below zero; an API key rota
   await page.waitForSelector('#adjust-result.bad');
   assert.match(await page.textContent('#adjust-result'), /insufficient_balance/);
   assert.equal((await member()).coins, before.coins + 10);
+  assert.equal((await admin.get(`${at}/users/${uid}/adjustments`)).body.total, 1, 'a refused adjustment is not listed');
   await checked(page, '12-member-refused');
 
   // The key this tab signed in with, rotated: the tab goes on with the new one; the old one
   // works through its grace.
   await follow(page, '#nav a[data-section="keys"]', '#key-form');
-  await tabTo(page, 'button[aria-label^="Rotate key console"]');
+  await tabTo(page, 'button[aria-label^="Rotate key shop backend"]');
   await page.keyboard.press('Enter');
   await page.keyboard.press('Enter');
   await page.waitForSelector('#key-shown .once');

@@ -1,5 +1,6 @@
 // Retention, run by the cron (`wrangler dev --test-scheduled`): payloads go after payload_days,
-// delivery rows and their idempotency keys after history_days, each community by its own
+// delivery rows and their idempotency keys after history_days (members' adjustments by hand with
+// theirs too), each community by its own
 // settings; until then a repeat stays a repeat. The cron runs at the real time; the test moves
 // the clock by ageing the stored rows (their created_at) as that many days would.
 import { test, before, after } from 'node:test';
@@ -13,7 +14,7 @@ let worker, admin;
  * must not write the files under a running worker, so the worker stops meanwhile. */
 async function pass(days) {
   await worker.halt();
-  const tables = ['deliveries', 'outgoing_deliveries', 'outgoing_attempts', 'events'];
+  const tables = ['deliveries', 'outgoing_deliveries', 'outgoing_attempts', 'events', 'adjustments'];
   d1(worker.state, tables.map((t) =>
     `UPDATE ${t} SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '-${days} days');`).join(' '));
   await worker.start();
@@ -26,7 +27,7 @@ async function pass(days) {
 async function community(name, quotas) {
   const cid = (await admin.post('/v1/communities', { name })).body.id;
   if (quotas) assert.equal((await admin.patch(`/v1/communities/${cid}/quotas`, quotas)).status, 200);
-  await admin.post(`/v1/communities/${cid}/users`, { email: 'ada@example.com', username: 'ada' });
+  const uid = (await admin.post(`/v1/communities/${cid}/users`, { email: 'ada@example.com', username: 'ada' })).body.id;
   const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, {
     name: 'coins', location: 'user_fields', api_key: true,
     mapping: { user: { match: 'email', path: 'who' }, idempotency_path: 'id', fields: [{ target: { currency: 'coins' }, op: 'add', path: 'n' }] },
@@ -36,7 +37,7 @@ async function community(name, quotas) {
     { 'x-api-key': hook.api_key });
   const history = async () => (await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries`)).body;
   const one = async (did) => (await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries/${did}`)).body;
-  return { cid, hook, send, history, one };
+  return { cid, uid, hook, send, history, one };
 }
 
 before(async () => {
@@ -91,6 +92,32 @@ test('payloads go after payload_days and rows with their keys after history_days
   await pass(60);
   assert.equal((await plain.history()).total, 0);
   assert.equal((await plain.send('k-1')).body.duplicate, false);
+});
+
+test('adjustments by hand go with their Idempotency-Keys after history_days, per community; until then a retry is a repeat', async () => {
+  const plain = await community('Adjusted defaults');
+  const brief = await community('Adjusted briefly', { history_days: 3 });
+  const body = { reason: 'Contest prize', balances: [{ currency: 'coins', op: 'add', amount: 10 }] };
+  const adjust = (c) => admin.post(`/v1/communities/${c.cid}/users/${c.uid}/adjustments`, body, { 'idempotency-key': 'prize-1' });
+  const listed = async (c) => (await admin.get(`/v1/communities/${c.cid}/users/${c.uid}/adjustments`)).body.total;
+  const coins = async (c) => (await admin.get(`/v1/communities/${c.cid}/users/${c.uid}`)).body.coins;
+  assert.deepEqual([(await adjust(plain)).status, (await adjust(brief)).status], [201, 201]);
+
+  // Two days on, inside both windows: a retry with the key adjusts nothing.
+  await pass(2);
+  const retried = await adjust(brief);
+  assert.deepEqual([retried.status, retried.body.duplicate, await coins(brief)], [200, true, 10]);
+
+  // Four days on: the brief community's adjustment is gone with its key, so the key adjusts again;
+  // the other community keeps both (its history_days is the default 90).
+  await pass(2);
+  assert.deepEqual([await listed(brief), await listed(plain)], [0, 1]);
+  const again = await adjust(brief);
+  assert.deepEqual([again.status, await coins(brief)], [201, 20]);
+  assert.deepEqual([(await adjust(plain)).status, await coins(plain)], [200, 10]);
+  // What the adjustment wrote stays: the gamification log is not part of this retention.
+  const logs = (await admin.get(`/v1/communities/${brief.cid}/gamification-logs?user_id=${brief.uid}`)).body.data;
+  assert.deepEqual(logs.map((l) => l.action), ['admin:Contest prize', 'admin:Contest prize']);
 });
 
 test('retention settings are the operator\'s: bounded, and a community key cannot change them', async () => {

@@ -80,7 +80,7 @@ async function richCommunity(name) {
 
 /** Everything an admin can read about a community: it must not change under an intruder. */
 async function snapshot(ids) {
-  const paths = ['', '/api-keys', '/users', `/users/${ids.uid}`, '/user-fields', '/channels', `/channels/${ids.chid}/messages`,
+  const paths = ['', '/api-keys', '/users', `/users/${ids.uid}`, `/users/${ids.uid}/adjustments`, '/user-fields', '/channels', `/channels/${ids.chid}/messages`,
     '/bot', '/webhooks', `/webhooks/${ids.sid}`, `/webhooks/${ids.sid}/logs`, '/incoming-webhooks',
     '/event-types', `/event-types/${ids.name}`, `/incoming-webhooks/${ids.wid}`, `/incoming-webhooks/${ids.wid}/deliveries`, '/gamification-logs', '/user-field-histories'];
   const out = {};

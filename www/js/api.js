@@ -106,9 +106,12 @@ export class Api {
   deleteKey(kid) { return this.call('DELETE', this.at(`/api-keys/${enc(kid)}`)); }
   rotateKey(kid, body) { return this.call('POST', this.at(`/api-keys/${enc(kid)}/rotate`), body); }
   quotas() { return this.get(this.at('/quotas')); }
+  /** The admin token's alone: overrides by quota name, null for the deployment's default. */
+  updateQuotas(body) { return this.call('PATCH', this.at('/quotas'), body); }
   user(uid) { return this.get(this.at(`/users/${enc(uid)}`)); }
   /** Adjusts a member by hand; `key` makes a repeat of the same request adjust once. */
   adjust(uid, body, key) { return this.call('POST', this.at(`/users/${enc(uid)}/adjustments`), body, { 'idempotency-key': key }); }
+  adjustments(uid, query) { return this.get(this.at(`/users/${enc(uid)}/adjustments`), query); }
   gamificationLogs(query) { return this.get(this.at('/gamification-logs'), query); }
   fieldHistories(query) { return this.get(this.at('/user-field-histories'), query); }
 
@@ -125,4 +128,6 @@ export class Api {
   subscriptionLog(sid, lid) { return this.get(this.at(`/webhooks/${enc(sid)}/logs/${enc(lid)}`)); }
   /** `force`: a new delivery even when this one was resent before (else the earlier resend answers). */
   resend(sid, lid, force = false) { return this.call('POST', this.at(`/webhooks/${enc(sid)}/logs/${enc(lid)}/resend`), force ? { force: true } : undefined); }
+  /** Every failed delivery since `since` (YYYY-MM-DD) not resent yet, sent again: `{recovered, remaining}`. */
+  recover(sid, since) { return this.call('POST', this.at(`/webhooks/${enc(sid)}/recover`), { since }); }
 }

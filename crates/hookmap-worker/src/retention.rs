@@ -1,6 +1,6 @@
 //! Retention, run by the cron (wrangler.toml `[triggers]`): each delivery's payload, and what each
 //! outgoing attempt sent and got back, is dropped after its community's `payload_days`, and delivery rows (with their idempotency keys), outgoing
-//! deliveries, attempts and events after its `history_days` (`hookmap_core::quota`). Without it
+//! deliveries, attempts, events and adjustments (with theirs) after its `history_days` (`hookmap_core::quota`). Without it
 //! nothing was ever deleted, and one sender could fill D1 for every community.
 //!
 //! The work of one run is bounded: each sweep takes at most `BATCH` rows, oldest first, and runs
@@ -35,6 +35,8 @@ pub struct Swept {
     pub keys_deleted: usize,
     pub outgoing_deleted: usize,
     pub replay_runs_deleted: usize,
+    /// Members' adjustments by hand, their `Idempotency-Key`s with them.
+    pub adjustments_deleted: usize,
 }
 
 /// The cutoff for rows of the community `{alias}.community_id`: `?1` (the run's time, in seconds)
@@ -99,6 +101,8 @@ pub async fn run(env: &Env, now_ms: u64) -> ApiResult<Swept> {
         (history_days, rows("outgoing_attempts", "")),
         (history_days, rows("outgoing_deliveries", "")),
         (history_days, rows("replay_runs", "")),
+        // An adjustment's key lives in its row: a retry inside history_days stays a repeat.
+        (history_days, rows("adjustments", "")),
         // An event goes once no delivery of it is left.
         (
             history_days,
@@ -109,11 +113,11 @@ pub async fn run(env: &Env, now_ms: u64) -> ApiResult<Swept> {
         ),
     ];
     let held_given_up = give_up_held(&d1, now, payload_days).await?;
-    let mut counts = [0usize; 8];
+    let mut counts = [0usize; 9];
     for ((days, sweep), count) in sweeps.iter().zip(counts.iter_mut()) {
         *count = rounds(&d1, sweep, now, *days).await?;
     }
-    let [payloads_dropped, exchanges_dropped, keys_deleted, deliveries_deleted, attempts, outgoing, runs, events] =
+    let [payloads_dropped, exchanges_dropped, keys_deleted, deliveries_deleted, attempts, outgoing, runs, adjustments, events] =
         counts;
     let swept = Swept {
         held_given_up,
@@ -123,6 +127,7 @@ pub async fn run(env: &Env, now_ms: u64) -> ApiResult<Swept> {
         keys_deleted,
         outgoing_deleted: attempts + outgoing + events,
         replay_runs_deleted: runs,
+        adjustments_deleted: adjustments,
     };
     log::line(env, Level::Info, "retention", &swept);
     Ok(swept)

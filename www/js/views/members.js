@@ -1,8 +1,9 @@
-// Members: create one, find one by email or username; a member's balances, fields, gamification
-// logs and field histories (the logs filtered by webhook).
+// Members: create one, find one by email or username; a member's balances, fields, adjustments by
+// hand (made and listed here), gamification logs and field histories (the logs filtered by webhook).
 import { field, fill, h, table, when } from '../dom.js';
 import { describe } from '../engine.js';
-import { memberQuery, title } from './common.js';
+import { describeEffect } from '../preview.js';
+import { memberQuery, pager, title } from './common.js';
 import { attemptTo, outcome, said } from './editing.js';
 import { movements, webhookSelect } from './logs.js';
 
@@ -65,6 +66,16 @@ export async function show(ctx, uid) {
     fill(histories, changed);
   };
   from.addEventListener('change', load);
+  const adjustments = h('section', { class: 'card', id: 'member-adjustments', 'aria-label': 'Adjustments by hand' });
+  const loadAdjustments = async (page = 1) => {
+    const answer = await ctx.api.adjustments(uid, { page, per_page: 10 });
+    fill(adjustments, h('h3', {}, 'Adjustments by hand'), answer.data.length === 0
+      ? h('p', { class: 'muted' }, 'None yet.')
+      : table('Adjustments by hand', ['When', 'Reason', 'Changes'], answer.data, (a) => [
+        when(a.created_at), a.reason, h('ul', {}, a.effects.map((e) => h('li', {}, describeEffect(e)))),
+      ], (a) => ({ dataset: { adjustment: a.id } })),
+    answer.total > answer.per_page ? pager(answer, loadAdjustments) : null);
+  };
   fill(ctx.view,
     h('p', { class: 'crumbs' }, h('a', { href: '#/members' }, 'Members'), ' / '),
     title(m.username, h('p', { class: 'muted' }, `${m.email} · ${m.id} · joined ${when(m.created_at)}`)),
@@ -74,9 +85,10 @@ export async function show(ctx, uid) {
       h('section', { class: 'card', 'aria-label': 'Fields' }, h('h3', {}, 'Fields'),
         fields.length ? table('Fields', ['Field', 'Value'], fields, ([k, v]) => [k, JSON.stringify(v)]) : h('p', { class: 'muted' }, 'No field set.'))),
     adjustForm(ctx, m, balances.map(([k]) => k), await ctx.api.fields(), () => show(ctx, uid)),
+    adjustments,
     h('section', { class: 'card' }, h('h3', {}, 'Gamification logs'), field('From webhook', from), logs,
       h('h3', {}, 'Field histories'), histories));
-  await load();
+  await Promise.all([load(), loadAdjustments()]);
 }
 
 /**

@@ -1,10 +1,12 @@
 // Outgoing webhooks: the community's subscriptions; creating and editing one (URL, events from the
 // catalogue, channel, encryption, active); Test; the attempt logs with request and answer; resend;
-// rotating the secret (shown once); a disabled subscription says why and can be enabled again.
+// recover (every failure since a day, sent again); rotating the secret (shown once); a disabled
+// subscription says why and can be enabled again.
 import { field, fill, h, table, when } from '../dom.js';
 import { encryptionFields } from './encryption.js';
 import { describe } from '../engine.js';
 import { confirmThen, pager, shownOnce, title } from './common.js';
+import { attemptTo, outcome } from './editing.js';
 
 const USE = 'The receiver checks the Standard Webhooks signature with it.';
 
@@ -174,7 +176,34 @@ export async function show(ctx, sid) {
     title(sub.url), head,
     h('div', { class: 'inline' }, test, testOut),
     h('div', { class: 'inline' }, rotate), secretBox,
+    recoverForm(ctx, sid, () => loadLogs()),
     h('h3', {}, 'Attempts'), h('div', { class: 'split' }, logs, detail),
     h('h3', {}, 'Settings'), form, h('p', {}, del));
   await loadLogs();
+}
+
+/**
+ * Recover: every delivery to this subscription that failed since a day (UTC) and was not resent
+ * yet is sent again, each as a new delivery with a fresh retry schedule. The server resends at most
+ * 100 a call, within the community's events_per_minute, and says how many still wait.
+ */
+function recoverForm(ctx, sid, after) {
+  const weekAgo = new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 10);
+  const since = h('input', { id: 'sub-recover-since', type: 'date', required: true, value: weekAgo });
+  const line = outcome('sub-recover-result');
+  const form = h('form', { id: 'sub-recover', class: 'card' }, h('h3', {}, 'Recover failed deliveries'),
+    h('p', { class: 'hint' }, 'Sends again every delivery that failed since that day and was not resent yet; a delivery is never resent twice.'),
+    h('div', { class: 'inline' }, field('Failed since', since, 'UTC'), h('button', { type: 'submit' }, 'Resend the failures')), line);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const done = await attemptTo(line, () => ctx.api.recover(sid, since.value), (r) => recovered(r, since.value));
+    if (done) await after();
+  });
+  return form;
+}
+
+function recovered({ recovered: n, remaining }, since) {
+  if (n === 0 && remaining === 0) return `No delivery that failed since ${since} waits: nothing was resent.`;
+  const sent = `Resent ${n} failed ${n === 1 ? 'delivery' : 'deliveries'} since ${since}.`;
+  return remaining ? `${sent} ${remaining} more wait: resend again (a minute later if the events quota stopped it).` : sent;
 }

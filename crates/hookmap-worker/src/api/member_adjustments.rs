@@ -2,6 +2,7 @@
 //! (`hookmap_core::adjust`). One batch writes the adjustment, the balances (never below zero: the
 //! CHECK refuses the whole batch), the gamification log and the field histories, each naming
 //! `admin:<reason>`; an `Idempotency-Key` header makes a retried request adjust once.
+//! `GET` on the same path lists a member's adjustments, newest first.
 
 use hookmap_core::adjust::{self, MAX_REASON_LEN};
 use hookmap_core::idempotency::MAX_KEY_LEN;
@@ -11,6 +12,7 @@ use serde_json::Value;
 use worker::{Request, Response};
 
 use super::body::{Body, Text};
+use super::list::Listing;
 use super::Ctx;
 use crate::apply::{self, Refusal};
 use crate::balances::{self, Member};
@@ -54,8 +56,8 @@ struct Row {
     created_at: String,
 }
 
-pub async fn create(ctx: &Ctx<'_>, cid: &str, uid: &str, req: &mut Request) -> ApiResult<Response> {
-    // The member first: another community's member is a 404 whatever the body, as a missing one.
+/// 404 unless `uid` is a member of `cid`: another community's member reads as a missing one.
+async fn member_of(ctx: &Ctx<'_>, cid: &str, uid: &str) -> ApiResult<()> {
     let exists: Option<db::Count> = db::first(
         &ctx.db,
         "SELECT COUNT(*) AS n FROM users WHERE id = ?1 AND community_id = ?2",
@@ -65,6 +67,46 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, uid: &str, req: &mut Request) -> A
     if exists.map_or(0, |c| c.n) == 0 {
         return Err(ApiError::not_found("this member"));
     }
+    Ok(())
+}
+
+/// `GET .../users/{uid}/adjustments`: the member's adjustments, newest first, paged (OpenAPI
+/// `AdjustmentListed`: what `create` answered, without the balances, which have moved since).
+pub async fn list(ctx: &Ctx<'_>, cid: &str, uid: &str) -> ApiResult<Response> {
+    member_of(ctx, cid, uid).await?;
+    /// One adjustment as listed.
+    #[derive(Serialize)]
+    struct Listed<'r> {
+        id: &'r str,
+        user_id: &'r str,
+        reason: &'r str,
+        effects: Value,
+        idempotency_key: Option<&'r str>,
+        created_at: &'r str,
+    }
+    Listing {
+        select: "SELECT id, user_id, reason, effects, idempotency_key, created_at FROM adjustments",
+        counted: "adjustments",
+        filter: "community_id = ?1 AND user_id = ?2",
+        order: "created_at DESC, id DESC",
+    }
+    .fetch::<Row>(ctx, &crate::args![cid, uid])
+    .await?
+    .answer_each(|r| {
+        Ok(Listed {
+            id: &r.id,
+            user_id: &r.user_id,
+            reason: &r.reason,
+            effects: serde_json::from_str(&r.effects).map_err(ApiError::internal)?,
+            idempotency_key: r.idempotency_key.as_deref(),
+            created_at: &r.created_at,
+        })
+    })
+}
+
+pub async fn create(ctx: &Ctx<'_>, cid: &str, uid: &str, req: &mut Request) -> ApiResult<Response> {
+    // The member first: another community's member is a 404 whatever the body, as a missing one.
+    member_of(ctx, cid, uid).await?;
     let key = idempotency_key(req)?;
     let object = http::object_body(req).await?;
     let body = NewAdjustment::from_object(&object)?;

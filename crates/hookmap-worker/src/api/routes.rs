@@ -53,6 +53,9 @@ routes! {
     UserAdjust { cid, uid }
         POST ["communities", cid, "users", uid, "adjustments"]
         => member_adjustments::create(ctx, cid, uid, req);
+    UserAdjustments { cid, uid }
+        GET ["communities", cid, "users", uid, "adjustments"]
+        => member_adjustments::list(ctx, cid, uid);
     FieldCreate { cid }
         POST ["communities", cid, "user-fields"]
         => fields::create(ctx, cid, req);
