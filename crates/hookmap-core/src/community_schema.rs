@@ -14,11 +14,20 @@ pub struct Migration {
 }
 
 /// Every step, in order.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../../../migrations/community/0001_initial.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../../../migrations/community/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "quotas_mappings_adjustment_indexes",
+        sql: include_str!(
+            "../../../migrations/community/0002_quotas_mappings_adjustment_indexes.sql"
+        ),
+    },
+];
 
 /// The table holding an object's version: one row, made by [`VERSION_TABLE_SQL`].
 pub const VERSION_TABLE: &str = "hookmap_schema";

@@ -12,10 +12,9 @@ use hookmap_core::quota;
 use hookmap_core::{
     Currency, DeliveryStatus, Effect, FieldValue, HistoryStatus, MatchBy, Op, Plan, StorageRefusal,
 };
-use worker::D1Database;
 
 use crate::balances::{self, Member};
-use crate::db::{self, Arg};
+use crate::db::{self, Arg, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::health;
 use crate::hook::HookRecord;
@@ -99,7 +98,7 @@ fn member_sql(by: MatchBy) -> String {
     )
 }
 
-pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> ApiResult<Applied> {
+pub async fn apply(db: Db<'_>, meta: &DeliveryMeta<'_>, plan: &Plan) -> ApiResult<Applied> {
     let effects = serde_json::to_string(&plan.effects).map_err(ApiError::internal)?;
     let user = "(SELECT user_id FROM deliveries WHERE id = ?1)";
     let message_id = plan
@@ -424,7 +423,7 @@ pub enum DryRunCount {
 /// round trip: the dry run's check that its record (and so the credential it proved) still holds.
 /// Every change to a webhook bumps its version (disabling it too); a record that says disabled at
 /// the current version counts nothing and is refused as disabled by the next stage.
-pub async fn count_dry_run(db: &D1Database, hook: &HookRecord) -> ApiResult<DryRunCount> {
+pub async fn count_dry_run(db: Db<'_>, hook: &HookRecord) -> ApiResult<DryRunCount> {
     #[derive(serde::Deserialize)]
     struct Current {
         version: i64,
@@ -501,7 +500,7 @@ pub enum Written {
 /// marked truncated: failures are what a flood of junk makes. A pending delivery keeps its
 /// payload whole: it is the catch a mapping is built from, and what is replayed once there is one.
 pub async fn record_unapplied(
-    db: &D1Database,
+    db: Db<'_>,
     meta: &DeliveryMeta<'_>,
     unapplied: &Unapplied<'_>,
 ) -> ApiResult<Written> {
@@ -614,7 +613,7 @@ pub enum HeldWritten {
 /// held deliveries after its own INSERT, and this one sees that member), and concurrent holds
 /// cannot overshoot the quota.
 pub async fn record_held(
-    db: &D1Database,
+    db: Db<'_>,
     meta: &DeliveryMeta<'_>,
     held: &ToHold<'_>,
 ) -> ApiResult<HeldWritten> {

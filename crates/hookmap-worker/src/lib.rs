@@ -30,7 +30,6 @@ mod apply;
 mod balances;
 mod caller;
 mod channels;
-#[cfg(feature = "api")]
 pub mod community;
 mod db;
 mod edge;
@@ -151,7 +150,17 @@ async fn queue(batch: MessageBatch<outbox::Job>, env: Env, _ctx: Context) -> wor
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let now_ms = event.schedule().max(0.0) as u64;
     // Deliveries still held for a member who joined are applied by the API worker (queued).
-    outbox::enqueue_held(&env, None).await;
+    match env.d1("DB").map_err(ApiError::from) {
+        Ok(d1) => match community::all(&d1).await {
+            Ok(communities) => {
+                for cid in &communities {
+                    outbox::enqueue_held(&env, cid, None).await;
+                }
+            }
+            Err(e) => worker::console_error!("held deliveries were not caught up: {}", e.message),
+        },
+        Err(e) => worker::console_error!("held deliveries were not caught up: {}", e.message),
+    }
     if let Err(e) = retention::run(&env, now_ms).await {
         worker::console_error!("retention did not finish: {}", e.message);
     }

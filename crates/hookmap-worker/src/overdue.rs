@@ -10,7 +10,7 @@ use hookmap_core::DeliveryStatus;
 use serde::{Deserialize, Serialize};
 use worker::Env;
 
-use crate::db;
+use crate::db::{self, Db};
 use crate::error::ApiResult;
 use crate::log::{self, Level};
 use crate::outbox;
@@ -32,15 +32,32 @@ struct Requeued {
     requeued: usize,
 }
 
-/// Queues again, at `now_ms`, the oldest overdue deliveries; how many.
+/// Queues again, at `now_ms`, the oldest overdue deliveries of every community; how many.
 pub async fn run(env: &Env, now_ms: u64) -> ApiResult<usize> {
     let d1 = env.d1("DB")?;
+    let mut requeued = 0;
+    for cid in crate::community::all(&d1).await? {
+        requeued += run_one(env, &cid, now_ms).await?;
+    }
+    if requeued > 0 {
+        log::line(
+            env,
+            Level::Warn,
+            "overdue outgoing deliveries queued again",
+            &Requeued { requeued },
+        );
+    }
+    Ok(requeued)
+}
+
+/// Community `cid`'s oldest overdue deliveries, queued again.
+async fn run_one(env: &Env, cid: &str, now_ms: u64) -> ApiResult<usize> {
     let before = db::iso(now_ms.saturating_sub(GRACE_MS));
     // The status is spelled in the statement, not bound: only then can SQLite use the partial
     // index of pending deliveries (migrations/0015).
     let due = "COALESCE(next_attempt_at, created_at)";
     let overdue: Vec<Overdue> = db::all(
-        &d1,
+        Db::Community(env, cid),
         &format!(
             "SELECT id, attempts FROM outgoing_deliveries
               WHERE status = '{}' AND {due} < ?1 ORDER BY {due} LIMIT ?2",
@@ -51,16 +68,7 @@ pub async fn run(env: &Env, now_ms: u64) -> ApiResult<usize> {
     .await?;
     for delivery in &overdue {
         let next = u32::try_from(delivery.attempts.saturating_add(1)).unwrap_or(u32::MAX);
-        outbox::enqueue(env, &delivery.id, next, 0).await;
+        outbox::enqueue(env, cid, &delivery.id, next, 0).await;
     }
-    let requeued = overdue.len();
-    if requeued > 0 {
-        log::line(
-            env,
-            Level::Warn,
-            "overdue outgoing deliveries queued again",
-            &Requeued { requeued },
-        );
-    }
-    Ok(requeued)
+    Ok(overdue.len())
 }

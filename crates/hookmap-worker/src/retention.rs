@@ -11,9 +11,9 @@ use hookmap_core::joining;
 use hookmap_core::quota::Quota;
 use hookmap_core::DeliveryStatus;
 use serde::Serialize;
-use worker::{D1Database, Env};
+use worker::Env;
 
-use crate::db;
+use crate::db::{self, Db};
 use crate::error::ApiResult;
 use crate::log::{self, Level};
 use crate::quotas;
@@ -49,9 +49,19 @@ fn cutoff(alias: &str, column: &str, default: &str) -> String {
     )
 }
 
-/// One retention run at `now_ms`.
+/// One retention run at `now_ms`, over every community's database.
 pub async fn run(env: &Env, now_ms: u64) -> ApiResult<Swept> {
     let d1 = env.d1("DB")?;
+    let mut swept = Swept::default();
+    for cid in crate::community::all(&d1).await? {
+        swept.add(&run_one(Db::Community(env, &cid), env, now_ms).await?);
+    }
+    log::line(env, Level::Info, "retention", &swept);
+    Ok(swept)
+}
+
+/// One retention run at `now_ms` in one community's database.
+async fn run_one(db: Db<'_>, env: &Env, now_ms: u64) -> ApiResult<Swept> {
     let now = i64::try_from(now_ms / 1000).unwrap_or(i64::MAX);
     let payload_days = quotas::default(env, Quota::PayloadDays);
     let history_days = quotas::default(env, Quota::HistoryDays);
@@ -112,10 +122,10 @@ pub async fn run(env: &Env, now_ms: u64) -> ApiResult<Swept> {
             ),
         ),
     ];
-    let held_given_up = give_up_held(&d1, now, payload_days).await?;
+    let held_given_up = give_up_held(db, now, payload_days).await?;
     let mut counts = [0usize; 9];
     for ((days, sweep), count) in sweeps.iter().zip(counts.iter_mut()) {
-        *count = rounds(&d1, sweep, now, *days).await?;
+        *count = rounds(db, sweep, now, *days).await?;
     }
     let [payloads_dropped, exchanges_dropped, keys_deleted, deliveries_deleted, attempts, outgoing, runs, adjustments, events] =
         counts;
@@ -129,15 +139,27 @@ pub async fn run(env: &Env, now_ms: u64) -> ApiResult<Swept> {
         replay_runs_deleted: runs,
         adjustments_deleted: adjustments,
     };
-    log::line(env, Level::Info, "retention", &swept);
     Ok(swept)
 }
 
+impl Swept {
+    fn add(&mut self, other: &Self) {
+        self.held_given_up += other.held_given_up;
+        self.payloads_dropped += other.payloads_dropped;
+        self.exchanges_dropped += other.exchanges_dropped;
+        self.deliveries_deleted += other.deliveries_deleted;
+        self.keys_deleted += other.keys_deleted;
+        self.outgoing_deleted += other.outgoing_deleted;
+        self.replay_runs_deleted += other.replay_runs_deleted;
+        self.adjustments_deleted += other.adjustments_deleted;
+    }
+}
+
 /// Runs `sweep` until it finds less than a full batch, at most `ROUNDS` times; rows touched.
-async fn rounds(d1: &D1Database, sweep: &str, now: i64, days: i64) -> ApiResult<usize> {
+async fn rounds(db: Db<'_>, sweep: &str, now: i64, days: i64) -> ApiResult<usize> {
     let mut total = 0;
     for _ in 0..ROUNDS {
-        let changed = db::run_changes(d1, sweep, &crate::args![now, days, BATCH]).await?;
+        let changed = db::run_changes(db, sweep, &crate::args![now, days, BATCH]).await?;
         total += changed;
         if i64::try_from(changed).unwrap_or(i64::MAX) < BATCH {
             break;
@@ -149,7 +171,7 @@ async fn rounds(d1: &D1Database, sweep: &str, now: i64, days: i64) -> ApiResult<
 /// Held deliveries (`hookmap_core::joining`) whose payload is due to go: without it they could
 /// never apply, so they fail with `member_never_joined` and give up the idempotency key they
 /// owned (the sender may send again), in one batch per round, before the payload sweep.
-async fn give_up_held(d1: &D1Database, now: i64, days: i64) -> ApiResult<usize> {
+async fn give_up_held(db: Db<'_>, now: i64, days: i64) -> ApiResult<usize> {
     let due = format!(
         "SELECT d.id FROM deliveries d
           WHERE {} AND d.payload IS NOT NULL AND d.created_at < {}
@@ -168,7 +190,7 @@ async fn give_up_held(d1: &D1Database, now: i64, days: i64) -> ApiResult<usize> 
             joining::never_joined_message()
         ];
         let results = db::batch(
-            d1,
+            db,
             vec![
                 db::stmt(
                     &format!("DELETE FROM idempotency_keys WHERE delivery_id IN ({due}) AND ?4 = ?4 AND ?5 = ?5 AND ?6 = ?6"),

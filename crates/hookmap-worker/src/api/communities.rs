@@ -77,7 +77,7 @@ pub async fn list(ctx: &Ctx<'_>) -> ApiResult<Response> {
         filter: "1",
         order: "created_at, id",
     }
-    .fetch::<Community>(ctx, &[])
+    .fetch::<Community>(ctx, ctx.directory(), &[])
     .await?
     .answer_rows()
 }
@@ -180,7 +180,7 @@ pub async fn list_keys(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
         filter: "community_id = ?1 AND ?2 = ?2",
         order: "created_at, id",
     }
-    .fetch::<KeyRow>(ctx, &crate::args![cid, &now])
+    .fetch::<KeyRow>(ctx, ctx.directory(), &crate::args![cid, &now])
     .await?
     .answer_rows()
 }

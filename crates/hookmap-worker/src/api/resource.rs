@@ -41,7 +41,7 @@ pub async fn load<R: Resource>(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<
 /// `GET .../{resources}`: a page of the community's, oldest first.
 pub async fn list<R: Resource>(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
     Listing::of_community(R::SELECT, R::TABLE)
-        .fetch::<R>(ctx, &crate::args![cid])
+        .fetch::<R>(ctx, ctx.directory(), &crate::args![cid])
         .await?
         .answer_each(|r| r.shown(ctx))
 }

@@ -1,20 +1,24 @@
 //! A community's own database: one SQLite-backed Durable Object per community (`Community`, bound
 //! as `COMMUNITY` and addressed by the community's id), the single writer of everything its
 //! traffic reads and writes (ARCHITECTURE.md, "The data plane"). The class (`object`) lives in the
-//! API worker, which calls it through its stub (`batch`, `usage`, `setup`).
+//! API worker; either worker calls it through its stub (`batch`).
 //!
 //! An object brings its schema up to date before it takes any request.
 
+#[cfg(feature = "api")]
 pub mod batch;
 pub mod copies;
+#[cfg(feature = "api")]
 mod object;
+#[cfg(feature = "api")]
 mod schema;
 
+#[cfg(feature = "api")]
 pub use object::Community;
 use serde::{Deserialize, Serialize};
 use worker::{Env, Request};
 
-use crate::db::{self, Answer, Failed, Outcome, Statement};
+use crate::db::{self, Failed, Outcome, Statement};
 use crate::error::ApiError;
 
 /// What the object holds, as `GET /usage` answers it.
@@ -24,6 +28,16 @@ pub struct Stored {
     pub bytes: usize,
     /// Rows in the community's tables.
     pub rows: u64,
+}
+
+/// Every community in the directory, for the cron's chores that each community's object runs.
+pub async fn all(d1: &worker::D1Database) -> Result<Vec<String>, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: String,
+    }
+    let rows: Vec<Row> = db::all(d1, "SELECT id FROM communities ORDER BY id", &[]).await?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
 /// The stub of community `cid`'s object.
@@ -52,12 +66,15 @@ pub async fn batch(env: &Env, cid: &str, statements: &[Statement]) -> Result<Vec
     db::trip(db::Store::Object);
     let mut answer = stub(env, cid)?.fetch_with_request(request).await?;
     match answer.status_code() {
-        200 => Ok(answer
-            .json::<Vec<Answer>>()
-            .await?
-            .into_iter()
-            .map(Outcome::of_answer)
-            .collect()),
+        // Parsed by JavaScript, so that the rows are read as D1's are (`Outcome::rows`).
+        200 => {
+            let parsed = worker::js_sys::JSON::parse(&answer.text().await?)
+                .map_err(|_| Failed::new("the community object's answer is not JSON"))?;
+            worker::js_sys::Array::from(&parsed)
+                .iter()
+                .map(|answer| Outcome::of_parsed(&answer).map_err(Failed::from))
+                .collect()
+        }
         409 => Err(Failed::new(answer.json::<Refused>().await?.error)),
         status => Err(Failed::new(format!(
             "the community object answered {status} to a batch"

@@ -23,7 +23,6 @@ pub enum Db<'a> {
     /// not moved to its object.
     Directory(&'a D1Database),
     /// Community `cid`'s own database, reached through its object's stub.
-    #[cfg(feature = "api")]
     Community(&'a Env, &'a str),
 }
 
@@ -56,7 +55,6 @@ pub async fn batch<'a>(
                 .map(Outcome::of_d1)
                 .collect::<worker::Result<_>>()?)
         }
-        #[cfg(feature = "api")]
         Db::Community(env, cid) => crate::community::batch(env, cid, &statements).await,
     }
 }
@@ -70,7 +68,6 @@ async fn execute<'a>(db: Db<'a>, statement: Statement) -> Result<Outcome, Failed
             let result = prepared.run().await?;
             Ok(Outcome::of_d1(result)?)
         }
-        #[cfg(feature = "api")]
         Db::Community(..) => {
             let mut outcomes = batch(db, vec![statement]).await?;
             outcomes
@@ -91,7 +88,6 @@ pub async fn first<'a, T: DeserializeOwned>(
             trip(Store::D1);
             Ok(prepared(d1, &statement)?.first::<T>(None).await?)
         }
-        #[cfg(feature = "api")]
         db @ Db::Community(..) => Ok(execute(db, statement).await?.rows()?.into_iter().next()),
     }
 }
@@ -120,7 +116,6 @@ pub async fn all<'a, T: DeserializeOwned>(
             trip(Store::D1);
             Ok(prepared(d1, &statement)?.all().await?.results::<T>()?)
         }
-        #[cfg(feature = "api")]
         db @ Db::Community(..) => execute(db, statement).await?.rows(),
     }
 }

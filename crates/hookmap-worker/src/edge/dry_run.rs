@@ -14,14 +14,13 @@ use hookmap_core::{
     Sender, StorageRefusal,
 };
 use serde_json::{json, Value};
-use worker::D1Database;
 
 use super::outcome::{Failure, Outcome};
 use super::refusal::{refusal_error, webhook_changed};
 use crate::apply::{self, Refusal};
 use crate::balances::{self, Amounts, Member};
 use crate::channels;
-use crate::db;
+use crate::db::{self, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
 
@@ -30,11 +29,7 @@ use crate::hook::HookRecord;
 /// in the same statement that checks the record's version against D1's: a record that is not
 /// D1's current one is an outcome whose failure proves it stale, so the edge reads the record
 /// again and judges the request by it (`edge::receive`).
-pub async fn admit(
-    db: &D1Database,
-    hook: &HookRecord,
-    sender: Sender,
-) -> ApiResult<Option<Outcome>> {
+pub async fn admit(db: Db<'_>, hook: &HookRecord, sender: Sender) -> ApiResult<Option<Outcome>> {
     if sender == Sender::Anonymous {
         let error = ApiError::unauthorized(
             ApiCode::ProofRequired,
@@ -56,7 +51,7 @@ pub async fn admit(
 /// What the delivery would do, computed against the member's current balances and the community's
 /// channels; writes nothing.
 pub async fn outcome(
-    db: &D1Database,
+    db: Db<'_>,
     hook: &HookRecord,
     plan: Plan,
     payload: &Value,
@@ -139,11 +134,7 @@ pub async fn outcome(
 /// Which balance took a refused batch below zero, read again now that the batch rolled back
 /// (the CHECK that refused it names no currency); `None` when the plan alone says it, or when the
 /// balances moved since and no longer tell.
-pub async fn overdrawn(
-    db: &D1Database,
-    hook: &HookRecord,
-    plan: &Plan,
-) -> ApiResult<Option<Currency>> {
+pub async fn overdrawn(db: Db<'_>, hook: &HookRecord, plan: &Plan) -> ApiResult<Option<Currency>> {
     let mut debited = plan
         .effects
         .iter()
@@ -163,7 +154,7 @@ pub async fn overdrawn(
 }
 
 /// The plan's member with every currency's balance, or `None` when there is no such member.
-async fn member(db: &D1Database, hook: &HookRecord, plan: &Plan) -> ApiResult<Option<Member>> {
+async fn member(db: Db<'_>, hook: &HookRecord, plan: &Plan) -> ApiResult<Option<Member>> {
     let Some(member_ref) = &plan.member else {
         return Ok(None);
     };
@@ -201,11 +192,7 @@ fn simulated(balances: &Amounts, plan: &Plan) -> Result<Amounts, Currency> {
 
 /// What the message guard would refuse: a channel of another community or none, or a forum post
 /// without a topic.
-async fn channel_refusal(
-    db: &D1Database,
-    hook: &HookRecord,
-    plan: &Plan,
-) -> ApiResult<Option<Refusal>> {
+async fn channel_refusal(db: Db<'_>, hook: &HookRecord, plan: &Plan) -> ApiResult<Option<Refusal>> {
     let Some(message) = &plan.message else {
         return Ok(None);
     };

@@ -25,12 +25,12 @@ use hookmap_core::event::EventType;
 use hookmap_core::form;
 use hookmap_core::ApiCode;
 use serde_json::{json, Value};
-use worker::{D1Database, Env, Request, Response};
+use worker::{Env, Request, Response};
 
 use self::arrive::Arrived;
 use self::authenticate::Authenticated;
 use self::outcome::Outcome;
-use crate::db;
+use crate::db::{self, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
 use crate::http::{query, RequestUrl};
@@ -73,18 +73,21 @@ pub async fn receive(
     let mut joined_meanwhile = false;
     loop {
         log.community_id = Some(arrived.hook().community_id.clone());
-        let outcome = process(env, &db, &arrived, dry_run).await?;
+        // The community's own database: everything its deliveries read and write.
+        let community = arrived.hook().community_id.clone();
+        let data = Db::Community(env, &community);
+        let outcome = process(env, data, &arrived, dry_run).await?;
         let stale = outcome.proves_stale();
         if !outcome.settled() && arrived.refresh(env, &db, token, stale).await? {
             continue;
         }
-        announce(env, &db, arrived.hook(), &outcome).await;
-        let recorded = record::record(&db, arrived.hook(), outcome, dry_run, None).await?;
+        announce(env, arrived.hook(), &outcome).await;
+        let recorded = record::record(data, arrived.hook(), outcome, dry_run, None).await?;
         if let Recorded::Failed {
             alert: Some(kind), ..
         } = &recorded
         {
-            outbox::enqueue_alert(env, &arrived.hook().id, *kind).await;
+            outbox::enqueue_alert(env, &community, &arrived.hook().id, *kind).await;
         }
         if matches!(recorded, Recorded::Outdated)
             && !judged_again
@@ -102,12 +105,7 @@ pub async fn receive(
     }
 }
 
-async fn process(
-    env: &Env,
-    db: &D1Database,
-    arrived: &Arrived,
-    dry_run: bool,
-) -> ApiResult<Outcome> {
+async fn process(env: &Env, db: Db<'_>, arrived: &Arrived, dry_run: bool) -> ApiResult<Outcome> {
     let auth = match Authenticated::check(arrived, env)? {
         Ok(auth) => auth,
         Err(failure) => return Ok(failure.into()),
@@ -126,7 +124,7 @@ async fn process(
 
 /// Runs a stored delivery again (an admin's replay) through the same stages as the edge, from
 /// `Decoded` on.
-pub async fn replay(env: &Env, db: &D1Database, stored: Decoded<'_>) -> ApiResult<Response> {
+pub async fn replay(env: &Env, db: Db<'_>, stored: Decoded<'_>) -> ApiResult<Response> {
     // An admin asked: told everything.
     answer::answer(
         replay_recorded(env, db, stored).await?,
@@ -135,14 +133,10 @@ pub async fn replay(env: &Env, db: &D1Database, stored: Decoded<'_>) -> ApiResul
 }
 
 /// A replay as recorded, for a caller that answers no sender (bulk replay's queue consumer).
-pub async fn replay_recorded(
-    env: &Env,
-    db: &D1Database,
-    stored: Decoded<'_>,
-) -> ApiResult<Recorded> {
+pub async fn replay_recorded(env: &Env, db: Db<'_>, stored: Decoded<'_>) -> ApiResult<Recorded> {
     let (hook, replay_of) = (stored.hook(), stored.replay_of());
     let outcome = run::run(db, stored, false).await?;
-    announce(env, db, hook, &outcome).await;
+    announce(env, hook, &outcome).await;
     // A replay's record names it on the original (apply.rs); one whose key applied meanwhile
     // writes nothing, so the original names the delivery that applied it.
     if let (Outcome::Duplicate { first }, Some(original)) = (&outcome, replay_of) {
@@ -162,19 +156,19 @@ pub async fn replay_recorded(
 /// created is queued for `joined`; a failing webhook this delivery ended is
 /// `incoming_webhook.recovered` (a failure that starts one is announced once recorded). Publishing only queues deliveries; a failure to do so is logged
 /// and does not undo the delivery.
-async fn announce(env: &Env, db: &D1Database, hook: &HookRecord, outcome: &Outcome) {
+async fn announce(env: &Env, hook: &HookRecord, outcome: &Outcome) {
     if let Outcome::Applied {
         created: Some(created),
         ..
     } = outcome
     {
-        joined(env, created).await;
+        joined(env, &hook.community_id, created).await;
     }
     if let Outcome::Applied {
         alert: Some(kind), ..
     } = outcome
     {
-        outbox::enqueue_alert(env, &hook.id, *kind).await;
+        outbox::enqueue_alert(env, &hook.community_id, &hook.id, *kind).await;
     }
     let Outcome::Applied {
         delivery_id,
@@ -194,7 +188,6 @@ async fn announce(env: &Env, db: &D1Database, hook: &HookRecord, outcome: &Outco
     });
     if let Err(e) = outbox::publish(
         env,
-        db,
         &hook.community_id,
         &EventType::MessagePosted.into(),
         &data,
@@ -212,6 +205,6 @@ async fn announce(env: &Env, db: &D1Database, hook: &HookRecord, outcome: &Outco
 /// A member a delivery created: the API worker applies what other webhooks held for them (a
 /// replay each), then publishes `member.joined` (`joined::queued`), so that the edge links
 /// neither.
-async fn joined(env: &Env, created: &str) {
-    outbox::enqueue_held(env, Some(created)).await;
+async fn joined(env: &Env, community_id: &str, created: &str) {
+    outbox::enqueue_held(env, community_id, Some(created)).await;
 }

@@ -7,20 +7,19 @@ use hookmap_core::joining::{self, Unknown};
 use hookmap_core::{plan, DeliveryStatus, HistoryStatus, StorageRefusal};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use worker::D1Database;
 
 use super::decode::{Decoded, Keys};
 use super::dry_run;
 use super::outcome::{Failure, Held, Outcome};
 use super::refusal::refusal_error;
 use crate::apply::{self, Applied, DeliveryMeta, Refusal};
-use crate::db;
+use crate::db::{self, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
 use crate::quotas;
 use hookmap_core::quota::Quota;
 
-pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiResult<Outcome> {
+pub async fn run(db: Db<'_>, decoded: Decoded<'_>, dry_run: bool) -> ApiResult<Outcome> {
     let (hook, replay_of) = (decoded.hook(), decoded.replay_of());
     let (mapping, payload, context, keys) = decoded.into_parts();
     let headers = context.headers_text();
@@ -177,7 +176,7 @@ fn key(keys: &Keys, payload: Option<&str>) -> hookmap_core::Result<Option<String
 /// A delivery held for a member who has not joined owns its key while held: its repeat is
 /// answered as held.
 pub(super) async fn duplicate(
-    db: &D1Database,
+    db: Db<'_>,
     hook: &HookRecord,
     key: Option<&str>,
     guard: Option<&str>,
