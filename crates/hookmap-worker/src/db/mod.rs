@@ -6,6 +6,9 @@ mod stamps;
 mod statement;
 mod trips;
 
+use std::future::Future;
+use std::pin::Pin;
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use worker::{D1Database, D1PreparedStatement, Env};
@@ -42,39 +45,51 @@ pub async fn batch<'a>(
     db: impl Into<Db<'a>>,
     statements: Vec<Statement>,
 ) -> Result<Vec<Outcome>, Failed> {
-    match db.into() {
-        Db::Directory(d1) => {
-            let prepared = statements
-                .iter()
-                .map(|s| prepared(d1, s))
-                .collect::<worker::Result<Vec<_>>>()?;
-            trip(Store::D1);
-            let results = d1.batch(prepared).await?;
-            Ok(results
-                .into_iter()
-                .map(Outcome::of_d1)
-                .collect::<worker::Result<_>>()?)
+    run_batch(db.into(), statements).await
+}
+
+/// What a round trip's future is: boxed, so that each store's code is compiled once rather than
+/// into every caller's future (the edge's size: BENCHMARKS.md).
+type Trip<'a, T> = Pin<Box<dyn Future<Output = Result<T, Failed>> + 'a>>;
+
+fn run_batch(db: Db<'_>, statements: Vec<Statement>) -> Trip<'_, Vec<Outcome>> {
+    Box::pin(async move {
+        match db {
+            Db::Directory(d1) => {
+                let prepared = statements
+                    .iter()
+                    .map(|s| prepared(d1, s))
+                    .collect::<worker::Result<Vec<_>>>()?;
+                trip(Store::D1);
+                let results = d1.batch(prepared).await?;
+                Ok(results
+                    .into_iter()
+                    .map(Outcome::of_d1)
+                    .collect::<worker::Result<_>>()?)
+            }
+            Db::Community(env, cid) => crate::community::batch(env, cid, &statements).await,
         }
-        Db::Community(env, cid) => crate::community::batch(env, cid, &statements).await,
-    }
+    })
 }
 
 /// Runs one statement: its outcome, or the failure whose text names a refused constraint.
-async fn execute<'a>(db: Db<'a>, statement: Statement) -> Result<Outcome, Failed> {
-    match db {
-        Db::Directory(d1) => {
-            let prepared = prepared(d1, &statement)?;
-            trip(Store::D1);
-            let result = prepared.run().await?;
-            Ok(Outcome::of_d1(result)?)
+fn execute(db: Db<'_>, statement: Statement) -> Trip<'_, Outcome> {
+    Box::pin(async move {
+        match db {
+            Db::Directory(d1) => {
+                let prepared = prepared(d1, &statement)?;
+                trip(Store::D1);
+                let result = prepared.run().await?;
+                Ok(Outcome::of_d1(result)?)
+            }
+            Db::Community(..) => {
+                let mut outcomes = run_batch(db, vec![statement]).await?;
+                outcomes
+                    .pop()
+                    .ok_or_else(|| Failed::new("the object answered no outcome"))
+            }
         }
-        Db::Community(..) => {
-            let mut outcomes = batch(db, vec![statement]).await?;
-            outcomes
-                .pop()
-                .ok_or_else(|| Failed::new("the object answered no outcome"))
-        }
-    }
+    })
 }
 
 pub async fn first<'a, T: DeserializeOwned>(
