@@ -87,6 +87,9 @@ pub enum Applied {
         created: Option<String>,
         /// The webhook recovered with this delivery (`health`): the event that tells it.
         alert: Option<EventType>,
+        /// The outgoing deliveries of the `message.posted` the batch wrote, to queue now that it
+        /// has committed.
+        posted: Vec<String>,
     },
     Refused(Refusal),
 }
@@ -172,7 +175,23 @@ pub async fn apply(db: Db<'_>, meta: &DeliveryMeta<'_>, plan: &Plan) -> ApiResul
     ));
     batch.extend(replay_link(meta));
     batch.extend(release_held_key(meta));
+    let mut posted_at = None;
     if let (Some(message), Some(id)) = (&plan.message, &message_id) {
+        let data = serde_json::json!({
+            "message": {"id": id, "channel_id": message.channel, "topic": message.topic, "text": message.text},
+            "incoming_webhook_id": meta.hook.id, "delivery_id": meta.id,
+        });
+        let event_id = db::new_id("evt")?;
+        let community = meta.hook.community_id.as_str();
+        batch.extend(crate::outbox::posted(
+            community,
+            &event_id,
+            &meta.id,
+            &data,
+            &message.channel,
+            &meta.now,
+        ));
+        posted_at = Some(batch.len() - 1);
         batch.push(db::stmt(
             "INSERT INTO messages (id, seq, community_id, channel_id, topic, text, webhook_id, delivery_id, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -283,11 +302,20 @@ pub async fn apply(db: Db<'_>, meta: &DeliveryMeta<'_>, plan: &Plan) -> ApiResul
             };
             // The member id of a member this batch created.
             let created = new_id.filter(|id| balances.as_ref().is_some_and(|m| &m.id == id));
+            #[derive(serde::Deserialize)]
+            struct Posted {
+                id: String,
+            }
+            let posted = match posted_at.and_then(|at| results.get(at)) {
+                Some(rows) => rows.rows::<Posted>()?.into_iter().map(|p| p.id).collect(),
+                None => Vec::new(),
+            };
             Ok(Applied::Done {
                 balances,
                 message_id,
                 created,
                 alert,
+                posted,
             })
         }
         Err(e) => refusal(&e)

@@ -21,10 +21,9 @@ mod record;
 mod refusal;
 mod run;
 
-use hookmap_core::event::EventType;
 use hookmap_core::form;
 use hookmap_core::ApiCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 use worker::{Env, Request, Response};
 
 use self::arrive::Arrived;
@@ -152,10 +151,11 @@ pub async fn replay_recorded(env: &Env, db: Db<'_>, stored: Decoded<'_>) -> ApiR
     record::record(db, hook, outcome, false, replay_of).await
 }
 
-/// A posted message is a `message.posted` event for outgoing webhooks; a member the delivery
-/// created is queued for `joined`; a failing webhook this delivery ended is
-/// `incoming_webhook.recovered` (a failure that starts one is announced once recorded). Publishing only queues deliveries; a failure to do so is logged
-/// and does not undo the delivery.
+/// What an applied delivery queues once its batch committed: the outgoing deliveries of the
+/// `message.posted` it wrote; a member it created, for `joined`; the alert of a failing webhook it
+/// ended (`incoming_webhook.recovered`; a failure that starts one is announced once recorded).
+/// A queue send that fails is logged and does not undo the delivery: the cron queues an owed
+/// outgoing delivery again once it is overdue (src/overdue.rs).
 async fn announce(env: &Env, hook: &HookRecord, outcome: &Outcome) {
     if let Outcome::Applied {
         created: Some(created),
@@ -170,35 +170,11 @@ async fn announce(env: &Env, hook: &HookRecord, outcome: &Outcome) {
     {
         outbox::enqueue_alert(env, &hook.community_id, &hook.id, *kind).await;
     }
-    let Outcome::Applied {
-        delivery_id,
-        plan,
-        message_id: Some(message_id),
-        ..
-    } = outcome
-    else {
-        return;
-    };
-    let Some(message) = &plan.message else {
-        return;
-    };
-    let data = json!({
-        "message": {"id": message_id, "channel_id": message.channel, "topic": message.topic, "text": message.text},
-        "incoming_webhook_id": hook.id, "delivery_id": delivery_id,
-    });
-    if let Err(e) = outbox::publish(
-        env,
-        &hook.community_id,
-        &EventType::MessagePosted.into(),
-        &data,
-        Some(&message.channel),
-    )
-    .await
-    {
-        worker::console_error!(
-            "message.posted for {message_id} was not published: {}",
-            e.message
-        );
+    // The message.posted the delivery's own batch wrote (an outbox): queued now it committed.
+    if let Outcome::Applied { posted, .. } = outcome {
+        for id in posted {
+            outbox::enqueue(env, &hook.community_id, id, 1, 0).await;
+        }
     }
 }
 

@@ -18,6 +18,8 @@ pub enum Outcome {
         created: Option<String>,
         /// The webhook recovered with this delivery (`health`): the alert to send.
         alert: Option<EventType>,
+        /// The outgoing deliveries of the `message.posted` it wrote, to queue.
+        posted: Vec<String>,
     },
     Duplicate {
         first: Value,

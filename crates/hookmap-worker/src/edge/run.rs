@@ -121,6 +121,7 @@ pub async fn run(db: Db<'_>, decoded: Decoded<'_>, dry_run: bool) -> ApiResult<O
             message_id,
             created,
             alert,
+            posted,
         } => Ok(Outcome::Applied {
             delivery_id: meta.id,
             plan,
@@ -128,6 +129,7 @@ pub async fn run(db: Db<'_>, decoded: Decoded<'_>, dry_run: bool) -> ApiResult<O
             message_id,
             created,
             alert,
+            posted,
         }),
         Applied::Refused(Refusal::Duplicate) => {
             duplicate(db, hook, plan.idempotency_key.as_deref(), meta.guard).await

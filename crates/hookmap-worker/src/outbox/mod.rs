@@ -23,8 +23,8 @@ use worker::Env;
 
 pub use attempt::run;
 pub use publish::{
-    enqueue, enqueue_alert, enqueue_held, enqueue_replay, publish, publish_to, resend_delivery,
-    Claim,
+    enqueue, enqueue_alert, enqueue_held, enqueue_replay, posted, publish, publish_to,
+    resend_delivery, Claim,
 };
 
 const QUEUE: &str = "OUTBOX";

@@ -111,6 +111,49 @@ async fn record(
     })
 }
 
+/// A `message.posted` event written in the batch of the delivery that posts the message (an
+/// outbox): the event, and a delivery to every active subscription that wants it, as
+/// `Filter::matches` decides for this type (listed, and in its channel when it names one). The
+/// second statement returns the deliveries' ids, to queue once the batch has committed: an event
+/// is never sent for a delivery that rolled back, and never lost for one that committed.
+/// A delivery's id is made from the incoming delivery's (random) and the subscription's.
+pub fn posted(
+    community_id: &str,
+    event_id: &str,
+    delivery_id: &str,
+    data: &Value,
+    channel: &str,
+    now: &str,
+) -> [db::Statement; 2] {
+    let kind = EventType::MessagePosted.as_str();
+    [
+        db::stmt(
+            "INSERT INTO events (id, community_id, type, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            &crate::args![event_id, community_id, kind, data.to_string().as_str(), now],
+        ),
+        db::stmt(
+            &format!(
+                "{INSERT_DELIVERY}
+                 SELECT 'odl_' || substr(?3, 5) || '_' || substr(s.id, 5), ?1, s.id, ?2, ?6, 0, ?4, ?4, ?4
+                   FROM webhook_subscriptions s
+                  WHERE s.community_id = ?1 AND s.is_active = 1
+                    AND EXISTS (SELECT 1 FROM json_each(s.events) e WHERE e.value = ?5)
+                    AND (s.channel_id IS NULL OR s.channel_id = ?7)
+                 RETURNING id"
+            ),
+            &crate::args![
+                community_id,
+                event_id,
+                delivery_id,
+                now,
+                kind,
+                DeliveryStatus::Pending.as_str(),
+                channel
+            ],
+        ),
+    ]
+}
+
 fn new_delivery(
     id: &str,
     community_id: &str,
