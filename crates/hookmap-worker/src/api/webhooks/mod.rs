@@ -102,6 +102,10 @@ impl Resource for WebhookRow {
     fn shown<'r>(&'r self, ctx: &Ctx<'_>) -> ApiResult<ShownWebhook<'r>> {
         ShownWebhook::of(ctx, self)
     }
+
+    async fn completed(ctx: &Ctx<'_>, cid: &str, rows: &mut [Self]) -> ApiResult<()> {
+        row::failing(ctx, cid, rows).await
+    }
 }
 
 /// Any subset of the create members. `api_key: true` issues a new key (shown once), `false`
