@@ -5,7 +5,7 @@
 // the community's `held_deliveries` quota bounds how many are held.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { d1, startWorker } from './support/worker.mjs';
+import { startWorker, objects } from './support/worker.mjs';
 import { client, deliver, eventually } from './support/api.mjs';
 
 let worker, admin;
@@ -202,7 +202,7 @@ test('hold, then retention drops the payload: the delivery fails with member_nev
   const held = await s.send('n-1', 'ghost@example.com');
   assert.equal(held.status, 202);
   await worker.halt();
-  d1(worker.state, "UPDATE deliveries SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '-2 days');");
+  objects(worker.state, "UPDATE deliveries SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '-2 days');");
   await worker.start();
   admin = client(worker.base, worker.adminToken);
   const res = await fetch(`${worker.base}/__scheduled?cron=*/5+*+*+*+*`);
@@ -225,8 +225,8 @@ test('the cron applies a delivery still held for a member who exists (a creation
   // The member appears without the API's creation (as if its worker stopped right after the
   // INSERT): nothing applied the held delivery.
   await worker.halt();
-  d1(worker.state, `INSERT INTO users (id, community_id, email, username, created_at)
-    VALUES ('usr_catchup', '${s.cid}', 'fay@example.com', 'fay', '2026-01-01T00:00:00.000Z');`);
+  objects(worker.state, `INSERT INTO users (id, community_id, email, username, created_at)
+    VALUES ('usr_catchup', '${s.cid}', 'fay@example.com', 'fay', '2026-01-01T00:00:00.000Z');`, s.cid);
   await worker.start();
   admin = client(worker.base, worker.adminToken);
   assert.equal((await s.member('fay@example.com')).coins, 0);

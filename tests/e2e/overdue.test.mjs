@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startReceiver } from './support/receivers.mjs';
-import { d1, startWorker } from './support/worker.mjs';
+import { startWorker, objects } from './support/worker.mjs';
 import { client, eventually, seedCommunity } from './support/api.mjs';
 
 let worker, admin, receiver, hooks;
@@ -36,11 +36,11 @@ test('deliveries whose queue message was lost are sent when the cron finds them 
     ['odl_fresh', 0, null, ago(1)],
   ];
   await worker.halt();
-  d1(worker.state, rows.map(([id, attempts, next, created]) => `
+  objects(worker.state, rows.map(([id, attempts, next, created]) => `
     INSERT INTO events (id, community_id, type, data, created_at)
       VALUES ('evt_${id}', '${cid}', 'store.purchased', '{"item":"${id}"}', '${created}');
     INSERT INTO outgoing_deliveries (id, community_id, subscription_id, event_id, status, attempts, next_attempt_at, created_at, updated_at)
-      VALUES ('${id}', '${cid}', '${sub.id}', 'evt_${id}', 'pending', ${attempts}, ${next ? `'${next}'` : 'NULL'}, '${created}', '${created}');`).join(''));
+      VALUES ('${id}', '${cid}', '${sub.id}', 'evt_${id}', 'pending', ${attempts}, ${next ? `'${next}'` : 'NULL'}, '${created}', '${created}');`).join(''), cid);
   await worker.start();
   admin = client(worker.base, worker.adminToken);
   assert.deepEqual(await received('lost'), [], 'nothing is sent before the cron runs');

@@ -5,7 +5,7 @@
 // the clock by ageing the stored rows (their created_at) as that many days would.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { d1, startWorker } from './support/worker.mjs';
+import { startWorker, objects } from './support/worker.mjs';
 import { client, deliver, eventually } from './support/api.mjs';
 
 let worker, admin;
@@ -15,7 +15,7 @@ let worker, admin;
 async function pass(days) {
   await worker.halt();
   const tables = ['deliveries', 'outgoing_deliveries', 'outgoing_attempts', 'events', 'adjustments'];
-  d1(worker.state, tables.map((t) =>
+  objects(worker.state, tables.map((t) =>
     `UPDATE ${t} SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '-${days} days');`).join(' '));
   await worker.start();
   admin = client(worker.base, worker.adminToken);

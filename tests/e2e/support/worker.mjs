@@ -199,6 +199,37 @@ export function persisted(dir) {
 
 /** Runs SQL on a halted worker's local D1 (its state directory) with wrangler's own CLI: the
  * results of the last statement. */
+/** Runs `command` (SQL statements) in the communities' own databases, as `d1` does in the
+ * directory: in every community's object, or only in community `cid`'s. Like `d1`, only while the
+ * worker is halted: workerd must not have the files open. Each object is a SQLite file under the
+ * state directory; Python's sqlite3 writes it (the objects are found by the community their
+ * built-in currencies name, since an object's file is named by a hash of its id). */
+export function objects(state, command, cid = null) {
+  const script = `
+import glob, sqlite3, sys
+state, cid, command = sys.argv[1], sys.argv[2], sys.argv[3]
+found = 0
+for path in sorted(glob.glob(state + "/v3/do/*-Community/*.sqlite")):
+    if path.endswith("/metadata.sqlite"):
+        continue
+    con = sqlite3.connect(path)
+    try:
+        if cid and not con.execute("SELECT 1 FROM currencies WHERE community_id = ? LIMIT 1", (cid,)).fetchone():
+            continue
+        con.executescript(command)
+        con.commit()
+        found += 1
+    finally:
+        con.close()
+print(found)
+`;
+  const run = spawnSync('python3', ['-c', script, state, cid ?? '', command], { encoding: 'utf8', timeout: 60_000 });
+  if (run.status !== 0) throw new Error(`objects: the SQL failed:\n${run.stdout}\n${run.stderr}`);
+  const found = Number(run.stdout.trim());
+  if (cid && found !== 1) throw new Error(`objects: community ${cid} has ${found} databases, not 1`);
+  return found;
+}
+
 export function d1(state, command) {
   const run = spawnSync(process.execPath,
     [wrangler, 'd1', 'execute', 'DB', '--local', '--persist-to', state, '--json', '--command', command],
