@@ -845,6 +845,8 @@ test('Community settings: a new admin with the admin token sets up fields, a cur
 
   // An event type with a schema; the built-ins show theirs.
   await openSection(page, 'event-types', '#event-type-form', 'event types');
+  // The catalogue is drawn once its list arrives, which may be after the form shows.
+  await page.waitForFunction(() => document.querySelectorAll('#event-type-list details.schema').length >= 5);
   assert.ok(await page.$$eval('#event-type-list details.schema', (els) => els.length) >= 5, 'the built-ins with their schemas');
   await tabTo(page, '#event-type-name');
   await page.keyboard.type('payment.completed');
