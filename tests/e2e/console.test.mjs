@@ -12,6 +12,7 @@ import { client, deliver, deliverOnceLoosened, envelope, eventually, seedCommuni
 import { launch, openPage, shot, signedIn as signIn } from './support/browser.mjs';
 import { seriousViolations } from './support/axe.mjs';
 import { startReceiver } from './support/receivers.mjs';
+import { signInAsAdmin, tabTo } from './support/keyboard.mjs';
 
 const MARKUP = '<img src=x onerror="window.__xss=1">';
 
@@ -717,15 +718,6 @@ async function eventuallyMapping(id, user) {
   assert.deepEqual(got, user);
 }
 
-/** Presses Tab until `selector` has the focus, as a keyboard user does. */
-async function tabTo(page, selector) {
-  for (let i = 0; i < 80; i += 1) {
-    if (await page.evaluate((sel) => document.activeElement?.matches(sel), selector)) return;
-    await page.keyboard.press('Tab');
-  }
-  assert.fail(`Tab never reached ${selector}`);
-}
-
 /** Opens a section of the community settings from the nav, by keyboard, and checks the view. */
 async function openSection(page, section, ready, name) {
   await page.evaluate(() => document.querySelector('#view').focus());
@@ -744,13 +736,7 @@ test('Community settings: a new admin with the admin token sets up fields, a cur
   const cid = (await admin.post('/v1/communities', { name: 'Settings guild' })).body.id;
   const at = `/v1/communities/${cid}`;
   const { page, errors } = await openPage(browser, `${worker.base}/`, { width: 390, height: 844 });
-  await page.keyboard.type(worker.adminToken);
-  await page.keyboard.press('Enter');
-  await page.waitForSelector('#community');
-  await page.selectOption('#community', cid);
-  await tabTo(page, '#open-community');
-  await page.keyboard.press('Enter');
-  await page.waitForSelector('#new-webhook');
+  await signInAsAdmin(page, worker.adminToken, cid);
   assert.equal(await page.textContent('#who-name'), 'Settings guild (as admin)');
 
   // User fields: create, rename, and a delete the server refuses while a mapping writes the field.
