@@ -854,6 +854,9 @@ test('Community settings: a new admin with the admin token sets up fields, a cur
 
   // An event type with a schema; the built-ins show theirs.
   await openSection(page, 'event-types', '#event-type-form', 'event types');
+  // The form is drawn before the catalogue arrives (and waitForLoadState('networkidle') answers at
+  // once after the page's first load), so the list is waited for before it is counted.
+  await page.waitForSelector('#event-type-list tr[data-event-type]');
   assert.ok(await page.$$eval('#event-type-list details.schema', (els) => els.length) >= 5, 'the built-ins with their schemas');
   await tabTo(page, '#event-type-name');
   await page.keyboard.type('payment.completed');
