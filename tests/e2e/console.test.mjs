@@ -71,6 +71,15 @@ test('sign in: a wrong key says why; the admin token picks a community; the key 
   await page.fill('#token', worker.adminToken);
   await page.click('#signin-form button[type=submit]');
   await page.waitForSelector('#community');
+  // Create community is offered beside the list; its form opens focused, and Cancel puts the
+  // picker back as it was (the loop test creates one).
+  await page.click('#create-community');
+  await page.waitForSelector('#community-form');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'community-name');
+  await noSeriousViolations(page, 'sign in: new community');
+  await page.click('#community-cancel');
+  await page.waitForSelector('#community-form', { state: 'detached' });
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'create-community');
   await page.selectOption('#community', seed.cid);
   await page.click('#open-community');
   await page.waitForSelector('#new-webhook');
