@@ -1,6 +1,7 @@
 // The seeds' loop in the console (issue 31), in headless Chromium at a phone's 390 px, by keyboard
-// where a keyboard user would: a new admin signed in with the admin token sets the community up in
-// the console (a user field, a currency, a channel, an API key), creates an incoming webhook and
+// where a keyboard user would: a new admin signed in with the admin token to a worker with no
+// community creates one in the console (a blank name refused first, the server's code shown), then
+// sets it up there (a user field, a currency, a channel, an API key), creates an incoming webhook and
 // copies its URL before any mapping; this test plays the sender; the caught sample arrives in the
 // open mapping editor by itself; the mapping, which writes the field and currency just created, is
 // saved and the caught delivery processed from there; the community's Histories shows it applied; a
@@ -13,7 +14,7 @@ import assert from 'node:assert/strict';
 import { startWorker } from './support/worker.mjs';
 import { client, deliver, eventually } from './support/api.mjs';
 import { launch, openPage } from './support/browser.mjs';
-import { PHONE, checked as checkedAs, follow, signInAsAdmin, tabTo } from './support/keyboard.mjs';
+import { PHONE, checked as checkedAs, follow, tabTo } from './support/keyboard.mjs';
 
 let worker, admin, browser, cid, at, uid;
 // The API key the admin creates in the console, which the second test signs in with.
@@ -22,10 +23,8 @@ before(async () => {
   worker = await startWorker();
   admin = client(worker.base, worker.adminToken);
   browser = await launch();
-  cid = (await admin.post('/v1/communities', { name: 'Loop guild' })).body.id;
-  at = `/v1/communities/${cid}`;
-  // The platform creates members as they join.
-  uid = (await admin.post(`${at}/users`, { email: 'ada@example.com', username: 'ada' })).body.id;
+  // No community: the first test creates it in the console.
+  assert.equal((await admin.get('/v1/communities')).body.total, 0);
 });
 after(async () => {
   await browser?.close();
@@ -39,8 +38,37 @@ const member = async () => (await admin.get(`${at}/users/${uid}`)).body;
 
 test('the seeds\' loop: set up in the console, URL first, the sample arrives by itself, the caught delivery processed on save, a failing webhook flagged', async () => {
   const { page, errors } = await openPage(browser, `${worker.base}/`, PHONE);
-  await signInAsAdmin(page, worker.adminToken, cid);
+  // The admin token on a worker with no community: the picker opens on Create community, its
+  // name's input focused.
+  await page.keyboard.type(worker.adminToken);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#community-form');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'community-name');
+  assert.match(await page.textContent('#signin-result'), /There are no communities yet: create the first one\./);
+  await checked(page, '00-community-new');
+  // A name of spaces passes the input's `required` but not the server, which trims it: its
+  // refusal is shown as the API says it, and nothing is made.
+  await page.keyboard.type('   ');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#community-result.bad');
+  assert.match(await page.textContent('#community-result'), /^invalid_field: name: must be 1 to 100 characters$/);
+  assert.equal((await admin.get('/v1/communities')).body.total, 0);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'community-name');
+  await checked(page, '00a-community-refused');
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.type('Loop guild');
+  await page.keyboard.press('Enter');
+  // The new community opens: its (empty) webhooks list, the admin signed in to it.
+  await page.waitForSelector('#new-webhook');
+  const { data: made, total } = (await admin.get('/v1/communities')).body;
+  assert.deepEqual([total, made[0].name], [1, 'Loop guild']);
+  cid = made[0].id;
+  at = `/v1/communities/${cid}`;
+  assert.equal(await page.evaluate(() => JSON.parse(sessionStorage.getItem('hookmap.session')).cid), cid);
+  assert.equal(await page.textContent('#who-name'), 'Loop guild (as admin)');
   await checked(page, '01-webhooks-empty');
+  // The platform creates members as they join.
+  uid = (await admin.post(`${at}/users`, { email: 'ada@example.com', username: 'ada' })).body.id;
 
   // The community's set-up, each in its settings view: a user field the mapping will write...
   await follow(page, '#nav a[data-section="fields"]', '#field-form');

@@ -63,6 +63,8 @@ export class Api {
   /** Who this token is: `{caller: "admin"}` or `{caller: "community", community}`. */
   me() { return this.call('GET', '/v1/me'); }
   communities() { return this.all('/v1/communities'); }
+  /** The admin token's alone: answers the new community `{id, name, created_at}`. */
+  createCommunity(body) { return this.call('POST', '/v1/communities', body); }
   /** Calls from now on are about community `cid`. */
   use(cid) { this.base = `/v1/communities/${enc(cid)}`; }
   at(path) { return `${this.base}${path}`; }
