@@ -48,6 +48,7 @@ mod overdue;
 #[cfg(feature = "api")]
 mod queue;
 mod quotas;
+#[cfg(feature = "api")]
 mod replays;
 #[cfg(feature = "edge")]
 mod retention;

@@ -5,16 +5,18 @@ use serde::Deserialize;
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
 
 use super::{batch, schema, Refused, Stored};
+use crate::db::Db;
 use crate::error::ApiError;
 
 #[durable_object]
 #[derive(Debug)]
 pub struct Community {
     state: State,
+    env: Env,
 }
 
 impl DurableObject for Community {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         let storage = state.storage();
         // Not awaited: the runtime holds every event until it is done, and runs it again (with
         // the object) if it fails.
@@ -23,7 +25,7 @@ impl DurableObject for Community {
                 .await
                 .map_err(|e| worker::Error::RustError(e.message))
         }));
-        Self { state }
+        Self { state, env }
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
@@ -55,6 +57,12 @@ impl Community {
                 bytes: sql.database_size(),
                 rows: rows(&sql)?,
             })?),
+            // A delivery the edge planned: applied, recorded and answered here, in one call.
+            (worker::Method::Post, "/deliver") => {
+                let delivery = req.json().await?;
+                let storage = self.state.storage();
+                crate::edge::settle(&self.env, Db::Local(&storage), delivery).await
+            }
             (worker::Method::Post, "/batch") => {
                 let statements: Vec<crate::db::Statement> = req.json().await?;
                 match batch::run(&self.state.storage(), statements).await {

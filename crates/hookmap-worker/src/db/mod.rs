@@ -27,6 +27,21 @@ pub enum Db<'a> {
     Directory(&'a D1Database),
     /// Community `cid`'s own database, reached through its object's stub.
     Community(&'a Env, &'a str),
+    /// The community's database as its own object holds it: no round trip.
+    #[cfg(feature = "api")]
+    Local(&'a worker::Storage),
+}
+
+impl<'a> Db<'a> {
+    /// The directory's database, when that is where statements run: D1 reads rows its own way.
+    fn d1(self) -> Option<&'a D1Database> {
+        match self {
+            Db::Directory(d1) => Some(d1),
+            Db::Community(..) => None,
+            #[cfg(feature = "api")]
+            Db::Local(_) => None,
+        }
+    }
 }
 
 impl<'a> From<&'a D1Database> for Db<'a> {
@@ -68,6 +83,12 @@ fn run_batch(db: Db<'_>, statements: Vec<Statement>) -> Trip<'_, Vec<Outcome>> {
                     .collect::<worker::Result<_>>()?)
             }
             Db::Community(env, cid) => crate::community::batch(env, cid, &statements).await,
+            #[cfg(feature = "api")]
+            Db::Local(storage) => Ok(crate::community::batch::run(storage, statements)
+                .await?
+                .into_iter()
+                .map(Outcome::of_answer)
+                .collect()),
         }
     })
 }
@@ -82,14 +103,19 @@ fn execute(db: Db<'_>, statement: Statement) -> Trip<'_, Outcome> {
                 let result = prepared.run().await?;
                 Ok(Outcome::of_d1(result)?)
             }
-            Db::Community(..) => {
-                let mut outcomes = run_batch(db, vec![statement]).await?;
-                outcomes
-                    .pop()
-                    .ok_or_else(|| Failed::new("the object answered no outcome"))
-            }
+            #[cfg(feature = "api")]
+            Db::Local(_) => run_one(db, statement).await,
+            Db::Community(..) => run_one(db, statement).await,
         }
     })
+}
+
+/// One statement in a community's database, as a batch of one.
+async fn run_one(db: Db<'_>, statement: Statement) -> Result<Outcome, Failed> {
+    let mut outcomes = run_batch(db, vec![statement]).await?;
+    outcomes
+        .pop()
+        .ok_or_else(|| Failed::new("the object answered no outcome"))
 }
 
 pub async fn first<'a, T: DeserializeOwned>(
@@ -98,12 +124,13 @@ pub async fn first<'a, T: DeserializeOwned>(
     args: &[Arg<'_>],
 ) -> ApiResult<Option<T>> {
     let statement = stmt(sql, args);
-    match db.into() {
-        Db::Directory(d1) => {
+    let db = db.into();
+    match db.d1() {
+        Some(d1) => {
             trip(Store::D1);
             Ok(prepared(d1, &statement)?.first::<T>(None).await?)
         }
-        db @ Db::Community(..) => Ok(execute(db, statement).await?.rows()?.into_iter().next()),
+        None => Ok(execute(db, statement).await?.rows()?.into_iter().next()),
     }
 }
 
@@ -126,12 +153,13 @@ pub async fn all<'a, T: DeserializeOwned>(
     args: &[Arg<'_>],
 ) -> ApiResult<Vec<T>> {
     let statement = stmt(sql, args);
-    match db.into() {
-        Db::Directory(d1) => {
+    let db = db.into();
+    match db.d1() {
+        Some(d1) => {
             trip(Store::D1);
             Ok(prepared(d1, &statement)?.all().await?.results::<T>()?)
         }
-        db @ Db::Community(..) => execute(db, statement).await?.rows(),
+        None => execute(db, statement).await?.rows(),
     }
 }
 

@@ -126,6 +126,8 @@ pub struct Outcome {
 enum Rows {
     D1(worker::D1Result),
     Js(worker::js_sys::Array),
+    /// Read in the object itself (`Db::Local`).
+    Values(Vec<Value>),
 }
 
 /// An outcome as a community's object answers it.
@@ -163,8 +165,20 @@ impl Outcome {
         })
     }
 
+    /// An answer the object's own storage gave (`Db::Local`).
+    pub fn of_answer(answer: Answer) -> Self {
+        Self {
+            rows: Rows::Values(answer.rows),
+            changes: answer.changes,
+        }
+    }
+
     pub fn rows<T: DeserializeOwned>(&self) -> ApiResult<Vec<T>> {
         match &self.rows {
+            Rows::Values(rows) => rows
+                .iter()
+                .map(|row| T::deserialize(row).map_err(ApiError::internal))
+                .collect(),
             Rows::D1(result) => Ok(result.results()?),
             Rows::Js(rows) => rows
                 .iter()

@@ -7,13 +7,13 @@
 //! signing secret's grace ended, the webhook disabled or deleted) is refused at once even where
 //! an isolate still caches the record it was proved against.
 
-use hookmap_core::joining::{self, Unknown};
+use hookmap_core::joining::{self, NewMember, Unknown};
 use hookmap_core::ApiCode;
 use hookmap_core::{
     simulate, ChannelType, Currency, DeliveryStatus, Effect, HistoryStatus, MemberState, Plan,
     Sender, StorageRefusal,
 };
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::outcome::{Failure, Outcome};
 use super::refusal::{refusal_error, webhook_changed};
@@ -54,7 +54,7 @@ pub async fn outcome(
     db: Db<'_>,
     hook: &HookRecord,
     plan: Plan,
-    payload: &Value,
+    new_member: Option<Result<NewMember, ApiError>>,
 ) -> ApiResult<Outcome> {
     if plan.filtered.is_some() {
         return Ok(Outcome::DryRun(json!({
@@ -75,11 +75,7 @@ pub async fn outcome(
         // A dry run has a proved sender (`admit`): what the delivery would get, held, created
         // or failed.
         let verdict = joining::unknown_member(hook.on_unknown_member(), true, false);
-        let user = match hook.mapping() {
-            Some(Ok(mapping)) => mapping.user.as_ref(),
-            _ => None,
-        };
-        match (verdict, &plan.member, user) {
+        match (verdict, &plan.member, new_member) {
             (Unknown::Hold, Some(m), _) => {
                 return Ok(Outcome::DryRun(json!({
                     "dry_run": true, "status": DeliveryStatus::Pending, "held": true,
@@ -87,10 +83,10 @@ pub async fn outcome(
                     "idempotency_key": plan.idempotency_key, "effects": plan.effects,
                 })));
             }
-            (Unknown::Create, Some(m), Some(user)) => {
-                let new = match joining::new_member(user, m, payload) {
+            (Unknown::Create, Some(_), Some(new)) => {
+                let new = match new {
                     Ok(new) => new,
-                    Err(e) => return Ok(Failure::core(&e).into()),
+                    Err(e) => return Ok(Failure::new(e).into()),
                 };
                 // A new member holds nothing yet.
                 let after = match simulated(&Amounts::new(), &plan) {

@@ -97,7 +97,7 @@ pub async fn record(
         } => (
             DeliveryStatus::Pending,
             None,
-            Some(payload.text),
+            Some(payload),
             headers,
             (idempotency_key, guard),
         ),

@@ -4,6 +4,10 @@
 //! status. Anything else (a storage outage, a bug) becomes a 500 whose body says nothing about the
 //! cause; the cause goes to the log only.
 
+mod wire;
+
+pub use wire::code_named;
+
 use hookmap_core::{ApiCode, ErrorKind};
 use serde_json::{json, Map, Value};
 use worker::Response;
