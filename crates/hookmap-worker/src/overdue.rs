@@ -36,8 +36,14 @@ struct Requeued {
 pub async fn run(env: &Env, now_ms: u64) -> ApiResult<usize> {
     let d1 = env.d1("DB")?;
     let mut requeued = 0;
+    // One community that fails (its data moving, say) keeps no other from its turn.
     for cid in crate::community::all(&d1).await? {
-        requeued += run_one(env, &cid, now_ms).await?;
+        match run_one(env, &cid, now_ms).await {
+            Ok(n) => requeued += n,
+            Err(e) => {
+                worker::console_error!("overdue deliveries of {cid} not queued: {}", e.message)
+            }
+        }
     }
     if requeued > 0 {
         log::line(

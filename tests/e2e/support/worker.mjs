@@ -9,7 +9,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const wrangler = join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
 const env = {
   ...process.env,
@@ -228,6 +228,18 @@ print(found)
   const found = Number(run.stdout.trim());
   if (cid && found !== 1) throw new Error(`objects: community ${cid} has ${found} databases, not 1`);
   return found;
+}
+
+/** Moves community `cid`'s data from the directory into its own database, a call at a time
+ * (README, "Moving an existing deployment"): the last call's report. */
+export async function moveCommunity(admin, cid, { calls = 100 } = {}) {
+  for (let i = 0; i < calls; i++) {
+    const step = await admin.post(`/v1/communities/${cid}/move`);
+    if (step.status !== 200) throw new Error(`move of ${cid}: ${step.status} ${step.text}`);
+    if (step.body.state === 'mismatched') return step.body;
+    if (step.body.state === 'live' && step.body.left_in_directory === 0) return step.body;
+  }
+  throw new Error(`move of ${cid}: not done after ${calls} calls`);
 }
 
 export function d1(state, command) {

@@ -242,3 +242,11 @@ pub async fn delete_key(ctx: &Ctx<'_>, cid: &str, kid: &str) -> ApiResult<Respon
     }
     http::no_content()
 }
+
+/// `POST .../move`: one call's worth of moving the community's data from the directory into its
+/// own database (`community::moving`): where the move stands. Admin token only.
+pub async fn move_step(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
+    ctx.caller.require_root()?;
+    let report = community::moving::step(ctx.env, &ctx.db, cid).await?;
+    http::json(200, &report)
+}

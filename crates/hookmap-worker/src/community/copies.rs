@@ -29,6 +29,13 @@ struct SubscriptionCopy {
 
 /// Brings community `cid`'s object's copy of its incoming webhooks up to the directory's.
 pub async fn webhooks(env: &Env, db: &D1Database, cid: &str) -> ApiResult<()> {
+    let statements = webhook_statements(db, cid).await?;
+    db::batch(Db::Community(env, cid), statements).await?;
+    Ok(())
+}
+
+/// The statements that bring the copy of the webhooks up to the directory's.
+pub async fn webhook_statements(db: &D1Database, cid: &str) -> ApiResult<Vec<Statement>> {
     let rows: Vec<WebhookCopy> = db::all(
         db,
         "SELECT id, version, enabled, rate_limit, mapping FROM incoming_webhooks WHERE community_id = ?1",
@@ -46,13 +53,19 @@ pub async fn webhooks(env: &Env, db: &D1Database, cid: &str) -> ApiResult<()> {
             &crate::args![&r.id, cid, r.version, r.enabled, r.rate_limit, r.mapping.as_deref()],
         ));
     }
-    db::batch(Db::Community(env, cid), statements).await?;
-    Ok(())
+    Ok(statements)
 }
 
 /// Brings community `cid`'s object's copy of its subscriptions up to the directory's. A
 /// subscription gone from the directory takes its outgoing deliveries with it, as there.
 pub async fn subscriptions(env: &Env, db: &D1Database, cid: &str) -> ApiResult<()> {
+    let statements = subscription_statements(db, cid).await?;
+    db::batch(Db::Community(env, cid), statements).await?;
+    Ok(())
+}
+
+/// The statements that bring the copy of the subscriptions up to the directory's.
+pub async fn subscription_statements(db: &D1Database, cid: &str) -> ApiResult<Vec<Statement>> {
     let rows: Vec<SubscriptionCopy> = db::all(
         db,
         "SELECT id, events, channel_id, is_active FROM webhook_subscriptions WHERE community_id = ?1",
@@ -70,8 +83,7 @@ pub async fn subscriptions(env: &Env, db: &D1Database, cid: &str) -> ApiResult<(
             &crate::args![&r.id, cid, &r.events, r.channel_id.as_deref(), r.is_active],
         ));
     }
-    db::batch(Db::Community(env, cid), statements).await?;
-    Ok(())
+    Ok(statements)
 }
 
 /// A community's quota overrides, as the directory's row holds them.
@@ -94,6 +106,13 @@ struct QuotasCopy {
 /// Brings community `cid`'s object's copy of its quotas up to the directory's row (no row: the
 /// deployment's defaults, which statements read where they apply).
 pub async fn quotas(env: &Env, db: &D1Database, cid: &str) -> ApiResult<()> {
+    let statements = quota_statements(db, cid).await?;
+    db::batch(Db::Community(env, cid), statements).await?;
+    Ok(())
+}
+
+/// The statements that bring the copy of the quotas up to the directory's row.
+pub async fn quota_statements(db: &D1Database, cid: &str) -> ApiResult<Vec<Statement>> {
     const COLUMNS: &str =
         "incoming_webhooks, subscriptions, events_per_minute, failed_payload_bytes,
         max_rate_limit, updated_at, payload_days, history_days, held_deliveries, members_per_hour,
@@ -131,8 +150,7 @@ pub async fn quotas(env: &Env, db: &D1Database, cid: &str) -> ApiResult<()> {
             ],
         ));
     }
-    db::batch(Db::Community(env, cid), statements).await?;
-    Ok(())
+    Ok(statements)
 }
 
 /// Deletes the copies of `table` whose ids are not in `ids`.

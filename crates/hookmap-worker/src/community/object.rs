@@ -1,6 +1,8 @@
 //! The `Community` class: the object that owns one community's database.
 
-use hookmap_core::community_schema::VERSION_TABLE;
+use std::cell::Cell;
+
+use hookmap_core::community_schema::{Placement, BOOKKEEPING_TABLES};
 use serde::Deserialize;
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
 
@@ -13,6 +15,8 @@ use crate::error::ApiError;
 pub struct Community {
     state: State,
     env: Env,
+    /// Its community's data lives here (`placement`): once it does, it always will.
+    live: Cell<bool>,
 }
 
 impl DurableObject for Community {
@@ -25,7 +29,11 @@ impl DurableObject for Community {
                 .await
                 .map_err(|e| worker::Error::RustError(e.message))
         }));
-        Self { state, env }
+        Self {
+            state,
+            env,
+            live: Cell::new(false),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
@@ -40,6 +48,11 @@ impl DurableObject for Community {
 #[derive(Deserialize)]
 struct Table {
     name: String,
+}
+
+#[derive(Deserialize)]
+struct PlacementRow {
+    state: Placement,
 }
 
 #[derive(Deserialize)]
@@ -59,21 +72,21 @@ impl Community {
             })?),
             // A delivery the edge planned: applied, recorded and answered here, in one call.
             (worker::Method::Post, "/deliver") => {
+                self.require_live(&sql)?;
                 let delivery = req.json().await?;
                 let storage = self.state.storage();
                 crate::edge::settle(&self.env, Db::Local(&storage), delivery).await
             }
             (worker::Method::Post, "/batch") => {
-                let statements: Vec<crate::db::Statement> = req.json().await?;
-                match batch::run(&self.state.storage(), statements).await {
-                    Ok(outcomes) => Ok(Response::from_json(&outcomes)?),
-                    // Refused: the text names the constraint or the `hookmap:` refusal, as
-                    // D1's would; nothing was written.
-                    Err(e) => Ok(Response::from_json(&Refused {
-                        error: e.to_string(),
-                    })?
-                    .with_status(409)),
-                }
+                self.require_live(&sql)?;
+                self.run(req).await
+            }
+            // What places the community's data here: run whatever the placement says.
+            (worker::Method::Post, "/place") => self.run(req).await,
+            // A page of the community's rows, moved in from the directory.
+            (worker::Method::Post, "/move") => {
+                super::moving::copy(&self.state.storage(), req.json().await?).await?;
+                Ok(Response::empty()?)
             }
             _ => Err(ApiError::internal(format!(
                 "the community object has no {} {path}",
@@ -81,18 +94,57 @@ impl Community {
             ))),
         }
     }
+
+    /// Answers 503 until the community's data lives here: created here, or moved in and checked.
+    fn require_live(&self, sql: &SqlStorage) -> Result<(), ApiError> {
+        if self.live.get() {
+            return Ok(());
+        }
+        let state: Option<PlacementRow> = sql
+            .exec("SELECT state FROM placement", None)?
+            .to_array::<PlacementRow>()?
+            .into_iter()
+            .next();
+        match state {
+            Some(PlacementRow {
+                state: Placement::Live,
+            }) => {
+                self.live.set(true);
+                Ok(())
+            }
+            _ => Err(ApiError::moving(super::MOVING_RETRY_AFTER)),
+        }
+    }
+
+    /// Runs the request's statements as one transaction.
+    async fn run(&self, req: &mut Request) -> Result<Response, ApiError> {
+        let statements: Vec<crate::db::Statement> = req.json().await?;
+        match batch::run(&self.state.storage(), statements).await {
+            Ok(outcomes) => Ok(Response::from_json(&outcomes)?),
+            // Refused: the text names the constraint or the `hookmap:` refusal, as D1's would;
+            // nothing was written.
+            Err(e) => Ok(Response::from_json(&Refused {
+                error: e.to_string(),
+            })?
+            .with_status(409)),
+        }
+    }
 }
 
-/// Rows in every table of the community's: not the schema's version, nor the runtime's own tables
-/// (`_cf_...` deployed, `__miniflare_...` under wrangler dev; no table of ours starts with `_`).
+/// Rows in every table of the community's: not the database's bookkeeping, nor the runtime's own
+/// tables (`_cf_...` deployed, `__miniflare_...` under wrangler dev; no table of ours starts with
+/// `_`).
 fn rows(sql: &SqlStorage) -> Result<u64, ApiError> {
     let tables: Vec<Table> = sql
         .exec(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> ?1
+            "SELECT name FROM sqlite_master WHERE type = 'table'
                AND substr(name, 1, 1) <> '_' AND substr(name, 1, 7) <> 'sqlite_'",
-            vec![VERSION_TABLE.into()],
+            None,
         )?
-        .to_array()?;
+        .to_array::<Table>()?
+        .into_iter()
+        .filter(|t| !BOOKKEEPING_TABLES.contains(&t.name.as_str()))
+        .collect();
     let mut total = 0;
     for table in tables {
         // Names come from the schema itself, never from a request.

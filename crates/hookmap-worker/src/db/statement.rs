@@ -197,12 +197,16 @@ impl Outcome {
 #[derive(Debug)]
 pub struct Failed {
     pub text: String,
+    /// The answer the caller is to give as it is: the store is not taking requests now (a
+    /// community's object while its data moves in: `ApiError::moving`). Boxed: rare, and large.
+    pub answer: Option<Box<ApiError>>,
 }
 
 impl Failed {
     pub fn new(text: impl std::fmt::Display) -> Self {
         Self {
             text: text.to_string(),
+            answer: None,
         }
     }
 }
@@ -215,7 +219,10 @@ impl From<worker::Error> for Failed {
 
 impl From<Failed> for ApiError {
     fn from(failed: Failed) -> Self {
-        ApiError::internal(failed.text)
+        match failed.answer {
+            Some(answer) => *answer,
+            None => ApiError::internal(failed.text),
+        }
     }
 }
 

@@ -1,0 +1,16 @@
+-- Whether this database holds its community's data. 'live': the community was created here, or
+-- its data was moved in from the directory (D1) and checked; 'moving': a move is copying it in.
+-- No row: a community from before the data plane, whose data is still in D1 until it is moved
+-- (README, "Moving an existing deployment"). Only a live database takes deliveries and reads.
+CREATE TABLE placement (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  state TEXT NOT NULL CHECK (state IN ('moving', 'live')),
+  updated_at TEXT NOT NULL
+);
+
+-- How far a move has copied each table: the directory's last rowid copied, written in the same
+-- transaction as the rows, so that a move stopped anywhere goes on from there.
+CREATE TABLE move_progress (
+  name TEXT PRIMARY KEY,
+  after INTEGER NOT NULL
+);
