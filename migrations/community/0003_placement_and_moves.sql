@@ -14,3 +14,8 @@ CREATE TABLE move_progress (
   name TEXT PRIMARY KEY,
   after INTEGER NOT NULL
 );
+
+-- A database that holds its community's currencies already was set up here (at creation) before
+-- placements were recorded: its data lives here.
+INSERT INTO placement (id, state, updated_at)
+  SELECT 1, 'live', strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE EXISTS (SELECT 1 FROM currencies);
