@@ -2,10 +2,14 @@
 -- its data was moved in from the directory (D1) and checked; 'moving': a move is copying it in.
 -- No row: a community from before the data plane, whose data is still in D1 until it is moved
 -- (README, "Moving an existing deployment"). Only a live database takes deliveries and reads.
+-- The community's id is kept for the object's alarm, which runs its chores (retention, overdue
+-- outgoing deliveries, held deliveries) and notes when in chores_at.
 CREATE TABLE placement (
   id INTEGER PRIMARY KEY CHECK (id = 1),
+  community_id TEXT NOT NULL,
   state TEXT NOT NULL CHECK (state IN ('moving', 'live')),
-  updated_at TEXT NOT NULL
+  updated_at TEXT NOT NULL,
+  chores_at TEXT
 );
 
 -- How far a move has copied each table: the directory's last rowid copied, written in the same
@@ -17,5 +21,5 @@ CREATE TABLE move_progress (
 
 -- A database that holds its community's currencies already was set up here (at creation) before
 -- placements were recorded: its data lives here.
-INSERT INTO placement (id, state, updated_at)
-  SELECT 1, 'live', strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE EXISTS (SELECT 1 FROM currencies);
+INSERT INTO placement (id, community_id, state, updated_at)
+  SELECT 1, community_id, 'live', strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM currencies LIMIT 1;

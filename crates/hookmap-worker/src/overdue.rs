@@ -1,4 +1,5 @@
-//! The cron's second chore: outgoing deliveries whose next attempt is overdue are queued again.
+//! A community's second chore (`community::chores`): outgoing deliveries whose next attempt is
+//! overdue are queued again.
 //!
 //! A queue message can be lost: its send failed (`outbox::enqueue` logs and goes on), or its
 //! consumer failed until the queue gave up and moved it to the dead-letter queue (wrangler.api.toml).
@@ -7,12 +8,11 @@
 //! same attempt sends nothing, and an attempt in flight holds its delivery's next due time ahead.
 
 use hookmap_core::DeliveryStatus;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use worker::Env;
 
 use crate::db::{self, Db};
 use crate::error::ApiResult;
-use crate::log::{self, Level};
 use crate::outbox;
 
 /// How late an attempt must be before it is queued again: the queue's own delays and retries
@@ -27,43 +27,14 @@ struct Overdue {
     attempts: i64,
 }
 
-#[derive(Debug, Serialize)]
-struct Requeued {
-    requeued: usize,
-}
-
-/// Queues again, at `now_ms`, the oldest overdue deliveries of every community; how many.
-pub async fn run(env: &Env, now_ms: u64) -> ApiResult<usize> {
-    let d1 = env.d1("DB")?;
-    let mut requeued = 0;
-    // One community that fails (its data moving, say) keeps no other from its turn.
-    for cid in crate::community::all(&d1).await? {
-        match run_one(env, &cid, now_ms).await {
-            Ok(n) => requeued += n,
-            Err(e) => {
-                worker::console_error!("overdue deliveries of {cid} not queued: {}", e.message)
-            }
-        }
-    }
-    if requeued > 0 {
-        log::line(
-            env,
-            Level::Warn,
-            "overdue outgoing deliveries queued again",
-            &Requeued { requeued },
-        );
-    }
-    Ok(requeued)
-}
-
-/// Community `cid`'s oldest overdue deliveries, queued again.
-async fn run_one(env: &Env, cid: &str, now_ms: u64) -> ApiResult<usize> {
+/// Community `cid`'s oldest overdue deliveries (in its database `db`), queued again: how many.
+pub async fn requeue(db: Db<'_>, env: &Env, cid: &str, now_ms: u64) -> ApiResult<usize> {
     let before = db::iso(now_ms.saturating_sub(GRACE_MS));
     // The status is spelled in the statement, not bound: only then can SQLite use the partial
     // index of pending deliveries (migrations/0015).
     let due = "COALESCE(next_attempt_at, created_at)";
     let overdue: Vec<Overdue> = db::all(
-        Db::Community(env, cid),
+        db,
         &format!(
             "SELECT id, attempts FROM outgoing_deliveries
               WHERE status = '{}' AND {due} < ?1 ORDER BY {due} LIMIT ?2",

@@ -1,11 +1,13 @@
-//! Retention, run by the cron (wrangler.toml `[triggers]`): each delivery's payload, and what each
-//! outgoing attempt sent and got back, is dropped after its community's `payload_days`, and delivery rows (with their idempotency keys), outgoing
-//! deliveries, attempts, events and adjustments (with theirs) after its `history_days` (`hookmap_core::quota`). Without it
-//! nothing was ever deleted, and one sender could fill D1 for every community.
+//! Retention, run in each community's database by its object's alarm (`community::chores`): each
+//! delivery's payload, and what each outgoing attempt sent and got back, is dropped after the
+//! community's `payload_days`, and delivery rows (with their idempotency keys), outgoing
+//! deliveries, attempts, events and adjustments (with theirs) after its `history_days`
+//! (`hookmap_core::quota`). Without it nothing was ever deleted, and one sender could fill its
+//! community's database.
 //!
 //! The work of one run is bounded: each sweep takes at most `BATCH` rows, oldest first, and runs
-//! again only while it keeps finding a full batch, at most `ROUNDS` times. The clock is the
-//! scheduled time the runtime passes in, so a test can run the cron "in 91 days".
+//! again only while it keeps finding a full batch, at most `ROUNDS` times; the next alarm takes
+//! the rest.
 
 use hookmap_core::joining;
 use hookmap_core::quota::Quota;
@@ -15,12 +17,11 @@ use worker::Env;
 
 use crate::db::{self, Db};
 use crate::error::ApiResult;
-use crate::log::{self, Level};
 use crate::quotas;
 
 /// Rows one statement of a sweep touches at most.
 const BATCH: i64 = 1_000;
-/// Batches a sweep runs in one cron run at most.
+/// Batches a sweep runs in one run at most.
 const ROUNDS: usize = 5;
 
 /// What one run did, for its log line.
@@ -49,23 +50,8 @@ fn cutoff(alias: &str, column: &str, default: &str) -> String {
     )
 }
 
-/// One retention run at `now_ms`, over every community's database.
-pub async fn run(env: &Env, now_ms: u64) -> ApiResult<Swept> {
-    let d1 = env.d1("DB")?;
-    let mut swept = Swept::default();
-    // One community that fails (its data moving, say) keeps no other from its sweep.
-    for cid in crate::community::all(&d1).await? {
-        match run_one(Db::Community(env, &cid), env, now_ms).await {
-            Ok(one) => swept.add(&one),
-            Err(e) => worker::console_error!("retention skipped {cid}: {}", e.message),
-        }
-    }
-    log::line(env, Level::Info, "retention", &swept);
-    Ok(swept)
-}
-
 /// One retention run at `now_ms` in one community's database.
-async fn run_one(db: Db<'_>, env: &Env, now_ms: u64) -> ApiResult<Swept> {
+pub async fn sweep(db: Db<'_>, env: &Env, now_ms: u64) -> ApiResult<Swept> {
     let now = i64::try_from(now_ms / 1000).unwrap_or(i64::MAX);
     let payload_days = quotas::default(env, Quota::PayloadDays);
     let history_days = quotas::default(env, Quota::HistoryDays);
@@ -144,19 +130,6 @@ async fn run_one(db: Db<'_>, env: &Env, now_ms: u64) -> ApiResult<Swept> {
         adjustments_deleted: adjustments,
     };
     Ok(swept)
-}
-
-impl Swept {
-    fn add(&mut self, other: &Self) {
-        self.held_given_up += other.held_given_up;
-        self.payloads_dropped += other.payloads_dropped;
-        self.exchanges_dropped += other.exchanges_dropped;
-        self.deliveries_deleted += other.deliveries_deleted;
-        self.keys_deleted += other.keys_deleted;
-        self.outgoing_deleted += other.outgoing_deleted;
-        self.replay_runs_deleted += other.replay_runs_deleted;
-        self.adjustments_deleted += other.adjustments_deleted;
-    }
 }
 
 /// Runs `sweep` until it finds less than a full batch, at most `ROUNDS` times; rows touched.

@@ -129,8 +129,6 @@ export async function startWorker({ vars = {}, logLevel = 'warn', state = mkdtem
     const child = spawn(process.execPath, [wrangler, 'dev', '--config', join(root, 'wrangler.toml'), '--config', apiConfig,
       '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector), '--persist-to', state,
       ...Object.entries(settings).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
-      // GET /__scheduled runs the cron's handler (retention) when a test asks.
-      '--test-scheduled',
       '--show-interactive-dev-session=false', '--log-level', logLevel],
     { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d) => worker.log.push(d.toString()));
@@ -228,6 +226,28 @@ print(found)
   const found = Number(run.stdout.trim());
   if (cid && found !== 1) throw new Error(`objects: community ${cid} has ${found} databases, not 1`);
   return found;
+}
+
+/** Reads `query` in every community's database of a halted worker (as `objects` writes them):
+ * the rows of each, one list per database. */
+export function objectRows(state, query) {
+  const script = `
+import glob, json, sqlite3, sys
+out = []
+for path in sorted(glob.glob(sys.argv[1] + "/v3/do/*-Community/*.sqlite")):
+    if path.endswith("/metadata.sqlite"):
+        continue
+    con = sqlite3.connect(path)
+    con.row_factory = sqlite3.Row
+    try:
+        out.append([dict(r) for r in con.execute(sys.argv[2]).fetchall()])
+    finally:
+        con.close()
+print(json.dumps(out))
+`;
+  const run = spawnSync('python3', ['-c', script, state, query], { encoding: 'utf8', timeout: 60_000 });
+  if (run.status !== 0) throw new Error(`objectRows: the query failed:\n${run.stdout}\n${run.stderr}`);
+  return JSON.parse(run.stdout);
 }
 
 /** Moves community `cid`'s data from the directory into its own database, a call at a time

@@ -92,6 +92,9 @@ struct Usage {
     stored_bytes: usize,
     #[serde(default)]
     stored_rows: u64,
+    /// When the community's chores (retention, overdue and held deliveries) last ran.
+    #[serde(default)]
+    chores_at: Option<String>,
 }
 
 async fn render<'a>(ctx: &Ctx<'_>, cid: &'a str) -> ApiResult<Shown<'a>> {
@@ -115,6 +118,7 @@ async fn render<'a>(ctx: &Ctx<'_>, cid: &'a str) -> ApiResult<Shown<'a>> {
     usage.events_this_minute = events.map_or(0, |c| c.n);
     let stored = community::usage(ctx.env, cid).await?;
     (usage.stored_bytes, usage.stored_rows) = (stored.bytes, stored.rows);
+    usage.chores_at = stored.chores_at;
     Ok(Shown {
         community_id: cid,
         limits: Quota::ALL

@@ -7,6 +7,8 @@
 
 #[cfg(feature = "api")]
 pub mod batch;
+#[cfg(feature = "api")]
+mod chores;
 pub mod copies;
 #[cfg(feature = "api")]
 pub mod moving;
@@ -31,16 +33,8 @@ pub struct Stored {
     pub bytes: usize,
     /// Rows in the community's tables.
     pub rows: u64,
-}
-
-/// Every community in the directory, for the cron's chores that each community's object runs.
-pub async fn all(d1: &worker::D1Database) -> Result<Vec<String>, ApiError> {
-    #[derive(Deserialize)]
-    struct Row {
-        id: String,
-    }
-    let rows: Vec<Row> = db::all(d1, "SELECT id FROM communities ORDER BY id", &[]).await?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
+    /// When its chores last ran (`chores`).
+    pub chores_at: Option<String>,
 }
 
 /// The stub of community `cid`'s object.
@@ -131,8 +125,9 @@ pub async fn setup(env: &Env, cid: &str, created_at: &str) -> Result<(), ApiErro
             &crate::args![cid, created_at],
         ),
         db::stmt(
-            "INSERT OR IGNORE INTO placement (id, state, updated_at) VALUES (1, ?1, ?2)",
-            &crate::args![Placement::Live.as_str(), created_at],
+            "INSERT OR IGNORE INTO placement (id, community_id, state, updated_at)
+             VALUES (1, ?1, ?2, ?3)",
+            &crate::args![cid, Placement::Live.as_str(), created_at],
         ),
     ];
     place(env, cid, &statements).await?;

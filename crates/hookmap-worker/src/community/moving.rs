@@ -234,9 +234,9 @@ mod api_side {
             cid,
             &[
                 db::stmt(
-                    "INSERT INTO placement (id, state, updated_at) VALUES (1, ?1, ?2)
-                     ON CONFLICT (id) DO NOTHING",
-                    &crate::args![Placement::Moving.as_str(), &now],
+                    "INSERT INTO placement (id, community_id, state, updated_at)
+                     VALUES (1, ?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
+                    &crate::args![cid, Placement::Moving.as_str(), &now],
                 ),
                 db::stmt("SELECT state FROM placement", &[]),
             ],

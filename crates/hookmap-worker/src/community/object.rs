@@ -6,8 +6,8 @@ use hookmap_core::community_schema::{Placement, BOOKKEEPING_TABLES};
 use serde::Deserialize;
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
 
-use super::{batch, schema, Refused, Stored};
-use crate::db::Db;
+use super::{batch, chores, schema, Refused, Stored};
+use crate::db::{self, Db};
 use crate::error::ApiError;
 
 #[durable_object]
@@ -15,7 +15,8 @@ use crate::error::ApiError;
 pub struct Community {
     state: State,
     env: Env,
-    /// Its community's data lives here (`placement`): once it does, it always will.
+    /// Its community's data lives here (`placement`), and its chores' alarm is set: once it
+    /// does, it always will.
     live: Cell<bool>,
 }
 
@@ -43,6 +44,22 @@ impl DurableObject for Community {
             Err(error) => error.into_response(),
         }
     }
+
+    /// The community's chores (`chores`), then the next alarm. A database whose data is not
+    /// live here has none to run, and sets none: going live sets it.
+    async fn alarm(&self) -> worker::Result<Response> {
+        let storage = self.state.storage();
+        if let Some(PlacementRow {
+            community_id,
+            state: Placement::Live,
+            ..
+        }) = placement(&storage.sql())?
+        {
+            chores::run(&self.env, &storage, &community_id, db::now().0).await;
+            storage.set_alarm(chores::every_ms(&self.env)).await?;
+        }
+        Response::empty()
+    }
 }
 
 #[derive(Deserialize)]
@@ -52,7 +69,18 @@ struct Table {
 
 #[derive(Deserialize)]
 struct PlacementRow {
+    community_id: String,
     state: Placement,
+    chores_at: Option<String>,
+}
+
+/// The database's placement: `None` for a community from before the data plane, not moved yet.
+fn placement(sql: &SqlStorage) -> worker::Result<Option<PlacementRow>> {
+    Ok(sql
+        .exec("SELECT community_id, state, chores_at FROM placement", None)?
+        .to_array::<PlacementRow>()?
+        .into_iter()
+        .next())
 }
 
 #[derive(Deserialize)]
@@ -65,20 +93,22 @@ impl Community {
         let path = req.path();
         let sql = self.state.storage().sql();
         match (req.method(), path.as_str()) {
+            // Read without setting the chores' alarm: a test sees the alarm the runtime kept.
             (worker::Method::Get, "/usage") => Ok(Response::from_json(&Stored {
                 schema_version: schema::version(&sql)?,
                 bytes: sql.database_size(),
                 rows: rows(&sql)?,
+                chores_at: placement(&sql)?.and_then(|p| p.chores_at),
             })?),
             // A delivery the edge planned: applied, recorded and answered here, in one call.
             (worker::Method::Post, "/deliver") => {
-                self.require_live(&sql)?;
+                self.require_live(&sql).await?;
                 let delivery = req.json().await?;
                 let storage = self.state.storage();
                 crate::edge::settle(&self.env, Db::Local(&storage), delivery).await
             }
             (worker::Method::Post, "/batch") => {
-                self.require_live(&sql)?;
+                self.require_live(&sql).await?;
                 self.run(req).await
             }
             // What places the community's data here: run whatever the placement says.
@@ -96,23 +126,28 @@ impl Community {
     }
 
     /// Answers 503 until the community's data lives here: created here, or moved in and checked.
-    fn require_live(&self, sql: &SqlStorage) -> Result<(), ApiError> {
+    /// The first time it finds it live, it sets the chores' alarm if none is set.
+    async fn require_live(&self, sql: &SqlStorage) -> Result<(), ApiError> {
         if self.live.get() {
             return Ok(());
         }
-        let state: Option<PlacementRow> = sql
-            .exec("SELECT state FROM placement", None)?
-            .to_array::<PlacementRow>()?
-            .into_iter()
-            .next();
-        match state {
+        match placement(sql)? {
             Some(PlacementRow {
                 state: Placement::Live,
+                ..
             }) => {
+                let storage = self.state.storage();
+                if storage.get_alarm().await?.is_none() {
+                    storage.set_alarm(chores::every_ms(&self.env)).await?;
+                }
                 self.live.set(true);
                 Ok(())
             }
-            _ => Err(ApiError::moving(super::MOVING_RETRY_AFTER)),
+            Some(PlacementRow {
+                state: Placement::Moving,
+                ..
+            })
+            | None => Err(ApiError::moving(super::MOVING_RETRY_AFTER)),
         }
     }
 
