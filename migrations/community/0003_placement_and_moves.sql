@@ -23,3 +23,6 @@ CREATE TABLE move_progress (
 -- placements were recorded: its data lives here.
 INSERT INTO placement (id, community_id, state, updated_at)
   SELECT 1, community_id, 'live', strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM currencies LIMIT 1;
+
+-- The storage quota, in the copy of the community's quotas as in the directory's (migration 0033).
+ALTER TABLE community_quotas ADD COLUMN stored_bytes INTEGER;

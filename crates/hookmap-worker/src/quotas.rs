@@ -73,12 +73,26 @@ pub fn exceeded(quota: Quota, limit: i64) -> ApiError {
         // Thresholds, not limits: nothing is refused by them, but the match names every quota.
         Quota::FailingInARow => format!("webhooks failing after {limit} failures in a row"),
         Quota::FailingWindow => format!("webhooks judged on their last {limit} deliveries"),
+        Quota::StoredBytes => format!("at most {limit} bytes in its own database"),
     };
     ApiError::unprocessable(
         ApiCode::QuotaExceeded,
         format!("this community may have {what}; the platform operator can raise its quota"),
     )
     .quota(quota.as_str(), limit)
+}
+
+/// The 507 of a delivery to a community whose own database holds `stored` bytes, at or over its
+/// `limit`: nothing is recorded (that would write more), and the sender may send again once
+/// retention or the operator made room.
+pub fn storage_full(stored: i64, limit: i64) -> ApiError {
+    ApiError {
+        status: 507,
+        message: format!(
+            "this community's database holds {stored} bytes and may hold at most {limit}: it takes no new deliveries until retention or the platform operator makes room"
+        ),
+        ..exceeded(Quota::StoredBytes, limit)
+    }
 }
 
 /// Counts one published event in the community's current minute, in one statement that refuses

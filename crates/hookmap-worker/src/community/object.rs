@@ -3,12 +3,16 @@
 use std::cell::Cell;
 
 use hookmap_core::community_schema::{Placement, BOOKKEEPING_TABLES};
+use hookmap_core::quota::Quota;
 use serde::Deserialize;
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
 
 use super::{batch, chores, schema, Refused, Stored};
 use crate::db::{self, Db};
+use crate::edge::Delivery;
 use crate::error::ApiError;
+use crate::hook::HookRecord;
+use crate::quotas;
 
 #[durable_object]
 #[derive(Debug)]
@@ -103,7 +107,10 @@ impl Community {
             // A delivery the edge planned: applied, recorded and answered here, in one call.
             (worker::Method::Post, "/deliver") => {
                 self.require_live(&sql).await?;
-                let delivery = req.json().await?;
+                let delivery: Delivery<HookRecord> = req.json().await?;
+                if !delivery.dry_run {
+                    self.require_room(&sql)?;
+                }
                 let storage = self.state.storage();
                 crate::edge::settle(&self.env, Db::Local(&storage), delivery).await
             }
@@ -148,6 +155,27 @@ impl Community {
                 ..
             })
             | None => Err(ApiError::moving(super::MOVING_RETRY_AFTER)),
+        }
+    }
+
+    /// Refuses a delivery once the database holds its community's storage quota (`stored_bytes`),
+    /// well before a Durable Object's 10 GB: this community alone is refused.
+    fn require_room(&self, sql: &SqlStorage) -> Result<(), ApiError> {
+        #[derive(Deserialize)]
+        struct Limit {
+            stored_bytes: Option<i64>,
+        }
+        let limit = sql
+            .exec("SELECT stored_bytes FROM community_quotas", None)?
+            .to_array::<Limit>()?
+            .into_iter()
+            .next()
+            .and_then(|l| l.stored_bytes)
+            .unwrap_or_else(|| quotas::default(&self.env, Quota::StoredBytes));
+        let stored = i64::try_from(sql.database_size()).unwrap_or(i64::MAX);
+        match stored >= limit {
+            true => Err(quotas::storage_full(stored, limit)),
+            false => Ok(()),
         }
     }
 

@@ -33,7 +33,7 @@ use self::arrive::Arrived;
 use self::authenticate::Authenticated;
 use self::outcome::Outcome;
 use self::run::Prepared;
-use self::settle::{Delivery, Settled};
+use self::settle::Settled;
 use crate::db::{self, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{query, RequestUrl};
@@ -47,6 +47,7 @@ pub use self::outcome::Outcome as ReplayOutcome;
 pub use self::record::Recorded;
 #[cfg(feature = "api")]
 pub use self::settle::settle;
+pub use self::settle::Delivery;
 
 pub async fn receive(
     mut req: Request,
