@@ -352,17 +352,7 @@ mod api_side {
             .collect();
         let object = place(env, cid, &counted).await?;
         for (table, outcome) in TABLES.iter().zip(&object) {
-            let directory: Option<Count> = db::first(
-                d1,
-                &format!(
-                    "SELECT COUNT(*) AS n FROM {} WHERE {}",
-                    table.name,
-                    table.filter()
-                ),
-                &crate::args![cid],
-            )
-            .await?;
-            let directory = directory.map_or(0, |c| c.n);
+            let directory = in_directory(d1, cid, *table).await?;
             let here = outcome
                 .rows::<Count>()?
                 .into_iter()
@@ -406,6 +396,21 @@ mod api_side {
             }
         }
         Ok(())
+    }
+
+    /// How many of community `cid`'s rows of `table` the directory holds.
+    async fn in_directory(d1: &D1Database, cid: &str, table: Moved) -> ApiResult<i64> {
+        let count: Option<Count> = db::first(
+            d1,
+            &format!(
+                "SELECT COUNT(*) AS n FROM {} WHERE {}",
+                table.name,
+                table.filter()
+            ),
+            &crate::args![cid],
+        )
+        .await?;
+        Ok(count.map_or(0, |c| c.n))
     }
 
     /// Queues again every outgoing delivery still owed: its queue message may have been lost
@@ -458,17 +463,8 @@ mod api_side {
             }
         }
         for table in TABLES {
-            let left: Option<Count> = db::first(
-                d1,
-                &format!(
-                    "SELECT COUNT(*) AS n FROM {} WHERE {}",
-                    table.name,
-                    table.filter()
-                ),
-                &crate::args![cid],
-            )
-            .await?;
-            report.left_in_directory += left.map_or(0, |c| c.n.max(0) as u64);
+            let left = in_directory(d1, cid, table).await?;
+            report.left_in_directory += u64::try_from(left).unwrap_or(0);
         }
         Ok(())
     }
