@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, request } from 'node:http';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { d1, persisted, startWorker, workerLines } from './support/worker.mjs';
+import { d1, persisted, startWorker, workerLines, objects } from './support/worker.mjs';
 import { client, deliver, encryptCbc, encryptGcm, envelope, eventually, seedCommunity, KEY, IV } from './support/api.mjs';
 
 let worker, admin;
@@ -385,6 +385,9 @@ test('attack 9: a copy of D1 and KV reveals no webhook URL, and the URLs still w
   const now = new Date().toISOString();
   d1(worker.state, `INSERT INTO incoming_webhooks (id, community_id, token, name, location, enabled, mapping, version, created_at, updated_at)
     VALUES ('whk_legacy', '${cid}', '${legacy}', 'legacy', 'user_fields', 1, '${JSON.stringify(coinsMapping())}', 1, '${now}', '${now}')`);
+  // And the copy its community's database keeps of it, as the API writes with every webhook.
+  objects(worker.state, `INSERT INTO incoming_webhooks (id, community_id, version, enabled, rate_limit)
+    VALUES ('whk_legacy', '${cid}', 1, 1, 60)`, cid);
   await worker.start();
   admin = client(worker.base, worker.adminToken);
 

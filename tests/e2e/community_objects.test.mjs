@@ -65,10 +65,52 @@ test('each webhook and subscription written through the API is copied into the o
   const sub = await admin.post(`${at}/webhooks`, { url: 'http://127.0.0.1:9/hook', events: ['member.joined'] });
   assert.equal(sub.status, 201, sub.text);
   assert.equal(await rows(), 4, 'the subscription');
-  // A catalog change raises every webhook's version: the copy follows, no row added.
+  // A user field is the community's own row; it raises every webhook's version, and the copy
+  // follows without a row of its own.
   assert.equal((await admin.post(`${at}/user-fields`, { key: 'tier', type: 'text' })).status, 201);
-  assert.equal(await rows(), 4);
+  assert.equal(await rows(), 5, 'the field');
   assert.equal((await admin.del(`${at}/incoming-webhooks/${hook.body.id}`)).status, 204);
   assert.equal((await admin.del(`${at}/webhooks/${sub.body.id}`)).status, 204);
-  assert.equal(await rows(), 2, 'both copies gone with their settings');
+  assert.equal(await rows(), 3, 'both copies gone with their settings; the field stays');
+});
+
+test('a community at its storage quota refuses new deliveries with 507 and records nothing; another community is not affected', async () => {
+  const shop = async (name) => {
+    const cid = await community(name);
+    await admin.post(`/v1/communities/${cid}/users`, { email: 'ada@example.com', username: 'ada' });
+    const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, {
+      name: 'coins', location: 'user_fields', api_key: true,
+      mapping: { user: { match: 'email', path: 'who' }, idempotency_path: 'id', fields: [{ target: { currency: 'coins' }, op: 'add', path: 'n' }] },
+    })).body;
+    const send = (id) => fetch(hook.url.replace(/^https?:\/\/[^/]+/, worker.base), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': hook.api_key },
+      // A kept payload is what fills a database.
+      body: JSON.stringify({ who: 'ada@example.com', id, n: 1, pad: 'x'.repeat(40_000) }),
+    });
+    const history = async () => (await admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries`)).body.totals;
+    return { cid, send, history };
+  };
+  const [full, other] = [await shop('Full'), await shop('Other')];
+  const room = (await usage(full.cid)).stored_bytes + 60_000;
+  assert.equal((await admin.patch(`/v1/communities/${full.cid}/quotas`, { stored_bytes: room })).status, 200);
+
+  let refused = null;
+  for (let i = 0; i < 20 && !refused; i++) {
+    const res = await full.send(`f-${i}`);
+    if (res.status === 507) refused = { i, body: await res.json() };
+    else assert.equal(res.status, 200, await res.text());
+  }
+  assert.ok(refused, 'the database reached its quota');
+  assert.deepEqual([refused.body.error.code, refused.body.error.details.quota, refused.body.error.details.limit],
+    ['quota_exceeded', 'stored_bytes', room]);
+  assert.ok((await usage(full.cid)).stored_bytes >= room);
+  assert.equal((await full.history()).success, refused.i, 'the refused delivery is not recorded');
+  assert.equal((await full.send(`f-${refused.i}`)).status, 507, 'and stays refused');
+
+  assert.equal((await other.send('o-1')).status, 200, 'another community takes its deliveries');
+  // The operator raises the quota back to the default: the refused delivery applies when sent again.
+  assert.equal((await admin.patch(`/v1/communities/${full.cid}/quotas`, { stored_bytes: null })).status, 200);
+  assert.equal((await full.send(`f-${refused.i}`)).status, 200);
+  assert.equal((await full.history()).success, refused.i + 1);
 });

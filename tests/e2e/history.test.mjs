@@ -2,7 +2,7 @@
 // code, and a pending delivery left over an hour is flagged stale.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { d1, startWorker } from './support/worker.mjs';
+import { startWorker, objects } from './support/worker.mjs';
 import { client, deliver, eventually } from './support/api.mjs';
 
 let worker, admin, cid, ada, hook, caught;
@@ -68,7 +68,7 @@ test('a pending delivery over an hour old is stale; a fresh one is not', async (
   // An hour and a minute pass for the stored row (wrangler's D1 client must not write under a
   // running worker).
   await worker.halt();
-  d1(worker.state, "UPDATE deliveries SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '-61 minutes')");
+  objects(worker.state, "UPDATE deliveries SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '-61 minutes')");
   await worker.start();
   admin = client(worker.base, worker.adminToken);
   const [old] = (await list()).body.data;

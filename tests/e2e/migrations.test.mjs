@@ -1,14 +1,17 @@
 // A populated database from before currencies were data (migrations up to 0010) is migrated by
-// the worker's deploy step (wrangler d1 migrations apply) and served: every balance arrives in
-// the balances rows, the logs stay, and the old columns are gone.
+// the worker's deploy step (wrangler d1 migrations apply), its community is moved into its own
+// database (POST .../move, README "Moving an existing deployment") and served: every balance
+// arrives in the balances rows, the logs stay, and the old columns are gone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { olderDatabase, startWorker } from './support/worker.mjs';
+import { moveCommunity, olderDatabase, startWorker } from './support/worker.mjs';
 import { client } from './support/api.mjs';
 
 let older;
 let worker;
 let admin;
+// The directory's balance rows after its migrations, before the move.
+let migrated;
 
 before(async () => {
   older = olderDatabase('0010_quotas.sql');
@@ -24,7 +27,19 @@ before(async () => {
       ('whk_signed', 'com_old', '${'a'.repeat(48)}', 'signed', 'user_fields', 'sealed-secret', '2026-01-06T00:00:00Z', '2026-01-06T00:00:00Z'),
       ('whk_open', 'com_old', '${'b'.repeat(48)}', 'open', 'user_fields', NULL, '2026-01-06T00:00:00Z', '2026-01-06T00:00:00Z');`);
   worker = await startWorker({ state: older.state });
+  // Read with wrangler's own D1 client, which must not share the files with a running worker.
+  await worker.halt();
+  migrated = older.execute('SELECT user_id, currency, amount FROM balances ORDER BY user_id, currency')[0].results;
+  await worker.start();
   admin = client(worker.base, worker.adminToken);
+  // Until it is moved, the community's data is in the directory: its routes say so.
+  const waiting = await admin.get('/v1/communities/com_old/users/usr_rich');
+  assert.equal(waiting.status, 503, waiting.text);
+  assert.equal(waiting.body.error.code, 'community_moving');
+  assert.ok(Number(waiting.headers.get('retry-after')) > 0);
+  const moved = await moveCommunity(admin, 'com_old');
+  assert.deepEqual(moved.mismatches ?? [], []);
+  assert.deepEqual(moved.balances, { coins: [345, 345], xp: [1207, 1207] });
 });
 
 after(async () => {
@@ -63,16 +78,20 @@ test('a signing secret from before signature schemes is a Standard Webhooks secr
   assert.equal(open.body.signing_secret, false);
 });
 
-test('stored, the balances are rows and the old columns are gone', async () => {
-  // Read with wrangler's own D1 client, which must not share the files with a running worker.
-  await worker.halt();
-  const rows = older.execute('SELECT user_id, currency, amount FROM balances ORDER BY user_id, currency')[0].results;
+test('stored, the balances were rows, the old columns are gone, and the moved rows left the directory', async () => {
   // Zeros need no row; the others are exactly the old columns.
-  assert.deepEqual(rows, [
+  assert.deepEqual(migrated, [
     { user_id: 'usr_rich', currency: 'coins', amount: 345 },
     { user_id: 'usr_rich', currency: 'xp', amount: 1200 },
     { user_id: 'usr_xp', currency: 'xp', amount: 7 },
   ]);
+  await worker.halt();
   const columns = older.execute("SELECT name FROM pragma_table_info('users')")[0].results.map((c) => c.name);
   assert.ok(!columns.includes('xp') && !columns.includes('coins'), columns.join());
+  const left = older.execute(`SELECT (SELECT COUNT(*) FROM users WHERE community_id = 'com_old')
+    + (SELECT COUNT(*) FROM balances WHERE community_id = 'com_old')
+    + (SELECT COUNT(*) FROM gamification_logs WHERE community_id = 'com_old') AS n`)[0].results;
+  assert.deepEqual(left, [{ n: 0 }]);
+  const kept = older.execute("SELECT COUNT(*) AS n FROM incoming_webhooks WHERE community_id = 'com_old'")[0].results;
+  assert.deepEqual(kept, [{ n: 2 }], 'the settings stay in the directory');
 });

@@ -269,6 +269,30 @@ test('subscriptions get only their events, and message.posted only from their ch
   assert.ok(onlyGeneral.id);
 });
 
+test('message.posted is written in the batch of the delivery that posts it: a refused delivery sends none, an applied one sends one', async () => {
+  const lobby = (await admin.post(`${base()}/channels`, { name: 'lobby' })).body;
+  await subscribe({ url: `${hooks}/hook/lobby`, events: ['message.posted'], channel_id: lobby.id });
+  const payer = await join();
+  const webhook = async (body) => (await admin.post(`${base()}/incoming-webhooks`, { name: 'pay', api_key: true, ...body })).body;
+  const spend = await webhook({ location: 'chat', mapping: {
+    user: { match: 'email', path: 'email' },
+    fields: [{ target: { currency: 'coins' }, op: 'subtract', path: 'cost' }],
+    message: { channel: { id: lobby.id }, template: '{{email}} spent {{cost}}' },
+  } });
+  const earn = await webhook({ mapping: { user: { match: 'email', path: 'email' }, fields: [{ target: { currency: 'coins' }, op: 'add', path: 'n' }] } });
+  const send = (hook, body) => deliver(hook.url, JSON.stringify(body), { 'x-api-key': hook.api_key });
+  assert.equal((await send(earn, { email: payer.email, n: 3 })).status, 200);
+  // Refused (the coins would go below zero): the batch that would have written the event rolled back.
+  const broke = await send(spend, { email: payer.email, cost: 5 });
+  assert.equal(broke.body.error?.code, 'insufficient_balance', broke.text);
+  const ok = await send(spend, { email: payer.email, cost: 2 });
+  assert.equal(ok.status, 200, ok.text);
+  const [posted] = await eventually(async () => (await received('lobby')).length && received('lobby'), 'message.posted');
+  assert.equal(JSON.parse(posted.body).data.message.text, `${payer.email} spent 2`);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await received('lobby')).length, 1, 'the refused delivery sent nothing');
+});
+
 test('a rotated secret signs beside the new one for a day', async () => {
   const sub = await subscribe({ url: `${hooks}/hook/rotate`, events: ['store.purchased'] });
   const rotated = await admin.patch(`${base()}/webhooks/${sub.id}`, { rotate_secret: true });

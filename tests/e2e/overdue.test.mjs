@@ -1,16 +1,17 @@
-// Nothing stays pending unseen: the cron (`wrangler dev --test-scheduled`) queues again the
-// outgoing deliveries whose queue message was lost. The test loses messages the only way it can
-// from outside: it writes pending deliveries into D1 that no message was ever sent for (the
-// worker halted), then runs the cron and reads what the subscriber got.
+// Nothing stays pending unseen: each community's chores (its object's alarm, every second here)
+// queue again the outgoing deliveries whose queue message was lost. The test loses messages the
+// only way it can from outside: it writes pending deliveries into the community's database that no
+// message was ever sent for (the worker halted), then lets the chores run and reads what the
+// subscriber got.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startReceiver } from './support/receivers.mjs';
-import { d1, startWorker } from './support/worker.mjs';
-import { client, eventually, seedCommunity } from './support/api.mjs';
+import { startWorker, objects } from './support/worker.mjs';
+import { choresRan, client, eventually, seedCommunity } from './support/api.mjs';
 
 let worker, admin, receiver, hooks;
 before(async () => {
-  worker = await startWorker();
+  worker = await startWorker({ vars: { CHORES_EVERY_SECONDS: '1' } });
   admin = client(worker.base, worker.adminToken);
   receiver = await startReceiver();
   hooks = receiver.url;
@@ -23,7 +24,7 @@ after(async () => {
 const received = (name) => receiver.received(name);
 const ago = (minutes) => new Date(Date.now() - minutes * 60_000).toISOString();
 
-test('deliveries whose queue message was lost are sent when the cron finds them overdue, once', async () => {
+test('deliveries whose queue message was lost are sent when the chores find them overdue, once', async () => {
   const { cid } = await seedCommunity(admin, 'Lost messages');
   const sub = (await admin.post(`/v1/communities/${cid}/webhooks`, { url: `${hooks}/hook/lost`, events: ['store.purchased'] })).body;
   // Four deliveries, none with a message on the queue: never attempted (an hour old), a retry
@@ -36,20 +37,14 @@ test('deliveries whose queue message was lost are sent when the cron finds them 
     ['odl_fresh', 0, null, ago(1)],
   ];
   await worker.halt();
-  d1(worker.state, rows.map(([id, attempts, next, created]) => `
+  objects(worker.state, rows.map(([id, attempts, next, created]) => `
     INSERT INTO events (id, community_id, type, data, created_at)
       VALUES ('evt_${id}', '${cid}', 'store.purchased', '{"item":"${id}"}', '${created}');
     INSERT INTO outgoing_deliveries (id, community_id, subscription_id, event_id, status, attempts, next_attempt_at, created_at, updated_at)
-      VALUES ('${id}', '${cid}', '${sub.id}', 'evt_${id}', 'pending', ${attempts}, ${next ? `'${next}'` : 'NULL'}, '${created}', '${created}');`).join(''));
+      VALUES ('${id}', '${cid}', '${sub.id}', 'evt_${id}', 'pending', ${attempts}, ${next ? `'${next}'` : 'NULL'}, '${created}', '${created}');`).join(''), cid);
   await worker.start();
   admin = client(worker.base, worker.adminToken);
-  assert.deepEqual(await received('lost'), [], 'nothing is sent before the cron runs');
-
-  const cron = async () => {
-    const res = await fetch(`${worker.base}/__scheduled?cron=*/5+*+*+*+*`);
-    assert.equal(res.status, 200, await res.text());
-  };
-  await cron();
+  await choresRan(admin, new Date().toISOString());
   const got = await eventually(async () => {
     const r = await received('lost');
     return r.length >= 2 && r;
@@ -65,8 +60,8 @@ test('deliveries whose queue message was lost are sent when the cron finds them 
   assert.deepEqual([settled.odl_never.attempts, settled.odl_retry.attempts], [1, 2], 'each as its next attempt');
   assert.deepEqual([settled.odl_later.status, settled.odl_fresh.status], ['pending', 'pending']);
 
-  // The cron again, and a message that was not lost after all: neither sends a second time.
-  await cron();
+  // The chores again, and a message that was not lost after all: neither sends a second time.
+  await choresRan(admin, new Date().toISOString());
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal((await received('lost')).length, 2);
   assert.equal((await admin.get(`/v1/communities/${cid}/webhooks/${sub.id}/logs`)).body.total, 2);

@@ -1,26 +1,25 @@
-// Retention, run by the cron (`wrangler dev --test-scheduled`): payloads go after payload_days,
-// delivery rows and their idempotency keys after history_days (members' adjustments by hand with
-// theirs too), each community by its own
-// settings; until then a repeat stays a repeat. The cron runs at the real time; the test moves
-// the clock by ageing the stored rows (their created_at) as that many days would.
+// Retention, run in each community's own database by its object's alarm (every second here):
+// payloads go after payload_days, delivery rows and their idempotency keys after history_days
+// (members' adjustments by hand with theirs too), each community by its own settings; until then
+// a repeat stays a repeat. The alarm runs at the real time; the test moves the clock by ageing
+// the stored rows (their created_at) as that many days would.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { d1, startWorker } from './support/worker.mjs';
-import { client, deliver, eventually } from './support/api.mjs';
+import { startWorker, objectRows, objects } from './support/worker.mjs';
+import { choresRan, client, deliver, eventually } from './support/api.mjs';
 
 let worker, admin;
 
-/** `days` pass: every stored row is that much older; then the cron runs. wrangler's own D1 client
- * must not write the files under a running worker, so the worker stops meanwhile. */
+/** `days` pass: every stored row is that much older; then every community's chores run. The
+ * objects' files must not be written under a running worker, so the worker stops meanwhile. */
 async function pass(days) {
   await worker.halt();
   const tables = ['deliveries', 'outgoing_deliveries', 'outgoing_attempts', 'events', 'adjustments'];
-  d1(worker.state, tables.map((t) =>
+  objects(worker.state, tables.map((t) =>
     `UPDATE ${t} SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '-${days} days');`).join(' '));
   await worker.start();
   admin = client(worker.base, worker.adminToken);
-  const res = await fetch(`${worker.base}/__scheduled?cron=*/5+*+*+*+*`);
-  assert.equal(res.status, 200, await res.text());
+  await choresRan(admin, new Date().toISOString());
 }
 
 /** A community with a member and a keyed coins webhook; `quotas` overrides its retention. */
@@ -41,7 +40,7 @@ async function community(name, quotas) {
 }
 
 before(async () => {
-  worker = await startWorker();
+  worker = await startWorker({ vars: { CHORES_EVERY_SECONDS: '1' } });
   admin = client(worker.base, worker.adminToken);
 });
 after(async () => worker?.stop());
@@ -127,4 +126,19 @@ test('retention settings are the operator\'s: bounded, and a community key canno
   const key = (await admin.post(`/v1/communities/${c.cid}/api-keys`, { name: 'k' })).body.key;
   const tenant = client(worker.base, key);
   assert.equal((await tenant.patch(`/v1/communities/${c.cid}/quotas`, { history_days: 3650 })).status, 403);
+});
+
+test('killed (-9) and started again, the runtime fires every object\'s alarm with no request to wake it', async () => {
+  const cids = (await admin.get('/v1/communities?per_page=50')).body.data.map((c) => c.id);
+  assert.ok(cids.length >= 2);
+  await worker.restart('SIGKILL');
+  const restarted = new Date().toISOString();
+  // Nothing is asked of the worker meanwhile: only the alarms the runtime kept can run.
+  await new Promise((r) => setTimeout(r, 4000));
+  await worker.halt();
+  const placements = objectRows(worker.state, 'SELECT community_id, chores_at FROM placement').flat();
+  await worker.start();
+  admin = client(worker.base, worker.adminToken);
+  assert.deepEqual(placements.map((p) => p.community_id).sort(), [...cids].sort());
+  for (const p of placements) assert.ok(p.chores_at > restarted, `${p.community_id}: chores at ${p.chores_at}, restarted ${restarted}`);
 });

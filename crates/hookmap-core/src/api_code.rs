@@ -20,6 +20,9 @@ vocabulary! {
         BuiltInEventType = "built_in_event_type",
         /// A channel of this name exists.
         ChannelExists = "channel_exists",
+        /// The community's data is moving into its own database (or waits to): `Retry-After`
+        /// says when to send again.
+        CommunityMoving = "community_moving",
         /// A currency of this key exists.
         CurrencyExists = "currency_exists",
         /// A currency members hold or a mapping names cannot be deleted.

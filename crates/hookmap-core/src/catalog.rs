@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ops::FieldType;
 
@@ -33,8 +33,10 @@ pub fn valid_key(key: &str) -> bool {
 }
 
 /// A currency of a community, by key. Only a [`Catalog`] hands one out, so a mapping can only
-/// name a currency its community has.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+/// name a currency its community has. A plan read back (`Deserialize`) comes from the worker that
+/// planned it against its catalog, for the community's object, whose storage refuses a currency
+/// it does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Currency(String);
 

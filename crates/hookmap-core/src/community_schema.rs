@@ -3,6 +3,27 @@
 //! one transaction with the version it reaches. An object records its version in
 //! [`VERSION_TABLE`]; one created by newer code than this is left untouched.
 
+use crate::vocabulary::vocabulary;
+
+vocabulary! {
+    /// Whether a community's database holds its data (`placement.state`): `moving` while a move
+    /// copies it in from the directory, `live` once it is there.
+    pub enum Placement {
+        Moving = "moving",
+        Live = "live",
+    }
+}
+
+vocabulary! {
+    /// Where a move of a community's data stands, as `POST .../move` answers it: rows still to
+    /// copy, copied but different (the move stopped), or live.
+    pub enum MoveState {
+        Moving = "moving",
+        Mismatched = "mismatched",
+        Live = "live",
+    }
+}
+
 /// One step of the schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Migration {
@@ -14,14 +35,31 @@ pub struct Migration {
 }
 
 /// Every step, in order.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../../../migrations/community/0001_initial.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../../../migrations/community/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "quotas_mappings_adjustment_indexes",
+        sql: include_str!(
+            "../../../migrations/community/0002_quotas_mappings_adjustment_indexes.sql"
+        ),
+    },
+    Migration {
+        version: 3,
+        name: "placement_and_moves",
+        sql: include_str!("../../../migrations/community/0003_placement_and_moves.sql"),
+    },
+];
 
 /// The table holding an object's version: one row, made by [`VERSION_TABLE_SQL`].
 pub const VERSION_TABLE: &str = "hookmap_schema";
+/// The tables that keep the database's own state, not its community's data: its version, its
+/// placement and a move's progress. A community's stored rows leave them out.
+pub const BOOKKEEPING_TABLES: [&str; 3] = [VERSION_TABLE, "placement", "move_progress"];
 pub const VERSION_TABLE_SQL: &str =
     "CREATE TABLE IF NOT EXISTS hookmap_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)";
 /// The version an object is at (none: 0, a new object).

@@ -52,7 +52,7 @@ impl Algorithm {
 }
 
 /// Who sent a body, as far as the edge knows before decrypting it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Sender {
     /// Proved by an API key or a signature.
     Authenticated,

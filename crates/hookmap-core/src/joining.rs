@@ -99,7 +99,7 @@ pub fn member_username(text: &str) -> std::result::Result<String, String> {
 }
 
 /// A member to create for a delivery (`on_unknown_member: "create"`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NewMember {
     pub email: String,
     pub username: String,

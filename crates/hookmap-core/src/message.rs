@@ -7,7 +7,7 @@
 //!             "topic": "Orders of {{date}}"}
 //! ```
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -59,7 +59,7 @@ fn optional_source<S: Serializer>(
 }
 
 /// The message a delivery posts: plain text, never interpreted as markup.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedMessage {
     pub channel: String,
     #[serde(skip_serializing_if = "Option::is_none")]

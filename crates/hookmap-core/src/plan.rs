@@ -2,7 +2,7 @@
 //! never interprets payloads, and the preview page runs this very function.
 
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
 
 use crate::catalog::{Currency, FieldTypes};
@@ -20,7 +20,7 @@ pub const MAX_AMOUNT: i64 = 1_000_000_000_000;
 pub const MAX_TEXT_LEN: usize = 1024;
 
 /// Who the effects apply to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberRef {
     #[serde(rename = "match")]
     pub by: MatchBy,
@@ -28,7 +28,7 @@ pub struct MemberRef {
 }
 
 /// A new value for a user field.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum FieldValue {
     Number(Number),
@@ -37,7 +37,7 @@ pub enum FieldValue {
 }
 
 /// One change to a member.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Effect {
     /// `amount` is never negative; `op` says which way it moves the balance.
@@ -73,8 +73,9 @@ impl Effect {
     }
 }
 
-/// Everything a delivery will do, computed before anything is written.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Everything a delivery will do, computed before anything is written. Read back by the
+/// community's object that applies it, from the worker that planned it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     /// Why the mapping's filter turned the delivery away; it then applies nothing.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -616,6 +617,27 @@ mod tests {
         );
         let xp = Catalog::default().currency("xp").unwrap();
         assert_eq!(plan.effects[1].currency_delta(), Some((&xp, -3)));
+    }
+
+    #[test]
+    fn a_plan_reads_back_as_it_was_written() {
+        // The object that applies a plan reads it from the worker that planned it.
+        let mut planned = plan(&mapping(), &payload(), &fields()).unwrap();
+        planned.message = Some(PlannedMessage {
+            channel: "ch_1".into(),
+            topic: None,
+            text: "1001".into(),
+        });
+        planned.effects.push(Effect::Field {
+            field: "tier".into(),
+            field_type: FieldType::Text,
+            op: Op::Overwrite,
+            value: FieldValue::Text("12".into()),
+        });
+        let text = serde_json::to_string(&planned).unwrap();
+        assert_eq!(serde_json::from_str::<Plan>(&text).unwrap(), planned);
+        let unknown_op = text.replace("\"subtract\"", "\"divide\"");
+        assert!(serde_json::from_str::<Plan>(&unknown_op).is_err());
     }
 
     #[test]

@@ -40,6 +40,10 @@ vocabulary! {
         /// The last deliveries of which more than half failing make an incoming webhook
         /// `failing` (`health`); 0 turns that part of the rule off.
         FailingWindow = "failing_window",
+        /// Bytes the community's own database may hold before it refuses new deliveries: below
+        /// a Durable Object's 10 GB, so that the community alone is refused, with room left for
+        /// its admins' changes and retention.
+        StoredBytes = "stored_bytes",
     }
 }
 
@@ -58,6 +62,7 @@ impl Quota {
             Self::MembersPerHour => "QUOTA_MEMBERS_PER_HOUR",
             Self::FailingInARow => "QUOTA_FAILING_IN_A_ROW",
             Self::FailingWindow => "QUOTA_FAILING_WINDOW",
+            Self::StoredBytes => "QUOTA_STORED_BYTES",
         }
     }
 
@@ -74,13 +79,15 @@ impl Quota {
             Self::MembersPerHour => 100,
             Self::FailingInARow => 5,
             Self::FailingWindow => 20,
+            Self::StoredBytes => 9_000_000_000,
         }
     }
 
     /// The values a default or an override may take. Zero shuts a count off; a webhook's rate
     /// limit is at least 1 and at most 100,000 whatever the quota; a failed delivery never kept
     /// more than the 1 MiB a body may have; nothing is kept for less than a day or more than ten
-    /// years; a webhook's health looks back at most `health::RECENT_MAX` deliveries.
+    /// years; a webhook's health looks back at most `health::RECENT_MAX` deliveries; a
+    /// community's database stops short of a Durable Object's 10 GB.
     pub fn bounds(self) -> (i64, i64) {
         match self {
             Self::IncomingWebhooks | Self::Subscriptions => (0, 10_000),
@@ -91,6 +98,7 @@ impl Quota {
             Self::HeldDeliveries | Self::MembersPerHour => (0, 100_000),
             Self::FailingInARow => (0, 1_000),
             Self::FailingWindow => (0, 100),
+            Self::StoredBytes => (0, 9_500_000_000),
         }
     }
 

@@ -5,7 +5,7 @@
 //! tests in `tests/vocabulary.rs`.
 
 /// Declares a fieldless enum whose variants each have one name: `ALL` in declaration order,
-/// `as_str`, `parse`, `Display`, and serialisation as the name.
+/// `as_str`, `parse`, `Display`, and serialisation as the name (read back by `parse`).
 macro_rules! vocabulary {
     (
         $(#[$meta:meta])*
@@ -56,6 +56,15 @@ macro_rules! vocabulary {
         impl ::serde::Serialize for $set {
             fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $set {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <::std::borrow::Cow<'de, str>>::deserialize(d)?;
+                Self::parse(&text).ok_or_else(|| {
+                    ::serde::de::Error::unknown_variant(&text, &Self::NAMES)
+                })
             }
         }
     };

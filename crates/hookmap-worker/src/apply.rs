@@ -12,10 +12,9 @@ use hookmap_core::quota;
 use hookmap_core::{
     Currency, DeliveryStatus, Effect, FieldValue, HistoryStatus, MatchBy, Op, Plan, StorageRefusal,
 };
-use worker::D1Database;
 
 use crate::balances::{self, Member};
-use crate::db::{self, Arg};
+use crate::db::{self, Arg, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::health;
 use crate::hook::HookRecord;
@@ -88,6 +87,9 @@ pub enum Applied {
         created: Option<String>,
         /// The webhook recovered with this delivery (`health`): the event that tells it.
         alert: Option<EventType>,
+        /// The outgoing deliveries of the `message.posted` the batch wrote, to queue now that it
+        /// has committed.
+        posted: Vec<String>,
     },
     Refused(Refusal),
 }
@@ -99,7 +101,7 @@ fn member_sql(by: MatchBy) -> String {
     )
 }
 
-pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> ApiResult<Applied> {
+pub async fn apply(db: Db<'_>, meta: &DeliveryMeta<'_>, plan: &Plan) -> ApiResult<Applied> {
     let effects = serde_json::to_string(&plan.effects).map_err(ApiError::internal)?;
     let user = "(SELECT user_id FROM deliveries WHERE id = ?1)";
     let message_id = plan
@@ -173,7 +175,23 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
     ));
     batch.extend(replay_link(meta));
     batch.extend(release_held_key(meta));
+    let mut posted_at = None;
     if let (Some(message), Some(id)) = (&plan.message, &message_id) {
+        let data = serde_json::json!({
+            "message": {"id": id, "channel_id": message.channel, "topic": message.topic, "text": message.text},
+            "incoming_webhook_id": meta.hook.id, "delivery_id": meta.id,
+        });
+        let event_id = db::new_id("evt")?;
+        let community = meta.hook.community_id.as_str();
+        batch.extend(crate::outbox::posted(
+            community,
+            &event_id,
+            &meta.id,
+            &data,
+            &message.channel,
+            &meta.now,
+        ));
+        posted_at = Some(batch.len() - 1);
         batch.push(db::stmt(
             "INSERT INTO messages (id, seq, community_id, channel_id, topic, text, webhook_id, delivery_id, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -284,11 +302,20 @@ pub async fn apply(db: &D1Database, meta: &DeliveryMeta<'_>, plan: &Plan) -> Api
             };
             // The member id of a member this batch created.
             let created = new_id.filter(|id| balances.as_ref().is_some_and(|m| &m.id == id));
+            #[derive(serde::Deserialize)]
+            struct Posted {
+                id: String,
+            }
+            let posted = match posted_at.and_then(|at| results.get(at)) {
+                Some(rows) => rows.rows::<Posted>()?.into_iter().map(|p| p.id).collect(),
+                None => Vec::new(),
+            };
             Ok(Applied::Done {
                 balances,
                 message_id,
                 created,
                 alert,
+                posted,
             })
         }
         Err(e) => refusal(&e)
@@ -424,7 +451,7 @@ pub enum DryRunCount {
 /// round trip: the dry run's check that its record (and so the credential it proved) still holds.
 /// Every change to a webhook bumps its version (disabling it too); a record that says disabled at
 /// the current version counts nothing and is refused as disabled by the next stage.
-pub async fn count_dry_run(db: &D1Database, hook: &HookRecord) -> ApiResult<DryRunCount> {
+pub async fn count_dry_run(db: Db<'_>, hook: &HookRecord) -> ApiResult<DryRunCount> {
     #[derive(serde::Deserialize)]
     struct Current {
         version: i64,
@@ -501,7 +528,7 @@ pub enum Written {
 /// marked truncated: failures are what a flood of junk makes. A pending delivery keeps its
 /// payload whole: it is the catch a mapping is built from, and what is replayed once there is one.
 pub async fn record_unapplied(
-    db: &D1Database,
+    db: Db<'_>,
     meta: &DeliveryMeta<'_>,
     unapplied: &Unapplied<'_>,
 ) -> ApiResult<Written> {
@@ -614,7 +641,7 @@ pub enum HeldWritten {
 /// held deliveries after its own INSERT, and this one sees that member), and concurrent holds
 /// cannot overshoot the quota.
 pub async fn record_held(
-    db: &D1Database,
+    db: Db<'_>,
     meta: &DeliveryMeta<'_>,
     held: &ToHold<'_>,
 ) -> ApiResult<HeldWritten> {

@@ -6,9 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use worker::D1Database;
 
-use crate::db;
+use crate::db::{self, Db};
 use crate::error::ApiResult;
 
 /// Currency key -> amount, for every currency of the community.
@@ -129,13 +128,13 @@ pub fn by_member(rows: Vec<Row>) -> BTreeMap<String, Amounts> {
 }
 
 /// A new member's balances: 0 in every currency of the community.
-pub async fn zero(d1: &D1Database, community_id: &str) -> ApiResult<Amounts> {
+pub async fn zero(db: Db<'_>, community_id: &str) -> ApiResult<Amounts> {
     #[derive(Deserialize)]
     struct Key {
         key: String,
     }
     let keys: Vec<Key> = db::all(
-        d1,
+        db,
         "SELECT key FROM currencies WHERE community_id = ?1",
         &crate::args![community_id],
     )

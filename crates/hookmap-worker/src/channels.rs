@@ -5,9 +5,8 @@
 //! read could not keep the check and the write together.
 
 use serde::{Deserialize, Serialize};
-use worker::D1Database;
 
-use crate::db;
+use crate::db::{self, Db};
 use crate::error::ApiResult;
 
 /// A channel as stored and as the API shows it.
@@ -22,7 +21,7 @@ pub struct Channel {
 }
 
 /// Community `cid`'s channel `id`; `None` when it has none by that id.
-pub async fn find(db: &D1Database, cid: &str, id: &str) -> ApiResult<Option<Channel>> {
+pub async fn find(db: Db<'_>, cid: &str, id: &str) -> ApiResult<Option<Channel>> {
     db::first(
         db,
         "SELECT id, name, type, created_at FROM channels WHERE id = ?1 AND community_id = ?2",

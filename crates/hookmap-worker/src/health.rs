@@ -92,22 +92,26 @@ mod announce {
     use serde::{Deserialize, Serialize};
     use worker::{D1Database, Env};
 
-    use crate::db;
+    use crate::db::{self, Db};
     use crate::error::{ApiError, ApiResult};
     use crate::outbox::{self, Job};
     use crate::quotas;
 
-    /// The webhook's state as its health row and settings hold it.
+    /// The webhook's state as its health row (the community's database) holds it.
     #[derive(Deserialize)]
     struct State {
-        community_id: String,
-        name: String,
         failing_since: Option<String>,
         failing_reason: Option<String>,
         failures_in_a_row: i64,
         recent: String,
         last_error: Option<String>,
         recovered_at: Option<String>,
+    }
+
+    /// The webhook's name and its community's thresholds, as the directory holds them.
+    #[derive(Deserialize)]
+    struct Settings {
+        name: String,
         failing_in_a_row: Option<i64>,
         failing_window: Option<i64>,
     }
@@ -140,30 +144,36 @@ mod announce {
             return Err(ApiError::internal("an alert job names no event type"));
         };
         let id = job.delivery_id.as_str();
-        let state: Option<State> = db::first(
+        let settings: Option<Settings> = db::first(
             db,
-            "SELECT w.community_id, w.name, h.failing, h.failing_since, h.failing_reason, h.failures_in_a_row,
-                    h.recent, h.last_error, h.recovered_at, q.failing_in_a_row, q.failing_window
-               FROM incoming_webhook_health h JOIN incoming_webhooks w ON w.id = h.webhook_id
-               LEFT JOIN community_quotas q ON q.community_id = w.community_id
-              WHERE h.webhook_id = ?1",
+            "SELECT w.name, q.failing_in_a_row, q.failing_window
+               FROM incoming_webhooks w LEFT JOIN community_quotas q ON q.community_id = w.community_id
+              WHERE w.id = ?1",
+            &crate::args![id],
+        )
+        .await?;
+        let cid = job.community_id.as_str();
+        let state: Option<State> = db::first(
+            Db::Community(env, cid),
+            "SELECT failing, failing_since, failing_reason, failures_in_a_row, recent, last_error, recovered_at
+               FROM incoming_webhook_health WHERE webhook_id = ?1",
             &crate::args![id],
         )
         .await?;
         // A webhook deleted meanwhile has nobody to tell about.
-        let Some(state) = state else {
+        let (Some(settings), Some(state)) = (settings, state) else {
             return Ok(());
         };
         let limit = |set: Option<i64>, quota| set.unwrap_or_else(|| quotas::default(env, quota));
         let rule = Rule::of(
-            limit(state.failing_in_a_row, Quota::FailingInARow),
-            limit(state.failing_window, Quota::FailingWindow),
+            limit(settings.failing_in_a_row, Quota::FailingInARow),
+            limit(settings.failing_window, Quota::FailingWindow),
         );
         let (recent_failures, recent_deliveries) = health::tally(&state.recent, rule.window);
         let data = Data {
             incoming_webhook: Shown {
                 id,
-                name: &state.name,
+                name: &settings.name,
                 reason: state.failing_reason.as_deref(),
                 failing_since: state.failing_since.as_deref(),
                 failures_in_a_row: state.failures_in_a_row,
@@ -177,7 +187,7 @@ mod announce {
             },
         };
         let data = serde_json::to_value(&data).map_err(ApiError::internal)?;
-        outbox::publish(env, db, &state.community_id, &kind.into(), &data, None).await?;
+        outbox::publish(env, cid, &kind.into(), &data, None).await?;
         Ok(())
     }
 }

@@ -19,7 +19,7 @@ use hookmap_core::Catalog;
 use serde::Deserialize;
 use worker::{D1Database, Env};
 
-use crate::db;
+use crate::db::{self, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
 use crate::hookcache;
@@ -146,46 +146,23 @@ async fn load(
     filter: &str,
     args: &[db::Arg<'_>],
 ) -> ApiResult<Option<(HookRecord, Option<String>)>> {
-    let results = db::batch(
+    let row: Option<HookRow> = db::first(
         db,
-        vec![
-            db::stmt(
-                &format!(
-                    "SELECT w.id, w.community_id, w.name, w.enabled, w.version, w.api_key_digest, w.signing_secret,
-                            w.previous_signing_secret, w.previous_secret_until, w.signature_scheme, w.signature_settings, w.api_key_in, w.encryption, w.mapping, w.token_digest, q.failed_payload_bytes,
-                            w.on_unknown_member, q.held_deliveries, q.members_per_hour, q.failing_in_a_row, q.failing_window
-                       FROM incoming_webhooks w LEFT JOIN community_quotas q ON q.community_id = w.community_id
-                      WHERE {filter}"
-                ),
-                args,
-            ),
-            db::stmt(
-                &format!(
-                    "SELECT f.key, f.type FROM user_fields f JOIN incoming_webhooks w ON w.community_id = f.community_id
-                      WHERE {filter}"
-                ),
-                args,
-            ),
-            db::stmt(
-                &format!(
-                    "SELECT c.key FROM currencies c JOIN incoming_webhooks w ON w.community_id = c.community_id
-                      WHERE {filter}"
-                ),
-                args,
-            ),
-        ],
+        &format!(
+            "SELECT w.id, w.community_id, w.name, w.enabled, w.version, w.api_key_digest, w.signing_secret,
+                    w.previous_signing_secret, w.previous_secret_until, w.signature_scheme, w.signature_settings, w.api_key_in, w.encryption, w.mapping, w.token_digest, q.failed_payload_bytes,
+                    w.on_unknown_member, q.held_deliveries, q.members_per_hour, q.failing_in_a_row, q.failing_window
+               FROM incoming_webhooks w LEFT JOIN community_quotas q ON q.community_id = w.community_id
+              WHERE {filter}"
+        ),
+        args,
     )
     .await?;
-    let (Some(hook_rows), Some(field_rows), Some(currency_rows)) =
-        (results.first(), results.get(1), results.get(2))
-    else {
-        return Err(ApiError::internal(
-            "D1 batch returned fewer results than statements",
-        ));
-    };
-    let Some(row) = hook_rows.rows::<HookRow>()?.into_iter().next() else {
+    let Some(row) = row else {
         return Ok(None);
     };
+    // The catalog is the community's own: its object's.
+    let catalog = catalog_rows(Db::Community(env, &row.community_id), &row.community_id).await?;
     let record = HookRecord {
         id: row.id,
         community_id: row.community_id,
@@ -206,12 +183,8 @@ async fn load(
             .map(serde_json::from_str)
             .transpose()
             .map_err(ApiError::internal)?,
-        fields: field_types(field_rows.rows::<FieldRow>()?),
-        currencies: currency_rows
-            .rows::<KeyRow>()?
-            .into_iter()
-            .map(|c| c.key)
-            .collect(),
+        fields: field_types(catalog.0),
+        currencies: catalog.1.into_iter().map(|c| c.key).collect(),
         failed_payload_bytes: row
             .failed_payload_bytes
             .unwrap_or_else(|| quotas::default(env, Quota::FailedPayloadBytes)),
@@ -252,8 +225,8 @@ async fn seal_legacy(env: &Env, db: &D1Database, id: &str, token: &str, digest: 
     }
 }
 
-/// What community `community_id` defines now, read from D1 (to check a mapping being saved).
-pub async fn catalog_of(db: &D1Database, community_id: &str) -> ApiResult<Catalog> {
+/// Community `community_id`'s user fields and currencies, as rows, from its object.
+async fn catalog_rows(db: Db<'_>, community_id: &str) -> ApiResult<(Vec<FieldRow>, Vec<KeyRow>)> {
     let args = crate::args![community_id];
     let results = db::batch(
         db,
@@ -268,14 +241,19 @@ pub async fn catalog_of(db: &D1Database, community_id: &str) -> ApiResult<Catalo
     .await?;
     let (Some(fields), Some(currencies)) = (results.first(), results.get(1)) else {
         return Err(ApiError::internal(
-            "D1 batch returned fewer results than statements",
+            "a batch returned fewer results than statements",
         ));
     };
-    let fields = fields.rows::<FieldRow>()?;
+    Ok((fields.rows()?, currencies.rows()?))
+}
+
+/// What community `community_id` defines now (to check a mapping being saved).
+pub async fn catalog_of(db: Db<'_>, community_id: &str) -> ApiResult<Catalog> {
+    let (fields, currencies) = catalog_rows(db, community_id).await?;
     let fields = fields
         .iter()
         .map(|f| (f.key.as_str(), f.field_type.as_str()));
-    let currencies = currencies.rows::<KeyRow>()?.into_iter().map(|c| c.key);
+    let currencies = currencies.into_iter().map(|c| c.key);
     Ok(Catalog::new(Catalog::fields_from(fields), currencies))
 }
 
@@ -291,7 +269,6 @@ pub async fn catalog_changed(env: &Env, db: &D1Database, community_id: &str) -> 
     .await?;
     hookcache::forget(env, &rows.iter().map(TokenRow::digest).collect::<Vec<_>>()).await;
     // The versions went up: the community's object checks deliveries against its copy of them.
-    #[cfg(feature = "api")]
     crate::community::copies::webhooks(env, db, community_id).await?;
     Ok(())
 }
@@ -305,6 +282,8 @@ pub async fn community_changed(env: &Env, db: &D1Database, community_id: &str) -
     )
     .await?;
     hookcache::forget(env, &rows.iter().map(TokenRow::digest).collect::<Vec<_>>()).await;
+    // The object reads quotas inside its own statements: it keeps a copy.
+    crate::community::copies::quotas(env, db, community_id).await?;
     Ok(())
 }
 

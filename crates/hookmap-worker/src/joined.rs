@@ -15,11 +15,12 @@ use worker::{D1Database, Env};
 
 use crate::api::users;
 use crate::apply::HELD_WHERE;
-use crate::db;
+use crate::db::{self, Db};
 use crate::edge::{self, Recorded, ReplayOutcome};
 use crate::error::ApiResult;
 use crate::hook::HookRecord;
 use crate::hooks;
+use crate::outbox::Job;
 
 /// Held deliveries one creation (or one cron run) applies at most; the cron takes the rest.
 pub const MOST_AT_ONCE: i64 = 100;
@@ -47,11 +48,12 @@ pub struct Applied {
 /// Applies the deliveries held in `community_id` for `email` or `username`, oldest first.
 pub async fn member_joined(
     env: &Env,
-    db: &D1Database,
+    d1: &D1Database,
     community_id: &str,
     email: &str,
     username: &str,
 ) -> ApiResult<Applied> {
+    let db = Db::Community(env, community_id);
     let rows: Vec<HeldRow> = db::all(
         db,
         &format!(
@@ -64,21 +66,22 @@ pub async fn member_joined(
         &crate::args![community_id, email, username, MOST_AT_ONCE],
     )
     .await?;
-    apply_rows(env, db, rows).await
+    apply_rows(env, d1, db, rows).await
 }
 
 /// A queued job (`outbox::enqueue_held`): a member a delivery created (`member_id`): what was held
 /// for them applies, then `member.joined`; or with an empty id the cron's catch-up. Queued by the
 /// edge, so that the edge links no replay.
-pub async fn queued(env: &Env, db: &D1Database, member_id: &str) -> ApiResult<()> {
-    let done = match member_id {
-        "" => catch_up(env, db).await?,
-        id => match users::created(db, id).await? {
+pub async fn queued(env: &Env, d1: &D1Database, job: &Job) -> ApiResult<()> {
+    let cid = job.community_id.as_str();
+    let done = match job.delivery_id.as_str() {
+        "" => catch_up(env, d1, cid).await?,
+        id => match users::created(Db::Community(env, cid), id).await? {
             // What was held applies first; then member.joined, whose failure is only logged, so
             // that a retried message announces the member once.
-            Some((cid, user)) => {
-                let done = member_joined(env, db, &cid, &user.email, &user.username).await?;
-                users::announce(env, db, &cid, &user).await?;
+            Some(user) => {
+                let done = member_joined(env, d1, cid, &user.email, &user.username).await?;
+                users::announce(env, cid, &user).await?;
                 done
             }
             None => Applied::default(),
@@ -91,7 +94,8 @@ pub async fn queued(env: &Env, db: &D1Database, member_id: &str) -> ApiResult<()
 }
 
 /// The cron's catch-up: deliveries still held for a member who exists, oldest first.
-async fn catch_up(env: &Env, db: &D1Database) -> ApiResult<Applied> {
+async fn catch_up(env: &Env, d1: &D1Database, community_id: &str) -> ApiResult<Applied> {
+    let db = Db::Community(env, community_id);
     let rows: Vec<HeldRow> = db::all(
         db,
         &format!(
@@ -106,15 +110,20 @@ async fn catch_up(env: &Env, db: &D1Database) -> ApiResult<Applied> {
         &crate::args![MOST_AT_ONCE],
     )
     .await?;
-    apply_rows(env, db, rows).await
+    apply_rows(env, d1, db, rows).await
 }
 
-async fn apply_rows(env: &Env, db: &D1Database, rows: Vec<HeldRow>) -> ApiResult<Applied> {
+async fn apply_rows(
+    env: &Env,
+    d1: &D1Database,
+    db: Db<'_>,
+    rows: Vec<HeldRow>,
+) -> ApiResult<Applied> {
     let mut records: BTreeMap<String, Option<HookRecord>> = BTreeMap::new();
     let mut done = Applied::default();
     for row in rows {
         if !records.contains_key(&row.webhook_id) {
-            let record = hooks::by_id(env, db, &row.webhook_id).await?;
+            let record = hooks::by_id(env, d1, &row.webhook_id).await?;
             records.insert(row.webhook_id.clone(), record);
         }
         let Some(Some(hook)) = records.get(&row.webhook_id) else {

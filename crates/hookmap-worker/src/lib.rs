@@ -30,7 +30,6 @@ mod apply;
 mod balances;
 mod caller;
 mod channels;
-#[cfg(feature = "api")]
 pub mod community;
 mod db;
 mod edge;
@@ -44,20 +43,19 @@ mod http;
 mod joined;
 mod log;
 mod outbox;
-#[cfg(feature = "edge")]
+#[cfg(feature = "api")]
 mod overdue;
 #[cfg(feature = "api")]
 mod queue;
 mod quotas;
+#[cfg(feature = "api")]
 mod replays;
-#[cfg(feature = "edge")]
+#[cfg(feature = "api")]
 mod retention;
 mod secrets;
 mod stored;
 
-use worker::{
-    event, Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent,
-};
+use worker::{event, Context, Env, MessageBatch, Request, Response};
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::RequestUrl;
@@ -142,22 +140,6 @@ async fn forward_to_api(mut req: Request, env: &Env) -> ApiResult<Response> {
 #[event(queue)]
 async fn queue(batch: MessageBatch<outbox::Job>, env: Env, _ctx: Context) -> worker::Result<()> {
     queue::consume(batch, &env).await
-}
-
-/// The cron (wrangler.toml `[triggers]`), at the scheduled time: retention (see `retention`), and
-/// outgoing deliveries whose queue message was lost queued again (see `overdue`).
-#[cfg(feature = "edge")]
-#[event(scheduled)]
-async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    let now_ms = event.schedule().max(0.0) as u64;
-    // Deliveries still held for a member who joined are applied by the API worker (queued).
-    outbox::enqueue_held(&env, None).await;
-    if let Err(e) = retention::run(&env, now_ms).await {
-        worker::console_error!("retention did not finish: {}", e.message);
-    }
-    if let Err(e) = overdue::run(&env, now_ms).await {
-        worker::console_error!("overdue deliveries were not queued again: {}", e.message);
-    }
 }
 
 async fn route(req: Request, env: &Env, log: &mut RequestLog) -> ApiResult<Response> {

@@ -1,4 +1,5 @@
-//! The cron's second chore: outgoing deliveries whose next attempt is overdue are queued again.
+//! A community's second chore (`community::chores`): outgoing deliveries whose next attempt is
+//! overdue are queued again.
 //!
 //! A queue message can be lost: its send failed (`outbox::enqueue` logs and goes on), or its
 //! consumer failed until the queue gave up and moved it to the dead-letter queue (wrangler.api.toml).
@@ -7,12 +8,11 @@
 //! same attempt sends nothing, and an attempt in flight holds its delivery's next due time ahead.
 
 use hookmap_core::DeliveryStatus;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use worker::Env;
 
-use crate::db;
+use crate::db::{self, Db};
 use crate::error::ApiResult;
-use crate::log::{self, Level};
 use crate::outbox;
 
 /// How late an attempt must be before it is queued again: the queue's own delays and retries
@@ -27,20 +27,14 @@ struct Overdue {
     attempts: i64,
 }
 
-#[derive(Debug, Serialize)]
-struct Requeued {
-    requeued: usize,
-}
-
-/// Queues again, at `now_ms`, the oldest overdue deliveries; how many.
-pub async fn run(env: &Env, now_ms: u64) -> ApiResult<usize> {
-    let d1 = env.d1("DB")?;
+/// Community `cid`'s oldest overdue deliveries (in its database `db`), queued again: how many.
+pub async fn requeue(db: Db<'_>, env: &Env, cid: &str, now_ms: u64) -> ApiResult<usize> {
     let before = db::iso(now_ms.saturating_sub(GRACE_MS));
     // The status is spelled in the statement, not bound: only then can SQLite use the partial
     // index of pending deliveries (migrations/0015).
     let due = "COALESCE(next_attempt_at, created_at)";
     let overdue: Vec<Overdue> = db::all(
-        &d1,
+        db,
         &format!(
             "SELECT id, attempts FROM outgoing_deliveries
               WHERE status = '{}' AND {due} < ?1 ORDER BY {due} LIMIT ?2",
@@ -51,16 +45,7 @@ pub async fn run(env: &Env, now_ms: u64) -> ApiResult<usize> {
     .await?;
     for delivery in &overdue {
         let next = u32::try_from(delivery.attempts.saturating_add(1)).unwrap_or(u32::MAX);
-        outbox::enqueue(env, &delivery.id, next, 0).await;
+        outbox::enqueue(env, cid, &delivery.id, next, 0).await;
     }
-    let requeued = overdue.len();
-    if requeued > 0 {
-        log::line(
-            env,
-            Level::Warn,
-            "overdue outgoing deliveries queued again",
-            &Requeued { requeued },
-        );
-    }
-    Ok(requeued)
+    Ok(overdue.len())
 }

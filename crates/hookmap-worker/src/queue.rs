@@ -19,9 +19,9 @@ pub async fn consume(batch: MessageBatch<Job>, env: &Env) -> worker::Result<()> 
         let job: &Message<Job> = &message;
         let body = job.body();
         let done = match &body.replay_run {
-            _ if body.held_for => joined::queued(env, &db, &body.delivery_id).await,
+            _ if body.held_for => joined::queued(env, &db, body).await,
             _ if body.alert.is_some() => health::queued(env, &db, body).await,
-            Some(run_id) => replays::replay_one(env, &db, run_id, &body.delivery_id).await,
+            Some(run_id) => replays::replay_one(env, &db, body, run_id).await,
             None => outbox::run(env, &db, body, &schedule).await.map(drop),
         };
         match done {

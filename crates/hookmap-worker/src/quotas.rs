@@ -12,7 +12,7 @@ use hookmap_core::StorageRefusal;
 use serde_json::{Map, Value};
 use worker::{D1Database, Env};
 
-use crate::db;
+use crate::db::{self, Db};
 use crate::error::{ApiError, ApiResult};
 
 /// The deployment's default for `quota`.
@@ -73,6 +73,7 @@ pub fn exceeded(quota: Quota, limit: i64) -> ApiError {
         // Thresholds, not limits: nothing is refused by them, but the match names every quota.
         Quota::FailingInARow => format!("webhooks failing after {limit} failures in a row"),
         Quota::FailingWindow => format!("webhooks judged on their last {limit} deliveries"),
+        Quota::StoredBytes => format!("at most {limit} bytes in its own database"),
     };
     ApiError::unprocessable(
         ApiCode::QuotaExceeded,
@@ -81,14 +82,27 @@ pub fn exceeded(quota: Quota, limit: i64) -> ApiError {
     .quota(quota.as_str(), limit)
 }
 
+/// The 507 of a delivery to a community whose own database holds `stored` bytes, at or over its
+/// `limit`: nothing is recorded (that would write more), and the sender may send again once
+/// retention or the operator made room.
+pub fn storage_full(stored: i64, limit: i64) -> ApiError {
+    ApiError {
+        status: 507,
+        message: format!(
+            "this community's database holds {stored} bytes and may hold at most {limit}: it takes no new deliveries until retention or the platform operator makes room"
+        ),
+        ..exceeded(Quota::StoredBytes, limit)
+    }
+}
+
 /// Counts one published event in the community's current minute, in one statement that refuses
 /// to count past the limit: over it, the answer is 429 with Retry-After and nothing is counted.
-pub async fn count_event(env: &Env, db: &D1Database, community_id: &str) -> ApiResult<()> {
+pub async fn count_event(env: &Env, d1: &D1Database, community_id: &str) -> ApiResult<()> {
     let (ms, _) = db::now();
     let window = quota::minute(ms);
     let fallback = default(env, Quota::EventsPerMinute);
     let results = db::batch(
-        db,
+        Db::Community(env, community_id),
         vec![
             forget_past_minutes(community_id, window),
             db::stmt(
@@ -104,7 +118,7 @@ pub async fn count_event(env: &Env, db: &D1Database, community_id: &str) -> ApiR
     if results.get(1).is_some_and(db::Outcome::changed) {
         return Ok(());
     }
-    let limit = limit_of(env, db, community_id, Quota::EventsPerMinute).await?;
+    let limit = limit_of(env, d1, community_id, Quota::EventsPerMinute).await?;
     Err(events_exceeded(limit, ms))
 }
 
@@ -177,12 +191,7 @@ pub fn events_exceeded(limit: i64, now_ms: u64) -> ApiError {
 }
 
 /// The room the community's `events_per_minute` leaves in minute `window`, and the limit.
-pub async fn events_room(
-    env: &Env,
-    db: &D1Database,
-    community_id: &str,
-    window: i64,
-) -> ApiResult<(i64, i64)> {
+pub async fn events_room(env: &Env, community_id: &str, window: i64) -> ApiResult<(i64, i64)> {
     #[derive(serde::Deserialize)]
     struct Used {
         used: i64,
@@ -190,7 +199,7 @@ pub async fn events_room(
     }
     let fallback = default(env, Quota::EventsPerMinute);
     let row: Option<Used> = db::first(
-        db,
+        Db::Community(env, community_id),
         &format!(
             "SELECT COALESCE((SELECT count FROM event_windows WHERE community_id = ?1 AND window = ?2), 0) AS used,
                     {EVENTS_LIMIT} AS cap"

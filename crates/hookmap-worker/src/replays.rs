@@ -11,10 +11,11 @@ use hookmap_core::DeliveryStatus;
 use serde::Deserialize;
 use worker::{D1Database, Env};
 
-use crate::db;
+use crate::db::{self, Db};
 use crate::edge::{self, Recorded, ReplayOutcome};
 use crate::error::ApiResult;
 use crate::hooks;
+use crate::outbox::Job;
 
 #[derive(Deserialize)]
 struct Original {
@@ -54,12 +55,9 @@ fn counter(recorded: &Recorded) -> &'static str {
 
 /// Replays delivery `delivery_id` for run `run_id` and counts it there. A delivery replayed,
 /// succeeded or gone meanwhile, or with nothing left to replay, is counted as skipped.
-pub async fn replay_one(
-    env: &Env,
-    db: &D1Database,
-    run_id: &str,
-    delivery_id: &str,
-) -> ApiResult<()> {
+pub async fn replay_one(env: &Env, d1: &D1Database, job: &Job, run_id: &str) -> ApiResult<()> {
+    let delivery_id = job.delivery_id.as_str();
+    let db = Db::Community(env, &job.community_id);
     let original: Option<Original> = db::first(
         db,
         "SELECT webhook_id, status, payload, payload_truncated, idempotency_key, signed_guard, replayed_as,
@@ -77,7 +75,7 @@ pub async fn replay_one(
     });
     let mut count = "skipped";
     if let Some(original) = replayable {
-        if let Some(hook) = hooks::by_id(env, db, &original.webhook_id).await? {
+        if let Some(hook) = hooks::by_id(env, d1, &original.webhook_id).await? {
             let keys = (original.idempotency_key, original.signed_guard);
             let held = original.status == DeliveryStatus::Pending.as_str()
                 && original.error_code.as_deref() == Some(joining::HELD_REASON);

@@ -1,26 +1,27 @@
-//! Retention, run by the cron (wrangler.toml `[triggers]`): each delivery's payload, and what each
-//! outgoing attempt sent and got back, is dropped after its community's `payload_days`, and delivery rows (with their idempotency keys), outgoing
-//! deliveries, attempts, events and adjustments (with theirs) after its `history_days` (`hookmap_core::quota`). Without it
-//! nothing was ever deleted, and one sender could fill D1 for every community.
+//! Retention, run in each community's database by its object's alarm (`community::chores`): each
+//! delivery's payload, and what each outgoing attempt sent and got back, is dropped after the
+//! community's `payload_days`, and delivery rows (with their idempotency keys), outgoing
+//! deliveries, attempts, events and adjustments (with theirs) after its `history_days`
+//! (`hookmap_core::quota`). Without it nothing was ever deleted, and one sender could fill its
+//! community's database.
 //!
 //! The work of one run is bounded: each sweep takes at most `BATCH` rows, oldest first, and runs
-//! again only while it keeps finding a full batch, at most `ROUNDS` times. The clock is the
-//! scheduled time the runtime passes in, so a test can run the cron "in 91 days".
+//! again only while it keeps finding a full batch, at most `ROUNDS` times; the next alarm takes
+//! the rest.
 
 use hookmap_core::joining;
 use hookmap_core::quota::Quota;
 use hookmap_core::DeliveryStatus;
 use serde::Serialize;
-use worker::{D1Database, Env};
+use worker::Env;
 
-use crate::db;
+use crate::db::{self, Db};
 use crate::error::ApiResult;
-use crate::log::{self, Level};
 use crate::quotas;
 
 /// Rows one statement of a sweep touches at most.
 const BATCH: i64 = 1_000;
-/// Batches a sweep runs in one cron run at most.
+/// Batches a sweep runs in one run at most.
 const ROUNDS: usize = 5;
 
 /// What one run did, for its log line.
@@ -49,9 +50,8 @@ fn cutoff(alias: &str, column: &str, default: &str) -> String {
     )
 }
 
-/// One retention run at `now_ms`.
-pub async fn run(env: &Env, now_ms: u64) -> ApiResult<Swept> {
-    let d1 = env.d1("DB")?;
+/// One retention run at `now_ms` in one community's database.
+pub async fn sweep(db: Db<'_>, env: &Env, now_ms: u64) -> ApiResult<Swept> {
     let now = i64::try_from(now_ms / 1000).unwrap_or(i64::MAX);
     let payload_days = quotas::default(env, Quota::PayloadDays);
     let history_days = quotas::default(env, Quota::HistoryDays);
@@ -112,10 +112,10 @@ pub async fn run(env: &Env, now_ms: u64) -> ApiResult<Swept> {
             ),
         ),
     ];
-    let held_given_up = give_up_held(&d1, now, payload_days).await?;
+    let held_given_up = give_up_held(db, now, payload_days).await?;
     let mut counts = [0usize; 9];
     for ((days, sweep), count) in sweeps.iter().zip(counts.iter_mut()) {
-        *count = rounds(&d1, sweep, now, *days).await?;
+        *count = rounds(db, sweep, now, *days).await?;
     }
     let [payloads_dropped, exchanges_dropped, keys_deleted, deliveries_deleted, attempts, outgoing, runs, adjustments, events] =
         counts;
@@ -129,15 +129,14 @@ pub async fn run(env: &Env, now_ms: u64) -> ApiResult<Swept> {
         replay_runs_deleted: runs,
         adjustments_deleted: adjustments,
     };
-    log::line(env, Level::Info, "retention", &swept);
     Ok(swept)
 }
 
 /// Runs `sweep` until it finds less than a full batch, at most `ROUNDS` times; rows touched.
-async fn rounds(d1: &D1Database, sweep: &str, now: i64, days: i64) -> ApiResult<usize> {
+async fn rounds(db: Db<'_>, sweep: &str, now: i64, days: i64) -> ApiResult<usize> {
     let mut total = 0;
     for _ in 0..ROUNDS {
-        let changed = db::run_changes(d1, sweep, &crate::args![now, days, BATCH]).await?;
+        let changed = db::run_changes(db, sweep, &crate::args![now, days, BATCH]).await?;
         total += changed;
         if i64::try_from(changed).unwrap_or(i64::MAX) < BATCH {
             break;
@@ -149,7 +148,7 @@ async fn rounds(d1: &D1Database, sweep: &str, now: i64, days: i64) -> ApiResult<
 /// Held deliveries (`hookmap_core::joining`) whose payload is due to go: without it they could
 /// never apply, so they fail with `member_never_joined` and give up the idempotency key they
 /// owned (the sender may send again), in one batch per round, before the payload sweep.
-async fn give_up_held(d1: &D1Database, now: i64, days: i64) -> ApiResult<usize> {
+async fn give_up_held(db: Db<'_>, now: i64, days: i64) -> ApiResult<usize> {
     let due = format!(
         "SELECT d.id FROM deliveries d
           WHERE {} AND d.payload IS NOT NULL AND d.created_at < {}
@@ -168,7 +167,7 @@ async fn give_up_held(d1: &D1Database, now: i64, days: i64) -> ApiResult<usize> 
             joining::never_joined_message()
         ];
         let results = db::batch(
-            d1,
+            db,
             vec![
                 db::stmt(
                     &format!("DELETE FROM idempotency_keys WHERE delivery_id IN ({due}) AND ?4 = ?4 AND ?5 = ?5 AND ?6 = ?6"),

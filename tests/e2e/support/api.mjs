@@ -95,6 +95,18 @@ export const contractMapping = {
 };
 
 /** Polls `probe` until it returns a truthy value (queues and caches work in the background). */
+/** Waits until every community's chores (run in its own database by its object's alarm, every
+ * CHORES_EVERY_SECONDS) have run since `since` (an ISO time): what they sweep or queue is done. */
+export async function choresRan(admin, since) {
+  const ids = (await admin.get('/v1/communities?per_page=50')).body.data.map((c) => c.id);
+  for (const cid of ids) {
+    await eventually(async () => {
+      const quotas = await admin.get(`/v1/communities/${cid}/quotas`);
+      return quotas.status === 200 && quotas.body.usage.chores_at > since;
+    }, `the chores of ${cid}`);
+  }
+}
+
 export async function eventually(probe, what, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -9,7 +9,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const wrangler = join(root, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
 const env = {
   ...process.env,
@@ -129,8 +129,6 @@ export async function startWorker({ vars = {}, logLevel = 'warn', state = mkdtem
     const child = spawn(process.execPath, [wrangler, 'dev', '--config', join(root, 'wrangler.toml'), '--config', apiConfig,
       '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector), '--persist-to', state,
       ...Object.entries(settings).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
-      // GET /__scheduled runs the cron's handler (retention) when a test asks.
-      '--test-scheduled',
       '--show-interactive-dev-session=false', '--log-level', logLevel],
     { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d) => worker.log.push(d.toString()));
@@ -199,6 +197,71 @@ export function persisted(dir) {
 
 /** Runs SQL on a halted worker's local D1 (its state directory) with wrangler's own CLI: the
  * results of the last statement. */
+/** Runs `command` (SQL statements) in the communities' own databases, as `d1` does in the
+ * directory: in every community's object, or only in community `cid`'s. Like `d1`, only while the
+ * worker is halted: workerd must not have the files open. Each object is a SQLite file under the
+ * state directory; Python's sqlite3 writes it (the objects are found by the community their
+ * built-in currencies name, since an object's file is named by a hash of its id). */
+export function objects(state, command, cid = null) {
+  const script = `
+import glob, sqlite3, sys
+state, cid, command = sys.argv[1], sys.argv[2], sys.argv[3]
+found = 0
+for path in sorted(glob.glob(state + "/v3/do/*-Community/*.sqlite")):
+    if path.endswith("/metadata.sqlite"):
+        continue
+    con = sqlite3.connect(path)
+    try:
+        if cid and not con.execute("SELECT 1 FROM currencies WHERE community_id = ? LIMIT 1", (cid,)).fetchone():
+            continue
+        con.executescript(command)
+        con.commit()
+        found += 1
+    finally:
+        con.close()
+print(found)
+`;
+  const run = spawnSync('python3', ['-c', script, state, cid ?? '', command], { encoding: 'utf8', timeout: 60_000 });
+  if (run.status !== 0) throw new Error(`objects: the SQL failed:\n${run.stdout}\n${run.stderr}`);
+  const found = Number(run.stdout.trim());
+  if (cid && found !== 1) throw new Error(`objects: community ${cid} has ${found} databases, not 1`);
+  return found;
+}
+
+/** Reads `query` in every community's database of a halted worker (as `objects` writes them):
+ * the rows of each, one list per database. */
+export function objectRows(state, query) {
+  const script = `
+import glob, json, sqlite3, sys
+out = []
+for path in sorted(glob.glob(sys.argv[1] + "/v3/do/*-Community/*.sqlite")):
+    if path.endswith("/metadata.sqlite"):
+        continue
+    con = sqlite3.connect(path)
+    con.row_factory = sqlite3.Row
+    try:
+        out.append([dict(r) for r in con.execute(sys.argv[2]).fetchall()])
+    finally:
+        con.close()
+print(json.dumps(out))
+`;
+  const run = spawnSync('python3', ['-c', script, state, query], { encoding: 'utf8', timeout: 60_000 });
+  if (run.status !== 0) throw new Error(`objectRows: the query failed:\n${run.stdout}\n${run.stderr}`);
+  return JSON.parse(run.stdout);
+}
+
+/** Moves community `cid`'s data from the directory into its own database, a call at a time
+ * (README, "Moving an existing deployment"): the last call's report. */
+export async function moveCommunity(admin, cid, { calls = 100 } = {}) {
+  for (let i = 0; i < calls; i++) {
+    const step = await admin.post(`/v1/communities/${cid}/move`);
+    if (step.status !== 200) throw new Error(`move of ${cid}: ${step.status} ${step.text}`);
+    if (step.body.state === 'mismatched') return step.body;
+    if (step.body.state === 'live' && step.body.left_in_directory === 0) return step.body;
+  }
+  throw new Error(`move of ${cid}: not done after ${calls} calls`);
+}
+
 export function d1(state, command) {
   const run = spawnSync(process.execPath,
     [wrangler, 'd1', 'execute', 'DB', '--local', '--persist-to', state, '--json', '--command', command],

@@ -44,7 +44,7 @@ pub async fn create_channel(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiR
     let id = db::new_id("chn")?;
     let (_, now) = db::now();
     db::insert_unique(
-        &ctx.db,
+        ctx.data(cid),
         "INSERT INTO channels (id, community_id, name, type, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         &crate::args![&id, cid, name, kind, &now],
         |_| {
@@ -73,13 +73,13 @@ pub async fn list_channels(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
         filter: "community_id = ?1",
         order: "name",
     }
-    .fetch::<Channel>(ctx, &crate::args![cid])
+    .fetch::<Channel>(ctx, ctx.data(cid), &crate::args![cid])
     .await?
     .answer_rows()
 }
 
 async fn load_channel(ctx: &Ctx<'_>, cid: &str, chid: &str) -> ApiResult<Channel> {
-    channels::find(&ctx.db, cid, chid)
+    channels::find(ctx.data(cid), cid, chid)
         .await?
         .ok_or_else(|| ApiError::not_found("this channel"))
 }
@@ -97,25 +97,24 @@ struct MessageRow {
     webhook_id: Option<String>,
     delivery_id: Option<String>,
     created_at: String,
-    bot_name: String,
-    bot_avatar_url: Option<String>,
 }
 
-/// A channel's messages, newest first, each with its author: the community's bot as it is now.
+/// A channel's messages, newest first, each with its author: the community's bot as it is now
+/// (the directory's), not as it was when the message was posted.
 pub async fn messages(ctx: &Ctx<'_>, cid: &str, chid: &str) -> ApiResult<Response> {
     load_channel(ctx, cid, chid).await?;
-    Listing {
+    let listed = Listing {
         select:
-            "SELECT m.id, m.channel_id, m.topic, m.text, m.webhook_id, m.delivery_id, m.created_at,
-                        c.bot_name, c.bot_avatar_url
-                   FROM messages m JOIN communities c ON c.id = m.community_id",
+            "SELECT m.id, m.channel_id, m.topic, m.text, m.webhook_id, m.delivery_id, m.created_at
+                   FROM messages m",
         counted: "messages m",
         filter: "m.channel_id = ?1",
         order: "m.seq DESC",
     }
-    .fetch::<MessageRow>(ctx, &crate::args![chid])
-    .await?
-    .answer_each(|m| Ok(ShownMessage::of(m)))
+    .fetch::<MessageRow>(ctx, ctx.data(cid), &crate::args![chid])
+    .await?;
+    let bot = load_bot(ctx, cid).await?;
+    listed.answer_each(|m| Ok(ShownMessage::of(m, &bot)))
 }
 
 /// A message as the API shows it (OpenAPI `Message`), its author the community's bot.
@@ -139,7 +138,7 @@ struct Author<'r> {
 }
 
 impl<'r> ShownMessage<'r> {
-    fn of(m: &'r MessageRow) -> Self {
+    fn of(m: &'r MessageRow, bot: &'r Bot) -> Self {
         Self {
             id: &m.id,
             channel_id: &m.channel_id,
@@ -147,8 +146,8 @@ impl<'r> ShownMessage<'r> {
             text: &m.text,
             author: Author {
                 kind: "bot",
-                name: &m.bot_name,
-                avatar_url: m.bot_avatar_url.as_deref(),
+                name: &bot.name,
+                avatar_url: bot.avatar_url.as_deref(),
             },
             webhook_id: m.webhook_id.as_deref(),
             delivery_id: m.delivery_id.as_deref(),

@@ -77,7 +77,7 @@ pub async fn list(ctx: &Ctx<'_>) -> ApiResult<Response> {
         filter: "1",
         order: "created_at, id",
     }
-    .fetch::<Community>(ctx, &[])
+    .fetch::<Community>(ctx, ctx.directory(), &[])
     .await?
     .answer_rows()
 }
@@ -180,7 +180,7 @@ pub async fn list_keys(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
         filter: "community_id = ?1 AND ?2 = ?2",
         order: "created_at, id",
     }
-    .fetch::<KeyRow>(ctx, &crate::args![cid, &now])
+    .fetch::<KeyRow>(ctx, ctx.directory(), &crate::args![cid, &now])
     .await?
     .answer_rows()
 }
@@ -241,4 +241,12 @@ pub async fn delete_key(ctx: &Ctx<'_>, cid: &str, kid: &str) -> ApiResult<Respon
         return Err(ApiError::not_found("this API key"));
     }
     http::no_content()
+}
+
+/// `POST .../move`: one call's worth of moving the community's data from the directory into its
+/// own database (`community::moving`): where the move stands. Admin token only.
+pub async fn move_step(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
+    ctx.caller.require_root()?;
+    let report = community::moving::step(ctx.env, &ctx.db, cid).await?;
+    http::json(200, &report)
 }

@@ -50,7 +50,7 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     let (_, now) = db::now();
     // The cap is counted inside the INSERT, so concurrent creates cannot overshoot it.
     let inserted = db::insert_unique(
-        &ctx.db,
+        ctx.data(cid),
         "INSERT INTO currencies (community_id, key, name, built_in, created_at)
          SELECT ?1, ?2, ?3, 0, ?4 WHERE (SELECT COUNT(*) FROM currencies WHERE community_id = ?1) < ?5",
         &crate::args![cid, key, name, &now, catalog::MAX_CURRENCIES as i64],
@@ -81,14 +81,14 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
 pub async fn list(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
     Listing::of_community(&format!("SELECT {COLUMNS} FROM currencies"), "currencies")
         .ordered_by("built_in DESC, key")
-        .fetch::<CurrencyRow>(ctx, &crate::args![cid])
+        .fetch::<CurrencyRow>(ctx, ctx.data(cid), &crate::args![cid])
         .await?
         .answer_rows()
 }
 
 async fn load(ctx: &Ctx<'_>, cid: &str, key: &str) -> ApiResult<CurrencyRow> {
     db::one(
-        &ctx.db,
+        ctx.data(cid),
         &format!("SELECT {COLUMNS} FROM currencies WHERE community_id = ?1 AND key = ?2"),
         &crate::args![cid, key],
         "this currency",
@@ -107,7 +107,7 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, key: &str, req: &mut Request) -> A
     let object = http::object_body(req).await?;
     let Text(name) = CurrencyChange::from_object(&object)?.name;
     let changed = db::run_changes(
-        &ctx.db,
+        ctx.data(cid),
         "UPDATE currencies SET name = ?3 WHERE community_id = ?1 AND key = ?2",
         &crate::args![cid, key, name],
     )

@@ -163,7 +163,7 @@ impl<'r> Shown<'r> {
 pub async fn catch(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     load(ctx, cid, id).await?;
     let row: Option<DeliveryRow> = db::first(
-        &ctx.db,
+        ctx.data(cid),
         &format!(
             "{SELECT} WHERE webhook_id = ?1 AND payload IS NOT NULL ORDER BY seq DESC LIMIT 1"
         ),
@@ -202,7 +202,7 @@ pub async fn catch(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
 /// so a client can read a page of payloads in one call.
 pub async fn list(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     load(ctx, cid, id).await?;
-    history(ctx, "webhook_id = ?1", id).await
+    history(ctx, cid, "webhook_id = ?1", id).await
 }
 
 /// Every incoming webhook's deliveries of the community in one history: the per-webhook one's
@@ -213,14 +213,14 @@ pub async fn list_community(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
         Some(webhook) => {
             // Another community's webhook is a 404, as its own history would be.
             load(ctx, cid, &webhook).await?;
-            history(ctx, "webhook_id = ?1", &webhook).await
+            history(ctx, cid, "webhook_id = ?1", &webhook).await
         }
-        None => history(ctx, "community_id = ?1", cid).await,
+        None => history(ctx, cid, "community_id = ?1", cid).await,
     }
 }
 
 /// The deliveries `scope` (a condition on `?1`, `owner`) finds, filtered by the query.
-async fn history(ctx: &Ctx<'_>, scope: &str, owner: &str) -> ApiResult<Response> {
+async fn history(ctx: &Ctx<'_>, cid: &str, scope: &str, owner: &str) -> ApiResult<Response> {
     let with_payload = include_param(ctx)? == Some(DeliveryInclude::Payload);
     let status = status_param(ctx, &HistoryStatus::NAMES)?;
     let since = instant_param(ctx, "since")?;
@@ -250,10 +250,16 @@ async fn history(ctx: &Ctx<'_>, scope: &str, owner: &str) -> ApiResult<Response>
         code.as_deref()
     ];
     let totals = listing
-        .totals_by_status(ctx, &args, 1, HISTORY_STATUS, &HistoryStatus::NAMES)
+        .totals_by_status(
+            ctx.data(cid),
+            &args,
+            1,
+            HISTORY_STATUS,
+            &HistoryStatus::NAMES,
+        )
         .await?;
     listing
-        .fetch::<DeliveryRow>(ctx, &args)
+        .fetch::<DeliveryRow>(ctx, ctx.data(cid), &args)
         .await?
         .with_totals(totals)
         .answer_each(|r| Ok(Shown::of(r, with_payload, &stale_before)))
@@ -308,9 +314,9 @@ pub(super) fn instant_param(ctx: &Ctx<'_>, name: &str) -> ApiResult<Option<Strin
         .transpose()
 }
 
-async fn load_delivery(ctx: &Ctx<'_>, id: &str, did: &str) -> ApiResult<DeliveryRow> {
+async fn load_delivery(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<DeliveryRow> {
     db::one(
-        &ctx.db,
+        ctx.data(cid),
         &format!("{SELECT} WHERE id = ?1 AND webhook_id = ?2"),
         &crate::args![did, id],
         "this delivery",
@@ -320,7 +326,7 @@ async fn load_delivery(ctx: &Ctx<'_>, id: &str, did: &str) -> ApiResult<Delivery
 
 pub async fn get(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<Response> {
     load(ctx, cid, id).await?;
-    let row = load_delivery(ctx, id, did).await?;
+    let row = load_delivery(ctx, cid, id, did).await?;
     http::json(200, &Shown::of(&row, true, &stale_before()))
 }
 
@@ -328,7 +334,7 @@ pub async fn get(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<Res
 /// replayed, and a replay carries an idempotency key, so a delivery applies at most once.
 pub async fn replay(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<Response> {
     let webhook = load(ctx, cid, id).await?;
-    let row = load_delivery(ctx, id, did).await?;
+    let row = load_delivery(ctx, cid, id, did).await?;
     if row.status == DeliveryStatus::Success.as_str() {
         return Err(ApiError::conflict(
             ApiCode::AlreadyApplied,
@@ -367,7 +373,7 @@ pub async fn replay(ctx: &Ctx<'_>, cid: &str, id: &str, did: &str) -> ApiResult<
     ) else {
         return Err(ApiError::conflict(ApiCode::NothingToReplay, why));
     };
-    edge::replay(ctx.env, &ctx.db, stored).await
+    edge::replay(ctx.env, ctx.data(cid), stored).await
 }
 
 #[cfg(test)]

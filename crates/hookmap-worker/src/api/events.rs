@@ -71,7 +71,7 @@ pub async fn publish(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<R
         schema::validate(schema, data, "data")?;
     }
     quotas::count_event(ctx.env, &ctx.db, cid).await?;
-    let published = outbox::publish(ctx.env, &ctx.db, cid, &kind, data, None).await?;
+    let published = outbox::publish(ctx.env, cid, &kind, data, None).await?;
     /// OpenAPI `PublishedEvent`: the event and how many subscriptions it goes to.
     #[derive(Serialize)]
     struct Published<'a> {

@@ -69,7 +69,7 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     // The cap is counted inside the INSERT, so concurrent creates cannot overshoot it; a
     // community already over it (from before the cap) keeps its fields and adds none.
     let inserted = db::insert_unique(
-        &ctx.db,
+        ctx.data(cid),
         "INSERT INTO user_fields (community_id, key, name, type, created_at)
          SELECT ?1, ?2, ?3, ?4, ?5 WHERE (SELECT COUNT(*) FROM user_fields WHERE community_id = ?1) < ?6",
         &crate::args![cid, key, name, field_type.as_str(), &now, catalog::MAX_USER_FIELDS as i64],
@@ -104,14 +104,14 @@ pub async fn list(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
         filter: "community_id = ?1",
         order: "key",
     }
-    .fetch::<FieldRow>(ctx, &crate::args![cid])
+    .fetch::<FieldRow>(ctx, ctx.data(cid), &crate::args![cid])
     .await?
     .answer_rows()
 }
 
 async fn load(ctx: &Ctx<'_>, cid: &str, key: &str) -> ApiResult<FieldRow> {
     db::one(
-        &ctx.db,
+        ctx.data(cid),
         "SELECT key, name, type, created_at FROM user_fields WHERE community_id = ?1 AND key = ?2",
         &crate::args![cid, key],
         "this user field",
@@ -137,7 +137,7 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, key: &str, req: &mut Request) -> A
     }
     if let Some(Text(name)) = body.name {
         db::run(
-            &ctx.db,
+            ctx.data(cid),
             "UPDATE user_fields SET name = ?3 WHERE community_id = ?1 AND key = ?2",
             &crate::args![cid, key, name],
         )
@@ -192,13 +192,15 @@ pub(super) async fn delete_unless<Why: DeserializeOwned>(
     delete: &str,
     why: &str,
 ) -> ApiResult<Result<(), Option<Why>>> {
-    let changed = db::run_changes(&ctx.db, delete, &crate::args![cid, key]).await?;
+    let changed = db::run_changes(ctx.data(cid), delete, &crate::args![cid, key]).await?;
     // Cascaded rows (values, zero balances) count in `changes` too: any is a delete.
     if changed > 0 {
         hooks::catalog_changed(ctx.env, &ctx.db, cid).await?;
         return Ok(Ok(()));
     }
-    Ok(Err(db::first(&ctx.db, why, &crate::args![cid, key]).await?))
+    Ok(Err(
+        db::first(ctx.data(cid), why, &crate::args![cid, key]).await?
+    ))
 }
 
 /// No incoming webhook of community `?1` maps a value onto field `?2`.

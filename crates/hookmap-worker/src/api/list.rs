@@ -8,7 +8,7 @@ use serde::Serialize;
 use worker::Response;
 
 use super::Ctx;
-use crate::db::{self, Arg};
+use crate::db::{self, Arg, Db};
 use crate::error::ApiResult;
 use crate::http::{self, Page};
 
@@ -64,14 +64,15 @@ impl<'a> Listing<'a> {
     pub async fn fetch<T: DeserializeOwned>(
         &self,
         ctx: &Ctx<'_>,
+        db: Db<'_>,
         args: &[Arg<'_>],
     ) -> ApiResult<Listed<T>> {
         let page = Page::from_url(&ctx.url)?;
         let (select, count) = self.statements(args.len());
         let mut select_args = args.to_vec();
         select_args.extend([Arg::from(page.per_page), Arg::from(page.offset())]);
-        let rows = db::all(&ctx.db, &select, &select_args).await?;
-        let total = db::first::<db::Count>(&ctx.db, &count, args)
+        let rows = db::all(db, &select, &select_args).await?;
+        let total = db::first::<db::Count>(db, &count, args)
             .await?
             .map_or(0, |c| c.n);
         Ok(Listed {
@@ -88,7 +89,7 @@ impl<'a> Listing<'a> {
     /// which the filter must read as "any".
     pub async fn totals_by_status(
         &self,
-        ctx: &Ctx<'_>,
+        db: Db<'_>,
         args: &[Arg<'_>],
         status_at: usize,
         status: &str,
@@ -107,7 +108,7 @@ impl<'a> Listing<'a> {
             "SELECT {status} AS status, COUNT(*) AS n FROM {} WHERE {} GROUP BY 1",
             self.counted, self.filter
         );
-        let found: Vec<Total> = db::all(&ctx.db, &sql, &any_status).await?;
+        let found: Vec<Total> = db::all(db, &sql, &any_status).await?;
         let mut totals = BTreeMap::new();
         for name in names {
             let n = found.iter().find(|t| t.status == *name).map_or(0, |t| t.n);

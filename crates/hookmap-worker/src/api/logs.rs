@@ -51,7 +51,7 @@ pub async fn field_histories(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
         order: "h.created_at DESC, h.id DESC",
     }
     .fetch::<HistoryRow>(
-        ctx,
+        ctx, ctx.data(cid),
         &crate::args![cid, user.as_deref(), field.as_deref(), webhook.as_deref()],
     )
     .await?
@@ -114,7 +114,7 @@ pub async fn gamification(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
         filter: &filter,
         order: "g.created_at DESC, g.id DESC",
     }
-    .fetch::<LogRow>(ctx, &crate::args![cid, user.as_deref(), webhook.as_deref()])
+    .fetch::<LogRow>(ctx, ctx.data(cid), &crate::args![cid, user.as_deref(), webhook.as_deref()])
     .await?
     .answer_rows()
 }

@@ -59,7 +59,7 @@ struct Row {
 /// 404 unless `uid` is a member of `cid`: another community's member reads as a missing one.
 async fn member_of(ctx: &Ctx<'_>, cid: &str, uid: &str) -> ApiResult<()> {
     let exists: Option<db::Count> = db::first(
-        &ctx.db,
+        ctx.data(cid),
         "SELECT COUNT(*) AS n FROM users WHERE id = ?1 AND community_id = ?2",
         &crate::args![uid, cid],
     )
@@ -90,7 +90,7 @@ pub async fn list(ctx: &Ctx<'_>, cid: &str, uid: &str) -> ApiResult<Response> {
         filter: "community_id = ?1 AND user_id = ?2",
         order: "created_at DESC, id DESC",
     }
-    .fetch::<Row>(ctx, &crate::args![cid, uid])
+    .fetch::<Row>(ctx, ctx.data(cid), &crate::args![cid, uid])
     .await?
     .answer_each(|r| {
         Ok(Listed {
@@ -111,7 +111,7 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, uid: &str, req: &mut Request) -> A
     let object = http::object_body(req).await?;
     let body = NewAdjustment::from_object(&object)?;
     let Text(reason) = body.reason;
-    let catalog = hooks::catalog_of(&ctx.db, cid).await?;
+    let catalog = hooks::catalog_of(ctx.data(cid), cid).await?;
     let effects = adjust::effects(body.balances, body.fields, &catalog)?;
     let id = db::new_id("adj")?;
     let (_, now) = db::now();
@@ -127,7 +127,7 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, uid: &str, req: &mut Request) -> A
         batch.extend(written(cid, uid, effect, &row_id, &source, &now));
     }
     batch.push(member_balances(cid, uid)?);
-    match db::batch(&ctx.db, batch).await {
+    match db::batch(ctx.data(cid), batch).await {
         Ok(results) => {
             let rows = results
                 .last()
@@ -246,7 +246,7 @@ fn member_balances(cid: &str, uid: &str) -> ApiResult<db::Statement> {
 /// The answer to a repeated `Idempotency-Key`: the first adjustment, the balances as they are.
 async fn repeated(ctx: &Ctx<'_>, cid: &str, uid: &str, key: Option<&str>) -> ApiResult<Response> {
     let first: Row = db::one(
-        &ctx.db,
+        ctx.data(cid),
         "SELECT id, user_id, reason, effects, idempotency_key, created_at FROM adjustments
           WHERE community_id = ?1 AND idempotency_key = ?2",
         &crate::args![cid, key],
@@ -261,7 +261,7 @@ async fn repeated(ctx: &Ctx<'_>, cid: &str, uid: &str, key: Option<&str>) -> Api
         .into());
     }
     let rows: Vec<balances::Row> = db::all(
-        &ctx.db,
+        ctx.data(cid),
         balances::OF_MEMBERS,
         &crate::args![
             cid,
@@ -348,7 +348,7 @@ async fn overdrawn(
 ) -> ApiResult<Option<String>> {
     let ids = serde_json::to_string(&[uid]).map_err(ApiError::internal)?;
     let rows: Vec<balances::Row> = db::all(
-        &ctx.db,
+        ctx.data(cid),
         balances::OF_MEMBERS,
         &crate::args![cid, ids.as_str()],
     )

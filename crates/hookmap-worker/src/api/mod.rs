@@ -28,7 +28,7 @@ use worker::{D1Database, Env, Request, Response};
 use self::routes::Route;
 
 use crate::caller::Caller;
-use crate::db;
+use crate::db::{self, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::http::RequestUrl;
 use crate::log::RequestLog;
@@ -39,6 +39,18 @@ pub struct Ctx<'a> {
     pub db: D1Database,
     pub url: RequestUrl,
     pub caller: Caller,
+}
+
+impl Ctx<'_> {
+    /// The directory: communities, keys, webhook and subscription settings, quotas.
+    pub fn directory(&self) -> Db<'_> {
+        Db::Directory(&self.db)
+    }
+
+    /// Community `cid`'s own database: its members, catalog, history and outgoing deliveries.
+    pub fn data<'a>(&'a self, cid: &'a str) -> Db<'a> {
+        Db::Community(self.env, cid)
+    }
 }
 
 pub async fn dispatch(

@@ -53,10 +53,10 @@ pub async fn deliveries(ctx: &Ctx<'_>, cid: &str, sid: &str) -> ApiResult<Respon
     };
     let args = crate::args![sid, status.as_deref(), since.as_deref(), until.as_deref()];
     let totals = listing
-        .totals_by_status(ctx, &args, 1, "d.status", &DeliveryStatus::NAMES)
+        .totals_by_status(ctx.data(cid), &args, 1, "d.status", &DeliveryStatus::NAMES)
         .await?;
     listing
-        .fetch::<DeliveryRow>(ctx, &args)
+        .fetch::<DeliveryRow>(ctx, ctx.data(cid), &args)
         .await?
         .with_totals(totals)
         .answer_rows()
@@ -87,7 +87,7 @@ pub async fn logs(ctx: &Ctx<'_>, cid: &str, sid: &str) -> ApiResult<Response> {
         filter: "subscription_id = ?1",
         order: "seq DESC",
     }
-    .fetch::<LogRow>(ctx, &crate::args![sid])
+    .fetch::<LogRow>(ctx, ctx.data(cid), &crate::args![sid])
     .await?
     .answer_rows()
 }
@@ -108,12 +108,13 @@ struct ExchangeRow {
 
 async fn load_log<T: serde::de::DeserializeOwned + 'static>(
     ctx: &Ctx<'_>,
+    cid: &str,
     columns: &str,
     sid: &str,
     lid: &str,
 ) -> ApiResult<T> {
     db::one(
-        &ctx.db,
+        ctx.data(cid),
         &format!("SELECT {columns} FROM outgoing_attempts WHERE id = ?1 AND subscription_id = ?2"),
         &crate::args![lid, sid],
         "this log entry",
@@ -129,7 +130,7 @@ pub async fn log(ctx: &Ctx<'_>, cid: &str, sid: &str, lid: &str) -> ApiResult<Re
     let columns = format!(
         "{LOG_COLUMNS}, request_headers, request_body, response_headers, response_body, response_truncated, exchange_expired"
     );
-    let row: ExchangeRow = load_log(ctx, &columns, sid, lid).await?;
+    let row: ExchangeRow = load_log(ctx, cid, &columns, sid, lid).await?;
     /// OpenAPI `OutgoingLogDetail`: the attempt, and the exchange while it is kept.
     #[derive(Serialize)]
     struct Detail<'r> {
@@ -178,9 +179,9 @@ struct ResendState {
 }
 
 /// The delivery's newest resend, if any is still stored (`None`: the delivery is gone).
-async fn resend_state(ctx: &Ctx<'_>, delivery: &str) -> ApiResult<Option<ResendState>> {
+async fn resend_state(ctx: &Ctx<'_>, cid: &str, delivery: &str) -> ApiResult<Option<ResendState>> {
     db::first(
-        &ctx.db,
+        ctx.data(cid),
         "SELECT r.id AS resent_as, r.status AS resent_status
            FROM outgoing_deliveries d LEFT JOIN outgoing_deliveries r ON r.id = d.resent_as
           WHERE d.id = ?1",
@@ -240,9 +241,9 @@ pub async fn resend(
     found(ctx, cid, sid).await?;
     let object = http::optional_object_body(req).await?;
     let force = ResendBody::from_object(&object)?.force.unwrap_or(false);
-    let log: LogRow = load_log(ctx, LOG_COLUMNS, sid, lid).await?;
+    let log: LogRow = load_log(ctx, cid, LOG_COLUMNS, sid, lid).await?;
     let gone = || ApiError::not_found("this log entry's delivery");
-    let state = resend_state(ctx, &log.delivery_id)
+    let state = resend_state(ctx, cid, &log.delivery_id)
         .await?
         .ok_or_else(gone)?;
     let Resend::New { forced } = resend::decide(state.resent_as.as_deref(), force) else {
@@ -263,7 +264,7 @@ pub async fn resend(
         quota::minute(ms),
         std::slice::from_ref(&delivery),
     )?);
-    let results = match db::batch(&ctx.db, statements).await {
+    let results = match db::batch(ctx.data(cid), statements).await {
         Ok(results) => results,
         Err(e) => return Err(quotas::events_refused(ctx.env, &ctx.db, cid, ms, e).await),
     };
@@ -277,15 +278,15 @@ pub async fn resend(
     };
     if !made {
         if forced {
-            return Err(too_many_resends(ctx, &log, &since, ms).await);
+            return Err(too_many_resends(ctx, cid, &log, &since, ms).await);
         }
         // A concurrent resend claimed it first: answer with that one.
-        let state = resend_state(ctx, &log.delivery_id)
+        let state = resend_state(ctx, cid, &log.delivery_id)
             .await?
             .ok_or_else(gone)?;
         return earlier(&state, &log);
     }
-    outbox::enqueue(ctx.env, &delivery, 1, 0).await;
+    outbox::enqueue(ctx.env, cid, &delivery, 1, 0).await;
     resent(
         &delivery,
         &log.event_id,
@@ -304,13 +305,19 @@ fn earlier(state: &ResendState, log: &LogRow) -> ApiResult<Response> {
 }
 
 /// `429 too_many_resends`, with the time the oldest forced resend counted leaves the window.
-async fn too_many_resends(ctx: &Ctx<'_>, log: &LogRow, since: &str, now_ms: u64) -> ApiError {
+async fn too_many_resends(
+    ctx: &Ctx<'_>,
+    cid: &str,
+    log: &LogRow,
+    since: &str,
+    now_ms: u64,
+) -> ApiError {
     #[derive(Deserialize)]
     struct Oldest {
         oldest: Option<String>,
     }
     let oldest: ApiResult<Option<Oldest>> = db::first(
-        &ctx.db,
+        ctx.data(cid),
         "SELECT MIN(f.created_at) AS oldest FROM outgoing_deliveries d JOIN outgoing_deliveries f
             ON f.subscription_id = d.subscription_id AND f.event_id = d.event_id
          WHERE d.id = ?1 AND f.forced = 1 AND f.created_at >= ?2",
@@ -359,10 +366,10 @@ pub async fn recover(
     let failed = DeliveryStatus::Failed.as_str();
     let (ms, now) = db::now();
     let window = quota::minute(ms);
-    let (room, limit) = quotas::events_room(ctx.env, &ctx.db, cid, window).await?;
+    let (room, limit) = quotas::events_room(ctx.env, cid, window).await?;
     let take = resend::recover_take(room);
     let found: Vec<Unrecovered> = db::all(
-        &ctx.db,
+        ctx.data(cid),
         &format!("SELECT id {UNRECOVERED} ORDER BY created_at LIMIT ?4"),
         &crate::args![sid, failed, since.as_str(), take.max(1)],
     )
@@ -385,20 +392,20 @@ pub async fn recover(
     let mut recovered = 0;
     if !statements.is_empty() {
         statements.extend(quotas::count_made(ctx.env, cid, window, &made)?);
-        let results = match db::batch(&ctx.db, statements).await {
+        let results = match db::batch(ctx.data(cid), statements).await {
             Ok(results) => results,
             Err(e) => return Err(quotas::events_refused(ctx.env, &ctx.db, cid, ms, e).await),
         };
         // Each pair's insert: skipped when another recover resent that delivery meanwhile.
         for (id, insert) in made.iter().zip(results.iter().skip(1).step_by(2)) {
             if insert.changes > 0 {
-                outbox::enqueue(ctx.env, id, 1, 0).await;
+                outbox::enqueue(ctx.env, cid, id, 1, 0).await;
                 recovered += 1;
             }
         }
     }
     let remaining: Option<db::Count> = db::first(
-        &ctx.db,
+        ctx.data(cid),
         &format!("SELECT COUNT(*) AS n {UNRECOVERED}"),
         &crate::args![sid, failed, since.as_str()],
     )

@@ -83,6 +83,8 @@ struct Shown<'a> {
 struct Usage {
     incoming_webhooks: i64,
     subscriptions: i64,
+    /// Counted in the community's own database.
+    #[serde(default)]
     events_this_minute: i64,
     /// The size of the community's own database (its Durable Object, `crate::community`), and
     /// the rows it holds.
@@ -90,6 +92,9 @@ struct Usage {
     stored_bytes: usize,
     #[serde(default)]
     stored_rows: u64,
+    /// When the community's chores (retention, overdue and held deliveries) last ran.
+    #[serde(default)]
+    chores_at: Option<String>,
 }
 
 async fn render<'a>(ctx: &Ctx<'_>, cid: &'a str) -> ApiResult<Shown<'a>> {
@@ -99,14 +104,21 @@ async fn render<'a>(ctx: &Ctx<'_>, cid: &'a str) -> ApiResult<Shown<'a>> {
     let usage: Option<Usage> = db::first(
         &ctx.db,
         "SELECT (SELECT COUNT(*) FROM incoming_webhooks WHERE community_id = ?1) AS incoming_webhooks,
-                (SELECT COUNT(*) FROM webhook_subscriptions WHERE community_id = ?1) AS subscriptions,
-                COALESCE((SELECT count FROM event_windows WHERE community_id = ?1 AND window = ?2), 0) AS events_this_minute",
-        &crate::args![cid, window],
+                (SELECT COUNT(*) FROM webhook_subscriptions WHERE community_id = ?1) AS subscriptions",
+        &crate::args![cid],
     )
     .await?;
     let mut usage = usage.ok_or_else(|| ApiError::internal("the usage query returned no row"))?;
+    let events: Option<db::Count> = db::first(
+        ctx.data(cid),
+        "SELECT COALESCE((SELECT count FROM event_windows WHERE community_id = ?1 AND window = ?2), 0) AS n",
+        &crate::args![cid, window],
+    )
+    .await?;
+    usage.events_this_minute = events.map_or(0, |c| c.n);
     let stored = community::usage(ctx.env, cid).await?;
     (usage.stored_bytes, usage.stored_rows) = (stored.bytes, stored.rows);
+    usage.chores_at = stored.chores_at;
     Ok(Shown {
         community_id: cid,
         limits: Quota::ALL

@@ -79,7 +79,7 @@ pub async fn start(ctx: &Ctx<'_>, cid: &str, wid: &str, req: &mut Request) -> Ap
 
 /// The pending deliveries of webhook `wid` that a replay would take: what saving its mapping
 /// says wait (`pending_deliveries`).
-pub(super) async fn pending(ctx: &Ctx<'_>, wid: &str) -> ApiResult<i64> {
+pub(super) async fn pending(ctx: &Ctx<'_>, cid: &str, wid: &str) -> ApiResult<i64> {
     let status = Some(DeliveryStatus::Pending.as_str());
     let args = crate::args![
         wid,
@@ -90,7 +90,7 @@ pub(super) async fn pending(ctx: &Ctx<'_>, wid: &str) -> ApiResult<i64> {
         None::<&str>
     ];
     Ok(db::first::<db::Count>(
-        &ctx.db,
+        ctx.data(cid),
         &format!("SELECT COUNT(*) AS n {}", candidates()),
         &args,
     )
@@ -116,13 +116,13 @@ pub(super) async fn queue_run(
     let mut page = args.to_vec();
     page.push(db::Arg::from(RUN_SIZE));
     let chosen: Vec<Candidate> = db::all(
-        &ctx.db,
+        ctx.data(cid),
         &format!("SELECT id {} ORDER BY seq LIMIT ?7", candidates()),
         &page,
     )
     .await?;
     let total = db::first::<db::Count>(
-        &ctx.db,
+        ctx.data(cid),
         &format!("SELECT COUNT(*) AS n {}", candidates()),
         &args,
     )
@@ -140,16 +140,16 @@ pub(super) async fn queue_run(
     let (_, now) = db::now();
     let queued = i64::try_from(chosen.len()).unwrap_or(RUN_SIZE);
     db::run(
-        &ctx.db,
+        ctx.data(cid),
         "INSERT INTO replay_runs (id, community_id, webhook_id, filters, queued, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
         &crate::args![id.as_str(), cid, wid, Value::Object(filters).to_string().as_str(), queued, now.as_str()],
     )
     .await?;
     for delivery in &chosen {
-        outbox::enqueue_replay(ctx.env, &delivery.id, &id).await;
+        outbox::enqueue_replay(ctx.env, cid, &delivery.id, &id).await;
     }
-    let mut shown = ShownRun::from(load_run(ctx, wid, &id).await?);
+    let mut shown = ShownRun::from(load_run(ctx, cid, wid, &id).await?);
     shown.remaining = Some(total.saturating_sub(queued));
     Ok(shown)
 }
@@ -168,9 +168,9 @@ struct Run {
     updated_at: String,
 }
 
-async fn load_run(ctx: &Ctx<'_>, wid: &str, rid: &str) -> ApiResult<Run> {
+async fn load_run(ctx: &Ctx<'_>, cid: &str, wid: &str, rid: &str) -> ApiResult<Run> {
     db::one(
-        &ctx.db,
+        ctx.data(cid),
         "SELECT id, webhook_id, filters, queued, succeeded, failed, pending, skipped, created_at, updated_at
            FROM replay_runs WHERE id = ?1 AND webhook_id = ?2",
         &crate::args![rid, wid],
@@ -223,5 +223,5 @@ impl From<Run> for ShownRun {
 /// A run's progress: how many of its deliveries were replayed, and what they came to.
 pub async fn get(ctx: &Ctx<'_>, cid: &str, wid: &str, rid: &str) -> ApiResult<Response> {
     load(ctx, cid, wid).await?;
-    http::json(200, &ShownRun::from(load_run(ctx, wid, rid).await?))
+    http::json(200, &ShownRun::from(load_run(ctx, cid, wid, rid).await?))
 }

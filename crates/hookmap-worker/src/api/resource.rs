@@ -25,25 +25,36 @@ pub trait Resource: DeserializeOwned {
         Self: 'r;
 
     fn shown<'r>(&'r self, ctx: &Ctx<'_>) -> ApiResult<Self::Shown<'r>>;
+
+    /// What the community's own database adds to the directory's rows (a webhook's health):
+    /// nothing, unless the resource says.
+    // One thread runs a worker: no caller needs the future to be `Send`.
+    #[allow(async_fn_in_trait)]
+    async fn completed(_ctx: &Ctx<'_>, _cid: &str, _rows: &mut [Self]) -> ApiResult<()> {
+        Ok(())
+    }
 }
 
 /// Resource `id` of community `cid`.
 pub async fn load<R: Resource>(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<R> {
-    db::one(
+    let mut row: R = db::one(
         &ctx.db,
         &format!("{} WHERE id = ?1 AND community_id = ?2", R::SELECT),
         &crate::args![id, cid],
         R::WHAT,
     )
-    .await
+    .await?;
+    R::completed(ctx, cid, std::slice::from_mut(&mut row)).await?;
+    Ok(row)
 }
 
 /// `GET .../{resources}`: a page of the community's, oldest first.
 pub async fn list<R: Resource>(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
-    Listing::of_community(R::SELECT, R::TABLE)
-        .fetch::<R>(ctx, &crate::args![cid])
-        .await?
-        .answer_each(|r| r.shown(ctx))
+    let mut listed = Listing::of_community(R::SELECT, R::TABLE)
+        .fetch::<R>(ctx, ctx.directory(), &crate::args![cid])
+        .await?;
+    R::completed(ctx, cid, &mut listed.rows).await?;
+    listed.answer_each(|r| r.shown(ctx))
 }
 
 /// `GET .../{resources}/{id}`.

@@ -29,6 +29,9 @@ routes! {
     CommunityList {}
         GET ["communities"]
         => communities::list(ctx);
+    CommunityMove { cid }
+        POST ["communities", cid, "move"]
+        => communities::move_step(ctx, cid);
     KeyCreate { cid }
         POST ["communities", cid, "api-keys"]
         => communities::create_key(ctx, cid, req);

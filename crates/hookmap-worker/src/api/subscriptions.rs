@@ -207,7 +207,7 @@ async fn filter(
                 "filters message.posted, which events does not list",
             ));
         }
-        if channels::find(&ctx.db, cid, channel).await?.is_none() {
+        if channels::find(ctx.data(cid), cid, channel).await?.is_none() {
             return Err(ApiError::invalid_field(
                 "channel_id",
                 format!("this community has no channel {channel:?}"),
@@ -542,9 +542,10 @@ pub async fn test(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     load(ctx, cid, id).await?;
     let data = json!({"message": "a test event from hookmap", "subscription_id": id});
     let published =
-        outbox::publish_to(&ctx.db, cid, &EventType::TestPing.into(), &data, id).await?;
+        outbox::publish_to(ctx.env, cid, &EventType::TestPing.into(), &data, id).await?;
     // One attempt, no retries: the caller is waiting for this answer.
     let job = Job {
+        community_id: cid.to_owned(),
         delivery_id: published.deliveries.concat(),
         attempt: 1,
         replay_run: None,

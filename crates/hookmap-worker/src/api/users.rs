@@ -2,13 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use worker::{D1Database, Env, Request, Response};
+use worker::{Env, Request, Response};
 
 use super::body::{Body, Text};
 use super::Ctx;
 use crate::api::list::Listing;
 use crate::balances;
-use crate::db;
+use crate::db::{self, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::http;
 use crate::joined;
@@ -55,7 +55,7 @@ async fn render(ctx: &Ctx<'_>, cid: &str, users: Vec<UserRow>) -> ApiResult<Vec<
     let ids = serde_json::to_string(&ids).map_err(ApiError::internal)?;
     let args = crate::args![cid, ids.as_str()];
     let results = db::batch(
-        &ctx.db,
+        ctx.data(cid),
         vec![
             db::stmt(
                 "SELECT v.user_id, v.field_key, f.type, v.value FROM user_field_values v
@@ -123,31 +123,26 @@ fn member_json(
 /// `member.joined` for a member just created (by the API, or by a delivery: `joined::queued`),
 /// as created: 0 of every currency, no fields. Publishing only queues deliveries: the member
 /// exists whatever happens to the event. The member as the API shows it.
-pub(crate) async fn announce(
-    env: &Env,
-    db: &D1Database,
-    cid: &str,
-    user: &UserRow,
-) -> ApiResult<ShownMember> {
+pub(crate) async fn announce(env: &Env, cid: &str, user: &UserRow) -> ApiResult<ShownMember> {
     #[derive(Serialize)]
     struct Joined<'m> {
         member: &'m ShownMember,
     }
+    let db = Db::Community(env, cid);
     let member = member_json(user, &balances::zero(db, cid).await?, Map::new());
     let joined = serde_json::to_value(Joined { member: &member }).map_err(ApiError::internal)?;
     let event = EventType::MemberJoined.into();
-    if let Err(e) = outbox::publish(env, db, cid, &event, &joined, None).await {
+    if let Err(e) = outbox::publish(env, cid, &event, &joined, None).await {
         let id = &user.id;
         worker::console_error!("member.joined for {id} was not published: {}", e.message);
     }
     Ok(member)
 }
 
-/// Member `uid` and its community, for a member a delivery created (`joined::queued`).
-pub(crate) async fn created(db: &D1Database, uid: &str) -> ApiResult<Option<(String, UserRow)>> {
+/// Member `uid`, for a member a delivery created (`joined::queued`).
+pub(crate) async fn created(db: Db<'_>, uid: &str) -> ApiResult<Option<UserRow>> {
     #[derive(Deserialize)]
     struct Row {
-        community_id: String,
         id: String,
         email: String,
         username: String,
@@ -155,18 +150,15 @@ pub(crate) async fn created(db: &D1Database, uid: &str) -> ApiResult<Option<(Str
     }
     let row: Option<Row> = db::first(
         db,
-        "SELECT community_id, id, email, username, created_at FROM users WHERE id = ?1",
+        "SELECT id, email, username, created_at FROM users WHERE id = ?1",
         &crate::args![uid],
     )
     .await?;
-    Ok(row.map(|r| {
-        let user = UserRow {
-            id: r.id,
-            email: r.email,
-            username: r.username,
-            created_at: r.created_at,
-        };
-        (r.community_id, user)
+    Ok(row.map(|r| UserRow {
+        id: r.id,
+        email: r.email,
+        username: r.username,
+        created_at: r.created_at,
     }))
 }
 
@@ -192,7 +184,7 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     let id = db::new_id("usr")?;
     let (_, now) = db::now();
     db::insert_unique(
-        &ctx.db,
+        ctx.data(cid),
         "INSERT INTO users (id, community_id, email, username, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         &crate::args![&id, cid, email.as_str(), username, &now],
         |failure| {
@@ -216,7 +208,7 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
         username: username.to_owned(),
         created_at: now,
     };
-    let member = announce(ctx.env, &ctx.db, cid, &user).await?;
+    let member = announce(ctx.env, cid, &user).await?;
     let id = &user.id;
     // Deliveries held for this email or username apply now, after the INSERT: a delivery held
     // from here on finds the member and applies itself (`apply::record_held`).
@@ -229,7 +221,7 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
 
 pub async fn get(ctx: &Ctx<'_>, cid: &str, uid: &str) -> ApiResult<Response> {
     let user: Option<UserRow> = db::first(
-        &ctx.db,
+        ctx.data(cid),
         &format!("{SELECT} WHERE id = ?1 AND community_id = ?2"),
         &crate::args![uid, cid],
     )
@@ -262,7 +254,7 @@ pub async fn find(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
         order: "created_at, id",
     };
     let mut listed = listing
-        .fetch::<UserRow>(ctx, &crate::args![cid, value.as_str()])
+        .fetch::<UserRow>(ctx, ctx.data(cid), &crate::args![cid, value.as_str()])
         .await?;
     let data = render(ctx, cid, std::mem::take(&mut listed.rows)).await?;
     listed.answer(data)

@@ -16,7 +16,7 @@ struct Changes {
     n: usize,
 }
 
-fn bound(value: &Value) -> SqlStorageValue {
+pub(super) fn bound(value: &Value) -> SqlStorageValue {
     match value {
         Value::Null => SqlStorageValue::Null,
         Value::Bool(b) => SqlStorageValue::Integer(i64::from(*b)),

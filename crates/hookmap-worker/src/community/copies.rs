@@ -1,6 +1,7 @@
-//! The copies a community's object keeps of its webhooks' and subscriptions' settings: the columns
-//! a delivery checks (a webhook's version, enabled flag and rate limit) and an event fans out by
-//! (a subscription's events, channel and active flag). The directory (D1) holds the settings; the
+//! The copies a community's object keeps of its webhooks' and subscriptions' settings and of its
+//! quotas: the columns a delivery checks (a webhook's version, enabled flag and rate limit), a
+//! catalog delete checks (its mapping), an event fans out by (a subscription's events, channel and
+//! active flag), and the quotas statements read. The directory (D1) holds the settings; the
 //! API writes the copy in the request that changes them, before it answers.
 
 use serde::Deserialize;
@@ -15,6 +16,7 @@ struct WebhookCopy {
     version: i64,
     enabled: i64,
     rate_limit: i64,
+    mapping: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -27,9 +29,16 @@ struct SubscriptionCopy {
 
 /// Brings community `cid`'s object's copy of its incoming webhooks up to the directory's.
 pub async fn webhooks(env: &Env, db: &D1Database, cid: &str) -> ApiResult<()> {
+    let statements = webhook_statements(db, cid).await?;
+    db::batch(Db::Community(env, cid), statements).await?;
+    Ok(())
+}
+
+/// The statements that bring the copy of the webhooks up to the directory's.
+pub async fn webhook_statements(db: &D1Database, cid: &str) -> ApiResult<Vec<Statement>> {
     let rows: Vec<WebhookCopy> = db::all(
         db,
-        "SELECT id, version, enabled, rate_limit FROM incoming_webhooks WHERE community_id = ?1",
+        "SELECT id, version, enabled, rate_limit, mapping FROM incoming_webhooks WHERE community_id = ?1",
         &crate::args![cid],
     )
     .await?;
@@ -37,20 +46,26 @@ pub async fn webhooks(env: &Env, db: &D1Database, cid: &str) -> ApiResult<()> {
     let mut statements = vec![pruned("incoming_webhooks", cid, &ids)?];
     for r in &rows {
         statements.push(db::stmt(
-            "INSERT INTO incoming_webhooks (id, community_id, version, enabled, rate_limit)
-             VALUES (?1, ?2, ?3, ?4, ?5)
+            "INSERT INTO incoming_webhooks (id, community_id, version, enabled, rate_limit, mapping)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (id) DO UPDATE SET version = excluded.version,
-               enabled = excluded.enabled, rate_limit = excluded.rate_limit",
-            &crate::args![&r.id, cid, r.version, r.enabled, r.rate_limit],
+               enabled = excluded.enabled, rate_limit = excluded.rate_limit, mapping = excluded.mapping",
+            &crate::args![&r.id, cid, r.version, r.enabled, r.rate_limit, r.mapping.as_deref()],
         ));
     }
-    db::batch(Db::Community(env, cid), statements).await?;
-    Ok(())
+    Ok(statements)
 }
 
 /// Brings community `cid`'s object's copy of its subscriptions up to the directory's. A
 /// subscription gone from the directory takes its outgoing deliveries with it, as there.
 pub async fn subscriptions(env: &Env, db: &D1Database, cid: &str) -> ApiResult<()> {
+    let statements = subscription_statements(db, cid).await?;
+    db::batch(Db::Community(env, cid), statements).await?;
+    Ok(())
+}
+
+/// The statements that bring the copy of the subscriptions up to the directory's.
+pub async fn subscription_statements(db: &D1Database, cid: &str) -> ApiResult<Vec<Statement>> {
     let rows: Vec<SubscriptionCopy> = db::all(
         db,
         "SELECT id, events, channel_id, is_active FROM webhook_subscriptions WHERE community_id = ?1",
@@ -68,8 +83,76 @@ pub async fn subscriptions(env: &Env, db: &D1Database, cid: &str) -> ApiResult<(
             &crate::args![&r.id, cid, &r.events, r.channel_id.as_deref(), r.is_active],
         ));
     }
+    Ok(statements)
+}
+
+/// A community's quota overrides, as the directory's row holds them.
+#[derive(Deserialize)]
+struct QuotasCopy {
+    incoming_webhooks: Option<i64>,
+    subscriptions: Option<i64>,
+    events_per_minute: Option<i64>,
+    failed_payload_bytes: Option<i64>,
+    max_rate_limit: Option<i64>,
+    updated_at: String,
+    payload_days: Option<i64>,
+    history_days: Option<i64>,
+    held_deliveries: Option<i64>,
+    members_per_hour: Option<i64>,
+    failing_in_a_row: Option<i64>,
+    failing_window: Option<i64>,
+    stored_bytes: Option<i64>,
+}
+
+/// Brings community `cid`'s object's copy of its quotas up to the directory's row (no row: the
+/// deployment's defaults, which statements read where they apply).
+pub async fn quotas(env: &Env, db: &D1Database, cid: &str) -> ApiResult<()> {
+    let statements = quota_statements(db, cid).await?;
     db::batch(Db::Community(env, cid), statements).await?;
     Ok(())
+}
+
+/// The statements that bring the copy of the quotas up to the directory's row.
+pub async fn quota_statements(db: &D1Database, cid: &str) -> ApiResult<Vec<Statement>> {
+    const COLUMNS: &str =
+        "incoming_webhooks, subscriptions, events_per_minute, failed_payload_bytes,
+        max_rate_limit, updated_at, payload_days, history_days, held_deliveries, members_per_hour,
+        failing_in_a_row, failing_window, stored_bytes";
+    let row: Option<QuotasCopy> = db::first(
+        db,
+        &format!("SELECT {COLUMNS} FROM community_quotas WHERE community_id = ?1"),
+        &crate::args![cid],
+    )
+    .await?;
+    let mut statements = vec![db::stmt(
+        "DELETE FROM community_quotas WHERE community_id = ?1",
+        &crate::args![cid],
+    )];
+    if let Some(q) = row {
+        statements.push(db::stmt(
+            &format!(
+                "INSERT INTO community_quotas (community_id, {COLUMNS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+            ),
+            &crate::args![
+                cid,
+                q.incoming_webhooks,
+                q.subscriptions,
+                q.events_per_minute,
+                q.failed_payload_bytes,
+                q.max_rate_limit,
+                &q.updated_at,
+                q.payload_days,
+                q.history_days,
+                q.held_deliveries,
+                q.members_per_hour,
+                q.failing_in_a_row,
+                q.failing_window,
+                q.stored_bytes
+            ],
+        ));
+    }
+    Ok(statements)
 }
 
 /// Deletes the copies of `table` whose ids are not in `ids`.

@@ -1,20 +1,31 @@
 //! The `Community` class: the object that owns one community's database.
 
-use hookmap_core::community_schema::VERSION_TABLE;
+use std::cell::Cell;
+
+use hookmap_core::community_schema::{Placement, BOOKKEEPING_TABLES};
+use hookmap_core::quota::Quota;
 use serde::Deserialize;
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
 
-use super::{batch, schema, Refused, Stored};
+use super::{batch, chores, schema, Refused, Stored};
+use crate::db::{self, Db};
+use crate::edge::Delivery;
 use crate::error::ApiError;
+use crate::hook::HookRecord;
+use crate::quotas;
 
 #[durable_object]
 #[derive(Debug)]
 pub struct Community {
     state: State,
+    env: Env,
+    /// Its community's data lives here (`placement`), and its chores' alarm is set: once it
+    /// does, it always will.
+    live: Cell<bool>,
 }
 
 impl DurableObject for Community {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         let storage = state.storage();
         // Not awaited: the runtime holds every event until it is done, and runs it again (with
         // the object) if it fails.
@@ -23,7 +34,11 @@ impl DurableObject for Community {
                 .await
                 .map_err(|e| worker::Error::RustError(e.message))
         }));
-        Self { state }
+        Self {
+            state,
+            env,
+            live: Cell::new(false),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
@@ -33,11 +48,43 @@ impl DurableObject for Community {
             Err(error) => error.into_response(),
         }
     }
+
+    /// The community's chores (`chores`), then the next alarm. A database whose data is not
+    /// live here has none to run, and sets none: going live sets it.
+    async fn alarm(&self) -> worker::Result<Response> {
+        let storage = self.state.storage();
+        if let Some(PlacementRow {
+            community_id,
+            state: Placement::Live,
+            ..
+        }) = placement(&storage.sql())?
+        {
+            chores::run(&self.env, &storage, &community_id, db::now().0).await;
+            storage.set_alarm(chores::every_ms(&self.env)).await?;
+        }
+        Response::empty()
+    }
 }
 
 #[derive(Deserialize)]
 struct Table {
     name: String,
+}
+
+#[derive(Deserialize)]
+struct PlacementRow {
+    community_id: String,
+    state: Placement,
+    chores_at: Option<String>,
+}
+
+/// The database's placement: `None` for a community from before the data plane, not moved yet.
+fn placement(sql: &SqlStorage) -> worker::Result<Option<PlacementRow>> {
+    Ok(sql
+        .exec("SELECT community_id, state, chores_at FROM placement", None)?
+        .to_array::<PlacementRow>()?
+        .into_iter()
+        .next())
 }
 
 #[derive(Deserialize)]
@@ -50,22 +97,33 @@ impl Community {
         let path = req.path();
         let sql = self.state.storage().sql();
         match (req.method(), path.as_str()) {
+            // Read without setting the chores' alarm: a test sees the alarm the runtime kept.
             (worker::Method::Get, "/usage") => Ok(Response::from_json(&Stored {
                 schema_version: schema::version(&sql)?,
                 bytes: sql.database_size(),
                 rows: rows(&sql)?,
+                chores_at: placement(&sql)?.and_then(|p| p.chores_at),
             })?),
-            (worker::Method::Post, "/batch") => {
-                let statements: Vec<crate::db::Statement> = req.json().await?;
-                match batch::run(&self.state.storage(), statements).await {
-                    Ok(outcomes) => Ok(Response::from_json(&outcomes)?),
-                    // Refused: the text names the constraint or the `hookmap:` refusal, as
-                    // D1's would; nothing was written.
-                    Err(e) => Ok(Response::from_json(&Refused {
-                        error: e.to_string(),
-                    })?
-                    .with_status(409)),
+            // A delivery the edge planned: applied, recorded and answered here, in one call.
+            (worker::Method::Post, "/deliver") => {
+                self.require_live(&sql).await?;
+                let delivery: Delivery<HookRecord> = req.json().await?;
+                if !delivery.dry_run {
+                    self.require_room(&sql)?;
                 }
+                let storage = self.state.storage();
+                crate::edge::settle(&self.env, Db::Local(&storage), delivery).await
+            }
+            (worker::Method::Post, "/batch") => {
+                self.require_live(&sql).await?;
+                self.run(req).await
+            }
+            // What places the community's data here: run whatever the placement says.
+            (worker::Method::Post, "/place") => self.run(req).await,
+            // A page of the community's rows, moved in from the directory.
+            (worker::Method::Post, "/move") => {
+                super::moving::copy(&self.state.storage(), req.json().await?).await?;
+                Ok(Response::empty()?)
             }
             _ => Err(ApiError::internal(format!(
                 "the community object has no {} {path}",
@@ -73,18 +131,83 @@ impl Community {
             ))),
         }
     }
+
+    /// Answers 503 until the community's data lives here: created here, or moved in and checked.
+    /// The first time it finds it live, it sets the chores' alarm if none is set.
+    async fn require_live(&self, sql: &SqlStorage) -> Result<(), ApiError> {
+        if self.live.get() {
+            return Ok(());
+        }
+        match placement(sql)? {
+            Some(PlacementRow {
+                state: Placement::Live,
+                ..
+            }) => {
+                let storage = self.state.storage();
+                if storage.get_alarm().await?.is_none() {
+                    storage.set_alarm(chores::every_ms(&self.env)).await?;
+                }
+                self.live.set(true);
+                Ok(())
+            }
+            Some(PlacementRow {
+                state: Placement::Moving,
+                ..
+            })
+            | None => Err(ApiError::moving(super::MOVING_RETRY_AFTER)),
+        }
+    }
+
+    /// Refuses a delivery once the database holds its community's storage quota (`stored_bytes`),
+    /// well before a Durable Object's 10 GB: this community alone is refused.
+    fn require_room(&self, sql: &SqlStorage) -> Result<(), ApiError> {
+        #[derive(Deserialize)]
+        struct Limit {
+            stored_bytes: Option<i64>,
+        }
+        let limit = sql
+            .exec("SELECT stored_bytes FROM community_quotas", None)?
+            .to_array::<Limit>()?
+            .into_iter()
+            .next()
+            .and_then(|l| l.stored_bytes)
+            .unwrap_or_else(|| quotas::default(&self.env, Quota::StoredBytes));
+        let stored = i64::try_from(sql.database_size()).unwrap_or(i64::MAX);
+        match stored >= limit {
+            true => Err(quotas::storage_full(stored, limit)),
+            false => Ok(()),
+        }
+    }
+
+    /// Runs the request's statements as one transaction.
+    async fn run(&self, req: &mut Request) -> Result<Response, ApiError> {
+        let statements: Vec<crate::db::Statement> = req.json().await?;
+        match batch::run(&self.state.storage(), statements).await {
+            Ok(outcomes) => Ok(Response::from_json(&outcomes)?),
+            // Refused: the text names the constraint or the `hookmap:` refusal, as D1's would;
+            // nothing was written.
+            Err(e) => Ok(Response::from_json(&Refused {
+                error: e.to_string(),
+            })?
+            .with_status(409)),
+        }
+    }
 }
 
-/// Rows in every table of the community's: not the schema's version, nor the runtime's own tables
-/// (`_cf_...` deployed, `__miniflare_...` under wrangler dev; no table of ours starts with `_`).
+/// Rows in every table of the community's: not the database's bookkeeping, nor the runtime's own
+/// tables (`_cf_...` deployed, `__miniflare_...` under wrangler dev; no table of ours starts with
+/// `_`).
 fn rows(sql: &SqlStorage) -> Result<u64, ApiError> {
     let tables: Vec<Table> = sql
         .exec(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> ?1
+            "SELECT name FROM sqlite_master WHERE type = 'table'
                AND substr(name, 1, 1) <> '_' AND substr(name, 1, 7) <> 'sqlite_'",
-            vec![VERSION_TABLE.into()],
+            None,
         )?
-        .to_array()?;
+        .to_array::<Table>()?
+        .into_iter()
+        .filter(|t| !BOOKKEEPING_TABLES.contains(&t.name.as_str()))
+        .collect();
     let mut total = 0;
     for table in tables {
         // Names come from the schema itself, never from a request.

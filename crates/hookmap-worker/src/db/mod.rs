@@ -6,6 +6,9 @@ mod stamps;
 mod statement;
 mod trips;
 
+use std::future::Future;
+use std::pin::Pin;
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use worker::{D1Database, D1PreparedStatement, Env};
@@ -23,8 +26,22 @@ pub enum Db<'a> {
     /// not moved to its object.
     Directory(&'a D1Database),
     /// Community `cid`'s own database, reached through its object's stub.
-    #[cfg(feature = "api")]
     Community(&'a Env, &'a str),
+    /// The community's database as its own object holds it: no round trip.
+    #[cfg(feature = "api")]
+    Local(&'a worker::Storage),
+}
+
+impl<'a> Db<'a> {
+    /// The directory's database, when that is where statements run: D1 reads rows its own way.
+    fn d1(self) -> Option<&'a D1Database> {
+        match self {
+            Db::Directory(d1) => Some(d1),
+            Db::Community(..) => None,
+            #[cfg(feature = "api")]
+            Db::Local(_) => None,
+        }
+    }
 }
 
 impl<'a> From<&'a D1Database> for Db<'a> {
@@ -43,41 +60,62 @@ pub async fn batch<'a>(
     db: impl Into<Db<'a>>,
     statements: Vec<Statement>,
 ) -> Result<Vec<Outcome>, Failed> {
-    match db.into() {
-        Db::Directory(d1) => {
-            let prepared = statements
-                .iter()
-                .map(|s| prepared(d1, s))
-                .collect::<worker::Result<Vec<_>>>()?;
-            trip(Store::D1);
-            let results = d1.batch(prepared).await?;
-            Ok(results
+    run_batch(db.into(), statements).await
+}
+
+/// What a round trip's future is: boxed, so that each store's code is compiled once rather than
+/// into every caller's future (the edge's size: BENCHMARKS.md).
+type Trip<'a, T> = Pin<Box<dyn Future<Output = Result<T, Failed>> + 'a>>;
+
+fn run_batch(db: Db<'_>, statements: Vec<Statement>) -> Trip<'_, Vec<Outcome>> {
+    Box::pin(async move {
+        match db {
+            Db::Directory(d1) => {
+                let prepared = statements
+                    .iter()
+                    .map(|s| prepared(d1, s))
+                    .collect::<worker::Result<Vec<_>>>()?;
+                trip(Store::D1);
+                let results = d1.batch(prepared).await?;
+                Ok(results
+                    .into_iter()
+                    .map(Outcome::of_d1)
+                    .collect::<worker::Result<_>>()?)
+            }
+            Db::Community(env, cid) => crate::community::batch(env, cid, &statements).await,
+            #[cfg(feature = "api")]
+            Db::Local(storage) => Ok(crate::community::batch::run(storage, statements)
+                .await?
                 .into_iter()
-                .map(Outcome::of_d1)
-                .collect::<worker::Result<_>>()?)
+                .map(Outcome::of_answer)
+                .collect()),
         }
-        #[cfg(feature = "api")]
-        Db::Community(env, cid) => crate::community::batch(env, cid, &statements).await,
-    }
+    })
 }
 
 /// Runs one statement: its outcome, or the failure whose text names a refused constraint.
-async fn execute<'a>(db: Db<'a>, statement: Statement) -> Result<Outcome, Failed> {
-    match db {
-        Db::Directory(d1) => {
-            let prepared = prepared(d1, &statement)?;
-            trip(Store::D1);
-            let result = prepared.run().await?;
-            Ok(Outcome::of_d1(result)?)
+fn execute(db: Db<'_>, statement: Statement) -> Trip<'_, Outcome> {
+    Box::pin(async move {
+        match db {
+            Db::Directory(d1) => {
+                let prepared = prepared(d1, &statement)?;
+                trip(Store::D1);
+                let result = prepared.run().await?;
+                Ok(Outcome::of_d1(result)?)
+            }
+            #[cfg(feature = "api")]
+            Db::Local(_) => run_one(db, statement).await,
+            Db::Community(..) => run_one(db, statement).await,
         }
-        #[cfg(feature = "api")]
-        Db::Community(..) => {
-            let mut outcomes = batch(db, vec![statement]).await?;
-            outcomes
-                .pop()
-                .ok_or_else(|| Failed::new("the object answered no outcome"))
-        }
-    }
+    })
+}
+
+/// One statement in a community's database, as a batch of one.
+async fn run_one(db: Db<'_>, statement: Statement) -> Result<Outcome, Failed> {
+    let mut outcomes = run_batch(db, vec![statement]).await?;
+    outcomes
+        .pop()
+        .ok_or_else(|| Failed::new("the object answered no outcome"))
 }
 
 pub async fn first<'a, T: DeserializeOwned>(
@@ -86,13 +124,13 @@ pub async fn first<'a, T: DeserializeOwned>(
     args: &[Arg<'_>],
 ) -> ApiResult<Option<T>> {
     let statement = stmt(sql, args);
-    match db.into() {
-        Db::Directory(d1) => {
+    let db = db.into();
+    match db.d1() {
+        Some(d1) => {
             trip(Store::D1);
             Ok(prepared(d1, &statement)?.first::<T>(None).await?)
         }
-        #[cfg(feature = "api")]
-        db @ Db::Community(..) => Ok(execute(db, statement).await?.rows()?.into_iter().next()),
+        None => Ok(execute(db, statement).await?.rows()?.into_iter().next()),
     }
 }
 
@@ -115,13 +153,13 @@ pub async fn all<'a, T: DeserializeOwned>(
     args: &[Arg<'_>],
 ) -> ApiResult<Vec<T>> {
     let statement = stmt(sql, args);
-    match db.into() {
-        Db::Directory(d1) => {
+    let db = db.into();
+    match db.d1() {
+        Some(d1) => {
             trip(Store::D1);
             Ok(prepared(d1, &statement)?.all().await?.results::<T>()?)
         }
-        #[cfg(feature = "api")]
-        db @ Db::Community(..) => execute(db, statement).await?.rows(),
+        None => execute(db, statement).await?.rows(),
     }
 }
 

@@ -4,7 +4,7 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use worker::wasm_bindgen::JsValue;
+use worker::wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -121,11 +121,13 @@ pub struct Outcome {
     pub changes: usize,
 }
 
-/// D1's rows are read straight into their type; the object's arrive as JSON.
+/// Rows as JavaScript values, read into their type by the one deserializer D1 uses: D1's result,
+/// or a community object's rows parsed by `JSON.parse` (community::batch).
 enum Rows {
     D1(worker::D1Result),
-    #[cfg(feature = "api")]
-    Json(Vec<Value>),
+    Js(worker::js_sys::Array),
+    /// Read in the object itself (`Db::Local`).
+    Values(Vec<Value>),
 }
 
 /// An outcome as a community's object answers it.
@@ -150,21 +152,37 @@ impl Outcome {
         })
     }
 
-    #[cfg(feature = "api")]
+    /// An object's answer to one statement, as `JSON.parse` made it: `{rows, changes}`.
+    pub fn of_parsed(answer: &JsValue) -> worker::Result<Self> {
+        let field = |name: &str| worker::js_sys::Reflect::get(answer, &JsValue::from_str(name));
+        let rows = field("rows")?
+            .dyn_into::<worker::js_sys::Array>()
+            .map_err(|_| worker::Error::RustError("an answer without rows".into()))?;
+        let changes = field("changes")?.as_f64().unwrap_or(0.0);
+        Ok(Self {
+            rows: Rows::Js(rows),
+            changes: changes as usize,
+        })
+    }
+
+    /// An answer the object's own storage gave (`Db::Local`).
     pub fn of_answer(answer: Answer) -> Self {
         Self {
-            rows: Rows::Json(answer.rows),
+            rows: Rows::Values(answer.rows),
             changes: answer.changes,
         }
     }
 
     pub fn rows<T: DeserializeOwned>(&self) -> ApiResult<Vec<T>> {
         match &self.rows {
-            Rows::D1(result) => Ok(result.results()?),
-            #[cfg(feature = "api")]
-            Rows::Json(rows) => rows
+            Rows::Values(rows) => rows
                 .iter()
                 .map(|row| T::deserialize(row).map_err(ApiError::internal))
+                .collect(),
+            Rows::D1(result) => Ok(result.results()?),
+            Rows::Js(rows) => rows
+                .iter()
+                .map(|row| serde_wasm_bindgen::from_value(row).map_err(ApiError::internal))
                 .collect(),
         }
     }
@@ -179,12 +197,16 @@ impl Outcome {
 #[derive(Debug)]
 pub struct Failed {
     pub text: String,
+    /// The answer the caller is to give as it is: the store is not taking requests now (a
+    /// community's object while its data moves in: `ApiError::moving`). Boxed: rare, and large.
+    pub answer: Option<Box<ApiError>>,
 }
 
 impl Failed {
     pub fn new(text: impl std::fmt::Display) -> Self {
         Self {
             text: text.to_string(),
+            answer: None,
         }
     }
 }
@@ -197,7 +219,10 @@ impl From<worker::Error> for Failed {
 
 impl From<Failed> for ApiError {
     fn from(failed: Failed) -> Self {
-        ApiError::internal(failed.text)
+        match failed.answer {
+            Some(answer) => *answer,
+            None => ApiError::internal(failed.text),
+        }
     }
 }
 
@@ -236,18 +261,5 @@ mod tests {
         let s = stmt("UPDATE x SET key = ?1", &crate::args!["secret-key"]);
         assert!(!format!("{s:?}").contains("secret-key"));
         assert!(!format!("{:?}", Arg::Text("secret-key")).contains("secret-key"));
-    }
-
-    #[test]
-    fn rows_read_as_their_type() {
-        #[derive(Deserialize, Debug, PartialEq)]
-        struct Row {
-            n: i64,
-        }
-        let outcome = Outcome::of_answer(Answer {
-            rows: vec![serde_json::json!({"n": 3})],
-            changes: 0,
-        });
-        assert_eq!(outcome.rows::<Row>().unwrap(), [Row { n: 3 }]);
     }
 }

@@ -165,7 +165,8 @@ pub fn answer(recorded: Recorded, told: Told) -> ApiResult<Response> {
         Outcome::Pending { payload, .. } => http::json(
             202,
             &json!({
-                "dry_run": true, "status": DeliveryStatus::Pending, "message": "the webhook has no mapping yet: the payload would be caught", "payload": payload.value,
+                "dry_run": true, "status": DeliveryStatus::Pending, "message": "the webhook has no mapping yet: the payload would be caught",
+                "payload": serde_json::from_str::<Value>(&payload).unwrap_or(Value::Null),
             }),
         ),
         Outcome::Failed(failure) => failure.told.into_response().map_err(ApiError::from),

@@ -10,6 +10,7 @@ use hookmap_core::expiring::Expiring;
 use hookmap_core::inbound::MAX_BODY;
 use worker::{D1Database, Env, Headers, Request};
 
+use super::settle::Refreshable;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
@@ -31,6 +32,8 @@ pub struct Arrived {
     /// The text after `?`, as sent.
     query_text: String,
     body: Body,
+    /// A refresh was refused since the object asked for one: judged by the record it has.
+    refresh_refused: bool,
 }
 
 impl Arrived {
@@ -53,6 +56,7 @@ impl Arrived {
             headers: req.headers().clone(),
             query_text: url.query_text().to_owned(),
             body,
+            refresh_refused: false,
         }))
     }
 
@@ -78,6 +82,25 @@ impl Arrived {
         self.hook = hook;
         self.source = source;
         Ok(true)
+    }
+
+    /// Whether [`Self::refresh`] would read the record again, for the community's object, which
+    /// decides when that is worth it (`edge::settle`).
+    pub fn refreshable(&self) -> Refreshable {
+        if self.source != Source::Cache || self.refresh_refused {
+            return Refreshable::No;
+        }
+        let now = db::now().0;
+        match REFRESHED.with(|r| r.borrow().holds(&self.hook.id, now)) {
+            true => Refreshable::WhenStale,
+            false => Refreshable::Yes,
+        }
+    }
+
+    /// The object asked for a refresh that [`Self::refresh`] then refused: the delivery is judged
+    /// by the record at hand.
+    pub fn refuse_refresh(&mut self) {
+        self.refresh_refused = true;
     }
 
     pub fn hook(&self) -> &HookRecord {

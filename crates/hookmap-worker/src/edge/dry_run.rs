@@ -7,21 +7,20 @@
 //! signing secret's grace ended, the webhook disabled or deleted) is refused at once even where
 //! an isolate still caches the record it was proved against.
 
-use hookmap_core::joining::{self, Unknown};
+use hookmap_core::joining::{self, NewMember, Unknown};
 use hookmap_core::ApiCode;
 use hookmap_core::{
     simulate, ChannelType, Currency, DeliveryStatus, Effect, HistoryStatus, MemberState, Plan,
     Sender, StorageRefusal,
 };
-use serde_json::{json, Value};
-use worker::D1Database;
+use serde_json::json;
 
 use super::outcome::{Failure, Outcome};
 use super::refusal::{refusal_error, webhook_changed};
 use crate::apply::{self, Refusal};
 use crate::balances::{self, Amounts, Member};
 use crate::channels;
-use crate::db;
+use crate::db::{self, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
 
@@ -30,11 +29,7 @@ use crate::hook::HookRecord;
 /// in the same statement that checks the record's version against D1's: a record that is not
 /// D1's current one is an outcome whose failure proves it stale, so the edge reads the record
 /// again and judges the request by it (`edge::receive`).
-pub async fn admit(
-    db: &D1Database,
-    hook: &HookRecord,
-    sender: Sender,
-) -> ApiResult<Option<Outcome>> {
+pub async fn admit(db: Db<'_>, hook: &HookRecord, sender: Sender) -> ApiResult<Option<Outcome>> {
     if sender == Sender::Anonymous {
         let error = ApiError::unauthorized(
             ApiCode::ProofRequired,
@@ -56,10 +51,10 @@ pub async fn admit(
 /// What the delivery would do, computed against the member's current balances and the community's
 /// channels; writes nothing.
 pub async fn outcome(
-    db: &D1Database,
+    db: Db<'_>,
     hook: &HookRecord,
     plan: Plan,
-    payload: &Value,
+    new_member: Option<Result<NewMember, ApiError>>,
 ) -> ApiResult<Outcome> {
     if plan.filtered.is_some() {
         return Ok(Outcome::DryRun(json!({
@@ -80,11 +75,7 @@ pub async fn outcome(
         // A dry run has a proved sender (`admit`): what the delivery would get, held, created
         // or failed.
         let verdict = joining::unknown_member(hook.on_unknown_member(), true, false);
-        let user = match hook.mapping() {
-            Some(Ok(mapping)) => mapping.user.as_ref(),
-            _ => None,
-        };
-        match (verdict, &plan.member, user) {
+        match (verdict, &plan.member, new_member) {
             (Unknown::Hold, Some(m), _) => {
                 return Ok(Outcome::DryRun(json!({
                     "dry_run": true, "status": DeliveryStatus::Pending, "held": true,
@@ -92,10 +83,10 @@ pub async fn outcome(
                     "idempotency_key": plan.idempotency_key, "effects": plan.effects,
                 })));
             }
-            (Unknown::Create, Some(m), Some(user)) => {
-                let new = match joining::new_member(user, m, payload) {
+            (Unknown::Create, Some(_), Some(new)) => {
+                let new = match new {
                     Ok(new) => new,
-                    Err(e) => return Ok(Failure::core(&e).into()),
+                    Err(e) => return Ok(Failure::new(e).into()),
                 };
                 // A new member holds nothing yet.
                 let after = match simulated(&Amounts::new(), &plan) {
@@ -139,11 +130,7 @@ pub async fn outcome(
 /// Which balance took a refused batch below zero, read again now that the batch rolled back
 /// (the CHECK that refused it names no currency); `None` when the plan alone says it, or when the
 /// balances moved since and no longer tell.
-pub async fn overdrawn(
-    db: &D1Database,
-    hook: &HookRecord,
-    plan: &Plan,
-) -> ApiResult<Option<Currency>> {
+pub async fn overdrawn(db: Db<'_>, hook: &HookRecord, plan: &Plan) -> ApiResult<Option<Currency>> {
     let mut debited = plan
         .effects
         .iter()
@@ -163,7 +150,7 @@ pub async fn overdrawn(
 }
 
 /// The plan's member with every currency's balance, or `None` when there is no such member.
-async fn member(db: &D1Database, hook: &HookRecord, plan: &Plan) -> ApiResult<Option<Member>> {
+async fn member(db: Db<'_>, hook: &HookRecord, plan: &Plan) -> ApiResult<Option<Member>> {
     let Some(member_ref) = &plan.member else {
         return Ok(None);
     };
@@ -201,11 +188,7 @@ fn simulated(balances: &Amounts, plan: &Plan) -> Result<Amounts, Currency> {
 
 /// What the message guard would refuse: a channel of another community or none, or a forum post
 /// without a topic.
-async fn channel_refusal(
-    db: &D1Database,
-    hook: &HookRecord,
-    plan: &Plan,
-) -> ApiResult<Option<Refusal>> {
+async fn channel_refusal(db: Db<'_>, hook: &HookRecord, plan: &Plan) -> ApiResult<Option<Refusal>> {
     let Some(message) = &plan.message else {
         return Ok(None);
     };

@@ -2,8 +2,10 @@
 //!
 //! `Arrived` (token well-formed and known, body read under its cap) -> `Authenticated` (API key or
 //! signature) -> `Decoded` (decrypted and parsed; or a stored delivery, for a replay) -> `run`
-//! (planned, keyed, applied) -> `record` (what did not apply goes to the history, in its sender's
-//! budget) -> `answer` (writes nothing).
+//! (planned and keyed here, then applied in the community's object) -> `record` (what did not
+//! apply goes to the history, in its sender's budget) -> `answer` (writes nothing). The edge runs
+//! the stages up to planning, near the sender; the community's object runs the rest, in one call
+//! (`settle`).
 //!
 //! An outcome other than success that was reached with a cached webhook record is tried once more
 //! with the record read from D1, so a change made a moment ago (a rotated key, a new mapping) is
@@ -20,22 +22,22 @@ mod outcome;
 mod record;
 mod refusal;
 mod run;
+mod settle;
 
-use hookmap_core::event::EventType;
-use hookmap_core::form;
 use hookmap_core::ApiCode;
-use serde_json::{json, Value};
-use worker::{D1Database, Env, Request, Response};
+use hookmap_core::{form, Sender};
+use serde_json::Value;
+use worker::{Env, Request, Response};
 
 use self::arrive::Arrived;
 use self::authenticate::Authenticated;
 use self::outcome::Outcome;
-use crate::db;
+use self::run::Prepared;
+use self::settle::Settled;
+use crate::db::{self, Db};
 use crate::error::{ApiError, ApiResult};
-use crate::hook::HookRecord;
 use crate::http::{query, RequestUrl};
 use crate::log::RequestLog;
-use crate::outbox;
 
 pub use self::answer::DELIVERY_ID_HEADER;
 #[cfg(feature = "bench")]
@@ -43,6 +45,9 @@ pub use self::bench::bench_batch;
 pub use self::decode::{Context, Decoded};
 pub use self::outcome::Outcome as ReplayOutcome;
 pub use self::record::Recorded;
+#[cfg(feature = "api")]
+pub use self::settle::settle;
+pub use self::settle::Delivery;
 
 pub async fn receive(
     mut req: Request,
@@ -66,67 +71,51 @@ pub async fn receive(
     let Some(mut arrived) = Arrived::read(&mut req, env, &db, token, url).await? else {
         return Err(ApiError::not_found("this webhook URL"));
     };
-    // A record D1 proves outdated while the outcome is written is read again, once: the next
-    // pass then reads D1 itself, and if the webhook changes again meanwhile the answer is 409.
-    let mut judged_again = false;
-    // A member created while this delivery was being held: it is run once more, and applies.
-    let mut joined_meanwhile = false;
     loop {
-        log.community_id = Some(arrived.hook().community_id.clone());
-        let outcome = process(env, &db, &arrived, dry_run).await?;
-        let stale = outcome.proves_stale();
-        if !outcome.settled() && arrived.refresh(env, &db, token, stale).await? {
-            continue;
+        let community = arrived.hook().community_id.clone();
+        log.community_id = Some(community.clone());
+        let (admit, prepared) = prepare(env, &arrived)?;
+        let delivery = Delivery {
+            hook: arrived.hook(),
+            dry_run,
+            admit: admit.filter(|_| dry_run),
+            prepared,
+            refreshable: arrived.refreshable(),
+        };
+        match settle::send(env, &community, &delivery).await? {
+            Settled::Answer(response, code) => {
+                log.error = code;
+                return Ok(response);
+            }
+            // Judged again by the record D1 holds now; a refresh refused meanwhile (another
+            // request of this isolate's took it) is judged by the record it has.
+            Settled::Refresh(stale) => {
+                if !arrived.refresh(env, &db, token, stale).await? {
+                    arrived.refuse_refresh();
+                }
+            }
         }
-        announce(env, &db, arrived.hook(), &outcome).await;
-        let recorded = record::record(&db, arrived.hook(), outcome, dry_run, None).await?;
-        if let Recorded::Failed {
-            alert: Some(kind), ..
-        } = &recorded
-        {
-            outbox::enqueue_alert(env, &arrived.hook().id, *kind).await;
-        }
-        if matches!(recorded, Recorded::Outdated)
-            && !judged_again
-            && arrived.refresh(env, &db, token, true).await?
-        {
-            judged_again = true;
-            continue;
-        }
-        if matches!(recorded, Recorded::MemberJoined) && !joined_meanwhile {
-            joined_meanwhile = true;
-            continue;
-        }
-        log.error = answer::error_code(&recorded);
-        return answer::answer(recorded, answer::Told::to(arrived.hook()));
     }
 }
 
-async fn process(
-    env: &Env,
-    db: &D1Database,
-    arrived: &Arrived,
-    dry_run: bool,
-) -> ApiResult<Outcome> {
+/// Authenticates, decodes and plans the request: the sender a dry run admits (`None` when it
+/// failed its authentication), and the delivery prepared for the community's object.
+fn prepare(env: &Env, arrived: &Arrived) -> ApiResult<(Option<Sender>, Prepared)> {
     let auth = match Authenticated::check(arrived, env)? {
         Ok(auth) => auth,
-        Err(failure) => return Ok(failure.into()),
+        Err(failure) => return Ok((None, failure.into())),
     };
-    if dry_run {
-        if let Some(refused) = dry_run::admit(db, arrived.hook(), auth.sender()).await? {
-            return Ok(refused);
-        }
-    }
-    let decoded = match Decoded::arrived(auth, env)? {
-        Ok(decoded) => decoded,
-        Err(failure) => return Ok(failure.into()),
-    };
-    run::run(db, decoded, dry_run).await
+    let sender = auth.sender();
+    Ok(match Decoded::arrived(auth, env)? {
+        Ok(decoded) => (Some(sender), run::prepare(decoded)),
+        Err(failure) => (Some(sender), failure.into()),
+    })
 }
 
 /// Runs a stored delivery again (an admin's replay) through the same stages as the edge, from
 /// `Decoded` on.
-pub async fn replay(env: &Env, db: &D1Database, stored: Decoded<'_>) -> ApiResult<Response> {
+#[cfg(feature = "api")]
+pub async fn replay(env: &Env, db: Db<'_>, stored: Decoded<'_>) -> ApiResult<Response> {
     // An admin asked: told everything.
     answer::answer(
         replay_recorded(env, db, stored).await?,
@@ -135,14 +124,11 @@ pub async fn replay(env: &Env, db: &D1Database, stored: Decoded<'_>) -> ApiResul
 }
 
 /// A replay as recorded, for a caller that answers no sender (bulk replay's queue consumer).
-pub async fn replay_recorded(
-    env: &Env,
-    db: &D1Database,
-    stored: Decoded<'_>,
-) -> ApiResult<Recorded> {
+#[cfg(feature = "api")]
+pub async fn replay_recorded(env: &Env, db: Db<'_>, stored: Decoded<'_>) -> ApiResult<Recorded> {
     let (hook, replay_of) = (stored.hook(), stored.replay_of());
     let outcome = run::run(db, stored, false).await?;
-    announce(env, db, hook, &outcome).await;
+    settle::announce(env, hook, &outcome).await;
     // A replay's record names it on the original (apply.rs); one whose key applied meanwhile
     // writes nothing, so the original names the delivery that applied it.
     if let (Outcome::Duplicate { first }, Some(original)) = (&outcome, replay_of) {
@@ -156,62 +142,4 @@ pub async fn replay_recorded(
         }
     }
     record::record(db, hook, outcome, false, replay_of).await
-}
-
-/// A posted message is a `message.posted` event for outgoing webhooks; a member the delivery
-/// created is queued for `joined`; a failing webhook this delivery ended is
-/// `incoming_webhook.recovered` (a failure that starts one is announced once recorded). Publishing only queues deliveries; a failure to do so is logged
-/// and does not undo the delivery.
-async fn announce(env: &Env, db: &D1Database, hook: &HookRecord, outcome: &Outcome) {
-    if let Outcome::Applied {
-        created: Some(created),
-        ..
-    } = outcome
-    {
-        joined(env, created).await;
-    }
-    if let Outcome::Applied {
-        alert: Some(kind), ..
-    } = outcome
-    {
-        outbox::enqueue_alert(env, &hook.id, *kind).await;
-    }
-    let Outcome::Applied {
-        delivery_id,
-        plan,
-        message_id: Some(message_id),
-        ..
-    } = outcome
-    else {
-        return;
-    };
-    let Some(message) = &plan.message else {
-        return;
-    };
-    let data = json!({
-        "message": {"id": message_id, "channel_id": message.channel, "topic": message.topic, "text": message.text},
-        "incoming_webhook_id": hook.id, "delivery_id": delivery_id,
-    });
-    if let Err(e) = outbox::publish(
-        env,
-        db,
-        &hook.community_id,
-        &EventType::MessagePosted.into(),
-        &data,
-        Some(&message.channel),
-    )
-    .await
-    {
-        worker::console_error!(
-            "message.posted for {message_id} was not published: {}",
-            e.message
-        );
-    }
-}
-
-/// A member a delivery created: the API worker applies what other webhooks held for them (a
-/// replay each), then publishes `member.joined` (`joined::queued`), so that the edge links
-/// neither.
-async fn joined(env: &Env, created: &str) {
-    outbox::enqueue_held(env, Some(created)).await;
 }

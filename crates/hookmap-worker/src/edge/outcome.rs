@@ -1,7 +1,6 @@
 //! What processing a delivery came to, before anything about it is recorded.
 
 use hookmap_core::event::EventType;
-use hookmap_core::inbound::Decoded;
 use hookmap_core::{MatchBy, Plan};
 use serde_json::Value;
 
@@ -18,6 +17,8 @@ pub enum Outcome {
         created: Option<String>,
         /// The webhook recovered with this delivery (`health`): the alert to send.
         alert: Option<EventType>,
+        /// The outgoing deliveries of the `message.posted` it wrote, to queue.
+        posted: Vec<String>,
     },
     Duplicate {
         first: Value,
@@ -27,7 +28,8 @@ pub enum Outcome {
     RateLimited,
     /// No mapping yet: the payload is kept with the key it came with, for a replay.
     Pending {
-        payload: Decoded,
+        /// The payload's JSON text.
+        payload: String,
         idempotency_key: Option<String>,
         guard: Option<String>,
         /// The allow-listed headers, as JSON text, kept for the replay.
@@ -71,6 +73,8 @@ impl Outcome {
 }
 
 /// A delivery that did not apply: what the admin reads in the history and what the sender is told.
+/// Decided by the edge or by the community's object, and recorded by the object.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Failure {
     /// The precise cause, recorded.
     pub error: ApiError,

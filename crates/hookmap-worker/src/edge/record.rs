@@ -8,13 +8,12 @@ use hookmap_core::expiring::Expiring;
 use hookmap_core::joining;
 use hookmap_core::quota::Quota;
 use hookmap_core::DeliveryStatus;
-use worker::D1Database;
 
 use super::outcome::{self, Failure, Outcome};
 use super::refusal::{rate_limited, too_many_failures};
 use super::run;
 use crate::apply::{self, Budget, DeliveryMeta, HeldWritten};
-use crate::db;
+use crate::db::{self, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
 use crate::quotas;
@@ -67,7 +66,7 @@ fn spend(webhook_id: &str) {
 }
 
 pub async fn record(
-    db: &D1Database,
+    db: Db<'_>,
     hook: &HookRecord,
     outcome: Outcome,
     dry_run: bool,
@@ -98,7 +97,7 @@ pub async fn record(
         } => (
             DeliveryStatus::Pending,
             None,
-            Some(payload.text),
+            Some(payload),
             headers,
             (idempotency_key, guard),
         ),
@@ -171,7 +170,7 @@ enum Held {
 /// Holds a delivery for a member who has not joined (`apply::record_held`); a replay of one held
 /// already writes nothing.
 async fn hold(
-    db: &D1Database,
+    db: Db<'_>,
     hook: &HookRecord,
     held: outcome::Held,
     replay_of: Option<&str>,

@@ -1,26 +1,65 @@
-//! The fourth stage and the fifth: plan a decoded payload with the webhook's mapping, settle its
-//! idempotency key, then apply the plan in one batch (or, for a dry run, compute what it would
-//! do). Shared by the edge and by replays.
+//! The fourth stage and the fifth: plan a decoded payload with the webhook's mapping and settle its
+//! idempotency key (`prepare`, pure: the edge runs it near the sender), then apply the plan in one
+//! batch in the community's database (`settle`, in its object; or, for a dry run, compute what it
+//! would do). Shared by the edge and by replays.
 
 use hookmap_core::idempotency::{self, Keys as CoreKeys};
-use hookmap_core::joining::{self, Unknown};
-use hookmap_core::{plan, DeliveryStatus, HistoryStatus, StorageRefusal};
-use serde::Deserialize;
+use hookmap_core::joining::{self, NewMember, Unknown};
+use hookmap_core::{plan, DeliveryStatus, HistoryStatus, Plan, StorageRefusal};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use worker::D1Database;
 
 use super::decode::{Decoded, Keys};
 use super::dry_run;
 use super::outcome::{Failure, Held, Outcome};
 use super::refusal::refusal_error;
 use crate::apply::{self, Applied, DeliveryMeta, Refusal};
-use crate::db;
+use crate::db::{self, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::hook::HookRecord;
 use crate::quotas;
 use hookmap_core::quota::Quota;
 
-pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiResult<Outcome> {
+/// What planning hands the community's object, which settles it (`settle`): a delivery decided
+/// already, to record, or a plan to apply. The edge plans near the sender; the object only writes.
+#[derive(Clone, Serialize, Deserialize)]
+pub enum Prepared {
+    /// No mapping yet: the payload is caught with the keys it came with.
+    Pending {
+        payload: String,
+        idempotency_key: Option<String>,
+        guard: Option<String>,
+        headers: Option<String>,
+    },
+    /// Boxed, as a plan is: the pending variant is small.
+    Failed(Box<Failure>),
+    Planned(Box<Planned>),
+}
+
+impl From<Failure> for Prepared {
+    fn from(failure: Failure) -> Self {
+        Self::Failed(Box::new(failure))
+    }
+}
+
+/// A delivery planned, with what its settling needs besides the plan.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Planned {
+    pub plan: Plan,
+    /// The payload's JSON text, as the delivery keeps it.
+    pub payload: String,
+    pub headers: Option<String>,
+    pub guard: Option<String>,
+    /// The stored delivery a replay runs is held for a member who has not joined.
+    pub stored_held: bool,
+    /// The member to create when none has the plan's identifier (`on_unknown_member: "create"`),
+    /// or why it cannot be.
+    pub new_member: Option<Result<NewMember, ApiError>>,
+}
+
+/// Plans a decoded delivery and settles its idempotency key: pure, so the edge runs it and the
+/// community's object receives only the result.
+pub fn prepare(decoded: Decoded<'_>) -> Prepared {
     let (hook, replay_of) = (decoded.hook(), decoded.replay_of());
     let (mapping, payload, context, keys) = decoded.into_parts();
     let headers = context.headers_text();
@@ -30,23 +69,23 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
     let stored_held = matches!(keys, Keys::Stored { held: true, .. });
     // A delivery that fails before its payload's key is known keeps the key the request itself
     // carries (a signed id, a header), so that its replay and the sender's retry are one delivery.
-    let failed = |e: &hookmap_core::Error, payload: String| -> ApiResult<Outcome> {
+    let failed = |e: &hookmap_core::Error, payload: String| -> Prepared {
         let early = key(&keys, None).ok().flatten();
-        Ok(Failure::core(e)
+        Failure::core(e)
             .with_payload(payload, headers.clone())
             .with_keys((early, guard.clone()))
-            .into())
+            .into()
     };
     let mapping = match mapping {
         None => {
             return match key(&keys, None) {
-                Ok(idempotency_key) => Ok(Outcome::Pending {
-                    payload,
+                Ok(idempotency_key) => Prepared::Pending {
+                    payload: payload.text,
                     idempotency_key,
                     guard,
                     headers,
-                }),
-                Err(e) => Ok(Failure::core(&e).with_payload(payload.text, headers).into()),
+                },
+                Err(e) => Failure::core(&e).with_payload(payload.text, headers).into(),
             }
         }
         Some(Ok(mapping)) => mapping,
@@ -59,29 +98,86 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
     };
     plan.idempotency_key = match key(&keys, plan.idempotency_key.as_deref()) {
         Ok(key) => key,
-        Err(e) => return Ok(Failure::core(&e).with_payload(payload.text, headers).into()),
+        Err(e) => return Failure::core(&e).with_payload(payload.text, headers).into(),
     };
     // A replay without any key of its own still applies once, however often it is replayed.
     if let (Some(original), None) = (replay_of, &plan.idempotency_key) {
         plan.idempotency_key = Some(format!("replay:{original}"));
     }
-    if dry_run {
-        return dry_run::outcome(db, hook, plan, &payload.value).await;
-    }
-    // An admin's replay proves its sender too.
-    let proved = hook.proves_sender() || replay_of.is_some();
-    let verdict = joining::unknown_member(hook.on_unknown_member(), proved, stored_held);
     // A webhook that creates members who have not joined: the member to create, checked as the
     // users API checks one, goes into the batch, which creates it only if none has the identifier.
-    let new_member = match verdict {
+    let new_member = match verdict(hook, replay_of, stored_held) {
         Unknown::Create => plan
             .member
             .as_ref()
             .zip(mapping.user.as_ref())
-            .map(|(member, user)| joining::new_member(user, member, &payload.value)),
+            .map(|(member, user)| {
+                joining::new_member(user, member, &payload.value).map_err(ApiError::from)
+            }),
         Unknown::Fail | Unknown::Hold | Unknown::StillHeld => None,
     };
-    let mut meta = DeliveryMeta::new(hook, Some(&payload.text), replay_of)?;
+    Prepared::Planned(Box::new(Planned {
+        plan,
+        payload: payload.text,
+        headers,
+        guard,
+        stored_held,
+        new_member,
+    }))
+}
+
+/// What a delivery for a member who has not joined gets (`hookmap_core::joining`). An admin's
+/// replay proves its sender too.
+fn verdict(hook: &HookRecord, replay_of: Option<&str>, stored_held: bool) -> Unknown {
+    let proved = hook.proves_sender() || replay_of.is_some();
+    joining::unknown_member(hook.on_unknown_member(), proved, stored_held)
+}
+
+/// Plans and applies a decoded delivery here (a replay's, in the API worker).
+pub async fn run(db: Db<'_>, decoded: Decoded<'_>, dry_run: bool) -> ApiResult<Outcome> {
+    let (hook, replay_of) = (decoded.hook(), decoded.replay_of());
+    settle(db, hook, prepare(decoded), dry_run, replay_of).await
+}
+
+/// Applies a prepared delivery in the community's database (or, for a dry run, computes what it
+/// would do): what it came to, recorded by `record` next.
+pub async fn settle(
+    db: Db<'_>,
+    hook: &HookRecord,
+    prepared: Prepared,
+    dry_run: bool,
+    replay_of: Option<&str>,
+) -> ApiResult<Outcome> {
+    let planned = match prepared {
+        Prepared::Pending {
+            payload,
+            idempotency_key,
+            guard,
+            headers,
+        } => {
+            return Ok(Outcome::Pending {
+                payload,
+                idempotency_key,
+                guard,
+                headers,
+            })
+        }
+        Prepared::Failed(failure) => return Ok((*failure).into()),
+        Prepared::Planned(planned) => *planned,
+    };
+    let Planned {
+        plan,
+        payload,
+        headers,
+        guard,
+        stored_held,
+        new_member,
+    } = planned;
+    if dry_run {
+        return dry_run::outcome(db, hook, plan, new_member).await;
+    }
+    let verdict = verdict(hook, replay_of, stored_held);
+    let mut meta = DeliveryMeta::new(hook, Some(&payload), replay_of)?;
     meta.guard = guard.as_deref();
     meta.headers = headers.as_deref();
     meta.create = new_member.as_ref().and_then(|m| m.as_ref().ok());
@@ -91,11 +187,11 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
     {
         // Not created: the new member was invalid, or the community created its hour's quota.
         let error = match new_member {
-            Err(e) => ApiError::from(e.clone()),
+            Err(e) => e.clone(),
             Ok(_) => quotas::exceeded(Quota::MembersPerHour, hook.members_per_hour),
         };
         return Ok(Failure::new(error)
-            .with_payload(payload.text, headers)
+            .with_payload(payload, headers)
             .with_keys((plan.idempotency_key, guard))
             .into());
     }
@@ -106,7 +202,7 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
             return Ok(Outcome::Held(Held {
                 by: member.by,
                 member: member.value.clone(),
-                payload: payload.text,
+                payload,
                 idempotency_key: plan.idempotency_key,
                 guard,
                 headers,
@@ -122,6 +218,7 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
             message_id,
             created,
             alert,
+            posted,
         } => Ok(Outcome::Applied {
             delivery_id: meta.id,
             plan,
@@ -129,6 +226,7 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
             message_id,
             created,
             alert,
+            posted,
         }),
         Applied::Refused(Refusal::Duplicate) => {
             duplicate(db, hook, plan.idempotency_key.as_deref(), meta.guard).await
@@ -139,7 +237,7 @@ pub async fn run(db: &D1Database, decoded: Decoded<'_>, dry_run: bool) -> ApiRes
                 refusal = Refusal::Insufficient(dry_run::overdrawn(db, hook, &plan).await?);
             }
             let mut failure = Failure::new(refusal_error(&refusal, &plan))
-                .with_payload(payload.text, headers.clone())
+                .with_payload(payload, headers.clone())
                 .with_keys((plan.idempotency_key, guard.clone()));
             failure.effects = serde_json::to_string(&plan.effects).ok();
             failure.stale_record = matches!(
@@ -177,7 +275,7 @@ fn key(keys: &Keys, payload: Option<&str>) -> hookmap_core::Result<Option<String
 /// A delivery held for a member who has not joined owns its key while held: its repeat is
 /// answered as held.
 pub(super) async fn duplicate(
-    db: &D1Database,
+    db: Db<'_>,
     hook: &HookRecord,
     key: Option<&str>,
     guard: Option<&str>,

@@ -15,9 +15,9 @@ use worker::{AbortController, D1Database, Delay, Env, Fetch};
 
 use super::exchange::{self, Answer};
 use super::failing;
-use super::request::{signed_request, Row, Signed};
+use super::request::{signed_request, Owed, Row, Signed, Target};
 use super::{allow_http_loopback, enqueue, Job};
-use crate::db;
+use crate::db::{self, Db};
 use crate::error::ApiResult;
 use crate::log;
 use crate::secrets;
@@ -40,24 +40,34 @@ pub struct Sent {
 /// gone, settled, or this attempt was already made).
 pub async fn run(
     env: &Env,
-    db: &D1Database,
+    d1: &D1Database,
     job: &Job,
     schedule: &[u32],
 ) -> ApiResult<Option<Sent>> {
-    let row: Option<Row> = db::first(
+    let db = Db::Community(env, &job.community_id);
+    let owed: Option<Owed> = db::first(
         db,
-        "SELECT d.community_id, d.subscription_id, d.event_id, d.status, s.url, s.is_active, s.secret,
-                s.previous_secret, s.previous_secret_until, s.encryption, e.type, e.data, e.created_at
-           FROM outgoing_deliveries d
-           JOIN webhook_subscriptions s ON s.id = d.subscription_id
-           JOIN events e ON e.id = d.event_id
+        "SELECT d.community_id, d.subscription_id, d.event_id, d.status, e.type, e.data, e.created_at
+           FROM outgoing_deliveries d JOIN events e ON e.id = d.event_id
           WHERE d.id = ?1",
         &crate::args![&job.delivery_id],
     )
     .await?;
-    let Some(row) = row.filter(|r| r.status == DeliveryStatus::Pending.as_str()) else {
+    let Some(owed) = owed.filter(Owed::pending) else {
         return Ok(None);
     };
+    let target: Option<Target> = db::first(
+        d1,
+        "SELECT url, is_active, secret, previous_secret, previous_secret_until, encryption
+           FROM webhook_subscriptions WHERE id = ?1",
+        &crate::args![owed.subscription_id()],
+    )
+    .await?;
+    // Gone from the directory: the community's copy goes with it, and so does the delivery.
+    let Some(target) = target else {
+        return Ok(None);
+    };
+    let row = Row::of(owed, target);
     let (ms, now) = db::now();
     // While the attempt runs, its delivery's next attempt is not due: the cron's sweep of overdue
     // deliveries (src/overdue.rs) leaves it alone until well after the attempt's deadline.
@@ -100,7 +110,7 @@ pub async fn run(
     let next_at = next.map(|d| db::iso(ms + u64::from(d) * 1000));
     let (request_headers, request_body) = made.sent.unzip();
     let answer = made.answer.as_ref();
-    let mut statements = vec![
+    let statements = vec![
         db::stmt(
             "INSERT INTO outgoing_attempts (id, seq, community_id, subscription_id, delivery_id, event_id, event, attempt,
                 status_code, response_time_ms, error, created_at, request_headers, request_body, response_headers,
@@ -134,21 +144,33 @@ pub async fn run(
     // A test ping and a request never sent (the subscription is off, or its URL no longer
     // allowed) say nothing about whether the subscriber is failing.
     let counts = made.outcome.is_some() && row.kind != EventType::TestPing.as_str();
-    if counts {
-        let streak = failing::streak(env, &row.subscription_id, delivery_status, ms);
-        statements.extend(streak);
-    }
-    let results = db::batch(db, statements).await?;
+    db::batch(db, statements).await?;
+    // The streak is the subscription's, kept with its settings in the directory.
+    let streak = match counts {
+        true => failing::streak(env, &row.subscription_id, delivery_status, ms),
+        false => Vec::new(),
+    };
+    let streaked = match streak.is_empty() {
+        true => Vec::new(),
+        false => db::batch(d1, streak).await?,
+    };
     let turned_off = match delivery_status {
-        DeliveryStatus::Failed if counts => failing::disabled(results.last())?,
+        DeliveryStatus::Failed => failing::disabled(streaked.last())?,
         // Only a failure that counts can turn the subscription off.
-        DeliveryStatus::Failed | DeliveryStatus::Success | DeliveryStatus::Pending => None,
+        DeliveryStatus::Success | DeliveryStatus::Pending => None,
     };
     if let Some(subscription) = &turned_off {
-        failing::announce(env, db, subscription).await;
+        failing::announce(env, d1, subscription).await;
     }
     if let Some(delay) = next {
-        enqueue(env, &job.delivery_id, job.attempt + 1, delay).await;
+        enqueue(
+            env,
+            &job.community_id,
+            &job.delivery_id,
+            job.attempt + 1,
+            delay,
+        )
+        .await;
     }
     let level = if status == DeliveryStatus::Failed.as_str() {
         log::Level::Warn

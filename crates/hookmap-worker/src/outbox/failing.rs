@@ -92,7 +92,6 @@ pub(super) async fn announce(env: &Env, db: &D1Database, disabled: &Disabled) {
         "id": disabled.id, "url": disabled.url, "disabled_reason": DisabledReason::Failing,
         "failures_in_a_row": disabled.failures_in_a_row, "failing_since": disabled.failing_since,
     }});
-    #[cfg(feature = "api")]
     if let Err(e) = crate::community::copies::subscriptions(env, db, &disabled.community_id).await {
         worker::console_error!(
             "outbox: the community's copy of subscriptions is behind: {}",
@@ -100,7 +99,7 @@ pub(super) async fn announce(env: &Env, db: &D1Database, disabled: &Disabled) {
         );
     }
     let kind = EventType::SubscriptionDisabled.into();
-    if let Err(e) = publish(env, db, &disabled.community_id, &kind, &data, None).await {
+    if let Err(e) = publish(env, &disabled.community_id, &kind, &data, None).await {
         worker::console_error!("outbox: subscription.disabled not published: {}", e.message);
     }
 }

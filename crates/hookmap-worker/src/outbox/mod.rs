@@ -23,8 +23,8 @@ use worker::Env;
 
 pub use attempt::run;
 pub use publish::{
-    enqueue, enqueue_alert, enqueue_held, enqueue_replay, publish, publish_to, resend_delivery,
-    Claim,
+    enqueue, enqueue_alert, enqueue_held, enqueue_replay, posted, publish, publish_to,
+    resend_delivery, Claim,
 };
 
 const QUEUE: &str = "OUTBOX";
@@ -39,6 +39,10 @@ const QUEUE: &str = "OUTBOX";
 /// under workerd, and messages queued before `replay_run` existed still read as attempts.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Job {
+    /// The community whose object holds what the job reads: empty in messages queued before
+    /// communities had their own (the move queues their owed deliveries again).
+    #[serde(default)]
+    pub community_id: String,
     pub delivery_id: String,
     pub attempt: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]

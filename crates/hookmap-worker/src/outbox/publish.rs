@@ -6,10 +6,10 @@ use hookmap_core::resend;
 use hookmap_core::DeliveryStatus;
 use serde::Deserialize;
 use serde_json::Value;
-use worker::{console_error, D1Database, Env, MessageBuilder};
+use worker::{console_error, Env, MessageBuilder};
 
 use super::{Job, QUEUE};
-use crate::db;
+use crate::db::{self, Db};
 use crate::error::ApiResult;
 
 /// An event as published: its id and how many deliveries it made.
@@ -29,12 +29,12 @@ struct Subscriber {
 /// Records `kind` with `data` and queues a delivery to every active subscription that wants it.
 pub async fn publish(
     env: &Env,
-    db: &D1Database,
     community_id: &str,
     kind: &EventName,
     data: &Value,
     channel: Option<&str>,
 ) -> ApiResult<Published> {
+    let db = Db::Community(env, community_id);
     let subscribers: Vec<Subscriber> = db::all(
         db,
         "SELECT id, events, channel_id FROM webhook_subscriptions WHERE community_id = ?1 AND is_active = 1",
@@ -53,7 +53,7 @@ pub async fn publish(
         .collect();
     let published = record(db, community_id, kind, data, &wanted).await?;
     for id in &published.deliveries {
-        enqueue(env, id, 1, 0).await;
+        enqueue(env, community_id, id, 1, 0).await;
     }
     Ok(published)
 }
@@ -61,18 +61,19 @@ pub async fn publish(
 /// Records `kind` with one delivery to `subscription_id`, whatever its filter, without queueing
 /// it: the caller makes the attempt itself (the test ping).
 pub async fn publish_to(
-    db: &D1Database,
+    env: &Env,
     community_id: &str,
     kind: &EventName,
     data: &Value,
     subscription_id: &str,
 ) -> ApiResult<Published> {
+    let db = Db::Community(env, community_id);
     record(db, community_id, kind, data, &[subscription_id.to_owned()]).await
 }
 
 /// The event and its deliveries, in one batch.
 async fn record(
-    db: &D1Database,
+    db: Db<'_>,
     community_id: &str,
     kind: &EventName,
     data: &Value,
@@ -108,6 +109,49 @@ async fn record(
         created_at: now,
         deliveries,
     })
+}
+
+/// A `message.posted` event written in the batch of the delivery that posts the message (an
+/// outbox): the event, and a delivery to every active subscription that wants it, as
+/// `Filter::matches` decides for this type (listed, and in its channel when it names one). The
+/// second statement returns the deliveries' ids, to queue once the batch has committed: an event
+/// is never sent for a delivery that rolled back, and never lost for one that committed.
+/// A delivery's id is made from the incoming delivery's (random) and the subscription's.
+pub fn posted(
+    community_id: &str,
+    event_id: &str,
+    delivery_id: &str,
+    data: &Value,
+    channel: &str,
+    now: &str,
+) -> [db::Statement; 2] {
+    let kind = EventType::MessagePosted.as_str();
+    [
+        db::stmt(
+            "INSERT INTO events (id, community_id, type, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            &crate::args![event_id, community_id, kind, data.to_string().as_str(), now],
+        ),
+        db::stmt(
+            &format!(
+                "{INSERT_DELIVERY}
+                 SELECT 'odl_' || substr(?3, 5) || '_' || substr(s.id, 5), ?1, s.id, ?2, ?6, 0, ?4, ?4, ?4
+                   FROM webhook_subscriptions s
+                  WHERE s.community_id = ?1 AND s.is_active = 1
+                    AND EXISTS (SELECT 1 FROM json_each(s.events) e WHERE e.value = ?5)
+                    AND (s.channel_id IS NULL OR s.channel_id = ?7)
+                 RETURNING id"
+            ),
+            &crate::args![
+                community_id,
+                event_id,
+                delivery_id,
+                now,
+                kind,
+                DeliveryStatus::Pending.as_str(),
+                channel
+            ],
+        ),
+    ]
 }
 
 fn new_delivery(
@@ -186,10 +230,17 @@ pub fn resend_delivery(
     ]
 }
 
-/// Queues attempt `attempt` of a delivery. A failure is logged, not returned: the event is
-/// recorded and its delivery stays pending in D1, where it can be resent by hand.
-pub async fn enqueue(env: &Env, delivery_id: &str, attempt: u32, delay_seconds: u32) {
+/// Queues attempt `attempt` of a delivery of community `community_id`'s. A failure is logged, not
+/// returned: the event is recorded and its delivery stays pending, where it can be resent by hand.
+pub async fn enqueue(
+    env: &Env,
+    community_id: &str,
+    delivery_id: &str,
+    attempt: u32,
+    delay_seconds: u32,
+) {
     let job = Job {
+        community_id: community_id.to_owned(),
         delivery_id: delivery_id.to_owned(),
         attempt,
         replay_run: None,
@@ -202,8 +253,9 @@ pub async fn enqueue(env: &Env, delivery_id: &str, attempt: u32, delay_seconds: 
 /// Queues the application of the deliveries held for member `member_id`, or with `None` of those
 /// held for any member who exists (`crate::joined`): the API worker applies them, so that the
 /// edge links no replay.
-pub async fn enqueue_held(env: &Env, member_id: Option<&str>) {
+pub async fn enqueue_held(env: &Env, community_id: &str, member_id: Option<&str>) {
     let job = Job {
+        community_id: community_id.to_owned(),
         delivery_id: member_id.unwrap_or_default().to_owned(),
         attempt: 0,
         replay_run: None,
@@ -216,8 +268,9 @@ pub async fn enqueue_held(env: &Env, member_id: Option<&str>) {
 /// Queues the announcement that incoming webhook `webhook_id` started failing or recovered
 /// (`kind`): the API worker reads its state and publishes it (`crate::health`), so that the
 /// edge, which only counts, links neither.
-pub async fn enqueue_alert(env: &Env, webhook_id: &str, kind: EventType) {
+pub async fn enqueue_alert(env: &Env, community_id: &str, webhook_id: &str, kind: EventType) {
     let job = Job {
+        community_id: community_id.to_owned(),
         delivery_id: webhook_id.to_owned(),
         attempt: 0,
         replay_run: None,
@@ -228,8 +281,9 @@ pub async fn enqueue_alert(env: &Env, webhook_id: &str, kind: EventType) {
 }
 
 /// Queues the replay of incoming delivery `delivery_id` for bulk replay `run`.
-pub async fn enqueue_replay(env: &Env, delivery_id: &str, run: &str) {
+pub async fn enqueue_replay(env: &Env, community_id: &str, delivery_id: &str, run: &str) {
     let job = Job {
+        community_id: community_id.to_owned(),
         delivery_id: delivery_id.to_owned(),
         attempt: 0,
         replay_run: Some(run.to_owned()),

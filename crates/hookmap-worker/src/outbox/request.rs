@@ -15,23 +15,73 @@ use crate::secrets;
 use crate::stored::StoredEncryption;
 
 /// A delivery with its subscription and its event: all one attempt reads.
-#[derive(Deserialize)]
 pub(super) struct Row {
     pub(super) community_id: String,
     pub(super) subscription_id: String,
     pub(super) event_id: String,
-    pub(super) status: String,
     pub(super) url: String,
-    #[serde(deserialize_with = "crate::db::flag")]
     pub(super) is_active: bool,
     pub(super) secret: String,
     pub(super) previous_secret: Option<String>,
     pub(super) previous_secret_until: Option<String>,
     pub(super) encryption: Option<String>,
-    #[serde(rename = "type")]
     pub(super) kind: String,
     pub(super) data: String,
     pub(super) created_at: String,
+}
+
+/// What is owed, from the community's database: the delivery and its event.
+#[derive(Deserialize)]
+pub(super) struct Owed {
+    community_id: String,
+    subscription_id: String,
+    event_id: String,
+    status: String,
+    #[serde(rename = "type")]
+    kind: String,
+    data: String,
+    created_at: String,
+}
+
+/// Where and how it is sent, from the directory: the subscription's settings and secrets.
+#[derive(Deserialize)]
+pub(super) struct Target {
+    url: String,
+    #[serde(deserialize_with = "crate::db::flag")]
+    is_active: bool,
+    secret: String,
+    previous_secret: Option<String>,
+    previous_secret_until: Option<String>,
+    encryption: Option<String>,
+}
+
+impl Owed {
+    pub(super) fn pending(&self) -> bool {
+        self.status == hookmap_core::DeliveryStatus::Pending.as_str()
+    }
+
+    pub(super) fn subscription_id(&self) -> &str {
+        &self.subscription_id
+    }
+}
+
+impl Row {
+    pub(super) fn of(owed: Owed, target: Target) -> Self {
+        Self {
+            community_id: owed.community_id,
+            subscription_id: owed.subscription_id,
+            event_id: owed.event_id,
+            url: target.url,
+            is_active: target.is_active,
+            secret: target.secret,
+            previous_secret: target.previous_secret,
+            previous_secret_until: target.previous_secret_until,
+            encryption: target.encryption,
+            kind: owed.kind,
+            data: owed.data,
+            created_at: owed.created_at,
+        }
+    }
 }
 
 /// A request ready to send, and what its log keeps of it.

@@ -114,7 +114,7 @@ pub(super) async fn mapping(
     if value.is_null() {
         return Ok(None);
     }
-    let catalog = hooks::catalog_of(&ctx.db, cid).await?;
+    let catalog = hooks::catalog_of(ctx.data(cid), cid).await?;
     let parsed = Mapping::parse(value, &catalog).map_err(ApiError::from)?;
     let (has_fields, has_message) = (!parsed.fields.is_empty(), parsed.message.is_some());
     match Location::parse(location) {
@@ -132,7 +132,7 @@ pub(super) async fn mapping(
         None => {}
     }
     if let Some(ChannelRef::Id(channel)) = parsed.message.as_ref().map(|m| &m.channel) {
-        if channels::find(&ctx.db, cid, channel).await?.is_none() {
+        if channels::find(ctx.data(cid), cid, channel).await?.is_none() {
             return Err(ApiError::unprocessable_at(
                 "message.channel.id",
                 ApiCode::UnknownChannel,

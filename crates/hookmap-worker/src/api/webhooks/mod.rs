@@ -102,6 +102,10 @@ impl Resource for WebhookRow {
     fn shown<'r>(&'r self, ctx: &Ctx<'_>) -> ApiResult<ShownWebhook<'r>> {
         ShownWebhook::of(ctx, self)
     }
+
+    async fn completed(ctx: &Ctx<'_>, cid: &str, rows: &mut [Self]) -> ApiResult<()> {
+        row::failing(ctx, cid, rows).await
+    }
 }
 
 /// Any subset of the create members. `api_key: true` issues a new key (shown once), `false`
@@ -212,7 +216,7 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
         new_signing.as_ref().and_then(|s| s.as_ref()?.shown()),
     );
     if body.mapping.is_sent() {
-        let waiting = super::replays::pending(ctx, id).await?;
+        let waiting = super::replays::pending(ctx, cid, id).await?;
         let replay = match process_pending && waiting > 0 {
             true => {
                 let only_pending = serde_json::Map::from_iter([(
@@ -231,29 +235,32 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
 /// Deletes the webhook; its delivery history and idempotency keys go with it.
 pub async fn delete(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<Response> {
     let row = load(ctx, cid, id).await?;
-    db::batch(
+    db::run(
         &ctx.db,
+        "DELETE FROM incoming_webhooks WHERE id = ?1 AND community_id = ?2",
+        &crate::args![id, cid],
+    )
+    .await?;
+    let gone = |table: &str| {
+        db::stmt(
+            &format!("DELETE FROM {table} WHERE webhook_id = ?1"),
+            &crate::args![id],
+        )
+    };
+    db::batch(
+        ctx.data(cid),
         vec![
+            gone("deliveries"),
+            gone("idempotency_keys"),
+            gone("rate_windows"),
+            gone("incoming_webhook_health"),
             db::stmt(
-                "DELETE FROM incoming_webhooks WHERE id = ?1 AND community_id = ?2",
-                &crate::args![id, cid],
-            ),
-            db::stmt(
-                "DELETE FROM deliveries WHERE webhook_id = ?1",
-                &crate::args![id],
-            ),
-            db::stmt(
-                "DELETE FROM idempotency_keys WHERE webhook_id = ?1",
-                &crate::args![id],
-            ),
-            db::stmt(
-                "DELETE FROM rate_windows WHERE webhook_id = ?1",
+                "DELETE FROM incoming_webhooks WHERE id = ?1",
                 &crate::args![id],
             ),
         ],
     )
     .await?;
     hooks::forget(ctx.env, &[row.digest()]).await;
-    community::copies::webhooks(ctx.env, &ctx.db, cid).await?;
     http::no_content()
 }

@@ -54,12 +54,42 @@ impl WebhookRow {
     }
 }
 
+/// The directory's columns; the health ones are filled from the community's own database
+/// ([`failing`]).
 pub(super) const SELECT: &str = "SELECT id, token, token_digest, token_sealed, name, location, enabled, api_key_digest, signing_secret, previous_signing_secret, previous_secret_until, signature_scheme, signature_settings, api_key_in, on_unknown_member, rate_limit, encryption, encryption_algorithm, mapping, version, created_at, updated_at,
-                               (SELECT failing_since FROM incoming_webhook_health h WHERE h.webhook_id = incoming_webhooks.id AND h.failing = 1) AS failing_since,
-                               (SELECT failing_reason FROM incoming_webhook_health h WHERE h.webhook_id = incoming_webhooks.id AND h.failing = 1) AS failing_reason,
-                               (SELECT failures_in_a_row FROM incoming_webhook_health h WHERE h.webhook_id = incoming_webhooks.id AND h.failing = 1) AS failures_in_a_row,
-                               (SELECT last_error FROM incoming_webhook_health h WHERE h.webhook_id = incoming_webhooks.id AND h.failing = 1) AS last_error
+                               NULL AS failing_since, NULL AS failing_reason, NULL AS failures_in_a_row, NULL AS last_error
                         FROM incoming_webhooks";
+
+/// Fills in, from community `cid`'s own database, the health of those of `rows` that are failing.
+pub(super) async fn failing(ctx: &Ctx<'_>, cid: &str, rows: &mut [WebhookRow]) -> ApiResult<()> {
+    #[derive(Deserialize)]
+    struct Failing {
+        webhook_id: String,
+        failing_since: Option<String>,
+        failing_reason: Option<String>,
+        failures_in_a_row: Option<i64>,
+        last_error: Option<String>,
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let found: Vec<Failing> = db::all(
+        ctx.data(cid),
+        "SELECT webhook_id, failing_since, failing_reason, failures_in_a_row, last_error
+           FROM incoming_webhook_health WHERE community_id = ?1 AND failing = 1",
+        &crate::args![cid],
+    )
+    .await?;
+    for f in found {
+        if let Some(row) = rows.iter_mut().find(|r| r.id == f.webhook_id) {
+            row.failing_since = f.failing_since;
+            row.failing_reason = f.failing_reason;
+            row.failures_in_a_row = f.failures_in_a_row;
+            row.last_error = f.last_error;
+        }
+    }
+    Ok(())
+}
 
 pub async fn load(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<WebhookRow> {
     resource::load(ctx, cid, id).await

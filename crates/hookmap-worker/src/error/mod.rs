@@ -4,6 +4,10 @@
 //! status. Anything else (a storage outage, a bug) becomes a 500 whose body says nothing about the
 //! cause; the cause goes to the log only.
 
+mod wire;
+
+pub use wire::code_named;
+
 use hookmap_core::{ApiCode, ErrorKind};
 use serde_json::{json, Map, Value};
 use worker::Response;
@@ -27,6 +31,7 @@ use worker::Response;
 ///   which member is at fault in `details.at` and in a message that starts with it;
 /// - 429 [`until_next_minute`](Self::until_next_minute) or [`retry_in`](Self::retry_in):
 ///   `details.retry_after` and the `Retry-After` header say when to send again;
+/// - 503 [`moving`](Self::moving): the community's data is moving, with `Retry-After` too;
 /// - 500 [`internal`](Self::internal): no details.
 ///
 /// Each answer's `code` is an [`ApiCode`] of the worker's, or the [`ErrorKind`] code of a core
@@ -172,6 +177,19 @@ impl ApiError {
             limit: None,
         });
         error
+    }
+
+    /// A 503 while community data moves (`community::moving`): the message, `details.retry_after`
+    /// and `Retry-After` say when to send again.
+    pub fn moving(seconds: u64) -> Self {
+        Self {
+            status: 503,
+            ..Self::retry_in(
+                ApiCode::CommunityMoving,
+                "this community's data is moving into its own database",
+                seconds,
+            )
+        }
     }
 
     /// `details.limit` of a 429 that no quota sets (a fixed limit of the platform's).
