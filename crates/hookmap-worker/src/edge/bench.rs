@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::hooks;
 use crate::http;
 
-/// `POST /bench/batch/{token}`: the one D1 batch a delivery writes, with a
+/// `POST /bench/batch/{token}`: the one batch a delivery writes, in its community's object, with a
 /// fixed plan (1 coin to bench@example.com under a fresh idempotency key), and nothing else: no
 /// decoding, no planning, no rate count; the record comes from the isolate's memory, as a warm
 /// delivery's does.
@@ -39,7 +39,7 @@ pub async fn bench_batch(env: &Env, token: &str) -> ApiResult<Response> {
         message: None,
     };
     let meta = DeliveryMeta::new(&hook, None, None)?;
-    match apply::apply(&db, &meta, &plan).await? {
+    match apply::apply(db::Db::Community(env, &hook.community_id), &meta, &plan).await? {
         Applied::Done { balances, .. } => http::json(200, &json!({ "member": balances })),
         Applied::Refused(r) => Err(refusal::refusal_error(&r, &plan)),
     }
