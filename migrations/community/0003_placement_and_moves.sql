@@ -26,3 +26,4 @@ INSERT INTO placement (id, community_id, state, updated_at)
 
 -- The storage quota, in the copy of the community's quotas as in the directory's (migration 0033).
 ALTER TABLE community_quotas ADD COLUMN stored_bytes INTEGER;
+ALTER TABLE community_quotas ADD COLUMN total_rate_limit INTEGER;

@@ -19,7 +19,7 @@ try {
   const cid = (await admin.post('/v1/communities', { name: 'Bench' })).body.id;
   await admin.post(`/v1/communities/${cid}/users`, { email: 'bench@example.com', username: 'bench' });
   // The edge's own ceiling is measured, not the community's quota (QUOTA_MAX_RATE_LIMIT).
-  await admin.patch(`/v1/communities/${cid}/quotas`, { max_rate_limit: 100000 });
+  await admin.patch(`/v1/communities/${cid}/quotas`, { max_rate_limit: 100000, total_rate_limit: 240000 });
   const coins = [{ target: { currency: 'coins' }, op: 'add', path: 'n' }];
   const plain = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'plain', rate_limit: 100000,
     mapping: { user: { match: 'email', path: 'email' }, idempotency_path: 'key', fields: coins } })).body;

@@ -67,7 +67,7 @@ try {
   let admin = client(worker.base, worker.adminToken);
   const cid = (await admin.post('/v1/communities', { name: 'Stored' })).body.id;
   await admin.post(`/v1/communities/${cid}/users`, { email: 'ada@example.com', username: 'ada' });
-  await admin.patch(`/v1/communities/${cid}/quotas`, { max_rate_limit: 100000 });
+  await admin.patch(`/v1/communities/${cid}/quotas`, { max_rate_limit: 100000, total_rate_limit: 240000 });
   const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'shop', rate_limit: 100000,
     mapping: { user: { match: 'email', path: 'customer.email' }, idempotency_path: 'id',
       fields: [{ target: { currency: 'coins' }, op: 'add', path: 'points' }] } })).body;

@@ -490,6 +490,32 @@ test('attack 10: a community cannot create webhooks or subscriptions past its qu
   assert.equal((await keyed.post(hooks, { name: 'third' })).status, 201);
 });
 
+test('attack 10: a community\'s webhooks cannot add up to more than its total rate, created at once or raised one by one', async () => {
+  const { cid, keyed } = await keyedCommunity('Total rate');
+  const quotas = `/v1/communities/${cid}/quotas`;
+  assert.equal((await keyed.patch(quotas, { total_rate_limit: 240000 })).status, 403, 'a community cannot raise it');
+  assert.equal((await admin.patch(quotas, { total_rate_limit: 1000 })).status, 200);
+  const hooks = `/v1/communities/${cid}/incoming-webhooks`;
+  // At once, four creates of 400 a minute against a total of 1,000: the sum is checked inside
+  // each INSERT, so two fit.
+  const created = await Promise.all([1, 2, 3, 4].map((n) => keyed.post(hooks, { name: `r${n}`, rate_limit: 400 })));
+  assert.deepEqual(created.map((r) => r.status).sort(), [201, 201, 422, 422], created.map((r) => r.text).join('\n'));
+  const refused = created.find((r) => r.status === 422).body.error;
+  assert.equal(refused.code, 'quota_exceeded');
+  assert.deepEqual(refused.details, { at: 'rate_limit', quota: 'total_rate_limit', limit: 1000 });
+  const [a, b] = created.filter((r) => r.status === 201).map((r) => r.body);
+  // Raising one past the total is refused and changes nothing; within it, or lowering, is fine.
+  const raised = await keyed.patch(`${hooks}/${a.id}`, { rate_limit: 700 });
+  assert.equal(raised.status, 422, raised.text);
+  assert.equal(raised.body.error.details.quota, 'total_rate_limit');
+  assert.equal((await keyed.get(`${hooks}/${a.id}`)).body.rate_limit, 400);
+  assert.equal((await keyed.patch(`${hooks}/${a.id}`, { rate_limit: 600 })).status, 200);
+  assert.equal((await keyed.post(hooks, { name: 'one more', rate_limit: 1 })).status, 422);
+  // A total lowered below the sum refuses no other change: renaming still works.
+  assert.equal((await admin.patch(quotas, { total_rate_limit: 500 })).status, 200);
+  assert.equal((await keyed.patch(`${hooks}/${b.id}`, { name: 'renamed', rate_limit: 300 })).status, 200);
+});
+
 test('attack 10: published events past the community quota a minute answer 429 with Retry-After', async () => {
   const { cid, keyed } = await keyedCommunity('Chatty');
   assert.equal((await admin.patch(`/v1/communities/${cid}/quotas`, { events_per_minute: 3 })).status, 200);

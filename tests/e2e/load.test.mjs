@@ -23,15 +23,16 @@ before(async () => {
   targets = [];
   for (let c = 0; c < COMMUNITIES; c += 1) {
     const id = (await admin().post('/v1/communities', { name: `Load ${c}` })).body.id;
-    // Above the default max_rate_limit quota: the rate limit is not what this test measures.
-    await admin().patch(`/v1/communities/${id}/quotas`, { max_rate_limit: 100000 });
+    // Above the default max_rate_limit and total_rate_limit quotas: the rate limit is not what
+    // this test measures.
+    await admin().patch(`/v1/communities/${id}/quotas`, { max_rate_limit: 100000, total_rate_limit: 240000 });
     const people = [];
     for (let i = 0; i < MEMBERS; i += 1) {
       people.push((await admin().post(`/v1/communities/${id}/users`, { email: `load${c}-${i}@example.com`, username: `load${c}-${i}` })).body);
     }
     const webhook = (op) => admin().post(`/v1/communities/${id}/incoming-webhooks`, {
       // A key: only a proved sender is told whether a delivery was a duplicate (issue 27).
-      name: op, rate_limit: 100000, api_key: true,
+      name: op, rate_limit: 60000, api_key: true,
       mapping: { user: { match: 'email', path: 'email' }, idempotency_path: 'key', fields: [{ target: { currency: 'coins' }, op, path: 'n' }] },
     }).then((r) => r.body);
     targets.push({ cid: id, add: await webhook('add'), spend: await webhook('subtract'), members: people });
@@ -226,7 +227,7 @@ test('workerd killed mid-run: every acknowledged delivery applied once, nothing 
 
 test('a failed delivery replayed after fixing the mapping applies once; a success replayed applies nothing', async () => {
   const a = admin();
-  const broken = (await a.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'Broken', rate_limit: 100000,
+  const broken = (await a.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'Broken', rate_limit: 60000,
     mapping: { user: { match: 'email', path: 'who' }, fields: [{ target: { currency: 'coins' }, op: 'add', path: 'n' }] } })).body;
   const url = broken.url.replace(/^http:\/\/[^/]+/, worker.base);
   const failed = await fetch(url, { method: 'POST', body: JSON.stringify({ email: members[0].email, n: 9 }) }).then((r) => r.json());

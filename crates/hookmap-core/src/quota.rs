@@ -44,6 +44,10 @@ vocabulary! {
         /// a Durable Object's 10 GB, so that the community alone is refused, with room left for
         /// its admins' changes and retention.
         StoredBytes = "stored_bytes",
+        /// Deliveries a minute the community's incoming webhooks may take together (the sum of
+        /// their `rate_limit`): every one of them is written by the community's one database,
+        /// whose single writer sustains about this many (BENCHMARKS.md).
+        TotalRateLimit = "total_rate_limit",
     }
 }
 
@@ -63,6 +67,7 @@ impl Quota {
             Self::FailingInARow => "QUOTA_FAILING_IN_A_ROW",
             Self::FailingWindow => "QUOTA_FAILING_WINDOW",
             Self::StoredBytes => "QUOTA_STORED_BYTES",
+            Self::TotalRateLimit => "QUOTA_TOTAL_RATE_LIMIT",
         }
     }
 
@@ -80,6 +85,8 @@ impl Quota {
             Self::FailingInARow => 5,
             Self::FailingWindow => 20,
             Self::StoredBytes => 9_000_000_000,
+            // 1,000 a second: a Durable Object's documented soft limit of requests.
+            Self::TotalRateLimit => 60_000,
         }
     }
 
@@ -99,6 +106,7 @@ impl Quota {
             Self::FailingInARow => (0, 1_000),
             Self::FailingWindow => (0, 100),
             Self::StoredBytes => (0, 9_500_000_000),
+            Self::TotalRateLimit => (1, 240_000),
         }
     }
 

@@ -74,6 +74,9 @@ pub fn exceeded(quota: Quota, limit: i64) -> ApiError {
         Quota::FailingInARow => format!("webhooks failing after {limit} failures in a row"),
         Quota::FailingWindow => format!("webhooks judged on their last {limit} deliveries"),
         Quota::StoredBytes => format!("at most {limit} bytes in its own database"),
+        Quota::TotalRateLimit => {
+            format!("incoming webhooks whose rate_limits add up to at most {limit} a minute")
+        }
     };
     ApiError::unprocessable(
         ApiCode::QuotaExceeded,

@@ -102,6 +102,7 @@ struct QuotasCopy {
     failing_in_a_row: Option<i64>,
     failing_window: Option<i64>,
     stored_bytes: Option<i64>,
+    total_rate_limit: Option<i64>,
 }
 
 /// Brings community `cid`'s object's copy of its quotas up to the directory's row (no row: the
@@ -117,7 +118,7 @@ pub async fn quota_statements(db: &D1Database, cid: &str) -> ApiResult<Vec<State
     const COLUMNS: &str =
         "incoming_webhooks, subscriptions, events_per_minute, failed_payload_bytes,
         max_rate_limit, updated_at, payload_days, history_days, held_deliveries, members_per_hour,
-        failing_in_a_row, failing_window, stored_bytes";
+        failing_in_a_row, failing_window, stored_bytes, total_rate_limit";
     let row: Option<QuotasCopy> = db::first(
         db,
         &format!("SELECT {COLUMNS} FROM community_quotas WHERE community_id = ?1"),
@@ -132,7 +133,7 @@ pub async fn quota_statements(db: &D1Database, cid: &str) -> ApiResult<Vec<State
         statements.push(db::stmt(
             &format!(
                 "INSERT INTO community_quotas (community_id, {COLUMNS})
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
             ),
             &crate::args![
                 cid,
@@ -148,7 +149,8 @@ pub async fn quota_statements(db: &D1Database, cid: &str) -> ApiResult<Vec<State
                 q.members_per_hour,
                 q.failing_in_a_row,
                 q.failing_window,
-                q.stored_bytes
+                q.stored_bytes,
+                q.total_rate_limit
             ],
         ));
     }

@@ -71,17 +71,32 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     let (_, now) = db::now();
     let digest = api_key.as_ref().map(|k| auth::digest(k.expose()));
     let most = quotas::limit(ctx.env, &overrides, Quota::IncomingWebhooks);
+    let total = quotas::limit(ctx.env, &overrides, Quota::TotalRateLimit);
+    // Both quotas are checked inside the INSERT, so concurrent creates cannot overshoot either.
     let inserted = db::run_changes(
         &ctx.db,
         "INSERT INTO incoming_webhooks (id, community_id, token_digest, token_sealed, name, location, enabled, api_key_digest, encryption, encryption_algorithm, mapping, created_at, updated_at, signing_secret, rate_limit,
                 signature_scheme, signature_settings, api_key_in, on_unknown_member)
          SELECT ?1, ?2, ?3, ?13, ?4, ?5, ?6, ?7, ?8, ?15, ?9, ?10, ?10, ?11, ?12, ?16, ?17, ?18, ?19
-          WHERE (SELECT COUNT(*) FROM incoming_webhooks WHERE community_id = ?2) < ?14",
+          WHERE (SELECT COUNT(*) FROM incoming_webhooks WHERE community_id = ?2) < ?14
+            AND (SELECT COALESCE(SUM(rate_limit), 0) FROM incoming_webhooks WHERE community_id = ?2) + ?12 <= ?20",
         &crate::args![&id, cid, &token_digest, name, location, enabled, digest.as_deref(), encryption.as_ref().map(|e| e.value.as_str()), mapping.as_deref(), &now, stored_signing.secret.as_deref(), rate_limit, &token_sealed, most,
-            encryption.as_ref().map(|e| e.shown.algorithm.as_str()), stored_signing.scheme.as_deref(), stored_signing.settings.as_deref(), key_in.as_str(), on_unknown.as_str()],
+            encryption.as_ref().map(|e| e.shown.algorithm.as_str()), stored_signing.scheme.as_deref(), stored_signing.settings.as_deref(), key_in.as_str(), on_unknown.as_str(), total],
     )
     .await?;
-    quotas::check_inserted(inserted, Quota::IncomingWebhooks, most)?;
+    if inserted == 0 {
+        // Which quota refused it: the count, else the total rate.
+        let count: Option<db::Count> = db::first(
+            &ctx.db,
+            "SELECT COUNT(*) AS n FROM incoming_webhooks WHERE community_id = ?1",
+            &crate::args![cid],
+        )
+        .await?;
+        return Err(match count.is_some_and(|c| c.n >= most) {
+            true => quotas::exceeded(Quota::IncomingWebhooks, most),
+            false => quotas::exceeded(Quota::TotalRateLimit, total).at("rate_limit"),
+        });
+    }
     hooks::created(&token_digest);
     community::copies::webhooks(ctx.env, &ctx.db, cid).await?;
     let created = load(ctx, cid, &id).await?;
@@ -107,6 +122,10 @@ impl Resource for WebhookRow {
         row::failing(ctx, cid, rows).await
     }
 }
+
+/// A total no sum of rate limits reaches (10,000 webhooks at 100,000 a minute are 10^9), bound
+/// where an update does not raise its webhook's rate.
+const UNCAPPED: i64 = 1 << 40;
 
 /// Any subset of the create members. `api_key: true` issues a new key (shown once), `false`
 /// removes it. Every change bumps the version, so no edge applies the old settings afterwards.
@@ -143,13 +162,23 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
             encryption(ctx, v)?.map_or((None, None), |e| (Some(e.value), Some(e.shown.algorithm)))
         }
     };
-    let rate_limit = match body.rate_limit {
-        None => row.rate_limit,
-        Some(limit) => limit.within(quotas::limit(
-            ctx.env,
-            &quotas::overrides(&ctx.db, cid).await?,
-            Quota::MaxRateLimit,
-        ))?,
+    // A rate_limit raised must fit the community's total; any other change is never refused for
+    // a total lowered since.
+    let (rate_limit, total) = match body.rate_limit {
+        None => (row.rate_limit, UNCAPPED),
+        Some(limit) => {
+            let overrides = quotas::overrides(&ctx.db, cid).await?;
+            let limit = limit.within(quotas::limit(ctx.env, &overrides, Quota::MaxRateLimit))?;
+            let total = quotas::limit(ctx.env, &overrides, Quota::TotalRateLimit);
+            (
+                limit,
+                if limit > row.rate_limit {
+                    total
+                } else {
+                    UNCAPPED
+                },
+            )
+        }
     };
     let new_signing = signature(body.signature, body.signing_secret)?;
     let signing = match &new_signing {
@@ -195,19 +224,28 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
             "needs a mapping: the caught deliveries would only be caught again",
         ));
     }
-    db::run(
+    let updated = db::run_changes(
         &ctx.db,
         "UPDATE incoming_webhooks SET name = ?3, enabled = ?4, api_key_digest = ?5, encryption = ?6, mapping = ?7,
                 location = ?9, signing_secret = ?10, rate_limit = ?11, encryption_algorithm = ?12,
                 signature_scheme = ?13, signature_settings = ?14, api_key_in = ?15,
                 previous_signing_secret = ?16, previous_secret_until = ?17, on_unknown_member = ?18,
                 version = version + 1, updated_at = ?8
-          WHERE id = ?1 AND community_id = ?2",
+          WHERE id = ?1 AND community_id = ?2
+            AND (SELECT COALESCE(SUM(rate_limit), 0) FROM incoming_webhooks
+                  WHERE community_id = ?2 AND id <> ?1) + ?11 <= ?19",
         &crate::args![id, cid, name, enabled, digest.as_deref(), encryption.as_deref(), mapping.as_deref(), &now, location, signing.secret.as_deref(), rate_limit,
             algorithm.as_deref(), signing.scheme.as_deref(), signing.settings.as_deref(), key_in.as_str(),
-            previous.secret.as_deref(), previous.until.as_deref(), on_unknown.as_str()],
+            previous.secret.as_deref(), previous.until.as_deref(), on_unknown.as_str(), total],
     )
     .await?;
+    if updated == 0 {
+        // Refused by the total, or deleted since it was loaded.
+        return Err(match total {
+            UNCAPPED => ApiError::not_found("this incoming webhook"),
+            _ => quotas::exceeded(Quota::TotalRateLimit, total).at("rate_limit"),
+        });
+    }
     hooks::forget(ctx.env, &[row.digest()]).await;
     community::copies::webhooks(ctx.env, &ctx.db, cid).await?;
     let updated = load(ctx, cid, id).await?;
