@@ -21,7 +21,7 @@ use hookmap_core::community_schema::Placement;
 #[cfg(feature = "api")]
 pub use object::Community;
 use serde::{Deserialize, Serialize};
-use worker::{Env, Request};
+use worker::{Env, Request, Response};
 
 use crate::db::{self, Failed, Outcome, Statement};
 use crate::error::ApiError;
@@ -63,6 +63,23 @@ pub async fn place(env: &Env, cid: &str, statements: &[Statement]) -> Result<Vec
     post(env, cid, "https://community/place", statements).await
 }
 
+/// POSTs `body` (JSON text) to `url` of community `cid`'s object, counted as a round trip: its
+/// answer, whatever the status. A POST with a text body is all the object reads: built as the
+/// runtime's own, which is much smaller in the edge than worker's RequestInit (every option it
+/// can carry).
+pub async fn post_text(env: &Env, cid: &str, url: &str, body: &str) -> worker::Result<Response> {
+    let init = worker::web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&worker::wasm_bindgen::JsValue::from_str(body));
+    let request = worker::web_sys::Request::new_with_str_and_init(url, &init).map_err(|_| {
+        worker::Error::RustError("the request to the community object could not be made".into())
+    })?;
+    db::trip(db::Store::Object);
+    stub(env, cid)?
+        .fetch_with_request(Request::from(request))
+        .await
+}
+
 async fn post(
     env: &Env,
     cid: &str,
@@ -70,16 +87,7 @@ async fn post(
     statements: &[Statement],
 ) -> Result<Vec<Outcome>, Failed> {
     let body = serde_json::to_string(statements).map_err(Failed::new)?;
-    // A POST with a text body is all the object reads: built as the runtime's own, which is much
-    // smaller in the edge than worker's RequestInit (every option it can carry).
-    let init = worker::web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&worker::wasm_bindgen::JsValue::from_str(&body));
-    let request = worker::web_sys::Request::new_with_str_and_init(url, &init)
-        .map_err(|_| Failed::new("the request to the community object could not be made"))?;
-    let request = Request::from(request);
-    db::trip(db::Store::Object);
-    let mut answer = stub(env, cid)?.fetch_with_request(request).await?;
+    let mut answer = post_text(env, cid, url, &body).await?;
     match answer.status_code() {
         // Parsed by JavaScript, so that the rows are read as D1's are (`Outcome::rows`).
         200 => {

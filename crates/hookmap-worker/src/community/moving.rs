@@ -322,14 +322,8 @@ mod api_side {
 
     async fn send_page(env: &Env, cid: &str, page: &Page) -> ApiResult<()> {
         let body = serde_json::to_string(page).map_err(ApiError::internal)?;
-        let mut init = worker::RequestInit::new();
-        init.with_method(worker::Method::Post)
-            .with_body(Some(body.into()));
-        let request = worker::Request::new_with_init("https://community/move", &init)?;
-        db::trip(db::Store::Object);
-        let mut answer = crate::community::stub(env, cid)?
-            .fetch_with_request(request)
-            .await?;
+        let mut answer =
+            crate::community::post_text(env, cid, "https://community/move", &body).await?;
         match answer.status_code() {
             200 => Ok(()),
             status => Err(ApiError::internal(format!(

@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use worker::{Env, Response};
 
 use super::run::Prepared;
-use crate::db;
 use crate::error::{ApiError, ApiResult};
 
 /// Set on the object's answer when the edge is to read the webhook's record again and send the
@@ -72,18 +71,8 @@ pub async fn send(
     delivery: &Delivery<&crate::hook::HookRecord>,
 ) -> ApiResult<Settled> {
     let body = serde_json::to_string(delivery).map_err(ApiError::internal)?;
-    let init = worker::web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&worker::wasm_bindgen::JsValue::from_str(&body));
-    let request =
-        worker::web_sys::Request::new_with_str_and_init("https://community/deliver", &init)
-            .map_err(|_| {
-                ApiError::internal("the request to the community object could not be made")
-            })?;
-    db::trip(db::Store::Object);
-    let mut answer = crate::community::stub(env, cid)?
-        .fetch_with_request(worker::Request::from(request))
-        .await?;
+    let mut answer =
+        crate::community::post_text(env, cid, "https://community/deliver", &body).await?;
     let headers = answer.headers().clone();
     if let Some(refresh) = headers.get(REFRESH_HEADER)? {
         return Ok(Settled::Refresh(refresh == "stale"));
