@@ -5,7 +5,7 @@
 //! API writes the copy in the request that changes them, before it answers.
 
 use serde::Deserialize;
-use worker::{D1Database, Env, Storage};
+use worker::{D1Database, Env};
 
 use crate::db::{self, Db, Statement};
 use crate::error::ApiResult;
@@ -161,7 +161,8 @@ pub async fn quota_statements(db: &D1Database, cid: &str) -> ApiResult<Vec<State
 /// data before some of the copies' columns existed) up to the directory's, and clears the mark in
 /// the same transaction. Its object runs this when it starts; a failure keeps the mark and fails
 /// the start, which the object's next event tries again.
-pub async fn refill_marked(env: &Env, storage: &Storage) -> ApiResult<()> {
+#[cfg(feature = "api")]
+pub async fn refill_marked(env: &Env, storage: &worker::Storage) -> ApiResult<()> {
     #[derive(Deserialize)]
     struct Marked {
         community_id: String,
