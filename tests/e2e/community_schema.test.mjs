@@ -82,6 +82,9 @@ before(async () => {
   const made = await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'shop', api_key: true, mapping });
   assert.equal(made.status, 201, made.text);
   hook = made.body;
+  // A quota of its own, in the directory: the database at version 1 below has no copy of it.
+  const held = await admin.patch(`/v1/communities/${cid}/quotas`, { held_deliveries: 7 });
+  assert.equal(held.status, 200, held.text);
   // The community whose database a newer release left (the second test), with rows of its own.
   other = (await admin.post('/v1/communities', { name: 'Newer' })).body.id;
   const member = await admin.post(`/v1/communities/${other}/users`, { email: 'cy@example.com', username: 'cy' });
@@ -137,17 +140,18 @@ out = {"tables": ours(), "rows": sum(len(v) for t, v in dump().items() if t != "
     version: hook.version, rate_limit: hook.rate_limit,
   });
   // Step 1's tables only: none of the later steps' is there to be found.
-  for (const later of ['community_quotas', 'placement', 'move_progress']) assert.ok(!v1.tables.includes(later), later);
+  for (const later of ['community_quotas', 'placement', 'move_progress', 'copies_pending']) assert.ok(!v1.tables.includes(later), later);
 
   await worker.start();
   admin = client(worker.base, worker.adminToken);
   const at = `/v1/communities/${cid}`;
 
   // Read first, before anything is written: the rows are those of version 1, counted as they were
-  // (the later steps' bookkeeping is not the community's data).
+  // (the later steps' bookkeeping is not the community's data), and the quotas' copy, which the
+  // object filled from the directory when it opened the database.
   const quotas = await admin.get(`${at}/quotas`);
   assert.equal(quotas.status, 200, quotas.text);
-  assert.equal(quotas.body.usage.stored_rows, v1.rows);
+  assert.equal(quotas.body.usage.stored_rows, v1.rows + 1);
 
   const member = async (uid) => {
     const res = await admin.get(`${at}/users/${uid}`);
@@ -205,13 +209,9 @@ out = {"tables": ours(), "rows": sum(len(v) for t, v in dump().items() if t != "
     [['coins', 120, 120], ['coins', 30, 150]].sort());
 
   // Step 2's tables and columns: the quotas' copy, and a webhook's mapping copied with its
-  // settings, which keeps the field it writes from being deleted. (Step 2 adds the mapping column
-  // empty: the copy is filled by the next change of the webhook's settings, here a rename.)
-  const patched = await admin.patch(`${at}/quotas`, { held_deliveries: 7 });
-  assert.equal(patched.status, 200, patched.text);
-  assert.equal(patched.body.overrides.held_deliveries, 7);
-  const renamed = await admin.patch(`${at}/incoming-webhooks/${hook.id}`, { name: 'shop2' });
-  assert.equal(renamed.status, 200, renamed.text);
+  // settings, which keeps the field it writes from being deleted. Step 2 added them empty; with no
+  // setting changed since, the object filled them from the directory when it opened the database
+  // (step 4's mark), so the field the mapping writes is in use.
   const inUse = await admin.del(`${at}/user-fields/tier`);
   assert.deepEqual([inUse.status, inUse.body?.error?.code], [409, 'field_in_use'], inUse.text);
   const third = await send({ email: 'bob@example.com', order: 'order-3', coins: 1, tier: 'bronze' });
@@ -226,6 +226,7 @@ out = {
   "quotas": con.execute("SELECT community_id, held_deliveries FROM community_quotas").fetchall(),
   "mapping": con.execute("SELECT id, json_extract(mapping, '$.fields[1].target.field') FROM incoming_webhooks").fetchall(),
   "moves": con.execute("SELECT COUNT(*) FROM move_progress").fetchone()[0],
+  "marked": con.execute("SELECT COUNT(*) FROM copies_pending").fetchone()[0],
   "balances": con.execute("SELECT user_id, currency, amount FROM balances ORDER BY user_id, currency").fetchall(),
   "deliveries": con.execute("SELECT seq, idempotency_key, status FROM deliveries ORDER BY seq").fetchall(),
 }
@@ -235,6 +236,7 @@ out = {
   assert.deepEqual(now.quotas, [[cid, 7]]);
   assert.deepEqual(now.mapping, [[hook.id, 'tier']]);
   assert.equal(now.moves, 0);
+  assert.equal(now.marked, 0, 'the copies were filled once, and the mark cleared with them');
   assert.deepEqual(now.balances, [
     [ADA, 'coins', 150], [ADA, 'gems', 3], [ADA, 'xp', 7], [BOB, 'coins', 16], [BOB, 'xp', 2],
   ]);

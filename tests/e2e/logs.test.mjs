@@ -92,6 +92,26 @@ test('each request logs one JSON line with its route pattern, status, timing and
   }
 });
 
+test("a webhook's health is read from the community's object only by the routes that show the webhook", async () => {
+  const hook = (await admin.post(`/v1/communities/${cid}/incoming-webhooks`, { name: 'Health', mapping: contractMapping })).body;
+  // The line of the call `send` makes: the route's lines are counted before it, and the next awaited.
+  const lineOf = async (method, route, send) => {
+    const lines = () => requestLines().filter((l) => l.method === method && l.route === route);
+    const before = lines().length;
+    const res = await send();
+    assert.equal(res.status, 200, res.text);
+    return eventually(() => lines()[before], `the ${method} ${route} line`);
+  };
+  // Shown: the directory's row, and its health from the object.
+  const shown = await lineOf('GET', '/v1/communities/{cid}/incoming-webhooks/{wid}',
+    () => admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}`));
+  assert.equal(shown.round_trips.object, 1, JSON.stringify(shown));
+  // Its deliveries: the directory says the webhook is the community's, the object has the page.
+  const listed = await lineOf('GET', '/v1/communities/{cid}/incoming-webhooks/{wid}/deliveries',
+    () => admin.get(`/v1/communities/${cid}/incoming-webhooks/${hook.id}/deliveries`));
+  assert.equal(listed.round_trips.object, 1, JSON.stringify(listed));
+});
+
 test('LOG_LEVEL=warn keeps 4xx lines and drops the rest', async () => {
   const quiet = await startWorker({ logLevel: 'log', vars: { LOG_LEVEL: 'warn' } });
   try {

@@ -53,13 +53,23 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "placement_and_moves",
         sql: include_str!("../../../migrations/community/0003_placement_and_moves.sql"),
     },
+    Migration {
+        version: 4,
+        name: "copies_pending",
+        sql: include_str!("../../../migrations/community/0004_copies_pending.sql"),
+    },
 ];
 
 /// The table holding an object's version: one row, made by [`VERSION_TABLE_SQL`].
 pub const VERSION_TABLE: &str = "hookmap_schema";
 /// The tables that keep the database's own state, not its community's data: its version, its
-/// placement and a move's progress. A community's stored rows leave them out.
-pub const BOOKKEEPING_TABLES: [&str; 3] = [VERSION_TABLE, "placement", "move_progress"];
+/// placement, a move's progress and copies still to fill. A community's stored rows leave them out.
+pub const BOOKKEEPING_TABLES: [&str; 4] = [
+    VERSION_TABLE,
+    "placement",
+    "move_progress",
+    "copies_pending",
+];
 pub const VERSION_TABLE_SQL: &str =
     "CREATE TABLE IF NOT EXISTS hookmap_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)";
 /// The version an object is at (none: 0, a new object).

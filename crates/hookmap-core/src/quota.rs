@@ -85,8 +85,10 @@ impl Quota {
             Self::FailingInARow => 5,
             Self::FailingWindow => 20,
             Self::StoredBytes => 9_000_000_000,
-            // 1,000 a second: a Durable Object's documented soft limit of requests.
-            Self::TotalRateLimit => 60_000,
+            // 600 a second: what one community's object was measured to take (BENCHMARKS.md,
+            // "The data plane against the D1 path"), below a Durable Object's documented soft
+            // limit of 1,000 requests a second.
+            Self::TotalRateLimit => 36_000,
         }
     }
 

@@ -11,7 +11,7 @@ use worker::Response;
 
 use super::webhooks::row::load;
 use super::Ctx;
-use crate::api::list::Listing;
+use crate::api::list::{ByStatus, Listing};
 use crate::db;
 use crate::edge;
 use crate::error::{ApiError, ApiResult};
@@ -249,19 +249,14 @@ async fn history(ctx: &Ctx<'_>, cid: &str, scope: &str, owner: &str) -> ApiResul
         user.as_deref(),
         code.as_deref()
     ];
-    let totals = listing
-        .totals_by_status(
-            ctx.data(cid),
-            &args,
-            1,
-            HISTORY_STATUS,
-            &HistoryStatus::NAMES,
-        )
-        .await?;
+    let by = ByStatus {
+        at: 1,
+        status: HISTORY_STATUS,
+        names: &HistoryStatus::NAMES,
+    };
     listing
-        .fetch::<DeliveryRow>(ctx, ctx.data(cid), &args)
+        .fetch_with_totals::<DeliveryRow>(ctx, ctx.data(cid), &args, &by)
         .await?
-        .with_totals(totals)
         .answer_each(|r| Ok(Shown::of(r, with_payload, &stale_before)))
 }
 

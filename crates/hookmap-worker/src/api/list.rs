@@ -9,7 +9,7 @@ use worker::Response;
 
 use super::Ctx;
 use crate::db::{self, Arg, Db};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::http::{self, Page};
 
 /// A list's query. The page is `{select} WHERE {filter} ORDER BY {order} LIMIT .. OFFSET ..`;
@@ -67,54 +67,97 @@ impl<'a> Listing<'a> {
         db: Db<'_>,
         args: &[Arg<'_>],
     ) -> ApiResult<Listed<T>> {
+        self.read(ctx, db, args, None).await
+    }
+
+    /// The page, its total, and the totals by status a history answers beside them.
+    pub async fn fetch_with_totals<T: DeserializeOwned>(
+        &self,
+        ctx: &Ctx<'_>,
+        db: Db<'_>,
+        args: &[Arg<'_>],
+        by: &ByStatus<'_>,
+    ) -> ApiResult<Listed<T>> {
+        self.read(ctx, db, args, Some(by)).await
+    }
+
+    async fn read<T: DeserializeOwned>(
+        &self,
+        ctx: &Ctx<'_>,
+        db: Db<'_>,
+        args: &[Arg<'_>],
+        by: Option<&ByStatus<'_>>,
+    ) -> ApiResult<Listed<T>> {
         let page = Page::from_url(&ctx.url)?;
         let (select, count) = self.statements(args.len());
         let mut select_args = args.to_vec();
         select_args.extend([Arg::from(page.per_page), Arg::from(page.offset())]);
-        let rows = db::all(db, &select, &select_args).await?;
-        let total = db::first::<db::Count>(db, &count, args)
-            .await?
-            .map_or(0, |c| c.n);
+        let mut statements = vec![db::stmt(&select, &select_args), db::stmt(&count, args)];
+        statements.extend(by.map(|by| by.statement(self, args)));
+        // One batch: one round trip to the store (a community's object is one away), and one
+        // transaction, so the page, its total and the totals agree with each other.
+        let outcomes = db::batch(db, statements).await?;
+        let read = |i: usize| {
+            outcomes
+                .get(i)
+                .ok_or_else(|| ApiError::internal("a list's batch answered too few outcomes"))
+        };
+        let rows = read(0)?.rows()?;
+        let total = read(1)?.rows::<db::Count>()?.first().map_or(0, |c| c.n);
+        let totals = match by {
+            Some(by) => Some(by.totals(&read(2)?.rows()?)),
+            None => None,
+        };
         Ok(Listed {
             rows,
             page,
             total,
-            totals: None,
+            totals,
         })
     }
+}
 
-    /// How many rows of each status (`names`, the values of the SQL `status` expression) the
-    /// filter finds, the status filter aside: what each tab of a history would list. `args` are
-    /// the filter's, with the status (`status_at`, its placeholder's index from 0) left unbound,
-    /// which the filter must read as "any".
-    pub async fn totals_by_status(
-        &self,
-        db: Db<'_>,
-        args: &[Arg<'_>],
-        status_at: usize,
-        status: &str,
-        names: &[&str],
-    ) -> ApiResult<BTreeMap<String, i64>> {
-        #[derive(serde::Deserialize)]
-        struct Total {
-            status: String,
-            n: i64,
-        }
+/// A history's `totals`: how many rows of each status (`names`, the values of the SQL `status`
+/// expression) its filter finds, the status filter aside: what each tab of a history would list.
+pub struct ByStatus<'a> {
+    /// The status placeholder's index among the filter's args, from 0: left unbound, which the
+    /// filter must read as "any".
+    pub at: usize,
+    pub status: &'a str,
+    pub names: &'a [&'a str],
+}
+
+/// One status's count, as `ByStatus::statement` selects it.
+#[derive(serde::Deserialize)]
+struct Total {
+    status: String,
+    n: i64,
+}
+
+impl ByStatus<'_> {
+    fn statement(&self, listing: &Listing<'_>, args: &[Arg<'_>]) -> db::Statement {
         let mut any_status = args.to_vec();
-        if let Some(status) = any_status.get_mut(status_at) {
+        if let Some(status) = any_status.get_mut(self.at) {
             *status = Arg::Null;
         }
-        let sql = format!(
-            "SELECT {status} AS status, COUNT(*) AS n FROM {} WHERE {} GROUP BY 1",
-            self.counted, self.filter
-        );
-        let found: Vec<Total> = db::all(db, &sql, &any_status).await?;
-        let mut totals = BTreeMap::new();
-        for name in names {
-            let n = found.iter().find(|t| t.status == *name).map_or(0, |t| t.n);
-            totals.insert((*name).to_owned(), n);
-        }
-        Ok(totals)
+        db::stmt(
+            &format!(
+                "SELECT {} AS status, COUNT(*) AS n FROM {} WHERE {} GROUP BY 1",
+                self.status, listing.counted, listing.filter
+            ),
+            &any_status,
+        )
+    }
+
+    /// Every name's count, 0 for those the filter did not find.
+    fn totals(&self, found: &[Total]) -> BTreeMap<String, i64> {
+        self.names
+            .iter()
+            .map(|name| {
+                let n = found.iter().find(|t| t.status == *name).map_or(0, |t| t.n);
+                ((*name).to_owned(), n)
+            })
+            .collect()
     }
 }
 
@@ -123,7 +166,7 @@ pub struct Listed<T> {
     pub rows: Vec<T>,
     page: Page,
     total: i64,
-    /// `totals` beside `total`, for histories (`Listing::totals_by_status`).
+    /// `totals` beside `total`, for histories (`Listing::fetch_with_totals`).
     totals: Option<BTreeMap<String, i64>>,
 }
 
@@ -134,12 +177,6 @@ impl<T> Listed<T> {
         let mut out = self.page.wrap(data, self.total);
         out.totals.clone_from(&self.totals);
         http::json(200, &out)
-    }
-
-    /// The answer says `totals` too.
-    pub fn with_totals(mut self, totals: BTreeMap<String, i64>) -> Self {
-        self.totals = Some(totals);
-        self
     }
 
     /// The answer, with each row rendered by `render`.

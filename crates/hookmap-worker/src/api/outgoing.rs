@@ -14,7 +14,7 @@ use super::body::{Body, Instant};
 use super::deliveries::{instant_param, parsed, status_param};
 use super::subscriptions::found;
 use super::Ctx;
-use crate::api::list::Listing;
+use crate::api::list::{ByStatus, Listing};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http;
@@ -52,13 +52,14 @@ pub async fn deliveries(ctx: &Ctx<'_>, cid: &str, sid: &str) -> ApiResult<Respon
         order: "d.created_at DESC, d.id DESC",
     };
     let args = crate::args![sid, status.as_deref(), since.as_deref(), until.as_deref()];
-    let totals = listing
-        .totals_by_status(ctx.data(cid), &args, 1, "d.status", &DeliveryStatus::NAMES)
-        .await?;
+    let by = ByStatus {
+        at: 1,
+        status: "d.status",
+        names: &DeliveryStatus::NAMES,
+    };
     listing
-        .fetch::<DeliveryRow>(ctx, ctx.data(cid), &args)
+        .fetch_with_totals::<DeliveryRow>(ctx, ctx.data(cid), &args, &by)
         .await?
-        .with_totals(totals)
         .answer_rows()
 }
 

@@ -157,6 +157,32 @@ pub async fn quota_statements(db: &D1Database, cid: &str) -> ApiResult<Vec<State
     Ok(statements)
 }
 
+/// Brings every copy of a database that community schema step 4 marked (`copies_pending`: it held
+/// data before some of the copies' columns existed) up to the directory's, and clears the mark in
+/// the same transaction. Its object runs this when it starts; a failure keeps the mark and fails
+/// the start, which the object's next event tries again.
+#[cfg(feature = "api")]
+pub async fn refill_marked(env: &Env, storage: &worker::Storage) -> ApiResult<()> {
+    #[derive(Deserialize)]
+    struct Marked {
+        community_id: String,
+    }
+    let marked: Vec<Marked> = storage
+        .sql()
+        .exec("SELECT community_id FROM copies_pending", None)?
+        .to_array()?;
+    let Some(Marked { community_id: cid }) = marked.into_iter().next() else {
+        return Ok(());
+    };
+    let directory = env.d1("DB")?;
+    let mut statements = webhook_statements(&directory, &cid).await?;
+    statements.extend(subscription_statements(&directory, &cid).await?);
+    statements.extend(quota_statements(&directory, &cid).await?);
+    statements.push(db::stmt("DELETE FROM copies_pending", &[]));
+    super::batch::run(storage, statements).await?;
+    Ok(())
+}
+
 /// Deletes the copies of `table` whose ids are not in `ids`.
 fn pruned(table: &str, cid: &str, ids: &[&str]) -> ApiResult<Statement> {
     let ids = serde_json::to_string(ids).map_err(crate::error::ApiError::internal)?;

@@ -5,9 +5,9 @@ use std::cell::Cell;
 use hookmap_core::community_schema::{Placement, BOOKKEEPING_TABLES};
 use hookmap_core::quota::Quota;
 use serde::Deserialize;
-use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
+use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State, Storage};
 
-use super::{batch, chores, schema, Refused, Stored};
+use super::{batch, chores, copies, schema, Refused, Stored};
 use crate::db::{self, Db};
 use crate::edge::Delivery;
 use crate::error::ApiError;
@@ -26,11 +26,11 @@ pub struct Community {
 
 impl DurableObject for Community {
     fn new(state: State, env: Env) -> Self {
-        let storage = state.storage();
+        let (storage, directory) = (state.storage(), env.clone());
         // Not awaited: the runtime holds every event until it is done, and runs it again (with
         // the object) if it fails.
         drop(state.block_concurrency_while(async move {
-            schema::migrate(&storage)
+            open(&storage, &directory)
                 .await
                 .map_err(|e| worker::Error::RustError(e.message))
         }));
@@ -64,6 +64,12 @@ impl DurableObject for Community {
         }
         Response::empty()
     }
+}
+
+/// Brings the database to this code's schema, then fills the copies a step marked as missing.
+async fn open(storage: &Storage, env: &Env) -> Result<(), ApiError> {
+    schema::migrate(storage).await?;
+    copies::refill_marked(env, storage).await
 }
 
 #[derive(Deserialize)]

@@ -15,7 +15,7 @@ mod signing;
 
 pub(super) use body::checked_encryption;
 use body::{encryption, mapping, NewWebhook, WebhookChange};
-use row::{load, WebhookRow, SELECT};
+use row::{load, load_shown, WebhookRow, SELECT};
 use shown::ShownWebhook;
 use signing::{signature, Signing, Stored};
 
@@ -99,6 +99,7 @@ pub async fn create(ctx: &Ctx<'_>, cid: &str, req: &mut Request) -> ApiResult<Re
     }
     hooks::created(&token_digest);
     community::copies::webhooks(ctx.env, &ctx.db, cid).await?;
+    // A new webhook has no health yet: the directory's row is all of it.
     let created = load(ctx, cid, &id).await?;
     let shown = ShownWebhook::of(ctx, &created)?.revealing(
         api_key.as_ref().map(auth::Secret::expose),
@@ -248,7 +249,7 @@ pub async fn update(ctx: &Ctx<'_>, cid: &str, id: &str, req: &mut Request) -> Ap
     }
     hooks::forget(ctx.env, &[row.digest()]).await;
     community::copies::webhooks(ctx.env, &ctx.db, cid).await?;
-    let updated = load(ctx, cid, id).await?;
+    let updated = load_shown(ctx, cid, id).await?;
     let mut shown = ShownWebhook::of(ctx, &updated)?.revealing(
         new_key.as_ref().map(auth::Secret::expose),
         new_signing.as_ref().and_then(|s| s.as_ref()?.shown()),

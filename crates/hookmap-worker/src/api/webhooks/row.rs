@@ -91,6 +91,12 @@ pub(super) async fn failing(ctx: &Ctx<'_>, cid: &str, rows: &mut [WebhookRow]) -
     Ok(())
 }
 
+/// The webhook as the directory holds it, without its health: a route that checks or changes it.
 pub async fn load(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<WebhookRow> {
     resource::load(ctx, cid, id).await
+}
+
+/// The webhook with its health: a route that shows it.
+pub async fn load_shown(ctx: &Ctx<'_>, cid: &str, id: &str) -> ApiResult<WebhookRow> {
+    resource::load_shown(ctx, cid, id).await
 }
