@@ -143,7 +143,7 @@ test('bulk replay takes the failed and pending deliveries the filters find, thro
   // deliveries are never taken again.
   const again = await start({});
   assert.deepEqual([again.body.queued, again.body.remaining], [1, 0]);
-  await eventually(async () => (await admin.get(`${base}/replays/${again.body.id}`)).body.finished, 'the second run');
+  await eventually(async () => (await admin.get(`${base}/replays/${again.body.id}`)).body.finished, 'the second run', 60_000);
   assert.equal(await coins(), before + 5, 'nothing applied twice');
   assert.equal((await admin.get(`/v1/communities/${cid}/incoming-webhooks/${caught.id}/replays/${run.body.id}`)).status, 404,
     'a run is read under its own webhook only');
@@ -164,7 +164,8 @@ test('saving a mapping says how many caught deliveries wait, and process_pending
   const processed = await admin.patch(base, { mapping, process_pending: true });
   assert.equal(processed.status, 200, processed.text);
   assert.deepEqual([processed.body.pending_deliveries, processed.body.replay.queued, processed.body.replay.filters], [2, 2, { status: 'pending' }]);
-  await eventually(async () => (await admin.get(`${base}/replays/${processed.body.replay.id}`)).body.finished, 'the run');
+  // A run goes through the queue, which a loaded machine may take longer than 20 s to consume.
+  await eventually(async () => (await admin.get(`${base}/replays/${processed.body.replay.id}`)).body.finished, 'the run', 60_000);
   const after = (await admin.get(`${base}/deliveries`)).body.totals;
   assert.deepEqual(after, { success: 2, failed: 0, pending: 0, filtered: 0, replayed: 2 });
   assert.equal((await admin.patch(base, { name: 'renamed' })).body.pending_deliveries, undefined, 'only a saved mapping says it');

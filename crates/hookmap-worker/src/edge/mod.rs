@@ -129,7 +129,7 @@ pub async fn replay_recorded(env: &Env, db: Db<'_>, stored: Decoded<'_>) -> ApiR
     let (hook, replay_of) = (stored.hook(), stored.replay_of());
     let outcome = run::run(db, stored, false).await?;
     settle::announce(env, hook, &outcome).await;
-    // A replay's record names it on the original (apply.rs); one whose key applied meanwhile
+    // A replay's record names it on the original (`apply`); one whose key applied meanwhile
     // writes nothing, so the original names the delivery that applied it.
     if let (Outcome::Duplicate { first }, Some(original)) = (&outcome, replay_of) {
         if let Some(applied) = first.get("delivery_id").and_then(Value::as_str) {

@@ -1,23 +1,35 @@
-//! Executing a plan: one D1 batch that writes the delivery, its effects, their logs and its
-//! idempotency key, or nothing at all.
+//! Executing a plan: one batch in the community's database that writes the delivery, its effects,
+//! their logs and its idempotency key, or nothing at all.
 //!
 //! Balances move with `SET amount = amount + ?`, never read-modify-write, so concurrent deliveries
 //! lose no update; CHECK constraints keep them from going negative and the guard trigger refuses a
 //! stale or disabled webhook and an unknown member, and the message guard an unknown channel, each
 //! failure rolling the whole batch back.
+//!
+//! A delivery that applies goes through [`apply`]; one that does not is recorded by
+//! [`record_unapplied`] (`unapplied`), or held for a member who has not joined by [`record_held`]
+//! (`held`); each leads with the count of its webhook's minute (`budget`).
+
+mod budget;
+mod held;
+mod unapplied;
 
 use hookmap_core::event::EventType;
-use hookmap_core::joining::{self, NewMember};
-use hookmap_core::quota;
+use hookmap_core::joining::NewMember;
 use hookmap_core::{
-    Currency, DeliveryStatus, Effect, FieldValue, HistoryStatus, MatchBy, Op, Plan, StorageRefusal,
+    Currency, Effect, FieldValue, HistoryStatus, MatchBy, Op, Plan, StorageRefusal,
 };
+
+pub use budget::{count_dry_run, Budget, DryRunCount};
+pub use held::{record_held, HeldWritten, ToHold, HELD_WHERE};
+pub use unapplied::{record_unapplied, Unapplied, Written};
 
 use crate::balances::{self, Member};
 use crate::db::{self, Arg, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::health;
 use crate::hook::HookRecord;
+use budget::count;
 
 /// What a delivery is about, shared by successes and failures.
 #[derive(Debug, Clone)]
@@ -396,364 +408,4 @@ fn release_held_key(meta: &DeliveryMeta<'_>) -> Vec<db::Statement> {
         "DELETE FROM idempotency_keys WHERE webhook_id = ?1 AND delivery_id = ?2",
         &crate::args![&meta.hook.id, original],
     )]
-}
-
-/// Which per-minute count of its webhook a request spends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Budget {
-    /// The webhook's `rate_limit`: what its sender's requests spend.
-    Rate,
-    /// The failure budget: what requests whose sender was not proved spend, so that an outsider
-    /// cannot use up the real sender's rate limit (see migrations/0009).
-    Failures,
-}
-
-/// The statements that count a request in its webhook's one-minute window, leading every batch
-/// the edge writes; the windows' triggers refuse the batch beyond the limit. Replays, which an
-/// admin starts, are not counted.
-fn count(meta: &DeliveryMeta<'_>, budget: Budget) -> Vec<db::Statement> {
-    if meta.replay_of.is_some() {
-        return Vec::new();
-    }
-    let window = meta.seq / 1000 / 60_000;
-    let table = match budget {
-        Budget::Rate => "rate_windows",
-        Budget::Failures => "failure_windows",
-    };
-    vec![
-        db::stmt(
-            &format!("DELETE FROM {table} WHERE webhook_id = ?1 AND window < ?2"),
-            &crate::args![&meta.hook.id, window],
-        ),
-        db::stmt(
-            &format!(
-                "INSERT INTO {table} (webhook_id, window, count) VALUES (?1, ?2, 1)
-                 ON CONFLICT (webhook_id, window) DO UPDATE SET count = count + 1"
-            ),
-            &crate::args![&meta.hook.id, window],
-        ),
-    ]
-}
-
-/// What counting a dry run in its webhook's `rate_limit` came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DryRunCount {
-    Counted,
-    /// Over the limit this minute: nothing was counted.
-    RateLimited,
-    /// The record is not D1's current one (the webhook changed, was disabled or deleted since it
-    /// was read): nothing was counted.
-    Outdated,
-}
-
-/// Counts a dry run in its webhook's one-minute window, as a delivery is counted, only while the
-/// webhook is enabled at the record's version; reads the version back in the same batch. One
-/// round trip: the dry run's check that its record (and so the credential it proved) still holds.
-/// Every change to a webhook bumps its version (disabling it too); a record that says disabled at
-/// the current version counts nothing and is refused as disabled by the next stage.
-pub async fn count_dry_run(db: Db<'_>, hook: &HookRecord) -> ApiResult<DryRunCount> {
-    #[derive(serde::Deserialize)]
-    struct Current {
-        version: i64,
-    }
-    let window = db::now().0 / 60_000;
-    let window = i64::try_from(window).unwrap_or(i64::MAX);
-    let batch = vec![
-        db::stmt(
-            "DELETE FROM rate_windows WHERE webhook_id = ?1 AND window < ?2",
-            &crate::args![&hook.id, window],
-        ),
-        db::stmt(
-            "INSERT INTO rate_windows (webhook_id, window, count)
-             SELECT ?1, ?2, 1 WHERE EXISTS (SELECT 1 FROM incoming_webhooks WHERE id = ?1 AND version = ?3 AND enabled = 1)
-             ON CONFLICT (webhook_id, window) DO UPDATE SET count = count + 1",
-            &crate::args![&hook.id, window, hook.version],
-        ),
-        db::stmt(
-            "SELECT version FROM incoming_webhooks WHERE id = ?1",
-            &crate::args![&hook.id],
-        ),
-    ];
-    let results = match db::batch(db, batch).await {
-        Ok(results) => results,
-        Err(e) => {
-            return match refusal(&e) {
-                Some(Refusal::Raised(StorageRefusal::RateLimited)) => Ok(DryRunCount::RateLimited),
-                _ => Err(e.into()),
-            }
-        }
-    };
-    let current = match results.get(2) {
-        Some(rows) => rows.rows::<Current>()?.into_iter().next(),
-        None => {
-            return Err(ApiError::internal(
-                "D1 batch returned fewer results than statements",
-            ))
-        }
-    };
-    Ok(match current {
-        Some(c) if c.version == hook.version => DryRunCount::Counted,
-        _ => DryRunCount::Outdated,
-    })
-}
-
-/// A delivery that did not apply, as the history keeps it.
-pub struct Unapplied<'a> {
-    /// Failed or pending.
-    pub status: DeliveryStatus,
-    pub error: Option<&'a ApiError>,
-    pub idempotency_key: Option<&'a str>,
-    /// The verified signature's replay guard, claimed when the delivery is replayed.
-    pub guard: Option<&'a str>,
-    pub effects: Option<&'a str>,
-    pub budget: Budget,
-}
-
-/// What became of the record of a delivery that did not apply.
-#[derive(Debug)]
-pub enum Written {
-    /// With the event to send, when the failure made its webhook failing (`health`).
-    Recorded(Option<EventType>),
-    /// Its budget refused it: nothing was written.
-    OverBudget,
-    /// The webhook changed since the record the delivery was judged by: nothing was written, and
-    /// the delivery must be judged again by the current one (migration 0020).
-    Outdated,
-}
-
-/// Records a delivery that did not apply (failed or pending), counted in its budget: one batch,
-/// and a failure writes nothing else; see [`Written`] for when nothing is written.
-///
-/// A failure keeps only the first `failed_payload_bytes` of its payload (the community's quota),
-/// marked truncated: failures are what a flood of junk makes. A pending delivery keeps its
-/// payload whole: it is the catch a mapping is built from, and what is replayed once there is one.
-pub async fn record_unapplied(
-    db: Db<'_>,
-    meta: &DeliveryMeta<'_>,
-    unapplied: &Unapplied<'_>,
-) -> ApiResult<Written> {
-    let error = unapplied.error;
-    let at = error.and_then(|e| e.at.as_deref());
-    let (payload, truncated) = match meta.payload {
-        Some(text) if unapplied.status == DeliveryStatus::Failed => {
-            let cap = usize::try_from(meta.hook.failed_payload_bytes).unwrap_or(0);
-            let (kept, cut) = quota::cut(text, cap);
-            (Some(kept), cut)
-        }
-        other => (other, false),
-    };
-    let mut batch = count(meta, unapplied.budget);
-    batch.push(db::stmt(
-        "INSERT INTO deliveries (id, seq, community_id, webhook_id, webhook_version, status, http_status,
-            error_code, error_message, error_at, idempotency_key, payload, effects, replay_of, created_at, payload_truncated, signed_guard,
-            headers)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-        &crate::args![
-            &meta.id,
-            meta.seq,
-            &meta.hook.community_id,
-            &meta.hook.id,
-            meta.hook.version,
-            unapplied.status.as_str(),
-            i64::from(error.map_or(202, |e| e.status)),
-            error.map(|e| e.code),
-            error.map(|e| e.message.as_str()),
-            at,
-            unapplied.idempotency_key,
-            payload,
-            unapplied.effects,
-            meta.replay_of,
-            &meta.now,
-            truncated,
-            unapplied.guard,
-            meta.headers
-        ],
-    ));
-    batch.extend(replay_link(meta));
-    batch.extend(release_held_key(meta));
-    // A failure of the sender's own counts on the webhook's health (never an outsider's refused
-    // key or signature); a pending delivery, a catch, says nothing of it.
-    let counts = unapplied.status == DeliveryStatus::Failed
-        && meta.replay_of.is_none()
-        && hookmap_core::health::failure_counts(
-            unapplied.budget == Budget::Failures,
-            meta.hook.proves_sender(),
-        );
-    let judged_at = match (counts, error) {
-        (true, Some(e)) => {
-            batch.extend(health::counted(meta, Some(e.code)));
-            Some(batch.len() - 1)
-        }
-        _ => None,
-    };
-    match db::batch(db, batch).await {
-        Ok(results) => Ok(Written::Recorded(match judged_at {
-            Some(at) => health::changed(results.get(at), true)?,
-            None => None,
-        })),
-        Err(e) => match refusal(&e) {
-            Some(
-                Refusal::Raised(StorageRefusal::RateLimited)
-                | Refusal::Raised(StorageRefusal::TooManyFailures),
-            ) => Ok(Written::OverBudget),
-            Some(Refusal::Raised(StorageRefusal::StaleWebhook)) => Ok(Written::Outdated),
-            _ => Err(e.into()),
-        },
-    }
-}
-
-/// What makes a delivery held, written as the partial index `deliveries_held` (migration 0025)
-/// writes it: in literals, not bound parameters, or SQLite cannot use that index.
-pub const HELD_WHERE: &str =
-    "status = 'pending' AND error_code = 'member_unknown' AND replayed_as IS NULL";
-
-/// A delivery to hold for a member who has not joined (`hookmap_core::joining`).
-pub struct ToHold<'a> {
-    pub by: MatchBy,
-    /// The identifier as planned (an email lowercased).
-    pub member: &'a str,
-    pub idempotency_key: Option<&'a str>,
-    pub guard: Option<&'a str>,
-    pub message: &'a str,
-}
-
-/// What became of holding a delivery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HeldWritten {
-    Held,
-    /// Its budget refused it: nothing was written.
-    OverBudget,
-    /// The webhook changed since its record was read (as [`Written::Outdated`]).
-    Outdated,
-    /// Its idempotency key is taken (by a success, or by the same delivery held a moment ago).
-    Duplicate,
-    /// The member was created since the apply batch found none: nothing was written; the
-    /// delivery is to be applied again.
-    MemberJoined,
-    /// The community holds its `held_deliveries` quota already: nothing was written.
-    Full,
-}
-
-/// Records a held delivery: pending, with the reason `member_unknown`, its payload whole, owning
-/// its idempotency key (a retry is its duplicate). The row is written only while no member has
-/// the identifier and the community holds fewer than its quota, both judged inside the INSERT: a
-/// member created between the apply batch and this one is never missed (the creation reads the
-/// held deliveries after its own INSERT, and this one sees that member), and concurrent holds
-/// cannot overshoot the quota.
-pub async fn record_held(
-    db: Db<'_>,
-    meta: &DeliveryMeta<'_>,
-    held: &ToHold<'_>,
-) -> ApiResult<HeldWritten> {
-    let mut batch = count(meta, Budget::Rate);
-    let inserted_at = batch.len();
-    batch.push(db::stmt(
-        &format!(
-            "INSERT INTO deliveries (id, seq, community_id, webhook_id, webhook_version, status, http_status,
-                error_code, error_message, idempotency_key, payload, replay_of, created_at, signed_guard,
-                headers, member, member_by)
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, 202, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16
-              WHERE NOT EXISTS (SELECT 1 FROM users WHERE community_id = ?3 AND {} = ?15)
-                AND (SELECT COUNT(*) FROM deliveries WHERE community_id = ?3 AND {}) < ?17",
-            held.by.as_str(),
-            HELD_WHERE
-        ),
-        &crate::args![
-            &meta.id,
-            meta.seq,
-            &meta.hook.community_id,
-            &meta.hook.id,
-            meta.hook.version,
-            DeliveryStatus::Pending.as_str(),
-            joining::HELD_REASON,
-            held.message,
-            held.idempotency_key,
-            meta.payload,
-            meta.replay_of,
-            &meta.now,
-            held.guard,
-            meta.headers,
-            held.member,
-            held.by.as_str(),
-            meta.hook.held_deliveries
-        ],
-    ));
-    let written = "EXISTS (SELECT 1 FROM deliveries WHERE id = ?3)";
-    if let Some(key) = held.idempotency_key {
-        batch.push(db::stmt(
-            &format!(
-                "INSERT INTO idempotency_keys (webhook_id, key, delivery_id, created_at)
-                 SELECT ?1, ?2, ?3, ?4 WHERE {written}"
-            ),
-            &crate::args![&meta.hook.id, key, &meta.id, &meta.now],
-        ));
-    }
-    if let Some(original) = meta.replay_of {
-        // A replay of a delivery that was not held (a failure from before the policy): the
-        // original names it, and gives up nothing (it owned no key).
-        batch.push(db::stmt(
-            &format!(
-                "UPDATE deliveries SET replayed_as = ?3 WHERE id = ?1 AND ?2 = ?2 AND {written}"
-            ),
-            &crate::args![original, &meta.hook.id, &meta.id],
-        ));
-    }
-    let results = match db::batch(db, batch).await {
-        Ok(results) => results,
-        Err(e) => {
-            return match refusal(&e) {
-                Some(
-                    Refusal::Raised(StorageRefusal::RateLimited)
-                    | Refusal::Raised(StorageRefusal::TooManyFailures),
-                ) => Ok(HeldWritten::OverBudget),
-                Some(Refusal::Raised(StorageRefusal::StaleWebhook)) => Ok(HeldWritten::Outdated),
-                Some(Refusal::Duplicate) => Ok(HeldWritten::Duplicate),
-                _ => Err(e.into()),
-            }
-        }
-    };
-    let inserted = results.get(inserted_at).map(|r| r.changes).unwrap_or(0);
-    if inserted > 0 {
-        return Ok(HeldWritten::Held);
-    }
-    let joined: Option<db::Count> = db::first(
-        db,
-        &format!(
-            "SELECT COUNT(*) AS n FROM users WHERE community_id = ?1 AND {} = ?2",
-            held.by.as_str()
-        ),
-        &crate::args![&meta.hook.community_id, held.member],
-    )
-    .await?;
-    Ok(match joined.map_or(0, |c| c.n) {
-        0 => HeldWritten::Full,
-        _ => HeldWritten::MemberJoined,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use hookmap_core::joining::HELD_REASON;
-    use hookmap_core::DeliveryStatus;
-
-    use super::HELD_WHERE;
-
-    #[test]
-    fn held_is_spelled_as_the_partial_index_spells_it_with_the_core_words() {
-        let migration = include_str!("../../../migrations/0025_held_deliveries.sql");
-        let index = migration
-            .split("CREATE INDEX deliveries_held")
-            .nth(1)
-            .and_then(|rest| rest.split("WHERE").nth(1))
-            .map(|w| {
-                w.trim()
-                    .trim_end_matches(';')
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            });
-        assert_eq!(index.as_deref(), Some(HELD_WHERE));
-        assert!(HELD_WHERE.contains(&format!("status = '{}'", DeliveryStatus::Pending.as_str())));
-        assert!(HELD_WHERE.contains(&format!("error_code = '{HELD_REASON}'")));
-    }
 }
