@@ -20,10 +20,14 @@ const community = async (name) => {
   assert.equal(made.status, 201, made.text);
   return made.body.id;
 };
+// Read both ways: `GET .../usage` alone, and as the quotas show it, which must agree.
 const usage = async (cid) => {
+  const alone = await admin.get(`/v1/communities/${cid}/usage`);
+  assert.equal(alone.status, 200, alone.text);
   const quotas = await admin.get(`/v1/communities/${cid}/quotas`);
   assert.equal(quotas.status, 200, quotas.text);
-  return quotas.body.usage;
+  assert.deepEqual(alone.body, { community_id: cid, usage: quotas.body.usage });
+  return alone.body.usage;
 };
 
 test('every community has a database of its own, with the schema applied', async () => {
@@ -50,8 +54,10 @@ test('a community key sees its own usage only; another community is a 404', asyn
   const [a, b] = [await community('Keyed'), await community('Other')];
   const key = (await admin.post(`/v1/communities/${a}/api-keys`, { name: 'k' })).body.key;
   const tenant = client(worker.base, key);
-  assert.equal((await tenant.get(`/v1/communities/${a}/quotas`)).status, 200);
-  assert.equal((await tenant.get(`/v1/communities/${b}/quotas`)).status, 404);
+  for (const what of ['quotas', 'usage']) {
+    assert.equal((await tenant.get(`/v1/communities/${a}/${what}`)).status, 200, what);
+    assert.equal((await tenant.get(`/v1/communities/${b}/${what}`)).status, 404, what);
+  }
 });
 
 test('each webhook and subscription written through the API is copied into the object before the answer', async () => {

@@ -1,5 +1,6 @@
-//! `GET/PATCH /v1/communities/{cid}/quotas`: a community's limits, their overrides and its usage.
-//! A community key may read its own; only the admin token changes them.
+//! `GET/PATCH /v1/communities/{cid}/quotas`: a community's limits, their overrides and its usage;
+//! `GET .../usage`: its usage alone. A community key may read its own; only the admin token
+//! changes them.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +19,24 @@ use crate::quotas::{self, Overrides};
 
 pub async fn get(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
     http::json(200, &render(ctx, cid).await?)
+}
+
+/// `GET .../usage` (OpenAPI `CommunityUsage`): what the community uses now, as the quotas show it,
+/// without reading the limits.
+pub async fn usage(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Response> {
+    #[derive(Serialize)]
+    struct Shown<'a> {
+        community_id: &'a str,
+        usage: Usage,
+    }
+    let usage = used(ctx, cid).await?;
+    http::json(
+        200,
+        &Shown {
+            community_id: cid,
+            usage,
+        },
+    )
 }
 
 /// Any subset of the quotas: an integer within its bounds, or null for the deployment's default.
@@ -98,9 +117,27 @@ struct Usage {
 }
 
 async fn render<'a>(ctx: &Ctx<'_>, cid: &'a str) -> ApiResult<Shown<'a>> {
+    let overrides: Overrides = quotas::overrides(&ctx.db, cid).await?;
+    let usage = used(ctx, cid).await?;
+    Ok(Shown {
+        community_id: cid,
+        limits: Quota::ALL
+            .into_iter()
+            .map(|q| (q.as_str(), quotas::limit(ctx.env, &overrides, q)))
+            .collect(),
+        overrides: Quota::ALL
+            .into_iter()
+            .map(|q| (q.as_str(), overrides.get(q)))
+            .collect(),
+        usage,
+    })
+}
+
+/// What community `cid` uses now: its counts in the directory, its events this minute and its
+/// storage in its own database.
+async fn used(ctx: &Ctx<'_>, cid: &str) -> ApiResult<Usage> {
     let (ms, _) = db::now();
     let window = i64::try_from(ms / 60_000).unwrap_or(i64::MAX);
-    let overrides: Overrides = quotas::overrides(&ctx.db, cid).await?;
     let usage: Option<Usage> = db::first(
         &ctx.db,
         "SELECT (SELECT COUNT(*) FROM incoming_webhooks WHERE community_id = ?1) AS incoming_webhooks,
@@ -119,16 +156,5 @@ async fn render<'a>(ctx: &Ctx<'_>, cid: &'a str) -> ApiResult<Shown<'a>> {
     let stored = community::usage(ctx.env, cid).await?;
     (usage.stored_bytes, usage.stored_rows) = (stored.bytes, stored.rows);
     usage.chores_at = stored.chores_at;
-    Ok(Shown {
-        community_id: cid,
-        limits: Quota::ALL
-            .into_iter()
-            .map(|q| (q.as_str(), quotas::limit(ctx.env, &overrides, q)))
-            .collect(),
-        overrides: Quota::ALL
-            .into_iter()
-            .map(|q| (q.as_str(), overrides.get(q)))
-            .collect(),
-        usage,
-    })
+    Ok(usage)
 }

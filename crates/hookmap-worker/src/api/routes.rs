@@ -203,6 +203,9 @@ routes! {
     QuotaUpdate { cid }
         PATCH ["communities", cid, "quotas"]
         => quotas::update(ctx, cid, req);
+    UsageGet { cid }
+        GET ["communities", cid, "usage"]
+        => quotas::usage(ctx, cid);
 }
 
 /// `GET /v1/routes`: the table as the API shows it.
