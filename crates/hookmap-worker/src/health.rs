@@ -11,7 +11,7 @@ use hookmap_core::health::{FailingReason, FAILED, RECENT_MAX, SUCCEEDED};
 
 use crate::apply::DeliveryMeta;
 use crate::db;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 
 /// The rule in SQL over the row just counted (`?3` in a row, `?4` the window), as
 /// `Rule::reason` reads it: a window not yet full is not judged.
@@ -66,13 +66,8 @@ pub fn counted(meta: &DeliveryMeta<'_>, failed: Option<&str>) -> Vec<db::Stateme
 
 /// What the last of [`counted`]'s statements (`last`, its result) did: the event that
 /// announces the change of state, when there was one. `failed` as given to [`counted`].
-pub fn changed(last: Option<&db::Outcome>, failed: bool) -> ApiResult<Option<EventType>> {
-    let Some(result) = last else {
-        return Err(ApiError::internal(
-            "D1 batch returned fewer results than statements",
-        ));
-    };
-    let changes = result.changes;
+pub fn changed(last: &db::Outcome, failed: bool) -> ApiResult<Option<EventType>> {
+    let changes = last.changes;
     Ok((changes > 0).then_some(if failed {
         EventType::IncomingWebhookFailing
     } else {

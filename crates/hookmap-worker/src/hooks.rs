@@ -239,12 +239,10 @@ async fn catalog_rows(db: Db<'_>, community_id: &str) -> ApiResult<(Vec<FieldRow
         ],
     )
     .await?;
-    let (Some(fields), Some(currencies)) = (results.first(), results.get(1)) else {
-        return Err(ApiError::internal(
-            "a batch returned fewer results than statements",
-        ));
-    };
-    Ok((fields.rows()?, currencies.rows()?))
+    Ok((
+        db::outcome(&results, 0)?.rows()?,
+        db::outcome(&results, 1)?.rows()?,
+    ))
 }
 
 /// What community `community_id` defines now (to check a mapping being saved).

@@ -9,7 +9,7 @@ use worker::Response;
 
 use super::Ctx;
 use crate::db::{self, Arg, Db};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::http::{self, Page};
 
 /// A list's query. The page is `{select} WHERE {filter} ORDER BY {order} LIMIT .. OFFSET ..`;
@@ -97,15 +97,13 @@ impl<'a> Listing<'a> {
         // One batch: one round trip to the store (a community's object is one away), and one
         // transaction, so the page, its total and the totals agree with each other.
         let outcomes = db::batch(db, statements).await?;
-        let read = |i: usize| {
-            outcomes
-                .get(i)
-                .ok_or_else(|| ApiError::internal("a list's batch answered too few outcomes"))
-        };
-        let rows = read(0)?.rows()?;
-        let total = read(1)?.rows::<db::Count>()?.first().map_or(0, |c| c.n);
+        let rows = db::outcome(&outcomes, 0)?.rows()?;
+        let total = db::outcome(&outcomes, 1)?
+            .rows::<db::Count>()?
+            .first()
+            .map_or(0, |c| c.n);
         let totals = match by {
-            Some(by) => Some(by.totals(&read(2)?.rows()?)),
+            Some(by) => Some(by.totals(&db::outcome(&outcomes, 2)?.rows()?)),
             None => None,
         };
         Ok(Listed {

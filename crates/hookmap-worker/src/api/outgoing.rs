@@ -269,14 +269,7 @@ pub async fn resend(
         Ok(results) => results,
         Err(e) => return Err(quotas::events_refused(ctx.env, &ctx.db, cid, ms, e).await),
     };
-    let made = match results.get(1) {
-        Some(insert) => insert.changes > 0,
-        None => {
-            return Err(ApiError::internal(
-                "D1 batch returned fewer results than statements",
-            ))
-        }
-    };
+    let made = db::outcome(&results, 1)?.changes > 0;
     if !made {
         if forced {
             return Err(too_many_resends(ctx, cid, &log, &since, ms).await);

@@ -67,13 +67,8 @@ async fn render(ctx: &Ctx<'_>, cid: &str, users: Vec<UserRow>) -> ApiResult<Vec<
         ],
     )
     .await?;
-    let (Some(values), Some(amounts)) = (results.first(), results.get(1)) else {
-        return Err(ApiError::internal(
-            "D1 batch returned fewer results than statements",
-        ));
-    };
-    let values: Vec<ValueRow> = values.rows()?;
-    let mut balances = balances::by_member(amounts.rows()?);
+    let values: Vec<ValueRow> = db::outcome(&results, 0)?.rows()?;
+    let mut balances = balances::by_member(db::outcome(&results, 1)?.rows()?);
     Ok(users
         .into_iter()
         .map(|u| {

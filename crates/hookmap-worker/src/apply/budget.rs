@@ -5,7 +5,7 @@ use hookmap_core::StorageRefusal;
 
 use super::{refusal, DeliveryMeta, Refusal};
 use crate::db::{self, Db};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::hook::HookRecord;
 
 /// Which per-minute count of its webhook a request spends.
@@ -93,14 +93,10 @@ pub async fn count_dry_run(db: Db<'_>, hook: &HookRecord) -> ApiResult<DryRunCou
             }
         }
     };
-    let current = match results.get(2) {
-        Some(rows) => rows.rows::<Current>()?.into_iter().next(),
-        None => {
-            return Err(ApiError::internal(
-                "D1 batch returned fewer results than statements",
-            ))
-        }
-    };
+    let current = db::outcome(&results, 2)?
+        .rows::<Current>()?
+        .into_iter()
+        .next();
     Ok(match current {
         Some(c) if c.version == hook.version => DryRunCount::Counted,
         _ => DryRunCount::Outdated,

@@ -296,7 +296,7 @@ pub async fn apply(db: Db<'_>, meta: &DeliveryMeta<'_>, plan: &Plan) -> ApiResul
     match db::batch(db, batch).await {
         Ok(results) => {
             let alert = match judged_at {
-                Some(at) => health::changed(results.get(at), false)?,
+                Some(at) => health::changed(db::outcome(&results, at)?, false)?,
                 None => None,
             };
             let balances = match plan.member {

@@ -99,7 +99,7 @@ pub async fn record_unapplied(
     };
     match db::batch(db, batch).await {
         Ok(results) => Ok(Written::Recorded(match judged_at {
-            Some(at) => health::changed(results.get(at), true)?,
+            Some(at) => health::changed(db::outcome(&results, at)?, true)?,
             None => None,
         })),
         Err(e) => match refusal(&e) {

@@ -118,6 +118,14 @@ async fn run_one(db: Db<'_>, statement: Statement) -> Result<Outcome, Failed> {
         .ok_or_else(|| Failed::new("the object answered no outcome"))
 }
 
+/// Statement `i`'s outcome in a batch's answer: every statement has one, so a missing one is the
+/// store's fault.
+pub fn outcome(outcomes: &[Outcome], i: usize) -> ApiResult<&Outcome> {
+    outcomes
+        .get(i)
+        .ok_or_else(|| ApiError::internal("a batch answered fewer outcomes than its statements"))
+}
+
 pub async fn first<'a, T: DeserializeOwned>(
     db: impl Into<Db<'a>>,
     sql: &str,
